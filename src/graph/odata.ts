@@ -172,7 +172,6 @@ export function periodDays(period: Period): number {
 
 /** Echoing a client's input in an error message: bounded and stripped of control characters. */
 export function printable(text: string, max = 80): string {
-  // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }
