@@ -126,7 +126,8 @@ const USER_DETAIL: Readonly<Record<string, UserItemBuilder>> = {
     return {
       ...userBasics(tenant, user, w, 'teams'),
       tenantDisplayName: tenant.displayName,
-      sharedChannelTenantDisplayNames: null,
+      // Some users take part in a partner tenant's shared channels.
+      sharedChannelTenantDisplayNames: user.index % 13 === 4 ? `${tenant.canaryMarker?.toUpperCase() ?? 'FABRIKAM'} PARTNER` : null,
       teamChatMessageCount: sum[t.teamChat]!, privateChatMessageCount: sum[t.privateChat]!,
       callCount: sum[t.calls]!, meetingCount: sum[t.meetings]!, postMessages: sum[t.post]!,
       replyMessages: sum[t.reply]!, urgentMessages: sum[t.urgent]!,

@@ -116,8 +116,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const throttleLog = new Map<string, number[]>();
   const stats: SimulatorStats = { tokensIssued: 0, reportRequests: {}, downloads: {}, downloadsWithAuthorization: 0 };
 
-  const graph = Fastify({ logger: false });
-  const download = Fastify({ logger: false });
+  // Malformed URLs and the like are refused in Graph's shape too, before any route runs.
+  const frameworkErrors = (_error: Error, _request: FastifyRequest, reply: FastifyReply) =>
+    sendGraphError(reply, 400, 'BadRequest', 'The request URL is malformed.');
+  const graph = Fastify({ logger: false, frameworkErrors });
+  const download = Fastify({ logger: false, frameworkErrors });
   let downloadUrl = '';
 
   const sim: RunningSimulator = {
