@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+/** Command line: `simulator` runs the simulated Graph tenant; `demo` (npm start) runs it on fixed ports with a walkthrough. */
+import { parseArgs } from 'node:util';
+import { isCalendarDate } from './graph/odata.js';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from './simulator/server.js';
+
+const USAGE = `Usage: graph-privacy-proxy <command> [options]
+
+Commands:
+  simulator   Run the simulated Microsoft Graph tenant (token endpoint, usage reports, /users, download host).
+  demo        The simulator on fixed local ports with a copy-paste walkthrough (what 'npm start' runs).
+
+Simulator options:
+  --host <address>        Listen address (default 127.0.0.1)
+  --port <n>              Graph host port (default 4010; 0 = any free port)
+  --download-port <n>     Download host port (default 4011; 0 = any free port)
+  --users <n>             Tenant size (default 250)
+  --seed <text>           Seed for the tenant (default 1)
+  --refresh-date <date>   Report refresh date YYYY-MM-DD (default: two days ago)
+  --concealed <on|off>    Graph's "display concealed names" setting (default on, as in Graph)
+  --canary                Every identifier carries a known marker (for leak tests)
+  --no-graph-limits       Do not enforce Graph's 14 CSV / 100 JSON requests per report per 10 minutes
+`;
+
+class UsageError extends Error {}
+
+function whole(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not '${text}'.`);
+  return n;
+}
+
+function simulatorOptions(args: string[], defaults: { concealed: boolean }): SimulatorOptions {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'download-port': { type: 'string' },
+      users: { type: 'string' },
+      seed: { type: 'string' },
+      'refresh-date': { type: 'string' },
+      concealed: { type: 'string' },
+      canary: { type: 'boolean' },
+      'no-graph-limits': { type: 'boolean' },
+    },
+  });
+  const refreshDate = values['refresh-date'];
+  if (refreshDate !== undefined && !isCalendarDate(refreshDate)) throw new UsageError(`--refresh-date must be a date YYYY-MM-DD, not '${refreshDate}'.`);
+  const concealed = values.concealed;
+  if (concealed !== undefined && concealed !== 'on' && concealed !== 'off') throw new UsageError(`--concealed must be 'on' or 'off', not '${concealed}'.`);
+  return {
+    host: values.host ?? '127.0.0.1',
+    port: whole('port', values.port, 4010, 0, 65535),
+    downloadPort: whole('download-port', values['download-port'], 4011, 0, 65535),
+    users: whole('users', values.users, 250, 1, 5_000_000),
+    seed: values.seed ?? 1,
+    ...(refreshDate !== undefined ? { refreshDate } : {}),
+    concealedNames: concealed === undefined ? defaults.concealed : concealed === 'on',
+    canary: values.canary === true,
+    enforceGraphLimits: values['no-graph-limits'] !== true,
+  };
+}
+
+function describe(sim: RunningSimulator): string {
+  return `Simulated Microsoft Graph tenant: ${sim.tenant.size} users, reports refreshed ${sim.tenant.refreshDate}, concealed names ${sim.concealedNames ? 'on' : 'off'}
+  Graph host:     ${sim.graphUrl}   (reports under /v1.0/reports and /beta/reports)
+  Download host:  ${sim.downloadUrl}
+  Token URL:      ${sim.tokenUrl}
+  Client id:      ${sim.clientId}
+  Client secret:  ${sim.clientSecret}   (a simulator credential, not a real one)
+
+Try it:
+  TOKEN=$(curl -s -X POST ${sim.tokenUrl} \\
+    -d grant_type=client_credentials -d client_id=${sim.clientId} \\
+    -d client_secret=${sim.clientSecret} -d scope=https://graph.microsoft.com/.default | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
+  curl -sL -H "Authorization: Bearer $TOKEN" "${sim.graphUrl}/v1.0/reports/getTeamsUserActivityUserDetail(period='D7')" | head -3
+  curl -s -H "Authorization: Bearer $TOKEN" "${sim.graphUrl}/beta/reports/getEmailActivityCounts(period='D7')?\\$format=application/json"
+  (curl -L follows Graph's 302 to the download host; note curl drops the Authorization header there, as Graph requires.)
+
+The privacy proxy itself is not part of this build yet; this serves the tenant it will sit in front of.
+Press Ctrl+C to stop.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command !== 'simulator' && command !== 'demo') throw new UsageError(`Unknown command '${command}'.`);
+  // The demo shows real names so a newcomer can see what the proxy will have to hide.
+  const sim = await startSimulator(simulatorOptions(rest, { concealed: command === 'simulator' }));
+  process.stdout.write(`${describe(sim)}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await sim.close();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`${error.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE') {
+      process.stderr.write(`A port is already in use (${(error as Error).message}); pick others with --port and --download-port.\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

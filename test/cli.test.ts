@@ -1,0 +1,46 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { request } from 'undici';
+
+const cli = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+
+t.test('`simulator` serves a tenant, prints how to call it, and stops cleanly on SIGTERM', async (t) => {
+  const child = cli(['simulator', '--port', '0', '--download-port', '0', '--users', '25', '--concealed', 'off']);
+  t.teardown(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  while (!/Press Ctrl\+C/.test(out)) await once(child.stdout, 'data');
+  const graphUrl = /Graph host:\s+(\S+)/.exec(out)![1]!;
+  const tokenUrl = /Token URL:\s+(\S+)/.exec(out)![1]!;
+  const clientId = /Client id:\s+(\S+)/.exec(out)![1]!;
+  const secret = /Client secret:\s+(\S+)/.exec(out)![1]!;
+  const token = await request(tokenUrl, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `grant_type=client_credentials&client_id=${clientId}&client_secret=${secret}&scope=https://graph.microsoft.com/.default`,
+  });
+  const { access_token } = (await token.body.json()) as { access_token: string };
+  const counts = await request(`${graphUrl}/beta/reports/getEmailActivityCounts(period='D7')?$format=application/json`, { headers: { authorization: `Bearer ${access_token}` } });
+  t.equal(counts.statusCode, 200);
+  t.equal(((await counts.body.json()) as { value: unknown[] }).value.length, 7);
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  t.equal(code, 0);
+});
+
+t.test('bad options are refused with one clear message and exit code 2', async (t) => {
+  for (const [args, message] of [
+    [['simulator', '--users', 'many'], /--users must be a whole number/],
+    [['simulator', '--refresh-date', '2026-02-30'], /--refresh-date must be a date/],
+    [['simulator', '--concealed', 'maybe'], /--concealed must be 'on' or 'off'/],
+    [['simulator', '--colour'], /Unknown option '--colour'/],
+    [['launch'], /Unknown command 'launch'/],
+  ] as const) {
+    const child = cli([...args]);
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const [code] = await once(child, 'exit');
+    t.equal(code, 2, args.join(' '));
+    t.match(err, message);
+  }
+});
