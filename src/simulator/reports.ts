@@ -64,6 +64,18 @@ const flags = (sum: readonly number[], offset: number, names: readonly string[],
 
 const capitalised = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
+/** The services Graph's active-user reports cover, with the name their columns use. */
+const REPORTED_SERVICES: readonly (readonly [string, Service])[] = [
+  ['exchange', 'exchange'], ['oneDrive', 'oneDrive'], ['sharePoint', 'sharePoint'],
+  ['skypeForBusiness', 'skype'], ['yammer', 'yammer'], ['teams', 'teams'],
+];
+
+/** The Teams device counts columns, in Graph's order, and where each platform sits in the Teams activity. */
+const TEAMS_DEVICE_COLUMNS = ['web', 'windowsPhone', 'androidPhone', 'ios', 'mac', 'windows', 'chromeOS', 'linux'] as const;
+const TEAMS_DEVICE_METRICS = TEAMS_DEVICE_COLUMNS.map(
+  (p) => METRICS.teams.size - TEAMS_PLATFORMS.length + TEAMS_PLATFORMS.indexOf(p),
+);
+
 type UserItemBuilder = (tenant: SimulatedTenant, user: SimulatedUser, w: ReportWindow) => ReportItem;
 
 const USER_DETAIL: Readonly<Record<string, UserItemBuilder>> = {
@@ -108,11 +120,7 @@ const USER_DETAIL: Readonly<Record<string, UserItemBuilder>> = {
       displayName: base.displayName!, isDeleted: base.isDeleted!, deletedDate: base.deletedDate!,
       assignedProducts: user.products,
     };
-    const services: [string, Service][] = [
-      ['exchange', 'exchange'], ['oneDrive', 'oneDrive'], ['sharePoint', 'sharePoint'],
-      ['skypeForBusiness', 'skype'], ['yammer', 'yammer'], ['teams', 'teams'],
-    ];
-    for (const [name, service] of services) {
+    for (const [name, service] of REPORTED_SERVICES) {
       const licensed = user.services.has(service);
       item[`has${capitalised(name)}License`] = licensed;
       item[`${name}LastActivityDate`] = orNull(tenant.lastActiveDay(user, service, w.lastDay), tenant);
@@ -421,8 +429,6 @@ function dailyRows(tenant: SimulatedTenant, spec: ReportSpec): DailyRow | undefi
   const F = METRICS.sharePoint;
   const emailMetrics = [E.send, E.receive, E.read, E.meetingCreated, E.meetingInteracted];
   const emailNames = ['send', 'receive', 'read', 'meetingCreated', 'meetingInteracted'];
-  const teamsPlatformIndex = (p: string) => T.size - TEAMS_PLATFORMS.length + TEAMS_PLATFORMS.indexOf(p as never);
-  const platformNames = ['web', 'windowsPhone', 'androidPhone', 'ios', 'mac', 'windows', 'chromeOS', 'linux'];
   const fileNames = ['viewedOrEdited', 'synced', 'sharedInternally', 'sharedExternally'];
   const fileMetrics = [F.viewedOrEdited, F.synced, F.sharedInternally, F.sharedExternally];
   switch (spec.name) {
@@ -438,7 +444,7 @@ function dailyRows(tenant: SimulatedTenant, spec: ReportSpec): DailyRow | undefi
       return (d) => {
         const any = new Set<number>();
         const row: ReportRow = {};
-        for (const [name, service] of [['exchange', 'exchange'], ['oneDrive', 'oneDrive'], ['sharePoint', 'sharePoint'], ['skypeForBusiness', 'skype'], ['yammer', 'yammer'], ['teams', 'teams']] as const) {
+        for (const [name, service] of REPORTED_SERVICES) {
           row[name] = cell(dayTotals(tenant, service, d).activeUsers);
           for (let u = 0; u < tenant.size; u++) if (tenant.dayActivity(tenant.user(u), d, service) !== null) any.add(u);
         }
@@ -457,8 +463,7 @@ function dailyRows(tenant: SimulatedTenant, spec: ReportSpec): DailyRow | undefi
       return (d) => pick(dayTotals(tenant, 'teams', d).users, [T.teamChat, T.privateChat, T.calls, T.meetings, T.otherAction],
         ['teamChatMessages', 'privateChatMessages', 'calls', 'meetings', 'otherActions']);
     case 'getTeamsDeviceUsageUserCounts':
-      return (d) => pick(dayTotals(tenant, 'teams', d).users,
-        ['web', 'windowsPhone', 'androidPhone', 'ios', 'mac', 'windows', 'chromeOS', 'linux'].map(teamsPlatformIndex), platformNames);
+      return (d) => pick(dayTotals(tenant, 'teams', d).users, TEAMS_DEVICE_METRICS, TEAMS_DEVICE_COLUMNS);
     case 'getOneDriveActivityUserCounts':
       return (d) => pick(dayTotals(tenant, 'oneDrive', d).users, fileMetrics, fileNames);
     case 'getOneDriveActivityFileCounts':
@@ -542,16 +547,13 @@ function entityDailyRows(tenant: SimulatedTenant, spec: ReportSpec): DailyRow | 
 /** Counts reports with one row for the whole period (distinct users over the window) or per product type. */
 function periodRows(tenant: SimulatedTenant, spec: ReportSpec, w: ReportWindow): ReportRow[] | undefined {
   const E = METRICS.exchange;
-  const T = METRICS.teams;
   switch (spec.name) {
     case 'getEmailAppUsageAppsUserCounts': {
       const { users } = periodUsers(tenant, 'exchange', w);
       return [pick(users, EMAIL_APPS.map((a) => E[a]), [...EMAIL_APPS])];
     }
     case 'getTeamsDeviceUsageDistributionUserCounts': {
-      const { users } = periodUsers(tenant, 'teams', w);
-      const names = ['web', 'windowsPhone', 'androidPhone', 'ios', 'mac', 'windows', 'chromeOS', 'linux'];
-      return [pick(users, names.map((p) => T.size - TEAMS_PLATFORMS.length + TEAMS_PLATFORMS.indexOf(p as never)), names)];
+      return [pick(periodUsers(tenant, 'teams', w).users, TEAMS_DEVICE_METRICS, TEAMS_DEVICE_COLUMNS)];
     }
     case 'getEmailAppUsageVersionsUserCounts': {
       const byVersion = new Map<string, number>();
@@ -566,7 +568,7 @@ function periodRows(tenant: SimulatedTenant, spec: ReportSpec, w: ReportWindow):
     }
     case 'getOffice365ServicesUserCounts': {
       const row: ReportRow = {};
-      for (const [name, service] of [['exchange', 'exchange'], ['oneDrive', 'oneDrive'], ['sharePoint', 'sharePoint'], ['skypeForBusiness', 'skype'], ['yammer', 'yammer'], ['teams', 'teams']] as const) {
+      for (const [name, service] of REPORTED_SERVICES) {
         const { active, enabled } = periodUsers(tenant, service, w);
         row[`${name}Active`] = cell(active);
         row[`${name}Inactive`] = cell(Math.max(0, enabled - active));

@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { findReport, type ApiVersion, type ReportSpec } from '../graph/catalogue.js';
 import { UTF8_BOM } from '../graph/csv.js';
 import { graphErrorBody } from '../graph/errors.js';
