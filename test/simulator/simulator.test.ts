@@ -171,6 +171,18 @@ t.test('simulated tenant over real HTTP', async (t) => {
   });
 });
 
+t.test('access tokens expire after their lifetime', async (t) => {
+  const sim = await startSimulator({ users: 10, refreshDate: REFRESH, tokenLifetimeSeconds: 1 });
+  t.teardown(() => sim.close());
+  const auth = await bearer(sim);
+  const url = `${sim.graphUrl}/beta/reports/getEmailActivityCounts(period='D7')?$format=application/json`;
+  t.equal((await getJson(url, auth)).status, 200);
+  await new Promise((r) => setTimeout(r, 1100));
+  const late = await getJson(url, auth);
+  t.equal(late.status, 401);
+  t.match(late.body, { error: { code: 'InvalidAuthenticationToken', message: /expired/ } });
+});
+
 t.test('fault switches', async (t) => {
   const sim = await startSimulator({ users: 60, seed: 5, refreshDate: REFRESH, concealedNames: false, enforceGraphLimits: false });
   t.teardown(() => sim.close());
