@@ -3,7 +3,7 @@
  * beta, /users, /admin/reportSettings) and a separate download host that serves the CSV behind Graph's 302,
  * plus fault switches and request counters for tests. Behaviour follows ../shared/graph-reports.md.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
@@ -85,6 +85,12 @@ const USER_PROPERTIES = [
 ] as const;
 const DEFAULT_USER_SELECT = ['id', 'displayName', 'givenName', 'surname', 'userPrincipalName', 'mail', 'jobTitle', 'officeLocation'];
 const THROTTLE_WINDOW_MS = 10 * 60_000;
+
+/** Constant-time comparison of a presented secret (hashed first, so lengths do not leak either). */
+function sameSecret(given: unknown, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return typeof given === 'string' && timingSafeEqual(digest(given), digest(expected));
+}
 
 function sendGraphError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
   return reply.code(status).type('application/json').send(graphErrorBody(code, message));
@@ -235,7 +241,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     if (body.client_id !== clientId) {
       return aadError(reply, 400, 'unauthorized_client', 700016, 'Application was not found in the directory.');
     }
-    if (body.client_secret !== clientSecret) {
+    if (!sameSecret(body.client_secret, clientSecret)) {
       return aadError(reply, 401, 'invalid_client', 7000215, 'Invalid client secret provided.');
     }
     const now = Math.floor(Date.now() / 1000);
