@@ -1,0 +1,150 @@
+/**
+ * Semantic checks of valid-shaped policies against the report catalogue: names that do not exist (with a
+ * suggestion), identifiers passed in clear without a stated reason, rules that can never apply, and, across a
+ * policy set, consumers claimed twice. Every finding is an error: a policy either says exactly what it means
+ * or it does not load.
+ */
+import { REPORTS, findColumn, findReport, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
+import type { PolicyDocument } from './schema.js';
+import type { PolicySource } from './source.js';
+import type { PolicyProblem } from './validate.js';
+
+/** Directory attributes (Graph /users) a cohort may be grouped by, besides report columns. */
+export const DIRECTORY_DIMENSIONS = ['department', 'officeLocation', 'country', 'city', 'companyName', 'jobTitle'] as const;
+export const ORGANISATION = 'organization';
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The closest candidate, when it is close enough to be a likely misspelling. */
+export function closest(name: string, candidates: readonly string[]): string | undefined {
+  const wanted = name.toLowerCase();
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(wanted, candidate.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { candidate, distance };
+  }
+  return best !== undefined && best.distance <= Math.max(2, Math.floor(name.length / 4)) ? best.candidate : undefined;
+}
+
+const pointer = (...segments: string[]) => segments.map((s) => `/${s.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+const suggestion = (hint: string | undefined) => (hint !== undefined ? ` - did you mean '${hint}'?` : '');
+
+/** Lints one policy; `source` places each problem in the file. */
+export function lintPolicy(policy: PolicyDocument, source: PolicySource): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const report = (path: string, message: string, target: 'key' | 'value' = 'key') =>
+    problems.push({ file: source.file, position: source.locate(path, target), path, message });
+  let pseudonymised = false;
+
+  for (const [reportName, rule] of Object.entries(policy.reports)) {
+    const spec = findReport(reportName);
+    const at = pointer('reports', reportName);
+    if (spec === undefined) {
+      report(at, `unknown report '${reportName}'${suggestion(closest(reportName, REPORTS.map((r) => r.name)))}`);
+      continue;
+    }
+    if (spec.name !== reportName) report(at, `write the report name as '${spec.name}'`);
+    if (rule === 'deny') continue;
+    const column = (name: string, path: string): ColumnSpec | undefined => {
+      const found = findColumn(spec, name);
+      if (found === undefined) {
+        const names = spec.columns.flatMap((c) => [c.header, c.json]);
+        report(path, `unknown column '${name}' in report ${spec.name}${suggestion(closest(name, names))}`);
+      }
+      return found;
+    };
+    if ('rows' in rule) {
+      const named = new Map<ColumnSpec, string>();
+      for (const [name, action] of Object.entries(rule.rows)) {
+        const path = pointer('reports', reportName, 'rows', name);
+        const col = column(name, path);
+        if (col === undefined) continue;
+        const earlier = named.get(col);
+        if (earlier !== undefined) report(path, `column '${name}' is already named as '${earlier}' in this report`);
+        named.set(col, name);
+        if (action === 'keep' && col.role === 'identifier' && rule.allowClearIdentifiers === undefined) {
+          report(path, `'${col.header}' identifies people, groups or sites and may not be kept in clear; pseudonymize or drop it, or state a reason under allowClearIdentifiers`, 'value');
+        }
+        if (action === 'pseudonymize') {
+          pseudonymised = true;
+          if (col.role !== 'identifier') report(path, `only identifier columns can be pseudonymized; '${col.header}' is a ${col.role} column`, 'value');
+        }
+        if (typeof action === 'object') {
+          const g = action.generalize;
+          if (typeof g === 'string' && col.kind !== 'date') report(path, `'${col.header}' is not a date, so it cannot be generalized to a ${g}`, 'value');
+          if (typeof g === 'object' && col.kind !== 'int') report(path, `'${col.header}' is not a number, so it cannot be put into bands`, 'value');
+        }
+      }
+      for (const [i, name] of (rule.quasiIdentifiers ?? []).entries()) {
+        const path = pointer('reports', reportName, 'quasiIdentifiers', String(i));
+        const col = column(name, path);
+        const action = col === undefined ? undefined : rule.rows[named.get(col) ?? ''];
+        if (col !== undefined && (action === undefined || action === 'drop')) {
+          report(path, `quasi-identifier '${name}' is not released by this rule (it is ${action === 'drop' ? 'dropped' : 'not named under rows'}), so the check can never apply`, 'value');
+        }
+      }
+      if (rule.allowClearIdentifiers !== undefined && ![...named].some(([c]) => c.role === 'identifier' && rule.rows[named.get(c)!] === 'keep')) {
+        report(pointer('reports', reportName, 'allowClearIdentifiers'), 'allowClearIdentifiers is set but no identifier column is kept in clear');
+      }
+    } else {
+      if (spec.shape !== 'userDetail') report(at, `cohort rules apply to per-user reports; ${spec.name} is a ${spec.shape === 'counts' ? 'counts' : 'team/group/site'} report`);
+      for (const [i, dimension] of rule.cohort.by.entries()) {
+        for (const part of dimension.split(/\s+x\s+/)) {
+          const known = part === ORGANISATION || (DIRECTORY_DIMENSIONS as readonly string[]).includes(part) || isGroupable(spec, part);
+          if (!known) {
+            const candidates = [ORGANISATION, ...DIRECTORY_DIMENSIONS, ...spec.columns.filter((c) => c.role === 'dimension' || c.role === 'quasi').map((c) => c.json)];
+            report(pointer('reports', reportName, 'cohort', 'by', String(i)), `unknown cohort dimension '${part}'${suggestion(closest(part, candidates))}`, 'value');
+          }
+        }
+      }
+      for (const name of Object.keys(rule.cohort.metrics ?? {})) {
+        const path = pointer('reports', reportName, 'cohort', 'metrics', name);
+        const col = column(name, path);
+        if (col !== undefined && col.role !== 'metric') report(path, `'${col.header}' is not a metric, so it cannot be summed`);
+      }
+    }
+  }
+  if (pseudonymised && policy.pseudonyms === undefined) {
+    report('', 'columns are pseudonymized but no pseudonym key is named; add pseudonyms: { keyId: ..., epoch: 1 }');
+  }
+  return problems;
+}
+
+function isGroupable(spec: ReportSpec, name: string): boolean {
+  const column = findColumn(spec, name);
+  return column !== undefined && (column.role === 'dimension' || column.role === 'quasi');
+}
+
+/** Checks across a policy set: each consumer and each policy name belongs to exactly one policy. */
+export function lintPolicySet(policies: readonly { policy: PolicyDocument; source: PolicySource }[]): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const consumers = new Map<string, string>();
+  const names = new Map<string, string>();
+  for (const { policy, source } of policies) {
+    const earlierName = names.get(policy.name);
+    if (earlierName !== undefined) {
+      problems.push({ file: source.file, position: source.locate('/name'), path: '/name', message: `policy name '${policy.name}' is already used in ${earlierName}` });
+    }
+    names.set(policy.name, source.file);
+    policy.consumers.forEach((consumer, i) => {
+      const earlier = consumers.get(consumer);
+      if (earlier !== undefined) {
+        problems.push({ file: source.file, position: source.locate(`/consumers/${i}`), path: `/consumers/${i}`, message: `consumer '${consumer}' is already governed by ${earlier}; a consumer has exactly one policy` });
+      }
+      consumers.set(consumer, `${source.file} (policy '${policy.name}')`);
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,98 @@
+import t from 'tap';
+import { closest, lintPolicy, lintPolicySet } from '../../src/policy/lint.js';
+import { formatProblem, validatePolicyText } from '../../src/policy/validate.js';
+
+function lint(yaml: string, file = 'policies/p.yaml'): string[] {
+  const result = validatePolicyText(file, yaml);
+  if (!result.ok) throw new Error(`fixture does not validate: ${result.problems.map(formatProblem).join('; ')}`);
+  return lintPolicy(result.policy, result.source).map(formatProblem);
+}
+
+const head = 'name: p\ndescription: A test policy.\nconsumers: [tool]\npseudonyms: { keyId: k1, epoch: 1 }\nreports:\n';
+
+t.test('a sound policy has no lint findings; CSV headers and JSON names are both accepted', async (t) => {
+  t.same(lint(`${head}  getEmailActivityUserDetail:
+    rows:
+      User Principal Name: pseudonymize
+      sendCount: keep
+      Last Activity Date: { generalize: week }
+    quasiIdentifiers: [lastActivityDate]
+  getTeamsUserActivityUserDetail:
+    cohort:
+      by: [organization, department x officeLocation, Is Licensed]
+      metrics: { Call Count: { clip: 100 } }
+  getMailboxUsageDetail: deny
+`), []);
+});
+
+t.test('unknown report and column names are errors with a suggestion and a position', async (t) => {
+  const problems = lint(`${head}  getEmailActivityUserDetial: deny
+  getEmailActivityUserDetail:
+    rows:
+      userPrincipleName: pseudonymize
+      Favourite Colour: keep
+`);
+  t.match(problems[0], /^policies\/p\.yaml:6:3: unknown report 'getEmailActivityUserDetial' - did you mean 'getEmailActivityUserDetail'\?$/);
+  t.match(problems[1], /^policies\/p\.yaml:9:7: unknown column 'userPrincipleName' in report getEmailActivityUserDetail - did you mean 'userPrincipalName'\?$/);
+  t.match(problems[2], /:10:7: unknown column 'Favourite Colour' in report getEmailActivityUserDetail$/, 'no far-fetched suggestion');
+  t.equal(problems.length, 3);
+});
+
+t.test('identifier columns kept in clear need allowClearIdentifiers with a reason', async (t) => {
+  const rule = '  getEmailActivityUserDetail:\n    rows:\n      User Principal Name: keep\n';
+  t.match(lint(`${head}${rule}`).join('\n'), /:8:28: 'User Principal Name' identifies people.*allowClearIdentifiers/);
+  t.same(lint(`${head}${rule}    allowClearIdentifiers: { reason: The helpdesk tool must reach the user it reports on. }\n`), []);
+  t.match(lint(`${head}  getEmailActivityUserDetail:\n    rows:\n      sendCount: keep\n    allowClearIdentifiers: { reason: Not actually needed here at all. }\n`).join('\n'), /allowClearIdentifiers is set but no identifier column is kept/);
+});
+
+t.test('rules that cannot apply are errors', async (t) => {
+  const problems = lint(`${head}  getEmailActivityUserDetail:
+    rows:
+      User Principal Name: pseudonymize
+      userPrincipalName: drop
+      Send Count: { generalize: month }
+      Last Activity Date: { generalize: { bands: [0, 10] } }
+      Read Count: pseudonymize
+      Is Deleted: drop
+    quasiIdentifiers: [Is Deleted, Assigned Products]
+  getEmailActivityCounts:
+    cohort:
+      by: [departmnet, Report Date]
+      metrics: { Report Date: { clip: 1 } }
+`).join('\n');
+  t.match(problems, /:9:7: column 'userPrincipalName' is already named as 'User Principal Name'/);
+  t.match(problems, /'Send Count' is not a date, so it cannot be generalized to a month/);
+  t.match(problems, /'Last Activity Date' is not a number, so it cannot be put into bands/);
+  t.match(problems, /only identifier columns can be pseudonymized; 'Read Count' is a metric column/);
+  t.match(problems, /quasi-identifier 'Is Deleted' is not released by this rule \(it is dropped\)/);
+  t.match(problems, /quasi-identifier 'Assigned Products' is not released by this rule \(it is not named under rows\)/);
+  t.match(problems, /cohort rules apply to per-user reports; getEmailActivityCounts is a counts report/);
+  t.match(problems, /unknown cohort dimension 'departmnet' - did you mean 'department'\?/);
+  t.match(problems, /'Report Date' is not a metric, so it cannot be summed/);
+});
+
+t.test('pseudonymizing needs a named pseudonym key', async (t) => {
+  const noKey = 'name: p\ndescription: A test policy.\nconsumers: [tool]\nreports:\n  getEmailActivityUserDetail:\n    rows:\n      User Principal Name: pseudonymize\n';
+  t.match(lint(noKey).join('\n'), /no pseudonym key is named/);
+});
+
+t.test('a consumer and a policy name belong to exactly one policy in a set', async (t) => {
+  const load = (file: string, text: string) => {
+    const r = validatePolicyText(file, text);
+    if (!r.ok) throw new Error('fixture invalid');
+    return { policy: r.policy, source: r.source };
+  };
+  const a = load('policies/a.yaml', 'name: vendor\ndescription: A.\nconsumers: [acme, globex]\nreports: {}\n');
+  const b = load('policies/b.yaml', 'name: vendor\ndescription: B.\nconsumers: [initech, globex]\nreports: {}\n');
+  const problems = lintPolicySet([a, b]).map(formatProblem);
+  t.same(problems, [
+    "policies/b.yaml:1:7: policy name 'vendor' is already used in policies/a.yaml",
+    "policies/b.yaml:3:22: consumer 'globex' is already governed by policies/a.yaml (policy 'vendor'); a consumer has exactly one policy",
+  ]);
+  t.same(lintPolicySet([a]), []);
+});
+
+t.test('suggestions are offered only for near misses', async (t) => {
+  t.equal(closest('userPrincipleName', ['userPrincipalName', 'displayName']), 'userPrincipalName');
+  t.equal(closest('colour', ['userPrincipalName', 'displayName']), undefined);
+});
