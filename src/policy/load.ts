@@ -1,0 +1,151 @@
+/**
+ * Loading the policy directory as one set: every file validated and linted, the set linted as a whole, and a
+ * content hash that names the version (audit log, X-Policy-Version). `PolicyStore` hot-reloads the directory:
+ * a valid new set replaces the old one atomically; an invalid one is refused and the last good set stays.
+ */
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { lintPolicy, lintPolicySet } from './lint.js';
+import type { PolicyDocument } from './schema.js';
+import type { PolicySource } from './source.js';
+import { validatePolicyText, type PolicyProblem } from './validate.js';
+
+const POLICY_FILE = /\.(ya?ml|json)$/i;
+
+export interface LoadedPolicy {
+  readonly policy: PolicyDocument;
+  readonly source: PolicySource;
+}
+
+/** An immutable, validated policy set. Requests hold on to the set they started with. */
+export interface PolicySet {
+  /** sha256 of the set's files (names and bytes), hex; the first 12 characters name the version. */
+  readonly hash: string;
+  readonly version: string;
+  readonly policies: readonly LoadedPolicy[];
+  /** The policy governing a consumer, or undefined: a consumer no policy names is denied everything. */
+  policyFor(consumerId: string): LoadedPolicy | undefined;
+}
+
+export type PolicySetResult = { ok: true; set: PolicySet } | { ok: false; problems: PolicyProblem[] };
+
+/** Builds a set from file contents (name -> text); the directory loader and the tests both use it. */
+export function policySetFromFiles(files: ReadonlyMap<string, string>): PolicySetResult {
+  const problems: PolicyProblem[] = [];
+  const policies: LoadedPolicy[] = [];
+  const hash = createHash('sha256');
+  for (const file of [...files.keys()].sort()) {
+    const text = files.get(file)!;
+    hash.update(`${file}\u0000${text.length}\u0000${text}`);
+    const result = validatePolicyText(file, text);
+    if (!result.ok) {
+      problems.push(...result.problems);
+      continue;
+    }
+    const lint = lintPolicy(result.policy, result.source);
+    if (lint.length > 0) problems.push(...lint);
+    else policies.push({ policy: result.policy, source: result.source });
+  }
+  problems.push(...lintPolicySet(policies));
+  if (problems.length > 0) return { ok: false, problems };
+  const byConsumer = new Map(policies.flatMap((p) => p.policy.consumers.map((c) => [c, p] as const)));
+  const digest = hash.digest('hex');
+  const set: PolicySet = {
+    hash: digest,
+    version: digest.slice(0, 12),
+    policies,
+    policyFor: (consumerId) => byConsumer.get(consumerId),
+  };
+  return { ok: true, set: Object.freeze(set) };
+}
+
+/** Reads the policy files directly in `dir` (subfolders, e.g. test cases, are not policies). */
+export async function readPolicyFiles(dir: string): Promise<Map<string, string>> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const files = new Map<string, string>();
+  for (const entry of entries) {
+    if (entry.isFile() && POLICY_FILE.test(entry.name)) files.set(join(dir, entry.name), await readFile(join(dir, entry.name), 'utf8'));
+  }
+  return files;
+}
+
+export async function loadPolicySet(dir: string): Promise<PolicySetResult> {
+  return policySetFromFiles(await readPolicyFiles(dir));
+}
+
+export type PolicyReloadEvent =
+  | { kind: 'loaded'; version: string; policies: number }
+  | { kind: 'rejected'; problems: PolicyProblem[]; keptVersion: string };
+
+/**
+ * The live policy set of a running proxy. `current` is swapped in one assignment, so a request that read it
+ * keeps a consistent set to the end; a rejected reload leaves it untouched (never looser, never half-loaded).
+ */
+export class PolicyStore {
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly dir: string,
+    private currentSet: PolicySet,
+    private readonly onReload: (event: PolicyReloadEvent) => void,
+  ) {}
+
+  /** Loads the directory; refuses to start on an invalid set (there is no last good set to keep yet). */
+  static async open(dir: string, onReload: (event: PolicyReloadEvent) => void = () => {}): Promise<PolicyStore> {
+    const result = await loadPolicySet(dir);
+    if (!result.ok) throw new PolicyLoadError(result.problems);
+    return new PolicyStore(dir, result.set, onReload);
+  }
+
+  get current(): PolicySet {
+    return this.currentSet;
+  }
+
+  /** Re-reads the directory now; resolves once the outcome (swap or refusal) is settled. */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(async () => {
+      let result: PolicySetResult;
+      try {
+        result = await loadPolicySet(this.dir);
+      } catch (error) {
+        const problem = { file: this.dir, position: { line: 1, column: 1 }, path: '', message: `cannot read policies: ${(error as Error).message}` };
+        result = { ok: false, problems: [problem] };
+      }
+      if (result.ok) {
+        if (result.set.hash === this.currentSet.hash) return;
+        this.currentSet = result.set;
+        this.onReload({ kind: 'loaded', version: result.set.version, policies: result.set.policies.length });
+      } else {
+        this.onReload({ kind: 'rejected', problems: result.problems, keptVersion: this.currentSet.version });
+      }
+    });
+    return this.reloading;
+  }
+
+  /** Watches the directory and reloads shortly after changes settle (editors write files in several steps). */
+  watch(debounceMs = 200): void {
+    if (this.watcher !== undefined) return;
+    this.watcher = watch(this.dir, () => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.reload(), debounceMs);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.watcher?.close();
+    this.watcher = undefined;
+    clearTimeout(this.timer);
+    await this.reloading;
+  }
+}
+
+export class PolicyLoadError extends Error {
+  readonly code = 'PolicyLoadError';
+  constructor(readonly problems: readonly PolicyProblem[]) {
+    super(`the policy set is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
+  }
+}
