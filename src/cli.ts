@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-/** Command line: `simulator` runs the simulated Graph tenant; `demo` (npm start) runs it on fixed ports with a walkthrough. */
+/**
+ * Command line: `simulator` runs the simulated Graph tenant; `demo` (npm start) runs it on fixed ports with a
+ * walkthrough; `policy check` validates a policy directory as the proxy would load it.
+ */
 import { parseArgs } from 'node:util';
 import { isCalendarDate } from './graph/odata.js';
+import { loadPolicySet } from './policy/load.js';
+import { formatProblem } from './policy/validate.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from './simulator/server.js';
 
 const USAGE = `Usage: graph-privacy-proxy <command> [options]
@@ -9,6 +14,9 @@ const USAGE = `Usage: graph-privacy-proxy <command> [options]
 Commands:
   simulator   Run the simulated Microsoft Graph tenant (token endpoint, usage reports, /users, download host).
   demo        The simulator on fixed local ports with a copy-paste walkthrough (what 'npm start' runs).
+  policy check [dir]
+              Validate every policy in a directory (default: policies/) as the proxy would load it;
+              lists every problem with file:line:column and exits 1 if there is any.
 
 Simulator options:
   --host <address>        Listen address (default 127.0.0.1)
@@ -84,12 +92,28 @@ The privacy proxy itself is not part of this build yet; this serves the tenant i
 Press Ctrl+C to stop.`;
 }
 
+async function policyCommand(args: string[]): Promise<number> {
+  const [sub, dir = 'policies', ...extra] = args;
+  if (sub !== 'check' || extra.length > 0) throw new UsageError(`Usage: policy check [dir]`);
+  const result = await loadPolicySet(dir);
+  if (!result.ok) {
+    for (const problem of result.problems) process.stderr.write(`${formatProblem(problem)}\n`);
+    process.stderr.write(`${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}; the set would not load.\n`);
+    return 1;
+  }
+  const { set } = result;
+  process.stdout.write(`${dir}: ${set.policies.length} polic${set.policies.length === 1 ? 'y' : 'ies'} valid, version ${set.version}\n`);
+  for (const { policy } of set.policies) process.stdout.write(`  ${policy.name}: consumers ${policy.consumers.join(', ')}\n`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === 'policy') return policyCommand(rest);
   if (command !== 'simulator' && command !== 'demo') throw new UsageError(`Unknown command '${command}'.`);
   // The demo shows real names so a newcomer can see what the proxy will have to hide.
   const sim = await startSimulator(simulatorOptions(rest, { concealed: command === 'simulator' }));

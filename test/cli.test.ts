@@ -44,3 +44,25 @@ t.test('bad options are refused with one clear message and exit code 2', async (
     t.match(err, message);
   }
 });
+
+t.test('`policy check` passes the shipped policies and lists every problem of a broken set', async (t) => {
+  const good = cli(['policy', 'check', 'policies']);
+  let out = '';
+  good.stdout.on('data', (d) => (out += d));
+  t.equal((await once(good, 'exit'))[0], 0);
+  t.match(out, /policies: 3 policies valid, version [0-9a-f]{12}/);
+  t.match(out, /vendor-dashboard: consumers adoption-dashboard/);
+
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'bad.yaml'), 'name: bad\ndescription: Broken.\nconsumers: [x]\nk: 1\nreports:\n  getEmailActivityUserDetial: deny\n');
+  const bad = cli(['policy', 'check', dir]);
+  let err = '';
+  bad.stderr.on('data', (d) => (err += d));
+  t.equal((await once(bad, 'exit'))[0], 1);
+  t.match(err, /bad\.yaml:4:4: 'k' is 1; it must be at least 2/);
+  t.match(err, /1 problem; the set would not load/);
+});
