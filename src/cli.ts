@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { isCalendarDate } from './graph/odata.js';
+import { explainReport } from './policy/explain.js';
 import { loadPolicySet } from './policy/load.js';
 import { formatProblem } from './policy/validate.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from './simulator/server.js';
@@ -17,6 +18,8 @@ Commands:
   policy check [dir]
               Validate every policy in a directory (default: policies/) as the proxy would load it;
               lists every problem with file:line:column and exits 1 if there is any.
+  policy explain <policy> <report> [dir]
+              For each column of a report: what the named policy releases, and why; which k applies.
 
 Simulator options:
   --host <address>        Listen address (default 127.0.0.1)
@@ -93,8 +96,13 @@ Press Ctrl+C to stop.`;
 }
 
 async function policyCommand(args: string[]): Promise<number> {
-  const [sub, dir = 'policies', ...extra] = args;
-  if (sub !== 'check' || extra.length > 0) throw new UsageError(`Usage: policy check [dir]`);
+  const [sub, ...rest] = args;
+  if (sub === 'check' && rest.length <= 1) return policyCheck(rest[0] ?? 'policies');
+  if (sub === 'explain' && (rest.length === 2 || rest.length === 3)) return policyExplain(rest[0]!, rest[1]!, rest[2] ?? 'policies');
+  throw new UsageError('Usage: policy check [dir] | policy explain <policy> <report> [dir]');
+}
+
+async function policyCheck(dir: string): Promise<number> {
   const result = await loadPolicySet(dir);
   if (!result.ok) {
     for (const problem of result.problems) process.stderr.write(`${formatProblem(problem)}\n`);
@@ -105,6 +113,26 @@ async function policyCommand(args: string[]): Promise<number> {
   process.stdout.write(`${dir}: ${set.policies.length} polic${set.policies.length === 1 ? 'y' : 'ies'} valid, version ${set.version}\n`);
   for (const { policy } of set.policies) process.stdout.write(`  ${policy.name}: consumers ${policy.consumers.join(', ')}\n`);
   return 0;
+}
+
+async function policyExplain(policyName: string, report: string, dir: string): Promise<number> {
+  const result = await loadPolicySet(dir);
+  if (!result.ok) {
+    process.stderr.write(`The policy set in ${dir} does not load; run 'policy check ${dir}' to see why.\n`);
+    return 1;
+  }
+  const loaded = result.set.policies.find((p) => p.policy.name === policyName);
+  if (loaded === undefined) {
+    process.stderr.write(`No policy named '${policyName}' in ${dir}; there are: ${result.set.policies.map((p) => p.policy.name).join(', ')}.\n`);
+    return 1;
+  }
+  try {
+    process.stdout.write(`${explainReport(loaded.policy, report).join('\n')}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 1;
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -66,3 +66,21 @@ t.test('`policy check` passes the shipped policies and lists every problem of a 
   t.match(err, /bad\.yaml:4:4: 'k' is 1; it must be at least 2/);
   t.match(err, /1 problem; the set would not load/);
 });
+
+t.test('`policy explain` prints what a policy releases of a report, and refuses unknown names', async (t) => {
+  const run = async (args: string[]) => {
+    const child = cli(args);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const [code] = await once(child, 'exit');
+    return { code, out };
+  };
+  const explained = await run(['policy', 'explain', 'licence-management', 'getOffice365ActiveUserDetail']);
+  t.equal(explained.code, 0);
+  t.match(explained.out, /User Principal Name \(identifier\): replaced by a keyed pseudonym/);
+  const unknown = await run(['policy', 'explain', 'nobody', 'getOffice365ActiveUserDetail']);
+  t.equal(unknown.code, 1);
+  t.match(unknown.out, /No policy named 'nobody' in policies; there are: default-deny, licence-management, vendor-dashboard\./);
+  t.match((await run(['policy', 'explain', 'licence-management', 'getNothing'])).out, /unknown report 'getNothing'/);
+});
