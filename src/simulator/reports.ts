@@ -6,6 +6,7 @@
  */
 import type { ReportSpec } from '../graph/catalogue.js';
 import type { CellValue, ReportItem, ReportRow } from '../graph/values.js';
+import { hashInts } from './random.js';
 import {
   APP_PLATFORMS, COPILOT_APPS, EMAIL_APPS, HISTORY_DAYS, METRICS, OFFICE_APPS, OUTLOOK_VERSIONS, TEAMS_PLATFORMS,
   YAMMER_PLATFORMS, type Service, type SimulatedTenant, type SimulatedUser,
@@ -55,12 +56,17 @@ function userBasics(tenant: SimulatedTenant, user: SimulatedUser, w: ReportWindo
     userPrincipalName: user.userPrincipalName,
     displayName: user.displayName,
     userId: user.id,
-    isDeleted: user.deletedDay !== null && user.deletedDay <= w.lastDay,
-    deletedDate: user.deletedDay !== null && user.deletedDay <= w.lastDay ? tenant.dateOf(user.deletedDay) : null,
+    ...deletion(tenant, user, w),
     lastActivityDate: orNull(tenant.lastActiveDay(user, lastActivityService, w.lastDay), tenant),
     assignedProducts: user.products,
     reportPeriod: w.periodDays,
   };
+}
+
+/** Whether, and when, the user was deleted as of the window's last day. */
+function deletion(tenant: SimulatedTenant, user: SimulatedUser, w: ReportWindow): { isDeleted: boolean; deletedDate: string | null } {
+  const deleted = user.deletedDay !== null && user.deletedDay <= w.lastDay;
+  return { isDeleted: deleted, deletedDate: deleted ? tenant.dateOf(user.deletedDay!) : null };
 }
 
 const flags = (sum: readonly number[], offset: number, names: readonly string[], prefix: (n: string) => string): ReportRow =>
@@ -116,11 +122,9 @@ const USER_DETAIL: Readonly<Record<string, UserItemBuilder>> = {
     });
   },
   getOffice365ActiveUserDetail(tenant, user, w) {
-    const base = userBasics(tenant, user, w, 'exchange');
     const item: ReportItem = {
-      reportRefreshDate: base.reportRefreshDate!, userPrincipalName: base.userPrincipalName!,
-      displayName: base.displayName!, isDeleted: base.isDeleted!, deletedDate: base.deletedDate!,
-      assignedProducts: user.products,
+      reportRefreshDate: tenant.refreshDate, userPrincipalName: user.userPrincipalName,
+      displayName: user.displayName, ...deletion(tenant, user, w), assignedProducts: user.products,
     };
     for (const [name, service] of REPORTED_SERVICES) {
       const licensed = user.services.has(service);
@@ -281,7 +285,7 @@ function yammerBasics(tenant: SimulatedTenant, user: SimulatedUser, w: ReportWin
 /** Mailbox size grows slowly and deterministically with the user's history. */
 function mailboxStorage(tenant: SimulatedTenant, user: SimulatedUser, day: number): number {
   const age = day - user.createdDay;
-  return 5_000_000 + ((tenant.seed ^ (user.index * 2654435761)) >>> 0) % 900_000_000 + age * 1_200_000;
+  return 5_000_000 + (hashInts(tenant.seed, user.index, 0x3a11) % 900_000_000) + age * 1_200_000;
 }
 function oneDriveFiles(_tenant: SimulatedTenant, user: SimulatedUser, day: number): number {
   return user.services.has('oneDrive') ? 10 + (user.index % 400) + Math.max(0, day - user.createdDay) : 0;
@@ -400,19 +404,40 @@ export function dayTotals(tenant: SimulatedTenant, service: Service, day: number
   return totals;
 }
 
-/** Per-period distinct-user counts: for each metric, the users with a non-zero window sum. */
-function periodUsers(tenant: SimulatedTenant, service: Service, w: ReportWindow): { users: number[]; active: number; enabled: number } {
-  const users = new Array<number>(METRICS[service].size).fill(0);
-  let active = 0;
-  let enabled = 0;
+/**
+ * In one pass over the users: per reported service, the users active at least once in the window and those
+ * enabled on its last day, and the users active in any service.
+ */
+function activeUsersByService(tenant: SimulatedTenant, w: ReportWindow): { active: Record<string, number>; enabled: Record<string, number>; anyActive: number } {
+  const active: Record<string, number> = {};
+  const enabled: Record<string, number> = {};
+  for (const [name] of REPORTED_SERVICES) active[name] = enabled[name] = 0;
+  let anyActive = 0;
   for (let u = 0; u < tenant.size; u++) {
     const user = tenant.user(u);
-    if (tenant.enabledOn(user, service, w.lastDay)) enabled++;
-    const { sum, activeDays } = windowActivity(tenant, user, service, w);
-    if (activeDays > 0) active++;
-    sum.forEach((v, i) => v > 0 && users[i]!++);
+    let any = false;
+    for (const [name, service] of REPORTED_SERVICES) {
+      if (tenant.enabledOn(user, service, w.lastDay)) enabled[name]!++;
+      for (let d = w.firstDay; d <= w.lastDay; d++) {
+        if (tenant.dayActivity(user, d, service) !== null) {
+          active[name]!++;
+          any = true;
+          break;
+        }
+      }
+    }
+    if (any) anyActive++;
   }
-  return { users, active, enabled };
+  return { active, enabled, anyActive };
+}
+
+/** Per-period distinct-user counts: for each metric, the users with a non-zero window sum. */
+function periodUsers(tenant: SimulatedTenant, service: Service, w: ReportWindow): { users: number[] } {
+  const users = new Array<number>(METRICS[service].size).fill(0);
+  for (let u = 0; u < tenant.size; u++) {
+    windowActivity(tenant, tenant.user(u), service, w).sum.forEach((v, i) => v > 0 && users[i]!++);
+  }
+  return { users };
 }
 
 type DailyRow = (day: number) => ReportRow;
@@ -441,13 +466,8 @@ function dailyRows(tenant: SimulatedTenant, spec: ReportSpec): DailyRow | undefi
       return (d) => ({ total: dayTotals(tenant, 'exchange', d).enabledUsers, active: cell(dayTotals(tenant, 'exchange', d).activeUsers) });
     case 'getOffice365ActiveUserCounts':
       return (d) => {
-        const any = new Set<number>();
-        const row: ReportRow = {};
-        for (const [name, service] of REPORTED_SERVICES) {
-          row[name] = cell(dayTotals(tenant, service, d).activeUsers);
-          for (let u = 0; u < tenant.size; u++) if (tenant.dayActivity(tenant.user(u), d, service) !== null) any.add(u);
-        }
-        return { office365: cell(any.size), ...row };
+        const counts = activeUsersByService(tenant, { firstDay: d, lastDay: d, periodDays: 1 });
+        return { office365: cell(counts.anyActive), ...Object.fromEntries(REPORTED_SERVICES.map(([name]) => [name, cell(counts.active[name]!)])) };
       };
     case 'getTeamsUserActivityCounts':
       return (d) => {
@@ -566,19 +586,14 @@ function periodRows(tenant: SimulatedTenant, spec: ReportSpec, w: ReportWindow):
       return [Object.fromEntries(OUTLOOK_VERSIONS.map((v) => [json(v), cell(byVersion.get(v) ?? 0)]))];
     }
     case 'getOffice365ServicesUserCounts': {
+      const counts = activeUsersByService(tenant, w);
       const row: ReportRow = {};
-      for (const [name, service] of REPORTED_SERVICES) {
-        const { active, enabled } = periodUsers(tenant, service, w);
-        row[`${name}Active`] = cell(active);
-        row[`${name}Inactive`] = cell(Math.max(0, enabled - active));
+      for (const [name] of REPORTED_SERVICES) {
+        row[`${name}Active`] = cell(counts.active[name]!);
+        row[`${name}Inactive`] = cell(Math.max(0, counts.enabled[name]! - counts.active[name]!));
       }
-      let active = 0;
-      for (let u = 0; u < tenant.size; u++) {
-        const user = tenant.user(u);
-        if ((['exchange', 'oneDrive', 'sharePoint', 'yammer', 'teams'] as const).some((s) => windowActivity(tenant, user, s, w).activeDays > 0)) active++;
-      }
-      row.office365Active = cell(active);
-      row.office365Inactive = cell(tenant.size - active);
+      row.office365Active = cell(counts.anyActive);
+      row.office365Inactive = cell(tenant.size - counts.anyActive);
       return [row];
     }
     case 'getOffice365ActivationCounts':

@@ -10,7 +10,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { findReport, type ApiVersion, type ReportSpec } from '../graph/catalogue.js';
 import { UTF8_BOM } from '../graph/csv.js';
 import { graphErrorBody } from '../graph/errors.js';
-import { parseReportPath, parseReportQuery, periodDays, type ReportCall } from '../graph/odata.js';
+import { parseReportPath, parseReportQuery, periodDays, printable, type ReportCall } from '../graph/odata.js';
 import { LAST_DAY, reportSource, type ReportWindow } from './reports.js';
 import { ReportRenderer } from './render.js';
 import { SimulatedTenant, type TenantOptions } from './tenant.js';
@@ -229,7 +229,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   graph.post('/:tenant/oauth2/v2.0/token', async (request, reply) => {
     const { tenant: tenantParam } = request.params as { tenant: string };
     if (tenantParam !== tenant.tenantId && tenantParam.toLowerCase() !== tenant.domain) {
-      return aadError(reply, 400, 'invalid_request', 90002, `Tenant '${tenantParam.slice(0, 60)}' not found.`);
+      return aadError(reply, 400, 'invalid_request', 90002, `Tenant '${printable(tenantParam, 60)}' not found.`);
     }
     const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, string>;
     if (body.grant_type !== 'client_credentials') {
@@ -301,7 +301,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const select = (url.searchParams.get('$select') ?? DEFAULT_USER_SELECT.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
     const unknown = select.find((s) => !(USER_PROPERTIES as readonly string[]).includes(s));
     if (unknown !== undefined) {
-      return sendGraphError(reply, 400, 'Request_BadRequest', `Could not find a property named '${unknown.slice(0, 60)}' on type 'microsoft.graph.user'.`);
+      return sendGraphError(reply, 400, 'Request_BadRequest', `Could not find a property named '${printable(unknown, 60)}' on type 'microsoft.graph.user'.`);
     }
     const topText = url.searchParams.get('$top');
     const top = topText === null ? 100 : Number(topText);
