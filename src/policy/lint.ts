@@ -6,7 +6,7 @@
  */
 import { REPORTS, findColumn, findReport, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
 import type { PolicyDocument } from './schema.js';
-import type { PolicySource } from './source.js';
+import { toPointer, type PolicySource } from './source.js';
 import type { PolicyProblem } from './validate.js';
 
 /** Directory attributes (Graph /users) a cohort may be grouped by, besides report columns. */
@@ -38,7 +38,6 @@ export function closest(name: string, candidates: readonly string[]): string | u
   return best !== undefined && best.distance <= Math.max(2, Math.floor(name.length / 4)) ? best.candidate : undefined;
 }
 
-const pointer = (...segments: string[]) => segments.map((s) => `/${s.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 const suggestion = (hint: string | undefined) => (hint !== undefined ? ` - did you mean '${hint}'?` : '');
 
 /** Lints one policy; `source` places each problem in the file. */
@@ -50,7 +49,7 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
 
   for (const [reportName, rule] of Object.entries(policy.reports)) {
     const spec = findReport(reportName);
-    const at = pointer('reports', reportName);
+    const at = toPointer('reports', reportName);
     if (spec === undefined) {
       report(at, `unknown report '${reportName}'${suggestion(closest(reportName, REPORTS.map((r) => r.name)))}`);
       continue;
@@ -68,7 +67,7 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
     if ('rows' in rule) {
       const named = new Map<ColumnSpec, string>();
       for (const [name, action] of Object.entries(rule.rows)) {
-        const path = pointer('reports', reportName, 'rows', name);
+        const path = toPointer('reports', reportName, 'rows', name);
         const col = column(name, path);
         if (col === undefined) continue;
         const earlier = named.get(col);
@@ -88,7 +87,7 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
         }
       }
       for (const [i, name] of (rule.quasiIdentifiers ?? []).entries()) {
-        const path = pointer('reports', reportName, 'quasiIdentifiers', String(i));
+        const path = toPointer('reports', reportName, 'quasiIdentifiers', String(i));
         const col = column(name, path);
         const action = col === undefined ? undefined : rule.rows[named.get(col) ?? ''];
         if (col !== undefined && (action === undefined || action === 'drop')) {
@@ -96,7 +95,7 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
         }
       }
       if (rule.allowClearIdentifiers !== undefined && ![...named].some(([c]) => c.role === 'identifier' && rule.rows[named.get(c)!] === 'keep')) {
-        report(pointer('reports', reportName, 'allowClearIdentifiers'), 'allowClearIdentifiers is set but no identifier column is kept in clear');
+        report(toPointer('reports', reportName, 'allowClearIdentifiers'), 'allowClearIdentifiers is set but no identifier column is kept in clear');
       }
     } else {
       if (spec.shape !== 'userDetail') report(at, `cohort rules apply to per-user reports; ${spec.name} is a ${spec.shape === 'counts' ? 'counts' : 'team/group/site'} report`);
@@ -105,12 +104,12 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
           const known = part === ORGANISATION || (DIRECTORY_DIMENSIONS as readonly string[]).includes(part) || isGroupable(spec, part);
           if (!known) {
             const candidates = [ORGANISATION, ...DIRECTORY_DIMENSIONS, ...spec.columns.filter((c) => c.role === 'dimension' || c.role === 'quasi').map((c) => c.json)];
-            report(pointer('reports', reportName, 'cohort', 'by', String(i)), `unknown cohort dimension '${part}'${suggestion(closest(part, candidates))}`, 'value');
+            report(toPointer('reports', reportName, 'cohort', 'by', String(i)), `unknown cohort dimension '${part}'${suggestion(closest(part, candidates))}`, 'value');
           }
         }
       }
       for (const name of Object.keys(rule.cohort.metrics ?? {})) {
-        const path = pointer('reports', reportName, 'cohort', 'metrics', name);
+        const path = toPointer('reports', reportName, 'cohort', 'metrics', name);
         const col = column(name, path);
         if (col !== undefined && col.role !== 'metric') report(path, `'${col.header}' is not a metric, so it cannot be summed`);
       }

@@ -41,6 +41,11 @@ export function pointerSegments(pointer: string): string[] {
   return pointer.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
+/** Builds a JSON Pointer from segments, escaping '~' and '/' (the inverse of pointerSegments). */
+export function toPointer(...segments: string[]): string {
+  return segments.map((s) => `/${s.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
 /** The position of a character offset in a string, for parsers that report offsets (JSON.parse). */
 function positionOfOffset(text: string, offset: number): SourcePosition {
   const before = text.slice(0, offset);

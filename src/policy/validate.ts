@@ -1,7 +1,7 @@
 /** Validating a policy file against the schema, with every error placed at a file, line and column. */
 import { Ajv, type ErrorObject } from 'ajv';
 import { POLICY_SCHEMA, type PolicyDocument } from './schema.js';
-import { pointerSegments, readPolicySource, type PolicySource, type SourcePosition } from './source.js';
+import { pointerSegments, readPolicySource, toPointer, type PolicySource, type SourcePosition } from './source.js';
 
 export interface PolicyProblem {
   readonly file: string;
@@ -28,7 +28,7 @@ function describe(error: ErrorObject, value: unknown): { path: string; message: 
   switch (error.keyword) {
     case 'additionalProperties': {
       const extra = String(p.additionalProperty);
-      return { path: `${path}/${extra.replaceAll('~', '~0').replaceAll('/', '~1')}`, message: `unknown setting '${extra}' in ${where(path)}`, target: 'key' };
+      return { path: `${path}${toPointer(extra)}`, message: `unknown setting '${extra}' in ${where(path)}`, target: 'key' };
     }
     case 'required':
       return { path, message: `${where(path)} is missing '${String(p.missingProperty)}'`, target: 'key' };

@@ -52,3 +52,9 @@ t.test('a BOM is tolerated and pointer escapes are undone', async (t) => {
   t.same(pointerSegments('/a~1b/c~0d/0'), ['a/b', 'c~d', '0']);
   t.same(pointerSegments(''), []);
 });
+
+t.test('toPointer is the inverse of pointerSegments', async (t) => {
+  const { toPointer } = await import('../../src/policy/source.js');
+  t.equal(toPointer('reports', 'a/b', 'c~d'), '/reports/a~1b/c~0d');
+  t.same(pointerSegments(toPointer('x/y', '~', '0')), ['x/y', '~', '0']);
+});
