@@ -1,0 +1,149 @@
+/**
+ * Sanitising a Graph CSV report as a stream: rows are read, transformed by the plan and written back with
+ * Graph's BOM, quoting and CRLF line ends, without holding the report in memory. With quasi-identifiers the
+ * report is read twice (first to count combinations, then to release rows): memory grows with the number of
+ * distinct combinations, never with the number of rows.
+ */
+import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
+import { UTF8_BOM, quoteCsvField } from '../graph/csv.js';
+import { CsvRowReader } from './csv-rows.js';
+import { SanitizeError } from './errors.js';
+import { checkCsv, releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
+import { QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
+
+const LINE_END = '\r\n';
+
+/** How an upstream header line maps onto the catalogue: a catalogue column per position, or undefined. */
+export type CsvLayout = readonly (ColumnSpec | undefined)[];
+
+/** Maps a header line onto the report's catalogue columns (by name, in any order); duplicates are refused. */
+export function csvLayout(report: ReportSpec, header: readonly string[]): CsvLayout {
+  const known = new Set(columnsFor(report, 'csv'));
+  const seen = new Set<ColumnSpec>();
+  return header.map((name) => {
+    const column = findColumn(report, name);
+    if (column === undefined || !known.has(column)) return undefined;
+    if (seen.has(column)) throw new SanitizeError('MalformedCsv', `the header names column '${column.header}' twice`);
+    seen.add(column);
+    return column;
+  });
+}
+
+/** A header and the data rows read so far, one batch per input chunk. */
+type CsvBatch = { readonly layout?: CsvLayout; readonly rows: string[][] };
+
+/**
+ * Reads CSV rows from a byte stream in batches (one per input chunk). The first batch carries the layout of
+ * the header line; every data row is checked to have the header's field count.
+ */
+export async function* readCsvBatches(source: AsyncIterable<Buffer | string>, report: ReportSpec): AsyncGenerator<CsvBatch> {
+  let width = -1;
+  let layout: CsvLayout | undefined;
+  let rows: string[][] = [];
+  const reader = new CsvRowReader((fields, rowNumber) => {
+    if (width === -1) {
+      width = fields.length;
+      layout = csvLayout(report, fields);
+      return;
+    }
+    if (fields.length !== width) throw new SanitizeError('MalformedCsv', `row ${rowNumber} has ${fields.length} fields, the header has ${width}`);
+    rows.push(fields);
+  });
+  let announced = false;
+  const batch = (): CsvBatch | undefined => {
+    if (layout === undefined || (announced && rows.length === 0)) return undefined;
+    const b: CsvBatch = announced ? { rows } : { layout, rows };
+    announced = true;
+    rows = [];
+    return b;
+  };
+  for await (const chunk of source) {
+    reader.push(chunk);
+    const b = batch();
+    if (b !== undefined) yield b;
+  }
+  reader.end();
+  if (layout === undefined) throw new SanitizeError('MalformedCsv', 'the report is empty: it has no header line');
+  const last = batch();
+  if (last !== undefined) yield last;
+}
+
+/**
+ * Checks a whole raw report before anything of it is served: well-formed CSV and every cell of a known column
+ * of its column's type. Returns the number of data rows.
+ */
+export async function validateCsvReport(source: AsyncIterable<Buffer | string>, report: ReportSpec): Promise<number> {
+  let checked: { index: number; column: ColumnSpec }[] = [];
+  let rows = 0;
+  for await (const batch of readCsvBatches(source, report)) {
+    if (batch.layout !== undefined) {
+      checked = batch.layout.flatMap((column, index) => (column === undefined ? [] : [{ index, column }]));
+    }
+    for (const fields of batch.rows) {
+      for (const { index, column } of checked) checkCsv(column, fields[index]!);
+    }
+    rows += batch.rows.length;
+  }
+  return rows;
+}
+
+/** Positions of the released columns in upstream rows; a released column missing upstream is an error. */
+function bind(layout: CsvLayout, released: readonly ReleasedColumn[]): number[] {
+  return released.map((r) => {
+    const index = layout.indexOf(r.column);
+    if (index === -1) throw new SanitizeError('MissingColumn', `the upstream report has no column '${r.column.header}', which the policy uses`);
+    return index;
+  });
+}
+
+/** Counts quasi-identifier combinations over a whole report (the first of two passes). */
+async function countQuasiClasses(source: AsyncIterable<Buffer | string>, plan: RowsPlan, released: readonly ReleasedColumn[]): Promise<QuasiClasses> {
+  const classes = new QuasiClasses(plan.k);
+  const quasi = released.filter((r) => r.quasi);
+  let positions: number[] = [];
+  for await (const batch of readCsvBatches(source, plan.report)) {
+    if (batch.layout !== undefined) positions = bind(batch.layout, quasi);
+    for (const fields of batch.rows) classes.add(quasiKey(quasi.map((r, i) => r.csv(fields[positions[i]!]!))));
+  }
+  return classes;
+}
+
+/**
+ * Sanitises a CSV report. `open` is called once per pass (twice when the plan has quasi-identifiers) and must
+ * yield the same bytes each time (a snapshot). Yields the sanitised CSV in pieces, the header line first;
+ * `stats` is filled as it goes. Throws SanitizeError on anything it cannot read: the caller must then abort.
+ */
+export async function* sanitizeCsvReport(
+  open: () => AsyncIterable<Buffer | string>,
+  plan: RowsPlan,
+  stats: SanitizeStats,
+): AsyncGenerator<string> {
+  const released = releasedFor(plan, 'csv');
+  const classes = plan.hasQuasi ? await countQuasiClasses(open(), plan, released) : undefined;
+  const quasiPositions = released.flatMap((r, i) => (r.quasi ? [i] : []));
+  const width = released.length;
+  const cells = new Array<string>(width);
+  let positions: number[] = [];
+  for await (const batch of readCsvBatches(open(), plan.report)) {
+    let out = '';
+    if (batch.layout !== undefined) {
+      positions = bind(batch.layout, released);
+      stats.unknownColumns = batch.layout.filter((c) => c === undefined).length;
+      stats.columnsDropped = batch.layout.length - width;
+      out = UTF8_BOM + released.map((r) => quoteCsvField(r.column.header)).join(',') + LINE_END;
+    }
+    for (const fields of batch.rows) {
+      stats.rowsIn++;
+      for (let i = 0; i < width; i++) cells[i] = released[i]!.csv(fields[positions[i]!]!);
+      if (classes !== undefined && !classes.releases(quasiKey(quasiPositions.map((p) => cells[p]!)))) {
+        stats.rowsSuppressed++;
+        continue;
+      }
+      stats.rowsOut++;
+      let line = quoteCsvField(cells[0] ?? '');
+      for (let i = 1; i < width; i++) line += ',' + quoteCsvField(cells[i]!);
+      out += line + LINE_END;
+    }
+    if (out.length > 0) yield out;
+  }
+}

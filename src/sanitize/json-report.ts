@@ -1,0 +1,123 @@
+/**
+ * Sanitising Graph's JSON report items with the same plan as CSV: released properties only (nested arrays
+ * such as `details[]` filtered the same way), values transformed per column, quasi-identifier combinations
+ * counted per flattened row (one per CSV line), so CSV and JSON release the same rows.
+ */
+import { columnsFor } from '../graph/catalogue.js';
+import { SanitizeError } from './errors.js';
+import { releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
+import { QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The items of one Graph JSON page (`{ value: [...] }`); anything else is refused. */
+export function pageItems(page: unknown): JsonObject[] {
+  if (!isObject(page) || !Array.isArray(page.value)) throw new SanitizeError('MalformedJson', 'the upstream page is not a JSON object with a value array');
+  for (const item of page.value) if (!isObject(item)) throw new SanitizeError('MalformedJson', 'an upstream item is not a JSON object');
+  return page.value as JsonObject[];
+}
+
+/** A rows plan applied to JSON items; one instance serves one response (it accumulates stats). */
+export class JsonItemSanitizer {
+  private readonly top: ReleasedColumn[];
+  private readonly nested: ReleasedColumn[];
+  private readonly nestedProperty: string | undefined;
+  private readonly known: Set<string>;
+  private readonly knownNested: Set<string>;
+  private readonly unknownNames = new Set<string>();
+
+  constructor(
+    plan: RowsPlan,
+    private readonly stats: SanitizeStats,
+    /** Combination counts from a first pass over every item; required when the plan has quasi-identifiers. */
+    private readonly classes?: QuasiClasses,
+  ) {
+    const released = releasedFor(plan, 'json');
+    this.top = released.filter((r) => r.column.nested !== true);
+    this.nested = released.filter((r) => r.column.nested === true);
+    this.nestedProperty = plan.report.nestedProperty;
+    const columns = columnsFor(plan.report, 'json');
+    this.known = new Set(columns.filter((c) => c.nested !== true).map((c) => c.json));
+    if (this.nestedProperty !== undefined) this.known.add(this.nestedProperty);
+    this.knownNested = new Set(columns.filter((c) => c.nested === true).map((c) => c.json));
+    if (plan.hasQuasi && classes === undefined) throw new Error('quasi-identifier counts are needed before items can be released');
+    stats.columnsDropped = columns.length - released.length;
+  }
+
+  /** Adds the items' quasi-identifier combinations to `classes` (the first pass). */
+  static count(plan: RowsPlan, items: readonly JsonObject[], classes: QuasiClasses): void {
+    const counter = new JsonItemSanitizer(plan, { rowsIn: 0, rowsOut: 0, rowsSuppressed: 0, columnsDropped: 0, unknownColumns: 0 }, classes);
+    for (const item of items) for (const key of counter.rowKeys(item)) classes.add(key);
+  }
+
+  /** The released form of each item, or nothing for items whose rows were all suppressed. */
+  sanitize(items: readonly JsonObject[]): JsonObject[] {
+    const out: JsonObject[] = [];
+    for (const item of items) {
+      const released = this.sanitizeItem(item);
+      if (released !== undefined) out.push(released);
+    }
+    this.stats.unknownColumns = this.unknownNames.size;
+    return out;
+  }
+
+  private value(item: JsonObject, r: ReleasedColumn): unknown {
+    if (!(r.column.json in item)) throw new SanitizeError('MissingColumn', `an upstream item has no property '${r.column.json}', which the policy uses`);
+    return r.json(item[r.column.json]);
+  }
+
+  private nestedRows(item: JsonObject): JsonObject[] | undefined {
+    if (this.nestedProperty === undefined) return undefined;
+    const rows = item[this.nestedProperty];
+    if (!Array.isArray(rows) || !rows.every(isObject)) {
+      throw new SanitizeError('MalformedJson', `an upstream item's '${this.nestedProperty}' is not an array of objects`);
+    }
+    return rows as JsonObject[];
+  }
+
+  /** One quasi key per flattened row (per nested element, or the item itself). */
+  private rowKeys(item: JsonObject): string[] {
+    const topQuasi = this.top.filter((r) => r.quasi).map((r) => String(this.value(item, r)));
+    const nested = this.nestedRows(item);
+    if (nested === undefined) return [quasiKey(topQuasi)];
+    const nestedQuasi = this.nested.filter((r) => r.quasi);
+    return nested.map((row) => quasiKey([...topQuasi, ...nestedQuasi.map((r) => String(this.value(row, r)))]));
+  }
+
+  private sanitizeItem(item: JsonObject): JsonObject | undefined {
+    for (const name of Object.keys(item)) if (!this.known.has(name)) this.unknownNames.add(name);
+    const nested = this.nestedRows(item);
+    const rowCount = nested?.length ?? 1;
+    this.stats.rowsIn += rowCount;
+    const out: JsonObject = {};
+    for (const r of this.top) out[r.column.json] = this.value(item, r);
+    const keys = this.classes !== undefined ? this.rowKeys(item) : undefined;
+    if (nested === undefined) {
+      if (keys !== undefined && !this.classes!.releases(keys[0]!)) {
+        this.stats.rowsSuppressed++;
+        return undefined;
+      }
+      this.stats.rowsOut++;
+      return out;
+    }
+    const rows: JsonObject[] = [];
+    nested.forEach((row, i) => {
+      for (const name of Object.keys(row)) if (!this.knownNested.has(name)) this.unknownNames.add(`${this.nestedProperty}/${name}`);
+      if (keys !== undefined && !this.classes!.releases(keys[i]!)) {
+        this.stats.rowsSuppressed++;
+        return;
+      }
+      const released: JsonObject = {};
+      for (const r of this.nested) released[r.column.json] = this.value(row, r);
+      rows.push(released);
+    });
+    if (rows.length === 0 && rowCount > 0) return undefined;
+    this.stats.rowsOut += rows.length;
+    if (this.nested.length > 0) out[this.nestedProperty!] = rows;
+    return out;
+  }
+}

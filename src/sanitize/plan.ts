@@ -1,0 +1,129 @@
+/**
+ * A rows rule compiled for one report and one consumer: which catalogue columns are released, in what form,
+ * and which of them are quasi-identifiers. Both the CSV and the JSON sanitiser run from the same plan, so the
+ * two formats release the same values.
+ */
+import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
+import { fromCsvText, fromJsonValue, ValueFormatError } from '../graph/values.js';
+import type { PolicyDocument } from '../policy/schema.js';
+import { SanitizeError } from './errors.js';
+import { bander, monthOf, weekOf } from './generalize.js';
+
+export type RowsRule = Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>;
+export type ColumnAction = RowsRule['rows'][string];
+
+export interface ReleasedColumn {
+  readonly column: ColumnSpec;
+  readonly action: Exclude<ColumnAction, 'drop'>;
+  /** Whether the column is one of the rule's quasi-identifiers. */
+  readonly quasi: boolean;
+  /** The released CSV cell text for an upstream cell text ('' stays ''). */
+  readonly csv: (text: string) => string;
+  /** The released JSON value for an upstream JSON value (null stays null). */
+  readonly json: (value: unknown) => unknown;
+}
+
+export interface RowsPlan {
+  readonly report: ReportSpec;
+  /** Released columns in catalogue order (Graph's documented order), which is the output order. */
+  readonly released: readonly ReleasedColumn[];
+  /** Every combination of released quasi-identifier values must occur at least k times. */
+  readonly k: number;
+  readonly hasQuasi: boolean;
+}
+
+export interface PlanContext {
+  /** The pseudonymiser for this consumer; needed only when the rule pseudonymises a column. */
+  readonly pseudonymize?: (value: string) => string;
+}
+
+const VALIDATED_KINDS = new Set(['int', 'period', 'date', 'bool', 'duration', 'guid']);
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+function unexpected(column: ColumnSpec): SanitizeError {
+  return new SanitizeError('UnexpectedValue', `a value in column '${column.header}' does not have the column's type (${column.kind})`);
+}
+
+/** Checks an upstream CSV cell against its column's kind; throws (without the value) when it does not fit. */
+export function checkCsv(column: ColumnSpec, text: string): void {
+  if (text === '' || !VALIDATED_KINDS.has(column.kind)) return;
+  if (column.kind === 'guid') {
+    if (!GUID.test(text)) throw unexpected(column);
+    return;
+  }
+  try {
+    fromCsvText(column, text);
+  } catch (error) {
+    if (error instanceof ValueFormatError) throw unexpected(column);
+    throw error;
+  }
+}
+
+function checkJson(column: ColumnSpec, value: unknown): void {
+  try {
+    fromJsonValue(column, value);
+  } catch (error) {
+    if (error instanceof ValueFormatError) throw unexpected(column);
+    throw error;
+  }
+  if (column.kind === 'guid' && typeof value === 'string' && value !== '' && !GUID.test(value)) throw unexpected(column);
+}
+
+function releaseColumn(column: ColumnSpec, action: Exclude<ColumnAction, 'drop'>, quasi: boolean, context: PlanContext): ReleasedColumn {
+  const base = { column, action, quasi };
+  if (action === 'keep') {
+    return { ...base, csv: (text) => (checkCsv(column, text), text), json: (value) => (checkJson(column, value), value) };
+  }
+  if (action === 'pseudonymize') {
+    const pseudonymize = context.pseudonymize;
+    if (pseudonymize === undefined) throw new Error(`column '${column.header}' is pseudonymised but no pseudonym key is available`);
+    return {
+      ...base,
+      csv: (text) => (text === '' ? '' : pseudonymize(text)),
+      json: (value) => {
+        if (value === null || value === '') return value;
+        if (typeof value !== 'string') throw unexpected(column);
+        return pseudonymize(value);
+      },
+    };
+  }
+  const g = action.generalize;
+  const generalize = typeof g === 'string' ? (g === 'week' ? weekOf : monthOf) : undefined;
+  if (generalize !== undefined) {
+    return {
+      ...base,
+      csv: (text) => (text === '' ? '' : (checkCsv(column, text), generalize(text))),
+      json: (value) => (value === null ? null : (checkJson(column, value), generalize(value as string))),
+    };
+  }
+  const band = bander((g as { bands: readonly number[] }).bands);
+  return {
+    ...base,
+    csv: (text) => (text === '' ? '' : (checkCsv(column, text), band(Number(text)))),
+    json: (value) => (value === null ? null : (checkJson(column, value), band(Number(value)))),
+  };
+}
+
+/** Compiles a rows rule for one report; `k` is the policy's k. Unknown names were refused by the linter. */
+export function planRows(report: ReportSpec, rule: RowsRule, k: number, context: PlanContext): RowsPlan {
+  const actions = new Map<ColumnSpec, ColumnAction>();
+  for (const [name, action] of Object.entries(rule.rows)) {
+    const column = findColumn(report, name);
+    if (column === undefined) throw new Error(`column '${name}' is not in ${report.name}`);
+    actions.set(column, action);
+  }
+  const quasi = new Set((rule.quasiIdentifiers ?? []).map((name) => findColumn(report, name)));
+  const released: ReleasedColumn[] = [];
+  for (const column of report.columns) {
+    const action = actions.get(column);
+    if (action === undefined || action === 'drop') continue;
+    released.push(releaseColumn(column, action, quasi.has(column), context));
+  }
+  return { report, released, k, hasQuasi: released.some((c) => c.quasi) };
+}
+
+/** The released columns that appear in one format, in output order. */
+export function releasedFor(plan: RowsPlan, format: 'csv' | 'json'): ReleasedColumn[] {
+  const present = new Set(columnsFor(plan.report, format));
+  return plan.released.filter((c) => present.has(c.column));
+}
