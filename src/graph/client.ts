@@ -1,0 +1,216 @@
+/**
+ * The Graph client of the proxy, on undici: report requests with the app's token, the CSV 302 followed by
+ * hand to an allow-listed download host without the Authorization header, bounded retries of 429/503 honouring
+ * Retry-After, one token refresh on 401, and timeouts on connect, first byte and the whole body.
+ * Every upstream body is consumed or destroyed on every path.
+ */
+import type { Readable } from 'node:stream';
+import { Agent, request, type Dispatcher } from 'undici';
+import type { ReportCall } from './odata.js';
+import type { AccessTokenSource } from './token.js';
+import { UpstreamError } from './upstream-error.js';
+
+export interface GraphClientOptions {
+  /** Graph's base URL without version, e.g. https://graph.microsoft.com (national clouds differ). */
+  readonly graphUrl: string;
+  /**
+   * Where a report's 302 may point: `scheme://host[:port][/path-prefix]`, `*` matching within one host label,
+   * e.g. `https://reports*.office.com/data/`. Anything else is refused.
+   */
+  readonly downloadHosts: readonly string[];
+  readonly tokens: AccessTokenSource;
+  readonly connectTimeoutMs?: number;
+  readonly firstByteTimeoutMs?: number;
+  /** Deadline for a whole response, body included. */
+  readonly bodyTimeoutMs?: number;
+  readonly maxRetries?: number;
+  /** The most a request may spend waiting on Retry-After in total before it gives up. */
+  readonly maxRetryWaitMs?: number;
+  readonly dispatcher?: Dispatcher;
+}
+
+/** The request path of a report call, as Graph spells it. */
+export function reportCallPath(call: ReportCall): string {
+  const argument = call.period !== undefined ? `(period='${call.period}')` : call.date !== undefined ? `(date=${call.date})` : '';
+  return `/${call.version}${call.report.root[call.version]}/${call.report.name}${argument}`;
+}
+
+interface HostRule {
+  readonly protocol: string;
+  readonly host: RegExp;
+  readonly port: string;
+  readonly pathPrefix: string;
+}
+
+function hostRule(pattern: string): HostRule {
+  const m = /^(https?):\/\/([A-Za-z0-9*.-]+)(?::(\d+))?(\/.*)?$/.exec(pattern);
+  if (m === null) throw new Error(`download host '${pattern}' is not of the form scheme://host[:port][/path]`);
+  const [, scheme, host, port, path] = m;
+  const hostPattern = host!.toLowerCase().split('.').map((label) => label.split('*').map((s) => s.replace(/[-]/g, '\\-')).join('[a-z0-9-]*')).join('\\.');
+  return { protocol: `${scheme}:`, host: new RegExp(`^${hostPattern}$`), port: port ?? '', pathPrefix: path ?? '/' };
+}
+
+export function downloadAllowed(rules: readonly HostRule[], location: URL): boolean {
+  if (location.username !== '' || location.password !== '') return false;
+  return rules.some((r) => r.protocol === location.protocol && r.host.test(location.hostname) && r.port === location.port && location.pathname.startsWith(r.pathPrefix));
+}
+
+/** Seconds to wait from a Retry-After header (seconds or an HTTP date); undefined when absent or unreadable. */
+export function retryAfterSeconds(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Reads and discards a body we will not use (keeps the connection reusable, never leaks a stream). */
+async function discard(body: Dispatcher.ResponseData['body']): Promise<void> {
+  try {
+    await body.dump({ limit: 64 * 1024 });
+  } catch {
+    body.destroy();
+  }
+}
+
+export interface GraphClientStats {
+  requests: number;
+  retries: number;
+  tokenRefreshes: number;
+}
+
+export class GraphClient {
+  readonly stats: GraphClientStats = { requests: 0, retries: 0, tokenRefreshes: 0 };
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly downloadRules: HostRule[];
+  private readonly graphUrl: string;
+
+  constructor(private readonly options: GraphClientOptions) {
+    this.graphUrl = options.graphUrl.replace(/\/+$/, '');
+    this.downloadRules = options.downloadHosts.map(hostRule);
+    this.ownsDispatcher = options.dispatcher === undefined;
+    this.dispatcher =
+      options.dispatcher ??
+      new Agent({
+        connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+        headersTimeout: options.firstByteTimeoutMs ?? 60_000,
+        bodyTimeout: options.firstByteTimeoutMs ?? 60_000,
+      });
+  }
+
+  /**
+   * Opens a CSV report: the report request answers 302, the Location must be on the allow-list, and the
+   * download is fetched without Authorization. Returns the CSV body; the caller consumes or destroys it.
+   */
+  async openCsv(call: ReportCall): Promise<Readable> {
+    return this.withRetries(async (deadline) => {
+      const redirect = await this.graphRequest(`${reportCallPath(call)}?$format=text/csv`, deadline);
+      if (redirect.statusCode !== 302) return this.unexpected(redirect);
+      const location = redirect.headers.location;
+      await discard(redirect.body);
+      let target: URL;
+      try {
+        target = new URL(String(location));
+      } catch {
+        throw new UpstreamError('BadResponse', 'Graph answered 302 without a usable Location');
+      }
+      if (!downloadAllowed(this.downloadRules, target)) {
+        throw new UpstreamError('RedirectRefused', `the report download was redirected to ${target.protocol}//${target.host}, which is not an allowed download host`);
+      }
+      const download = await this.send(target.toString(), {}, deadline);
+      if (download.statusCode === 200) return download.body as unknown as Readable;
+      if (download.statusCode >= 300 && download.statusCode < 400) {
+        await discard(download.body);
+        throw new UpstreamError('RedirectRefused', 'the download host redirected again; only one redirect is followed');
+      }
+      return this.unexpected(download);
+    });
+  }
+
+  /** One page of a JSON report; `skipToken` is Graph's own, from the previous page's nextLink. */
+  async jsonPage(call: ReportCall, top: number | undefined, skipToken: string | undefined): Promise<unknown> {
+    const query = new URLSearchParams({ $format: 'application/json' });
+    if (top !== undefined) query.set('$top', String(top));
+    if (skipToken !== undefined) query.set('$skiptoken', skipToken);
+    return this.getJson(`${reportCallPath(call)}?${query.toString().replaceAll('%24', '$')}`);
+  }
+
+  /** GET of a Graph JSON resource (path with query, below the base URL). */
+  async getJson(pathAndQuery: string): Promise<unknown> {
+    return this.withRetries(async (deadline) => {
+      const response = await this.graphRequest(pathAndQuery, deadline);
+      if (response.statusCode !== 200) return this.unexpected(response);
+      try {
+        return await response.body.json();
+      } catch (error) {
+        response.body.destroy();
+        if (deadline.aborted) throw new UpstreamError('Timeout', 'Graph did not send the whole response in time');
+        throw new UpstreamError((error as Error).name === 'SyntaxError' ? 'BadResponse' : 'Truncated', 'Graph sent a JSON body that could not be read whole');
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  /** A request to Graph with the app token; a 401 refreshes the token once. */
+  private async graphRequest(pathAndQuery: string, deadline: AbortSignal): Promise<Dispatcher.ResponseData> {
+    let token = await this.options.tokens.token();
+    let response = await this.send(`${this.graphUrl}${pathAndQuery}`, { authorization: `Bearer ${token}` }, deadline);
+    if (response.statusCode === 401) {
+      await discard(response.body);
+      this.options.tokens.invalidate(token);
+      this.stats.tokenRefreshes++;
+      token = await this.options.tokens.token();
+      response = await this.send(`${this.graphUrl}${pathAndQuery}`, { authorization: `Bearer ${token}` }, deadline);
+    }
+    return response;
+  }
+
+  private async send(url: string, headers: Record<string, string>, deadline: AbortSignal): Promise<Dispatcher.ResponseData> {
+    this.stats.requests++;
+    try {
+      // undici's request never follows redirects itself: the one 302 is followed above, after the allow-list check.
+      return await request(url, { method: 'GET', headers, dispatcher: this.dispatcher, signal: deadline });
+    } catch (error) {
+      const name = (error as { code?: string; name?: string }).code ?? (error as Error).name;
+      if (deadline.aborted || /Timeout/i.test(name)) throw new UpstreamError('Timeout', 'Graph did not answer in time');
+      throw new UpstreamError('Unavailable', `Graph could not be reached (${name})`);
+    }
+  }
+
+  /** Maps a status we did not want to an UpstreamError; the body is discarded, never echoed. */
+  private async unexpected(response: Dispatcher.ResponseData): Promise<never> {
+    await discard(response.body);
+    const status = response.statusCode;
+    const wait = retryAfterSeconds(response.headers['retry-after']);
+    if (status === 429) throw new UpstreamError('Throttled', 'Graph is throttling report requests', status, wait);
+    if (status === 503 || status === 502 || status === 504) throw new UpstreamError('Unavailable', `Graph is unavailable (HTTP ${status})`, status, wait);
+    if (status === 401 || status === 403) throw new UpstreamError('Refused', `Graph refused the proxy's credentials (HTTP ${status})`, status);
+    if (status >= 400 && status < 500) throw new UpstreamError('Refused', `Graph refused the request (HTTP ${status})`, status);
+    throw new UpstreamError('BadResponse', `Graph answered HTTP ${status}`, status);
+  }
+
+  /** Runs `attempt`, retrying throttling and unavailability within the retry budget. */
+  private async withRetries<T>(attempt: (deadline: AbortSignal) => Promise<T>): Promise<T> {
+    const maxRetries = this.options.maxRetries ?? 4;
+    const budget = this.options.maxRetryWaitMs ?? 30_000;
+    let waited = 0;
+    for (let retry = 0; ; retry++) {
+      try {
+        return await attempt(AbortSignal.timeout(this.options.bodyTimeoutMs ?? 300_000));
+      } catch (error) {
+        if (!(error instanceof UpstreamError) || (error.code !== 'Throttled' && error.code !== 'Unavailable') || error.upstreamStatus === undefined) throw error;
+        const wait = (error.retryAfterSeconds ?? Math.min(2 ** retry, 30)) * 1000;
+        if (retry >= maxRetries || waited + wait > budget) throw error;
+        this.stats.retries++;
+        waited += wait;
+        await sleep(wait);
+      }
+    }
+  }
+}

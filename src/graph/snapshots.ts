@@ -1,0 +1,219 @@
+/**
+ * The report snapshot cache. Graph allows about 14 CSV downloads per report per 10 minutes and refreshes a
+ * report once a day, so each (version, report, period or date, format) is fetched once per time-to-live and
+ * every consumer is served from that snapshot through its own policy. Concurrent requests share one upstream
+ * fetch (single-flight). Raw snapshots live only in encrypted anonymous spill files and are checked whole
+ * (well-formed, every known cell of its column's type) before anyone is served from them.
+ */
+import { tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
+import { validateCsvReport } from '../sanitize/csv-report.js';
+import { pageItems } from '../sanitize/json-report.js';
+import type { GraphClient } from './client.js';
+import type { ReportCall, ReportFormat } from './odata.js';
+import { SpillFile } from './spill-file.js';
+import { UpstreamError } from './upstream-error.js';
+
+export interface SnapshotCacheOptions {
+  readonly client: GraphClient;
+  /** How long a snapshot serves requests; 0 turns caching off (each request fetches, concurrent ones share). */
+  readonly ttlMs: number;
+  readonly spillDir?: string;
+  /** `$top` used when paging through a JSON report upstream (fewer pages = fewer throttled requests). */
+  readonly jsonPageSize?: number;
+  /** A JSON report with more pages than this is refused (a nextLink loop would otherwise never end). */
+  readonly maxJsonPages?: number;
+}
+
+type JsonObject = Record<string, unknown>;
+const RECORD_BYTES = 64 * 1024;
+
+/** One fetched report, as stored. Readers hold a lease; the file is closed once expired and unleased. */
+export class ReportSnapshot {
+  private leases: number;
+  private retired = false;
+
+  constructor(
+    readonly key: string,
+    readonly format: ReportFormat,
+    private readonly file: SpillFile,
+    /** CSV: data rows; JSON: items. */
+    readonly count: number,
+    /** JSON: index of the first item of each record. */
+    private readonly itemStarts: readonly number[],
+    readonly fetchedAt: number,
+    readonly expiresAt: number,
+    leases: number,
+  ) {
+    this.leases = leases;
+  }
+
+  /** The CSV bytes exactly as Graph sent them. */
+  csv(): AsyncIterable<Buffer> {
+    return this.file.readAll();
+  }
+
+  /** JSON items [offset, offset + count). */
+  async items(offset: number, count: number): Promise<JsonObject[]> {
+    const out: JsonObject[] = [];
+    let record = 0;
+    while (record + 1 < this.itemStarts.length && this.itemStarts[record + 1]! <= offset) record++;
+    for (; record < this.itemStarts.length && out.length < count; record++) {
+      const start = this.itemStarts[record]!;
+      const items = JSON.parse((await this.file.readRecord(record)).toString('utf8')) as JsonObject[];
+      out.push(...items.slice(Math.max(0, offset - start), Math.max(0, offset - start) + count - out.length));
+    }
+    return out;
+  }
+
+  acquire(): void {
+    this.leases++;
+  }
+
+  release(): void {
+    this.leases--;
+    this.closeIfDone();
+  }
+
+  /** Takes the snapshot out of service; it closes once the last reader is done. */
+  retire(): void {
+    this.retired = true;
+    this.closeIfDone();
+  }
+
+  private closeIfDone(): void {
+    if (this.retired && this.leases <= 0) void this.file.close();
+  }
+}
+
+export function snapshotKey(call: ReportCall, format: ReportFormat): string {
+  return [call.version, call.report.name, call.period ?? (call.date !== undefined ? `date=${call.date}` : '-'), format].join(' ');
+}
+
+export interface SnapshotCacheStats {
+  hits: number;
+  fetches: number;
+  failures: number;
+}
+
+export class SnapshotCache {
+  readonly stats: SnapshotCacheStats = { hits: 0, fetches: 0, failures: 0 };
+  private readonly ready = new Map<string, ReportSnapshot>();
+  private readonly pending = new Map<string, { promise: Promise<ReportSnapshot>; waiters: number }>();
+
+  constructor(private readonly options: SnapshotCacheOptions) {}
+
+  /** A leased snapshot of the report; call `release()` on it when done reading. */
+  async lease(call: ReportCall, format: ReportFormat): Promise<ReportSnapshot> {
+    const key = snapshotKey(call, format);
+    const now = Date.now();
+    const cached = this.ready.get(key);
+    if (cached !== undefined) {
+      if (now < cached.expiresAt) {
+        this.stats.hits++;
+        cached.acquire();
+        return cached;
+      }
+      this.ready.delete(key);
+      cached.retire();
+    }
+    let flight = this.pending.get(key);
+    if (flight === undefined) {
+      const entry = { promise: undefined as unknown as Promise<ReportSnapshot>, waiters: 0 };
+      entry.promise = this.fetch(call, format, key, () => entry.waiters).finally(() => this.pending.delete(key));
+      flight = entry;
+      this.pending.set(key, flight);
+    }
+    flight.waiters++;
+    return flight.promise;
+  }
+
+  /** Drops every snapshot (readers in progress finish first). */
+  clear(): void {
+    for (const snapshot of this.ready.values()) snapshot.retire();
+    this.ready.clear();
+  }
+
+  private async fetch(call: ReportCall, format: ReportFormat, key: string, waiters: () => number): Promise<ReportSnapshot> {
+    this.stats.fetches++;
+    const file = await SpillFile.create(this.options.spillDir ?? tmpdir());
+    try {
+      const { count, itemStarts } = format === 'csv' ? await this.fetchCsv(call, file) : await this.fetchJson(call, file);
+      const fetchedAt = Date.now();
+      const snapshot = new ReportSnapshot(key, format, file, count, itemStarts, fetchedAt, fetchedAt + this.options.ttlMs, waiters());
+      if (this.options.ttlMs > 0) this.ready.set(key, snapshot);
+      else snapshot.retire();
+      return snapshot;
+    } catch (error) {
+      this.stats.failures++;
+      await file.close();
+      throw error;
+    }
+  }
+
+  private async fetchCsv(call: ReportCall, file: SpillFile): Promise<{ count: number; itemStarts: number[] }> {
+    const body: Readable = await this.options.client.openCsv(call);
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      await file.writeRecord(Buffer.concat(pending, pendingBytes));
+      pending = [];
+      pendingBytes = 0;
+    };
+    async function* stored(): AsyncGenerator<Buffer> {
+      try {
+        for await (const chunk of body) {
+          const bytes = chunk as Buffer;
+          pending.push(bytes);
+          pendingBytes += bytes.length;
+          if (pendingBytes >= RECORD_BYTES) await flush();
+          yield bytes;
+        }
+      } catch (error) {
+        if (error instanceof UpstreamError) throw error;
+        throw new UpstreamError('Truncated', 'the report download broke off before it was complete');
+      }
+      await flush();
+    }
+    try {
+      const count = await validateCsvReport(stored(), call.report);
+      return { count, itemStarts: [] };
+    } finally {
+      body.destroy();
+    }
+  }
+
+  private async fetchJson(call: ReportCall, file: SpillFile): Promise<{ count: number; itemStarts: number[] }> {
+    const itemStarts: number[] = [];
+    let count = 0;
+    let skipToken: string | undefined;
+    const maxPages = this.options.maxJsonPages ?? 10_000;
+    for (let page = 0; ; page++) {
+      if (page >= maxPages) throw new UpstreamError('BadResponse', `the JSON report has more than ${maxPages} pages`);
+      const body = await this.options.client.jsonPage(call, this.options.jsonPageSize ?? 2000, skipToken);
+      const items = pageItems(body);
+      itemStarts.push(count);
+      await file.writeRecord(Buffer.from(JSON.stringify(items)));
+      count += items.length;
+      skipToken = nextSkipToken(body);
+      if (skipToken === undefined) return { count, itemStarts };
+    }
+  }
+}
+
+/** Graph's `$skiptoken` from a page's `@odata.nextLink`, if there is a next page. The link itself is not followed. */
+export function nextSkipToken(page: unknown): string | undefined {
+  const link = (page as Record<string, unknown>)['@odata.nextLink'];
+  if (link === undefined || link === null) return undefined;
+  if (typeof link !== 'string') throw new UpstreamError('BadResponse', 'the page has a nextLink that is not a string');
+  let url: URL;
+  try {
+    url = new URL(link);
+  } catch {
+    throw new UpstreamError('BadResponse', 'the page has a nextLink that is not a URL');
+  }
+  const token = [...url.searchParams].find(([name]) => name.toLowerCase() === '$skiptoken')?.[1];
+  if (token === undefined || token === '') throw new UpstreamError('BadResponse', 'the page has a nextLink without a $skiptoken');
+  return token;
+}

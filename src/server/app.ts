@@ -1,0 +1,53 @@
+/**
+ * The proxy's fastify app, composed from plugins: the report routes (and, in later issues, cohorts, score,
+ * disclosure, probes). A factory, so tests build as many independent apps as they like.
+ */
+import fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AuditRecord } from './audit.js';
+import { errorResponse, ProxyRefusal, sendError } from './errors.js';
+import { reportRoutes, type ReportRoutesOptions } from './reports.js';
+
+export interface AppOptions extends ReportRoutesOptions {
+  readonly logger: Logger;
+  /** TLS key and certificate (PEM); without them the app serves plain HTTP (tests only: see README). */
+  readonly https?: { readonly key: string; readonly cert: string };
+}
+
+export function buildApp(options: AppOptions): FastifyInstance {
+  const app = fastify({
+    loggerInstance: options.logger,
+    // fastify's own request lines are replaced by the audit line below.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Paths carry OData function calls; keep the raw URL (fastify must not touch quotes and parentheses).
+    routerOptions: { maxParamLength: 4096, ignoreDuplicateSlashes: false },
+    requestIdHeader: false,
+    bodyLimit: 64 * 1024,
+    ...(options.https !== undefined ? { https: { key: options.https.key, cert: options.https.cert } } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.decorateRequest('audit', null as unknown as AuditRecord);
+  app.addHook('onRequest', async (request) => {
+    request.audit = {};
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // One audit line per request: names and counts only (see audit.ts).
+    request.log.info({ audit: request.audit, status: reply.statusCode, method: request.method, durationMs: Math.round(reply.elapsedTime) }, 'request');
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const response = errorResponse(error);
+    request.audit.error = response.cause;
+    if (response.status >= 500 && !(error instanceof ProxyRefusal)) {
+      // The error's class and code help an operator; its message could in theory quote upstream data, so it stays out.
+      request.log.error({ errorClass: (error as Error).name, errorCode: (error as { code?: string }).code }, 'request failed');
+    }
+    if (reply.sent || reply.raw.headersSent) {
+      reply.raw.destroy();
+      return;
+    }
+    return sendError(reply, response);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, { status: 404, code: 'NotFound', message: 'No such resource: reports are under /v1.0/reports/ and /beta/reports/.' }));
+  void app.register(reportRoutes, options);
+  return app;
+}

@@ -1,0 +1,43 @@
+/**
+ * The audit log (privacy.md "Audit"): one structured line per request with the consumer, report, policy and
+ * its version hash, rows in and out, columns dropped, rows suppressed and the status. Counts and names of
+ * things only: never a cell value, an identifier or a header that carries a secret (pino redacts those paths
+ * as a second line of defence).
+ */
+import pino, { type Logger, type LoggerOptions } from 'pino';
+import type { SanitizeStats } from '../sanitize/stats.js';
+
+export interface AuditRecord {
+  consumer?: string;
+  report?: string;
+  apiVersion?: string;
+  period?: string;
+  date?: string;
+  format?: string;
+  /** 'rows', 'cohort', 'deny', 'download', 'page' */
+  kind?: string;
+  policy?: string;
+  policyVersion?: string;
+  snapshot?: 'hit' | 'fetched' | 'passthrough';
+  sanitize?: SanitizeStats;
+  noise?: boolean;
+  error?: string;
+}
+
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'authorization',
+  'key',
+  'secret',
+  'token',
+  '*.authorization',
+  '*.clientSecret',
+  '*.secret',
+];
+
+export function auditLogger(options: LoggerOptions = {}, destination?: pino.DestinationStream): Logger {
+  const settings: LoggerOptions = { level: 'info', base: { service: 'graph-privacy-proxy' }, ...options, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  return destination === undefined ? pino(settings) : pino(settings, destination);
+}

@@ -1,0 +1,63 @@
+/**
+ * The one place where failures become responses: every error a request can meet is mapped to a status and a
+ * Graph-shaped body written in our words. Upstream bodies, cell values and stack traces never reach a consumer.
+ */
+import type { FastifyReply } from 'fastify';
+import { graphErrorBody } from '../graph/errors.js';
+import { UpstreamError } from '../graph/upstream-error.js';
+import { SanitizeError } from '../sanitize/errors.js';
+
+/** A refusal decided by the proxy itself (auth, policy, request grammar). */
+export class ProxyRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'ProxyRefusal';
+  }
+}
+
+export interface ErrorResponse {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly retryAfterSeconds?: number;
+  /** The error's own code, for the audit log. */
+  readonly cause: string;
+}
+
+export function errorResponse(error: unknown): ErrorResponse {
+  if (error instanceof ProxyRefusal) {
+    return { status: error.status, code: error.code, message: error.message, cause: error.code, ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}) };
+  }
+  if (error instanceof UpstreamError) {
+    const cause = `Upstream${error.code}`;
+    switch (error.code) {
+      case 'Throttled':
+        return { status: 429, code: 'TooManyRequests', message: 'Microsoft Graph is throttling report requests; try again later.', retryAfterSeconds: error.retryAfterSeconds ?? 60, cause };
+      case 'Unavailable':
+        return { status: 503, code: 'ServiceUnavailable', message: 'Microsoft Graph is unavailable; try again later.', retryAfterSeconds: error.retryAfterSeconds ?? 30, cause };
+      case 'Timeout':
+        return { status: 504, code: 'GatewayTimeout', message: 'Microsoft Graph did not answer in time.', cause };
+      case 'Refused':
+        if (error.upstreamStatus === 400 || error.upstreamStatus === 404) {
+          return { status: error.upstreamStatus, code: error.upstreamStatus === 400 ? 'BadRequest' : 'NotFound', message: 'Microsoft Graph refused this report request (for a date, it must lie within the last 30 days).', cause };
+        }
+        return { status: 502, code: 'BadGateway', message: 'The proxy could not read the report from Microsoft Graph (its own access was refused).', cause };
+      default:
+        return { status: 502, code: 'BadGateway', message: 'The proxy could not read a complete, valid report from Microsoft Graph.', cause };
+    }
+  }
+  if (error instanceof SanitizeError) {
+    return { status: 502, code: 'BadGateway', message: 'The report from Microsoft Graph could not be sanitised, so nothing of it is released.', cause: `Sanitize${error.code}` };
+  }
+  return { status: 500, code: 'InternalServerError', message: 'The proxy failed while handling this request; nothing of the report was released.', cause: 'Internal' };
+}
+
+export function sendError(reply: FastifyReply, response: Pick<ErrorResponse, 'status' | 'code' | 'message' | 'retryAfterSeconds'>): FastifyReply {
+  if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds));
+  return reply.code(response.status).type('application/json').header('cache-control', 'no-store').send(graphErrorBody(response.code, response.message, reply.request.id));
+}

@@ -1,0 +1,126 @@
+/**
+ * Wiring a running proxy from its settings: policy store (hot reload), Graph token and client, snapshot
+ * cache, keys, sealing secret, TLS, audit logger. `startProxy` is what `serve`, `npm start` and the end-to-end
+ * tests call.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { GraphClient } from '../graph/client.js';
+import { SnapshotCache } from '../graph/snapshots.js';
+import { ClientCredentials } from '../graph/token.js';
+import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
+import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
+import { buildApp } from './app.js';
+import { auditLogger } from './audit.js';
+import type { ConsumerKeys } from './consumer-keys.js';
+import { Sealer } from './sealed-tokens.js';
+import type { TlsMaterial } from './tls.js';
+
+export interface GraphSettings {
+  /** e.g. https://graph.microsoft.com */
+  readonly graphUrl: string;
+  /** e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token */
+  readonly tokenUrl: string;
+  readonly clientId: string;
+  readonly clientSecret?: string;
+  readonly clientAssertionFile?: string;
+  /** Allowed 302 targets, e.g. https://reports*.office.com/data/ */
+  readonly downloadHosts: readonly string[];
+  readonly connectTimeoutMs?: number;
+  readonly firstByteTimeoutMs?: number;
+  readonly bodyTimeoutMs?: number;
+  readonly maxRetries?: number;
+  readonly maxRetryWaitMs?: number;
+}
+
+export interface ProxySettings {
+  readonly host?: string;
+  readonly port?: number;
+  readonly policiesDir: string;
+  readonly watchPolicies?: boolean;
+  readonly consumerKeys: ConsumerKeys;
+  readonly graph: GraphSettings;
+  readonly pseudonymKeys: PseudonymKeyring;
+  /** At least 32 bytes; replicas share it so they accept each other's cursors and links. */
+  readonly sealSecret: Buffer;
+  /** Snapshot time-to-live; 0 turns the cache off (JSON pages then go to Graph page by page). Default 1 hour. */
+  readonly snapshotTtlSeconds?: number;
+  readonly spillDir?: string;
+  /** TLS material; plain HTTP only when explicitly `false` (tests). */
+  readonly tls: TlsMaterial | false;
+  /** The base URL consumers reach the proxy at (default: the address it listens on). */
+  readonly publicUrl?: string;
+  readonly logger?: Logger;
+  readonly downloadLinkSeconds?: number;
+}
+
+export interface RunningProxy {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly policies: PolicyStore;
+  readonly graph: GraphClient;
+  readonly snapshots: SnapshotCache;
+  close(): Promise<void>;
+}
+
+export async function startProxy(settings: ProxySettings): Promise<RunningProxy> {
+  const logger = settings.logger ?? auditLogger();
+  const onReload = (event: PolicyReloadEvent) => {
+    if (event.kind === 'loaded') logger.info({ policyVersion: event.version, policies: event.policies }, 'policy set loaded');
+    else logger.error({ keptVersion: event.keptVersion, problems: event.problems.map((p) => `${p.file}:${p.position.line}:${p.position.column}: ${p.message}`) }, 'policy set rejected; the last good set stays');
+  };
+  const policies = await PolicyStore.open(settings.policiesDir, onReload);
+  if (settings.watchPolicies !== false) policies.watch();
+  const g = settings.graph;
+  const tokens = new ClientCredentials({
+    tokenUrl: g.tokenUrl,
+    clientId: g.clientId,
+    ...(g.clientSecret !== undefined ? { clientSecret: g.clientSecret } : {}),
+    ...(g.clientAssertionFile !== undefined ? { clientAssertionFile: g.clientAssertionFile } : {}),
+  });
+  const graph = new GraphClient({
+    graphUrl: g.graphUrl, downloadHosts: g.downloadHosts, tokens,
+    ...(g.connectTimeoutMs !== undefined ? { connectTimeoutMs: g.connectTimeoutMs } : {}),
+    ...(g.firstByteTimeoutMs !== undefined ? { firstByteTimeoutMs: g.firstByteTimeoutMs } : {}),
+    ...(g.bodyTimeoutMs !== undefined ? { bodyTimeoutMs: g.bodyTimeoutMs } : {}),
+    ...(g.maxRetries !== undefined ? { maxRetries: g.maxRetries } : {}),
+    ...(g.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: g.maxRetryWaitMs } : {}),
+  });
+  const ttlMs = (settings.snapshotTtlSeconds ?? 3600) * 1000;
+  const snapshots = new SnapshotCache({ client: graph, ttlMs, ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}) });
+  let publicUrl = settings.publicUrl ?? '';
+  const app = buildApp({
+    logger,
+    policies,
+    keys: settings.consumerKeys,
+    snapshots,
+    graph,
+    pseudonymKeys: settings.pseudonymKeys,
+    sealer: new Sealer(settings.sealSecret),
+    publicUrl: () => publicUrl,
+    snapshotJson: ttlMs > 0,
+    ...(settings.downloadLinkSeconds !== undefined ? { downloadLinkSeconds: settings.downloadLinkSeconds } : {}),
+    ...(settings.tls !== false ? { https: settings.tls } : {}),
+  });
+  try {
+    const address = await app.listen({ host: settings.host ?? '127.0.0.1', port: settings.port ?? 0 });
+    if (publicUrl === '') publicUrl = address.replace('[::1]', 'localhost');
+  } catch (error) {
+    await policies.close();
+    await graph.close();
+    throw error;
+  }
+  return {
+    url: publicUrl,
+    app,
+    policies,
+    graph,
+    snapshots,
+    async close() {
+      await app.close();
+      await policies.close();
+      snapshots.clear();
+      await graph.close();
+    },
+  };
+}

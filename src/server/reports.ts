@@ -1,0 +1,253 @@
+/**
+ * The Graph-compatible report routes: `GET /{v1.0|beta}/reports/{fn}(period='D7'|date=...)` with `$format`,
+ * `$top`, `$skiptoken`. The consumer's policy decides; CSV answers as Graph does, with a 302 to the proxy's
+ * own short-lived sealed download URL; JSON answers 200 with pages whose nextLink is a sealed cursor.
+ * Nothing is sent before the data behind it was read and sanitised without error.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { findReport, type ApiVersion, type Period } from '../graph/catalogue.js';
+import type { GraphClient } from '../graph/client.js';
+import { parseReportPath, parseReportQuery, type ReportCall, type ReportFormat } from '../graph/odata.js';
+import { nextSkipToken, type SnapshotCache } from '../graph/snapshots.js';
+import type { LoadedPolicy, PolicySet } from '../policy/load.js';
+import { DEFAULT_K } from '../policy/schema.js';
+import { sanitizeCsvReport } from '../sanitize/csv-report.js';
+import { JsonItemSanitizer, pageItems } from '../sanitize/json-report.js';
+import { planRows, type RowsPlan, type RowsRule } from '../sanitize/plan.js';
+import { pseudonymizer, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
+import { emptyStats, QuasiClasses, type SanitizeStats } from '../sanitize/stats.js';
+import type { AuditRecord } from './audit.js';
+import { presentedConsumer, requireConsumer } from './auth.js';
+import type { ConsumerKeys } from './consumer-keys.js';
+import { ProxyRefusal } from './errors.js';
+import type { Sealer } from './sealed-tokens.js';
+
+export interface ReportRoutesOptions {
+  readonly policies: { readonly current: PolicySet };
+  readonly keys: ConsumerKeys;
+  readonly snapshots: SnapshotCache;
+  readonly graph: GraphClient;
+  readonly pseudonymKeys: PseudonymKeyring;
+  readonly sealer: Sealer;
+  /** The proxy's public base URL (for Location and nextLink), never taken from the request's Host header. */
+  readonly publicUrl: () => string;
+  /** Whether JSON pages are served from snapshots (on) or fetched page by page from Graph (off). */
+  readonly snapshotJson: boolean;
+  readonly downloadLinkSeconds?: number;
+  readonly cursorSeconds?: number;
+}
+
+/** What a download link and a cursor are bound to. */
+interface Binding {
+  /** consumer */
+  c: string;
+  /** policy set hash */
+  v: string;
+  /** api version, report, period or date */
+  a: ApiVersion;
+  r: string;
+  p?: Period;
+  d?: string;
+}
+
+interface Cursor extends Binding {
+  /** page size */
+  t: number;
+  /** offset into the snapshot (snapshot mode) */
+  o?: number;
+  /** Graph's own skiptoken (page-by-page mode) */
+  u?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    audit: AuditRecord;
+  }
+}
+
+const VERSIONS = ['v1.0', 'beta'] as const;
+
+function bindingOf(consumer: string, set: PolicySet, call: ReportCall): Binding {
+  return { c: consumer, v: set.hash, a: call.version, r: call.report.name, ...(call.period !== undefined ? { p: call.period } : {}), ...(call.date !== undefined ? { d: call.date } : {}) };
+}
+
+function callOf(binding: Binding): ReportCall | undefined {
+  const report = findReport(binding.r);
+  if (report === undefined) return undefined;
+  return { version: binding.a, report, ...(binding.p !== undefined ? { period: binding.p } : {}), ...(binding.d !== undefined ? { date: binding.d } : {}) };
+}
+
+/** The rows rule a consumer's policy gives a report, after every policy-level check; refusals otherwise. */
+function rowsRuleFor(loaded: LoadedPolicy | undefined, call: ReportCall, format: ReportFormat): { policy: LoadedPolicy; rule: RowsRule } {
+  if (loaded === undefined) throw new ProxyRefusal(403, 'Forbidden', 'No policy grants this consumer access to any report.');
+  const policy = loaded.policy;
+  const name = Object.keys(policy.reports).find((r) => findReport(r) === call.report);
+  const rule = name === undefined ? undefined : policy.reports[name];
+  if (rule === undefined || rule === 'deny') throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not release ${call.report.name}.`);
+  if (!(policy.formats ?? ['csv', 'json']).includes(format)) throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not release ${call.report.name} as ${format.toUpperCase()}.`);
+  if (call.period !== undefined && !(policy.periods ?? ['D7', 'D30', 'D90', 'D180']).includes(call.period)) {
+    throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not release period ${call.period}; allowed: ${(policy.periods ?? ['D7', 'D30', 'D90', 'D180']).join(', ')}.`);
+  }
+  if (call.date !== undefined && policy.dates === false) throw new ProxyRefusal(403, 'Forbidden', 'The policy for this consumer does not release single-date reports; ask for a period.');
+  if ('cohort' in rule) throw new ProxyRefusal(501, 'NotImplemented', `The policy releases ${call.report.name} only as cohort aggregates, which this proxy version does not serve yet.`);
+  return { policy: loaded, rule };
+}
+
+export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOptions): Promise<void> {
+  const downloadSeconds = options.downloadLinkSeconds ?? 120;
+  const cursorSeconds = options.cursorSeconds ?? 3600;
+
+  function planFor(loaded: LoadedPolicy, rule: RowsRule, consumer: string, call: ReportCall): RowsPlan {
+    const keys = loaded.policy.pseudonyms;
+    const needsKey = Object.values(rule.rows).includes('pseudonymize');
+    const pseudonymize = needsKey && keys !== undefined ? pseudonymizer(options.pseudonymKeys, { ...keys, consumer }) : undefined;
+    return planRows(call.report, rule, loaded.policy.k ?? DEFAULT_K.k, pseudonymize !== undefined ? { pseudonymize } : {});
+  }
+
+  function audit(request: FastifyRequest, consumer: string, call: ReportCall, format: ReportFormat, set: PolicySet, policy?: LoadedPolicy): void {
+    Object.assign(request.audit, {
+      consumer, report: call.report.name, apiVersion: call.version, format, policyVersion: set.version,
+      ...(call.period !== undefined ? { period: call.period } : {}), ...(call.date !== undefined ? { date: call.date } : {}),
+      ...(policy !== undefined ? { policy: policy.policy.name } : {}),
+    });
+  }
+
+  async function report(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    if (request.method !== 'GET') throw new ProxyRefusal(405, 'MethodNotAllowed', 'Reports can only be read with GET.');
+    const consumer = requireConsumer(request, options.keys);
+    const set = options.policies.current;
+    request.audit.consumer = consumer;
+    request.audit.policyVersion = set.version;
+    reply.header('x-policy-version', set.version);
+    const [rawPath = '', rawQuery = ''] = request.url.split(/\?(.*)/s);
+    const path = parseReportPath(rawPath);
+    if (!path.ok) throw new ProxyRefusal(path.error.status, path.error.code, path.error.message);
+    const call = path.value;
+    const query = parseReportQuery(call.report, new URLSearchParams(rawQuery));
+    if (!query.ok) throw new ProxyRefusal(query.error.status, query.error.code, query.error.message);
+    const { format } = query.value;
+    audit(request, consumer, call, format, set);
+    const { policy, rule } = rowsRuleFor(set.policyFor(consumer), call, format);
+    audit(request, consumer, call, format, set, policy);
+    request.audit.kind = 'rows';
+    if (format === 'csv') {
+      if (query.value.skipToken !== undefined || query.value.top !== undefined) throw new ProxyRefusal(400, 'BadRequest', 'CSV reports are not paged: $top and $skiptoken apply to JSON only.');
+      const token = options.sealer.seal('download', bindingOf(consumer, set, call), downloadSeconds);
+      return reply.code(302).header('location', `${options.publicUrl()}/_downloads/${token}`).type('text/plain').header('cache-control', 'no-store').send('');
+    }
+    const plan = planFor(policy, rule, consumer, call);
+    let cursor: Cursor;
+    if (query.value.skipToken !== undefined) {
+      cursor = openCursor(query.value.skipToken, bindingOf(consumer, set, call));
+    } else {
+      cursor = { ...bindingOf(consumer, set, call), t: query.value.top ?? call.report.pageSize, ...(options.snapshotJson || plan.hasQuasi ? { o: 0 } : {}) };
+    }
+    if (query.value.top !== undefined && query.value.top !== cursor.t) throw new ProxyRefusal(400, 'BadRequest', '$top must stay the same across the pages of one listing.');
+    const stats = emptyStats();
+    request.audit.sanitize = stats;
+    const page = cursor.o !== undefined ? await snapshotPage(call, plan, cursor, stats, request) : await passthroughPage(call, plan, cursor, stats, request);
+    const body: Record<string, unknown> = {
+      '@odata.context': `${options.publicUrl()}/${call.version}/$metadata#Collection(microsoft.graph.${call.report.jsonType})`,
+      value: page.items,
+    };
+    if (page.next !== undefined) {
+      const next = options.sealer.seal('cursor', page.next, cursorSeconds);
+      body['@odata.nextLink'] = `${options.publicUrl()}${rawPath}?$format=application/json&$top=${cursor.t}&$skiptoken=${next}`;
+    }
+    return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send(body);
+  }
+
+  function openCursor(token: string, binding: Binding): Cursor {
+    const opened = options.sealer.open<Cursor>('cursor', token);
+    if (!opened.ok) throw new ProxyRefusal(400, 'BadRequest', opened.reason === 'expired' ? 'The $skiptoken has expired; start the listing again.' : 'The $skiptoken is invalid.');
+    const c = opened.payload;
+    if (c.c !== binding.c || c.a !== binding.a || c.r !== binding.r || c.p !== binding.p || c.d !== binding.d) {
+      throw new ProxyRefusal(400, 'BadRequest', 'The $skiptoken belongs to another listing or consumer.');
+    }
+    if (c.v !== binding.v) throw new ProxyRefusal(409, 'Conflict', 'The policy changed since this listing began; start it again.');
+    return c;
+  }
+
+  async function snapshotPage(call: ReportCall, plan: RowsPlan, cursor: Cursor, stats: SanitizeStats, request: FastifyRequest) {
+    const hitsBefore = options.snapshots.stats.hits;
+    const snapshot = await options.snapshots.lease(call, 'json');
+    request.audit.snapshot = options.snapshots.stats.hits > hitsBefore ? 'hit' : 'fetched';
+    try {
+      let classes: QuasiClasses | undefined;
+      if (plan.hasQuasi) {
+        classes = new QuasiClasses(plan.k);
+        JsonItemSanitizer.count(plan, await snapshot.items(0, snapshot.count), classes);
+      }
+      const offset = cursor.o ?? 0;
+      const items = new JsonItemSanitizer(plan, stats, classes).sanitize(await snapshot.items(offset, cursor.t));
+      const next = offset + cursor.t < snapshot.count ? { ...cursor, o: offset + cursor.t } : undefined;
+      return { items, next };
+    } finally {
+      snapshot.release();
+    }
+  }
+
+  async function passthroughPage(call: ReportCall, plan: RowsPlan, cursor: Cursor, stats: SanitizeStats, request: FastifyRequest) {
+    request.audit.snapshot = 'passthrough';
+    const upstream = await options.graph.jsonPage(call, cursor.t, cursor.u);
+    const items = new JsonItemSanitizer(plan, stats).sanitize(pageItems(upstream));
+    const token = nextSkipToken(upstream);
+    return { items, next: token === undefined ? undefined : { ...cursor, u: token } };
+  }
+
+  async function download(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    if (request.method !== 'GET') throw new ProxyRefusal(405, 'MethodNotAllowed', 'Downloads can only be read with GET.');
+    const { token } = request.params as { token: string };
+    const opened = options.sealer.open<Binding>('download', token);
+    if (!opened.ok) {
+      throw opened.reason === 'expired'
+        ? new ProxyRefusal(403, 'TokenExpired', 'The download link has expired; request the report again.')
+        : new ProxyRefusal(404, 'NotFound', 'No such download.');
+    }
+    const binding = opened.payload;
+    const presented = presentedConsumer(request, options.keys);
+    if (presented !== undefined && presented !== binding.c) throw new ProxyRefusal(403, 'Forbidden', 'This download link was issued to another consumer.');
+    const set = options.policies.current;
+    reply.header('x-policy-version', set.version);
+    const call = callOf(binding);
+    if (call === undefined) throw new ProxyRefusal(404, 'NotFound', 'No such download.');
+    audit(request, binding.c, call, 'csv', set);
+    request.audit.kind = 'download';
+    if (binding.v !== set.hash) throw new ProxyRefusal(409, 'Conflict', 'The policy changed since this link was issued; request the report again.');
+    const { policy, rule } = rowsRuleFor(set.policyFor(binding.c), call, 'csv');
+    audit(request, binding.c, call, 'csv', set, policy);
+    const plan = planFor(policy, rule, binding.c, call);
+    const hitsBefore = options.snapshots.stats.hits;
+    const snapshot = await options.snapshots.lease(call, 'csv');
+    request.audit.snapshot = options.snapshots.stats.hits > hitsBefore ? 'hit' : 'fetched';
+    const stats = emptyStats();
+    request.audit.sanitize = stats;
+    const pieces = sanitizeCsvReport(() => snapshot.csv(), plan, stats);
+    let first: IteratorResult<string>;
+    try {
+      // The header line comes only after the first pass (if any) is through: errors so far are clean statuses.
+      first = await pieces.next();
+    } catch (error) {
+      snapshot.release();
+      throw error;
+    }
+    async function* body(): AsyncGenerator<string> {
+      try {
+        if (first.done !== true) yield first.value;
+        yield* { [Symbol.asyncIterator]: () => pieces };
+      } catch (error) {
+        request.audit.error = 'aborted mid-stream';
+        throw error;
+      } finally {
+        snapshot.release();
+      }
+    }
+    return reply.code(200).type('application/octet-stream').header('cache-control', 'no-store').send(Readable.from(body()));
+  }
+
+  for (const version of VERSIONS) {
+    app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: `/${version}/*`, handler: report, exposeHeadRoute: false });
+  }
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/_downloads/:token', handler: download, exposeHeadRoute: false });
+}

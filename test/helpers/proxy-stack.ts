@@ -1,0 +1,108 @@
+/**
+ * A real proxy in front of a real simulated tenant, both on 127.0.0.1, for end-to-end tests: HTTPS with a
+ * self-signed certificate, the shipped policies (or a given directory), known consumer keys and pseudonym
+ * secrets, and the audit log captured line by line.
+ */
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Agent, request, type Dispatcher } from 'undici';
+import { auditLogger } from '../../src/server/audit.js';
+import { ConsumerKeys } from '../../src/server/consumer-keys.js';
+import { startProxy, type ProxySettings, type RunningProxy } from '../../src/server/proxy.js';
+import { selfSignedCertificate, type TlsMaterial } from '../../src/server/tls.js';
+import { parseKeyring } from '../../src/sanitize/pseudonyms.js';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/server.js';
+
+export const SHIPPED_POLICIES = fileURLToPath(new URL('../../policies', import.meta.url));
+
+/** Consumer keys of the shipped policies' consumers (test-only values). */
+export const KEYS = {
+  licence: 'gpp_test-licence-tool-key-0000000000000000000000000',
+  vendor: 'gpp_test-adoption-dashboard-key-000000000000000000000',
+  onboarding: 'gpp_test-onboarding-key-00000000000000000000000000',
+  stranger: 'gpp_test-consumer-without-policy-00000000000000000000',
+} as const;
+
+let tls: Promise<TlsMaterial> | undefined;
+/** One certificate per test process (generating one takes about half a second). */
+export function testTls(): Promise<TlsMaterial> {
+  tls ??= selfSignedCertificate(1);
+  return tls;
+}
+
+export interface Stack {
+  readonly sim: RunningSimulator;
+  readonly proxy: RunningProxy;
+  readonly logs: string[];
+  readonly tls: TlsMaterial;
+  readonly dispatcher: Dispatcher;
+  get(path: string, key?: string, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>;
+  close(): Promise<void>;
+}
+
+export async function startStack(
+  options: { simulator?: SimulatorOptions; proxy?: Partial<ProxySettings>; graph?: Partial<ProxySettings['graph']> } = {},
+): Promise<Stack> {
+  const sim = await startSimulator({ seed: 11, users: 120, enforceGraphLimits: false, concealedNames: false, ...options.simulator });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...String(chunk).split('\n').filter((l) => l.length > 0));
+      done();
+    },
+  });
+  const material = await testTls();
+  const proxy = await startProxy({
+    policiesDir: SHIPPED_POLICIES,
+    watchPolicies: false,
+    consumerKeys: ConsumerKeys.of({ 'licence-tool': KEYS.licence, 'adoption-dashboard': KEYS.vendor, onboarding: KEYS.onboarding, 'no-policy': KEYS.stranger }),
+    pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`),
+    sealSecret: randomBytes(32),
+    tls: material,
+    logger: auditLogger({ level: 'debug' }, sink),
+    ...options.proxy,
+    graph: {
+      graphUrl: sim.graphUrl, tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret,
+      downloadHosts: [sim.downloadUrl], maxRetryWaitMs: 5_000, ...options.graph,
+    },
+  });
+  const dispatcher = new Agent({ connect: { ca: material.cert } });
+  return {
+    sim, proxy, logs, tls: material, dispatcher,
+    async get(path, key, headers = {}) {
+      const url = path.startsWith('http') ? path : `${proxy.url}${path}`;
+      const res = await request(url, { dispatcher, headers: { ...(key !== undefined ? { authorization: `Bearer ${key}` } : {}), ...headers } });
+      return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
+    },
+    async close() {
+      await proxy.close();
+      await sim.close();
+      await dispatcher.close();
+    },
+  };
+}
+
+/** Follows a CSV request's 302 to the proxy's download URL, as Graph clients do (without Authorization). */
+export async function proxyCsv(stack: Stack, path: string, key: string): Promise<{ status: number; text: string; location?: string }> {
+  const first = await stack.get(path, key);
+  if (first.status !== 302) return { status: first.status, text: first.body.toString('utf8') };
+  const location = String(first.headers.location);
+  const download = await stack.get(location);
+  return { status: download.status, text: download.body.toString('utf8'), location };
+}
+
+/** Every JSON page of a listing through the proxy's nextLinks. */
+export async function proxyJsonPages(stack: Stack, path: string, key: string): Promise<{ status: number; pages: Record<string, unknown>[] }> {
+  const pages: Record<string, unknown>[] = [];
+  let url: string | undefined = path;
+  while (url !== undefined) {
+    const res = await stack.get(url, key);
+    if (res.status !== 200) return { status: res.status, pages: [...pages, JSON.parse(res.body.toString('utf8')) as Record<string, unknown>] };
+    const page = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
+    pages.push(page);
+    url = page['@odata.nextLink'] as string | undefined;
+    if (pages.length > 10_000) throw new Error('nextLink loop');
+  }
+  return { status: 200, pages };
+}
