@@ -133,7 +133,8 @@ export class GraphClient {
   /** One page of a JSON report; `skipToken` is Graph's own, from the previous page's nextLink. */
   async jsonPage(call: ReportCall, top: number | undefined, skipToken: string | undefined): Promise<unknown> {
     const query = new URLSearchParams({ $format: 'application/json' });
-    if (top !== undefined) query.set('$top', String(top));
+    // Counts reports take $format only (Graph refuses $top there).
+    if (top !== undefined && call.report.shape !== 'counts') query.set('$top', String(top));
     if (skipToken !== undefined) query.set('$skiptoken', skipToken);
     return this.getJson(`${reportCallPath(call)}?${query.toString().replaceAll('%24', '$')}`);
   }

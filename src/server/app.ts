@@ -2,6 +2,7 @@
  * The proxy's fastify app, composed from plugins: the report routes (and, in later issues, cohorts, score,
  * disclosure, probes). A factory, so tests build as many independent apps as they like.
  */
+import { randomUUID } from 'node:crypto';
 import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuditRecord } from './audit.js';
@@ -22,6 +23,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // Paths carry OData function calls; keep the raw URL (fastify must not touch quotes and parentheses).
     routerOptions: { maxParamLength: 4096, ignoreDuplicateSlashes: false },
     requestIdHeader: false,
+    genReqId: () => randomUUID(),
     bodyLimit: 64 * 1024,
     ...(options.https !== undefined ? { https: { key: options.https.key, cert: options.https.cert } } : {}),
   }) as unknown as FastifyInstance;

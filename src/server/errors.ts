@@ -54,6 +54,11 @@ export function errorResponse(error: unknown): ErrorResponse {
   if (error instanceof SanitizeError) {
     return { status: 502, code: 'BadGateway', message: 'The report from Microsoft Graph could not be sanitised, so nothing of it is released.', cause: `Sanitize${error.code}` };
   }
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // fastify's own refusals (unreadable request, unsupported media type): its code names the rule, not the input.
+    return { status, code: 'BadRequest', message: 'The request could not be read.', cause: String((error as { code?: string }).code ?? 'FastifyError') };
+  }
   return { status: 500, code: 'InternalServerError', message: 'The proxy failed while handling this request; nothing of the report was released.', cause: 'Internal' };
 }
 

@@ -141,7 +141,9 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     if (query.value.skipToken !== undefined) {
       cursor = openCursor(query.value.skipToken, bindingOf(consumer, set, call));
     } else {
-      cursor = { ...bindingOf(consumer, set, call), t: query.value.top ?? call.report.pageSize, ...(options.snapshotJson || plan.hasQuasi ? { o: 0 } : {}) };
+      // Counts reports are not paged: one page holds everything.
+      const pageSize = call.report.shape === 'counts' ? Number.MAX_SAFE_INTEGER : (query.value.top ?? call.report.pageSize);
+      cursor = { ...bindingOf(consumer, set, call), t: pageSize, ...(options.snapshotJson || plan.hasQuasi ? { o: 0 } : {}) };
     }
     if (query.value.top !== undefined && query.value.top !== cursor.t) throw new ProxyRefusal(400, 'BadRequest', '$top must stay the same across the pages of one listing.');
     const stats = emptyStats();
@@ -153,7 +155,8 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     };
     if (page.next !== undefined) {
       const next = options.sealer.seal('cursor', page.next, cursorSeconds);
-      body['@odata.nextLink'] = `${options.publicUrl()}${rawPath}?$format=application/json&$top=${cursor.t}&$skiptoken=${next}`;
+      const top = call.report.shape === 'counts' ? '' : `&$top=${cursor.t}`;
+      body['@odata.nextLink'] = `${options.publicUrl()}${rawPath}?$format=application/json${top}&$skiptoken=${next}`;
     }
     return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send(body);
   }
@@ -246,6 +249,10 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     return reply.code(200).type('application/octet-stream').header('cache-control', 'no-store').send(Readable.from(body()));
   }
 
+  // Only GET exists here: other methods are refused before any body is read.
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'GET') throw new ProxyRefusal(405, 'MethodNotAllowed', 'This proxy is read-only: only GET is allowed.');
+  });
   for (const version of VERSIONS) {
     app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: `/${version}/*`, handler: report, exposeHeadRoute: false });
   }

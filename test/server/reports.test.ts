@@ -1,0 +1,159 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import t from 'tap';
+import { columnsFor, REPORTS, type ReportSpec } from '../../src/graph/catalogue.js';
+import { fromCsvText, fromJsonValue, type CellValue } from '../../src/graph/values.js';
+import { KEYS, proxyCsv, proxyJsonPages, startStack, type Stack } from '../helpers/proxy-stack.js';
+import { reportPath } from '../helpers/graph-client.js';
+
+/** A policy releasing every column of every report: identifiers pseudonymised, everything else kept. */
+async function allReportsPolicyDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-e2e-'));
+  const reports = Object.fromEntries(
+    REPORTS.map((spec) => [spec.name, { rows: Object.fromEntries(spec.columns.map((c) => [c.json, c.role === 'identifier' ? 'pseudonymize' : 'keep'])) }]),
+  );
+  const policy = { name: 'e2e-everything', description: 'Test policy: every report, identifiers pseudonymised.', consumers: ['licence-tool'], pseudonyms: { keyId: 'licence-tool', epoch: 1 }, reports };
+  await writeFile(join(dir, 'e2e.json'), JSON.stringify(policy, null, 2));
+  return dir;
+}
+
+type Row = Record<string, CellValue>;
+
+function csvRows(spec: ReportSpec, text: string): Row[] {
+  if (!text.startsWith('\uFEFF')) throw new Error('no BOM');
+  const [header, ...rows] = parse(text.slice(1)) as string[][];
+  const columns = header!.map((h) => columnsFor(spec, 'csv').find((c) => c.header === h)!);
+  return rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.json, c.role === 'identifier' ? (r[i] === '' ? null : r[i]!) : fromCsvText(c, r[i]!)])));
+}
+
+function jsonRows(spec: ReportSpec, pages: Record<string, unknown>[]): Row[] {
+  const columns = columnsFor(spec, 'json');
+  const decode = (c: (typeof columns)[number], v: unknown): CellValue => (c.role === 'identifier' ? (v as string) : fromJsonValue(c, v));
+  return pages.flatMap((page) =>
+    (page.value as Record<string, unknown>[]).flatMap((item) => {
+      const top = Object.fromEntries(columns.filter((c) => c.nested !== true).map((c) => [c.json, decode(c, item[c.json])]));
+      const nested = spec.nestedProperty === undefined ? [{}] : (item[spec.nestedProperty] as Record<string, unknown>[]);
+      return nested.map((n) => ({ ...top, ...Object.fromEntries(columns.filter((c) => c.nested === true).map((c) => [c.json, decode(c, n[c.json])])) }));
+    }),
+  );
+}
+
+function common(spec: ReportSpec, row: Row): Row {
+  const shared = spec.columns.filter((c) => c.only === undefined).map((c) => c.json);
+  return Object.fromEntries(shared.map((name) => [name, row[name] ?? null]));
+}
+
+t.test('every report, CSV and JSON, through the proxy: policy applied, every page reachable, the same rows', async (t) => {
+  const stack = await startStack({ proxy: { policiesDir: await allReportsPolicyDir() } });
+  t.teardown(() => stack.close());
+  for (const spec of REPORTS) {
+    const version = spec.versions.includes('v1.0') ? 'v1.0' : 'beta';
+    const path = reportPath(spec, version);
+    const csv = await proxyCsv(stack, `${path}?$format=text/csv`, KEYS.licence);
+    t.equal(csv.status, 200, `${spec.name} CSV`);
+    t.ok(csv.location?.startsWith(`${stack.proxy.url}/_downloads/`), `${spec.name}: the 302 points at the proxy, not at Graph's download host`);
+    const top = spec.shape === 'counts' ? '' : '&$top=37';
+    const json = await proxyJsonPages(stack, `${path}?$format=application/json${top}`, KEYS.licence);
+    t.equal(json.status, 200, `${spec.name} JSON`);
+    const fromCsv = csvRows(spec, csv.text).map((r) => common(spec, r));
+    const fromJson = jsonRows(spec, json.pages).map((r) => common(spec, r));
+    t.ok(fromCsv.length > 0, `${spec.name} has rows`);
+    t.same(fromJson, fromCsv, `${spec.name}: JSON and CSV release the same rows`);
+    if (spec.shape !== 'counts' && fromJson.length > 37) t.ok(json.pages.length > 1, `${spec.name}: several pages`);
+    for (const column of spec.columns.filter((c) => c.role === 'identifier' && c.only === undefined)) {
+      for (const row of fromCsv) {
+        const value = row[column.json];
+        if (value !== null && value !== '') t.match(value, /^licence-tool\.1\./, `${spec.name} ${column.header} is pseudonymised`);
+      }
+    }
+  }
+});
+
+t.test('the shipped policies: licence rows, denied reports, cohort-only consumers, unknown consumers', async (t) => {
+  const stack = await startStack();
+  t.teardown(() => stack.close());
+  const path = "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')";
+  const csv = await proxyCsv(stack, path, KEYS.licence);
+  t.equal(csv.status, 200);
+  const [header] = parse(csv.text.slice(1), { to_line: 1 }) as string[][];
+  t.notOk(header!.includes('Display Name'), 'columns the policy does not name are dropped');
+  t.ok(header!.includes('User Principal Name'));
+  const first = await stack.get(path, KEYS.licence);
+  t.equal(first.headers['x-policy-version'], stack.proxy.policies.current.version, 'X-Policy-Version carries the set hash');
+
+  const denied = await stack.get("/v1.0/reports/getEmailActivityUserDetail(period='D30')", KEYS.licence);
+  t.equal(denied.status, 403);
+  t.equal(JSON.parse(denied.body.toString()).error.code, 'Forbidden');
+  t.equal((await stack.get("/v1.0/reports/getOffice365ActiveUserDetail(period='D7')", KEYS.licence)).status, 403, 'a period the policy does not allow');
+  t.equal((await stack.get("/v1.0/reports/getOffice365ActiveUserDetail(date=2026-11-01)", KEYS.licence)).status, 403, 'dates: false');
+  t.equal((await stack.get(path, KEYS.onboarding)).status, 403, 'default deny');
+  t.equal((await stack.get(path, KEYS.stranger)).status, 403, 'a consumer no policy names');
+  const cohort = await stack.get("/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')", KEYS.vendor);
+  t.equal(cohort.status, 501, 'cohort-only consumers never get rows');
+  t.equal((await stack.get(path)).status, 401, 'no key');
+  t.equal((await stack.get(path, 'gpp_wrong')).status, 401, 'wrong key');
+  t.equal((await stack.get(path, undefined, { authorization: 'Basic abc' })).status, 401, 'not a bearer key');
+});
+
+t.test('request grammar: Graph-shaped 4xx for unknown reports, parameters, periods and methods', async (t) => {
+  const stack = await startStack();
+  t.teardown(() => stack.close());
+  const cases: [string, number][] = [
+    ["/v1.0/reports/getNoSuchReport(period='D7')", 400],
+    ["/v1.0/reports/getOffice365ActiveUserDetail(period='D8')", 400],
+    ["/v1.0/reports/getOffice365ActiveUserDetail(period='D30')?$filter=x", 400],
+    ["/v1.0/reports/getOffice365ActiveUserDetail(period='D30')?foo=bar", 400],
+    ["/v1.0/reports/getOffice365ActiveUserDetail(period='D30')?$top=5", 400],
+    ["/v2.0/reports/getOffice365ActiveUserDetail(period='D30')", 404],
+    ['/v1.0/reports/getOffice365ActiveUserDetail', 400],
+  ];
+  for (const [path, status] of cases) {
+    const res = await stack.get(path, KEYS.licence);
+    t.equal(res.status, status, path);
+    const body = JSON.parse(res.body.toString());
+    t.type(body.error.code, 'string');
+    t.type(body.error.innerError['request-id'], 'string');
+  }
+  const { request } = await import('undici');
+  const post = await request(`${stack.proxy.url}/v1.0/reports/getOffice365ActiveUserDetail(period='D30')`, { method: 'POST', dispatcher: stack.dispatcher, headers: { authorization: `Bearer ${KEYS.licence}` }, body: '{}' });
+  t.equal(post.statusCode, 405);
+  t.equal((await post.body.json() as { error: { code: string } }).error.code, 'MethodNotAllowed');
+});
+
+async function firstCursor(stack: Stack, key: string): Promise<string> {
+  const res = await stack.get("/beta/reports/getOffice365ActiveUserDetail(period='D30')?$format=application/json&$top=10", key);
+  return String(JSON.parse(res.body.toString())['@odata.nextLink']);
+}
+
+t.test('sealed cursors and download links: opaque, bound to consumer and listing, tamper-evident', async (t) => {
+  const stack = await startStack({ proxy: { policiesDir: await allReportsPolicyDir() } });
+  t.teardown(() => stack.close());
+  const next = await firstCursor(stack, KEYS.licence);
+  t.ok(next.startsWith(`${stack.proxy.url}/beta/reports/getOffice365ActiveUserDetail(period='D30')?`));
+  t.notOk(next.includes(stack.sim.graphUrl), 'the link never names Graph');
+  t.equal((await stack.get(next, KEYS.licence)).status, 200);
+  const token = new URL(next).searchParams.get('$skiptoken')!;
+  const flipped = token.slice(0, 20) + (token[20] === 'A' ? 'B' : 'A') + token.slice(21);
+  t.equal((await stack.get(next.replace(token, flipped), KEYS.licence)).status, 400, 'a tampered cursor is refused');
+  const other = next.replace("getOffice365ActiveUserDetail(period='D30')", "getOffice365ActiveUserDetail(period='D90')");
+  t.equal((await stack.get(other, KEYS.licence)).status, 400, 'a cursor for another listing is refused');
+
+  const redirect = await stack.get("/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence);
+  const location = String(redirect.headers.location);
+  t.notOk(location.includes(stack.sim.downloadUrl));
+  t.equal((await stack.get(location, KEYS.vendor)).status, 403, "another consumer's key cannot use the link");
+  t.equal((await stack.get(location, KEYS.licence)).status, 200, 'the owner may follow with its key (curl -L does)');
+  t.equal((await stack.get(location.slice(0, -3) + 'xyz')).status, 404);
+});
+
+t.test('a download link expires, and a policy change invalidates links and cursors', async (t) => {
+  const stack = await startStack({ proxy: { downloadLinkSeconds: 1 } });
+  t.teardown(() => stack.close());
+  const redirect = await stack.get("/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence);
+  await new Promise((r) => setTimeout(r, 1100));
+  const expired = await stack.get(String(redirect.headers.location));
+  t.equal(expired.status, 403);
+  t.equal(JSON.parse(expired.body.toString()).error.code, 'TokenExpired');
+});
