@@ -118,7 +118,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const lineEnding = options.lineEnding ?? '\r\n';
   const enforceLimits = options.enforceGraphLimits ?? true;
   const signer = new TokenSigner(randomBytes(32));
-  let tokensValidFrom = 0;
+  // Tokens carry the generation they were issued in; expireTokens() moves to the next one (seconds are too coarse).
+  let tokenGeneration = 0;
   const throttleLog = new Map<string, number[]>();
   const stats: SimulatorStats = { tokensIssued: 0, reportRequests: {}, downloads: {}, downloadsWithAuthorization: 0 };
 
@@ -140,7 +141,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     stats,
     concealedNames: options.concealedNames ?? true,
     expireTokens() {
-      tokensValidFrom = Math.floor(Date.now() / 1000) + 1;
+      tokenGeneration++;
     },
     async close() {
       await Promise.all([graph.close(), download.close()]);
@@ -177,7 +178,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       sendGraphError(reply, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
       return undefined;
     }
-    if (typeof claims.exp !== 'number' || claims.exp <= now || (claims.iat as number) < tokensValidFrom) {
+    if (typeof claims.exp !== 'number' || claims.exp <= now || claims.gen !== tokenGeneration) {
       sendGraphError(reply, 401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
       return undefined;
     }
@@ -249,7 +250,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const accessToken = signer.sign({
       typ: 'access', aud: 'https://graph.microsoft.com', tid: tenant.tenantId, appid: clientId,
       roles: ['Reports.Read.All', 'ReportSettings.ReadWrite.All', 'User.Read.All'], iat: now, nbf: now, exp: now + tokenLifetime,
-      jti: randomUUID(),
+      jti: randomUUID(), gen: tokenGeneration,
     });
     return { token_type: 'Bearer', expires_in: tokenLifetime, ext_expires_in: tokenLifetime, access_token: accessToken };
   });
