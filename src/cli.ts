@@ -1,9 +1,20 @@
 #!/usr/bin/env node
 /**
- * Command line: `simulator` runs the simulated Graph tenant; `demo` (npm start) runs it on fixed ports with a
- * walkthrough; `policy check` validates a policy directory as the proxy would load it.
+ * Command line: `serve` runs the proxy from environment settings; `simulator` runs the simulated Graph tenant;
+ * `demo` (npm start) runs the proxy in front of the simulator with demo keys; `policy check|explain` work on a
+ * policy directory as the proxy would load it. The commands only parse arguments and call the modules.
  */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { PolicyLoadError } from './policy/load.js';
+import { parseKeyring } from './sanitize/pseudonyms.js';
+import { ConsumerKeys, newConsumerKey } from './server/consumer-keys.js';
+import { startProxy, type RunningProxy } from './server/proxy.js';
+import { SERVE_VARIABLES, settingsFromEnv } from './server/settings.js';
+import { selfSignedCertificate } from './server/tls.js';
 import { isCalendarDate } from './graph/odata.js';
 import { explainReport } from './policy/explain.js';
 import { loadPolicySet } from './policy/load.js';
@@ -13,8 +24,11 @@ import { startSimulator, type RunningSimulator, type SimulatorOptions } from './
 const USAGE = `Usage: graph-privacy-proxy <command> [options]
 
 Commands:
+  serve       Run the proxy. Settings come from environment variables (secrets may be given as files):
+${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} ${meaning}`).join('\n')}
   simulator   Run the simulated Microsoft Graph tenant (token endpoint, usage reports, /users, download host).
-  demo        The simulator on fixed local ports with a copy-paste walkthrough (what 'npm start' runs).
+  demo        The proxy (https://127.0.0.1:8443) in front of the simulator (ports 4010/4011), with the shipped
+              policies, a self-signed certificate and printed demo keys (what 'npm start' runs).
   policy check [dir]
               Validate every policy in a directory (default: policies/) as the proxy would load it;
               lists every problem with file:line:column and exits 1 if there is any.
@@ -31,6 +45,7 @@ Simulator options:
   --concealed <on|off>    Graph's "display concealed names" setting (default on, as in Graph)
   --canary                Every identifier carries a known marker (for leak tests)
   --no-graph-limits       Do not enforce Graph's 14 CSV / 100 JSON requests per report per 10 minutes
+  --proxy-port <n>        (demo) Proxy port (default 8443; 0 = any free port)
 `;
 
 class UsageError extends Error {}
@@ -91,8 +106,90 @@ Try it:
   curl -s -H "Authorization: Bearer $TOKEN" "${sim.graphUrl}/beta/reports/getEmailActivityCounts(period='D7')?\\$format=application/json"
   (curl -L follows Graph's 302 to the download host; note curl drops the Authorization header there, as Graph requires.)
 
-The privacy proxy itself is not part of this build yet; this serves the tenant it will sit in front of.
 Press Ctrl+C to stop.`;
+}
+
+function until(signals: NodeJS.Signals[]): Promise<void> {
+  return new Promise((resolve) => {
+    for (const signal of signals) process.once(signal, () => resolve());
+  });
+}
+
+async function serve(): Promise<number> {
+  const result = settingsFromEnv(process.env);
+  if (!result.ok) {
+    for (const problem of result.problems) process.stderr.write(`${problem}\n`);
+    return 2;
+  }
+  const proxy = await startProxyOrExplain(() => startProxy(result.settings));
+  if (proxy === undefined) return 1;
+  process.stdout.write(`graph-privacy-proxy listening at ${proxy.url}, policy version ${proxy.policies.current.version}\n`);
+  await until(['SIGINT', 'SIGTERM']);
+  await proxy.close();
+  return 0;
+}
+
+async function startProxyOrExplain(start: () => Promise<RunningProxy>): Promise<RunningProxy | undefined> {
+  try {
+    return await start();
+  } catch (error) {
+    if (!(error instanceof PolicyLoadError)) throw error;
+    for (const problem of error.problems) process.stderr.write(`${formatProblem(problem)}\n`);
+    process.stderr.write('The policy set is invalid, so the proxy does not start (run policy check to see the same list).\n');
+    return undefined;
+  }
+}
+
+/** The proxy in front of the simulated tenant, with demo keys, ready for curl within a minute. */
+async function demo(args: string[]): Promise<number> {
+  const at = args.indexOf('--proxy-port');
+  const proxyPort = at === -1 ? 8443 : whole('proxy-port', args[at + 1], 8443, 0, 65535);
+  const simulatorArgs = at === -1 ? args : [...args.slice(0, at), ...args.slice(at + 2)];
+  const sim = await startSimulator(simulatorOptions(simulatorArgs, { concealed: false }));
+  const tls = await selfSignedCertificate();
+  const certFile = join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}.pem`);
+  await writeFile(certFile, tls.cert);
+  const keys = { 'licence-tool': newConsumerKey(), 'adoption-dashboard': newConsumerKey(), onboarding: newConsumerKey() };
+  const proxy = await startProxyOrExplain(() =>
+    startProxy({
+      port: proxyPort,
+      policiesDir: 'policies',
+      consumerKeys: ConsumerKeys.of(keys),
+      pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`),
+      sealSecret: randomBytes(32),
+      tls,
+      graph: { graphUrl: sim.graphUrl, tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, downloadHosts: [`${sim.downloadUrl}/data/`] },
+    }),
+  );
+  if (proxy === undefined) {
+    await sim.close();
+    return 1;
+  }
+  const report = `${proxy.url}/v1.0/reports/getOffice365ActiveUserDetail(period='D30')`;
+  process.stdout.write(`graph-privacy-proxy demo
+  Proxy:           ${proxy.url}  (HTTPS, self-signed; certificate ${certFile})
+  Fingerprint:     SHA-256 ${tls.fingerprint256}
+  Policies:        policies/ (version ${proxy.policies.current.version}, hot-reloaded)
+  Simulated Graph: ${sim.graphUrl} (${sim.tenant.size} users, names not concealed so you can see what is hidden)
+
+Demo consumer keys (valid until you stop the demo):
+  licence-tool        ${keys['licence-tool']}   (pseudonymised licence rows)
+  adoption-dashboard  ${keys['adoption-dashboard']}   (cohorts only)
+  onboarding          ${keys.onboarding}   (denied everything)
+
+Try it:
+  KEY=${keys['licence-tool']}
+  curl -sL --cacert ${certFile} -H "Authorization: Bearer $KEY" "${report}" | head -5
+  curl -s --cacert ${certFile} -H "Authorization: Bearer $KEY" "${proxy.url}/beta/reports/getOffice365ActiveUserDetail(period='D30')?\\$format=application/json&\\$top=3"
+  Compare with what Graph itself returns (the simulator, with names):
+${describe(sim).split('\n').slice(8, 12).join('\n')}
+
+Press Ctrl+C to stop.
+`);
+  await until(['SIGINT', 'SIGTERM']);
+  await proxy.close();
+  await sim.close();
+  return 0;
 }
 
 async function policyCommand(args: string[]): Promise<number> {
@@ -142,15 +239,12 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'policy') return policyCommand(rest);
-  if (command !== 'simulator' && command !== 'demo') throw new UsageError(`Unknown command '${command}'.`);
-  // The demo shows real names so a newcomer can see what the proxy will have to hide.
-  const sim = await startSimulator(simulatorOptions(rest, { concealed: command === 'simulator' }));
+  if (command === 'serve') return serve();
+  if (command === 'demo') return demo(rest);
+  if (command !== 'simulator') throw new UsageError(`Unknown command '${command}'.`);
+  const sim = await startSimulator(simulatorOptions(rest, { concealed: true }));
   process.stdout.write(`${describe(sim)}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await until(['SIGINT', 'SIGTERM']);
   await sim.close();
   return 0;
 }

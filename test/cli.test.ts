@@ -84,3 +84,78 @@ t.test('`policy explain` prints what a policy releases of a report, and refuses 
   t.match(unknown.out, /No policy named 'nobody' in policies; there are: default-deny, licence-management, vendor-dashboard\./);
   t.match((await run(['policy', 'explain', 'licence-management', 'getNothing'])).out, /unknown report 'getNothing'/);
 });
+
+async function readUntil(child: ReturnType<typeof cli>, pattern: RegExp): Promise<string> {
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  while (!pattern.test(out)) await once(child.stdout!, 'data');
+  return out;
+}
+
+t.test('`demo` (npm start) serves the proxy in front of the simulator with printed demo keys; a curl gets cleaned rows', async (t) => {
+  const child = cli(['demo', '--port', '0', '--download-port', '0', '--proxy-port', '0', '--users', '40']);
+  t.teardown(() => child.kill('SIGKILL'));
+  const out = await readUntil(child, /Press Ctrl\+C/);
+  const { Agent } = await import('undici');
+  const { readFile } = await import('node:fs/promises');
+  const proxyUrl = /Proxy:\s+(\S+)/.exec(out)![1]!;
+  const certFile = /certificate (\S+)\)/.exec(out)![1]!;
+  const key = /licence-tool\s+(gpp_\S+)/.exec(out)![1]!;
+  const dispatcher = new Agent({ connect: { ca: await readFile(certFile, 'utf8') } });
+  t.teardown(() => dispatcher.close());
+  const res = await request(`${proxyUrl}/beta/reports/getOffice365ActiveUserDetail(period='D30')?$format=application/json&$top=3`, { dispatcher, headers: { authorization: `Bearer ${key}` } });
+  t.equal(res.statusCode, 200);
+  const body = (await res.body.json()) as { value: { userPrincipalName: string }[] };
+  t.match(body.value[0]!.userPrincipalName, /^licence-tool\.1\./);
+  t.match(out, /Fingerprint:\s+SHA-256 [0-9A-F:]{95}/);
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  t.equal(code, 0);
+});
+
+t.test('`serve` refuses to start without its settings, naming each missing one', async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const [code] = await once(child, 'exit');
+  t.equal(code, 2);
+  for (const name of ['GPP_CONSUMER_KEYS', 'GPP_SEAL_SECRET', 'GPP_TLS_CERT_FILE', 'GPP_TOKEN_URL', 'GPP_CLIENT_ID']) t.match(err, name);
+});
+
+t.test('`serve` runs the proxy from environment settings against a Graph endpoint', async (t) => {
+  const { startSimulator } = await import('../src/simulator/server.js');
+  const { selfSignedCertificate } = await import('../src/server/tls.js');
+  const { hashConsumerKey } = await import('../src/server/consumer-keys.js');
+  const { mkdtemp, writeFile } = await import('node:fs/promises');
+  const { Agent } = await import('undici');
+  const sim = await startSimulator({ users: 30, concealedNames: false });
+  t.teardown(() => sim.close());
+  const tls = await selfSignedCertificate(1);
+  const dir = await mkdtemp('/tmp/gpp-serve-');
+  await writeFile(`${dir}/cert.pem`, tls.cert);
+  await writeFile(`${dir}/key.pem`, tls.key);
+  await writeFile(`${dir}/client-secret`, sim.clientSecret);
+  const key = 'gpp_serve-test-key-0000000000000000000000000000000';
+  const env = {
+    PATH: process.env.PATH, GPP_PORT: '0', GPP_HOST: '127.0.0.1', GPP_CONSUMER_KEYS: `licence-tool=sha256:${hashConsumerKey(key)}`,
+    GPP_PSEUDONYM_KEYS: `licence-tool=${Buffer.alloc(32, 9).toString('base64')}`, GPP_SEAL_SECRET: Buffer.alloc(32, 5).toString('base64'),
+    GPP_TLS_CERT_FILE: `${dir}/cert.pem`, GPP_TLS_KEY_FILE: `${dir}/key.pem`, GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.tokenUrl,
+    GPP_CLIENT_ID: sim.clientId, GPP_CLIENT_SECRET_FILE: `${dir}/client-secret`, GPP_DOWNLOAD_HOSTS: `${sim.downloadUrl}/data/`,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  t.teardown(() => child.kill('SIGKILL'));
+  const out = await readUntil(child, /policy version/);
+  const url = /listening at (\S+),/.exec(out)![1]!;
+  const dispatcher = new Agent({ connect: { ca: tls.cert } });
+  t.teardown(() => dispatcher.close());
+  const res = await request(`${url}/v1.0/reports/getOffice365ActiveUserDetail(period='D30')`, { dispatcher, headers: { authorization: `Bearer ${key}` } });
+  t.equal(res.statusCode, 302);
+  await res.body.dump();
+  const download = await request(String(res.headers.location), { dispatcher });
+  t.equal(download.statusCode, 200);
+  t.match(await download.body.text(), /^User Principal Name,/);
+  t.notOk(out.includes(sim.clientSecret), 'the client secret is not printed');
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  t.equal(code, 0);
+});
