@@ -27,6 +27,7 @@ export interface SnapshotCacheOptions {
 
 type JsonObject = Record<string, unknown>;
 const RECORD_BYTES = 64 * 1024;
+const ITEMS_PER_RECORD = 100;
 
 /** One fetched report, as stored. Readers hold a lease; the file is closed once expired and unleased. */
 export class ReportSnapshot {
@@ -193,9 +194,13 @@ export class SnapshotCache {
       if (page >= maxPages) throw new UpstreamError('BadResponse', `the JSON report has more than ${maxPages} pages`);
       const body = await this.options.client.jsonPage(call, this.options.jsonPageSize ?? 2000, skipToken);
       const items = pageItems(body);
-      itemStarts.push(count);
-      await file.writeRecord(Buffer.from(JSON.stringify(items)));
-      count += items.length;
+      // Small records: serving one page then parses only the records it needs.
+      for (let i = 0; i < items.length || (i === 0 && count === 0); i += ITEMS_PER_RECORD) {
+        const record = items.slice(i, i + ITEMS_PER_RECORD);
+        itemStarts.push(count);
+        await file.writeRecord(Buffer.from(JSON.stringify(record)));
+        count += record.length;
+      }
       skipToken = nextSkipToken(body);
       if (skipToken === undefined) return { count, itemStarts };
     }
