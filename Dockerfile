@@ -13,6 +13,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-EXPOSE 4010 4011
+# The proxy (serve, settings from the environment, see README); the simulator stays available as a command.
+EXPOSE 8443
 ENTRYPOINT ["node", "dist/cli.js"]
-CMD ["simulator", "--host", "0.0.0.0"]
+CMD ["serve"]
