@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findReport, type ApiVersion, type Period } from '../graph/catalogue.js';
 import type { GraphClient } from '../graph/client.js';
 import { parseReportPath, parseReportQuery, type ReportCall, type ReportFormat } from '../graph/odata.js';
-import { nextSkipToken, type SnapshotCache } from '../graph/snapshots.js';
+import { nextSkipToken, type ReportSnapshot, type SnapshotCache } from '../graph/snapshots.js';
 import type { LoadedPolicy, PolicySet } from '../policy/load.js';
 import { DEFAULT_K } from '../policy/schema.js';
 import { sanitizeCsvReport } from '../sanitize/csv-report.js';
@@ -114,7 +114,6 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
   }
 
   async function report(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-    if (request.method !== 'GET') throw new ProxyRefusal(405, 'MethodNotAllowed', 'Reports can only be read with GET.');
     const consumer = requireConsumer(request, options.keys);
     const set = options.policies.current;
     request.audit.consumer = consumer;
@@ -172,16 +171,30 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     return c;
   }
 
+  /** Quasi-identifier counts depend on the snapshot and the consumer's plan: counted once, not per page. */
+  const quasiCounts = new WeakMap<ReportSnapshot, Map<string, Promise<QuasiClasses>>>();
+  function quasiClassesOf(snapshot: ReportSnapshot, plan: RowsPlan, planKey: string): Promise<QuasiClasses> {
+    let byPlan = quasiCounts.get(snapshot);
+    if (byPlan === undefined) quasiCounts.set(snapshot, (byPlan = new Map()));
+    let counted = byPlan.get(planKey);
+    if (counted === undefined) {
+      counted = snapshot.items(0, snapshot.count).then((items) => {
+        const classes = new QuasiClasses(plan.k);
+        JsonItemSanitizer.count(plan, items, classes);
+        return classes;
+      });
+      counted.catch(() => byPlan.delete(planKey));
+      byPlan.set(planKey, counted);
+    }
+    return counted;
+  }
+
   async function snapshotPage(call: ReportCall, plan: RowsPlan, cursor: Cursor, stats: SanitizeStats, request: FastifyRequest) {
     const hitsBefore = options.snapshots.stats.hits;
     const snapshot = await options.snapshots.lease(call, 'json');
     request.audit.snapshot = options.snapshots.stats.hits > hitsBefore ? 'hit' : 'fetched';
     try {
-      let classes: QuasiClasses | undefined;
-      if (plan.hasQuasi) {
-        classes = new QuasiClasses(plan.k);
-        JsonItemSanitizer.count(plan, await snapshot.items(0, snapshot.count), classes);
-      }
+      const classes = plan.hasQuasi ? await quasiClassesOf(snapshot, plan, `${cursor.v} ${cursor.c}`) : undefined;
       const offset = cursor.o ?? 0;
       const items = new JsonItemSanitizer(plan, stats, classes).sanitize(await snapshot.items(offset, cursor.t));
       const next = offset + cursor.t < snapshot.count ? { ...cursor, o: offset + cursor.t } : undefined;
@@ -200,7 +213,6 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
   }
 
   async function download(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-    if (request.method !== 'GET') throw new ProxyRefusal(405, 'MethodNotAllowed', 'Downloads can only be read with GET.');
     const { token } = request.params as { token: string };
     const opened = options.sealer.open<Binding>('download', token);
     if (!opened.ok) {
