@@ -51,7 +51,7 @@ export function explainReport(policy: PolicyDocument, reportName: string): strin
       lines.push(`    ${column.header} (${column.role}): ${describeAction(byColumn.get(column), policy)}${note}`);
     }
     if (quasi.length > 0) {
-      lines.push(`  k = ${k}: rows whose combination of ${quasi.map((c) => c.header).join(', ')} occurs fewer than ${k} times are generalised further or suppressed`);
+      lines.push(`  k = ${k}: rows whose combination of ${quasi.map((c) => c.header).join(', ')} occurs fewer than ${k} times are withheld (suppressed)`);
     }
     lines.push('  columns Graph adds in future are dropped (and counted in the audit log)');
   } else {
