@@ -20,6 +20,7 @@ export interface GraphClientOptions {
   readonly downloadHosts: readonly string[];
   readonly tokens: AccessTokenSource;
   readonly connectTimeoutMs?: number;
+  /** Longest wait for the response headers, and for each next piece of a body. */
   readonly firstByteTimeoutMs?: number;
   /** Deadline for a whole response, body included. */
   readonly bodyTimeoutMs?: number;

@@ -67,6 +67,11 @@ export class ReportSnapshot {
     return out;
   }
 
+  /** Every JSON item, one stored record at a time. */
+  async *itemBatches(): AsyncGenerator<JsonObject[]> {
+    for await (const record of this.file.readAll()) yield JSON.parse(record.toString('utf8')) as JsonObject[];
+  }
+
   acquire(): void {
     this.leases++;
   }

@@ -96,30 +96,49 @@ function bind(layout: CsvLayout, released: readonly ReleasedColumn[]): number[] 
   });
 }
 
-/** Counts quasi-identifier combinations over a whole report (the first of two passes). */
-async function countQuasiClasses(source: AsyncIterable<Buffer | string>, plan: RowsPlan, released: readonly ReleasedColumn[]): Promise<QuasiClasses> {
+/**
+ * Counts the quasi-identifier combinations of a whole report under a plan: the first of the two passes. A
+ * caller serving the same snapshot repeatedly keeps the result (it depends only on snapshot and plan).
+ */
+export async function countCsvQuasiClasses(source: AsyncIterable<Buffer | string>, plan: RowsPlan): Promise<QuasiClasses> {
   const classes = new QuasiClasses(plan.k);
-  const quasi = released.filter((r) => r.quasi);
+  const quasi = releasedFor(plan, 'csv').filter((r) => r.quasi);
   let positions: number[] = [];
   for await (const batch of readCsvBatches(source, plan.report)) {
     if (batch.layout !== undefined) positions = bind(batch.layout, quasi);
-    for (const fields of batch.rows) classes.add(quasiKey(quasi.map((r, i) => r.csv(fields[positions[i]!]!))));
+    for (const fields of batch.rows) {
+      classes.add(quasiKey(quasi.map((r, i) => {
+        const text = fields[positions[i]!]!;
+        checkCsv(r.column, text);
+        return r.csv(text);
+      })));
+    }
   }
   return classes;
 }
 
+export interface CsvSanitizeOptions {
+  /** The source was checked whole by `validateCsvReport` (snapshots are), so cells are not checked again. */
+  readonly validated?: boolean;
+  /** Quasi-identifier counts of this source and plan from an earlier first pass (`countCsvQuasiClasses`). */
+  readonly classes?: QuasiClasses;
+}
+
 /**
- * Sanitises a CSV report. `open` is called once per pass (twice when the plan has quasi-identifiers) and must
- * yield the same bytes each time (a snapshot). Yields the sanitised CSV in pieces, the header line first;
- * `stats` is filled as it goes. Throws SanitizeError on anything it cannot read: the caller must then abort.
+ * Sanitises a CSV report. `open` is called once per pass (twice when the plan has quasi-identifiers and no
+ * counts are given) and must yield the same bytes each time (a snapshot). Yields the sanitised CSV in pieces,
+ * the header line first; `stats` is filled as it goes. Throws SanitizeError on anything it cannot read: the
+ * caller must then abort.
  */
 export async function* sanitizeCsvReport(
   open: () => AsyncIterable<Buffer | string>,
   plan: RowsPlan,
   stats: SanitizeStats,
+  options: CsvSanitizeOptions = {},
 ): AsyncGenerator<string> {
   const released = releasedFor(plan, 'csv');
-  const classes = plan.hasQuasi ? await countQuasiClasses(open(), plan, released) : undefined;
+  const classes = plan.hasQuasi ? (options.classes ?? (await countCsvQuasiClasses(open(), plan))) : undefined;
+  const check = options.validated !== true;
   const quasiPositions = released.flatMap((r, i) => (r.quasi ? [i] : []));
   const width = released.length;
   const cells = new Array<string>(width);
@@ -134,7 +153,11 @@ export async function* sanitizeCsvReport(
     }
     for (const fields of batch.rows) {
       stats.rowsIn++;
-      for (let i = 0; i < width; i++) cells[i] = released[i]!.csv(fields[positions[i]!]!);
+      for (let i = 0; i < width; i++) {
+        const text = fields[positions[i]!]!;
+        if (check) checkCsv(released[i]!.column, text);
+        cells[i] = released[i]!.csv(text);
+      }
       if (classes !== undefined && !classes.releases(quasiKey(quasiPositions.map((p) => cells[p]!)))) {
         stats.rowsSuppressed++;
         continue;

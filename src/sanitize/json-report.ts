@@ -6,7 +6,7 @@
 import { columnsFor } from '../graph/catalogue.js';
 import { SanitizeError } from './errors.js';
 import { releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
-import { QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
+import { emptyStats, QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -50,8 +50,15 @@ export class JsonItemSanitizer {
 
   /** Adds the items' quasi-identifier combinations to `classes` (the first pass). */
   static count(plan: RowsPlan, items: readonly JsonObject[], classes: QuasiClasses): void {
-    const counter = new JsonItemSanitizer(plan, { rowsIn: 0, rowsOut: 0, rowsSuppressed: 0, columnsDropped: 0, unknownColumns: 0 }, classes);
+    const counter = new JsonItemSanitizer(plan, emptyStats(), classes);
     for (const item of items) for (const key of counter.rowKeys(item)) classes.add(key);
+  }
+
+  /** Counts a whole report given in batches of items (the first pass), without holding it all at once. */
+  static async countAll(plan: RowsPlan, batches: AsyncIterable<readonly JsonObject[]>): Promise<QuasiClasses> {
+    const classes = new QuasiClasses(plan.k);
+    for await (const items of batches) JsonItemSanitizer.count(plan, items, classes);
+    return classes;
   }
 
   /** The released form of each item, or nothing for items whose rows were all suppressed. */

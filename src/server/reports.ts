@@ -12,11 +12,11 @@ import { parseReportPath, parseReportQuery, type ReportCall, type ReportFormat }
 import { nextSkipToken, type ReportSnapshot, type SnapshotCache } from '../graph/snapshots.js';
 import type { LoadedPolicy, PolicySet } from '../policy/load.js';
 import { DEFAULT_K } from '../policy/schema.js';
-import { sanitizeCsvReport } from '../sanitize/csv-report.js';
+import { countCsvQuasiClasses, sanitizeCsvReport } from '../sanitize/csv-report.js';
 import { JsonItemSanitizer, pageItems } from '../sanitize/json-report.js';
 import { planRows, type RowsPlan, type RowsRule } from '../sanitize/plan.js';
 import { pseudonymizer, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
-import { emptyStats, QuasiClasses, type SanitizeStats } from '../sanitize/stats.js';
+import { emptyStats, type QuasiClasses, type SanitizeStats } from '../sanitize/stats.js';
 import type { AuditRecord } from './audit.js';
 import { presentedConsumer, requireConsumer } from './auth.js';
 import type { ConsumerKeys } from './consumer-keys.js';
@@ -171,20 +171,20 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     return c;
   }
 
-  /** Quasi-identifier counts depend on the snapshot and the consumer's plan: counted once, not per page. */
+  /**
+   * Quasi-identifier counts depend only on the snapshot and the consumer's plan (policy version + consumer):
+   * counted once per snapshot and plan, not per page or per download.
+   */
   const quasiCounts = new WeakMap<ReportSnapshot, Map<string, Promise<QuasiClasses>>>();
-  function quasiClassesOf(snapshot: ReportSnapshot, plan: RowsPlan, planKey: string): Promise<QuasiClasses> {
+  function quasiClassesOf(snapshot: ReportSnapshot, planKey: string, count: () => Promise<QuasiClasses>): Promise<QuasiClasses> {
     let byPlan = quasiCounts.get(snapshot);
     if (byPlan === undefined) quasiCounts.set(snapshot, (byPlan = new Map()));
-    let counted = byPlan.get(planKey);
+    const plans = byPlan;
+    let counted = plans.get(planKey);
     if (counted === undefined) {
-      counted = snapshot.items(0, snapshot.count).then((items) => {
-        const classes = new QuasiClasses(plan.k);
-        JsonItemSanitizer.count(plan, items, classes);
-        return classes;
-      });
-      counted.catch(() => byPlan.delete(planKey));
-      byPlan.set(planKey, counted);
+      counted = count();
+      counted.catch(() => plans.delete(planKey));
+      plans.set(planKey, counted);
     }
     return counted;
   }
@@ -194,7 +194,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     const snapshot = await options.snapshots.lease(call, 'json');
     request.audit.snapshot = options.snapshots.stats.hits > hitsBefore ? 'hit' : 'fetched';
     try {
-      const classes = plan.hasQuasi ? await quasiClassesOf(snapshot, plan, `${cursor.v} ${cursor.c}`) : undefined;
+      const classes = plan.hasQuasi ? await quasiClassesOf(snapshot, `${cursor.v} ${cursor.c}`, () => JsonItemSanitizer.countAll(plan, snapshot.itemBatches())) : undefined;
       const offset = cursor.o ?? 0;
       const items = new JsonItemSanitizer(plan, stats, classes).sanitize(await snapshot.items(offset, cursor.t));
       const next = offset + cursor.t < snapshot.count ? { ...cursor, o: offset + cursor.t } : undefined;
@@ -238,9 +238,12 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     request.audit.snapshot = options.snapshots.stats.hits > hitsBefore ? 'hit' : 'fetched';
     const stats = emptyStats();
     request.audit.sanitize = stats;
-    const pieces = sanitizeCsvReport(() => snapshot.csv(), plan, stats);
+    let pieces: AsyncGenerator<string>;
     let first: IteratorResult<string>;
     try {
+      const classes = plan.hasQuasi ? await quasiClassesOf(snapshot, `${binding.v} ${binding.c}`, () => countCsvQuasiClasses(snapshot.csv(), plan)) : undefined;
+      // Snapshots were validated whole when fetched, so cells are not checked again here.
+      pieces = sanitizeCsvReport(() => snapshot.csv(), plan, stats, { validated: true, ...(classes !== undefined ? { classes } : {}) });
       // The header line comes only after the first pass (if any) is through: errors so far are clean statuses.
       first = await pieces.next();
     } catch (error) {
