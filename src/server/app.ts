@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuditRecord } from './audit.js';
+import { graphErrorBody } from '../graph/errors.js';
 import { errorResponse, ProxyRefusal, sendError } from './errors.js';
 import { reportRoutes, type ReportRoutesOptions } from './reports.js';
 
@@ -25,6 +26,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
     requestIdHeader: false,
     genReqId: () => randomUUID(),
     bodyLimit: 64 * 1024,
+    // A request Node cannot parse: a Graph-shaped 400 (or 408/431), and a log line with the error code only,
+    // never the raw bytes (they may carry a consumer's key).
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      options.logger.debug({ errorCode: error.code }, 'unreadable request');
+      if (!socket.writable) return;
+      const body = JSON.stringify(graphErrorBody(status === 400 ? 'BadRequest' : status === 408 ? 'RequestTimeout' : 'RequestHeaderFieldsTooLarge', 'The request could not be read.'));
+      socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
     ...(options.https !== undefined ? { https: { key: options.https.key, cert: options.https.cert } } : {}),
   }) as unknown as FastifyInstance;
 

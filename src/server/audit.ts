@@ -35,6 +35,9 @@ export const REDACTED_PATHS = [
   '*.authorization',
   '*.clientSecret',
   '*.secret',
+  // Node attaches the raw bytes of an unparseable request (headers included) to client errors.
+  'err.rawPacket',
+  '*.rawPacket',
 ];
 
 export function auditLogger(options: LoggerOptions = {}, destination?: pino.DestinationStream): Logger {

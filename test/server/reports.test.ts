@@ -178,3 +178,20 @@ t.test('quasi-identifiers through the proxy: JSON pages and CSV release the same
   t.ok([...counts.values()].every((n) => n >= 5), 'every released combination occurs at least k = 5 times');
   t.ok(stack.logs.some((l) => /"rowsSuppressed":[1-9]/.test(l)), 'rare combinations were suppressed');
 });
+
+t.test('an unparseable request gets a Graph-shaped 400, and its raw bytes (with the key) reach no log', async (t) => {
+  const stack = await startStack();
+  t.teardown(() => stack.close());
+  const { connect } = await import('node:tls');
+  const url = new URL(stack.proxy.url);
+  const socket = connect({ host: url.hostname, port: Number(url.port), ca: stack.tls.cert });
+  await new Promise((resolve) => socket.once('secureConnect', resolve));
+  let answer = '';
+  socket.on('data', (d) => (answer += d));
+  socket.write(`GET /v1.0/reports/x HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${KEYS.licence}\r\nBad Header Line\r\n\r\n`);
+  await new Promise((resolve) => socket.once('close', resolve));
+  t.match(answer, /^HTTP\/1\.1 400 /);
+  t.equal(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.code, 'BadRequest');
+  t.ok(stack.logs.some((l) => l.includes('unreadable request')), 'logged (debug level in the tests)');
+  t.notOk(stack.logs.join('\n').includes(KEYS.licence), 'the key is in no log line');
+});
