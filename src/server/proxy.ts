@@ -14,7 +14,6 @@ import { buildApp } from './app.js';
 import { auditLogger } from './audit.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { Sealer } from './sealed-tokens.js';
-import type { TlsMaterial } from './tls.js';
 
 export interface GraphSettings {
   /** e.g. https://graph.microsoft.com */
@@ -46,8 +45,8 @@ export interface ProxySettings {
   /** Snapshot time-to-live; 0 turns the cache off (JSON pages then go to Graph page by page). Default 1 hour. */
   readonly snapshotTtlSeconds?: number;
   readonly spillDir?: string;
-  /** TLS material; plain HTTP only when explicitly `false` (tests). */
-  readonly tls: TlsMaterial | false;
+  /** PEM key and certificate; plain HTTP only when explicitly `false`. */
+  readonly tls: { readonly key: string; readonly cert: string } | false;
   /** The base URL consumers reach the proxy at (default: the address it listens on). */
   readonly publicUrl?: string;
   readonly logger?: Logger;

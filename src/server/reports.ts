@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findReport, type ApiVersion, type Period } from '../graph/catalogue.js';
+import { findReport, STANDARD_PERIODS, type ApiVersion, type Period } from '../graph/catalogue.js';
 import type { GraphClient } from '../graph/client.js';
 import { parseReportPath, parseReportQuery, type ReportCall, type ReportFormat } from '../graph/odata.js';
 import { nextSkipToken, type ReportSnapshot, type SnapshotCache } from '../graph/snapshots.js';
@@ -86,8 +86,9 @@ function rowsRuleFor(loaded: LoadedPolicy | undefined, call: ReportCall, format:
   const rule = name === undefined ? undefined : policy.reports[name];
   if (rule === undefined || rule === 'deny') throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not release ${call.report.name}.`);
   if (!(policy.formats ?? ['csv', 'json']).includes(format)) throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not release ${call.report.name} as ${format.toUpperCase()}.`);
-  if (call.period !== undefined && !(policy.periods ?? ['D7', 'D30', 'D90', 'D180']).includes(call.period)) {
-    throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not release period ${call.period}; allowed: ${(policy.periods ?? ['D7', 'D30', 'D90', 'D180']).join(', ')}.`);
+  const periods: readonly string[] = policy.periods ?? STANDARD_PERIODS;
+  if (call.period !== undefined && !periods.includes(call.period)) {
+    throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not release period ${call.period}; allowed: ${periods.join(', ')}.`);
   }
   if (call.date !== undefined && policy.dates === false) throw new ProxyRefusal(403, 'Forbidden', 'The policy for this consumer does not release single-date reports; ask for a period.');
   if ('cohort' in rule) throw new ProxyRefusal(501, 'NotImplemented', `The policy releases ${call.report.name} only as cohort aggregates, which this proxy version does not serve yet.`);
@@ -105,11 +106,11 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     return planRows(call.report, rule, loaded.policy.k ?? DEFAULT_K.k, pseudonymize !== undefined ? { pseudonymize } : {});
   }
 
-  function audit(request: FastifyRequest, consumer: string, call: ReportCall, format: ReportFormat, set: PolicySet, policy?: LoadedPolicy): void {
+  /** What the audit line says about a request once its report call is known (refusals included). */
+  function audit(request: FastifyRequest, consumer: string, call: ReportCall, format: ReportFormat, set: PolicySet): void {
     Object.assign(request.audit, {
       consumer, report: call.report.name, apiVersion: call.version, format, policyVersion: set.version,
       ...(call.period !== undefined ? { period: call.period } : {}), ...(call.date !== undefined ? { date: call.date } : {}),
-      ...(policy !== undefined ? { policy: policy.policy.name } : {}),
     });
   }
 
@@ -128,7 +129,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     const { format } = query.value;
     audit(request, consumer, call, format, set);
     const { policy, rule } = rowsRuleFor(set.policyFor(consumer), call, format);
-    audit(request, consumer, call, format, set, policy);
+    request.audit.policy = policy.policy.name;
     request.audit.kind = 'rows';
     if (format === 'csv') {
       if (query.value.skipToken !== undefined || query.value.top !== undefined) throw new ProxyRefusal(400, 'BadRequest', 'CSV reports are not paged: $top and $skiptoken apply to JSON only.');
@@ -231,7 +232,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     request.audit.kind = 'download';
     if (binding.v !== set.hash) throw new ProxyRefusal(409, 'Conflict', 'The policy changed since this link was issued; request the report again.');
     const { policy, rule } = rowsRuleFor(set.policyFor(binding.c), call, 'csv');
-    audit(request, binding.c, call, 'csv', set, policy);
+    request.audit.policy = policy.policy.name;
     const plan = planFor(policy, rule, binding.c, call);
     const hitsBefore = options.snapshots.stats.hits;
     const snapshot = await options.snapshots.lease(call, 'csv');

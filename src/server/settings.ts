@@ -70,7 +70,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): SettingsResult {
   const keyFile = env.GPP_TLS_KEY_FILE;
   let tls: ProxySettings['tls'] | undefined;
   if (certFile === undefined || keyFile === undefined) problems.push('GPP_TLS_CERT_FILE and GPP_TLS_KEY_FILE are required: the proxy serves HTTPS only.');
-  else tls = attempt('GPP_TLS_CERT_FILE/GPP_TLS_KEY_FILE', () => ({ cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), fingerprint256: '' }));
+  else tls = attempt('GPP_TLS_CERT_FILE/GPP_TLS_KEY_FILE', () => ({ cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') }));
   const tokenUrl = env.GPP_TOKEN_URL;
   if (tokenUrl === undefined) problems.push('GPP_TOKEN_URL is required (the Entra ID token endpoint of your tenant).');
   const clientId = env.GPP_CLIENT_ID;
