@@ -43,7 +43,7 @@ interface HostRule {
   readonly pathPrefix: string;
 }
 
-function hostRule(pattern: string): HostRule {
+export function hostRule(pattern: string): HostRule {
   const m = /^(https?):\/\/([A-Za-z0-9*.-]+)(?::(\d+))?(\/.*)?$/.exec(pattern);
   if (m === null) throw new Error(`download host '${pattern}' is not of the form scheme://host[:port][/path]`);
   const [, scheme, host, port, path] = m;
