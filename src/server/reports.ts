@@ -6,16 +6,16 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findReport, STANDARD_PERIODS, type ApiVersion, type Period } from '../graph/catalogue.js';
+import { findReport, type ApiVersion, type Period } from '../graph/catalogue.js';
 import type { GraphClient } from '../graph/client.js';
 import { parseReportPath, parseReportQuery, type ReportCall, type ReportFormat } from '../graph/odata.js';
 import { nextSkipToken, type ReportSnapshot, type SnapshotCache } from '../graph/snapshots.js';
 import type { LoadedPolicy, PolicySet } from '../policy/load.js';
-import { DEFAULT_K } from '../policy/schema.js';
+import { decideReport, rowsPlanFor, type ReportDecision } from '../policy/decide.js';
 import { countCsvQuasiClasses, sanitizeCsvReport } from '../sanitize/csv-report.js';
 import { JsonItemSanitizer, pageItems } from '../sanitize/json-report.js';
-import { planRows, type RowsPlan, type RowsRule } from '../sanitize/plan.js';
-import { pseudonymizer, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
+import type { RowsPlan } from '../sanitize/plan.js';
+import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { emptyStats, type QuasiClasses, type SanitizeStats } from '../sanitize/stats.js';
 import type { AuditRecord } from './audit.js';
 import { presentedConsumer, requireConsumer } from './auth.js';
@@ -78,33 +78,17 @@ function callOf(binding: Binding): ReportCall | undefined {
   return { version: binding.a, report, ...(binding.p !== undefined ? { period: binding.p } : {}), ...(binding.d !== undefined ? { date: binding.d } : {}) };
 }
 
-/** The rows rule a consumer's policy gives a report, after every policy-level check; refusals otherwise. */
-function rowsRuleFor(loaded: LoadedPolicy | undefined, call: ReportCall, format: ReportFormat): { policy: LoadedPolicy; rule: RowsRule } {
-  if (loaded === undefined) throw new ProxyRefusal(403, 'Forbidden', 'No policy grants this consumer access to any report.');
-  const policy = loaded.policy;
-  const name = Object.keys(policy.reports).find((r) => findReport(r) === call.report);
-  const rule = name === undefined ? undefined : policy.reports[name];
-  if (rule === undefined || rule === 'deny') throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not release ${call.report.name}.`);
-  if (!(policy.formats ?? ['csv', 'json']).includes(format)) throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not release ${call.report.name} as ${format.toUpperCase()}.`);
-  const periods: readonly string[] = policy.periods ?? STANDARD_PERIODS;
-  if (call.period !== undefined && !periods.includes(call.period)) {
-    throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not release period ${call.period}; allowed: ${periods.join(', ')}.`);
-  }
-  if (call.date !== undefined && policy.dates === false) throw new ProxyRefusal(403, 'Forbidden', 'The policy for this consumer does not release single-date reports; ask for a period.');
-  if ('cohort' in rule) throw new ProxyRefusal(501, 'NotImplemented', `The policy releases ${call.report.name} only as cohort aggregates, which this proxy version does not serve yet.`);
-  return { policy: loaded, rule };
+/** The consumer's rows decision for a request; a refusal for anything else (denied, or cohort-only). */
+function rowsDecision(loaded: LoadedPolicy | undefined, call: ReportCall, format: ReportFormat): Extract<ReportDecision, { kind: 'rows' }> {
+  const decision = decideReport(loaded, { report: call.report, format, ...(call.period !== undefined ? { period: call.period } : {}), ...(call.date !== undefined ? { date: call.date } : {}) });
+  if (decision.kind === 'denied') throw new ProxyRefusal(403, 'Forbidden', decision.reason);
+  if (decision.kind === 'cohort') throw new ProxyRefusal(501, 'NotImplemented', `The policy releases ${call.report.name} only as cohort aggregates, which this proxy version does not serve yet.`);
+  return decision;
 }
 
 export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOptions): Promise<void> {
   const downloadSeconds = options.downloadLinkSeconds ?? 120;
   const cursorSeconds = options.cursorSeconds ?? 3600;
-
-  function planFor(loaded: LoadedPolicy, rule: RowsRule, consumer: string, call: ReportCall): RowsPlan {
-    const keys = loaded.policy.pseudonyms;
-    const needsKey = Object.values(rule.rows).includes('pseudonymize');
-    const pseudonymize = needsKey && keys !== undefined ? pseudonymizer(options.pseudonymKeys, { ...keys, consumer }) : undefined;
-    return planRows(call.report, rule, loaded.policy.k ?? DEFAULT_K.k, pseudonymize !== undefined ? { pseudonymize } : {});
-  }
 
   /** What the audit line says about a request once its report call is known (refusals included). */
   function audit(request: FastifyRequest, consumer: string, call: ReportCall, format: ReportFormat, set: PolicySet): void {
@@ -128,15 +112,15 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     if (!query.ok) throw new ProxyRefusal(query.error.status, query.error.code, query.error.message);
     const { format } = query.value;
     audit(request, consumer, call, format, set);
-    const { policy, rule } = rowsRuleFor(set.policyFor(consumer), call, format);
-    request.audit.policy = policy.policy.name;
+    const decision = rowsDecision(set.policyFor(consumer), call, format);
+    request.audit.policy = decision.policy.policy.name;
     request.audit.kind = 'rows';
     if (format === 'csv') {
       if (query.value.skipToken !== undefined || query.value.top !== undefined) throw new ProxyRefusal(400, 'BadRequest', 'CSV reports are not paged: $top and $skiptoken apply to JSON only.');
       const token = options.sealer.seal('download', bindingOf(consumer, set, call), downloadSeconds);
       return reply.code(302).header('location', `${options.publicUrl()}/_downloads/${token}`).type('text/plain').header('cache-control', 'no-store').send('');
     }
-    const plan = planFor(policy, rule, consumer, call);
+    const plan = rowsPlanFor(decision, call.report, consumer, options.pseudonymKeys);
     let cursor: Cursor;
     if (query.value.skipToken !== undefined) {
       cursor = openCursor(query.value.skipToken, bindingOf(consumer, set, call));
@@ -231,9 +215,9 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     audit(request, binding.c, call, 'csv', set);
     request.audit.kind = 'download';
     if (binding.v !== set.hash) throw new ProxyRefusal(409, 'Conflict', 'The policy changed since this link was issued; request the report again.');
-    const { policy, rule } = rowsRuleFor(set.policyFor(binding.c), call, 'csv');
-    request.audit.policy = policy.policy.name;
-    const plan = planFor(policy, rule, binding.c, call);
+    const decision = rowsDecision(set.policyFor(binding.c), call, 'csv');
+    request.audit.policy = decision.policy.policy.name;
+    const plan = rowsPlanFor(decision, call.report, binding.c, options.pseudonymKeys);
     const hitsBefore = options.snapshots.stats.hits;
     const snapshot = await options.snapshots.lease(call, 'csv');
     request.audit.snapshot = options.snapshots.stats.hits > hitsBefore ? 'hit' : 'fetched';

@@ -1,0 +1,51 @@
+/**
+ * What a policy decides for one report request, before any data is read: denied (and why), cohort, or rows
+ * with the plan to sanitise them. The server and `policy test` both decide through here, so a test case
+ * exercises exactly the rules the proxy applies.
+ */
+import { findReport, STANDARD_PERIODS, type Period, type ReportSpec } from '../graph/catalogue.js';
+import { planRows, type RowsPlan, type RowsRule } from '../sanitize/plan.js';
+import { pseudonymizer, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
+import type { LoadedPolicy } from './load.js';
+import { DEFAULT_K, type PolicyDocument } from './schema.js';
+
+export type CohortRule = Extract<NonNullable<PolicyDocument['reports'][string]>, { cohort: unknown }>;
+
+export interface ReportRequest {
+  readonly report: ReportSpec;
+  readonly format: 'csv' | 'json';
+  readonly period?: Period;
+  readonly date?: string;
+}
+
+export type ReportDecision =
+  | { readonly kind: 'denied'; readonly reason: string }
+  | { readonly kind: 'cohort'; readonly policy: LoadedPolicy; readonly rule: CohortRule }
+  | { readonly kind: 'rows'; readonly policy: LoadedPolicy; readonly rule: RowsRule };
+
+export function decideReport(loaded: LoadedPolicy | undefined, request: ReportRequest): ReportDecision {
+  const denied = (reason: string): ReportDecision => ({ kind: 'denied', reason });
+  if (loaded === undefined) return denied('No policy grants this consumer access to any report.');
+  const { policy } = loaded;
+  const name = request.report.name;
+  const key = Object.keys(policy.reports).find((r) => findReport(r) === request.report);
+  const rule = key === undefined ? undefined : policy.reports[key];
+  if (rule === undefined || rule === 'deny') return denied(`The policy for this consumer does not release ${name}.`);
+  if (!(policy.formats ?? ['csv', 'json']).includes(request.format)) {
+    return denied(`The policy for this consumer does not release ${name} as ${request.format.toUpperCase()}.`);
+  }
+  const periods: readonly string[] = policy.periods ?? STANDARD_PERIODS;
+  if (request.period !== undefined && !periods.includes(request.period)) {
+    return denied(`The policy for this consumer does not release period ${request.period}; allowed: ${periods.join(', ')}.`);
+  }
+  if (request.date !== undefined && policy.dates === false) return denied('The policy for this consumer does not release single-date reports; ask for a period.');
+  return 'cohort' in rule ? { kind: 'cohort', policy: loaded, rule } : { kind: 'rows', policy: loaded, rule };
+}
+
+/** The sanitising plan of a rows decision for one consumer: its k, and its pseudonym key where one is needed. */
+export function rowsPlanFor(decision: Extract<ReportDecision, { kind: 'rows' }>, report: ReportSpec, consumer: string, keyring: PseudonymKeyring): RowsPlan {
+  const { policy } = decision.policy;
+  const needsKey = Object.values(decision.rule.rows).includes('pseudonymize');
+  const pseudonymize = needsKey && policy.pseudonyms !== undefined ? pseudonymizer(keyring, { ...policy.pseudonyms, consumer }) : undefined;
+  return planRows(report, decision.rule, policy.k ?? DEFAULT_K.k, pseudonymize !== undefined ? { pseudonymize } : {});
+}
