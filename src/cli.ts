@@ -7,9 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PolicyLoadError } from './policy/load.js';
+import { runPolicyTests } from './policy/test-cases.js';
 import { parseKeyring } from './sanitize/pseudonyms.js';
 import { ConsumerKeys, newConsumerKey } from './server/consumer-keys.js';
 import { startProxy, type RunningProxy } from './server/proxy.js';
@@ -32,6 +33,10 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
   policy check [dir]
               Validate every policy in a directory (default: policies/) as the proxy would load it;
               lists every problem with file:line:column and exits 1 if there is any.
+  policy test [dir] [--update]
+              Run the test cases in <dir>/tests (input report + consumer -> expected output or 'denied')
+              through the proxy's own engine; prints a line diff for each failure and exits 1 if any fails.
+              --update rewrites the expected outputs (review them before committing).
   policy explain <policy> <report> [dir]
               For each column of a report: what the named policy releases, and why; which k applies.
 
@@ -195,8 +200,13 @@ Press Ctrl+C to stop.
 async function policyCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'check' && rest.length <= 1) return policyCheck(rest[0] ?? 'policies');
+  if (sub === 'test') {
+    const update = rest.includes('--update');
+    const dirs = rest.filter((a) => a !== '--update');
+    if (dirs.length <= 1 && !dirs.some((d) => d.startsWith('-'))) return policyTest(dirs[0] ?? 'policies', update);
+  }
   if (sub === 'explain' && (rest.length === 2 || rest.length === 3)) return policyExplain(rest[0]!, rest[1]!, rest[2] ?? 'policies');
-  throw new UsageError('Usage: policy check [dir] | policy explain <policy> <report> [dir]');
+  throw new UsageError('Usage: policy check [dir] | policy test [dir] [--update] | policy explain <policy> <report> [dir]');
 }
 
 async function policyCheck(dir: string): Promise<number> {
@@ -210,6 +220,25 @@ async function policyCheck(dir: string): Promise<number> {
   process.stdout.write(`${dir}: ${set.policies.length} polic${set.policies.length === 1 ? 'y' : 'ies'} valid, version ${set.version}\n`);
   for (const { policy } of set.policies) process.stdout.write(`  ${policy.name}: consumers ${policy.consumers.join(', ')}\n`);
   return 0;
+}
+
+async function policyTest(dir: string, update: boolean): Promise<number> {
+  const loaded = await loadPolicySet(dir);
+  if (!loaded.ok) {
+    process.stderr.write(`The policy set in ${dir} does not load; run 'policy check ${dir}' to see why.\n`);
+    return 1;
+  }
+  const { results, problems } = await runPolicyTests(dir, loaded.set, { update });
+  for (const problem of problems) process.stderr.write(`${formatProblem(problem)}\n`);
+  for (const r of results) {
+    const mark = r.updated === true ? 'updated' : r.passed ? 'pass' : 'FAIL';
+    process.stdout.write(`${mark.padEnd(7)} ${relative(process.cwd(), r.file)}: ${r.description}\n`);
+    if (!r.passed && r.detail !== undefined) process.stdout.write(`${r.detail.split('\n').map((l) => `        ${l}`).join('\n')}\n`);
+  }
+  const failed = results.filter((r) => !r.passed).length;
+  process.stdout.write(`${results.length} case${results.length === 1 ? '' : 's'}, ${failed} failed${problems.length > 0 ? `, ${problems.length} case file problem${problems.length === 1 ? '' : 's'}` : ''}${update ? ' (expected outputs rewritten: review them before committing)' : ''}\n`);
+  if (results.length === 0 && problems.length === 0) process.stdout.write(`No test cases in ${join(dir, 'tests')}.\n`);
+  return failed > 0 || problems.length > 0 ? 1 : 0;
 }
 
 async function policyExplain(policyName: string, report: string, dir: string): Promise<number> {

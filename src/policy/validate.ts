@@ -18,11 +18,12 @@ export function formatProblem(p: PolicyProblem): string {
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 const validatePolicy = ajv.compile<PolicyDocument>(POLICY_SCHEMA);
 
-const where = (path: string) => (path === '' ? 'the policy' : `'${pointerSegments(path).join('.')}'`);
+const whereIn = (path: string, whole: string) => (path === '' ? whole : `'${pointerSegments(path).join('.')}'`);
 const shown = (value: unknown) => JSON.stringify(value)?.slice(0, 60) ?? String(value);
 
 /** One error a person can act on: what is wrong, the offending value, and what is allowed. */
-function describe(error: ErrorObject, value: unknown): { path: string; message: string; target: 'key' | 'value' } {
+function describe(error: ErrorObject, value: unknown, whole: string): { path: string; message: string; target: 'key' | 'value' } {
+  const where = (p: string) => whereIn(p, whole);
   const path = error.instancePath;
   const p = error.params as Record<string, unknown>;
   switch (error.keyword) {
@@ -87,15 +88,20 @@ export type PolicyValidation =
 /** Validates one policy's parsed source; every problem is reported, not just the first. */
 export function validatePolicySource(source: PolicySource): PolicyValidation {
   if (validatePolicy(source.value)) return { ok: true, policy: source.value, source };
+  return { ok: false, problems: schemaProblems(relevantErrors(validatePolicy.errors ?? [], source.value), source) };
+}
+
+/** ajv errors as problems placed in the source, each said once. Also used for `policy test` case files. */
+export function schemaProblems(errors: readonly ErrorObject[], source: PolicySource, whole = 'the policy'): PolicyProblem[] {
   const seen = new Set<string>();
   const problems: PolicyProblem[] = [];
-  for (const error of relevantErrors(validatePolicy.errors ?? [], source.value)) {
-    const { path, message, target } = describe(error, valueAt(source.value, error.instancePath));
+  for (const error of errors) {
+    const { path, message, target } = describe(error, valueAt(source.value, error.instancePath), whole);
     if (seen.has(`${path}\u0000${message}`)) continue;
     seen.add(`${path}\u0000${message}`);
     problems.push({ file: source.file, position: source.locate(path, target), path, message });
   }
-  return { ok: false, problems };
+  return problems;
 }
 
 /** Reads and validates policy text; syntax errors come back as problems too. */
