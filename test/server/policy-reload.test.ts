@@ -1,0 +1,47 @@
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import t from 'tap';
+import { KEYS, proxyCsv, startStack } from '../helpers/proxy-stack.js';
+
+const CSV = "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')";
+const JSON_PAGES = "/beta/reports/getOffice365ActiveUserDetail(period='D30')?$format=application/json&$top=10";
+
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  const until = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+t.test('a running proxy: a broken policy file changes nothing; a valid change applies, and old links and cursors stop', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-reload-'));
+  await cp('policies', dir, { recursive: true });
+  const stack = await startStack({ proxy: { policiesDir: dir, watchPolicies: true } });
+  t.teardown(() => stack.close());
+  const before = stack.proxy.policies.current.version;
+  const headerOf = async () => (parse((await proxyCsv(stack, CSV, KEYS.licence)).text.slice(1), { to_line: 1 }) as string[][])[0]!;
+  const original = await headerOf();
+  const firstPage = JSON.parse((await stack.get(JSON_PAGES, KEYS.licence)).body.toString()) as Record<string, string>;
+  const oldLink = String((await stack.get(CSV, KEYS.licence)).headers.location);
+
+  // A compliance officer saves a broken file: the proxy keeps serving the last good set, exactly as before.
+  const file = join(dir, 'licence-management.yaml');
+  const good = await readFile(file, 'utf8');
+  await writeFile(file, good.replace('Is Deleted: keep', 'Is Deleted: keep\n      Display Name: keep'));
+  await waitFor(() => stack.logs.some((l) => l.includes('policy set rejected')), 'the rejection');
+  t.equal(stack.proxy.policies.current.version, before);
+  t.same(await headerOf(), original, 'never looser: Display Name is still not released');
+  t.ok(stack.logs.some((l) => l.includes('licence-management.yaml') && l.includes('Display Name')), 'the problem is logged with its file');
+
+  // A valid change (drop the Teams date) applies to the next request.
+  await writeFile(file, good.replace('      Teams Last Activity Date: { generalize: month }\n', ''));
+  await waitFor(() => stack.proxy.policies.current.version !== before, 'the new set');
+  const after = await stack.get(CSV, KEYS.licence);
+  t.equal(after.headers['x-policy-version'], stack.proxy.policies.current.version);
+  t.notOk((await headerOf()).includes('Teams Last Activity Date'));
+  t.equal((await stack.get(oldLink)).status, 409, 'a download link from the old set is refused');
+  t.equal((await stack.get(firstPage['@odata.nextLink']!, KEYS.licence)).status, 409, 'a cursor from the old set is refused');
+});
