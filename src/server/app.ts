@@ -40,12 +40,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('audit', null as unknown as AuditRecord);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     request.audit = {};
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    // One audit line per request: names and counts only (see audit.ts).
-    request.log.info({ audit: request.audit, status: reply.statusCode, method: request.method, durationMs: Math.round(reply.elapsedTime) }, 'request');
+    // One audit line per request, names and counts only (see audit.ts). Written on 'close', which comes for a
+    // finished response and for an aborted one alike (fastify's onResponse misses the aborted ones).
+    reply.raw.once('close', () => {
+      const complete = reply.raw.writableFinished;
+      request.log.info({ audit: request.audit, status: reply.statusCode, complete, method: request.method, durationMs: Math.round(reply.elapsedTime) }, 'request');
+    });
   });
   app.setErrorHandler((error, request, reply) => {
     const response = errorResponse(error);
