@@ -1,0 +1,90 @@
+/**
+ * Aggregating users into cohort cells: the organisation, each declared dimension, and the marginals a
+ * cross-dimension implies (kept hidden when not declared, so the suppression can reason about them). Each
+ * user's metric values are clipped to the bound the policy declares (G12) before they are summed.
+ */
+import { compareKeys } from './directory.js';
+import type { CohortCell, CohortRelation, CohortTable } from './table.js';
+
+export const ORGANIZATION = 'organization';
+const ALL = 'all';
+
+/** A declared dimension: 'organization', one attribute, or several joined by ' x '. */
+export interface CohortDimension {
+  readonly name: string;
+  readonly parts: readonly string[];
+}
+
+export function parseDimension(name: string): CohortDimension {
+  return { name, parts: name === ORGANIZATION ? [] : name.split(/\s+x\s+/).map((p) => p.trim()) };
+}
+
+/** What one user contributes: their value of each attribute a dimension may use, activity and metrics. */
+export interface UserContribution {
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly active: boolean;
+  /** Raw per-user values, in the order of the declared metrics (clipped here). */
+  readonly metrics: readonly number[];
+}
+
+export interface CohortLayout {
+  readonly dimensions: readonly CohortDimension[];
+  /** The cohort keys of a dimension's parts, from the directory or a fixed domain (never from the report). */
+  keySet(parts: readonly string[]): string[][];
+  readonly metrics: readonly { readonly name: string; readonly clip: number }[];
+}
+
+export class CohortAggregator {
+  private readonly cells: CohortCell[] = [];
+  private readonly relations: CohortRelation[] = [];
+  /** Per dimension (declared or implied): parts, and cell index by key. */
+  private readonly groups: { parts: readonly string[]; byKey: Map<string, number> }[] = [];
+
+  constructor(private readonly layout: CohortLayout) {
+    const declared = new Set(layout.dimensions.map((d) => d.name));
+    const singles = new Set(layout.dimensions.flatMap((d) => d.parts));
+    const organization = this.group(ORGANIZATION, [], declared.has(ORGANIZATION));
+    for (const attribute of [...singles].sort()) {
+      const group = this.group(attribute, [attribute], declared.has(attribute));
+      this.relations.push({ total: organization.get(JSON.stringify([ALL]))!, parts: [...group.values()] });
+    }
+    for (const dimension of layout.dimensions.filter((d) => d.parts.length > 1)) {
+      const group = this.group(dimension.name, dimension.parts, true);
+      dimension.parts.forEach((part, i) => {
+        const marginal = this.groups.find((g) => g.parts.length === 1 && g.parts[0] === part)!;
+        for (const [key, total] of marginal.byKey) {
+          const parts = [...group].filter(([cross]) => (JSON.parse(cross) as string[])[i] === JSON.parse(key)[0]).map(([, id]) => id);
+          this.relations.push({ total, parts });
+        }
+      });
+    }
+  }
+
+  private group(name: string, parts: readonly string[], released: boolean): Map<string, number> {
+    const keys = parts.length === 0 ? [[ALL]] : this.layout.keySet(parts);
+    const byKey = new Map<string, number>();
+    for (const key of [...keys].sort(compareKeys)) {
+      byKey.set(JSON.stringify(key), this.cells.length);
+      this.cells.push({ dimension: name, key, users: 0, active: 0, sums: this.layout.metrics.map(() => 0), state: released ? 'released' : 'hidden' });
+    }
+    this.groups.push({ parts, byKey });
+    return byKey;
+  }
+
+  add(user: UserContribution): void {
+    const clipped = this.layout.metrics.map((m, i) => Math.min(Math.max(user.metrics[i] ?? 0, 0), m.clip));
+    for (const group of this.groups) {
+      const key = group.parts.length === 0 ? [ALL] : group.parts.map((p) => user.attributes[p]!);
+      const id = group.byKey.get(JSON.stringify(key));
+      if (id === undefined) throw new Error(`a user falls outside the cohort key set of '${group.parts.join(' x ')}'`);
+      const cell = this.cells[id]!;
+      cell.users++;
+      if (user.active) cell.active++;
+      for (let i = 0; i < clipped.length; i++) cell.sums[i]! += clipped[i]!;
+    }
+  }
+
+  table(): CohortTable {
+    return { cells: this.cells, relations: this.relations, metrics: this.layout.metrics.map((m) => m.name) };
+  }
+}

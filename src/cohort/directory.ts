@@ -1,0 +1,68 @@
+/**
+ * The directory join: each user's attributes (department, office, ...) from Graph `/users`, keyed by the
+ * canonical UPN. The cohort key sets come from here, never from the report (G8): a department exists as a
+ * cohort because the directory has it, whether 0, 3 or 300 of its people appear in a report.
+ */
+import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
+
+export const DIRECTORY_ATTRIBUTES = ['department', 'officeLocation', 'country', 'city', 'companyName', 'jobTitle'] as const;
+export type DirectoryAttribute = (typeof DIRECTORY_ATTRIBUTES)[number];
+
+/** The label of users whose directory entry leaves the attribute empty. */
+export const NO_VALUE = '(none)';
+/** The label of report rows whose user is not in the directory (deleted users, guests). */
+export const NOT_IN_DIRECTORY = '(not in directory)';
+
+export type DirectoryEntry = Partial<Record<DirectoryAttribute | 'userPrincipalName', unknown>>;
+
+export class Directory {
+  private readonly byUpn = new Map<string, readonly string[]>();
+  private readonly domains = new Map<DirectoryAttribute, Set<string>>(DIRECTORY_ATTRIBUTES.map((a) => [a, new Set([NOT_IN_DIRECTORY])]));
+
+  constructor(entries: Iterable<DirectoryEntry>) {
+    for (const entry of entries) {
+      if (typeof entry.userPrincipalName !== 'string') continue;
+      const values = DIRECTORY_ATTRIBUTES.map((attribute) => {
+        const raw = entry[attribute];
+        const value = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : NO_VALUE;
+        this.domains.get(attribute)!.add(value);
+        return value;
+      });
+      this.byUpn.set(canonicalIdentifier(entry.userPrincipalName), values);
+    }
+  }
+
+  get size(): number {
+    return this.byUpn.size;
+  }
+
+  /** A user's value of an attribute; NOT_IN_DIRECTORY for a user the directory does not have. */
+  valueOf(upn: string, attribute: DirectoryAttribute): string {
+    const values = this.byUpn.get(canonicalIdentifier(upn));
+    return values === undefined ? NOT_IN_DIRECTORY : values[DIRECTORY_ATTRIBUTES.indexOf(attribute)]!;
+  }
+
+  /** Every value the attribute takes in the directory, sorted, with the NO_VALUE and NOT_IN_DIRECTORY labels. */
+  domain(attribute: DirectoryAttribute): string[] {
+    return [...this.domains.get(attribute)!].sort();
+  }
+
+  /** The combinations of several attributes that occur in the directory (plus all-NOT_IN_DIRECTORY), sorted. */
+  combinations(attributes: readonly DirectoryAttribute[]): string[][] {
+    const indices = attributes.map((a) => DIRECTORY_ATTRIBUTES.indexOf(a));
+    const seen = new Map<string, string[]>([[JSON.stringify(attributes.map(() => NOT_IN_DIRECTORY)), attributes.map(() => NOT_IN_DIRECTORY)]]);
+    for (const values of this.byUpn.values()) {
+      const combo = indices.map((i) => values[i]!);
+      seen.set(JSON.stringify(combo), combo);
+    }
+    return [...seen.values()].sort((a, b) => compareKeys(a, b));
+  }
+}
+
+export function compareKeys(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const c = a[i]! < b[i]! ? -1 : a[i]! > b[i]! ? 1 : 0;
+    if (c !== 0) return c;
+  }
+  return 0;
+}

@@ -1,0 +1,129 @@
+/**
+ * Suppression of a cohort table, in privacy.md's order: primary (0..k-1 users, G1 and G8), complement (an
+ * active or inactive count of 0..k_c-1, G2), then secondary: further released cells are suppressed until no
+ * suppressed cell can be narrowed below k users (or k_c active users) from what is released (G3).
+ *
+ * Secondary suppression works relation by relation (exact for tables whose dimensions each partition the
+ * organisation), and then, when the table is small enough, checks the attacker's LP over all relations at once
+ * (needed for cross-dimensions, where row and column relations combine) and suppresses more until it holds.
+ */
+import { attackerIntervals, type Measure } from './attacker-lp.js';
+import { isUnknown, type CohortCell, type CohortTable } from './table.js';
+
+export interface SuppressionOptions {
+  readonly k: number;
+  readonly kC: number;
+  /**
+   * The LP check runs when the table has at most this many unknown cells (default 150: a few hundred small
+   * LPs, well under a second here). Larger tables rely on the relation-by-relation rule.
+   */
+  readonly lpLimit?: number;
+}
+
+export interface SuppressionCounts {
+  primary: number;
+  complement: number;
+  secondary: number;
+  /** Whether the attacker LP verified the result. */
+  lpVerified: boolean;
+}
+
+const EPSILON = 1e-6;
+
+/** Cells the guarantees protect: suppressed ones, and hidden marginals that are themselves small. */
+function isProtected(cell: CohortCell, k: number): boolean {
+  return cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary' || (cell.state === 'hidden' && cell.users < k);
+}
+
+export function suppressCohorts(table: CohortTable, options: SuppressionOptions): SuppressionCounts {
+  const { k, kC } = options;
+  const counts: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified: false };
+  for (const cell of table.cells) {
+    if (cell.state !== 'released') continue;
+    if (cell.users < k) {
+      cell.state = 'primary';
+      counts.primary++;
+    } else if (cell.active < kC || cell.users - cell.active < kC) {
+      cell.state = 'complement';
+      counts.complement++;
+    }
+  }
+  const need: Record<Measure, number> = { users: k, active: kC };
+  const suppress = (id: number) => {
+    table.cells[id]!.state = 'secondary';
+    counts.secondary++;
+  };
+  /** The released member of `ids` with the fewest users (the cheapest to give up); parts before totals. */
+  const cheapest = (ids: readonly number[]): number | undefined => {
+    let best: number | undefined;
+    for (const id of ids) {
+      const cell = table.cells[id]!;
+      if (cell.state === 'released' && (best === undefined || cell.users < table.cells[best]!.users)) best = id;
+    }
+    return best;
+  };
+
+  for (let round = 0; round < table.cells.length + 1; round++) {
+    if (suppressByRelation(table, need, k, cheapest, suppress)) continue;
+    const unknown = table.cells.filter(isUnknown).length;
+    if (unknown > (options.lpLimit ?? 150)) return counts;
+    const violating = lpViolation(table, need, k);
+    if (violating === undefined) {
+      counts.lpVerified = true;
+      return counts;
+    }
+    const related = table.relations.filter((r) => r.total === violating || r.parts.includes(violating));
+    const candidate = cheapest(related.flatMap((r) => r.parts)) ?? cheapest(related.map((r) => r.total));
+    if (candidate === undefined) throw new Error('secondary suppression found no cell left to suppress');
+    suppress(candidate);
+  }
+  throw new Error('secondary suppression did not settle');
+}
+
+/**
+ * One pass of the relation-by-relation rule; true if it suppressed anything. In a relation whose total is
+ * released, the unknown parts share a known sum, so each lies in [0, that sum]: it must reach k users (k_c
+ * active). In a relation whose parts are all released, an unknown total is exact.
+ */
+function suppressByRelation(
+  table: CohortTable,
+  need: Record<Measure, number>,
+  k: number,
+  cheapest: (ids: readonly number[]) => number | undefined,
+  suppress: (id: number) => void,
+): boolean {
+  let changed = false;
+  for (const relation of table.relations) {
+    const total = table.cells[relation.total]!;
+    const unknownParts = relation.parts.filter((p) => isUnknown(table.cells[p]!));
+    const protectedParts = unknownParts.filter((p) => isProtected(table.cells[p]!, k));
+    if (!isUnknown(total)) {
+      if (protectedParts.length === 0) continue;
+      const short = (['users', 'active'] as const).some((m) => unknownParts.reduce((s, p) => s + table.cells[p]![m], 0) < need[m]);
+      if (short || unknownParts.length === 1) {
+        const candidate = cheapest(relation.parts);
+        if (candidate !== undefined) {
+          suppress(candidate);
+          changed = true;
+        }
+      }
+    } else if (isProtected(total, k) && unknownParts.length === 0) {
+      const candidate = cheapest(relation.parts);
+      if (candidate !== undefined) {
+        suppress(candidate);
+        changed = true;
+      }
+    }
+  }
+  return changed;
+}
+
+/** A protected cell the attacker LP narrows below the threshold, if any. */
+export function lpViolation(table: CohortTable, need: Record<Measure, number>, k: number): number | undefined {
+  const protectedIds = table.cells.flatMap((cell, id) => (isProtected(cell, k) ? [id] : []));
+  for (const measure of ['users', 'active'] as const) {
+    const intervals = attackerIntervals(table, measure, protectedIds);
+    for (const [id, { min, max }] of intervals) if (max - min < need[measure] - EPSILON) return id;
+  }
+  return undefined;
+}

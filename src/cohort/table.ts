@@ -1,0 +1,44 @@
+/**
+ * A cohort table: every cell of every dimension of one report and period, with its true measures, and the
+ * linear relations between cells that a consumer knows hold (a dimension's cells sum to the organisation; the
+ * cells of `a x b` sum to `a`'s cell and to `b`'s cell). Suppression reasons over exactly these relations.
+ */
+
+export type CellState =
+  | 'released'
+  /** 0..k-1 users (an empty cohort looks exactly like a small one, G8). */
+  | 'primary'
+  /** An active (or inactive) count of 0..k_c-1 within the cohort (G2). */
+  | 'complement'
+  /** Released cells suppressed so that no suppressed cell can be narrowed below k (G3). */
+  | 'secondary'
+  /** A marginal the policy does not release (e.g. `department` when only `department x office` is declared). */
+  | 'hidden';
+
+export interface CohortCell {
+  readonly dimension: string;
+  /** One label per part of the dimension ('organization' has one part, its label 'all'). */
+  readonly key: readonly string[];
+  /** True distinct users in the cohort. */
+  users: number;
+  /** Users with any activity in the period. */
+  active: number;
+  /** Per declared metric: the sum of each user's value clipped to the metric's bound (G12). */
+  readonly sums: number[];
+  state: CellState;
+}
+
+/** total = sum(parts), for every measure. */
+export interface CohortRelation {
+  readonly total: number;
+  readonly parts: readonly number[];
+}
+
+export interface CohortTable {
+  readonly cells: CohortCell[];
+  readonly relations: readonly CohortRelation[];
+  /** Declared metric names, in the order of `CohortCell.sums`. */
+  readonly metrics: readonly string[];
+}
+
+export const isUnknown = (cell: CohortCell): boolean => cell.state !== 'released';

@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import t from 'tap';
+import { CohortAggregator, parseDimension, type CohortLayout } from '../../src/cohort/aggregate.js';
+import { attackerIntervals } from '../../src/cohort/attacker-lp.js';
+import { Directory } from '../../src/cohort/directory.js';
+import { suppressCohorts } from '../../src/cohort/suppress.js';
+import type { CohortTable } from '../../src/cohort/table.js';
+
+const DIMENSION_CHOICES = ['organization', 'department', 'officeLocation', 'department x officeLocation'];
+
+/** A random tenant: people in skewed departments and offices, some active, some directory-only departments. */
+const tenant = fc.record({
+  people: fc.array(fc.record({ department: fc.nat(5), office: fc.nat(3), active: fc.boolean(), messages: fc.nat(50) }), { minLength: 0, maxLength: 150, size: 'large' }),
+  emptyDepartments: fc.nat(2),
+  dimensions: fc.subarray(DIMENSION_CHOICES, { minLength: 1 }),
+  k: fc.integer({ min: 2, max: 10 }),
+  kC: fc.integer({ min: 2, max: 6 }),
+});
+
+function build(input: fc.TypeOf<typeof tenant>): CohortTable {
+  const entries = input.people.map((p, i) => ({ userPrincipalName: `u${i}@t.example`, department: `D${p.department}`, officeLocation: `O${p.office}` }));
+  for (let e = 0; e < input.emptyDepartments; e++) entries.push({ userPrincipalName: `ghost${e}@t.example`, department: `Empty${e}`, officeLocation: 'O0' });
+  const directory = new Directory(entries);
+  const layout: CohortLayout = {
+    dimensions: input.dimensions.map(parseDimension),
+    keySet: (parts) => (parts.length === 1 ? directory.domain(parts[0] as 'department').map((v) => [v]) : directory.combinations(parts as ('department' | 'officeLocation')[])),
+    metrics: [{ name: 'messages', clip: 30 }],
+  };
+  const aggregator = new CohortAggregator(layout);
+  input.people.forEach((p, i) => {
+    const upn = `u${i}@t.example`;
+    aggregator.add({ attributes: { department: directory.valueOf(upn, 'department'), officeLocation: directory.valueOf(upn, 'officeLocation') }, active: p.active, metrics: [p.messages] });
+  });
+  return aggregator.table();
+}
+
+t.test('G1, G2, G3 over random tenants: no small or one-sided cell released, no suppressed cell narrowed below k', async (t) => {
+  let suppressedSeen = 0;
+  let secondarySeen = 0;
+  fc.assert(
+    fc.property(tenant, (input) => {
+      const table = build(input);
+      const counts = suppressCohorts(table, { k: input.k, kC: input.kC, lpLimit: Number.POSITIVE_INFINITY });
+      if (!counts.lpVerified) return false;
+      for (const cell of table.cells.filter((c) => c.state === 'released')) {
+        if (cell.users < input.k) return false; // G1 (and G8: an empty cohort is suppressed like a small one)
+        if (cell.active < input.kC || cell.users - cell.active < input.kC) return false; // G2
+      }
+      const suppressed = table.cells.flatMap((c, id) => (c.state === 'primary' || c.state === 'complement' || c.state === 'secondary' ? [id] : []));
+      suppressedSeen += suppressed.length;
+      secondarySeen += counts.secondary;
+      for (const [id, { min, max }] of attackerIntervals(table, 'users', suppressed)) {
+        if (max - min < input.k - 1e-6) throw new Error(`G3: cell ${id} narrowed to [${min}, ${max}]`);
+      }
+      for (const [id, { min, max }] of attackerIntervals(table, 'active', suppressed)) {
+        if (max - min < input.kC - 1e-6) throw new Error(`G2/G3: active users of cell ${id} narrowed to [${min}, ${max}]`);
+      }
+      return true;
+    }),
+    { numRuns: 150 },
+  );
+  t.ok(suppressedSeen > 100, `the generator produced suppressed cells (${suppressedSeen})`);
+  t.ok(secondarySeen > 10, `and secondary suppressions (${secondarySeen})`);
+});
+
+t.test('secondary suppression: one suppressed department next to a released total takes a second one with it', async (t) => {
+  const table = build({
+    people: [
+      ...Array.from({ length: 20 }, (_, i) => ({ department: 0, office: 0, active: i % 2 === 0, messages: 1 })),
+      ...Array.from({ length: 12 }, (_, i) => ({ department: 1, office: 0, active: i % 2 === 0, messages: 1 })),
+      ...Array.from({ length: 3 }, () => ({ department: 2, office: 0, active: true, messages: 1 })),
+    ],
+    emptyDepartments: 0,
+    dimensions: ['organization', 'department'],
+    k: 5,
+    kC: 2,
+  });
+  const counts = suppressCohorts(table, { k: 5, kC: 2 });
+  const state = (dept: string) => table.cells.find((c) => c.dimension === 'department' && c.key[0] === dept)!.state;
+  t.equal(state('D2'), 'primary');
+  t.equal(state('D1'), 'secondary', 'the smallest released department is suppressed too');
+  t.equal(state('D0'), 'released');
+  t.equal(table.cells.find((c) => c.dimension === 'organization')!.state, 'released');
+  t.equal(counts.secondary, 1, 'one more was enough: the two unknown departments now share 15 users');
+  t.equal(counts.primary, 2, "D2 and the empty '(not in directory)' cohort");
+});
