@@ -17,7 +17,9 @@ const tenant = fc.record({
   kC: fc.integer({ min: 2, max: 6 }),
 });
 
-function build(input: fc.TypeOf<typeof tenant>): CohortTable {
+type TenantInput = typeof tenant extends fc.Arbitrary<infer T> ? T : never;
+
+function build(input: TenantInput): CohortTable {
   const entries = input.people.map((p, i) => ({ userPrincipalName: `u${i}@t.example`, department: `D${p.department}`, officeLocation: `O${p.office}` }));
   for (let e = 0; e < input.emptyDepartments; e++) entries.push({ userPrincipalName: `ghost${e}@t.example`, department: `Empty${e}`, officeLocation: 'O0' });
   const directory = new Directory(entries);
