@@ -4,14 +4,13 @@
  * policy set, consumers claimed twice. Every finding is an error: a policy either says exactly what it means
  * or it does not load.
  */
-import { REPORTS, findColumn, findReport, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
+import { ORGANIZATION } from '../cohort/aggregate.js';
+import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
+import { groupingColumn } from '../cohort/report-users.js';
+import { REPORTS, findColumn, findReport, type ColumnSpec } from '../graph/catalogue.js';
 import type { PolicyDocument } from './schema.js';
 import { toPointer, type PolicySource } from './source.js';
 import type { PolicyProblem } from './validate.js';
-
-/** Directory attributes (Graph /users) a cohort may be grouped by, besides report columns. */
-export const DIRECTORY_DIMENSIONS = ['department', 'officeLocation', 'country', 'city', 'companyName', 'jobTitle'] as const;
-export const ORGANISATION = 'organization';
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -101,10 +100,12 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
       if (spec.shape !== 'userDetail') report(at, `cohort rules apply to per-user reports; ${spec.name} is a ${spec.shape === 'counts' ? 'counts' : 'team/group/site'} report`);
       for (const [i, dimension] of rule.cohort.by.entries()) {
         for (const part of dimension.split(/\s+x\s+/)) {
-          const known = part === ORGANISATION || (DIRECTORY_DIMENSIONS as readonly string[]).includes(part) || isGroupable(spec, part);
+          const known = part === ORGANIZATION || (DIRECTORY_ATTRIBUTES as readonly string[]).includes(part) || groupingColumn(spec, part) !== undefined;
           if (!known) {
-            const candidates = [ORGANISATION, ...DIRECTORY_DIMENSIONS, ...spec.columns.filter((c) => c.role === 'dimension' || c.role === 'quasi').map((c) => c.json)];
-            report(toPointer('reports', reportName, 'cohort', 'by', String(i)), `unknown cohort dimension '${part}'${suggestion(closest(part, candidates))}`, 'value');
+            const candidates = [ORGANIZATION, ...DIRECTORY_ATTRIBUTES, ...spec.columns.filter((c) => groupingColumn(spec, c.json) !== undefined).map((c) => c.json)];
+            const column = findColumn(spec, part);
+            const why = column !== undefined ? ` ('${column.header}' is not a yes/no column: cohorts are keyed by the directory or by yes/no columns, so the set of cohorts never depends on the data)` : suggestion(closest(part, candidates));
+            report(toPointer('reports', reportName, 'cohort', 'by', String(i)), `unknown cohort dimension '${part}'${why}`, 'value');
           }
         }
       }
@@ -119,11 +120,6 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
     report('', 'columns are pseudonymized but no pseudonym key is named; add pseudonyms: { keyId: ..., epoch: 1 }');
   }
   return problems;
-}
-
-function isGroupable(spec: ReportSpec, name: string): boolean {
-  const column = findColumn(spec, name);
-  return column !== undefined && (column.role === 'dimension' || column.role === 'quasi');
 }
 
 /** Checks across a policy set: each consumer and each policy name belongs to exactly one policy. */

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { AuditRecord } from './audit.js';
 import { graphErrorBody } from '../graph/errors.js';
 import { errorResponse, ProxyRefusal, sendError } from './errors.js';
+import { cohortRoutes } from './cohorts.js';
 import { reportRoutes, type ReportRoutesOptions } from './reports.js';
 
 export interface AppOptions extends ReportRoutesOptions {
@@ -64,5 +65,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, { status: 404, code: 'NotFound', message: 'No such resource: reports are under /v1.0/reports/ and /beta/reports/.' }));
   void app.register(reportRoutes, options);
+  void app.register(cohortRoutes, options);
   return app;
 }

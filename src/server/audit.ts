@@ -5,6 +5,7 @@
  * as a second line of defence).
  */
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import type { SuppressionCounts } from '../cohort/suppress.js';
 import type { SanitizeStats } from '../sanitize/stats.js';
 
 export interface AuditRecord {
@@ -20,6 +21,8 @@ export interface AuditRecord {
   policyVersion?: string;
   snapshot?: 'hit' | 'fetched' | 'passthrough';
   sanitize?: SanitizeStats;
+  /** Cells suppressed per reason, and whether the attacker LP verified the table. */
+  cohorts?: SuppressionCounts;
   noise?: boolean;
   error?: string;
 }

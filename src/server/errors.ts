@@ -4,6 +4,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { graphErrorBody } from '../graph/errors.js';
+import { ConcealedNamesError } from '../graph/directory-source.js';
 import { UpstreamError } from '../graph/upstream-error.js';
 import { SanitizeError } from '../sanitize/errors.js';
 
@@ -50,6 +51,9 @@ export function errorResponse(error: unknown): ErrorResponse {
       default:
         return { status: 502, code: 'BadGateway', message: 'The proxy could not read a complete, valid report from Microsoft Graph.', cause };
     }
+  }
+  if (error instanceof ConcealedNamesError) {
+    return { status: 409, code: 'CohortsUnavailable', message: error.message, cause: 'ConcealedNames' };
   }
   if (error instanceof SanitizeError) {
     return { status: 502, code: 'BadGateway', message: 'The report from Microsoft Graph could not be sanitised, so nothing of it is released.', cause: `Sanitize${error.code}` };

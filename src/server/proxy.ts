@@ -6,11 +6,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { GraphClient } from '../graph/client.js';
+import { DirectorySource } from '../graph/directory-source.js';
 import { SnapshotCache } from '../graph/snapshots.js';
 import { ClientCredentials } from '../graph/token.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { buildApp } from './app.js';
+import { CohortReleases } from './cohort-releases.js';
 import { auditLogger } from './audit.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { Sealer } from './sealed-tokens.js';
@@ -45,6 +47,8 @@ export interface ProxySettings {
   /** Snapshot time-to-live; 0 turns the cache off (JSON pages then go to Graph page by page). Default 1 hour. */
   readonly snapshotTtlSeconds?: number;
   readonly spillDir?: string;
+  /** How long the directory (for cohort joins) is kept; default: the snapshot time-to-live. */
+  readonly directoryTtlSeconds?: number;
   /** PEM key and certificate; plain HTTP only when explicitly `false`. */
   readonly tls: { readonly key: string; readonly cert: string } | false;
   /** The base URL consumers reach the proxy at (default: the address it listens on). */
@@ -87,6 +91,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   });
   const ttlMs = (settings.snapshotTtlSeconds ?? 3600) * 1000;
   const snapshots = new SnapshotCache({ client: graph, ttlMs, ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}) });
+  const directory = new DirectorySource(graph, settings.directoryTtlSeconds !== undefined ? settings.directoryTtlSeconds * 1000 : ttlMs);
   let publicUrl = settings.publicUrl ?? '';
   const app = buildApp({
     logger,
@@ -98,6 +103,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     sealer: new Sealer(settings.sealSecret),
     publicUrl: () => publicUrl,
     snapshotJson: ttlMs > 0,
+    cohorts: new CohortReleases(snapshots, directory),
     ...(settings.downloadLinkSeconds !== undefined ? { downloadLinkSeconds: settings.downloadLinkSeconds } : {}),
     ...(settings.tls !== false ? { https: settings.tls } : {}),
   });

@@ -17,7 +17,9 @@ import { JsonItemSanitizer, pageItems } from '../sanitize/json-report.js';
 import type { RowsPlan } from '../sanitize/plan.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { emptyStats, type QuasiClasses, type SanitizeStats } from '../sanitize/stats.js';
+import { cohortCsv } from '../cohort/render.js';
 import type { AuditRecord } from './audit.js';
+import type { CohortRelease, CohortReleases } from './cohort-releases.js';
 import { presentedConsumer, requireConsumer } from './auth.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { ProxyRefusal } from './errors.js';
@@ -36,6 +38,7 @@ export interface ReportRoutesOptions {
   readonly snapshotJson: boolean;
   readonly downloadLinkSeconds?: number;
   readonly cursorSeconds?: number;
+  readonly cohorts: CohortReleases;
 }
 
 /** What a download link and a cursor are bound to. */
@@ -78,12 +81,18 @@ function callOf(binding: Binding): ReportCall | undefined {
   return { version: binding.a, report, ...(binding.p !== undefined ? { period: binding.p } : {}), ...(binding.d !== undefined ? { date: binding.d } : {}) };
 }
 
-/** The consumer's rows decision for a request; a refusal for anything else (denied, or cohort-only). */
-function rowsDecision(loaded: LoadedPolicy | undefined, call: ReportCall, format: ReportFormat): Extract<ReportDecision, { kind: 'rows' }> {
+/** The consumer's decision for a request: rows or cohorts; a denial becomes a 403. */
+export function allowedDecision(loaded: LoadedPolicy | undefined, call: ReportCall, format: ReportFormat): Exclude<ReportDecision, { kind: 'denied' }> {
   const decision = decideReport(loaded, { report: call.report, format, ...(call.period !== undefined ? { period: call.period } : {}), ...(call.date !== undefined ? { date: call.date } : {}) });
   if (decision.kind === 'denied') throw new ProxyRefusal(403, 'Forbidden', decision.reason);
-  if (decision.kind === 'cohort') throw new ProxyRefusal(501, 'NotImplemented', `The policy releases ${call.report.name} only as cohort aggregates, which this proxy version does not serve yet.`);
   return decision;
+}
+
+/** Cohort suppression counts for the audit line: how many cells, never which person. */
+export function auditCohorts(request: FastifyRequest, release: CohortRelease): void {
+  request.audit.kind = 'cohort';
+  request.audit.snapshot = release.snapshot;
+  request.audit.cohorts = { ...release.counts };
 }
 
 export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOptions): Promise<void> {
@@ -112,13 +121,22 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     if (!query.ok) throw new ProxyRefusal(query.error.status, query.error.code, query.error.message);
     const { format } = query.value;
     audit(request, consumer, call, format, set);
-    const decision = rowsDecision(set.policyFor(consumer), call, format);
+    const decision = allowedDecision(set.policyFor(consumer), call, format);
     request.audit.policy = decision.policy.policy.name;
-    request.audit.kind = 'rows';
+    request.audit.kind = decision.kind;
     if (format === 'csv') {
       if (query.value.skipToken !== undefined || query.value.top !== undefined) throw new ProxyRefusal(400, 'BadRequest', 'CSV reports are not paged: $top and $skiptoken apply to JSON only.');
       const token = options.sealer.seal('download', bindingOf(consumer, set, call), downloadSeconds);
       return reply.code(302).header('location', `${options.publicUrl()}/_downloads/${token}`).type('text/plain').header('cache-control', 'no-store').send('');
+    }
+    if (decision.kind === 'cohort') {
+      if (query.value.skipToken !== undefined || query.value.top !== undefined) throw new ProxyRefusal(400, 'BadRequest', 'Cohort output is not paged: $top and $skiptoken do not apply.');
+      const release = await options.cohorts.release(call, decision, set.hash);
+      auditCohorts(request, release);
+      return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send({
+        '@odata.context': `${options.publicUrl()}/${call.version}/$metadata#Collection(graphPrivacyProxy.cohort)`,
+        value: release.rows(),
+      });
     }
     const plan = rowsPlanFor(decision, call.report, consumer, options.pseudonymKeys);
     let cursor: Cursor;
@@ -215,8 +233,13 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     audit(request, binding.c, call, 'csv', set);
     request.audit.kind = 'download';
     if (binding.v !== set.hash) throw new ProxyRefusal(409, 'Conflict', 'The policy changed since this link was issued; request the report again.');
-    const decision = rowsDecision(set.policyFor(binding.c), call, 'csv');
+    const decision = allowedDecision(set.policyFor(binding.c), call, 'csv');
     request.audit.policy = decision.policy.policy.name;
+    if (decision.kind === 'cohort') {
+      const release = await options.cohorts.release(call, decision, set.hash);
+      auditCohorts(request, release);
+      return reply.code(200).type('application/octet-stream').header('cache-control', 'no-store').send(cohortCsv(release.rows(), release.plan));
+    }
     const plan = rowsPlanFor(decision, call.report, binding.c, options.pseudonymKeys);
     const hitsBefore = options.snapshots.stats.hits;
     const snapshot = await options.snapshots.lease(call, 'csv');

@@ -7,12 +7,14 @@ import t from 'tap';
 import { request } from 'undici';
 import { GraphClient } from '../../src/graph/client.js';
 import type { ReportCall, ReportFormat } from '../../src/graph/odata.js';
+import { DirectorySource } from '../../src/graph/directory-source.js';
 import { SnapshotCache, type ReportSnapshot } from '../../src/graph/snapshots.js';
 import { ClientCredentials } from '../../src/graph/token.js';
 import { PolicyStore } from '../../src/policy/load.js';
 import { parseKeyring } from '../../src/sanitize/pseudonyms.js';
 import { buildApp } from '../../src/server/app.js';
 import { auditLogger } from '../../src/server/audit.js';
+import { CohortReleases } from '../../src/server/cohort-releases.js';
 import { ConsumerKeys } from '../../src/server/consumer-keys.js';
 import { Sealer } from '../../src/server/sealed-tokens.js';
 import { startSimulator } from '../../src/simulator/server.js';
@@ -44,10 +46,12 @@ t.test('an error after the first byte aborts the transfer: the consumer gets a f
     tokens: new ClientCredentials({ tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret }),
   });
   const logs: string[] = [];
+  const snapshots = new FailingReadCache({ client: graph, ttlMs: 60_000 });
   const app = buildApp({
     logger: auditLogger({}, new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) })),
     policies, keys: ConsumerKeys.of({ tool: 'gpp_abort-test-key' }), graph,
-    snapshots: new FailingReadCache({ client: graph, ttlMs: 60_000 }),
+    snapshots,
+    cohorts: new CohortReleases(snapshots, new DirectorySource(graph, 60_000)),
     pseudonymKeys: parseKeyring(''), sealer: new Sealer(randomBytes(32)), publicUrl: () => url, snapshotJson: true,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,0 +1,162 @@
+/**
+ * From a per-user report to cohort contributions: each row's user is joined to the directory by UPN; the
+ * declared dimensions take their values from the directory or from a yes/no report column; a user is active
+ * when any activity count of the report is above zero (or, for reports with only last-activity dates, when
+ * any date is set); the declared metrics are read per user.
+ * Rows of one user that follow each other (nested reports) count as one user.
+ */
+import { findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
+import { fromCsvText } from '../graph/values.js';
+import { readCsvBatches } from '../sanitize/csv-report.js';
+import { SanitizeError } from '../sanitize/errors.js';
+import { CohortAggregator, parseDimension, type CohortDimension, type CohortLayout } from './aggregate.js';
+import { DIRECTORY_ATTRIBUTES, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
+import type { CohortTable } from './table.js';
+
+const YES_NO_DOMAIN = [NO_VALUE, 'false', 'true'];
+
+export interface CohortPlan {
+  readonly report: ReportSpec;
+  readonly dimensions: readonly CohortDimension[];
+  readonly metrics: readonly { readonly column: ColumnSpec; readonly clip: number }[];
+  readonly k: number;
+  readonly kC: number;
+}
+
+export interface CohortAggregate {
+  readonly table: CohortTable;
+  /** The report's own refresh date (its first row's), or null for an empty report. */
+  readonly refreshDate: string | null;
+  readonly rows: number;
+  /** Rows whose user the directory has (0 of many means the names are concealed). */
+  readonly matched: number;
+}
+
+export interface CohortRuleShape {
+  readonly cohort: { readonly by: readonly string[]; readonly metrics?: Readonly<Record<string, { readonly clip: number }>> };
+}
+
+export class CohortPlanError extends Error {
+  readonly code = 'CohortPlanError';
+}
+
+const isDirectoryAttribute = (name: string): name is DirectoryAttribute => (DIRECTORY_ATTRIBUTES as readonly string[]).includes(name);
+
+/** Whether any declared dimension joins the directory (and so needs UPNs that are not concealed). */
+export function usesDirectory(plan: CohortPlan): boolean {
+  return plan.dimensions.some((d) => d.parts.some(isDirectoryAttribute));
+}
+
+/** A report column a cohort may be grouped by: a yes/no column, whose key set is fixed (G8). */
+export function groupingColumn(report: ReportSpec, name: string): ColumnSpec | undefined {
+  const column = findColumn(report, name);
+  return column !== undefined && column.kind === 'bool' && column.role !== 'identifier' ? column : undefined;
+}
+
+/** Compiles a cohort rule; dimension names are normalised (directory attribute, or the column's JSON name). */
+export function planCohorts(report: ReportSpec, rule: CohortRuleShape, k: number, kC: number): CohortPlan {
+  const dimensions = rule.cohort.by.map((declared) => {
+    const parsed = parseDimension(declared);
+    const parts = parsed.parts.map((part) => {
+      if (isDirectoryAttribute(part)) return part;
+      const column = groupingColumn(report, part);
+      if (column === undefined) throw new CohortPlanError(`'${part}' is neither a directory attribute nor a yes/no column of ${report.name}`);
+      return column.json;
+    });
+    return parsed.parts.length === 0 ? parsed : { name: parts.join(' x '), parts };
+  });
+  const metrics = Object.entries(rule.cohort.metrics ?? {}).map(([name, { clip }]) => {
+    const column = findColumn(report, name);
+    if (column === undefined || (column.kind !== 'int' && column.kind !== 'duration')) throw new CohortPlanError(`'${name}' is not a countable metric of ${report.name}`);
+    return { column, clip };
+  });
+  if (report.shape !== 'userDetail') throw new CohortPlanError(`${report.name} is not a per-user report`);
+  return { report, dimensions, metrics, k, kC };
+}
+
+export function cohortLayout(plan: CohortPlan, directory: Directory): CohortLayout {
+  return {
+    dimensions: plan.dimensions,
+    metrics: plan.metrics.map((m) => ({ name: m.column.json, clip: m.clip })),
+    keySet(parts) {
+      const directoryParts = parts.filter(isDirectoryAttribute);
+      const base = directoryParts.length === 0 ? [[]] : directoryParts.length === 1 ? directory.domain(directoryParts[0]!).map((v) => [v]) : directory.combinations(directoryParts);
+      // Column parts multiply the directory combinations by their fixed yes/no domain.
+      let keys: string[][] = base.map((combo) => [...combo]);
+      parts.forEach((part, index) => {
+        if (isDirectoryAttribute(part)) return;
+        keys = keys.flatMap((key) => YES_NO_DOMAIN.map((v) => [...key.slice(0, index), v, ...key.slice(index)]));
+      });
+      return keys;
+    },
+  };
+}
+
+/** Aggregates a CSV report (a validated snapshot) into the cohort table of a plan. */
+export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>, plan: CohortPlan, directory: Directory): Promise<CohortAggregate> {
+  const aggregator = new CohortAggregator(cohortLayout(plan, directory));
+  const upnColumn = findColumn(plan.report, 'userPrincipalName');
+  if (upnColumn === undefined) throw new CohortPlanError(`${plan.report.name} has no User Principal Name column to join the directory with`);
+  const columnParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter((p) => !isDirectoryAttribute(p)))].map((p) => findColumn(plan.report, p)!);
+  // Active: any counted activity in the period; for reports that only carry last-activity dates, any date.
+  const metricColumns = plan.report.columns.filter((c) => c.role === 'metric' && c.only !== 'json');
+  const counted = metricColumns.filter((c) => c.kind === 'int' || c.kind === 'duration' || c.kind === 'bool');
+  const activity = counted.length > 0 ? counted : metricColumns.filter((c) => c.kind === 'date');
+  const directoryParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter(isDirectoryAttribute))];
+  let positions: { upn: number; parts: number[]; activity: { index: number; column: ColumnSpec }[]; metrics: number[] } | undefined;
+  let rows = 0;
+  let matched = 0;
+  let refreshDate: string | null = null;
+  const refreshColumn = findColumn(plan.report, 'reportRefreshDate');
+  let refreshIndex = -1;
+  let current: { upn: string; attributes: Record<string, string>; active: boolean; metrics: number[] } | undefined;
+  const flush = () => {
+    if (current !== undefined) aggregator.add(current);
+    current = undefined;
+  };
+  const index = (layout: readonly (ColumnSpec | undefined)[], column: ColumnSpec) => {
+    const i = layout.indexOf(column);
+    if (i === -1) throw new SanitizeError('MissingColumn', `the upstream report has no column '${column.header}', which the policy uses`);
+    return i;
+  };
+  for await (const batch of readCsvBatches(source, plan.report)) {
+    if (batch.layout !== undefined) {
+      const layout = batch.layout;
+      positions = {
+        upn: index(layout, upnColumn),
+        parts: columnParts.map((c) => index(layout, c)),
+        activity: activity.filter((c) => layout.includes(c)).map((column) => ({ index: layout.indexOf(column), column })),
+        metrics: plan.metrics.map((m) => index(layout, m.column)),
+      };
+      refreshIndex = refreshColumn === undefined ? -1 : layout.indexOf(refreshColumn);
+    }
+    const p = positions!;
+    for (const fields of batch.rows) {
+      if (rows === 0 && refreshIndex !== -1) refreshDate = fields[refreshIndex]! === '' ? null : fields[refreshIndex]!;
+      rows++;
+      const upn = fields[p.upn]!;
+      const active = p.activity.some(({ index: i, column }) => {
+        const value = fromCsvText(column, fields[i]!);
+        return value === true || (typeof value === 'number' && value > 0) || (typeof value === 'string' && value !== '');
+      });
+      const metrics = plan.metrics.map((m, i) => Number(fromCsvText(m.column, fields[p.metrics[i]!]!) ?? 0));
+      if (current !== undefined && current.upn === upn) {
+        current.active ||= active;
+        metrics.forEach((v, i) => (current!.metrics[i]! += v));
+        continue;
+      }
+      flush();
+      const attributes: Record<string, string> = {};
+      for (const attribute of directoryParts) attributes[attribute] = directory.valueOf(upn, attribute);
+      if (directoryParts.length > 0 && attributes[directoryParts[0]!] !== NOT_IN_DIRECTORY) matched++;
+      columnParts.forEach((column, i) => {
+        const value = fromCsvText(column, fields[p.parts[i]!]!);
+        attributes[column.json] = value === null ? NO_VALUE : String(value);
+      });
+      current = { upn, attributes, active, metrics };
+    }
+  }
+  flush();
+  return { table: aggregator.table(), refreshDate, rows, matched };
+}
+

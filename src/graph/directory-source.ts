@@ -1,0 +1,58 @@
+/**
+ * The tenant directory for cohort joins, from Graph: `/admin/reportSettings` first (with concealed names on,
+ * report rows carry hashes instead of UPNs, so a join would silently match no one: refused with a clear error
+ * instead), then every page of `/users` with the cohort attributes. Cached for a time-to-live, fetched
+ * single-flight; it holds identifiers, so it stays in memory and is never logged or released.
+ */
+import { DIRECTORY_ATTRIBUTES, Directory, type DirectoryEntry } from '../cohort/directory.js';
+import type { GraphClient } from './client.js';
+import { nextSkipToken } from './snapshots.js';
+import { UpstreamError } from './upstream-error.js';
+
+export class ConcealedNamesError extends Error {
+  readonly code = 'ConcealedNames';
+  constructor() {
+    super(
+      "The tenant shows concealed names in usage reports (admin/reportSettings displayConcealedNames is true), so report rows cannot be joined to departments or offices. A Microsoft 365 administrator can turn this off under Settings > Org settings > Services > Reports.",
+    );
+  }
+}
+
+const SELECT = ['userPrincipalName', ...DIRECTORY_ATTRIBUTES].join(',');
+
+export class DirectorySource {
+  private cached: { directory: Directory; expiresAt: number } | undefined;
+  private pending: Promise<Directory> | undefined;
+
+  constructor(
+    private readonly client: GraphClient,
+    private readonly ttlMs: number,
+    private readonly maxPages = 10_000,
+  ) {}
+
+  async current(): Promise<Directory> {
+    if (this.cached !== undefined && Date.now() < this.cached.expiresAt) return this.cached.directory;
+    this.pending ??= this.fetch().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async fetch(): Promise<Directory> {
+    const settings = (await this.client.getJson('/v1.0/admin/reportSettings')) as { displayConcealedNames?: unknown } | undefined;
+    if (typeof settings?.displayConcealedNames !== 'boolean') throw new UpstreamError('BadResponse', 'admin/reportSettings did not say whether names are concealed');
+    if (settings.displayConcealedNames) throw new ConcealedNamesError();
+    const entries: DirectoryEntry[] = [];
+    let skipToken: string | undefined;
+    for (let page = 0; ; page++) {
+      if (page >= this.maxPages) throw new UpstreamError('BadResponse', `the directory has more than ${this.maxPages} pages`);
+      const query = `$select=${SELECT}&$top=999${skipToken !== undefined ? `&$skiptoken=${encodeURIComponent(skipToken)}` : ''}`;
+      const body = (await this.client.getJson(`/v1.0/users?${query}`)) as { value?: unknown };
+      if (!Array.isArray(body?.value)) throw new UpstreamError('BadResponse', 'a /users page has no value array');
+      for (const entry of body.value) if (typeof entry === 'object' && entry !== null) entries.push(entry as DirectoryEntry);
+      skipToken = nextSkipToken(body);
+      if (skipToken === undefined) break;
+    }
+    const directory = new Directory(entries);
+    if (this.ttlMs > 0) this.cached = { directory, expiresAt: Date.now() + this.ttlMs };
+    return directory;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * `GET /cohorts/{report}?period=D30&by=department&format=json|csv`: cohort output for dashboards, for
+ * consumers whose policy releases the report as cohorts. Parameters are strict (each once, nothing else),
+ * names compare case-insensitively, and the output depends only on what is selected, so equivalent requests
+ * give identical bytes (G13). Only Graph's periods and dates are accepted (G14).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { findReport, type Period } from '../graph/catalogue.js';
+import { isCalendarDate, printable, type ReportCall } from '../graph/odata.js';
+import { cohortCsv } from '../cohort/render.js';
+import { requireConsumer } from './auth.js';
+import { ProxyRefusal } from './errors.js';
+import { allowedDecision, auditCohorts, type ReportRoutesOptions } from './reports.js';
+
+const PARAMETERS = new Set(['period', 'date', 'by', 'format']);
+const normalise = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
+
+export async function cohortRoutes(app: FastifyInstance, options: ReportRoutesOptions): Promise<void> {
+  app.get('/cohorts/:report', async (request: FastifyRequest, reply: FastifyReply) => {
+    const consumer = requireConsumer(request, options.keys);
+    const set = options.policies.current;
+    request.audit.consumer = consumer;
+    request.audit.policyVersion = set.version;
+    reply.header('x-policy-version', set.version);
+    const { report: name } = request.params as { report: string };
+    const report = findReport(name);
+    if (report === undefined) throw new ProxyRefusal(404, 'NotFound', `No report named '${printable(name)}'.`);
+    const params = new Map<string, string>();
+    for (const [key, value] of new URLSearchParams(request.url.split(/\?(.*)/s)[1] ?? '')) {
+      const k = key.toLowerCase();
+      if (!PARAMETERS.has(k)) throw new ProxyRefusal(400, 'BadRequest', `Unknown parameter '${printable(key)}': use period or date, by, format.`);
+      if (params.has(k)) throw new ProxyRefusal(400, 'BadRequest', `Parameter '${k}' is given twice.`);
+      params.set(k, value);
+    }
+    const period = params.get('period')?.toUpperCase();
+    const date = params.get('date');
+    if ((period === undefined) === (date === undefined)) throw new ProxyRefusal(400, 'BadRequest', `Give exactly one of period (${report.periods.join(', ')}) or date=YYYY-MM-DD.`);
+    if (period !== undefined && !(report.periods as readonly string[]).includes(period)) throw new ProxyRefusal(400, 'BadRequest', `Invalid period: allowed are ${report.periods.join(', ')}.`);
+    if (date !== undefined && (report.parameters !== 'periodOrDate' || !isCalendarDate(date))) throw new ProxyRefusal(400, 'BadRequest', `Invalid date: ${report.name} takes ${report.parameters === 'periodOrDate' ? 'a date YYYY-MM-DD' : 'a period only'}.`);
+    const format = (params.get('format') ?? 'json').toLowerCase();
+    if (format !== 'json' && format !== 'csv') throw new ProxyRefusal(400, 'BadRequest', "Invalid format: use 'json' or 'csv'.");
+    const call: ReportCall = {
+      version: report.versions.includes('v1.0') ? 'v1.0' : 'beta', report,
+      ...(period !== undefined ? { period: period as Period } : {}), ...(date !== undefined ? { date } : {}),
+    };
+    Object.assign(request.audit, { report: report.name, apiVersion: call.version, format, ...(period !== undefined ? { period } : { date }) });
+    const decision = allowedDecision(set.policyFor(consumer), call, format);
+    request.audit.policy = decision.policy.policy.name;
+    if (decision.kind !== 'cohort') throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer releases ${report.name} as rows, not cohorts; use the report's own URL.`);
+    const release = await options.cohorts.release(call, decision, set.hash);
+    auditCohorts(request, release);
+    const declared = release.plan.dimensions.map((d) => d.name);
+    let only: string[] | undefined;
+    const by = params.get('by');
+    if (by !== undefined) {
+      const wanted = new Set(by.split(',').map(normalise));
+      only = declared.filter((d) => wanted.has(normalise(d)));
+      if (only.length !== wanted.size) throw new ProxyRefusal(400, 'BadRequest', `Unknown cohort dimension in by: the policy declares ${declared.join('; ')}.`);
+    }
+    const rows = release.rows(only);
+    reply.header('cache-control', 'no-store');
+    if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(cohortCsv(rows, release.plan));
+    return reply.type('application/json').send({ report: report.name, ...(period !== undefined ? { period } : { date }), dimensions: only ?? declared, value: rows });
+  });
+}
