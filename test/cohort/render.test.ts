@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import t from 'tap';
+import { CohortAggregator, parseDimension } from '../../src/cohort/aggregate.js';
+import { Directory } from '../../src/cohort/directory.js';
+import { cohortCsv, cohortRows } from '../../src/cohort/render.js';
+import { cohortLayout, planCohorts } from '../../src/cohort/report-users.js';
+import { suppressCohorts } from '../../src/cohort/suppress.js';
+import { findReport } from '../../src/graph/catalogue.js';
+
+const report = findReport('getTeamsUserActivityUserDetail')!;
+const plan = planCohorts(report, { cohort: { by: ['organization', 'department', 'department x officeLocation'], metrics: { 'Call Count': { clip: 100 } } } }, 5, 3);
+
+/** The released rows when department X's `present` people (of 4 in the directory) appear in the report. */
+function release(present: number, others: readonly { department: number; office: number; active: boolean; calls: number }[]) {
+  const entries = [
+    ...others.map((o, i) => ({ userPrincipalName: `o${i}@t.example`, department: `D${o.department}`, officeLocation: `O${o.office}` })),
+    ...[0, 1, 2, 3].map((i) => ({ userPrincipalName: `x${i}@t.example`, department: 'X', officeLocation: 'O0' })),
+  ];
+  const directory = new Directory(entries);
+  const aggregator = new CohortAggregator(cohortLayout(plan, directory));
+  const people = [...others.map((o, i) => ({ upn: `o${i}@t.example`, active: o.active, calls: o.calls })), ...[0, 1, 2, 3].slice(0, present).map((i) => ({ upn: `x${i}@t.example`, active: true, calls: 3 }))];
+  for (const p of people) {
+    aggregator.add({ attributes: { department: directory.valueOf(p.upn, 'department'), officeLocation: directory.valueOf(p.upn, 'officeLocation') }, active: p.active, metrics: [p.calls] });
+  }
+  const table = aggregator.table();
+  suppressCohorts(table, { k: plan.k, kC: plan.kC, lpLimit: Number.POSITIVE_INFINITY });
+  return cohortRows(table, plan, '2026-11-20');
+}
+
+t.test('G8: an empty cohort and a cohort of 1..k-1 give the same key set and the same row', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ department: fc.nat(3), office: fc.nat(2), active: fc.boolean(), calls: fc.nat(200) }), { minLength: 20, maxLength: 80 }),
+      fc.integer({ min: 1, max: 4 }),
+      (others, present) => {
+        const empty = release(0, others);
+        const small = release(present, others);
+        const keys = (rows: typeof empty) => rows.map((r) => `${r.dimension}:${r.cohort.join('|')}`);
+        if (JSON.stringify(keys(empty)) !== JSON.stringify(keys(small))) return false;
+        const rowOf = (rows: typeof empty) => rows.filter((r) => r.cohort[0] === 'X');
+        return JSON.stringify(rowOf(empty)) === JSON.stringify(rowOf(small)) && rowOf(small).every((r) => r.suppressed);
+      },
+    ),
+    { numRuns: 100 },
+  );
+});
+
+t.test('the CSV shape: BOM, CRLF, the same fields for released and suppressed cohorts', async (t) => {
+  const rows = release(2, Array.from({ length: 30 }, (_, i) => ({ department: i % 2, office: i % 2, active: i % 3 !== 0, calls: i })));
+  const csv = cohortCsv(rows, plan);
+  const lines = csv.split('\r\n').filter((l) => l.length > 0);
+  t.equal(lines[0], '\uFEFFReport Refresh Date,Dimension,Cohort,Users,Active Users,Call Count Sum,Call Count Mean,Suppressed');
+  t.ok(lines.every((l) => l.split(',').length === 8), 'every row has every field');
+  t.ok(lines.some((l) => l.endsWith(',True')) && lines.some((l) => l.endsWith(',False')));
+  t.match(csv, /department,X,,,,,True\r\n/, 'a suppressed cohort: the marker and empty fields');
+});
