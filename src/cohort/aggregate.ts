@@ -9,6 +9,9 @@ import type { CohortCell, CohortRelation, CohortTable } from './table.js';
 export const ORGANIZATION = 'organization';
 const ALL = 'all';
 
+/** A cell key as a map key (NUL cannot occur in directory values or labels). */
+const keyString = (key: readonly string[]) => key.join('\u0000');
+
 /** A declared dimension: 'organization', one attribute, or several joined by ' x '. */
 export interface CohortDimension {
   readonly name: string;
@@ -44,16 +47,18 @@ export class CohortAggregator {
     const declared = new Set(layout.dimensions.map((d) => d.name));
     const singles = new Set(layout.dimensions.flatMap((d) => d.parts));
     const organization = this.group(ORGANIZATION, [], declared.has(ORGANIZATION));
+    const totalOf = organization.get(keyString([ALL]))!;
     for (const attribute of [...singles].sort()) {
       const group = this.group(attribute, [attribute], declared.has(attribute));
-      this.relations.push({ total: organization.get(JSON.stringify([ALL]))!, parts: [...group.values()] });
+      this.relations.push({ total: totalOf, parts: [...group.values()] });
     }
     for (const dimension of layout.dimensions.filter((d) => d.parts.length > 1)) {
       const group = this.group(dimension.name, dimension.parts, true);
       dimension.parts.forEach((part, i) => {
         const marginal = this.groups.find((g) => g.parts.length === 1 && g.parts[0] === part)!;
-        for (const [key, total] of marginal.byKey) {
-          const parts = [...group].filter(([cross]) => (JSON.parse(cross) as string[])[i] === JSON.parse(key)[0]).map(([, id]) => id);
+        for (const total of marginal.byKey.values()) {
+          const label = this.cells[total]!.key[0];
+          const parts = [...group.values()].filter((id) => this.cells[id]!.key[i] === label);
           this.relations.push({ total, parts });
         }
       });
@@ -64,7 +69,7 @@ export class CohortAggregator {
     const keys = parts.length === 0 ? [[ALL]] : this.layout.keySet(parts);
     const byKey = new Map<string, number>();
     for (const key of [...keys].sort(compareKeys)) {
-      byKey.set(JSON.stringify(key), this.cells.length);
+      byKey.set(keyString(key), this.cells.length);
       this.cells.push({ dimension: name, key, users: 0, active: 0, sums: this.layout.metrics.map(() => 0), state: released ? 'released' : 'hidden' });
     }
     this.groups.push({ parts, byKey });
@@ -74,8 +79,9 @@ export class CohortAggregator {
   add(user: UserContribution): void {
     const clipped = this.layout.metrics.map((m, i) => Math.min(Math.max(user.metrics[i] ?? 0, 0), m.clip));
     for (const group of this.groups) {
-      const key = group.parts.length === 0 ? [ALL] : group.parts.map((p) => user.attributes[p]!);
-      const id = group.byKey.get(JSON.stringify(key));
+      let key = ALL;
+      for (let p = 0; p < group.parts.length; p++) key = p === 0 ? user.attributes[group.parts[0]!]! : `${key}\u0000${user.attributes[group.parts[p]!]!}`;
+      const id = group.byKey.get(key);
       if (id === undefined) throw new Error(`a user falls outside the cohort key set of '${group.parts.join(' x ')}'`);
       const cell = this.cells[id]!;
       cell.users++;

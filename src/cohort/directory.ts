@@ -16,7 +16,10 @@ export const NOT_IN_DIRECTORY = '(not in directory)';
 export type DirectoryEntry = Partial<Record<DirectoryAttribute | 'userPrincipalName', unknown>>;
 
 export class Directory {
-  private readonly byUpn = new Map<string, readonly string[]>();
+  /** Distinct attribute tuples (few: departments x offices x ...), and each user's tuple by index. */
+  private readonly tuples: (readonly string[])[] = [];
+  private readonly tupleIndex = new Map<string, number>();
+  private readonly byUpn = new Map<string, number>();
   private readonly domains = new Map<DirectoryAttribute, Set<string>>(DIRECTORY_ATTRIBUTES.map((a) => [a, new Set([NOT_IN_DIRECTORY])]));
 
   constructor(entries: Iterable<DirectoryEntry>) {
@@ -28,7 +31,14 @@ export class Directory {
         this.domains.get(attribute)!.add(value);
         return value;
       });
-      this.byUpn.set(canonicalIdentifier(entry.userPrincipalName), values);
+      const tupleKey = values.join('\u0000');
+      let index = this.tupleIndex.get(tupleKey);
+      if (index === undefined) {
+        index = this.tuples.length;
+        this.tuples.push(values);
+        this.tupleIndex.set(tupleKey, index);
+      }
+      this.byUpn.set(canonicalIdentifier(entry.userPrincipalName), index);
     }
   }
 
@@ -38,8 +48,14 @@ export class Directory {
 
   /** A user's value of an attribute; NOT_IN_DIRECTORY for a user the directory does not have. */
   valueOf(upn: string, attribute: DirectoryAttribute): string {
-    const values = this.byUpn.get(canonicalIdentifier(upn));
-    return values === undefined ? NOT_IN_DIRECTORY : values[DIRECTORY_ATTRIBUTES.indexOf(attribute)]!;
+    return this.entryOf(upn)?.[DIRECTORY_ATTRIBUTES.indexOf(attribute)] ?? NOT_IN_DIRECTORY;
+  }
+
+  /** A user's attribute values in DIRECTORY_ATTRIBUTES order (one lookup for all), or undefined. */
+  entryOf(upn: string): readonly string[] | undefined {
+    // Graph's UPNs are usually canonical already: try them as they are before trimming and lower-casing.
+    const index = this.byUpn.get(upn) ?? this.byUpn.get(canonicalIdentifier(upn));
+    return index === undefined ? undefined : this.tuples[index];
   }
 
   /** Every value the attribute takes in the directory, sorted, with the NO_VALUE and NOT_IN_DIRECTORY labels. */
@@ -51,7 +67,7 @@ export class Directory {
   combinations(attributes: readonly DirectoryAttribute[]): string[][] {
     const indices = attributes.map((a) => DIRECTORY_ATTRIBUTES.indexOf(a));
     const seen = new Map<string, string[]>([[JSON.stringify(attributes.map(() => NOT_IN_DIRECTORY)), attributes.map(() => NOT_IN_DIRECTORY)]]);
-    for (const values of this.byUpn.values()) {
+    for (const values of this.tuples) {
       const combo = indices.map((i) => values[i]!);
       seen.set(JSON.stringify(combo), combo);
     }

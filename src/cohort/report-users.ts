@@ -6,7 +6,7 @@
  * Rows of one user that follow each other (nested reports) count as one user.
  */
 import { findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
-import { fromCsvText } from '../graph/values.js';
+import { fromCsvText, parseDuration } from '../graph/values.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
 import { SanitizeError } from '../sanitize/errors.js';
 import { CohortAggregator, parseDimension, type CohortDimension, type CohortLayout } from './aggregate.js';
@@ -92,6 +92,30 @@ export function cohortLayout(plan: CohortPlan, directory: Directory): CohortLayo
   };
 }
 
+/** A validated metric cell as a number (empty: 0; durations in seconds). */
+function metricValue(column: ColumnSpec, text: string): number {
+  if (text === '') return 0;
+  return column.kind === 'duration' ? (parseDuration(text) ?? 0) : Number(text);
+}
+
+/**
+ * Whether a validated cell shows activity: a count above zero, a duration above PT0S, a yes, or (for
+ * date-only reports) any date. Written on the text, not through the value codec: it runs per cell.
+ */
+function showsActivity(column: ColumnSpec, text: string): boolean {
+  if (text === '') return false;
+  switch (column.kind) {
+    case 'int':
+      return text !== '0' && !text.startsWith('-');
+    case 'duration':
+      return text !== 'PT0S' && text !== 'P0D' && (parseDuration(text) ?? 0) > 0;
+    case 'bool':
+      return text.toLowerCase() === 'true' || text.toLowerCase() === 'yes';
+    default:
+      return true;
+  }
+}
+
 /** Aggregates a CSV report (a validated snapshot) into the cohort table of a plan. */
 export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>, plan: CohortPlan, directory: Directory): Promise<CohortAggregate> {
   const aggregator = new CohortAggregator(cohortLayout(plan, directory));
@@ -135,11 +159,8 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
       if (rows === 0 && refreshIndex !== -1) refreshDate = fields[refreshIndex]! === '' ? null : fields[refreshIndex]!;
       rows++;
       const upn = fields[p.upn]!;
-      const active = p.activity.some(({ index: i, column }) => {
-        const value = fromCsvText(column, fields[i]!);
-        return value === true || (typeof value === 'number' && value > 0) || (typeof value === 'string' && value !== '');
-      });
-      const metrics = plan.metrics.map((m, i) => Number(fromCsvText(m.column, fields[p.metrics[i]!]!) ?? 0));
+      const active = p.activity.some(({ index: i, column }) => showsActivity(column, fields[i]!));
+      const metrics = plan.metrics.map((m, i) => metricValue(m.column, fields[p.metrics[i]!]!));
       if (current !== undefined && current.upn === upn) {
         current.active ||= active;
         metrics.forEach((v, i) => (current!.metrics[i]! += v));
@@ -147,8 +168,9 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
       }
       flush();
       const attributes: Record<string, string> = {};
-      for (const attribute of directoryParts) attributes[attribute] = directory.valueOf(upn, attribute);
-      if (directoryParts.length > 0 && attributes[directoryParts[0]!] !== NOT_IN_DIRECTORY) matched++;
+      const entry = directoryParts.length > 0 ? directory.entryOf(upn) : undefined;
+      for (const attribute of directoryParts) attributes[attribute] = entry?.[DIRECTORY_ATTRIBUTES.indexOf(attribute)] ?? NOT_IN_DIRECTORY;
+      if (entry !== undefined) matched++;
       columnParts.forEach((column, i) => {
         const value = fromCsvText(column, fields[p.parts[i]!]!);
         attributes[column.json] = value === null ? NO_VALUE : String(value);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { CohortAggregator, parseDimension } from '../../src/cohort/aggregate.js';
+import { CohortAggregator } from '../../src/cohort/aggregate.js';
 import { Directory } from '../../src/cohort/directory.js';
 import { cohortCsv, cohortRows } from '../../src/cohort/render.js';
 import { cohortLayout, planCohorts } from '../../src/cohort/report-users.js';
