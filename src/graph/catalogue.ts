@@ -92,6 +92,11 @@ export interface ReportSpec {
   readonly jsonNamesDocumented: boolean;
   /** The format a request without `$format` gets. */
   readonly defaultFormat: 'csv' | 'json';
+  /**
+   * Team/group/site reports: the JSON name of the column that counts the people behind a row (active users,
+   * members). Rows with fewer than k are withheld. An entity report without one cannot be released per row.
+   */
+  readonly peopleColumn?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -168,6 +173,7 @@ interface ReportDraft {
   root?: Partial<Record<ApiVersion, string>>;
   periods?: Period[];
   defaultFormat?: 'csv' | 'json';
+  peopleColumn?: string;
 }
 
 function report(d: ReportDraft): ReportSpec {
@@ -185,6 +191,7 @@ function report(d: ReportDraft): ReportSpec {
     ...(d.nestedProperty !== undefined ? { nestedProperty: d.nestedProperty } : {}),
     jsonNamesDocumented: d.jsonNamesDocumented ?? true,
     defaultFormat: d.defaultFormat ?? 'csv',
+    ...(d.peopleColumn !== undefined ? { peopleColumn: d.peopleColumn } : {}),
   };
 }
 
@@ -437,6 +444,7 @@ export const REPORTS: readonly ReportSpec[] = [
   ]),
   report({
     name: 'getTeamsTeamActivityDetail',
+    peopleColumn: 'activeUsers',
     shape: 'entityDetail',
     entity: 'team',
     parameters: 'periodOrDate',
@@ -565,6 +573,7 @@ export const REPORTS: readonly ReportSpec[] = [
   // --- Microsoft 365 groups ------------------------------------------------------------------------------
   report({
     name: 'getOffice365GroupsActivityDetail',
+    peopleColumn: 'memberCount',
     shape: 'entityDetail',
     entity: 'group',
     parameters: 'periodOrDate',

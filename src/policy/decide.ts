@@ -47,5 +47,5 @@ export function rowsPlanFor(decision: Extract<ReportDecision, { kind: 'rows' }>,
   const { policy } = decision.policy;
   const needsKey = Object.values(decision.rule.rows).includes('pseudonymize');
   const pseudonymize = needsKey && policy.pseudonyms !== undefined ? pseudonymizer(keyring, { ...policy.pseudonyms, consumer }) : undefined;
-  return planRows(report, decision.rule, policy.k ?? DEFAULT_K.k, pseudonymize !== undefined ? { pseudonymize } : {});
+  return planRows(report, decision.rule, policy.k ?? DEFAULT_K.k, { kC: policy.kC ?? DEFAULT_K.kC, ...(pseudonymize !== undefined ? { pseudonymize } : {}) });
 }

@@ -64,6 +64,9 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
       return found;
     };
     if ('rows' in rule) {
+      if (spec.shape === 'entityDetail' && spec.peopleColumn === undefined) {
+        report(at, `${spec.name} has no count of the people behind each row, so a row about one person cannot be told from one about many; it cannot be released per row (use the site counts reports)`);
+      }
       const named = new Map<ColumnSpec, string>();
       for (const [name, action] of Object.entries(rule.rows)) {
         const path = toPointer('reports', reportName, 'rows', name);

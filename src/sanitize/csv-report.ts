@@ -9,6 +9,7 @@ import { UTF8_BOM, quoteCsvField } from '../graph/csv.js';
 import { CsvRowReader } from './csv-rows.js';
 import { SanitizeError } from './errors.js';
 import { checkCsv, releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
+import { smallCountsToEmpty } from './small-counts.js';
 import { QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
 
 const LINE_END = '\r\n';
@@ -96,6 +97,19 @@ function bind(layout: CsvLayout, released: readonly ReleasedColumn[]): number[] 
   });
 }
 
+/** Whether a team/group row counts at least k people ('' is no data: fewer). */
+function enoughPeople(text: string | undefined, k: number): boolean {
+  return text !== undefined && text !== '' && Number(text) >= k;
+}
+
+/** The upstream position of the plan's people column, or -1 when the report has none. */
+function peoplePosition(layout: CsvLayout, plan: RowsPlan): number {
+  if (plan.peopleColumn === undefined) return -1;
+  const index = layout.indexOf(plan.peopleColumn);
+  if (index === -1) throw new SanitizeError('MissingColumn', `the upstream report has no column '${plan.peopleColumn.header}', which sizes its rows`);
+  return index;
+}
+
 /**
  * Counts the quasi-identifier combinations of a whole report under a plan: the first of the two passes. A
  * caller serving the same snapshot repeatedly keeps the result (it depends only on snapshot and plan).
@@ -104,9 +118,14 @@ export async function countCsvQuasiClasses(source: AsyncIterable<Buffer | string
   const classes = new QuasiClasses(plan.k);
   const quasi = releasedFor(plan, 'csv').filter((r) => r.quasi);
   let positions: number[] = [];
+  let people = -1;
   for await (const batch of readCsvBatches(source, plan.report)) {
-    if (batch.layout !== undefined) positions = bind(batch.layout, quasi);
+    if (batch.layout !== undefined) {
+      positions = bind(batch.layout, quasi);
+      people = peoplePosition(batch.layout, plan);
+    }
     for (const fields of batch.rows) {
+      if (people !== -1 && !enoughPeople(fields[people], plan.k)) continue;
       classes.add(quasiKey(quasi.map((r, i) => {
         const text = fields[positions[i]!]!;
         checkCsv(r.column, text);
@@ -143,20 +162,47 @@ export async function* sanitizeCsvReport(
   const width = released.length;
   const cells = new Array<string>(width);
   let positions: number[] = [];
+  let people = -1;
+  let countValue: ((column: ColumnSpec) => number | null) | undefined;
+  let current: string[] = [];
+  const outputIndex = new Map(released.map((r, i) => [r.column, i]));
   for await (const batch of readCsvBatches(open(), plan.report)) {
     let out = '';
     if (batch.layout !== undefined) {
-      positions = bind(batch.layout, released);
+      const layout = batch.layout;
+      positions = bind(layout, released);
+      people = peoplePosition(layout, plan);
+      if (plan.smallCounts !== undefined) {
+        countValue = (column) => {
+          const index = layout.indexOf(column);
+          const text = index === -1 ? '' : current[index]!;
+          return text === '' ? null : Number(text);
+        };
+      }
       stats.unknownColumns = batch.layout.filter((c) => c === undefined).length;
       stats.columnsDropped = batch.layout.length - width;
       out = UTF8_BOM + released.map((r) => quoteCsvField(r.column.header)).join(',') + LINE_END;
     }
     for (const fields of batch.rows) {
       stats.rowsIn++;
+      if (people !== -1 && !enoughPeople(fields[people], plan.k)) {
+        stats.rowsSuppressed++;
+        continue;
+      }
       for (let i = 0; i < width; i++) {
         const text = fields[positions[i]!]!;
         if (check) checkCsv(released[i]!.column, text);
         cells[i] = released[i]!.csv(text);
+      }
+      if (countValue !== undefined) {
+        current = fields;
+        for (const column of smallCountsToEmpty(plan.smallCounts!, countValue)) {
+          const at = outputIndex.get(column);
+          if (at !== undefined && cells[at] !== '') {
+            cells[at] = '';
+            stats.cellsSuppressed++;
+          }
+        }
       }
       if (classes !== undefined && !classes.releases(quasiKey(quasiPositions.map((p) => cells[p]!)))) {
         stats.rowsSuppressed++;

@@ -6,6 +6,7 @@
 import { columnsFor } from '../graph/catalogue.js';
 import { SanitizeError } from './errors.js';
 import { releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
+import { smallCountsToEmpty } from './small-counts.js';
 import { emptyStats, QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
 
 type JsonObject = Record<string, unknown>;
@@ -31,7 +32,7 @@ export class JsonItemSanitizer {
   private readonly unknownNames = new Set<string>();
 
   constructor(
-    plan: RowsPlan,
+    private readonly plan: RowsPlan,
     private readonly stats: SanitizeStats,
     /** Combination counts from a first pass over every item; required when the plan has quasi-identifiers. */
     private readonly classes?: QuasiClasses,
@@ -51,7 +52,7 @@ export class JsonItemSanitizer {
   /** Adds the items' quasi-identifier combinations to `classes` (the first pass). */
   static count(plan: RowsPlan, items: readonly JsonObject[], classes: QuasiClasses): void {
     const counter = new JsonItemSanitizer(plan, emptyStats(), classes);
-    for (const item of items) for (const key of counter.rowKeys(item)) classes.add(key);
+    for (const item of items) for (const key of counter.rowKeys(item)) if (key !== undefined) classes.add(key);
   }
 
   /** Counts a whole report given in batches of items (the first pass), without holding it all at once. */
@@ -86,13 +87,35 @@ export class JsonItemSanitizer {
     return rows as JsonObject[];
   }
 
-  /** One quasi key per flattened row (per nested element, or the item itself). */
-  private rowKeys(item: JsonObject): string[] {
+  /** Whether a team/group row (the item, or one nested element) counts at least k people. */
+  private enoughPeople(row: JsonObject): boolean {
+    const people = this.plan.peopleColumn;
+    if (people === undefined) return true;
+    const value = row[people.json];
+    return typeof value === 'number' && value >= this.plan.k;
+  }
+
+  /** One quasi key per flattened row (per nested element, or the item itself); undefined for withheld rows. */
+  private rowKeys(item: JsonObject): (string | undefined)[] {
     const topQuasi = this.top.filter((r) => r.quasi).map((r) => String(this.value(item, r)));
     const nested = this.nestedRows(item);
-    if (nested === undefined) return [quasiKey(topQuasi)];
+    const peopleNested = this.plan.peopleColumn?.nested === true;
+    if (nested === undefined) return [peopleNested || this.enoughPeople(item) ? quasiKey(topQuasi) : undefined];
+    if (!peopleNested && !this.enoughPeople(item)) return nested.map(() => undefined);
     const nestedQuasi = this.nested.filter((r) => r.quasi);
-    return nested.map((row) => quasiKey([...topQuasi, ...nestedQuasi.map((r) => String(this.value(row, r)))]));
+    return nested.map((row) => (peopleNested && !this.enoughPeople(row) ? undefined : quasiKey([...topQuasi, ...nestedQuasi.map((r) => String(this.value(row, r)))])));
+  }
+
+  /** Empties small counts (counts reports) in a released item, reading the upstream values. */
+  private emptySmallCounts(item: JsonObject, out: JsonObject): void {
+    const rule = this.plan.smallCounts;
+    if (rule === undefined) return;
+    for (const column of smallCountsToEmpty(rule, (c) => (typeof item[c.json] === 'number' ? (item[c.json] as number) : null))) {
+      if (column.json in out && out[column.json] !== null) {
+        out[column.json] = null;
+        this.stats.cellsSuppressed++;
+      }
+    }
   }
 
   private sanitizeItem(item: JsonObject): JsonObject | undefined {
@@ -100,8 +123,14 @@ export class JsonItemSanitizer {
     const nested = this.nestedRows(item);
     const rowCount = nested?.length ?? 1;
     this.stats.rowsIn += rowCount;
+    const peopleNested = this.plan.peopleColumn?.nested === true;
+    if (!peopleNested && !this.enoughPeople(item)) {
+      this.stats.rowsSuppressed += rowCount;
+      return undefined;
+    }
     const out: JsonObject = {};
     for (const r of this.top) out[r.column.json] = this.value(item, r);
+    this.emptySmallCounts(item, out);
     const keys = this.classes !== undefined ? this.rowKeys(item) : undefined;
     if (nested === undefined) {
       if (keys !== undefined && !this.classes!.releases(keys[0]!)) {
@@ -114,7 +143,7 @@ export class JsonItemSanitizer {
     const rows: JsonObject[] = [];
     nested.forEach((row, i) => {
       for (const name of Object.keys(row)) if (!this.knownNested.has(name)) this.unknownNames.add(`${this.nestedProperty}/${name}`);
-      if (keys !== undefined && !this.classes!.releases(keys[i]!)) {
+      if ((peopleNested && !this.enoughPeople(row)) || (keys !== undefined && !this.classes!.releases(keys[i]!))) {
         this.stats.rowsSuppressed++;
         return;
       }

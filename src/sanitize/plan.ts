@@ -8,6 +8,7 @@ import { fromCsvText, fromJsonValue, ValueFormatError } from '../graph/values.js
 import type { PolicyDocument } from '../policy/schema.js';
 import { SanitizeError } from './errors.js';
 import { bander, monthOf, weekOf } from './generalize.js';
+import { smallCountRule, type SmallCountRule } from './small-counts.js';
 
 export type RowsRule = Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>;
 export type ColumnAction = RowsRule['rows'][string];
@@ -33,11 +34,17 @@ export interface RowsPlan {
   /** Every combination of released quasi-identifier values must occur at least k times. */
   readonly k: number;
   readonly hasQuasi: boolean;
+  /** Team/group reports: the column counting a row's people; rows with fewer than k are withheld. */
+  readonly peopleColumn?: ColumnSpec;
+  /** Counts reports: small counts emptied. */
+  readonly smallCounts?: SmallCountRule;
 }
 
 export interface PlanContext {
   /** The pseudonymiser for this consumer; needed only when the rule pseudonymises a column. */
   readonly pseudonymize?: (value: string) => string;
+  /** The policy's k_c (default 5), for complements in counts reports. */
+  readonly kC?: number;
 }
 
 const VALIDATED_KINDS = new Set(['int', 'period', 'date', 'bool', 'duration', 'guid']);
@@ -122,7 +129,12 @@ export function planRows(report: ReportSpec, rule: RowsRule, k: number, context:
     if (action === undefined || action === 'drop') continue;
     released.push(releaseColumn(column, action, quasi.has(column), context));
   }
-  return { report, released, k, hasQuasi: released.some((c) => c.quasi) };
+  const peopleColumn = report.peopleColumn === undefined ? undefined : findColumn(report, report.peopleColumn);
+  const smallCounts = smallCountRule(report, k, context.kC ?? 5);
+  return {
+    report, released, k, hasQuasi: released.some((c) => c.quasi),
+    ...(peopleColumn !== undefined ? { peopleColumn } : {}), ...(smallCounts !== undefined ? { smallCounts } : {}),
+  };
 }
 
 /** The released columns that appear in one format, in output order. */

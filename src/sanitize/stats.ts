@@ -2,8 +2,10 @@
 export interface SanitizeStats {
   rowsIn: number;
   rowsOut: number;
-  /** Rows withheld because their quasi-identifier combination occurred fewer than k times. */
+  /** Rows withheld: a rare quasi-identifier combination, or a team/group of fewer than k people. */
   rowsSuppressed: number;
+  /** Cells emptied because they counted 1..k-1 (or a small complement) in a counts report. */
+  cellsSuppressed: number;
   /** Upstream columns not released (dropped by policy, or unknown to the catalogue). */
   columnsDropped: number;
   /** Upstream columns the catalogue does not know (Graph added something); always dropped. */
@@ -11,7 +13,7 @@ export interface SanitizeStats {
 }
 
 export function emptyStats(): SanitizeStats {
-  return { rowsIn: 0, rowsOut: 0, rowsSuppressed: 0, columnsDropped: 0, unknownColumns: 0 };
+  return { rowsIn: 0, rowsOut: 0, rowsSuppressed: 0, cellsSuppressed: 0, columnsDropped: 0, unknownColumns: 0 };
 }
 
 /**

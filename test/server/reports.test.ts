@@ -12,7 +12,7 @@ import { reportPath } from '../helpers/graph-client.js';
 async function allReportsPolicyDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'gpp-e2e-'));
   const reports = Object.fromEntries(
-    REPORTS.map((spec) => [spec.name, { rows: Object.fromEntries(spec.columns.map((c) => [c.json, c.role === 'identifier' ? 'pseudonymize' : 'keep'])) }]),
+    REPORTS.filter(releasablePerRow).map((spec) => [spec.name, { rows: Object.fromEntries(spec.columns.map((c) => [c.json, c.role === 'identifier' ? 'pseudonymize' : 'keep'])) }]),
   );
   const policy = { name: 'e2e-everything', description: 'Test policy: every report, identifiers pseudonymised.', consumers: ['licence-tool'], pseudonyms: { keyId: 'licence-tool', epoch: 1 }, reports };
   await writeFile(join(dir, 'e2e.json'), JSON.stringify(policy, null, 2));
@@ -20,6 +20,9 @@ async function allReportsPolicyDir(): Promise<string> {
 }
 
 type Row = Record<string, CellValue>;
+
+/** Team/group/site reports need a people count per row to be released per row (sites have none). */
+const releasablePerRow = (spec: ReportSpec) => spec.shape !== 'entityDetail' || spec.peopleColumn !== undefined;
 
 function csvRows(spec: ReportSpec, text: string): Row[] {
   if (!text.startsWith('\uFEFF')) throw new Error('no BOM');
@@ -51,6 +54,10 @@ t.test('every report, CSV and JSON, through the proxy: policy applied, every pag
   for (const spec of REPORTS) {
     const version = spec.versions.includes('v1.0') ? 'v1.0' : 'beta';
     const path = reportPath(spec, version);
+    if (!releasablePerRow(spec)) {
+      t.equal((await stack.get(`${path}?$format=application/json`, KEYS.licence)).status, 403, `${spec.name} is never released per row`);
+      continue;
+    }
     const csv = await proxyCsv(stack, `${path}?$format=text/csv`, KEYS.licence);
     t.equal(csv.status, 200, `${spec.name} CSV`);
     t.ok(csv.location?.startsWith(`${stack.proxy.url}/_downloads/`), `${spec.name}: the 302 points at the proxy, not at Graph's download host`);
@@ -196,4 +203,33 @@ t.test('an unparseable request gets a Graph-shaped 400, and its raw bytes (with 
   t.equal(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.code, 'BadRequest');
   t.ok(stack.logs.some((l) => l.includes('unreadable request')), 'logged (debug level in the tests)');
   t.notOk(stack.logs.join('\n').includes(KEYS.licence), 'the key is in no log line');
+});
+
+t.test('team, group and counts reports: no row about fewer than k people, no count of 1..k-1 (CSV and JSON)', async (t) => {
+  const stack = await startStack({ simulator: { users: 300 }, proxy: { policiesDir: await allReportsPolicyDir() } });
+  t.teardown(() => stack.close());
+  const k = 5;
+  for (const [name, people] of [['getTeamsTeamActivityDetail', 'Active Users'], ['getOffice365GroupsActivityDetail', 'Member Count']] as const) {
+    const spec = REPORTS.find((r) => r.name === name)!;
+    const csv = await proxyCsv(stack, `${reportPath(spec, 'v1.0')}?$format=text/csv`, KEYS.licence);
+    const rows = parse(csv.text.slice(1), { columns: true }) as Record<string, string>[];
+    t.ok(rows.length > 0, `${name} releases some rows`);
+    t.ok(rows.every((r) => Number(r[people]) >= k), `${name}: every released row counts at least k people`);
+    const json = await proxyJsonPages(stack, `${reportPath(spec, 'v1.0')}?$format=application/json`, KEYS.licence);
+    t.equal(jsonRows(spec, json.pages).length, rows.length, `${name}: JSON withholds the same rows`);
+  }
+  t.ok(stack.logs.some((l) => l.includes('getOffice365GroupsActivityDetail') && /"rowsSuppressed":[1-9]/.test(l)), 'the simulated tenant has small groups, and they were withheld');
+  let emptiedCells = 0;
+  for (const spec of REPORTS.filter((r) => r.shape === 'counts')) {
+    const csv = await proxyCsv(stack, `${reportPath(spec, spec.versions.includes('v1.0') ? 'v1.0' : 'beta')}?$format=text/csv`, KEYS.licence);
+    const rows = parse(csv.text.slice(1), { columns: true }) as Record<string, string>[];
+    for (const column of spec.columns.filter((c) => c.role === 'metric' && c.kind === 'int' && !c.header.includes('(Byte)'))) {
+      for (const row of rows) {
+        const v = row[column.header];
+        if (v !== undefined && v !== '') t.notOk(Number(v) >= 1 && Number(v) < k, `${spec.name} ${column.header} is not 1..k-1`);
+      }
+    }
+  }
+  for (const line of stack.logs) emptiedCells += Number(/"cellsSuppressed":(\d+)/.exec(line)?.[1] ?? 0);
+  t.ok(emptiedCells > 0, `small counts were emptied (${emptiedCells} cells)`);
 });
