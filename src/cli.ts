@@ -162,6 +162,8 @@ async function demo(args: string[]): Promise<number> {
       consumerKeys: ConsumerKeys.of(keys),
       pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`),
       sealSecret: randomBytes(32),
+      noiseKey: randomBytes(32),
+      ledgerFile: join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-ledger.jsonl`),
       tls,
       graph: { graphUrl: sim.graphUrl, tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, downloadHosts: [`${sim.downloadUrl}/data/`] },
     }),

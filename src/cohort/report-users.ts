@@ -21,6 +21,8 @@ export interface CohortPlan {
   readonly metrics: readonly { readonly column: ColumnSpec; readonly clip: number }[];
   readonly k: number;
   readonly kC: number;
+  /** Sticky noise on sub-organisation cohorts, with the epsilon one release of the table costs. */
+  readonly noise?: { readonly epsilon: number };
 }
 
 export interface CohortAggregate {
@@ -33,7 +35,11 @@ export interface CohortAggregate {
 }
 
 export interface CohortRuleShape {
-  readonly cohort: { readonly by: readonly string[]; readonly metrics?: Readonly<Record<string, { readonly clip: number }>> };
+  readonly cohort: {
+    readonly by: readonly string[];
+    readonly metrics?: Readonly<Record<string, { readonly clip: number }>>;
+    readonly noise?: { readonly epsilon: number };
+  };
 }
 
 export class CohortPlanError extends Error {
@@ -71,7 +77,7 @@ export function planCohorts(report: ReportSpec, rule: CohortRuleShape, k: number
     return { column, clip };
   });
   if (report.shape !== 'userDetail') throw new CohortPlanError(`${report.name} is not a per-user report`);
-  return { report, dimensions, metrics, k, kC };
+  return { report, dimensions, metrics, k, kC, ...(rule.cohort.noise !== undefined ? { noise: { epsilon: rule.cohort.noise.epsilon } } : {}) };
 }
 
 export function cohortLayout(plan: CohortPlan, directory: Directory): CohortLayout {

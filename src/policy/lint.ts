@@ -119,6 +119,10 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
       }
     }
   }
+  const noisy = Object.values(policy.reports).some((rule) => typeof rule === 'object' && 'cohort' in rule && rule.cohort.noise !== undefined);
+  if (noisy && policy.privacyBudget === undefined) {
+    report('', 'cohorts are released with noise but no privacy budget is set; add privacyBudget: { epsilonPerYear: ... }');
+  }
   if (pseudonymised && policy.pseudonyms === undefined) {
     report('', 'columns are pseudonymized but no pseudonym key is named; add pseudonyms: { keyId: ..., epoch: 1 }');
   }

@@ -76,6 +76,16 @@ const COHORT_RULE = {
             additionalProperties: false,
           },
         },
+        /**
+         * Sticky discrete-Laplace noise on sub-organisation cohorts: each fresh release of the table costs
+         * `epsilon` from the consumer's yearly privacy budget (see privacyBudget).
+         */
+        noise: {
+          type: 'object',
+          properties: { epsilon: { type: 'number', exclusiveMinimum: 0, maximum: 10 } },
+          required: ['epsilon'],
+          additionalProperties: false,
+        },
       },
       required: ['by'],
       additionalProperties: false,
@@ -110,6 +120,13 @@ export const POLICY_SCHEMA = {
       type: 'object',
       properties: { keyId: IDENTIFIER_NAME, epoch: { type: 'integer', minimum: 1 } },
       required: ['keyId', 'epoch'],
+      additionalProperties: false,
+    },
+    /** The most epsilon noisy cohort releases may spend per consumer per calendar year (UTC). */
+    privacyBudget: {
+      type: 'object',
+      properties: { epsilonPerYear: { type: 'number', exclusiveMinimum: 0, maximum: 1000 } },
+      required: ['epsilonPerYear'],
       additionalProperties: false,
     },
     /** Endpoints beyond the reports, e.g. the org score. */

@@ -24,6 +24,8 @@ export interface AuditRecord {
   /** Cells suppressed per reason, and whether the attacker LP verified the table. */
   cohorts?: SuppressionCounts;
   noise?: boolean;
+  /** Noisy releases: whether this request charged the budget, and the consumer's spend this year. */
+  budget?: { charged: boolean; spent: number };
   error?: string;
 }
 

@@ -12,17 +12,33 @@ import type { ReportCall } from '../graph/odata.js';
 import type { ReportSnapshot, SnapshotCache } from '../graph/snapshots.js';
 import type { ReportDecision } from '../policy/decide.js';
 import { DEFAULT_K } from '../policy/schema.js';
+import type { NoiseContext } from '../cohort/noise.js';
+import type { BudgetLedger } from '../store/budget-ledger.js';
+import { ProxyRefusal } from './errors.js';
 
 export interface CohortRelease {
   readonly plan: CohortPlan;
   readonly refreshDate: string | null;
   readonly counts: SuppressionCounts;
-  /** The released rows of the declared dimensions (or of `only`). */
+  /** The released rows of the declared dimensions (or of `only`), with this consumer's noise if any. */
   rows(only?: readonly string[]): CohortRow[];
   readonly snapshot: 'hit' | 'fetched';
+  /** Noisy releases: whether this request was charged, and what the consumer has spent this year. */
+  readonly budget?: { readonly charged: boolean; readonly spent: number; readonly epsilonPerYear: number };
 }
 
-type Computed = Omit<CohortRelease, 'snapshot'>;
+interface Computed {
+  readonly plan: CohortPlan;
+  readonly refreshDate: string | null;
+  readonly counts: SuppressionCounts;
+  rows(only?: readonly string[], noise?: NoiseContext): CohortRow[];
+}
+
+/** Where noise keys and the budget ledger come from; without them a noisy policy is refused (fail closed). */
+export interface NoiseSettings {
+  readonly key?: Buffer;
+  readonly ledger?: BudgetLedger;
+}
 
 const NO_DIRECTORY = new Directory([]);
 
@@ -32,9 +48,10 @@ export class CohortReleases {
   constructor(
     private readonly snapshots: SnapshotCache,
     private readonly directory: DirectorySource,
+    private readonly noise: NoiseSettings = {},
   ) {}
 
-  async release(call: ReportCall, decision: Extract<ReportDecision, { kind: 'cohort' }>, policyVersion: string): Promise<CohortRelease> {
+  async release(call: ReportCall, decision: Extract<ReportDecision, { kind: 'cohort' }>, policyVersion: string, consumer: string): Promise<CohortRelease> {
     const { policy } = decision.policy;
     const plan = planCohorts(call.report, decision.rule, policy.k ?? DEFAULT_K.k, policy.kC ?? DEFAULT_K.kC);
     // Cohorts by organisation or yes/no columns need no directory, and so work with concealed names too.
@@ -55,7 +72,25 @@ export class CohortReleases {
         pending.catch(() => policies.delete(key));
         policies.set(key, pending);
       }
-      return { ...(await pending), snapshot: fromCache ? 'hit' : 'fetched' };
+      const computed = await pending;
+      if (plan.noise === undefined) return { ...computed, rows: (only) => computed.rows(only), snapshot: fromCache ? 'hit' : 'fetched' };
+      const { key: noiseKey, ledger } = this.noise;
+      const budget = policy.privacyBudget;
+      if (noiseKey === undefined || ledger === undefined || budget === undefined) {
+        throw new ProxyRefusal(503, 'ServiceUnavailable', 'This policy releases noisy cohorts, but the proxy has no noise key or budget ledger configured.');
+      }
+      const window = call.period ?? call.date ?? '-';
+      const context: NoiseContext = { key: noiseKey, consumer, report: call.report.name, window, snapshotDate: computed.refreshDate ?? '-' };
+      const charge = await ledger.charge(consumer, [call.report.name, window, context.snapshotDate, policy.name].join('\u0000'), plan.noise.epsilon, budget.epsilonPerYear);
+      if (!charge.ok) {
+        throw new ProxyRefusal(403, 'PrivacyBudgetExhausted', `This consumer's privacy budget for the year (epsilon ${charge.limit}) is spent. Releases already paid for stay available; new ones resume on 1 January (UTC).`);
+      }
+      return {
+        ...computed,
+        rows: (only) => computed.rows(only, context),
+        snapshot: fromCache ? 'hit' : 'fetched',
+        budget: { charged: charge.charged, spent: charge.spent, epsilonPerYear: budget.epsilonPerYear },
+      };
     } finally {
       snapshot.release();
     }
@@ -67,6 +102,6 @@ export class CohortReleases {
     // whose rows match no one in a non-empty directory carries concealed names.
     if (aggregate.rows > 0 && aggregate.matched === 0 && directory.size > 0 && usesDirectory(plan)) throw new ConcealedNamesError();
     const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
-    return { plan, refreshDate: aggregate.refreshDate, counts, rows: (only) => cohortRows(aggregate.table, plan, aggregate.refreshDate, only) };
+    return { plan, refreshDate: aggregate.refreshDate, counts, rows: (only, noise) => cohortRows(aggregate.table, plan, aggregate.refreshDate, only, noise) };
   }
 }

@@ -47,7 +47,7 @@ export async function cohortRoutes(app: FastifyInstance, options: ReportRoutesOp
     const decision = allowedDecision(set.policyFor(consumer), call, format);
     request.audit.policy = decision.policy.policy.name;
     if (decision.kind !== 'cohort') throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer releases ${report.name} as rows, not cohorts; use the report's own URL.`);
-    const release = await options.cohorts.release(call, decision, set.hash);
+    const release = await options.cohorts.release(call, decision, set.hash, consumer);
     auditCohorts(request, release);
     const declared = release.plan.dimensions.map((d) => d.name);
     let only: string[] | undefined;

@@ -10,6 +10,7 @@ import { DirectorySource } from '../graph/directory-source.js';
 import { SnapshotCache } from '../graph/snapshots.js';
 import { ClientCredentials } from '../graph/token.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
+import { BudgetLedger } from '../store/budget-ledger.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { buildApp } from './app.js';
 import { CohortReleases } from './cohort-releases.js';
@@ -47,6 +48,10 @@ export interface ProxySettings {
   /** Snapshot time-to-live; 0 turns the cache off (JSON pages then go to Graph page by page). Default 1 hour. */
   readonly snapshotTtlSeconds?: number;
   readonly spillDir?: string;
+  /** Key (32+ bytes) of the sticky cohort noise; replicas share it. Needed by policies with noise. */
+  readonly noiseKey?: Buffer;
+  /** The privacy-budget ledger file (append-only). Needed by policies with noise. */
+  readonly ledgerFile?: string;
   /** How long the directory (for cohort joins) is kept; default: the snapshot time-to-live. */
   readonly directoryTtlSeconds?: number;
   /** PEM key and certificate; plain HTTP only when explicitly `false`. */
@@ -91,6 +96,8 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   });
   const ttlMs = (settings.snapshotTtlSeconds ?? 3600) * 1000;
   const snapshots = new SnapshotCache({ client: graph, ttlMs, ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}) });
+  if (settings.noiseKey !== undefined && settings.noiseKey.length < 32) throw new Error('the noise key must hold at least 32 bytes');
+  const ledger = settings.ledgerFile !== undefined ? await BudgetLedger.open(settings.ledgerFile) : undefined;
   const directory = new DirectorySource(graph, settings.directoryTtlSeconds !== undefined ? settings.directoryTtlSeconds * 1000 : ttlMs);
   let publicUrl = settings.publicUrl ?? '';
   const app = buildApp({
@@ -103,7 +110,10 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     sealer: new Sealer(settings.sealSecret),
     publicUrl: () => publicUrl,
     snapshotJson: ttlMs > 0,
-    cohorts: new CohortReleases(snapshots, directory),
+    cohorts: new CohortReleases(snapshots, directory, {
+      ...(settings.noiseKey !== undefined ? { key: settings.noiseKey } : {}),
+      ...(ledger !== undefined ? { ledger } : {}),
+    }),
     ...(settings.downloadLinkSeconds !== undefined ? { downloadLinkSeconds: settings.downloadLinkSeconds } : {}),
     ...(settings.tls !== false ? { https: settings.tls } : {}),
   });
@@ -113,6 +123,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   } catch (error) {
     await policies.close();
     await graph.close();
+    await ledger?.close();
     throw error;
   }
   return {
@@ -126,6 +137,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
       await policies.close();
       snapshots.clear();
       await graph.close();
+      await ledger?.close();
     },
   };
 }

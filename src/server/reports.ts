@@ -93,6 +93,8 @@ export function auditCohorts(request: FastifyRequest, release: CohortRelease): v
   request.audit.kind = 'cohort';
   request.audit.snapshot = release.snapshot;
   request.audit.cohorts = { ...release.counts };
+  request.audit.noise = release.budget !== undefined;
+  if (release.budget !== undefined) request.audit.budget = { charged: release.budget.charged, spent: release.budget.spent };
 }
 
 export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOptions): Promise<void> {
@@ -131,7 +133,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     }
     if (decision.kind === 'cohort') {
       if (query.value.skipToken !== undefined || query.value.top !== undefined) throw new ProxyRefusal(400, 'BadRequest', 'Cohort output is not paged: $top and $skiptoken do not apply.');
-      const release = await options.cohorts.release(call, decision, set.hash);
+      const release = await options.cohorts.release(call, decision, set.hash, consumer);
       auditCohorts(request, release);
       return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send({
         '@odata.context': `${options.publicUrl()}/${call.version}/$metadata#Collection(graphPrivacyProxy.cohort)`,
@@ -236,7 +238,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     const decision = allowedDecision(set.policyFor(binding.c), call, 'csv');
     request.audit.policy = decision.policy.policy.name;
     if (decision.kind === 'cohort') {
-      const release = await options.cohorts.release(call, decision, set.hash);
+      const release = await options.cohorts.release(call, decision, set.hash, binding.c);
       auditCohorts(request, release);
       return reply.code(200).type('application/octet-stream').header('cache-control', 'no-store').send(cohortCsv(release.rows(), release.plan));
     }

@@ -27,6 +27,8 @@ export const SERVE_VARIABLES: readonly [string, string][] = [
   ['GPP_CLIENT_ASSERTION_FILE', 'a federated client assertion file (default $AZURE_FEDERATED_TOKEN_FILE)'],
   ['GPP_DOWNLOAD_HOSTS', 'comma-separated allowed report download hosts (default https://reports*.office.com/data/)'],
   ['GPP_SNAPSHOT_TTL_SECONDS', 'report snapshot lifetime; 0 = off (default 3600)'],
+  ['GPP_NOISE_KEY / _FILE', 'base64 key (32+ bytes) of the sticky cohort noise (policies with noise)'],
+  ['GPP_BUDGET_LEDGER_FILE', 'append-only privacy-budget ledger (default data/budget-ledger.jsonl)'],
 ];
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): SettingsResult {
@@ -66,6 +68,9 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): SettingsResult {
   const sealText = secret('GPP_SEAL_SECRET', true);
   const sealSecret = sealText === undefined ? undefined : Buffer.from(sealText, 'base64');
   if (sealSecret !== undefined && sealSecret.length < 32) problems.push('GPP_SEAL_SECRET must hold at least 32 bytes (base64).');
+  const noiseText = secret('GPP_NOISE_KEY', false);
+  const noiseKey = noiseText === undefined ? undefined : Buffer.from(noiseText, 'base64');
+  if (noiseKey !== undefined && noiseKey.length < 32) problems.push('GPP_NOISE_KEY must hold at least 32 bytes (base64).');
   const certFile = env.GPP_TLS_CERT_FILE;
   const keyFile = env.GPP_TLS_KEY_FILE;
   let tls: ProxySettings['tls'] | undefined;
@@ -91,6 +96,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): SettingsResult {
       sealSecret: sealSecret!,
       tls: tls!,
       snapshotTtlSeconds: ttl,
+      ...(noiseKey !== undefined ? { noiseKey } : {}),
+      ledgerFile: env.GPP_BUDGET_LEDGER_FILE ?? 'data/budget-ledger.jsonl',
       graph: {
         graphUrl: env.GPP_GRAPH_URL ?? 'https://graph.microsoft.com',
         tokenUrl: tokenUrl!,

@@ -4,6 +4,9 @@
  * secrets, and the audit log captured line by line.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Agent, request, type Dispatcher } from 'undici';
@@ -59,6 +62,8 @@ export async function startStack(
     consumerKeys: ConsumerKeys.of({ 'licence-tool': KEYS.licence, 'adoption-dashboard': KEYS.vendor, onboarding: KEYS.onboarding, 'no-policy': KEYS.stranger }),
     pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`),
     sealSecret: randomBytes(32),
+    noiseKey: randomBytes(32),
+    ledgerFile: join(await mkdtemp(join(tmpdir(), 'gpp-ledger-')), 'ledger.jsonl'),
     tls: material,
     logger: auditLogger({ level: 'debug' }, sink),
     ...options.proxy,

@@ -1,3 +1,6 @@
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import t from 'tap';
 import { bearer, fetchCsv, getJson } from '../helpers/graph-client.js';
@@ -33,8 +36,17 @@ async function expectedByDepartment(stack: Stack): Promise<Map<string, Expected>
   return out;
 }
 
+/** The shipped policies with the vendor's noise taken out, so released figures can be compared exactly. */
+async function noiselessPolicies(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-noiseless-'));
+  await cp('policies', dir, { recursive: true });
+  const file = join(dir, 'vendor-dashboard.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).replaceAll('      noise: { epsilon: 1 }\n', ''));
+  return dir;
+}
+
 t.test('cohorts through the proxy: released departments match an independent recomputation; small ones are suppressed', async (t) => {
-  const stack = await startStack({ simulator: { users: 400 } });
+  const stack = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessPolicies() } });
   t.teardown(() => stack.close());
   const expected = await expectedByDepartment(stack);
   const csv = await proxyCsv(stack, TEAMS, KEYS.vendor);
@@ -95,4 +107,46 @@ t.test('with concealed names on, cohort joins are refused with a clear 409, neve
   const error = JSON.parse(res.body.toString()).error;
   t.equal(error.code, 'CohortsUnavailable');
   t.match(error.message, /displayConcealedNames/);
+});
+
+t.test('G4: noisy cohorts are sticky across requests and restarts; organisation totals stay exact; repeats are not charged', async (t) => {
+  const { randomBytes } = await import('node:crypto');
+  const noiseKey = randomBytes(32);
+  const ledgerFile = join(await mkdtemp(join(tmpdir(), 'gpp-g4-')), 'ledger.jsonl');
+  const exact = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessPolicies() } });
+  const truth = JSON.parse((await exact.get(`${TEAMS}?$format=application/json`, KEYS.vendor)).body.toString()).value as Record<string, unknown>[];
+  await exact.close();
+  const values: string[] = [];
+  for (let restart = 0; restart < 2; restart++) {
+    const stack = await startStack({ simulator: { users: 400 }, proxy: { noiseKey, ledgerFile } });
+    for (let call = 0; call < 2; call++) values.push(JSON.stringify(JSON.parse((await stack.get(`${TEAMS}?$format=application/json`, KEYS.vendor)).body.toString()).value));
+    const charges = stack.logs.filter((l) => l.includes('"budget"')).map((l) => /"charged":(true|false)/.exec(l)![1]);
+    t.same(charges, restart === 0 ? ['true', 'false'] : ['false', 'false'], restart === 0 ? 'the first release is charged, its repeat is not' : 'after a restart the ledger remembers the release');
+    await stack.close();
+  }
+  t.equal(new Set(values).size, 1, 'the same bytes on every call and after a restart');
+  const noisy = JSON.parse(values[0]!) as Record<string, unknown>[];
+  t.same(noisy.find((r) => r.dimension === 'organization'), truth.find((r) => r.dimension === 'organization'), 'organisation totals are exact');
+  const released = noisy.filter((r) => r.dimension !== 'organization' && r.suppressed === false);
+  t.ok(released.some((r, i) => JSON.stringify(r) !== JSON.stringify(truth.filter((x) => x.dimension !== 'organization' && x.suppressed === false)[i])), 'sub-organisation cohorts carry noise');
+  t.same(noisy.map((r) => [r.dimension, r.cohort, r.suppressed]), truth.map((r) => [r.dimension, r.cohort, r.suppressed]), 'noise never changes which cohorts are suppressed');
+  const other = await startStack({ simulator: { users: 400 }, proxy: { noiseKey: randomBytes(32) } });
+  t.not(JSON.stringify(JSON.parse((await other.get(`${TEAMS}?$format=application/json`, KEYS.vendor)).body.toString()).value), values[0], 'G5: another noise key, other noise');
+  await other.close();
+});
+
+t.test('G6/G7: fresh releases past the yearly budget are refused; releases already paid for stay available', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-budget-'));
+  await cp('policies', dir, { recursive: true });
+  const file = join(dir, 'vendor-dashboard.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).replace('epsilonPerYear: 400', 'epsilonPerYear: 2'));
+  const stack = await startStack({ simulator: { users: 200 }, proxy: { policiesDir: dir } });
+  t.teardown(() => stack.close());
+  const get = (period: string) => stack.get(`/v1.0/reports/getTeamsUserActivityUserDetail(period='${period}')?$format=application/json`, KEYS.vendor);
+  t.equal((await get('D7')).status, 200, 'epsilon 1 of 2');
+  t.equal((await get('D30')).status, 200, 'epsilon 2 of 2');
+  const refused = await get('D90');
+  t.equal(refused.status, 403);
+  t.equal(JSON.parse(refused.body.toString()).error.code, 'PrivacyBudgetExhausted');
+  t.equal((await get('D7')).status, 200, 'a release already paid for is served again, not recomputed or charged');
 });

@@ -1,0 +1,91 @@
+/**
+ * The privacy-budget ledger (privacy.md G6, G7): each fresh noisy release charges epsilon to its consumer for
+ * the calendar year (UTC); a release past the yearly budget is refused; a repeat of a release already paid for
+ * is not charged again (its noise is sticky, so it returns the same answer). An append-only file, fsync'd
+ * before a charge counts, so a restart loses nothing. The operations issue moves this behind its Store.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+interface Entry {
+  readonly consumer: string;
+  readonly year: number;
+  readonly release: string;
+  readonly epsilon: number;
+}
+
+export type Charge =
+  | { readonly ok: true; readonly charged: boolean; readonly spent: number }
+  | { readonly ok: false; readonly spent: number; readonly limit: number };
+
+export class BudgetLedgerError extends Error {
+  readonly code = 'BudgetLedgerError';
+}
+
+export class BudgetLedger {
+  private readonly spentBy = new Map<string, number>();
+  private readonly releases = new Set<string>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly handle: FileHandle) {}
+
+  /** Opens (or creates) the ledger file and replays it. A torn last line (a crash mid-write) is ignored. */
+  static async open(file: string): Promise<BudgetLedger> {
+    await mkdir(dirname(file), { recursive: true });
+    let text = '';
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const handle = await open(file, 'a', 0o600);
+    const ledger = new BudgetLedger(handle);
+    const lines = text.split('\n');
+    lines.forEach((line, i) => {
+      if (line.trim() === '') return;
+      let entry: Entry;
+      try {
+        entry = JSON.parse(line) as Entry;
+      } catch {
+        if (i === lines.length - 1) return; // torn final write: never acknowledged, so never charged
+        throw new BudgetLedgerError(`budget ledger ${file} line ${i + 1} is not valid; refusing to guess what was spent`);
+      }
+      ledger.record(entry);
+    });
+    return ledger;
+  }
+
+  spent(consumer: string, year = new Date().getUTCFullYear()): number {
+    return this.spentBy.get(`${consumer}\u0000${year}`) ?? 0;
+  }
+
+  /** Charges `epsilon` for `release` unless it was paid for already; refuses past `limit`. */
+  charge(consumer: string, release: string, epsilon: number, limit: number, now = new Date()): Promise<Charge> {
+    const run = this.queue.then(async (): Promise<Charge> => {
+      const year = now.getUTCFullYear();
+      const releaseId = createHash('sha256').update(`${consumer}\u0000${year}\u0000${release}`).digest('hex');
+      const spent = this.spent(consumer, year);
+      if (this.releases.has(releaseId)) return { ok: true, charged: false, spent };
+      if (spent + epsilon > limit + 1e-9) return { ok: false, spent, limit };
+      const entry: Entry = { consumer, year, release: releaseId, epsilon };
+      await this.handle.write(`${JSON.stringify({ ...entry, at: now.toISOString() })}\n`);
+      await this.handle.sync();
+      this.record(entry);
+      return { ok: true, charged: true, spent: spent + epsilon };
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.handle.close();
+  }
+
+  private record(entry: Entry): void {
+    const key = `${entry.consumer}\u0000${entry.year}`;
+    this.spentBy.set(key, (this.spentBy.get(key) ?? 0) + entry.epsilon);
+    this.releases.add(entry.release);
+  }
+}
