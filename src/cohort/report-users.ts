@@ -15,6 +15,31 @@ import type { CohortTable } from './table.js';
 
 const YES_NO_DOMAIN = [NO_VALUE, 'false', 'true'];
 
+/** A derived dimension: the licence class of a user's assigned products, from a fixed list of classes (G8). */
+export const LICENCE_CLASS = 'licenceClass';
+export const LICENCE_CLASSES = ['E5', 'E3', 'E1', 'Frontline', 'Business', 'Other', NO_VALUE] as const;
+
+/**
+ * The licence class of a user: the highest Microsoft 365 / Office 365 suite among their products (add-ons
+ * such as 'ENTERPRISE MOBILITY + SECURITY E5' do not make an E3 user an E5 one); no suite: 'Other'.
+ */
+export function licenceClassOf(products: readonly string[]): (typeof LICENCE_CLASSES)[number] {
+  if (products.length === 0) return NO_VALUE;
+  const suites = products.map((p) => p.toUpperCase()).filter((p) => /^(MICROSOFT|OFFICE) 365 /.test(p));
+  const has = (pattern: RegExp) => suites.some((p) => pattern.test(p));
+  if (has(/\bE5\b/)) return 'E5';
+  if (has(/\bE3\b/)) return 'E3';
+  if (has(/\bE1\b/)) return 'E1';
+  if (has(/\bF[135]\b/)) return 'Frontline';
+  if (has(/BUSINESS/)) return 'Business';
+  return 'Other';
+}
+
+/** The report column the licence class is derived from. */
+function productsColumn(report: ReportSpec): ColumnSpec | undefined {
+  return report.columns.find((c) => c.kind === 'products' && c.only !== 'json');
+}
+
 export interface CohortPlan {
   readonly report: ReportSpec;
   readonly dimensions: readonly CohortDimension[];
@@ -65,6 +90,10 @@ export function planCohorts(report: ReportSpec, rule: CohortRuleShape, k: number
     const parsed = parseDimension(declared);
     const parts = parsed.parts.map((part) => {
       if (isDirectoryAttribute(part)) return part;
+      if (part === LICENCE_CLASS) {
+        if (productsColumn(report) === undefined) throw new CohortPlanError(`${report.name} has no Assigned Products column to derive a licence class from`);
+        return part;
+      }
       const column = groupingColumn(report, part);
       if (column === undefined) throw new CohortPlanError(`'${part}' is neither a directory attribute nor a yes/no column of ${report.name}`);
       return column.json;
@@ -91,7 +120,8 @@ export function cohortLayout(plan: CohortPlan, directory: Directory): CohortLayo
       let keys: string[][] = base.map((combo) => [...combo]);
       parts.forEach((part, index) => {
         if (isDirectoryAttribute(part)) return;
-        keys = keys.flatMap((key) => YES_NO_DOMAIN.map((v) => [...key.slice(0, index), v, ...key.slice(index)]));
+        const domain: readonly string[] = part === LICENCE_CLASS ? [...LICENCE_CLASSES].sort() : YES_NO_DOMAIN;
+        keys = keys.flatMap((key) => domain.map((v) => [...key.slice(0, index), v, ...key.slice(index)]));
       });
       return keys;
     },
@@ -127,13 +157,14 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
   const aggregator = new CohortAggregator(cohortLayout(plan, directory));
   const upnColumn = findColumn(plan.report, 'userPrincipalName');
   if (upnColumn === undefined) throw new CohortPlanError(`${plan.report.name} has no User Principal Name column to join the directory with`);
-  const columnParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter((p) => !isDirectoryAttribute(p)))].map((p) => findColumn(plan.report, p)!);
+  const columnParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter((p) => !isDirectoryAttribute(p) && p !== LICENCE_CLASS))].map((p) => findColumn(plan.report, p)!);
+  const products = plan.dimensions.some((d) => d.parts.includes(LICENCE_CLASS)) ? productsColumn(plan.report) : undefined;
   // Active: any counted activity in the period; for reports that only carry last-activity dates, any date.
   const metricColumns = plan.report.columns.filter((c) => c.role === 'metric' && c.only !== 'json');
   const counted = metricColumns.filter((c) => c.kind === 'int' || c.kind === 'duration' || c.kind === 'bool');
   const activity = counted.length > 0 ? counted : metricColumns.filter((c) => c.kind === 'date');
   const directoryParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter(isDirectoryAttribute))];
-  let positions: { upn: number; parts: number[]; activity: { index: number; column: ColumnSpec }[]; metrics: number[] } | undefined;
+  let positions: { upn: number; parts: number[]; products: number; activity: { index: number; column: ColumnSpec }[]; metrics: number[] } | undefined;
   let rows = 0;
   let matched = 0;
   let refreshDate: string | null = null;
@@ -155,6 +186,7 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
       positions = {
         upn: index(layout, upnColumn),
         parts: columnParts.map((c) => index(layout, c)),
+        products: products === undefined ? -1 : index(layout, products),
         activity: activity.filter((c) => layout.includes(c)).map((column) => ({ index: layout.indexOf(column), column })),
         metrics: plan.metrics.map((m) => index(layout, m.column)),
       };
@@ -181,6 +213,7 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
         const value = fromCsvText(column, fields[p.parts[i]!]!);
         attributes[column.json] = value === null ? NO_VALUE : String(value);
       });
+      if (products !== undefined) attributes[LICENCE_CLASS] = licenceClassOf(fromCsvText(products, fields[p.products]!) as readonly string[]);
       current = { upn, attributes, active, metrics };
     }
   }

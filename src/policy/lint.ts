@@ -6,7 +6,7 @@
  */
 import { ORGANIZATION } from '../cohort/aggregate.js';
 import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
-import { groupingColumn } from '../cohort/report-users.js';
+import { groupingColumn, LICENCE_CLASS } from '../cohort/report-users.js';
 import { REPORTS, findColumn, findReport, type ColumnSpec } from '../graph/catalogue.js';
 import type { PolicyDocument } from './schema.js';
 import { toPointer, type PolicySource } from './source.js';
@@ -103,9 +103,9 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
       if (spec.shape !== 'userDetail') report(at, `cohort rules apply to per-user reports; ${spec.name} is a ${spec.shape === 'counts' ? 'counts' : 'team/group/site'} report`);
       for (const [i, dimension] of rule.cohort.by.entries()) {
         for (const part of dimension.split(/\s+x\s+/)) {
-          const known = part === ORGANIZATION || (DIRECTORY_ATTRIBUTES as readonly string[]).includes(part) || groupingColumn(spec, part) !== undefined;
+          const known = part === ORGANIZATION || (DIRECTORY_ATTRIBUTES as readonly string[]).includes(part) || groupingColumn(spec, part) !== undefined || (part === LICENCE_CLASS && spec.columns.some((c) => c.kind === 'products'));
           if (!known) {
-            const candidates = [ORGANIZATION, ...DIRECTORY_ATTRIBUTES, ...spec.columns.filter((c) => groupingColumn(spec, c.json) !== undefined).map((c) => c.json)];
+            const candidates = [ORGANIZATION, LICENCE_CLASS, ...DIRECTORY_ATTRIBUTES, ...spec.columns.filter((c) => groupingColumn(spec, c.json) !== undefined).map((c) => c.json)];
             const column = findColumn(spec, part);
             const why = column !== undefined ? ` ('${column.header}' is not a yes/no column: cohorts are keyed by the directory or by yes/no columns, so the set of cohorts never depends on the data)` : suggestion(closest(part, candidates));
             report(toPointer('reports', reportName, 'cohort', 'by', String(i)), `unknown cohort dimension '${part}'${why}`, 'value');

@@ -150,3 +150,41 @@ t.test('G6/G7: fresh releases past the yearly budget are refused; releases alrea
   t.equal(JSON.parse(refused.body.toString()).error.code, 'PrivacyBudgetExhausted');
   t.equal((await get('D7')).status, 200, 'a release already paid for is served again, not recomputed or charged');
 });
+
+t.test('G13 (property): any order and case of the same /cohorts parameters gives identical bytes', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const stack = await startStack({ simulator: { users: 200 } });
+  t.teardown(() => stack.close());
+  const base = (await stack.get('/cohorts/getTeamsUserActivityUserDetail?period=D30&by=department,officeLocation&format=json', KEYS.vendor)).body.toString();
+  const variants = fc.record({
+    order: fc.shuffledSubarray([0, 1, 2], { minLength: 3, maxLength: 3 }),
+    upper: fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
+    byOrder: fc.boolean(),
+    report: fc.constantFrom('getTeamsUserActivityUserDetail', 'GETTEAMSUSERACTIVITYUSERDETAIL', 'microsoft.graph.getTeamsUserActivityUserDetail'),
+  });
+  await fc.assert(
+    fc.asyncProperty(variants, async (v) => {
+      const c = (text: string, i: number) => (v.upper[i] === true ? text.toUpperCase() : text);
+      const by = v.byOrder ? 'officeLocation, department' : 'department,officeLocation';
+      const pairs = [`${c('period', 0)}=${c('d30', 1)}`, `${c('by', 2)}=${encodeURIComponent(c(by, 3))}`, `${c('format', 4)}=${c('json', 5)}`];
+      const res = await stack.get(`/cohorts/${v.report}?${v.order.map((i) => pairs[i]).join('&')}`, KEYS.vendor);
+      return res.status === 200 && res.body.toString() === base;
+    }),
+    { numRuns: 25 },
+  );
+});
+
+t.test('licence class as a dimension: a fixed set of classes, whatever licences the tenant has', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-licence-class-'));
+  await cp('policies', dir, { recursive: true });
+  await writeFile(join(dir, 'licences.yaml'), 'name: licences\ndescription: Adoption by licence class.\nconsumers: [licence-dashboard]\nreports:\n  getTeamsUserActivityUserDetail:\n    cohort:\n      by: [organization, licenceClass]\n');
+  const key = 'gpp_test-licence-dashboard-key-00000000000000000000';
+  const { ConsumerKeys } = await import('../../src/server/consumer-keys.js');
+  const stack = await startStack({ simulator: { users: 200 }, proxy: { policiesDir: dir, consumerKeys: ConsumerKeys.of({ 'licence-dashboard': key, 'adoption-dashboard': KEYS.vendor }) } });
+  t.teardown(() => stack.close());
+  const res = await stack.get('/cohorts/getTeamsUserActivityUserDetail?period=D30&by=licenceClass', key);
+  t.equal(res.status, 200);
+  const rows = JSON.parse(res.body.toString()).value as { cohort: string[]; users: number | null }[];
+  t.same(rows.map((r) => r.cohort[0]), ['(none)', 'Business', 'E1', 'E3', 'E5', 'Frontline', 'Other']);
+  t.ok(rows.some((r) => r.users !== null && r.users >= 5), 'some classes are released');
+});
