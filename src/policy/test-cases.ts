@@ -9,14 +9,19 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
-import { findReport } from '../graph/catalogue.js';
+import { aggregateCsvReport, planCohorts } from '../cohort/report-users.js';
+import { cohortCsv, cohortRows } from '../cohort/render.js';
+import { Directory, type DirectoryEntry } from '../cohort/directory.js';
+import { suppressCohorts } from '../cohort/suppress.js';
+import { findReport, type ReportSpec } from '../graph/catalogue.js';
 import { isCalendarDate } from '../graph/odata.js';
 import { sanitizeCsvReport } from '../sanitize/csv-report.js';
 import { JsonItemSanitizer, pageItems } from '../sanitize/json-report.js';
 import type { RowsPlan } from '../sanitize/plan.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { emptyStats, QuasiClasses } from '../sanitize/stats.js';
-import { decideReport, rowsPlanFor } from './decide.js';
+import { decideReport, rowsPlanFor, type ReportDecision } from './decide.js';
+import { DEFAULT_K } from './schema.js';
 import type { PolicySet } from './load.js';
 import { readPolicySource, type PolicySource } from './source.js';
 import { schemaProblems, type PolicyProblem } from './validate.js';
@@ -33,6 +38,8 @@ export const POLICY_TEST_SCHEMA = {
     date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
     /** The report as Graph sends it (CSV file, or a JSON page `{ "value": [...] }`), relative to the case file. */
     input: { type: 'string', minLength: 1 },
+    /** For cohort rules: the directory as Graph's /users sends it (`{ "value": [...] }`). */
+    directory: { type: 'string', minLength: 1 },
     /** `denied`, or the file holding the exact expected output. */
     expect: {
       anyOf: [
@@ -122,10 +129,6 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
       results.push(fail(`expected output, but the request is denied: ${decision.reason}`));
       continue;
     }
-    if (decision.kind === 'cohort') {
-      results.push(fail('the policy releases cohort aggregates, which this version cannot produce yet'));
-      continue;
-    }
     if (testCase.input === undefined) {
       problems.push({ file, position: source.locate('', 'value'), path: '', message: "a case that expects output needs an 'input' report" });
       continue;
@@ -135,8 +138,14 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
     let actual: string;
     try {
       const input = await readFile(inputFile);
-      const plan = rowsPlanFor(decision, report, testCase.consumer, keyring);
-      actual = testCase.format === 'csv' ? await sanitizeCsvText(input, plan) : sanitizeJsonText(input, plan);
+      if (decision.kind === 'cohort') {
+        if (testCase.directory === undefined) throw new Error("a cohort case needs a 'directory' fixture (Graph /users)");
+        const directory = new Directory((JSON.parse(await readFile(resolve(dirname(file), testCase.directory), 'utf8')) as { value: DirectoryEntry[] }).value);
+        actual = await cohortText(input, decision, report, directory, testCase.consumer, testCase.period ?? testCase.date ?? '-', testCase.format);
+      } else {
+        const plan = rowsPlanFor(decision, report, testCase.consumer, keyring);
+        actual = testCase.format === 'csv' ? await sanitizeCsvText(input, plan) : sanitizeJsonText(input, plan);
+      }
     } catch (error) {
       results.push(fail(`the input could not be sanitised: ${(error as Error).message}`));
       continue;
@@ -157,6 +166,20 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
   }
   return { results, problems };
 }
+
+/** The cohort output of a case: the proxy's aggregation, suppression and (test-keyed) noise. */
+async function cohortText(input: Buffer, decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec, directory: Directory, consumer: string, window: string, format: 'csv' | 'json'): Promise<string> {
+  const { policy } = decision.policy;
+  const plan = planCohorts(report, decision.rule, policy.k ?? DEFAULT_K.k, policy.kC ?? DEFAULT_K.kC);
+  const aggregate = await aggregateCsvReport((async function* () { yield input; })(), plan, directory);
+  suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpLimit: Number.POSITIVE_INFINITY });
+  const noise = plan.noise === undefined ? undefined : { key: TEST_NOISE_KEY, consumer, report: report.name, window, snapshotDate: aggregate.refreshDate ?? '-' };
+  const rows = cohortRows(aggregate.table, plan, aggregate.refreshDate, undefined, noise);
+  return format === 'csv' ? cohortCsv(rows, plan) : `${JSON.stringify({ value: rows }, null, 2)}\n`;
+}
+
+/** The public noise key of test runs (as with pseudonyms, never a real one). */
+const TEST_NOISE_KEY = createHash('sha256').update('graph-privacy-proxy policy-test noise key').digest();
 
 async function sanitizeCsvText(input: Buffer, plan: RowsPlan): Promise<string> {
   let out = '';
