@@ -9,6 +9,7 @@ import type { AuditRecord } from './audit.js';
 import { graphErrorBody } from '../graph/errors.js';
 import { errorResponse, ProxyRefusal, sendError } from './errors.js';
 import { cohortRoutes } from './cohorts.js';
+import { disclosureRoutes } from './disclosure.js';
 import { reportRoutes, type ReportRoutesOptions } from './reports.js';
 
 export interface AppOptions extends ReportRoutesOptions {
@@ -66,5 +67,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => sendError(reply, { status: 404, code: 'NotFound', message: 'No such resource: reports are under /v1.0/reports/ and /beta/reports/.' }));
   void app.register(reportRoutes, options);
   void app.register(cohortRoutes, options);
+  void app.register(disclosureRoutes, options);
   return app;
 }

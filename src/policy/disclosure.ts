@@ -1,0 +1,122 @@
+/**
+ * What each consumer can see, generated from the live policy set, for staff and works councils: per consumer,
+ * the reports it may call and, per report, which columns it gets in clear, as pseudonyms, generalised or not at
+ * all, or which cohorts with which minimum sizes, noise and budget. Plain language; the policy version hash
+ * names exactly which rules are in force. Shared by /disclosure (JSON) and /disclosure.html.
+ */
+import { findColumn, findReport, type ColumnSpec } from '../graph/catalogue.js';
+import type { PolicySet } from './load.js';
+import { DEFAULT_K, type PolicyDocument } from './schema.js';
+
+export interface RowsDisclosure {
+  readonly report: string;
+  readonly kind: 'rows';
+  readonly inClear: string[];
+  readonly pseudonymised: string[];
+  readonly generalised: { readonly column: string; readonly to: string }[];
+  readonly notReleased: string[];
+  readonly rareCombinations?: { readonly columns: string[]; readonly k: number };
+  readonly smallGroups?: string;
+}
+
+export interface CohortDisclosure {
+  readonly report: string;
+  readonly kind: 'cohorts';
+  readonly groupedBy: string[];
+  readonly k: number;
+  readonly kC: number;
+  readonly sums: { readonly column: string; readonly cappedAt: number }[];
+  readonly noise?: { readonly epsilonPerRelease: number; readonly epsilonPerYear: number | null };
+}
+
+export interface ConsumerDisclosure {
+  readonly consumer: string;
+  readonly policy: string;
+  readonly description: string;
+  readonly formats: string[];
+  readonly periods: string[];
+  readonly singleDates: boolean;
+  readonly orgScore: boolean;
+  readonly reports: (RowsDisclosure | CohortDisclosure)[];
+}
+
+export interface Disclosure {
+  readonly policyVersion: string;
+  readonly consumers: ConsumerDisclosure[];
+  /** What no consumer ever gets, whatever a policy says. */
+  readonly neverReleased: string[];
+}
+
+export const NEVER_RELEASED = [
+  'Any report or column that no policy names: everything is denied unless a rule releases it.',
+  "Microsoft Graph's own access tokens and download links, and its error messages.",
+  'A cohort with fewer people than its policy\'s minimum size (the same "suppressed" marker as an empty one).',
+  'Per-person rows for a tool whose policy gives it cohorts only.',
+  'Columns Microsoft adds to its reports in future, until a policy names them.',
+];
+
+type ColumnAction = Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>['rows'][string];
+
+function generalisedTo(action: Exclude<ColumnAction, 'keep' | 'drop' | 'pseudonymize'>): string {
+  const g = action.generalize;
+  if (typeof g === 'string') return `the ${g} only (the first day of it)`;
+  const bands = [...g.bands].sort((a, b) => a - b);
+  return `bands: ${bands.map((lower, i) => (i + 1 < bands.length ? `${lower}-${bands[i + 1]! - 1}` : `${lower} or more`)).join(', ')}`;
+}
+
+function rowsDisclosure(reportName: string, rule: Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>, k: number): RowsDisclosure {
+  const spec = findReport(reportName)!;
+  const byColumn = new Map<ColumnSpec, ColumnAction>();
+  for (const [name, action] of Object.entries(rule.rows)) {
+    const column = findColumn(spec, name);
+    if (column !== undefined) byColumn.set(column, action);
+  }
+  const inClear: string[] = [];
+  const pseudonymised: string[] = [];
+  const generalised: { column: string; to: string }[] = [];
+  const notReleased: string[] = [];
+  for (const column of spec.columns) {
+    const action = byColumn.get(column);
+    if (action === undefined || action === 'drop') notReleased.push(column.header);
+    else if (action === 'keep') inClear.push(column.header);
+    else if (action === 'pseudonymize') pseudonymised.push(column.header);
+    else generalised.push({ column: column.header, to: generalisedTo(action) });
+  }
+  const quasi = (rule.quasiIdentifiers ?? []).map((q) => findColumn(spec, q)?.header ?? q);
+  return {
+    report: spec.name, kind: 'rows', inClear, pseudonymised, generalised, notReleased,
+    ...(quasi.length > 0 ? { rareCombinations: { columns: quasi, k } } : {}),
+    ...(spec.peopleColumn !== undefined ? { smallGroups: `rows about fewer than ${k} people are withheld` } : {}),
+    ...(spec.shape === 'counts' ? { smallGroups: `counts of 1 to ${k - 1} are left empty` } : {}),
+  };
+}
+
+export function disclosureOf(set: PolicySet): Disclosure {
+  const consumers: ConsumerDisclosure[] = [];
+  for (const { policy } of set.policies) {
+    const k = policy.k ?? DEFAULT_K.k;
+    const kC = policy.kC ?? DEFAULT_K.kC;
+    const reports: (RowsDisclosure | CohortDisclosure)[] = [];
+    for (const [name, rule] of Object.entries(policy.reports).sort(([a], [b]) => a.localeCompare(b))) {
+      if (rule === 'deny') continue;
+      if ('rows' in rule) reports.push(rowsDisclosure(name, rule, k));
+      else {
+        const spec = findReport(name)!;
+        reports.push({
+          report: spec.name, kind: 'cohorts', groupedBy: [...rule.cohort.by], k, kC,
+          sums: Object.entries(rule.cohort.metrics ?? {}).map(([column, { clip }]) => ({ column: findColumn(spec, column)?.header ?? column, cappedAt: clip })),
+          ...(rule.cohort.noise !== undefined ? { noise: { epsilonPerRelease: rule.cohort.noise.epsilon, epsilonPerYear: policy.privacyBudget?.epsilonPerYear ?? null } } : {}),
+        });
+      }
+    }
+    for (const consumer of policy.consumers) {
+      consumers.push({
+        consumer, policy: policy.name, description: policy.description.trim(),
+        formats: [...(policy.formats ?? ['csv', 'json'])], periods: [...(policy.periods ?? ['D7', 'D30', 'D90', 'D180'])],
+        singleDates: policy.dates !== false, orgScore: (policy.permissions ?? []).includes('score'), reports,
+      });
+    }
+  }
+  consumers.sort((a, b) => a.consumer.localeCompare(b.consumer));
+  return { policyVersion: set.version, consumers, neverReleased: NEVER_RELEASED };
+}

@@ -1,0 +1,76 @@
+/**
+ * `GET /disclosure` (JSON) and `GET /disclosure.html`: what every consumer can see under the live policy set,
+ * in plain language. No key is needed: the page describes rules, not people, and is meant for staff and works
+ * councils. Everything in it comes from the policy set; every value is HTML-escaped.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { PolicySet } from '../policy/load.js';
+import { disclosureOf, type CohortDisclosure, type ConsumerDisclosure, type Disclosure, type RowsDisclosure } from '../policy/disclosure.js';
+
+export const PAGE_SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const list = (items: readonly string[]) => (items.length === 0 ? 'none' : items.map(escapeHtml).join(', '));
+
+function rowsSection(r: RowsDisclosure): string {
+  const generalised = r.generalised.map((g) => `${escapeHtml(g.column)} (${escapeHtml(g.to)})`);
+  return `<li><h4>${escapeHtml(r.report)}: one row per person, team or day</h4><ul>
+    <li><b>In clear:</b> ${list(r.inClear)}</li>
+    <li><b>As a pseudonym the tool cannot reverse</b> (different for every tool): ${list(r.pseudonymised)}</li>
+    <li><b>Only roughly:</b> ${generalised.length === 0 ? 'none' : generalised.join(', ')}</li>
+    <li><b>Never:</b> ${list(r.notReleased)}</li>
+    ${r.rareCombinations !== undefined ? `<li>A row whose combination of ${list(r.rareCombinations.columns)} is shared by fewer than ${r.rareCombinations.k} people is withheld.</li>` : ''}
+    ${r.smallGroups !== undefined ? `<li>${escapeHtml(r.smallGroups[0]!.toUpperCase() + r.smallGroups.slice(1))}.</li>` : ''}
+  </ul></li>`;
+}
+
+function cohortSection(c: CohortDisclosure): string {
+  return `<li><h4>${escapeHtml(c.report)}: group totals only, never a person</h4><ul>
+    <li><b>Groups:</b> ${list(c.groupedBy)}</li>
+    <li>A group of fewer than ${c.k} people is shown as "suppressed", exactly like an empty group; a count of active or inactive people below ${c.kC} in a group is hidden too, and so are other groups from which it could be worked out.</li>
+    <li><b>Totals per group:</b> ${c.sums.length === 0 ? 'people and active people only' : `people, active people, and ${c.sums.map((s) => `${escapeHtml(s.column)} (each person counted up to ${s.cappedAt})`).join(', ')}`}</li>
+    ${c.noise !== undefined ? `<li><b>Noise:</b> figures below the whole organisation carry a small random error, the same every time for the same day (epsilon ${c.noise.epsilonPerRelease} per release${c.noise.epsilonPerYear !== null ? `, at most ${c.noise.epsilonPerYear} per year` : ''}).</li>` : ''}
+  </ul></li>`;
+}
+
+function consumerSection(c: ConsumerDisclosure): string {
+  return `<section><h3>${escapeHtml(c.consumer)} <small>(policy ${escapeHtml(c.policy)})</small></h3>
+  <p>${escapeHtml(c.description)}</p>
+  ${c.reports.length === 0 ? '<p><b>This tool receives nothing:</b> every report is denied.</p>' : `<p>It may ask for ${c.reports.length} report${c.reports.length === 1 ? '' : 's'}, as ${list(c.formats.map((f) => f.toUpperCase()))}, for the periods ${list(c.periods)}${c.singleDates ? ' and single days' : ''}. Every other report is denied.</p>
+  <ul>${c.reports.map((r) => (r.kind === 'rows' ? rowsSection(r) : cohortSection(r))).join('')}</ul>`}
+  ${c.orgScore ? '<p>It may also read the organisation-level adoption score.</p>' : ''}
+  </section>`;
+}
+
+export function disclosureHtml(d: Disclosure): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>What each tool can see - graph-privacy-proxy</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2733}h1{font-size:1.6rem}section{border-top:1px solid #d5dbe1;padding-top:.5rem;margin-top:1.5rem}h4{margin:.8rem 0 .2rem}small{color:#5b6875;font-weight:normal}code{background:#f1f3f5;padding:0 .2rem}</style>
+</head><body>
+<h1>What each tool can see</h1>
+<p>Analytics tools never talk to Microsoft 365 directly: they go through this proxy, which gives each tool only what its policy allows. This page is generated from the policies in force right now (version <code>${escapeHtml(d.policyVersion)}</code>).</p>
+<h2>Never released to any tool</h2><ul>${d.neverReleased.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
+<h2>Tool by tool</h2>
+${d.consumers.map(consumerSection).join('\n')}
+<p><a href="/">Back to the organisation's adoption overview</a></p>
+</body></html>`;
+}
+
+export async function disclosureRoutes(app: FastifyInstance, options: { readonly policies: { readonly current: PolicySet } }): Promise<void> {
+  app.get('/disclosure', async (_request, reply) => {
+    const set = options.policies.current;
+    return reply.header('x-policy-version', set.version).headers({ 'cache-control': 'no-store' }).send(disclosureOf(set));
+  });
+  app.get('/disclosure.html', async (_request, reply) => {
+    const set = options.policies.current;
+    return reply.header('x-policy-version', set.version).headers(PAGE_SECURITY_HEADERS).type('text/html; charset=utf-8').send(disclosureHtml(disclosureOf(set)));
+  });
+}

@@ -1,0 +1,58 @@
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { loadPolicySet } from '../../src/policy/load.js';
+import { disclosureOf } from '../../src/policy/disclosure.js';
+import { disclosureHtml, escapeHtml } from '../../src/server/disclosure.js';
+import { KEYS, startStack } from '../helpers/proxy-stack.js';
+
+t.test('the disclosure says, per consumer, what each report releases, from the live policy set', async (t) => {
+  const loaded = await loadPolicySet('policies');
+  if (!loaded.ok) throw new Error('shipped policies must load');
+  const d = disclosureOf(loaded.set);
+  t.equal(d.policyVersion, loaded.set.version);
+  t.same(d.consumers.map((c) => c.consumer), ['adoption-dashboard', 'licence-tool', 'onboarding']);
+  const licence = d.consumers.find((c) => c.consumer === 'licence-tool')!;
+  const rows = licence.reports[0]!;
+  t.equal(rows.kind, 'rows');
+  if (rows.kind === 'rows') {
+    t.same(rows.pseudonymised, ['User Principal Name']);
+    t.ok(rows.notReleased.includes('Display Name'));
+    t.ok(rows.inClear.includes('Assigned Products'));
+    t.same(rows.generalised.find((g) => g.column === 'Teams Last Activity Date'), { column: 'Teams Last Activity Date', to: 'the month only (the first day of it)' });
+    t.same(rows.rareCombinations, { columns: ['Assigned Products', 'Is Deleted'], k: 5 });
+  }
+  const vendor = d.consumers.find((c) => c.consumer === 'adoption-dashboard')!;
+  t.ok(vendor.orgScore);
+  t.ok(vendor.reports.every((r) => r.kind === 'cohorts'));
+  t.same(vendor.reports.find((r) => r.report === 'getTeamsUserActivityUserDetail'), {
+    report: 'getTeamsUserActivityUserDetail', kind: 'cohorts', groupedBy: ['organization', 'department', 'officeLocation', 'department x officeLocation'], k: 10, kC: 5,
+    sums: [{ column: 'Team Chat Message Count', cappedAt: 500 }, { column: 'Private Chat Message Count', cappedAt: 1000 }, { column: 'Call Count', cappedAt: 100 }, { column: 'Meeting Count', cappedAt: 100 }],
+    noise: { epsilonPerRelease: 1, epsilonPerYear: 400 },
+  });
+  t.same(d.consumers.find((c) => c.consumer === 'onboarding')!.reports, []);
+  const html = disclosureHtml(d);
+  t.match(html, /<b>This tool receives nothing:<\/b>/);
+  t.match(html, /exactly like an empty group/);
+  t.equal(escapeHtml(`<script>"x" & 'y'</script>`), '&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;');
+});
+
+t.test('/disclosure and /disclosure.html follow the live set after a reload; the page is locked down', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-disclosure-'));
+  await cp('policies', dir, { recursive: true });
+  const stack = await startStack({ proxy: { policiesDir: dir } });
+  t.teardown(() => stack.close());
+  const page = await stack.get('/disclosure.html');
+  t.equal(page.status, 200);
+  t.match(String(page.headers['content-security-policy']), /default-src 'none'/);
+  t.match(page.body.toString(), /licence-tool/);
+  const file = join(dir, 'licence-management.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).replace('description: >', 'description: >\n  <b>Tool</b> & friends.'));
+  await stack.proxy.policies.reload();
+  const json = JSON.parse((await stack.get('/disclosure')).body.toString()) as { policyVersion: string; consumers: { description: string }[] };
+  t.equal(json.policyVersion, stack.proxy.policies.current.version);
+  const html = (await stack.get('/disclosure.html')).body.toString();
+  t.match(html, /&lt;b&gt;Tool&lt;\/b&gt; &amp; friends/, 'policy text is escaped, never markup');
+  t.notOk(html.includes(KEYS.licence));
+});
