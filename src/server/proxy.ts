@@ -110,6 +110,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     sealer: new Sealer(settings.sealSecret),
     publicUrl: () => publicUrl,
     snapshotJson: ttlMs > 0,
+    directory,
     cohorts: new CohortReleases(snapshots, directory, {
       ...(settings.noiseKey !== undefined ? { key: settings.noiseKey } : {}),
       ...(ledger !== undefined ? { ledger } : {}),

@@ -47,11 +47,13 @@ t.test('an error after the first byte aborts the transfer: the consumer gets a f
   });
   const logs: string[] = [];
   const snapshots = new FailingReadCache({ client: graph, ttlMs: 60_000 });
+  const directory = new DirectorySource(graph, 60_000);
   const app = buildApp({
     logger: auditLogger({}, new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) })),
     policies, keys: ConsumerKeys.of({ tool: 'gpp_abort-test-key' }), graph,
     snapshots,
-    cohorts: new CohortReleases(snapshots, new DirectorySource(graph, 60_000)),
+    cohorts: new CohortReleases(snapshots, directory),
+    directory,
     pseudonymKeys: parseKeyring(''), sealer: new Sealer(randomBytes(32)), publicUrl: () => url, snapshotJson: true,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

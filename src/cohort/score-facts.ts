@@ -1,0 +1,114 @@
+/**
+ * From the score's source reports to score cohorts: each report's rows set facts about their person (joined by
+ * UPN across reports: with concealed names the UPN is the same hash in every report, so the organisation-level
+ * join still works), then every category becomes a cohort table (people counted = users, people who qualify =
+ * active) that goes through the same suppression as any cohort, with k_org as its minimum size.
+ */
+import { findReport, type ReportSpec } from '../graph/catalogue.js';
+import { readCsvBatches } from '../sanitize/csv-report.js';
+import { SanitizeError } from '../sanitize/errors.js';
+import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
+import { emptyFacts, SCORE_CATEGORIES, type PersonFacts, type ScoreCategory } from '../score/categories.js';
+import { CohortAggregator, parseDimension } from './aggregate.js';
+import { DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
+import { suppressCohorts, type SuppressionCounts } from './suppress.js';
+import type { CohortTable } from './table.js';
+
+type Cell = (header: string) => string;
+const yes = (text: string) => /^(true|yes)$/i.test(text);
+const count = (text: string) => (text === '' ? 0 : Number(text));
+const seconds = (text: string) => count(text);
+
+/** What each source report contributes to a person's facts. */
+const READERS: Readonly<Record<string, (f: PersonFacts, cell: Cell) => void>> = {
+  getOffice365ActiveUserDetail: (f, cell) => {
+    f.hasExchange ||= yes(cell('Has Exchange License'));
+    f.hasTeams ||= yes(cell('Has Teams License'));
+    f.hasYammer ||= yes(cell('Has Yammer License'));
+    f.hasOneDrive ||= yes(cell('Has OneDrive License'));
+    f.hasSharePoint ||= yes(cell('Has SharePoint License'));
+  },
+  getEmailActivityUserDetail: (f, cell) => {
+    f.sentEmail ||= count(cell('Send Count')) > 0;
+  },
+  getTeamsUserActivityUserDetail: (f, cell) => {
+    const channel = count(cell('Post Messages')) + count(cell('Reply Messages'));
+    f.sentTeamsMessages ||= count(cell('Team Chat Message Count')) + count(cell('Private Chat Message Count')) + channel > 0;
+    f.postedInChannels ||= channel > 0;
+    f.inMeetings ||= count(cell('Meeting Count')) > 0;
+    f.usedVideoOrScreenShare ||= seconds(cell('Video Duration In Seconds')) + seconds(cell('Screen Share Duration In Seconds')) > 0;
+  },
+  getYammerActivityUserDetail: (f, cell) => {
+    f.postedInCommunities ||= count(cell('Posted Count')) > 0;
+  },
+  getOneDriveActivityUserDetail: (f, cell) => {
+    f.workedWithFilesOneDrive ||= count(cell('Viewed Or Edited File Count')) > 0;
+    f.sharedFiles ||= count(cell('Shared Internally File Count')) + count(cell('Shared Externally File Count')) > 0;
+  },
+  getSharePointActivityUserDetail: (f, cell) => {
+    f.workedWithFilesSharePoint ||= count(cell('Viewed Or Edited File Count')) > 0;
+    f.sharedFiles ||= count(cell('Shared Internally File Count')) + count(cell('Shared Externally File Count')) > 0;
+  },
+  getTeamsDeviceUsageUserDetail: (f, cell) => {
+    const desktop = ['Used Windows', 'Used Mac', 'Used Linux', 'Used  Chrome OS'].some((h) => yes(cell(h)));
+    const mobile = ['Used iOS', 'Used Android Phone', 'Used Windows Phone'].some((h) => yes(cell(h)));
+    f.teamsPlatforms |= (desktop ? 1 : 0) | (mobile ? 2 : 0) | (yes(cell('Used Web')) ? 4 : 0);
+  },
+};
+
+/** People's facts, by canonical UPN, built up one report at a time. */
+export class ScoreFacts {
+  readonly people = new Map<string, PersonFacts>();
+
+  async addReport(report: ReportSpec, source: AsyncIterable<Buffer | string>): Promise<void> {
+    const read = READERS[report.name];
+    if (read === undefined) throw new Error(`${report.name} does not feed the score`);
+    let index = new Map<string, number>();
+    let upn = -1;
+    for await (const batch of readCsvBatches(source, report)) {
+      if (batch.layout !== undefined) {
+        index = new Map(batch.layout.flatMap((column, i) => (column === undefined ? [] : [[column.header, i] as const])));
+        upn = index.get('User Principal Name') ?? -1;
+        if (upn === -1) throw new SanitizeError('MissingColumn', `the upstream report ${report.name} has no User Principal Name column`);
+      }
+      for (const fields of batch.rows) {
+        const key = canonicalIdentifier(fields[upn]!);
+        let facts = this.people.get(key);
+        if (facts === undefined) this.people.set(key, (facts = emptyFacts()));
+        read(facts, (header) => {
+          const i = index.get(header);
+          if (i === undefined) throw new SanitizeError('MissingColumn', `the upstream report ${report.name} has no column '${header}', which the score uses`);
+          return fields[i]!;
+        });
+      }
+    }
+  }
+}
+
+export interface CategoryTable {
+  readonly category: ScoreCategory;
+  readonly table: CohortTable;
+  readonly counts: SuppressionCounts;
+}
+
+/** One suppressed cohort table per category, over `organization` and the requested directory attributes. */
+export function scoreTables(facts: ScoreFacts, directory: Directory, by: readonly DirectoryAttribute[], kOrg: number, kC: number): CategoryTable[] {
+  const dimensions = ['organization', ...by].map(parseDimension);
+  return SCORE_CATEGORIES.map((category) => {
+    const aggregator = new CohortAggregator({
+      dimensions,
+      metrics: [],
+      keySet: (parts) => directory.domain(parts[0] as DirectoryAttribute).map((v) => [v]),
+    });
+    for (const [upn, person] of facts.people) {
+      if (!category.counted(person)) continue;
+      const entry = by.length > 0 ? directory.entryOf(upn) : undefined;
+      const attributes = Object.fromEntries(by.map((a) => [a, entry?.[DIRECTORY_ATTRIBUTES.indexOf(a)] ?? NOT_IN_DIRECTORY]));
+      aggregator.add({ attributes, active: category.qualifies(person), metrics: [] });
+    }
+    const table = aggregator.table();
+    return { category, table, counts: suppressCohorts(table, { k: kOrg, kC }) };
+  });
+}
+
+export const SCORE_SOURCE_REPORTS = Object.keys(READERS).map((name) => findReport(name)!);

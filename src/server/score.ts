@@ -1,0 +1,98 @@
+/**
+ * `GET /org-score?period=D30[&by=department]`: the organisation's adoption score for consumers whose policy has
+ * the `score` permission, computed from suppressed cohort tables of the score's source reports. `by` may name a
+ * directory attribute the consumer's policy declares as a cohort dimension; cohorts below k_org are suppressed
+ * with the same shape as released ones, and an organisation below k_org is refused.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DIRECTORY_ATTRIBUTES, type DirectoryAttribute } from '../cohort/directory.js';
+import { ScoreFacts, SCORE_SOURCE_REPORTS, scoreTables } from '../cohort/score-facts.js';
+import type { SuppressionCounts } from '../cohort/suppress.js';
+import { Directory } from '../cohort/directory.js';
+import type { Period } from '../graph/catalogue.js';
+import type { DirectorySource } from '../graph/directory-source.js';
+import { isCalendarDate, printable } from '../graph/odata.js';
+import type { SnapshotCache } from '../graph/snapshots.js';
+import type { PolicySet } from '../policy/load.js';
+import { DEFAULT_K } from '../policy/schema.js';
+import { scoreRows } from '../score/org-score.js';
+import type { ConsumerKeys } from './consumer-keys.js';
+import { requireConsumer } from './auth.js';
+import { ProxyRefusal } from './errors.js';
+
+export interface ScoreRoutesOptions {
+  readonly policies: { readonly current: PolicySet };
+  readonly keys: ConsumerKeys;
+  readonly snapshots: SnapshotCache;
+  readonly directory: DirectorySource;
+}
+
+const PERIODS = new Set(['D7', 'D30', 'D90', 'D180']);
+const PARAMETERS = new Set(['period', 'date', 'by']);
+
+export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOptions): Promise<void> {
+  app.get('/org-score', async (request: FastifyRequest, reply: FastifyReply) => {
+    const consumer = requireConsumer(request, options.keys);
+    const set = options.policies.current;
+    Object.assign(request.audit, { consumer, policyVersion: set.version, kind: 'score' });
+    reply.header('x-policy-version', set.version);
+    const loaded = set.policyFor(consumer);
+    if (loaded === undefined || !(loaded.policy.permissions ?? []).includes('score')) throw new ProxyRefusal(403, 'Forbidden', 'The policy for this consumer does not grant the org score.');
+    request.audit.policy = loaded.policy.name;
+    const params = new Map<string, string>();
+    for (const [key, value] of new URLSearchParams(request.url.split(/\?(.*)/s)[1] ?? '')) {
+      const k = key.toLowerCase();
+      if (!PARAMETERS.has(k)) throw new ProxyRefusal(400, 'BadRequest', `Unknown parameter '${printable(key)}': use period or date, and by.`);
+      if (params.has(k)) throw new ProxyRefusal(400, 'BadRequest', `Parameter '${k}' is given twice.`);
+      params.set(k, value);
+    }
+    const period = params.get('period')?.toUpperCase();
+    const date = params.get('date');
+    if ((period === undefined) === (date === undefined)) throw new ProxyRefusal(400, 'BadRequest', 'Give exactly one of period (D7, D30, D90, D180) or date=YYYY-MM-DD.');
+    if (period !== undefined && !PERIODS.has(period)) throw new ProxyRefusal(400, 'BadRequest', 'Invalid period: allowed are D7, D30, D90, D180.');
+    if (date !== undefined && !isCalendarDate(date)) throw new ProxyRefusal(400, 'BadRequest', 'Invalid date: use YYYY-MM-DD.');
+    const declared = new Set(Object.values(loaded.policy.reports).flatMap((rule) => (typeof rule === 'object' && 'cohort' in rule ? rule.cohort.by : [])));
+    const byText = params.get('by');
+    let by: DirectoryAttribute[] = [];
+    if (byText !== undefined) {
+      const attribute = DIRECTORY_ATTRIBUTES.find((a) => a.toLowerCase() === byText.trim().toLowerCase());
+      if (attribute === undefined || !declared.has(attribute)) {
+        const allowed = DIRECTORY_ATTRIBUTES.filter((a) => declared.has(a));
+        throw new ProxyRefusal(400, 'BadRequest', `Unknown cohort dimension for the score: this consumer's policy declares ${allowed.length === 0 ? 'none' : allowed.join(', ')}.`);
+      }
+      by = [attribute];
+    }
+    const kOrg = loaded.policy.kOrg ?? DEFAULT_K.kOrg;
+    const kC = loaded.policy.kC ?? DEFAULT_K.kC;
+    const directory = by.length > 0 ? await options.directory.current() : new Directory([]);
+    const facts = new ScoreFacts();
+    for (const report of SCORE_SOURCE_REPORTS) {
+      const call = { version: 'v1.0' as const, report, ...(period !== undefined ? { period: period as Period } : { date: date! }) };
+      const snapshot = await options.snapshots.lease(call, 'csv');
+      try {
+        await facts.addReport(report, snapshot.csv());
+      } finally {
+        snapshot.release();
+      }
+    }
+    if (facts.people.size < kOrg) {
+      throw new ProxyRefusal(422, 'OrganizationTooSmall', `The organisation has fewer than ${kOrg} people in these reports (the policy's k_org), so no score is released.`);
+    }
+    const tables = scoreTables(facts, directory, by, kOrg, kC);
+    const rows = scoreRows(tables);
+    const suppressed: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified: true };
+    for (const { counts } of tables) {
+      suppressed.primary += counts.primary;
+      suppressed.complement += counts.complement;
+      suppressed.secondary += counts.secondary;
+      suppressed.lpVerified &&= counts.lpVerified;
+    }
+    request.audit.cohorts = suppressed;
+    return reply.header('cache-control', 'no-store').send({
+      ...(period !== undefined ? { period } : { date }),
+      kOrg,
+      organization: rows.find((r) => r.dimension === 'organization'),
+      ...(by.length > 0 ? { by: by[0], cohorts: rows.filter((r) => r.dimension !== 'organization') } : {}),
+    });
+  });
+}

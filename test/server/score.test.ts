@@ -1,0 +1,91 @@
+import t from 'tap';
+import { parse } from 'csv-parse/sync';
+import { bearer, fetchCsv } from '../helpers/graph-client.js';
+import { KEYS, startStack, type Stack } from '../helpers/proxy-stack.js';
+
+type Row = Record<string, string>;
+const yes = (v: string | undefined) => v === 'True' || v === 'Yes';
+const n = (v: string | undefined) => Number(v || 0);
+
+/** The organisation's categories recomputed here from Graph's raw reports (independently of src/score). */
+async function groundTruth(stack: Stack): Promise<Record<string, [number, number]>> {
+  const headers = await bearer(stack.sim);
+  const read = async (report: string) => parse((await fetchCsv(stack.sim, `/v1.0/reports/${report}(period='D30')`, headers)).slice(1), { columns: true }) as Row[];
+  const people = new Map<string, Record<string, boolean | number>>();
+  const person = (upn: string) => {
+    const key = upn.toLowerCase();
+    if (!people.has(key)) people.set(key, {});
+    return people.get(key)!;
+  };
+  for (const r of await read('getOffice365ActiveUserDetail')) Object.assign(person(r['User Principal Name']!), { ex: yes(r['Has Exchange License']), te: yes(r['Has Teams License']), ya: yes(r['Has Yammer License']), od: yes(r['Has OneDrive License']), sp: yes(r['Has SharePoint License']) });
+  for (const r of await read('getEmailActivityUserDetail')) Object.assign(person(r['User Principal Name']!), { mail: n(r['Send Count']) > 0 });
+  for (const r of await read('getTeamsUserActivityUserDetail')) {
+    const channel = n(r['Post Messages']) + n(r['Reply Messages']);
+    Object.assign(person(r['User Principal Name']!), { msg: n(r['Team Chat Message Count']) + n(r['Private Chat Message Count']) + channel > 0, chan: channel > 0, meet: n(r['Meeting Count']) > 0, video: n(r['Video Duration In Seconds']) + n(r['Screen Share Duration In Seconds']) > 0 });
+  }
+  for (const r of await read('getYammerActivityUserDetail')) Object.assign(person(r['User Principal Name']!), { post: n(r['Posted Count']) > 0 });
+  for (const [report, key] of [['getOneDriveActivityUserDetail', 'odw'], ['getSharePointActivityUserDetail', 'spw']] as const) {
+    for (const r of await read(report)) {
+      const p = person(r['User Principal Name']!);
+      p[key] = n(r['Viewed Or Edited File Count']) > 0;
+      p.share = p.share === true || n(r['Shared Internally File Count']) + n(r['Shared Externally File Count']) > 0;
+    }
+  }
+  for (const r of await read('getTeamsDeviceUsageUserDetail')) {
+    const classes = [['Used Windows', 'Used Mac', 'Used Linux', 'Used  Chrome OS'], ['Used iOS', 'Used Android Phone', 'Used Windows Phone'], ['Used Web']].filter((hs) => hs.some((h) => yes(r[h]))).length;
+    person(r['User Principal Name']!).multi = classes >= 2;
+  }
+  const all = [...people.values()];
+  const ratio = (counted: (p: Record<string, boolean | number>) => boolean, qualifies: (p: Record<string, boolean | number>) => boolean): [number, number] => {
+    const c = all.filter(counted);
+    return [c.filter(qualifies).length, c.length];
+  };
+  return {
+    communication: ratio((p) => Number(p.ex === true) + Number(p.te === true) + Number(p.ya === true) >= 2, (p) => Number(p.ex === true && p.mail === true) + Number(p.te === true && p.msg === true) + Number(p.ya === true && p.post === true) >= 2),
+    meetings: ratio((p) => p.meet === true, (p) => p.video === true),
+    contentCollaboration: ratio((p) => p.od === true || p.sp === true, (p) => p.odw === true || p.spw === true || p.share === true),
+    teamwork: ratio((p) => p.mail === true || p.msg === true || p.odw === true || p.spw === true, (p) => p.chan === true || p.spw === true),
+    mobility: ratio((p) => p.ex === true || p.te === true, (p) => p.multi === true),
+  };
+}
+
+t.test('/org-score: every category matches an independent recomputation from the tenant\'s reports', async (t) => {
+  const stack = await startStack({ simulator: { users: 400 } });
+  t.teardown(() => stack.close());
+  const truth = await groundTruth(stack);
+  const res = await stack.get('/org-score?period=D30', KEYS.vendor);
+  t.equal(res.status, 200);
+  const body = JSON.parse(res.body.toString());
+  for (const c of body.organization.categories) {
+    t.same([c.numerator, c.denominator], truth[c.id], `${c.id}: numerator and denominator`);
+    t.equal(c.points, Math.round((1000 * truth[c.id]![0]) / truth[c.id]![1]) / 10, `${c.id}: points`);
+    t.type(c.definition, 'string');
+    t.ok(c.reports.length > 0);
+  }
+  t.equal(body.organization.total.max, 500);
+});
+
+t.test('/org-score by department: k_org applies per cohort with the same shape; permission and parameters are enforced', async (t) => {
+  const stack = await startStack({ simulator: { users: 400 } });
+  t.teardown(() => stack.close());
+  const res = await stack.get('/org-score?period=D30&by=department', KEYS.vendor);
+  t.equal(res.status, 200);
+  const body = JSON.parse(res.body.toString());
+  const legal = body.cohorts.find((c: { cohort: string[] }) => c.cohort[0] === 'Legal');
+  t.same([legal.suppressed, legal.total.points, legal.categories.length], [true, null, 5], 'a 1-person department: suppressed, same fields');
+  for (const cohort of body.cohorts) for (const c of cohort.categories) if (!c.suppressed) t.ok(c.denominator >= 10, `${cohort.cohort[0]} ${c.id} counts at least k_org people`);
+  t.ok(body.cohorts.some((c: { suppressed: boolean }) => !c.suppressed), 'large departments are released');
+  t.equal((await stack.get('/org-score?period=D30', KEYS.licence)).status, 403, 'the licence tool has no score permission');
+  t.equal((await stack.get('/org-score?period=D30&by=jobTitle', KEYS.vendor)).status, 400, 'only dimensions its policy declares');
+  t.equal((await stack.get('/org-score?period=D8', KEYS.vendor)).status, 400);
+  t.equal((await stack.get('/org-score?period=D30&x=1', KEYS.vendor)).status, 400);
+  t.equal((await stack.get('/org-score?period=D30')).status, 401);
+});
+
+t.test('/org-score refuses an organisation below k_org with a clear 422', async (t) => {
+  const stack = await startStack({ simulator: { users: 6 } });
+  t.teardown(() => stack.close());
+  const res = await stack.get('/org-score?period=D30', KEYS.vendor);
+  t.equal(res.status, 422);
+  t.match(JSON.parse(res.body.toString()).error.message, /fewer than 10 people/);
+});
