@@ -164,6 +164,7 @@ async function demo(args: string[]): Promise<number> {
       sealSecret: randomBytes(32),
       noiseKey: randomBytes(32),
       ledgerFile: join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-ledger.jsonl`),
+      historyFile: join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-score-history.jsonl`),
       tls,
       graph: { graphUrl: sim.graphUrl, tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, downloadHosts: [`${sim.downloadUrl}/data/`] },
     }),
@@ -177,6 +178,8 @@ async function demo(args: string[]): Promise<number> {
   Proxy:           ${proxy.url}  (HTTPS, self-signed; certificate ${certFile})
   Fingerprint:     SHA-256 ${tls.fingerprint256}
   Policies:        policies/ (version ${proxy.policies.current.version}, hot-reloaded)
+  Dashboard:       ${proxy.url}/   (the org score; open it in a browser and accept the certificate)
+  Disclosure:      ${proxy.url}/disclosure.html   (what each tool can see)
   Simulated Graph: ${sim.graphUrl} (${sim.tenant.size} users, names not concealed so you can see what is hidden)
 
 Demo consumer keys (valid until you stop the demo):

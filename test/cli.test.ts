@@ -141,7 +141,7 @@ t.test('`serve` runs the proxy from environment settings against a Graph endpoin
     GPP_PSEUDONYM_KEYS: `licence-tool=${Buffer.alloc(32, 9).toString('base64')}`, GPP_SEAL_SECRET: Buffer.alloc(32, 5).toString('base64'),
     GPP_TLS_CERT_FILE: `${dir}/cert.pem`, GPP_TLS_KEY_FILE: `${dir}/key.pem`, GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.tokenUrl,
     GPP_CLIENT_ID: sim.clientId, GPP_CLIENT_SECRET_FILE: `${dir}/client-secret`, GPP_DOWNLOAD_HOSTS: `${sim.downloadUrl}/data/`,
-    GPP_BUDGET_LEDGER_FILE: `${dir}/ledger.jsonl`,
+    GPP_BUDGET_LEDGER_FILE: `${dir}/ledger.jsonl`, GPP_SCORE_HISTORY_FILE: `${dir}/score-history.jsonl`,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   t.teardown(() => child.kill('SIGKILL'));

@@ -59,6 +59,8 @@ const READERS: Readonly<Record<string, (f: PersonFacts, cell: Cell) => void>> = 
 /** People's facts, by canonical UPN, built up one report at a time. */
 export class ScoreFacts {
   readonly people = new Map<string, PersonFacts>();
+  /** The reports' refresh date (the first row's), which dates the score. */
+  refreshDate: string | null = null;
 
   async addReport(report: ReportSpec, source: AsyncIterable<Buffer | string>): Promise<void> {
     const read = READERS[report.name];
@@ -69,6 +71,8 @@ export class ScoreFacts {
       if (batch.layout !== undefined) {
         index = new Map(batch.layout.flatMap((column, i) => (column === undefined ? [] : [[column.header, i] as const])));
         upn = index.get('User Principal Name') ?? -1;
+        const refresh = index.get('Report Refresh Date');
+        if (this.refreshDate === null && refresh !== undefined && batch.rows[0] !== undefined) this.refreshDate = batch.rows[0][refresh] || null;
         if (upn === -1) throw new SanitizeError('MissingColumn', `the upstream report ${report.name} has no User Principal Name column`);
       }
       for (const fields of batch.rows) {

@@ -6,17 +6,22 @@ import { randomUUID } from 'node:crypto';
 import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DirectorySource } from '../graph/directory-source.js';
+import type { ScoreHistory } from '../store/score-history.js';
 import type { AuditRecord } from './audit.js';
 import { graphErrorBody } from '../graph/errors.js';
 import { errorResponse, ProxyRefusal, sendError } from './errors.js';
 import { cohortRoutes } from './cohorts.js';
 import { disclosureRoutes } from './disclosure.js';
+import { dashboardRoutes, type DashboardSettings } from './dashboard.js';
 import { scoreRoutes } from './score.js';
 import { reportRoutes, type ReportRoutesOptions } from './reports.js';
 
 export interface AppOptions extends ReportRoutesOptions {
   /** The tenant directory (cohort joins, per-department scores). */
   readonly directory: DirectorySource;
+  /** The org score's history (survives restarts). */
+  readonly history?: ScoreHistory;
+  readonly dashboard?: DashboardSettings;
   readonly logger: Logger;
   /** TLS key and certificate (PEM); without them the app serves plain HTTP (tests only: see README). */
   readonly https?: { readonly key: string; readonly cert: string };
@@ -73,5 +78,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(cohortRoutes, options);
   void app.register(disclosureRoutes, options);
   void app.register(scoreRoutes, options);
+  void app.register(dashboardRoutes, options);
   return app;
 }

@@ -11,6 +11,7 @@ import { SnapshotCache } from '../graph/snapshots.js';
 import { ClientCredentials } from '../graph/token.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
 import { BudgetLedger } from '../store/budget-ledger.js';
+import { ScoreHistory } from '../store/score-history.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { buildApp } from './app.js';
 import { CohortReleases } from './cohort-releases.js';
@@ -52,6 +53,8 @@ export interface ProxySettings {
   readonly noiseKey?: Buffer;
   /** The privacy-budget ledger file (append-only). Needed by policies with noise. */
   readonly ledgerFile?: string;
+  /** The org score's history file (append-only; six months are shown). */
+  readonly historyFile?: string;
   /** How long the directory (for cohort joins) is kept; default: the snapshot time-to-live. */
   readonly directoryTtlSeconds?: number;
   /** PEM key and certificate; plain HTTP only when explicitly `false`. */
@@ -98,6 +101,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   const snapshots = new SnapshotCache({ client: graph, ttlMs, ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}) });
   if (settings.noiseKey !== undefined && settings.noiseKey.length < 32) throw new Error('the noise key must hold at least 32 bytes');
   const ledger = settings.ledgerFile !== undefined ? await BudgetLedger.open(settings.ledgerFile) : undefined;
+  const history = settings.historyFile !== undefined ? await ScoreHistory.open(settings.historyFile) : undefined;
   const directory = new DirectorySource(graph, settings.directoryTtlSeconds !== undefined ? settings.directoryTtlSeconds * 1000 : ttlMs);
   let publicUrl = settings.publicUrl ?? '';
   const app = buildApp({
@@ -111,6 +115,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     publicUrl: () => publicUrl,
     snapshotJson: ttlMs > 0,
     directory,
+    ...(history !== undefined ? { history } : {}),
     cohorts: new CohortReleases(snapshots, directory, {
       ...(settings.noiseKey !== undefined ? { key: settings.noiseKey } : {}),
       ...(ledger !== undefined ? { ledger } : {}),
@@ -125,6 +130,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     await policies.close();
     await graph.close();
     await ledger?.close();
+    await history?.close();
     throw error;
   }
   return {
@@ -139,6 +145,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
       snapshots.clear();
       await graph.close();
       await ledger?.close();
+      await history?.close();
     },
   };
 }

@@ -15,7 +15,8 @@ import { isCalendarDate, printable } from '../graph/odata.js';
 import type { SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
 import { DEFAULT_K } from '../policy/schema.js';
-import { scoreRows } from '../score/org-score.js';
+import { scoreRows, type ScoreRow } from '../score/org-score.js';
+import type { ScoreHistory } from '../store/score-history.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { requireConsumer } from './auth.js';
 import { ProxyRefusal } from './errors.js';
@@ -25,12 +26,54 @@ export interface ScoreRoutesOptions {
   readonly keys: ConsumerKeys;
   readonly snapshots: SnapshotCache;
   readonly directory: DirectorySource;
+  readonly history?: ScoreHistory;
 }
 
 const PERIODS = new Set(['D7', 'D30', 'D90', 'D180']);
 const PARAMETERS = new Set(['period', 'date', 'by']);
 
+export type ScoreWindow = { readonly period: Period } | { readonly date: string };
+
+/** Computes org scores (from suppressed tables only) and records the organisation's in the history. */
+export class OrgScores {
+  constructor(private readonly options: ScoreRoutesOptions) {}
+
+  async compute(window: ScoreWindow, by: readonly DirectoryAttribute[], kOrg: number, kC: number): Promise<{ rows: ScoreRow[]; counts: SuppressionCounts; refreshDate: string | null }> {
+    const directory = by.length > 0 ? await this.options.directory.current() : new Directory([]);
+    const facts = new ScoreFacts();
+    for (const report of SCORE_SOURCE_REPORTS) {
+      const snapshot = await this.options.snapshots.lease({ version: 'v1.0', report, ...window }, 'csv');
+      try {
+        await facts.addReport(report, snapshot.csv());
+      } finally {
+        snapshot.release();
+      }
+    }
+    if (facts.people.size < kOrg) {
+      throw new ProxyRefusal(422, 'OrganizationTooSmall', `The organisation has fewer than ${kOrg} people in these reports (the policy's k_org), so no score is released.`);
+    }
+    const tables = scoreTables(facts, directory, by, kOrg, kC);
+    const rows = scoreRows(tables);
+    const counts: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified: true };
+    for (const t of tables) {
+      counts.primary += t.counts.primary;
+      counts.complement += t.counts.complement;
+      counts.secondary += t.counts.secondary;
+      counts.lpVerified &&= t.counts.lpVerified;
+    }
+    const organization = rows.find((r) => r.dimension === 'organization')!;
+    if (this.options.history !== undefined && facts.refreshDate !== null && 'period' in window) {
+      await this.options.history.record({
+        refreshDate: facts.refreshDate, period: window.period, percentage: organization.total.percentage, points: organization.total.points,
+        max: organization.total.max, categories: Object.fromEntries(organization.categories.map((c) => [c.id, c.points])),
+      });
+    }
+    return { rows, counts, refreshDate: facts.refreshDate };
+  }
+}
+
 export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOptions): Promise<void> {
+  const scores = new OrgScores(options);
   app.get('/org-score', async (request: FastifyRequest, reply: FastifyReply) => {
     const consumer = requireConsumer(request, options.keys);
     const set = options.policies.current;
@@ -64,30 +107,9 @@ export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOpti
     }
     const kOrg = loaded.policy.kOrg ?? DEFAULT_K.kOrg;
     const kC = loaded.policy.kC ?? DEFAULT_K.kC;
-    const directory = by.length > 0 ? await options.directory.current() : new Directory([]);
-    const facts = new ScoreFacts();
-    for (const report of SCORE_SOURCE_REPORTS) {
-      const call = { version: 'v1.0' as const, report, ...(period !== undefined ? { period: period as Period } : { date: date! }) };
-      const snapshot = await options.snapshots.lease(call, 'csv');
-      try {
-        await facts.addReport(report, snapshot.csv());
-      } finally {
-        snapshot.release();
-      }
-    }
-    if (facts.people.size < kOrg) {
-      throw new ProxyRefusal(422, 'OrganizationTooSmall', `The organisation has fewer than ${kOrg} people in these reports (the policy's k_org), so no score is released.`);
-    }
-    const tables = scoreTables(facts, directory, by, kOrg, kC);
-    const rows = scoreRows(tables);
-    const suppressed: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified: true };
-    for (const { counts } of tables) {
-      suppressed.primary += counts.primary;
-      suppressed.complement += counts.complement;
-      suppressed.secondary += counts.secondary;
-      suppressed.lpVerified &&= counts.lpVerified;
-    }
-    request.audit.cohorts = suppressed;
+    const window: ScoreWindow = period !== undefined ? { period: period as Period } : { date: date! };
+    const { rows, counts } = await scores.compute(window, by, kOrg, kC);
+    request.audit.cohorts = counts;
     return reply.header('cache-control', 'no-store').send({
       ...(period !== undefined ? { period } : { date }),
       kOrg,

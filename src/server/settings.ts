@@ -29,6 +29,7 @@ export const SERVE_VARIABLES: readonly [string, string][] = [
   ['GPP_SNAPSHOT_TTL_SECONDS', 'report snapshot lifetime; 0 = off (default 3600)'],
   ['GPP_NOISE_KEY / _FILE', 'base64 key (32+ bytes) of the sticky cohort noise (policies with noise)'],
   ['GPP_BUDGET_LEDGER_FILE', 'append-only privacy-budget ledger (default data/budget-ledger.jsonl)'],
+  ['GPP_SCORE_HISTORY_FILE', 'the org score history, append-only (default data/score-history.jsonl)'],
 ];
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): SettingsResult {
@@ -98,6 +99,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): SettingsResult {
       snapshotTtlSeconds: ttl,
       ...(noiseKey !== undefined ? { noiseKey } : {}),
       ledgerFile: env.GPP_BUDGET_LEDGER_FILE ?? 'data/budget-ledger.jsonl',
+      historyFile: env.GPP_SCORE_HISTORY_FILE ?? 'data/score-history.jsonl',
       graph: {
         graphUrl: env.GPP_GRAPH_URL ?? 'https://graph.microsoft.com',
         tokenUrl: tokenUrl!,

@@ -64,6 +64,7 @@ export async function startStack(
     sealSecret: randomBytes(32),
     noiseKey: randomBytes(32),
     ledgerFile: join(await mkdtemp(join(tmpdir(), 'gpp-ledger-')), 'ledger.jsonl'),
+    historyFile: join(await mkdtemp(join(tmpdir(), 'gpp-history-')), 'score-history.jsonl'),
     tls: material,
     logger: auditLogger({ level: 'debug' }, sink),
     ...options.proxy,

@@ -1,0 +1,91 @@
+/**
+ * The organisation's adoption dashboard at `/`: the org score and its categories, the per-department view,
+ * the trend over the last six months (an inline SVG, no script, nothing from a CDN) and a link to the
+ * disclosure. Aggregates only, each cohort protected by k_org; there is no per-person view, and the page says so.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { DirectoryAttribute } from '../cohort/directory.js';
+import type { Period } from '../graph/catalogue.js';
+import type { ScoreRow } from '../score/org-score.js';
+import type { ScorePoint } from '../store/score-history.js';
+import { PAGE_SECURITY_HEADERS, escapeHtml } from './disclosure.js';
+import { errorResponse } from './errors.js';
+import { OrgScores, type ScoreRoutesOptions } from './score.js';
+
+export interface DashboardSettings {
+  readonly period?: Period;
+  readonly by?: DirectoryAttribute;
+  readonly kOrg?: number;
+  readonly kC?: number;
+}
+
+const bar = (points: number | null) =>
+  points === null ? '<span class="muted">not shown (too few people to show safely)</span>' : `<span class="bar"><span style="width:${Math.max(0, Math.min(100, points))}%"></span></span> ${points}`;
+
+/** The trend as an SVG line chart of the total percentage per refresh date. */
+export function trendSvg(points: readonly ScorePoint[]): string {
+  const shown = points.filter((p) => p.percentage !== null);
+  if (shown.length === 0) return '<p class="muted">No history yet: the trend appears as daily scores accumulate.</p>';
+  const width = 640;
+  const height = 200;
+  const pad = 32;
+  const x = (i: number) => pad + (shown.length === 1 ? (width - 2 * pad) / 2 : (i * (width - 2 * pad)) / (shown.length - 1));
+  const y = (v: number) => height - pad - (v / 100) * (height - 2 * pad);
+  const path = shown.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(p.percentage!).toFixed(1)}`).join(' ');
+  const dots = shown.map((p, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(p.percentage!).toFixed(1)}" r="3"><title>${escapeHtml(p.refreshDate)}: ${p.percentage}%</title></circle>`).join('');
+  return `<svg id="trend" role="img" aria-label="Adoption score over time" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px">
+  <line x1="${pad}" y1="${y(0)}" x2="${width - pad}" y2="${y(0)}" stroke="#bbb"/><line x1="${pad}" y1="${y(100)}" x2="${width - pad}" y2="${y(100)}" stroke="#eee"/>
+  <text x="4" y="${y(100) + 4}" font-size="11">100%</text><text x="4" y="${y(0) + 4}" font-size="11">0%</text>
+  <text x="${pad}" y="${height - 8}" font-size="11">${escapeHtml(shown[0]!.refreshDate)}</text><text x="${width - pad}" y="${height - 8}" font-size="11" text-anchor="end">${escapeHtml(shown.at(-1)!.refreshDate)}</text>
+  <path d="${path}" fill="none" stroke="#2a6fb0" stroke-width="2"/>${dots}</svg>`;
+}
+
+export function dashboardHtml(input: { period: string; kOrg: number; by: string; rows?: ScoreRow[]; refreshDate?: string | null; history: ScorePoint[]; problem?: string }): string {
+  const organization = input.rows?.find((r) => r.dimension === 'organization');
+  const cohorts = input.rows?.filter((r) => r.dimension !== 'organization') ?? [];
+  const categories = organization === undefined ? '' : `<table id="categories"><thead><tr><th>Category</th><th>Points (0-100)</th><th>People</th><th>How it is measured</th></tr></thead><tbody>${organization.categories
+    .map((c) => `<tr><td>${escapeHtml(c.title)}</td><td>${bar(c.points)}</td><td>${c.numerator === null ? '' : `${c.numerator} of ${c.denominator}`}</td><td class="small">${escapeHtml(c.definition)}</td></tr>`)
+    .join('')}</tbody></table>`;
+  const departments = cohorts.length === 0 ? '' : `<h2>By ${escapeHtml(input.by)}</h2><p class="small">Groups of fewer than ${input.kOrg} people are not shown, however small or empty they are.</p><table id="cohorts"><thead><tr><th>${escapeHtml(input.by)}</th><th>Score</th></tr></thead><tbody>${cohorts
+    .map((r) => `<tr><td>${escapeHtml(r.cohort.join(' / '))}</td><td>${r.total.percentage === null ? '<span class="muted">not shown</span>' : `${bar(r.total.percentage)}%`}</td></tr>`)
+    .join('')}</tbody></table>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Microsoft 365 adoption - graph-privacy-proxy</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#1d2733}table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e2e6ea;padding:.35rem .5rem;text-align:left;vertical-align:top}.bar{display:inline-block;width:8rem;height:.7rem;background:#e8edf2;margin-right:.4rem}.bar span{display:block;height:100%;background:#2a6fb0}.big{font-size:2.4rem;font-weight:600}.muted{color:#6b7785}.small{font-size:.85rem;color:#4b5763}.note{background:#f4f7fa;border-left:4px solid #2a6fb0;padding:.6rem 1rem}</style>
+</head><body>
+<h1>Microsoft 365 adoption in our organisation</h1>
+<p class="note">This page shows the organisation as a whole and groups of at least ${input.kOrg} people. <b>No person can be looked up here, by design</b>: there is no per-person view, and no tool connected to this proxy gets one either. <a href="/disclosure.html">What each tool can see</a>.</p>
+${input.problem !== undefined ? `<p id="problem"><b>The score is not available:</b> ${escapeHtml(input.problem)}</p>` : ''}
+${organization !== undefined ? `<p>Period: last ${escapeHtml(input.period.slice(1))} days${input.refreshDate ? `, reports of ${escapeHtml(input.refreshDate)}` : ''}.</p>
+<p><span id="score" class="big">${organization.total.percentage === null ? 'n/a' : `${organization.total.percentage}%`}</span> <span class="muted">(${organization.total.points ?? 0} of ${organization.total.max} points)</span></p>
+${categories}` : ''}
+<h2>Trend</h2>${trendSvg(input.history)}
+${departments}
+<p class="small">Built only from group totals that passed the minimum-size checks, never from individual rows. Based on Microsoft's Adoption Score people-experience categories; where Graph's reports lack Microsoft's exact measure, the definition says which stand-in is used.</p>
+</body></html>`;
+}
+
+export async function dashboardRoutes(app: FastifyInstance, options: ScoreRoutesOptions & { readonly dashboard?: DashboardSettings }): Promise<void> {
+  const scores = new OrgScores(options);
+  const settings = { period: 'D30' as Period, by: 'department' as DirectoryAttribute, kOrg: 10, kC: 5, ...options.dashboard };
+  // Browsers ask for it on every page; there is none (204 keeps their consoles clean).
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).header('cache-control', 'max-age=86400').send());
+  app.get('/', async (request, reply) => {
+    request.audit.kind = 'dashboard';
+    const base = { period: settings.period, kOrg: settings.kOrg, by: settings.by };
+    let page: string;
+    try {
+      const { rows, refreshDate } = await scores.compute({ period: settings.period }, [settings.by], settings.kOrg, settings.kC).catch(async (error: unknown) => {
+        // Without the directory (concealed names) the organisation's score can still be shown.
+        if ((error as { code?: string }).code !== 'ConcealedNames') throw error;
+        return scores.compute({ period: settings.period }, [], settings.kOrg, settings.kC);
+      });
+      page = dashboardHtml({ ...base, rows, refreshDate, history: options.history?.series(settings.period) ?? [] });
+    } catch (error) {
+      const response = errorResponse(error);
+      request.audit.error = response.cause;
+      page = dashboardHtml({ ...base, history: options.history?.series(settings.period) ?? [], problem: response.message });
+    }
+    return reply.headers(PAGE_SECURITY_HEADERS).type('text/html; charset=utf-8').send(page);
+  });
+}
