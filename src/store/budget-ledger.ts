@@ -5,8 +5,7 @@
  * before a charge counts, so a restart loses nothing. The operations issue moves this behind its Store.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { AppendOnlyFile } from './append-only-file.js';
 
 interface Entry {
   readonly consumer: string;
@@ -26,30 +25,21 @@ export class BudgetLedgerError extends Error {
 export class BudgetLedger {
   private readonly spentBy = new Map<string, number>();
   private readonly releases = new Set<string>();
-  private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly handle: FileHandle) {}
+  private constructor(private readonly file: AppendOnlyFile) {}
 
   /** Opens (or creates) the ledger file and replays it. A torn last line (a crash mid-write) is ignored. */
-  static async open(file: string): Promise<BudgetLedger> {
-    await mkdir(dirname(file), { recursive: true });
-    let text = '';
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    const handle = await open(file, 'a', 0o600);
-    const ledger = new BudgetLedger(handle);
-    const lines = text.split('\n');
-    lines.forEach((line, i) => {
+  static async open(path: string): Promise<BudgetLedger> {
+    const file = await AppendOnlyFile.open(path);
+    const ledger = new BudgetLedger(file);
+    file.lines.forEach((line, i) => {
       if (line.trim() === '') return;
       let entry: Entry;
       try {
         entry = JSON.parse(line) as Entry;
       } catch {
-        if (i === lines.length - 1) return; // torn final write: never acknowledged, so never charged
-        throw new BudgetLedgerError(`budget ledger ${file} line ${i + 1} is not valid; refusing to guess what was spent`);
+        if (i === file.lines.length - 1) return; // torn final write: never acknowledged, so never charged
+        throw new BudgetLedgerError(`budget ledger ${path} line ${i + 1} is not valid; refusing to guess what was spent`);
       }
       ledger.record(entry);
     });
@@ -62,25 +52,21 @@ export class BudgetLedger {
 
   /** Charges `epsilon` for `release` unless it was paid for already; refuses past `limit`. */
   charge(consumer: string, release: string, epsilon: number, limit: number, now = new Date()): Promise<Charge> {
-    const run = this.queue.then(async (): Promise<Charge> => {
+    return this.file.serially(async (append): Promise<Charge> => {
       const year = now.getUTCFullYear();
       const releaseId = createHash('sha256').update(`${consumer}\u0000${year}\u0000${release}`).digest('hex');
       const spent = this.spent(consumer, year);
       if (this.releases.has(releaseId)) return { ok: true, charged: false, spent };
       if (spent + epsilon > limit + 1e-9) return { ok: false, spent, limit };
       const entry: Entry = { consumer, year, release: releaseId, epsilon };
-      await this.handle.write(`${JSON.stringify({ ...entry, at: now.toISOString() })}\n`);
-      await this.handle.sync();
+      await append(JSON.stringify({ ...entry, at: now.toISOString() }));
       this.record(entry);
       return { ok: true, charged: true, spent: spent + epsilon };
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
-  async close(): Promise<void> {
-    await this.queue;
-    await this.handle.close();
+  close(): Promise<void> {
+    return this.file.close();
   }
 
   private record(entry: Entry): void {

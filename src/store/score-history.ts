@@ -3,8 +3,7 @@
  * kept in an append-only, fsync'd file so the trend survives restarts; the last six months are served. Graph
  * only offers dates within about 30 days, so this history is the only way to see further back.
  */
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { AppendOnlyFile } from './append-only-file.js';
 
 export interface ScorePoint {
   readonly refreshDate: string;
@@ -20,20 +19,13 @@ const KEEP_DAYS = 183;
 
 export class ScoreHistory {
   private readonly points = new Map<string, ScorePoint>();
-  private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly handle: FileHandle) {}
+  private constructor(private readonly file: AppendOnlyFile) {}
 
-  static async open(file: string): Promise<ScoreHistory> {
-    await mkdir(dirname(file), { recursive: true });
-    let text = '';
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    const history = new ScoreHistory(await open(file, 'a', 0o600));
-    for (const line of text.split('\n')) {
+  static async open(path: string): Promise<ScoreHistory> {
+    const file = await AppendOnlyFile.open(path);
+    const history = new ScoreHistory(file);
+    for (const line of file.lines) {
       if (line.trim() === '') continue;
       try {
         const point = JSON.parse(line) as ScorePoint;
@@ -48,15 +40,12 @@ export class ScoreHistory {
   /** Records a point unless the same one is already there (repeat requests do not grow the file). */
   record(point: ScorePoint): Promise<void> {
     const key = `${point.refreshDate} ${point.period}`;
-    const run = this.queue.then(async () => {
+    return this.file.serially(async (append) => {
       const known = this.points.get(key);
       if (known !== undefined && JSON.stringify(known) === JSON.stringify(point)) return;
-      await this.handle.write(`${JSON.stringify(point)}\n`);
-      await this.handle.sync();
+      await append(JSON.stringify(point));
       this.points.set(key, point);
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   /** The last six months of one period's points, oldest first. */
@@ -65,8 +54,7 @@ export class ScoreHistory {
     return [...this.points.values()].filter((p) => p.period === period && p.refreshDate >= since).sort((a, b) => a.refreshDate.localeCompare(b.refreshDate));
   }
 
-  async close(): Promise<void> {
-    await this.queue;
-    await this.handle.close();
+  close(): Promise<void> {
+    return this.file.close();
   }
 }
