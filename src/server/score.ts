@@ -12,7 +12,7 @@ import { Directory } from '../cohort/directory.js';
 import type { Period } from '../graph/catalogue.js';
 import type { DirectorySource } from '../graph/directory-source.js';
 import { isCalendarDate, printable } from '../graph/odata.js';
-import type { SnapshotCache } from '../graph/snapshots.js';
+import type { ReportSnapshot, SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
 import { DEFAULT_K } from '../policy/schema.js';
 import { scoreRows, type ScoreRow } from '../score/org-score.js';
@@ -35,20 +35,51 @@ const PARAMETERS = new Set(['period', 'date', 'by']);
 export type ScoreWindow = { readonly period: Period } | { readonly date: string };
 
 /** Computes org scores (from suppressed tables only) and records the organisation's in the history. */
+interface ScoreResult {
+  readonly rows: ScoreRow[];
+  readonly counts: SuppressionCounts;
+  readonly refreshDate: string | null;
+}
+
+/** Identity numbers for snapshot and directory objects, so a cache key can name exactly which ones it used. */
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+const identityOf = (o: object) => identities.get(o) ?? (identities.set(o, ++nextIdentity), nextIdentity);
+const MAX_CACHED_SCORES = 32;
+
+/**
+ * Computes org scores (from suppressed tables only) and records the organisation's in the history. A score
+ * depends only on its source snapshots, the directory, `by` and the k's, so it is computed once per such
+ * combination (the dashboard and /org-score would otherwise re-read seven reports on every request).
+ */
 export class OrgScores {
+  private readonly results = new Map<string, Promise<ScoreResult>>();
+
   constructor(private readonly options: ScoreRoutesOptions) {}
 
-  async compute(window: ScoreWindow, by: readonly DirectoryAttribute[], kOrg: number, kC: number): Promise<{ rows: ScoreRow[]; counts: SuppressionCounts; refreshDate: string | null }> {
-    const directory = by.length > 0 ? await this.options.directory.current() : new Directory([]);
-    const facts = new ScoreFacts();
-    for (const report of SCORE_SOURCE_REPORTS) {
-      const snapshot = await this.options.snapshots.lease({ version: 'v1.0', report, ...window }, 'csv');
-      try {
-        await facts.addReport(report, snapshot.csv());
-      } finally {
-        snapshot.release();
+  async compute(window: ScoreWindow, by: readonly DirectoryAttribute[], kOrg: number, kC: number): Promise<ScoreResult & { cached: boolean }> {
+    const directory = by.length > 0 ? await this.options.directory.current() : NO_DIRECTORY;
+    const snapshots: ReportSnapshot[] = [];
+    try {
+      for (const report of SCORE_SOURCE_REPORTS) snapshots.push(await this.options.snapshots.lease({ version: 'v1.0', report, ...window }, 'csv'));
+      const key = [...snapshots.map(identityOf), identityOf(directory), by.join(','), kOrg, kC, JSON.stringify(window)].join(' ');
+      let pending = this.results.get(key);
+      const cached = pending !== undefined;
+      if (pending === undefined) {
+        pending = this.computeFresh(snapshots, window, directory, by, kOrg, kC);
+        pending.catch(() => this.results.delete(key));
+        this.results.set(key, pending);
+        if (this.results.size > MAX_CACHED_SCORES) this.results.delete(this.results.keys().next().value!);
       }
+      return { ...(await pending), cached };
+    } finally {
+      for (const snapshot of snapshots) snapshot.release();
     }
+  }
+
+  private async computeFresh(snapshots: readonly ReportSnapshot[], window: ScoreWindow, directory: Directory, by: readonly DirectoryAttribute[], kOrg: number, kC: number): Promise<ScoreResult> {
+    const facts = new ScoreFacts();
+    for (const [i, report] of SCORE_SOURCE_REPORTS.entries()) await facts.addReport(report, snapshots[i]!.csv());
     if (facts.people.size < kOrg) {
       throw new ProxyRefusal(422, 'OrganizationTooSmall', `The organisation has fewer than ${kOrg} people in these reports (the policy's k_org), so no score is released.`);
     }
@@ -71,6 +102,8 @@ export class OrgScores {
     return { rows, counts, refreshDate: facts.refreshDate };
   }
 }
+
+const NO_DIRECTORY = new Directory([]);
 
 export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOptions): Promise<void> {
   const scores = new OrgScores(options);
@@ -108,8 +141,9 @@ export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOpti
     const kOrg = loaded.policy.kOrg ?? DEFAULT_K.kOrg;
     const kC = loaded.policy.kC ?? DEFAULT_K.kC;
     const window: ScoreWindow = period !== undefined ? { period: period as Period } : { date: date! };
-    const { rows, counts } = await scores.compute(window, by, kOrg, kC);
+    const { rows, counts, cached } = await scores.compute(window, by, kOrg, kC);
     request.audit.cohorts = counts;
+    request.audit.snapshot = cached ? 'hit' : 'fetched';
     return reply.header('cache-control', 'no-store').send({
       ...(period !== undefined ? { period } : { date }),
       kOrg,

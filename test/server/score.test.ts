@@ -63,6 +63,9 @@ t.test('/org-score: every category matches an independent recomputation from the
     t.ok(c.reports.length > 0);
   }
   t.equal(body.organization.total.max, 500);
+  const again = await stack.get('/org-score?period=D30', KEYS.vendor);
+  t.equal(again.body.toString(), res.body.toString());
+  t.same(stack.logs.filter((l) => l.includes('"kind":"score"')).map((l) => /"snapshot":"(\w+)"/.exec(l)?.[1]), ['fetched', 'hit'], 'the second request is served from the computed score');
 });
 
 t.test('/org-score by department: k_org applies per cohort with the same shape; permission and parameters are enforced', async (t) => {
