@@ -61,6 +61,10 @@ export function explainReport(policy: PolicyDocument, reportName: string): strin
     for (const [column, { clip }] of Object.entries(metrics)) {
       lines.push(`    ${findColumn(spec, column)?.header ?? column}: summed per group, each person's value capped at ${clip}`);
     }
+    if (rule.cohort.noise !== undefined) {
+      const budget = policy.privacyBudget?.epsilonPerYear;
+      lines.push(`  noise: groups below the whole organisation carry sticky random noise (epsilon ${rule.cohort.noise.epsilon} per fresh release${budget !== undefined ? `, at most ${budget} per year for each consumer` : ''}); organisation totals are exact`);
+    }
     lines.push('  every other column is not released');
   }
   return lines;

@@ -24,7 +24,7 @@ async function sweep(stack: Stack): Promise<{ released: string[]; served: number
       }
     }
   }
-  for (const path of ['/disclosure', '/disclosure.html', '/org-score?period=D30', '/org-score?period=D30&by=department', '/cohorts/getTeamsUserActivityUserDetail?period=D30&format=csv', '/cohorts/getEmailActivityUserDetail?period=D30']) {
+  for (const path of ['/', '/disclosure', '/disclosure.html', '/org-score?period=D30', '/org-score?period=D30&by=department', '/cohorts/getTeamsUserActivityUserDetail?period=D30&format=csv', '/cohorts/getEmailActivityUserDetail?period=D30']) {
     const res = await stack.get(path, KEYS.vendor);
     released.push(res.body.toString('utf8'));
     if (res.status === 200) served++;
