@@ -83,6 +83,11 @@ t.test('/org-score by department: k_org applies per cohort with the same shape; 
   t.equal((await stack.get('/org-score?period=D8', KEYS.vendor)).status, 400);
   t.equal((await stack.get('/org-score?period=D30&x=1', KEYS.vendor)).status, 400);
   t.equal((await stack.get('/org-score?period=D30')).status, 401);
+  const day = stack.sim.tenant.refreshDate;
+  const byDate = await stack.get(`/org-score?date=${day}`, KEYS.vendor);
+  t.equal(byDate.status, 200, 'a single day within Graph\'s window');
+  t.equal(JSON.parse(byDate.body.toString()).date, day);
+  t.equal((await stack.get('/org-score?date=2026-02-30', KEYS.vendor)).status, 400);
 });
 
 t.test('/org-score refuses an organisation below k_org with a clear 422', async (t) => {
