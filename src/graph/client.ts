@@ -28,6 +28,8 @@ export interface GraphClientOptions {
   /** The most a request may spend waiting on Retry-After in total before it gives up. */
   readonly maxRetryWaitMs?: number;
   readonly dispatcher?: Dispatcher;
+  /** Told each upstream request's time to headers and outcome (metrics). */
+  readonly onUpstream?: (seconds: number, outcome: string) => void;
 }
 
 /** The request path of a report call, as Graph spells it. */
@@ -159,6 +161,16 @@ export class GraphClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
+  /** Whether an access token can be obtained now (readiness). */
+  async tokenReady(): Promise<boolean> {
+    try {
+      await this.options.tokens.token();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** A request to Graph with the app token; a 401 refreshes the token once. */
   private async graphRequest(pathAndQuery: string, deadline: AbortSignal): Promise<Dispatcher.ResponseData> {
     let token = await this.options.tokens.token();
@@ -175,10 +187,15 @@ export class GraphClient {
 
   private async send(url: string, headers: Record<string, string>, deadline: AbortSignal): Promise<Dispatcher.ResponseData> {
     this.stats.requests++;
+    const started = process.hrtime.bigint();
+    const observe = (outcome: string) => this.options.onUpstream?.(Number(process.hrtime.bigint() - started) / 1e9, outcome);
     try {
       // undici's request never follows redirects itself: the one 302 is followed above, after the allow-list check.
-      return await request(url, { method: 'GET', headers, dispatcher: this.dispatcher, signal: deadline });
+      const response = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher, signal: deadline });
+      observe(String(response.statusCode));
+      return response;
     } catch (error) {
+      observe('error');
       const name = (error as { code?: string; name?: string }).code ?? (error as Error).name;
       if (deadline.aborted || /Timeout/i.test(name)) throw new UpstreamError('Timeout', 'Graph did not answer in time');
       throw new UpstreamError('Unavailable', `Graph could not be reached (${name})`);

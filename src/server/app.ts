@@ -14,6 +14,7 @@ import { cohortRoutes } from './cohorts.js';
 import { disclosureRoutes } from './disclosure.js';
 import { dashboardRoutes, type DashboardSettings } from './dashboard.js';
 import { scoreRoutes } from './score.js';
+import { ProxyMetrics, telemetryRoutes } from './telemetry.js';
 import { reportRoutes, type ReportRoutesOptions } from './reports.js';
 
 export interface AppOptions extends ReportRoutesOptions {
@@ -22,6 +23,8 @@ export interface AppOptions extends ReportRoutesOptions {
   /** The org score's history (survives restarts). */
   readonly history?: ScoreHistory;
   readonly dashboard?: DashboardSettings;
+  /** Metrics of this app (a fresh registry when not given). */
+  readonly metrics?: ProxyMetrics;
   readonly logger: Logger;
   /** TLS key and certificate (PEM); without them the app serves plain HTTP (tests only: see README). */
   readonly https?: { readonly key: string; readonly cert: string };
@@ -50,6 +53,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     ...(options.https !== undefined ? { https: { key: options.https.key, cert: options.https.cert } } : {}),
   }) as unknown as FastifyInstance;
 
+  const metrics = options.metrics ?? new ProxyMetrics({ graph: options.graph, snapshots: options.snapshots });
   app.decorateRequest('audit', null as unknown as AuditRecord);
   app.addHook('onRequest', async (request, reply) => {
     request.audit = {};
@@ -57,6 +61,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // finished response and for an aborted one alike (fastify's onResponse misses the aborted ones).
     reply.raw.once('close', () => {
       const complete = reply.raw.writableFinished;
+      metrics.observe(request.audit, reply.statusCode);
       request.log.info({ audit: request.audit, status: reply.statusCode, complete, method: request.method, durationMs: Math.round(reply.elapsedTime) }, 'request');
     });
   });
@@ -79,5 +84,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(disclosureRoutes, options);
   void app.register(scoreRoutes, options);
   void app.register(dashboardRoutes, options);
+  void app.register(telemetryRoutes, { metrics, policies: options.policies, graphReady: () => options.graph.tokenReady() });
   return app;
 }

@@ -25,7 +25,7 @@ export interface AuditRecord {
   cohorts?: SuppressionCounts;
   noise?: boolean;
   /** Noisy releases: whether this request charged the budget, and the consumer's spend this year. */
-  budget?: { charged: boolean; spent: number };
+  budget?: { charged: boolean; spent: number; epsilon: number };
   error?: string;
 }
 

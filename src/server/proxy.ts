@@ -18,6 +18,7 @@ import { CohortReleases } from './cohort-releases.js';
 import { auditLogger } from './audit.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { Sealer } from './sealed-tokens.js';
+import { ProxyMetrics } from './telemetry.js';
 
 export interface GraphSettings {
   /** e.g. https://graph.microsoft.com */
@@ -76,7 +77,9 @@ export interface RunningProxy {
 
 export async function startProxy(settings: ProxySettings): Promise<RunningProxy> {
   const logger = settings.logger ?? auditLogger();
+  let metrics: ProxyMetrics | undefined;
   const onReload = (event: PolicyReloadEvent) => {
+    metrics?.policyReload(event.kind);
     if (event.kind === 'loaded') logger.info({ policyVersion: event.version, policies: event.policies }, 'policy set loaded');
     else logger.error({ keptVersion: event.keptVersion, problems: event.problems.map((p) => `${p.file}:${p.position.line}:${p.position.column}: ${p.message}`) }, 'policy set rejected; the last good set stays');
   };
@@ -96,9 +99,11 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     ...(g.bodyTimeoutMs !== undefined ? { bodyTimeoutMs: g.bodyTimeoutMs } : {}),
     ...(g.maxRetries !== undefined ? { maxRetries: g.maxRetries } : {}),
     ...(g.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: g.maxRetryWaitMs } : {}),
+    onUpstream: (seconds, outcome) => metrics?.upstreamLatency.observe({ outcome }, seconds),
   });
   const ttlMs = (settings.snapshotTtlSeconds ?? 3600) * 1000;
   const snapshots = new SnapshotCache({ client: graph, ttlMs, ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}) });
+  metrics = new ProxyMetrics({ graph, snapshots });
   if (settings.noiseKey !== undefined && settings.noiseKey.length < 32) throw new Error('the noise key must hold at least 32 bytes');
   const ledger = settings.ledgerFile !== undefined ? await BudgetLedger.open(settings.ledgerFile) : undefined;
   const history = settings.historyFile !== undefined ? await ScoreHistory.open(settings.historyFile) : undefined;
@@ -115,6 +120,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     publicUrl: () => publicUrl,
     snapshotJson: ttlMs > 0,
     directory,
+    metrics,
     ...(history !== undefined ? { history } : {}),
     cohorts: new CohortReleases(snapshots, directory, {
       ...(settings.noiseKey !== undefined ? { key: settings.noiseKey } : {}),

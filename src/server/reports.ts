@@ -94,7 +94,7 @@ export function auditCohorts(request: FastifyRequest, release: CohortRelease): v
   request.audit.snapshot = release.snapshot;
   request.audit.cohorts = { ...release.counts };
   request.audit.noise = release.budget !== undefined;
-  if (release.budget !== undefined) request.audit.budget = { charged: release.budget.charged, spent: release.budget.spent };
+  if (release.budget !== undefined) request.audit.budget = { charged: release.budget.charged, spent: release.budget.spent, epsilon: release.plan.noise?.epsilon ?? 0 };
 }
 
 export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOptions): Promise<void> {

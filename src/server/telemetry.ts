@@ -1,0 +1,94 @@
+/**
+ * Probes and metrics. `/healthz`: the process serves. `/readyz`: a policy set is loaded, a Graph token can be
+ * obtained, and the stores are open. `/metrics` (Prometheus, prom-client): requests by consumer, kind, report
+ * and status; upstream requests, retries and latency; snapshot-cache hits; rows in and out; cells and rows
+ * suppressed; policy reloads; privacy budget spent. Labels name tools, reports and outcomes, never a person.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GraphClient } from '../graph/client.js';
+import type { SnapshotCache } from '../graph/snapshots.js';
+import type { PolicySet } from '../policy/load.js';
+import type { AuditRecord } from './audit.js';
+
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'consumer' | 'kind' | 'report' | 'status'>;
+  private readonly rows: Counter<'direction'>;
+  private readonly suppressed: Counter<'what'>;
+  private readonly reloads: Counter<'outcome'>;
+  private readonly budget: Counter<'consumer'>;
+  readonly upstreamLatency: Histogram<'outcome'>;
+
+  constructor(sources: { graph?: GraphClient; snapshots?: SnapshotCache } = {}) {
+    const registers = [this.registry];
+    this.requests = new Counter({ name: 'gpp_requests_total', help: 'Requests by consumer, kind, report and status.', labelNames: ['consumer', 'kind', 'report', 'status'], registers });
+    this.rows = new Counter({ name: 'gpp_rows_total', help: 'Report rows read from snapshots (in) and released (out).', labelNames: ['direction'], registers });
+    this.suppressed = new Counter({ name: 'gpp_suppressed_total', help: 'Rows withheld and cells suppressed, by reason.', labelNames: ['what'], registers });
+    this.reloads = new Counter({ name: 'gpp_policy_reloads_total', help: 'Policy set reloads by outcome.', labelNames: ['outcome'], registers });
+    this.budget = new Counter({ name: 'gpp_privacy_budget_spent_total', help: 'Epsilon charged to each consumer for fresh noisy releases.', labelNames: ['consumer'], registers });
+    this.upstreamLatency = new Histogram({ name: 'gpp_upstream_request_seconds', help: 'Microsoft Graph request latency (headers), by outcome.', labelNames: ['outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
+    const graph = sources.graph;
+    const snapshots = sources.snapshots;
+    const fromStats = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers, collect() { this.set(read()); } });
+    if (graph !== undefined) {
+      fromStats('gpp_upstream_requests', 'Requests sent to Microsoft Graph and its download hosts since start.', () => graph.stats.requests);
+      fromStats('gpp_upstream_retries', 'Graph requests retried after 429/503 since start.', () => graph.stats.retries);
+      fromStats('gpp_upstream_token_refreshes', 'Access tokens refreshed after a 401 since start.', () => graph.stats.tokenRefreshes);
+    }
+    if (snapshots !== undefined) {
+      fromStats('gpp_snapshot_hits', 'Requests served from a cached report snapshot since start.', () => snapshots.stats.hits);
+      fromStats('gpp_snapshot_fetches', 'Report snapshots fetched from Graph since start.', () => snapshots.stats.fetches);
+      fromStats('gpp_snapshot_failures', 'Report snapshot fetches that failed since start.', () => snapshots.stats.failures);
+    }
+  }
+
+  /** One request's audit record (names and counts only) into the counters. */
+  observe(audit: AuditRecord, status: number): void {
+    this.requests.inc({ consumer: audit.consumer ?? 'none', kind: audit.kind ?? 'other', report: audit.report ?? 'none', status: String(status) });
+    const s = audit.sanitize;
+    if (s !== undefined) {
+      this.rows.inc({ direction: 'in' }, s.rowsIn);
+      this.rows.inc({ direction: 'out' }, s.rowsOut);
+      this.suppressed.inc({ what: 'rows' }, s.rowsSuppressed);
+      this.suppressed.inc({ what: 'count cells' }, s.cellsSuppressed);
+    }
+    if (audit.budget?.charged === true && audit.consumer !== undefined) this.budget.inc({ consumer: audit.consumer }, audit.budget.epsilon);
+    const c = audit.cohorts;
+    if (c !== undefined) {
+      this.suppressed.inc({ what: 'primary' }, c.primary);
+      this.suppressed.inc({ what: 'complement' }, c.complement);
+      this.suppressed.inc({ what: 'secondary' }, c.secondary);
+    }
+  }
+
+  policyReload(outcome: 'loaded' | 'rejected'): void {
+    this.reloads.inc({ outcome });
+  }
+
+}
+
+export interface TelemetryOptions {
+  readonly metrics: ProxyMetrics;
+  readonly policies: { readonly current: PolicySet };
+  /** Whether a Graph access token can be obtained now. */
+  readonly graphReady: () => Promise<boolean>;
+}
+
+export async function telemetryRoutes(app: FastifyInstance, options: TelemetryOptions): Promise<void> {
+  app.get('/healthz', async (request, reply) => {
+    request.audit.kind = 'probe';
+    return reply.header('cache-control', 'no-store').send({ status: 'ok' });
+  });
+  app.get('/readyz', async (request, reply) => {
+    request.audit.kind = 'probe';
+    const graph = await Promise.race([options.graphReady(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref())]).catch(() => false);
+    const checks = { policies: options.policies.current.version, graphToken: graph ? 'ok' : 'unavailable' };
+    return reply.code(graph ? 200 : 503).header('cache-control', 'no-store').send({ ready: graph, checks });
+  });
+  app.get('/metrics', async (request, reply) => {
+    request.audit.kind = 'probe';
+    return reply.header('cache-control', 'no-store').type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+}

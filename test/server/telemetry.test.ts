@@ -1,0 +1,55 @@
+import t from 'tap';
+import { request } from 'undici';
+import { KEYS, proxyCsv, startStack } from '../helpers/proxy-stack.js';
+
+t.test('probes: /healthz always; /readyz only when a Graph token can be obtained', async (t) => {
+  const good = await startStack();
+  t.teardown(() => good.close());
+  t.same(JSON.parse((await good.get('/healthz')).body.toString()), { status: 'ok' });
+  const ready = await good.get('/readyz');
+  t.equal(ready.status, 200);
+  t.same(JSON.parse(ready.body.toString()).checks, { policies: good.proxy.policies.current.version, graphToken: 'ok' });
+  const bad = await startStack({ graph: { clientSecret: 'not-the-secret' } });
+  t.teardown(() => bad.close());
+  t.equal((await bad.get('/healthz')).status, 200);
+  const notReady = await bad.get('/readyz');
+  t.equal(notReady.status, 503);
+  t.equal(JSON.parse(notReady.body.toString()).checks.graphToken, 'unavailable');
+});
+
+t.test('/metrics counts requests, rows, suppression, snapshots, upstream latency and reloads, and names no person', async (t) => {
+  const stack = await startStack({ simulator: { canary: true, concealedNames: false, users: 200 } });
+  t.teardown(() => stack.close());
+  await proxyCsv(stack, "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence);
+  await proxyCsv(stack, "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence);
+  await stack.get("/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
+  await stack.get("/v1.0/reports/getEmailActivityUserDetail(period='D30')", KEYS.licence);
+  await stack.proxy.policies.reload();
+  const text = (await stack.get('/metrics')).body.toString();
+  t.match(text, /gpp_requests_total\{consumer="licence-tool",kind="download",report="getOffice365ActiveUserDetail",status="200"\} 2/);
+  t.match(text, /gpp_requests_total\{consumer="licence-tool",kind="other",report="getEmailActivityUserDetail",status="403"\} 1/, 'a denied request is counted with its status');
+  t.match(text, /gpp_rows_total\{direction="in"\} [1-9]/);
+  t.match(text, /gpp_suppressed_total\{what="rows"\} [1-9]/);
+  t.match(text, /gpp_suppressed_total\{what="primary"\} [1-9]/);
+  t.match(text, /gpp_snapshot_hits [1-9]/);
+  t.match(text, /gpp_upstream_request_seconds_count\{outcome="302"\} [1-9]/);
+  t.match(text, /gpp_privacy_budget_spent_total\{consumer="adoption-dashboard"\} 1/);
+  const lower = text.toLowerCase();
+  t.notOk(lower.includes(stack.sim.tenant.canaryMarker!), 'no canary identifier');
+  t.same(lower.match(/[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}/g) ?? [], [], 'no e-mail address');
+  t.same(lower.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? [], [], 'no GUID');
+});
+
+t.test('graceful shutdown: a request in flight finishes; new connections are refused', async (t) => {
+  const stack = await startStack({ simulator: { users: 100 } });
+  t.teardown(() => stack.sim.close());
+  stack.sim.faults = { slowFirstByteMs: 700 };
+  const inFlight = stack.get("/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
+  await new Promise((r) => setTimeout(r, 200));
+  const closing = stack.proxy.close();
+  const response = await inFlight;
+  t.equal(response.status, 200, 'the request that was in flight completes');
+  await closing;
+  await t.rejects(request(`${stack.proxy.url}/healthz`, { dispatcher: stack.dispatcher }), 'after shutdown nothing is served');
+  await stack.dispatcher.close();
+});
