@@ -1,4 +1,5 @@
-# First version: the simulated tenant. Probes, config and the proxy itself come with the operations issue.
+# The privacy proxy. The build steps live in scripts/build-prod.sh, which CI runs too (test/build.test.ts),
+# because no Docker engine runs in CI.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
@@ -7,13 +8,23 @@ COPY src ./src
 RUN bash scripts/build-prod.sh
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+ENV NODE_ENV=production \
+    GPP_PORT=8443 \
+    GPP_POLICIES_DIR=/app/policies \
+    GPP_BUDGET_LEDGER_FILE=/var/lib/graph-privacy-proxy/budget-ledger.jsonl \
+    GPP_SCORE_HISTORY_FILE=/var/lib/graph-privacy-proxy/score-history.jsonl
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Example policies; production mounts its own over /app/policies (a ConfigMap, see deploy/).
+COPY policies ./policies
+RUN mkdir -p /var/lib/graph-privacy-proxy && chown node:node /var/lib/graph-privacy-proxy
+VOLUME ["/var/lib/graph-privacy-proxy"]
 USER node
-# The proxy (serve, settings from the environment, see README); the simulator stays available as a command.
 EXPOSE 8443
+# No secrets are baked in: keys, TLS and Graph credentials come from the environment or mounted files.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+  CMD ["node", "-e", "require('https').get({host:'127.0.0.1',port:process.env.GPP_PORT,path:'/healthz',rejectUnauthorized:false},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 ENTRYPOINT ["node", "dist/cli.js"]
 CMD ["serve"]
