@@ -15,6 +15,7 @@ import { disclosureRoutes } from './disclosure.js';
 import { dashboardRoutes, type DashboardSettings } from './dashboard.js';
 import { scoreRoutes } from './score.js';
 import { ProxyMetrics, telemetryRoutes } from './telemetry.js';
+import { registerLimits, type LimitSettings } from './limits.js';
 import { reportRoutes, type ReportRoutesOptions } from './reports.js';
 
 export interface AppOptions extends ReportRoutesOptions {
@@ -23,6 +24,8 @@ export interface AppOptions extends ReportRoutesOptions {
   /** The org score's history (survives restarts). */
   readonly history?: ScoreHistory;
   readonly dashboard?: DashboardSettings;
+  /** Rate limits and overload shedding. */
+  readonly limits?: LimitSettings;
   /** Metrics of this app (a fresh registry when not given). */
   readonly metrics?: ProxyMetrics;
   readonly logger: Logger;
@@ -79,6 +82,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return sendError(reply, response);
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, { status: 404, code: 'NotFound', message: 'No such resource: reports are under /v1.0/reports/ and /beta/reports/.' }));
+  registerLimits(app, options.keys, options.limits);
   void app.register(reportRoutes, options);
   void app.register(cohortRoutes, options);
   void app.register(disclosureRoutes, options);

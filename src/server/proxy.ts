@@ -54,6 +54,8 @@ export interface ProxySettings {
   readonly noiseKey?: Buffer;
   /** The privacy-budget ledger file (append-only). Needed by policies with noise. */
   readonly ledgerFile?: string;
+  /** Requests per consumer per minute (default 600). */
+  readonly rateLimitPerMinute?: number;
   /** The org score's history file (append-only; six months are shown). */
   readonly historyFile?: string;
   /** How long the directory (for cohort joins) is kept; default: the snapshot time-to-live. */
@@ -121,6 +123,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     snapshotJson: ttlMs > 0,
     directory,
     metrics,
+    ...(settings.rateLimitPerMinute !== undefined ? { limits: { perMinute: settings.rateLimitPerMinute } } : {}),
     ...(history !== undefined ? { history } : {}),
     cohorts: new CohortReleases(snapshots, directory, {
       ...(settings.noiseKey !== undefined ? { key: settings.noiseKey } : {}),

@@ -29,6 +29,7 @@ export const SERVE_VARIABLES: readonly [string, string][] = [
   ['GPP_SNAPSHOT_TTL_SECONDS', 'report snapshot lifetime; 0 = off (default 3600)'],
   ['GPP_NOISE_KEY / _FILE', 'base64 key (32+ bytes) of the sticky cohort noise (policies with noise)'],
   ['GPP_BUDGET_LEDGER_FILE', 'append-only privacy-budget ledger (default data/budget-ledger.jsonl)'],
+  ['GPP_RATE_LIMIT_PER_MINUTE', 'requests per consumer per minute, answered 429 + Retry-After beyond (default 600)'],
   ['GPP_SCORE_HISTORY_FILE', 'the org score history, append-only (default data/score-history.jsonl)'],
 ];
 
@@ -69,6 +70,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): SettingsResult {
   const sealText = secret('GPP_SEAL_SECRET', true);
   const sealSecret = sealText === undefined ? undefined : Buffer.from(sealText, 'base64');
   if (sealSecret !== undefined && sealSecret.length < 32) problems.push('GPP_SEAL_SECRET must hold at least 32 bytes (base64).');
+  const rate = Number(env.GPP_RATE_LIMIT_PER_MINUTE ?? 600);
+  if (!Number.isInteger(rate) || rate < 1) problems.push(`GPP_RATE_LIMIT_PER_MINUTE must be a whole number above 0, not '${env.GPP_RATE_LIMIT_PER_MINUTE}'.`);
   const noiseText = secret('GPP_NOISE_KEY', false);
   const noiseKey = noiseText === undefined ? undefined : Buffer.from(noiseText, 'base64');
   if (noiseKey !== undefined && noiseKey.length < 32) problems.push('GPP_NOISE_KEY must hold at least 32 bytes (base64).');
@@ -97,6 +100,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): SettingsResult {
       sealSecret: sealSecret!,
       tls: tls!,
       snapshotTtlSeconds: ttl,
+      rateLimitPerMinute: rate,
       ...(noiseKey !== undefined ? { noiseKey } : {}),
       ledgerFile: env.GPP_BUDGET_LEDGER_FILE ?? 'data/budget-ledger.jsonl',
       historyFile: env.GPP_SCORE_HISTORY_FILE ?? 'data/score-history.jsonl',

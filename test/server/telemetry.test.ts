@@ -53,3 +53,16 @@ t.test('graceful shutdown: a request in flight finishes; new connections are ref
   await t.rejects(request(`${stack.proxy.url}/healthz`, { dispatcher: stack.dispatcher }), 'after shutdown nothing is served');
   await stack.dispatcher.close();
 });
+
+t.test('rate limits per consumer: a Graph-shaped 429 with Retry-After; other consumers and probes unaffected', async (t) => {
+  const stack = await startStack({ proxy: { rateLimitPerMinute: 3 } });
+  t.teardown(() => stack.close());
+  const path = '/cohorts/getTeamsUserActivityUserDetail?period=D30';
+  for (let i = 0; i < 3; i++) t.equal((await stack.get(path, KEYS.vendor)).status, 200, `request ${i + 1} of 3`);
+  const limited = await stack.get(path, KEYS.vendor);
+  t.equal(limited.status, 429);
+  t.equal(JSON.parse(limited.body.toString()).error.code, 'TooManyRequests');
+  t.ok(Number(limited.headers['retry-after']) >= 1, 'Retry-After in seconds');
+  t.equal((await stack.get("/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence)).status, 302, 'another consumer has its own budget');
+  for (let i = 0; i < 5; i++) t.equal((await stack.get('/healthz')).status, 200, 'probes are never limited');
+});
