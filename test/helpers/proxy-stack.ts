@@ -67,6 +67,8 @@ export async function startStack(
     historyFile: join(await mkdtemp(join(tmpdir(), 'gpp-history-')), 'score-history.jsonl'),
     tls: material,
     logger: auditLogger({ level: 'debug' }, sink),
+    // Sweeps send hundreds of requests a minute; the rate-limit test sets its own limit.
+    rateLimitPerMinute: 100_000,
     ...options.proxy,
     graph: {
       graphUrl: sim.graphUrl, tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret,
