@@ -3,6 +3,8 @@
  * disclosure, probes). A factory, so tests build as many independent apps as they like.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
 import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DirectorySource } from '../graph/directory-source.js';
@@ -17,6 +19,9 @@ import { scoreRoutes } from './score.js';
 import { ProxyMetrics, telemetryRoutes } from './telemetry.js';
 import { registerLimits, type LimitSettings } from './limits.js';
 import { reportRoutes, type ReportRoutesOptions } from './reports.js';
+
+/** The version in package.json (two levels up from src/server and from dist/server alike). */
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface AppOptions extends ReportRoutesOptions {
   /** The tenant directory (cohort joins, per-department scores). */
@@ -83,6 +88,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, { status: 404, code: 'NotFound', message: 'No such resource: reports are under /v1.0/reports/ and /beta/reports/.' }));
   registerLimits(app, options.keys, options.limits);
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'graph-privacy-proxy', version: PACKAGE_VERSION, description: "The proxy's own endpoints. Report routes follow Microsoft Graph's reports API." },
+      components: { securitySchemes: { consumerKey: { type: 'http', scheme: 'bearer', description: "The consumer's API key (gpp_...)" } } },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-store').send(app.swagger()));
   void app.register(reportRoutes, options);
   void app.register(cohortRoutes, options);
   void app.register(disclosureRoutes, options);

@@ -16,7 +16,7 @@ const PARAMETERS = new Set(['period', 'date', 'by', 'format']);
 const normalise = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
 
 export async function cohortRoutes(app: FastifyInstance, options: ReportRoutesOptions): Promise<void> {
-  app.get('/cohorts/:report', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.get('/cohorts/:report', { schema: { tags: ["cohorts"], summary: "Cohort aggregates of a per-user report, for dashboards", description: "Query: period (D7, D30, D90, D180) or date (YYYY-MM-DD); by (comma-separated declared dimensions); format (json or csv). Only for consumers whose policy releases the report as cohorts. Small cohorts come back suppressed, with the same fields.", security: [{ consumerKey: [] }] } }, async (request: FastifyRequest, reply: FastifyReply) => {
     const consumer = requireConsumer(request, options.keys);
     const set = options.policies.current;
     request.audit.consumer = consumer;

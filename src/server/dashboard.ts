@@ -69,8 +69,8 @@ export async function dashboardRoutes(app: FastifyInstance, options: ScoreRoutes
   const scores = new OrgScores(options);
   const settings = { period: 'D30' as Period, by: 'department' as DirectoryAttribute, kOrg: 10, kC: 5, ...options.dashboard };
   // Browsers ask for it on every page; there is none (204 keeps their consoles clean).
-  app.get('/favicon.ico', async (_request, reply) => reply.code(204).header('cache-control', 'max-age=86400').send());
-  app.get('/', async (request, reply) => {
+  app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.code(204).header('cache-control', 'max-age=86400').send());
+  app.get('/', { schema: { tags: ["pages"], summary: "The organisation adoption dashboard (HTML)", description: "The org score, its categories, the per-department view and the trend; no per-person view exists.", security: [] } }, async (request, reply) => {
     request.audit.kind = 'dashboard';
     const base = { period: settings.period, kOrg: settings.kOrg, by: settings.by };
     let page: string;

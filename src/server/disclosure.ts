@@ -65,11 +65,11 @@ ${d.consumers.map(consumerSection).join('\n')}
 }
 
 export async function disclosureRoutes(app: FastifyInstance, options: { readonly policies: { readonly current: PolicySet } }): Promise<void> {
-  app.get('/disclosure', async (_request, reply) => {
+  app.get('/disclosure', { schema: { tags: ["disclosure"], summary: "What each consumer can see (JSON)", description: "Generated from the live policy set: per consumer, the reports it may call and what each releases.", security: [] } }, async (_request, reply) => {
     const set = options.policies.current;
     return reply.header('x-policy-version', set.version).headers({ 'cache-control': 'no-store' }).send(disclosureOf(set));
   });
-  app.get('/disclosure.html', async (_request, reply) => {
+  app.get('/disclosure.html', { schema: { tags: ["pages"], summary: "What each consumer can see (HTML, plain language)", description: "The disclosure for staff and works councils.", security: [] } }, async (_request, reply) => {
     const set = options.policies.current;
     return reply.header('x-policy-version', set.version).headers(PAGE_SECURITY_HEADERS).type('text/html; charset=utf-8').send(disclosureHtml(disclosureOf(set)));
   });

@@ -279,7 +279,13 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     if (request.method !== 'GET') throw new ProxyRefusal(405, 'MethodNotAllowed', 'This proxy is read-only: only GET is allowed.');
   });
   for (const version of VERSIONS) {
-    app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: `/${version}/*`, handler: report, exposeHeadRoute: false });
+    app.route({
+      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: `/${version}/*`, handler: report, exposeHeadRoute: false,
+      schema: { tags: ['graph reports'], summary: `Graph-compatible usage reports (${version})`, description: "Exactly Graph's grammar: /reports/{report}(period='D7') or (date=YYYY-MM-DD), with $format, $top, $skiptoken. CSV answers 302 to a short-lived sealed download URL; JSON answers 200 with pages whose nextLink is a sealed cursor. The consumer's policy decides what is released. Only GET.", security: [{ consumerKey: [] }] },
+    });
   }
-  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/_downloads/:token', handler: download, exposeHeadRoute: false });
+  app.route({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/_downloads/:token', handler: download, exposeHeadRoute: false,
+    schema: { tags: ['graph reports'], summary: 'A CSV report download (the target of a report 302)', description: 'Valid about two minutes, bound to consumer, report and policy version; needs no Authorization header (an owner key is accepted).', security: [] },
+  });
 }

@@ -107,7 +107,7 @@ const NO_DIRECTORY = new Directory([]);
 
 export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOptions): Promise<void> {
   const scores = new OrgScores(options);
-  app.get('/org-score', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.get('/org-score', { schema: { tags: ["score"], summary: "The organisation adoption score", description: "Query: period (D7, D30, D90, D180) or date; by (a directory dimension the consumer's policy declares). Needs the score permission. Five categories with numerator, denominator, points and definition; refused (422) below k_org.", security: [{ consumerKey: [] }] } }, async (request: FastifyRequest, reply: FastifyReply) => {
     const consumer = requireConsumer(request, options.keys);
     const set = options.policies.current;
     Object.assign(request.audit, { consumer, policyVersion: set.version, kind: 'score' });

@@ -77,17 +77,17 @@ export interface TelemetryOptions {
 }
 
 export async function telemetryRoutes(app: FastifyInstance, options: TelemetryOptions): Promise<void> {
-  app.get('/healthz', async (request, reply) => {
+  app.get('/healthz', { schema: { tags: ["operations"], summary: "Liveness", description: "200 while the process serves.", security: [] } }, async (request, reply) => {
     request.audit.kind = 'probe';
     return reply.header('cache-control', 'no-store').send({ status: 'ok' });
   });
-  app.get('/readyz', async (request, reply) => {
+  app.get('/readyz', { schema: { tags: ["operations"], summary: "Readiness", description: "200 when a policy set is loaded and a Graph token can be obtained; 503 otherwise, with the failing check.", security: [] } }, async (request, reply) => {
     request.audit.kind = 'probe';
     const graph = await Promise.race([options.graphReady(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref())]).catch(() => false);
     const checks = { policies: options.policies.current.version, graphToken: graph ? 'ok' : 'unavailable' };
     return reply.code(graph ? 200 : 503).header('cache-control', 'no-store').send({ ready: graph, checks });
   });
-  app.get('/metrics', async (request, reply) => {
+  app.get('/metrics', { schema: { tags: ["operations"], summary: "Prometheus metrics", description: "Counts by consumer, report and outcome; no label names a person.", security: [] } }, async (request, reply) => {
     request.audit.kind = 'probe';
     return reply.header('cache-control', 'no-store').type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });

@@ -66,3 +66,17 @@ t.test('rate limits per consumer: a Graph-shaped 429 with Retry-After; other con
   t.equal((await stack.get("/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence)).status, 302, 'another consumer has its own budget');
   for (let i = 0; i < 5; i++) t.equal((await stack.get('/healthz')).status, 200, 'probes are never limited');
 });
+
+t.test('/openapi.json describes the proxy\'s own endpoints and the bearer key', async (t) => {
+  const stack = await startStack();
+  t.teardown(() => stack.close());
+  const res = await stack.get('/openapi.json');
+  t.equal(res.status, 200);
+  const doc = JSON.parse(res.body.toString()) as { openapi: string; info: { version: string }; paths: Record<string, unknown>; components: { securitySchemes: Record<string, { scheme: string }> } };
+  t.match(doc.openapi, /^3\./);
+  t.equal(doc.info.version, (await import('../../package.json', { with: { type: 'json' } })).default.version);
+  for (const path of ['/org-score', '/cohorts/{report}', '/disclosure', '/disclosure.html', '/healthz', '/readyz', '/metrics', '/']) t.ok(path in doc.paths, path);
+  t.ok(Object.keys(doc.paths).some((p) => p.startsWith('/v1.0/')), 'the Graph-compatible routes');
+  t.notOk('/favicon.ico' in doc.paths);
+  t.equal(doc.components.securitySchemes.consumerKey?.scheme, 'bearer');
+});
