@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { PolicyLoadError } from './policy/load.js';
 import { runPolicyTests } from './policy/test-cases.js';
 import { parseKeyring } from './sanitize/pseudonyms.js';
-import { ConsumerKeys, newConsumerKey } from './server/consumer-keys.js';
+import { ConsumerKeys, hashConsumerKey, newConsumerKey } from './server/consumer-keys.js';
 import { startProxy, type RunningProxy } from './server/proxy.js';
 import { SERVE_VARIABLES, settingsFromEnv } from './server/settings.js';
 import { selfSignedCertificate } from './server/tls.js';
@@ -30,6 +30,9 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
   simulator   Run the simulated Microsoft Graph tenant (token endpoint, usage reports, /users, download host).
   demo        The proxy (https://127.0.0.1:8443) in front of the simulator (ports 4010/4011), with the shipped
               policies, a self-signed certificate and printed demo keys (what 'npm start' runs).
+  key new <consumer>
+              Make a consumer API key: prints the key (give it to the tool, once) and the line to add to
+              GPP_CONSUMER_KEYS or its file (only the key's SHA-256 digest is ever stored).
   policy check [dir]
               Validate every policy in a directory (default: policies/) as the proxy would load it;
               lists every problem with file:line:column and exits 1 if there is any.
@@ -118,6 +121,15 @@ function until(signals: NodeJS.Signals[]): Promise<void> {
   return new Promise((resolve) => {
     for (const signal of signals) process.once(signal, () => resolve());
   });
+}
+
+function keyCommand(args: string[]): number {
+  const [sub, consumer] = args;
+  if (sub !== 'new' || consumer === undefined || args.length !== 2) throw new UsageError('Usage: key new <consumer>');
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(consumer)) throw new UsageError(`A consumer id is lower-case letters, digits, '.', '_' or '-' (at most 64), not '${consumer}'.`);
+  const key = newConsumerKey();
+  process.stdout.write(`API key for ${consumer} (give it to the tool; it is not stored anywhere):\n  ${key}\nAdd this line to GPP_CONSUMER_KEYS (or its file):\n  ${consumer}=sha256:${hashConsumerKey(key)}\n`);
+  return 0;
 }
 
 async function serve(): Promise<number> {
@@ -274,6 +286,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'policy') return policyCommand(rest);
   if (command === 'serve') return serve();
+  if (command === 'key') return keyCommand(rest);
   if (command === 'demo') return demo(rest);
   if (command !== 'simulator') throw new UsageError(`Unknown command '${command}'.`);
   const sim = await startSimulator(simulatorOptions(rest, { concealed: true }));

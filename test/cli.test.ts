@@ -160,3 +160,18 @@ t.test('`serve` runs the proxy from environment settings against a Graph endpoin
   const [code] = await once(child, 'exit');
   t.equal(code, 0);
 });
+
+t.test('`key new` prints a fresh key once and the digest line to store, which then authenticates that key', async (t) => {
+  const child = cli(['key', 'new', 'my-tool']);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const [code] = await once(child, 'exit');
+  t.equal(code, 0);
+  const key = /^\s+(gpp_\S+)$/m.exec(out)![1]!;
+  const line = /^\s+(my-tool=sha256:[0-9a-f]{64})$/m.exec(out)![1]!;
+  const { ConsumerKeys } = await import('../src/server/consumer-keys.js');
+  t.equal(ConsumerKeys.parse(line).consumerFor(key), 'my-tool');
+  const bad = cli(['key', 'new', 'My Tool']);
+  const [badCode] = await once(bad, 'exit');
+  t.equal(badCode, 2);
+});
