@@ -14,7 +14,7 @@ import { runPolicyTests } from './policy/test-cases.js';
 import { parseKeyring } from './sanitize/pseudonyms.js';
 import { ConsumerKeys, hashConsumerKey, newConsumerKey } from './server/consumer-keys.js';
 import { startProxy, type RunningProxy } from './server/proxy.js';
-import { SERVE_VARIABLES, settingsFromEnv } from './server/settings.js';
+import { SERVE_VARIABLES, loadConfig } from './server/config.js';
 import { selfSignedCertificate } from './server/tls.js';
 import { isCalendarDate } from './graph/odata.js';
 import { explainReport } from './policy/explain.js';
@@ -25,7 +25,9 @@ import { startSimulator, type RunningSimulator, type SimulatorOptions } from './
 const USAGE = `Usage: graph-privacy-proxy <command> [options]
 
 Commands:
-  serve       Run the proxy. Settings come from environment variables (secrets may be given as files):
+  serve [--config <file>]
+              Run the proxy. Settings come from a YAML/JSON file and environment variables (which win);
+              secrets may be given as files:
 ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} ${meaning}`).join('\n')}
   simulator   Run the simulated Microsoft Graph tenant (token endpoint, usage reports, /users, download host).
   demo        The proxy (https://127.0.0.1:8443) in front of the simulator (ports 4010/4011), with the shipped
@@ -132,8 +134,9 @@ function keyCommand(args: string[]): number {
   return 0;
 }
 
-async function serve(): Promise<number> {
-  const result = settingsFromEnv(process.env);
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, options: { config: { type: 'string' } } });
+  const result = loadConfig(process.env, values.config ?? process.env.GPP_CONFIG_FILE);
   if (!result.ok) {
     for (const problem of result.problems) process.stderr.write(`${problem}\n`);
     return 2;
@@ -285,7 +288,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'policy') return policyCommand(rest);
-  if (command === 'serve') return serve();
+  if (command === 'serve') return serve(rest);
   if (command === 'key') return keyCommand(rest);
   if (command === 'demo') return demo(rest);
   if (command !== 'simulator') throw new UsageError(`Unknown command '${command}'.`);

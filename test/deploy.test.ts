@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { policySetFromFiles } from '../src/policy/load.js';
-import { SERVE_VARIABLES } from '../src/server/settings.js';
+import { SERVE_VARIABLES } from '../src/server/config.js';
 
 t.test('deploy/kubernetes.yaml: valid manifests, a loadable policy, and only settings serve knows', async (t) => {
   const docs = parseAllDocuments(await readFile('deploy/kubernetes.yaml', 'utf8')).map((d) => {
