@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DirectorySource } from '../graph/directory-source.js';
-import type { ScoreHistory } from '../store/score-history.js';
+import type { ScoreHistoryStore, Store } from '../store/store.js';
 import type { AuditRecord } from './audit.js';
 import { graphErrorBody } from '../graph/errors.js';
 import { errorResponse, ProxyRefusal, sendError } from './errors.js';
@@ -27,7 +27,9 @@ export interface AppOptions extends ReportRoutesOptions {
   /** The tenant directory (cohort joins, per-department scores). */
   readonly directory: DirectorySource;
   /** The org score's history (survives restarts). */
-  readonly history?: ScoreHistory;
+  readonly history?: ScoreHistoryStore;
+  /** The shared state, for readiness (its parts are passed to the plugins that use them). */
+  readonly store?: Store;
   readonly dashboard?: DashboardSettings;
   /** Rate limits and overload shedding. */
   readonly limits?: LimitSettings;
@@ -101,6 +103,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(disclosureRoutes, options);
   void app.register(scoreRoutes, options);
   void app.register(dashboardRoutes, options);
-  void app.register(telemetryRoutes, { metrics, policies: options.policies, graphReady: () => options.graph.tokenReady() });
+  void app.register(telemetryRoutes, {
+    metrics, policies: options.policies, graphReady: () => options.graph.tokenReady(),
+    ...(options.store !== undefined ? { storeReady: () => options.store!.ping() } : {}),
+  });
   return app;
 }

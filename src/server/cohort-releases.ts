@@ -13,7 +13,7 @@ import type { ReportSnapshot, SnapshotCache } from '../graph/snapshots.js';
 import type { ReportDecision } from '../policy/decide.js';
 import { DEFAULT_K } from '../policy/schema.js';
 import type { NoiseContext } from '../cohort/noise.js';
-import type { BudgetLedger } from '../store/budget-ledger.js';
+import type { BudgetStore } from '../store/store.js';
 import { ProxyRefusal } from './errors.js';
 
 export interface CohortRelease {
@@ -37,7 +37,7 @@ interface Computed {
 /** Where noise keys and the budget ledger come from; without them a noisy policy is refused (fail closed). */
 export interface NoiseSettings {
   readonly key?: Buffer;
-  readonly ledger?: BudgetLedger;
+  readonly ledger?: BudgetStore;
 }
 
 const NO_DIRECTORY = new Directory([]);

@@ -73,6 +73,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: ScoreRoutes
   app.get('/', { schema: { tags: ["pages"], summary: "The organisation adoption dashboard (HTML)", description: "The org score, its categories, the per-department view and the trend; no per-person view exists.", security: [] } }, async (request, reply) => {
     request.audit.kind = 'dashboard';
     const base = { period: settings.period, kOrg: settings.kOrg, by: settings.by };
+    const history = async () => (await options.history?.series(settings.period)) ?? [];
     let page: string;
     try {
       const { rows, refreshDate } = await scores.compute({ period: settings.period }, [settings.by], settings.kOrg, settings.kC).catch(async (error: unknown) => {
@@ -80,11 +81,11 @@ export async function dashboardRoutes(app: FastifyInstance, options: ScoreRoutes
         if ((error as { code?: string }).code !== 'ConcealedNames') throw error;
         return scores.compute({ period: settings.period }, [], settings.kOrg, settings.kC);
       });
-      page = dashboardHtml({ ...base, rows, refreshDate, history: options.history?.series(settings.period) ?? [] });
+      page = dashboardHtml({ ...base, rows, refreshDate, history: await history() });
     } catch (error) {
       const response = errorResponse(error);
       request.audit.error = response.cause;
-      page = dashboardHtml({ ...base, history: options.history?.series(settings.period) ?? [], problem: response.message });
+      page = dashboardHtml({ ...base, history: await history().catch(() => []), problem: response.message });
     }
     return reply.headers(PAGE_SECURITY_HEADERS).type('text/html; charset=utf-8').send(page);
   });

@@ -10,8 +10,9 @@ import { DirectorySource } from '../graph/directory-source.js';
 import { SnapshotCache } from '../graph/snapshots.js';
 import { ClientCredentials } from '../graph/token.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
-import { BudgetLedger } from '../store/budget-ledger.js';
-import { ScoreHistory } from '../store/score-history.js';
+import { openEmbeddedStore } from '../store/embedded-store.js';
+import { RedisStore } from '../store/redis-store.js';
+import type { Store } from '../store/store.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { buildApp } from './app.js';
 import { CohortReleases } from './cohort-releases.js';
@@ -58,6 +59,9 @@ export interface ProxySettings {
   readonly rateLimitPerMinute?: number;
   /** The org score's history file (append-only; six months are shown). */
   readonly historyFile?: string;
+  /** Shared state in Redis (several replicas) instead of the embedded files. */
+  readonly redisUrl?: string;
+  readonly redisPrefix?: string;
   /** How long the directory (for cohort joins) is kept; default: the snapshot time-to-live. */
   readonly directoryTtlSeconds?: number;
   /** PEM key and certificate; plain HTTP only when explicitly `false`. */
@@ -107,8 +111,14 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   const snapshots = new SnapshotCache({ client: graph, ttlMs, ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}) });
   metrics = new ProxyMetrics({ graph, snapshots });
   if (settings.noiseKey !== undefined && settings.noiseKey.length < 32) throw new Error('the noise key must hold at least 32 bytes');
-  const ledger = settings.ledgerFile !== undefined ? await BudgetLedger.open(settings.ledgerFile) : undefined;
-  const history = settings.historyFile !== undefined ? await ScoreHistory.open(settings.historyFile) : undefined;
+  const store: Store | undefined =
+    settings.redisUrl !== undefined
+      ? await RedisStore.connect(settings.redisUrl, settings.redisPrefix)
+      : settings.ledgerFile !== undefined && settings.historyFile !== undefined
+        ? await openEmbeddedStore({ ledgerFile: settings.ledgerFile, historyFile: settings.historyFile })
+        : undefined;
+  const ledger = store?.budget;
+  const history = store?.history;
   const directory = new DirectorySource(graph, settings.directoryTtlSeconds !== undefined ? settings.directoryTtlSeconds * 1000 : ttlMs);
   let publicUrl = settings.publicUrl ?? '';
   const app = buildApp({
@@ -123,6 +133,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     snapshotJson: ttlMs > 0,
     directory,
     metrics,
+    ...(store !== undefined ? { store } : {}),
     ...(settings.rateLimitPerMinute !== undefined ? { limits: { perMinute: settings.rateLimitPerMinute } } : {}),
     ...(history !== undefined ? { history } : {}),
     cohorts: new CohortReleases(snapshots, directory, {
@@ -138,8 +149,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   } catch (error) {
     await policies.close();
     await graph.close();
-    await ledger?.close();
-    await history?.close();
+    await store?.close();
     throw error;
   }
   return {
@@ -153,8 +163,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
       await policies.close();
       snapshots.clear();
       await graph.close();
-      await ledger?.close();
-      await history?.close();
+      await store?.close();
     },
   };
 }

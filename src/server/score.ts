@@ -16,7 +16,7 @@ import type { ReportSnapshot, SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
 import { DEFAULT_K } from '../policy/schema.js';
 import { scoreRows, type ScoreRow } from '../score/org-score.js';
-import type { ScoreHistory } from '../store/score-history.js';
+import type { ScoreHistoryStore } from '../store/store.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { requireConsumer } from './auth.js';
 import { ProxyRefusal } from './errors.js';
@@ -26,7 +26,7 @@ export interface ScoreRoutesOptions {
   readonly keys: ConsumerKeys;
   readonly snapshots: SnapshotCache;
   readonly directory: DirectorySource;
-  readonly history?: ScoreHistory;
+  readonly history?: ScoreHistoryStore;
 }
 
 const PERIODS = new Set(['D7', 'D30', 'D90', 'D180']);

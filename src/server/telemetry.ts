@@ -74,6 +74,8 @@ export interface TelemetryOptions {
   readonly policies: { readonly current: PolicySet };
   /** Whether a Graph access token can be obtained now. */
   readonly graphReady: () => Promise<boolean>;
+  /** Whether the shared state answers (absent: no store configured). */
+  readonly storeReady?: () => Promise<boolean>;
 }
 
 export async function telemetryRoutes(app: FastifyInstance, options: TelemetryOptions): Promise<void> {
@@ -83,9 +85,11 @@ export async function telemetryRoutes(app: FastifyInstance, options: TelemetryOp
   });
   app.get('/readyz', { schema: { tags: ["operations"], summary: "Readiness", description: "200 when a policy set is loaded and a Graph token can be obtained; 503 otherwise, with the failing check.", security: [] } }, async (request, reply) => {
     request.audit.kind = 'probe';
-    const graph = await Promise.race([options.graphReady(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref())]).catch(() => false);
-    const checks = { policies: options.policies.current.version, graphToken: graph ? 'ok' : 'unavailable' };
-    return reply.code(graph ? 200 : 503).header('cache-control', 'no-store').send({ ready: graph, checks });
+    const within = (check: () => Promise<boolean>) => Promise.race([check(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref())]).catch(() => false);
+    const [graph, store] = await Promise.all([within(options.graphReady), options.storeReady !== undefined ? within(options.storeReady) : Promise.resolve(true)]);
+    const checks = { policies: options.policies.current.version, graphToken: graph ? 'ok' : 'unavailable', ...(options.storeReady !== undefined ? { store: store ? 'ok' : 'unavailable' } : {}) };
+    const ready = graph && store;
+    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, checks });
   });
   app.get('/metrics', { schema: { tags: ["operations"], summary: "Prometheus metrics", description: "Counts by consumer, report and outcome; no label names a person.", security: [] } }, async (request, reply) => {
     request.audit.kind = 'probe';

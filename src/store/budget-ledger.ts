@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AppendOnlyFile } from './append-only-file.js';
+import type { BudgetStore } from './store.js';
 
 interface Entry {
   readonly consumer: string;
@@ -22,7 +23,7 @@ export class BudgetLedgerError extends Error {
   readonly code = 'BudgetLedgerError';
 }
 
-export class BudgetLedger {
+export class BudgetLedger implements BudgetStore {
   private readonly spentBy = new Map<string, number>();
   private readonly releases = new Set<string>();
 
@@ -46,7 +47,11 @@ export class BudgetLedger {
     return ledger;
   }
 
-  spent(consumer: string, year = new Date().getUTCFullYear()): number {
+  async spent(consumer: string, year = new Date().getUTCFullYear()): Promise<number> {
+    return this.spentSync(consumer, year);
+  }
+
+  private spentSync(consumer: string, year: number): number {
     return this.spentBy.get(`${consumer}\u0000${year}`) ?? 0;
   }
 
@@ -55,7 +60,7 @@ export class BudgetLedger {
     return this.file.serially(async (append): Promise<Charge> => {
       const year = now.getUTCFullYear();
       const releaseId = createHash('sha256').update(`${consumer}\u0000${year}\u0000${release}`).digest('hex');
-      const spent = this.spent(consumer, year);
+      const spent = this.spentSync(consumer, year);
       if (this.releases.has(releaseId)) return { ok: true, charged: false, spent };
       if (spent + epsilon > limit + 1e-9) return { ok: false, spent, limit };
       const entry: Entry = { consumer, year, release: releaseId, epsilon };

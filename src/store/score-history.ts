@@ -4,6 +4,7 @@
  * only offers dates within about 30 days, so this history is the only way to see further back.
  */
 import { AppendOnlyFile } from './append-only-file.js';
+import { historySince, type ScoreHistoryStore } from './store.js';
 
 export interface ScorePoint {
   readonly refreshDate: string;
@@ -15,9 +16,7 @@ export interface ScorePoint {
   readonly categories: Readonly<Record<string, number | null>>;
 }
 
-const KEEP_DAYS = 183;
-
-export class ScoreHistory {
+export class ScoreHistory implements ScoreHistoryStore {
   private readonly points = new Map<string, ScorePoint>();
 
   private constructor(private readonly file: AppendOnlyFile) {}
@@ -49,8 +48,8 @@ export class ScoreHistory {
   }
 
   /** The last six months of one period's points, oldest first. */
-  series(period: string, now = new Date()): ScorePoint[] {
-    const since = new Date(now.getTime() - KEEP_DAYS * 86_400_000).toISOString().slice(0, 10);
+  async series(period: string, now = new Date()): Promise<ScorePoint[]> {
+    const since = historySince(now);
     return [...this.points.values()].filter((p) => p.period === period && p.refreshDate >= since).sort((a, b) => a.refreshDate.localeCompare(b.refreshDate));
   }
 

@@ -20,8 +20,8 @@ t.test('the score history keeps one point per refresh date and period, survives 
   await history.record(point('2026-11-21', 62));
   await history.close();
   const reopened = await ScoreHistory.open(file);
-  t.same(reopened.series('D30', new Date('2026-11-23T00:00:00Z')).map((p) => [p.refreshDate, p.percentage]), [['2026-11-20', 60], ['2026-11-21', 62]], 'older than six months is not shown; the repeat was not stored twice');
-  t.same(reopened.series('D7'), []);
+  t.same((await reopened.series('D30', new Date('2026-11-23T00:00:00Z'))).map((p) => [p.refreshDate, p.percentage]), [['2026-11-20', 60], ['2026-11-21', 62]], 'older than six months is not shown; the repeat was not stored twice');
+  t.same(await reopened.series('D7'), []);
   await reopened.close();
   t.match(trendSvg([point('2026-11-20', 60), point('2026-11-21', 62)]), /<svg id="trend"[\s\S]*<path d="M/);
   t.match(dashboardHtml({ period: 'D30', kOrg: 10, by: 'department', history: [], problem: '<b>x</b>' }), /&lt;b&gt;x&lt;\/b&gt;/);

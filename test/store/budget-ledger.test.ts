@@ -16,7 +16,7 @@ t.test('G6: charges persist across a restart; the yearly budget is enforced at i
   t.match(await ledger.charge('other', 'r3', 1, 4, day), { ok: true, charged: true }, 'budgets are per consumer');
   await ledger.close();
   const reopened = await BudgetLedger.open(path);
-  t.equal(reopened.spent('dash', 2026), 4, 'a restart loses nothing');
+  t.equal(await reopened.spent('dash', 2026), 4, 'a restart loses nothing');
   t.match(await reopened.charge('dash', 'r4', 1, 4, day), { ok: false });
   t.match(await reopened.charge('dash', 'r4', 1, 4, new Date('2027-01-01T00:00:00Z')), { ok: true, charged: true, spent: 1 }, 'a new year, a new budget');
   await reopened.close();
@@ -33,7 +33,7 @@ t.test('concurrent charges are serialised: the budget is never overspent', async
   const ledger = await BudgetLedger.open(await file());
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => ledger.charge('dash', `r${i}`, 1, 5, day)));
   t.equal(results.filter((r) => r.ok).length, 5);
-  t.equal(ledger.spent('dash', 2026), 5);
+  t.equal(await ledger.spent('dash', 2026), 5);
   await ledger.close();
 });
 
@@ -44,7 +44,7 @@ t.test('a torn last line (a crash mid-write) is ignored; a corrupt earlier line 
   await ledger.close();
   await appendFile(path, '{"consumer":"dash","year":2026,"rel');
   const reopened = await BudgetLedger.open(path);
-  t.equal(reopened.spent('dash', 2026), 1);
+  t.equal(await reopened.spent('dash', 2026), 1);
   await reopened.close();
   await writeFile(path, `garbage\n${await readFile(path, 'utf8')}`);
   await t.rejects(BudgetLedger.open(path), { code: 'BudgetLedgerError' });

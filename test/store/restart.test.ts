@@ -56,10 +56,10 @@ t.test('kill -9 loses no budget charge and no score point', async (t) => {
   await once(first.child, 'exit');
 
   const ledger = await BudgetLedger.open(ledgerFile);
-  t.equal(ledger.spent('adoption-dashboard'), 1, 'the charge made before the kill is on disk');
+  t.equal(await ledger.spent('adoption-dashboard'), 1, 'the charge made before the kill is on disk');
   await ledger.close();
   const history = await ScoreHistory.open(historyFile);
-  t.equal(history.series('D30').length, 1, 'the score point made before the kill is on disk');
+  t.equal((await history.series('D30')).length, 1, 'the score point made before the kill is on disk');
   await history.close();
 
   const second = await start();
