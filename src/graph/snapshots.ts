@@ -13,6 +13,7 @@ import type { GraphClient } from './client.js';
 import type { ReportCall, ReportFormat } from './odata.js';
 import { SpillFile } from './spill-file.js';
 import { UpstreamError } from './upstream-error.js';
+import type { SharedSnapshotMeta, SharedSnapshots } from '../store/shared-snapshots.js';
 
 export interface SnapshotCacheOptions {
   readonly client: GraphClient;
@@ -23,6 +24,10 @@ export interface SnapshotCacheOptions {
   readonly jsonPageSize?: number;
   /** A JSON report with more pages than this is refused (a nextLink loop would otherwise never end). */
   readonly maxJsonPages?: number;
+  /** Snapshots shared between replicas (Redis): each report is fetched from Graph once between them. */
+  readonly shared?: SharedSnapshots;
+  /** How long a replica waits for another one's fetch before fetching itself (default 60 s). */
+  readonly sharedWaitMs?: number;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -98,12 +103,15 @@ export function snapshotKey(call: ReportCall, format: ReportFormat): string {
 
 export interface SnapshotCacheStats {
   hits: number;
+  /** Fetches from Graph. */
   fetches: number;
   failures: number;
+  /** Snapshots taken over from another replica (through the shared store). */
+  sharedHits: number;
 }
 
 export class SnapshotCache {
-  readonly stats: SnapshotCacheStats = { hits: 0, fetches: 0, failures: 0 };
+  readonly stats: SnapshotCacheStats = { hits: 0, fetches: 0, failures: 0, sharedHits: 0 };
   private readonly ready = new Map<string, ReportSnapshot>();
   private readonly pending = new Map<string, { promise: Promise<ReportSnapshot>; waiters: number }>();
 
@@ -141,10 +149,9 @@ export class SnapshotCache {
   }
 
   private async fetch(call: ReportCall, format: ReportFormat, key: string, waiters: () => number): Promise<ReportSnapshot> {
-    this.stats.fetches++;
     const file = await SpillFile.create(this.options.spillDir ?? tmpdir());
     try {
-      const { count, itemStarts } = format === 'csv' ? await this.fetchCsv(call, file) : await this.fetchJson(call, file);
+      const { count, itemStarts } = await this.fetchShared(call, format, key, file);
       const fetchedAt = Date.now();
       const snapshot = new ReportSnapshot(key, format, file, count, itemStarts, fetchedAt, fetchedAt + this.options.ttlMs, waiters());
       if (this.options.ttlMs > 0) this.ready.set(key, snapshot);
@@ -154,6 +161,41 @@ export class SnapshotCache {
       this.stats.failures++;
       await file.close();
       throw error;
+    }
+  }
+
+  /**
+   * The snapshot's content into `file`: another replica's copy when there is one (or one arrives while this
+   * replica waits for the fetch lock), otherwise from Graph, then offered to the other replicas.
+   */
+  private async fetchShared(call: ReportCall, format: ReportFormat, key: string, file: SpillFile): Promise<{ count: number; itemStarts: number[] }> {
+    const shared = this.options.ttlMs > 0 ? this.options.shared : undefined;
+    const adopt = async (copy: { meta: SharedSnapshotMeta; records: Buffer[] }) => {
+      for (const record of copy.records) await file.writeRecord(record);
+      this.stats.sharedHits++;
+      return { count: copy.meta.count, itemStarts: [...copy.meta.itemStarts] };
+    };
+    let locked = false;
+    if (shared !== undefined) {
+      const existing = await shared.get(key);
+      if (existing !== undefined) return adopt(existing);
+      locked = await shared.lock(key, Math.max(this.options.sharedWaitMs ?? 60_000, 10_000));
+      if (!locked) {
+        const until = Date.now() + (this.options.sharedWaitMs ?? 60_000);
+        while (Date.now() < until) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          const copy = await shared.get(key);
+          if (copy !== undefined) return adopt(copy);
+        }
+      }
+    }
+    this.stats.fetches++;
+    try {
+      const result = format === 'csv' ? await this.fetchCsv(call, file) : await this.fetchJson(call, file);
+      if (shared !== undefined) await shared.put(key, { ...result, records: file.recordCount }, file.readAll(), this.options.ttlMs);
+      return result;
+    } finally {
+      if (locked) await shared!.unlock(key);
     }
   }
 

@@ -12,6 +12,7 @@ import { ClientCredentials } from '../graph/token.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
 import { openEmbeddedStore } from '../store/embedded-store.js';
 import { RedisStore } from '../store/redis-store.js';
+import { RedisSharedSnapshots } from '../store/shared-snapshots.js';
 import type { Store } from '../store/store.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { buildApp } from './app.js';
@@ -108,7 +109,12 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     onUpstream: (seconds, outcome) => metrics?.upstreamLatency.observe({ outcome }, seconds),
   });
   const ttlMs = (settings.snapshotTtlSeconds ?? 3600) * 1000;
-  const snapshots = new SnapshotCache({ client: graph, ttlMs, ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}) });
+  const shared = settings.redisUrl !== undefined ? await RedisSharedSnapshots.connect(settings.redisUrl, settings.sealSecret, settings.redisPrefix) : undefined;
+  const snapshots = new SnapshotCache({
+    client: graph, ttlMs,
+    ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}),
+    ...(shared !== undefined ? { shared } : {}),
+  });
   metrics = new ProxyMetrics({ graph, snapshots });
   if (settings.noiseKey !== undefined && settings.noiseKey.length < 32) throw new Error('the noise key must hold at least 32 bytes');
   const store: Store | undefined =
@@ -150,6 +156,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     await policies.close();
     await graph.close();
     await store?.close();
+    await shared?.close();
     throw error;
   }
   return {
@@ -164,6 +171,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
       snapshots.clear();
       await graph.close();
       await store?.close();
+      await shared?.close();
     },
   };
 }

@@ -45,9 +45,9 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { simulator?: SimulatorOptions; proxy?: Partial<ProxySettings>; graph?: Partial<ProxySettings['graph']> } = {},
+  options: { simulator?: SimulatorOptions; proxy?: Partial<ProxySettings>; graph?: Partial<ProxySettings['graph']>; /** Another stack's tenant (not closed by this stack). */ sharedSimulator?: RunningSimulator } = {},
 ): Promise<Stack> {
-  const sim = await startSimulator({ seed: 11, users: 120, enforceGraphLimits: false, concealedNames: false, ...options.simulator });
+  const sim = options.sharedSimulator ?? (await startSimulator({ seed: 11, users: 120, enforceGraphLimits: false, concealedNames: false, ...options.simulator }));
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -85,7 +85,7 @@ export async function startStack(
     },
     async close() {
       await proxy.close();
-      await sim.close();
+      if (options.sharedSimulator === undefined) await sim.close();
       await dispatcher.close();
     },
   };

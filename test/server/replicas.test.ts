@@ -31,3 +31,32 @@ t.test('two replicas sharing Redis behave as one', { skip: redisAvailable ? fals
   t.same(JSON.parse(page.body.toString()).value, ownNext, 'and gives the same page, with the same pseudonyms');
   t.equal(JSON.parse((await a.get('/readyz')).body.toString()).checks.store, 'ok', 'readiness includes the store');
 });
+
+t.test('two replicas on one tenant fetch each Graph report once between them (snapshots shared through Redis)', { skip: redisAvailable ? false : 'redis-server is not installed' }, async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const shared = { redisUrl: redis.url, sealSecret: randomBytes(32), noiseKey: randomBytes(32), pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`) };
+  const a = await startStack({ simulator: { users: 150 }, proxy: shared });
+  t.teardown(() => a.close());
+  const b = await startStack({ proxy: shared, sharedSimulator: a.sim });
+  t.teardown(() => b.close());
+  const csv = "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')";
+  const { proxyCsv } = await import('../helpers/proxy-stack.js');
+  const [fromA, fromB] = await Promise.all([proxyCsv(a, csv, KEYS.licence), proxyCsv(b, csv, KEYS.licence)]);
+  t.equal(fromA.status, 200);
+  t.equal(fromB.text, fromA.text, 'the same cleaned report from either replica');
+  t.equal(a.sim.stats.downloads.getOffice365ActiveUserDetail, 1, 'Graph served the CSV once, although both replicas were asked at the same time');
+  t.equal(a.proxy.snapshots.stats.fetches + b.proxy.snapshots.stats.fetches, 1);
+  t.equal(a.proxy.snapshots.stats.sharedHits + b.proxy.snapshots.stats.sharedHits, 1, 'the other replica took the shared copy');
+  await a.get("/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
+  await b.get("/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
+  t.equal(a.sim.stats.downloads.getTeamsUserActivityUserDetail, 1, 'cohort snapshots are shared too');
+  const { Redis } = await import('ioredis');
+  const raw = new Redis(redis.url);
+  t.teardown(() => raw.quit());
+  const keys = await raw.keys('gpp:snapshot:*');
+  t.ok(keys.length > 2);
+  const values = (await raw.mgetBuffer(...keys.filter((k) => !k.endsWith(':lock')))).map((v) => v!.toString('latin1'));
+  t.notOk(values.some((v) => v.includes('Report Refresh Date') || v.includes('@') && v.includes('.onmicrosoft.com')), 'snapshot records rest encrypted in Redis');
+  for (const key of keys) t.ok((await raw.pttl(key)) > 0, `${key.split(':').pop()} expires`);
+});
