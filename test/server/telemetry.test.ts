@@ -2,13 +2,13 @@ import t from 'tap';
 import { request } from 'undici';
 import { KEYS, proxyCsv, startStack } from '../helpers/proxy-stack.js';
 
-t.test('probes: /healthz always; /readyz only when a Graph token can be obtained', async (t) => {
+t.test('probes: /healthz always; /readyz only when a Graph token can be obtained and the store answers', async (t) => {
   const good = await startStack();
   t.teardown(() => good.close());
   t.same(JSON.parse((await good.get('/healthz')).body.toString()), { status: 'ok' });
   const ready = await good.get('/readyz');
   t.equal(ready.status, 200);
-  t.same(JSON.parse(ready.body.toString()).checks, { policies: good.proxy.policies.current.version, graphToken: 'ok' });
+  t.same(JSON.parse(ready.body.toString()).checks, { policies: good.proxy.policies.current.version, graphToken: 'ok', store: 'ok' });
   const bad = await startStack({ graph: { clientSecret: 'not-the-secret' } });
   t.teardown(() => bad.close());
   t.equal((await bad.get('/healthz')).status, 200);
