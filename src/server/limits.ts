@@ -6,6 +6,7 @@
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { ProxyRefusal, sendError } from './errors.js';
 
@@ -14,6 +15,8 @@ export interface LimitSettings {
   readonly perMinute?: number;
   /** Shed load when the event loop lags more than this (default 1000 ms). */
   readonly maxEventLoopDelayMs?: number;
+  /** Count in Redis, so that replicas share one limit per consumer. */
+  readonly redis?: Redis;
 }
 
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -32,6 +35,7 @@ export function registerLimits(app: FastifyInstance, keys: ConsumerKeys, setting
     max: settings.perMinute ?? 600,
     timeWindow: 60_000,
     hook: 'onRequest',
+    ...(settings.redis !== undefined ? { redis: settings.redis, nameSpace: 'gpp:ratelimit:' } : {}),
     keyGenerator: (request) => rateKey(request, keys),
     allowList: (request) => PROBES.has(request.url.split('?')[0]!),
     errorResponseBuilder: (_request, context) =>

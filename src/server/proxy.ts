@@ -140,7 +140,10 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     directory,
     metrics,
     ...(store !== undefined ? { store } : {}),
-    ...(settings.rateLimitPerMinute !== undefined ? { limits: { perMinute: settings.rateLimitPerMinute } } : {}),
+    limits: {
+      ...(settings.rateLimitPerMinute !== undefined ? { perMinute: settings.rateLimitPerMinute } : {}),
+      ...(store instanceof RedisStore ? { redis: store.redis } : {}),
+    },
     ...(history !== undefined ? { history } : {}),
     cohorts: new CohortReleases(snapshots, directory, {
       ...(settings.noiseKey !== undefined ? { key: settings.noiseKey } : {}),

@@ -23,7 +23,8 @@ export class RedisStore implements Store {
   readonly history: ScoreHistoryStore;
 
   private constructor(
-    private readonly redis: Redis,
+    /** The connection, also lent to the rate limiter so replicas share its counters. */
+    readonly redis: Redis,
     prefix: string,
   ) {
     const year = (now: Date) => now.getUTCFullYear();

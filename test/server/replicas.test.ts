@@ -60,3 +60,16 @@ t.test('two replicas on one tenant fetch each Graph report once between them (sn
   t.notOk(values.some((v) => v.includes('Report Refresh Date') || v.includes('@') && v.includes('.onmicrosoft.com')), 'snapshot records rest encrypted in Redis');
   for (const key of keys) t.ok((await raw.pttl(key)) > 0, `${key.split(':').pop()} expires`);
 });
+
+t.test('replicas sharing Redis share one rate limit per consumer', { skip: redisAvailable ? false : 'redis-server is not installed' }, async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const shared = { redisUrl: redis.url, sealSecret: randomBytes(32), noiseKey: randomBytes(32), rateLimitPerMinute: 3 };
+  const a = await startStack({ simulator: { users: 60 }, proxy: shared });
+  t.teardown(() => a.close());
+  const b = await startStack({ proxy: shared, sharedSimulator: a.sim });
+  t.teardown(() => b.close());
+  const path = '/disclosure';
+  const statuses = [await a.get(path, KEYS.vendor), await b.get(path, KEYS.vendor), await a.get(path, KEYS.vendor), await b.get(path, KEYS.vendor)].map((r) => r.status);
+  t.same(statuses, [200, 200, 200, 429], 'the fourth request in the minute is refused, whichever replica gets it');
+});
