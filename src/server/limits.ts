@@ -15,6 +15,8 @@ export interface LimitSettings {
   readonly perMinute?: number;
   /** Shed load when the event loop lags more than this (default 1000 ms). */
   readonly maxEventLoopDelayMs?: number;
+  /** How often the event-loop delay is sampled (default 1000 ms). */
+  readonly sampleIntervalMs?: number;
   /** Count in Redis, so that replicas share one limit per consumer. */
   readonly redis?: Redis;
 }
@@ -43,6 +45,7 @@ export function registerLimits(app: FastifyInstance, keys: ConsumerKeys, setting
   });
   void app.register(underPressure, {
     maxEventLoopDelay: settings.maxEventLoopDelayMs ?? 1000,
+    sampleInterval: settings.sampleIntervalMs ?? 1000,
     pressureHandler: (_request, reply) => {
       void sendError(reply, { status: 503, code: 'ServiceUnavailable', message: 'The proxy is overloaded; try again shortly.', retryAfterSeconds: 5 });
     },

@@ -58,6 +58,8 @@ export interface ProxySettings {
   readonly ledgerFile?: string;
   /** Requests per consumer per minute (default 600). */
   readonly rateLimitPerMinute?: number;
+  /** Overload shedding thresholds (defaults: 1 s of event-loop delay, sampled every second). */
+  readonly overload?: { readonly maxEventLoopDelayMs?: number; readonly sampleIntervalMs?: number };
   /** The org score's history file (append-only; six months are shown). */
   readonly historyFile?: string;
   /** Shared state in Redis (several replicas) instead of the embedded files. */
@@ -141,6 +143,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     metrics,
     ...(store !== undefined ? { store } : {}),
     limits: {
+      ...settings.overload,
       ...(settings.rateLimitPerMinute !== undefined ? { perMinute: settings.rateLimitPerMinute } : {}),
       ...(store instanceof RedisStore ? { redis: store.redis } : {}),
     },

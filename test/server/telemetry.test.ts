@@ -80,3 +80,29 @@ t.test('/openapi.json describes the proxy\'s own endpoints and the bearer key', 
   t.notOk('/favicon.ico' in doc.paths);
   t.equal(doc.components.securitySchemes.consumerKey?.scheme, 'bearer');
 });
+
+t.test('overload: a lagging event loop is answered 503 with Retry-After, Graph-shaped', async (t) => {
+  const stack = await startStack({ proxy: { overload: { maxEventLoopDelayMs: 50, sampleIntervalMs: 20 } } });
+  t.teardown(() => stack.close());
+  // Starting the stack in this process lags the loop too; wait until it has settled.
+  let before = 0;
+  for (let i = 0; i < 20 && before !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    before = (await stack.get('/disclosure')).status;
+  }
+  t.equal(before, 200, 'fine while the loop keeps up');
+  // Keep the (shared) event loop lagging while the request is made: every sample sees the lag.
+  const lag = setInterval(() => {
+    const end = Date.now() + 80;
+    while (Date.now() < end) {
+      // busy
+    }
+  }, 10);
+  t.teardown(() => clearInterval(lag));
+  await new Promise((r) => setTimeout(r, 200));
+  const shed = await stack.get('/disclosure');
+  t.equal(shed.status, 503);
+  t.equal(JSON.parse(shed.body.toString()).error.code, 'ServiceUnavailable');
+  t.equal(shed.headers['retry-after'], '5');
+  clearInterval(lag);
+});
