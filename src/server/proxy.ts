@@ -111,13 +111,6 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     onUpstream: (seconds, outcome) => metrics?.upstreamLatency.observe({ outcome }, seconds),
   });
   const ttlMs = (settings.snapshotTtlSeconds ?? 3600) * 1000;
-  const shared = settings.redisUrl !== undefined ? await RedisSharedSnapshots.connect(settings.redisUrl, settings.sealSecret, settings.redisPrefix) : undefined;
-  const snapshots = new SnapshotCache({
-    client: graph, ttlMs,
-    ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}),
-    ...(shared !== undefined ? { shared } : {}),
-  });
-  metrics = new ProxyMetrics({ graph, snapshots });
   if (settings.noiseKey !== undefined && settings.noiseKey.length < 32) throw new Error('the noise key must hold at least 32 bytes');
   const store: Store | undefined =
     settings.redisUrl !== undefined
@@ -127,6 +120,12 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
         : undefined;
   const ledger = store?.budget;
   const history = store?.history;
+  const snapshots = new SnapshotCache({
+    client: graph, ttlMs,
+    ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}),
+    ...(store instanceof RedisStore ? { shared: new RedisSharedSnapshots(store.redis, settings.sealSecret, settings.redisPrefix) } : {}),
+  });
+  metrics = new ProxyMetrics({ graph, snapshots });
   const directory = new DirectorySource(graph, settings.directoryTtlSeconds !== undefined ? settings.directoryTtlSeconds * 1000 : ttlMs);
   let publicUrl = settings.publicUrl ?? '';
   const app = buildApp({
@@ -162,7 +161,6 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     await policies.close();
     await graph.close();
     await store?.close();
-    await shared?.close();
     throw error;
   }
   return {
@@ -177,7 +175,6 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
       snapshots.clear();
       await graph.close();
       await store?.close();
-      await shared?.close();
     },
   };
 }

@@ -5,7 +5,7 @@
  * expires with the snapshot; a lock (SET NX PX) lets one replica fetch while the others wait for its copy.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 export interface SharedSnapshotMeta {
   readonly count: number;
@@ -19,25 +19,18 @@ export interface SharedSnapshots {
   /** Tries to become the one replica that fetches `key`; true when this one should fetch. */
   lock(key: string, ttlMs: number): Promise<boolean>;
   unlock(key: string): Promise<void>;
-  close(): Promise<void>;
 }
 
 export class RedisSharedSnapshots implements SharedSnapshots {
   private readonly key: Buffer;
 
-  private constructor(
+  /** Over the Redis store's connection (its owner closes it); `secret` is the replicas' shared sealing secret. */
+  constructor(
     private readonly redis: Redis,
     secret: Buffer,
-    private readonly prefix: string,
+    private readonly prefix = 'gpp',
   ) {
     this.key = Buffer.from(hkdfSync('sha256', secret, Buffer.from('graph-privacy-proxy/shared-snapshots/v1'), Buffer.alloc(0), 32));
-  }
-
-  static async connect(url: string, secret: Buffer, prefix = 'gpp'): Promise<RedisSharedSnapshots> {
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false, connectTimeout: 5000 });
-    redis.on('error', () => {});
-    await redis.connect();
-    return new RedisSharedSnapshots(redis, secret, prefix);
   }
 
   private name(key: string, part: string): string {
@@ -85,9 +78,5 @@ export class RedisSharedSnapshots implements SharedSnapshots {
 
   async unlock(key: string): Promise<void> {
     await this.redis.del(this.name(key, 'lock'));
-  }
-
-  async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

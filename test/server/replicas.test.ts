@@ -5,17 +5,27 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { parseKeyring } from '../../src/sanitize/pseudonyms.js';
-import { KEYS, startStack } from '../helpers/proxy-stack.js';
+import type { ProxySettings } from '../../src/server/proxy.js';
+import { KEYS, startStack, type Stack } from '../helpers/proxy-stack.js';
 import { redisAvailable, startRedis } from '../helpers/redis.js';
 
-t.test('two replicas sharing Redis behave as one', { skip: redisAvailable ? false : 'redis-server is not installed (.ci/run installs it)' }, async (t) => {
+/** One Redis, and two proxy replicas sharing it and the secrets replicas share; `sameTenant`: one simulator. */
+async function twoReplicas(t: { teardown(fn: () => unknown): void }, options: { sameTenant: boolean; users: number; proxy?: Partial<ProxySettings> }): Promise<{ a: Stack; b: Stack; redisUrl: string }> {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
-  const shared = { redisUrl: redis.url, sealSecret: randomBytes(32), noiseKey: randomBytes(32), pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`) };
-  const a = await startStack({ simulator: { users: 200 }, proxy: shared });
+  const shared = {
+    redisUrl: redis.url, sealSecret: randomBytes(32), noiseKey: randomBytes(32),
+    pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`), ...options.proxy,
+  };
+  const a = await startStack({ simulator: { users: options.users }, proxy: shared });
   t.teardown(() => a.close());
-  const b = await startStack({ simulator: { users: 200 }, proxy: shared });
+  const b = options.sameTenant ? await startStack({ proxy: shared, sharedSimulator: a.sim }) : await startStack({ simulator: { users: options.users }, proxy: shared });
   t.teardown(() => b.close());
+  return { a, b, redisUrl: redis.url };
+}
+
+t.test('two replicas sharing Redis behave as one', { skip: redisAvailable ? false : 'redis-server is not installed (.ci/run installs it)' }, async (t) => {
+  const { a, b } = await twoReplicas(t, { sameTenant: false, users: 200 });
   const cohorts = "/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json";
   const fromA = JSON.parse((await a.get(cohorts, KEYS.vendor)).body.toString()).value;
   const fromB = JSON.parse((await b.get(cohorts, KEYS.vendor)).body.toString()).value;
@@ -33,13 +43,7 @@ t.test('two replicas sharing Redis behave as one', { skip: redisAvailable ? fals
 });
 
 t.test('two replicas on one tenant fetch each Graph report once between them (snapshots shared through Redis)', { skip: redisAvailable ? false : 'redis-server is not installed' }, async (t) => {
-  const redis = await startRedis();
-  t.teardown(() => redis.stop());
-  const shared = { redisUrl: redis.url, sealSecret: randomBytes(32), noiseKey: randomBytes(32), pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`) };
-  const a = await startStack({ simulator: { users: 150 }, proxy: shared });
-  t.teardown(() => a.close());
-  const b = await startStack({ proxy: shared, sharedSimulator: a.sim });
-  t.teardown(() => b.close());
+  const { a, b, redisUrl } = await twoReplicas(t, { sameTenant: true, users: 150 });
   const csv = "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')";
   const { proxyCsv } = await import('../helpers/proxy-stack.js');
   const [fromA, fromB] = await Promise.all([proxyCsv(a, csv, KEYS.licence), proxyCsv(b, csv, KEYS.licence)]);
@@ -52,7 +56,7 @@ t.test('two replicas on one tenant fetch each Graph report once between them (sn
   await b.get("/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
   t.equal(a.sim.stats.downloads.getTeamsUserActivityUserDetail, 1, 'cohort snapshots are shared too');
   const { Redis } = await import('ioredis');
-  const raw = new Redis(redis.url);
+  const raw = new Redis(redisUrl);
   t.teardown(() => raw.quit());
   const keys = await raw.keys('gpp:snapshot:*');
   t.ok(keys.length > 2);
@@ -62,13 +66,7 @@ t.test('two replicas on one tenant fetch each Graph report once between them (sn
 });
 
 t.test('replicas sharing Redis share one rate limit per consumer', { skip: redisAvailable ? false : 'redis-server is not installed' }, async (t) => {
-  const redis = await startRedis();
-  t.teardown(() => redis.stop());
-  const shared = { redisUrl: redis.url, sealSecret: randomBytes(32), noiseKey: randomBytes(32), rateLimitPerMinute: 3 };
-  const a = await startStack({ simulator: { users: 60 }, proxy: shared });
-  t.teardown(() => a.close());
-  const b = await startStack({ proxy: shared, sharedSimulator: a.sim });
-  t.teardown(() => b.close());
+  const { a, b } = await twoReplicas(t, { sameTenant: true, users: 60, proxy: { rateLimitPerMinute: 3 } });
   const path = '/disclosure';
   const statuses = [await a.get(path, KEYS.vendor), await b.get(path, KEYS.vendor), await a.get(path, KEYS.vendor), await b.get(path, KEYS.vendor)].map((r) => r.status);
   t.same(statuses, [200, 200, 200, 429], 'the fourth request in the minute is refused, whichever replica gets it');
