@@ -170,8 +170,8 @@ export class SnapshotCache {
    */
   private async fetchShared(call: ReportCall, format: ReportFormat, key: string, file: SpillFile): Promise<{ count: number; itemStarts: number[] }> {
     const shared = this.options.ttlMs > 0 ? this.options.shared : undefined;
-    const adopt = async (copy: { meta: SharedSnapshotMeta; records: Buffer[] }) => {
-      for (const record of copy.records) await file.writeRecord(record);
+    const adopt = async (copy: { meta: SharedSnapshotMeta; records: AsyncIterable<Buffer> }) => {
+      for await (const record of copy.records) await file.writeRecord(record);
       this.stats.sharedHits++;
       return { count: copy.meta.count, itemStarts: [...copy.meta.itemStarts] };
     };

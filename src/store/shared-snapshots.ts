@@ -14,12 +14,16 @@ export interface SharedSnapshotMeta {
 }
 
 export interface SharedSnapshots {
-  get(key: string): Promise<{ meta: SharedSnapshotMeta; records: Buffer[] } | undefined>;
+  /** Another replica's copy: its meta, and its records read a few at a time (a large report never sits in memory). */
+  get(key: string): Promise<{ meta: SharedSnapshotMeta; records: AsyncIterable<Buffer> } | undefined>;
   put(key: string, meta: SharedSnapshotMeta, records: AsyncIterable<Buffer>, ttlMs: number): Promise<void>;
   /** Tries to become the one replica that fetches `key`; true when this one should fetch. */
   lock(key: string, ttlMs: number): Promise<boolean>;
   unlock(key: string): Promise<void>;
 }
+
+/** Records read from Redis per round trip (64 KB each). */
+const READ_BATCH = 16;
 
 export class RedisSharedSnapshots implements SharedSnapshots {
   private readonly key: Buffer;
@@ -51,13 +55,21 @@ export class RedisSharedSnapshots implements SharedSnapshots {
     return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
   }
 
-  async get(key: string): Promise<{ meta: SharedSnapshotMeta; records: Buffer[] } | undefined> {
+  async get(key: string): Promise<{ meta: SharedSnapshotMeta; records: AsyncIterable<Buffer> } | undefined> {
     const metaText = await this.redis.get(this.name(key, 'meta'));
     if (metaText === null) return undefined;
     const meta = JSON.parse(metaText) as SharedSnapshotMeta;
-    const sealed = meta.records === 0 ? [] : await this.redis.mgetBuffer(...Array.from({ length: meta.records }, (_, i) => this.name(key, `r${i}`)));
-    if (sealed.some((r) => r === null)) return undefined; // expired part-way: fetch again
-    return { meta, records: sealed.map((r, i) => this.open(i, r!)) };
+    const read = async function* (this: RedisSharedSnapshots): AsyncGenerator<Buffer> {
+      for (let start = 0; start < meta.records; start += READ_BATCH) {
+        const names = Array.from({ length: Math.min(READ_BATCH, meta.records - start) }, (_, i) => this.name(key, `r${start + i}`));
+        const sealed = await this.redis.mgetBuffer(...names);
+        for (const [i, record] of sealed.entries()) {
+          if (record === null) throw new Error('the shared snapshot expired while it was being read');
+          yield this.open(start + i, record);
+        }
+      }
+    };
+    return { meta, records: read.call(this) };
   }
 
   async put(key: string, meta: SharedSnapshotMeta, records: AsyncIterable<Buffer>, ttlMs: number): Promise<void> {
