@@ -79,13 +79,16 @@ async function discard(body: Dispatcher.ResponseData['body']): Promise<void> {
 }
 
 export interface GraphClientStats {
+  /** Logical Graph calls (a report's 302 and download, a JSON page), each with its own retry budget. */
+  calls: number;
+  /** HTTP requests sent to Graph and the download hosts, retries and token refreshes included. */
   requests: number;
   retries: number;
   tokenRefreshes: number;
 }
 
 export class GraphClient {
-  readonly stats: GraphClientStats = { requests: 0, retries: 0, tokenRefreshes: 0 };
+  readonly stats: GraphClientStats = { calls: 0, requests: 0, retries: 0, tokenRefreshes: 0 };
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly downloadRules: HostRule[];
@@ -219,6 +222,7 @@ export class GraphClient {
     const maxRetries = this.options.maxRetries ?? 4;
     const budget = this.options.maxRetryWaitMs ?? 30_000;
     let waited = 0;
+    this.stats.calls++;
     for (let retry = 0; ; retry++) {
       try {
         return await attempt(AbortSignal.timeout(this.options.bodyTimeoutMs ?? 300_000));

@@ -31,6 +31,8 @@ export interface SimulatorFaults {
   extraColumn?: boolean;
   /** The 302 points here instead of at the download host (foreign hosts, loops). */
   redirectLocation?: string;
+  /** The download host answers with a 302 to here instead of the file (a redirect chain or loop). */
+  downloadRedirectLocation?: string;
 }
 
 export interface SimulatorOptions extends TenantOptions {
@@ -414,6 +416,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const spec = findReport(String(claims.ent));
     if (spec === undefined) return sendGraphError(reply, 404, 'NotFound', 'No such report.');
     if (injectedFailure(reply)) return reply;
+    if (sim.faults.downloadRedirectLocation !== undefined) {
+      return reply.code(302).header('Location', sim.faults.downloadRedirectLocation).type('text/plain').send('');
+    }
     const call: ReportCall = {
       version: claims.tver as ApiVersion, report: spec,
       ...(claims.agg !== '' ? { period: claims.agg as ReportCall['period'] } : {}),

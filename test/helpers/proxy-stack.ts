@@ -34,8 +34,16 @@ export function testTls(): Promise<TlsMaterial> {
   return tls;
 }
 
-export interface Stack {
-  readonly sim: RunningSimulator;
+/** Where a proxy finds its Graph tenant: an in-process simulator, or one in another process. */
+export interface TenantEndpoints {
+  readonly graphUrl: string;
+  readonly tokenUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly downloadUrl: string;
+}
+
+export interface ProxyUnderTest {
   readonly proxy: RunningProxy;
   readonly logs: string[];
   readonly tls: TlsMaterial;
@@ -44,10 +52,19 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(
-  options: { simulator?: SimulatorOptions; proxy?: Partial<ProxySettings>; graph?: Partial<ProxySettings['graph']>; /** Another stack's tenant (not closed by this stack). */ sharedSimulator?: RunningSimulator } = {},
-): Promise<Stack> {
-  const sim = options.sharedSimulator ?? (await startSimulator({ seed: 11, users: 120, enforceGraphLimits: false, concealedNames: false, ...options.simulator }));
+export interface Stack extends ProxyUnderTest {
+  readonly sim: RunningSimulator;
+}
+
+export interface ProxyOptions {
+  proxy?: Partial<ProxySettings>;
+  graph?: Partial<ProxySettings['graph']>;
+  /** The audit log level (default debug; every line is captured in `logs`). */
+  logLevel?: string;
+}
+
+/** The proxy with the shipped policies and the test keys, in front of `tenant`, its audit log captured. */
+export async function startProxyFor(tenant: TenantEndpoints, options: ProxyOptions = {}): Promise<ProxyUnderTest> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -66,18 +83,18 @@ export async function startStack(
     ledgerFile: join(await mkdtemp(join(tmpdir(), 'gpp-ledger-')), 'ledger.jsonl'),
     historyFile: join(await mkdtemp(join(tmpdir(), 'gpp-history-')), 'score-history.jsonl'),
     tls: material,
-    logger: auditLogger({ level: 'debug' }, sink),
+    logger: auditLogger({ level: options.logLevel ?? 'debug' }, sink),
     // Sweeps send hundreds of requests a minute; the rate-limit test sets its own limit.
     rateLimitPerMinute: 100_000,
     ...options.proxy,
     graph: {
-      graphUrl: sim.graphUrl, tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret,
-      downloadHosts: [sim.downloadUrl], maxRetryWaitMs: 5_000, ...options.graph,
+      graphUrl: tenant.graphUrl, tokenUrl: tenant.tokenUrl, clientId: tenant.clientId, clientSecret: tenant.clientSecret,
+      downloadHosts: [tenant.downloadUrl], maxRetryWaitMs: 5_000, ...options.graph,
     },
   });
   const dispatcher = new Agent({ connect: { ca: material.cert } });
   return {
-    sim, proxy, logs, tls: material, dispatcher,
+    proxy, logs, tls: material, dispatcher,
     async get(path, key, headers = {}) {
       const url = path.startsWith('http') ? path : `${proxy.url}${path}`;
       const res = await request(url, { dispatcher, headers: { ...(key !== undefined ? { authorization: `Bearer ${key}` } : {}), ...headers } });
@@ -85,14 +102,28 @@ export async function startStack(
     },
     async close() {
       await proxy.close();
-      if (options.sharedSimulator === undefined) await sim.close();
       await dispatcher.close();
     },
   };
 }
 
+export async function startStack(
+  options: ProxyOptions & { simulator?: SimulatorOptions; /** Another stack's tenant (not closed by this stack). */ sharedSimulator?: RunningSimulator } = {},
+): Promise<Stack> {
+  const sim = options.sharedSimulator ?? (await startSimulator({ seed: 11, users: 120, enforceGraphLimits: false, concealedNames: false, ...options.simulator }));
+  const running = await startProxyFor(sim, options);
+  return {
+    ...running,
+    sim,
+    async close() {
+      await running.close();
+      if (options.sharedSimulator === undefined) await sim.close();
+    },
+  };
+}
+
 /** Follows a CSV request's 302 to the proxy's download URL, as Graph clients do (without Authorization). */
-export async function proxyCsv(stack: Stack, path: string, key: string): Promise<{ status: number; text: string; location?: string }> {
+export async function proxyCsv(stack: ProxyUnderTest, path: string, key: string): Promise<{ status: number; text: string; location?: string }> {
   const first = await stack.get(path, key);
   if (first.status !== 302) return { status: first.status, text: first.body.toString('utf8') };
   const location = String(first.headers.location);
@@ -101,7 +132,7 @@ export async function proxyCsv(stack: Stack, path: string, key: string): Promise
 }
 
 /** Every JSON page of a listing through the proxy's nextLinks. */
-export async function proxyJsonPages(stack: Stack, path: string, key: string): Promise<{ status: number; pages: Record<string, unknown>[] }> {
+export async function proxyJsonPages(stack: ProxyUnderTest, path: string, key: string): Promise<{ status: number; pages: Record<string, unknown>[] }> {
   const pages: Record<string, unknown>[] = [];
   let url: string | undefined = path;
   while (url !== undefined) {
