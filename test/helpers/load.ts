@@ -120,7 +120,8 @@ export function leakedLines(body: string, secrets: TenantSecrets): number {
   let leaked = 0;
   for (const line of body.split('\n')) {
     const lower = line.toLowerCase();
-    if (secrets.markers.some((m) => lower.includes(m)) || lower.includes(secrets.downloadUrl) || LEAK_PATTERNS.some((p) => p.test(line))) leaked++;
+    const carries = (secret: string) => secret.length > 0 && lower.includes(secret.toLowerCase());
+    if (secrets.markers.some(carries) || carries(secrets.downloadUrl) || LEAK_PATTERNS.some((p) => p.test(line))) leaked++;
   }
   return leaked;
 }
@@ -269,4 +270,76 @@ export function faultPhases(tenant: { graphUrl: string; downloadUrl: string }, f
     { name: 'redirect back to Graph', faults: { redirectLocation: `${tenant.graphUrl}${report}` }, mayFail: ['502 BadGateway'] },
     { name: 'download host redirect loop', faults: { downloadRedirectLocation: `${tenant.downloadUrl}/data/v1.0/download?token=loop` }, mayFail: ['502 BadGateway'] },
   ];
+}
+
+export interface SoakOptions extends Omit<LoadOptions, 'perConsumer' | 'until' | 'into'> {
+  readonly durationMs: number;
+  /** Cycled through in order, each for `phaseMs`, until the soak ends; then every switch goes off. */
+  readonly phases: readonly FaultPhase[];
+  readonly phaseMs: number;
+  readonly switches: FaultSwitch;
+  /** Fault-free load before the first memory sample, so caches and compiled code are in place. */
+  readonly warmUpMs: number;
+  /** Audit log lines seen so far that carry an identifier (the caller scans its sink). */
+  readonly leakedLogLines?: () => number;
+}
+
+export interface SoakReport extends LoadReport {
+  readonly durationMs: number;
+  readonly phasesRun: number;
+  /** Resident set size after the warm-up and after the soak, both taken after a full collection when `--expose-gc`. */
+  readonly rssStartBytes: number;
+  readonly rssEndBytes: number;
+  readonly leakedLogLines: number;
+}
+
+function settledRss(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().rss;
+}
+
+/** A bounded soak: consumers for `durationMs` while the fault phases cycle. Stops by itself. */
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const { switches } = options;
+  const warmUp = await runLoad({ ...options, until: Date.now() + options.warmUpMs });
+  const rssStartBytes = settledRss();
+  const started = Date.now();
+  const until = started + options.durationMs;
+  let phasesRun = 0;
+  const cycling = (async () => {
+    for (let i = 0; Date.now() < until; i++) {
+      const phase = options.phases[i % options.phases.length]!;
+      await switches.set(phase.faults);
+      phasesRun++;
+      const expiring = phase.expireTokensEveryMs === undefined ? undefined : setInterval(() => void switches.expireTokens().catch(() => undefined), phase.expireTokensEveryMs);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(options.phaseMs, until - Date.now()))));
+      if (expiring !== undefined) clearInterval(expiring);
+    }
+    await switches.set({});
+  })();
+  const report = await runLoad({ ...options, until });
+  await cycling;
+  // The warm-up's answers are judged too; only its counts and latencies stay out of the figures.
+  for (const [kind, n] of Object.entries(warmUp.defects)) report.defects[`warm-up: ${kind}`] = n;
+  report.leakedLines += warmUp.leakedLines;
+  const durationMs = Date.now() - started;
+  report.latenciesMs.sort((a, b) => a - b);
+  return { ...report, durationMs, phasesRun, rssStartBytes, rssEndBytes: settledRss(), leakedLogLines: options.leakedLogLines?.() ?? 0 };
+}
+
+/** The soak's figures as the bench and the test print them. */
+export function describeSoak(report: SoakReport, consumers: number): string {
+  const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
+  const growth = (report.rssEndBytes / report.rssStartBytes - 1) * 100;
+  const failed = Object.values(report.failures).reduce((a, b) => a + b, 0);
+  return [
+    `soak: ${consumers} consumers for ${(report.durationMs / 1000).toFixed(0)} s, ${report.phasesRun} fault phases`,
+    `  requests:        ${report.requests} (${(report.requests / (report.durationMs / 1000)).toFixed(1)}/s)`,
+    `  served as the fault-free answer: ${report.ok}`,
+    `  clean failures:  ${failed} ${JSON.stringify(report.failures)}`,
+    `  defects (partial, altered or unshaped answers): ${Object.values(report.defects).reduce((a, b) => a + b, 0)} ${JSON.stringify(report.defects)}`,
+    `  rows leaked:     ${report.leakedLines} in answers, ${report.leakedLogLines} in log lines`,
+    `  RSS:             ${mb(report.rssStartBytes)} MB after warm-up, ${mb(report.rssEndBytes)} MB at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%)`,
+    `  latency:         p50 ${percentile(report.latenciesMs, 50).toFixed(0)} ms, p99 ${percentile(report.latenciesMs, 99).toFixed(0)} ms, max ${percentile(report.latenciesMs, 100).toFixed(0)} ms`,
+  ].join('\n');
 }

@@ -59,8 +59,10 @@ export interface Stack extends ProxyUnderTest {
 export interface ProxyOptions {
   proxy?: Partial<ProxySettings>;
   graph?: Partial<ProxySettings['graph']>;
-  /** The audit log level (default debug; every line is captured in `logs`). */
+  /** The audit log level (default debug). */
   logLevel?: string;
+  /** Where audit log lines go instead of `logs` (a long soak scans them and keeps none). */
+  logSink?: (line: string) => void;
 }
 
 /** The proxy with the shipped policies and the test keys, in front of `tenant`, its audit log captured. */
@@ -68,7 +70,11 @@ export async function startProxyFor(tenant: TenantEndpoints, options: ProxyOptio
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
-      logs.push(...String(chunk).split('\n').filter((l) => l.length > 0));
+      for (const line of String(chunk).split('\n')) {
+        if (line.length === 0) continue;
+        if (options.logSink !== undefined) options.logSink(line);
+        else logs.push(line);
+      }
       done();
     },
   });
