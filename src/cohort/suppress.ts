@@ -72,12 +72,53 @@ export function suppressCohorts(table: CohortTable, options: SuppressionOptions)
       counts.lpVerified = true;
       return counts;
     }
-    const related = table.relations.filter((r) => r.total === violating || r.parts.includes(violating));
-    const candidate = cheapest(related.flatMap((r) => r.parts)) ?? cheapest(related.map((r) => r.total));
+    const candidate = nearestWidening(table, violating, need);
     if (candidate === undefined) throw new Error('secondary suppression found no cell left to suppress');
     suppress(candidate);
   }
   throw new Error('secondary suppression did not settle');
+}
+
+/** How many candidate cells the LP tries when choosing what to give up for one narrowed cell. */
+const CANDIDATE_TRIALS = 40;
+
+/**
+ * The cell to give up when the LP narrows `violating`. Candidates come nearest first: the released parts of
+ * the relations `violating` is in, cheapest first, then their released totals; then the same for the
+ * relations of those relations' cells, and so on (in a cross table, rows and columns combine). The first
+ * candidate whose suppression actually widens `violating`'s interval is taken. A cohort missing from the
+ * directory, for one, is the same people in every dimension, so only suppressing its twin in another
+ * dimension helps, however many nearer cells are given up.
+ */
+function nearestWidening(table: CohortTable, violating: number, need: Record<Measure, number>): number | undefined {
+  const released = (ids: Iterable<number>) => [...new Set(ids)].filter((id) => table.cells[id]!.state === 'released').sort((a, b) => table.cells[a]!.users - table.cells[b]!.users);
+  const candidates: number[] = [];
+  const seen = new Set<number>([violating]);
+  let frontier = [violating];
+  while (frontier.length > 0) {
+    const inFrontier = new Set(frontier);
+    const related = table.relations.filter((r) => inFrontier.has(r.total) || r.parts.some((p) => inFrontier.has(p)));
+    for (const id of [...released(related.flatMap((r) => r.parts)), ...released(related.map((r) => r.total))]) if (!candidates.includes(id)) candidates.push(id);
+    frontier = [...new Set(related.flatMap((r) => [r.total, ...r.parts]))].filter((id) => !seen.has(id));
+    for (const id of frontier) seen.add(id);
+  }
+  const short = (['users', 'active'] as const).filter((m) => {
+    const interval = attackerIntervals(table, m, [violating]).get(violating)!;
+    return interval.max - interval.min < need[m] - EPSILON;
+  });
+  const widths = () => short.map((m) => {
+    const interval = attackerIntervals(table, m, [violating]).get(violating)!;
+    return interval.max - interval.min;
+  });
+  const before = widths();
+  for (const id of candidates.slice(0, CANDIDATE_TRIALS)) {
+    const cell = table.cells[id]!;
+    cell.state = 'secondary';
+    const after = widths();
+    cell.state = 'released';
+    if (after.some((w, i) => w > before[i]! + EPSILON)) return id;
+  }
+  return candidates[0];
 }
 
 /**

@@ -1,26 +1,41 @@
+import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import t from 'tap';
 import { CohortAggregator, parseDimension, type CohortLayout } from '../../src/cohort/aggregate.js';
 import { attackerIntervals } from '../../src/cohort/attacker-lp.js';
 import { Directory } from '../../src/cohort/directory.js';
+import { aggregateCsvReport, planCohorts } from '../../src/cohort/report-users.js';
 import { suppressCohorts } from '../../src/cohort/suppress.js';
+import { findReport } from '../../src/graph/catalogue.js';
+import { UTF8_BOM } from '../../src/graph/csv.js';
+import { ReportRenderer } from '../../src/simulator/render.js';
+import { LAST_DAY, reportSource } from '../../src/simulator/reports.js';
+import { SimulatedTenant } from '../../src/simulator/tenant.js';
 import type { CohortTable } from '../../src/cohort/table.js';
 
 const DIMENSION_CHOICES = ['organization', 'department', 'officeLocation', 'department x officeLocation'];
 
-/** A random tenant: people in skewed departments and offices, some active, some directory-only departments. */
+/**
+ * A random tenant: people in skewed departments and offices, some active, some missing from the directory
+ * (leavers still in the report: the same cohort in every dimension), some directory-only departments.
+ */
 const tenant = fc.record({
-  people: fc.array(fc.record({ department: fc.nat(5), office: fc.nat(3), active: fc.boolean(), messages: fc.nat(50) }), { minLength: 0, maxLength: 150, size: 'large' }),
+  people: fc.array(
+    fc.record({ department: fc.nat(5), office: fc.nat(3), active: fc.boolean(), messages: fc.nat(50), inDirectory: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }) }),
+    { minLength: 0, maxLength: 150, size: 'large' },
+  ),
   emptyDepartments: fc.nat(2),
   dimensions: fc.subarray(DIMENSION_CHOICES, { minLength: 1 }),
   k: fc.integer({ min: 2, max: 10 }),
   kC: fc.integer({ min: 2, max: 6 }),
 });
 
-type TenantInput = typeof tenant extends fc.Arbitrary<infer T> ? T : never;
+type Generated = typeof tenant extends fc.Arbitrary<infer T> ? T : never;
+type Person = Omit<Generated['people'][number], 'inDirectory'> & { inDirectory?: boolean };
+type TenantInput = Omit<Generated, 'people'> & { people: Person[] };
 
 function build(input: TenantInput): CohortTable {
-  const entries = input.people.map((p, i) => ({ userPrincipalName: `u${i}@t.example`, department: `D${p.department}`, officeLocation: `O${p.office}` }));
+  const entries = input.people.flatMap((p, i) => (p.inDirectory === false ? [] : [{ userPrincipalName: `u${i}@t.example`, department: `D${p.department}`, officeLocation: `O${p.office}` }]));
   for (let e = 0; e < input.emptyDepartments; e++) entries.push({ userPrincipalName: `ghost${e}@t.example`, department: `Empty${e}`, officeLocation: 'O0' });
   const directory = new Directory(entries);
   const layout: CohortLayout = {
@@ -85,4 +100,31 @@ t.test('secondary suppression: one suppressed department next to a released tota
   t.equal(table.cells.find((c) => c.dimension === 'organization')!.state, 'released');
   t.equal(counts.secondary, 1, 'one more was enough: the two unknown departments now share 15 users');
   t.equal(counts.primary, 2, "D2 and the empty '(not in directory)' cohort");
+});
+
+t.test('a cohort missing from the directory is the same people in every dimension: its twin is suppressed, not every office', async (t) => {
+  // Found by the soak: a 2,000-user tenant whose leavers (in the report, gone from the directory) form a
+  // '(not in directory)' department, office and cross cell of 57 people each. The LP kept narrowing the
+  // suppressed office twin; suppression used to give up the nearest offices one after another, then fail.
+  const spec = findReport('getTeamsUserActivityUserDetail')!;
+  const tenant = new SimulatedTenant({ seed: 'soak', users: 2000 });
+  const renderer = new ReportRenderer(tenant, spec, { concealed: false });
+  const source = reportSource(tenant, spec, { firstDay: LAST_DAY - 29, lastDay: LAST_DAY, periodDays: 30 });
+  let csv = UTF8_BOM + renderer.csvHeader('\r\n');
+  for (let i = 0; i < source.count; i++) csv += renderer.csvLines(source.item(i), '\r\n');
+  const users = Array.from({ length: tenant.size }, (_, i) => tenant.user(i)).filter((u) => u.deletedDay === null);
+  const directory = new Directory(users.map((u) => ({ userPrincipalName: u.userPrincipalName, department: u.department, officeLocation: u.officeLocation })));
+  const plan = planCohorts(spec, { cohort: { by: ['organization', 'department', 'officeLocation', 'department x officeLocation'], metrics: { 'Call Count': { clip: 100 } } } }, 10, 5);
+  const { table } = await aggregateCsvReport(Readable.from([csv]), plan, directory);
+  const counts = suppressCohorts(table, { k: 10, kC: 5 });
+  t.ok(counts.lpVerified, 'the attacker LP holds');
+  const cell = (dimension: string, key: string) => table.cells.find((c) => c.dimension === dimension && c.key[0] === key)!;
+  t.ok(cell('department', '(not in directory)').users >= 10, 'the missing cohort is not small');
+  t.equal(cell('officeLocation', '(not in directory)').state, 'secondary');
+  t.equal(cell('department', '(not in directory)').state, 'secondary', 'its twin goes with it');
+  t.equal(cell('organization', 'all').state, 'released', 'the organisation total stays');
+  const bigOffices = table.cells.filter((c) => c.dimension === 'officeLocation' && c.key[0] !== '(not in directory)' && c.users >= 10);
+  t.ok(bigOffices.length >= 5);
+  t.same(bigOffices.filter((c) => c.state !== 'released').map((c) => c.key[0]), [], 'and so does every office of k or more people');
+  t.ok(counts.secondary <= 8, `few secondary suppressions (${counts.secondary})`);
 });
