@@ -8,9 +8,10 @@ export function presentedConsumer(request: FastifyRequest, keys: ConsumerKeys): 
   const header = request.headers.authorization;
   if (header === undefined) return undefined;
   const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
-  const consumer = m === null ? undefined : keys.consumerFor(m[1]!);
-  if (consumer === undefined) throw new ProxyRefusal(401, 'InvalidAuthenticationToken', 'The API key is missing, malformed or not valid.');
-  return consumer;
+  const found = m === null ? undefined : keys.lookup(m[1]!);
+  if (found === undefined) throw new ProxyRefusal(401, 'InvalidAuthenticationToken', 'The API key is missing, malformed or not valid.');
+  if ('expired' in found) throw new ProxyRefusal(401, 'InvalidAuthenticationToken', 'The API key has expired; the tool needs the replacement key it was given.');
+  return found.consumer;
 }
 
 export function requireConsumer(request: FastifyRequest, keys: ConsumerKeys): string {

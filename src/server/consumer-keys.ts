@@ -1,12 +1,24 @@
 /**
  * Consumer API keys: stored only as SHA-256 digests (keys are 256-bit random, so a fast digest is the right
  * tool, as with GitHub tokens), looked up by comparing the presented key's digest with every stored digest in
- * constant time, with no early exit. One consumer may hold several keys, which is how keys are rotated.
+ * constant time, with no early exit. One consumer may hold several keys, which is how keys are rotated; an
+ * entry may carry `expires=<instant>`, after which its key is refused (the old key of a rotation).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const KEY_PREFIX = 'gpp_';
-const ENTRY = /^([a-z0-9][a-z0-9._-]{0,63})\s*[=:]\s*(?:sha256:)?([0-9a-f]{64})$/;
+const ENTRY = /^([a-z0-9][a-z0-9._-]{0,63})\s*[=:]\s*(?:sha256:)?([0-9a-f]{64})(?:\s+expires=(\S+))?$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?Z)?$/;
+
+interface Entry {
+  readonly consumer: string;
+  readonly digest: Buffer;
+  /** Milliseconds since the epoch from which the key is refused. */
+  readonly expiresAt?: number;
+}
+
+/** Whose key was presented: a consumer, the consumer of a key that has expired, or no one. */
+export type KeyLookup = { readonly consumer: string } | { readonly expired: string } | undefined;
 
 export class ConsumerKeyError extends Error {
   readonly code = 'ConsumerKeyError';
@@ -22,19 +34,25 @@ export function newConsumerKey(): string {
 }
 
 export class ConsumerKeys {
-  private constructor(private readonly entries: readonly { consumer: string; digest: Buffer }[]) {}
+  private constructor(private readonly entries: readonly Entry[]) {}
 
   /**
-   * Reads `consumer=sha256:<hex digest>` entries, one per line or comma-separated; `#` starts a comment.
-   * Plain keys are refused: the file must never hold a usable secret.
+   * Reads `consumer=sha256:<hex digest>[ expires=<YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z>]` entries, one per line
+   * or comma-separated; `#` starts a comment. A date alone means 00:00 UTC that day. Plain keys are refused:
+   * the file must never hold a usable secret.
    */
   static parse(text: string): ConsumerKeys {
-    const entries: { consumer: string; digest: Buffer }[] = [];
+    const entries: Entry[] = [];
     const lines = text.split(/[\n,]/).map((l) => l.replace(/#.*$/, '').trim()).filter((l) => l.length > 0);
     for (const [i, line] of lines.entries()) {
       const m = ENTRY.exec(line);
-      if (m === null) throw new ConsumerKeyError(`consumer key entry ${i + 1} must read consumer-id=sha256:<64 hex digits> (store the key's digest, never the key)`);
-      entries.push({ consumer: m[1]!, digest: Buffer.from(m[2]!, 'hex') });
+      if (m === null) throw new ConsumerKeyError(`consumer key entry ${i + 1} must read consumer-id=sha256:<64 hex digits> [expires=<date>] (store the key's digest, never the key)`);
+      const expires = m[3];
+      const expiresAt = expires === undefined ? undefined : Date.parse(expires.length === 10 ? `${expires}T00:00:00Z` : expires);
+      if (expires !== undefined && (!INSTANT.test(expires) || Number.isNaN(expiresAt))) {
+        throw new ConsumerKeyError(`consumer key entry ${i + 1}: expires must be a UTC date YYYY-MM-DD or instant YYYY-MM-DDTHH:MM[:SS]Z, not '${expires.slice(0, 40)}'`);
+      }
+      entries.push({ consumer: m[1]!, digest: Buffer.from(m[2]!, 'hex'), ...(expiresAt !== undefined ? { expiresAt } : {}) });
     }
     return new ConsumerKeys(entries);
   }
@@ -51,13 +69,20 @@ export class ConsumerKeys {
     return this.entries.length;
   }
 
-  /** The consumer a presented key belongs to, if any. Takes the same time whichever entry matches. */
-  consumerFor(presented: string): string | undefined {
+  /** Whose key `presented` is, if anyone's. Compares with every entry, so the time does not depend on which matches. */
+  lookup(presented: string, now = Date.now()): KeyLookup {
     const digest = createHash('sha256').update(presented, 'utf8').digest();
-    let found: string | undefined;
+    let found: Entry | undefined;
     for (const entry of this.entries) {
-      if (timingSafeEqual(entry.digest, digest) && found === undefined) found = entry.consumer;
+      if (timingSafeEqual(entry.digest, digest) && found === undefined) found = entry;
     }
-    return found;
+    if (found === undefined) return undefined;
+    return found.expiresAt !== undefined && now >= found.expiresAt ? { expired: found.consumer } : { consumer: found.consumer };
+  }
+
+  /** The consumer a presented key belongs to, if it is known and has not expired. */
+  consumerFor(presented: string, now = Date.now()): string | undefined {
+    const found = this.lookup(presented, now);
+    return found !== undefined && 'consumer' in found ? found.consumer : undefined;
   }
 }
