@@ -60,7 +60,7 @@ export const SETTINGS: readonly { readonly key: Key; readonly env: string; reado
   { key: 'port', env: 'GPP_PORT', meaning: 'listen port (default 8443)' },
   { key: 'publicUrl', env: 'GPP_PUBLIC_URL', meaning: 'base URL consumers use, for Location and nextLink (default: the listen address)' },
   { key: 'policiesDir', env: 'GPP_POLICIES_DIR', meaning: 'policy directory, hot-reloaded (default policies)' },
-  { key: 'consumerKeys', env: 'GPP_CONSUMER_KEYS', meaning: 'consumer-id=sha256:<hex> entries (digests of the API keys, never the keys); required' },
+  { key: 'consumerKeys', env: 'GPP_CONSUMER_KEYS', meaning: 'consumer-id=sha256:<hex> [expires=<date>] entries (digests of the API keys, never the keys); required' },
   { key: 'consumerKeysFile', env: 'GPP_CONSUMER_KEYS_FILE', meaning: 'or a file holding them' },
   { key: 'pseudonymKeys', env: 'GPP_PSEUDONYM_KEYS', meaning: 'keyId=<base64 secret of 32+ bytes> entries' },
   { key: 'pseudonymKeysFile', env: 'GPP_PSEUDONYM_KEYS_FILE', meaning: 'or a file holding them' },

@@ -290,6 +290,8 @@ export interface SoakReport extends LoadReport {
   /** Resident set size after the warm-up and after the soak, both taken after a full collection when `--expose-gc`. */
   readonly rssStartBytes: number;
   readonly rssEndBytes: number;
+  /** Taken at every phase change (after a collection), to show the trend between start and end. */
+  readonly rssSamplesBytes: readonly number[];
   readonly leakedLogLines: number;
 }
 
@@ -306,9 +308,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const started = Date.now();
   const until = started + options.durationMs;
   let phasesRun = 0;
+  const rssSamplesBytes: number[] = [];
   const cycling = (async () => {
     for (let i = 0; Date.now() < until; i++) {
       const phase = options.phases[i % options.phases.length]!;
+      if (i > 0) rssSamplesBytes.push(settledRss());
       await switches.set(phase.faults);
       phasesRun++;
       const expiring = phase.expireTokensEveryMs === undefined ? undefined : setInterval(() => void switches.expireTokens().catch(() => undefined), phase.expireTokensEveryMs);
@@ -324,13 +328,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   report.leakedLines += warmUp.leakedLines;
   const durationMs = Date.now() - started;
   report.latenciesMs.sort((a, b) => a - b);
-  return { ...report, durationMs, phasesRun, rssStartBytes, rssEndBytes: settledRss(), leakedLogLines: options.leakedLogLines?.() ?? 0 };
+  return { ...report, durationMs, phasesRun, rssStartBytes, rssEndBytes: settledRss(), rssSamplesBytes, leakedLogLines: options.leakedLogLines?.() ?? 0 };
 }
 
 /** The soak's figures as the bench and the test print them. */
 export function describeSoak(report: SoakReport, consumers: number): string {
   const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
   const growth = (report.rssEndBytes / report.rssStartBytes - 1) * 100;
+  const rss = [report.rssStartBytes, ...report.rssSamplesBytes, report.rssEndBytes];
   const failed = Object.values(report.failures).reduce((a, b) => a + b, 0);
   return [
     `soak: ${consumers} consumers for ${(report.durationMs / 1000).toFixed(0)} s, ${report.phasesRun} fault phases`,
@@ -339,7 +344,8 @@ export function describeSoak(report: SoakReport, consumers: number): string {
     `  clean failures:  ${failed} ${JSON.stringify(report.failures)}`,
     `  defects (partial, altered or unshaped answers): ${Object.values(report.defects).reduce((a, b) => a + b, 0)} ${JSON.stringify(report.defects)}`,
     `  rows leaked:     ${report.leakedLines} in answers, ${report.leakedLogLines} in log lines`,
-    `  RSS:             ${mb(report.rssStartBytes)} MB after warm-up, ${mb(report.rssEndBytes)} MB at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%)`,
+    `  RSS:             ${mb(report.rssStartBytes)} MB after warm-up, ${mb(report.rssEndBytes)} MB at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%); ` +
+      `lowest ${mb(Math.min(...rss))}, highest ${mb(Math.max(...rss))} MB between phases`,
     `  latency:         p50 ${percentile(report.latenciesMs, 50).toFixed(0)} ms, p99 ${percentile(report.latenciesMs, 99).toFixed(0)} ms, max ${percentile(report.latenciesMs, 100).toFixed(0)} ms`,
   ].join('\n');
 }
