@@ -4,7 +4,8 @@
  * redirect loops) come and go, the snapshot cache on and expiring every few seconds. The simulator runs in
  * its own process, so the resident memory measured is the proxy's (and this small load generator's).
  * Prints requests served, failures by kind, defects, rows leaked, RSS after warm-up and at the end, and
- * latency percentiles; exits 1 when a defect or a leak was seen or memory grew by 10% or more.
+ * latency percentiles; exits 1 when a defect or a leak was seen or memory grew by 10% or more (end against
+ * start, or the last quarter's readings against the first quarter's).
  * Loopback only; stops by itself.
  *   Run: node --expose-gc --import tsx bench/soak.ts [minutes=10] [consumers=16] [users=2000]
  */
@@ -12,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { SimulatedTenant } from '../src/simulator/tenant.js';
-import { baselines, describeSoak, faultPhases, FaultSwitch, leakedLines, runSoak, standardOperations, type TenantSecrets } from '../test/helpers/load.js';
+import { baselines, describeSoak, faultPhases, FaultSwitch, leakedLines, rssTrend, runSoak, standardOperations, type TenantSecrets } from '../test/helpers/load.js';
 import { startProxyFor } from '../test/helpers/proxy-stack.js';
 
 const minutes = Number(process.argv[2] ?? 10);
@@ -72,6 +73,6 @@ foreign.close();
 child.kill('SIGTERM');
 const growth = report.rssEndBytes / report.rssStartBytes - 1;
 const defects = Object.values(report.defects).reduce((a, b) => a + b, 0);
-const verdict = defects === 0 && report.leakedLines === 0 && report.leakedLogLines === 0 && foreignHits === 0 && growth < 0.1;
-console.log(verdict ? 'PASS: no defect, nothing leaked, RSS growth under 10%' : 'FAIL');
+const verdict = defects === 0 && report.leakedLines === 0 && report.leakedLogLines === 0 && foreignHits === 0 && growth < 0.1 && rssTrend(report).growth < 0.1;
+console.log(verdict ? 'PASS: no defect, nothing leaked, RSS growth under 10% (end against start, and last quarter against first)' : 'FAIL');
 process.exitCode = verdict ? 0 : 1;

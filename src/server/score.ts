@@ -61,7 +61,11 @@ export class OrgScores {
     const directory = by.length > 0 ? await this.options.directory.current() : NO_DIRECTORY;
     const snapshots: ReportSnapshot[] = [];
     try {
-      for (const report of SCORE_SOURCE_REPORTS) snapshots.push(await this.options.snapshots.lease({ version: 'v1.0', report, ...window }, 'csv'));
+      // The eight reports are fetched side by side (Graph throttles per report); every lease taken is released.
+      const leases = await Promise.allSettled(SCORE_SOURCE_REPORTS.map((report) => this.options.snapshots.lease({ version: 'v1.0', report, ...window }, 'csv')));
+      for (const lease of leases) if (lease.status === 'fulfilled') snapshots.push(lease.value);
+      const failed = leases.find((lease) => lease.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
       const key = [...snapshots.map(identityOf), identityOf(directory), by.join(','), kOrg, kC, JSON.stringify(window)].join(' ');
       let pending = this.results.get(key);
       const cached = pending !== undefined;

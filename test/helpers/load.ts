@@ -20,6 +20,8 @@ export interface Outcome {
   /** What is compared with the baseline when it is not `body` (sealed cursors differ on every answer). */
   readonly canonical?: string;
   readonly retryAfter?: string | undefined;
+  /** Every response header received on the way (the 302's too), one per line, scanned for leaks like the body. */
+  readonly headers?: string;
   /** Set when the transfer broke off (the consumer sees a failure, never a short body). */
   readonly transportError?: string;
 }
@@ -37,16 +39,17 @@ async function guarded(run: () => Promise<Outcome>): Promise<Outcome> {
   }
 }
 
+type Answer = Awaited<ReturnType<ProxyUnderTest['get']>>;
+
+const headerLines = (res: Answer) => Object.entries(res.headers).map(([name, value]) => `${name}: ${String(value)}`).join('\n');
+
+function outcomeOf(res: Answer, before = ''): Outcome {
+  return { status: res.status, body: res.body.toString('utf8'), retryAfter: res.headers['retry-after'] as string | undefined, headers: `${before}${headerLines(res)}` };
+}
+
 /** A plain GET. */
 export function getOperation(name: string, path: string, key: string): Operation {
-  return {
-    name,
-    run: (target) =>
-      guarded(async () => {
-        const res = await target.get(path, key);
-        return { status: res.status, body: res.body.toString('utf8'), retryAfter: res.headers['retry-after'] as string | undefined };
-      }),
-  };
+  return { name, run: (target) => guarded(async () => outcomeOf(await target.get(path, key))) };
 }
 
 /** A CSV report: the 302 and the download behind it (without Authorization, as Graph clients do). */
@@ -56,9 +59,7 @@ export function csvOperation(name: string, path: string, key: string): Operation
     run: (target) =>
       guarded(async () => {
         const first = await target.get(path, key);
-        if (first.status !== 302) return { status: first.status, body: first.body.toString('utf8'), retryAfter: first.headers['retry-after'] as string | undefined };
-        const download = await target.get(String(first.headers.location));
-        return { status: download.status, body: download.body.toString('utf8'), retryAfter: download.headers['retry-after'] as string | undefined };
+        return first.status === 302 ? outcomeOf(await target.get(String(first.headers.location)), `${headerLines(first)}\n`) : outcomeOf(first);
       }),
   };
 }
@@ -70,20 +71,22 @@ export function jsonPagesOperation(name: string, path: string, key: string): Ope
     run: (target) =>
       guarded(async () => {
         const pages: string[] = [];
+        const headers: string[] = [];
         const canonical: string[] = [];
         let url: string | undefined = path;
         while (url !== undefined) {
           const res = await target.get(url, key);
           const text = res.body.toString('utf8');
           pages.push(text);
-          if (res.status !== 200) return { status: res.status, body: pages.join('\n'), retryAfter: res.headers['retry-after'] as string | undefined };
+          headers.push(headerLines(res));
+          if (res.status !== 200) return { ...outcomeOf(res), body: pages.join('\n'), headers: headers.join('\n') };
           const page = JSON.parse(text) as { '@odata.nextLink'?: string };
           url = page['@odata.nextLink'];
           // The cursor in a nextLink is sealed with a fresh nonce each time; everything else must be identical.
           canonical.push(JSON.stringify({ ...page, ...(url !== undefined ? { '@odata.nextLink': 'next' } : {}) }));
           if (pages.length > 1000) throw new Error('nextLink loop');
         }
-        return { status: 200, body: pages.join('\n'), canonical: canonical.join('\n') };
+        return { status: 200, body: pages.join('\n'), canonical: canonical.join('\n'), headers: headers.join('\n') };
       }),
   };
 }
@@ -206,7 +209,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       const outcome = await operations[i]!.run(options.target);
       report.latenciesMs.push(performance.now() - started);
       report.requests++;
-      report.leakedLines += leakedLines(outcome.body, options.secrets);
+      report.leakedLines += leakedLines(outcome.body, options.secrets) + leakedLines(outcome.headers ?? '', options.secrets);
       const verdict = judge(outcome, options.baselines[i]!);
       if (verdict.kind === 'ok') report.ok++;
       else if (verdict.kind === 'failure') report.failures[verdict.name] = (report.failures[verdict.name] ?? 0) + 1;
@@ -264,7 +267,7 @@ export function faultPhases(tenant: { graphUrl: string; downloadUrl: string }, f
     { name: 'truncated body', faults: { truncateAfterRows: 25 }, mayFail: ['502 BadGateway'] },
     { name: 'malformed row', faults: { malformedRowAt: 10 }, mayFail: ['502 BadGateway'] },
     { name: 'unknown column', faults: { extraColumn: true }, mayFail: [] },
-    { name: 'tokens expiring', faults: {}, expireTokensEveryMs: 50, mayFail: [] },
+    { name: 'tokens expiring', faults: {}, expireTokensEveryMs: 300, mayFail: [] },
     { name: 'redirect to a foreign host', faults: { redirectLocation: `${foreignUrl}/data/v1.0/download?token=x` }, mayFail: ['502 BadGateway'] },
     { name: 'redirect to link-local metadata', faults: { redirectLocation: 'http://169.254.169.254/latest/meta-data/' }, mayFail: ['502 BadGateway'] },
     { name: 'redirect back to Graph', faults: { redirectLocation: `${tenant.graphUrl}${report}` }, mayFail: ['502 BadGateway'] },
@@ -331,11 +334,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   return { ...report, durationMs, phasesRun, rssStartBytes, rssEndBytes: settledRss(), rssSamplesBytes, leakedLogLines: options.leakedLogLines?.() ?? 0 };
 }
 
+/** The memory trend, steadier than two single readings: the means of the first and the last quarter of readings. */
+export function rssTrend(report: SoakReport): { early: number; late: number; growth: number } {
+  const rss = [report.rssStartBytes, ...report.rssSamplesBytes, report.rssEndBytes];
+  const quarter = Math.max(1, Math.floor(rss.length / 4));
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const early = mean(rss.slice(0, quarter));
+  const late = mean(rss.slice(-quarter));
+  return { early, late, growth: late / early - 1 };
+}
+
 /** The soak's figures as the bench and the test print them. */
 export function describeSoak(report: SoakReport, consumers: number): string {
   const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
   const growth = (report.rssEndBytes / report.rssStartBytes - 1) * 100;
   const rss = [report.rssStartBytes, ...report.rssSamplesBytes, report.rssEndBytes];
+  const { early, late } = rssTrend(report);
   const failed = Object.values(report.failures).reduce((a, b) => a + b, 0);
   return [
     `soak: ${consumers} consumers for ${(report.durationMs / 1000).toFixed(0)} s, ${report.phasesRun} fault phases`,
@@ -345,7 +359,8 @@ export function describeSoak(report: SoakReport, consumers: number): string {
     `  defects (partial, altered or unshaped answers): ${Object.values(report.defects).reduce((a, b) => a + b, 0)} ${JSON.stringify(report.defects)}`,
     `  rows leaked:     ${report.leakedLines} in answers, ${report.leakedLogLines} in log lines`,
     `  RSS:             ${mb(report.rssStartBytes)} MB after warm-up, ${mb(report.rssEndBytes)} MB at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%); ` +
-      `lowest ${mb(Math.min(...rss))}, highest ${mb(Math.max(...rss))} MB between phases`,
+      `lowest ${mb(Math.min(...rss))}, highest ${mb(Math.max(...rss))} MB between phases; ` +
+      `first-quarter mean ${mb(early)}, last-quarter mean ${mb(late)} MB (${late >= early ? '+' : ''}${((late / early - 1) * 100).toFixed(1)}%)`,
     `  latency:         p50 ${percentile(report.latenciesMs, 50).toFixed(0)} ms, p99 ${percentile(report.latenciesMs, 99).toFixed(0)} ms, max ${percentile(report.latenciesMs, 100).toFixed(0)} ms`,
   ].join('\n');
 }

@@ -129,25 +129,28 @@ export async function startStack(
 }
 
 /** Follows a CSV request's 302 to the proxy's download URL, as Graph clients do (without Authorization). */
-export async function proxyCsv(stack: ProxyUnderTest, path: string, key: string): Promise<{ status: number; text: string; location?: string }> {
+export async function proxyCsv(stack: ProxyUnderTest, path: string, key: string): Promise<{ status: number; text: string; location?: string; headers: string }> {
   const first = await stack.get(path, key);
-  if (first.status !== 302) return { status: first.status, text: first.body.toString('utf8') };
+  const firstHeaders = JSON.stringify(first.headers);
+  if (first.status !== 302) return { status: first.status, text: first.body.toString('utf8'), headers: firstHeaders };
   const location = String(first.headers.location);
   const download = await stack.get(location);
-  return { status: download.status, text: download.body.toString('utf8'), location };
+  return { status: download.status, text: download.body.toString('utf8'), location, headers: `${firstHeaders}\n${JSON.stringify(download.headers)}` };
 }
 
-/** Every JSON page of a listing through the proxy's nextLinks. */
-export async function proxyJsonPages(stack: ProxyUnderTest, path: string, key: string): Promise<{ status: number; pages: Record<string, unknown>[] }> {
+/** Every JSON page of a listing through the proxy's nextLinks (and every page's response headers). */
+export async function proxyJsonPages(stack: ProxyUnderTest, path: string, key: string): Promise<{ status: number; pages: Record<string, unknown>[]; headers: string[] }> {
   const pages: Record<string, unknown>[] = [];
+  const headers: string[] = [];
   let url: string | undefined = path;
   while (url !== undefined) {
     const res = await stack.get(url, key);
-    if (res.status !== 200) return { status: res.status, pages: [...pages, JSON.parse(res.body.toString('utf8')) as Record<string, unknown>] };
+    headers.push(JSON.stringify(res.headers));
+    if (res.status !== 200) return { status: res.status, pages: [...pages, JSON.parse(res.body.toString('utf8')) as Record<string, unknown>], headers };
     const page = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
     pages.push(page);
     url = page['@odata.nextLink'] as string | undefined;
     if (pages.length > 10_000) throw new Error('nextLink loop');
   }
-  return { status: 200, pages };
+  return { status: 200, pages, headers };
 }

@@ -48,7 +48,8 @@ t.test('every fault under load: the fault-free answer or a clean failure, never 
     const before = { ...stack.proxy.graph.stats };
     const tokensBefore = stack.sim.stats.tokensIssued;
     const reportRequestsBefore = Object.values(stack.sim.stats.reportRequests).reduce((a, b) => a + b, 0);
-    const report = await runLoad({ target: stack, operations, baselines: expected, secrets, consumers: 10, perConsumer: 2 });
+    // Expiring tokens need a longer phase to see several expiries (each one refreshed once, however many requests meet it).
+    const report = await runLoad({ target: stack, operations, baselines: expected, secrets, consumers: 10, perConsumer: expiring === undefined ? 2 : 8 });
     if (expiring !== undefined) clearInterval(expiring);
     await switches.set({});
     const calls = stack.proxy.graph.stats.calls - before.calls;

@@ -15,9 +15,9 @@ async function sweep(stack: Stack): Promise<{ released: string[]; served: number
         const path = reportPath(spec, version, period === undefined ? undefined : `period='${period}'`);
         for (const key of CONSUMERS) {
           const csv = await proxyCsv(stack, `${path}?$format=text/csv`, key);
-          released.push(csv.text, csv.location ?? '');
+          released.push(csv.text, csv.location ?? '', csv.headers);
           const json = await proxyJsonPages(stack, `${path}?$format=application/json`, key);
-          released.push(...json.pages.map((p) => JSON.stringify(p)));
+          released.push(...json.pages.map((p) => JSON.stringify(p)), ...json.headers);
           if (csv.status === 200) served++;
           if (json.status === 200) served++;
         }
@@ -26,7 +26,7 @@ async function sweep(stack: Stack): Promise<{ released: string[]; served: number
   }
   for (const path of ['/', '/disclosure', '/disclosure.html', '/org-score?period=D30', '/org-score?period=D30&by=department', '/cohorts/getTeamsUserActivityUserDetail?period=D30&format=csv', '/cohorts/getEmailActivityUserDetail?period=D30']) {
     const res = await stack.get(path, KEYS.vendor);
-    released.push(res.body.toString('utf8'));
+    released.push(res.body.toString('utf8'), JSON.stringify(res.headers));
     if (res.status === 200) served++;
   }
   return { released, served };
