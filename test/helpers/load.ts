@@ -193,12 +193,11 @@ export interface LoadOptions {
   /** Each consumer stops after this many operations, or at `until`, whichever comes first. */
   readonly perConsumer?: number;
   readonly until?: number;
-  readonly into?: LoadReport;
 }
 
 /** `consumers` concurrent consumers, each going through the operations in turn from its own starting point. */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
-  const report = options.into ?? emptyReport();
+  const report = emptyReport();
   const { operations } = options;
   const perConsumer = options.perConsumer ?? Number.POSITIVE_INFINITY;
   const until = options.until ?? Number.POSITIVE_INFINITY;
@@ -275,7 +274,7 @@ export function faultPhases(tenant: { graphUrl: string; downloadUrl: string }, f
   ];
 }
 
-export interface SoakOptions extends Omit<LoadOptions, 'perConsumer' | 'until' | 'into'> {
+export interface SoakOptions extends Omit<LoadOptions, 'perConsumer' | 'until'> {
   readonly durationMs: number;
   /** Cycled through in order, each for `phaseMs`, until the soak ends; then every switch goes off. */
   readonly phases: readonly FaultPhase[];
