@@ -92,33 +92,30 @@ const CANDIDATE_TRIALS = 40;
  */
 function nearestWidening(table: CohortTable, violating: number, need: Record<Measure, number>): number | undefined {
   const released = (ids: Iterable<number>) => [...new Set(ids)].filter((id) => table.cells[id]!.state === 'released').sort((a, b) => table.cells[a]!.users - table.cells[b]!.users);
-  const candidates: number[] = [];
+  const candidates = new Set<number>();
   const seen = new Set<number>([violating]);
   let frontier = [violating];
   while (frontier.length > 0) {
     const inFrontier = new Set(frontier);
     const related = table.relations.filter((r) => inFrontier.has(r.total) || r.parts.some((p) => inFrontier.has(p)));
-    for (const id of [...released(related.flatMap((r) => r.parts)), ...released(related.map((r) => r.total))]) if (!candidates.includes(id)) candidates.push(id);
+    for (const id of [...released(related.flatMap((r) => r.parts)), ...released(related.map((r) => r.total))]) candidates.add(id);
     frontier = [...new Set(related.flatMap((r) => [r.total, ...r.parts]))].filter((id) => !seen.has(id));
     for (const id of frontier) seen.add(id);
   }
-  const short = (['users', 'active'] as const).filter((m) => {
-    const interval = attackerIntervals(table, m, [violating]).get(violating)!;
-    return interval.max - interval.min < need[m] - EPSILON;
-  });
-  const widths = () => short.map((m) => {
-    const interval = attackerIntervals(table, m, [violating]).get(violating)!;
+  const width = (measure: Measure) => {
+    const interval = attackerIntervals(table, measure, [violating]).get(violating)!;
     return interval.max - interval.min;
-  });
-  const before = widths();
-  for (const id of candidates.slice(0, CANDIDATE_TRIALS)) {
+  };
+  const before = new Map((['users', 'active'] as const).map((m) => [m, width(m)]));
+  const short = [...before].filter(([m, w]) => w < need[m] - EPSILON).map(([m]) => m);
+  for (const id of [...candidates].slice(0, CANDIDATE_TRIALS)) {
     const cell = table.cells[id]!;
     cell.state = 'secondary';
-    const after = widths();
+    const widened = short.some((m) => width(m) > before.get(m)! + EPSILON);
     cell.state = 'released';
-    if (after.some((w, i) => w > before[i]! + EPSILON)) return id;
+    if (widened) return id;
   }
-  return candidates[0];
+  return candidates.values().next().value;
 }
 
 /**
@@ -142,11 +139,9 @@ function suppressByRelation(
       if (protectedParts.length === 0) continue;
       const short = (['users', 'active'] as const).some((m) => unknownParts.reduce((s, p) => s + table.cells[p]![m], 0) < need[m]);
       if (short || unknownParts.length === 1) {
-        const candidate = cheapest(relation.parts);
-        if (candidate !== undefined) {
-          suppress(candidate);
-          changed = true;
-        }
+        // With no part left to give up (a cohort that is the same people as its total), the total goes.
+        suppress(cheapest(relation.parts) ?? relation.total);
+        changed = true;
       }
     } else if (isProtected(total, k) && unknownParts.length === 0) {
       const candidate = cheapest(relation.parts);
