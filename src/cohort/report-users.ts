@@ -1,15 +1,19 @@
 /**
  * From a per-user report to cohort contributions: each row's user is joined to the directory by UPN; the
  * declared dimensions take their values from the directory or from a yes/no report column; a user is active
- * when any activity count of the report is above zero (or, for reports with only last-activity dates, when
- * any date is set); the declared metrics are read per user.
- * Rows of one user that follow each other (nested reports) count as one user.
+ * as Microsoft defines it for the report (the catalogue's `activity` columns), and the declared metrics are
+ * read per user.
+ * Rows of one user that follow each other (nested reports) count as one user. A row whose UPN is one of
+ * Graph's placeholders (`(Unknown)`, transient `<PII:...>` names, empty) is its own person, whatever the row
+ * order: never merged with another row and never joined to the directory.
  */
 import { findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
+import { isPlaceholderIdentifier } from '../graph/identifiers.js';
 import { fromCsvText, parseDuration } from '../graph/values.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
-import { SanitizeError } from '../sanitize/errors.js';
+import { MissingColumnError } from '../sanitize/errors.js';
 import { CohortAggregator, parseDimension, type CohortDimension, type CohortLayout } from './aggregate.js';
+import { LICENCE_CLASSES, licenceClassOf } from './licence-class.js';
 import { DIRECTORY_ATTRIBUTES, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
 import type { CohortTable } from './table.js';
 
@@ -17,23 +21,6 @@ const YES_NO_DOMAIN = [NO_VALUE, 'false', 'true'];
 
 /** A derived dimension: the licence class of a user's assigned products, from a fixed list of classes (G8). */
 export const LICENCE_CLASS = 'licenceClass';
-export const LICENCE_CLASSES = ['E5', 'E3', 'E1', 'Frontline', 'Business', 'Other', NO_VALUE] as const;
-
-/**
- * The licence class of a user: the highest Microsoft 365 / Office 365 suite among their products (add-ons
- * such as 'ENTERPRISE MOBILITY + SECURITY E5' do not make an E3 user an E5 one); no suite: 'Other'.
- */
-export function licenceClassOf(products: readonly string[]): (typeof LICENCE_CLASSES)[number] {
-  if (products.length === 0) return NO_VALUE;
-  const suites = products.map((p) => p.toUpperCase()).filter((p) => /^(MICROSOFT|OFFICE) 365 /.test(p));
-  const has = (pattern: RegExp) => suites.some((p) => pattern.test(p));
-  if (has(/\bE5\b/)) return 'E5';
-  if (has(/\bE3\b/)) return 'E3';
-  if (has(/\bE1\b/)) return 'E1';
-  if (has(/\bF[135]\b/)) return 'Frontline';
-  if (has(/BUSINESS/)) return 'Business';
-  return 'Other';
-}
 
 /** The report column the licence class is derived from. */
 function productsColumn(report: ReportSpec): ColumnSpec | undefined {
@@ -55,8 +42,10 @@ export interface CohortAggregate {
   /** The report's own refresh date (its first row's), or null for an empty report. */
   readonly refreshDate: string | null;
   readonly rows: number;
-  /** Rows whose user the directory has (0 of many means the names are concealed). */
+  /** Rows whose user the directory has (0 of many means the names are concealed or transient). */
   readonly matched: number;
+  /** Rows whose UPN is a Graph placeholder: each counted as its own person, outside the directory. */
+  readonly unidentified: number;
 }
 
 export interface CohortRuleShape {
@@ -128,6 +117,17 @@ export function cohortLayout(plan: CohortPlan, directory: Directory): CohortLayo
   };
 }
 
+/**
+ * The columns whose value shows a person's activity: Microsoft's definition where the catalogue has one;
+ * otherwise any usage metric (counts, durations, yes/no), or for reports with only last-activity dates, any date.
+ */
+export function activityColumns(report: ReportSpec): ColumnSpec[] {
+  if (report.activity !== undefined) return report.activity.map((name) => findColumn(report, name)!);
+  const metricColumns = report.columns.filter((c) => c.role === 'metric' && c.only !== 'json');
+  const counted = metricColumns.filter((c) => c.kind === 'int' || c.kind === 'duration' || c.kind === 'bool');
+  return counted.length > 0 ? counted : metricColumns.filter((c) => c.kind === 'date');
+}
+
 /** A validated metric cell as a number (empty: 0; durations in seconds). */
 function metricValue(column: ColumnSpec, text: string): number {
   if (text === '') return 0;
@@ -159,25 +159,24 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
   if (upnColumn === undefined) throw new CohortPlanError(`${plan.report.name} has no User Principal Name column to join the directory with`);
   const columnParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter((p) => !isDirectoryAttribute(p) && p !== LICENCE_CLASS))].map((p) => findColumn(plan.report, p)!);
   const products = plan.dimensions.some((d) => d.parts.includes(LICENCE_CLASS)) ? productsColumn(plan.report) : undefined;
-  // Active: any counted activity in the period; for reports that only carry last-activity dates, any date.
-  const metricColumns = plan.report.columns.filter((c) => c.role === 'metric' && c.only !== 'json');
-  const counted = metricColumns.filter((c) => c.kind === 'int' || c.kind === 'duration' || c.kind === 'bool');
-  const activity = counted.length > 0 ? counted : metricColumns.filter((c) => c.kind === 'date');
+  const activity = activityColumns(plan.report);
   const directoryParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter(isDirectoryAttribute))];
   let positions: { upn: number; parts: number[]; products: number; activity: { index: number; column: ColumnSpec }[]; metrics: number[] } | undefined;
   let rows = 0;
   let matched = 0;
+  let unidentified = 0;
   let refreshDate: string | null = null;
   const refreshColumn = findColumn(plan.report, 'reportRefreshDate');
   let refreshIndex = -1;
-  let current: { upn: string; attributes: Record<string, string>; active: boolean; metrics: number[] } | undefined;
+  // `upn` is undefined for a placeholder row, which nothing may be merged into.
+  let current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[] } | undefined;
   const flush = () => {
     if (current !== undefined) aggregator.add(current);
     current = undefined;
   };
   const index = (layout: readonly (ColumnSpec | undefined)[], column: ColumnSpec) => {
     const i = layout.indexOf(column);
-    if (i === -1) throw new SanitizeError('MissingColumn', `the upstream report has no column '${column.header}', which the policy uses`);
+    if (i === -1) throw new MissingColumnError(plan.report.name, column.header, 'the policy');
     return i;
   };
   for await (const batch of readCsvBatches(source, plan.report)) {
@@ -196,17 +195,18 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
     for (const fields of batch.rows) {
       if (rows === 0 && refreshIndex !== -1) refreshDate = fields[refreshIndex]! === '' ? null : fields[refreshIndex]!;
       rows++;
-      const upn = fields[p.upn]!;
+      const upn = isPlaceholderIdentifier(fields[p.upn]!) ? undefined : fields[p.upn]!;
       const active = p.activity.some(({ index: i, column }) => showsActivity(column, fields[i]!));
       const metrics = plan.metrics.map((m, i) => metricValue(m.column, fields[p.metrics[i]!]!));
-      if (current !== undefined && current.upn === upn) {
+      if (upn !== undefined && current !== undefined && current.upn === upn) {
         current.active ||= active;
         metrics.forEach((v, i) => (current!.metrics[i]! += v));
         continue;
       }
       flush();
       const attributes: Record<string, string> = {};
-      const entry = directoryParts.length > 0 ? directory.entryOf(upn) : undefined;
+      if (upn === undefined) unidentified++;
+      const entry = directoryParts.length > 0 && upn !== undefined ? directory.entryOf(upn) : undefined;
       for (const attribute of directoryParts) attributes[attribute] = entry?.[DIRECTORY_ATTRIBUTES.indexOf(attribute)] ?? NOT_IN_DIRECTORY;
       if (entry !== undefined) matched++;
       columnParts.forEach((column, i) => {
@@ -218,6 +218,6 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
     }
   }
   flush();
-  return { table: aggregator.table(), refreshDate, rows, matched };
+  return { table: aggregator.table(), refreshDate, rows, matched, unidentified };
 }
 

@@ -1,12 +1,14 @@
 /**
  * From the score's source reports to score cohorts: each report's rows set facts about their person (joined by
  * UPN across reports: with concealed names the UPN is the same hash in every report, so the organisation-level
- * join still works), then every category becomes a cohort table (people counted = users, people who qualify =
+ * join still works; a row whose UPN is a Graph placeholder such as `(Unknown)` is a person of its own, joined to
+ * nothing), then every category becomes a cohort table (people counted = users, people who qualify =
  * active) that goes through the same suppression as any cohort, with k_org as its minimum size.
  */
 import { findReport, type ReportSpec } from '../graph/catalogue.js';
+import { isPlaceholderIdentifier } from '../graph/identifiers.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
-import { SanitizeError } from '../sanitize/errors.js';
+import { MissingColumnError } from '../sanitize/errors.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 import { emptyFacts, SCORE_CATEGORIES, type PersonFacts, type ScoreCategory } from '../score/categories.js';
 import { CohortAggregator, parseDimension } from './aggregate.js';
@@ -56,9 +58,14 @@ const READERS: Readonly<Record<string, (f: PersonFacts, cell: Cell) => void>> = 
   },
 };
 
-/** People's facts, by canonical UPN, built up one report at a time. */
+/**
+ * People's facts, by canonical UPN, built up one report at a time. A placeholder row is keyed by its report and
+ * row number (a key no UPN and no directory entry can equal), so it stays one person, whatever the row order.
+ */
 export class ScoreFacts {
   readonly people = new Map<string, PersonFacts>();
+  /** Rows whose UPN was a Graph placeholder, over all reports added. */
+  unidentified = 0;
   /** The reports' refresh date (the first row's), which dates the score. */
   refreshDate: string | null = null;
 
@@ -67,21 +74,25 @@ export class ScoreFacts {
     if (read === undefined) throw new Error(`${report.name} does not feed the score`);
     let index = new Map<string, number>();
     let upn = -1;
+    let row = 0;
     for await (const batch of readCsvBatches(source, report)) {
       if (batch.layout !== undefined) {
         index = new Map(batch.layout.flatMap((column, i) => (column === undefined ? [] : [[column.header, i] as const])));
         upn = index.get('User Principal Name') ?? -1;
         const refresh = index.get('Report Refresh Date');
         if (this.refreshDate === null && refresh !== undefined && batch.rows[0] !== undefined) this.refreshDate = batch.rows[0][refresh] || null;
-        if (upn === -1) throw new SanitizeError('MissingColumn', `the upstream report ${report.name} has no User Principal Name column`);
+        if (upn === -1) throw new MissingColumnError(report.name, 'User Principal Name', 'the score');
       }
       for (const fields of batch.rows) {
-        const key = canonicalIdentifier(fields[upn]!);
+        row++;
+        const placeholder = isPlaceholderIdentifier(fields[upn]!);
+        if (placeholder) this.unidentified++;
+        const key = placeholder ? `\u0000${report.name}#${row}` : canonicalIdentifier(fields[upn]!);
         let facts = this.people.get(key);
         if (facts === undefined) this.people.set(key, (facts = emptyFacts()));
         read(facts, (header) => {
           const i = index.get(header);
-          if (i === undefined) throw new SanitizeError('MissingColumn', `the upstream report ${report.name} has no column '${header}', which the score uses`);
+          if (i === undefined) throw new MissingColumnError(report.name, header, 'the score');
           return fields[i]!;
         });
       }

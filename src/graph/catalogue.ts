@@ -36,6 +36,15 @@ export type ValueKind =
 export type ApiVersion = 'v1.0' | 'beta';
 export const API_VERSIONS: readonly ApiVersion[] = ['v1.0', 'beta'];
 
+/** A report's output format: Graph's CSV download (`$format=text/csv`) or JSON pages (`$format=application/json`). */
+export type ReportFormat = 'csv' | 'json';
+
+/**
+ * How far back Graph serves a single day (`date=`): the past 28 days, today included. Graph answers an older
+ * date with 400 InvalidArgument "Only support data for the past 28 days" (../shared/cases/real-graph/README.md).
+ */
+export const DATE_WINDOW_DAYS = 28;
+
 export type Period = 'D7' | 'D30' | 'D90' | 'D180' | 'ALL';
 export const STANDARD_PERIODS: readonly Period[] = ['D7', 'D30', 'D90', 'D180'];
 
@@ -72,7 +81,14 @@ export type ParameterForm = 'periodOrDate' | 'period' | 'none';
 
 export interface ReportSpec {
   readonly name: string;
+  /** The API versions Graph serves the report in (the activation reports are beta-only). */
   readonly versions: readonly ApiVersion[];
+  /**
+   * The formats Graph serves per version. JSON is a beta feature of the usage reports: v1.0 answers
+   * `$format=application/json` with 400 "JSON format is not supported.", except for the reports whose v1.0
+   * documentation has JSON (getM365AppUserDetail, the Copilot report).
+   */
+  readonly formats: Readonly<Record<ApiVersion, readonly ReportFormat[]>>;
   /** Path prefix per version, below the version segment ('/reports' except Copilot in v1.0). */
   readonly root: Readonly<Record<ApiVersion, string>>;
   readonly parameters: ParameterForm;
@@ -97,6 +113,14 @@ export interface ReportSpec {
    * members). Rows with fewer than k are withheld. An entity report without one cannot be released per row.
    */
   readonly peopleColumn?: string;
+  /**
+   * Per-user reports: the JSON names of the columns whose value above zero (or `Yes`) makes a person an active
+   * user of the product, as Microsoft defines it (graph-reports.md, "Active users"). Passive events (mail
+   * received, durations alone) are not among them. Absent: Microsoft defines no activity for the report, and a
+   * person counts as active when any of its usage metrics is above zero (or, for reports with only
+   * last-activity dates, when any date is set).
+   */
+  readonly activity?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -173,13 +197,17 @@ interface ReportDraft {
   root?: Partial<Record<ApiVersion, string>>;
   periods?: Period[];
   defaultFormat?: 'csv' | 'json';
+  /** Formats in v1.0 (default CSV only); beta always has both. */
+  v1Formats?: ReportFormat[];
   peopleColumn?: string;
+  activity?: string[];
 }
 
 function report(d: ReportDraft): ReportSpec {
   return {
     name: d.name,
     versions: d.versions ?? ['v1.0', 'beta'],
+    formats: { 'v1.0': d.v1Formats ?? ['csv'], beta: ['csv', 'json'] },
     root: { 'v1.0': d.root?.['v1.0'] ?? '/reports', beta: d.root?.beta ?? '/reports' },
     parameters: d.parameters,
     periods: d.parameters === 'none' ? [] : (d.periods ?? STANDARD_PERIODS),
@@ -192,6 +220,7 @@ function report(d: ReportDraft): ReportSpec {
     jsonNamesDocumented: d.jsonNamesDocumented ?? true,
     defaultFormat: d.defaultFormat ?? 'csv',
     ...(d.peopleColumn !== undefined ? { peopleColumn: d.peopleColumn } : {}),
+    ...(d.activity !== undefined ? { activity: d.activity } : {}),
   };
 }
 
@@ -220,6 +249,10 @@ const EMAIL_APPS = [
   'SMTP App',
 ];
 const SITE_COUNT_COLUMNS = [SITE_TYPE, ...metrics('Total', 'Active')];
+const YAMMER_DEVICE_COUNTS = [
+  ...metrics('Web', 'Windows Phone', 'Android Phone'),
+  metric('iPhone', { json: 'iPhone' }), metric('iPad', { json: 'iPad' }), metric('Other'),
+];
 
 const M365_APP_FLAGS = [
   'Windows', 'Mac', 'Mobile', 'Web', 'Outlook', 'Word', 'Excel', 'PowerPoint', 'OneNote', 'Teams',
@@ -232,6 +265,7 @@ export const REPORTS: readonly ReportSpec[] = [
   // --- Exchange: email activity ----------------------------------------------------------------------
   report({
     name: 'getEmailActivityUserDetail',
+    activity: ['sendCount', 'readCount', 'meetingCreatedCount', 'meetingInteractedCount'],
     shape: 'userDetail',
     entity: 'user',
     parameters: 'periodOrDate',
@@ -361,6 +395,12 @@ export const REPORTS: readonly ReportSpec[] = [
   // --- Teams -------------------------------------------------------------------------------------------
   report({
     name: 'getTeamsUserActivityUserDetail',
+    activity: [
+      'teamChatMessageCount', 'privateChatMessageCount', 'callCount', 'meetingCount', 'postMessages', 'replyMessages',
+      'urgentMessages', 'meetingsOrganizedCount', 'meetingsAttendedCount', 'adHocMeetingsOrganizedCount',
+      'adHocMeetingsAttendedCount', 'scheduledOneTimeMeetingsOrganizedCount', 'scheduledOneTimeMeetingsAttendedCount',
+      'scheduledRecurringMeetingsOrganizedCount', 'scheduledRecurringMeetingsAttendedCount', 'hasOtherAction',
+    ],
     shape: 'userDetail',
     entity: 'user',
     parameters: 'periodOrDate',
@@ -389,23 +429,36 @@ export const REPORTS: readonly ReportSpec[] = [
       REPORT_PERIOD,
     ],
   }),
-  dailyCounts(
-    'getTeamsUserActivityCounts',
-    'teamsUserActivityCounts',
-    [
-      ...metrics('Team Chat Messages', 'Post Messages', 'Reply Messages', 'Private Chat Messages', 'Calls', 'Meetings'),
+  // Graph's real header (../shared/cases/real-graph/05): `Report Date` second, `... Count` on the meeting columns.
+  report({
+    name: 'getTeamsUserActivityCounts',
+    shape: 'counts',
+    entity: 'tenant',
+    parameters: 'period',
+    jsonType: 'teamsUserActivityCounts',
+    jsonNamesDocumented: false,
+    columns: [
+      REFRESH_DATE, REPORT_DATE,
+      ...metrics('Team Chat Messages', 'Private Chat Messages', 'Calls', 'Meetings', 'Meetings Organized Count', 'Meetings Attended Count'),
       col('Audio Duration', 'metric', 'duration'),
       col('Video Duration', 'metric', 'duration'),
       col('Screen Share Duration', 'metric', 'duration'),
-      ...metrics('Meetings Organized', 'Meetings Attended'),
+      ...metrics('Post Messages', 'Reply Messages'),
+      REPORT_PERIOD,
     ],
-  ),
-  dailyCounts(
-    'getTeamsUserActivityUserCounts',
-    'teamsUserActivityUserCounts',
-    metrics('Team Chat Messages', 'Private Chat Messages', 'Calls', 'Meetings', 'Other Actions'),
-    true,
-  ),
+  }),
+  report({
+    name: 'getTeamsUserActivityUserCounts',
+    shape: 'counts',
+    entity: 'tenant',
+    parameters: 'period',
+    jsonType: 'teamsUserActivityUserCounts',
+    columns: [
+      REFRESH_DATE, REPORT_DATE,
+      ...metrics('Team Chat Messages', 'Private Chat Messages', 'Calls', 'Meetings', 'Other Actions'),
+      REPORT_PERIOD,
+    ],
+  }),
   report({
     name: 'getTeamsDeviceUsageUserDetail',
     shape: 'userDetail',
@@ -468,6 +521,7 @@ export const REPORTS: readonly ReportSpec[] = [
   // --- OneDrive ----------------------------------------------------------------------------------------
   report({
     name: 'getOneDriveActivityUserDetail',
+    activity: ['viewedOrEditedFileCount', 'syncedFileCount', 'sharedInternallyFileCount', 'sharedExternallyFileCount'],
     shape: 'userDetail',
     entity: 'user',
     parameters: 'periodOrDate',
@@ -511,6 +565,7 @@ export const REPORTS: readonly ReportSpec[] = [
   // --- SharePoint --------------------------------------------------------------------------------------
   report({
     name: 'getSharePointActivityUserDetail',
+    activity: ['viewedOrEditedFileCount', 'syncedFileCount', 'sharedInternallyFileCount', 'sharedExternallyFileCount', 'visitedPageCount'],
     shape: 'userDetail',
     entity: 'user',
     parameters: 'periodOrDate',
@@ -530,6 +585,12 @@ export const REPORTS: readonly ReportSpec[] = [
     metrics('Visited Page', 'Viewed Or Edited', 'Synced', 'Shared Internally', 'Shared Externally'),
   ),
   dailyCounts('getSharePointActivityPages', 'sharePointActivityPages', metrics('Visited Page Count')),
+  dailyCounts(
+    'getSharePointActivityFileCounts',
+    'siteActivitySummary',
+    metrics('Viewed Or Edited', 'Synced', 'Shared Internally', 'Shared Externally'),
+    true,
+  ),
   report({
     name: 'getSharePointSiteUsageDetail',
     shape: 'entityDetail',
@@ -559,6 +620,7 @@ export const REPORTS: readonly ReportSpec[] = [
   // --- Microsoft 365 Apps --------------------------------------------------------------------------------
   report({
     name: 'getM365AppUserDetail',
+    v1Formats: ['csv', 'json'],
     shape: 'userDetail',
     entity: 'user',
     parameters: 'periodOrDate',
@@ -613,6 +675,8 @@ export const REPORTS: readonly ReportSpec[] = [
   // --- Office activations (no period, no date) ------------------------------------------------------------
   report({
     name: 'getOffice365ActivationsUserDetail',
+    versions: ['beta'],
+    activity: ['windows', 'mac', 'windows10Mobile', 'ios', 'android'],
     shape: 'userDetail',
     entity: 'user',
     parameters: 'none',
@@ -630,6 +694,7 @@ export const REPORTS: readonly ReportSpec[] = [
   }),
   report({
     name: 'getOffice365ActivationCounts',
+    versions: ['beta'],
     shape: 'counts',
     entity: 'tenant',
     parameters: 'none',
@@ -639,6 +704,7 @@ export const REPORTS: readonly ReportSpec[] = [
   }),
   report({
     name: 'getOffice365ActivationsUserCounts',
+    versions: ['beta'],
     shape: 'counts',
     entity: 'tenant',
     parameters: 'none',
@@ -650,6 +716,7 @@ export const REPORTS: readonly ReportSpec[] = [
   // --- Viva Engage (Yammer) ---------------------------------------------------------------------------------
   report({
     name: 'getYammerActivityUserDetail',
+    activity: ['postedCount', 'readCount', 'likedCount'],
     shape: 'userDetail',
     entity: 'user',
     parameters: 'periodOrDate',
@@ -680,9 +747,22 @@ export const REPORTS: readonly ReportSpec[] = [
     ],
   }),
 
+  dailyCounts('getYammerActivityCounts', 'yammerActivitySummary', metrics('Liked', 'Posted', 'Read'), true),
+  dailyCounts('getYammerActivityUserCounts', 'yammerActivitySummary', metrics('Liked', 'Posted', 'Read'), true),
+  dailyCounts('getYammerDeviceUsageUserCounts', 'yammerDeviceUsageUserCounts', YAMMER_DEVICE_COUNTS, true),
+  report({
+    name: 'getYammerDeviceUsageDistributionUserCounts',
+    shape: 'counts',
+    entity: 'tenant',
+    parameters: 'period',
+    jsonType: 'yammerDeviceUsageDistributionUserCounts',
+    columns: [REFRESH_DATE, ...YAMMER_DEVICE_COUNTS, REPORT_PERIOD],
+  }),
+
   // --- Microsoft 365 Copilot ----------------------------------------------------------------------------------
   report({
     name: 'getMicrosoft365CopilotUsageUserDetail',
+    v1Formats: ['csv', 'json'],
     shape: 'userDetail',
     entity: 'user',
     parameters: 'period',

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { ReportCall } from './odata.js';
 import type { AccessTokenSource } from './token.js';
+import { documentedGraphCode } from './errors.js';
 import { UpstreamError } from './upstream-error.js';
 
 export interface GraphClientOptions {
@@ -68,6 +69,31 @@ export function retryAfterSeconds(header: string | string[] | undefined, now = D
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const ERROR_BODY_LIMIT = 16 * 1024;
+
+/**
+ * Reads a refusal's body for Graph's documented error code only (bounded; the rest of the body, which may
+ * echo request details, is never kept). The body is consumed or destroyed on every path.
+ */
+async function refusalCode(body: Dispatcher.ResponseData['body']): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > ERROR_BODY_LIMIT) {
+        body.destroy();
+        return undefined;
+      }
+      chunks.push(chunk);
+    }
+    return documentedGraphCode(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  } catch {
+    body.destroy();
+    return undefined;
+  }
+}
 
 /** Reads and discards a body we will not use (keeps the connection reusable, never leaks a stream). */
 async function discard(body: Dispatcher.ResponseData['body']): Promise<void> {
@@ -207,13 +233,17 @@ export class GraphClient {
 
   /** Maps a status we did not want to an UpstreamError; the body is discarded, never echoed. */
   private async unexpected(response: Dispatcher.ResponseData): Promise<never> {
-    await discard(response.body);
     const status = response.statusCode;
     const wait = retryAfterSeconds(response.headers['retry-after']);
+    if (status >= 400 && status < 500 && status !== 429) {
+      const code = await refusalCode(response.body);
+      const named = `HTTP ${status}${code !== undefined ? ` ${code}` : ''}`;
+      if (status === 401 || status === 403) throw new UpstreamError('Refused', `Graph refused the proxy's credentials (${named})`, status, undefined, code);
+      throw new UpstreamError('Refused', `Graph refused the request (${named})`, status, undefined, code);
+    }
+    await discard(response.body);
     if (status === 429) throw new UpstreamError('Throttled', 'Graph is throttling report requests', status, wait);
     if (status === 503 || status === 502 || status === 504) throw new UpstreamError('Unavailable', `Graph is unavailable (HTTP ${status})`, status, wait);
-    if (status === 401 || status === 403) throw new UpstreamError('Refused', `Graph refused the proxy's credentials (HTTP ${status})`, status);
-    if (status >= 400 && status < 500) throw new UpstreamError('Refused', `Graph refused the request (HTTP ${status})`, status);
     throw new UpstreamError('BadResponse', `Graph answered HTTP ${status}`, status);
   }
 

@@ -3,9 +3,9 @@
  * no parameters for the activation reports, and the `$format`, `$top`, `$skiptoken` query options.
  * Both the simulator and the proxy parse requests with these functions, so they accept exactly the same set.
  */
-import { API_VERSIONS, findReport, type ApiVersion, type Period, type ReportSpec } from './catalogue.js';
+import { API_VERSIONS, DATE_WINDOW_DAYS, findReport, type ApiVersion, type Period, type ReportFormat, type ReportSpec } from './catalogue.js';
 
-export type ReportFormat = 'csv' | 'json';
+export type { ReportFormat } from './catalogue.js';
 
 export interface ReportCall {
   readonly version: ApiVersion;
@@ -163,6 +163,48 @@ export function parseReportQuery(
     }
   }
   return ok({ format, ...(top !== undefined ? { top } : {}), ...(skipToken !== undefined ? { skipToken } : {}) });
+}
+
+/** The calendar date `days` before a YYYY-MM-DD date. */
+export function daysBefore(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Today's date in UTC, YYYY-MM-DD: the day Graph's date window is counted back from. */
+export function utcToday(now: number = Date.now()): string {
+  return new Date(now).toISOString().slice(0, 10);
+}
+
+/**
+ * What Graph refuses about a well-formed request, from the catalogue (../shared/cases/real-graph/README.md):
+ * a format the report does not have in that version (JSON is beta-only for usage reports: 400 "JSON format is
+ * not supported."), and a date outside the past 28 days (400 InvalidArgument "Only support data for the past 28
+ * days"). Graph's own wording comes first; the rest of the message says which rule was broken. `today` is
+ * YYYY-MM-DD in UTC. Both the simulator and the proxy refuse with this, so they refuse the same requests.
+ */
+export function checkServed(call: ReportCall, format: ReportFormat, today: string): GraphRefusal | undefined {
+  const formats = call.report.formats[call.version];
+  if (!formats.includes(format)) {
+    const elsewhere = (API_VERSIONS as readonly ApiVersion[]).filter((v) => call.report.versions.includes(v) && call.report.formats[v].includes(format));
+    const where = elsewhere.length > 0 ? `; ${call.report.name} has it in ${elsewhere.map((v) => `/${v}/`).join(' and ')}` : '';
+    return {
+      status: 400,
+      code: 'BadRequest',
+      message: `${format === 'json' ? 'JSON' : 'CSV'} format is not supported. ${call.report.name} in /${call.version}/ is served as ${formats.map((f) => (f === 'json' ? 'application/json' : 'text/csv')).join(' or ')}${where}.`,
+    };
+  }
+  return call.date === undefined ? undefined : checkDateWindow(call.date, today);
+}
+
+/** Graph's date rule alone: a YYYY-MM-DD `date` within the past 28 days of `today` (UTC), or Graph's refusal. */
+export function checkDateWindow(date: string, today: string): GraphRefusal | undefined {
+  const earliest = daysBefore(today, DATE_WINDOW_DAYS - 1);
+  if (date >= earliest && date <= today) return undefined;
+  return {
+    status: 400,
+    code: 'InvalidArgument',
+    message: `Only support data for the past ${DATE_WINDOW_DAYS} days: date=${date} is ${date > today ? 'after today' : 'older'}; Graph serves single days from ${earliest} to ${today} (UTC).`,
+  };
 }
 
 /** How many days of activity a period covers; `ALL` is the whole history kept (180 days). */

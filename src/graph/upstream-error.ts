@@ -26,6 +26,8 @@ export class UpstreamError extends Error {
     readonly upstreamStatus?: number,
     /** Seconds a consumer should wait before trying again (Throttled, Unavailable). */
     readonly retryAfterSeconds?: number,
+    /** Graph's error code, when its body carried one Graph documents (`GRAPH_ERROR_CODES`). */
+    readonly graphCode?: string,
   ) {
     super(message);
     this.name = 'UpstreamError';

@@ -7,7 +7,7 @@
 import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
 import { UTF8_BOM, quoteCsvField } from '../graph/csv.js';
 import { CsvRowReader } from './csv-rows.js';
-import { SanitizeError } from './errors.js';
+import { MissingColumnError, SanitizeError } from './errors.js';
 import { checkCsv, releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
 import { smallCountsToEmpty } from './small-counts.js';
 import { QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
@@ -89,10 +89,10 @@ export async function validateCsvReport(source: AsyncIterable<Buffer | string>, 
 }
 
 /** Positions of the released columns in upstream rows; a released column missing upstream is an error. */
-function bind(layout: CsvLayout, released: readonly ReleasedColumn[]): number[] {
+function bind(report: ReportSpec, layout: CsvLayout, released: readonly ReleasedColumn[]): number[] {
   return released.map((r) => {
     const index = layout.indexOf(r.column);
-    if (index === -1) throw new SanitizeError('MissingColumn', `the upstream report has no column '${r.column.header}', which the policy uses`);
+    if (index === -1) throw new MissingColumnError(report.name, r.column.header, 'the policy');
     return index;
   });
 }
@@ -106,7 +106,7 @@ function enoughPeople(text: string | undefined, k: number): boolean {
 function peoplePosition(layout: CsvLayout, plan: RowsPlan): number {
   if (plan.peopleColumn === undefined) return -1;
   const index = layout.indexOf(plan.peopleColumn);
-  if (index === -1) throw new SanitizeError('MissingColumn', `the upstream report has no column '${plan.peopleColumn.header}', which sizes its rows`);
+  if (index === -1) throw new MissingColumnError(plan.report.name, plan.peopleColumn.header, 'row sizing');
   return index;
 }
 
@@ -121,7 +121,7 @@ export async function countCsvQuasiClasses(source: AsyncIterable<Buffer | string
   let people = -1;
   for await (const batch of readCsvBatches(source, plan.report)) {
     if (batch.layout !== undefined) {
-      positions = bind(batch.layout, quasi);
+      positions = bind(plan.report, batch.layout, quasi);
       people = peoplePosition(batch.layout, plan);
     }
     for (const fields of batch.rows) {
@@ -159,6 +159,7 @@ export async function* sanitizeCsvReport(
   const classes = plan.hasQuasi ? (options.classes ?? (await countCsvQuasiClasses(open(), plan))) : undefined;
   const check = options.validated !== true;
   const quasiPositions = released.flatMap((r, i) => (r.quasi ? [i] : []));
+  const pseudonymPositions = released.flatMap((r, i) => (r.action === 'pseudonymize' ? [i] : []));
   const width = released.length;
   const cells = new Array<string>(width);
   let positions: number[] = [];
@@ -170,7 +171,7 @@ export async function* sanitizeCsvReport(
     let out = '';
     if (batch.layout !== undefined) {
       const layout = batch.layout;
-      positions = bind(layout, released);
+      positions = bind(plan.report, layout, released);
       people = peoplePosition(layout, plan);
       if (plan.smallCounts !== undefined) {
         countValue = (column) => {
@@ -194,6 +195,7 @@ export async function* sanitizeCsvReport(
         if (check) checkCsv(released[i]!.column, text);
         cells[i] = released[i]!.csv(text);
       }
+      for (const i of pseudonymPositions) if (cells[i] === '' && fields[positions[i]!] !== '') stats.pseudonymsWithheld++;
       if (countValue !== undefined) {
         current = fields;
         for (const column of smallCountsToEmpty(plan.smallCounts!, countValue)) {

@@ -21,3 +21,19 @@ export class SanitizeError extends Error {
     this.name = 'SanitizeError';
   }
 }
+
+/**
+ * A column the policy (or the score) needs is missing from Graph's report. `column` is the catalogue's name for
+ * it, never a cell value, so it may be shown to the consumer: a real tenant's report that lacks it is a fact
+ * the consumer's administrator can act on.
+ */
+export class MissingColumnError extends SanitizeError {
+  constructor(
+    readonly report: string,
+    readonly column: string,
+    /** What needs the column, for the log: 'the policy', 'the score', 'row sizing'. */
+    readonly neededBy: string,
+  ) {
+    super('MissingColumn', `the upstream report ${report} has no column '${column}', which ${neededBy} uses`);
+  }
+}

@@ -4,7 +4,7 @@
  * counted per flattened row (one per CSV line), so CSV and JSON release the same rows.
  */
 import { columnsFor } from '../graph/catalogue.js';
-import { SanitizeError } from './errors.js';
+import { MissingColumnError, SanitizeError } from './errors.js';
 import { releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
 import { smallCountsToEmpty } from './small-counts.js';
 import { emptyStats, QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
@@ -74,7 +74,7 @@ export class JsonItemSanitizer {
   }
 
   private value(item: JsonObject, r: ReleasedColumn): unknown {
-    if (!(r.column.json in item)) throw new SanitizeError('MissingColumn', `an upstream item has no property '${r.column.json}', which the policy uses`);
+    if (!(r.column.json in item)) throw new MissingColumnError(this.plan.report.name, r.column.json, 'the policy');
     return r.json(item[r.column.json]);
   }
 
@@ -129,7 +129,10 @@ export class JsonItemSanitizer {
       return undefined;
     }
     const out: JsonObject = {};
-    for (const r of this.top) out[r.column.json] = this.value(item, r);
+    for (const r of this.top) {
+      out[r.column.json] = this.value(item, r);
+      if (r.action === 'pseudonymize' && out[r.column.json] === null && typeof item[r.column.json] === 'string' && item[r.column.json] !== '') this.stats.pseudonymsWithheld++;
+    }
     this.emptySmallCounts(item, out);
     const keys = this.classes !== undefined ? this.rowKeys(item) : undefined;
     if (nested === undefined) {

@@ -4,6 +4,7 @@
  * two formats release the same values.
  */
 import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
+import { isPlaceholderIdentifier } from '../graph/identifiers.js';
 import { fromCsvText, fromJsonValue, ValueFormatError } from '../graph/values.js';
 import type { PolicyDocument } from '../policy/schema.js';
 import { SanitizeError } from './errors.js';
@@ -87,13 +88,14 @@ function releaseColumn(column: ColumnSpec, action: Exclude<ColumnAction, 'drop'>
   if (action === 'pseudonymize') {
     const pseudonymize = context.pseudonymize;
     if (pseudonymize === undefined) throw new Error(`column '${column.header}' is pseudonymised but no pseudonym key is available`);
+    // A placeholder names no one: its pseudonym would be one value shared by different people, so it is withheld.
     return {
       ...base,
-      csv: (text) => (text === '' ? '' : pseudonymize(text)),
+      csv: (text) => (isPlaceholderIdentifier(text) ? '' : pseudonymize(text)),
       json: (value) => {
         if (value === null || value === '') return value;
         if (typeof value !== 'string') throw unexpected(column);
-        return pseudonymize(value);
+        return isPlaceholderIdentifier(value) ? null : pseudonymize(value);
       },
     };
   }

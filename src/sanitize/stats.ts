@@ -10,10 +10,15 @@ export interface SanitizeStats {
   columnsDropped: number;
   /** Upstream columns the catalogue does not know (Graph added something); always dropped. */
   unknownColumns: number;
+  /**
+   * Pseudonymised cells released empty because Graph wrote a placeholder (`(Unknown)`, a transient `<PII:...>`
+   * name, the zero GUID) that stands for no one in particular: one pseudonym would link different people.
+   */
+  pseudonymsWithheld: number;
 }
 
 export function emptyStats(): SanitizeStats {
-  return { rowsIn: 0, rowsOut: 0, rowsSuppressed: 0, cellsSuppressed: 0, columnsDropped: 0, unknownColumns: 0 };
+  return { rowsIn: 0, rowsOut: 0, rowsSuppressed: 0, cellsSuppressed: 0, columnsDropped: 0, unknownColumns: 0, pseudonymsWithheld: 0 };
 }
 
 /**

@@ -99,8 +99,8 @@ export class CohortReleases {
   private async compute(snapshot: ReportSnapshot, plan: CohortPlan, directory: Directory): Promise<Computed> {
     const aggregate = await aggregateCsvReport(snapshot.csv(), plan, directory);
     // The setting can change after reports were generated (Graph applies it at the next refresh): a report
-    // whose rows match no one in a non-empty directory carries concealed names.
-    if (aggregate.rows > 0 && aggregate.matched === 0 && directory.size > 0 && usesDirectory(plan)) throw new ConcealedNamesError();
+    // whose rows match no one in a non-empty directory cannot be joined, whatever the setting says now.
+    if (aggregate.rows > 0 && aggregate.matched === 0 && directory.size > 0 && usesDirectory(plan)) throw new ConcealedNamesError('noRowMatched');
     const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
     return { plan, refreshDate: aggregate.refreshDate, counts, rows: (only, noise) => cohortRows(aggregate.table, plan, aggregate.refreshDate, only, noise) };
   }

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findReport, type Period } from '../graph/catalogue.js';
-import { isCalendarDate, printable, type ReportCall } from '../graph/odata.js';
+import { checkServed, isCalendarDate, printable, utcToday, type ReportCall } from '../graph/odata.js';
 import { cohortCsv } from '../cohort/render.js';
 import { requireConsumer } from './auth.js';
 import { ProxyRefusal } from './errors.js';
@@ -44,6 +44,9 @@ export async function cohortRoutes(app: FastifyInstance, options: ReportRoutesOp
       ...(period !== undefined ? { period: period as Period } : {}), ...(date !== undefined ? { date } : {}),
     };
     Object.assign(request.audit, { report: report.name, apiVersion: call.version, format, ...(period !== undefined ? { period } : { date }) });
+    // Cohorts are built from the CSV report: Graph's date window applies.
+    const unserved = checkServed(call, 'csv', utcToday());
+    if (unserved !== undefined) throw new ProxyRefusal(unserved.status, unserved.code, unserved.message);
     const decision = allowedDecision(set.policyFor(consumer), call, format);
     request.audit.policy = decision.policy.policy.name;
     if (decision.kind !== 'cohort') throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer releases ${report.name} as rows, not cohorts; use the report's own URL.`);

@@ -6,7 +6,7 @@ import type { FastifyReply } from 'fastify';
 import { graphErrorBody } from '../graph/errors.js';
 import { ConcealedNamesError } from '../graph/directory-source.js';
 import { UpstreamError } from '../graph/upstream-error.js';
-import { SanitizeError } from '../sanitize/errors.js';
+import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
 
 /** A refusal decided by the proxy itself (auth, policy, request grammar). */
 export class ProxyRefusal extends Error {
@@ -43,17 +43,26 @@ export function errorResponse(error: unknown): ErrorResponse {
         return { status: 503, code: 'ServiceUnavailable', message: 'Microsoft Graph is unavailable; try again later.', retryAfterSeconds: error.retryAfterSeconds ?? 30, cause };
       case 'Timeout':
         return { status: 504, code: 'GatewayTimeout', message: 'Microsoft Graph did not answer in time.', cause };
-      case 'Refused':
-        if (error.upstreamStatus === 400 || error.upstreamStatus === 404) {
-          return { status: error.upstreamStatus, code: error.upstreamStatus === 400 ? 'BadRequest' : 'NotFound', message: 'Microsoft Graph refused this report request (for a date, it must lie within the last 30 days).', cause };
+      case 'Refused': {
+        // Only what was observed: Graph's status and, when it is one Graph documents, its error code.
+        const observed = `HTTP ${error.upstreamStatus ?? 'error'}${error.graphCode !== undefined ? `, ${error.graphCode}` : ''}`;
+        if (error.upstreamStatus === 401 || error.upstreamStatus === 403) {
+          return { status: 502, code: 'BadGateway', message: `Microsoft Graph refused the proxy's own access (${observed}).`, cause };
         }
-        return { status: 502, code: 'BadGateway', message: 'The proxy could not read the report from Microsoft Graph (its own access was refused).', cause };
+        if (error.upstreamStatus === 400 || error.upstreamStatus === 404) {
+          return { status: error.upstreamStatus, code: error.graphCode ?? (error.upstreamStatus === 404 ? 'NotFound' : 'BadRequest'), message: `Microsoft Graph refused this request (${observed}).`, cause };
+        }
+        return { status: 502, code: 'BadGateway', message: `Microsoft Graph refused the proxy's request (${observed}).`, cause };
+      }
       default:
         return { status: 502, code: 'BadGateway', message: 'The proxy could not read a complete, valid report from Microsoft Graph.', cause };
     }
   }
   if (error instanceof ConcealedNamesError) {
     return { status: 409, code: 'CohortsUnavailable', message: error.message, cause: 'ConcealedNames' };
+  }
+  if (error instanceof MissingColumnError) {
+    return { status: 502, code: 'BadGateway', message: `The report from Microsoft Graph has no column '${error.column}', which ${error.neededBy === 'the policy' ? "this consumer's policy" : error.neededBy} needs, so nothing of it is released.`, cause: 'SanitizeMissingColumn' };
   }
   if (error instanceof SanitizeError) {
     return { status: 502, code: 'BadGateway', message: 'The report from Microsoft Graph could not be sanitised, so nothing of it is released.', cause: `Sanitize${error.code}` };

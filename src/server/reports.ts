@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findReport, type ApiVersion, type Period } from '../graph/catalogue.js';
 import type { GraphClient } from '../graph/client.js';
-import { parseReportPath, parseReportQuery, type ReportCall, type ReportFormat } from '../graph/odata.js';
+import { checkServed, parseReportPath, parseReportQuery, utcToday, type ReportCall, type ReportFormat } from '../graph/odata.js';
 import { nextSkipToken, type ReportSnapshot, type SnapshotCache } from '../graph/snapshots.js';
 import type { LoadedPolicy, PolicySet } from '../policy/load.js';
 import { decideReport, rowsPlanFor, type ReportDecision } from '../policy/decide.js';
@@ -123,6 +123,9 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     if (!query.ok) throw new ProxyRefusal(query.error.status, query.error.code, query.error.message);
     const { format } = query.value;
     audit(request, consumer, call, format, set);
+    // What Graph would refuse is refused here, before any 302 or upstream call.
+    const unserved = checkServed(call, format, utcToday());
+    if (unserved !== undefined) throw new ProxyRefusal(unserved.status, unserved.code, unserved.message);
     const decision = allowedDecision(set.policyFor(consumer), call, format);
     request.audit.policy = decision.policy.policy.name;
     request.audit.kind = decision.kind;

@@ -11,7 +11,7 @@ import type { SuppressionCounts } from '../cohort/suppress.js';
 import { Directory } from '../cohort/directory.js';
 import type { Period } from '../graph/catalogue.js';
 import type { DirectorySource } from '../graph/directory-source.js';
-import { isCalendarDate, printable } from '../graph/odata.js';
+import { checkDateWindow, isCalendarDate, printable, utcToday } from '../graph/odata.js';
 import type { ReportSnapshot, SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
 import { DEFAULT_K } from '../policy/schema.js';
@@ -131,6 +131,8 @@ export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOpti
     if ((period === undefined) === (date === undefined)) throw new ProxyRefusal(400, 'BadRequest', 'Give exactly one of period (D7, D30, D90, D180) or date=YYYY-MM-DD.');
     if (period !== undefined && !PERIODS.has(period)) throw new ProxyRefusal(400, 'BadRequest', 'Invalid period: allowed are D7, D30, D90, D180.');
     if (date !== undefined && !isCalendarDate(date)) throw new ProxyRefusal(400, 'BadRequest', 'Invalid date: use YYYY-MM-DD.');
+    const outsideWindow = date === undefined ? undefined : checkDateWindow(date, utcToday());
+    if (outsideWindow !== undefined) throw new ProxyRefusal(outsideWindow.status, outsideWindow.code, outsideWindow.message);
     const declared = new Set(Object.values(loaded.policy.reports).flatMap((rule) => (typeof rule === 'object' && 'cohort' in rule ? rule.cohort.by : [])));
     const byText = params.get('by');
     let by: DirectoryAttribute[] = [];

@@ -86,6 +86,10 @@ const TEAMS_DEVICE_METRICS = TEAMS_DEVICE_COLUMNS.map(
   (p) => METRICS.teams.size - TEAMS_PLATFORMS.length + TEAMS_PLATFORMS.indexOf(p),
 );
 
+/** The Yammer device counts columns (JSON names) and where each platform sits in the Yammer activity. */
+const YAMMER_DEVICE_COLUMNS = ['web', 'windowsPhone', 'androidPhone', 'iPhone', 'iPad', 'other'] as const;
+const YAMMER_DEVICE_METRICS = YAMMER_PLATFORMS.map((p) => METRICS.yammer[`platform:${p}`]);
+
 type UserItemBuilder = (tenant: SimulatedTenant, user: SimulatedUser, w: ReportWindow) => ReportItem;
 
 const USER_DETAIL: Readonly<Record<string, UserItemBuilder>> = {
@@ -455,6 +459,9 @@ function dailyRows(tenant: SimulatedTenant, spec: ReportSpec): DailyRow | undefi
   const emailNames = ['send', 'receive', 'read', 'meetingCreated', 'meetingInteracted'];
   const fileNames = ['viewedOrEdited', 'synced', 'sharedInternally', 'sharedExternally'];
   const fileMetrics = [F.viewedOrEdited, F.synced, F.sharedInternally, F.sharedExternally];
+  const Y = METRICS.yammer;
+  const yammerMetrics = [Y.liked, Y.posted, Y.read];
+  const yammerNames = ['liked', 'posted', 'read'];
   switch (spec.name) {
     case 'getEmailActivityCounts':
       return (d) => pick(dayTotals(tenant, 'exchange', d).sum, emailMetrics, emailNames);
@@ -474,7 +481,7 @@ function dailyRows(tenant: SimulatedTenant, spec: ReportSpec): DailyRow | undefi
         const s = dayTotals(tenant, 'teams', d).sum;
         return {
           ...pick(s, [T.teamChat, T.post, T.reply, T.privateChat, T.calls, T.meetings, T.meetingsOrganized, T.meetingsAttended],
-            ['teamChatMessages', 'postMessages', 'replyMessages', 'privateChatMessages', 'calls', 'meetings', 'meetingsOrganized', 'meetingsAttended']),
+            ['teamChatMessages', 'postMessages', 'replyMessages', 'privateChatMessages', 'calls', 'meetings', 'meetingsOrganizedCount', 'meetingsAttendedCount']),
           audioDuration: s[T.audioSeconds]!, videoDuration: s[T.videoSeconds]!, screenShareDuration: s[T.screenShareSeconds]!,
         };
       };
@@ -489,6 +496,14 @@ function dailyRows(tenant: SimulatedTenant, spec: ReportSpec): DailyRow | undefi
       return (d) => pick(dayTotals(tenant, 'oneDrive', d).sum, fileMetrics, fileNames);
     case 'getSharePointActivityUserCounts':
       return (d) => pick(dayTotals(tenant, 'sharePoint', d).users, [F.visitedPage, ...fileMetrics], ['visitedPage', ...fileNames]);
+    case 'getSharePointActivityFileCounts':
+      return (d) => pick(dayTotals(tenant, 'sharePoint', d).sum, fileMetrics, fileNames);
+    case 'getYammerActivityCounts':
+      return (d) => pick(dayTotals(tenant, 'yammer', d).sum, yammerMetrics, yammerNames);
+    case 'getYammerActivityUserCounts':
+      return (d) => pick(dayTotals(tenant, 'yammer', d).users, yammerMetrics, yammerNames);
+    case 'getYammerDeviceUsageUserCounts':
+      return (d) => pick(dayTotals(tenant, 'yammer', d).users, YAMMER_DEVICE_METRICS, YAMMER_DEVICE_COLUMNS);
     case 'getSharePointActivityPages':
       return (d) => ({ visitedPageCount: cell(dayTotals(tenant, 'sharePoint', d).sum[F.visitedPage]!) });
     case 'getOneDriveUsageAccountCounts':
@@ -571,6 +586,8 @@ function periodRows(tenant: SimulatedTenant, spec: ReportSpec, w: ReportWindow):
       const { users } = periodUsers(tenant, 'exchange', w);
       return [pick(users, EMAIL_APPS.map((a) => E[a]), [...EMAIL_APPS])];
     }
+    case 'getYammerDeviceUsageDistributionUserCounts':
+      return [pick(periodUsers(tenant, 'yammer', w).users, YAMMER_DEVICE_METRICS, YAMMER_DEVICE_COLUMNS)];
     case 'getTeamsDeviceUsageDistributionUserCounts': {
       return [pick(periodUsers(tenant, 'teams', w).users, TEAMS_DEVICE_METRICS, TEAMS_DEVICE_COLUMNS)];
     }

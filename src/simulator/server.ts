@@ -10,7 +10,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { findReport, type ApiVersion, type ReportSpec } from '../graph/catalogue.js';
 import { UTF8_BOM } from '../graph/csv.js';
 import { graphErrorBody } from '../graph/errors.js';
-import { parseReportPath, parseReportQuery, periodDays, printable, type ReportCall } from '../graph/odata.js';
+import { checkServed, parseReportPath, parseReportQuery, periodDays, printable, utcToday, type ReportCall } from '../graph/odata.js';
 import { LAST_DAY, reportSource, type ReportWindow } from './reports.js';
 import { ReportRenderer } from './render.js';
 import { SimulatedTenant, type TenantOptions } from './tenant.js';
@@ -189,10 +189,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
 
   function windowOf(call: ReportCall): ReportWindow | string {
     if (call.date !== undefined) {
+      // Graph's own window (the past 28 days) is checked by checkServed; this is the simulator's data.
       const day = tenant.dayOf(call.date);
-      if (day === undefined || day < LAST_DAY - 29) {
-        return `Invalid value for argument 'date': it must be within the last 30 days before ${tenant.refreshDate}.`;
-      }
+      if (day === undefined) return `No data for date=${call.date}: the tenant's reports were last refreshed on ${tenant.refreshDate}.`;
       return { firstDay: day, lastDay: day, periodDays: 1 };
     }
     const days = call.period !== undefined ? periodDays(call.period) : 180;
@@ -347,8 +346,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const query = parsedQuery.value;
     const claims = authorised(request, reply);
     if (claims === undefined) return reply;
+    const refused = checkServed(call, query.format, utcToday());
+    if (refused !== undefined) return sendGraphError(reply, refused.status, refused.code, refused.message);
     const window = windowOf(call);
-    if (typeof window === 'string') return sendGraphError(reply, 400, 'BadRequest', window);
+    if (typeof window === 'string') return sendGraphError(reply, 400, 'InvalidArgument', window);
     const key = `${call.version} ${call.report.name} ${query.format}`;
     stats.reportRequests[key] = (stats.reportRequests[key] ?? 0) + 1;
     if (injectedFailure(reply)) return reply;

@@ -1,0 +1,23 @@
+/**
+ * Which identifier cells name a person. Graph writes placeholders where it has no usable name: `(Unknown)` for
+ * several different users at once, `<PII:...>@domain` for a while after a naming change, the zero GUID for every
+ * user id when names are concealed, and empty cells. Such a cell says nothing about who the row is: rows that
+ * carry one are never merged with each other, never joined to the directory, and never given a pseudonym (one
+ * pseudonym would then stand for several people). Sources: ../shared/graph-reports.md ("Concealed names") and
+ * ../shared/cases/real-graph/README.md.
+ */
+
+const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
+const UNKNOWN = /^\(?unknown\)?$/i;
+const TRANSIENT_PII = /^<PII:[^>]*>/i;
+
+/** Whether an identifier cell is one of Graph's placeholders rather than a person's (or entity's) name. */
+export function isPlaceholderIdentifier(text: string): boolean {
+  const value = text.trim();
+  return value === '' || value === ZERO_GUID || UNKNOWN.test(value) || TRANSIENT_PII.test(value);
+}
+
+/** Whether a User Principal Name column holds Graph's concealed form (32 hexadecimal characters, no '@'). */
+export function isConcealedName(text: string): boolean {
+  return /^[0-9A-F]{32}$/i.test(text.trim());
+}
