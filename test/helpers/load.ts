@@ -96,11 +96,11 @@ export function standardOperations(options: { score?: boolean } = {}): Operation
   return [
     csvOperation('licence CSV rows', "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence),
     jsonPagesOperation('licence JSON pages', "/beta/reports/getOffice365ActiveUserDetail(period='D30')?$format=application/json&$top=40", KEYS.licence),
-    jsonPagesOperation('vendor cohorts at the report URL', "/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor),
+    jsonPagesOperation('vendor cohorts at the report URL', "/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor),
     getOperation('vendor cohorts CSV', '/cohorts/getEmailActivityUserDetail?period=D30&format=csv', KEYS.vendor),
     ...(options.score === false ? [] : [getOperation('vendor org score', '/org-score?period=D30', KEYS.vendor)]),
     csvOperation('onboarding refused', "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.onboarding),
-    getOperation('wrong key refused', "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')?$format=application/json", 'gpp_not-a-key'),
+    getOperation('wrong key refused', "/beta/reports/getOffice365ActiveUserDetail(period='D30')?$format=application/json", 'gpp_not-a-key'),
   ];
 }
 

@@ -7,6 +7,8 @@ import { bearer, fetchCsv, getJson } from '../helpers/graph-client.js';
 import { KEYS, proxyCsv, startStack, type Stack } from '../helpers/proxy-stack.js';
 
 const TEAMS = "/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')";
+/** JSON is a beta feature of the usage reports. */
+const TEAMS_JSON = "/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json";
 const CLIPS: Record<string, number> = { 'Team Chat Message Count': 500, 'Private Chat Message Count': 1000, 'Call Count': 100, 'Meeting Count': 100 };
 
 interface Expected { users: number; active: number; sums: Record<string, number> }
@@ -102,7 +104,7 @@ t.test('/cohorts for dashboards: JSON and CSV, strict parameters, equivalent req
 t.test('with concealed names on, cohort joins are refused with a clear 409, never served empty', async (t) => {
   const stack = await startStack({ simulator: { users: 120, concealedNames: true } });
   t.teardown(() => stack.close());
-  const res = await stack.get(`${TEAMS}?$format=application/json`, KEYS.vendor);
+  const res = await stack.get(TEAMS_JSON, KEYS.vendor);
   t.equal(res.status, 409);
   const error = JSON.parse(res.body.toString()).error;
   t.equal(error.code, 'CohortsUnavailable');
@@ -114,12 +116,12 @@ t.test('G4: noisy cohorts are sticky across requests and restarts; organisation 
   const noiseKey = randomBytes(32);
   const ledgerFile = join(await mkdtemp(join(tmpdir(), 'gpp-g4-')), 'ledger.jsonl');
   const exact = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessPolicies() } });
-  const truth = JSON.parse((await exact.get(`${TEAMS}?$format=application/json`, KEYS.vendor)).body.toString()).value as Record<string, unknown>[];
+  const truth = JSON.parse((await exact.get(TEAMS_JSON, KEYS.vendor)).body.toString()).value as Record<string, unknown>[];
   await exact.close();
   const values: string[] = [];
   for (let restart = 0; restart < 2; restart++) {
     const stack = await startStack({ simulator: { users: 400 }, proxy: { noiseKey, ledgerFile } });
-    for (let call = 0; call < 2; call++) values.push(JSON.stringify(JSON.parse((await stack.get(`${TEAMS}?$format=application/json`, KEYS.vendor)).body.toString()).value));
+    for (let call = 0; call < 2; call++) values.push(JSON.stringify(JSON.parse((await stack.get(TEAMS_JSON, KEYS.vendor)).body.toString()).value));
     const charges = stack.logs.filter((l) => l.includes('"budget"')).map((l) => /"charged":(true|false)/.exec(l)![1]);
     t.same(charges, restart === 0 ? ['true', 'false'] : ['false', 'false'], restart === 0 ? 'the first release is charged, its repeat is not' : 'after a restart the ledger remembers the release');
     await stack.close();
@@ -131,7 +133,7 @@ t.test('G4: noisy cohorts are sticky across requests and restarts; organisation 
   t.ok(released.some((r, i) => JSON.stringify(r) !== JSON.stringify(truth.filter((x) => x.dimension !== 'organization' && x.suppressed === false)[i])), 'sub-organisation cohorts carry noise');
   t.same(noisy.map((r) => [r.dimension, r.cohort, r.suppressed]), truth.map((r) => [r.dimension, r.cohort, r.suppressed]), 'noise never changes which cohorts are suppressed');
   const other = await startStack({ simulator: { users: 400 }, proxy: { noiseKey: randomBytes(32) } });
-  t.not(JSON.stringify(JSON.parse((await other.get(`${TEAMS}?$format=application/json`, KEYS.vendor)).body.toString()).value), values[0], 'G5: another noise key, other noise');
+  t.not(JSON.stringify(JSON.parse((await other.get(TEAMS_JSON, KEYS.vendor)).body.toString()).value), values[0], 'G5: another noise key, other noise');
   await other.close();
 });
 
@@ -142,7 +144,7 @@ t.test('G6/G7: fresh releases past the yearly budget are refused; releases alrea
   await writeFile(file, (await readFile(file, 'utf8')).replace('epsilonPerYear: 400', 'epsilonPerYear: 2'));
   const stack = await startStack({ simulator: { users: 200 }, proxy: { policiesDir: dir } });
   t.teardown(() => stack.close());
-  const get = (period: string) => stack.get(`/v1.0/reports/getTeamsUserActivityUserDetail(period='${period}')?$format=application/json`, KEYS.vendor);
+  const get = (period: string) => stack.get(`/beta/reports/getTeamsUserActivityUserDetail(period='${period}')?$format=application/json`, KEYS.vendor);
   t.equal((await get('D7')).status, 200, 'epsilon 1 of 2');
   t.equal((await get('D30')).status, 200, 'epsilon 2 of 2');
   const refused = await get('D90');

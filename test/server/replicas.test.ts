@@ -26,7 +26,7 @@ async function twoReplicas(t: { teardown(fn: () => unknown): void }, options: { 
 
 t.test('two replicas sharing Redis behave as one', { skip: redisAvailable ? false : 'redis-server is not installed (.ci/run installs it)' }, async (t) => {
   const { a, b } = await twoReplicas(t, { sameTenant: false, users: 200 });
-  const cohorts = "/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json";
+  const cohorts = "/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json";
   const fromA = JSON.parse((await a.get(cohorts, KEYS.vendor)).body.toString()).value;
   const fromB = JSON.parse((await b.get(cohorts, KEYS.vendor)).body.toString()).value;
   t.same(fromB, fromA, 'the same sticky noisy answer from either replica');
@@ -52,8 +52,8 @@ t.test('two replicas on one tenant fetch each Graph report once between them (sn
   t.equal(a.sim.stats.downloads.getOffice365ActiveUserDetail, 1, 'Graph served the CSV once, although both replicas were asked at the same time');
   t.equal(a.proxy.snapshots.stats.fetches + b.proxy.snapshots.stats.fetches, 1);
   t.equal(a.proxy.snapshots.stats.sharedHits + b.proxy.snapshots.stats.sharedHits, 1, 'the other replica took the shared copy');
-  await a.get("/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
-  await b.get("/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
+  await a.get("/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
+  await b.get("/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
   t.equal(a.sim.stats.downloads.getTeamsUserActivityUserDetail, 1, 'cohort snapshots are shared too');
   const { Redis } = await import('ioredis');
   const raw = new Redis(redisUrl);

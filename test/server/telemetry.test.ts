@@ -22,7 +22,7 @@ t.test('/metrics counts requests, rows, suppression, snapshots, upstream latency
   t.teardown(() => stack.close());
   await proxyCsv(stack, "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence);
   await proxyCsv(stack, "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence);
-  await stack.get("/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
+  await stack.get("/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
   await stack.get("/v1.0/reports/getEmailActivityUserDetail(period='D30')", KEYS.licence);
   await stack.proxy.policies.reload();
   const text = (await stack.get('/metrics')).body.toString();
@@ -44,7 +44,7 @@ t.test('graceful shutdown: a request in flight finishes; new connections are ref
   const stack = await startStack({ simulator: { users: 100 } });
   t.teardown(() => stack.sim.close());
   stack.sim.faults = { slowFirstByteMs: 700 };
-  const inFlight = stack.get("/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
+  const inFlight = stack.get("/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
   await new Promise((r) => setTimeout(r, 200));
   const closing = stack.proxy.close();
   const response = await inFlight;

@@ -49,7 +49,7 @@ t.test('kill -9 loses no budget charge and no score point', async (t) => {
   };
 
   const first = await start();
-  const cohorts = await get(`${first.url}/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json`);
+  const cohorts = await get(`${first.url}/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json`);
   t.equal(cohorts.status, 200);
   t.equal((await get(`${first.url}/org-score?period=D30`)).status, 200);
   first.child.kill('SIGKILL');
@@ -64,7 +64,7 @@ t.test('kill -9 loses no budget charge and no score point', async (t) => {
 
   const second = await start();
   t.teardown(() => second.child.kill('SIGKILL'));
-  const again = await get(`${second.url}/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json`);
+  const again = await get(`${second.url}/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json`);
   const value = (body: string) => JSON.stringify(JSON.parse(body).value);
   t.equal(value(again.body), value(cohorts.body), 'the restarted proxy gives the same (sticky) answer');
   await new Promise((r) => setTimeout(r, 100));
