@@ -21,3 +21,27 @@ export function isPlaceholderIdentifier(text: string): boolean {
 export function isConcealedName(text: string): boolean {
   return /^[0-9A-F]{32}$/i.test(text.trim());
 }
+
+/** The two forms Graph writes user names in, per its concealed-names setting (admin/reportSettings). */
+export type NameForm = 'concealed' | 'clear';
+
+/**
+ * Counts the forms of a report's user names (placeholders aside) while it is read: which form a report is in
+ * tells whether the tenant's concealed-names setting was on when Graph generated it.
+ */
+export class NameForms {
+  concealed = 0;
+  clear = 0;
+
+  add(text: string): void {
+    if (isPlaceholderIdentifier(text)) return;
+    if (isConcealedName(text)) this.concealed++;
+    else this.clear++;
+  }
+
+  /** The form most names are in, or undefined when the report named no one. */
+  get form(): NameForm | undefined {
+    if (this.concealed === 0 && this.clear === 0) return undefined;
+    return this.concealed > this.clear ? 'concealed' : 'clear';
+  }
+}

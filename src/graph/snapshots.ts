@@ -11,6 +11,7 @@ import { validateCsvReport } from '../sanitize/csv-report.js';
 import { pageItems } from '../sanitize/json-report.js';
 import type { GraphClient } from './client.js';
 import type { ReportCall, ReportFormat } from './odata.js';
+import { NameForms, type NameForm } from './identifiers.js';
 import { SpillFile } from './spill-file.js';
 import { UpstreamError } from './upstream-error.js';
 import type { SharedSnapshotMeta, SharedSnapshots } from '../store/shared-snapshots.js';
@@ -28,6 +29,11 @@ export interface SnapshotCacheOptions {
   readonly shared?: SharedSnapshots;
   /** How long a replica waits for another one's fetch before fetching itself (default 60 s). */
   readonly sharedWaitMs?: number;
+  /**
+   * Told when a report fetched from Graph names users in the other form than the last one did: the tenant's
+   * concealed-names setting was switched, and every pseudonym derived from a user name changes with it.
+   */
+  readonly onNameFormSwitch?: (change: { report: string; from: NameForm; to: NameForm }) => void;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -108,10 +114,13 @@ export interface SnapshotCacheStats {
   failures: number;
   /** Snapshots taken over from another replica (through the shared store). */
   sharedHits: number;
+  /** Times a fetched report named users in the other form (concealed or clear) than the one before it. */
+  nameFormSwitches: number;
 }
 
 export class SnapshotCache {
-  readonly stats: SnapshotCacheStats = { hits: 0, fetches: 0, failures: 0, sharedHits: 0 };
+  readonly stats: SnapshotCacheStats = { hits: 0, fetches: 0, failures: 0, sharedHits: 0, nameFormSwitches: 0 };
+  private nameForm: NameForm | undefined;
   private readonly ready = new Map<string, ReportSnapshot>();
   private readonly pending = new Map<string, { promise: Promise<ReportSnapshot>; waiters: number }>();
 
@@ -191,7 +200,9 @@ export class SnapshotCache {
     }
     this.stats.fetches++;
     try {
-      const result = format === 'csv' ? await this.fetchCsv(call, file) : await this.fetchJson(call, file);
+      const names = new NameForms();
+      const result = format === 'csv' ? await this.fetchCsv(call, file, names) : await this.fetchJson(call, file, names);
+      this.noteNameForm(call.report.name, names.form);
       if (shared !== undefined) await shared.put(key, { ...result, records: file.recordCount }, file.readAll(), this.options.ttlMs);
       return result;
     } finally {
@@ -199,7 +210,16 @@ export class SnapshotCache {
     }
   }
 
-  private async fetchCsv(call: ReportCall, file: SpillFile): Promise<{ count: number; itemStarts: number[] }> {
+  private noteNameForm(report: string, form: NameForm | undefined): void {
+    if (form === undefined) return;
+    const from = this.nameForm;
+    this.nameForm = form;
+    if (from === undefined || from === form) return;
+    this.stats.nameFormSwitches++;
+    this.options.onNameFormSwitch?.({ report, from, to: form });
+  }
+
+  private async fetchCsv(call: ReportCall, file: SpillFile, names: NameForms): Promise<{ count: number; itemStarts: number[] }> {
     const body: Readable = await this.options.client.openCsv(call);
     let pending: Buffer[] = [];
     let pendingBytes = 0;
@@ -225,14 +245,14 @@ export class SnapshotCache {
       await flush();
     }
     try {
-      const count = await validateCsvReport(stored(), call.report);
+      const count = await validateCsvReport(stored(), call.report, names);
       return { count, itemStarts: [] };
     } finally {
       body.destroy();
     }
   }
 
-  private async fetchJson(call: ReportCall, file: SpillFile): Promise<{ count: number; itemStarts: number[] }> {
+  private async fetchJson(call: ReportCall, file: SpillFile, names: NameForms): Promise<{ count: number; itemStarts: number[] }> {
     const itemStarts: number[] = [];
     let count = 0;
     let skipToken: string | undefined;
@@ -241,6 +261,7 @@ export class SnapshotCache {
       if (page >= maxPages) throw new UpstreamError('BadResponse', `the JSON report has more than ${maxPages} pages`);
       const body = await this.options.client.jsonPage(call, this.options.jsonPageSize ?? 2000, skipToken);
       const items = pageItems(body);
+      for (const item of items) if (typeof item.userPrincipalName === 'string') names.add(item.userPrincipalName);
       // Small records: serving one page then parses only the records it needs.
       for (let i = 0; i < items.length || (i === 0 && count === 0); i += ITEMS_PER_RECORD) {
         const record = items.slice(i, i + ITEMS_PER_RECORD);

@@ -6,6 +6,7 @@
  */
 import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
 import { UTF8_BOM, quoteCsvField } from '../graph/csv.js';
+import type { NameForms } from '../graph/identifiers.js';
 import { CsvRowReader } from './csv-rows.js';
 import { MissingColumnError, SanitizeError } from './errors.js';
 import { checkCsv, releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
@@ -71,17 +72,21 @@ export async function* readCsvBatches(source: AsyncIterable<Buffer | string>, re
 
 /**
  * Checks a whole raw report before anything of it is served: well-formed CSV and every cell of a known column
- * of its column's type. Returns the number of data rows.
+ * of its column's type. Returns the number of data rows. With `names`, the User Principal Name cells are
+ * counted by form (concealed or clear).
  */
-export async function validateCsvReport(source: AsyncIterable<Buffer | string>, report: ReportSpec): Promise<number> {
+export async function validateCsvReport(source: AsyncIterable<Buffer | string>, report: ReportSpec, names?: NameForms): Promise<number> {
   let checked: { index: number; column: ColumnSpec }[] = [];
+  let upn = -1;
   let rows = 0;
   for await (const batch of readCsvBatches(source, report)) {
     if (batch.layout !== undefined) {
       checked = batch.layout.flatMap((column, index) => (column === undefined ? [] : [{ index, column }]));
+      upn = names === undefined ? -1 : batch.layout.findIndex((column) => column?.json === 'userPrincipalName');
     }
     for (const fields of batch.rows) {
       for (const { index, column } of checked) checkCsv(column, fields[index]!);
+      if (upn !== -1) names!.add(fields[upn]!);
     }
     rows += batch.rows.length;
   }

@@ -122,6 +122,8 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   const history = store?.history;
   const snapshots = new SnapshotCache({
     client: graph, ttlMs,
+    // Graph's concealed-names setting changed: every pseudonym derived from a user name changes with it.
+    onNameFormSwitch: (change) => logger.warn({ event: 'concealedNamesSwitched', ...change }, 'Graph now writes user names in another form (the tenant switched its concealed-names setting): every pseudonym derived from a user name changes from here on'),
     ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}),
     ...(store instanceof RedisStore ? { shared: new RedisSharedSnapshots(store.redis, settings.sealSecret, settings.redisPrefix) } : {}),
   });

@@ -41,6 +41,7 @@ export class ProxyMetrics {
       fromStats('gpp_snapshot_hits', 'Requests served from a cached report snapshot since start.', () => snapshots.stats.hits);
       fromStats('gpp_snapshot_fetches', 'Report snapshots fetched from Graph since start.', () => snapshots.stats.fetches);
       fromStats('gpp_snapshot_failures', 'Report snapshot fetches that failed since start.', () => snapshots.stats.failures);
+      fromStats('gpp_concealed_names_switches', "Times a report fetched from Graph named users in the other form (concealed or clear) than the one before it: the tenant switched its concealed-names setting.", () => snapshots.stats.nameFormSwitches);
     }
   }
 

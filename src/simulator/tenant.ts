@@ -6,6 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { Rng, deterministicGuid, hashInts, hashString } from './random.js';
+import { daysBefore, utcToday } from '../graph/odata.js';
 
 export const HISTORY_DAYS = 180;
 
@@ -212,9 +213,6 @@ export interface SimulatedSite {
 
 const DAY_MS = 86_400_000;
 
-export function daysBefore(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) - days * DAY_MS).toISOString().slice(0, 10);
-}
 
 export class SimulatedTenant {
   readonly seed: number;
@@ -240,7 +238,7 @@ export class SimulatedTenant {
     if (!Number.isInteger(this.size) || this.size < 1 || this.size > 5_000_000) {
       throw new RangeError('users must be a whole number from 1 to 5,000,000');
     }
-    this.refreshDate = options.refreshDate ?? daysBefore(new Date().toISOString().slice(0, 10), 2);
+    this.refreshDate = options.refreshDate ?? daysBefore(utcToday(), 2);
     this.firstDayMs = Date.parse(`${this.refreshDate}T00:00:00Z`) - (HISTORY_DAYS - 1) * DAY_MS;
     if (Number.isNaN(this.firstDayMs)) throw new RangeError('refreshDate must be YYYY-MM-DD');
     this.canary = options.canary === true;
