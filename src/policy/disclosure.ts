@@ -45,6 +45,8 @@ export interface Disclosure {
   readonly consumers: ConsumerDisclosure[];
   /** What no consumer ever gets, whatever a policy says. */
   readonly neverReleased: string[];
+  /** How Microsoft's own behaviour shapes what tools see (naming changes, rows without a name). */
+  readonly goodToKnow: string[];
 }
 
 export const NEVER_RELEASED = [
@@ -53,6 +55,11 @@ export const NEVER_RELEASED = [
   'A cohort with fewer people than its policy\'s minimum size (the same "suppressed" marker as an empty one).',
   'Per-person rows for a tool whose policy gives it cohorts only.',
   'Columns Microsoft adds to its reports in future, until a policy names them.',
+];
+
+export const GOOD_TO_KNOW = [
+  "Pseudonyms are derived from user names as Microsoft writes them in its reports. When the organisation switches Microsoft's \"display concealed user, group, and site names\" setting, Microsoft writes every name in the other form from its next daily refresh, so every pseudonym changes: a tool's per-person history starts again from that day (switching back restores the earlier pseudonyms). The proxy logs and counts each such switch.",
+  "Where Microsoft gives a row no usable name (it writes '(Unknown)' for several different people, or a temporary placeholder after a change), the row is released with an empty pseudonym, never with one shared by different people; in group figures each such row counts as one person outside the directory.",
 ];
 
 type ColumnAction = Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>['rows'][string];
@@ -118,5 +125,5 @@ export function disclosureOf(set: PolicySet): Disclosure {
     }
   }
   consumers.sort((a, b) => a.consumer.localeCompare(b.consumer));
-  return { policyVersion: set.version, consumers, neverReleased: NEVER_RELEASED };
+  return { policyVersion: set.version, consumers, neverReleased: NEVER_RELEASED, goodToKnow: GOOD_TO_KNOW };
 }

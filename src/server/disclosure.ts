@@ -58,6 +58,7 @@ export function disclosureHtml(d: Disclosure): string {
 <h1>What each tool can see</h1>
 <p>Analytics tools never talk to Microsoft 365 directly: they go through this proxy, which gives each tool only what its policy allows. This page is generated from the policies in force right now (version <code>${escapeHtml(d.policyVersion)}</code>).</p>
 <h2>Never released to any tool</h2><ul>${d.neverReleased.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
+<h2>Good to know</h2><ul>${d.goodToKnow.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <h2>Tool by tool</h2>
 ${d.consumers.map(consumerSection).join('\n')}
 <p><a href="/">Back to the organisation's adoption overview</a></p>

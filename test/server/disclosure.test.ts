@@ -35,6 +35,8 @@ t.test('the disclosure says, per consumer, what each report releases, from the l
   const html = disclosureHtml(d);
   t.match(html, /<b>This tool receives nothing:<\/b>/);
   t.match(html, /exactly like an empty group/);
+  t.match(d.goodToKnow.join(' '), /display concealed user, group, and site names.*every pseudonym changes/s, 'the concealed-names switch and what it does to a tool\'s history');
+  t.match(html, /<h2>Good to know<\/h2>.*every pseudonym changes/s);
   t.equal(escapeHtml(`<script>"x" & 'y'</script>`), '&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;');
 });
 
