@@ -101,6 +101,7 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
       }
     } else {
       if (spec.shape !== 'userDetail') report(at, `cohort rules apply to per-user reports; ${spec.name} is a ${spec.shape === 'counts' ? 'counts' : 'team/group/site'} report`);
+      else if (!spec.columns.some((c) => c.json === 'userPrincipalName')) report(at, `cohorts count people by their User Principal Name, which ${spec.name} does not have`);
       for (const [i, dimension] of rule.cohort.by.entries()) {
         for (const part of dimension.split(/\s+x\s+/)) {
           const known = part === ORGANIZATION || (DIRECTORY_ATTRIBUTES as readonly string[]).includes(part) || groupingColumn(spec, part) !== undefined || (part === LICENCE_CLASS && spec.columns.some((c) => c.kind === 'products'));

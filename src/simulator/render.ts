@@ -5,6 +5,7 @@
 import { columnsFor, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
 import { csvLine } from '../graph/csv.js';
 import { toCsvText, toJsonValue, type CellValue, type ReportItem, type ReportRow } from '../graph/values.js';
+import { hashString } from './random.js';
 import type { SimulatedTenant } from './tenant.js';
 
 const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
@@ -13,7 +14,15 @@ export interface RenderOptions {
   readonly concealed: boolean;
   /** Fault switch: an extra column Graph might add tomorrow. */
   readonly extraColumn?: boolean;
+  /**
+   * Fault switch: about one user in `every` is written with Graph's `(Unknown)` placeholder as User Principal
+   * Name (and an empty Display Name) in every per-user report, as real tenants show for several users at once.
+   */
+  readonly unknownNames?: { readonly every: number };
 }
+
+/** Graph's placeholder for a user it cannot name. */
+export const UNKNOWN_NAME = '(Unknown)';
 
 export const EXTRA_COLUMN: ColumnSpec = { header: 'Unexpected Column', json: 'unexpectedColumn', role: 'identifier', kind: 'text' };
 
@@ -45,8 +54,18 @@ export class ReportRenderer {
     this.jsonColumns = [...columnsFor(spec, 'json'), ...extra];
   }
 
+  /** Whether the unknownNames fault writes this row's user as `(Unknown)`: the same users in every report. */
+  private unnamed(row: ReportRow): boolean {
+    const every = this.options.unknownNames?.every;
+    const upn = row.userPrincipalName ?? row.ownerPrincipalName;
+    return every !== undefined && this.spec.entity === 'user' && typeof upn === 'string' && hashString(upn) % every === 0;
+  }
+
   private cell(column: ColumnSpec, row: ReportRow): CellValue {
     if (column === EXTRA_COLUMN) return `extra-${this.tenant.canaryMarker ?? 'value'}`;
+    if (column.conceal?.as === 'hex' && (column.conceal.namespace === 'upn' || column.conceal.namespace === 'displayName') && this.unnamed(row)) {
+      return column.conceal.namespace === 'upn' ? UNKNOWN_NAME : null;
+    }
     const value = row[column.json] ?? null;
     return this.options.concealed ? concealValue(this.tenant, column, value) : value;
   }

@@ -29,6 +29,8 @@ export interface SimulatorFaults {
   malformedRowAt?: number;
   /** Reports carry one more column than the catalogue knows. */
   extraColumn?: boolean;
+  /** About one user in `every` is written as `(Unknown)` (empty display name) in every per-user report. */
+  unknownNames?: { every: number };
   /** The 302 points here instead of at the download host (foreign hosts, loops). */
   redirectLocation?: string;
   /** The download host answers with a 302 to here instead of the file (a redirect chain or loop). */
@@ -379,7 +381,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const offset: number = decoded;
     const pageSize = spec.shape === 'counts' ? source.count : (top ?? spec.pageSize);
     const end = Math.min(source.count, offset + pageSize);
-    const renderer = new ReportRenderer(tenant, spec, { concealed: sim.concealedNames, extraColumn: sim.faults.extraColumn === true });
+    const renderer = new ReportRenderer(tenant, spec, { concealed: sim.concealedNames, extraColumn: sim.faults.extraColumn === true, ...(sim.faults.unknownNames !== undefined ? { unknownNames: sim.faults.unknownNames } : {}) });
     const base = graphBase(request);
     const head: Record<string, unknown> = {
       '@odata.context': `${base}/${call.version}/$metadata#Collection(microsoft.graph.${spec.jsonType})`,
@@ -429,7 +431,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     stats.downloads[spec.name] = (stats.downloads[spec.name] ?? 0) + 1;
     if (sim.faults.slowFirstByteMs !== undefined) await sleep(sim.faults.slowFirstByteMs);
     const source = reportSource(tenant, spec, window);
-    const renderer = new ReportRenderer(tenant, spec, { concealed: claims.concealed === true, extraColumn: sim.faults.extraColumn === true });
+    const renderer = new ReportRenderer(tenant, spec, { concealed: claims.concealed === true, extraColumn: sim.faults.extraColumn === true, ...(sim.faults.unknownNames !== undefined ? { unknownNames: sim.faults.unknownNames } : {}) });
     const { truncateAfterRows, malformedRowAt } = sim.faults;
     async function* body(): AsyncGenerator<string> {
       let chunk = UTF8_BOM + renderer.csvHeader(lineEnding);

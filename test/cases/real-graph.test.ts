@@ -103,3 +103,14 @@ t.test("07: concealed names, zero GUIDs, BOM, CRLF and Graph's double space in '
   for (const row of inputRows) t.notOk(csv.text.includes(row['User Principal Name']!), 'no concealed id is released');
   t.equal(new Set(rows.map((r) => r['User Principal Name'])).size, rows.length, 'distinct concealed ids keep distinct pseudonyms');
 });
+
+t.test('rows that match nobody in the directory: the 409 says so, without claiming a setting the tenant does not have', async (t) => {
+  const others = { value: [{ userPrincipalName: 'someone.else@contoso.example', department: 'Legal' }] };
+  const { proxy } = await servedBy(t, { getTeamsUserActivityUserDetail: await file('03-unknown-upn-teams.csv') }, others);
+  const res = await proxy.get('/cohorts/getTeamsUserActivityUserDetail?period=D30', KEYS.vendor);
+  t.equal(res.status, 409);
+  const error = (JSON.parse(res.body.toString('utf8')) as { error: { code: string; message: string } }).error;
+  t.equal(error.code, 'CohortsUnavailable');
+  t.match(error.message, /^No row of this report names a user the directory has/);
+  t.notMatch(error.message, /displayConcealedNames is true/, 'the setting is off: the message does not claim it is on');
+});

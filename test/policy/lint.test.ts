@@ -96,3 +96,8 @@ t.test('suggestions are offered only for near misses', async (t) => {
   t.equal(closest('userPrincipleName', ['userPrincipalName', 'displayName']), 'userPrincipalName');
   t.equal(closest('colour', ['userPrincipalName', 'displayName']), undefined);
 });
+
+t.test('a cohort rule on a per-user report without a User Principal Name column is an error, not a 500 at request time', async (t) => {
+  const problems = lint(`${head}  getOneDriveUsageAccountDetail:\n    cohort:\n      by: [organization]\n`).join('\n');
+  t.match(problems, /cohorts count people by their User Principal Name, which getOneDriveUsageAccountDetail does not have/);
+});
