@@ -44,8 +44,6 @@ export interface CohortAggregate {
   readonly rows: number;
   /** Rows whose user the directory has (0 of many means the names are concealed or transient). */
   readonly matched: number;
-  /** Rows whose UPN is a Graph placeholder: each counted as its own person, outside the directory. */
-  readonly unidentified: number;
 }
 
 export interface CohortRuleShape {
@@ -164,7 +162,6 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
   let positions: { upn: number; parts: number[]; products: number; activity: { index: number; column: ColumnSpec }[]; metrics: number[] } | undefined;
   let rows = 0;
   let matched = 0;
-  let unidentified = 0;
   let refreshDate: string | null = null;
   const refreshColumn = findColumn(plan.report, 'reportRefreshDate');
   let refreshIndex = -1;
@@ -205,7 +202,6 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
       }
       flush();
       const attributes: Record<string, string> = {};
-      if (upn === undefined) unidentified++;
       const entry = directoryParts.length > 0 && upn !== undefined ? directory.entryOf(upn) : undefined;
       for (const attribute of directoryParts) attributes[attribute] = entry?.[DIRECTORY_ATTRIBUTES.indexOf(attribute)] ?? NOT_IN_DIRECTORY;
       if (entry !== undefined) matched++;
@@ -218,6 +214,6 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
     }
   }
   flush();
-  return { table: aggregator.table(), refreshDate, rows, matched, unidentified };
+  return { table: aggregator.table(), refreshDate, rows, matched };
 }
 
