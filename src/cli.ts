@@ -153,6 +153,11 @@ async function startProxyOrExplain(start: () => Promise<RunningProxy>): Promise<
   try {
     return await start();
   } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'StoreCorruptError' || code === 'StoreLockedError') {
+      process.stderr.write(`${(error as Error).message}\nThe proxy does not start.\n`);
+      return undefined;
+    }
     if (!(error instanceof PolicyLoadError)) throw error;
     for (const problem of error.problems) process.stderr.write(`${formatProblem(problem)}\n`);
     process.stderr.write('The policy set is invalid, so the proxy does not start (run policy check to see the same list).\n');

@@ -112,12 +112,20 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   });
   const ttlMs = (settings.snapshotTtlSeconds ?? 3600) * 1000;
   if (settings.noiseKey !== undefined && settings.noiseKey.length < 32) throw new Error('the noise key must hold at least 32 bytes');
-  const store: Store | undefined =
-    settings.redisUrl !== undefined
-      ? await RedisStore.connect(settings.redisUrl, settings.redisPrefix)
-      : settings.ledgerFile !== undefined && settings.historyFile !== undefined
-        ? await openEmbeddedStore({ ledgerFile: settings.ledgerFile, historyFile: settings.historyFile })
-        : undefined;
+  let store: Store | undefined;
+  try {
+    store =
+      settings.redisUrl !== undefined
+        ? await RedisStore.connect(settings.redisUrl, settings.redisPrefix)
+        : settings.ledgerFile !== undefined && settings.historyFile !== undefined
+          ? await openEmbeddedStore({ ledgerFile: settings.ledgerFile, historyFile: settings.historyFile })
+          : undefined;
+  } catch (error) {
+    // A corrupt or locked store refuses start-up; nothing opened so far may outlive the refusal.
+    await policies.close();
+    await graph.close();
+    throw error;
+  }
   const ledger = store?.budget;
   const history = store?.history;
   const snapshots = new SnapshotCache({
