@@ -19,6 +19,8 @@ export interface LimitSettings {
   readonly sampleIntervalMs?: number;
   /** Count in Redis, so that replicas share one limit per consumer. */
   readonly redis?: Redis;
+  /** The Redis key prefix (GPP_REDIS_PREFIX; default gpp): counters live under `<prefix>:ratelimit:`. */
+  readonly redisPrefix?: string;
 }
 
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -37,7 +39,7 @@ export function registerLimits(app: FastifyInstance, keys: ConsumerKeys, setting
     max: settings.perMinute ?? 600,
     timeWindow: 60_000,
     hook: 'onRequest',
-    ...(settings.redis !== undefined ? { redis: settings.redis, nameSpace: 'gpp:ratelimit:' } : {}),
+    ...(settings.redis !== undefined ? { redis: settings.redis, nameSpace: `${settings.redisPrefix ?? 'gpp'}:ratelimit:` } : {}),
     keyGenerator: (request) => rateKey(request, keys),
     allowList: (request) => PROBES.has(request.url.split('?')[0]!),
     errorResponseBuilder: (_request, context) =>

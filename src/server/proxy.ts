@@ -152,7 +152,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     limits: {
       ...settings.overload,
       ...(settings.rateLimitPerMinute !== undefined ? { perMinute: settings.rateLimitPerMinute } : {}),
-      ...(store instanceof RedisStore ? { redis: store.redis } : {}),
+      ...(store instanceof RedisStore ? { redis: store.redis, ...(settings.redisPrefix !== undefined ? { redisPrefix: settings.redisPrefix } : {}) } : {}),
     },
     ...(history !== undefined ? { history } : {}),
     cohorts: new CohortReleases(snapshots, directory, {
