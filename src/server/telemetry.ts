@@ -71,7 +71,7 @@ export class ProxyMetrics {
 
 export interface TelemetryOptions {
   readonly metrics: ProxyMetrics;
-  readonly policies: { readonly current: PolicySet };
+  readonly policies: { readonly current: PolicySet; readonly problem?: string | undefined };
   /** Whether a Graph access token can be obtained now. */
   readonly graphReady: () => Promise<boolean>;
   /** Whether the shared state answers (absent: no store configured). */
@@ -87,8 +87,10 @@ export async function telemetryRoutes(app: FastifyInstance, options: TelemetryOp
     request.audit.kind = 'probe';
     const within = (check: () => Promise<boolean>) => Promise.race([check(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref())]).catch(() => false);
     const [graph, store] = await Promise.all([within(options.graphReady), options.storeReady !== undefined ? within(options.storeReady) : Promise.resolve(true)]);
-    const checks = { policies: options.policies.current.version, graphToken: graph ? 'ok' : 'unavailable', ...(options.storeReady !== undefined ? { store: store ? 'ok' : 'unavailable' } : {}) };
-    const ready = graph && store;
+    // A policy directory that no longer reads whole (an emptied or broken mount) is not ready, though the last good set serves.
+    const policyProblem = options.policies.problem;
+    const checks = { policies: policyProblem === undefined ? options.policies.current.version : 'unreadable', graphToken: graph ? 'ok' : 'unavailable', ...(options.storeReady !== undefined ? { store: store ? 'ok' : 'unavailable' } : {}) };
+    const ready = graph && store && policyProblem === undefined;
     return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, checks });
   });
   app.get('/metrics', { schema: { tags: ["operations"], summary: "Prometheus metrics", description: "Counts by consumer, report and outcome; no label names a person.", security: [] } }, async (request, reply) => {
