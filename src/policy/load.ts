@@ -136,13 +136,18 @@ export class PolicyStore {
     readonly dir: string,
     private currentSet: PolicySet,
     private readonly onReload: (event: PolicyReloadEvent) => void,
+    private readonly requirements: (set: PolicySet) => PolicyProblem[],
   ) {}
 
-  /** Loads the directory; refuses to start on an invalid set (there is no last good set to keep yet). */
-  static async open(dir: string, onReload: (event: PolicyReloadEvent) => void = () => {}): Promise<PolicyStore> {
-    const result = await loadPolicySet(dir);
+  /**
+   * Loads the directory; refuses to start on an invalid set (there is no last good set to keep yet).
+   * `requirements` adds the problems of a set the running proxy cannot serve (e.g. a pseudonym key it does not
+   * hold); they refuse a set at start-up and at reload alike.
+   */
+  static async open(dir: string, onReload: (event: PolicyReloadEvent) => void = () => {}, requirements: (set: PolicySet) => PolicyProblem[] = () => []): Promise<PolicyStore> {
+    const result = withRequirements(await loadPolicySet(dir), requirements);
     if (!result.ok) throw new PolicyLoadError(result.problems);
-    return new PolicyStore(dir, result.set, onReload);
+    return new PolicyStore(dir, result.set, onReload, requirements);
   }
 
   get current(): PolicySet {
@@ -163,7 +168,7 @@ export class PolicyStore {
     this.reloading = this.reloading.then(async () => {
       let result: PolicySetResult;
       try {
-        result = await loadPolicySet(this.dir);
+        result = withRequirements(await loadPolicySet(this.dir), this.requirements);
       } catch (error) {
         const problem = { file: this.dir, position: { line: 1, column: 1 }, path: '', message: `cannot read policies: ${(error as Error).message}` };
         result = { ok: false, problems: [problem], unreadable: `${this.dir}: cannot read the policy directory` };
@@ -195,6 +200,12 @@ export class PolicyStore {
     clearTimeout(this.timer);
     await this.reloading;
   }
+}
+
+function withRequirements(result: PolicySetResult, requirements: (set: PolicySet) => PolicyProblem[]): PolicySetResult {
+  if (!result.ok) return result;
+  const problems = requirements(result.set);
+  return problems.length === 0 ? result : { ok: false, problems };
 }
 
 export class PolicyLoadError extends Error {

@@ -20,6 +20,7 @@ import { CohortReleases } from './cohort-releases.js';
 import { auditLogger } from './audit.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { Sealer } from './sealed-tokens.js';
+import { policyRequirementProblems } from './policy-requirements.js';
 import { ProxyMetrics } from './telemetry.js';
 
 export interface GraphSettings {
@@ -92,7 +93,13 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     if (event.kind === 'loaded') logger.info({ policyVersion: event.version, policies: event.policies }, 'policy set loaded');
     else logger.error({ keptVersion: event.keptVersion, problems: event.problems.map((p) => `${p.file}:${p.position.line}:${p.position.column}: ${p.message}`) }, 'policy set rejected; the last good set stays');
   };
-  const policies = await PolicyStore.open(settings.policiesDir, onReload);
+  const policies = await PolicyStore.open(settings.policiesDir, onReload, (set) =>
+    policyRequirementProblems(set, {
+      pseudonymKeyIds: new Set(settings.pseudonymKeys.keys()),
+      noiseKey: settings.noiseKey !== undefined,
+      ledger: settings.redisUrl !== undefined || settings.ledgerFile !== undefined,
+    }),
+  );
   if (settings.watchPolicies !== false) policies.watch();
   const g = settings.graph;
   const tokens = new ClientCredentials({
