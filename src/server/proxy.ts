@@ -74,6 +74,8 @@ export interface ProxySettings {
   readonly publicUrl?: string;
   readonly logger?: Logger;
   readonly downloadLinkSeconds?: number;
+  /** The most time a client has to send its whole request, in ms (default 30 s). */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface RunningProxy {
@@ -167,6 +169,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
       ...(ledger !== undefined ? { ledger } : {}),
     }),
     ...(settings.downloadLinkSeconds !== undefined ? { downloadLinkSeconds: settings.downloadLinkSeconds } : {}),
+    ...(settings.requestTimeoutMs !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs } : {}),
     ...(settings.tls !== false ? { https: settings.tls } : {}),
   });
   try {
