@@ -37,6 +37,8 @@ export interface AppOptions extends ReportRoutesOptions {
   /** Metrics of this app (a fresh registry when not given). */
   readonly metrics?: ProxyMetrics;
   readonly logger: Logger;
+  /** The bearer token /metrics needs; without it there is no /metrics. */
+  readonly metricsToken?: string;
   /** The most time a client has to send its whole request (headers and any body), in ms; default 30 s. */
   readonly requestTimeoutMs?: number;
   /** TLS key and certificate (PEM); without them the app serves plain HTTP (tests only: see README). */
@@ -144,7 +146,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'graph-privacy-proxy', version: PACKAGE_VERSION, description: "The proxy's own endpoints. Report routes follow Microsoft Graph's reports API." },
-      components: { securitySchemes: { consumerKey: { type: 'http', scheme: 'bearer', description: "The consumer's API key (gpp_...)" } } },
+      components: { securitySchemes: { consumerKey: { type: 'http', scheme: 'bearer', description: "The consumer's API key (gpp_...)" }, metricsToken: { type: 'http', scheme: 'bearer', description: 'The metrics token (GPP_METRICS_TOKEN)' } } },
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-store').send(app.swagger()));
@@ -156,6 +158,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(telemetryRoutes, {
     metrics, policies: options.policies, graphReady: () => options.graph.tokenReady(),
     ...(options.store !== undefined ? { storeReady: () => options.store!.ping() } : {}),
+    ...(options.metricsToken !== undefined ? { metricsToken: options.metricsToken } : {}),
   });
   return app;
 }

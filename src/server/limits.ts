@@ -23,7 +23,8 @@ export interface LimitSettings {
   readonly redisPrefix?: string;
 }
 
-const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+// /metrics is not exempt: it takes a token, so guesses at it are counted like any request.
+const PROBES = new Set(['/healthz', '/readyz']);
 
 function rateKey(request: FastifyRequest, keys: ConsumerKeys): string {
   const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(request.headers.authorization ?? '');

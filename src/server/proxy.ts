@@ -76,6 +76,8 @@ export interface ProxySettings {
   readonly downloadLinkSeconds?: number;
   /** The most time a client has to send its whole request, in ms (default 30 s). */
   readonly requestTimeoutMs?: number;
+  /** The bearer token /metrics needs (16+ characters); without it there is no /metrics. */
+  readonly metricsToken?: string;
 }
 
 export interface RunningProxy {
@@ -170,6 +172,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     }),
     ...(settings.downloadLinkSeconds !== undefined ? { downloadLinkSeconds: settings.downloadLinkSeconds } : {}),
     ...(settings.requestTimeoutMs !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs } : {}),
+    ...(settings.metricsToken !== undefined ? { metricsToken: settings.metricsToken } : {}),
     ...(settings.tls !== false ? { https: settings.tls } : {}),
   });
   try {
