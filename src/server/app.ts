@@ -47,11 +47,17 @@ export interface AppOptions extends ReportRoutesOptions {
 
 /** Where a request whose URL does not decode is routed, so it meets the same hooks as any request. */
 const MALFORMED_URL_ROUTE = '/_gpp/malformed-url';
+/** The router's limit on one path parameter; a longer path is refused before routing (no route needs one). */
+const MAX_PATH_LENGTH = 4096;
 const BODY_LIMIT = 64 * 1024;
 
-/** Whether the router can decode the path: a malformed %-escape would otherwise be answered by fastify itself. */
+/**
+ * Whether the router can take the path: a malformed %-escape or an over-long parameter would otherwise be
+ * answered by fastify itself, outside the hooks.
+ */
 function decodablePath(url: string): boolean {
   const path = url.split('?')[0]!.split(';')[0]!;
+  if (path.length > MAX_PATH_LENGTH) return false;
   try {
     decodeURIComponent(path);
     return true;
@@ -70,7 +76,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // fastify's own request lines are replaced by the audit line below.
     logController: new LogController({ disableRequestLogging: true }),
     // Paths carry OData function calls; keep the raw URL (fastify must not touch quotes and parentheses).
-    routerOptions: { maxParamLength: 4096, ignoreDuplicateSlashes: false },
+    routerOptions: { maxParamLength: MAX_PATH_LENGTH, ignoreDuplicateSlashes: false },
     requestIdHeader: false,
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT,
@@ -137,7 +143,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       url: MALFORMED_URL_ROUTE,
       schema: { hide: true },
       handler: async () => {
-        throw new ProxyRefusal(400, 'BadRequest', 'The request URL is not valid (a malformed %-escape).');
+        throw new ProxyRefusal(400, 'BadRequest', 'The request URL is not valid (a malformed %-escape, or a path too long).');
       },
     });
     app.setNotFoundHandler({ preHandler: app.rateLimit() }, (_request, reply) => sendError(reply, { status: 404, code: 'NotFound', message: 'No such resource: reports are under /v1.0/reports/ and /beta/reports/.' }));

@@ -51,9 +51,13 @@ t.test('a malformed URL: a Graph-shaped 400 that does not echo it, an audit line
     }
   }
   t.same(statuses, [400, 400, 400, 429], 'malformed URLs count against the consumer\'s rate limit');
+  const long = await raw(stack, `GET /v1.0/reports/getOffice365ActiveUserDetail(period='${'D'.repeat(6000)}') HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+  t.equal(statusOf(long.text), 400, 'an over-long path: 400');
+  t.match(JSON.parse(bodyOf(long.text)), { error: { code: 'BadRequest' } }, 'Graph-shaped, from the same route');
+  t.notMatch(bodyOf(long.text), /DDDD/, 'not echoed');
   await new Promise((r) => setTimeout(r, 100));
   const audit = stack.logs.filter((l) => l.includes('"msg":"request"') && l.includes('"status":400'));
-  t.equal(audit.length, 3, 'each has its audit line');
+  t.equal(audit.length, 4, 'each has its audit line');
   t.notOk(stack.logs.some((l) => l.includes('%zz')), 'no log line holds the raw URL');
 });
 
