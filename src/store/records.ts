@@ -88,9 +88,9 @@ function parseWith<T>(validate: ValidateFunction<T>, what: string, text: string,
   return value;
 }
 
-/** Parses and checks one ledger line; throws `StoreCorruptError` naming `where`. */
+/** Parses and checks one ledger line (`where`: file:line); throws `StoreCorruptError` naming `where`. */
 export const parseLedgerEntry = (text: string, where: string): LedgerEntry => parseWith(validators.ledger, 'budget ledger entry', text, where);
-/** Parses and checks one score-history point. */
+/** Parses and checks one score-history point (`where`: file:line or Redis key and field); throws `StoreCorruptError`. */
 export const parseScorePoint = (text: string, where: string): ScorePointRecord => parseWith(validators.score, 'score history point', text, where);
-/** Parses and checks a shared snapshot's meta record. */
+/** Parses and checks a shared snapshot's meta record (`where`: its Redis key); throws `StoreCorruptError`. */
 export const parseSnapshotMeta = (text: string, where: string): SnapshotMetaRecord => parseWith(validators.meta, 'shared snapshot meta', text, where);
