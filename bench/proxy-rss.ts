@@ -7,6 +7,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { Agent, request } from 'undici';
 import { parseKeyring } from '../src/sanitize/pseudonyms.js';
@@ -25,6 +27,8 @@ const key = 'gpp_bench-key-000000000000000000000000000000000000';
 const proxy = await startProxy({
   policiesDir: 'policies', watchPolicies: false, consumerKeys: ConsumerKeys.of({ 'licence-tool': key }),
   pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`), sealSecret: randomBytes(32), tls, logger: pino({ level: 'warn' }),
+  // The shipped vendor policy adds noise, which start-up refuses without a noise key and a ledger.
+  noiseKey: randomBytes(32), ledgerFile: join(tmpdir(), `gpp-bench-rss-${process.pid}-ledger.jsonl`),
   graph: { graphUrl: field('Graph host'), tokenUrl: field('Token URL'), clientId: field('Client id'), clientSecret: field('Client secret'), downloadHosts: [`${field('Download host')}/data/`], bodyTimeoutMs: 600_000 },
 });
 const dispatcher = new Agent({ connect: { ca: tls.cert }, bodyTimeout: 600_000, headersTimeout: 600_000 });

@@ -153,6 +153,11 @@ async function startProxyOrExplain(start: () => Promise<RunningProxy>): Promise<
   try {
     return await start();
   } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'StoreCorruptError' || code === 'StoreLockedError') {
+      process.stderr.write(`${(error as Error).message}\nThe proxy does not start.\n`);
+      return undefined;
+    }
     if (!(error instanceof PolicyLoadError)) throw error;
     for (const problem of error.problems) process.stderr.write(`${formatProblem(problem)}\n`);
     process.stderr.write('The policy set is invalid, so the proxy does not start (run policy check to see the same list).\n');
@@ -170,6 +175,7 @@ async function demo(args: string[]): Promise<number> {
   const certFile = join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}.pem`);
   await writeFile(certFile, tls.cert);
   const keys = { 'licence-tool': newConsumerKey(), 'adoption-dashboard': newConsumerKey(), onboarding: newConsumerKey() };
+  const metricsToken = randomBytes(24).toString('base64url');
   const proxy = await startProxyOrExplain(() =>
     startProxy({
       port: proxyPort,
@@ -181,6 +187,7 @@ async function demo(args: string[]): Promise<number> {
       ledgerFile: join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-ledger.jsonl`),
       historyFile: join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-score-history.jsonl`),
       tls,
+      metricsToken,
       graph: { graphUrl: sim.graphUrl, tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, downloadHosts: [`${sim.downloadUrl}/data/`] },
     }),
   );
@@ -193,7 +200,8 @@ async function demo(args: string[]): Promise<number> {
   Proxy:           ${proxy.url}  (HTTPS, self-signed; certificate ${certFile})
   Fingerprint:     SHA-256 ${tls.fingerprint256}
   Policies:        policies/ (version ${proxy.policies.current.version}, hot-reloaded)
-  Dashboard:       ${proxy.url}/   (the org score; open it in a browser and accept the certificate)
+  Dashboard:       ${proxy.url}/   (the org score; open it in a browser, accept the certificate, and log in
+                   with any user name and the adoption-dashboard key below as the password)
   Disclosure:      ${proxy.url}/disclosure.html   (what each tool can see)
   Simulated Graph: ${sim.graphUrl} (${sim.tenant.size} users, names not concealed so you can see what is hidden)
 
@@ -206,6 +214,7 @@ Try it:
   KEY=${keys['licence-tool']}
   curl -sL --cacert ${certFile} -H "Authorization: Bearer $KEY" "${report}" | head -5
   curl -s --cacert ${certFile} -H "Authorization: Bearer $KEY" "${proxy.url}/beta/reports/getOffice365ActiveUserDetail(period='D30')?\\$format=application/json&\\$top=3"
+  curl -s --cacert ${certFile} -H "Authorization: Bearer ${metricsToken}" "${proxy.url}/metrics" | head -5   (the metrics token)
   Compare with what Graph itself returns (the simulator, with names):
 ${describe(sim).split('\n').slice(8, 12).join('\n')}
 

@@ -184,12 +184,12 @@ export class SnapshotCache {
       this.stats.sharedHits++;
       return { count: copy.meta.count, itemStarts: [...copy.meta.itemStarts] };
     };
-    let locked = false;
+    let lockToken: string | undefined;
     if (shared !== undefined) {
       const existing = await shared.get(key);
       if (existing !== undefined) return adopt(existing);
-      locked = await shared.lock(key, Math.max(this.options.sharedWaitMs ?? 60_000, 10_000));
-      if (!locked) {
+      lockToken = await shared.lock(key, Math.max(this.options.sharedWaitMs ?? 60_000, 10_000));
+      if (lockToken === undefined) {
         const until = Date.now() + (this.options.sharedWaitMs ?? 60_000);
         while (Date.now() < until) {
           await new Promise((resolve) => setTimeout(resolve, 100));
@@ -206,7 +206,7 @@ export class SnapshotCache {
       if (shared !== undefined) await shared.put(key, { ...result, records: file.recordCount }, file.readAll(), this.options.ttlMs);
       return result;
     } finally {
-      if (locked) await shared!.unlock(key);
+      if (lockToken !== undefined) await shared!.unlock(key, lockToken);
     }
   }
 

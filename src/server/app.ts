@@ -18,6 +18,7 @@ import { dashboardRoutes, type DashboardSettings } from './dashboard.js';
 import { scoreRoutes } from './score.js';
 import { ProxyMetrics, telemetryRoutes } from './telemetry.js';
 import { registerLimits, type LimitSettings } from './limits.js';
+import { TLS_SERVER_OPTIONS } from './tls.js';
 import { reportRoutes, type ReportRoutesOptions } from './reports.js';
 
 /** The version in package.json (two levels up from src/server and from dist/server alike). */
@@ -36,20 +37,57 @@ export interface AppOptions extends ReportRoutesOptions {
   /** Metrics of this app (a fresh registry when not given). */
   readonly metrics?: ProxyMetrics;
   readonly logger: Logger;
+  /** The bearer token /metrics needs; without it there is no /metrics. */
+  readonly metricsToken?: string;
+  /** The most time a client has to send its whole request (headers and any body), in ms; default 30 s. */
+  readonly requestTimeoutMs?: number;
   /** TLS key and certificate (PEM); without them the app serves plain HTTP (tests only: see README). */
   readonly https?: { readonly key: string; readonly cert: string };
 }
 
+/** Where a request whose URL does not decode is routed, so it meets the same hooks as any request. */
+const MALFORMED_URL_ROUTE = '/_gpp/malformed-url';
+/** The router's limit on one path parameter; a longer path is refused before routing (no route needs one). */
+const MAX_PATH_LENGTH = 4096;
+const BODY_LIMIT = 64 * 1024;
+
+/**
+ * Whether the router can take the path: a malformed %-escape or an over-long parameter would otherwise be
+ * answered by fastify itself, outside the hooks.
+ */
+function decodablePath(url: string): boolean {
+  const path = url.split('?')[0]!.split(';')[0]!;
+  if (path.length > MAX_PATH_LENGTH) return false;
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function buildApp(options: AppOptions): FastifyInstance {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Node checks request deadlines every connectionsCheckingInterval (30 s by default): check often enough that
+  // the timeout bounds a trickling client near its stated value.
+  const serverTimeouts = { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.max(250, Math.min(5_000, Math.floor(requestTimeout / 4))) };
   const app = fastify({
     loggerInstance: options.logger,
     // fastify's own request lines are replaced by the audit line below.
     logController: new LogController({ disableRequestLogging: true }),
     // Paths carry OData function calls; keep the raw URL (fastify must not touch quotes and parentheses).
-    routerOptions: { maxParamLength: 4096, ignoreDuplicateSlashes: false },
+    routerOptions: { maxParamLength: MAX_PATH_LENGTH, ignoreDuplicateSlashes: false },
     requestIdHeader: false,
     genReqId: () => randomUUID(),
-    bodyLimit: 64 * 1024,
+    bodyLimit: BODY_LIMIT,
+    requestTimeout,
+    // A URL the router cannot decode goes to a route of its own that refuses it: the audit line, the rate limit
+    // and the one error mapper then apply to it as to any request (fastify's own answer echoed the URL).
+    rewriteUrl: (req) => (decodablePath(req.url ?? '/') ? (req.url ?? '/') : MALFORMED_URL_ROUTE),
+    // Backstop for what the router still refuses (e.g. an over-long parameter): Graph-shaped, never echoing it.
+    frameworkErrors: (_error, _request, reply) => {
+      void sendError(reply, { status: 400, code: 'BadRequest', message: 'The request URL could not be read.' });
+    },
     // A request Node cannot parse: a Graph-shaped 400 (or 408/431), and a log line with the error code only,
     // never the raw bytes (they may carry a consumer's key).
     clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
@@ -60,7 +98,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       const body = JSON.stringify(graphErrorBody(status === 400 ? 'BadRequest' : status === 408 ? 'RequestTimeout' : 'RequestHeaderFieldsTooLarge', 'The request could not be read.'));
       socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     },
-    ...(options.https !== undefined ? { https: { key: options.https.key, cert: options.https.cert } } : {}),
+    ...(options.https !== undefined ? { https: { key: options.https.key, cert: options.https.cert, ...TLS_SERVER_OPTIONS, ...serverTimeouts } } : { http: serverTimeouts }),
   }) as unknown as FastifyInstance;
 
   const metrics = options.metrics ?? new ProxyMetrics({ graph: options.graph, snapshots: options.snapshots });
@@ -88,13 +126,33 @@ export function buildApp(options: AppOptions): FastifyInstance {
     }
     return sendError(reply, response);
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, { status: 404, code: 'NotFound', message: 'No such resource: reports are under /v1.0/reports/ and /beta/reports/.' }));
+  // This API takes no request body (only GET exists): one that is declared is refused before a byte of it is
+  // read, and the connection closed, so a client cannot make the proxy read a gigabyte or hold it open.
+  app.addHook('preParsing', async (request) => {
+    const length = request.headers['content-length'];
+    if (request.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return;
+    if (length !== undefined && !(Number(length) <= BODY_LIMIT)) throw new ProxyRefusal(413, 'PayloadTooLarge', 'This API takes no request body.', undefined, true);
+    throw new ProxyRefusal(400, 'BadRequest', 'This API takes no request body.', undefined, true);
+  });
   registerLimits(app, options.keys, options.limits);
+  // After the limits plugin has loaded: its hook then covers this route, and 404s count too (its global hook
+  // only covers routes).
+  app.after(() => {
+    app.route({
+      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      url: MALFORMED_URL_ROUTE,
+      schema: { hide: true },
+      handler: async () => {
+        throw new ProxyRefusal(400, 'BadRequest', 'The request URL is not valid (a malformed %-escape, or a path too long).');
+      },
+    });
+    app.setNotFoundHandler({ preHandler: app.rateLimit() }, (_request, reply) => sendError(reply, { status: 404, code: 'NotFound', message: 'No such resource: reports are under /v1.0/reports/ and /beta/reports/.' }));
+  });
   void app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'graph-privacy-proxy', version: PACKAGE_VERSION, description: "The proxy's own endpoints. Report routes follow Microsoft Graph's reports API." },
-      components: { securitySchemes: { consumerKey: { type: 'http', scheme: 'bearer', description: "The consumer's API key (gpp_...)" } } },
+      components: { securitySchemes: { consumerKey: { type: 'http', scheme: 'bearer', description: "The consumer's API key (gpp_...)" }, metricsToken: { type: 'http', scheme: 'bearer', description: 'The metrics token (GPP_METRICS_TOKEN)' } } },
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-store').send(app.swagger()));
@@ -106,6 +164,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(telemetryRoutes, {
     metrics, policies: options.policies, graphReady: () => options.graph.tokenReady(),
     ...(options.store !== undefined ? { storeReady: () => options.store!.ping() } : {}),
+    ...(options.metricsToken !== undefined ? { metricsToken: options.metricsToken } : {}),
   });
   return app;
 }

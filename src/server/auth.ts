@@ -1,5 +1,7 @@
 /** Consumer authentication: `Authorization: Bearer <key>` mapped to a consumer id through hashed keys. */
-import type { FastifyRequest } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PolicySet } from '../policy/load.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { ProxyRefusal } from './errors.js';
 
@@ -12,6 +14,34 @@ export function presentedConsumer(request: FastifyRequest, keys: ConsumerKeys): 
   if (found === undefined) throw new ProxyRefusal(401, 'InvalidAuthenticationToken', 'The API key is missing, malformed or not valid.');
   if ('expired' in found) throw new ProxyRefusal(401, 'InvalidAuthenticationToken', 'The API key has expired; the tool needs the replacement key it was given.');
   return found.consumer;
+}
+
+/**
+ * The consumer of a page a browser opens (the dashboard): its key as a bearer token, or as the password of
+ * HTTP Basic (any user name), which a browser asks for after the 401's WWW-Authenticate. The consumer's policy
+ * must grant `permission`. Throws `ProxyRefusal` 401 (no or a wrong key) or 403 (not granted).
+ */
+export function requirePageViewer(request: FastifyRequest, reply: FastifyReply, keys: ConsumerKeys, set: PolicySet, permission: 'score'): string {
+  reply.header('www-authenticate', 'Basic realm="graph-privacy-proxy dashboard", charset="UTF-8"');
+  const basic = /^Basic\s+([A-Za-z0-9+/=]{1,1024})\s*$/i.exec(request.headers.authorization ?? '');
+  let consumer: string | undefined;
+  if (basic !== null) {
+    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    const found = decoded.includes(':') ? keys.lookup(decoded.slice(decoded.indexOf(':') + 1)) : undefined;
+    if (found === undefined || 'expired' in found) throw new ProxyRefusal(401, 'InvalidAuthenticationToken', 'The API key is missing, malformed or not valid.');
+    consumer = found.consumer;
+  } else {
+    consumer = requireConsumer(request, keys);
+  }
+  if (!(set.policyFor(consumer)?.policy.permissions ?? []).includes(permission)) throw new ProxyRefusal(403, 'Forbidden', 'The policy for this consumer does not grant the org score, which this page shows.');
+  return consumer;
+}
+
+/** Whether the request carries `Authorization: Bearer <token>` for `token` (compared as SHA-256 digests, in constant time). */
+export function presentsToken(request: FastifyRequest, token: string): boolean {
+  const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(request.headers.authorization ?? '');
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(m?.[1] ?? ''), digest(token)) && m !== null;
 }
 
 export function requireConsumer(request: FastifyRequest, keys: ConsumerKeys): string {

@@ -46,6 +46,8 @@ export const CONFIG_SCHEMA = {
     historyFile: TEXT,
     redisUrl: { type: 'string', pattern: '^rediss?://[^\\s]+$' },
     redisPrefix: { type: 'string', pattern: '^[A-Za-z0-9:_-]{1,64}$' },
+    metricsToken: { type: 'string', minLength: 16 },
+    metricsTokenFile: TEXT,
   },
   required: ['tokenUrl', 'clientId', 'tlsCertFile', 'tlsKeyFile'],
   additionalProperties: false,
@@ -83,6 +85,8 @@ export const SETTINGS: readonly { readonly key: Key; readonly env: string; reado
   { key: 'historyFile', env: 'GPP_SCORE_HISTORY_FILE', meaning: 'the org score history, append-only (default data/score-history.jsonl)' },
   { key: 'redisUrl', env: 'GPP_REDIS_URL', meaning: 'redis:// or rediss:// URL: shared state for several replicas instead of the two files above' },
   { key: 'redisPrefix', env: 'GPP_REDIS_PREFIX', meaning: 'key prefix in Redis (default gpp)' },
+  { key: 'metricsToken', env: 'GPP_METRICS_TOKEN', meaning: 'bearer token (16+ characters) Prometheus sends for /metrics; without it there is no /metrics' },
+  { key: 'metricsTokenFile', env: 'GPP_METRICS_TOKEN_FILE', meaning: 'or a file holding it' },
 ];
 
 /** [variable, meaning] pairs, for `serve`'s usage text and the deploy check. */
@@ -198,6 +202,8 @@ function toSettings(config: ProxyConfig, where: (key: string) => string, problem
   const noiseKey = base64('noiseKey', secret('noiseKey', 'noiseKeyFile', false));
   const tls = attempt('tlsCertFile', () => ({ cert: readFileSync(config.tlsCertFile, 'utf8'), key: readFileSync(config.tlsKeyFile, 'utf8') }));
   const clientSecret = secret('clientSecret', 'clientSecretFile', false);
+  const metricsToken = secret('metricsToken', 'metricsTokenFile', false);
+  if (metricsToken !== undefined && metricsToken.length < 16) problems.push(`${where('metricsTokenFile')} must hold at least 16 characters.`);
   if ((clientSecret === undefined) === (config.clientAssertionFile === undefined)) {
     problems.push(`give exactly one of ${where('clientSecret')} (or ${where('clientSecretFile')}) and ${where('clientAssertionFile')}.`);
   }
@@ -220,6 +226,7 @@ function toSettings(config: ProxyConfig, where: (key: string) => string, problem
       historyFile: config.historyFile ?? 'data/score-history.jsonl',
       ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
       ...(config.redisPrefix !== undefined ? { redisPrefix: config.redisPrefix } : {}),
+      ...(metricsToken !== undefined ? { metricsToken } : {}),
       graph: {
         graphUrl: config.graphUrl ?? 'https://graph.microsoft.com',
         tokenUrl: config.tokenUrl,

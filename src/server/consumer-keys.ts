@@ -39,7 +39,8 @@ export class ConsumerKeys {
   /**
    * Reads `consumer=sha256:<hex digest>[ expires=<YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z>]` entries, one per line
    * or comma-separated; `#` starts a comment. A date alone means 00:00 UTC that day. Plain keys are refused:
-   * the file must never hold a usable secret.
+   * the file must never hold a usable secret. Throws `ConsumerKeyError` for a malformed entry or a digest
+   * listed twice.
    */
   static parse(text: string): ConsumerKeys {
     const entries: Entry[] = [];
@@ -52,6 +53,9 @@ export class ConsumerKeys {
       if (expires !== undefined && (!INSTANT.test(expires) || Number.isNaN(expiresAt))) {
         throw new ConsumerKeyError(`consumer key entry ${i + 1}: expires must be a UTC date YYYY-MM-DD or instant YYYY-MM-DDTHH:MM[:SS]Z, not '${expires.slice(0, 40)}'`);
       }
+      // One key belongs to one consumer: with the same digest twice, the first entry would silently win.
+      const twin = entries.findIndex((e) => e.digest.toString('hex') === m[2]);
+      if (twin !== -1) throw new ConsumerKeyError(`consumer key entries ${twin + 1} (${entries[twin]!.consumer}) and ${i + 1} (${m[1]}) hold the same key digest; each key must be listed once, for one consumer`);
       entries.push({ consumer: m[1]!, digest: Buffer.from(m[2]!, 'hex'), ...(expiresAt !== undefined ? { expiresAt } : {}) });
     }
     return new ConsumerKeys(entries);

@@ -2,6 +2,7 @@
  * The organisation's adoption dashboard at `/`: the org score and its categories, the per-department view,
  * the trend over the last six months (an inline SVG, no script, nothing from a CDN) and a link to the
  * disclosure. Aggregates only, each cohort protected by k_org; there is no per-person view, and the page says so.
+ * Served only to a consumer whose policy grants the score (its key as bearer token or Basic password).
  */
 import type { FastifyInstance } from 'fastify';
 import type { DirectoryAttribute } from '../cohort/directory.js';
@@ -9,6 +10,7 @@ import type { Period } from '../graph/catalogue.js';
 import type { ScoreRow } from '../score/org-score.js';
 import type { ScorePoint } from '../store/score-history.js';
 import { PAGE_SECURITY_HEADERS, escapeHtml } from './disclosure.js';
+import { requirePageViewer } from './auth.js';
 import { errorResponse } from './errors.js';
 import { OrgScores, type ScoreRoutesOptions } from './score.js';
 
@@ -70,8 +72,11 @@ export async function dashboardRoutes(app: FastifyInstance, options: ScoreRoutes
   const settings = { period: 'D30' as Period, by: 'department' as DirectoryAttribute, kOrg: 10, kC: 5, ...options.dashboard };
   // Browsers ask for it on every page; there is none (204 keeps their consoles clean).
   app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.code(204).header('cache-control', 'max-age=86400').send());
-  app.get('/', { schema: { tags: ["pages"], summary: "The organisation adoption dashboard (HTML)", description: "The org score, its categories, the per-department view and the trend; no per-person view exists.", security: [] } }, async (request, reply) => {
+  app.get('/', { schema: { tags: ["pages"], summary: "The organisation adoption dashboard (HTML)", description: "The org score, its categories, the per-department view and the trend; no per-person view exists. Needs the key of a consumer whose policy grants the score (bearer, or as the Basic password a browser asks for).", security: [{ consumerKey: [] }] } }, async (request, reply) => {
     request.audit.kind = 'dashboard';
+    const set = options.policies.current;
+    request.audit.consumer = requirePageViewer(request, reply, options.keys, set, 'score');
+    request.audit.policyVersion = set.version;
     const base = { period: settings.period, kOrg: settings.kOrg, by: settings.by };
     const history = async () => (await options.history?.series(settings.period)) ?? [];
     let page: string;

@@ -15,6 +15,8 @@ export class ProxyRefusal extends Error {
     readonly code: string,
     message: string,
     readonly retryAfterSeconds?: number,
+    /** Close the connection after the answer (a request body that must not be read). */
+    readonly closeConnection = false,
   ) {
     super(message);
     this.name = 'ProxyRefusal';
@@ -26,13 +28,18 @@ export interface ErrorResponse {
   readonly code: string;
   readonly message: string;
   readonly retryAfterSeconds?: number;
+  readonly closeConnection?: boolean;
   /** The error's own code, for the audit log. */
   readonly cause: string;
 }
 
 export function errorResponse(error: unknown): ErrorResponse {
   if (error instanceof ProxyRefusal) {
-    return { status: error.status, code: error.code, message: error.message, cause: error.code, ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}) };
+    return {
+      status: error.status, code: error.code, message: error.message, cause: error.code,
+      ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
+      ...(error.closeConnection ? { closeConnection: true } : {}),
+    };
   }
   if (error instanceof UpstreamError) {
     const cause = `Upstream${error.code}`;
@@ -75,7 +82,9 @@ export function errorResponse(error: unknown): ErrorResponse {
   return { status: 500, code: 'InternalServerError', message: 'The proxy failed while handling this request; nothing of the report was released.', cause: 'Internal' };
 }
 
-export function sendError(reply: FastifyReply, response: Pick<ErrorResponse, 'status' | 'code' | 'message' | 'retryAfterSeconds'>): FastifyReply {
+export function sendError(reply: FastifyReply, response: Pick<ErrorResponse, 'status' | 'code' | 'message' | 'retryAfterSeconds' | 'closeConnection'>): FastifyReply {
   if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds));
+  // Node would otherwise read (and discard) the rest of an unread body to reuse the connection.
+  if (response.closeConnection === true) reply.header('connection', 'close');
   return reply.code(response.status).type('application/json').header('cache-control', 'no-store').send(graphErrorBody(response.code, response.message, reply.request.id));
 }

@@ -19,9 +19,12 @@ export interface LimitSettings {
   readonly sampleIntervalMs?: number;
   /** Count in Redis, so that replicas share one limit per consumer. */
   readonly redis?: Redis;
+  /** The Redis key prefix (GPP_REDIS_PREFIX; default gpp): counters live under `<prefix>:ratelimit:`. */
+  readonly redisPrefix?: string;
 }
 
-const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+// /metrics is not exempt: it takes a token, so guesses at it are counted like any request.
+const PROBES = new Set(['/healthz', '/readyz']);
 
 function rateKey(request: FastifyRequest, keys: ConsumerKeys): string {
   const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(request.headers.authorization ?? '');
@@ -37,7 +40,7 @@ export function registerLimits(app: FastifyInstance, keys: ConsumerKeys, setting
     max: settings.perMinute ?? 600,
     timeWindow: 60_000,
     hook: 'onRequest',
-    ...(settings.redis !== undefined ? { redis: settings.redis, nameSpace: 'gpp:ratelimit:' } : {}),
+    ...(settings.redis !== undefined ? { redis: settings.redis, nameSpace: `${settings.redisPrefix ?? 'gpp'}:ratelimit:` } : {}),
     keyGenerator: (request) => rateKey(request, keys),
     allowList: (request) => PROBES.has(request.url.split('?')[0]!),
     errorResponseBuilder: (_request, context) =>

@@ -20,6 +20,7 @@ import { CohortReleases } from './cohort-releases.js';
 import { auditLogger } from './audit.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { Sealer } from './sealed-tokens.js';
+import { policyRequirementProblems } from './policy-requirements.js';
 import { ProxyMetrics } from './telemetry.js';
 
 export interface GraphSettings {
@@ -73,6 +74,10 @@ export interface ProxySettings {
   readonly publicUrl?: string;
   readonly logger?: Logger;
   readonly downloadLinkSeconds?: number;
+  /** The most time a client has to send its whole request, in ms (default 30 s). */
+  readonly requestTimeoutMs?: number;
+  /** The bearer token /metrics needs (16+ characters); without it there is no /metrics. */
+  readonly metricsToken?: string;
 }
 
 export interface RunningProxy {
@@ -92,7 +97,13 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     if (event.kind === 'loaded') logger.info({ policyVersion: event.version, policies: event.policies }, 'policy set loaded');
     else logger.error({ keptVersion: event.keptVersion, problems: event.problems.map((p) => `${p.file}:${p.position.line}:${p.position.column}: ${p.message}`) }, 'policy set rejected; the last good set stays');
   };
-  const policies = await PolicyStore.open(settings.policiesDir, onReload);
+  const policies = await PolicyStore.open(settings.policiesDir, onReload, (set) =>
+    policyRequirementProblems(set, {
+      pseudonymKeyIds: new Set(settings.pseudonymKeys.keys()),
+      noiseKey: settings.noiseKey !== undefined,
+      ledger: settings.redisUrl !== undefined || settings.ledgerFile !== undefined,
+    }),
+  );
   if (settings.watchPolicies !== false) policies.watch();
   const g = settings.graph;
   const tokens = new ClientCredentials({
@@ -112,12 +123,20 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   });
   const ttlMs = (settings.snapshotTtlSeconds ?? 3600) * 1000;
   if (settings.noiseKey !== undefined && settings.noiseKey.length < 32) throw new Error('the noise key must hold at least 32 bytes');
-  const store: Store | undefined =
-    settings.redisUrl !== undefined
-      ? await RedisStore.connect(settings.redisUrl, settings.redisPrefix)
-      : settings.ledgerFile !== undefined && settings.historyFile !== undefined
-        ? await openEmbeddedStore({ ledgerFile: settings.ledgerFile, historyFile: settings.historyFile })
-        : undefined;
+  let store: Store | undefined;
+  try {
+    store =
+      settings.redisUrl !== undefined
+        ? await RedisStore.connect(settings.redisUrl, settings.redisPrefix)
+        : settings.ledgerFile !== undefined && settings.historyFile !== undefined
+          ? await openEmbeddedStore({ ledgerFile: settings.ledgerFile, historyFile: settings.historyFile })
+          : undefined;
+  } catch (error) {
+    // A corrupt or locked store refuses start-up; nothing opened so far may outlive the refusal.
+    await policies.close();
+    await graph.close();
+    throw error;
+  }
   const ledger = store?.budget;
   const history = store?.history;
   const snapshots = new SnapshotCache({
@@ -146,7 +165,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     limits: {
       ...settings.overload,
       ...(settings.rateLimitPerMinute !== undefined ? { perMinute: settings.rateLimitPerMinute } : {}),
-      ...(store instanceof RedisStore ? { redis: store.redis } : {}),
+      ...(store instanceof RedisStore ? { redis: store.redis, ...(settings.redisPrefix !== undefined ? { redisPrefix: settings.redisPrefix } : {}) } : {}),
     },
     ...(history !== undefined ? { history } : {}),
     cohorts: new CohortReleases(snapshots, directory, {
@@ -154,6 +173,8 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
       ...(ledger !== undefined ? { ledger } : {}),
     }),
     ...(settings.downloadLinkSeconds !== undefined ? { downloadLinkSeconds: settings.downloadLinkSeconds } : {}),
+    ...(settings.requestTimeoutMs !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs } : {}),
+    ...(settings.metricsToken !== undefined ? { metricsToken: settings.metricsToken } : {}),
     ...(settings.tls !== false ? { https: settings.tls } : {}),
   });
   try {

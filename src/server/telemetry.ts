@@ -3,6 +3,8 @@
  * obtained, and the stores are open. `/metrics` (Prometheus, prom-client): requests by consumer, kind, report
  * and status; upstream requests, retries and latency; snapshot-cache hits; rows in and out; cells and rows
  * suppressed; policy reloads; privacy budget spent. Labels name tools, reports and outcomes, never a person.
+ * `/metrics` answers only with the metrics token (none configured: no /metrics), and counts suppressed cohort
+ * cells as one total: a count per rule, diffed around one request, told which rule hid a cell.
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -10,6 +12,8 @@ import type { GraphClient } from '../graph/client.js';
 import type { SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
 import type { AuditRecord } from './audit.js';
+import { presentsToken } from './auth.js';
+import { ProxyRefusal } from './errors.js';
 
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -57,11 +61,7 @@ export class ProxyMetrics {
     }
     if (audit.budget?.charged === true && audit.consumer !== undefined) this.budget.inc({ consumer: audit.consumer }, audit.budget.epsilon);
     const c = audit.cohorts;
-    if (c !== undefined) {
-      this.suppressed.inc({ what: 'primary' }, c.primary);
-      this.suppressed.inc({ what: 'complement' }, c.complement);
-      this.suppressed.inc({ what: 'secondary' }, c.secondary);
-    }
+    if (c !== undefined) this.suppressed.inc({ what: 'cohort cells' }, c.primary + c.complement + c.secondary);
   }
 
   policyReload(outcome: 'loaded' | 'rejected'): void {
@@ -72,11 +72,13 @@ export class ProxyMetrics {
 
 export interface TelemetryOptions {
   readonly metrics: ProxyMetrics;
-  readonly policies: { readonly current: PolicySet };
+  readonly policies: { readonly current: PolicySet; readonly problem?: string | undefined };
   /** Whether a Graph access token can be obtained now. */
   readonly graphReady: () => Promise<boolean>;
   /** Whether the shared state answers (absent: no store configured). */
   readonly storeReady?: () => Promise<boolean>;
+  /** The bearer token /metrics needs (GPP_METRICS_TOKEN); without one, /metrics does not exist. */
+  readonly metricsToken?: string;
 }
 
 export async function telemetryRoutes(app: FastifyInstance, options: TelemetryOptions): Promise<void> {
@@ -88,12 +90,16 @@ export async function telemetryRoutes(app: FastifyInstance, options: TelemetryOp
     request.audit.kind = 'probe';
     const within = (check: () => Promise<boolean>) => Promise.race([check(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref())]).catch(() => false);
     const [graph, store] = await Promise.all([within(options.graphReady), options.storeReady !== undefined ? within(options.storeReady) : Promise.resolve(true)]);
-    const checks = { policies: options.policies.current.version, graphToken: graph ? 'ok' : 'unavailable', ...(options.storeReady !== undefined ? { store: store ? 'ok' : 'unavailable' } : {}) };
-    const ready = graph && store;
+    // A policy directory that no longer reads whole (an emptied or broken mount) is not ready, though the last good set serves.
+    const policyProblem = options.policies.problem;
+    const checks = { policies: policyProblem === undefined ? options.policies.current.version : 'unreadable', graphToken: graph ? 'ok' : 'unavailable', ...(options.storeReady !== undefined ? { store: store ? 'ok' : 'unavailable' } : {}) };
+    const ready = graph && store && policyProblem === undefined;
     return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, checks });
   });
-  app.get('/metrics', { schema: { tags: ["operations"], summary: "Prometheus metrics", description: "Counts by consumer, report and outcome; no label names a person.", security: [] } }, async (request, reply) => {
+  app.get('/metrics', { schema: { tags: ["operations"], summary: "Prometheus metrics", description: "Counts by consumer, report and outcome; no label names a person. Needs the metrics token (Authorization: Bearer); absent when none is configured.", security: [{ metricsToken: [] }] } }, async (request, reply) => {
     request.audit.kind = 'probe';
+    if (options.metricsToken === undefined) throw new ProxyRefusal(404, 'NotFound', 'No such resource: reports are under /v1.0/reports/ and /beta/reports/.');
+    if (!presentsToken(request, options.metricsToken)) throw new ProxyRefusal(401, 'InvalidAuthenticationToken', 'The metrics need the metrics token: send Authorization: Bearer <token>.');
     return reply.header('cache-control', 'no-store').type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 }

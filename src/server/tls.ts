@@ -21,3 +21,22 @@ export async function selfSignedCertificate(days = 30): Promise<TlsMaterial> {
   });
   return { key: pems.private, cert: pems.cert, fingerprint256: new X509Certificate(pems.cert).fingerprint256 };
 }
+
+/**
+ * The proxy's TLS policy: TLS 1.3 (all its suites are AEAD with forward secrecy) and TLS 1.2 only with ECDHE
+ * key exchange and an AEAD cipher (AES-GCM, ChaCha20-Poly1305). Static-RSA key exchange (no forward secrecy),
+ * CBC modes and SHA-1 MACs, which Node's default list still allows for TLS 1.2, are left out; so is TLS < 1.2.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+].join(':');
+
+export const TLS_SERVER_OPTIONS = { minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS, honorCipherOrder: true } as const;

@@ -1,29 +1,52 @@
 /**
  * An append-only line file: replayed whole when opened, appended one line at a time, each fsync'd before the
- * append resolves, appends serialised. What the budget ledger and the score history stand on (the operations
+ * append resolves, appends serialised, held under an exclusive lock (one process per file). What the budget ledger and the score history stand on (the operations
  * issue puts both behind its Store interface).
  */
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { lockFile, type FileLock } from './file-lock.js';
 
 export class AppendOnlyFile {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly handle: FileHandle,
-    /** The lines found when the file was opened (the last one may be torn by a crash mid-write). */
+    private readonly lock: FileLock,
+    /** The path, for messages that name file:line. */
+    readonly path: string,
+    /** The complete (newline-terminated) lines found when the file was opened; line n is `lines[n - 1]`. */
     readonly lines: readonly string[],
+    /** Whether an unterminated tail (a write torn by a crash, never acknowledged) was found and cut off. */
+    readonly tornTail: boolean,
   ) {}
 
+  /** Locks (`StoreLockedError` when another process holds the file), reads and opens the file for appending. */
   static async open(file: string): Promise<AppendOnlyFile> {
     await mkdir(dirname(file), { recursive: true });
+    const lock = await lockFile(file);
+    try {
+      return await AppendOnlyFile.openLocked(file, lock);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  private static async openLocked(file: string, lock: FileLock): Promise<AppendOnlyFile> {
     let text = '';
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    return new AppendOnlyFile(await open(file, 'a', 0o600), text.split('\n'));
+    // Only an unterminated tail can be a torn write (each append is one line and its newline, fsync'd before it
+    // counts). It is cut off here, so the next append starts a line of its own instead of gluing onto it.
+    const end = text.lastIndexOf('\n') + 1;
+    const tornTail = end < text.length;
+    if (tornTail) await truncate(file, Buffer.byteLength(text.slice(0, end)));
+    const lines = text.slice(0, end).split('\n').slice(0, -1);
+    return new AppendOnlyFile(await open(file, 'a', 0o600), lock, file, lines, tornTail);
   }
 
   /**
@@ -44,5 +67,6 @@ export class AppendOnlyFile {
   async close(): Promise<void> {
     await this.queue;
     await this.handle.close();
+    await this.lock.release();
   }
 }

@@ -6,22 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { AppendOnlyFile } from './append-only-file.js';
+import { parseLedgerEntry, type LedgerEntry } from './records.js';
 import type { BudgetStore } from './store.js';
 
-interface Entry {
-  readonly consumer: string;
-  readonly year: number;
-  readonly release: string;
-  readonly epsilon: number;
-}
+type Entry = Omit<LedgerEntry, 'at'>;
 
 export type Charge =
   | { readonly ok: true; readonly charged: boolean; readonly spent: number }
   | { readonly ok: false; readonly spent: number; readonly limit: number };
-
-export class BudgetLedgerError extends Error {
-  readonly code = 'BudgetLedgerError';
-}
 
 export class BudgetLedger implements BudgetStore {
   private readonly spentBy = new Map<string, number>();
@@ -29,21 +21,23 @@ export class BudgetLedger implements BudgetStore {
 
   private constructor(private readonly file: AppendOnlyFile) {}
 
-  /** Opens (or creates) the ledger file and replays it. A torn last line (a crash mid-write) is ignored. */
+  /**
+   * Opens (or creates) the ledger file and replays it. An unterminated tail (a crash mid-write, never
+   * acknowledged, so never charged) is cut off; any other line that is not a valid entry refuses the ledger with
+   * `StoreCorruptError` naming file:line, rather than guess what was spent.
+   */
   static async open(path: string): Promise<BudgetLedger> {
     const file = await AppendOnlyFile.open(path);
     const ledger = new BudgetLedger(file);
-    file.lines.forEach((line, i) => {
-      if (line.trim() === '') return;
-      let entry: Entry;
-      try {
-        entry = JSON.parse(line) as Entry;
-      } catch {
-        if (i === file.lines.length - 1) return; // torn final write: never acknowledged, so never charged
-        throw new BudgetLedgerError(`budget ledger ${path} line ${i + 1} is not valid; refusing to guess what was spent`);
-      }
-      ledger.record(entry);
-    });
+    try {
+      file.lines.forEach((line, i) => {
+        if (line.trim() === '') return;
+        ledger.record(parseLedgerEntry(line, `${path}:${i + 1}`));
+      });
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
     return ledger;
   }
 

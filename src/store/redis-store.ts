@@ -6,11 +6,15 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Charge } from './budget-ledger.js';
+import { parseScorePoint, StoreCorruptError } from './records.js';
 import type { ScorePoint } from './score-history.js';
 import { historySince, type BudgetStore, type ScoreHistoryStore, type Store } from './store.js';
 
+// A spent value that is not a finite, non-negative number (NaN compares unequal to itself) is refused, never
+// read as 0: the script returns -2 and the charge fails closed.
 const CHARGE = `
 local spent = tonumber(redis.call('GET', KEYS[2]) or '0')
+if spent == nil or spent ~= spent or spent < 0 or spent == math.huge then return {-2, ''} end
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return {0, tostring(spent)} end
 if spent + tonumber(ARGV[2]) > tonumber(ARGV[3]) + 1e-9 then return {-1, tostring(spent)} end
 redis.call('SADD', KEYS[1], ARGV[1])
@@ -34,11 +38,14 @@ export class RedisStore implements Store {
         const y = year(now);
         const releaseId = createHash('sha256').update(`${consumer}\u0000${y}\u0000${release}`).digest('hex');
         const [outcome, spent] = (await redis.eval(CHARGE, 2, `${prefix}:budget:releases:${consumer}:${y}`, spentKey(consumer, y), releaseId, String(epsilon), String(limit))) as [number, string];
-        if (outcome === -1) return { ok: false, spent: Number(spent), limit };
-        return { ok: true, charged: outcome === 1, spent: Number(spent) };
+        if (outcome === -2) throw new StoreCorruptError(spentKey(consumer, y), 'not a finite, non-negative amount spent');
+        const amount = parseSpent(spent, spentKey(consumer, y));
+        if (outcome === -1) return { ok: false, spent: amount, limit };
+        return { ok: true, charged: outcome === 1, spent: amount };
       },
       async spent(consumer, y = new Date().getUTCFullYear()) {
-        return Number((await redis.get(spentKey(consumer, y))) ?? 0);
+        const key = spentKey(consumer, y);
+        return parseSpent((await redis.get(key)) ?? '0', key);
       },
     };
     this.history = {
@@ -47,13 +54,18 @@ export class RedisStore implements Store {
       },
       async series(period, now = new Date()) {
         const since = historySince(now);
-        const values = await redis.hvals(`${prefix}:history:${period}`);
-        return values.map((v) => JSON.parse(v) as ScorePoint).filter((p) => p.refreshDate >= since).sort((a, b) => a.refreshDate.localeCompare(b.refreshDate));
+        const key = `${prefix}:history:${period}`;
+        const points = Object.entries(await redis.hgetall(key)).map(([field, value]) => parseHistoryField(key, field, value));
+        return points.filter((p) => p.refreshDate >= since).sort((a, b) => a.refreshDate.localeCompare(b.refreshDate));
       },
     };
   }
 
-  /** Connects (failing fast with a clear error when Redis is not there). */
+  /**
+   * Connects (failing fast with a clear error when Redis is not there), then checks every budget and history
+   * record under `prefix`: one that does not match its schema refuses the store (`StoreCorruptError`, naming
+   * the key), as the embedded store refuses a bad line.
+   */
   static async connect(url: string, prefix = 'gpp'): Promise<RedisStore> {
     const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false, connectTimeout: 5000 });
     redis.on('error', () => {}); // reported through the failing call and readiness, not as an unhandled event
@@ -62,6 +74,12 @@ export class RedisStore implements Store {
     } catch (error) {
       redis.disconnect();
       throw new Error(`cannot reach Redis at the configured URL (${(error as Error).message.replace(/redis:\/\/[^@\s]*@/g, 'redis://***@')})`);
+    }
+    try {
+      await verifyRecords(redis, prefix);
+    } catch (error) {
+      redis.disconnect();
+      throw error;
     }
     return new RedisStore(redis, prefix);
   }
@@ -76,5 +94,58 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+/** A stored amount spent: a plain decimal (INCRBYFLOAT's form), finite and non-negative. */
+function parseSpent(text: string, key: string): number {
+  const value = /^\d+(\.\d+)?(e[+-]?\d+)?$/i.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(value)) throw new StoreCorruptError(key, `'${text.slice(0, 32)}' is not a finite, non-negative amount spent`);
+  return value;
+}
+
+function parseHistoryField(key: string, field: string, value: string): ScorePoint {
+  const where = `${key} field ${field}`;
+  const point = parseScorePoint(value, where);
+  if (point.refreshDate !== field || `${key.slice(key.lastIndexOf(':') + 1)}` !== point.period) throw new StoreCorruptError(where, `holds the point of ${point.refreshDate} ${point.period}`);
+  return point;
+}
+
+/** Every budget and history key under the prefix, checked once at connect (SCAN: never blocks Redis). */
+async function verifyRecords(redis: Redis, prefix: string): Promise<void> {
+  const glob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
+  for (const pattern of [`${glob(prefix)}:budget:*`, `${glob(prefix)}:history:*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) await verifyKey(redis, prefix, key);
+    } while (cursor !== '0');
+  }
+}
+
+async function verifyKey(redis: Redis, prefix: string, key: string): Promise<void> {
+  const type = await redis.type(key);
+  const rest = key.slice(prefix.length + 1);
+  const expect = (wanted: string) => {
+    if (type !== wanted) throw new StoreCorruptError(key, `is a Redis ${type}, not a ${wanted}`);
+  };
+  if (/^budget:spent:.+:\d{4}$/.test(rest)) {
+    expect('string');
+    parseSpent((await redis.get(key)) ?? '', key);
+  } else if (/^budget:releases:.+:\d{4}$/.test(rest)) {
+    expect('set');
+    let cursor = '0';
+    do {
+      const [next, members] = await redis.sscan(key, cursor, 'COUNT', 1000);
+      cursor = next;
+      const bad = members.find((m) => !/^[0-9a-f]{64}$/.test(m));
+      if (bad !== undefined) throw new StoreCorruptError(key, `holds '${bad.slice(0, 32)}', which is not a release digest`);
+    } while (cursor !== '0');
+  } else if (/^history:(D7|D30|D90|D180)$/.test(rest)) {
+    expect('hash');
+    for (const [field, value] of Object.entries(await redis.hgetall(key))) parseHistoryField(key, field, value);
+  } else {
+    throw new StoreCorruptError(key, 'is not a key this proxy writes');
   }
 }

@@ -4,6 +4,7 @@
  * only offers dates within about 30 days, so this history is the only way to see further back.
  */
 import { AppendOnlyFile } from './append-only-file.js';
+import { parseScorePoint } from './records.js';
 import { historySince, type ScoreHistoryStore } from './store.js';
 
 export interface ScorePoint {
@@ -21,17 +22,22 @@ export class ScoreHistory implements ScoreHistoryStore {
 
   private constructor(private readonly file: AppendOnlyFile) {}
 
+  /**
+   * Opens (or creates) the history file and replays it. A torn, unterminated tail is cut off (the point is
+   * recomputed at the next request); any other invalid line refuses it with `StoreCorruptError` (file:line).
+   */
   static async open(path: string): Promise<ScoreHistory> {
     const file = await AppendOnlyFile.open(path);
     const history = new ScoreHistory(file);
-    for (const line of file.lines) {
-      if (line.trim() === '') continue;
-      try {
-        const point = JSON.parse(line) as ScorePoint;
+    try {
+      file.lines.forEach((line, i) => {
+        if (line.trim() === '') return;
+        const point = parseScorePoint(line, `${path}:${i + 1}`);
         history.points.set(`${point.refreshDate} ${point.period}`, point);
-      } catch {
-        // A torn line from a crash mid-write: the point is recomputed at the next request.
-      }
+      });
+    } catch (error) {
+      await file.close();
+      throw error;
     }
     return history;
   }

@@ -18,19 +18,19 @@ t.test('probes: /healthz always; /readyz only when a Graph token can be obtained
 });
 
 t.test('/metrics counts requests, rows, suppression, snapshots, upstream latency and reloads, and names no person', async (t) => {
-  const stack = await startStack({ simulator: { canary: true, concealedNames: false, users: 200 } });
+  const stack = await startStack({ simulator: { canary: true, concealedNames: false, users: 200 }, proxy: { metricsToken: 'gpp-telemetry-test-metrics-token' } });
   t.teardown(() => stack.close());
   await proxyCsv(stack, "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence);
   await proxyCsv(stack, "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence);
   await stack.get("/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
   await stack.get("/v1.0/reports/getEmailActivityUserDetail(period='D30')", KEYS.licence);
   await stack.proxy.policies.reload();
-  const text = (await stack.get('/metrics')).body.toString();
+  const text = (await stack.get('/metrics', 'gpp-telemetry-test-metrics-token')).body.toString();
   t.match(text, /gpp_requests_total\{consumer="licence-tool",kind="download",report="getOffice365ActiveUserDetail",status="200"\} 2/);
   t.match(text, /gpp_requests_total\{consumer="licence-tool",kind="other",report="getEmailActivityUserDetail",status="403"\} 1/, 'a denied request is counted with its status');
   t.match(text, /gpp_rows_total\{direction="in"\} [1-9]/);
   t.match(text, /gpp_suppressed_total\{what="rows"\} [1-9]/);
-  t.match(text, /gpp_suppressed_total\{what="primary"\} [1-9]/);
+  t.match(text, /gpp_suppressed_total\{what="cohort cells"\} [1-9]/);
   t.match(text, /gpp_snapshot_hits [1-9]/);
   t.match(text, /gpp_upstream_request_seconds_count\{outcome="302"\} [1-9]/);
   t.match(text, /gpp_privacy_budget_spent_total\{consumer="adoption-dashboard"\} 1/);

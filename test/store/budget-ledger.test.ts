@@ -47,5 +47,5 @@ t.test('a torn last line (a crash mid-write) is ignored; a corrupt earlier line 
   t.equal(await reopened.spent('dash', 2026), 1);
   await reopened.close();
   await writeFile(path, `garbage\n${await readFile(path, 'utf8')}`);
-  await t.rejects(BudgetLedger.open(path), { code: 'BudgetLedgerError' });
+  await t.rejects(BudgetLedger.open(path), { code: 'StoreCorruptError' });
 });
