@@ -7,10 +7,11 @@ import { parse } from 'csv-parse/sync';
 import t from 'tap';
 import { KEYS, proxyCsv, startStack } from '../helpers/proxy-stack.js';
 
+const METRICS_TOKEN = 'gpp-concealed-switch-test-metrics-token';
 const ACTIVE_USERS = "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')";
 
 t.test('a switch of the concealed-names setting is detected, logged and counted; pseudonyms change with it', async (t) => {
-  const stack = await startStack({ simulator: { users: 60, concealedNames: false }, proxy: { snapshotTtlSeconds: 0 } });
+  const stack = await startStack({ simulator: { users: 60, concealedNames: false }, proxy: { snapshotTtlSeconds: 0, metricsToken: METRICS_TOKEN } });
   t.teardown(() => stack.close());
   const pseudonyms = async () => (parse((await proxyCsv(stack, ACTIVE_USERS, KEYS.licence)).text, { bom: true, columns: true }) as Record<string, string>[]).map((r) => r['User Principal Name']).sort();
   const switches = () => stack.logs.filter((l) => l.includes('"concealedNamesSwitched"'));
@@ -26,7 +27,7 @@ t.test('a switch of the concealed-names setting is detected, logged and counted;
   await pseudonyms();
   t.equal(switches().length, 1, 'not repeated while the setting stays');
   t.equal(stack.proxy.snapshots.stats.nameFormSwitches, 1);
-  const metrics = (await stack.get('/metrics')).body.toString();
+  const metrics = (await stack.get('/metrics', METRICS_TOKEN)).body.toString();
   t.match(metrics, /gpp_concealed_names_switches 1/);
 
   stack.sim.concealedNames = false;
