@@ -3,15 +3,17 @@
  * declared dimensions take their values from the directory or from a yes/no report column; a user is active
  * as Microsoft defines it for the report (the catalogue's `activity` columns), and the declared metrics are
  * read per user.
- * Rows of one user that follow each other (nested reports) count as one user. A row whose UPN is one of
- * Graph's placeholders (`(Unknown)`, transient `<PII:...>` names, empty) is its own person, whatever the row
- * order: never merged with another row and never joined to the directory.
+ * Rows of one user that follow each other (nested reports) count as one user; a user who comes back after
+ * other users' rows makes the report inconsistent, and it is refused rather than counted twice. A row whose
+ * UPN is no user name (Graph's `(Unknown)`, transient `<PII:...>` names, empty) is its own person, whatever the
+ * row order: never merged with another row and never joined to the directory.
  */
 import { findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
-import { isPlaceholderIdentifier } from '../graph/identifiers.js';
+import { isUserName } from '../graph/identifiers.js';
 import { fromCsvText, parseDuration } from '../graph/values.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
-import { MissingColumnError } from '../sanitize/errors.js';
+import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
+import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 import { CohortAggregator, parseDimension, type CohortDimension, type CohortLayout } from './aggregate.js';
 import { LICENCE_CLASSES, licenceClassOf } from './licence-class.js';
 import { DIRECTORY_ATTRIBUTES, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
@@ -165,10 +167,15 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
   let refreshDate: string | null = null;
   const refreshColumn = findColumn(plan.report, 'reportRefreshDate');
   let refreshIndex = -1;
-  // `upn` is undefined for a placeholder row, which nothing may be merged into.
+  // `upn` (canonical) is undefined for a placeholder row, which nothing may be merged into.
   let current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[] } | undefined;
+  // Users whose rows are done: memory grows with the users of the report (their UPNs), never with the rows.
+  const seen = new Set<string>();
   const flush = () => {
-    if (current !== undefined) aggregator.add(current);
+    if (current !== undefined) {
+      aggregator.add(current);
+      if (current.upn !== undefined) seen.add(current.upn);
+    }
     current = undefined;
   };
   const index = (layout: readonly (ColumnSpec | undefined)[], column: ColumnSpec) => {
@@ -192,7 +199,7 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
     for (const fields of batch.rows) {
       if (rows === 0 && refreshIndex !== -1) refreshDate = fields[refreshIndex]! === '' ? null : fields[refreshIndex]!;
       rows++;
-      const upn = isPlaceholderIdentifier(fields[p.upn]!) ? undefined : fields[p.upn]!;
+      const upn = isUserName(fields[p.upn]!) ? canonicalIdentifier(fields[p.upn]!) : undefined;
       const active = p.activity.some(({ index: i, column }) => showsActivity(column, fields[i]!));
       const metrics = plan.metrics.map((m, i) => metricValue(m.column, fields[p.metrics[i]!]!));
       if (upn !== undefined && current !== undefined && current.upn === upn) {
@@ -201,6 +208,7 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
         continue;
       }
       flush();
+      if (upn !== undefined && seen.has(upn)) throw new SanitizeError('InconsistentReport', `row ${rows} names a user whose rows ended earlier in the report`);
       const attributes: Record<string, string> = {};
       const entry = directoryParts.length > 0 && upn !== undefined ? directory.entryOf(upn) : undefined;
       for (const attribute of directoryParts) attributes[attribute] = entry?.[DIRECTORY_ATTRIBUTES.indexOf(attribute)] ?? NOT_IN_DIRECTORY;

@@ -1,12 +1,12 @@
 /**
  * From the score's source reports to score cohorts: each report's rows set facts about their person (joined by
  * UPN across reports: with concealed names the UPN is the same hash in every report, so the organisation-level
- * join still works; a row whose UPN is a Graph placeholder such as `(Unknown)` is a person of its own, joined to
- * nothing), then every category becomes a cohort table (people counted = users, people who qualify =
+ * join still works; a row without a user name, such as Graph's `(Unknown)`, is a person known from its one
+ * report, joined to nothing), then every category becomes a cohort table (people counted = users, people who qualify =
  * active) that goes through the same suppression as any cohort, with k_org as its minimum size.
  */
 import { findReport, type ReportSpec } from '../graph/catalogue.js';
-import { isPlaceholderIdentifier } from '../graph/identifiers.js';
+import { isUserName } from '../graph/identifiers.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
 import { MissingColumnError } from '../sanitize/errors.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
@@ -59,22 +59,34 @@ const READERS: Readonly<Record<string, (f: PersonFacts, cell: Cell) => void>> = 
 };
 
 /**
- * People's facts, by canonical UPN, built up one report at a time. A placeholder row is keyed by its report and
- * row number (a key no UPN and no directory entry can equal), so it stays one person, whatever the row order.
+ * People's facts, by canonical UPN, built up one report at a time. A row without a user name (Graph's
+ * `(Unknown)` and the like) cannot be joined to the same person's rows in other reports: it is kept apart as a
+ * person known from that one report only, counted in the categories that read only that report, and never
+ * counted twice towards the organisation's size.
  */
 export class ScoreFacts {
   readonly people = new Map<string, PersonFacts>();
-  /** Rows whose UPN was a Graph placeholder, over all reports added. */
-  unidentified = 0;
+  /** Rows without a user name, each with the facts of its one report. */
+  readonly unnamed: { readonly report: string; readonly facts: PersonFacts }[] = [];
   /** The reports' refresh date (the first row's), which dates the score. */
   refreshDate: string | null = null;
+  private largestReport = 0;
+
+  /**
+   * How many people the organisation has at least: the named people, or the rows of the largest report if more
+   * (its rows are different people, named or not). An unnamed row may be a named person of another report, so
+   * adding unnamed rows across reports would overcount, and k_org must not be met by counting someone twice.
+   */
+  get organizationSize(): number {
+    return Math.max(this.people.size, this.largestReport);
+  }
 
   async addReport(report: ReportSpec, source: AsyncIterable<Buffer | string>): Promise<void> {
     const read = READERS[report.name];
     if (read === undefined) throw new Error(`${report.name} does not feed the score`);
     let index = new Map<string, number>();
     let upn = -1;
-    let row = 0;
+    let rows = 0;
     for await (const batch of readCsvBatches(source, report)) {
       if (batch.layout !== undefined) {
         index = new Map(batch.layout.flatMap((column, i) => (column === undefined ? [] : [[column.header, i] as const])));
@@ -84,12 +96,15 @@ export class ScoreFacts {
         if (upn === -1) throw new MissingColumnError(report.name, 'User Principal Name', 'the score');
       }
       for (const fields of batch.rows) {
-        row++;
-        const placeholder = isPlaceholderIdentifier(fields[upn]!);
-        if (placeholder) this.unidentified++;
-        const key = placeholder ? `\u0000${report.name}#${row}` : canonicalIdentifier(fields[upn]!);
-        let facts = this.people.get(key);
-        if (facts === undefined) this.people.set(key, (facts = emptyFacts()));
+        rows++;
+        let facts: PersonFacts | undefined;
+        if (isUserName(fields[upn]!)) {
+          const key = canonicalIdentifier(fields[upn]!);
+          facts = this.people.get(key);
+          if (facts === undefined) this.people.set(key, (facts = emptyFacts()));
+        } else {
+          this.unnamed.push({ report: report.name, facts: (facts = emptyFacts()) });
+        }
         read(facts, (header) => {
           const i = index.get(header);
           if (i === undefined) throw new MissingColumnError(report.name, header, 'the score');
@@ -97,6 +112,7 @@ export class ScoreFacts {
         });
       }
     }
+    this.largestReport = Math.max(this.largestReport, rows);
   }
 }
 
@@ -120,6 +136,12 @@ export function scoreTables(facts: ScoreFacts, directory: Directory, by: readonl
       const entry = by.length > 0 ? directory.entryOf(upn) : undefined;
       const attributes = Object.fromEntries(by.map((a) => [a, entry?.[DIRECTORY_ATTRIBUTES.indexOf(a)] ?? NOT_IN_DIRECTORY]));
       aggregator.add({ attributes, active: category.qualifies(person), metrics: [] });
+    }
+    // An unnamed row's facts are whole only for a category that reads its one report and no other.
+    const outside = Object.fromEntries(by.map((a) => [a, NOT_IN_DIRECTORY]));
+    for (const { report, facts: person } of facts.unnamed) {
+      if (category.reports.length !== 1 || category.reports[0] !== report || !category.counted(person)) continue;
+      aggregator.add({ attributes: outside, active: category.qualifies(person), metrics: [] });
     }
     const table = aggregator.table();
     return { category, table, counts: suppressCohorts(table, { k: kOrg, kC }) };

@@ -9,7 +9,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { ReportCall } from './odata.js';
 import type { AccessTokenSource } from './token.js';
 import { documentedGraphCode } from './errors.js';
-import { UpstreamError } from './upstream-error.js';
+import { UpstreamError, type UpstreamStage } from './upstream-error.js';
 
 export interface GraphClientOptions {
   /** Graph's base URL without version, e.g. https://graph.microsoft.com (national clouds differ). */
@@ -158,7 +158,7 @@ export class GraphClient {
         await discard(download.body);
         throw new UpstreamError('RedirectRefused', 'the download host redirected again; only one redirect is followed');
       }
-      return this.unexpected(download);
+      return this.unexpected(download, 'download');
     });
   }
 
@@ -168,14 +168,14 @@ export class GraphClient {
     // Counts reports take $format only (Graph refuses $top there).
     if (top !== undefined && call.report.shape !== 'counts') query.set('$top', String(top));
     if (skipToken !== undefined) query.set('$skiptoken', skipToken);
-    return this.getJson(`${reportCallPath(call)}?${query.toString().replaceAll('%24', '$')}`);
+    return this.getJson(`${reportCallPath(call)}?${query.toString().replaceAll('%24', '$')}`, skipToken === undefined ? 'request' : 'nextPage');
   }
 
-  /** GET of a Graph JSON resource (path with query, below the base URL). */
-  async getJson(pathAndQuery: string): Promise<unknown> {
+  /** GET of a Graph JSON resource (path with query, below the base URL); `stage` says what it is for errors. */
+  async getJson(pathAndQuery: string, stage: UpstreamStage = 'request'): Promise<unknown> {
     return this.withRetries(async (deadline) => {
       const response = await this.graphRequest(pathAndQuery, deadline);
-      if (response.statusCode !== 200) return this.unexpected(response);
+      if (response.statusCode !== 200) return this.unexpected(response, stage);
       try {
         return await response.body.json();
       } catch (error) {
@@ -231,15 +231,22 @@ export class GraphClient {
     }
   }
 
-  /** Maps a status we did not want to an UpstreamError; the body is discarded, never echoed. */
-  private async unexpected(response: Dispatcher.ResponseData): Promise<never> {
+  /**
+   * Maps a status we did not want to an UpstreamError; the body is never echoed. Only Graph's own refusals of a
+   * request are read for its documented error code: the download host is not Graph, and what it says is not.
+   */
+  private async unexpected(response: Dispatcher.ResponseData, stage: UpstreamStage = 'request'): Promise<never> {
     const status = response.statusCode;
     const wait = retryAfterSeconds(response.headers['retry-after']);
+    if (stage === 'download' && status >= 400 && status < 500 && status !== 429) {
+      await discard(response.body);
+      throw new UpstreamError('Refused', `the download host refused the report download (HTTP ${status})`, status, undefined, undefined, 'download');
+    }
     if (status >= 400 && status < 500 && status !== 429) {
       const code = await refusalCode(response.body);
       const named = `HTTP ${status}${code !== undefined ? ` ${code}` : ''}`;
-      if (status === 401 || status === 403) throw new UpstreamError('Refused', `Graph refused the proxy's credentials (${named})`, status, undefined, code);
-      throw new UpstreamError('Refused', `Graph refused the request (${named})`, status, undefined, code);
+      if (status === 401 || status === 403) throw new UpstreamError('Refused', `Graph refused the proxy's credentials (${named})`, status, undefined, code, stage);
+      throw new UpstreamError('Refused', `Graph refused the ${stage === 'nextPage' ? 'next page' : 'request'} (${named})`, status, undefined, code, stage);
     }
     await discard(response.body);
     if (status === 429) throw new UpstreamError('Throttled', 'Graph is throttling report requests', status, wait);

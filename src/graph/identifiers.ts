@@ -22,6 +22,23 @@ export function isConcealedName(text: string): boolean {
   return /^[0-9A-F]{32}$/i.test(text.trim());
 }
 
+/**
+ * A UPN in clear: `local@domain`, without the whitespace, angle brackets or parentheses that user principal
+ * names cannot contain and that Graph's placeholders are made of (`(Unknown)`, `<PII:...>@domain`, and the
+ * same cut short or wrapped).
+ */
+const CLEAR_USER_NAME = /^[^\s@<>()]+@[^\s@<>()]+$/;
+
+/**
+ * Whether a user-name cell (User Principal Name, Owner Principal Name) names a person: a clear UPN or Graph's
+ * concealed form. Anything else is a placeholder, however it is spelt: a user-name column is judged by what a
+ * name must look like, not by a list of the placeholders seen so far.
+ */
+export function isUserName(text: string): boolean {
+  const value = text.trim();
+  return isConcealedName(value) || CLEAR_USER_NAME.test(value);
+}
+
 /** The two forms Graph writes user names in, per its concealed-names setting (admin/reportSettings). */
 export type NameForm = 'concealed' | 'clear';
 
@@ -34,7 +51,7 @@ export class NameForms {
   clear = 0;
 
   add(text: string): void {
-    if (isPlaceholderIdentifier(text)) return;
+    if (!isUserName(text)) return;
     if (isConcealedName(text)) this.concealed++;
     else this.clear++;
   }

@@ -120,7 +120,8 @@ export interface SnapshotCacheStats {
 
 export class SnapshotCache {
   readonly stats: SnapshotCacheStats = { hits: 0, fetches: 0, failures: 0, sharedHits: 0, nameFormSwitches: 0 };
-  private nameForm: NameForm | undefined;
+  /** The form of user names each report was last fetched in: Graph applies the setting report by report. */
+  private readonly nameForms = new Map<string, NameForm>();
   private readonly ready = new Map<string, ReportSnapshot>();
   private readonly pending = new Map<string, { promise: Promise<ReportSnapshot>; waiters: number }>();
 
@@ -210,10 +211,14 @@ export class SnapshotCache {
     }
   }
 
+  /**
+   * Counts a switch when a report comes in the other form than its own last fetch (Graph applies a changed
+   * setting at each report's next refresh, so two reports may differ for a while without any new switch).
+   */
   private noteNameForm(report: string, form: NameForm | undefined): void {
     if (form === undefined) return;
-    const from = this.nameForm;
-    this.nameForm = form;
+    const from = this.nameForms.get(report);
+    this.nameForms.set(report, form);
     if (from === undefined || from === form) return;
     this.stats.nameFormSwitches++;
     this.options.onNameFormSwitch?.({ report, from, to: form });

@@ -18,6 +18,12 @@ export type UpstreamErrorCode =
   /** Graph answered something we cannot use (no Location on a 302, not JSON where JSON was due). */
   | 'BadResponse';
 
+/**
+ * Which step of reading a report failed: Graph's answer to the report request, a later page of it (Graph's own
+ * `$skiptoken`), or the download host behind Graph's 302 (not Graph: its refusal says nothing about the request).
+ */
+export type UpstreamStage = 'request' | 'nextPage' | 'download';
+
 export class UpstreamError extends Error {
   constructor(
     readonly code: UpstreamErrorCode,
@@ -28,6 +34,7 @@ export class UpstreamError extends Error {
     readonly retryAfterSeconds?: number,
     /** Graph's error code, when its body carried one Graph documents (`GRAPH_ERROR_CODES`). */
     readonly graphCode?: string,
+    readonly stage: UpstreamStage = 'request',
   ) {
     super(message);
     this.name = 'UpstreamError';

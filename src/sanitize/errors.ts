@@ -10,7 +10,9 @@ export type SanitizeErrorCode =
   /** A column the policy releases or checks is missing from the upstream report. */
   | 'MissingColumn'
   /** A released cell does not fit its column's kind (a name where a number belongs). */
-  | 'UnexpectedValue';
+  | 'UnexpectedValue'
+  /** The report contradicts itself (a user's rows split by other users' rows), so no count from it is sound. */
+  | 'InconsistentReport';
 
 export class SanitizeError extends Error {
   constructor(

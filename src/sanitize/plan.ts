@@ -4,7 +4,7 @@
  * two formats release the same values.
  */
 import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
-import { isPlaceholderIdentifier } from '../graph/identifiers.js';
+import { isPlaceholderIdentifier, isUserName } from '../graph/identifiers.js';
 import { fromCsvText, fromJsonValue, ValueFormatError } from '../graph/values.js';
 import type { PolicyDocument } from '../policy/schema.js';
 import { SanitizeError } from './errors.js';
@@ -89,13 +89,15 @@ function releaseColumn(column: ColumnSpec, action: Exclude<ColumnAction, 'drop'>
     const pseudonymize = context.pseudonymize;
     if (pseudonymize === undefined) throw new Error(`column '${column.header}' is pseudonymised but no pseudonym key is available`);
     // A placeholder names no one: its pseudonym would be one value shared by different people, so it is withheld.
+    // A user-name column is judged by what a user name must look like; other identifiers by Graph's placeholders.
+    const placeholder = column.conceal?.as === 'hex' && column.conceal.namespace === 'upn' ? (text: string) => !isUserName(text) : isPlaceholderIdentifier;
     return {
       ...base,
-      csv: (text) => (isPlaceholderIdentifier(text) ? '' : pseudonymize(text)),
+      csv: (text) => (placeholder(text) ? '' : pseudonymize(text)),
       json: (value) => {
         if (value === null || value === '') return value;
         if (typeof value !== 'string') throw unexpected(column);
-        return isPlaceholderIdentifier(value) ? null : pseudonymize(value);
+        return placeholder(value) ? null : pseudonymize(value);
       },
     };
   }

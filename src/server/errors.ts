@@ -51,8 +51,14 @@ export function errorResponse(error: unknown): ErrorResponse {
       case 'Timeout':
         return { status: 504, code: 'GatewayTimeout', message: 'Microsoft Graph did not answer in time.', cause };
       case 'Refused': {
-        // Only what was observed: Graph's status and, when it is one Graph documents, its error code.
+        // Only what was observed: Graph's status and, when it is one of Graph's documented codes, that code.
         const observed = `HTTP ${error.upstreamStatus ?? 'error'}${error.graphCode !== undefined ? `, ${error.graphCode}` : ''}`;
+        if (error.stage === 'download') {
+          return { status: 502, code: 'BadGateway', message: `Microsoft Graph accepted the request, but its download host refused the report download (HTTP ${error.upstreamStatus ?? 'error'}).`, cause };
+        }
+        if (error.stage === 'nextPage') {
+          return { status: 502, code: 'BadGateway', message: `Microsoft Graph refused a later page of this report (${observed}).`, cause };
+        }
         if (error.upstreamStatus === 401 || error.upstreamStatus === 403) {
           return { status: 502, code: 'BadGateway', message: `Microsoft Graph refused the proxy's own access (${observed}).`, cause };
         }

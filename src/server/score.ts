@@ -84,7 +84,7 @@ export class OrgScores {
   private async computeFresh(snapshots: readonly ReportSnapshot[], window: ScoreWindow, directory: Directory, by: readonly DirectoryAttribute[], kOrg: number, kC: number): Promise<ScoreResult> {
     const facts = new ScoreFacts();
     for (const [i, report] of SCORE_SOURCE_REPORTS.entries()) await facts.addReport(report, snapshots[i]!.csv());
-    if (facts.people.size < kOrg) {
+    if (facts.organizationSize < kOrg) {
       throw new ProxyRefusal(422, 'OrganizationTooSmall', `The organisation has fewer than ${kOrg} people in these reports (the policy's k_org), so no score is released.`);
     }
     const tables = scoreTables(facts, directory, by, kOrg, kC);

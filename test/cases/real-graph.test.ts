@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import t from 'tap';
-import { ScoreFacts } from '../../src/cohort/score-facts.js';
+import { Directory } from '../../src/cohort/directory.js';
+import { ScoreFacts, scoreTables } from '../../src/cohort/score-facts.js';
 import { findReport } from '../../src/graph/catalogue.js';
 import { startGraphDouble, type GraphDouble } from '../helpers/graph-double.js';
 import { KEYS, proxyCsv, startProxyFor, type ProxyUnderTest } from '../helpers/proxy-stack.js';
@@ -47,15 +48,18 @@ t.test("03: '(Unknown)' UPNs are different people: 40 people, 22 active (Microso
   t.equal(outputs[1], outputs[0], 'the interleaved file gives exactly the same output bytes');
 });
 
-t.test("03: the org score's per-person facts keep every '(Unknown)' row a person of its own", async (t) => {
+t.test("03: the org score keeps every '(Unknown)' row a person of its own, counted where its one report decides", async (t) => {
   const report = findReport('getTeamsUserActivityUserDetail')!;
   for (const name of ['03-unknown-upn-teams.csv', '03c-unknown-upn-teams-interleaved.csv']) {
     const facts = new ScoreFacts();
     const bytes = await file(name);
     await facts.addReport(report, (async function* () { yield bytes; })());
-    t.equal(facts.people.size, 40, name);
-    t.equal(facts.unidentified, 12, name);
-    t.equal([...facts.people.values()].filter((f) => f.sentTeamsMessages).length, 22, `${name}: 22 sent Teams messages`);
+    t.equal(facts.people.size, 28, `${name}: 28 named people`);
+    t.equal(facts.unnamed.length, 12, `${name}: 12 rows without a name, never merged`);
+    t.equal(facts.organizationSize, 40, `${name}: an organisation of 40`);
+    const tables = scoreTables(facts, new Directory([]), [], 10, 5);
+    const meetings = tables.find((c) => c.category.id === 'meetings')!.table.cells[0]!;
+    t.equal(meetings.users, 22, `${name}: Meetings (read from this one report) counts the 22 people in meetings, 6 of them unnamed`);
   }
 });
 

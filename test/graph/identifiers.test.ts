@@ -20,3 +20,9 @@ t.test('the form of user names: concealed (32 hex, no @) or clear; placeholders 
   for (const text of ['a@contoso.com', 'b@contoso.com']) forms.add(text);
   t.equal(forms.form, 'clear', 'the form most names are in');
 });
+
+t.test('a user-name column is judged by what a user name looks like: a clear UPN or the concealed form, nothing else', async (t) => {
+  const { isUserName } = await import('../../src/graph/identifiers.js');
+  for (const text of ['jane.doe@contoso.com', "o'brien@contoso.com", 'jane_gmail.com#EXT#@contoso.onmicrosoft.com', 'FE7CC8C15246EDCCA289C9A4022762F7']) t.ok(isUserName(text), text);
+  for (const text of ['(Unknown)', '(Unknown)@contoso.example', '<PII:H105(se/njcX9qwMG', '<PII:H1(x)>@contoso.com', '', 'jane doe@contoso.com', 'no-at-sign', '00000000-0000-0000-0000-000000000000']) t.notOk(isUserName(text), text);
+});
