@@ -62,7 +62,7 @@ t.test('deploy: the ConfigMap mounted as the kubelet lays it out is what `policy
   // A ConfigMap update: the kubelet swaps ..data; the running proxy picks up the new set.
   const vendor = await readFile('policies/vendor-dashboard.yaml', 'utf8');
   await configMapLayout(mount, { ...data, 'vendor-dashboard.yaml': vendor });
-  const report = "/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json";
+  const report = "/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json";
   const until = Date.now() + 10_000;
   let status = 0;
   while (Date.now() < until && (status = (await get(report, SERVE_KEY)).status) !== 200) await new Promise((r) => setTimeout(r, 100));

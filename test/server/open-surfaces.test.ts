@@ -33,7 +33,7 @@ t.test('the dashboard needs a key whose policy grants the score', async (t) => {
 t.test('/metrics needs the metrics token and holds no suppression count by rule', async (t) => {
   const stack = await startStack({ simulator: { users: 200 }, proxy: { metricsToken: METRICS_TOKEN } });
   t.teardown(() => stack.close());
-  await stack.get("/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
+  await stack.get("/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor);
   t.equal((await stack.get('/metrics')).status, 401, 'no token: 401');
   t.equal((await stack.get('/metrics', KEYS.vendor)).status, 401, 'a consumer key is not the metrics token');
   t.equal((await stack.get('/metrics', 'gpp-metrics-test-token-0123456789abcdeX')).status, 401, 'a wrong token: 401');

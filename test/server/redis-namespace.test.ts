@@ -13,7 +13,7 @@ t.test('rate-limit counters, budget and snapshots all live under the configured 
   t.teardown(() => server.stop());
   const stack = await startStack({ simulator: { users: 80 }, proxy: { redisUrl: server.url, redisPrefix: 'tenant-a', sealSecret: randomBytes(32), noiseKey: randomBytes(32) } });
   t.teardown(() => stack.close());
-  t.equal((await stack.get("/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor)).status, 200);
+  t.equal((await stack.get("/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json", KEYS.vendor)).status, 200);
   const redis = new Redis(server.url);
   t.teardown(() => redis.quit());
   const keys = await redis.keys('*');

@@ -50,7 +50,7 @@ t.test('two `serve`s on one embedded state: the second refuses to start and name
   const tls = await testTls();
   const dispatcher = new Agent({ connect: { ca: tls.cert } });
   t.teardown(() => dispatcher.close());
-  const res = await request(`${first.url}/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json`, { dispatcher, headers: { authorization: `Bearer ${SERVE_KEY}` } });
+  const res = await request(`${first.url}/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json`, { dispatcher, headers: { authorization: `Bearer ${SERVE_KEY}` } });
   await res.body.text();
   t.equal(res.statusCode, 200);
 
