@@ -50,7 +50,7 @@ async function start(name: string, args: string[], env: NodeJS.ProcessEnv, ready
       return { child, match };
     }
     if (child.exitCode !== null || Date.now() > until) throw new Error(`${name} did not start: ${err.slice(-800) || out.slice(-800)}`);
-    await Promise.race([once(child.stdout!, 'data'), new Promise((r) => setTimeout(r, 200))]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -97,7 +97,7 @@ try {
       GPP_TLS_CERT_FILE: join(work, 'proxy.crt'), GPP_TLS_KEY_FILE: join(work, 'proxy.key'),
       GPP_GRAPH_URL: graph.url, GPP_TOKEN_URL: `${graph.url}/00000000-0000-4000-8000-0000000000be/oauth2/v2.0/token`,
       GPP_CLIENT_ID: 'bench', GPP_CLIENT_SECRET: 'bench', GPP_DOWNLOAD_HOSTS: `${graph.url}/data/`,
-      GPP_SNAPSHOT_TTL_SECONDS: mode === 'off' ? '0' : '3600', GPP_RATE_LIMIT_PER_MINUTE: '100000000',
+      GPP_SNAPSHOT_TTL_SECONDS: mode === 'off' ? '0' : '3600', GPP_RATE_LIMIT_PER_MINUTE: '1000000',
       GPP_BUDGET_LEDGER_FILE: join(state, 'ledger.jsonl'), GPP_SCORE_HISTORY_FILE: join(state, 'history.jsonl'),
       GPP_METRICS_TOKEN: randomBytes(16).toString('hex'),
     };
@@ -111,7 +111,8 @@ try {
   for (const mode of ['off', 'on'] as const) {
     const page = await request(`${proxies[mode].url}${JSON_PATH}`, { dispatcher: client, headers: auth });
     const body = (await page.body.json()) as { value?: unknown[] };
-    if (page.statusCode !== 200 || body.value?.length !== 200) throw new Error(`proxy (cache ${mode}) JSON page: ${page.statusCode}`);
+    // Rows with rare quasi-identifier combinations are withheld, so a page holds up to 200 items.
+    if (page.statusCode !== 200 || !Array.isArray(body.value) || body.value.length === 0) throw new Error(`proxy (cache ${mode}) JSON page: ${page.statusCode}`);
   }
   const bareCheck = await request(`${bareUrl}${JSON_PATH}`, { dispatcher: client, headers: auth });
   if (bareCheck.statusCode !== 200) throw new Error(`bare forwarder: ${bareCheck.statusCode}`);
