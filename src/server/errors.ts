@@ -68,5 +68,5 @@ export function errorResponse(error: unknown): ErrorResponse {
 
 export function sendError(reply: FastifyReply, response: Pick<ErrorResponse, 'status' | 'code' | 'message' | 'retryAfterSeconds'>): FastifyReply {
   if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds));
-  return reply.code(response.status).type('application/json').header('cache-control', 'no-store').send(graphErrorBody(response.code, response.message, reply.request.id));
+  return reply.code(response.status).type('application/json').header('cache-control', 'no-store').send(graphErrorBody(response.code, response.message, reply.request.id, String(reply.getHeader('client-request-id') ?? reply.request.id)));
 }
