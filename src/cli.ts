@@ -4,10 +4,12 @@
  * `demo` (npm start) runs the proxy in front of the simulator with demo keys; `policy check|explain` work on a
  * policy directory as the proxy would load it. The commands only parse arguments and call the modules.
  */
+import './runtime-check.js';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PolicyLoadError } from './policy/load.js';
 import { runPolicyTests } from './policy/test-cases.js';
@@ -58,7 +60,33 @@ Simulator options:
   --proxy-port <n>        (demo) Proxy port (default 8443; 0 = any free port)
 `;
 
+/** A mistake in the command line: one line, then exit code 2. */
 class UsageError extends Error {}
+
+/** A failure the user can fix (a missing directory, a busy port): one line, then exit code 1. */
+class CliError extends Error {}
+
+/** The project folder (cli.ts runs from src/ under tsx and from dist/ when built), for the shipped policies. */
+const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Turns a listen error into a CliError naming the flag or setting that picks the busy port; `flags` maps each
+ * port this command listens on to its flag. Anything else is rethrown.
+ */
+function explainPortInUse(error: unknown, flags: ReadonlyMap<number, string>): never {
+  const e = error as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e.code !== 'EADDRINUSE' && e.code !== 'EACCES') throw error;
+  const flag = e.port === undefined ? undefined : flags.get(e.port);
+  const what = e.code === 'EADDRINUSE' ? 'is already in use' : 'may not be opened by this user';
+  throw new CliError(`Port ${e.port ?? '?'} on ${e.address ?? 'this host'} ${what}; ${flag !== undefined ? `choose another with ${flag}` : `choose others with ${[...new Set(flags.values())].join(', ')}`} (0 = any free port).`);
+}
+
+/** Checks that a policy directory exists before loading it, so a wrong working directory reads as one line. */
+async function requirePolicyDir(dir: string, how: string): Promise<void> {
+  const found = await stat(dir).catch(() => undefined);
+  if (found?.isDirectory() === true) return;
+  throw new CliError(`No policy directory at ${resolve(dir)}; ${how} (the shipped policies are in ${join(PACKAGE_ROOT, 'policies')}).`);
+}
 
 function whole(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
@@ -98,6 +126,11 @@ function simulatorOptions(args: string[], defaults: { concealed: boolean }): Sim
     canary: values.canary === true,
     enforceGraphLimits: values['no-graph-limits'] !== true,
   };
+}
+
+/** The simulator's ports and the flags that choose them. */
+function simulatorPorts(options: SimulatorOptions): Map<number, string> {
+  return new Map<number, string>([[options.downloadPort ?? 4011, '--download-port'], [options.port ?? 4010, '--port']]);
 }
 
 function describe(sim: RunningSimulator): string {
@@ -141,7 +174,9 @@ async function serve(args: string[]): Promise<number> {
     for (const problem of result.problems) process.stderr.write(`${problem}\n`);
     return 2;
   }
-  const proxy = await startProxyOrExplain(() => startProxy(result.settings));
+  await requirePolicyDir(result.settings.policiesDir, 'set GPP_POLICIES_DIR (or policiesDir in the config file), or start serve in the folder that holds policies/');
+  const port = result.settings.port ?? 8443;
+  const proxy = await startProxyOrExplain(() => startProxy(result.settings)).catch((error: unknown) => explainPortInUse(error, new Map([[port, 'GPP_PORT (or port in the config file)']])));
   if (proxy === undefined) return 1;
   process.stdout.write(`graph-privacy-proxy listening at ${proxy.url}, policy version ${proxy.policies.current.version}\n`);
   await until(['SIGINT', 'SIGTERM']);
@@ -160,39 +195,60 @@ async function startProxyOrExplain(start: () => Promise<RunningProxy>): Promise<
   }
 }
 
-/** The proxy in front of the simulated tenant, with demo keys, ready for curl within a minute. */
+/**
+ * The proxy in front of the simulated tenant, with demo keys, ready for curl within a minute. Works from any
+ * working directory (the shipped policies are found next to the code); its certificate and state live in one
+ * temporary folder that is removed when the demo stops.
+ */
 async function demo(args: string[]): Promise<number> {
   const at = args.indexOf('--proxy-port');
   const proxyPort = at === -1 ? 8443 : whole('proxy-port', args[at + 1], 8443, 0, 65535);
   const simulatorArgs = at === -1 ? args : [...args.slice(0, at), ...args.slice(at + 2)];
-  const sim = await startSimulator(simulatorOptions(simulatorArgs, { concealed: false }));
+  const options = simulatorOptions(simulatorArgs, { concealed: false });
+  const policiesDir = join(PACKAGE_ROOT, 'policies');
+  await requirePolicyDir(policiesDir, 'the demo uses the policies shipped with the project');
+  const sim = await startSimulator(options).catch((error: unknown) => explainPortInUse(error, simulatorPorts(options)));
+  const work = await mkdtemp(join(tmpdir(), 'graph-privacy-proxy-demo-'));
+  const cleanUp = async () => {
+    await sim.close();
+    await rm(work, { recursive: true, force: true });
+  };
+  try {
+    return await runDemo(sim, work, proxyPort, policiesDir, cleanUp);
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+async function runDemo(sim: RunningSimulator, work: string, proxyPort: number, policiesDir: string, cleanUp: () => Promise<void>): Promise<number> {
   const tls = await selfSignedCertificate();
-  const certFile = join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}.pem`);
+  const certFile = join(work, 'certificate.pem');
   await writeFile(certFile, tls.cert);
   const keys = { 'licence-tool': newConsumerKey(), 'adoption-dashboard': newConsumerKey(), onboarding: newConsumerKey() };
   const proxy = await startProxyOrExplain(() =>
     startProxy({
       port: proxyPort,
-      policiesDir: 'policies',
+      policiesDir,
       consumerKeys: ConsumerKeys.of(keys),
       pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`),
       sealSecret: randomBytes(32),
       noiseKey: randomBytes(32),
-      ledgerFile: join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-ledger.jsonl`),
-      historyFile: join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-score-history.jsonl`),
+      ledgerFile: join(work, 'budget-ledger.jsonl'),
+      historyFile: join(work, 'score-history.jsonl'),
       tls,
       graph: { graphUrl: sim.graphUrl, tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, downloadHosts: [`${sim.downloadUrl}/data/`] },
     }),
-  );
+  ).catch((error: unknown) => explainPortInUse(error, new Map([[proxyPort, '--proxy-port']])));
   if (proxy === undefined) {
-    await sim.close();
+    await cleanUp();
     return 1;
   }
   const report = `${proxy.url}/v1.0/reports/getOffice365ActiveUserDetail(period='D30')`;
   process.stdout.write(`graph-privacy-proxy demo
   Proxy:           ${proxy.url}  (HTTPS, self-signed; certificate ${certFile})
   Fingerprint:     SHA-256 ${tls.fingerprint256}
-  Policies:        policies/ (version ${proxy.policies.current.version}, hot-reloaded)
+  Policies:        ${policiesDir} (version ${proxy.policies.current.version}, hot-reloaded)
   Dashboard:       ${proxy.url}/   (the org score; open it in a browser and accept the certificate)
   Disclosure:      ${proxy.url}/disclosure.html   (what each tool can see)
   Simulated Graph: ${sim.graphUrl} (${sim.tenant.size} users, names not concealed so you can see what is hidden)
@@ -213,7 +269,7 @@ Press Ctrl+C to stop.
 `);
   await until(['SIGINT', 'SIGTERM']);
   await proxy.close();
-  await sim.close();
+  await cleanUp();
   return 0;
 }
 
@@ -226,10 +282,12 @@ async function policyCommand(args: string[]): Promise<number> {
     if (dirs.length <= 1 && !dirs.some((d) => d.startsWith('-'))) return policyTest(dirs[0] ?? 'policies', update);
   }
   if (sub === 'explain' && (rest.length === 2 || rest.length === 3)) return policyExplain(rest[0]!, rest[1]!, rest[2] ?? 'policies');
-  throw new UsageError('Usage: policy check [dir] | policy test [dir] [--update] | policy explain <policy> <report> [dir]');
+  if (sub === 'explain') throw new UsageError('policy explain needs a policy and a report: policy explain <policy> <report> [dir], e.g. policy explain licence-management getOffice365ActiveUserDetail.');
+  throw new UsageError('Usage: policy check [dir] | policy test [dir] [--update] | policy explain <policy> <report> [dir].');
 }
 
 async function policyCheck(dir: string): Promise<number> {
+  await requirePolicyDir(dir, 'name it: policy check <dir>');
   const result = await loadPolicySet(dir);
   if (!result.ok) {
     for (const problem of result.problems) process.stderr.write(`${formatProblem(problem)}\n`);
@@ -243,6 +301,7 @@ async function policyCheck(dir: string): Promise<number> {
 }
 
 async function policyTest(dir: string, update: boolean): Promise<number> {
+  await requirePolicyDir(dir, 'name it: policy test <dir>');
   const loaded = await loadPolicySet(dir);
   if (!loaded.ok) {
     process.stderr.write(`The policy set in ${dir} does not load; run 'policy check ${dir}' to see why.\n`);
@@ -262,6 +321,7 @@ async function policyTest(dir: string, update: boolean): Promise<number> {
 }
 
 async function policyExplain(policyName: string, report: string, dir: string): Promise<number> {
+  await requirePolicyDir(dir, 'name it: policy explain <policy> <report> <dir>');
   const result = await loadPolicySet(dir);
   if (!result.ok) {
     process.stderr.write(`The policy set in ${dir} does not load; run 'policy check ${dir}' to see why.\n`);
@@ -292,7 +352,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'key') return keyCommand(rest);
   if (command === 'demo') return demo(rest);
   if (command !== 'simulator') throw new UsageError(`Unknown command '${command}'.`);
-  const sim = await startSimulator(simulatorOptions(rest, { concealed: true }));
+  const options = simulatorOptions(rest, { concealed: true });
+  const sim = await startSimulator(options).catch((error: unknown) => explainPortInUse(error, simulatorPorts(options)));
   process.stdout.write(`${describe(sim)}\n`);
   await until(['SIGINT', 'SIGTERM']);
   await sim.close();
@@ -302,16 +363,15 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    // Every failure is one line: what went wrong and which flag or setting fixes it. A stack trace helps only
+    // a developer, who asks for it with GPP_DEBUG=1.
     if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`${error.message}\n\n${USAGE}`);
+      process.stderr.write(`${error.message} ('graph-privacy-proxy --help' lists the commands and options.)\n`);
       process.exit(2);
     }
-    const code = (error as { code?: string }).code;
-    if (code === 'EADDRINUSE') {
-      process.stderr.write(`A port is already in use (${(error as Error).message}); pick others with --port and --download-port.\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    const message = error instanceof CliError ? error.message : `graph-privacy-proxy failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+    process.stderr.write(`${message}\n`);
+    if (process.env.GPP_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exit(1);
   },
 );
