@@ -6,14 +6,20 @@
  */
 import './runtime-check.js';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { STANDARD_PERIODS, type Period } from './graph/catalogue.js';
 import { PolicyLoadError } from './policy/load.js';
+import { ExportRefused, releaseExport } from './sanitize-export.js';
+import { SanitizeError } from './sanitize/errors.js';
+import { auditLogger } from './server/audit.js';
+import { BudgetLedger } from './store/budget-ledger.js';
 import { runPolicyTests } from './policy/test-cases.js';
-import { parseKeyring } from './sanitize/pseudonyms.js';
+import { parseKeyring, PseudonymKeyError } from './sanitize/pseudonyms.js';
 import { ConsumerKeys, hashConsumerKey, newConsumerKey } from './server/consumer-keys.js';
 import { startProxy, type RunningProxy } from './server/proxy.js';
 import { SERVE_VARIABLES, loadConfig } from './server/config.js';
@@ -37,6 +43,14 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
   key new <consumer>
               Make a consumer API key: prints the key (give it to the tool, once) and the line to add to
               GPP_CONSUMER_KEYS or its file (only the key's SHA-256 digest is ever stored).
+  sanitize --consumer <id> --input <export.csv> --output <released.csv> [--report <name>]
+           [--period D7|D30|D90|D180 | --date YYYY-MM-DD] [--policies <dir>] [--directory <users.json>]
+              Release an exported report (admin-center CSV export or Graph download) as the proxy would
+              release it to that consumer, offline: the same policies and engine. The report and period are
+              read from the file's columns (--report/--period name them when the file cannot). Pseudonym keys
+              come from GPP_PSEUDONYM_KEYS[_FILE], noisy cohorts need GPP_NOISE_KEY[_FILE] and are charged
+              to GPP_BUDGET_LEDGER_FILE (default data/budget-ledger.jsonl). Writes one audit line to stderr;
+              exits 3 when the policy refuses (no file is written), 1 when the input cannot be read.
   policy check [dir]
               Validate every policy in a directory (default: policies/) as the proxy would load it;
               lists every problem with file:line:column and exits 1 if there is any.
@@ -273,6 +287,76 @@ Press Ctrl+C to stop.
   return 0;
 }
 
+/** A secret given as a variable or as a file (`<NAME>_FILE`), as `serve` takes it. */
+async function secretFromEnv(name: string): Promise<string | undefined> {
+  const file = process.env[`${name}_FILE`];
+  if (file !== undefined) {
+    return (await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new CliError(`${name}_FILE: cannot read '${file}' (${error.code ?? error.message}).`);
+    })).trim();
+  }
+  return process.env[name];
+}
+
+async function sanitizeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      consumer: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' }, report: { type: 'string' },
+      period: { type: 'string' }, date: { type: 'string' }, policies: { type: 'string' }, directory: { type: 'string' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`sanitize takes only options; name the file with --input, not '${positionals[0]}'.`);
+  for (const required of ['consumer', 'input', 'output'] as const) {
+    if (values[required] === undefined) throw new UsageError(`sanitize needs --${required}: sanitize --consumer <id> --input <export.csv> --output <released.csv>.`);
+  }
+  const { consumer, input, output } = values as { consumer: string; input: string; output: string };
+  if (values.period !== undefined && !(STANDARD_PERIODS as readonly string[]).concat('ALL').includes(values.period)) throw new UsageError(`--period must be D7, D30, D90, D180 or ALL, not '${values.period}'.`);
+  if (values.date !== undefined && !isCalendarDate(values.date)) throw new UsageError(`--date must be a date YYYY-MM-DD, not '${values.date}'.`);
+  if (values.date !== undefined && values.period !== undefined) throw new UsageError('give --period or --date, not both.');
+  if (resolve(input) === resolve(output)) throw new UsageError('--output must not be the --input file.');
+  const policiesDir = values.policies ?? 'policies';
+  await requirePolicyDir(policiesDir, 'name it with --policies <dir>');
+  const loaded = await loadPolicySet(policiesDir);
+  if (!loaded.ok) throw new CliError(`The policy set in ${policiesDir} does not load; run 'policy check ${policiesDir}' to see why.`);
+  let pseudonymKeys;
+  try {
+    pseudonymKeys = parseKeyring((await secretFromEnv('GPP_PSEUDONYM_KEYS')) ?? '');
+  } catch (error) {
+    throw new CliError(`GPP_PSEUDONYM_KEYS: ${(error as Error).message}`);
+  }
+  const noiseText = await secretFromEnv('GPP_NOISE_KEY');
+  const noiseKey = noiseText === undefined ? undefined : Buffer.from(noiseText, 'base64');
+  if (noiseKey !== undefined && noiseKey.length < 32) throw new CliError('GPP_NOISE_KEY must hold at least 32 bytes (base64).');
+  const ledger = noiseKey === undefined ? undefined : await BudgetLedger.open(process.env.GPP_BUDGET_LEDGER_FILE ?? 'data/budget-ledger.jsonl');
+  // The audit line goes to stderr, so stdout stays free and the released file is the only output.
+  const audit = auditLogger({}, pino.destination({ fd: 2, sync: true }));
+  const request = { consumer, ...(values.report !== undefined ? { report: values.report } : {}), ...(values.period !== undefined ? { period: values.period } : {}), ...(values.date !== undefined ? { date: values.date } : {}) };
+  try {
+    const release = await releaseExport({
+      input, output, consumer, policies: loaded.set, pseudonymKeys,
+      ...(values.report !== undefined ? { report: values.report } : {}),
+      ...(values.period !== undefined ? { period: values.period as Period } : {}),
+      ...(values.date !== undefined ? { date: values.date } : {}),
+      ...(values.directory !== undefined ? { directoryFile: values.directory } : {}),
+      ...(noiseKey !== undefined ? { noiseKey } : {}),
+      ...(ledger !== undefined ? { ledger } : {}),
+    });
+    audit.info({ command: 'sanitize', audit: release, complete: true }, 'release');
+    return 0;
+  } catch (error) {
+    const code = error instanceof ExportRefused ? error.code : error instanceof SanitizeError ? error.code : error instanceof PseudonymKeyError ? 'PseudonymKeyMissing' : undefined;
+    if (code === undefined) throw error;
+    audit.info({ command: 'sanitize', audit: { ...request, error: code }, complete: false }, 'refused');
+    process.stderr.write(`sanitize: ${(error as Error).message.replace(/\.$/, '')}; nothing was written.\n`);
+    return error instanceof ExportRefused && (error.code === 'Denied' || error.code === 'BudgetExhausted') ? 3 : 1;
+  } finally {
+    await ledger?.close();
+  }
+}
+
 async function policyCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'check' && rest.length <= 1) return policyCheck(rest[0] ?? 'policies');
@@ -348,6 +432,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'policy') return policyCommand(rest);
+  if (command === 'sanitize') return sanitizeCommand(rest);
   if (command === 'serve') return serve(rest);
   if (command === 'key') return keyCommand(rest);
   if (command === 'demo') return demo(rest);
