@@ -147,14 +147,15 @@ function simulatorPorts(options: SimulatorOptions): Map<number, string> {
   return new Map<number, string>([[options.downloadPort ?? 4011, '--download-port'], [options.port ?? 4010, '--port']]);
 }
 
-function describe(sim: RunningSimulator): string {
+function describe(sim: RunningSimulator, caFile?: string): string {
   return `Simulated Microsoft Graph tenant: ${sim.tenant.size} users, reports refreshed ${sim.tenant.refreshDate}, concealed names ${sim.concealedNames ? 'on' : 'off'}
   Graph host:     ${sim.graphUrl}   (reports under /v1.0/reports and /beta/reports)
   Download host:  ${sim.downloadUrl}
   Token URL:      ${sim.tokenUrl}
   Client id:      ${sim.clientId}
   Client secret:  ${sim.clientSecret}   (a simulator credential, not a real one)
-
+  Entra token URL: ${sim.entraTokenUrl}   (HTTPS, for Microsoft's library: GPP_TOKEN_URL)
+${caFile !== undefined ? `  Authority CA:   ${caFile}   (trust it: NODE_EXTRA_CA_CERTS or GPP_AUTHORITY_CA_FILE)\n` : ''}
 Try it:
   TOKEN=$(curl -s -X POST ${sim.tokenUrl} \\
     -d grant_type=client_credentials -d client_id=${sim.clientId} \\
@@ -251,7 +252,10 @@ async function runDemo(sim: RunningSimulator, work: string, proxyPort: number, p
       ledgerFile: join(work, 'budget-ledger.jsonl'),
       historyFile: join(work, 'score-history.jsonl'),
       tls,
-      graph: { graphUrl: sim.graphUrl, tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, downloadHosts: [`${sim.downloadUrl}/data/`] },
+      graph: {
+        graphUrl: sim.graphUrl, downloadHosts: [`${sim.downloadUrl}/data/`], authorityCa: sim.authorityCa,
+        credential: { kind: 'secret', tokenUrl: sim.entraTokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret },
+      },
     }),
   ).catch((error: unknown) => explainPortInUse(error, new Map([[proxyPort, '--proxy-port']])));
   if (proxy === undefined) {
@@ -439,9 +443,14 @@ async function main(argv: string[]): Promise<number> {
   if (command !== 'simulator') throw new UsageError(`Unknown command '${command}'.`);
   const options = simulatorOptions(rest, { concealed: true });
   const sim = await startSimulator(options).catch((error: unknown) => explainPortInUse(error, simulatorPorts(options)));
-  process.stdout.write(`${describe(sim)}\n`);
+  // The login host's certificate, for clients that must trust it; removed when the simulator stops.
+  const work = await mkdtemp(join(tmpdir(), 'graph-privacy-proxy-simulator-'));
+  const caFile = join(work, 'authority-ca.pem');
+  await writeFile(caFile, sim.authorityCa);
+  process.stdout.write(`${describe(sim, caFile)}\n`);
   await until(['SIGINT', 'SIGTERM']);
   await sim.close();
+  await rm(work, { recursive: true, force: true });
   return 0;
 }
 

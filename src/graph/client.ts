@@ -167,6 +167,11 @@ export class GraphClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
+  /** The kind of Entra credential behind the tokens (secret, certificate, workload-identity, managed-identity). */
+  get credentialKind(): string {
+    return this.options.tokens.kind;
+  }
+
   /** Whether an access token can be obtained now (readiness). */
   async tokenReady(): Promise<boolean> {
     try {

@@ -112,7 +112,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(scoreRoutes, options);
   void app.register(dashboardRoutes, options);
   void app.register(telemetryRoutes, {
-    metrics, policies: options.policies, graphReady: () => options.graph.tokenReady(),
+    metrics, policies: options.policies, graphReady: () => options.graph.tokenReady(), credentialKind: options.graph.credentialKind,
     ...(options.store !== undefined ? { storeReady: () => options.store!.ping() } : {}),
   });
   return app;
