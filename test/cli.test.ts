@@ -135,11 +135,12 @@ t.test('`serve` runs the proxy from environment settings against a Graph endpoin
   await writeFile(`${dir}/cert.pem`, tls.cert);
   await writeFile(`${dir}/key.pem`, tls.key);
   await writeFile(`${dir}/client-secret`, sim.clientSecret);
+  await writeFile(`${dir}/authority-ca.pem`, sim.authorityCa);
   const key = 'gpp_serve-test-key-0000000000000000000000000000000';
   const env = {
     PATH: process.env.PATH, GPP_PORT: '0', GPP_HOST: '127.0.0.1', GPP_CONSUMER_KEYS: `licence-tool=sha256:${hashConsumerKey(key)}`,
     GPP_PSEUDONYM_KEYS: `licence-tool=${Buffer.alloc(32, 9).toString('base64')}`, GPP_SEAL_SECRET: Buffer.alloc(32, 5).toString('base64'),
-    GPP_TLS_CERT_FILE: `${dir}/cert.pem`, GPP_TLS_KEY_FILE: `${dir}/key.pem`, GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.tokenUrl,
+    GPP_TLS_CERT_FILE: `${dir}/cert.pem`, GPP_TLS_KEY_FILE: `${dir}/key.pem`, GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.entraTokenUrl, NODE_EXTRA_CA_CERTS: `${dir}/authority-ca.pem`,
     GPP_CLIENT_ID: sim.clientId, GPP_CLIENT_SECRET_FILE: `${dir}/client-secret`, GPP_DOWNLOAD_HOSTS: `${sim.downloadUrl}/data/`,
     GPP_BUDGET_LEDGER_FILE: `${dir}/ledger.jsonl`, GPP_SCORE_HISTORY_FILE: `${dir}/score-history.jsonl`,
   };

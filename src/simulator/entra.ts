@@ -172,10 +172,13 @@ export function registerEntra(app: FastifyInstance, ctx: EntraContext, base: (re
   }
 
   // IMDS, as on an Azure VM: a GET that must carry `Metadata: true` (a browser cannot be tricked into sending it).
-  app.get('/metadata/identity/oauth2/token', async (request, reply) => {
-    if (request.headers.metadata !== 'true') return reply.code(400).send({ error: 'invalid_request', error_description: 'Required metadata header not specified' });
-    return identityToken(request, reply, 'imds');
-  });
+  // (MSAL asks for the path with a trailing slash, which IMDS accepts.)
+  for (const path of ['/metadata/identity/oauth2/token', '/metadata/identity/oauth2/token/']) {
+    app.get(path, async (request, reply) => {
+      if (request.headers.metadata !== 'true') return reply.code(400).send({ error: 'invalid_request', error_description: 'Required metadata header not specified' });
+      return identityToken(request, reply, 'imds');
+    });
+  }
   // App Service and Functions: the endpoint and header the platform puts into IDENTITY_ENDPOINT and IDENTITY_HEADER.
   app.get('/msi/token', async (request, reply) => {
     if (!sameSecret(request.headers['x-identity-header'], ctx.identityHeader)) return reply.code(401).send({ error: 'unauthorized', error_description: 'The identity header is missing or wrong.' });
