@@ -147,6 +147,13 @@ function simulatorPorts(options: SimulatorOptions): Map<number, string> {
   return new Map<number, string>([[options.downloadPort ?? 4011, '--download-port'], [options.port ?? 4010, '--port']]);
 }
 
+/** The simulator's curl lines (a token, then a report), for the demo's own text. */
+function simulatorTryIt(sim: RunningSimulator): string {
+  const lines = describe(sim).split('\n');
+  const start = lines.indexOf('Try it:') + 1;
+  return lines.slice(start, start + 4).join('\n');
+}
+
 function describe(sim: RunningSimulator, caFile?: string): string {
   return `Simulated Microsoft Graph tenant: ${sim.tenant.size} users, reports refreshed ${sim.tenant.refreshDate}, concealed names ${sim.concealedNames ? 'on' : 'off'}
   Graph host:     ${sim.graphUrl}   (reports under /v1.0/reports and /beta/reports)
@@ -281,7 +288,7 @@ Try it:
   curl -sL --cacert ${certFile} -H "Authorization: Bearer $KEY" "${report}" | head -5
   curl -s --cacert ${certFile} -H "Authorization: Bearer $KEY" "${proxy.url}/beta/reports/getOffice365ActiveUserDetail(period='D30')?\\$format=application/json&\\$top=3"
   Compare with what Graph itself returns (the simulator, with names):
-${describe(sim).split('\n').slice(8, 12).join('\n')}
+${simulatorTryIt(sim)}
 
 Press Ctrl+C to stop.
 `);
