@@ -130,16 +130,18 @@ export class EntraTokens implements AccessTokenSource {
   }
 }
 
+type PipelinePolicy = NonNullable<TokenCredentialOptions['additionalPolicies']>[number]['policy'];
+
 /** A pipeline policy that sends token requests through an agent trusting one more CA. */
-function trustAuthorityCa(pem: string) {
+function trustAuthorityCa(pem: string): PipelinePolicy {
   const agent = new HttpsAgent({ ca: [...rootCertificates, pem], keepAlive: true });
   return {
     name: 'gppTrustAuthorityCa',
-    sendRequest: (request: { agent?: unknown; url: string }, next: (request: never) => Promise<unknown>) => {
+    sendRequest: (request, next) => {
       if (request.url.startsWith('https:')) request.agent ??= agent;
-      return next(request as never);
+      return next(request);
     },
-  } as unknown as NonNullable<TokenCredentialOptions['additionalPolicies']>[number]['policy'];
+  };
 }
 
 function statusOf(error: unknown): number | undefined {
