@@ -116,11 +116,25 @@ export class EntraTokens implements AccessTokenSource {
 
   private async fetchToken(): Promise<string> {
     const scope = this.options.scope ?? 'https://graph.microsoft.com/.default';
+    const budgetMs = this.options.budgetMs ?? 30_000;
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // The library's retry delays do not always heed the abort signal, so the budget is also enforced here.
+    const overBudget = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(Object.assign(new Error('token request over its time budget'), { name: 'TimeoutError' }));
+      }, budgetMs);
+    });
+    const attempt = this.credential.getToken(scope, { abortSignal: abort.signal });
+    attempt.catch(() => undefined); // when the budget wins, the abandoned attempt's failure is expected
     let result;
     try {
-      result = await this.credential.getToken(scope, { abortSignal: AbortSignal.timeout(this.options.budgetMs ?? 30_000) });
+      result = await Promise.race([attempt, overBudget]);
     } catch (error) {
       throw new UpstreamError('TokenUnavailable', describeFailure(this.kind, error), statusOf(error));
+    } finally {
+      clearTimeout(timer);
     }
     if (result === null) throw new UpstreamError('TokenUnavailable', `the ${this.kind} credential returned no token`);
     const lifetime = Math.max(0, (result.expiresOnTimestamp - Date.now()) / 1000);
@@ -157,6 +171,6 @@ function describeFailure(kind: CredentialKind, error: unknown): string {
   const e = error as { name?: string; statusCode?: number; message?: string; errorResponse?: { errorCodes?: unknown } };
   const codes = Array.isArray(e.errorResponse?.errorCodes) && e.errorResponse.errorCodes.length > 0 ? ` (AADSTS${e.errorResponse.errorCodes.join(', AADSTS')})` : '';
   const aadsts = codes === '' ? /AADSTS\d+/.exec(e.message ?? '')?.[0] : undefined;
-  const status = e.statusCode !== undefined ? `HTTP ${e.statusCode}` : e.name === 'AbortError' ? 'no answer within the time budget' : (e.name ?? 'error');
+  const status = e.statusCode !== undefined ? `HTTP ${e.statusCode}` : e.name === 'AbortError' || e.name === 'TimeoutError' ? 'no token within the time budget' : (e.name ?? 'error');
   return `the ${kind} credential could not obtain a token: ${status}${codes}${aadsts !== undefined ? ` (${aadsts})` : ''}`;
 }
