@@ -99,6 +99,12 @@ t.test("the README's two commands work in a fresh clone on the machine's own Nod
   await once(start.child, 'exit');
   await t.rejects(stat(certFile), { code: 'ENOENT' }, 'Ctrl+C removes the demo certificate and state');
 
+  // npm scripts in the clone run on the pinned Node 24, whatever Node the machine has.
+  const runtime = shell('npm exec --no -- node --version && node --version', cwd);
+  await once(runtime.child, 'exit');
+  const [inScripts, onMachine] = runtime.output().trim().split('\n');
+  t.match(inScripts, /^v24\./, `npm scripts run on ${inScripts} (the machine's own node is ${onMachine})`);
+
   const test = shell(commands[1]!, cwd);
   t.teardown(() => stopGroup(test.child, 'SIGKILL'));
   const tested = await until(test, /^# Subtest: test\/[\s\S]*?^ok \d+ - test\//m, 420_000);
