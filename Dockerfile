@@ -1,13 +1,13 @@
 # The privacy proxy. The build steps live in scripts/build-prod.sh, which CI runs too (test/build.test.ts),
 # because no Docker engine runs in CI.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
 RUN bash scripts/build-prod.sh
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     GPP_PORT=8443 \
     GPP_POLICIES_DIR=/app/policies \

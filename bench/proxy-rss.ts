@@ -4,6 +4,7 @@
  * process; RSS idle (after start-up) is the baseline from this run. Target: peak < 150 MB. Loopback only.
  * Run: node --import tsx bench/proxy-rss.ts [users]
  */
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -29,7 +30,7 @@ const proxy = await startProxy({
   pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`), sealSecret: randomBytes(32), tls, logger: pino({ level: 'warn' }),
   // The shipped vendor policy adds noise, which start-up refuses without a noise key and a ledger.
   noiseKey: randomBytes(32), ledgerFile: join(tmpdir(), `gpp-bench-rss-${process.pid}-ledger.jsonl`),
-  graph: { graphUrl: field('Graph host'), tokenUrl: field('Token URL'), clientId: field('Client id'), clientSecret: field('Client secret'), downloadHosts: [`${field('Download host')}/data/`], bodyTimeoutMs: 600_000 },
+  graph: { graphUrl: field('Graph host'), authorityCa: readFileSync(field('Authority CA'), 'utf8'), credential: { kind: 'secret' as const, tokenUrl: field('Entra token URL'), clientId: field('Client id'), clientSecret: field('Client secret') }, downloadHosts: [`${field('Download host')}/data/`], bodyTimeoutMs: 600_000 },
 });
 const dispatcher = new Agent({ connect: { ca: tls.cert }, bodyTimeout: 600_000, headersTimeout: 600_000 });
 global.gc?.();

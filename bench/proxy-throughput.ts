@@ -4,6 +4,7 @@
  * Targets: >= 0.9x bare forwarding with the snapshot cache off, above it with the cache on.
  * Loopback only, bounded in time.   Run: node --import tsx bench/proxy-throughput.ts [seconds] [concurrency]
  */
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -72,7 +73,7 @@ const common = {
   policiesDir: dir, watchPolicies: false, consumerKeys: ConsumerKeys.of({ bench: key }),
   pseudonymKeys: parseKeyring(`bench=${randomBytes(32).toString('base64')}`), sealSecret: randomBytes(32), tls,
   logger: pino({ level: 'warn' }),
-  graph: { graphUrl: sim.graphUrl, tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, downloadHosts: [`${sim.downloadUrl}/data/`] },
+  graph: { graphUrl: sim.graphUrl, authorityCa: readFileSync(field('Authority CA'), 'utf8'), credential: { kind: 'secret' as const, tokenUrl: field('Entra token URL'), clientId: sim.clientId, clientSecret: sim.clientSecret }, downloadHosts: [`${sim.downloadUrl}/data/`] },
 };
 const off = await startProxy({ ...common, snapshotTtlSeconds: 0 });
 const on = await startProxy({ ...common, snapshotTtlSeconds: 3600 });

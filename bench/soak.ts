@@ -9,6 +9,7 @@
  * Loopback only; stops by itself.
  *   Run: node --expose-gc --import tsx bench/soak.ts [minutes=10] [consumers=16] [users=2000]
  */
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -31,7 +32,7 @@ let out = '';
 child.stdout.on('data', (d) => (out += d));
 while (!/Press Ctrl\+C/.test(out)) await once(child.stdout, 'data');
 const field = (name: string) => new RegExp(`${name}:\\s+(\\S+)`).exec(out)![1]!;
-const tenant = { graphUrl: field('Graph host'), downloadUrl: field('Download host'), tokenUrl: field('Token URL'), clientId: field('Client id'), clientSecret: field('Client secret') };
+const tenant = { graphUrl: field('Graph host'), downloadUrl: field('Download host'), entraTokenUrl: field('Entra token URL'), authorityCa: readFileSync(field('Authority CA'), 'utf8'), clientId: field('Client id'), clientSecret: field('Client secret') };
 // The tenant's identities follow from its seed; the marker is in every identifier of a canary tenant.
 const facts = new SimulatedTenant({ seed: SEED, users: 1, canary: true });
 const secrets: TenantSecrets = { markers: [facts.canaryMarker!, facts.tenantId, facts.displayName], downloadUrl: tenant.downloadUrl };

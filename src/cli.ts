@@ -4,14 +4,22 @@
  * `demo` (npm start) runs the proxy in front of the simulator with demo keys; `policy check|explain` work on a
  * policy directory as the proxy would load it. The commands only parse arguments and call the modules.
  */
+import './runtime-check.js';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { STANDARD_PERIODS, type Period } from './graph/catalogue.js';
 import { PolicyLoadError } from './policy/load.js';
+import { ExportRefused, releaseExport } from './sanitize-export.js';
+import { SanitizeError } from './sanitize/errors.js';
+import { auditLogger } from './server/audit.js';
+import { BudgetLedger } from './store/budget-ledger.js';
 import { runPolicyTests } from './policy/test-cases.js';
-import { parseKeyring } from './sanitize/pseudonyms.js';
+import { parseKeyring, PseudonymKeyError } from './sanitize/pseudonyms.js';
 import { ConsumerKeys, hashConsumerKey, newConsumerKey } from './server/consumer-keys.js';
 import { startProxy, type RunningProxy } from './server/proxy.js';
 import { SERVE_VARIABLES, loadConfig } from './server/config.js';
@@ -35,6 +43,14 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
   key new <consumer>
               Make a consumer API key: prints the key (give it to the tool, once) and the line to add to
               GPP_CONSUMER_KEYS or its file (only the key's SHA-256 digest is ever stored).
+  sanitize --consumer <id> --input <export.csv> --output <released.csv> [--report <name>]
+           [--period D7|D30|D90|D180 | --date YYYY-MM-DD] [--policies <dir>] [--directory <users.json>]
+              Release an exported report (admin-center CSV export or Graph download) as the proxy would
+              release it to that consumer, offline: the same policies and engine. The report and period are
+              read from the file's columns (--report/--period name them when the file cannot). Pseudonym keys
+              come from GPP_PSEUDONYM_KEYS[_FILE], noisy cohorts need GPP_NOISE_KEY[_FILE] and are charged
+              to GPP_BUDGET_LEDGER_FILE (default data/budget-ledger.jsonl). Writes one audit line to stderr;
+              exits 3 when the policy refuses (no file is written), 1 when the input cannot be read.
   policy check [dir]
               Validate every policy in a directory (default: policies/) as the proxy would load it;
               lists every problem with file:line:column and exits 1 if there is any.
@@ -58,7 +74,33 @@ Simulator options:
   --proxy-port <n>        (demo) Proxy port (default 8443; 0 = any free port)
 `;
 
+/** A mistake in the command line: one line, then exit code 2. */
 class UsageError extends Error {}
+
+/** A failure the user can fix (a missing directory, a busy port): one line, then exit code 1. */
+class CliError extends Error {}
+
+/** The project folder (cli.ts runs from src/ under tsx and from dist/ when built), for the shipped policies. */
+const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Turns a listen error into a CliError naming the flag or setting that picks the busy port; `flags` maps each
+ * port this command listens on to its flag. Anything else is rethrown.
+ */
+function explainPortInUse(error: unknown, flags: ReadonlyMap<number, string>): never {
+  const e = error as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e.code !== 'EADDRINUSE' && e.code !== 'EACCES') throw error;
+  const flag = e.port === undefined ? undefined : flags.get(e.port);
+  const what = e.code === 'EADDRINUSE' ? 'is already in use' : 'may not be opened by this user';
+  throw new CliError(`Port ${e.port ?? '?'} on ${e.address ?? 'this host'} ${what}; ${flag !== undefined ? `choose another with ${flag}` : `choose others with ${[...new Set(flags.values())].join(', ')}`} (0 = any free port).`);
+}
+
+/** Checks that a policy directory exists before loading it, so a wrong working directory reads as one line. */
+async function requirePolicyDir(dir: string, how: string): Promise<void> {
+  const found = await stat(dir).catch(() => undefined);
+  if (found?.isDirectory() === true) return;
+  throw new CliError(`No policy directory at ${resolve(dir)}; ${how} (the shipped policies are in ${join(PACKAGE_ROOT, 'policies')}).`);
+}
 
 function whole(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
@@ -100,14 +142,27 @@ function simulatorOptions(args: string[], defaults: { concealed: boolean }): Sim
   };
 }
 
-function describe(sim: RunningSimulator): string {
+/** The simulator's ports and the flags that choose them. */
+function simulatorPorts(options: SimulatorOptions): Map<number, string> {
+  return new Map<number, string>([[options.downloadPort ?? 4011, '--download-port'], [options.port ?? 4010, '--port']]);
+}
+
+/** The simulator's curl lines (a token, then a report), for the demo's own text. */
+function simulatorTryIt(sim: RunningSimulator): string {
+  const lines = describe(sim).split('\n');
+  const start = lines.indexOf('Try it:') + 1;
+  return lines.slice(start, start + 4).join('\n');
+}
+
+function describe(sim: RunningSimulator, caFile?: string): string {
   return `Simulated Microsoft Graph tenant: ${sim.tenant.size} users, reports refreshed ${sim.tenant.refreshDate}, concealed names ${sim.concealedNames ? 'on' : 'off'}
   Graph host:     ${sim.graphUrl}   (reports under /v1.0/reports and /beta/reports)
   Download host:  ${sim.downloadUrl}
   Token URL:      ${sim.tokenUrl}
   Client id:      ${sim.clientId}
   Client secret:  ${sim.clientSecret}   (a simulator credential, not a real one)
-
+  Entra token URL: ${sim.entraTokenUrl}   (HTTPS, for Microsoft's library: GPP_TOKEN_URL)
+${caFile !== undefined ? `  Authority CA:   ${caFile}   (trust it: NODE_EXTRA_CA_CERTS or GPP_AUTHORITY_CA_FILE)\n` : ''}
 Try it:
   TOKEN=$(curl -s -X POST ${sim.tokenUrl} \\
     -d grant_type=client_credentials -d client_id=${sim.clientId} \\
@@ -141,7 +196,9 @@ async function serve(args: string[]): Promise<number> {
     for (const problem of result.problems) process.stderr.write(`${problem}\n`);
     return 2;
   }
-  const proxy = await startProxyOrExplain(() => startProxy(result.settings));
+  await requirePolicyDir(result.settings.policiesDir, 'set GPP_POLICIES_DIR (or policiesDir in the config file), or start serve in the folder that holds policies/');
+  const port = result.settings.port ?? 8443;
+  const proxy = await startProxyOrExplain(() => startProxy(result.settings)).catch((error: unknown) => explainPortInUse(error, new Map([[port, 'GPP_PORT (or port in the config file)']])));
   if (proxy === undefined) return 1;
   process.stdout.write(`graph-privacy-proxy listening at ${proxy.url}, policy version ${proxy.policies.current.version}\n`);
   await until(['SIGINT', 'SIGTERM']);
@@ -165,41 +222,65 @@ async function startProxyOrExplain(start: () => Promise<RunningProxy>): Promise<
   }
 }
 
-/** The proxy in front of the simulated tenant, with demo keys, ready for curl within a minute. */
+/**
+ * The proxy in front of the simulated tenant, with demo keys, ready for curl within a minute. Works from any
+ * working directory (the shipped policies are found next to the code); its certificate and state live in one
+ * temporary folder that is removed when the demo stops.
+ */
 async function demo(args: string[]): Promise<number> {
   const at = args.indexOf('--proxy-port');
   const proxyPort = at === -1 ? 8443 : whole('proxy-port', args[at + 1], 8443, 0, 65535);
   const simulatorArgs = at === -1 ? args : [...args.slice(0, at), ...args.slice(at + 2)];
-  const sim = await startSimulator(simulatorOptions(simulatorArgs, { concealed: false }));
+  const options = simulatorOptions(simulatorArgs, { concealed: false });
+  const policiesDir = join(PACKAGE_ROOT, 'policies');
+  await requirePolicyDir(policiesDir, 'the demo uses the policies shipped with the project');
+  const sim = await startSimulator(options).catch((error: unknown) => explainPortInUse(error, simulatorPorts(options)));
+  const work = await mkdtemp(join(tmpdir(), 'graph-privacy-proxy-demo-'));
+  const cleanUp = async () => {
+    await sim.close();
+    await rm(work, { recursive: true, force: true });
+  };
+  try {
+    return await runDemo(sim, work, proxyPort, policiesDir, cleanUp);
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+async function runDemo(sim: RunningSimulator, work: string, proxyPort: number, policiesDir: string, cleanUp: () => Promise<void>): Promise<number> {
   const tls = await selfSignedCertificate();
-  const certFile = join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}.pem`);
+  const certFile = join(work, 'certificate.pem');
   await writeFile(certFile, tls.cert);
   const keys = { 'licence-tool': newConsumerKey(), 'adoption-dashboard': newConsumerKey(), onboarding: newConsumerKey() };
   const metricsToken = randomBytes(24).toString('base64url');
   const proxy = await startProxyOrExplain(() =>
     startProxy({
       port: proxyPort,
-      policiesDir: 'policies',
+      policiesDir,
       consumerKeys: ConsumerKeys.of(keys),
       pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`),
       sealSecret: randomBytes(32),
       noiseKey: randomBytes(32),
-      ledgerFile: join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-ledger.jsonl`),
-      historyFile: join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-score-history.jsonl`),
+      ledgerFile: join(work, 'budget-ledger.jsonl'),
+      historyFile: join(work, 'score-history.jsonl'),
       tls,
       metricsToken,
-      graph: { graphUrl: sim.graphUrl, tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, downloadHosts: [`${sim.downloadUrl}/data/`] },
+      graph: {
+        graphUrl: sim.graphUrl, downloadHosts: [`${sim.downloadUrl}/data/`], authorityCa: sim.authorityCa,
+        credential: { kind: 'secret', tokenUrl: sim.entraTokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret },
+      },
     }),
-  );
+  ).catch((error: unknown) => explainPortInUse(error, new Map([[proxyPort, '--proxy-port']])));
   if (proxy === undefined) {
-    await sim.close();
+    await cleanUp();
     return 1;
   }
   const report = `${proxy.url}/v1.0/reports/getOffice365ActiveUserDetail(period='D30')`;
   process.stdout.write(`graph-privacy-proxy demo
   Proxy:           ${proxy.url}  (HTTPS, self-signed; certificate ${certFile})
   Fingerprint:     SHA-256 ${tls.fingerprint256}
-  Policies:        policies/ (version ${proxy.policies.current.version}, hot-reloaded)
+  Policies:        ${policiesDir} (version ${proxy.policies.current.version}, hot-reloaded)
   Dashboard:       ${proxy.url}/   (the org score; open it in a browser, accept the certificate, and log in
                    with any user name and the adoption-dashboard key below as the password)
   Disclosure:      ${proxy.url}/disclosure.html   (what each tool can see)
@@ -216,14 +297,84 @@ Try it:
   curl -s --cacert ${certFile} -H "Authorization: Bearer $KEY" "${proxy.url}/beta/reports/getOffice365ActiveUserDetail(period='D30')?\\$format=application/json&\\$top=3"
   curl -s --cacert ${certFile} -H "Authorization: Bearer ${metricsToken}" "${proxy.url}/metrics" | head -5   (the metrics token)
   Compare with what Graph itself returns (the simulator, with names):
-${describe(sim).split('\n').slice(8, 12).join('\n')}
+${simulatorTryIt(sim)}
 
 Press Ctrl+C to stop.
 `);
   await until(['SIGINT', 'SIGTERM']);
   await proxy.close();
-  await sim.close();
+  await cleanUp();
   return 0;
+}
+
+/** A secret given as a variable or as a file (`<NAME>_FILE`), as `serve` takes it. */
+async function secretFromEnv(name: string): Promise<string | undefined> {
+  const file = process.env[`${name}_FILE`];
+  if (file !== undefined) {
+    return (await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new CliError(`${name}_FILE: cannot read '${file}' (${error.code ?? error.message}).`);
+    })).trim();
+  }
+  return process.env[name];
+}
+
+async function sanitizeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      consumer: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' }, report: { type: 'string' },
+      period: { type: 'string' }, date: { type: 'string' }, policies: { type: 'string' }, directory: { type: 'string' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`sanitize takes only options; name the file with --input, not '${positionals[0]}'.`);
+  for (const required of ['consumer', 'input', 'output'] as const) {
+    if (values[required] === undefined) throw new UsageError(`sanitize needs --${required}: sanitize --consumer <id> --input <export.csv> --output <released.csv>.`);
+  }
+  const { consumer, input, output } = values as { consumer: string; input: string; output: string };
+  if (values.period !== undefined && !(STANDARD_PERIODS as readonly string[]).concat('ALL').includes(values.period)) throw new UsageError(`--period must be D7, D30, D90, D180 or ALL, not '${values.period}'.`);
+  if (values.date !== undefined && !isCalendarDate(values.date)) throw new UsageError(`--date must be a date YYYY-MM-DD, not '${values.date}'.`);
+  if (values.date !== undefined && values.period !== undefined) throw new UsageError('give --period or --date, not both.');
+  if (resolve(input) === resolve(output)) throw new UsageError('--output must not be the --input file.');
+  const policiesDir = values.policies ?? 'policies';
+  await requirePolicyDir(policiesDir, 'name it with --policies <dir>');
+  const loaded = await loadPolicySet(policiesDir);
+  if (!loaded.ok) throw new CliError(`The policy set in ${policiesDir} does not load; run 'policy check ${policiesDir}' to see why.`);
+  let pseudonymKeys;
+  try {
+    pseudonymKeys = parseKeyring((await secretFromEnv('GPP_PSEUDONYM_KEYS')) ?? '');
+  } catch (error) {
+    throw new CliError(`GPP_PSEUDONYM_KEYS: ${(error as Error).message}`);
+  }
+  const noiseText = await secretFromEnv('GPP_NOISE_KEY');
+  const noiseKey = noiseText === undefined ? undefined : Buffer.from(noiseText, 'base64');
+  if (noiseKey !== undefined && noiseKey.length < 32) throw new CliError('GPP_NOISE_KEY must hold at least 32 bytes (base64).');
+  const ledger = noiseKey === undefined ? undefined : await BudgetLedger.open(process.env.GPP_BUDGET_LEDGER_FILE ?? 'data/budget-ledger.jsonl');
+  // The audit line goes to stderr, so stdout stays free and the released file is the only output.
+  const audit = auditLogger({}, pino.destination({ fd: 2, sync: true }));
+  const request = { consumer, ...(values.report !== undefined ? { report: values.report } : {}), ...(values.period !== undefined ? { period: values.period } : {}), ...(values.date !== undefined ? { date: values.date } : {}) };
+  try {
+    const release = await releaseExport({
+      input, output, consumer, policies: loaded.set, pseudonymKeys,
+      ...(values.report !== undefined ? { report: values.report } : {}),
+      ...(values.period !== undefined ? { period: values.period as Period } : {}),
+      ...(values.date !== undefined ? { date: values.date } : {}),
+      ...(values.directory !== undefined ? { directoryFile: values.directory } : {}),
+      ...(noiseKey !== undefined ? { noiseKey } : {}),
+      ...(ledger !== undefined ? { ledger } : {}),
+    });
+    audit.info({ command: 'sanitize', audit: release, complete: true }, 'release');
+    return 0;
+  } catch (error) {
+    const code = error instanceof ExportRefused ? error.code : error instanceof SanitizeError ? error.code : error instanceof PseudonymKeyError ? 'PseudonymKeyMissing' : undefined;
+    if (code === undefined) throw error;
+    audit.info({ command: 'sanitize', audit: { ...request, error: code }, complete: false }, 'refused');
+    process.stderr.write(`sanitize: ${(error as Error).message.replace(/\.$/, '')}; nothing was written.\n`);
+    return error instanceof ExportRefused && (error.code === 'Denied' || error.code === 'BudgetExhausted') ? 3 : 1;
+  } finally {
+    await ledger?.close();
+  }
 }
 
 async function policyCommand(args: string[]): Promise<number> {
@@ -235,10 +386,12 @@ async function policyCommand(args: string[]): Promise<number> {
     if (dirs.length <= 1 && !dirs.some((d) => d.startsWith('-'))) return policyTest(dirs[0] ?? 'policies', update);
   }
   if (sub === 'explain' && (rest.length === 2 || rest.length === 3)) return policyExplain(rest[0]!, rest[1]!, rest[2] ?? 'policies');
-  throw new UsageError('Usage: policy check [dir] | policy test [dir] [--update] | policy explain <policy> <report> [dir]');
+  if (sub === 'explain') throw new UsageError('policy explain needs a policy and a report: policy explain <policy> <report> [dir], e.g. policy explain licence-management getOffice365ActiveUserDetail.');
+  throw new UsageError('Usage: policy check [dir] | policy test [dir] [--update] | policy explain <policy> <report> [dir].');
 }
 
 async function policyCheck(dir: string): Promise<number> {
+  await requirePolicyDir(dir, 'name it: policy check <dir>');
   const result = await loadPolicySet(dir);
   if (!result.ok) {
     for (const problem of result.problems) process.stderr.write(`${formatProblem(problem)}\n`);
@@ -252,6 +405,7 @@ async function policyCheck(dir: string): Promise<number> {
 }
 
 async function policyTest(dir: string, update: boolean): Promise<number> {
+  await requirePolicyDir(dir, 'name it: policy test <dir>');
   const loaded = await loadPolicySet(dir);
   if (!loaded.ok) {
     process.stderr.write(`The policy set in ${dir} does not load; run 'policy check ${dir}' to see why.\n`);
@@ -271,6 +425,7 @@ async function policyTest(dir: string, update: boolean): Promise<number> {
 }
 
 async function policyExplain(policyName: string, report: string, dir: string): Promise<number> {
+  await requirePolicyDir(dir, 'name it: policy explain <policy> <report> <dir>');
   const result = await loadPolicySet(dir);
   if (!result.ok) {
     process.stderr.write(`The policy set in ${dir} does not load; run 'policy check ${dir}' to see why.\n`);
@@ -297,30 +452,36 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'policy') return policyCommand(rest);
+  if (command === 'sanitize') return sanitizeCommand(rest);
   if (command === 'serve') return serve(rest);
   if (command === 'key') return keyCommand(rest);
   if (command === 'demo') return demo(rest);
   if (command !== 'simulator') throw new UsageError(`Unknown command '${command}'.`);
-  const sim = await startSimulator(simulatorOptions(rest, { concealed: true }));
-  process.stdout.write(`${describe(sim)}\n`);
+  const options = simulatorOptions(rest, { concealed: true });
+  const sim = await startSimulator(options).catch((error: unknown) => explainPortInUse(error, simulatorPorts(options)));
+  // The login host's certificate, for clients that must trust it; removed when the simulator stops.
+  const work = await mkdtemp(join(tmpdir(), 'graph-privacy-proxy-simulator-'));
+  const caFile = join(work, 'authority-ca.pem');
+  await writeFile(caFile, sim.authorityCa);
+  process.stdout.write(`${describe(sim, caFile)}\n`);
   await until(['SIGINT', 'SIGTERM']);
   await sim.close();
+  await rm(work, { recursive: true, force: true });
   return 0;
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    // Every failure is one line: what went wrong and which flag or setting fixes it. A stack trace helps only
+    // a developer, who asks for it with GPP_DEBUG=1.
     if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`${error.message}\n\n${USAGE}`);
+      process.stderr.write(`${error.message} ('graph-privacy-proxy --help' lists the commands and options.)\n`);
       process.exit(2);
     }
-    const code = (error as { code?: string }).code;
-    if (code === 'EADDRINUSE') {
-      process.stderr.write(`A port is already in use (${(error as Error).message}); pick others with --port and --download-port.\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    const message = error instanceof CliError ? error.message : `graph-privacy-proxy failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+    process.stderr.write(`${message}\n`);
+    if (process.env.GPP_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exit(1);
   },
 );

@@ -29,6 +29,7 @@ t.test('scripts/build-prod.sh builds a production tree whose dist/ serves cleane
   const tls = await selfSignedCertificate(1);
   await writeFile(join(dir, 'cert.pem'), tls.cert);
   await writeFile(join(dir, 'key.pem'), tls.key);
+  await writeFile(join(dir, 'authority-ca.pem'), sim.authorityCa);
   const key = 'gpp_build-test-key-000000000000000000000000000000000';
   const child = spawn(process.execPath, ['dist/cli.js', 'serve'], {
     cwd: dir,
@@ -36,7 +37,7 @@ t.test('scripts/build-prod.sh builds a production tree whose dist/ serves cleane
       PATH: process.env.PATH, NODE_ENV: 'production', GPP_PORT: '0', GPP_HOST: '127.0.0.1',
       GPP_CONSUMER_KEYS: `licence-tool=sha256:${hashConsumerKey(key)}`, GPP_PSEUDONYM_KEYS: `licence-tool=${Buffer.alloc(32, 4).toString('base64')}`, GPP_NOISE_KEY: Buffer.alloc(32, 8).toString('base64'),
       GPP_SEAL_SECRET: Buffer.alloc(32, 6).toString('base64'), GPP_TLS_CERT_FILE: join(dir, 'cert.pem'), GPP_TLS_KEY_FILE: join(dir, 'key.pem'),
-      GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.tokenUrl, GPP_CLIENT_ID: sim.clientId, GPP_CLIENT_SECRET: sim.clientSecret,
+      GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.entraTokenUrl, NODE_EXTRA_CA_CERTS: join(dir, 'authority-ca.pem'), GPP_CLIENT_ID: sim.clientId, GPP_CLIENT_SECRET: sim.clientSecret,
       GPP_DOWNLOAD_HOSTS: `${sim.downloadUrl}/data/`, GPP_BUDGET_LEDGER_FILE: join(dir, 'state', 'ledger.jsonl'), GPP_SCORE_HISTORY_FILE: join(dir, 'state', 'history.jsonl'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

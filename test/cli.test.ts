@@ -135,11 +135,12 @@ t.test('`serve` runs the proxy from environment settings against a Graph endpoin
   await writeFile(`${dir}/cert.pem`, tls.cert);
   await writeFile(`${dir}/key.pem`, tls.key);
   await writeFile(`${dir}/client-secret`, sim.clientSecret);
+  await writeFile(`${dir}/authority-ca.pem`, sim.authorityCa);
   const key = 'gpp_serve-test-key-0000000000000000000000000000000';
   const env = {
     PATH: process.env.PATH, GPP_PORT: '0', GPP_HOST: '127.0.0.1', GPP_CONSUMER_KEYS: `licence-tool=sha256:${hashConsumerKey(key)}`,
     GPP_PSEUDONYM_KEYS: `licence-tool=${Buffer.alloc(32, 9).toString('base64')}`, GPP_SEAL_SECRET: Buffer.alloc(32, 5).toString('base64'),
-    GPP_NOISE_KEY: Buffer.alloc(32, 7).toString('base64'), GPP_TLS_CERT_FILE: `${dir}/cert.pem`, GPP_TLS_KEY_FILE: `${dir}/key.pem`, GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.tokenUrl,
+    GPP_NOISE_KEY: Buffer.alloc(32, 7).toString('base64'), GPP_TLS_CERT_FILE: `${dir}/cert.pem`, GPP_TLS_KEY_FILE: `${dir}/key.pem`, GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.entraTokenUrl, NODE_EXTRA_CA_CERTS: `${dir}/authority-ca.pem`,
     GPP_CLIENT_ID: sim.clientId, GPP_CLIENT_SECRET_FILE: `${dir}/client-secret`, GPP_DOWNLOAD_HOSTS: `${sim.downloadUrl}/data/`,
     GPP_BUDGET_LEDGER_FILE: `${dir}/ledger.jsonl`, GPP_SCORE_HISTORY_FILE: `${dir}/score-history.jsonl`,
   };
@@ -174,4 +175,94 @@ t.test('`key new` prints a fresh key once and the digest line to store, which th
   const bad = cli(['key', 'new', 'My Tool']);
   const [badCode] = await once(bad, 'exit');
   t.equal(badCode, 2);
+});
+
+/** The CLI started from another working directory, as a newcomer might (tsx is named by its absolute URL). */
+const cliIn = (cwd: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
+  spawn(process.execPath, ['--import', import.meta.resolve('tsx'), `${process.cwd()}/src/cli.ts`, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+
+async function finished(child: ReturnType<typeof spawn>): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const [code] = (await once(child, 'exit')) as [number];
+  return { code, out, err };
+}
+
+t.test('every CLI error is one line naming the fix, from any working directory, never a stack trace', async (t) => {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const elsewhere = await mkdtemp(`${tmpdir()}/gpp-cwd-`);
+  t.teardown(() => rm(elsewhere, { recursive: true, force: true }));
+  const oneLine = (r: { err: string }, pattern: RegExp) => {
+    t.equal(r.err.trimEnd().split('\n').length, 1, `one line: ${r.err}`);
+    t.notMatch(r.err, /\n\s+at /, 'no stack trace');
+    t.match(r.err, pattern);
+  };
+  const check = await finished(cliIn(elsewhere, ['policy', 'check']));
+  t.equal(check.code, 1);
+  oneLine(check, new RegExp(`No policy directory at ${elsewhere}/policies; name it: policy check <dir>`));
+  const checkShipped = await finished(cliIn(elsewhere, ['policy', 'check', `${process.cwd()}/policies`]));
+  t.equal(checkShipped.code, 0, 'policy check of a named directory works from anywhere');
+  const explain = await finished(cliIn(elsewhere, ['policy', 'explain', 'licence-management']));
+  t.equal(explain.code, 2);
+  oneLine(explain, /policy explain needs a policy and a report: policy explain <policy> <report> \[dir\]/);
+  const explainHere = await finished(cliIn(elsewhere, ['policy', 'explain', 'licence-management', 'getOffice365ActiveUserDetail']));
+  oneLine(explainHere, /No policy directory at .*; name it: policy explain <policy> <report> <dir>/);
+  const unknownOption = await finished(cliIn(elsewhere, ['demo', '--proxy-prot', '0']));
+  t.equal(unknownOption.code, 2);
+  oneLine(unknownOption, /Unknown option '--proxy-prot'/);
+});
+
+t.test('a port in use is one line naming the flag that picks that port', async (t) => {
+  const { createServer } = await import('node:net');
+  const busy = createServer();
+  busy.listen(0, '127.0.0.1');
+  await once(busy, 'listening');
+  t.teardown(() => busy.close());
+  const port = String((busy.address() as { port: number }).port);
+  const cases: [string[], RegExp][] = [
+    [['simulator', '--port', port, '--download-port', '0'], new RegExp(`Port ${port} on 127.0.0.1 is already in use; choose another with --port \\(0 = any free port\\)`)],
+    [['simulator', '--port', '0', '--download-port', port], /choose another with --download-port/],
+    [['demo', '--port', '0', '--download-port', '0', '--proxy-port', port, '--users', '10'], /choose another with --proxy-port/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await finished(cli(args));
+    t.equal(r.code, 1, args.join(' '));
+    const lines = r.err.trimEnd().split('\n').filter((l) => !l.startsWith('{'));
+    t.equal(lines.length, 1, r.err);
+    t.match(lines[0], pattern);
+  }
+});
+
+t.test('`demo` runs from any working directory and removes its certificate and state files when it stops', async (t) => {
+  const { mkdtemp, rm, stat } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const elsewhere = await mkdtemp(`${tmpdir()}/gpp-cwd-`);
+  t.teardown(() => rm(elsewhere, { recursive: true, force: true }));
+  const child = cliIn(elsewhere, ['demo', '--port', '0', '--download-port', '0', '--proxy-port', '0', '--users', '20']);
+  t.teardown(() => child.kill('SIGKILL'));
+  const out = await readUntil(child, /Press Ctrl\+C/);
+  const certFile = /certificate (\S+)\)/.exec(out)![1]!;
+  const work = certFile.replace(/\/certificate\.pem$/, '');
+  t.ok((await stat(certFile)).isFile(), 'the certificate exists while the demo runs');
+  t.match(out, /Policies:\s+\S+\/policies \(version/);
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  t.equal(code, 0);
+  await t.rejects(stat(work), { code: 'ENOENT' }, 'its temporary folder is gone');
+});
+
+t.test('on a Node older than 24 the CLI says so in one line (when such a Node is on this machine)', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const older = spawnSync('/usr/bin/node', ['--version'], { encoding: 'utf8' });
+  if (older.status !== 0 || Number(older.stdout.slice(1).split('.')[0]) >= 24) {
+    t.comment('no Node older than 24 at /usr/bin/node; nothing to check');
+    return;
+  }
+  const r = spawnSync('/usr/bin/node', ['--import', import.meta.resolve('tsx'), 'src/cli.ts', 'policy', 'check'], { encoding: 'utf8' });
+  t.equal(r.status, 1);
+  t.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+  t.match(r.stderr, /graph-privacy-proxy needs Node 24 or later; this is v\d+.*'npx node dist\/cli\.js <command>'/);
 });

@@ -130,6 +130,9 @@ export class GraphClient {
         connect: { timeout: options.connectTimeoutMs ?? 10_000 },
         headersTimeout: options.firstByteTimeoutMs ?? 60_000,
         bodyTimeout: options.firstByteTimeoutMs ?? 60_000,
+        // undici 8 would negotiate HTTP/2 with Graph; each report is one long stream, so multiplexing gains
+        // nothing, and the tested failure modes (resets mid-body, timeouts) are HTTP/1.1's.
+        allowH2: false,
       });
   }
 
@@ -188,6 +191,11 @@ export class GraphClient {
 
   async close(): Promise<void> {
     if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  /** The kind of Entra credential behind the tokens (secret, certificate, workload-identity, managed-identity). */
+  get credentialKind(): string {
+    return this.options.tokens.kind;
   }
 
   /** Whether an access token can be obtained now (readiness). */

@@ -9,7 +9,8 @@ export interface GraphErrorBody {
   };
 }
 
-export function graphErrorBody(code: string, message: string, requestId: string = randomUUID()): GraphErrorBody {
+/** `clientRequestId` is the caller's `client-request-id` header when it sent one; Graph repeats the request id otherwise. */
+export function graphErrorBody(code: string, message: string, requestId: string = randomUUID(), clientRequestId: string = requestId): GraphErrorBody {
   return {
     error: {
       code,
@@ -17,7 +18,7 @@ export function graphErrorBody(code: string, message: string, requestId: string 
       innerError: {
         date: new Date().toISOString().slice(0, 19),
         'request-id': requestId,
-        'client-request-id': requestId,
+        'client-request-id': clientRequestId,
       },
     },
   };

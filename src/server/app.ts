@@ -65,6 +65,8 @@ function decodablePath(url: string): boolean {
     return false;
   }
 }
+/** A client-request-id is echoed only when it is a GUID, as Graph's SDKs send it; other text is never reflected. */
+const CLIENT_REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function buildApp(options: AppOptions): FastifyInstance {
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
@@ -105,6 +107,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.decorateRequest('audit', null as unknown as AuditRecord);
   app.addHook('onRequest', async (request, reply) => {
     request.audit = {};
+    // As Graph does: every response names its request-id and echoes the caller's client-request-id, so a tool
+    // can match its log lines to ours.
+    reply.header('request-id', request.id);
+    const clientRequestId = request.headers['client-request-id'];
+    reply.header('client-request-id', typeof clientRequestId === 'string' && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : request.id);
     // One audit line per request, names and counts only (see audit.ts). Written on 'close', which comes for a
     // finished response and for an aborted one alike (fastify's onResponse misses the aborted ones).
     reply.raw.once('close', () => {
@@ -162,7 +169,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(scoreRoutes, options);
   void app.register(dashboardRoutes, options);
   void app.register(telemetryRoutes, {
-    metrics, policies: options.policies, graphReady: () => options.graph.tokenReady(),
+    metrics, policies: options.policies, graphReady: () => options.graph.tokenReady(), credentialKind: options.graph.credentialKind,
     ...(options.store !== undefined ? { storeReady: () => options.store!.ping() } : {}),
     ...(options.metricsToken !== undefined ? { metricsToken: options.metricsToken } : {}),
   });

@@ -10,6 +10,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 import { readPolicySource, toPointer, type PolicySource } from '../policy/source.js';
 import { parseKeyring } from '../sanitize/pseudonyms.js';
+import { authorityOf, CREDENTIAL_KINDS, type CredentialKind, type EntraCredential } from '../graph/token.js';
 import { ConsumerKeys } from './consumer-keys.js';
 import type { ProxySettings } from './proxy.js';
 
@@ -34,11 +35,14 @@ export const CONFIG_SCHEMA = {
     tlsCertFile: TEXT,
     tlsKeyFile: TEXT,
     graphUrl: URL_TEXT,
+    credential: { type: 'string', enum: ['secret', 'certificate', 'workload-identity', 'managed-identity'] },
     tokenUrl: URL_TEXT,
     clientId: TEXT,
     clientSecret: TEXT,
     clientSecretFile: TEXT,
+    clientCertificateFile: TEXT,
     clientAssertionFile: TEXT,
+    authorityCaFile: TEXT,
     downloadHosts: { type: 'array', items: URL_TEXT, minItems: 1 },
     snapshotTtlSeconds: { type: 'integer', minimum: 0, maximum: 604_800 },
     rateLimitPerMinute: { type: 'integer', minimum: 1, maximum: 1_000_000 },
@@ -49,7 +53,7 @@ export const CONFIG_SCHEMA = {
     metricsToken: { type: 'string', minLength: 16 },
     metricsTokenFile: TEXT,
   },
-  required: ['tokenUrl', 'clientId', 'tlsCertFile', 'tlsKeyFile'],
+  required: ['tlsCertFile', 'tlsKeyFile'],
   additionalProperties: false,
 } as const;
 
@@ -73,11 +77,14 @@ export const SETTINGS: readonly { readonly key: Key; readonly env: string; reado
   { key: 'tlsCertFile', env: 'GPP_TLS_CERT_FILE', meaning: 'PEM certificate the proxy serves HTTPS with; required' },
   { key: 'tlsKeyFile', env: 'GPP_TLS_KEY_FILE', meaning: 'its PEM private key; required' },
   { key: 'graphUrl', env: 'GPP_GRAPH_URL', meaning: 'Graph base URL (default https://graph.microsoft.com; national clouds differ)' },
-  { key: 'tokenUrl', env: 'GPP_TOKEN_URL', meaning: 'token endpoint, e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token; required' },
-  { key: 'clientId', env: 'GPP_CLIENT_ID', meaning: 'the app registration holding Reports.Read.All; required' },
-  { key: 'clientSecret', env: 'GPP_CLIENT_SECRET', meaning: 'its client secret, or:' },
-  { key: 'clientSecretFile', env: 'GPP_CLIENT_SECRET_FILE', meaning: 'a file holding the secret, or:' },
-  { key: 'clientAssertionFile', env: 'GPP_CLIENT_ASSERTION_FILE', meaning: 'a federated client assertion file (default $AZURE_FEDERATED_TOKEN_FILE): no secret needed' },
+  { key: 'credential', env: 'GPP_CREDENTIAL', meaning: 'secret, certificate, workload-identity or managed-identity (default: the one whose setting below is given)' },
+  { key: 'tokenUrl', env: 'GPP_TOKEN_URL', meaning: 'Entra token endpoint, https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token (national clouds differ); all but managed-identity' },
+  { key: 'clientId', env: 'GPP_CLIENT_ID', meaning: 'the app registration holding Reports.Read.All (default $AZURE_CLIENT_ID); with managed-identity, a user-assigned identity' },
+  { key: 'clientSecret', env: 'GPP_CLIENT_SECRET', meaning: 'secret: the client secret, or:' },
+  { key: 'clientSecretFile', env: 'GPP_CLIENT_SECRET_FILE', meaning: 'a file holding the secret' },
+  { key: 'clientCertificateFile', env: 'GPP_CLIENT_CERTIFICATE_FILE', meaning: 'certificate: a PEM file with the private key and the certificate registered on the app' },
+  { key: 'clientAssertionFile', env: 'GPP_CLIENT_ASSERTION_FILE', meaning: 'workload-identity: the federated token file (default $AZURE_FEDERATED_TOKEN_FILE); no secret exists' },
+  { key: 'authorityCaFile', env: 'GPP_AUTHORITY_CA_FILE', meaning: "an extra CA (PEM) for the token endpoint's certificate (a private cloud); NODE_EXTRA_CA_CERTS works too" },
   { key: 'downloadHosts', env: 'GPP_DOWNLOAD_HOSTS', meaning: 'comma-separated allowed report download hosts (default https://reports*.office.com/data/)', list: true },
   { key: 'snapshotTtlSeconds', env: 'GPP_SNAPSHOT_TTL_SECONDS', meaning: 'report snapshot lifetime; 0 = off (default 3600)' },
   { key: 'rateLimitPerMinute', env: 'GPP_RATE_LIMIT_PER_MINUTE', meaning: 'requests per consumer per minute before 429 + Retry-After (default 600)' },
@@ -138,9 +145,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile = env.GPP_CONFIG_F
     const schema = CONFIG_SCHEMA.properties[setting.key] as { type: string };
     merged[setting.key] = setting.list === true ? text.split(',').map((h) => h.trim()).filter((h) => h.length > 0) : schema.type === 'integer' && /^\d+$/.test(text.trim()) ? Number(text) : text;
   }
-  if (merged.clientAssertionFile === undefined && env.AZURE_FEDERATED_TOKEN_FILE !== undefined && merged.clientSecret === undefined && merged.clientSecretFile === undefined) {
+  // Azure's workload-identity webhook injects these; they name the same things as our settings.
+  const material = ['clientSecret', 'clientSecretFile', 'clientCertificateFile', 'clientAssertionFile'].some((k) => merged[k] !== undefined);
+  if (!material && env.AZURE_FEDERATED_TOKEN_FILE !== undefined && (merged.credential === undefined || merged.credential === 'workload-identity')) {
     merged.clientAssertionFile = env.AZURE_FEDERATED_TOKEN_FILE;
   }
+  if (merged.clientId === undefined && env.AZURE_CLIENT_ID !== undefined && merged.credential !== 'managed-identity') merged.clientId = env.AZURE_CLIENT_ID;
   const where = (key: string, what: 'key' | 'value' = 'value'): string => {
     const setting = SETTINGS.find((s) => s.key === key);
     if (setting !== undefined && (fromEnv.has(key) || source === undefined || !(key in (source.value as object)))) return setting.env;
@@ -150,6 +160,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile = env.GPP_CONFIG_F
   // Required settings that may come as a value or as a file: the schema cannot say "one of", so they are checked here.
   for (const [key, fileKey] of [['consumerKeys', 'consumerKeysFile'], ['sealSecret', 'sealSecretFile']] as const) {
     if (merged[key] === undefined && merged[fileKey] === undefined) problems.push(`${where(key)} (or ${where(fileKey)}) is required (${SETTINGS.find((s) => s.key === key)!.meaning.replace(/; required$/, '')}).`);
+  }
+  if (merged.credential !== 'managed-identity') {
+    for (const key of ['tokenUrl', 'clientId'] as const) {
+      if (merged[key] === undefined) problems.push(`${where(key)} is required (${SETTINGS.find((s) => s.key === key)!.meaning}).`);
+    }
   }
   if (!validateConfig(merged)) {
     for (const error of validateConfig.errors ?? []) {
@@ -201,12 +216,11 @@ function toSettings(config: ProxyConfig, where: (key: string) => string, problem
   const sealSecret = base64('sealSecret', secret('sealSecret', 'sealSecretFile', false));
   const noiseKey = base64('noiseKey', secret('noiseKey', 'noiseKeyFile', false));
   const tls = attempt('tlsCertFile', () => ({ cert: readFileSync(config.tlsCertFile, 'utf8'), key: readFileSync(config.tlsKeyFile, 'utf8') }));
-  const clientSecret = secret('clientSecret', 'clientSecretFile', false);
   const metricsToken = secret('metricsToken', 'metricsTokenFile', false);
   if (metricsToken !== undefined && metricsToken.length < 16) problems.push(`${where('metricsTokenFile')} must hold at least 16 characters.`);
-  if ((clientSecret === undefined) === (config.clientAssertionFile === undefined)) {
-    problems.push(`give exactly one of ${where('clientSecret')} (or ${where('clientSecretFile')}) and ${where('clientAssertionFile')}.`);
-  }
+  const credential = entraCredential(config, where, problems, secret('clientSecret', 'clientSecretFile', false));
+  let authorityCa: string | undefined;
+  if (config.authorityCaFile !== undefined) authorityCa = attempt('authorityCaFile', () => readFileSync(config.authorityCaFile!, 'utf8'));
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -229,11 +243,57 @@ function toSettings(config: ProxyConfig, where: (key: string) => string, problem
       ...(metricsToken !== undefined ? { metricsToken } : {}),
       graph: {
         graphUrl: config.graphUrl ?? 'https://graph.microsoft.com',
-        tokenUrl: config.tokenUrl,
-        clientId: config.clientId,
-        ...(clientSecret !== undefined ? { clientSecret } : { clientAssertionFile: config.clientAssertionFile! }),
+        credential: credential!,
+        ...(authorityCa !== undefined ? { authorityCa } : {}),
         downloadHosts: config.downloadHosts ?? ['https://reports*.office.com/data/'],
       },
     },
   };
+}
+
+/**
+ * The Entra credential the settings describe: the kind named by `credential`, or the one whose material is
+ * given (exactly one). Problems name the settings to change.
+ */
+function entraCredential(config: ProxyConfig, where: (key: string) => string, problems: string[], clientSecret: string | undefined): EntraCredential | undefined {
+  const given: [CredentialKind, boolean][] = [
+    ['secret', clientSecret !== undefined],
+    ['certificate', config.clientCertificateFile !== undefined],
+    ['workload-identity', config.clientAssertionFile !== undefined],
+  ];
+  const present = given.filter(([, has]) => has).map(([kind]) => kind);
+  const kind: CredentialKind | undefined = (config.credential as CredentialKind | undefined) ?? (present.length === 1 ? present[0] : undefined);
+  const materialOf: Record<CredentialKind, string> = {
+    secret: `${where('clientSecret')} (or ${where('clientSecretFile')})`,
+    certificate: where('clientCertificateFile'),
+    'workload-identity': `${where('clientAssertionFile')} (or AZURE_FEDERATED_TOKEN_FILE)`,
+    'managed-identity': `${where('credential')}=managed-identity`,
+  };
+  if (kind === undefined) {
+    problems.push(present.length === 0
+      ? `a Graph credential is required: give ${materialOf.secret}, ${materialOf.certificate} or ${materialOf['workload-identity']}, or set ${materialOf['managed-identity']}.`
+      : `give exactly one Graph credential, not ${present.map((k) => materialOf[k]).join(' and ')} (or name the one to use with ${where('credential')}: ${CREDENTIAL_KINDS.join(', ')}).`);
+    return undefined;
+  }
+  for (const other of present.filter((k) => k !== kind)) problems.push(`${materialOf[other]} is set, but ${where('credential')} is ${kind}; remove it.`);
+  if (kind === 'managed-identity') return config.clientId !== undefined ? { kind, clientId: config.clientId } : { kind };
+  if (!present.includes(kind)) problems.push(`${where('credential')} is ${kind}, which needs ${materialOf[kind]}.`);
+  if (config.clientId === undefined) problems.push(`${where('clientId')} is required (the app registration holding Reports.Read.All).`);
+  if (config.tokenUrl === undefined) problems.push(`${where('tokenUrl')} is required (e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token).`);
+  else if (authorityOf(config.tokenUrl) === undefined) problems.push(`${where('tokenUrl')} must be https://<host>/<tenant>/oauth2/v2.0/token, not '${config.tokenUrl}'.`);
+  if (problems.length > 0 || config.clientId === undefined || config.tokenUrl === undefined) return undefined;
+  const base = { tokenUrl: config.tokenUrl, clientId: config.clientId };
+  if (kind === 'secret') return { kind, ...base, clientSecret: clientSecret! };
+  if (kind === 'workload-identity') return { kind, ...base, tokenFile: config.clientAssertionFile! };
+  try {
+    const certificatePem = readFileSync(config.clientCertificateFile!, 'utf8');
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(certificatePem) || !certificatePem.includes('-----BEGIN CERTIFICATE-----')) {
+      problems.push(`${where('clientCertificateFile')}: '${config.clientCertificateFile}' must hold the PEM private key and the certificate.`);
+      return undefined;
+    }
+    return { kind, ...base, certificatePem };
+  } catch (error) {
+    problems.push(`${where('clientCertificateFile')}: cannot read '${config.clientCertificateFile}' (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+    return undefined;
+  }
 }

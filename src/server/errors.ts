@@ -92,5 +92,5 @@ export function sendError(reply: FastifyReply, response: Pick<ErrorResponse, 'st
   if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds));
   // Node would otherwise read (and discard) the rest of an unread body to reuse the connection.
   if (response.closeConnection === true) reply.header('connection', 'close');
-  return reply.code(response.status).type('application/json').header('cache-control', 'no-store').send(graphErrorBody(response.code, response.message, reply.request.id));
+  return reply.code(response.status).type('application/json').header('cache-control', 'no-store').send(graphErrorBody(response.code, response.message, reply.request.id, String(reply.getHeader('client-request-id') ?? reply.request.id)));
 }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { GraphClient } from '../graph/client.js';
 import { DirectorySource } from '../graph/directory-source.js';
 import { SnapshotCache } from '../graph/snapshots.js';
-import { ClientCredentials } from '../graph/token.js';
+import { EntraTokens, type EntraCredential } from '../graph/token.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
 import { openEmbeddedStore } from '../store/embedded-store.js';
 import { RedisStore } from '../store/redis-store.js';
@@ -26,11 +26,10 @@ import { ProxyMetrics } from './telemetry.js';
 export interface GraphSettings {
   /** e.g. https://graph.microsoft.com */
   readonly graphUrl: string;
-  /** e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token */
-  readonly tokenUrl: string;
-  readonly clientId: string;
-  readonly clientSecret?: string;
-  readonly clientAssertionFile?: string;
+  /** How the proxy obtains Graph tokens from Entra ID (secret, certificate, workload identity, managed identity). */
+  readonly credential: EntraCredential;
+  /** An extra CA (PEM) for the token endpoint's certificate (a private cloud; the simulator in tests). */
+  readonly authorityCa?: string;
   /** Allowed 302 targets, e.g. https://reports*.office.com/data/ */
   readonly downloadHosts: readonly string[];
   readonly connectTimeoutMs?: number;
@@ -106,12 +105,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   );
   if (settings.watchPolicies !== false) policies.watch();
   const g = settings.graph;
-  const tokens = new ClientCredentials({
-    tokenUrl: g.tokenUrl,
-    clientId: g.clientId,
-    ...(g.clientSecret !== undefined ? { clientSecret: g.clientSecret } : {}),
-    ...(g.clientAssertionFile !== undefined ? { clientAssertionFile: g.clientAssertionFile } : {}),
-  });
+  const tokens = new EntraTokens({ credential: g.credential, ...(g.authorityCa !== undefined ? { authorityCa: g.authorityCa } : {}) });
   const graph = new GraphClient({
     graphUrl: g.graphUrl, downloadHosts: g.downloadHosts, tokens,
     ...(g.connectTimeoutMs !== undefined ? { connectTimeoutMs: g.connectTimeoutMs } : {}),

@@ -75,6 +75,8 @@ export interface TelemetryOptions {
   readonly policies: { readonly current: PolicySet; readonly problem?: string | undefined };
   /** Whether a Graph access token can be obtained now. */
   readonly graphReady: () => Promise<boolean>;
+  /** Which kind of Entra credential the proxy uses (secret, certificate, ...); never the credential itself. */
+  readonly credentialKind?: string;
   /** Whether the shared state answers (absent: no store configured). */
   readonly storeReady?: () => Promise<boolean>;
   /** The bearer token /metrics needs (GPP_METRICS_TOKEN); without one, /metrics does not exist. */
@@ -86,13 +88,13 @@ export async function telemetryRoutes(app: FastifyInstance, options: TelemetryOp
     request.audit.kind = 'probe';
     return reply.header('cache-control', 'no-store').send({ status: 'ok' });
   });
-  app.get('/readyz', { schema: { tags: ["operations"], summary: "Readiness", description: "200 when a policy set is loaded and a Graph token can be obtained; 503 otherwise, with the failing check.", security: [] } }, async (request, reply) => {
+  app.get('/readyz', { schema: { tags: ["operations"], summary: "Readiness", description: "200 when a policy set is loaded and a Graph token can be obtained; 503 otherwise, with the failing check. Names the kind of Entra credential in use, never the credential.", security: [] } }, async (request, reply) => {
     request.audit.kind = 'probe';
     const within = (check: () => Promise<boolean>) => Promise.race([check(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref())]).catch(() => false);
     const [graph, store] = await Promise.all([within(options.graphReady), options.storeReady !== undefined ? within(options.storeReady) : Promise.resolve(true)]);
     // A policy directory that no longer reads whole (an emptied or broken mount) is not ready, though the last good set serves.
     const policyProblem = options.policies.problem;
-    const checks = { policies: policyProblem === undefined ? options.policies.current.version : 'unreadable', graphToken: graph ? 'ok' : 'unavailable', ...(options.storeReady !== undefined ? { store: store ? 'ok' : 'unavailable' } : {}) };
+    const checks = { policies: policyProblem === undefined ? options.policies.current.version : 'unreadable', graphToken: graph ? 'ok' : 'unavailable', ...(options.credentialKind !== undefined ? { credential: options.credentialKind } : {}), ...(options.storeReady !== undefined ? { store: store ? 'ok' : 'unavailable' } : {}) };
     const ready = graph && store && policyProblem === undefined;
     return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, checks });
   });

@@ -3,7 +3,7 @@
  * beta, /users, /admin/reportSettings) and a separate download host that serves the CSV behind Graph's 302,
  * plus fault switches and request counters for tests. Behaviour follows ../shared/graph-reports.md.
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
@@ -15,6 +15,8 @@ import { LAST_DAY, reportSource, type ReportWindow } from './reports.js';
 import { ReportRenderer } from './render.js';
 import { SimulatedTenant, type TenantOptions } from './tenant.js';
 import { TokenSigner } from './tokens.js';
+import { FEDERATED_AUDIENCE, registerEntra, type EntraContext, type GrantKind, type TokenFault } from './entra.js';
+import { simulatorCertificates } from './certificates.js';
 
 export interface SimulatorFaults {
   /** The next `remaining` report, users and download requests get 429 with this Retry-After. */
@@ -35,6 +37,8 @@ export interface SimulatorFaults {
   redirectLocation?: string;
   /** The download host answers with a 302 to here instead of the file (a redirect chain or loop). */
   downloadRedirectLocation?: string;
+  /** The token endpoints (login host, Graph host, IMDS, App Service) answer 429/5xx this many times. */
+  token?: TokenFault;
 }
 
 export interface SimulatorOptions extends TenantOptions {
@@ -43,6 +47,8 @@ export interface SimulatorOptions extends TenantOptions {
   port?: number;
   /** Download host port (0: any free port). */
   downloadPort?: number;
+  /** Login host (Entra ID over HTTPS) port (0: any free port, the default). */
+  loginPort?: number;
   clientId?: string;
   clientSecret?: string;
   /** Access token lifetime in seconds (Entra's default is 3599). */
@@ -59,6 +65,8 @@ export interface SimulatorOptions extends TenantOptions {
 
 export interface SimulatorStats {
   tokensIssued: number;
+  /** Tokens issued by how they were obtained: secret, certificate, federated, imds, appService. */
+  tokensByGrant: Partial<Record<GrantKind, number>>;
   /** Report requests by `${version} ${report} ${format}`. */
   reportRequests: Record<string, number>;
   downloads: Record<string, number>;
@@ -71,8 +79,22 @@ export interface RunningSimulator {
   /** Base URL of the Graph host, e.g. http://127.0.0.1:4010 (reports under /v1.0 and /beta). */
   readonly graphUrl: string;
   readonly downloadUrl: string;
-  /** The client-credentials token endpoint for this tenant. */
+  /** The client-credentials token endpoint for this tenant on the Graph host (plain HTTP, for curl and tests). */
   readonly tokenUrl: string;
+  /** The login host (Entra ID over HTTPS, as Microsoft's library requires), e.g. https://127.0.0.1:40123. */
+  readonly loginUrl: string;
+  /** The token endpoint on the login host: what GPP_TOKEN_URL names. */
+  readonly entraTokenUrl: string;
+  /** The login host's certificate (PEM, self-signed): the CA a client must trust (NODE_EXTRA_CA_CERTS). */
+  readonly authorityCa: string;
+  /** The app registration's certificate credential: PEM private key and certificate in one. */
+  readonly clientCertificatePem: string;
+  /** Managed identity: the IMDS base URL (AZURE_POD_IDENTITY_AUTHORITY_HOST) and App Service's endpoint and header. */
+  readonly imdsUrl: string;
+  readonly appServiceEndpoint: string;
+  readonly identityHeader: string;
+  /** A federated token (workload identity) from the issuer the app trusts, valid `seconds` (default 3600). */
+  federatedToken(seconds?: number): string;
   readonly clientId: string;
   readonly clientSecret: string;
   faults: SimulatorFaults;
@@ -90,26 +112,8 @@ const USER_PROPERTIES = [
 const DEFAULT_USER_SELECT = ['id', 'displayName', 'givenName', 'surname', 'userPrincipalName', 'mail', 'jobTitle', 'officeLocation'];
 const THROTTLE_WINDOW_MS = 10 * 60_000;
 
-/** Constant-time comparison of a presented secret (hashed first, so lengths do not leak either). */
-function sameSecret(given: unknown, expected: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return typeof given === 'string' && timingSafeEqual(digest(given), digest(expected));
-}
-
 function sendGraphError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
   return reply.code(status).type('application/json').send(graphErrorBody(code, message));
-}
-
-function aadError(reply: FastifyReply, status: number, error: string, code: number, description: string): FastifyReply {
-  const trace = randomUUID();
-  return reply.code(status).send({
-    error,
-    error_description: `AADSTS${code}: ${description} Trace ID: ${trace} Correlation ID: ${trace} Timestamp: ${new Date().toISOString()}`,
-    error_codes: [code],
-    timestamp: new Date().toISOString().replace('T', ' ').slice(0, 19) + 'Z',
-    trace_id: trace,
-    correlation_id: trace,
-  });
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
@@ -125,12 +129,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   // Tokens carry the generation they were issued in; expireTokens() moves to the next one (seconds are too coarse).
   let tokenGeneration = 0;
   const throttleLog = new Map<string, number[]>();
-  const stats: SimulatorStats = { tokensIssued: 0, reportRequests: {}, downloads: {}, downloadsWithAuthorization: 0 };
+  const stats: SimulatorStats = { tokensIssued: 0, tokensByGrant: {}, reportRequests: {}, downloads: {}, downloadsWithAuthorization: 0 };
+  const certificates = await simulatorCertificates();
+  const identityHeader = randomBytes(16).toString('hex');
+  const federationIssuer = 'https://kubernetes.simulated.invalid';
 
   // Malformed URLs and the like are refused in Graph's shape too, before any route runs.
   const frameworkErrors = (_error: Error, _request: FastifyRequest, reply: FastifyReply) =>
     sendGraphError(reply, 400, 'BadRequest', 'The request URL is malformed.');
   const graph = Fastify({ logger: false, frameworkErrors });
+  const login = Fastify({ logger: false, https: { key: certificates.login.key, cert: certificates.login.cert } });
+  let loginUrl = '';
   const download = Fastify({ logger: false, frameworkErrors });
   let downloadUrl = '';
 
@@ -139,6 +148,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     graphUrl: '',
     downloadUrl: '',
     tokenUrl: '',
+    loginUrl: '',
+    entraTokenUrl: '',
+    authorityCa: certificates.login.cert,
+    clientCertificatePem: `${certificates.client.key}${certificates.client.cert}`,
+    imdsUrl: '',
+    appServiceEndpoint: '',
+    identityHeader,
+    federatedToken(seconds = 3600) {
+      const now = Math.floor(Date.now() / 1000);
+      return signer.sign({ typ: 'federated', iss: federationIssuer, sub: 'system:serviceaccount:graph-privacy-proxy:proxy', aud: FEDERATED_AUDIENCE, iat: now, exp: now + seconds });
+    },
     clientId,
     clientSecret,
     faults: {},
@@ -148,7 +168,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       tokenGeneration++;
     },
     async close() {
-      await Promise.all([graph.close(), download.close()]);
+      await Promise.all([graph.close(), download.close(), login.close()]);
     },
   };
 
@@ -219,9 +239,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
 
   // --- Graph host ------------------------------------------------------------------------------------------
 
-  graph.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  for (const app of [graph, login]) {
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+  }
+  const entra: EntraContext = {
+    tenant, clientId, clientSecret, clientCertificate: certificates.client.cert, identityHeader, federationIssuer, signer,
+    tokenLifetime, generation: () => tokenGeneration, tokenFault: () => sim.faults.token,
+    granted: (kind) => {
+      stats.tokensIssued++;
+      stats.tokensByGrant[kind] = (stats.tokensByGrant[kind] ?? 0) + 1;
+    },
+  };
+  registerEntra(login, entra, () => loginUrl);
   graph.setNotFoundHandler((request, reply) =>
     sendGraphError(reply, 404, 'UnknownError', `No HTTP resource was found that matches the request URI.`),
   );
@@ -230,38 +261,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     return sendGraphError(reply, status, status === 500 ? 'InternalServerError' : 'BadRequest', 'The request could not be processed.');
   });
 
-  graph.post('/:tenant/oauth2/v2.0/token', async (request, reply) => {
-    const { tenant: tenantParam } = request.params as { tenant: string };
-    if (tenantParam !== tenant.tenantId && tenantParam.toLowerCase() !== tenant.domain) {
-      return aadError(reply, 400, 'invalid_request', 90002, `Tenant '${printable(tenantParam, 60)}' not found.`);
-    }
-    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, string>;
-    if (body.grant_type !== 'client_credentials') {
-      return aadError(reply, 400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
-    }
-    if (typeof body.scope !== 'string' || !body.scope.endsWith('/.default')) {
-      return aadError(reply, 400, 'invalid_scope', 1002012, 'The provided value for scope is not valid; use https://graph.microsoft.com/.default.');
-    }
-    if (body.client_id !== clientId) {
-      return aadError(reply, 400, 'unauthorized_client', 700016, 'Application was not found in the directory.');
-    }
-    if (!sameSecret(body.client_secret, clientSecret)) {
-      return aadError(reply, 401, 'invalid_client', 7000215, 'Invalid client secret provided.');
-    }
-    const now = Math.floor(Date.now() / 1000);
-    stats.tokensIssued++;
-    const accessToken = signer.sign({
-      typ: 'access', aud: 'https://graph.microsoft.com', tid: tenant.tenantId, appid: clientId,
-      roles: ['Reports.Read.All', 'ReportSettings.ReadWrite.All', 'User.Read.All'], iat: now, nbf: now, exp: now + tokenLifetime,
-      jti: randomUUID(), gen: tokenGeneration,
-    });
-    return { token_type: 'Bearer', expires_in: tokenLifetime, ext_expires_in: tokenLifetime, access_token: accessToken };
-  });
-
-  graph.get('/:tenant/v2.0/.well-known/openid-configuration', async (request) => {
-    const base = `${request.protocol}://${request.host}/${tenant.tenantId}`;
-    return { token_endpoint: `${base}/oauth2/v2.0/token`, issuer: `${base}/v2.0`, authorization_endpoint: `${base}/oauth2/v2.0/authorize` };
-  });
+  registerEntra(graph, entra, graphBase);
 
   for (const version of ['v1.0', 'beta'] as const) {
     graph.get(`/${version}/admin/reportSettings`, async (request, reply) => {
@@ -454,6 +454,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const graphAddress = await graph.listen({ host, port: options.port ?? 0 });
   const downloadAddress = await download.listen({ host, port: options.downloadPort ?? 0 });
   downloadUrl = downloadAddress;
-  Object.assign(sim, { graphUrl: graphAddress, downloadUrl: downloadAddress, tokenUrl: `${graphAddress}/${tenant.tenantId}/oauth2/v2.0/token` });
+  loginUrl = await login.listen({ host, port: options.loginPort ?? 0 });
+  Object.assign(sim, {
+    graphUrl: graphAddress, downloadUrl: downloadAddress, tokenUrl: `${graphAddress}/${tenant.tenantId}/oauth2/v2.0/token`,
+    loginUrl, entraTokenUrl: `${loginUrl}/${tenant.tenantId}/oauth2/v2.0/token`,
+    imdsUrl: graphAddress, appServiceEndpoint: `${graphAddress}/msi/token`,
+  });
   return sim;
 }

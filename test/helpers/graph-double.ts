@@ -1,6 +1,6 @@
 /**
  * A minimal stand-in for Graph that serves given report bytes (the real-graph cases in test/fixtures), for tests
- * that must feed the proxy exactly what a real tenant returned: a token endpoint, /admin/reportSettings, /users
+ * that must feed the proxy exactly what a real tenant returned: /admin/reportSettings, /users
  * from a directory file, and every report path answered with Graph's 302 to a download path on the same host (or, with
  * `$format=application/json`, with one JSON page made from the same CSV).
  * It is independent of the simulator on purpose: the cases show what the simulator did not know.
@@ -9,7 +9,23 @@ import { parse } from 'csv-parse/sync';
 import Fastify from 'fastify';
 import { findColumn, findReport } from '../../src/graph/catalogue.js';
 import { fromCsvText, toJsonValue } from '../../src/graph/values.js';
+import { startSimulator } from '../../src/simulator/server.js';
 import type { TenantEndpoints } from './proxy-stack.js';
+
+/** Entra ID for a Graph double: the simulator's HTTPS login host (the double itself accepts any bearer token). */
+export interface DoubleEntra {
+  readonly entraTokenUrl: string;
+  readonly authorityCa: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  close(): Promise<void>;
+}
+
+/** A one-user simulated tenant whose login host issues the proxy's tokens; the double answers the reports. */
+export async function startDoubleEntra(): Promise<DoubleEntra> {
+  const sim = await startSimulator({ users: 1, enforceGraphLimits: false });
+  return { entraTokenUrl: sim.entraTokenUrl, authorityCa: sim.authorityCa, clientId: sim.clientId, clientSecret: sim.clientSecret, close: () => sim.close() };
+}
 
 /** One JSON page of a flat report's CSV bytes, as Graph's beta JSON writes it (unknown columns dropped). */
 function jsonPage(name: string, csv: Buffer): { value: Record<string, unknown>[] } {
@@ -42,8 +58,6 @@ export interface GraphDouble extends TenantEndpoints {
 export async function startGraphDouble(options: GraphDoubleOptions): Promise<GraphDouble> {
   const app = Fastify({ logger: false });
   const requests: string[] = [];
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  app.post('/:tenant/oauth2/v2.0/token', async () => ({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: 'double-token' }));
   app.get('/v1.0/admin/reportSettings', async () => ({ displayConcealedNames: options.concealedNames ?? false }));
   app.get('/v1.0/users', async () => options.directory ?? { value: [] });
   const report = async (request: { url: string }, reply: import('fastify').FastifyReply) => {
@@ -68,13 +82,18 @@ export async function startGraphDouble(options: GraphDoubleOptions): Promise<Gra
     return body === undefined ? reply.code(404).send() : reply.type('application/octet-stream').send(body);
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const entra = await startDoubleEntra();
   return {
     graphUrl: base,
-    tokenUrl: `${base}/00000000-0000-4000-8000-00000000d0b1/oauth2/v2.0/token`,
-    clientId: 'double-client',
-    clientSecret: 'double-secret',
+    entraTokenUrl: entra.entraTokenUrl,
+    authorityCa: entra.authorityCa,
+    clientId: entra.clientId,
+    clientSecret: entra.clientSecret,
     downloadUrl: `${base}/download/`,
     requests,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      await entra.close();
+    },
   };
 }

@@ -37,7 +37,9 @@ export function testTls(): Promise<TlsMaterial> {
 /** Where a proxy finds its Graph tenant: an in-process simulator, or one in another process. */
 export interface TenantEndpoints {
   readonly graphUrl: string;
-  readonly tokenUrl: string;
+  /** Entra's token endpoint over HTTPS (the simulator's login host) and the CA its certificate chains to. */
+  readonly entraTokenUrl: string;
+  readonly authorityCa: string;
   readonly clientId: string;
   readonly clientSecret: string;
   readonly downloadUrl: string;
@@ -94,7 +96,8 @@ export async function startProxyFor(tenant: TenantEndpoints, options: ProxyOptio
     rateLimitPerMinute: 100_000,
     ...options.proxy,
     graph: {
-      graphUrl: tenant.graphUrl, tokenUrl: tenant.tokenUrl, clientId: tenant.clientId, clientSecret: tenant.clientSecret,
+      graphUrl: tenant.graphUrl, authorityCa: tenant.authorityCa,
+      credential: { kind: 'secret', tokenUrl: tenant.entraTokenUrl, clientId: tenant.clientId, clientSecret: tenant.clientSecret },
       downloadHosts: [tenant.downloadUrl], maxRetryWaitMs: 5_000, ...options.graph,
     },
   });

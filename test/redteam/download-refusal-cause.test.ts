@@ -9,6 +9,7 @@
  */
 import Fastify from 'fastify';
 import t from 'tap';
+import { startDoubleEntra } from '../helpers/graph-double.js';
 import { KEYS, proxyCsv, startProxyFor } from '../helpers/proxy-stack.js';
 
 async function tenant(download: { status: number; type: string; body: string }) {
@@ -20,9 +21,13 @@ async function tenant(download: { status: number; type: string; body: string }) 
   app.get('/v1.0/reports/*', async (_request, reply) => reply.code(302).header('location', `${base}/download/report.csv`).send(''));
   app.get('/download/*', async (_request, reply) => reply.code(download.status).type(download.type).send(download.body));
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const entra = await startDoubleEntra();
   return {
-    endpoints: { graphUrl: base, tokenUrl: `${base}/00000000-0000-4000-8000-00000000d0b1/oauth2/v2.0/token`, clientId: 'c', clientSecret: 's', downloadUrl: `${base}/download/` },
-    close: () => app.close(),
+    endpoints: { graphUrl: base, entraTokenUrl: entra.entraTokenUrl, authorityCa: entra.authorityCa, clientId: entra.clientId, clientSecret: entra.clientSecret, downloadUrl: `${base}/download/` },
+    close: async () => {
+      await app.close();
+      await entra.close();
+    },
   };
 }
 

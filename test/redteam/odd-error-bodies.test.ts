@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import t from 'tap';
+import { startDoubleEntra } from '../helpers/graph-double.js';
 import { KEYS, proxyCsv, startProxyFor } from '../helpers/proxy-stack.js';
 
 /** A raw HTTP tenant: token and settings answered normally, every report request with `raw` bytes. */
@@ -28,9 +29,13 @@ async function rawTenant(raw: string | Buffer) {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const entra = await startDoubleEntra();
   return {
-    endpoints: { graphUrl: base, tokenUrl: `${base}/t/oauth2/v2.0/token`, clientId: 'c', clientSecret: 's', downloadUrl: `${base}/download/` },
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); }),
+    endpoints: { graphUrl: base, entraTokenUrl: entra.entraTokenUrl, authorityCa: entra.authorityCa, clientId: entra.clientId, clientSecret: entra.clientSecret, downloadUrl: `${base}/download/` },
+    close: async () => {
+      await new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
+      await entra.close();
+    },
   };
 }
 

@@ -9,7 +9,7 @@ import { GraphClient } from '../../src/graph/client.js';
 import type { ReportCall, ReportFormat } from '../../src/graph/odata.js';
 import { DirectorySource } from '../../src/graph/directory-source.js';
 import { SnapshotCache, type ReportSnapshot } from '../../src/graph/snapshots.js';
-import { ClientCredentials } from '../../src/graph/token.js';
+import { EntraTokens } from '../../src/graph/token.js';
 import { PolicyStore } from '../../src/policy/load.js';
 import { parseKeyring } from '../../src/sanitize/pseudonyms.js';
 import { buildApp } from '../../src/server/app.js';
@@ -43,7 +43,7 @@ t.test('an error after the first byte aborts the transfer: the consumer gets a f
   const policies = await PolicyStore.open(dir);
   const graph = new GraphClient({
     graphUrl: sim.graphUrl, downloadHosts: [`${sim.downloadUrl}/data/`],
-    tokens: new ClientCredentials({ tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret }),
+    tokens: new EntraTokens({ credential: { kind: 'secret', tokenUrl: sim.entraTokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret }, authorityCa: sim.authorityCa }),
   });
   const logs: string[] = [];
   const snapshots = new FailingReadCache({ client: graph, ttlMs: 60_000 });

@@ -70,7 +70,30 @@ t.test('rules across settings: value or file, not both; readable files; long eno
   const short = loadConfig({ ...base(dir), GPP_NOISE_KEY: 'c2hvcnQ=' });
   t.match(short.ok ? [] : short.problems, [/GPP_NOISE_KEY must hold at least 32 bytes/]);
   const two = loadConfig({ ...base(dir), GPP_CLIENT_ASSERTION_FILE: '/var/run/token' });
-  t.match(two.ok ? [] : two.problems, [/give exactly one of GPP_CLIENT_SECRET/]);
+  t.match(two.ok ? [] : two.problems, [/give exactly one Graph credential, not GPP_CLIENT_SECRET \(or GPP_CLIENT_SECRET_FILE\) and GPP_CLIENT_ASSERTION_FILE/]);
   const federated = loadConfig({ ...base(dir), GPP_CLIENT_SECRET: undefined, AZURE_FEDERATED_TOKEN_FILE: '/var/run/azure/token' });
-  t.ok(federated.ok && federated.settings.graph.clientAssertionFile === '/var/run/azure/token', 'workload identity: no secret needed');
+  t.match(federated.ok ? federated.settings.graph.credential : {}, { kind: 'workload-identity', tokenFile: '/var/run/azure/token' }, 'workload identity: no secret needed');
+});
+
+t.test('the Graph credential: chosen by GPP_CREDENTIAL or by the one setting given, each with what it needs', async (t) => {
+  const dir = await files();
+  const pem = join(dir, 'client.pem');
+  await writeFile(pem, '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+  const noSecret = { ...base(dir), GPP_CLIENT_SECRET: undefined };
+  const kindOf = (env: NodeJS.ProcessEnv) => {
+    const r = loadConfig(env);
+    return r.ok ? r.settings.graph.credential : r.problems;
+  };
+  t.match(kindOf(base(dir)), { kind: 'secret', clientSecret: 's', tokenUrl: 'https://login.example/t/oauth2/v2.0/token', clientId: 'app' });
+  t.match(kindOf({ ...noSecret, GPP_CLIENT_CERTIFICATE_FILE: pem }), { kind: 'certificate', certificatePem: /BEGIN CERTIFICATE/ });
+  t.match(kindOf({ ...noSecret, GPP_CLIENT_ASSERTION_FILE: '/var/run/token' }), { kind: 'workload-identity', tokenFile: '/var/run/token' });
+  t.same(kindOf({ ...noSecret, GPP_CREDENTIAL: 'managed-identity', GPP_TOKEN_URL: undefined, GPP_CLIENT_ID: undefined }), { kind: 'managed-identity' });
+  t.same(kindOf({ ...noSecret, GPP_CREDENTIAL: 'managed-identity', GPP_TOKEN_URL: undefined }), { kind: 'managed-identity', clientId: 'app' }, 'a user-assigned identity');
+  t.match(kindOf(noSecret), [/a Graph credential is required: give GPP_CLIENT_SECRET \(or GPP_CLIENT_SECRET_FILE\), GPP_CLIENT_CERTIFICATE_FILE or GPP_CLIENT_ASSERTION_FILE \(or AZURE_FEDERATED_TOKEN_FILE\), or set GPP_CREDENTIAL=managed-identity/]);
+  t.match(kindOf({ ...base(dir), GPP_CREDENTIAL: 'certificate' }), [/GPP_CLIENT_SECRET \(or GPP_CLIENT_SECRET_FILE\) is set, but GPP_CREDENTIAL is certificate; remove it/, /GPP_CREDENTIAL is certificate, which needs GPP_CLIENT_CERTIFICATE_FILE/]);
+  t.match(kindOf({ ...base(dir), GPP_CREDENTIAL: 'password' }), [/GPP_CREDENTIAL must be/]);
+  t.match(kindOf({ ...base(dir), GPP_TOKEN_URL: 'http://login.example/t/oauth2/v2.0/token' }), [/GPP_TOKEN_URL must be https:\/\/<host>\/<tenant>\/oauth2\/v2\.0\/token/]);
+  t.match(kindOf({ ...base(dir), GPP_TOKEN_URL: undefined }), [/GPP_TOKEN_URL is required/]);
+  t.match(kindOf({ ...noSecret, GPP_CLIENT_CERTIFICATE_FILE: join(dir, 'cert.pem') }), [/GPP_CLIENT_CERTIFICATE_FILE: .* must hold the PEM private key and the certificate/]);
+  t.match(kindOf({ ...base(dir), GPP_CLIENT_ID: undefined, AZURE_CLIENT_ID: 'from-webhook' }), { clientId: 'from-webhook' }, "AZURE_CLIENT_ID, as Azure's workload-identity webhook sets it");
 });

@@ -133,6 +133,28 @@ t.test('request grammar: Graph-shaped 4xx for unknown reports, parameters, perio
   t.equal((await post.body.json() as { error: { code: string } }).error.code, 'MethodNotAllowed');
 });
 
+t.test('request-id and client-request-id headers as Graph sets them, and in the error body', async (t) => {
+  const stack = await startStack();
+  t.teardown(() => stack.close());
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const mine = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+  const ok = await stack.get("/beta/reports/getOffice365ActiveUserDetail(period='D30')?$format=application/json&$top=1", KEYS.licence, { 'client-request-id': mine });
+  t.equal(ok.status, 200);
+  t.match(String(ok.headers['request-id']), uuid, 'every response names its request-id');
+  t.equal(ok.headers['client-request-id'], mine, "the caller's client-request-id is echoed");
+  const refused = await stack.get("/beta/reports/getOffice365ActiveUserDetail(period='D30')?$format=application/json", KEYS.onboarding, { 'client-request-id': mine });
+  t.equal(refused.status, 403);
+  const inner = JSON.parse(refused.body.toString()).error.innerError as Record<string, string>;
+  t.equal(inner['client-request-id'], mine);
+  t.equal(inner['request-id'], refused.headers['request-id'], 'the body and the header name the same request');
+  t.not(refused.headers['request-id'], ok.headers['request-id'], 'a new id per request');
+  const none = await stack.get("/v1.0/reports/getOffice365ActiveUserDetail(period='D8')", KEYS.licence);
+  t.equal(none.headers['client-request-id'], none.headers['request-id'], 'without one, Graph repeats the request-id');
+  const notGuid = await stack.get("/v1.0/reports/getOffice365ActiveUserDetail(period='D8')", KEYS.licence, { 'client-request-id': 'not-a-guid<script>' });
+  t.equal(notGuid.headers['client-request-id'], notGuid.headers['request-id'], 'text that is not a GUID is never reflected');
+  t.notOk(notGuid.body.toString().includes('script'));
+});
+
 async function firstCursor(stack: Stack, key: string): Promise<string> {
   const res = await stack.get("/beta/reports/getOffice365ActiveUserDetail(period='D30')?$format=application/json&$top=10", key);
   return String(JSON.parse(res.body.toString())['@odata.nextLink']);

@@ -8,8 +8,8 @@ t.test('probes: /healthz always; /readyz only when a Graph token can be obtained
   t.same(JSON.parse((await good.get('/healthz')).body.toString()), { status: 'ok' });
   const ready = await good.get('/readyz');
   t.equal(ready.status, 200);
-  t.same(JSON.parse(ready.body.toString()).checks, { policies: good.proxy.policies.current.version, graphToken: 'ok', store: 'ok' });
-  const bad = await startStack({ graph: { clientSecret: 'not-the-secret' } });
+  t.same(JSON.parse(ready.body.toString()).checks, { policies: good.proxy.policies.current.version, graphToken: 'ok', credential: 'secret', store: 'ok' });
+  const bad = await startStack({ graph: { credential: { kind: 'secret', tokenUrl: good.sim.entraTokenUrl, clientId: good.sim.clientId, clientSecret: 'not-the-secret' }, authorityCa: good.sim.authorityCa } });
   t.teardown(() => bad.close());
   t.equal((await bad.get('/healthz')).status, 200);
   const notReady = await bad.get('/readyz');

@@ -15,6 +15,12 @@ import { startSimulator } from '../../src/simulator/server.js';
 import { BudgetLedger } from '../../src/store/budget-ledger.js';
 import { ScoreHistory } from '../../src/store/score-history.js';
 
+/** The simulator's login-host certificate in a file, for GPP_AUTHORITY_CA_FILE. */
+async function writeCa(dir: string, pem: string): Promise<string> {
+  await writeFile(join(dir, 'authority-ca.pem'), pem);
+  return join(dir, 'authority-ca.pem');
+}
+
 t.test('kill -9 loses no budget charge and no score point', async (t) => {
   const sim = await startSimulator({ users: 200, concealedNames: false });
   t.teardown(() => sim.close());
@@ -33,7 +39,7 @@ t.test('kill -9 loses no budget charge and no score point', async (t) => {
         PATH: process.env.PATH, GPP_PORT: '0', GPP_HOST: '127.0.0.1', GPP_CONSUMER_KEYS: `adoption-dashboard=sha256:${hashConsumerKey(key)}`,
         GPP_SEAL_SECRET: Buffer.alloc(32, 6).toString('base64'), GPP_NOISE_KEY: Buffer.alloc(32, 8).toString('base64'),
         GPP_PSEUDONYM_KEYS: `licence-tool=${Buffer.alloc(32, 4).toString('base64')}`,
-        GPP_TLS_CERT_FILE: join(dir, 'cert.pem'), GPP_TLS_KEY_FILE: join(dir, 'key.pem'), GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.tokenUrl,
+        GPP_TLS_CERT_FILE: join(dir, 'cert.pem'), GPP_TLS_KEY_FILE: join(dir, 'key.pem'), GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.entraTokenUrl, GPP_AUTHORITY_CA_FILE: await writeCa(dir, sim.authorityCa),
         GPP_CLIENT_ID: sim.clientId, GPP_CLIENT_SECRET: sim.clientSecret, GPP_DOWNLOAD_HOSTS: `${sim.downloadUrl}/data/`,
         GPP_BUDGET_LEDGER_FILE: ledgerFile, GPP_SCORE_HISTORY_FILE: historyFile,
       },
