@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { lintPolicy, lintPolicySet } from './lint.js';
 import type { PolicyDocument } from './schema.js';
 import type { PolicySource } from './source.js';
@@ -17,28 +17,57 @@ const POLICY_FILE = /\.(ya?ml|json)$/i;
 export interface LoadedPolicy {
   readonly policy: PolicyDocument;
   readonly source: PolicySource;
+  /**
+   * sha256 (hex) of this policy's own file (name relative to the directory, and bytes): what a consumer's
+   * cursors and download links are bound to, so editing another tool's policy leaves them valid.
+   */
+  readonly hash: string;
+}
+
+/** One file of a set: its name relative to the policy directory and the sha256 (hex) of its bytes. */
+export interface PolicyFileHash {
+  readonly name: string;
+  readonly sha256: string;
 }
 
 /** An immutable, validated policy set. Requests hold on to the set they started with. */
 export interface PolicySet {
-  /** sha256 of the set's files (names and bytes), hex; the first 12 characters name the version. */
+  /**
+   * sha256 (hex) over the set's files: each file's name relative to the directory and its bytes, so the same
+   * files give the same version however the directory is spelt or wherever it sits. The first 12 characters
+   * name the version.
+   */
   readonly hash: string;
   readonly version: string;
   readonly policies: readonly LoadedPolicy[];
+  /** Every policy file of the set, sorted by name. */
+  readonly files: readonly PolicyFileHash[];
   /** The policy governing a consumer, or undefined: a consumer no policy names is denied everything. */
   policyFor(consumerId: string): LoadedPolicy | undefined;
 }
 
 export type PolicySetResult = { ok: true; set: PolicySet } | { ok: false; problems: PolicyProblem[] };
 
-/** Builds a set from file contents (name -> text); the directory loader and the tests both use it. */
+/** sha256 (hex) of a file's name (relative to its directory) and bytes, length-prefixed so no two pairs collide. */
+function fileDigest(name: string, text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return createHash('sha256').update(`${name}\u0000${bytes.length}\u0000`).update(bytes).digest('hex');
+}
+
+/**
+ * Builds a set from file contents (path -> text); the directory loader and the tests both use it. Paths are
+ * kept for messages (file:line:column); the hashes use only the file name, since policies sit directly in
+ * the directory.
+ */
 export function policySetFromFiles(files: ReadonlyMap<string, string>): PolicySetResult {
   const problems: PolicyProblem[] = [];
   const policies: LoadedPolicy[] = [];
-  const hash = createHash('sha256');
-  for (const file of [...files.keys()].sort()) {
+  const hashes: PolicyFileHash[] = [];
+  const byName = [...files.keys()].map((path) => ({ path, name: basename(path) })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const { path: file, name } of byName) {
     const text = files.get(file)!;
-    hash.update(`${file}\u0000${text.length}\u0000${text}`);
+    const sha256 = fileDigest(name, text);
+    hashes.push({ name, sha256: createHash('sha256').update(text, 'utf8').digest('hex') });
     const result = validatePolicyText(file, text);
     if (!result.ok) {
       problems.push(...result.problems);
@@ -46,16 +75,19 @@ export function policySetFromFiles(files: ReadonlyMap<string, string>): PolicySe
     }
     const lint = lintPolicy(result.policy, result.source);
     if (lint.length > 0) problems.push(...lint);
-    else policies.push({ policy: result.policy, source: result.source });
+    else policies.push({ policy: result.policy, source: result.source, hash: sha256 });
   }
   problems.push(...lintPolicySet(policies));
   if (problems.length > 0) return { ok: false, problems };
   const byConsumer = new Map(policies.flatMap((p) => p.policy.consumers.map((c) => [c, p] as const)));
+  const hash = createHash('sha256');
+  for (const f of hashes) hash.update(`${f.name}\u0000${f.sha256}\n`);
   const digest = hash.digest('hex');
   const set: PolicySet = {
     hash: digest,
     version: digest.slice(0, 12),
     policies,
+    files: hashes,
     policyFor: (consumerId) => byConsumer.get(consumerId),
   };
   return { ok: true, set: Object.freeze(set) };

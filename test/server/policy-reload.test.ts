@@ -45,3 +45,19 @@ t.test('a running proxy: a broken policy file changes nothing; a valid change ap
   t.equal((await stack.get(oldLink)).status, 409, 'a download link from the old set is refused');
   t.equal((await stack.get(firstPage['@odata.nextLink']!, KEYS.licence)).status, 409, 'a cursor from the old set is refused');
 });
+
+t.test("item 6: editing one consumer's policy leaves another consumer's cursors and download links valid", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-reload-'));
+  await cp('policies', dir, { recursive: true });
+  const stack = await startStack({ proxy: { policiesDir: dir, watchPolicies: false } });
+  t.teardown(() => stack.close());
+  const before = stack.proxy.policies.current.version;
+  const firstPage = JSON.parse((await stack.get(JSON_PAGES, KEYS.licence)).body.toString()) as Record<string, string>;
+  const link = String((await stack.get(CSV, KEYS.licence)).headers.location);
+  const vendor = join(dir, 'vendor-dashboard.yaml');
+  await writeFile(vendor, (await readFile(vendor, 'utf8')).replace('The adoption dashboard', 'The adoption dashboard (edited)'));
+  await stack.proxy.policies.reload();
+  t.not(stack.proxy.policies.current.version, before, 'the set has a new version');
+  t.equal((await stack.get(firstPage['@odata.nextLink']!, KEYS.licence)).status, 200, "the licence tool's cursor still pages");
+  t.equal((await stack.get(link)).status, 200, "the licence tool's download link still downloads");
+});
