@@ -113,7 +113,7 @@ export function disclosureOf(set: PolicySet): Disclosure {
       consumers.push({
         consumer, policy: policy.name, description: policy.description.trim(),
         formats: [...(policy.formats ?? ['csv', 'json'])], periods: [...(policy.periods ?? ['D7', 'D30', 'D90', 'D180'])],
-        singleDates: policy.dates !== false, orgScore: (policy.permissions ?? []).includes('score'), reports,
+        singleDates: policy.dates === true, orgScore: (policy.permissions ?? []).includes('score'), reports,
       });
     }
   }

@@ -45,6 +45,11 @@ const ROWS_RULE = {
     rows: { type: 'object', additionalProperties: COLUMN_ACTION, minProperties: 1 },
     /** Columns whose combinations must each occur at least k times among released rows. */
     quasiIdentifiers: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    /**
+     * Column -> why it identifies no one although it is released and not a quasi-identifier: the only way
+     * to silence the release lint's warning for that column.
+     */
+    notIdentifying: { type: 'object', additionalProperties: { type: 'string', minLength: 10 } },
     /** Needed, with a reason, before any identifier column may be passed in clear. */
     allowClearIdentifiers: {
       type: 'object',
@@ -113,7 +118,7 @@ export const POLICY_SCHEMA = {
       minItems: 1,
       uniqueItems: true,
     },
-    /** Whether `(date=YYYY-MM-DD)` requests are allowed. */
+    /** Whether `(date=YYYY-MM-DD)` requests are allowed (default false: single days single people out). */
     dates: { type: 'boolean' },
     /** Which pseudonym key (id and epoch) applies; the secret itself never appears in a policy. */
     pseudonyms: {

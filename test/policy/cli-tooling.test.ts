@@ -21,3 +21,18 @@ t.test('item 6: `policy check` names one version however the directory is spelt'
   t.ok(version(a.out));
   t.equal(version(b.out), version(a.out));
 });
+
+t.test('item 3: `policy check` warns about a released date that is not a quasi-identifier, naming it and the share it singles out', async (t) => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'l.yaml'), 'name: l\ndescription: Licences.\nconsumers: [tool]\npseudonyms: { keyId: tool, epoch: 1 }\nreports:\n  getOffice365ActiveUserDetail:\n    rows:\n      User Principal Name: pseudonymize\n      Assigned Products: keep\n      Teams Last Activity Date: { generalize: month }\n    quasiIdentifiers: [Assigned Products]\n');
+  const warned = await runCli(['policy', 'check', dir]);
+  t.equal(warned.code, 0, 'a warning does not stop the set');
+  t.match(warned.err, /l\.yaml:10:7: warning: 'Teams Last Activity Date' \(generalised to a month\) is released but is not a declared quasi-identifier; with the quasi-identifiers \(Assigned Products\) it singles out \d+\.\d% of released rows/);
+  const shipped = await runCli(['policy', 'check', 'policies']);
+  t.equal(shipped.code, 0);
+  t.notMatch(shipped.err, /warning/, 'the shipped licence policy passes its own lint');
+});
