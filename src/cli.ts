@@ -20,6 +20,7 @@ import { SERVE_VARIABLES, loadConfig } from './server/config.js';
 import { selfSignedCertificate } from './server/tls.js';
 import { isCalendarDate } from './graph/odata.js';
 import { explainReport } from './policy/explain.js';
+import { diffPolicySets, diffSummary } from './policy/diff.js';
 import { loadPolicySet } from './policy/load.js';
 import { formatProblem } from './policy/validate.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from './simulator/server.js';
@@ -47,6 +48,10 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
               Run the test cases in <dir>/tests (input report + consumer -> expected output or 'denied')
               through the proxy's own engine; prints a line diff for each failure and exits 1 if any fails.
               --update rewrites the expected outputs (review them before committing).
+  policy diff <old dir> <new dir>
+              Per consumer and report, what the new set newly exposes ('+', listed first), newly hides ('-')
+              and changes otherwise ('~'): reports, columns and their treatment, k/kC/kOrg, dimensions,
+              periods, formats, single dates, noise and budget, permissions.
   policy explain <policy> <report> [dir]
               For each column of a report: what the named policy releases, and why; which k applies.
 
@@ -236,8 +241,9 @@ async function policyCommand(args: string[]): Promise<number> {
     const dirs = rest.filter((a) => a !== '--update');
     if (dirs.length <= 1 && !dirs.some((d) => d.startsWith('-'))) return policyTest(dirs[0] ?? 'policies', update);
   }
+  if (sub === 'diff' && rest.length === 2) return policyDiff(rest[0]!, rest[1]!);
   if (sub === 'explain' && (rest.length === 2 || rest.length === 3)) return policyExplain(rest[0]!, rest[1]!, rest[2] ?? 'policies');
-  throw new UsageError('Usage: policy check [dir] | policy test [dir] [--update] | policy explain <policy> <report> [dir]');
+  throw new UsageError('Usage: policy check [dir] [--keys <ids>] | policy test [dir] [--update] | policy diff <old> <new> | policy explain <policy> <report> [dir]');
 }
 
 async function policyCheck(dir: string, options: { keys?: readonly string[]; users: number }): Promise<number> {
@@ -273,6 +279,21 @@ async function policyTest(dir: string, update: boolean): Promise<number> {
   process.stdout.write(`${results.length} case${results.length === 1 ? '' : 's'}, ${failed} failed${problems.length > 0 ? `, ${problems.length} case file problem${problems.length === 1 ? '' : 's'}` : ''}${update ? ' (expected outputs rewritten: review them before committing)' : ''}\n`);
   if (results.length === 0 && problems.length === 0) process.stdout.write(`No test cases in ${join(dir, 'tests')}.\n`);
   return failed > 0 || problems.length > 0 ? 1 : 0;
+}
+
+async function policyDiff(oldDir: string, newDir: string): Promise<number> {
+  const [before, after] = await Promise.all([loadPolicySet(oldDir), loadPolicySet(newDir)]);
+  for (const [dir, result] of [[oldDir, before], [newDir, after]] as const) {
+    if (!result.ok) {
+      process.stderr.write(`The policy set in ${dir} does not load; run 'policy check ${dir}' to see why.\n`);
+      return 1;
+    }
+  }
+  if (!before.ok || !after.ok) return 1;
+  const summary = diffSummary(diffPolicySets(before.set, after.set));
+  process.stdout.write(`${oldDir} (version ${before.set.version}) -> ${newDir} (version ${after.set.version}): ${summary.more} exposure increase${summary.more === 1 ? '' : 's'}, ${summary.less} decrease${summary.less === 1 ? '' : 's'}, ${summary.changed} other change${summary.changed === 1 ? '' : 's'}\n`);
+  for (const line of summary.lines) process.stdout.write(`  ${line}\n`);
+  return 0;
 }
 
 async function policyExplain(policyName: string, report: string, dir: string): Promise<number> {

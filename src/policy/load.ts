@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { diffPolicySets, diffSummary, type DiffSummary } from './diff.js';
 import { lintPolicy, lintPolicySet } from './lint.js';
 import type { PolicyDocument } from './schema.js';
 import type { PolicySource } from './source.js';
@@ -108,7 +109,8 @@ export async function loadPolicySet(dir: string): Promise<PolicySetResult> {
 }
 
 export type PolicyReloadEvent =
-  | { kind: 'loaded'; version: string; policies: number }
+  /** `changes`: what the new set exposes more, less or otherwise than the one it replaced (policy diff). */
+  | { kind: 'loaded'; version: string; previousVersion: string; policies: number; changes: DiffSummary }
   | { kind: 'rejected'; problems: PolicyProblem[]; keptVersion: string };
 
 /**
@@ -149,8 +151,9 @@ export class PolicyStore {
       }
       if (result.ok) {
         if (result.set.hash === this.currentSet.hash) return;
+        const previous = this.currentSet;
         this.currentSet = result.set;
-        this.onReload({ kind: 'loaded', version: result.set.version, policies: result.set.policies.length });
+        this.onReload({ kind: 'loaded', version: result.set.version, previousVersion: previous.version, policies: result.set.policies.length, changes: diffSummary(diffPolicySets(previous, result.set)) });
       } else {
         this.onReload({ kind: 'rejected', problems: result.problems, keptVersion: this.currentSet.version });
       }

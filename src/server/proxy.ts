@@ -89,7 +89,10 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   let metrics: ProxyMetrics | undefined;
   const onReload = (event: PolicyReloadEvent) => {
     metrics?.policyReload(event.kind);
-    if (event.kind === 'loaded') logger.info({ policyVersion: event.version, policies: event.policies }, 'policy set loaded');
+    if (event.kind === 'loaded') {
+      const { more, less, changed, lines } = event.changes;
+      logger.info({ policyVersion: event.version, previousVersion: event.previousVersion, policies: event.policies, exposureIncreases: more, exposureDecreases: less, otherChanges: changed, changes: lines }, 'policy set loaded');
+    }
     else logger.error({ keptVersion: event.keptVersion, problems: event.problems.map((p) => `${p.file}:${p.position.line}:${p.position.column}: ${p.message}`) }, 'policy set rejected; the last good set stays');
   };
   const policies = await PolicyStore.open(settings.policiesDir, onReload);

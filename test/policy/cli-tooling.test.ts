@@ -36,3 +36,22 @@ t.test('item 3: `policy check` warns about a released date that is not a quasi-i
   t.equal(shipped.code, 0);
   t.notMatch(shipped.err, /warning/, 'the shipped licence policy passes its own lint');
 });
+
+t.test('item 1: `policy diff <old> <new>` lists exposure increases first, per consumer and report', async (t) => {
+  const { mkdtemp, writeFile, readFile, rm, cp } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await cp('policies', dir, { recursive: true });
+  const file = join(dir, 'licence-management.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).replace('      Is Deleted: keep\n', '').replace('      - Is Deleted\n', '').replace('periods: [D30, D90]', 'periods: [D7, D30, D90]'));
+  const diff = await runCli(['policy', 'diff', 'policies', dir]);
+  t.equal(diff.code, 0, diff.err);
+  const lines = diff.out.split('\n');
+  t.match(lines[0], /^policies \(version [0-9a-f]{12}\) -> .* \(version [0-9a-f]{12}\): 1 exposure increase, 1 decrease, 0 other changes$/);
+  t.equal(lines[1], '  + licence-tool: period D7 newly allowed');
+  t.equal(lines[2], "  - licence-tool getOffice365ActiveUserDetail: 'Is Deleted' not released (was in clear)");
+  const same = await runCli(['policy', 'diff', 'policies', './policies/']);
+  t.match(same.out, /: 0 exposure increases, 0 decreases, 0 other changes\n$/);
+});

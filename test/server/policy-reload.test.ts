@@ -37,7 +37,7 @@ t.test('a running proxy: a broken policy file changes nothing; a valid change ap
   t.ok(stack.logs.some((l) => l.includes('licence-management.yaml') && l.includes('Display Name')), 'the problem is logged with its file');
 
   // A valid change (drop the Teams date) applies to the next request.
-  await writeFile(file, good.replace('      Teams Last Activity Date: { generalize: month }\n', ''));
+  await writeFile(file, good.replace('      Teams Last Activity Date: { generalize: month }\n', '').replace('      - Teams Last Activity Date\n', ''));
   await waitFor(() => stack.proxy.policies.current.version !== before, 'the new set');
   const after = await stack.get(CSV, KEYS.licence);
   t.equal(after.headers['x-policy-version'], stack.proxy.policies.current.version);
@@ -58,6 +58,8 @@ t.test("item 6: editing one consumer's policy leaves another consumer's cursors 
   await writeFile(vendor, (await readFile(vendor, 'utf8')).replace('The adoption dashboard', 'The adoption dashboard (edited)'));
   await stack.proxy.policies.reload();
   t.not(stack.proxy.policies.current.version, before, 'the set has a new version');
+  const loaded = stack.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'policy set loaded');
+  t.match(loaded, { previousVersion: before, exposureIncreases: 0, exposureDecreases: 0, otherChanges: 1, changes: ['~ adoption-dashboard: description changed (the disclosure page says it)'] }, 'the reload log line carries the diff summary');
   t.equal((await stack.get(firstPage['@odata.nextLink']!, KEYS.licence)).status, 200, "the licence tool's cursor still pages");
   t.equal((await stack.get(link)).status, 200, "the licence tool's download link still downloads");
 });
