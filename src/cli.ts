@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { PolicyLoadError } from './policy/load.js';
 import { runPolicyTests } from './policy/test-cases.js';
 import { lintRowReleases } from './policy/release-lint.js';
+import { checkPseudonymKeys } from './policy/activation.js';
 import { SampleReports } from './policy/sample-reports.js';
 import { parseKeyring } from './sanitize/pseudonyms.js';
 import { ConsumerKeys, hashConsumerKey, newConsumerKey } from './server/consumer-keys.js';
@@ -254,6 +255,14 @@ async function policyCheck(dir: string, options: { keys?: readonly string[]; use
     return 1;
   }
   const { set } = result;
+  if (options.keys !== undefined) {
+    const missing = checkPseudonymKeys(set, new Set(options.keys));
+    if (missing.length > 0) {
+      for (const problem of missing) process.stderr.write(`${formatProblem(problem)}\n`);
+      process.stderr.write(`${missing.length} problem${missing.length === 1 ? '' : 's'}; the proxy would refuse this set.\n`);
+      return 1;
+    }
+  }
   process.stdout.write(`${dir}: ${set.policies.length} polic${set.policies.length === 1 ? 'y' : 'ies'} valid, version ${set.version}\n`);
   for (const { policy } of set.policies) process.stdout.write(`  ${policy.name}: consumers ${policy.consumers.join(', ')}\n`);
   const warnings = await lintRowReleases(set, new SampleReports({ users: options.users }));

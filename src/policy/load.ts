@@ -11,7 +11,7 @@ import { diffPolicySets, diffSummary, type DiffSummary } from './diff.js';
 import { lintPolicy, lintPolicySet } from './lint.js';
 import type { PolicyDocument } from './schema.js';
 import type { PolicySource } from './source.js';
-import { validatePolicyText, type PolicyProblem } from './validate.js';
+import { formatProblem, validatePolicyText, type PolicyProblem } from './validate.js';
 
 const POLICY_FILE = /\.(ya?ml|json)$/i;
 
@@ -113,6 +113,22 @@ export type PolicyReloadEvent =
   | { kind: 'loaded'; version: string; previousVersion: string; policies: number; changes: DiffSummary }
   | { kind: 'rejected'; problems: PolicyProblem[]; keptVersion: string };
 
+/** Why the last reload was refused (cleared by the next set that goes live); shown by /readyz. */
+export interface PolicyRejection {
+  readonly at: Date;
+  readonly keptVersion: string;
+  /** file:line:column: message, one per problem or failed test case. */
+  readonly reasons: readonly string[];
+}
+
+/**
+ * How a set is loaded for going live: `load` is given the directory and returns the candidate (the default
+ * only validates; the proxy passes `activationCandidate`, which also checks keys and runs the policy tests).
+ */
+export interface PolicyStoreOptions {
+  readonly load?: (dir: string) => Promise<PolicySetResult>;
+}
+
 /**
  * The live policy set of a running proxy. `current` is swapped in one assignment, so a request that read it
  * keeps a consistent set to the end; a rejected reload leaves it untouched (never looser, never half-loaded).
@@ -121,22 +137,33 @@ export class PolicyStore {
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> = Promise.resolve();
+  private rejection: PolicyRejection | undefined;
 
   private constructor(
     readonly dir: string,
     private currentSet: PolicySet,
     private readonly onReload: (event: PolicyReloadEvent) => void,
+    private readonly load: (dir: string) => Promise<PolicySetResult>,
   ) {}
 
-  /** Loads the directory; refuses to start on an invalid set (there is no last good set to keep yet). */
-  static async open(dir: string, onReload: (event: PolicyReloadEvent) => void = () => {}): Promise<PolicyStore> {
-    const result = await loadPolicySet(dir);
+  /**
+   * Loads the directory; refuses to start on a set that does not pass `options.load` (there is no last good
+   * set to keep yet). Throws PolicyLoadError listing every problem.
+   */
+  static async open(dir: string, onReload: (event: PolicyReloadEvent) => void = () => {}, options: PolicyStoreOptions = {}): Promise<PolicyStore> {
+    const load = options.load ?? loadPolicySet;
+    const result = await load(dir);
     if (!result.ok) throw new PolicyLoadError(result.problems);
-    return new PolicyStore(dir, result.set, onReload);
+    return new PolicyStore(dir, result.set, onReload, load);
   }
 
   get current(): PolicySet {
     return this.currentSet;
+  }
+
+  /** Why the last reload was refused, while the set it kept is still live; undefined otherwise. */
+  get lastRejection(): PolicyRejection | undefined {
+    return this.rejection;
   }
 
   /** Re-reads the directory now; resolves once the outcome (swap or refusal) is settled. */
@@ -144,17 +171,22 @@ export class PolicyStore {
     this.reloading = this.reloading.then(async () => {
       let result: PolicySetResult;
       try {
-        result = await loadPolicySet(this.dir);
+        result = await this.load(this.dir);
       } catch (error) {
         const problem = { file: this.dir, position: { line: 1, column: 1 }, path: '', message: `cannot read policies: ${(error as Error).message}` };
         result = { ok: false, problems: [problem] };
       }
       if (result.ok) {
-        if (result.set.hash === this.currentSet.hash) return;
+        if (result.set.hash === this.currentSet.hash) {
+          this.rejection = undefined;
+          return;
+        }
         const previous = this.currentSet;
+        this.rejection = undefined;
         this.currentSet = result.set;
         this.onReload({ kind: 'loaded', version: result.set.version, previousVersion: previous.version, policies: result.set.policies.length, changes: diffSummary(diffPolicySets(previous, result.set)) });
       } else {
+        this.rejection = { at: new Date(), keptVersion: this.currentSet.version, reasons: result.problems.map(formatProblem) };
         this.onReload({ kind: 'rejected', problems: result.problems, keptVersion: this.currentSet.version });
       }
     });

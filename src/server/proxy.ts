@@ -9,6 +9,7 @@ import { GraphClient } from '../graph/client.js';
 import { DirectorySource } from '../graph/directory-source.js';
 import { SnapshotCache } from '../graph/snapshots.js';
 import { ClientCredentials } from '../graph/token.js';
+import { activationCandidate } from '../policy/activation.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
 import { openEmbeddedStore } from '../store/embedded-store.js';
 import { RedisStore } from '../store/redis-store.js';
@@ -95,7 +96,9 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     }
     else logger.error({ keptVersion: event.keptVersion, problems: event.problems.map((p) => `${p.file}:${p.position.line}:${p.position.column}: ${p.message}`) }, 'policy set rejected; the last good set stays');
   };
-  const policies = await PolicyStore.open(settings.policiesDir, onReload);
+  // A set goes live (at start and on every reload) only if it names keys this proxy holds and its tests pass.
+  const pseudonymKeyIds = new Set(settings.pseudonymKeys.keys());
+  const policies = await PolicyStore.open(settings.policiesDir, onReload, { load: (dir) => activationCandidate(dir, { pseudonymKeyIds }) });
   if (settings.watchPolicies !== false) policies.watch();
   const g = settings.graph;
   const tokens = new ClientCredentials({

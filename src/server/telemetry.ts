@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GraphClient } from '../graph/client.js';
 import type { SnapshotCache } from '../graph/snapshots.js';
-import type { PolicySet } from '../policy/load.js';
+import type { PolicyRejection, PolicySet } from '../policy/load.js';
 import type { AuditRecord } from './audit.js';
 
 export class ProxyMetrics {
@@ -71,7 +71,7 @@ export class ProxyMetrics {
 
 export interface TelemetryOptions {
   readonly metrics: ProxyMetrics;
-  readonly policies: { readonly current: PolicySet };
+  readonly policies: { readonly current: PolicySet; readonly lastRejection?: PolicyRejection | undefined };
   /** Whether a Graph access token can be obtained now. */
   readonly graphReady: () => Promise<boolean>;
   /** Whether the shared state answers (absent: no store configured). */
@@ -88,8 +88,11 @@ export async function telemetryRoutes(app: FastifyInstance, options: TelemetryOp
     const within = (check: () => Promise<boolean>) => Promise.race([check(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref())]).catch(() => false);
     const [graph, store] = await Promise.all([within(options.graphReady), options.storeReady !== undefined ? within(options.storeReady) : Promise.resolve(true)]);
     const checks = { policies: options.policies.current.version, graphToken: graph ? 'ok' : 'unavailable', ...(options.storeReady !== undefined ? { store: store ? 'ok' : 'unavailable' } : {}) };
+    // Still ready (the last good set serves), but an operator must see why a change did not go live.
+    const rejection = options.policies.lastRejection;
+    const details = rejection === undefined ? {} : { policyReload: { outcome: 'rejected', at: rejection.at.toISOString(), keptVersion: rejection.keptVersion, reasons: rejection.reasons } };
     const ready = graph && store;
-    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, checks });
+    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, checks, ...details });
   });
   app.get('/metrics', { schema: { tags: ["operations"], summary: "Prometheus metrics", description: "Counts by consumer, report and outcome; no label names a person.", security: [] } }, async (request, reply) => {
     request.audit.kind = 'probe';

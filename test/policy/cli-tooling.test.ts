@@ -55,3 +55,11 @@ t.test('item 1: `policy diff <old> <new>` lists exposure increases first, per co
   const same = await runCli(['policy', 'diff', 'policies', './policies/']);
   t.match(same.out, /: 0 exposure increases, 0 decreases, 0 other changes\n$/);
 });
+
+t.test('item 4: `policy check --keys` refuses a set naming a pseudonym key the proxy does not hold', async (t) => {
+  const missing = await runCli(['policy', 'check', 'policies', '--keys', 'other-key']);
+  t.equal(missing.code, 1);
+  t.match(missing.err, /policies\/licence-management\.yaml:\d+:\d+: pseudonym key 'licence-tool' is not held by the proxy \(it holds: other-key\)/);
+  const held = await runCli(['policy', 'check', 'policies', '--keys', 'licence-tool,other-key']);
+  t.equal(held.code, 0, held.err);
+});
