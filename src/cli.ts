@@ -22,6 +22,7 @@ import { selfSignedCertificate } from './server/tls.js';
 import { isCalendarDate } from './graph/odata.js';
 import { explainReport } from './policy/explain.js';
 import { diffPolicySets, diffSummary } from './policy/diff.js';
+import { policyReference } from './policy/reference.js';
 import { loadPolicySet } from './policy/load.js';
 import { formatProblem } from './policy/validate.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from './simulator/server.js';
@@ -55,6 +56,9 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
               periods, formats, single dates, noise and budget, permissions.
   policy explain <policy> <report> [dir]
               For each column of a report: what the named policy releases, and why; which k applies.
+  policy reference
+              Print the policy reference (every setting, type, default, meaning, example) generated from
+              the schema; policies/REFERENCE.md is this output.
 
 Simulator options:
   --host <address>        Listen address (default 127.0.0.1)
@@ -241,6 +245,10 @@ async function policyCommand(args: string[]): Promise<number> {
     const update = rest.includes('--update');
     const dirs = rest.filter((a) => a !== '--update');
     if (dirs.length <= 1 && !dirs.some((d) => d.startsWith('-'))) return policyTest(dirs[0] ?? 'policies', update);
+  }
+  if (sub === 'reference' && rest.length === 0) {
+    process.stdout.write(policyReference());
+    return 0;
   }
   if (sub === 'diff' && rest.length === 2) return policyDiff(rest[0]!, rest[1]!);
   if (sub === 'explain' && (rest.length === 2 || rest.length === 3)) return policyExplain(rest[0]!, rest[1]!, rest[2] ?? 'policies');
