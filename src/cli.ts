@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PolicyLoadError } from './policy/load.js';
 import { runPolicyTests } from './policy/test-cases.js';
@@ -23,6 +23,9 @@ import { isCalendarDate } from './graph/odata.js';
 import { explainReport } from './policy/explain.js';
 import { diffPolicySets, diffSummary } from './policy/diff.js';
 import { policyReference } from './policy/reference.js';
+import { verifyHistory } from './policy/history.js';
+import { readPolicyHistoryFile } from './store/policy-history.js';
+import { RedisStore } from './store/redis-store.js';
 import { loadPolicySet } from './policy/load.js';
 import { formatProblem } from './policy/validate.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from './simulator/server.js';
@@ -56,6 +59,11 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
               periods, formats, single dates, noise and budget, permissions.
   policy explain <policy> <report> [dir]
               For each column of a report: what the named policy releases, and why; which k applies.
+  policy history [--file <path> | --redis <url> [--prefix <p>]] [--verify]
+              Print every policy set that went live (version, time, changes, each file's hash) from the
+              hash-chained history (default: GPP_REDIS_URL, else GPP_POLICY_HISTORY_FILE or
+              policy-history.jsonl beside the budget ledger). --verify exits 1 if an entry was edited,
+              removed or reordered.
   policy reference
               Print the policy reference (every setting, type, default, meaning, example) generated from
               the schema; policies/REFERENCE.md is this output.
@@ -246,13 +254,17 @@ async function policyCommand(args: string[]): Promise<number> {
     const dirs = rest.filter((a) => a !== '--update');
     if (dirs.length <= 1 && !dirs.some((d) => d.startsWith('-'))) return policyTest(dirs[0] ?? 'policies', update);
   }
+  if (sub === 'history') {
+    const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { file: { type: 'string' }, redis: { type: 'string' }, prefix: { type: 'string' }, verify: { type: 'boolean' } } });
+    if (positionals.length === 0) return policyHistory({ ...values, verify: values.verify === true });
+  }
   if (sub === 'reference' && rest.length === 0) {
     process.stdout.write(policyReference());
     return 0;
   }
   if (sub === 'diff' && rest.length === 2) return policyDiff(rest[0]!, rest[1]!);
   if (sub === 'explain' && (rest.length === 2 || rest.length === 3)) return policyExplain(rest[0]!, rest[1]!, rest[2] ?? 'policies');
-  throw new UsageError('Usage: policy check [dir] [--keys <ids>] | policy test [dir] [--update] | policy diff <old> <new> | policy explain <policy> <report> [dir]');
+  throw new UsageError('Usage: policy check [dir] [--keys <ids>] | policy test [dir] [--update] | policy diff <old> <new> | policy history [--verify] | policy reference | policy explain <policy> <report> [dir]');
 }
 
 async function policyCheck(dir: string, options: { keys?: readonly string[]; users: number }): Promise<number> {
@@ -311,6 +323,53 @@ async function policyDiff(oldDir: string, newDir: string): Promise<number> {
   process.stdout.write(`${oldDir} (version ${before.set.version}) -> ${newDir} (version ${after.set.version}): ${summary.more} exposure increase${summary.more === 1 ? '' : 's'}, ${summary.less} decrease${summary.less === 1 ? '' : 's'}, ${summary.changed} other change${summary.changed === 1 ? '' : 's'}\n`);
   for (const line of summary.lines) process.stdout.write(`  ${line}\n`);
   return 0;
+}
+
+/**
+ * Prints the policy history (from GPP_REDIS_URL / --redis, else --file / GPP_POLICY_HISTORY_FILE / the default
+ * beside the ledger); with --verify, checks the chain and exits 1 on any break.
+ */
+async function policyHistory(options: { file?: string; redis?: string; prefix?: string; verify: boolean }): Promise<number> {
+  const redisUrl = options.redis ?? (options.file === undefined ? process.env.GPP_REDIS_URL : undefined);
+  let lines: string[];
+  let where: string;
+  if (redisUrl !== undefined && redisUrl !== '') {
+    const store = await RedisStore.connect(redisUrl, options.prefix ?? process.env.GPP_REDIS_PREFIX ?? 'gpp');
+    try {
+      lines = await store.policyHistory.lines();
+    } finally {
+      await store.close();
+    }
+    where = `Redis (prefix ${options.prefix ?? process.env.GPP_REDIS_PREFIX ?? 'gpp'})`;
+  } else {
+    const file = options.file ?? process.env.GPP_POLICY_HISTORY_FILE ?? join(dirname(process.env.GPP_BUDGET_LEDGER_FILE ?? 'data/budget-ledger.jsonl'), 'policy-history.jsonl');
+    try {
+      lines = await readPolicyHistoryFile(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      process.stderr.write(`No policy history at ${file} (it is written by a running proxy with a store).\n`);
+      return 1;
+    }
+    where = file;
+  }
+  const verification = verifyHistory(lines);
+  for (const e of verification.entries) {
+    process.stdout.write(`#${e.seq} ${e.at} version ${e.version} (+${e.changes.more} -${e.changes.less} ~${e.changes.changed}) hash ${e.hash}\n`);
+    process.stdout.write(`    files: ${e.files.map((f) => `${f.name} sha256:${f.sha256.slice(0, 16)}`).join(', ')}\n`);
+    for (const line of e.changes.lines) process.stdout.write(`    ${line}\n`);
+  }
+  if (!options.verify) {
+    process.stdout.write(`${verification.entries.length} entr${verification.entries.length === 1 ? 'y' : 'ies'} in ${where}.\n`);
+    return 0;
+  }
+  if (verification.ok) {
+    const last = verification.entries.at(-1);
+    process.stdout.write(`Verified: ${verification.entries.length} entr${verification.entries.length === 1 ? 'y' : 'ies'} in ${where}, chain intact${last !== undefined ? `; newest hash ${last.hash} (keep a copy elsewhere to detect removal of the newest entries)` : ''}.\n`);
+    return 0;
+  }
+  for (const problem of verification.problems) process.stderr.write(`${problem}\n`);
+  process.stderr.write(`The policy history in ${where} has been tampered with (${verification.problems.length} problem${verification.problems.length === 1 ? '' : 's'}).\n`);
+  return 1;
 }
 
 async function policyExplain(policyName: string, report: string, dir: string): Promise<number> {

@@ -110,7 +110,7 @@ export async function loadPolicySet(dir: string): Promise<PolicySetResult> {
 
 export type PolicyReloadEvent =
   /** `changes`: what the new set exposes more, less or otherwise than the one it replaced (policy diff). */
-  | { kind: 'loaded'; version: string; previousVersion: string; policies: number; changes: DiffSummary }
+  | { kind: 'loaded'; version: string; previousVersion: string; policies: number; changes: DiffSummary; set: PolicySet }
   | { kind: 'rejected'; problems: PolicyProblem[]; keptVersion: string };
 
 /** Why the last reload was refused (cleared by the next set that goes live); shown by /readyz. */
@@ -142,7 +142,7 @@ export class PolicyStore {
   private constructor(
     readonly dir: string,
     private currentSet: PolicySet,
-    private readonly onReload: (event: PolicyReloadEvent) => void,
+    private readonly onReload: (event: PolicyReloadEvent) => void | Promise<void>,
     private readonly load: (dir: string) => Promise<PolicySetResult>,
   ) {}
 
@@ -150,7 +150,7 @@ export class PolicyStore {
    * Loads the directory; refuses to start on a set that does not pass `options.load` (there is no last good
    * set to keep yet). Throws PolicyLoadError listing every problem.
    */
-  static async open(dir: string, onReload: (event: PolicyReloadEvent) => void = () => {}, options: PolicyStoreOptions = {}): Promise<PolicyStore> {
+  static async open(dir: string, onReload: (event: PolicyReloadEvent) => void | Promise<void> = () => {}, options: PolicyStoreOptions = {}): Promise<PolicyStore> {
     const load = options.load ?? loadPolicySet;
     const result = await load(dir);
     if (!result.ok) throw new PolicyLoadError(result.problems);
@@ -184,10 +184,10 @@ export class PolicyStore {
         const previous = this.currentSet;
         this.rejection = undefined;
         this.currentSet = result.set;
-        this.onReload({ kind: 'loaded', version: result.set.version, previousVersion: previous.version, policies: result.set.policies.length, changes: diffSummary(diffPolicySets(previous, result.set)) });
+        await this.onReload({ kind: 'loaded', version: result.set.version, previousVersion: previous.version, policies: result.set.policies.length, changes: diffSummary(diffPolicySets(previous, result.set)), set: result.set });
       } else {
         this.rejection = { at: new Date(), keptVersion: this.currentSet.version, reasons: result.problems.map(formatProblem) };
-        this.onReload({ kind: 'rejected', problems: result.problems, keptVersion: this.currentSet.version });
+        await this.onReload({ kind: 'rejected', problems: result.problems, keptVersion: this.currentSet.version });
       }
     });
     return this.reloading;

@@ -13,7 +13,7 @@ import type { AuditRecord } from './audit.js';
 import { graphErrorBody } from '../graph/errors.js';
 import { errorResponse, ProxyRefusal, sendError } from './errors.js';
 import { cohortRoutes } from './cohorts.js';
-import { disclosureRoutes } from './disclosure.js';
+import { disclosureRoutes, type PolicyActivation } from './disclosure.js';
 import { dashboardRoutes, type DashboardSettings } from './dashboard.js';
 import { scoreRoutes } from './score.js';
 import { ProxyMetrics, telemetryRoutes } from './telemetry.js';
@@ -31,6 +31,8 @@ export interface AppOptions extends ReportRoutesOptions {
   /** The shared state, for readiness (its parts are passed to the plugins that use them). */
   readonly store?: Store;
   readonly dashboard?: DashboardSettings;
+  /** Which set is live and since when (the disclosure page shows it). */
+  readonly policyActivation?: () => PolicyActivation | undefined;
   /** Rate limits and overload shedding. */
   readonly limits?: LimitSettings;
   /** Metrics of this app (a fresh registry when not given). */

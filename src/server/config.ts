@@ -44,6 +44,7 @@ export const CONFIG_SCHEMA = {
     rateLimitPerMinute: { type: 'integer', minimum: 1, maximum: 1_000_000 },
     ledgerFile: TEXT,
     historyFile: TEXT,
+    policyHistoryFile: TEXT,
     redisUrl: { type: 'string', pattern: '^rediss?://[^\\s]+$' },
     redisPrefix: { type: 'string', pattern: '^[A-Za-z0-9:_-]{1,64}$' },
   },
@@ -81,7 +82,8 @@ export const SETTINGS: readonly { readonly key: Key; readonly env: string; reado
   { key: 'rateLimitPerMinute', env: 'GPP_RATE_LIMIT_PER_MINUTE', meaning: 'requests per consumer per minute before 429 + Retry-After (default 600)' },
   { key: 'ledgerFile', env: 'GPP_BUDGET_LEDGER_FILE', meaning: 'append-only privacy-budget ledger (default data/budget-ledger.jsonl)' },
   { key: 'historyFile', env: 'GPP_SCORE_HISTORY_FILE', meaning: 'the org score history, append-only (default data/score-history.jsonl)' },
-  { key: 'redisUrl', env: 'GPP_REDIS_URL', meaning: 'redis:// or rediss:// URL: shared state for several replicas instead of the two files above' },
+  { key: 'policyHistoryFile', env: 'GPP_POLICY_HISTORY_FILE', meaning: 'the hash-chained history of activated policy sets (default: policy-history.jsonl beside the ledger)' },
+  { key: 'redisUrl', env: 'GPP_REDIS_URL', meaning: 'redis:// or rediss:// URL: shared state for several replicas instead of the files above' },
   { key: 'redisPrefix', env: 'GPP_REDIS_PREFIX', meaning: 'key prefix in Redis (default gpp)' },
 ];
 
@@ -218,6 +220,7 @@ function toSettings(config: ProxyConfig, where: (key: string) => string, problem
       rateLimitPerMinute: config.rateLimitPerMinute ?? 600,
       ledgerFile: config.ledgerFile ?? 'data/budget-ledger.jsonl',
       historyFile: config.historyFile ?? 'data/score-history.jsonl',
+      ...(config.policyHistoryFile !== undefined ? { policyHistoryFile: config.policyHistoryFile } : {}),
       ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
       ...(config.redisPrefix !== undefined ? { redisPrefix: config.redisPrefix } : {}),
       graph: {

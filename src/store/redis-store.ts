@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Charge } from './budget-ledger.js';
+import { REDIS_APPEND_ENTRY, type PolicyHistoryStore } from './policy-history.js';
 import type { ScorePoint } from './score-history.js';
 import { historySince, type BudgetStore, type ScoreHistoryStore, type Store } from './store.js';
 
@@ -21,6 +22,7 @@ export class RedisStore implements Store {
   readonly kind = 'redis';
   readonly budget: BudgetStore;
   readonly history: ScoreHistoryStore;
+  readonly policyHistory: PolicyHistoryStore;
 
   private constructor(
     /** The connection, also lent to the rate limiter so replicas share its counters. */
@@ -49,6 +51,13 @@ export class RedisStore implements Store {
         const since = historySince(now);
         const values = await redis.hvals(`${prefix}:history:${period}`);
         return values.map((v) => JSON.parse(v) as ScorePoint).filter((p) => p.refreshDate >= since).sort((a, b) => a.refreshDate.localeCompare(b.refreshDate));
+      },
+    };
+    const policyKey = `${prefix}:policy-history`;
+    this.policyHistory = {
+      lines: () => redis.lrange(policyKey, 0, -1),
+      async append(line, previous, genesis) {
+        return (await redis.eval(REDIS_APPEND_ENTRY, 1, policyKey, line, previous, genesis)) === 1;
       },
     };
   }

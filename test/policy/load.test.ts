@@ -42,7 +42,7 @@ t.test('one bad file makes the whole set invalid, with every problem listed', as
 t.test('hot reload: a valid change swaps atomically; an invalid one is refused and the last good set stays', async (t) => {
   const dir = await policyDir(t, { 'vendor.yaml': VENDOR });
   const events: PolicyReloadEvent[] = [];
-  const store = await PolicyStore.open(dir, (e) => events.push(e));
+  const store = await PolicyStore.open(dir, (e) => void events.push(e));
   t.teardown(() => store.close());
   store.watch(50);
   const first = store.current;

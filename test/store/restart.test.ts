@@ -34,7 +34,7 @@ t.test('kill -9 loses no budget charge and no score point', async (t) => {
         GPP_SEAL_SECRET: Buffer.alloc(32, 6).toString('base64'), GPP_NOISE_KEY: Buffer.alloc(32, 8).toString('base64'),
         GPP_TLS_CERT_FILE: join(dir, 'cert.pem'), GPP_TLS_KEY_FILE: join(dir, 'key.pem'), GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.tokenUrl,
         GPP_CLIENT_ID: sim.clientId, GPP_CLIENT_SECRET: sim.clientSecret, GPP_DOWNLOAD_HOSTS: `${sim.downloadUrl}/data/`,
-        GPP_BUDGET_LEDGER_FILE: ledgerFile, GPP_SCORE_HISTORY_FILE: historyFile,
+        GPP_BUDGET_LEDGER_FILE: ledgerFile, GPP_SCORE_HISTORY_FILE: historyFile, GPP_PSEUDONYM_KEYS: `licence-tool=${Buffer.alloc(32, 3).toString('base64')}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
