@@ -23,6 +23,8 @@ import { isCalendarDate } from './graph/odata.js';
 import { explainReport } from './policy/explain.js';
 import { diffPolicySets, diffSummary } from './policy/diff.js';
 import { policyReference } from './policy/reference.js';
+import { previewPolicySet } from './policy/preview.js';
+import { percent } from './policy/release-risk.js';
 import { verifyHistory } from './policy/history.js';
 import { readPolicyHistoryFile } from './store/policy-history.js';
 import { RedisStore } from './store/redis-store.js';
@@ -59,6 +61,11 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
               periods, formats, single dates, noise and budget, permissions.
   policy explain <policy> <report> [dir]
               For each column of a report: what the named policy releases, and why; which k applies.
+  policy preview [dir] [--users <n>] [--seed <s>] [--json]
+              What the set would release, run through the proxy's own engine on a simulated tenant (default
+              250 people, seed 1): per consumer and report, rows in/out/withheld, cohort cells released and
+              suppressed by reason, 95% noise margins, and for row releases the re-identification risk over
+              all released columns (unique rows, rows in classes below k, prosecutor risk).
   policy history [--file <path> | --redis <url> [--prefix <p>]] [--verify]
               Print every policy set that went live (version, time, changes, each file's hash) from the
               hash-chained history (default: GPP_REDIS_URL, else GPP_POLICY_HISTORY_FILE or
@@ -258,6 +265,10 @@ async function policyCommand(args: string[]): Promise<number> {
     const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { file: { type: 'string' }, redis: { type: 'string' }, prefix: { type: 'string' }, verify: { type: 'boolean' } } });
     if (positionals.length === 0) return policyHistory({ ...values, verify: values.verify === true });
   }
+  if (sub === 'preview') {
+    const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { users: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } } });
+    if (positionals.length <= 1) return policyPreview(positionals[0] ?? 'policies', { users: whole('users', values.users, 250, 1, 100_000), seed: values.seed ?? '1', json: values.json === true });
+  }
   if (sub === 'reference' && rest.length === 0) {
     process.stdout.write(policyReference());
     return 0;
@@ -322,6 +333,39 @@ async function policyDiff(oldDir: string, newDir: string): Promise<number> {
   const summary = diffSummary(diffPolicySets(before.set, after.set));
   process.stdout.write(`${oldDir} (version ${before.set.version}) -> ${newDir} (version ${after.set.version}): ${summary.more} exposure increase${summary.more === 1 ? '' : 's'}, ${summary.less} decrease${summary.less === 1 ? '' : 's'}, ${summary.changed} other change${summary.changed === 1 ? '' : 's'}\n`);
   for (const line of summary.lines) process.stdout.write(`  ${line}\n`);
+  return 0;
+}
+
+async function policyPreview(dir: string, options: { users: number; seed: string; json: boolean }): Promise<number> {
+  const result = await loadPolicySet(dir);
+  if (!result.ok) {
+    process.stderr.write(`The policy set in ${dir} does not load; run 'policy check ${dir}' to see why.\n`);
+    return 1;
+  }
+  const preview = await previewPolicySet(result.set, new SampleReports({ users: options.users, seed: /^\d+$/.test(options.seed) ? Number(options.seed) : options.seed }));
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(preview, null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write(`Preview of ${dir} (version ${preview.version}) on a simulated tenant of ${preview.sample.users} people (seed ${options.seed}, reports refreshed ${preview.sample.refreshDate})\n`);
+  for (const c of preview.consumers) {
+    process.stdout.write(`\n${c.consumer} (policy ${c.policy})${c.reports.length === 0 ? ': no report released' : ''}\n`);
+    for (const r of c.reports) {
+      if (r.kind === 'rows') {
+        process.stdout.write(`  ${r.report} ${r.period}: rows ${r.rowsIn} in, ${r.rowsOut} out, ${r.rowsSuppressed} withheld${r.cellsSuppressed > 0 ? `, ${r.cellsSuppressed} cells emptied` : ''}\n`);
+        if (r.risk !== undefined) {
+          const x = r.risk;
+          process.stdout.write(`    risk over ${x.quasiIdentifiers.length} released columns (all but the pseudonym): ${x.equivalenceClasses} equivalence classes; unique ${x.uniqueRows} (${percent(x.uniqueShare)}), in classes below k=${r.k} ${x.belowKRows} (${percent(x.belowKShare)}); prosecutor risk highest ${x.highestProsecutorRisk.toFixed(3)}, average ${x.averageProsecutorRisk.toFixed(3)}\n`);
+        }
+      } else {
+        process.stdout.write(`  ${r.report} ${r.period}: cohorts from ${r.rowsIn} rows: ${r.cells} cells, ${r.released} released; suppressed ${r.suppressed.primary} below k, ${r.suppressed.complement} small complement, ${r.suppressed.secondary} secondary${r.lpVerified ? ' (LP-verified)' : ''}\n`);
+        if (r.noiseMargin95 !== undefined) {
+          const sums = Object.entries(r.noiseMargin95.sums).map(([m, v]) => `${m} sum ±${v}`);
+          process.stdout.write(`    95% noise margin below the organisation: users ±${r.noiseMargin95.users}, active users ±${r.noiseMargin95.activeUsers}${sums.length > 0 ? `, ${sums.join(', ')}` : ''}\n`);
+        }
+      }
+    }
+  }
   return 0;
 }
 

@@ -52,3 +52,24 @@ t.test('item 4: `policy check --keys` refuses a set naming a pseudonym key the p
   const held = await runCli(['policy', 'check', 'policies', '--keys', 'licence-tool,other-key']);
   t.equal(held.code, 0, held.err);
 });
+
+t.test('item 2: `policy preview` shows rows, suppression, margins and the re-identification risk; a leaking rule shows unique rows', async (t) => {
+  const shipped = await runCli(['policy', 'preview', 'policies']);
+  t.equal(shipped.code, 0, shipped.err);
+  t.match(shipped.out, /^Preview of policies \(version [0-9a-f]{12}\) on a simulated tenant of 250 people/);
+  t.match(shipped.out, /getOffice365ActiveUserDetail D30: rows 250 in, \d+ out, \d+ withheld\n {4}risk over 10 released columns \(all but the pseudonym\): \d+ equivalence classes; unique 0 \(0%\), in classes below k=5 0 \(0%\); prosecutor risk highest 0\.\d+/);
+  t.match(shipped.out, /getTeamsUserActivityUserDetail D30: cohorts from 250 rows: \d+ cells, \d+ released; suppressed \d+ below k, \d+ small complement, \d+ secondary/);
+  t.match(shipped.out, /95% noise margin below the organisation: users ±54, active users ±54, Team Chat Message Count sum ±\d+/);
+  t.match(shipped.out, /onboarding \(policy default-deny\): no report released/);
+
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'l.yaml'), 'name: l\ndescription: Licences.\nconsumers: [tool]\npseudonyms: { keyId: tool, epoch: 1 }\nreports:\n  getOffice365ActiveUserDetail:\n    rows:\n      User Principal Name: pseudonymize\n      Assigned Products: keep\n      Is Deleted: keep\n      Teams Last Activity Date: { generalize: month }\n    quasiIdentifiers: [Assigned Products, Is Deleted]\n');
+  const leaking = await runCli(['policy', 'preview', dir, '--json']);
+  t.equal(leaking.code, 0, leaking.err);
+  const risk = (JSON.parse(leaking.out) as { consumers: { reports: { risk: { uniqueRows: number; uniqueShare: number } }[] }[] }).consumers[0]!.reports[0]!.risk;
+  t.ok(risk.uniqueRows > 0, `the month of last Teams use singles out ${risk.uniqueRows} released rows`);
+});
