@@ -135,6 +135,7 @@ export interface PolicyStoreOptions {
  */
 export class PolicyStore {
   private watcher: FSWatcher | undefined;
+  private testsWatcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private rejection: PolicyRejection | undefined;
@@ -196,15 +197,37 @@ export class PolicyStore {
   /** Watches the directory and reloads shortly after changes settle (editors write files in several steps). */
   watch(debounceMs = 200): void {
     if (this.watcher !== undefined) return;
-    this.watcher = watch(this.dir, () => {
+    const changed = () => {
+      this.watchTests(changed);
       clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.reload(), debounceMs);
-    });
+    };
+    this.watcher = watch(this.dir, changed);
+    this.watchTests(changed);
+  }
+
+  /**
+   * Test cases gate activation, so a change under `<dir>/tests` (an expected output reviewed and updated)
+   * is a reason to try the set again. Attached once the folder exists.
+   */
+  private watchTests(changed: () => void): void {
+    if (this.testsWatcher !== undefined) return;
+    try {
+      this.testsWatcher = watch(join(this.dir, 'tests'), { recursive: true }, changed);
+      this.testsWatcher.on('error', () => {
+        this.testsWatcher?.close();
+        this.testsWatcher = undefined;
+      });
+    } catch {
+      // No tests folder (yet): nothing to watch.
+    }
   }
 
   async close(): Promise<void> {
     this.watcher?.close();
     this.watcher = undefined;
+    this.testsWatcher?.close();
+    this.testsWatcher = undefined;
     clearTimeout(this.timer);
     await this.reloading;
   }
