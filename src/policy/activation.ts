@@ -3,7 +3,7 @@
  * every test case in `<dir>/tests` passes against it. The proxy's start and hot reload, and `policy check
  * --keys`, decide through here, so a set that fails any of these never serves a request.
  */
-import { formatProblem, type PolicyProblem } from './validate.js';
+import type { PolicyProblem } from './validate.js';
 import { loadPolicySet, type PolicySet, type PolicySetResult } from './load.js';
 import { toPointer } from './source.js';
 import { runPolicyTests } from './test-cases.js';
@@ -46,6 +46,3 @@ export async function activationCandidate(dir: string, options: ActivationOption
   const all = [...run.problems, ...failed];
   return all.length > 0 ? { ok: false, problems: all } : loaded;
 }
-
-/** The lines a person reads for a refusal. */
-export const refusalLines = (problems: readonly PolicyProblem[]) => problems.map(formatProblem);

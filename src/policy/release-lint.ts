@@ -4,8 +4,7 @@
  * rows it singles out, measured by sanitising a sample report exactly as the proxy would. A rule silences it
  * for a column only by saying why that column identifies no one (`notIdentifying`).
  */
-import { findColumn, type Period, type ReportSpec } from '../graph/catalogue.js';
-import { findReport } from '../graph/catalogue.js';
+import { findColumn, findReport, type Period, type ReportSpec } from '../graph/catalogue.js';
 import { rowsPlanFor } from './decide.js';
 import type { LoadedPolicy, PolicySet } from './load.js';
 import { classSizes, percent, releasedTable } from './release-risk.js';

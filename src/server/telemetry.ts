@@ -83,7 +83,7 @@ export async function telemetryRoutes(app: FastifyInstance, options: TelemetryOp
     request.audit.kind = 'probe';
     return reply.header('cache-control', 'no-store').send({ status: 'ok' });
   });
-  app.get('/readyz', { schema: { tags: ["operations"], summary: "Readiness", description: "200 when a policy set is loaded and a Graph token can be obtained; 503 otherwise, with the failing check.", security: [] } }, async (request, reply) => {
+  app.get('/readyz', { schema: { tags: ["operations"], summary: "Readiness", description: "200 when a policy set is loaded and a Graph token can be obtained; 503 otherwise, with the failing check. After a refused policy reload, policyReload says why (the last good set still serves).", security: [] } }, async (request, reply) => {
     request.audit.kind = 'probe';
     const within = (check: () => Promise<boolean>) => Promise.race([check(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref())]).catch(() => false);
     const [graph, store] = await Promise.all([within(options.graphReady), options.storeReady !== undefined ? within(options.storeReady) : Promise.resolve(true)]);
