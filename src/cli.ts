@@ -23,8 +23,7 @@ import { isCalendarDate } from './graph/odata.js';
 import { explainReport } from './policy/explain.js';
 import { diffPolicySets, diffSummary } from './policy/diff.js';
 import { policyReference } from './policy/reference.js';
-import { previewPolicySet } from './policy/preview.js';
-import { percent } from './policy/release-risk.js';
+import { formatPreview, previewPolicySet, simulatedData } from './policy/preview.js';
 import { verifyHistory } from './policy/history.js';
 import { readPolicyHistoryFile } from './store/policy-history.js';
 import { RedisStore } from './store/redis-store.js';
@@ -342,30 +341,8 @@ async function policyPreview(dir: string, options: { users: number; seed: string
     process.stderr.write(`The policy set in ${dir} does not load; run 'policy check ${dir}' to see why.\n`);
     return 1;
   }
-  const preview = await previewPolicySet(result.set, new SampleReports({ users: options.users, seed: /^\d+$/.test(options.seed) ? Number(options.seed) : options.seed }));
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify(preview, null, 2)}\n`);
-    return 0;
-  }
-  process.stdout.write(`Preview of ${dir} (version ${preview.version}) on a simulated tenant of ${preview.sample.users} people (seed ${options.seed}, reports refreshed ${preview.sample.refreshDate})\n`);
-  for (const c of preview.consumers) {
-    process.stdout.write(`\n${c.consumer} (policy ${c.policy})${c.reports.length === 0 ? ': no report released' : ''}\n`);
-    for (const r of c.reports) {
-      if (r.kind === 'rows') {
-        process.stdout.write(`  ${r.report} ${r.period}: rows ${r.rowsIn} in, ${r.rowsOut} out, ${r.rowsSuppressed} withheld${r.cellsSuppressed > 0 ? `, ${r.cellsSuppressed} cells emptied` : ''}\n`);
-        if (r.risk !== undefined) {
-          const x = r.risk;
-          process.stdout.write(`    risk over ${x.quasiIdentifiers.length} released columns (all but the pseudonym): ${x.equivalenceClasses} equivalence classes; unique ${x.uniqueRows} (${percent(x.uniqueShare)}), in classes below k=${r.k} ${x.belowKRows} (${percent(x.belowKShare)}); prosecutor risk highest ${x.highestProsecutorRisk.toFixed(3)}, average ${x.averageProsecutorRisk.toFixed(3)}\n`);
-        }
-      } else {
-        process.stdout.write(`  ${r.report} ${r.period}: cohorts from ${r.rowsIn} rows: ${r.cells} cells, ${r.released} released; suppressed ${r.suppressed.primary} below k, ${r.suppressed.complement} small complement, ${r.suppressed.secondary} secondary${r.lpVerified ? ' (LP-verified)' : ''}\n`);
-        if (r.noiseMargin95 !== undefined) {
-          const sums = Object.entries(r.noiseMargin95.sums).map(([m, v]) => `${m} sum ±${v}`);
-          process.stdout.write(`    95% noise margin below the organisation: users ±${r.noiseMargin95.users}, active users ±${r.noiseMargin95.activeUsers}${sums.length > 0 ? `, ${sums.join(', ')}` : ''}\n`);
-        }
-      }
-    }
-  }
+  const preview = await previewPolicySet(result.set, simulatedData(new SampleReports({ users: options.users, seed: /^\d+$/.test(options.seed) ? Number(options.seed) : options.seed })));
+  process.stdout.write(options.json ? `${JSON.stringify(preview, null, 2)}\n` : `Preview of ${dir} (version ${preview.version}) on ${preview.data}\n${formatPreview(preview)}`);
   return 0;
 }
 

@@ -1,19 +1,19 @@
 /**
- * `policy preview`: what a policy set would release, measured by running the proxy's own sanitiser and cohort
- * suppression over sample data (the simulated tenant). Per consumer and report: rows in, out and withheld;
+ * `policy preview` and `GET /policy/preview`: what a policy set would release, measured by running the proxy's
+ * own sanitiser and cohort suppression over data: the simulated tenant, or the snapshots a running proxy holds. Per consumer and report: rows in, out and withheld;
  * cohort cells released and suppressed by reason with the 95% noise margins; and for row releases the
  * re-identification risk over all released columns (prosecutor model, every column but the pseudonym a
  * quasi-identifier).
  */
 import { Directory } from '../cohort/directory.js';
 import { noiseScales } from '../cohort/render.js';
-import { aggregateCsvReport, planCohorts } from '../cohort/report-users.js';
+import { aggregateCsvReport, planCohorts, usesDirectory, type CohortPlan } from '../cohort/report-users.js';
 import { suppressCohorts } from '../cohort/suppress.js';
-import { findReport, type Period } from '../graph/catalogue.js';
+import { findReport, type Period, type ReportSpec } from '../graph/catalogue.js';
 import { rowsPlanFor } from './decide.js';
 import type { PolicySet } from './load.js';
 import { samplePeriod } from './release-lint.js';
-import { releasedTable, releaseRisk, type ReleaseRisk } from './release-risk.js';
+import { measureRowRelease, percent, type ReleaseRisk } from './release-risk.js';
 import type { SampleReports } from './sample-reports.js';
 import { DEFAULT_K } from './schema.js';
 import { testKeyring } from './test-cases.js';
@@ -47,16 +47,51 @@ export interface CohortPreview {
   readonly noiseMargin95?: { readonly users: number; readonly activeUsers: number; readonly sums: Readonly<Record<string, number>> };
 }
 
+/** A report the data source does not hold (the running proxy has no fresh snapshot of it). */
+export interface UnavailablePreview {
+  readonly kind: 'unavailable';
+  readonly report: string;
+  readonly period: Period;
+  readonly reason: string;
+}
+
 export interface ConsumerPreview {
   readonly consumer: string;
   readonly policy: string;
-  readonly reports: (RowsPreview | CohortPreview)[];
+  readonly reports: (RowsPreview | CohortPreview | UnavailablePreview)[];
 }
 
 export interface PolicyPreview {
   readonly version: string;
-  readonly sample: { readonly users: number; readonly refreshDate: string };
+  /** What was measured: the simulated tenant, or the snapshots a running proxy holds. */
+  readonly data: string;
   readonly consumers: ConsumerPreview[];
+}
+
+/** A report's bytes as Graph sent them, readable more than once (a sanitiser with quasi-identifiers reads twice). */
+export interface HeldReport {
+  open(): AsyncIterable<Buffer | string>;
+  release(): void;
+}
+
+/** Where a preview reads reports and the directory; undefined: not held (the report is listed as unavailable). */
+export interface PreviewData {
+  readonly description: string;
+  report(report: ReportSpec, period: Period): HeldReport | undefined;
+  directory(): Directory | undefined;
+}
+
+/** The simulated tenant as preview data: every report is available. */
+export function simulatedData(sample: SampleReports): PreviewData {
+  let directory: Directory | undefined;
+  return {
+    description: `a simulated tenant of ${sample.tenant.size} people (reports refreshed ${sample.tenant.refreshDate})`,
+    report(report, period) {
+      const bytes = sample.csv(report, period);
+      return { open: async function* () { yield bytes; }, release() {} };
+    },
+    directory: () => (directory ??= new Directory(sample.directory())),
+  };
 }
 
 /**
@@ -69,51 +104,94 @@ export function discreteLaplaceMargin95(scale: number): number {
   return Math.max(0, Math.ceil(Math.log(0.025 * (1 + p)) / Math.log(p)) - 1);
 }
 
-/** Runs every report each consumer may receive through the proxy's engine over the sample. */
-export async function previewPolicySet(set: PolicySet, sample: SampleReports): Promise<PolicyPreview> {
+/** Runs every report each consumer may receive through the proxy's engine over the data. */
+export async function previewPolicySet(set: PolicySet, data: PreviewData): Promise<PolicyPreview> {
   const keyring = testKeyring(set);
-  const directory = new Directory(sample.directory());
   const consumers: ConsumerPreview[] = [];
   for (const loaded of set.policies) {
     const { policy } = loaded;
     for (const consumer of policy.consumers) {
-      const reports: (RowsPreview | CohortPreview)[] = [];
+      const reports: ConsumerPreview['reports'] = [];
       for (const [name, rule] of Object.entries(policy.reports)) {
         const spec = findReport(name);
         if (spec === undefined || rule === 'deny') continue;
         const period = samplePeriod(policy, spec);
-        const csv = sample.csv(spec, period);
-        if ('rows' in rule) {
-          const plan = rowsPlanFor({ kind: 'rows', policy: loaded, rule }, spec, consumer, keyring);
-          const table = await releasedTable(csv, plan);
-          const { stats } = table;
-          reports.push({
-            kind: 'rows', report: spec.name, period, rowsIn: stats.rowsIn, rowsOut: stats.rowsOut, rowsSuppressed: stats.rowsSuppressed,
-            cellsSuppressed: stats.cellsSuppressed, k: plan.k, ...(spec.shape !== 'counts' ? { risk: releaseRisk(table, plan.k) } : {}),
-          });
-        } else {
-          const plan = planCohorts(spec, rule, policy.k ?? DEFAULT_K.k, policy.kC ?? DEFAULT_K.kC);
-          const aggregate = await aggregateCsvReport((async function* () { yield csv; })(), plan, directory);
-          const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
-          const cells = aggregate.table.cells.filter((c) => c.state !== 'hidden');
-          const scales = plan.noise !== undefined ? noiseScales(plan, plan.noise.epsilon) : undefined;
-          reports.push({
-            kind: 'cohort', report: spec.name, period, rowsIn: aggregate.rows, cells: cells.length,
-            released: cells.filter((c) => c.state === 'released').length,
-            suppressed: { primary: counts.primary, complement: counts.complement, secondary: counts.secondary },
-            lpVerified: counts.lpVerified,
-            ...(scales !== undefined ? {
-              noiseMargin95: {
-                users: discreteLaplaceMargin95(scales.users), activeUsers: discreteLaplaceMargin95(scales.active),
-                sums: Object.fromEntries(plan.metrics.map((m, i) => [m.column.header, discreteLaplaceMargin95(scales.sums[i]!)])),
-              },
-            } : {}),
-          });
+        const held = data.report(spec, period);
+        if (held === undefined) {
+          reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'no fresh snapshot of this report is held' });
+          continue;
+        }
+        try {
+          if ('rows' in rule) {
+            const plan = rowsPlanFor({ kind: 'rows', policy: loaded, rule }, spec, consumer, keyring);
+            const { stats, risk } = await measureRowRelease(() => held.open(), plan);
+            reports.push({
+              kind: 'rows', report: spec.name, period, rowsIn: stats.rowsIn, rowsOut: stats.rowsOut, rowsSuppressed: stats.rowsSuppressed,
+              cellsSuppressed: stats.cellsSuppressed, k: plan.k, ...(spec.shape !== 'counts' ? { risk } : {}),
+            });
+          } else {
+            const plan = planCohorts(spec, rule, policy.k ?? DEFAULT_K.k, policy.kC ?? DEFAULT_K.kC);
+            const directory = usesDirectory(plan) ? data.directory() : NO_DIRECTORY;
+            if (directory === undefined) {
+              reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'the directory (for the cohort join) is not held' });
+              continue;
+            }
+            reports.push(await cohortPreview(spec, period, plan, held, directory));
+          }
+        } finally {
+          held.release();
         }
       }
       consumers.push({ consumer, policy: policy.name, reports });
     }
   }
   consumers.sort((a, b) => a.consumer.localeCompare(b.consumer));
-  return { version: set.version, sample: { users: sample.tenant.size, refreshDate: sample.tenant.refreshDate }, consumers };
+  return { version: set.version, data: data.description, consumers };
+}
+
+const NO_DIRECTORY = new Directory([]);
+
+async function cohortPreview(spec: ReportSpec, period: Period, plan: CohortPlan, held: HeldReport, directory: Directory): Promise<CohortPreview> {
+  const aggregate = await aggregateCsvReport(held.open(), plan, directory);
+  const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
+  const cells = aggregate.table.cells.filter((c) => c.state !== 'hidden');
+  const scales = plan.noise !== undefined ? noiseScales(plan, plan.noise.epsilon) : undefined;
+  return {
+    kind: 'cohort', report: spec.name, period, rowsIn: aggregate.rows, cells: cells.length,
+    released: cells.filter((c) => c.state === 'released').length,
+    suppressed: { primary: counts.primary, complement: counts.complement, secondary: counts.secondary },
+    lpVerified: counts.lpVerified,
+    ...(scales !== undefined ? {
+      noiseMargin95: {
+        users: discreteLaplaceMargin95(scales.users), activeUsers: discreteLaplaceMargin95(scales.active),
+        sums: Object.fromEntries(plan.metrics.map((m, i) => [m.column.header, discreteLaplaceMargin95(scales.sums[i]!)])),
+      },
+    } : {}),
+  };
+}
+
+/** The preview as text, one block per consumer (what `policy preview` prints after its heading). */
+export function formatPreview(preview: PolicyPreview): string {
+  const out: string[] = [];
+  for (const c of preview.consumers) {
+    out.push('', `${c.consumer} (policy ${c.policy})${c.reports.length === 0 ? ': no report released' : ''}`);
+    for (const r of c.reports) {
+      if (r.kind === 'unavailable') {
+        out.push(`  ${r.report} ${r.period}: not measured: ${r.reason}`);
+      } else if (r.kind === 'rows') {
+        out.push(`  ${r.report} ${r.period}: rows ${r.rowsIn} in, ${r.rowsOut} out, ${r.rowsSuppressed} withheld${r.cellsSuppressed > 0 ? `, ${r.cellsSuppressed} cells emptied` : ''}`);
+        if (r.risk !== undefined) {
+          const x = r.risk;
+          out.push(`    risk over ${x.quasiIdentifiers.length} released columns (all but the pseudonym): ${x.equivalenceClasses} equivalence classes; unique ${x.uniqueRows} (${percent(x.uniqueShare)}), in classes below k=${r.k} ${x.belowKRows} (${percent(x.belowKShare)}); prosecutor risk highest ${x.highestProsecutorRisk.toFixed(3)}, average ${x.averageProsecutorRisk.toFixed(3)}`);
+        }
+      } else {
+        out.push(`  ${r.report} ${r.period}: cohorts from ${r.rowsIn} rows: ${r.cells} cells, ${r.released} released; suppressed ${r.suppressed.primary} below k, ${r.suppressed.complement} small complement, ${r.suppressed.secondary} secondary${r.lpVerified ? ' (LP-verified)' : ''}`);
+        if (r.noiseMargin95 !== undefined) {
+          const sums = Object.entries(r.noiseMargin95.sums).map(([m, v]) => `${m} sum ±${v}`);
+          out.push(`    95% noise margin below the organisation: users ±${r.noiseMargin95.users}, active users ±${r.noiseMargin95.activeUsers}${sums.length > 0 ? `, ${sums.join(', ')}` : ''}`);
+        }
+      }
+    }
+  }
+  return `${out.join('\n')}\n`;
 }

@@ -58,22 +58,64 @@ export interface ReleaseRisk {
 /** Risk over the named columns of a table (default: every released column except the pseudonyms). */
 export function releaseRisk(table: ReleasedTable, k: number, columns: readonly string[] = table.header.filter((h) => !table.pseudonyms.includes(h))): ReleaseRisk {
   const positions = columns.map((c) => table.header.indexOf(c)).filter((p) => p >= 0);
-  const sizes = classSizes(table.rows, positions);
-  const n = sizes.length;
-  const classes = sizes.reduce((sum, size) => sum + 1 / size, 0);
-  const unique = sizes.filter((s) => s === 1).length;
-  const belowK = sizes.filter((s) => s < k).length;
+  const counts = new Map<string, number>();
+  for (const row of table.rows) {
+    const key = JSON.stringify(positions.map((p) => row[p] ?? ''));
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return riskOfClasses(counts.values(), k, columns);
+}
+
+/** Risk from the sizes of the equivalence classes (one size per class). */
+export function riskOfClasses(classSizes: Iterable<number>, k: number, columns: readonly string[]): ReleaseRisk {
+  let n = 0;
+  let classes = 0;
+  let unique = 0;
+  let belowK = 0;
+  let smallest = Number.POSITIVE_INFINITY;
+  for (const size of classSizes) {
+    n += size;
+    classes++;
+    if (size === 1) unique++;
+    if (size < k) belowK += size;
+    smallest = Math.min(smallest, size);
+  }
   return {
     quasiIdentifiers: columns,
     rows: n,
-    equivalenceClasses: Math.round(classes),
+    equivalenceClasses: classes,
     uniqueRows: unique,
     uniqueShare: n === 0 ? 0 : unique / n,
     belowKRows: belowK,
     belowKShare: n === 0 ? 0 : belowK / n,
-    highestProsecutorRisk: n === 0 ? 0 : 1 / Math.min(...sizes),
+    highestProsecutorRisk: n === 0 ? 0 : 1 / smallest,
     averageProsecutorRisk: n === 0 ? 0 : classes / n,
   };
+}
+
+/**
+ * Sanitises a report (`open` yields the same bytes each call: a snapshot) as the proxy does and measures the
+ * release without keeping it: the sanitiser's counts and the risk over every released column but the
+ * pseudonyms. Memory grows with the number of distinct released combinations only.
+ */
+export async function measureRowRelease(open: () => AsyncIterable<Buffer | string>, plan: RowsPlan): Promise<{ stats: SanitizeStats; risk: ReleaseRisk }> {
+  const stats = emptyStats();
+  const pseudonyms = new Set(plan.released.filter((r) => r.action === 'pseudonymize').map((r) => r.column.header));
+  let positions: number[] | undefined;
+  let columns: string[] = [];
+  const counts = new Map<string, number>();
+  const reader = new CsvRowReader((fields) => {
+    if (positions === undefined) {
+      columns = fields.filter((h) => !pseudonyms.has(h));
+      positions = columns.map((c) => fields.indexOf(c));
+      return;
+    }
+    const key = JSON.stringify(positions.map((p) => fields[p] ?? ''));
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  });
+  for await (const piece of sanitizeCsvReport(open, plan, stats)) reader.push(piece);
+  reader.end();
+  return { stats, risk: riskOfClasses(counts.values(), plan.k, columns) };
 }
 
 /** A percentage for people: one decimal, '0%' only when nothing at all. */

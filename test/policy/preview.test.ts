@@ -1,7 +1,7 @@
 import t from 'tap';
 import { discreteLaplace } from '../../src/cohort/noise.js';
 import { loadPolicySet } from '../../src/policy/load.js';
-import { discreteLaplaceMargin95, previewPolicySet, type CohortPreview, type RowsPreview } from '../../src/policy/preview.js';
+import { discreteLaplaceMargin95, previewPolicySet, simulatedData, type CohortPreview, type RowsPreview } from '../../src/policy/preview.js';
 import { SampleReports } from '../../src/policy/sample-reports.js';
 
 t.test('the 95% margin is the smallest m with P(|noise| <= m) >= 0.95 for the discrete Laplace the proxy samples', async (t) => {
@@ -27,7 +27,7 @@ t.test('preview of the shipped set: no released licence row is unique on its rel
   const loaded = await loadPolicySet('policies');
   t.ok(loaded.ok);
   if (!loaded.ok) return;
-  const preview = await previewPolicySet(loaded.set, new SampleReports({ users: 250 }));
+  const preview = await previewPolicySet(loaded.set, simulatedData(new SampleReports({ users: 250 })));
   const licence = preview.consumers.find((c) => c.consumer === 'licence-tool')!.reports[0] as RowsPreview;
   t.match(licence, { kind: 'rows', report: 'getOffice365ActiveUserDetail', period: 'D30', rowsIn: 250 });
   t.equal(licence.rowsOut + licence.rowsSuppressed, licence.rowsIn);
