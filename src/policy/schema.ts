@@ -153,7 +153,7 @@ export const POLICY_SCHEMA = {
       description: 'The most epsilon noisy cohort releases may spend per consumer per calendar year (UTC); needed when a cohort rule has noise. A fresh release past it is refused (403).',
       examples: [{ epsilonPerYear: 400 }],
     },
-    permissions: { type: 'array', items: { type: 'string', enum: ['score'] }, uniqueItems: true, default: [], description: "Endpoints beyond the reports: 'score' for /org-score.", examples: [['score']] },
+    permissions: { type: 'array', items: { type: 'string', enum: ['score', 'preview'] }, uniqueItems: true, default: [], description: "Endpoints beyond the reports: 'score' for /org-score; 'preview' for GET /policy/preview (an operator: what the live set releases of the data the proxy holds, counts and risk only).", examples: [['score']] },
     reports: {
       type: 'object',
       description: "Report name -> 'deny', a rows rule or a cohort rule. Reports not named are denied.",

@@ -14,6 +14,7 @@ import { graphErrorBody } from '../graph/errors.js';
 import { errorResponse, ProxyRefusal, sendError } from './errors.js';
 import { cohortRoutes } from './cohorts.js';
 import { disclosureRoutes, type PolicyActivation } from './disclosure.js';
+import { policyPreviewRoutes } from './policy-preview.js';
 import { dashboardRoutes, type DashboardSettings } from './dashboard.js';
 import { scoreRoutes } from './score.js';
 import { ProxyMetrics, telemetryRoutes } from './telemetry.js';
@@ -104,6 +105,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(cohortRoutes, options);
   void app.register(disclosureRoutes, options);
   void app.register(scoreRoutes, options);
+  void app.register(policyPreviewRoutes, options);
   void app.register(dashboardRoutes, options);
   void app.register(telemetryRoutes, {
     metrics, policies: options.policies, graphReady: () => options.graph.tokenReady(),

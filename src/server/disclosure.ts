@@ -54,6 +54,7 @@ function consumerSection(c: ConsumerDisclosure): string {
   ${c.reports.length === 0 ? '<p><b>This tool receives nothing:</b> every report is denied.</p>' : `<p>It may ask for ${c.reports.length} report${c.reports.length === 1 ? '' : 's'}, as ${list(c.formats.map((f) => f.toUpperCase()))}, for the periods ${list(c.periods)}${c.singleDates ? ' and single days' : ''}. Every other report is denied.</p>
   <ul>${c.reports.map((r) => (r.kind === 'rows' ? rowsSection(r) : cohortSection(r))).join('')}</ul>`}
   ${c.orgScore ? '<p>It may also read the organisation-level adoption score.</p>' : ''}
+  ${c.policyPreview ? "<p>It may also read the policy preview: for every tool, how many rows and groups are released or withheld and how identifying the released rows are (counts only, never a row).</p>" : ''}
   </section>`;
 }
 
