@@ -209,6 +209,7 @@ async function demo(args: string[]): Promise<number> {
       noiseKey: randomBytes(32),
       ledgerFile: join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-ledger.jsonl`),
       historyFile: join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-score-history.jsonl`),
+      policyHistoryFile: join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-policy-history.jsonl`),
       tls,
       graph: { graphUrl: sim.graphUrl, tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, downloadHosts: [`${sim.downloadUrl}/data/`] },
     }),
@@ -221,7 +222,8 @@ async function demo(args: string[]): Promise<number> {
   process.stdout.write(`graph-privacy-proxy demo
   Proxy:           ${proxy.url}  (HTTPS, self-signed; certificate ${certFile})
   Fingerprint:     SHA-256 ${tls.fingerprint256}
-  Policies:        policies/ (version ${proxy.policies.current.version}, hot-reloaded)
+  Policies:        policies/ (version ${proxy.policies.current.version}, hot-reloaded; a change goes live only if policies/tests pass)
+  Policy history:  ${join(tmpdir(), `graph-privacy-proxy-demo-${process.pid}-policy-history.jsonl`)}   (policy history --file <it> --verify)
   Dashboard:       ${proxy.url}/   (the org score; open it in a browser and accept the certificate)
   Disclosure:      ${proxy.url}/disclosure.html   (what each tool can see)
   Simulated Graph: ${sim.graphUrl} (${sim.tenant.size} users, names not concealed so you can see what is hidden)
