@@ -8,7 +8,7 @@ import './runtime-check.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -19,6 +19,9 @@ import { SanitizeError } from './sanitize/errors.js';
 import { auditLogger } from './server/audit.js';
 import { BudgetLedger } from './store/budget-ledger.js';
 import { runPolicyTests } from './policy/test-cases.js';
+import { lintRowReleases } from './policy/release-lint.js';
+import { checkPseudonymKeys } from './policy/activation.js';
+import { SampleReports } from './policy/sample-reports.js';
 import { parseKeyring, PseudonymKeyError } from './sanitize/pseudonyms.js';
 import { ConsumerKeys, hashConsumerKey, newConsumerKey } from './server/consumer-keys.js';
 import { startProxy, type RunningProxy } from './server/proxy.js';
@@ -26,6 +29,12 @@ import { SERVE_VARIABLES, loadConfig } from './server/config.js';
 import { selfSignedCertificate } from './server/tls.js';
 import { isCalendarDate } from './graph/odata.js';
 import { explainReport } from './policy/explain.js';
+import { diffPolicySets, diffSummary } from './policy/diff.js';
+import { policyReference } from './policy/reference.js';
+import { formatPreview, previewPolicySet, simulatedData } from './policy/preview.js';
+import { verifyHistory } from './policy/history.js';
+import { readPolicyHistoryFile } from './store/policy-history.js';
+import { RedisStore } from './store/redis-store.js';
 import { loadPolicySet } from './policy/load.js';
 import { formatProblem } from './policy/validate.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from './simulator/server.js';
@@ -51,15 +60,35 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
               come from GPP_PSEUDONYM_KEYS[_FILE], noisy cohorts need GPP_NOISE_KEY[_FILE] and are charged
               to GPP_BUDGET_LEDGER_FILE (default data/budget-ledger.jsonl). Writes one audit line to stderr;
               exits 3 when the policy refuses (no file is written), 1 when the input cannot be read.
-  policy check [dir]
+  policy check [dir] [--keys <id,...>] [--users <n>]
               Validate every policy in a directory (default: policies/) as the proxy would load it;
-              lists every problem with file:line:column and exits 1 if there is any.
+              lists every problem with file:line:column and exits 1 if there is any. Warns (exit 0) about
+              released columns that single people out although they are not quasi-identifiers, measured on
+              a simulated tenant of --users people (default 250). --keys: the pseudonym key ids the proxy
+              holds; a policy naming another is a problem.
   policy test [dir] [--update]
               Run the test cases in <dir>/tests (input report + consumer -> expected output or 'denied')
               through the proxy's own engine; prints a line diff for each failure and exits 1 if any fails.
               --update rewrites the expected outputs (review them before committing).
+  policy diff <old dir> <new dir>
+              Per consumer and report, what the new set newly exposes ('+', listed first), newly hides ('-')
+              and changes otherwise ('~'): reports, columns and their treatment, k/kC/kOrg, dimensions,
+              periods, formats, single dates, noise and budget, permissions.
   policy explain <policy> <report> [dir]
               For each column of a report: what the named policy releases, and why; which k applies.
+  policy preview [dir] [--users <n>] [--seed <s>] [--json]
+              What the set would release, run through the proxy's own engine on a simulated tenant (default
+              250 people, seed 1): per consumer and report, rows in/out/withheld, cohort cells released and
+              suppressed by reason, 95% noise margins, and for row releases the re-identification risk over
+              all released columns (unique rows, rows in classes below k, prosecutor risk).
+  policy history [--file <path> | --redis <url> [--prefix <p>]] [--verify]
+              Print every policy set that went live (version, time, changes, each file's hash) from the
+              hash-chained history (default: GPP_REDIS_URL, else GPP_POLICY_HISTORY_FILE or
+              policy-history.jsonl beside the budget ledger). --verify exits 1 if an entry was edited,
+              removed or reordered.
+  policy reference
+              Print the policy reference (every setting, type, default, meaning, example) generated from
+              the schema; policies/REFERENCE.md is this output.
 
 Simulator options:
   --host <address>        Listen address (default 127.0.0.1)
@@ -264,6 +293,7 @@ async function runDemo(sim: RunningSimulator, work: string, proxyPort: number, p
       noiseKey: randomBytes(32),
       ledgerFile: join(work, 'budget-ledger.jsonl'),
       historyFile: join(work, 'score-history.jsonl'),
+      policyHistoryFile: join(work, 'policy-history.jsonl'),
       tls,
       metricsToken,
       graph: {
@@ -280,7 +310,8 @@ async function runDemo(sim: RunningSimulator, work: string, proxyPort: number, p
   process.stdout.write(`graph-privacy-proxy demo
   Proxy:           ${proxy.url}  (HTTPS, self-signed; certificate ${certFile})
   Fingerprint:     SHA-256 ${tls.fingerprint256}
-  Policies:        ${policiesDir} (version ${proxy.policies.current.version}, hot-reloaded)
+  Policies:        ${policiesDir} (version ${proxy.policies.current.version}, hot-reloaded; a change goes live only if its tests pass)
+  Policy history:  ${join(work, 'policy-history.jsonl')}   (policy history --file <it> --verify)
   Dashboard:       ${proxy.url}/   (the org score; open it in a browser, accept the certificate, and log in
                    with any user name and the adoption-dashboard key below as the password)
   Disclosure:      ${proxy.url}/disclosure.html   (what each tool can see)
@@ -379,18 +410,37 @@ async function sanitizeCommand(args: string[]): Promise<number> {
 
 async function policyCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === 'check' && rest.length <= 1) return policyCheck(rest[0] ?? 'policies');
+  if (sub === 'check') {
+    const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { keys: { type: 'string' }, users: { type: 'string' } } });
+    if (positionals.length <= 1) {
+      const keys = values.keys === undefined ? undefined : values.keys.split(',').map((k) => k.trim()).filter((k) => k !== '');
+      return policyCheck(positionals[0] ?? 'policies', { ...(keys !== undefined ? { keys } : {}), users: whole('users', values.users, 250, 1, 100_000) });
+    }
+  }
   if (sub === 'test') {
     const update = rest.includes('--update');
     const dirs = rest.filter((a) => a !== '--update');
     if (dirs.length <= 1 && !dirs.some((d) => d.startsWith('-'))) return policyTest(dirs[0] ?? 'policies', update);
   }
+  if (sub === 'history') {
+    const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { file: { type: 'string' }, redis: { type: 'string' }, prefix: { type: 'string' }, verify: { type: 'boolean' } } });
+    if (positionals.length === 0) return policyHistory({ ...values, verify: values.verify === true });
+  }
+  if (sub === 'preview') {
+    const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { users: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } } });
+    if (positionals.length <= 1) return policyPreview(positionals[0] ?? 'policies', { users: whole('users', values.users, 250, 1, 100_000), seed: values.seed ?? '1', json: values.json === true });
+  }
+  if (sub === 'reference' && rest.length === 0) {
+    process.stdout.write(policyReference());
+    return 0;
+  }
+  if (sub === 'diff' && rest.length === 2) return policyDiff(rest[0]!, rest[1]!);
   if (sub === 'explain' && (rest.length === 2 || rest.length === 3)) return policyExplain(rest[0]!, rest[1]!, rest[2] ?? 'policies');
   if (sub === 'explain') throw new UsageError('policy explain needs a policy and a report: policy explain <policy> <report> [dir], e.g. policy explain licence-management getOffice365ActiveUserDetail.');
-  throw new UsageError('Usage: policy check [dir] | policy test [dir] [--update] | policy explain <policy> <report> [dir].');
+  throw new UsageError('Usage: policy check [dir] [--keys <ids>] | policy test [dir] [--update] | policy diff <old> <new> | policy history [--verify] | policy reference | policy explain <policy> <report> [dir]');
 }
 
-async function policyCheck(dir: string): Promise<number> {
+async function policyCheck(dir: string, options: { keys?: readonly string[]; users: number }): Promise<number> {
   await requirePolicyDir(dir, 'name it: policy check <dir>');
   const result = await loadPolicySet(dir);
   if (!result.ok) {
@@ -399,8 +449,19 @@ async function policyCheck(dir: string): Promise<number> {
     return 1;
   }
   const { set } = result;
+  if (options.keys !== undefined) {
+    const missing = checkPseudonymKeys(set, new Set(options.keys));
+    if (missing.length > 0) {
+      for (const problem of missing) process.stderr.write(`${formatProblem(problem)}\n`);
+      process.stderr.write(`${missing.length} problem${missing.length === 1 ? '' : 's'}; the proxy would refuse this set.\n`);
+      return 1;
+    }
+  }
   process.stdout.write(`${dir}: ${set.policies.length} polic${set.policies.length === 1 ? 'y' : 'ies'} valid, version ${set.version}\n`);
   for (const { policy } of set.policies) process.stdout.write(`  ${policy.name}: consumers ${policy.consumers.join(', ')}\n`);
+  const warnings = await lintRowReleases(set, new SampleReports({ users: options.users }));
+  for (const warning of warnings) process.stderr.write(`${formatProblem(warning)}\n`);
+  if (warnings.length > 0) process.stderr.write(`${warnings.length} warning${warnings.length === 1 ? '' : 's'} (the set loads; read them before it goes live).\n`);
   return 0;
 }
 
@@ -422,6 +483,79 @@ async function policyTest(dir: string, update: boolean): Promise<number> {
   process.stdout.write(`${results.length} case${results.length === 1 ? '' : 's'}, ${failed} failed${problems.length > 0 ? `, ${problems.length} case file problem${problems.length === 1 ? '' : 's'}` : ''}${update ? ' (expected outputs rewritten: review them before committing)' : ''}\n`);
   if (results.length === 0 && problems.length === 0) process.stdout.write(`No test cases in ${join(dir, 'tests')}.\n`);
   return failed > 0 || problems.length > 0 ? 1 : 0;
+}
+
+async function policyDiff(oldDir: string, newDir: string): Promise<number> {
+  const [before, after] = await Promise.all([loadPolicySet(oldDir), loadPolicySet(newDir)]);
+  for (const [dir, result] of [[oldDir, before], [newDir, after]] as const) {
+    if (!result.ok) {
+      process.stderr.write(`The policy set in ${dir} does not load; run 'policy check ${dir}' to see why.\n`);
+      return 1;
+    }
+  }
+  if (!before.ok || !after.ok) return 1;
+  const summary = diffSummary(diffPolicySets(before.set, after.set));
+  process.stdout.write(`${oldDir} (version ${before.set.version}) -> ${newDir} (version ${after.set.version}): ${summary.more} exposure increase${summary.more === 1 ? '' : 's'}, ${summary.less} decrease${summary.less === 1 ? '' : 's'}, ${summary.changed} other change${summary.changed === 1 ? '' : 's'}\n`);
+  for (const line of summary.lines) process.stdout.write(`  ${line}\n`);
+  return 0;
+}
+
+async function policyPreview(dir: string, options: { users: number; seed: string; json: boolean }): Promise<number> {
+  const result = await loadPolicySet(dir);
+  if (!result.ok) {
+    process.stderr.write(`The policy set in ${dir} does not load; run 'policy check ${dir}' to see why.\n`);
+    return 1;
+  }
+  const preview = await previewPolicySet(result.set, simulatedData(new SampleReports({ users: options.users, seed: /^\d+$/.test(options.seed) ? Number(options.seed) : options.seed })));
+  process.stdout.write(options.json ? `${JSON.stringify(preview, null, 2)}\n` : `Preview of ${dir} (version ${preview.version}) on ${preview.data}\n${formatPreview(preview)}`);
+  return 0;
+}
+
+/**
+ * Prints the policy history (from GPP_REDIS_URL / --redis, else --file / GPP_POLICY_HISTORY_FILE / the default
+ * beside the ledger); with --verify, checks the chain and exits 1 on any break.
+ */
+async function policyHistory(options: { file?: string; redis?: string; prefix?: string; verify: boolean }): Promise<number> {
+  const redisUrl = options.redis ?? (options.file === undefined ? process.env.GPP_REDIS_URL : undefined);
+  let lines: string[];
+  let where: string;
+  if (redisUrl !== undefined && redisUrl !== '') {
+    const store = await RedisStore.connect(redisUrl, options.prefix ?? process.env.GPP_REDIS_PREFIX ?? 'gpp');
+    try {
+      lines = await store.policyHistory.lines();
+    } finally {
+      await store.close();
+    }
+    where = `Redis (prefix ${options.prefix ?? process.env.GPP_REDIS_PREFIX ?? 'gpp'})`;
+  } else {
+    const file = options.file ?? process.env.GPP_POLICY_HISTORY_FILE ?? join(dirname(process.env.GPP_BUDGET_LEDGER_FILE ?? 'data/budget-ledger.jsonl'), 'policy-history.jsonl');
+    try {
+      lines = await readPolicyHistoryFile(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      process.stderr.write(`No policy history at ${file} (it is written by a running proxy with a store).\n`);
+      return 1;
+    }
+    where = file;
+  }
+  const verification = verifyHistory(lines);
+  for (const e of verification.entries) {
+    process.stdout.write(`#${e.seq} ${e.at} version ${e.version} (+${e.changes.more} -${e.changes.less} ~${e.changes.changed}) hash ${e.hash}\n`);
+    process.stdout.write(`    files: ${e.files.map((f) => `${f.name} sha256:${f.sha256.slice(0, 16)}`).join(', ')}\n`);
+    for (const line of e.changes.lines) process.stdout.write(`    ${line}\n`);
+  }
+  if (!options.verify) {
+    process.stdout.write(`${verification.entries.length} entr${verification.entries.length === 1 ? 'y' : 'ies'} in ${where}.\n`);
+    return 0;
+  }
+  if (verification.ok) {
+    const last = verification.entries.at(-1);
+    process.stdout.write(`Verified: ${verification.entries.length} entr${verification.entries.length === 1 ? 'y' : 'ies'} in ${where}, chain intact${last !== undefined ? `; newest hash ${last.hash} (keep a copy elsewhere to detect removal of the newest entries)` : ''}.\n`);
+    return 0;
+  }
+  for (const problem of verification.problems) process.stderr.write(`${problem}\n`);
+  process.stderr.write(`The policy history in ${where} has been tampered with (${verification.problems.length} problem${verification.problems.length === 1 ? '' : 's'}).\n`);
+  return 1;
 }
 
 async function policyExplain(policyName: string, report: string, dir: string): Promise<number> {

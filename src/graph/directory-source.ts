@@ -37,6 +37,11 @@ export class DirectorySource {
     private readonly maxPages = 10_000,
   ) {}
 
+  /** The directory already held (not expired), or undefined; never fetches. */
+  held(): Directory | undefined {
+    return this.cached !== undefined && Date.now() < this.cached.expiresAt ? this.cached.directory : undefined;
+  }
+
   async current(): Promise<Directory> {
     if (this.cached !== undefined && Date.now() < this.cached.expiresAt) return this.cached.directory;
     this.pending ??= this.fetch().finally(() => (this.pending = undefined));

@@ -152,6 +152,17 @@ export class SnapshotCache {
     return flight.promise;
   }
 
+  /**
+   * The snapshot already held for the report, leased (call `release()`), or undefined: never fetches, never
+   * counts as a hit. For looking at what the proxy holds (policy preview) without asking Graph.
+   */
+  held(call: ReportCall, format: ReportFormat): ReportSnapshot | undefined {
+    const cached = this.ready.get(snapshotKey(call, format));
+    if (cached === undefined || Date.now() >= cached.expiresAt) return undefined;
+    cached.acquire();
+    return cached;
+  }
+
   /** Drops every snapshot (readers in progress finish first). */
   clear(): void {
     for (const snapshot of this.ready.values()) snapshot.retire();

@@ -38,7 +38,8 @@ export function decideReport(loaded: LoadedPolicy | undefined, request: ReportRe
   if (request.period !== undefined && !periods.includes(request.period)) {
     return denied(`The policy for this consumer does not release period ${request.period}; allowed: ${periods.join(', ')}.`);
   }
-  if (request.date !== undefined && policy.dates === false) return denied('The policy for this consumer does not release single-date reports; ask for a period.');
+  // Single days are off unless the policy turns them on: one day's activity singles people out more than a period.
+  if (request.date !== undefined && policy.dates !== true) return denied('The policy for this consumer does not release single-date reports; ask for a period.');
   return 'cohort' in rule ? { kind: 'cohort', policy: loaded, rule } : { kind: 'rows', policy: loaded, rule };
 }
 

@@ -37,6 +37,8 @@ export interface ConsumerDisclosure {
   readonly periods: string[];
   readonly singleDates: boolean;
   readonly orgScore: boolean;
+  /** Whether it may read the policy preview (counts and risk figures of every tool's releases). */
+  readonly policyPreview: boolean;
   readonly reports: (RowsDisclosure | CohortDisclosure)[];
 }
 
@@ -120,7 +122,7 @@ export function disclosureOf(set: PolicySet): Disclosure {
       consumers.push({
         consumer, policy: policy.name, description: policy.description.trim(),
         formats: [...(policy.formats ?? ['csv', 'json'])], periods: [...(policy.periods ?? ['D7', 'D30', 'D90', 'D180'])],
-        singleDates: policy.dates !== false, orgScore: (policy.permissions ?? []).includes('score'), reports,
+        singleDates: policy.dates === true, orgScore: (policy.permissions ?? []).includes('score'), policyPreview: (policy.permissions ?? []).includes('preview'), reports,
       });
     }
   }

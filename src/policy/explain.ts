@@ -37,7 +37,7 @@ export function explainReport(policy: PolicyDocument, reportName: string): strin
   }
   const formats = (policy.formats ?? ['csv', 'json']).join(' and ');
   const periods = (policy.periods ?? ['D7', 'D30', 'D90', 'D180']).join(', ');
-  lines.push(`  allowed as ${formats}, for periods ${periods}${policy.dates === false ? '' : ' and single dates'}`);
+  lines.push(`  allowed as ${formats}, for periods ${periods}${policy.dates === true ? ' and single dates' : ''}`);
   if ('rows' in rule) {
     const byColumn = new Map<ColumnSpec, ColumnAction>();
     for (const [column, action] of Object.entries(rule.rows)) {

@@ -96,6 +96,13 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
           report(path, `quasi-identifier '${name}' is not released by this rule (it is ${action === 'drop' ? 'dropped' : 'not named under rows'}), so the check can never apply`, 'value');
         }
       }
+      for (const name of Object.keys(rule.notIdentifying ?? {})) {
+        const path = toPointer('reports', reportName, 'notIdentifying', name);
+        const col = column(name, path);
+        const action = col === undefined ? undefined : rule.rows[named.get(col) ?? ''];
+        if (col !== undefined && (action === undefined || action === 'drop')) report(path, `'${name}' is not released by this rule, so there is nothing to explain`);
+        else if (col !== undefined && (rule.quasiIdentifiers ?? []).some((q) => findColumn(spec, q) === col)) report(path, `'${name}' is a declared quasi-identifier; it cannot also be not identifying`);
+      }
       if (rule.allowClearIdentifiers !== undefined && ![...named].some(([c]) => c.role === 'identifier' && rule.rows[named.get(c)!] === 'keep')) {
         report(toPointer('reports', reportName, 'allowClearIdentifiers'), 'allowClearIdentifiers is set but no identifier column is kept in clear');
       }

@@ -8,24 +8,42 @@ import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, sep } from 'node:path';
+import { diffPolicySets, diffSummary, type DiffSummary } from './diff.js';
 import { lintPolicy, lintPolicySet } from './lint.js';
 import type { PolicyDocument } from './schema.js';
 import type { PolicySource } from './source.js';
-import { validatePolicyText, type PolicyProblem } from './validate.js';
+import { formatProblem, validatePolicyText, type PolicyProblem } from './validate.js';
 
 const POLICY_FILE = /\.(ya?ml|json)$/i;
 
 export interface LoadedPolicy {
   readonly policy: PolicyDocument;
   readonly source: PolicySource;
+  /**
+   * sha256 (hex) of this policy's own file (name relative to the directory, and bytes): what a consumer's
+   * cursors and download links are bound to, so editing another tool's policy leaves them valid.
+   */
+  readonly hash: string;
+}
+
+/** One file of a set: its name relative to the policy directory and the sha256 (hex) of its bytes. */
+export interface PolicyFileHash {
+  readonly name: string;
+  readonly sha256: string;
 }
 
 /** An immutable, validated policy set. Requests hold on to the set they started with. */
 export interface PolicySet {
-  /** sha256 of the set's files (names and bytes), hex; the first 12 characters name the version. */
+  /**
+   * sha256 (hex) over the set's files: each file's name relative to the directory and its bytes, so the same
+   * files give the same version however the directory is spelt or wherever it sits. The first 12 characters
+   * name the version.
+   */
   readonly hash: string;
   readonly version: string;
   readonly policies: readonly LoadedPolicy[];
+  /** Every policy file of the set, sorted by name. */
+  readonly files: readonly PolicyFileHash[];
   /** The policy governing a consumer, or undefined: a consumer no policy names is denied everything. */
   policyFor(consumerId: string): LoadedPolicy | undefined;
 }
@@ -33,15 +51,26 @@ export interface PolicySet {
 /** `unreadable`: the directory itself could not be read whole (empty, or an entry unreadable), as opposed to a readable but invalid set. */
 export type PolicySetResult = { ok: true; set: PolicySet } | { ok: false; problems: PolicyProblem[]; unreadable?: string };
 
-/** Builds a set from file contents (name -> text); the directory loader and the tests both use it. */
+/** sha256 (hex) of a file's name (relative to its directory) and bytes, length-prefixed so no two pairs collide. */
+function fileDigest(name: string, text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return createHash('sha256').update(`${name}\u0000${bytes.length}\u0000`).update(bytes).digest('hex');
+}
+
+/**
+ * Builds a set from file contents (path -> text); the directory loader and the tests both use it. Paths are
+ * kept for messages (file:line:column); the hashes use only the file name, since policies sit directly in
+ * the directory.
+ */
 export function policySetFromFiles(files: ReadonlyMap<string, string>): PolicySetResult {
   const problems: PolicyProblem[] = [];
   const policies: LoadedPolicy[] = [];
-  const hash = createHash('sha256');
-  for (const file of [...files.keys()].sort()) {
+  const hashes: PolicyFileHash[] = [];
+  const byName = [...files.keys()].map((path) => ({ path, name: basename(path) })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const { path: file, name } of byName) {
     const text = files.get(file)!;
-    // By name, not path: the same files give the same version wherever they are mounted.
-    hash.update(`${basename(file)}\u0000${text.length}\u0000${text}`);
+    const sha256 = fileDigest(name, text);
+    hashes.push({ name, sha256: createHash('sha256').update(text, 'utf8').digest('hex') });
     const result = validatePolicyText(file, text);
     if (!result.ok) {
       problems.push(...result.problems);
@@ -49,16 +78,19 @@ export function policySetFromFiles(files: ReadonlyMap<string, string>): PolicySe
     }
     const lint = lintPolicy(result.policy, result.source);
     if (lint.length > 0) problems.push(...lint);
-    else policies.push({ policy: result.policy, source: result.source });
+    else policies.push({ policy: result.policy, source: result.source, hash: sha256 });
   }
   problems.push(...lintPolicySet(policies));
   if (problems.length > 0) return { ok: false, problems };
   const byConsumer = new Map(policies.flatMap((p) => p.policy.consumers.map((c) => [c, p] as const)));
+  const hash = createHash('sha256');
+  for (const f of hashes) hash.update(`${f.name}\u0000${f.sha256}\n`);
   const digest = hash.digest('hex');
   const set: PolicySet = {
     hash: digest,
     version: digest.slice(0, 12),
     policies,
+    files: hashes,
     policyFor: (consumerId) => byConsumer.get(consumerId),
   };
   return { ok: true, set: Object.freeze(set) };
@@ -119,8 +151,25 @@ export async function loadPolicySet(dir: string): Promise<PolicySetResult> {
 }
 
 export type PolicyReloadEvent =
-  | { kind: 'loaded'; version: string; policies: number }
+  /** `changes`: what the new set exposes more, less or otherwise than the one it replaced (policy diff). */
+  | { kind: 'loaded'; version: string; previousVersion: string; policies: number; changes: DiffSummary; set: PolicySet }
   | { kind: 'rejected'; problems: PolicyProblem[]; keptVersion: string };
+
+/** Why the last reload was refused (cleared by the next set that goes live); shown by /readyz. */
+export interface PolicyRejection {
+  readonly at: Date;
+  readonly keptVersion: string;
+  /** file:line:column: message, one per problem or failed test case. */
+  readonly reasons: readonly string[];
+}
+
+/**
+ * How a set is loaded for going live: `load` is given the directory and returns the candidate (the default
+ * only validates; the proxy passes `activationCandidate`, which also checks keys and runs the policy tests).
+ */
+export interface PolicyStoreOptions {
+  readonly load?: (dir: string) => Promise<PolicySetResult>;
+}
 
 /**
  * The live policy set of a running proxy. `current` is swapped in one assignment, so a request that read it
@@ -128,26 +177,29 @@ export type PolicyReloadEvent =
  */
 export class PolicyStore {
   private watcher: FSWatcher | undefined;
+  private testsWatcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private readProblem: string | undefined;
+  private rejection: PolicyRejection | undefined;
 
   private constructor(
     readonly dir: string,
     private currentSet: PolicySet,
-    private readonly onReload: (event: PolicyReloadEvent) => void,
-    private readonly requirements: (set: PolicySet) => PolicyProblem[],
+    private readonly onReload: (event: PolicyReloadEvent) => void | Promise<void>,
+    private readonly load: (dir: string) => Promise<PolicySetResult>,
   ) {}
 
   /**
-   * Loads the directory; refuses to start on an invalid set (there is no last good set to keep yet).
-   * `requirements` adds the problems of a set the running proxy cannot serve (e.g. a pseudonym key it does not
-   * hold); they refuse a set at start-up and at reload alike.
+   * Loads the directory; refuses to start on a set that does not pass `options.load` (there is no last good
+   * set to keep yet); the same check refuses a set at every reload. Throws PolicyLoadError listing every
+   * problem.
    */
-  static async open(dir: string, onReload: (event: PolicyReloadEvent) => void = () => {}, requirements: (set: PolicySet) => PolicyProblem[] = () => []): Promise<PolicyStore> {
-    const result = withRequirements(await loadPolicySet(dir), requirements);
+  static async open(dir: string, onReload: (event: PolicyReloadEvent) => void | Promise<void> = () => {}, options: PolicyStoreOptions = {}): Promise<PolicyStore> {
+    const load = options.load ?? loadPolicySet;
+    const result = await load(dir);
     if (!result.ok) throw new PolicyLoadError(result.problems);
-    return new PolicyStore(dir, result.set, onReload, requirements);
+    return new PolicyStore(dir, result.set, onReload, load);
   }
 
   get current(): PolicySet {
@@ -163,23 +215,34 @@ export class PolicyStore {
     return this.readProblem;
   }
 
+  /** Why the last reload was refused, while the set it kept is still live; undefined otherwise. */
+  get lastRejection(): PolicyRejection | undefined {
+    return this.rejection;
+  }
+
   /** Re-reads the directory now; resolves once the outcome (swap or refusal) is settled. */
   reload(): Promise<void> {
     this.reloading = this.reloading.then(async () => {
       let result: PolicySetResult;
       try {
-        result = withRequirements(await loadPolicySet(this.dir), this.requirements);
+        result = await this.load(this.dir);
       } catch (error) {
         const problem = { file: this.dir, position: { line: 1, column: 1 }, path: '', message: `cannot read policies: ${(error as Error).message}` };
         result = { ok: false, problems: [problem], unreadable: `${this.dir}: cannot read the policy directory` };
       }
       this.readProblem = result.ok ? undefined : result.unreadable;
       if (result.ok) {
-        if (result.set.hash === this.currentSet.hash) return;
+        if (result.set.hash === this.currentSet.hash) {
+          this.rejection = undefined;
+          return;
+        }
+        const previous = this.currentSet;
+        this.rejection = undefined;
         this.currentSet = result.set;
-        this.onReload({ kind: 'loaded', version: result.set.version, policies: result.set.policies.length });
+        await this.onReload({ kind: 'loaded', version: result.set.version, previousVersion: previous.version, policies: result.set.policies.length, changes: diffSummary(diffPolicySets(previous, result.set)), set: result.set });
       } else {
-        this.onReload({ kind: 'rejected', problems: result.problems, keptVersion: this.currentSet.version });
+        this.rejection = { at: new Date(), keptVersion: this.currentSet.version, reasons: result.problems.map(formatProblem) };
+        await this.onReload({ kind: 'rejected', problems: result.problems, keptVersion: this.currentSet.version });
       }
     });
     return this.reloading;
@@ -188,24 +251,40 @@ export class PolicyStore {
   /** Watches the directory and reloads shortly after changes settle (editors write files in several steps). */
   watch(debounceMs = 200): void {
     if (this.watcher !== undefined) return;
-    this.watcher = watch(this.dir, () => {
+    const changed = () => {
+      this.watchTests(changed);
       clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.reload(), debounceMs);
-    });
+    };
+    this.watcher = watch(this.dir, changed);
+    this.watchTests(changed);
+  }
+
+  /**
+   * Test cases gate activation, so a change under `<dir>/tests` (an expected output reviewed and updated)
+   * is a reason to try the set again. Attached once the folder exists.
+   */
+  private watchTests(changed: () => void): void {
+    if (this.testsWatcher !== undefined) return;
+    try {
+      this.testsWatcher = watch(join(this.dir, 'tests'), { recursive: true }, changed);
+      this.testsWatcher.on('error', () => {
+        this.testsWatcher?.close();
+        this.testsWatcher = undefined;
+      });
+    } catch {
+      // No tests folder (yet): nothing to watch.
+    }
   }
 
   async close(): Promise<void> {
     this.watcher?.close();
     this.watcher = undefined;
+    this.testsWatcher?.close();
+    this.testsWatcher = undefined;
     clearTimeout(this.timer);
     await this.reloading;
   }
-}
-
-function withRequirements(result: PolicySetResult, requirements: (set: PolicySet) => PolicyProblem[]): PolicySetResult {
-  if (!result.ok) return result;
-  const problems = requirements(result.set);
-  return problems.length === 0 ? result : { ok: false, problems };
 }
 
 export class PolicyLoadError extends Error {

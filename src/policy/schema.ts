@@ -12,7 +12,10 @@ export const DEFAULT_K = { k: 5, kC: 5, kOrg: 10 } as const;
 const IDENTIFIER_NAME = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' } as const;
 const K_VALUE = { type: 'integer', minimum: K_FLOOR, maximum: 1000 } as const;
 
+// `description`, `default` and `examples` are what policies/REFERENCE.md is generated from (src/policy/reference.ts).
 const COLUMN_ACTION = {
+  description: "What happens to the column: 'keep' (in clear), 'drop', 'pseudonymize' (identifier columns only: a keyed pseudonym per consumer and epoch), or { generalize: week | month } for dates (the Monday of the week, the first of the month) or { generalize: { bands: [...] } } for counts (the band's lower bound).",
+  examples: ['pseudonymize', { generalize: 'month' }, { generalize: { bands: [0, 10, 100] } }],
   anyOf: [
     { type: 'string', enum: ['keep', 'drop', 'pseudonymize'] },
     {
@@ -40,35 +43,54 @@ const COLUMN_ACTION = {
 
 const ROWS_RULE = {
   type: 'object',
+  description: 'Release the report row by row (per person, team or site), column by column.',
   properties: {
-    /** Column (CSV header or JSON name) -> what happens to it; unnamed columns are dropped. */
-    rows: { type: 'object', additionalProperties: COLUMN_ACTION, minProperties: 1 },
-    /** Columns whose combinations must each occur at least k times among released rows. */
-    quasiIdentifiers: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
-    /** Needed, with a reason, before any identifier column may be passed in clear. */
+    rows: {
+      type: 'object', additionalProperties: COLUMN_ACTION, minProperties: 1,
+      description: 'Column (CSV header or JSON name) -> what happens to it. Columns not named are dropped, including columns Graph adds later.',
+      examples: [{ 'User Principal Name': 'pseudonymize', 'Assigned Products': 'keep', 'Teams Last Activity Date': { generalize: 'month' } }],
+    },
+    quasiIdentifiers: {
+      type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [],
+      description: 'Released columns someone could know about a person; a row whose combination of them occurs fewer than k times is withheld. The release lint warns about released columns that single rows out but are not listed here.',
+      examples: [['Assigned Products', 'Is Deleted', 'Teams Last Activity Date']],
+    },
+    notIdentifying: {
+      type: 'object', additionalProperties: { type: 'string', minLength: 10 },
+      description: "Column -> why it identifies no one although it is released and not a quasi-identifier (at least 10 characters): the only way to silence the release lint's warning for that column.",
+      examples: [{ 'Has Teams License': 'Everyone in the tenant has a Teams licence.' }],
+    },
     allowClearIdentifiers: {
       type: 'object',
       properties: { reason: { type: 'string', minLength: 10 } },
       required: ['reason'],
       additionalProperties: false,
+      description: 'Needed, with a reason (at least 10 characters), before any identifier column (names, e-mail addresses, ids, site URLs) may be kept in clear.',
+      examples: [{ reason: 'The helpdesk tool must show site URLs to site owners.' }],
     },
   },
   required: ['rows'],
   additionalProperties: false,
 } as const;
 
-/** Cohort aggregation; the cohort issue extends this shape (suppression, noise, budget). */
 const COHORT_RULE = {
   type: 'object',
+  description: 'Release the report only as cohort aggregates (counts and capped sums per group), never a row.',
   properties: {
     cohort: {
       type: 'object',
+      description: 'How people are grouped and which sums are released.',
+      examples: [{ by: ['organization', 'department'], metrics: { 'Send Count': { clip: 500 } }, noise: { epsilon: 1 } }],
       properties: {
-        /** Dimensions to group by; 'department x officeLocation' is a cross-dimension. */
-        by: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true },
-        /** Metric column -> the per-user bound each value is clipped to. */
+        by: {
+          type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true,
+          description: "Dimensions to group by: 'organization', directory attributes (department, officeLocation, country, city, companyName, jobTitle), yes/no report columns, 'licenceClass', and crosses such as 'department x officeLocation'.",
+          examples: [['organization', 'department', 'department x officeLocation']],
+        },
         metrics: {
           type: 'object',
+          description: "Metric column -> the per-person bound each value is clipped to before summing (one person moves a sum by at most the clip). Without metrics only people and active people are counted.",
+          examples: [{ 'Call Count': { clip: 100 } }],
           additionalProperties: {
             type: 'object',
             properties: { clip: { type: 'number', exclusiveMinimum: 0 } },
@@ -76,15 +98,13 @@ const COHORT_RULE = {
             additionalProperties: false,
           },
         },
-        /**
-         * Sticky discrete-Laplace noise on sub-organisation cohorts: each fresh release of the table costs
-         * `epsilon` from the consumer's yearly privacy budget (see privacyBudget).
-         */
         noise: {
           type: 'object',
           properties: { epsilon: { type: 'number', exclusiveMinimum: 0, maximum: 10 } },
           required: ['epsilon'],
           additionalProperties: false,
+          description: 'Sticky discrete-Laplace noise on sub-organisation cohorts; each fresh release of the table costs epsilon from the consumer\'s yearly privacyBudget (needed with noise). Smaller epsilon: more noise.',
+          examples: [{ epsilon: 1 }],
         },
       },
       required: ['by'],
@@ -98,42 +118,46 @@ const COHORT_RULE = {
 export const POLICY_SCHEMA = {
   $id: 'https://graph-privacy-proxy.invalid/policy.schema.json',
   type: 'object',
+  description: 'One policy file: which consumers it governs and what each report releases to them.',
   properties: {
-    name: IDENTIFIER_NAME,
-    /** Plain language; shown on the disclosure page. */
-    description: { type: 'string', minLength: 1, maxLength: 2000 },
-    consumers: { type: 'array', items: IDENTIFIER_NAME, minItems: 1, uniqueItems: true },
-    k: K_VALUE,
-    kC: K_VALUE,
-    kOrg: K_VALUE,
-    formats: { type: 'array', items: { type: 'string', enum: ['csv', 'json'] }, minItems: 1, uniqueItems: true },
+    name: { ...IDENTIFIER_NAME, description: 'The policy\'s name (unique in the set), shown in the audit log and on the disclosure page.', examples: ['licence-management'] },
+    description: { type: 'string', minLength: 1, maxLength: 2000, description: 'Plain language for staff and works councils; shown on the disclosure page.', examples: ['The licence tool sees which licences each pseudonymous person has.'] },
+    consumers: { type: 'array', items: IDENTIFIER_NAME, minItems: 1, uniqueItems: true, description: 'The consumer ids (as in GPP_CONSUMER_KEYS) this policy governs; each consumer has exactly one policy.', examples: [['licence-tool']] },
+    k: { ...K_VALUE, default: DEFAULT_K.k, description: 'Minimum group size: cohorts, quasi-identifier combinations, team/group rows and counts below k are withheld.', examples: [10] },
+    kC: { ...K_VALUE, default: DEFAULT_K.kC, description: 'Minimum complement: within a released cohort, the active and the inactive count are each 0 or at least kC (so nobody\'s inactivity can be read off).', examples: [5] },
+    kOrg: { ...K_VALUE, default: DEFAULT_K.kOrg, description: 'Minimum size of an organisation or cohort for the adoption score.', examples: [10] },
+    formats: { type: 'array', items: { type: 'string', enum: ['csv', 'json'] }, minItems: 1, uniqueItems: true, default: ['csv', 'json'], description: 'Response formats the consumer may ask for.', examples: [['csv']] },
     periods: {
       type: 'array',
       items: { type: 'string', enum: ['D7', 'D30', 'D90', 'D180', 'ALL'] },
       minItems: 1,
       uniqueItems: true,
+      default: ['D7', 'D30', 'D90', 'D180', 'ALL'],
+      description: 'Report periods the consumer may ask for.',
+      examples: [['D30', 'D90']],
     },
-    /** Whether `(date=YYYY-MM-DD)` requests are allowed. */
-    dates: { type: 'boolean' },
-    /** Which pseudonym key (id and epoch) applies; the secret itself never appears in a policy. */
+    dates: { type: 'boolean', default: false, description: 'Whether single-day `(date=YYYY-MM-DD)` requests are allowed; off unless turned on, since one day\'s activity singles people out more than a period.', examples: [true] },
     pseudonyms: {
       type: 'object',
       properties: { keyId: IDENTIFIER_NAME, epoch: { type: 'integer', minimum: 1 } },
       required: ['keyId', 'epoch'],
       additionalProperties: false,
+      description: 'Which pseudonym key (id in GPP_PSEUDONYM_KEYS) and epoch apply; needed when a column is pseudonymised. The proxy refuses a set naming a key it does not hold. A new epoch gives every person new pseudonyms.',
+      examples: [{ keyId: 'licence-tool', epoch: 1 }],
     },
-    /** The most epsilon noisy cohort releases may spend per consumer per calendar year (UTC). */
     privacyBudget: {
       type: 'object',
       properties: { epsilonPerYear: { type: 'number', exclusiveMinimum: 0, maximum: 1000 } },
       required: ['epsilonPerYear'],
       additionalProperties: false,
+      description: 'The most epsilon noisy cohort releases may spend per consumer per calendar year (UTC); needed when a cohort rule has noise. A fresh release past it is refused (403).',
+      examples: [{ epsilonPerYear: 400 }],
     },
-    /** Endpoints beyond the reports, e.g. the org score. */
-    permissions: { type: 'array', items: { type: 'string', enum: ['score'] }, uniqueItems: true },
-    /** Report name -> 'deny', a rows rule or a cohort rule. Reports not named are denied. */
+    permissions: { type: 'array', items: { type: 'string', enum: ['score', 'preview'] }, uniqueItems: true, default: [], description: "Endpoints beyond the reports: 'score' for /org-score; 'preview' for GET /policy/preview (an operator: what the live set releases of the data the proxy holds, counts and risk only).", examples: [['score']] },
     reports: {
       type: 'object',
+      description: "Report name -> 'deny', a rows rule or a cohort rule. Reports not named are denied.",
+      examples: [{ getEmailActivityCounts: 'deny' }],
       additionalProperties: { anyOf: [{ type: 'string', const: 'deny' }, ROWS_RULE, COHORT_RULE] },
     },
   },
@@ -142,4 +166,4 @@ export const POLICY_SCHEMA = {
 } as const;
 
 /** A policy file as validated: the one type, derived from the schema. */
-export type PolicyDocument = FromSchema<typeof POLICY_SCHEMA>;
+export type PolicyDocument = FromSchema<typeof POLICY_SCHEMA, { keepDefaultedPropertiesOptional: true }>;

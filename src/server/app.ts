@@ -13,7 +13,8 @@ import type { AuditRecord } from './audit.js';
 import { graphErrorBody } from '../graph/errors.js';
 import { errorResponse, ProxyRefusal, sendError } from './errors.js';
 import { cohortRoutes } from './cohorts.js';
-import { disclosureRoutes } from './disclosure.js';
+import { disclosureRoutes, type PolicyActivation } from './disclosure.js';
+import { policyPreviewRoutes } from './policy-preview.js';
 import { dashboardRoutes, type DashboardSettings } from './dashboard.js';
 import { scoreRoutes } from './score.js';
 import { ProxyMetrics, telemetryRoutes } from './telemetry.js';
@@ -32,6 +33,8 @@ export interface AppOptions extends ReportRoutesOptions {
   /** The shared state, for readiness (its parts are passed to the plugins that use them). */
   readonly store?: Store;
   readonly dashboard?: DashboardSettings;
+  /** Which set is live and since when (the disclosure page shows it). */
+  readonly policyActivation?: () => PolicyActivation | undefined;
   /** Rate limits and overload shedding. */
   readonly limits?: LimitSettings;
   /** Metrics of this app (a fresh registry when not given). */
@@ -167,6 +170,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(cohortRoutes, options);
   void app.register(disclosureRoutes, options);
   void app.register(scoreRoutes, options);
+  void app.register(policyPreviewRoutes, options);
   void app.register(dashboardRoutes, options);
   void app.register(telemetryRoutes, {
     metrics, policies: options.policies, graphReady: () => options.graph.tokenReady(), credentialKind: options.graph.credentialKind,

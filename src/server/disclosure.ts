@@ -14,6 +14,13 @@ export const PAGE_SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 
+/** The live set's version and since when it is live (ISO 8601), with its policy history entry if recorded. */
+export interface PolicyActivation {
+  readonly version: string;
+  readonly since: string;
+  readonly historyEntry?: number;
+}
+
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
@@ -47,16 +54,18 @@ function consumerSection(c: ConsumerDisclosure): string {
   ${c.reports.length === 0 ? '<p><b>This tool receives nothing:</b> every report is denied.</p>' : `<p>It may ask for ${c.reports.length} report${c.reports.length === 1 ? '' : 's'}, as ${list(c.formats.map((f) => f.toUpperCase()))}, for the periods ${list(c.periods)}${c.singleDates ? ' and single days' : ''}. Every other report is denied.</p>
   <ul>${c.reports.map((r) => (r.kind === 'rows' ? rowsSection(r) : cohortSection(r))).join('')}</ul>`}
   ${c.orgScore ? '<p>It may also read the organisation-level adoption score.</p>' : ''}
+  ${c.policyPreview ? "<p>It may also read the policy preview: for every tool, how many rows and groups are released or withheld and how identifying the released rows are (counts only, never a row).</p>" : ''}
   </section>`;
 }
 
-export function disclosureHtml(d: Disclosure): string {
+export function disclosureHtml(d: Disclosure, live?: PolicyActivation): string {
+  const since = live !== undefined && live.version === d.policyVersion ? `, in force since ${escapeHtml(live.since.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}${live.historyEntry !== undefined ? ` (policy history entry ${live.historyEntry})` : ''}` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>What each tool can see - graph-privacy-proxy</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2733}h1{font-size:1.6rem}section{border-top:1px solid #d5dbe1;padding-top:.5rem;margin-top:1.5rem}h4{margin:.8rem 0 .2rem}small{color:#5b6875;font-weight:normal}code{background:#f1f3f5;padding:0 .2rem}</style>
 </head><body>
 <h1>What each tool can see</h1>
-<p>Analytics tools never talk to Microsoft 365 directly: they go through this proxy, which gives each tool only what its policy allows. This page is generated from the policies in force right now (version <code>${escapeHtml(d.policyVersion)}</code>).</p>
+<p>Analytics tools never talk to Microsoft 365 directly: they go through this proxy, which gives each tool only what its policy allows. This page is generated from the policies in force right now (version <code>${escapeHtml(d.policyVersion)}</code>${since}).</p>
 <h2>Never released to any tool</h2><ul>${d.neverReleased.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <h2>Good to know</h2><ul>${d.goodToKnow.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <h2>Tool by tool</h2>
@@ -65,13 +74,18 @@ ${d.consumers.map(consumerSection).join('\n')}
 </body></html>`;
 }
 
-export async function disclosureRoutes(app: FastifyInstance, options: { readonly policies: { readonly current: PolicySet } }): Promise<void> {
+export async function disclosureRoutes(app: FastifyInstance, options: { readonly policies: { readonly current: PolicySet }; readonly policyActivation?: () => PolicyActivation | undefined }): Promise<void> {
+  const liveFor = (set: PolicySet) => {
+    const live = options.policyActivation?.();
+    return live !== undefined && live.version === set.version ? live : undefined;
+  };
   app.get('/disclosure', { schema: { tags: ["disclosure"], summary: "What each consumer can see (JSON)", description: "Generated from the live policy set: per consumer, the reports it may call and what each releases.", security: [] } }, async (_request, reply) => {
     const set = options.policies.current;
-    return reply.header('x-policy-version', set.version).headers({ 'cache-control': 'no-store' }).send(disclosureOf(set));
+    const live = liveFor(set);
+    return reply.header('x-policy-version', set.version).headers({ 'cache-control': 'no-store' }).send({ ...disclosureOf(set), ...(live !== undefined ? { inForceSince: live.since, ...(live.historyEntry !== undefined ? { policyHistoryEntry: live.historyEntry } : {}) } : {}) });
   });
   app.get('/disclosure.html', { schema: { tags: ["pages"], summary: "What each consumer can see (HTML, plain language)", description: "The disclosure for staff and works councils.", security: [] } }, async (_request, reply) => {
     const set = options.policies.current;
-    return reply.header('x-policy-version', set.version).headers(PAGE_SECURITY_HEADERS).type('text/html; charset=utf-8').send(disclosureHtml(disclosureOf(set)));
+    return reply.header('x-policy-version', set.version).headers(PAGE_SECURITY_HEADERS).type('text/html; charset=utf-8').send(disclosureHtml(disclosureOf(set), liveFor(set)));
   });
 }

@@ -3,6 +3,7 @@
  * every reload) instead of failing request by request: each pseudonym key a policy names must be held, and a
  * policy with noisy cohorts needs the noise key and a budget ledger. Problems are placed at file:line:column.
  */
+import { checkPseudonymKeys } from '../policy/activation.js';
 import type { PolicySet } from '../policy/load.js';
 import { toPointer } from '../policy/source.js';
 import type { PolicyProblem } from '../policy/validate.js';
@@ -17,13 +18,9 @@ export interface HeldSecrets {
 
 /** The problems of `set` under `held`; empty when every policy can be served as written. */
 export function policyRequirementProblems(set: PolicySet, held: HeldSecrets): PolicyProblem[] {
-  const problems: PolicyProblem[] = [];
+  const problems: PolicyProblem[] = checkPseudonymKeys(set, held.pseudonymKeyIds);
   for (const { policy, source } of set.policies) {
     const at = (path: string, message: string) => problems.push({ file: source.file, position: source.locate(path), path, message });
-    const keyId = policy.pseudonyms?.keyId;
-    if (keyId !== undefined && !held.pseudonymKeyIds.has(keyId)) {
-      at(toPointer('pseudonyms', 'keyId'), `policy '${policy.name}' names pseudonym key '${keyId}', but GPP_PSEUDONYM_KEYS holds no such key (it holds: ${[...held.pseudonymKeyIds].join(', ') || 'none'})`);
-    }
     for (const [report, rule] of Object.entries(policy.reports ?? {})) {
       if (typeof rule !== 'object' || !('cohort' in rule) || rule.cohort.noise === undefined) continue;
       const path = toPointer('reports', report, 'cohort', 'noise');

@@ -9,6 +9,9 @@ import { GraphClient } from '../graph/client.js';
 import { DirectorySource } from '../graph/directory-source.js';
 import { SnapshotCache } from '../graph/snapshots.js';
 import { EntraTokens, type EntraCredential } from '../graph/token.js';
+import { activationCandidate } from '../policy/activation.js';
+import { recordActivation } from '../policy/history.js';
+import type { PolicyHistoryStore } from '../store/policy-history.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
 import { openEmbeddedStore } from '../store/embedded-store.js';
 import { RedisStore } from '../store/redis-store.js';
@@ -16,6 +19,7 @@ import { RedisSharedSnapshots } from '../store/shared-snapshots.js';
 import type { Store } from '../store/store.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { buildApp } from './app.js';
+import type { PolicyActivation } from './disclosure.js';
 import { CohortReleases } from './cohort-releases.js';
 import { auditLogger } from './audit.js';
 import type { ConsumerKeys } from './consumer-keys.js';
@@ -60,6 +64,8 @@ export interface ProxySettings {
   readonly rateLimitPerMinute?: number;
   /** Overload shedding thresholds (defaults: 1 s of event-loop delay, sampled every second). */
   readonly overload?: { readonly maxEventLoopDelayMs?: number; readonly sampleIntervalMs?: number };
+  /** The policy history file (hash-chained, append-only); default policy-history.jsonl beside the ledger. */
+  readonly policyHistoryFile?: string;
   /** The org score's history file (append-only; six months are shown). */
   readonly historyFile?: string;
   /** Shared state in Redis (several replicas) instead of the embedded files. */
@@ -91,18 +97,37 @@ export interface RunningProxy {
 export async function startProxy(settings: ProxySettings): Promise<RunningProxy> {
   const logger = settings.logger ?? auditLogger();
   let metrics: ProxyMetrics | undefined;
-  const onReload = (event: PolicyReloadEvent) => {
+  // Since when the live set is live: from the policy history when there is a store, else since it loaded here.
+  let live: PolicyActivation | undefined;
+  let policyHistory: PolicyHistoryStore | undefined;
+  const onReload = async (event: PolicyReloadEvent) => {
     metrics?.policyReload(event.kind);
-    if (event.kind === 'loaded') logger.info({ policyVersion: event.version, policies: event.policies }, 'policy set loaded');
-    else logger.error({ keptVersion: event.keptVersion, problems: event.problems.map((p) => `${p.file}:${p.position.line}:${p.position.column}: ${p.message}`) }, 'policy set rejected; the last good set stays');
+    if (event.kind === 'loaded') {
+      const { more, less, changed, lines } = event.changes;
+      logger.info({ policyVersion: event.version, previousVersion: event.previousVersion, policies: event.policies, exposureIncreases: more, exposureDecreases: less, otherChanges: changed, changes: lines }, 'policy set loaded');
+      live = { version: event.version, since: new Date().toISOString() };
+      if (policyHistory !== undefined) {
+        try {
+          const entry = await recordActivation(policyHistory, event.set, event.changes);
+          live = { version: entry.version, since: entry.at, historyEntry: entry.seq };
+        } catch (error) {
+          logger.error({ policyVersion: event.version, error: (error as Error).message }, 'the policy history could not record this set');
+        }
+      }
+    } else {
+      logger.error({ keptVersion: event.keptVersion, problems: event.problems.map((p) => `${p.file}:${p.position.line}:${p.position.column}: ${p.message}`) }, 'policy set rejected; the last good set stays');
+    }
   };
-  const policies = await PolicyStore.open(settings.policiesDir, onReload, (set) =>
-    policyRequirementProblems(set, {
-      pseudonymKeyIds: new Set(settings.pseudonymKeys.keys()),
-      noiseKey: settings.noiseKey !== undefined,
-      ledger: settings.redisUrl !== undefined || settings.ledgerFile !== undefined,
-    }),
-  );
+  // A set goes live (at start and on every reload) only if it validates, its tests pass, and this proxy holds
+  // what it needs (the pseudonym keys it names; a noise key and a ledger for noisy cohorts).
+  const held = {
+    pseudonymKeyIds: new Set(settings.pseudonymKeys.keys()),
+    noiseKey: settings.noiseKey !== undefined,
+    ledger: settings.redisUrl !== undefined || settings.ledgerFile !== undefined,
+  };
+  const policies = await PolicyStore.open(settings.policiesDir, onReload, {
+    load: (dir) => activationCandidate(dir, { requirements: (set) => policyRequirementProblems(set, held) }),
+  });
   if (settings.watchPolicies !== false) policies.watch();
   const g = settings.graph;
   const tokens = new EntraTokens({ credential: g.credential, ...(g.authorityCa !== undefined ? { authorityCa: g.authorityCa } : {}) });
@@ -123,13 +148,26 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
       settings.redisUrl !== undefined
         ? await RedisStore.connect(settings.redisUrl, settings.redisPrefix)
         : settings.ledgerFile !== undefined && settings.historyFile !== undefined
-          ? await openEmbeddedStore({ ledgerFile: settings.ledgerFile, historyFile: settings.historyFile })
+          ? await openEmbeddedStore({ ledgerFile: settings.ledgerFile, historyFile: settings.historyFile, ...(settings.policyHistoryFile !== undefined ? { policyHistoryFile: settings.policyHistoryFile } : {}) })
           : undefined;
   } catch (error) {
     // A corrupt or locked store refuses start-up; nothing opened so far may outlive the refusal.
     await policies.close();
     await graph.close();
     throw error;
+  }
+  policyHistory = store?.policyHistory;
+  live = { version: policies.current.version, since: new Date().toISOString() };
+  if (policyHistory !== undefined) {
+    try {
+      const entry = await recordActivation(policyHistory, policies.current, undefined);
+      live = { version: entry.version, since: entry.at, historyEntry: entry.seq };
+    } catch (error) {
+      await policies.close();
+      await graph.close();
+      await store?.close();
+      throw error;
+    }
   }
   const ledger = store?.budget;
   const history = store?.history;
@@ -162,6 +200,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
       ...(store instanceof RedisStore ? { redis: store.redis, ...(settings.redisPrefix !== undefined ? { redisPrefix: settings.redisPrefix } : {}) } : {}),
     },
     ...(history !== undefined ? { history } : {}),
+    policyActivation: () => live,
     cohorts: new CohortReleases(snapshots, directory, {
       ...(settings.noiseKey !== undefined ? { key: settings.noiseKey } : {}),
       ...(ledger !== undefined ? { ledger } : {}),

@@ -45,7 +45,7 @@ export interface ReportRoutesOptions {
 interface Binding {
   /** consumer */
   c: string;
-  /** policy set hash */
+  /** the hash of the consumer's own policy file (not the whole set: another tool's edit must not break this) */
   v: string;
   /** api version, report, period or date */
   a: ApiVersion;
@@ -71,8 +71,13 @@ declare module 'fastify' {
 
 const VERSIONS = ['v1.0', 'beta'] as const;
 
+/** What binds links and cursors to a policy: the consumer's own policy, or the set when no policy names it. */
+function policyHashOf(set: PolicySet, consumer: string): string {
+  return set.policyFor(consumer)?.hash ?? set.hash;
+}
+
 function bindingOf(consumer: string, set: PolicySet, call: ReportCall): Binding {
-  return { c: consumer, v: set.hash, a: call.version, r: call.report.name, ...(call.period !== undefined ? { p: call.period } : {}), ...(call.date !== undefined ? { d: call.date } : {}) };
+  return { c: consumer, v: policyHashOf(set, consumer), a: call.version, r: call.report.name, ...(call.period !== undefined ? { p: call.period } : {}), ...(call.date !== undefined ? { d: call.date } : {}) };
 }
 
 function callOf(binding: Binding): ReportCall | undefined {
@@ -237,7 +242,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     if (call === undefined) throw new ProxyRefusal(404, 'NotFound', 'No such download.');
     audit(request, binding.c, call, 'csv', set);
     request.audit.kind = 'download';
-    if (binding.v !== set.hash) throw new ProxyRefusal(409, 'Conflict', 'The policy changed since this link was issued; request the report again.');
+    if (binding.v !== policyHashOf(set, binding.c)) throw new ProxyRefusal(409, 'Conflict', 'The policy changed since this link was issued; request the report again.');
     const decision = allowedDecision(set.policyFor(binding.c), call, 'csv');
     request.audit.policy = decision.policy.policy.name;
     if (decision.kind === 'cohort') {

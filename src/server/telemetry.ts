@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GraphClient } from '../graph/client.js';
 import type { SnapshotCache } from '../graph/snapshots.js';
-import type { PolicySet } from '../policy/load.js';
+import type { PolicyRejection, PolicySet } from '../policy/load.js';
 import type { AuditRecord } from './audit.js';
 import { presentsToken } from './auth.js';
 import { ProxyRefusal } from './errors.js';
@@ -72,7 +72,7 @@ export class ProxyMetrics {
 
 export interface TelemetryOptions {
   readonly metrics: ProxyMetrics;
-  readonly policies: { readonly current: PolicySet; readonly problem?: string | undefined };
+  readonly policies: { readonly current: PolicySet; readonly problem?: string | undefined; readonly lastRejection?: PolicyRejection | undefined };
   /** Whether a Graph access token can be obtained now. */
   readonly graphReady: () => Promise<boolean>;
   /** Which kind of Entra credential the proxy uses (secret, certificate, ...); never the credential itself. */
@@ -88,15 +88,18 @@ export async function telemetryRoutes(app: FastifyInstance, options: TelemetryOp
     request.audit.kind = 'probe';
     return reply.header('cache-control', 'no-store').send({ status: 'ok' });
   });
-  app.get('/readyz', { schema: { tags: ["operations"], summary: "Readiness", description: "200 when a policy set is loaded and a Graph token can be obtained; 503 otherwise, with the failing check. Names the kind of Entra credential in use, never the credential.", security: [] } }, async (request, reply) => {
+  app.get('/readyz', { schema: { tags: ["operations"], summary: "Readiness", description: "200 when a policy set is loaded and a Graph token can be obtained; 503 otherwise, with the failing check. Names the kind of Entra credential in use, never the credential. After a refused policy reload, policyReload says why (the last good set still serves).", security: [] } }, async (request, reply) => {
     request.audit.kind = 'probe';
     const within = (check: () => Promise<boolean>) => Promise.race([check(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref())]).catch(() => false);
     const [graph, store] = await Promise.all([within(options.graphReady), options.storeReady !== undefined ? within(options.storeReady) : Promise.resolve(true)]);
     // A policy directory that no longer reads whole (an emptied or broken mount) is not ready, though the last good set serves.
     const policyProblem = options.policies.problem;
     const checks = { policies: policyProblem === undefined ? options.policies.current.version : 'unreadable', graphToken: graph ? 'ok' : 'unavailable', ...(options.credentialKind !== undefined ? { credential: options.credentialKind } : {}), ...(options.storeReady !== undefined ? { store: store ? 'ok' : 'unavailable' } : {}) };
+    // A refused change leaves the proxy ready (the last good set serves), but an operator must see why it did not go live.
+    const rejection = options.policies.lastRejection;
+    const details = rejection === undefined ? {} : { policyReload: { outcome: 'rejected', at: rejection.at.toISOString(), keptVersion: rejection.keptVersion, reasons: rejection.reasons } };
     const ready = graph && store && policyProblem === undefined;
-    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, checks });
+    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, checks, ...details });
   });
   app.get('/metrics', { schema: { tags: ["operations"], summary: "Prometheus metrics", description: "Counts by consumer, report and outcome; no label names a person. Needs the metrics token (Authorization: Bearer); absent when none is configured.", security: [{ metricsToken: [] }] } }, async (request, reply) => {
     request.audit.kind = 'probe';

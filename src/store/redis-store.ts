@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Charge } from './budget-ledger.js';
 import { parseScorePoint, StoreCorruptError } from './records.js';
+import { REDIS_APPEND_ENTRY, type PolicyHistoryStore } from './policy-history.js';
 import type { ScorePoint } from './score-history.js';
 import { historySince, type BudgetStore, type ScoreHistoryStore, type Store } from './store.js';
 
@@ -25,6 +26,7 @@ export class RedisStore implements Store {
   readonly kind = 'redis';
   readonly budget: BudgetStore;
   readonly history: ScoreHistoryStore;
+  readonly policyHistory: PolicyHistoryStore;
 
   private constructor(
     /** The connection, also lent to the rate limiter so replicas share its counters. */
@@ -57,6 +59,13 @@ export class RedisStore implements Store {
         const key = `${prefix}:history:${period}`;
         const points = Object.entries(await redis.hgetall(key)).map(([field, value]) => parseHistoryField(key, field, value));
         return points.filter((p) => p.refreshDate >= since).sort((a, b) => a.refreshDate.localeCompare(b.refreshDate));
+      },
+    };
+    const policyKey = `${prefix}:policy-history`;
+    this.policyHistory = {
+      lines: () => redis.lrange(policyKey, 0, -1),
+      async append(line, previous, genesis) {
+        return (await redis.eval(REDIS_APPEND_ENTRY, 1, policyKey, line, previous, genesis)) === 1;
       },
     };
   }

@@ -4,6 +4,7 @@
  * one score history). What must survive restarts lives here: the privacy-budget ledger and the score history.
  */
 import type { Charge } from './budget-ledger.js';
+import type { PolicyHistoryStore } from './policy-history.js';
 import type { ScorePoint } from './score-history.js';
 
 export interface BudgetStore {
@@ -23,6 +24,8 @@ export interface Store {
   readonly kind: 'embedded' | 'redis';
   readonly budget: BudgetStore;
   readonly history: ScoreHistoryStore;
+  /** The hash-chained log of activated policy sets (src/policy/history.ts). */
+  readonly policyHistory: PolicyHistoryStore;
   /** Whether the store answers (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -17,9 +17,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startRedis(): Promise<{ url: string; process: ChildProcess; stop(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'gpp-redis-'));
-  const port = await freePort();
+/** Starts redis-server (append-only file fsync'd on every write); `on` restarts one on an earlier dir and port. */
+export async function startRedis(on?: { dir: string; port: number }): Promise<{ url: string; dir: string; port: number; process: ChildProcess; stop(): Promise<void> }> {
+  const dir = on?.dir ?? (await mkdtemp(join(tmpdir(), 'gpp-redis-')));
+  const port = on?.port ?? (await freePort());
   const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -30,6 +31,8 @@ export async function startRedis(): Promise<{ url: string; process: ChildProcess
   }
   return {
     url: `redis://127.0.0.1:${port}`,
+    dir,
+    port,
     process: child,
     async stop() {
       child.kill('SIGTERM');

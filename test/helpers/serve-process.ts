@@ -30,12 +30,13 @@ export async function serveEnv(sim: RunningSimulator, extra: Record<string, stri
   const tls = await testTls();
   await writeFile(join(dir, 'cert.pem'), tls.cert);
   await writeFile(join(dir, 'key.pem'), tls.key);
+  await writeFile(join(dir, 'authority-ca.pem'), sim.authorityCa);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '', GPP_PORT: '0', GPP_HOST: '127.0.0.1',
     GPP_CONSUMER_KEYS: `adoption-dashboard=sha256:${hashConsumerKey(SERVE_KEY)}`,
     GPP_SEAL_SECRET: Buffer.alloc(32, 6).toString('base64'), GPP_NOISE_KEY: Buffer.alloc(32, 8).toString('base64'),
     GPP_PSEUDONYM_KEYS: `licence-tool=${Buffer.alloc(32, 4).toString('base64')}`,
-    GPP_TLS_CERT_FILE: join(dir, 'cert.pem'), GPP_TLS_KEY_FILE: join(dir, 'key.pem'), GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.tokenUrl,
+    GPP_TLS_CERT_FILE: join(dir, 'cert.pem'), GPP_TLS_KEY_FILE: join(dir, 'key.pem'), GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.entraTokenUrl, GPP_AUTHORITY_CA_FILE: join(dir, 'authority-ca.pem'),
     GPP_CLIENT_ID: sim.clientId, GPP_CLIENT_SECRET: sim.clientSecret, GPP_DOWNLOAD_HOSTS: `${sim.downloadUrl}/data/`,
     GPP_BUDGET_LEDGER_FILE: join(dir, 'state', 'ledger.jsonl'), GPP_SCORE_HISTORY_FILE: join(dir, 'state', 'history.jsonl'),
     ...extra,

@@ -12,7 +12,7 @@ t.test('explain: the shipped licence policy, column by column', async (t) => {
   t.match(text, /Display Name \(identifier\): dropped: the policy does not name it/);
   t.match(text, /Assigned Products \(quasi\): passed unchanged \[quasi-identifier: each combination must occur at least 5 times\]/);
   t.match(text, /Teams Last Activity Date \(quasi\): generalised to the month/);
-  t.match(text, /k = 5: rows whose combination of Assigned Products, Is Deleted occurs fewer than 5 times/);
+  t.match(text, /k = 5: rows whose combination of Assigned Products, Is Deleted, Exchange Last Activity Date, OneDrive Last Activity Date, SharePoint Last Activity Date, Teams Last Activity Date occurs fewer than 5 times/);
   t.match(text, /allowed as csv and json, for periods D30, D90$/m, 'no single dates for this tool');
   t.match(explainReport(licence, 'getTeamsUserActivityUserDetail').join('\n'), /denied: the policy does not name this report/);
 

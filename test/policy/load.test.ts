@@ -42,7 +42,7 @@ t.test('one bad file makes the whole set invalid, with every problem listed', as
 t.test('hot reload: a valid change swaps atomically; an invalid one is refused and the last good set stays', async (t) => {
   const dir = await policyDir(t, { 'vendor.yaml': VENDOR });
   const events: PolicyReloadEvent[] = [];
-  const store = await PolicyStore.open(dir, (e) => events.push(e));
+  const store = await PolicyStore.open(dir, (e) => void events.push(e));
   t.teardown(() => store.close());
   store.watch(50);
   const first = store.current;
@@ -73,3 +73,24 @@ async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+t.test('item 6: the version names content: file names relative to the directory and their bytes, not the path spelling', async (t) => {
+  const dir = await policyDir(t, { 'vendor.yaml': VENDOR });
+  const plain = await loadPolicySet(dir);
+  const spelt = await loadPolicySet(`${dir}/./`);
+  const { cp } = await import('node:fs/promises');
+  const copy = await mkdtemp(join(tmpdir(), 'policies-copy-'));
+  t.teardown(() => rm(copy, { recursive: true, force: true }));
+  await cp(dir, copy, { recursive: true });
+  const elsewhere = await loadPolicySet(copy);
+  t.ok(plain.ok && spelt.ok && elsewhere.ok);
+  if (!plain.ok || !spelt.ok || !elsewhere.ok) return;
+  t.equal(spelt.set.hash, plain.set.hash, 'dir and dir/./ give one version');
+  t.equal(elsewhere.set.hash, plain.set.hash, 'the same files in another directory give the same version');
+  await writeFile(join(copy, 'vendor.yaml'), `${VENDOR}# a comment\n`);
+  const edited = await loadPolicySet(copy);
+  t.ok(edited.ok && edited.set.hash !== plain.set.hash, 'a byte changed is another version');
+  t.same(plain.set.files.map((f) => f.name), ['vendor.yaml'], 'files are named relative to the directory');
+  t.match(plain.set.files[0]!.sha256, /^[0-9a-f]{64}$/);
+  t.match(plain.set.policyFor('acme')!.hash, /^[0-9a-f]{64}$/, 'each policy has a hash of its own file');
+});

@@ -77,7 +77,7 @@ t.test('the atomic swap of ..data is picked up by the watcher; a swap to an empt
   const dir = await tempDir(t);
   await configMapLayout(dir, { 'vendor.yaml': VENDOR });
   const events: string[] = [];
-  const store = await PolicyStore.open(dir, (e) => events.push(e.kind));
+  const store = await PolicyStore.open(dir, (e) => void events.push(e.kind));
   t.teardown(() => store.close());
   store.watch(50);
   const first = store.current.version;

@@ -61,7 +61,7 @@ t.test('each schema rule is enforced, with file:line:column, the value and what 
     ['  getMailboxUsageDetail: deny', '  getMailboxUsageDetail: allow', /:21:26: 'reports\.getMailboxUsageDetail' is "allow"; allowed: deny$/],
     ['pseudonyms: { keyId: lic-2026, epoch: 1 }', 'pseudonyms: { keyId: lic-2026, secret: abc }', /:8:1: 'pseudonyms' is missing 'epoch'/],
     ['pseudonyms: { keyId: lic-2026, epoch: 1 }', 'pseudonyms: { keyId: lic-2026, epoch: 0 }', /:8:39: 'pseudonyms\.epoch' is 0; it must be at least 1$/],
-    ['dates: false', 'permissions: [rows]', /:7:15: 'permissions\.0' is "rows"; allowed: score$/],
+    ['dates: false', 'permissions: [rows]', /:7:15: 'permissions\.0' is "rows"; allowed: score, preview$/],
     ['    quasiIdentifiers: [Assigned Products, Teams License Assign Date]', '    allowClearIdentifiers: { reason: because }', /:16:38: .*reason' must NOT have fewer than 10 characters/],
     ['[0, 1000000, 1000000000]', '[0, 0]', /bands' must NOT have duplicate items/],
     ['description: The licence tool sees pseudonymised rows and no activity counts.', 'description: ""', /:2:14: 'description' must NOT have fewer than 1 characters/],

@@ -38,10 +38,13 @@ async function expectedByDepartment(stack: Stack): Promise<Map<string, Expected>
   return out;
 }
 
-/** The shipped policies with the vendor's noise taken out, so released figures can be compared exactly. */
+/**
+ * The shipped policies with the vendor's noise taken out, so released figures can be compared exactly. Without
+ * the shipped test cases: their expected outputs carry noise, so this set would (rightly) not go live with them.
+ */
 async function noiselessPolicies(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'gpp-noiseless-'));
-  await cp('policies', dir, { recursive: true });
+  await cp('policies', dir, { recursive: true, filter: (source) => !/[/\\]tests([/\\]|$)/.test(source) });
   const file = join(dir, 'vendor-dashboard.yaml');
   await writeFile(file, (await readFile(file, 'utf8')).replaceAll('      noise: { epsilon: 1 }\n', ''));
   return dir;

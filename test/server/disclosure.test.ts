@@ -21,7 +21,7 @@ t.test('the disclosure says, per consumer, what each report releases, from the l
     t.ok(rows.notReleased.includes('Display Name'));
     t.ok(rows.inClear.includes('Assigned Products'));
     t.same(rows.generalised.find((g) => g.column === 'Teams Last Activity Date'), { column: 'Teams Last Activity Date', to: 'the month only (the first day of it)' });
-    t.same(rows.rareCombinations, { columns: ['Assigned Products', 'Is Deleted'], k: 5 });
+    t.same(rows.rareCombinations, { columns: ['Assigned Products', 'Is Deleted', 'Exchange Last Activity Date', 'OneDrive Last Activity Date', 'SharePoint Last Activity Date', 'Teams Last Activity Date'], k: 5 });
   }
   const vendor = d.consumers.find((c) => c.consumer === 'adoption-dashboard')!;
   t.ok(vendor.orgScore);
@@ -51,10 +51,13 @@ t.test('/disclosure and /disclosure.html follow the live set after a reload; the
   t.match(page.body.toString(), /licence-tool/);
   const file = join(dir, 'licence-management.yaml');
   await writeFile(file, (await readFile(file, 'utf8')).replace('description: >', 'description: >\n  <b>Tool</b> & friends.'));
+  const reloadedAfter = Date.now();
   await stack.proxy.policies.reload();
-  const json = JSON.parse((await stack.get('/disclosure')).body.toString()) as { policyVersion: string; consumers: { description: string }[] };
+  const json = JSON.parse((await stack.get('/disclosure')).body.toString()) as { policyVersion: string; inForceSince: string; consumers: { description: string }[] };
   t.equal(json.policyVersion, stack.proxy.policies.current.version);
+  t.ok(Date.parse(json.inForceSince) >= reloadedAfter - 1000, 'the live version is in force since its reload');
   const html = (await stack.get('/disclosure.html')).body.toString();
   t.match(html, /&lt;b&gt;Tool&lt;\/b&gt; &amp; friends/, 'policy text is escaped, never markup');
+  t.match(html, new RegExp(`version <code>${json.policyVersion}</code>, in force since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC`));
   t.notOk(html.includes(KEYS.licence));
 });

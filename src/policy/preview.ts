@@ -1,0 +1,197 @@
+/**
+ * `policy preview` and `GET /policy/preview`: what a policy set would release, measured by running the proxy's
+ * own sanitiser and cohort suppression over data: the simulated tenant, or the snapshots a running proxy holds. Per consumer and report: rows in, out and withheld;
+ * cohort cells released and suppressed by reason with the 95% noise margins; and for row releases the
+ * re-identification risk over all released columns (prosecutor model, every column but the pseudonym a
+ * quasi-identifier).
+ */
+import { Directory } from '../cohort/directory.js';
+import { noiseScales } from '../cohort/render.js';
+import { aggregateCsvReport, planCohorts, usesDirectory, type CohortPlan } from '../cohort/report-users.js';
+import { suppressCohorts } from '../cohort/suppress.js';
+import { findReport, type Period, type ReportSpec } from '../graph/catalogue.js';
+import { rowsPlanFor } from './decide.js';
+import type { PolicySet } from './load.js';
+import { samplePeriod } from './release-lint.js';
+import { measureRowRelease, percent, type ReleaseRisk } from './release-risk.js';
+import type { SampleReports } from './sample-reports.js';
+import { DEFAULT_K } from './schema.js';
+import { testKeyring } from './test-cases.js';
+
+export interface RowsPreview {
+  readonly kind: 'rows';
+  readonly report: string;
+  readonly period: Period;
+  readonly rowsIn: number;
+  readonly rowsOut: number;
+  /** Rows withheld (rare quasi-identifier combination, or a team/group of fewer than k). */
+  readonly rowsSuppressed: number;
+  /** Cells emptied in counts reports. */
+  readonly cellsSuppressed: number;
+  readonly k: number;
+  /** Over every released column except pseudonyms; absent for counts reports (rows are days, not people). */
+  readonly risk?: ReleaseRisk;
+}
+
+export interface CohortPreview {
+  readonly kind: 'cohort';
+  readonly report: string;
+  readonly period: Period;
+  readonly rowsIn: number;
+  readonly cells: number;
+  readonly released: number;
+  /** Suppressed cells by reason: below k (primary), a small active or inactive count (complement), and to protect those (secondary). */
+  readonly suppressed: { readonly primary: number; readonly complement: number; readonly secondary: number };
+  readonly lpVerified: boolean;
+  /** Half-width of the 95% interval of the noise on each sub-organisation figure (absent without noise). */
+  readonly noiseMargin95?: { readonly users: number; readonly activeUsers: number; readonly sums: Readonly<Record<string, number>> };
+}
+
+/** A report the data source does not hold (the running proxy has no fresh snapshot of it). */
+export interface UnavailablePreview {
+  readonly kind: 'unavailable';
+  readonly report: string;
+  readonly period: Period;
+  readonly reason: string;
+}
+
+export interface ConsumerPreview {
+  readonly consumer: string;
+  readonly policy: string;
+  readonly reports: (RowsPreview | CohortPreview | UnavailablePreview)[];
+}
+
+export interface PolicyPreview {
+  readonly version: string;
+  /** What was measured: the simulated tenant, or the snapshots a running proxy holds. */
+  readonly data: string;
+  readonly consumers: ConsumerPreview[];
+}
+
+/** A report's bytes as Graph sent them, readable more than once (a sanitiser with quasi-identifiers reads twice). */
+export interface HeldReport {
+  open(): AsyncIterable<Buffer | string>;
+  release(): void;
+}
+
+/** Where a preview reads reports and the directory; undefined: not held (the report is listed as unavailable). */
+export interface PreviewData {
+  readonly description: string;
+  report(report: ReportSpec, period: Period): HeldReport | undefined;
+  directory(): Directory | undefined;
+}
+
+/** The simulated tenant as preview data: every report is available. */
+export function simulatedData(sample: SampleReports): PreviewData {
+  let directory: Directory | undefined;
+  return {
+    description: `a simulated tenant of ${sample.tenant.size} people (reports refreshed ${sample.tenant.refreshDate})`,
+    report(report, period) {
+      const bytes = sample.csv(report, period);
+      return { open: async function* () { yield bytes; }, release() {} };
+    },
+    directory: () => (directory ??= new Directory(sample.directory())),
+  };
+}
+
+/**
+ * The 95% margin of discrete-Laplace noise of `scale` (P(x) proportional to exp(-|x|/scale)): the smallest
+ * integer m with P(|x| <= m) >= 0.95, i.e. 2 p^(m+1) / (1 + p) <= 0.05 with p = exp(-1/scale).
+ */
+export function discreteLaplaceMargin95(scale: number): number {
+  if (scale <= 0) return 0;
+  const p = Math.exp(-1 / scale);
+  return Math.max(0, Math.ceil(Math.log(0.025 * (1 + p)) / Math.log(p)) - 1);
+}
+
+/** Runs every report each consumer may receive through the proxy's engine over the data. */
+export async function previewPolicySet(set: PolicySet, data: PreviewData): Promise<PolicyPreview> {
+  const keyring = testKeyring(set);
+  const consumers: ConsumerPreview[] = [];
+  for (const loaded of set.policies) {
+    const { policy } = loaded;
+    for (const consumer of policy.consumers) {
+      const reports: ConsumerPreview['reports'] = [];
+      for (const [name, rule] of Object.entries(policy.reports)) {
+        const spec = findReport(name);
+        if (spec === undefined || rule === 'deny') continue;
+        const period = samplePeriod(policy, spec);
+        const held = data.report(spec, period);
+        if (held === undefined) {
+          reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'no fresh snapshot of this report is held' });
+          continue;
+        }
+        try {
+          if ('rows' in rule) {
+            const plan = rowsPlanFor({ kind: 'rows', policy: loaded, rule }, spec, consumer, keyring);
+            const { stats, risk } = await measureRowRelease(() => held.open(), plan);
+            reports.push({
+              kind: 'rows', report: spec.name, period, rowsIn: stats.rowsIn, rowsOut: stats.rowsOut, rowsSuppressed: stats.rowsSuppressed,
+              cellsSuppressed: stats.cellsSuppressed, k: plan.k, ...(spec.shape !== 'counts' ? { risk } : {}),
+            });
+          } else {
+            const plan = planCohorts(spec, rule, policy.k ?? DEFAULT_K.k, policy.kC ?? DEFAULT_K.kC);
+            const directory = usesDirectory(plan) ? data.directory() : NO_DIRECTORY;
+            if (directory === undefined) {
+              reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'the directory (for the cohort join) is not held' });
+              continue;
+            }
+            reports.push(await cohortPreview(spec, period, plan, held, directory));
+          }
+        } finally {
+          held.release();
+        }
+      }
+      consumers.push({ consumer, policy: policy.name, reports });
+    }
+  }
+  consumers.sort((a, b) => a.consumer.localeCompare(b.consumer));
+  return { version: set.version, data: data.description, consumers };
+}
+
+const NO_DIRECTORY = new Directory([]);
+
+async function cohortPreview(spec: ReportSpec, period: Period, plan: CohortPlan, held: HeldReport, directory: Directory): Promise<CohortPreview> {
+  const aggregate = await aggregateCsvReport(held.open(), plan, directory);
+  const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
+  const cells = aggregate.table.cells.filter((c) => c.state !== 'hidden');
+  const scales = plan.noise !== undefined ? noiseScales(plan, plan.noise.epsilon) : undefined;
+  return {
+    kind: 'cohort', report: spec.name, period, rowsIn: aggregate.rows, cells: cells.length,
+    released: cells.filter((c) => c.state === 'released').length,
+    suppressed: { primary: counts.primary, complement: counts.complement, secondary: counts.secondary },
+    lpVerified: counts.lpVerified,
+    ...(scales !== undefined ? {
+      noiseMargin95: {
+        users: discreteLaplaceMargin95(scales.users), activeUsers: discreteLaplaceMargin95(scales.active),
+        sums: Object.fromEntries(plan.metrics.map((m, i) => [m.column.header, discreteLaplaceMargin95(scales.sums[i]!)])),
+      },
+    } : {}),
+  };
+}
+
+/** The preview as text, one block per consumer (what `policy preview` prints after its heading). */
+export function formatPreview(preview: PolicyPreview): string {
+  const out: string[] = [];
+  for (const c of preview.consumers) {
+    out.push('', `${c.consumer} (policy ${c.policy})${c.reports.length === 0 ? ': no report released' : ''}`);
+    for (const r of c.reports) {
+      if (r.kind === 'unavailable') {
+        out.push(`  ${r.report} ${r.period}: not measured: ${r.reason}`);
+      } else if (r.kind === 'rows') {
+        out.push(`  ${r.report} ${r.period}: rows ${r.rowsIn} in, ${r.rowsOut} out, ${r.rowsSuppressed} withheld${r.cellsSuppressed > 0 ? `, ${r.cellsSuppressed} cells emptied` : ''}`);
+        if (r.risk !== undefined) {
+          const x = r.risk;
+          out.push(`    risk over ${x.quasiIdentifiers.length} released columns (all but the pseudonym): ${x.equivalenceClasses} equivalence classes; unique ${x.uniqueRows} (${percent(x.uniqueShare)}), in classes below k=${r.k} ${x.belowKRows} (${percent(x.belowKShare)}); prosecutor risk highest ${x.highestProsecutorRisk.toFixed(3)}, average ${x.averageProsecutorRisk.toFixed(3)}`);
+        }
+      } else {
+        out.push(`  ${r.report} ${r.period}: cohorts from ${r.rowsIn} rows: ${r.cells} cells, ${r.released} released; suppressed ${r.suppressed.primary} below k, ${r.suppressed.complement} small complement, ${r.suppressed.secondary} secondary${r.lpVerified ? ' (LP-verified)' : ''}`);
+        if (r.noiseMargin95 !== undefined) {
+          const sums = Object.entries(r.noiseMargin95.sums).map(([m, v]) => `${m} sum ±${v}`);
+          out.push(`    95% noise margin below the organisation: users ±${r.noiseMargin95.users}, active users ±${r.noiseMargin95.activeUsers}${sums.length > 0 ? `, ${sums.join(', ')}` : ''}`);
+        }
+      }
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

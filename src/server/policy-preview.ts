@@ -1,0 +1,48 @@
+/**
+ * `GET /policy/preview`: the live policy set previewed against the report snapshots and directory this proxy
+ * holds now, for an operator whose own policy grants the 'preview' permission. It never asks Graph: a report
+ * without a fresh snapshot is listed as not measured. Counts and risk figures only, never a row.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DirectorySource } from '../graph/directory-source.js';
+import type { SnapshotCache } from '../graph/snapshots.js';
+import type { PolicySet } from '../policy/load.js';
+import { previewPolicySet, type PreviewData } from '../policy/preview.js';
+import { requireConsumer } from './auth.js';
+import type { ConsumerKeys } from './consumer-keys.js';
+import { ProxyRefusal } from './errors.js';
+
+export interface PolicyPreviewRoutesOptions {
+  readonly policies: { readonly current: PolicySet };
+  readonly keys: ConsumerKeys;
+  readonly snapshots: SnapshotCache;
+  readonly directory: DirectorySource;
+}
+
+/** What this proxy holds, as preview data: CSV snapshots of either API version, and the directory. */
+function heldData(options: PolicyPreviewRoutesOptions): PreviewData {
+  return {
+    description: 'the report snapshots this proxy holds',
+    report(report, period) {
+      for (const version of ['v1.0', 'beta'] as const) {
+        const snapshot = options.snapshots.held({ version, report, ...(report.periods.length > 0 ? { period } : {}) }, 'csv');
+        if (snapshot !== undefined) return { open: () => snapshot.csv(), release: () => snapshot.release() };
+      }
+      return undefined;
+    },
+    directory: () => options.directory.held(),
+  };
+}
+
+export async function policyPreviewRoutes(app: FastifyInstance, options: PolicyPreviewRoutesOptions): Promise<void> {
+  app.get('/policy/preview', { schema: { tags: ['operations'], summary: 'Preview of the live policy set on the data the proxy holds', description: "Needs the 'preview' permission. Per consumer and report: rows in/out/withheld and re-identification risk, cohort cells released and suppressed by reason, 95% noise margins; reports without a held snapshot are listed as not measured (Graph is never asked).", security: [{ consumerKey: [] }] } }, async (request: FastifyRequest, reply: FastifyReply) => {
+    const consumer = requireConsumer(request, options.keys);
+    const set = options.policies.current;
+    Object.assign(request.audit, { consumer, policyVersion: set.version, kind: 'policy-preview' });
+    reply.header('x-policy-version', set.version);
+    const loaded = set.policyFor(consumer);
+    if (loaded === undefined || !(loaded.policy.permissions ?? []).includes('preview')) throw new ProxyRefusal(403, 'Forbidden', 'The policy for this consumer does not grant the policy preview.');
+    request.audit.policy = loaded.policy.name;
+    return reply.header('cache-control', 'no-store').send(await previewPolicySet(set, heldData(options)));
+  });
+}

@@ -1,0 +1,75 @@
+/** The policy tooling of issue 16 through the real CLI (`node --import tsx src/cli.ts policy ...`), in real processes. */
+import t from 'tap';
+import { runCli } from '../helpers/cli.js';
+
+t.test('item 6: `policy check` names one version however the directory is spelt', async (t) => {
+  const a = await runCli(['policy', 'check', 'policies']);
+  const b = await runCli(['policy', 'check', './policies/']);
+  t.equal(a.code, 0, a.err);
+  const version = (s: string) => /version ([0-9a-f]{12})/.exec(s)?.[1];
+  t.ok(version(a.out));
+  t.equal(version(b.out), version(a.out));
+});
+
+t.test('item 3: `policy check` warns about a released date that is not a quasi-identifier, naming it and the share it singles out', async (t) => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'l.yaml'), 'name: l\ndescription: Licences.\nconsumers: [tool]\npseudonyms: { keyId: tool, epoch: 1 }\nreports:\n  getOffice365ActiveUserDetail:\n    rows:\n      User Principal Name: pseudonymize\n      Assigned Products: keep\n      Teams Last Activity Date: { generalize: month }\n    quasiIdentifiers: [Assigned Products]\n');
+  const warned = await runCli(['policy', 'check', dir]);
+  t.equal(warned.code, 0, 'a warning does not stop the set');
+  t.match(warned.err, /l\.yaml:10:7: warning: 'Teams Last Activity Date' \(generalised to a month\) is released but is not a declared quasi-identifier; with the quasi-identifiers \(Assigned Products\) it singles out \d+\.\d% of released rows/);
+  const shipped = await runCli(['policy', 'check', 'policies']);
+  t.equal(shipped.code, 0);
+  t.notMatch(shipped.err, /warning/, 'the shipped licence policy passes its own lint');
+});
+
+t.test('item 1: `policy diff <old> <new>` lists exposure increases first, per consumer and report', async (t) => {
+  const { mkdtemp, writeFile, readFile, rm, cp } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await cp('policies', dir, { recursive: true });
+  const file = join(dir, 'licence-management.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).replace('      Is Deleted: keep\n', '').replace('      - Is Deleted\n', '').replace('periods: [D30, D90]', 'periods: [D7, D30, D90]'));
+  const diff = await runCli(['policy', 'diff', 'policies', dir]);
+  t.equal(diff.code, 0, diff.err);
+  const lines = diff.out.split('\n');
+  t.match(lines[0], /^policies \(version [0-9a-f]{12}\) -> .* \(version [0-9a-f]{12}\): 1 exposure increase, 1 decrease, 0 other changes$/);
+  t.equal(lines[1], '  + licence-tool: period D7 newly allowed');
+  t.equal(lines[2], "  - licence-tool getOffice365ActiveUserDetail: 'Is Deleted' not released (was in clear)");
+  const same = await runCli(['policy', 'diff', 'policies', './policies/']);
+  t.match(same.out, /: 0 exposure increases, 0 decreases, 0 other changes\n$/);
+});
+
+t.test('item 4: `policy check --keys` refuses a set naming a pseudonym key the proxy does not hold', async (t) => {
+  const missing = await runCli(['policy', 'check', 'policies', '--keys', 'other-key']);
+  t.equal(missing.code, 1);
+  t.match(missing.err, /policies\/licence-management\.yaml:\d+:\d+: pseudonym key 'licence-tool' is not held by the proxy \(it holds: other-key\)/);
+  const held = await runCli(['policy', 'check', 'policies', '--keys', 'licence-tool,other-key']);
+  t.equal(held.code, 0, held.err);
+});
+
+t.test('item 2: `policy preview` shows rows, suppression, margins and the re-identification risk; a leaking rule shows unique rows', async (t) => {
+  const shipped = await runCli(['policy', 'preview', 'policies']);
+  t.equal(shipped.code, 0, shipped.err);
+  t.match(shipped.out, /^Preview of policies \(version [0-9a-f]{12}\) on a simulated tenant of 250 people/);
+  t.match(shipped.out, /getOffice365ActiveUserDetail D30: rows 250 in, \d+ out, \d+ withheld\n {4}risk over 10 released columns \(all but the pseudonym\): \d+ equivalence classes; unique 0 \(0%\), in classes below k=5 0 \(0%\); prosecutor risk highest 0\.\d+/);
+  t.match(shipped.out, /getTeamsUserActivityUserDetail D30: cohorts from 250 rows: \d+ cells, \d+ released; suppressed \d+ below k, \d+ small complement, \d+ secondary/);
+  t.match(shipped.out, /95% noise margin below the organisation: users ±54, active users ±54, Team Chat Message Count sum ±\d+/);
+  t.match(shipped.out, /onboarding \(policy default-deny\): no report released/);
+
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'l.yaml'), 'name: l\ndescription: Licences.\nconsumers: [tool]\npseudonyms: { keyId: tool, epoch: 1 }\nreports:\n  getOffice365ActiveUserDetail:\n    rows:\n      User Principal Name: pseudonymize\n      Assigned Products: keep\n      Is Deleted: keep\n      Teams Last Activity Date: { generalize: month }\n    quasiIdentifiers: [Assigned Products, Is Deleted]\n');
+  const leaking = await runCli(['policy', 'preview', dir, '--json']);
+  t.equal(leaking.code, 0, leaking.err);
+  const risk = (JSON.parse(leaking.out) as { consumers: { reports: { risk: { uniqueRows: number; uniqueShare: number } }[] }[] }).consumers[0]!.reports[0]!.risk;
+  t.ok(risk.uniqueRows > 0, `the month of last Teams use singles out ${risk.uniqueRows} released rows`);
+});

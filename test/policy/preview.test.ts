@@ -1,0 +1,43 @@
+import t from 'tap';
+import { discreteLaplace } from '../../src/cohort/noise.js';
+import { loadPolicySet } from '../../src/policy/load.js';
+import { discreteLaplaceMargin95, previewPolicySet, simulatedData, type CohortPreview, type RowsPreview } from '../../src/policy/preview.js';
+import { SampleReports } from '../../src/policy/sample-reports.js';
+
+t.test('the 95% margin is the smallest m with P(|noise| <= m) >= 0.95 for the discrete Laplace the proxy samples', async (t) => {
+  for (const scale of [0.5, 1, 3, 18, 180]) {
+    const p = Math.exp(-1 / scale);
+    const within = (m: number) => {
+      let sum = 0;
+      for (let x = -m; x <= m; x++) sum += ((1 - p) / (1 + p)) * p ** Math.abs(x);
+      return sum;
+    };
+    const m = discreteLaplaceMargin95(scale);
+    t.ok(within(m) >= 0.95, `scale ${scale}: m = ${m} covers 95%`);
+    if (m > 0) t.ok(within(m - 1) < 0.95, `scale ${scale}: m - 1 does not`);
+  }
+  // And the sampler agrees: about 95% of 20,000 samples of scale 18 fall within the margin.
+  const m = discreteLaplaceMargin95(18);
+  let inside = 0;
+  for (let i = 0; i < 20_000; i++) if (Math.abs(discreteLaplace(18, (i * 0.6180339887 + 0.5) % 1 || 0.5, ((i * 0.7548776662 + 0.25) % 1) || 0.25)) <= m) inside++;
+  t.ok(inside / 20_000 > 0.94 && inside / 20_000 < 0.97, `empirical coverage ${inside / 20_000}`);
+});
+
+t.test('preview of the shipped set: no released licence row is unique on its released columns; cohorts carry reasons and margins', async (t) => {
+  const loaded = await loadPolicySet('policies');
+  t.ok(loaded.ok);
+  if (!loaded.ok) return;
+  const preview = await previewPolicySet(loaded.set, simulatedData(new SampleReports({ users: 250 })));
+  const licence = preview.consumers.find((c) => c.consumer === 'licence-tool')!.reports[0] as RowsPreview;
+  t.match(licence, { kind: 'rows', report: 'getOffice365ActiveUserDetail', period: 'D30', rowsIn: 250 });
+  t.equal(licence.rowsOut + licence.rowsSuppressed, licence.rowsIn);
+  t.equal(licence.risk!.uniqueRows, 0, 'no released row is unique on its released columns');
+  t.equal(licence.risk!.belowKRows, 0);
+  t.ok(licence.risk!.highestProsecutorRisk <= 1 / 5, 'prosecutor risk at most 1/k');
+  t.notOk(licence.risk!.quasiIdentifiers.includes('User Principal Name'), 'the pseudonym is not a quasi-identifier in the risk view');
+  const teams = preview.consumers.find((c) => c.consumer === 'adoption-dashboard')!.reports.find((r) => r.report === 'getTeamsUserActivityUserDetail') as CohortPreview;
+  t.equal(teams.released + teams.suppressed.primary + teams.suppressed.complement + teams.suppressed.secondary, teams.cells);
+  t.ok(teams.lpVerified);
+  t.equal(teams.noiseMargin95!.users, discreteLaplaceMargin95(18), 'epsilon 1 over 3 dimensions x 6 measures: scale 18');
+  t.same(preview.consumers.find((c) => c.consumer === 'onboarding')!.reports, []);
+});
