@@ -78,6 +78,14 @@ try {
   const caFile = join(work, 'stand-in-ca.pem');
   await writeFile(caFile, graph.ca);
 
+  // Entra ID: the simulator's HTTPS login host issues the proxy's tokens (Microsoft's library needs a real
+  // authority); the stand-in Graph accepts any bearer token.
+  const login = await start('simulated Entra ID', ['--import', 'tsx', 'src/cli.ts', 'simulator', '--port', '0', '--download-port', '0', '--users', '1'], {}, /Press Ctrl\+C/);
+  const loginOut = login.match.input;
+  const field = (name: string) => new RegExp(`${name}:\\s+(\\S+)`).exec(loginOut)![1]!;
+  const entra = { tokenUrl: field('Entra token URL'), ca: await readFile(field('Authority CA'), 'utf8'), clientId: field('Client id'), clientSecret: field('Client secret') };
+  await writeFile(caFile, `${graph.ca}\n${entra.ca}`);
+
   const bare = await start('bare forwarder', ['--import', 'tsx', 'bench/bare-forwarder.ts', graph.url], { NODE_EXTRA_CA_CERTS: caFile }, /^listening (\S+)$/m);
   const bareUrl = bare.match[1]!;
 
@@ -95,8 +103,8 @@ try {
       GPP_PSEUDONYM_KEYS: `licence-tool=${randomBytes(32).toString('base64')}`,
       GPP_SEAL_SECRET: randomBytes(32).toString('base64'), GPP_NOISE_KEY: randomBytes(32).toString('base64'),
       GPP_TLS_CERT_FILE: join(work, 'proxy.crt'), GPP_TLS_KEY_FILE: join(work, 'proxy.key'),
-      GPP_GRAPH_URL: graph.url, GPP_TOKEN_URL: `${graph.url}/00000000-0000-4000-8000-0000000000be/oauth2/v2.0/token`,
-      GPP_CLIENT_ID: 'bench', GPP_CLIENT_SECRET: 'bench', GPP_DOWNLOAD_HOSTS: `${graph.url}/data/`,
+      GPP_GRAPH_URL: graph.url, GPP_TOKEN_URL: entra.tokenUrl,
+      GPP_CLIENT_ID: entra.clientId, GPP_CLIENT_SECRET: entra.clientSecret, GPP_DOWNLOAD_HOSTS: `${graph.url}/data/`,
       GPP_SNAPSHOT_TTL_SECONDS: mode === 'off' ? '0' : '3600', GPP_RATE_LIMIT_PER_MINUTE: '1000000',
       GPP_BUDGET_LEDGER_FILE: join(state, 'ledger.jsonl'), GPP_SCORE_HISTORY_FILE: join(state, 'history.jsonl'),
       GPP_METRICS_TOKEN: randomBytes(16).toString('hex'),

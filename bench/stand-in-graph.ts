@@ -2,7 +2,8 @@
  * A stand-in for Graph that serves pre-generated report bytes from memory (benchmarks only): the simulator's
  * rows are rendered once at start, so serving a JSON page or a CSV download costs a memory copy and the proxy,
  * not the row generator, is what a benchmark measures. HTTPS on 127.0.0.1; prints one JSON line
- * `{ "url", "ca" }` on stdout when listening. Tokens are issued to anyone (Graph's checks are not measured).
+ * `{ "url", "ca" }` on stdout when listening. Any bearer token is accepted (Graph's checks are not measured;
+ * tokens come from the simulator's Entra ID).
  * Run: node --import tsx bench/stand-in-graph.ts [users]
  */
 import Fastify from 'fastify';
@@ -29,8 +30,6 @@ const csvBytes = Buffer.from(csv, 'utf8');
 
 const tls = await selfSignedCertificate(1);
 const app = Fastify({ logger: false, https: { key: tls.key, cert: tls.cert } });
-app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-app.post('/:tenant/oauth2/v2.0/token', async () => ({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: 'stand-in-token' }));
 app.get('/v1.0/admin/reportSettings', async () => ({ displayConcealedNames: false }));
 app.get('/v1.0/users', async () => ({ value: [] }));
 app.get('/data/download', async (_request, reply) => reply.type('application/octet-stream').send(csvBytes));
