@@ -166,9 +166,11 @@ t.test('a 300,000-row export is streamed: memory does not grow with the file', a
   const started = Date.now();
   const run = await sanitize(['--consumer', 'licence-tool', '--input', big, '--output', join(dir, 'big-out.csv'), '--period', 'D30'], {}, limits);
   t.equal(run.code, 0, run.stderr);
-  const rowsOut = (run.audits[0]!.audit.sanitize as { rowsIn: number; rowsOut: number });
+  const rowsOut = (run.audits[0]!.audit.sanitize as { rowsIn: number; rowsOut: number; rowsSuppressed: number });
   t.equal(rowsOut.rowsIn, 300_000);
-  t.ok(rowsOut.rowsOut > 299_000, `${rowsOut.rowsOut} rows released`);
+  t.equal(rowsOut.rowsOut + rowsOut.rowsSuppressed, 300_000, 'every row is released or withheld');
+  // The licence policy's quasi-identifiers (licences and the months of last use) withhold about 1% at this size.
+  t.ok(rowsOut.rowsOut > 290_000, `${rowsOut.rowsOut} rows released`);
   const growth = run.maxRssMb - small.maxRssMb;
   t.comment(`300,000 rows (${(size / 1e6).toFixed(1)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} s; peak RSS ${run.maxRssMb.toFixed(0)} MB vs ${small.maxRssMb.toFixed(0)} MB for 400 rows`);
   t.ok(growth < 50, `peak RSS grows ${growth.toFixed(0)} MB for a ${(size / 1e6).toFixed(0)} MB file (bound 50 MB)`);
