@@ -63,7 +63,7 @@ async function cpuSeconds(pid: number): Promise<number> {
 /** One wrk run against `url`, with the server process whose CPU is charged to it. */
 async function measure(url: string, pid: number, headers: string[]): Promise<{ rps: number; cpuMs: number; errors: number }> {
   const before = await cpuSeconds(pid);
-  const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, ...headers.flatMap((h) => ['-H', h]), url], { timeout: (seconds + 30) * 1000 });
+  const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '60s', ...headers.flatMap((h) => ['-H', h]), url], { timeout: (seconds + 30) * 1000 });
   const after = await cpuSeconds(pid);
   const total = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
   const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0) + Number(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout)?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0);
