@@ -23,6 +23,21 @@ export type ReportDecision =
   | { readonly kind: 'cohort'; readonly policy: LoadedPolicy; readonly rule: CohortRule }
   | { readonly kind: 'rows'; readonly policy: LoadedPolicy; readonly rule: RowsRule };
 
+/**
+ * Why a policy refuses the time window of a request (a period it does not list, or a single day when it does not
+ * set `dates: true`), or undefined. Every surface that reads a report's data (the report URL, /cohorts,
+ * /org-score) asks this, so a window one surface refuses is refused by all.
+ */
+export function windowDenial(policy: PolicyDocument, request: { readonly period?: string; readonly date?: string }): string | undefined {
+  const periods: readonly string[] = policy.periods ?? STANDARD_PERIODS;
+  if (request.period !== undefined && !periods.includes(request.period)) {
+    return `The policy for this consumer does not release period ${request.period}; allowed: ${periods.join(', ')}.`;
+  }
+  // Single days are off unless the policy turns them on: one day's activity singles people out more than a period.
+  if (request.date !== undefined && policy.dates !== true) return 'The policy for this consumer does not release single-date reports; ask for a period.';
+  return undefined;
+}
+
 export function decideReport(loaded: LoadedPolicy | undefined, request: ReportRequest): ReportDecision {
   const denied = (reason: string): ReportDecision => ({ kind: 'denied', reason });
   if (loaded === undefined) return denied('No policy grants this consumer access to any report.');
@@ -34,12 +49,8 @@ export function decideReport(loaded: LoadedPolicy | undefined, request: ReportRe
   if (!(policy.formats ?? ['csv', 'json']).includes(request.format)) {
     return denied(`The policy for this consumer does not release ${name} as ${request.format.toUpperCase()}.`);
   }
-  const periods: readonly string[] = policy.periods ?? STANDARD_PERIODS;
-  if (request.period !== undefined && !periods.includes(request.period)) {
-    return denied(`The policy for this consumer does not release period ${request.period}; allowed: ${periods.join(', ')}.`);
-  }
-  // Single days are off unless the policy turns them on: one day's activity singles people out more than a period.
-  if (request.date !== undefined && policy.dates !== true) return denied('The policy for this consumer does not release single-date reports; ask for a period.');
+  const window = windowDenial(policy, request);
+  if (window !== undefined) return denied(window);
   return 'cohort' in rule ? { kind: 'cohort', policy: loaded, rule } : { kind: 'rows', policy: loaded, rule };
 }
 

@@ -20,6 +20,7 @@ import type { ScoreHistoryStore } from '../store/store.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { requireConsumer } from './auth.js';
 import { ProxyRefusal } from './errors.js';
+import { windowDenial } from '../policy/decide.js';
 
 export interface ScoreRoutesOptions {
   readonly policies: { readonly current: PolicySet };
@@ -133,6 +134,8 @@ export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOpti
     if (date !== undefined && !isCalendarDate(date)) throw new ProxyRefusal(400, 'BadRequest', 'Invalid date: use YYYY-MM-DD.');
     const outsideWindow = date === undefined ? undefined : checkDateWindow(date, utcToday());
     if (outsideWindow !== undefined) throw new ProxyRefusal(outsideWindow.status, outsideWindow.code, outsideWindow.message);
+    const refusedWindow = windowDenial(loaded.policy, { ...(period !== undefined ? { period } : {}), ...(date !== undefined ? { date } : {}) });
+    if (refusedWindow !== undefined) throw new ProxyRefusal(403, 'Forbidden', refusedWindow);
     const declared = new Set(Object.values(loaded.policy.reports).flatMap((rule) => (typeof rule === 'object' && 'cohort' in rule ? rule.cohort.by : [])));
     const byText = params.get('by');
     let by: DirectoryAttribute[] = [];

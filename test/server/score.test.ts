@@ -1,3 +1,6 @@
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'csv-parse/sync';
 import { bearer, fetchCsv } from '../helpers/graph-client.js';
@@ -83,11 +86,29 @@ t.test('/org-score by department: k_org applies per cohort with the same shape; 
   t.equal((await stack.get('/org-score?period=D8', KEYS.vendor)).status, 400);
   t.equal((await stack.get('/org-score?period=D30&x=1', KEYS.vendor)).status, 400);
   t.equal((await stack.get('/org-score?period=D30')).status, 401);
-  const day = stack.sim.tenant.refreshDate;
-  const byDate = await stack.get(`/org-score?date=${day}`, KEYS.vendor);
-  t.equal(byDate.status, 200, 'a single day within Graph\'s window');
-  t.equal(JSON.parse(byDate.body.toString()).date, day);
   t.equal((await stack.get('/org-score?date=2026-02-30', KEYS.vendor)).status, 400);
+});
+
+t.test("/org-score follows the consumer's policy: its periods, and single days only with dates: true (as /cohorts does)", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-score-window-'));
+  await cp('policies', dir, { recursive: true });
+  const file = join(dir, 'vendor-dashboard.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).replace('periods: [D7, D30, D90, D180]', 'periods: [D30]'));
+  const stack = await startStack({ proxy: { policiesDir: dir } });
+  t.teardown(() => stack.close());
+  const day = stack.sim.tenant.refreshDate;
+  t.equal((await stack.get('/org-score?period=D30', KEYS.vendor)).status, 200);
+  const period = await stack.get('/org-score?period=D7', KEYS.vendor);
+  t.equal(period.status, 403, 'a period the policy does not release');
+  t.match(JSON.parse(period.body.toString()).error.message, /does not release period D7; allowed: D30/);
+  const single = await stack.get(`/org-score?date=${day}`, KEYS.vendor);
+  t.equal(single.status, 403, 'dates: false (the shipped vendor policy)');
+  t.equal((await stack.get(`/cohorts/getTeamsUserActivityUserDetail?date=${day}`, KEYS.vendor)).status, 403, 'the same answer as /cohorts');
+  await writeFile(file, `${(await readFile(file, 'utf8')).replace('dates: false', 'dates: true')}`);
+  await stack.proxy.policies.reload();
+  const byDate = await stack.get(`/org-score?date=${day}`, KEYS.vendor);
+  t.equal(byDate.status, 200, "with dates: true, a single day within Graph's window");
+  t.equal(JSON.parse(byDate.body.toString()).date, day);
 });
 
 t.test('/org-score refuses an organisation below k_org with a clear 422', async (t) => {
