@@ -1,7 +1,8 @@
 /** Consumer authentication: `Authorization: Bearer <key>` mapped to a consumer id through hashed keys. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PolicySet } from '../policy/load.js';
+import type { LoadedPolicy, PolicySet } from '../policy/load.js';
+import type { PolicyDocument } from '../policy/schema.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { ProxyRefusal } from './errors.js';
 
@@ -16,12 +17,25 @@ export function presentedConsumer(request: FastifyRequest, keys: ConsumerKeys): 
   return found.consumer;
 }
 
+/** A permission a policy can grant beyond reports (`permissions:` in the policy). */
+export type PolicyPermission = NonNullable<PolicyDocument['permissions']>[number];
+
+/**
+ * The consumer's policy when it grants `permission`; otherwise a 403 saying that the policy does not grant
+ * `what` (e.g. 'the org score'). The one check behind /org-score, /policy/preview and the dashboard.
+ */
+export function grantingPolicy(set: PolicySet, consumer: string, permission: PolicyPermission, what: string): LoadedPolicy {
+  const loaded = set.policyFor(consumer);
+  if (loaded === undefined || !(loaded.policy.permissions ?? []).includes(permission)) throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not grant ${what}.`);
+  return loaded;
+}
+
 /**
  * The consumer of a page a browser opens (the dashboard): its key as a bearer token, or as the password of
  * HTTP Basic (any user name), which a browser asks for after the 401's WWW-Authenticate. The consumer's policy
  * must grant `permission`. Throws `ProxyRefusal` 401 (no or a wrong key) or 403 (not granted).
  */
-export function requirePageViewer(request: FastifyRequest, reply: FastifyReply, keys: ConsumerKeys, set: PolicySet, permission: 'score'): string {
+export function requirePageViewer(request: FastifyRequest, reply: FastifyReply, keys: ConsumerKeys, set: PolicySet, permission: PolicyPermission): string {
   reply.header('www-authenticate', 'Basic realm="graph-privacy-proxy dashboard", charset="UTF-8"');
   const basic = /^Basic\s+([A-Za-z0-9+/=]{1,1024})\s*$/i.exec(request.headers.authorization ?? '');
   let consumer: string | undefined;
@@ -33,7 +47,7 @@ export function requirePageViewer(request: FastifyRequest, reply: FastifyReply, 
   } else {
     consumer = requireConsumer(request, keys);
   }
-  if (!(set.policyFor(consumer)?.policy.permissions ?? []).includes(permission)) throw new ProxyRefusal(403, 'Forbidden', 'The policy for this consumer does not grant the org score, which this page shows.');
+  grantingPolicy(set, consumer, permission, 'the org score, which this page shows');
   return consumer;
 }
 

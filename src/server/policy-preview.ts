@@ -8,9 +8,8 @@ import type { DirectorySource } from '../graph/directory-source.js';
 import type { SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
 import { previewPolicySet, type PreviewData } from '../policy/preview.js';
-import { requireConsumer } from './auth.js';
+import { grantingPolicy, requireConsumer } from './auth.js';
 import type { ConsumerKeys } from './consumer-keys.js';
-import { ProxyRefusal } from './errors.js';
 
 export interface PolicyPreviewRoutesOptions {
   readonly policies: { readonly current: PolicySet };
@@ -40,8 +39,7 @@ export async function policyPreviewRoutes(app: FastifyInstance, options: PolicyP
     const set = options.policies.current;
     Object.assign(request.audit, { consumer, policyVersion: set.version, kind: 'policy-preview' });
     reply.header('x-policy-version', set.version);
-    const loaded = set.policyFor(consumer);
-    if (loaded === undefined || !(loaded.policy.permissions ?? []).includes('preview')) throw new ProxyRefusal(403, 'Forbidden', 'The policy for this consumer does not grant the policy preview.');
+    const loaded = grantingPolicy(set, consumer, 'preview', 'the policy preview');
     request.audit.policy = loaded.policy.name;
     return reply.header('cache-control', 'no-store').send(await previewPolicySet(set, heldData(options)));
   });

@@ -18,7 +18,7 @@ import { DEFAULT_K } from '../policy/schema.js';
 import { scoreRows, type ScoreRow } from '../score/org-score.js';
 import type { ScoreHistoryStore } from '../store/store.js';
 import type { ConsumerKeys } from './consumer-keys.js';
-import { requireConsumer } from './auth.js';
+import { grantingPolicy, requireConsumer } from './auth.js';
 import { ProxyRefusal } from './errors.js';
 import { windowDenial } from '../policy/decide.js';
 
@@ -117,8 +117,7 @@ export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOpti
     const set = options.policies.current;
     Object.assign(request.audit, { consumer, policyVersion: set.version, kind: 'score' });
     reply.header('x-policy-version', set.version);
-    const loaded = set.policyFor(consumer);
-    if (loaded === undefined || !(loaded.policy.permissions ?? []).includes('score')) throw new ProxyRefusal(403, 'Forbidden', 'The policy for this consumer does not grant the org score.');
+    const loaded = grantingPolicy(set, consumer, 'score', 'the org score');
     request.audit.policy = loaded.policy.name;
     const params = new Map<string, string>();
     for (const [key, value] of new URLSearchParams(request.url.split(/\?(.*)/s)[1] ?? '')) {
