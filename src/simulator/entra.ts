@@ -64,6 +64,11 @@ export async function entraRoutes(app: FastifyInstance, { state, base }: EntraRo
   const thumbprint = Buffer.from(new X509Certificate(clientCertificate).fingerprint.replace(/:/g, ''), 'hex').toString('base64url');
   const thumbprint256 = Buffer.from(new X509Certificate(clientCertificate).fingerprint256.replace(/:/g, ''), 'hex').toString('base64url');
 
+  // Token requests are form-encoded (RFC 6749 section 4.4); only this plugin's routes read such bodies.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
   function fault(reply: FastifyReply): boolean {
     const f = state.faults.token;
     if (f === undefined || f.remaining <= 0) return false;

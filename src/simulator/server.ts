@@ -72,11 +72,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const download = Fastify({ logger: false, frameworkErrors });
   const login = Fastify({ logger: false, https: { key: state.certificates.login.key, cert: state.certificates.login.cert } });
 
-  for (const app of [graph, login]) {
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    });
-  }
   graph.setNotFoundHandler((_request, reply) =>
     sendGraphError(reply, 404, 'UnknownError', `No HTTP resource was found that matches the request URI.`),
   );
