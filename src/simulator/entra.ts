@@ -2,39 +2,18 @@
  * The simulated tenant's Entra ID: the client-credentials token endpoint (client secret, certificate-signed
  * client assertion checked against the app's registered certificate, or a federated token from the simulated
  * workload-identity issuer), its OpenID configuration, and the managed-identity endpoints (IMDS and App
- * Service). Registered on the login host (HTTPS, as Microsoft's library requires) and on the Graph host.
+ * Service): the simulator's token plugin, registered on the login host (HTTPS, as Microsoft's library requires)
+ * and on the Graph host.
  */
 import { createHash, createPublicKey, randomUUID, timingSafeEqual, verify, constants, X509Certificate, type KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { printable } from '../graph/odata.js';
-import type { SimulatedTenant } from './tenant.js';
-import type { TokenSigner } from './tokens.js';
+import type { GrantKind, SimulatorState } from './state.js';
 
-/** Which way a token was obtained, counted in the simulator's stats. */
-export type GrantKind = 'secret' | 'certificate' | 'federated' | 'imds' | 'appService';
-
-/** One-shot failures of the token endpoints (and the managed-identity ones): `remaining` answers, then normal. */
-export interface TokenFault {
-  status: 429 | 500 | 503;
-  remaining: number;
-  retryAfterSeconds?: number;
-}
-
-export interface EntraContext {
-  readonly tenant: SimulatedTenant;
-  readonly clientId: string;
-  readonly clientSecret: string;
-  /** The app registration's certificate (PEM): client assertions must be signed by its key. */
-  readonly clientCertificate: string;
-  /** The header value App Service hands the process (`IDENTITY_HEADER`). */
-  readonly identityHeader: string;
-  /** The issuer whose federated tokens the app trusts (workload identity). */
-  readonly federationIssuer: string;
-  readonly signer: TokenSigner;
-  readonly tokenLifetime: number;
-  generation(): number;
-  tokenFault(): TokenFault | undefined;
-  granted(kind: GrantKind): void;
+export interface EntraRoutesOptions {
+  readonly state: SimulatorState;
+  /** The host's own base URL for a request (client assertions must be addressed to it). */
+  readonly base: (request: FastifyRequest) => string;
 }
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -78,14 +57,20 @@ function signedBy(jwt: NonNullable<ReturnType<typeof decodeJwt>>, key: KeyObject
   return false;
 }
 
-/** Registers the Entra routes on a server; `base` gives the server's own base URL for a request. */
-export function registerEntra(app: FastifyInstance, ctx: EntraContext, base: (request: FastifyRequest) => string): void {
-  const certificateKey = createPublicKey(ctx.clientCertificate);
-  const thumbprint = Buffer.from(new X509Certificate(ctx.clientCertificate).fingerprint.replace(/:/g, ''), 'hex').toString('base64url');
-  const thumbprint256 = Buffer.from(new X509Certificate(ctx.clientCertificate).fingerprint256.replace(/:/g, ''), 'hex').toString('base64url');
+/** The token plugin: Entra's token, OpenID configuration and managed-identity endpoints over the tenant's state. */
+export async function entraRoutes(app: FastifyInstance, { state, base }: EntraRoutesOptions): Promise<void> {
+  const clientCertificate = state.certificates.client.cert;
+  const certificateKey = createPublicKey(clientCertificate);
+  const thumbprint = Buffer.from(new X509Certificate(clientCertificate).fingerprint.replace(/:/g, ''), 'hex').toString('base64url');
+  const thumbprint256 = Buffer.from(new X509Certificate(clientCertificate).fingerprint256.replace(/:/g, ''), 'hex').toString('base64url');
+
+  // Token requests are form-encoded (RFC 6749 section 4.4); only this plugin's routes read such bodies.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
 
   function fault(reply: FastifyReply): boolean {
-    const f = ctx.tokenFault();
+    const f = state.faults.token;
     if (f === undefined || f.remaining <= 0) return false;
     f.remaining--;
     if (f.retryAfterSeconds !== undefined) reply.header('Retry-After', String(f.retryAfterSeconds));
@@ -96,18 +81,19 @@ export function registerEntra(app: FastifyInstance, ctx: EntraContext, base: (re
 
   function accessToken(kind: GrantKind): { token: string; lifetime: number } {
     const now = Math.floor(Date.now() / 1000);
-    ctx.granted(kind);
-    const token = ctx.signer.sign({
-      typ: 'access', aud: 'https://graph.microsoft.com', tid: ctx.tenant.tenantId, appid: ctx.clientId,
-      roles: ['Reports.Read.All', 'ReportSettings.ReadWrite.All', 'User.Read.All'], iat: now, nbf: now, exp: now + ctx.tokenLifetime,
-      jti: randomUUID(), gen: ctx.generation(), grant: kind,
+    state.stats.tokensIssued++;
+    state.stats.tokensByGrant[kind] = (state.stats.tokensByGrant[kind] ?? 0) + 1;
+    const token = state.signer.sign({
+      typ: 'access', aud: 'https://graph.microsoft.com', tid: state.tenant.tenantId, appid: state.clientId,
+      roles: ['Reports.Read.All', 'ReportSettings.ReadWrite.All', 'User.Read.All'], iat: now, nbf: now, exp: now + state.tokenLifetimeSeconds,
+      jti: randomUUID(), gen: state.tokenGeneration, grant: kind,
     });
-    return { token, lifetime: ctx.tokenLifetime };
+    return { token, lifetime: state.tokenLifetimeSeconds };
   }
 
   app.post('/:tenant/oauth2/v2.0/token', async (request, reply) => {
     const { tenant: tenantParam } = request.params as { tenant: string };
-    if (tenantParam !== ctx.tenant.tenantId && tenantParam.toLowerCase() !== ctx.tenant.domain) {
+    if (tenantParam !== state.tenant.tenantId && tenantParam.toLowerCase() !== state.tenant.domain) {
       return aadError(reply, 400, 'invalid_request', 90002, `Tenant '${printable(tenantParam, 60)}' not found.`);
     }
     if (fault(reply)) return reply;
@@ -116,7 +102,7 @@ export function registerEntra(app: FastifyInstance, ctx: EntraContext, base: (re
     if (typeof body.scope !== 'string' || !body.scope.endsWith('/.default')) {
       return aadError(reply, 400, 'invalid_scope', 1002012, 'The provided value for scope is not valid; use https://graph.microsoft.com/.default.');
     }
-    if (body.client_id !== ctx.clientId) return aadError(reply, 400, 'unauthorized_client', 700016, 'Application was not found in the directory.');
+    if (body.client_id !== state.clientId) return aadError(reply, 400, 'unauthorized_client', 700016, 'Application was not found in the directory.');
     let kind: GrantKind;
     if (body.client_assertion !== undefined) {
       if (body.client_assertion_type !== ASSERTION_TYPE) return aadError(reply, 400, 'invalid_request', 50027, 'Invalid client assertion type.');
@@ -128,20 +114,20 @@ export function registerEntra(app: FastifyInstance, ctx: EntraContext, base: (re
         // A certificate credential: signed by the key of the certificate registered on the app, addressed to this endpoint.
         if (jwt.header.x5t !== thumbprint && jwt.header['x5t#S256'] !== thumbprint256) return aadError(reply, 401, 'invalid_client', 700027, 'The certificate with the given thumbprint is not registered on the app.');
         if (!signedBy(jwt, certificateKey)) return aadError(reply, 401, 'invalid_client', 700027, 'Client assertion failed signature validation.');
-        if (jwt.claims.iss !== ctx.clientId || jwt.claims.sub !== ctx.clientId) return aadError(reply, 401, 'invalid_client', 700023, 'The client assertion must name the app as issuer and subject.');
+        if (jwt.claims.iss !== state.clientId || jwt.claims.sub !== state.clientId) return aadError(reply, 401, 'invalid_client', 700023, 'The client assertion must name the app as issuer and subject.');
         if (jwt.claims.aud !== `${base(request)}/${tenantParam}/oauth2/v2.0/token` && jwt.claims.aud !== `${base(request)}/${tenantParam}/v2.0`) {
           return aadError(reply, 401, 'invalid_client', 700212, 'The audience of the client assertion is not this token endpoint.');
         }
         kind = 'certificate';
       } else {
         // Workload identity federation: a token from the issuer the app trusts, for Entra's exchange audience.
-        const claims = ctx.signer.verify(body.client_assertion);
+        const claims = state.signer.verify(body.client_assertion);
         if (claims === undefined || claims.typ !== 'federated') return aadError(reply, 401, 'invalid_client', 700211, 'No matching federated identity record found for presented assertion issuer.');
-        if (claims.iss !== ctx.federationIssuer || claims.aud !== FEDERATED_AUDIENCE) return aadError(reply, 401, 'invalid_client', 700212, 'No matching federated identity record found for presented assertion audience.');
+        if (claims.iss !== state.federationIssuer || claims.aud !== FEDERATED_AUDIENCE) return aadError(reply, 401, 'invalid_client', 700212, 'No matching federated identity record found for presented assertion audience.');
         kind = 'federated';
       }
     } else {
-      if (!sameSecret(body.client_secret, ctx.clientSecret)) return aadError(reply, 401, 'invalid_client', 7000215, 'Invalid client secret provided.');
+      if (!sameSecret(body.client_secret, state.clientSecret)) return aadError(reply, 401, 'invalid_client', 7000215, 'Invalid client secret provided.');
       kind = 'secret';
     }
     const { token, lifetime } = accessToken(kind);
@@ -149,7 +135,7 @@ export function registerEntra(app: FastifyInstance, ctx: EntraContext, base: (re
   });
 
   app.get('/:tenant/v2.0/.well-known/openid-configuration', async (request) => {
-    const root = `${base(request)}/${ctx.tenant.tenantId}`;
+    const root = `${base(request)}/${state.tenant.tenantId}`;
     return {
       token_endpoint: `${root}/oauth2/v2.0/token`, issuer: `${root}/v2.0`, authorization_endpoint: `${root}/oauth2/v2.0/authorize`,
       jwks_uri: `${root}/discovery/v2.0/keys`, end_session_endpoint: `${root}/oauth2/v2.0/logout`,
@@ -165,10 +151,10 @@ export function registerEntra(app: FastifyInstance, ctx: EntraContext, base: (re
     const resource = query.resource ?? '';
     if (!resource.startsWith('https://graph.microsoft.com')) return reply.code(400).send({ error: 'invalid_resource', error_description: 'Identity not found for this resource.' });
     const clientId = query.client_id ?? query.clientid;
-    if (clientId !== undefined && clientId !== ctx.clientId) return reply.code(400).send({ error: 'invalid_request', error_description: 'Identity not found.' });
+    if (clientId !== undefined && clientId !== state.clientId) return reply.code(400).send({ error: 'invalid_request', error_description: 'Identity not found.' });
     const { token, lifetime } = accessToken(kind);
     const now = Math.floor(Date.now() / 1000);
-    return { access_token: token, client_id: ctx.clientId, expires_in: String(lifetime), expires_on: String(now + lifetime), ext_expires_in: String(lifetime), not_before: String(now), resource, token_type: 'Bearer' };
+    return { access_token: token, client_id: state.clientId, expires_in: String(lifetime), expires_on: String(now + lifetime), ext_expires_in: String(lifetime), not_before: String(now), resource, token_type: 'Bearer' };
   }
 
   // IMDS, as on an Azure VM: a GET that must carry `Metadata: true` (a browser cannot be tricked into sending it).
@@ -181,7 +167,7 @@ export function registerEntra(app: FastifyInstance, ctx: EntraContext, base: (re
   }
   // App Service and Functions: the endpoint and header the platform puts into IDENTITY_ENDPOINT and IDENTITY_HEADER.
   app.get('/msi/token', async (request, reply) => {
-    if (!sameSecret(request.headers['x-identity-header'], ctx.identityHeader)) return reply.code(401).send({ error: 'unauthorized', error_description: 'The identity header is missing or wrong.' });
+    if (!sameSecret(request.headers['x-identity-header'], state.identityHeader)) return reply.code(401).send({ error: 'unauthorized', error_description: 'The identity header is missing or wrong.' });
     return identityToken(request, reply, 'appService');
   });
 }

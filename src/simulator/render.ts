@@ -21,6 +21,11 @@ export interface RenderOptions {
   readonly unknownNames?: { readonly every: number };
 }
 
+/** A request's render options: its concealment and whichever render fault switches are thrown now. */
+export function renderOptions(concealed: boolean, faults: Omit<RenderOptions, 'concealed'>): RenderOptions {
+  return { concealed, extraColumn: faults.extraColumn === true, ...(faults.unknownNames !== undefined ? { unknownNames: faults.unknownNames } : {}) };
+}
+
 /** Graph's placeholder for a user it cannot name. */
 export const UNKNOWN_NAME = '(Unknown)';
 

@@ -6,6 +6,7 @@
  */
 import type { ReportSpec } from '../graph/catalogue.js';
 import type { CellValue, ReportItem, ReportRow } from '../graph/values.js';
+import { periodDays, type ReportCall } from '../graph/odata.js';
 import { hashInts } from './random.js';
 import {
   APP_PLATFORMS, COPILOT_APPS, EMAIL_APPS, HISTORY_DAYS, METRICS, OFFICE_APPS, OUTLOOK_VERSIONS, TEAMS_PLATFORMS,
@@ -656,3 +657,18 @@ export function reportSource(tenant: SimulatedTenant, spec: ReportSpec, w: Repor
 }
 
 export const LAST_DAY = HISTORY_DAYS - 1;
+
+/**
+ * The days a report call covers in the tenant's data: one day for `date=`, the last `period` days otherwise
+ * (180 for reports without parameters); a message when the date is outside the tenant's history. Graph's own
+ * window (the past 28 days) is checked by `checkServed` before this.
+ */
+export function reportWindow(tenant: SimulatedTenant, call: ReportCall): ReportWindow | string {
+  if (call.date !== undefined) {
+    const day = tenant.dayOf(call.date);
+    if (day === undefined) return `No data for date=${call.date}: the tenant's reports were last refreshed on ${tenant.refreshDate}.`;
+    return { firstDay: day, lastDay: day, periodDays: 1 };
+  }
+  const days = call.period !== undefined ? periodDays(call.period) : 180;
+  return { firstDay: LAST_DAY - days + 1, lastDay: LAST_DAY, periodDays: days };
+}
