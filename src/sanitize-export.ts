@@ -8,12 +8,11 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { Directory, type DirectoryEntry } from './cohort/directory.js';
 import { cohortCsv, cohortRows } from './cohort/render.js';
-import { aggregateCsvReport, planCohorts, usesDirectory } from './cohort/report-users.js';
+import { aggregateCsvReport, usesDirectory } from './cohort/report-users.js';
 import { suppressCohorts, type SuppressionCounts } from './cohort/suppress.js';
 import { columnsFor, findColumn, findReport, REPORTS, type Period, type ReportSpec } from './graph/catalogue.js';
-import { decideReport, rowsPlanFor } from './policy/decide.js';
+import { cohortPlanFor, decideReport, rowsPlanFor } from './policy/decide.js';
 import type { PolicySet } from './policy/load.js';
-import { DEFAULT_K } from './policy/schema.js';
 import { sanitizeCsvReport, validateCsvReport } from './sanitize/csv-report.js';
 import { CsvRowReader } from './sanitize/csv-rows.js';
 import type { PseudonymKeyring } from './sanitize/pseudonyms.js';
@@ -183,7 +182,7 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
   }
 
   const { policy } = decision.policy;
-  const plan = planCohorts(report, decision.rule, policy.k ?? DEFAULT_K.k, policy.kC ?? DEFAULT_K.kC);
+  const plan = cohortPlanFor(decision, report);
   let directory = new Directory([]);
   if (usesDirectory(plan)) {
     if (request.directoryFile === undefined) throw new ExportRefused('NeedsDirectory', "this policy groups people by directory attributes; give Graph's /users as JSON with --directory");

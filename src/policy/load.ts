@@ -10,14 +10,15 @@ import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, sep } from 'node:path';
 import { diffPolicySets, diffSummary, type DiffSummary } from './diff.js';
 import { lintPolicy, lintPolicySet } from './lint.js';
-import type { PolicyDocument } from './schema.js';
+import type { ResolvedPolicy } from './schema.js';
 import type { PolicySource } from './source.js';
 import { formatProblem, validatePolicyText, type PolicyProblem } from './validate.js';
 
 const POLICY_FILE = /\.(ya?ml|json)$/i;
 
 export interface LoadedPolicy {
-  readonly policy: PolicyDocument;
+  /** The policy with every default filled in (resolvePolicy). */
+  readonly policy: ResolvedPolicy;
   readonly source: PolicySource;
   /**
    * sha256 (hex) of this policy's own file (name relative to the directory, and bytes): what a consumer's

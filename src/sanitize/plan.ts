@@ -6,13 +6,12 @@
 import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
 import { isPlaceholderIdentifier, isUserName } from '../graph/identifiers.js';
 import { fromCsvText, fromJsonValue, ValueFormatError } from '../graph/values.js';
-import type { PolicyDocument } from '../policy/schema.js';
+import type { ColumnAction, RowsRule } from '../policy/schema.js';
 import { SanitizeError } from './errors.js';
 import { bander, monthOf, weekOf } from './generalize.js';
 import { smallCountRule, type SmallCountRule } from './small-counts.js';
 
-export type RowsRule = Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>;
-export type ColumnAction = RowsRule['rows'][string];
+export type { ColumnAction, RowsRule } from '../policy/schema.js';
 
 export interface ReleasedColumn {
   readonly column: ColumnSpec;
@@ -44,8 +43,8 @@ export interface RowsPlan {
 export interface PlanContext {
   /** The pseudonymiser for this consumer; needed only when the rule pseudonymises a column. */
   readonly pseudonymize?: (value: string) => string;
-  /** The policy's k_c (default 5), for complements in counts reports. */
-  readonly kC?: number;
+  /** The policy's k_c, for complements in counts reports. */
+  readonly kC: number;
 }
 
 const VALIDATED_KINDS = new Set(['int', 'period', 'date', 'bool', 'duration', 'guid']);
@@ -126,7 +125,7 @@ export function planRows(report: ReportSpec, rule: RowsRule, k: number, context:
     if (column === undefined) throw new Error(`column '${name}' is not in ${report.name}`);
     actions.set(column, action);
   }
-  const quasi = new Set((rule.quasiIdentifiers ?? []).map((name) => findColumn(report, name)));
+  const quasi = new Set(rule.quasiIdentifiers.map((name) => findColumn(report, name)));
   const released: ReleasedColumn[] = [];
   for (const column of report.columns) {
     const action = actions.get(column);
@@ -134,7 +133,7 @@ export function planRows(report: ReportSpec, rule: RowsRule, k: number, context:
     released.push(releaseColumn(column, action, quasi.has(column), context));
   }
   const peopleColumn = report.peopleColumn === undefined ? undefined : findColumn(report, report.peopleColumn);
-  const smallCounts = smallCountRule(report, k, context.kC ?? 5);
+  const smallCounts = smallCountRule(report, k, context.kC);
   return {
     report, released, k, hasQuasi: released.some((c) => c.quasi),
     ...(peopleColumn !== undefined ? { peopleColumn } : {}), ...(smallCounts !== undefined ? { smallCounts } : {}),
