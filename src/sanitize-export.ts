@@ -18,11 +18,12 @@ import { CsvRowReader } from './sanitize/csv-rows.js';
 import type { PseudonymKeyring } from './sanitize/pseudonyms.js';
 import { emptyStats, type SanitizeStats } from './sanitize/stats.js';
 import type { BudgetStore } from './store/store.js';
+import { ProductError, type ExportRefusedCode } from './errors/catalogue.js';
 
 /** Why a file is not released; `code` lets the CLI and tests tell refusals from broken input. */
-export class ExportRefused extends Error {
+export class ExportRefused extends ProductError<ExportRefusedCode> {
   constructor(
-    readonly code: 'Denied' | 'UnknownReport' | 'UnknownPeriod' | 'PeriodMismatch' | 'NeedsDirectory' | 'NeedsNoiseKey' | 'BudgetExhausted' | 'ConcealedNames' | 'UnreadableInput',
+    readonly code: ExportRefusedCode,
     message: string,
   ) {
     super(message);

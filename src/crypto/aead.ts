@@ -10,6 +10,7 @@
  * (Version 1 was the sealed tokens' own format, with the purpose alone as associated data; it is not read.)
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { ProductError } from '../errors/catalogue.js';
 
 export const ENVELOPE_VERSION = 2;
 /** AES-256: keys are 32 bytes. */
@@ -29,7 +30,7 @@ export type SealPurpose = 'spill-record' | 'cursor' | 'download' | 'shared-snaps
 export type SealContext = readonly (string | number)[];
 
 /** Why an envelope did not open: not an envelope of this version, or it fails authentication. */
-export class EnvelopeError extends Error {
+export class EnvelopeError extends ProductError<'EnvelopeMalformed' | 'EnvelopeRejected'> {
   constructor(readonly code: 'EnvelopeMalformed' | 'EnvelopeRejected') {
     super(code === 'EnvelopeMalformed' ? 'the sealed value is not an envelope of this version' : 'the sealed value fails authentication (another key, purpose or context, or altered)');
     this.name = 'EnvelopeError';

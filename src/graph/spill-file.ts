@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KEY_BYTES, open as openSealed, seal } from '../crypto/aead.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 
 interface RecordPosition {
   readonly position: number;
@@ -49,7 +50,7 @@ export class SpillFile {
 
   async readRecord(index: number): Promise<Buffer> {
     const record = this.records[index];
-    if (record === undefined || this.closed) throw new Error(`snapshot record ${index} is not available`);
+    if (record === undefined || this.closed) throw new InternalInvariantError(`snapshot record ${index} is not available`);
     const sealed = Buffer.allocUnsafe(record.length);
     const { bytesRead } = await this.handle.read(sealed, 0, record.length, record.position);
     if (bytesRead !== record.length) throw new Error('the snapshot file is shorter than written');

@@ -13,6 +13,7 @@ import { lintPolicy, lintPolicySet } from './lint.js';
 import type { ResolvedPolicy } from './schema.js';
 import type { PolicySource } from './source.js';
 import { formatProblem, validatePolicyText, type PolicyProblem } from './validate.js';
+import { ProductError } from '../errors/catalogue.js';
 
 const POLICY_FILE = /\.(ya?ml|json)$/i;
 
@@ -288,7 +289,7 @@ export class PolicyStore {
   }
 }
 
-export class PolicyLoadError extends Error {
+export class PolicyLoadError extends ProductError<'PolicyLoadError'> {
   readonly code = 'PolicyLoadError';
   constructor(readonly problems: readonly PolicyProblem[]) {
     super(`the policy set is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`);

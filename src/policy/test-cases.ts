@@ -22,7 +22,7 @@ import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { emptyStats, QuasiClasses } from '../sanitize/stats.js';
 import { cohortPlanFor, decideReport, rowsPlanFor, type ReportDecision } from './decide.js';
 import type { PolicySet } from './load.js';
-import { readPolicySource, type PolicySource } from './source.js';
+import { PolicySyntaxError, readPolicySource, type PolicySource } from './source.js';
 import { schemaProblems, type PolicyProblem } from './validate.js';
 
 export const POLICY_TEST_SCHEMA = {
@@ -96,9 +96,8 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
     try {
       source = readPolicySource(file, await readFile(file, 'utf8'));
     } catch (error) {
-      const e = error as { code?: string; position?: PolicyProblem['position']; reason?: string };
-      if (e.code !== 'PolicySyntaxError') throw error;
-      problems.push({ file, position: e.position!, path: '', message: e.reason! });
+      if (!(error instanceof PolicySyntaxError)) throw error;
+      problems.push({ file, position: error.position, path: '', message: error.reason });
       continue;
     }
     if (!validateCase(source.value)) {

@@ -1,7 +1,7 @@
 /** Validating a policy file against the schema, with every error placed at a file, line and column. */
 import { Ajv, type ErrorObject } from 'ajv';
 import { POLICY_SCHEMA, resolvePolicy, type PolicyDocument, type ResolvedPolicy } from './schema.js';
-import { pointerSegments, readPolicySource, toPointer, type PolicySource, type SourcePosition } from './source.js';
+import { pointerSegments, PolicySyntaxError, readPolicySource, toPointer, type PolicySource, type SourcePosition } from './source.js';
 
 export interface PolicyProblem {
   readonly file: string;
@@ -110,8 +110,7 @@ export function validatePolicyText(file: string, text: string): PolicyValidation
   try {
     return validatePolicySource(readPolicySource(file, text));
   } catch (error) {
-    const e = error as { code?: string; position?: SourcePosition; reason?: string };
-    if (e.code !== 'PolicySyntaxError') throw error;
-    return { ok: false, problems: [{ file, position: e.position!, path: '', message: e.reason! }] };
+    if (!(error instanceof PolicySyntaxError)) throw error;
+    return { ok: false, problems: [{ file, position: error.position, path: '', message: error.reason }] };
   }
 }

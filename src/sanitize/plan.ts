@@ -10,6 +10,7 @@ import type { ColumnAction, RowsRule } from '../policy/schema.js';
 import { SanitizeError } from './errors.js';
 import { bander, monthOf, weekOf } from './generalize.js';
 import { smallCountRule, type SmallCountRule } from './small-counts.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 
 export type { ColumnAction, RowsRule } from '../policy/schema.js';
 
@@ -86,7 +87,7 @@ function releaseColumn(column: ColumnSpec, action: Exclude<ColumnAction, 'drop'>
   }
   if (action === 'pseudonymize') {
     const pseudonymize = context.pseudonymize;
-    if (pseudonymize === undefined) throw new Error(`column '${column.header}' is pseudonymised but no pseudonym key is available`);
+    if (pseudonymize === undefined) throw new InternalInvariantError(`column '${column.header}' is pseudonymised but no pseudonym key is available`);
     // A placeholder names no one: its pseudonym would be one value shared by different people, so it is withheld.
     // A user-name column is judged by what a user name must look like; other identifiers by Graph's placeholders.
     const placeholder = column.conceal?.as === 'hex' && column.conceal.namespace === 'upn' ? (text: string) => !isUserName(text) : isPlaceholderIdentifier;
@@ -122,7 +123,7 @@ export function planRows(report: ReportSpec, rule: RowsRule, k: number, context:
   const actions = new Map<ColumnSpec, ColumnAction>();
   for (const [name, action] of Object.entries(rule.rows)) {
     const column = findColumn(report, name);
-    if (column === undefined) throw new Error(`column '${name}' is not in ${report.name}`);
+    if (column === undefined) throw new InternalInvariantError(`column '${name}' is not in ${report.name}`);
     actions.set(column, action);
   }
   const quasi = new Set(rule.quasiIdentifiers.map((name) => findColumn(report, name)));

@@ -6,6 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { deriveKey } from '../crypto/aead.js';
+import { ProductError } from '../errors/catalogue.js';
 
 /** Master secrets by key id. Each must hold at least 32 bytes of key material. */
 export type PseudonymKeyring = ReadonlyMap<string, Buffer>;
@@ -19,7 +20,7 @@ export interface PseudonymScope {
   readonly consumer: string;
 }
 
-export class PseudonymKeyError extends Error {
+export class PseudonymKeyError extends ProductError<'PseudonymKeyError'> {
   readonly code = 'PseudonymKeyError';
 }
 

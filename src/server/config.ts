@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
-import { readPolicySource, toPointer, type PolicySource } from '../policy/source.js';
+import { PolicySyntaxError, readPolicySource, toPointer, type PolicySource } from '../policy/source.js';
 import { parseKeyring } from '../sanitize/pseudonyms.js';
 import { authorityOf, CREDENTIAL_KINDS, type CredentialKind, type EntraCredential } from '../graph/token.js';
 import { ConsumerKeys } from './consumer-keys.js';
@@ -123,7 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile = env.GPP_CONFIG_F
       else problems.push(`${configFile}:1:1: the configuration must be a mapping of settings`);
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      problems.push(e.code === 'PolicySyntaxError' || e.code === undefined ? e.message : `${configFile}: cannot read it (${e.code})`);
+      problems.push(error instanceof PolicySyntaxError || e.code === undefined ? e.message : `${configFile}: cannot read it (${e.code})`);
     }
   }
   for (const setting of SETTINGS) {
