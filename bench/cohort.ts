@@ -68,7 +68,7 @@ async function timed(label: string, run: () => Promise<string>): Promise<number>
   return mbps;
 }
 
-const rowRule = planRows(spec, { rows: { 'Report Refresh Date': 'keep', 'Team Chat Message Count': 'keep', 'Call Count': 'keep', 'Meeting Count': 'keep', 'Last Activity Date': { generalize: 'month' } } }, 5, {});
+const rowRule = planRows(spec, { rows: { 'Report Refresh Date': 'keep', 'Team Chat Message Count': 'keep', 'Call Count': 'keep', 'Meeting Count': 'keep', 'Last Activity Date': { generalize: 'month' } }, quasiIdentifiers: [] }, 5, { kC: 5 });
 const sanitiser = await timed('row sanitiser (keep 4 columns, generalise a date)', async () => {
   const stats = emptyStats();
   for await (const _piece of sanitizeCsvReport(read, rowRule, stats, { validated: true })) void _piece;

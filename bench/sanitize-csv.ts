@@ -62,13 +62,14 @@ const plan = planRows(spec, {
     'User Principal Name': 'pseudonymize', 'Last Activity Date': { generalize: 'month' }, 'Team Chat Message Count': 'keep',
     'Private Chat Message Count': 'keep', 'Call Count': 'keep', 'Meeting Count': 'keep', 'Is Licensed': 'keep',
   },
-}, 5, { pseudonymize });
+  quasiIdentifiers: [],
+}, 5, { kC: 5, pseudonymize });
 const ours = await timeIt('sanitiser (parse, transform, pseudonymise, write)', async () => {
   const stats = emptyStats();
   for await (const _piece of sanitizeCsvReport(replay, plan, stats, { validated: true })) void _piece;
   return stats.rowsOut;
 });
-const noPseudonyms = planRows(spec, { rows: { 'Report Refresh Date': 'keep', 'Team Chat Message Count': 'keep', 'Call Count': 'keep', 'Meeting Count': 'keep' } }, 5, {});
+const noPseudonyms = planRows(spec, { rows: { 'Report Refresh Date': 'keep', 'Team Chat Message Count': 'keep', 'Call Count': 'keep', 'Meeting Count': 'keep' }, quasiIdentifiers: [] }, 5, { kC: 5 });
 const dropOnly = await timeIt('sanitiser (parse, keep 4 columns, write)', async () => {
   const stats = emptyStats();
   for await (const _piece of sanitizeCsvReport(replay, noPseudonyms, stats, { validated: true })) void _piece;

@@ -34,6 +34,8 @@ import { policyReference } from './policy/reference.js';
 import { formatPreview, previewPolicySet, simulatedData } from './policy/preview.js';
 import { verifyHistory } from './policy/history.js';
 import { readPolicyHistoryFile } from './store/policy-history.js';
+import { StoreLockedError } from './store/file-lock.js';
+import { StoreCorruptError } from './store/records.js';
 import { RedisStore } from './store/redis-store.js';
 import { loadPolicySet } from './policy/load.js';
 import { formatProblem } from './policy/validate.js';
@@ -239,8 +241,7 @@ async function startProxyOrExplain(start: () => Promise<RunningProxy>): Promise<
   try {
     return await start();
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'StoreCorruptError' || code === 'StoreLockedError') {
+    if (error instanceof StoreCorruptError || error instanceof StoreLockedError) {
       process.stderr.write(`${(error as Error).message}\nThe proxy does not start.\n`);
       return undefined;
     }

@@ -8,22 +8,22 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { Directory, type DirectoryEntry } from './cohort/directory.js';
 import { cohortCsv, cohortRows } from './cohort/render.js';
-import { aggregateCsvReport, planCohorts, usesDirectory } from './cohort/report-users.js';
+import { aggregateCsvReport, usesDirectory } from './cohort/report-users.js';
 import { suppressCohorts, type SuppressionCounts } from './cohort/suppress.js';
 import { columnsFor, findColumn, findReport, REPORTS, type Period, type ReportSpec } from './graph/catalogue.js';
-import { decideReport, rowsPlanFor } from './policy/decide.js';
+import { cohortPlanFor, decideReport, rowsPlanFor } from './policy/decide.js';
 import type { PolicySet } from './policy/load.js';
-import { DEFAULT_K } from './policy/schema.js';
 import { sanitizeCsvReport, validateCsvReport } from './sanitize/csv-report.js';
 import { CsvRowReader } from './sanitize/csv-rows.js';
 import type { PseudonymKeyring } from './sanitize/pseudonyms.js';
 import { emptyStats, type SanitizeStats } from './sanitize/stats.js';
 import type { BudgetStore } from './store/store.js';
+import { ProductError, type ExportRefusedCode } from './errors/catalogue.js';
 
 /** Why a file is not released; `code` lets the CLI and tests tell refusals from broken input. */
-export class ExportRefused extends Error {
+export class ExportRefused extends ProductError<ExportRefusedCode> {
   constructor(
-    readonly code: 'Denied' | 'UnknownReport' | 'UnknownPeriod' | 'PeriodMismatch' | 'NeedsDirectory' | 'NeedsNoiseKey' | 'BudgetExhausted' | 'ConcealedNames' | 'UnreadableInput',
+    readonly code: ExportRefusedCode,
     message: string,
   ) {
     super(message);
@@ -183,7 +183,7 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
   }
 
   const { policy } = decision.policy;
-  const plan = planCohorts(report, decision.rule, policy.k ?? DEFAULT_K.k, policy.kC ?? DEFAULT_K.kC);
+  const plan = cohortPlanFor(decision, report);
   let directory = new Directory([]);
   if (usesDirectory(plan)) {
     if (request.directoryFile === undefined) throw new ExportRefused('NeedsDirectory', "this policy groups people by directory attributes; give Graph's /users as JSON with --directory");

@@ -5,6 +5,7 @@
  */
 import { compareKeys } from './directory.js';
 import type { CohortCell, CohortRelation, CohortTable } from './table.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 
 export const ORGANIZATION = 'organization';
 const ALL = 'all';
@@ -82,7 +83,7 @@ export class CohortAggregator {
       let key = ALL;
       for (let p = 0; p < group.parts.length; p++) key = p === 0 ? user.attributes[group.parts[0]!]! : `${key}\u0000${user.attributes[group.parts[p]!]!}`;
       const id = group.byKey.get(key);
-      if (id === undefined) throw new Error(`a user falls outside the cohort key set of '${group.parts.join(' x ')}'`);
+      if (id === undefined) throw new InternalInvariantError(`a user falls outside the cohort key set of '${group.parts.join(' x ')}'`);
       const cell = this.cells[id]!;
       cell.users++;
       if (user.active) cell.active++;

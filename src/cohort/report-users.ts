@@ -18,6 +18,7 @@ import { CohortAggregator, parseDimension, type CohortDimension, type CohortLayo
 import { LICENCE_CLASSES, licenceClassOf } from './licence-class.js';
 import { DIRECTORY_ATTRIBUTES, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
 import type { CohortTable } from './table.js';
+import { ProductError } from '../errors/catalogue.js';
 
 const YES_NO_DOMAIN = [NO_VALUE, 'false', 'true'];
 
@@ -56,7 +57,7 @@ export interface CohortRuleShape {
   };
 }
 
-export class CohortPlanError extends Error {
+export class CohortPlanError extends ProductError<'CohortPlanError'> {
   readonly code = 'CohortPlanError';
 }
 

@@ -8,13 +8,14 @@ import { DIRECTORY_ATTRIBUTES, Directory, type DirectoryEntry } from '../cohort/
 import type { GraphClient } from './client.js';
 import { nextSkipToken } from './snapshots.js';
 import { UpstreamError } from './upstream-error.js';
+import { ProductError } from '../errors/catalogue.js';
 
 /**
  * Report rows cannot be joined to the directory. `reason` says what was observed: the tenant's setting says
  * names are concealed, or the setting says they are not but no row of the report names a directory user
  * (Graph applies a changed setting at its next refresh, and writes transient or `(Unknown)` names meanwhile).
  */
-export class ConcealedNamesError extends Error {
+export class ConcealedNamesError extends ProductError<'ConcealedNames'> {
   readonly code = 'ConcealedNames';
   constructor(readonly reason: 'setting' | 'noRowMatched' = 'setting') {
     super(

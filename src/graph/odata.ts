@@ -4,6 +4,7 @@
  * Both the simulator and the proxy parse requests with these functions, so they accept exactly the same set.
  */
 import { API_VERSIONS, DATE_WINDOW_DAYS, findReport, type ApiVersion, type Period, type ReportFormat, type ReportSpec } from './catalogue.js';
+import type { ResponseCode } from '../errors/catalogue.js';
 
 export type { ReportFormat } from './catalogue.js';
 
@@ -24,14 +25,14 @@ export interface ReportQuery {
 /** A refusal in Graph's own terms: the status and error code a Graph-shaped error body carries. */
 export interface GraphRefusal {
   readonly status: number;
-  readonly code: string;
+  readonly code: ResponseCode;
   readonly message: string;
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: GraphRefusal };
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
-const refuse = (status: number, code: string, message: string): Parsed<never> => ({
+const refuse = (status: number, code: ResponseCode, message: string): Parsed<never> => ({
   ok: false,
   error: { status, code, message },
 });

@@ -1,14 +1,15 @@
 /**
  * An encrypted, anonymous scratch file for raw report snapshots: opened and unlinked at once (no name on disk
- * while it lives), written as AES-256-GCM records under a key that exists only in this process's memory, read
- * back record by record with positional reads. Raw report bytes therefore never rest on disk in clear and
- * vanish with the process.
+ * while it lives), written as sealed records (src/crypto/aead.ts: AES-256-GCM, each bound to its index) under a
+ * key that exists only in this process's memory, read back record by record with positional reads. Raw report
+ * bytes therefore never rest on disk in clear and vanish with the process; nothing written here outlives it,
+ * so the record format can change between versions freely.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-
-const TAG_BYTES = 16;
+import { KEY_BYTES, open as openSealed, seal } from '../crypto/aead.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 
 interface RecordPosition {
   readonly position: number;
@@ -16,7 +17,7 @@ interface RecordPosition {
 }
 
 export class SpillFile {
-  private readonly key = randomBytes(32);
+  private readonly key = randomBytes(KEY_BYTES);
   private readonly records: RecordPosition[] = [];
   private size = 0;
   private closed = false;
@@ -34,14 +35,14 @@ export class SpillFile {
     return this.records.length;
   }
 
-  /** Bytes on disk (ciphertext and tags). */
+  /** Bytes on disk (sealed records: ciphertext and each record's version, nonce and tag). */
   get bytes(): number {
     return this.size;
   }
 
   async writeRecord(plain: Buffer): Promise<void> {
-    const cipher = createCipheriv('aes-256-gcm', this.key, this.nonce(this.records.length));
-    const sealed = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+    // Bound to its index: records cannot be swapped or replayed within the file unnoticed.
+    const sealed = seal(this.key, 'spill-record', [this.records.length], plain);
     await this.handle.write(sealed, 0, sealed.length, this.size);
     this.records.push({ position: this.size, length: sealed.length });
     this.size += sealed.length;
@@ -49,13 +50,11 @@ export class SpillFile {
 
   async readRecord(index: number): Promise<Buffer> {
     const record = this.records[index];
-    if (record === undefined || this.closed) throw new Error(`snapshot record ${index} is not available`);
+    if (record === undefined || this.closed) throw new InternalInvariantError(`snapshot record ${index} is not available`);
     const sealed = Buffer.allocUnsafe(record.length);
     const { bytesRead } = await this.handle.read(sealed, 0, record.length, record.position);
     if (bytesRead !== record.length) throw new Error('the snapshot file is shorter than written');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, this.nonce(index));
-    decipher.setAuthTag(sealed.subarray(record.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(sealed.subarray(0, record.length - TAG_BYTES)), decipher.final()]);
+    return openSealed(this.key, 'spill-record', [index], sealed);
   }
 
   async *readAll(): AsyncGenerator<Buffer> {
@@ -66,12 +65,5 @@ export class SpillFile {
     if (this.closed) return;
     this.closed = true;
     await this.handle.close();
-  }
-
-  /** A record's nonce is its index: unique per key, and records cannot be swapped unnoticed. */
-  private nonce(index: number): Buffer {
-    const nonce = Buffer.alloc(12);
-    nonce.writeUInt32BE(index, 8);
-    return nonce;
   }
 }

@@ -2,21 +2,9 @@
  * Failures talking to Entra ID or Graph, as values with a code the HTTP layer maps to a Graph-shaped response
  * in one place. Messages describe what went wrong in our words; an upstream body is never copied into them.
  */
-export type UpstreamErrorCode =
-  /** No access token could be obtained (bad credentials, token endpoint down). */
-  | 'TokenUnavailable'
-  /** Graph kept answering 429 (or 503) beyond the bounded retry budget. */
-  | 'Throttled'
-  | 'Unavailable'
-  /** Graph refused the request itself (4xx other than 429). */
-  | 'Refused'
-  /** The 302 pointed somewhere not on the download allow-list, or redirected again. */
-  | 'RedirectRefused'
-  | 'Timeout'
-  /** The body broke off or did not match what was announced. */
-  | 'Truncated'
-  /** Graph answered something we cannot use (no Location on a 302, not JSON where JSON was due). */
-  | 'BadResponse';
+import { ProductError, type UpstreamErrorCode } from '../errors/catalogue.js';
+
+export type { UpstreamErrorCode } from '../errors/catalogue.js';
 
 /**
  * Which step of reading a report failed: Graph's answer to the report request, a later page of it (Graph's own
@@ -24,7 +12,7 @@ export type UpstreamErrorCode =
  */
 export type UpstreamStage = 'request' | 'nextPage' | 'download';
 
-export class UpstreamError extends Error {
+export class UpstreamError extends ProductError<UpstreamErrorCode> {
   constructor(
     readonly code: UpstreamErrorCode,
     message: string,

@@ -2,6 +2,7 @@
  * Cell values of Graph usage reports: one typed model, and how each catalogue value kind is written to and
  * read from CSV text and JSON, so that the simulator, the sanitiser and the tests agree on every format rule.
  */
+import { ProductError } from '../errors/catalogue.js';
 import type { ColumnSpec } from './catalogue.js';
 
 /** A decoded cell. Dates are 'YYYY-MM-DD', durations are seconds, periods are days; null means no data. */
@@ -11,7 +12,7 @@ export type CellValue = string | number | boolean | readonly string[] | null;
 export type ReportItem = Record<string, CellValue | readonly ReportRow[]>;
 export type ReportRow = Record<string, CellValue>;
 
-export class ValueFormatError extends Error {
+export class ValueFormatError extends ProductError<'ValueFormatError'> {
   readonly code = 'ValueFormatError';
   constructor(
     readonly column: string,

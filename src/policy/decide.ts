@@ -3,13 +3,14 @@
  * with the plan to sanitise them. The server and `policy test` both decide through here, so a test case
  * exercises exactly the rules the proxy applies.
  */
-import { findReport, STANDARD_PERIODS, type Period, type ReportSpec } from '../graph/catalogue.js';
-import { planRows, type RowsPlan, type RowsRule } from '../sanitize/plan.js';
+import { findReport, type Period, type ReportSpec } from '../graph/catalogue.js';
+import { planCohorts, type CohortPlan } from '../cohort/report-users.js';
+import { planRows, type RowsPlan } from '../sanitize/plan.js';
 import { pseudonymizer, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import type { LoadedPolicy } from './load.js';
-import { DEFAULT_K, type PolicyDocument } from './schema.js';
+import type { CohortRule, ResolvedPolicy, RowsRule } from './schema.js';
 
-export type CohortRule = Extract<NonNullable<PolicyDocument['reports'][string]>, { cohort: unknown }>;
+export type { CohortRule } from './schema.js';
 
 export interface ReportRequest {
   readonly report: ReportSpec;
@@ -28,13 +29,12 @@ export type ReportDecision =
  * set `dates: true`), or undefined. Every surface that reads a report's data (the report URL, /cohorts,
  * /org-score) asks this, so a window one surface refuses is refused by all.
  */
-export function windowDenial(policy: PolicyDocument, request: { readonly period?: string; readonly date?: string }): string | undefined {
-  const periods: readonly string[] = policy.periods ?? STANDARD_PERIODS;
-  if (request.period !== undefined && !periods.includes(request.period)) {
-    return `The policy for this consumer does not release period ${request.period}; allowed: ${periods.join(', ')}.`;
+export function windowDenial(policy: ResolvedPolicy, request: { readonly period?: string; readonly date?: string }): string | undefined {
+  if (request.period !== undefined && !(policy.periods as readonly string[]).includes(request.period)) {
+    return `The policy for this consumer does not release period ${request.period}; allowed: ${policy.periods.join(', ')}.`;
   }
   // Single days are off unless the policy turns them on: one day's activity singles people out more than a period.
-  if (request.date !== undefined && policy.dates !== true) return 'The policy for this consumer does not release single-date reports; ask for a period.';
+  if (request.date !== undefined && !policy.dates) return 'The policy for this consumer does not release single-date reports; ask for a period.';
   return undefined;
 }
 
@@ -46,7 +46,7 @@ export function decideReport(loaded: LoadedPolicy | undefined, request: ReportRe
   const key = Object.keys(policy.reports).find((r) => findReport(r) === request.report);
   const rule = key === undefined ? undefined : policy.reports[key];
   if (rule === undefined || rule === 'deny') return denied(`The policy for this consumer does not release ${name}.`);
-  if (!(policy.formats ?? ['csv', 'json']).includes(request.format)) {
+  if (!policy.formats.includes(request.format)) {
     return denied(`The policy for this consumer does not release ${name} as ${request.format.toUpperCase()}.`);
   }
   const window = windowDenial(policy, request);
@@ -59,5 +59,11 @@ export function rowsPlanFor(decision: Extract<ReportDecision, { kind: 'rows' }>,
   const { policy } = decision.policy;
   const needsKey = Object.values(decision.rule.rows).includes('pseudonymize');
   const pseudonymize = needsKey && policy.pseudonyms !== undefined ? pseudonymizer(keyring, { ...policy.pseudonyms, consumer }) : undefined;
-  return planRows(report, decision.rule, policy.k ?? DEFAULT_K.k, { kC: policy.kC ?? DEFAULT_K.kC, ...(pseudonymize !== undefined ? { pseudonymize } : {}) });
+  return planRows(report, decision.rule, policy.k, { kC: policy.kC, ...(pseudonymize !== undefined ? { pseudonymize } : {}) });
+}
+
+/** The cohort plan of a cohort decision: its dimensions and metrics under the policy's k and k_c. */
+export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec): CohortPlan {
+  const { policy } = decision.policy;
+  return planCohorts(report, decision.rule, policy.k, policy.kC);
 }

@@ -5,9 +5,8 @@
  * diff`, the reload log line and the policy history all use this one summary, exposure increases first.
  */
 import { findColumn, findReport, type ReportSpec } from '../graph/catalogue.js';
-import type { CohortRule } from './decide.js';
 import type { PolicySet } from './load.js';
-import { DEFAULT_K, type PolicyDocument } from './schema.js';
+import { resolvePolicy, type CohortRule, type ColumnAction, type ResolvedPolicy, type RowsRule } from './schema.js';
 
 /** 'more': the consumer can see or infer more than before; 'less': less; 'changed': neither (wording, keys). */
 export type ExposureDirection = 'more' | 'less' | 'changed';
@@ -19,9 +18,6 @@ export interface PolicyChange {
   readonly report?: string;
   readonly text: string;
 }
-
-type RowsRule = Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>;
-type ColumnAction = RowsRule['rows'][string];
 
 const MARK: Record<ExposureDirection, string> = { more: '+', less: '-', changed: '~' };
 const ORDER: Record<ExposureDirection, number> = { more: 0, less: 1, changed: 2 };
@@ -52,12 +48,15 @@ function columnsOf(spec: ReportSpec, rule: RowsRule): Map<string, ColumnAction> 
   return out;
 }
 
-function headersOf(spec: ReportSpec, names: readonly string[] | undefined): Set<string> {
-  return new Set((names ?? []).map((n) => findColumn(spec, n)?.header ?? n));
+function headersOf(spec: ReportSpec, names: readonly string[]): Set<string> {
+  return new Set(names.map((n) => findColumn(spec, n)?.header ?? n));
 }
 
+/** The side of a consumer that no policy governs: nothing released. */
+const NO_POLICY = resolvePolicy({ name: '', description: '', consumers: [], reports: {} });
+
 /** A policy's rules keyed by the report's catalogue name ('deny' and unnamed reports are absent alike). */
-function rulesOf(policy: PolicyDocument): Map<string, RowsRule | CohortRule> {
+function rulesOf(policy: ResolvedPolicy): Map<string, RowsRule | CohortRule> {
   const out = new Map<string, RowsRule | CohortRule>();
   for (const [name, rule] of Object.entries(policy.reports)) {
     if (rule === 'deny') continue;
@@ -82,28 +81,26 @@ export function diffPolicySets(before: PolicySet, after: PolicySet): PolicyChang
     } else if (old !== undefined && now === undefined) {
       push(rulesOf(old).size > 0 ? 'less' : 'changed', `no longer governed by any policy (was '${old.name}'): everything is denied`);
     }
-    const o = old ?? { name: '', description: '', consumers: [], reports: {} };
-    const n = now ?? { name: '', description: '', consumers: [], reports: {} };
+    const o = old ?? NO_POLICY;
+    const n = now ?? NO_POLICY;
     if (old !== undefined && now !== undefined) {
       if (old.name !== now.name) push('changed', `policy renamed '${old.name}' -> '${now.name}'`);
       if (old.description !== now.description) push('changed', 'description changed (the disclosure page says it)');
-      for (const [setting, fallback] of [['k', DEFAULT_K.k], ['kC', DEFAULT_K.kC], ['kOrg', DEFAULT_K.kOrg]] as const) {
-        const a = old[setting] ?? fallback;
-        const b = now[setting] ?? fallback;
+      for (const setting of ['k', 'kC', 'kOrg'] as const) {
+        const a = old[setting];
+        const b = now[setting];
         if (a !== b) push(b < a ? 'more' : 'less', `${setting} ${a} -> ${b}${b < a ? ' (smaller groups and rarer rows released)' : ''}`);
       }
-      const formats = (p: PolicyDocument) => p.formats ?? ['csv', 'json'];
-      for (const f of added(formats(old), formats(now))) push('more', `format ${f} newly allowed`);
-      for (const f of added(formats(now), formats(old))) push('less', `format ${f} no longer allowed`);
-      const periods = (p: PolicyDocument): string[] => p.periods ?? ['D7', 'D30', 'D90', 'D180', 'ALL'];
-      for (const p of added(periods(old), periods(now))) push('more', `period ${p} newly allowed`);
-      for (const p of added(periods(now), periods(old))) push('less', `period ${p} no longer allowed`);
-      if ((old.dates === true) !== (now.dates === true)) push(now.dates === true ? 'more' : 'less', now.dates === true ? 'single-date requests newly allowed' : 'single-date requests no longer allowed');
-      for (const p of added(old.permissions ?? [], now.permissions ?? [])) push('more', `permission '${p}' newly granted`);
-      for (const p of added(now.permissions ?? [], old.permissions ?? [])) push('less', `permission '${p}' withdrawn`);
-      const budget = (p: PolicyDocument) => p.privacyBudget?.epsilonPerYear ?? 0;
+      for (const f of added(old.formats, now.formats)) push('more', `format ${f} newly allowed`);
+      for (const f of added(now.formats, old.formats)) push('less', `format ${f} no longer allowed`);
+      for (const p of added(old.periods, now.periods)) push('more', `period ${p} newly allowed`);
+      for (const p of added(now.periods, old.periods)) push('less', `period ${p} no longer allowed`);
+      if (old.dates !== now.dates) push(now.dates ? 'more' : 'less', now.dates ? 'single-date requests newly allowed' : 'single-date requests no longer allowed');
+      for (const p of added(old.permissions, now.permissions)) push('more', `permission '${p}' newly granted`);
+      for (const p of added(now.permissions, old.permissions)) push('less', `permission '${p}' withdrawn`);
+      const budget = (p: ResolvedPolicy) => p.privacyBudget?.epsilonPerYear ?? 0;
       if (budget(old) !== budget(now)) push(budget(now) > budget(old) ? 'more' : 'less', `privacy budget ${budget(old) || 'none'} -> ${budget(now) || 'none'} epsilon per year`);
-      const keyOf = (p: PolicyDocument) => (p.pseudonyms === undefined ? 'none' : `${p.pseudonyms.keyId} epoch ${p.pseudonyms.epoch}`);
+      const keyOf = (p: ResolvedPolicy) => (p.pseudonyms === undefined ? 'none' : `${p.pseudonyms.keyId} epoch ${p.pseudonyms.epoch}`);
       if (keyOf(old) !== keyOf(now)) push('changed', `pseudonym key ${keyOf(old)} -> ${keyOf(now)} (pseudonyms under the new key cannot be linked to the old ones)`);
     }
     const oldRules = rulesOf(o);

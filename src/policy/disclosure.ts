@@ -6,7 +6,8 @@
  */
 import { findColumn, findReport, type ColumnSpec } from '../graph/catalogue.js';
 import type { PolicySet } from './load.js';
-import { DEFAULT_K, type PolicyDocument } from './schema.js';
+import { bandLabels } from '../sanitize/generalize.js';
+import type { ColumnAction, RowsRule } from './schema.js';
 
 export interface RowsDisclosure {
   readonly report: string;
@@ -64,16 +65,13 @@ export const GOOD_TO_KNOW = [
   "Where Microsoft gives a row no usable name (it writes '(Unknown)' for several different people, or a temporary placeholder after a change), the row is released with an empty pseudonym, never with one shared by different people; in group figures each such row counts as one person outside the directory.",
 ];
 
-type ColumnAction = Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>['rows'][string];
-
 function generalisedTo(action: Exclude<ColumnAction, 'keep' | 'drop' | 'pseudonymize'>): string {
   const g = action.generalize;
   if (typeof g === 'string') return `the ${g} only (the first day of it)`;
-  const bands = [...g.bands].sort((a, b) => a - b);
-  return `bands: ${bands.map((lower, i) => (i + 1 < bands.length ? `${lower}-${bands[i + 1]! - 1}` : `${lower} or more`)).join(', ')}`;
+  return `bands: ${bandLabels(g.bands, ' or more').join(', ')}`;
 }
 
-function rowsDisclosure(reportName: string, rule: Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>, k: number): RowsDisclosure {
+function rowsDisclosure(reportName: string, rule: RowsRule, k: number): RowsDisclosure {
   const spec = findReport(reportName)!;
   const byColumn = new Map<ColumnSpec, ColumnAction>();
   for (const [name, action] of Object.entries(rule.rows)) {
@@ -91,7 +89,7 @@ function rowsDisclosure(reportName: string, rule: Extract<NonNullable<PolicyDocu
     else if (action === 'pseudonymize') pseudonymised.push(column.header);
     else generalised.push({ column: column.header, to: generalisedTo(action) });
   }
-  const quasi = (rule.quasiIdentifiers ?? []).map((q) => findColumn(spec, q)?.header ?? q);
+  const quasi = rule.quasiIdentifiers.map((q) => findColumn(spec, q)?.header ?? q);
   return {
     report: spec.name, kind: 'rows', inClear, pseudonymised, generalised, notReleased,
     ...(quasi.length > 0 ? { rareCombinations: { columns: quasi, k } } : {}),
@@ -103,8 +101,7 @@ function rowsDisclosure(reportName: string, rule: Extract<NonNullable<PolicyDocu
 export function disclosureOf(set: PolicySet): Disclosure {
   const consumers: ConsumerDisclosure[] = [];
   for (const { policy } of set.policies) {
-    const k = policy.k ?? DEFAULT_K.k;
-    const kC = policy.kC ?? DEFAULT_K.kC;
+    const { k, kC } = policy;
     const reports: (RowsDisclosure | CohortDisclosure)[] = [];
     for (const [name, rule] of Object.entries(policy.reports).sort(([a], [b]) => a.localeCompare(b))) {
       if (rule === 'deny') continue;
@@ -121,8 +118,8 @@ export function disclosureOf(set: PolicySet): Disclosure {
     for (const consumer of policy.consumers) {
       consumers.push({
         consumer, policy: policy.name, description: policy.description.trim(),
-        formats: [...(policy.formats ?? ['csv', 'json'])], periods: [...(policy.periods ?? ['D7', 'D30', 'D90', 'D180'])],
-        singleDates: policy.dates === true, orgScore: (policy.permissions ?? []).includes('score'), policyPreview: (policy.permissions ?? []).includes('preview'), reports,
+        formats: [...policy.formats], periods: [...policy.periods],
+        singleDates: policy.dates, orgScore: policy.permissions.includes('score'), policyPreview: policy.permissions.includes('preview'), reports,
       });
     }
   }

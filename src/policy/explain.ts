@@ -3,11 +3,10 @@
  * why, and which k applies. Shared by `policy explain` and, later, the disclosure page.
  */
 import { findColumn, findReport, type ColumnSpec } from '../graph/catalogue.js';
-import { DEFAULT_K, type PolicyDocument } from './schema.js';
+import { bandLabels } from '../sanitize/generalize.js';
+import type { ColumnAction, ResolvedPolicy } from './schema.js';
 
-type ColumnAction = Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>['rows'][string];
-
-function describeAction(action: ColumnAction | undefined, policy: PolicyDocument): string {
+function describeAction(action: ColumnAction | undefined, policy: ResolvedPolicy): string {
   if (action === undefined) return 'dropped: the policy does not name it (columns are dropped unless a rule passes them)';
   if (action === 'drop') return 'dropped: the policy says drop';
   if (action === 'keep') return 'passed unchanged';
@@ -17,17 +16,14 @@ function describeAction(action: ColumnAction | undefined, policy: PolicyDocument
   }
   const g = action.generalize;
   if (typeof g === 'string') return `generalised to the ${g} (a date becomes the first day of its ${g})`;
-  const bands = [...g.bands].sort((a, b) => a - b);
-  const ranges = bands.map((lower, i) => (i + 1 < bands.length ? `${lower}-${bands[i + 1]! - 1}` : `${lower} or more`));
-  return `put into bands: ${ranges.join(', ')}`;
+  return `put into bands: ${bandLabels(g.bands, ' or more').join(', ')}`;
 }
 
 /** Lines explaining `policy` for `reportName`; throws for a report the catalogue does not know. */
-export function explainReport(policy: PolicyDocument, reportName: string): string[] {
+export function explainReport(policy: ResolvedPolicy, reportName: string): string[] {
   const spec = findReport(reportName);
   if (spec === undefined) throw new Error(`unknown report '${reportName}'`);
-  const k = policy.k ?? DEFAULT_K.k;
-  const kC = policy.kC ?? DEFAULT_K.kC;
+  const { k, kC } = policy;
   const name = Object.keys(policy.reports).find((r) => findReport(r) === spec);
   const rule = name === undefined ? undefined : policy.reports[name];
   const lines = [`Policy '${policy.name}' for consumers ${policy.consumers.join(', ')}, report ${spec.name}:`];
@@ -35,16 +31,14 @@ export function explainReport(policy: PolicyDocument, reportName: string): strin
     lines.push(rule === undefined ? '  denied: the policy does not name this report, and unnamed reports are denied' : '  denied: the policy denies this report explicitly');
     return lines;
   }
-  const formats = (policy.formats ?? ['csv', 'json']).join(' and ');
-  const periods = (policy.periods ?? ['D7', 'D30', 'D90', 'D180']).join(', ');
-  lines.push(`  allowed as ${formats}, for periods ${periods}${policy.dates === true ? ' and single dates' : ''}`);
+  lines.push(`  allowed as ${policy.formats.join(' and ')}, for periods ${policy.periods.join(', ')}${policy.dates ? ' and single dates' : ''}`);
   if ('rows' in rule) {
     const byColumn = new Map<ColumnSpec, ColumnAction>();
     for (const [column, action] of Object.entries(rule.rows)) {
       const col = findColumn(spec, column);
       if (col !== undefined) byColumn.set(col, action);
     }
-    const quasi = (rule.quasiIdentifiers ?? []).map((q) => findColumn(spec, q)).filter((c): c is ColumnSpec => c !== undefined);
+    const quasi = rule.quasiIdentifiers.map((q) => findColumn(spec, q)).filter((c): c is ColumnSpec => c !== undefined);
     lines.push('  one row per person; per column:');
     for (const column of spec.columns) {
       const note = quasi.includes(column) ? ` [quasi-identifier: each combination must occur at least ${k} times]` : '';

@@ -8,7 +8,7 @@ import { ORGANIZATION } from '../cohort/aggregate.js';
 import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
 import { groupingColumn, LICENCE_CLASS } from '../cohort/report-users.js';
 import { REPORTS, findColumn, findReport, type ColumnSpec } from '../graph/catalogue.js';
-import type { PolicyDocument } from './schema.js';
+import type { ResolvedPolicy } from './schema.js';
 import { toPointer, type PolicySource } from './source.js';
 import type { PolicyProblem } from './validate.js';
 
@@ -40,7 +40,7 @@ export function closest(name: string, candidates: readonly string[]): string | u
 const suggestion = (hint: string | undefined) => (hint !== undefined ? ` - did you mean '${hint}'?` : '');
 
 /** Lints one policy; `source` places each problem in the file. */
-export function lintPolicy(policy: PolicyDocument, source: PolicySource): PolicyProblem[] {
+export function lintPolicy(policy: ResolvedPolicy, source: PolicySource): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   const report = (path: string, message: string, target: 'key' | 'value' = 'key') =>
     problems.push({ file: source.file, position: source.locate(path, target), path, message });
@@ -88,7 +88,7 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
           if (typeof g === 'object' && col.kind !== 'int') report(path, `'${col.header}' is not a number, so it cannot be put into bands`, 'value');
         }
       }
-      for (const [i, name] of (rule.quasiIdentifiers ?? []).entries()) {
+      for (const [i, name] of rule.quasiIdentifiers.entries()) {
         const path = toPointer('reports', reportName, 'quasiIdentifiers', String(i));
         const col = column(name, path);
         const action = col === undefined ? undefined : rule.rows[named.get(col) ?? ''];
@@ -101,7 +101,7 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
         const col = column(name, path);
         const action = col === undefined ? undefined : rule.rows[named.get(col) ?? ''];
         if (col !== undefined && (action === undefined || action === 'drop')) report(path, `'${name}' is not released by this rule, so there is nothing to explain`);
-        else if (col !== undefined && (rule.quasiIdentifiers ?? []).some((q) => findColumn(spec, q) === col)) report(path, `'${name}' is a declared quasi-identifier; it cannot also be not identifying`);
+        else if (col !== undefined && rule.quasiIdentifiers.some((q) => findColumn(spec, q) === col)) report(path, `'${name}' is a declared quasi-identifier; it cannot also be not identifying`);
       }
       if (rule.allowClearIdentifiers !== undefined && ![...named].some(([c]) => c.role === 'identifier' && rule.rows[named.get(c)!] === 'keep')) {
         report(toPointer('reports', reportName, 'allowClearIdentifiers'), 'allowClearIdentifiers is set but no identifier column is kept in clear');
@@ -138,7 +138,7 @@ export function lintPolicy(policy: PolicyDocument, source: PolicySource): Policy
 }
 
 /** Checks across a policy set: each consumer and each policy name belongs to exactly one policy. */
-export function lintPolicySet(policies: readonly { policy: PolicyDocument; source: PolicySource }[]): PolicyProblem[] {
+export function lintPolicySet(policies: readonly { policy: ResolvedPolicy; source: PolicySource }[]): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   const consumers = new Map<string, string>();
   const names = new Map<string, string>();

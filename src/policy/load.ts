@@ -10,14 +10,16 @@ import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, sep } from 'node:path';
 import { diffPolicySets, diffSummary, type DiffSummary } from './diff.js';
 import { lintPolicy, lintPolicySet } from './lint.js';
-import type { PolicyDocument } from './schema.js';
+import type { ResolvedPolicy } from './schema.js';
 import type { PolicySource } from './source.js';
 import { formatProblem, validatePolicyText, type PolicyProblem } from './validate.js';
+import { ProductError } from '../errors/catalogue.js';
 
 const POLICY_FILE = /\.(ya?ml|json)$/i;
 
 export interface LoadedPolicy {
-  readonly policy: PolicyDocument;
+  /** The policy with every default filled in (resolvePolicy). */
+  readonly policy: ResolvedPolicy;
   readonly source: PolicySource;
   /**
    * sha256 (hex) of this policy's own file (name relative to the directory, and bytes): what a consumer's
@@ -287,7 +289,7 @@ export class PolicyStore {
   }
 }
 
-export class PolicyLoadError extends Error {
+export class PolicyLoadError extends ProductError<'PolicyLoadError'> {
   readonly code = 'PolicyLoadError';
   constructor(readonly problems: readonly PolicyProblem[]) {
     super(`the policy set is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`);

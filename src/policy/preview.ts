@@ -7,15 +7,14 @@
  */
 import { Directory } from '../cohort/directory.js';
 import { noiseScales } from '../cohort/render.js';
-import { aggregateCsvReport, planCohorts, usesDirectory, type CohortPlan } from '../cohort/report-users.js';
+import { aggregateCsvReport, usesDirectory, type CohortPlan } from '../cohort/report-users.js';
 import { suppressCohorts } from '../cohort/suppress.js';
 import { findReport, type Period, type ReportSpec } from '../graph/catalogue.js';
-import { rowsPlanFor } from './decide.js';
+import { cohortPlanFor, rowsPlanFor } from './decide.js';
 import type { PolicySet } from './load.js';
 import { samplePeriod } from './release-lint.js';
 import { measureRowRelease, percent, type ReleaseRisk } from './release-risk.js';
 import type { SampleReports } from './sample-reports.js';
-import { DEFAULT_K } from './schema.js';
 import { testKeyring } from './test-cases.js';
 
 export interface RowsPreview {
@@ -130,7 +129,7 @@ export async function previewPolicySet(set: PolicySet, data: PreviewData): Promi
               cellsSuppressed: stats.cellsSuppressed, k: plan.k, ...(spec.shape !== 'counts' ? { risk } : {}),
             });
           } else {
-            const plan = planCohorts(spec, rule, policy.k ?? DEFAULT_K.k, policy.kC ?? DEFAULT_K.kC);
+            const plan = cohortPlanFor({ kind: 'cohort', policy: loaded, rule }, spec);
             const directory = usesDirectory(plan) ? data.directory() : NO_DIRECTORY;
             if (directory === undefined) {
               reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'the directory (for the cohort join) is not held' });

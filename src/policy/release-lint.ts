@@ -15,7 +15,7 @@ import type { PolicyProblem } from './validate.js';
 
 /** The period a lint or preview samples: the policy's first allowed one the report offers, else D30. */
 export function samplePeriod(policy: LoadedPolicy['policy'], report: ReportSpec): Period {
-  const allowed = (policy.periods ?? ['D30']).filter((p) => report.periods.includes(p));
+  const allowed = policy.periods.filter((p) => report.periods.includes(p));
   return allowed.includes('D30') ? 'D30' : (allowed[0] ?? 'D30');
 }
 

@@ -7,7 +7,6 @@ import type { FromSchema } from 'json-schema-to-ts';
 
 /** The smallest k any policy may set (privacy.md: k is never below 2). */
 export const K_FLOOR = 2;
-export const DEFAULT_K = { k: 5, kC: 5, kOrg: 10 } as const;
 
 const IDENTIFIER_NAME = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' } as const;
 const K_VALUE = { type: 'integer', minimum: K_FLOOR, maximum: 1000 } as const;
@@ -123,17 +122,18 @@ export const POLICY_SCHEMA = {
     name: { ...IDENTIFIER_NAME, description: 'The policy\'s name (unique in the set), shown in the audit log and on the disclosure page.', examples: ['licence-management'] },
     description: { type: 'string', minLength: 1, maxLength: 2000, description: 'Plain language for staff and works councils; shown on the disclosure page.', examples: ['The licence tool sees which licences each pseudonymous person has.'] },
     consumers: { type: 'array', items: IDENTIFIER_NAME, minItems: 1, uniqueItems: true, description: 'The consumer ids (as in GPP_CONSUMER_KEYS) this policy governs; each consumer has exactly one policy.', examples: [['licence-tool']] },
-    k: { ...K_VALUE, default: DEFAULT_K.k, description: 'Minimum group size: cohorts, quasi-identifier combinations, team/group rows and counts below k are withheld.', examples: [10] },
-    kC: { ...K_VALUE, default: DEFAULT_K.kC, description: 'Minimum complement: within a released cohort, the active and the inactive count are each 0 or at least kC (so nobody\'s inactivity can be read off).', examples: [5] },
-    kOrg: { ...K_VALUE, default: DEFAULT_K.kOrg, description: 'Minimum size of an organisation or cohort for the adoption score.', examples: [10] },
+    k: { ...K_VALUE, default: 5, description: 'Minimum group size: cohorts, quasi-identifier combinations, team/group rows and counts below k are withheld.', examples: [10] },
+    kC: { ...K_VALUE, default: 5, description: 'Minimum complement: within a released cohort, the active and the inactive count are each 0 or at least kC (so nobody\'s inactivity can be read off).', examples: [5] },
+    kOrg: { ...K_VALUE, default: 10, description: 'Minimum size of an organisation or cohort for the adoption score.', examples: [10] },
     formats: { type: 'array', items: { type: 'string', enum: ['csv', 'json'] }, minItems: 1, uniqueItems: true, default: ['csv', 'json'], description: 'Response formats the consumer may ask for.', examples: [['csv']] },
     periods: {
       type: 'array',
       items: { type: 'string', enum: ['D7', 'D30', 'D90', 'D180', 'ALL'] },
       minItems: 1,
       uniqueItems: true,
-      default: ['D7', 'D30', 'D90', 'D180', 'ALL'],
-      description: 'Report periods the consumer may ask for.',
+      // ALL (the Copilot reports' whole history) only when listed: the proxy has always enforced this default.
+      default: ['D7', 'D30', 'D90', 'D180'],
+      description: "Report periods the consumer may ask for; 'ALL' (the Copilot reports' whole history) only when listed.",
       examples: [['D30', 'D90']],
     },
     dates: { type: 'boolean', default: false, description: 'Whether single-day `(date=YYYY-MM-DD)` requests are allowed; off unless turned on, since one day\'s activity singles people out more than a period.', examples: [true] },
@@ -165,5 +165,43 @@ export const POLICY_SCHEMA = {
   additionalProperties: false,
 } as const;
 
-/** A policy file as validated: the one type, derived from the schema. */
+/** A policy file as written and validated: settings with a default may be absent. Derived from the schema. */
 export type PolicyDocument = FromSchema<typeof POLICY_SCHEMA, { keepDefaultedPropertiesOptional: true }>;
+
+/**
+ * A policy with every default of the schema filled in (`resolvePolicy`, at validation): the type every reader
+ * takes, so no reader applies a default of its own. Derived from the same schema.
+ */
+export type ResolvedPolicy = FromSchema<typeof POLICY_SCHEMA>;
+/** What a policy says for one report: 'deny', a rows rule or a cohort rule. */
+export type ReportRule = ResolvedPolicy['reports'][string];
+export type RowsRule = Extract<ReportRule, { rows: unknown }>;
+export type CohortRule = Extract<ReportRule, { cohort: unknown }>;
+/** What a rows rule does to one column: keep, drop, pseudonymize or generalize. */
+export type ColumnAction = RowsRule['rows'][string];
+
+const SETTINGS = POLICY_SCHEMA.properties;
+const QUASI_IDENTIFIERS = ROWS_RULE.properties.quasiIdentifiers;
+
+/**
+ * The policy with every schema default filled in, once (the defaults are written only in the schema above):
+ * k, kC, kOrg, formats, periods, dates, permissions and each rows rule's quasiIdentifiers. Pure; `document`
+ * must already be valid.
+ */
+export function resolvePolicy(document: PolicyDocument): ResolvedPolicy {
+  const reports: Record<string, ReportRule> = {};
+  for (const [name, rule] of Object.entries(document.reports)) {
+    reports[name] = typeof rule === 'object' && 'rows' in rule ? { ...rule, quasiIdentifiers: rule.quasiIdentifiers ?? [...QUASI_IDENTIFIERS.default] } : rule!;
+  }
+  return {
+    ...document,
+    k: document.k ?? SETTINGS.k.default,
+    kC: document.kC ?? SETTINGS.kC.default,
+    kOrg: document.kOrg ?? SETTINGS.kOrg.default,
+    formats: document.formats ?? [...SETTINGS.formats.default],
+    periods: document.periods ?? [...SETTINGS.periods.default],
+    dates: document.dates ?? SETTINGS.dates.default,
+    permissions: document.permissions ?? [...SETTINGS.permissions.default],
+    reports,
+  };
+}

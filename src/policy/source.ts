@@ -4,6 +4,7 @@
  * a compliance officer has to edit.
  */
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { ProductError } from '../errors/catalogue.js';
 
 export interface SourcePosition {
   /** 1-based. */
@@ -12,7 +13,7 @@ export interface SourcePosition {
   readonly column: number;
 }
 
-export class PolicySyntaxError extends Error {
+export class PolicySyntaxError extends ProductError<'PolicySyntaxError'> {
   readonly code = 'PolicySyntaxError';
   constructor(
     readonly file: string,

@@ -9,7 +9,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
-import { aggregateCsvReport, planCohorts } from '../cohort/report-users.js';
+import { aggregateCsvReport } from '../cohort/report-users.js';
 import { cohortCsv, cohortRows } from '../cohort/render.js';
 import { Directory, type DirectoryEntry } from '../cohort/directory.js';
 import { suppressCohorts } from '../cohort/suppress.js';
@@ -20,10 +20,9 @@ import { JsonItemSanitizer, pageItems } from '../sanitize/json-report.js';
 import type { RowsPlan } from '../sanitize/plan.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { emptyStats, QuasiClasses } from '../sanitize/stats.js';
-import { decideReport, rowsPlanFor, type ReportDecision } from './decide.js';
-import { DEFAULT_K } from './schema.js';
+import { cohortPlanFor, decideReport, rowsPlanFor, type ReportDecision } from './decide.js';
 import type { PolicySet } from './load.js';
-import { readPolicySource, type PolicySource } from './source.js';
+import { PolicySyntaxError, readPolicySource, type PolicySource } from './source.js';
 import { schemaProblems, type PolicyProblem } from './validate.js';
 
 export const POLICY_TEST_SCHEMA = {
@@ -97,9 +96,8 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
     try {
       source = readPolicySource(file, await readFile(file, 'utf8'));
     } catch (error) {
-      const e = error as { code?: string; position?: PolicyProblem['position']; reason?: string };
-      if (e.code !== 'PolicySyntaxError') throw error;
-      problems.push({ file, position: e.position!, path: '', message: e.reason! });
+      if (!(error instanceof PolicySyntaxError)) throw error;
+      problems.push({ file, position: error.position, path: '', message: error.reason });
       continue;
     }
     if (!validateCase(source.value)) {
@@ -169,8 +167,7 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
 
 /** The cohort output of a case: the proxy's aggregation, suppression and (test-keyed) noise. */
 async function cohortText(input: Buffer, decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec, directory: Directory, consumer: string, window: string, format: 'csv' | 'json'): Promise<string> {
-  const { policy } = decision.policy;
-  const plan = planCohorts(report, decision.rule, policy.k ?? DEFAULT_K.k, policy.kC ?? DEFAULT_K.kC);
+  const plan = cohortPlanFor(decision, report);
   const aggregate = await aggregateCsvReport((async function* () { yield input; })(), plan, directory);
   suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpLimit: Number.POSITIVE_INFINITY });
   const noise = plan.noise === undefined ? undefined : { key: TEST_NOISE_KEY, consumer, report: report.name, window, snapshotDate: aggregate.refreshDate ?? '-' };

@@ -1,7 +1,7 @@
 /** Validating a policy file against the schema, with every error placed at a file, line and column. */
 import { Ajv, type ErrorObject } from 'ajv';
-import { POLICY_SCHEMA, type PolicyDocument } from './schema.js';
-import { pointerSegments, readPolicySource, toPointer, type PolicySource, type SourcePosition } from './source.js';
+import { POLICY_SCHEMA, resolvePolicy, type PolicyDocument, type ResolvedPolicy } from './schema.js';
+import { pointerSegments, PolicySyntaxError, readPolicySource, toPointer, type PolicySource, type SourcePosition } from './source.js';
 
 export interface PolicyProblem {
   readonly file: string;
@@ -81,13 +81,14 @@ function relevantErrors(errors: readonly ErrorObject[], document: unknown): Erro
   });
 }
 
+/** A valid policy comes back resolved (every default filled in, `resolvePolicy`); `source.value` is as written. */
 export type PolicyValidation =
-  | { ok: true; policy: PolicyDocument; source: PolicySource }
+  | { ok: true; policy: ResolvedPolicy; source: PolicySource }
   | { ok: false; problems: PolicyProblem[] };
 
 /** Validates one policy's parsed source; every problem is reported, not just the first. */
 export function validatePolicySource(source: PolicySource): PolicyValidation {
-  if (validatePolicy(source.value)) return { ok: true, policy: source.value, source };
+  if (validatePolicy(source.value)) return { ok: true, policy: resolvePolicy(source.value), source };
   return { ok: false, problems: schemaProblems(relevantErrors(validatePolicy.errors ?? [], source.value), source) };
 }
 
@@ -109,8 +110,7 @@ export function validatePolicyText(file: string, text: string): PolicyValidation
   try {
     return validatePolicySource(readPolicySource(file, text));
   } catch (error) {
-    const e = error as { code?: string; position?: SourcePosition; reason?: string };
-    if (e.code !== 'PolicySyntaxError') throw error;
-    return { ok: false, problems: [{ file, position: e.position!, path: '', message: e.reason! }] };
+    if (!(error instanceof PolicySyntaxError)) throw error;
+    return { ok: false, problems: [{ file, position: error.position, path: '', message: error.reason }] };
   }
 }

@@ -2,19 +2,11 @@
  * Why sanitising refused a report. Messages name rows, columns and rules, never a cell's content, because an
  * error may be logged or mapped to a response and a cell may hold an identifier.
  */
-export type SanitizeErrorCode =
-  /** The CSV is not well-formed (quoting, field counts, an over-long row). */
-  | 'MalformedCsv'
-  /** A JSON page is not Graph's envelope or an item is not an object. */
-  | 'MalformedJson'
-  /** A column the policy releases or checks is missing from the upstream report. */
-  | 'MissingColumn'
-  /** A released cell does not fit its column's kind (a name where a number belongs). */
-  | 'UnexpectedValue'
-  /** The report contradicts itself (a user's rows split by other users' rows), so no count from it is sound. */
-  | 'InconsistentReport';
+import { ProductError, type SanitizeErrorCode } from '../errors/catalogue.js';
 
-export class SanitizeError extends Error {
+export type { SanitizeErrorCode } from '../errors/catalogue.js';
+
+export class SanitizeError extends ProductError<SanitizeErrorCode> {
   constructor(
     readonly code: SanitizeErrorCode,
     message: string,

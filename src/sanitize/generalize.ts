@@ -17,12 +17,22 @@ export function monthOf(date: string): string {
 }
 
 /**
- * A banding function over sorted lower bounds: with bands [0, 10, 50], 7 -> "0-9", 10 -> "10-49", 80 -> "50+",
+ * The one wording of bands, over lower bounds in any order: [50, 0, 10] -> "0-9", "10-49", then the open top
+ * band `<lower><openEnd>` ("50+" in released cells; the policy's explanations and the disclosure page say
+ * " or more").
+ */
+export function bandLabels(bounds: readonly number[], openEnd = '+'): string[] {
+  const sorted = [...bounds].sort((a, b) => a - b);
+  return sorted.map((lower, i) => (i + 1 < sorted.length ? `${lower}-${sorted[i + 1]! - 1}` : `${lower}${openEnd}`));
+}
+
+/**
+ * A banding function over lower bounds: with bands [0, 10, 50], 7 -> "0-9", 10 -> "10-49", 80 -> "50+",
  * and a value below the lowest bound -> "<0". Labels are the same text in CSV and JSON.
  */
 export function bander(bounds: readonly number[]): (value: number) => string {
   const sorted = [...bounds].sort((a, b) => a - b);
-  const labels = sorted.map((lower, i) => (i + 1 < sorted.length ? `${lower}-${sorted[i + 1]! - 1}` : `${lower}+`));
+  const labels = bandLabels(sorted);
   const below = `<${sorted[0]}`;
   return (value) => {
     let band = -1;

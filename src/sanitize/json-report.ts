@@ -8,6 +8,7 @@ import { MissingColumnError, SanitizeError } from './errors.js';
 import { releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
 import { smallCountsToEmpty } from './small-counts.js';
 import { emptyStats, QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -45,7 +46,7 @@ export class JsonItemSanitizer {
     this.known = new Set(columns.filter((c) => c.nested !== true).map((c) => c.json));
     if (this.nestedProperty !== undefined) this.known.add(this.nestedProperty);
     this.knownNested = new Set(columns.filter((c) => c.nested === true).map((c) => c.json));
-    if (plan.hasQuasi && classes === undefined) throw new Error('quasi-identifier counts are needed before items can be released');
+    if (plan.hasQuasi && classes === undefined) throw new InternalInvariantError('quasi-identifier counts are needed before items can be released');
     stats.columnsDropped = columns.length - released.length;
   }
 

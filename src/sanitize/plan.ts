@@ -6,13 +6,13 @@
 import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
 import { isPlaceholderIdentifier, isUserName } from '../graph/identifiers.js';
 import { fromCsvText, fromJsonValue, ValueFormatError } from '../graph/values.js';
-import type { PolicyDocument } from '../policy/schema.js';
+import type { ColumnAction, RowsRule } from '../policy/schema.js';
 import { SanitizeError } from './errors.js';
 import { bander, monthOf, weekOf } from './generalize.js';
 import { smallCountRule, type SmallCountRule } from './small-counts.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 
-export type RowsRule = Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>;
-export type ColumnAction = RowsRule['rows'][string];
+export type { ColumnAction, RowsRule } from '../policy/schema.js';
 
 export interface ReleasedColumn {
   readonly column: ColumnSpec;
@@ -44,8 +44,8 @@ export interface RowsPlan {
 export interface PlanContext {
   /** The pseudonymiser for this consumer; needed only when the rule pseudonymises a column. */
   readonly pseudonymize?: (value: string) => string;
-  /** The policy's k_c (default 5), for complements in counts reports. */
-  readonly kC?: number;
+  /** The policy's k_c, for complements in counts reports. */
+  readonly kC: number;
 }
 
 const VALIDATED_KINDS = new Set(['int', 'period', 'date', 'bool', 'duration', 'guid']);
@@ -87,7 +87,7 @@ function releaseColumn(column: ColumnSpec, action: Exclude<ColumnAction, 'drop'>
   }
   if (action === 'pseudonymize') {
     const pseudonymize = context.pseudonymize;
-    if (pseudonymize === undefined) throw new Error(`column '${column.header}' is pseudonymised but no pseudonym key is available`);
+    if (pseudonymize === undefined) throw new InternalInvariantError(`column '${column.header}' is pseudonymised but no pseudonym key is available`);
     // A placeholder names no one: its pseudonym would be one value shared by different people, so it is withheld.
     // A user-name column is judged by what a user name must look like; other identifiers by Graph's placeholders.
     const placeholder = column.conceal?.as === 'hex' && column.conceal.namespace === 'upn' ? (text: string) => !isUserName(text) : isPlaceholderIdentifier;
@@ -123,10 +123,10 @@ export function planRows(report: ReportSpec, rule: RowsRule, k: number, context:
   const actions = new Map<ColumnSpec, ColumnAction>();
   for (const [name, action] of Object.entries(rule.rows)) {
     const column = findColumn(report, name);
-    if (column === undefined) throw new Error(`column '${name}' is not in ${report.name}`);
+    if (column === undefined) throw new InternalInvariantError(`column '${name}' is not in ${report.name}`);
     actions.set(column, action);
   }
-  const quasi = new Set((rule.quasiIdentifiers ?? []).map((name) => findColumn(report, name)));
+  const quasi = new Set(rule.quasiIdentifiers.map((name) => findColumn(report, name)));
   const released: ReleasedColumn[] = [];
   for (const column of report.columns) {
     const action = actions.get(column);
@@ -134,7 +134,7 @@ export function planRows(report: ReportSpec, rule: RowsRule, k: number, context:
     released.push(releaseColumn(column, action, quasi.has(column), context));
   }
   const peopleColumn = report.peopleColumn === undefined ? undefined : findColumn(report, report.peopleColumn);
-  const smallCounts = smallCountRule(report, k, context.kC ?? 5);
+  const smallCounts = smallCountRule(report, k, context.kC);
   return {
     report, released, k, hasQuasi: released.some((c) => c.quasi),
     ...(peopleColumn !== undefined ? { peopleColumn } : {}), ...(smallCounts !== undefined ? { smallCounts } : {}),

@@ -4,13 +4,15 @@
  * consumer within one epoch, and gets unrelated ones for another consumer or after the epoch is rotated.
  * Master secrets come from the environment or a key file, never from a policy.
  */
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { deriveKey } from '../crypto/aead.js';
+import { ProductError } from '../errors/catalogue.js';
 
 /** Master secrets by key id. Each must hold at least 32 bytes of key material. */
 export type PseudonymKeyring = ReadonlyMap<string, Buffer>;
 
 export const MIN_SECRET_BYTES = 32;
-const HKDF_SALT = Buffer.from('graph-privacy-proxy/pseudonyms/v1');
+const HKDF_SALT = 'graph-privacy-proxy/pseudonyms/v1';
 
 export interface PseudonymScope {
   readonly keyId: string;
@@ -18,7 +20,7 @@ export interface PseudonymScope {
   readonly consumer: string;
 }
 
-export class PseudonymKeyError extends Error {
+export class PseudonymKeyError extends ProductError<'PseudonymKeyError'> {
   readonly code = 'PseudonymKeyError';
 }
 
@@ -32,8 +34,7 @@ export function pseudonymizer(keyring: PseudonymKeyring, scope: PseudonymScope):
   const secret = keyring.get(scope.keyId);
   if (secret === undefined) throw new PseudonymKeyError(`no pseudonym secret is configured for key id '${scope.keyId}'`);
   if (secret.length < MIN_SECRET_BYTES) throw new PseudonymKeyError(`the pseudonym secret for key id '${scope.keyId}' is shorter than ${MIN_SECRET_BYTES} bytes`);
-  const info = Buffer.from(`${scope.keyId}\u0000${scope.epoch}\u0000${scope.consumer}`);
-  const key = Buffer.from(hkdfSync('sha256', secret, HKDF_SALT, info, 32));
+  const key = deriveKey(secret, HKDF_SALT, `${scope.keyId}\u0000${scope.epoch}\u0000${scope.consumer}`);
   const prefix = `${scope.keyId}.${scope.epoch}.`;
   return (value) => prefix + createHmac('sha256', key).update(canonicalIdentifier(value)).digest('base64url');
 }

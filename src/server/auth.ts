@@ -2,7 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LoadedPolicy, PolicySet } from '../policy/load.js';
-import type { PolicyDocument } from '../policy/schema.js';
+import type { ResolvedPolicy } from '../policy/schema.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { ProxyRefusal } from './errors.js';
 
@@ -18,7 +18,7 @@ export function presentedConsumer(request: FastifyRequest, keys: ConsumerKeys): 
 }
 
 /** A permission a policy can grant beyond reports (`permissions:` in the policy). */
-export type PolicyPermission = NonNullable<PolicyDocument['permissions']>[number];
+export type PolicyPermission = ResolvedPolicy['permissions'][number];
 
 /**
  * The consumer's policy when it grants `permission`; otherwise a 403 saying that the policy does not grant
@@ -26,7 +26,7 @@ export type PolicyPermission = NonNullable<PolicyDocument['permissions']>[number
  */
 export function grantingPolicy(set: PolicySet, consumer: string, permission: PolicyPermission, what: string): LoadedPolicy {
   const loaded = set.policyFor(consumer);
-  if (loaded === undefined || !(loaded.policy.permissions ?? []).includes(permission)) throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not grant ${what}.`);
+  if (loaded === undefined || !loaded.policy.permissions.includes(permission)) throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer does not grant ${what}.`);
   return loaded;
 }
 

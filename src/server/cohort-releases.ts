@@ -11,7 +11,6 @@ import { ConcealedNamesError, type DirectorySource } from '../graph/directory-so
 import type { ReportCall } from '../graph/odata.js';
 import type { ReportSnapshot, SnapshotCache } from '../graph/snapshots.js';
 import type { ReportDecision } from '../policy/decide.js';
-import { DEFAULT_K } from '../policy/schema.js';
 import type { NoiseContext } from '../cohort/noise.js';
 import type { BudgetStore } from '../store/store.js';
 import { ProxyRefusal } from './errors.js';
@@ -53,7 +52,7 @@ export class CohortReleases {
 
   async release(call: ReportCall, decision: Extract<ReportDecision, { kind: 'cohort' }>, policyVersion: string, consumer: string): Promise<CohortRelease> {
     const { policy } = decision.policy;
-    const plan = planCohorts(call.report, decision.rule, policy.k ?? DEFAULT_K.k, policy.kC ?? DEFAULT_K.kC);
+    const plan = planCohorts(call.report, decision.rule, policy.k, policy.kC);
     // Cohorts by organisation or yes/no columns need no directory, and so work with concealed names too.
     const directory = usesDirectory(plan) ? await this.directory.current() : NO_DIRECTORY;
     const hitsBefore = this.snapshots.stats.hits;

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
-import { readPolicySource, toPointer, type PolicySource } from '../policy/source.js';
+import { PolicySyntaxError, readPolicySource, toPointer, type PolicySource } from '../policy/source.js';
 import { parseKeyring } from '../sanitize/pseudonyms.js';
 import { authorityOf, CREDENTIAL_KINDS, type CredentialKind, type EntraCredential } from '../graph/token.js';
 import { ConsumerKeys } from './consumer-keys.js';
@@ -17,91 +17,77 @@ import type { ProxySettings } from './proxy.js';
 const TEXT = { type: 'string', minLength: 1 } as const;
 const URL_TEXT = { type: 'string', pattern: '^https?://[^\\s]+$' } as const;
 
+/**
+ * Every setting once: its type and bounds, its variable (`env`), its meaning (`description`) and its default
+ * (`default`, filled in by ajv's useDefaults). The usage text of `serve` is generated from it (`SERVE_VARIABLES`).
+ */
 export const CONFIG_SCHEMA = {
   type: 'object',
   properties: {
-    host: TEXT,
-    port: { type: 'integer', minimum: 0, maximum: 65535 },
-    publicUrl: URL_TEXT,
-    policiesDir: TEXT,
-    consumerKeys: TEXT,
-    consumerKeysFile: TEXT,
-    pseudonymKeys: { type: 'string' },
-    pseudonymKeysFile: TEXT,
-    sealSecret: TEXT,
-    sealSecretFile: TEXT,
-    noiseKey: TEXT,
-    noiseKeyFile: TEXT,
-    tlsCertFile: TEXT,
-    tlsKeyFile: TEXT,
-    graphUrl: URL_TEXT,
-    credential: { type: 'string', enum: ['secret', 'certificate', 'workload-identity', 'managed-identity'] },
-    tokenUrl: URL_TEXT,
-    clientId: TEXT,
-    clientSecret: TEXT,
-    clientSecretFile: TEXT,
-    clientCertificateFile: TEXT,
-    clientAssertionFile: TEXT,
-    authorityCaFile: TEXT,
-    downloadHosts: { type: 'array', items: URL_TEXT, minItems: 1 },
-    snapshotTtlSeconds: { type: 'integer', minimum: 0, maximum: 604_800 },
-    rateLimitPerMinute: { type: 'integer', minimum: 1, maximum: 1_000_000 },
-    ledgerFile: TEXT,
-    historyFile: TEXT,
-    policyHistoryFile: TEXT,
-    redisUrl: { type: 'string', pattern: '^rediss?://[^\\s]+$' },
-    redisPrefix: { type: 'string', pattern: '^[A-Za-z0-9:_-]{1,64}$' },
-    metricsToken: { type: 'string', minLength: 16 },
-    metricsTokenFile: TEXT,
+    host: { ...TEXT, env: 'GPP_HOST', description: 'listen address', default: '0.0.0.0' },
+    port: { type: 'integer', minimum: 0, maximum: 65535, env: 'GPP_PORT', description: 'listen port', default: 8443 },
+    publicUrl: { ...URL_TEXT, env: 'GPP_PUBLIC_URL', description: 'base URL consumers use, for Location and nextLink (default: the listen address)' },
+    policiesDir: { ...TEXT, env: 'GPP_POLICIES_DIR', description: 'policy directory, hot-reloaded', default: 'policies' },
+    consumerKeys: { ...TEXT, env: 'GPP_CONSUMER_KEYS', description: 'consumer-id=sha256:<hex> [expires=<date>] entries (digests of the API keys, never the keys); required' },
+    consumerKeysFile: { ...TEXT, env: 'GPP_CONSUMER_KEYS_FILE', description: 'or a file holding them' },
+    pseudonymKeys: { type: 'string', env: 'GPP_PSEUDONYM_KEYS', description: 'keyId=<base64 secret of 32+ bytes> entries' },
+    pseudonymKeysFile: { ...TEXT, env: 'GPP_PSEUDONYM_KEYS_FILE', description: 'or a file holding them' },
+    sealSecret: { ...TEXT, env: 'GPP_SEAL_SECRET', description: 'base64 secret (32+ bytes) for cursors and download links, shared by replicas; required' },
+    sealSecretFile: { ...TEXT, env: 'GPP_SEAL_SECRET_FILE', description: 'or a file holding it' },
+    noiseKey: { ...TEXT, env: 'GPP_NOISE_KEY', description: 'base64 key (32+ bytes) of the sticky cohort noise (policies with noise)' },
+    noiseKeyFile: { ...TEXT, env: 'GPP_NOISE_KEY_FILE', description: 'or a file holding it' },
+    tlsCertFile: { ...TEXT, env: 'GPP_TLS_CERT_FILE', description: 'PEM certificate the proxy serves HTTPS with; required' },
+    tlsKeyFile: { ...TEXT, env: 'GPP_TLS_KEY_FILE', description: 'its PEM private key; required' },
+    graphUrl: { ...URL_TEXT, env: 'GPP_GRAPH_URL', description: 'Graph base URL; national clouds differ', default: 'https://graph.microsoft.com' },
+    credential: { type: 'string', enum: ['secret', 'certificate', 'workload-identity', 'managed-identity'], env: 'GPP_CREDENTIAL', description: 'secret, certificate, workload-identity or managed-identity (default: the one whose setting below is given)' },
+    tokenUrl: { ...URL_TEXT, env: 'GPP_TOKEN_URL', description: 'Entra token endpoint, https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token (national clouds differ); all but managed-identity' },
+    clientId: { ...TEXT, env: 'GPP_CLIENT_ID', description: 'the app registration holding Reports.Read.All (default $AZURE_CLIENT_ID); with managed-identity, a user-assigned identity' },
+    clientSecret: { ...TEXT, env: 'GPP_CLIENT_SECRET', description: 'secret: the client secret, or:' },
+    clientSecretFile: { ...TEXT, env: 'GPP_CLIENT_SECRET_FILE', description: 'a file holding the secret' },
+    clientCertificateFile: { ...TEXT, env: 'GPP_CLIENT_CERTIFICATE_FILE', description: 'certificate: a PEM file with the private key and the certificate registered on the app' },
+    clientAssertionFile: { ...TEXT, env: 'GPP_CLIENT_ASSERTION_FILE', description: 'workload-identity: the federated token file (default $AZURE_FEDERATED_TOKEN_FILE); no secret exists' },
+    authorityCaFile: { ...TEXT, env: 'GPP_AUTHORITY_CA_FILE', description: "an extra CA (PEM) for the token endpoint's certificate (a private cloud); NODE_EXTRA_CA_CERTS works too" },
+    downloadHosts: { type: 'array', items: URL_TEXT, minItems: 1, env: 'GPP_DOWNLOAD_HOSTS', description: 'comma-separated allowed report download hosts', default: ['https://reports*.office.com/data/'] },
+    snapshotTtlSeconds: { type: 'integer', minimum: 0, maximum: 604_800, env: 'GPP_SNAPSHOT_TTL_SECONDS', description: 'report snapshot lifetime; 0 = off', default: 3600 },
+    rateLimitPerMinute: { type: 'integer', minimum: 1, maximum: 1_000_000, env: 'GPP_RATE_LIMIT_PER_MINUTE', description: 'requests per consumer per minute before 429 + Retry-After', default: 600 },
+    ledgerFile: { ...TEXT, env: 'GPP_BUDGET_LEDGER_FILE', description: 'append-only privacy-budget ledger', default: 'data/budget-ledger.jsonl' },
+    historyFile: { ...TEXT, env: 'GPP_SCORE_HISTORY_FILE', description: 'the org score history, append-only', default: 'data/score-history.jsonl' },
+    policyHistoryFile: { ...TEXT, env: 'GPP_POLICY_HISTORY_FILE', description: 'the hash-chained history of activated policy sets (default: policy-history.jsonl beside the ledger)' },
+    redisUrl: { type: 'string', pattern: '^rediss?://[^\\s]+$', env: 'GPP_REDIS_URL', description: 'redis:// or rediss:// URL: shared state for several replicas instead of the files above' },
+    redisPrefix: { type: 'string', pattern: '^[A-Za-z0-9:_-]{1,64}$', env: 'GPP_REDIS_PREFIX', description: 'key prefix in Redis', default: 'gpp' },
+    metricsToken: { type: 'string', minLength: 16, env: 'GPP_METRICS_TOKEN', description: 'bearer token (16+ characters) Prometheus sends for /metrics; without it there is no /metrics' },
+    metricsTokenFile: { ...TEXT, env: 'GPP_METRICS_TOKEN_FILE', description: 'or a file holding it' },
   },
   required: ['tlsCertFile', 'tlsKeyFile'],
   additionalProperties: false,
 } as const;
 
+/** The settings as validated, defaults filled in. */
 export type ProxyConfig = FromSchema<typeof CONFIG_SCHEMA>;
 type Key = keyof typeof CONFIG_SCHEMA.properties;
+interface SettingSchema {
+  readonly type: string;
+  readonly env: string;
+  readonly description: string;
+  readonly default?: unknown;
+}
 
-/** Each setting's variable, meaning and default; the usage text and the README table say the same. */
-export const SETTINGS: readonly { readonly key: Key; readonly env: string; readonly meaning: string; readonly list?: boolean }[] = [
-  { key: 'host', env: 'GPP_HOST', meaning: 'listen address (default 0.0.0.0)' },
-  { key: 'port', env: 'GPP_PORT', meaning: 'listen port (default 8443)' },
-  { key: 'publicUrl', env: 'GPP_PUBLIC_URL', meaning: 'base URL consumers use, for Location and nextLink (default: the listen address)' },
-  { key: 'policiesDir', env: 'GPP_POLICIES_DIR', meaning: 'policy directory, hot-reloaded (default policies)' },
-  { key: 'consumerKeys', env: 'GPP_CONSUMER_KEYS', meaning: 'consumer-id=sha256:<hex> [expires=<date>] entries (digests of the API keys, never the keys); required' },
-  { key: 'consumerKeysFile', env: 'GPP_CONSUMER_KEYS_FILE', meaning: 'or a file holding them' },
-  { key: 'pseudonymKeys', env: 'GPP_PSEUDONYM_KEYS', meaning: 'keyId=<base64 secret of 32+ bytes> entries' },
-  { key: 'pseudonymKeysFile', env: 'GPP_PSEUDONYM_KEYS_FILE', meaning: 'or a file holding them' },
-  { key: 'sealSecret', env: 'GPP_SEAL_SECRET', meaning: 'base64 secret (32+ bytes) for cursors and download links, shared by replicas; required' },
-  { key: 'sealSecretFile', env: 'GPP_SEAL_SECRET_FILE', meaning: 'or a file holding it' },
-  { key: 'noiseKey', env: 'GPP_NOISE_KEY', meaning: 'base64 key (32+ bytes) of the sticky cohort noise (policies with noise)' },
-  { key: 'noiseKeyFile', env: 'GPP_NOISE_KEY_FILE', meaning: 'or a file holding it' },
-  { key: 'tlsCertFile', env: 'GPP_TLS_CERT_FILE', meaning: 'PEM certificate the proxy serves HTTPS with; required' },
-  { key: 'tlsKeyFile', env: 'GPP_TLS_KEY_FILE', meaning: 'its PEM private key; required' },
-  { key: 'graphUrl', env: 'GPP_GRAPH_URL', meaning: 'Graph base URL (default https://graph.microsoft.com; national clouds differ)' },
-  { key: 'credential', env: 'GPP_CREDENTIAL', meaning: 'secret, certificate, workload-identity or managed-identity (default: the one whose setting below is given)' },
-  { key: 'tokenUrl', env: 'GPP_TOKEN_URL', meaning: 'Entra token endpoint, https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token (national clouds differ); all but managed-identity' },
-  { key: 'clientId', env: 'GPP_CLIENT_ID', meaning: 'the app registration holding Reports.Read.All (default $AZURE_CLIENT_ID); with managed-identity, a user-assigned identity' },
-  { key: 'clientSecret', env: 'GPP_CLIENT_SECRET', meaning: 'secret: the client secret, or:' },
-  { key: 'clientSecretFile', env: 'GPP_CLIENT_SECRET_FILE', meaning: 'a file holding the secret' },
-  { key: 'clientCertificateFile', env: 'GPP_CLIENT_CERTIFICATE_FILE', meaning: 'certificate: a PEM file with the private key and the certificate registered on the app' },
-  { key: 'clientAssertionFile', env: 'GPP_CLIENT_ASSERTION_FILE', meaning: 'workload-identity: the federated token file (default $AZURE_FEDERATED_TOKEN_FILE); no secret exists' },
-  { key: 'authorityCaFile', env: 'GPP_AUTHORITY_CA_FILE', meaning: "an extra CA (PEM) for the token endpoint's certificate (a private cloud); NODE_EXTRA_CA_CERTS works too" },
-  { key: 'downloadHosts', env: 'GPP_DOWNLOAD_HOSTS', meaning: 'comma-separated allowed report download hosts (default https://reports*.office.com/data/)', list: true },
-  { key: 'snapshotTtlSeconds', env: 'GPP_SNAPSHOT_TTL_SECONDS', meaning: 'report snapshot lifetime; 0 = off (default 3600)' },
-  { key: 'rateLimitPerMinute', env: 'GPP_RATE_LIMIT_PER_MINUTE', meaning: 'requests per consumer per minute before 429 + Retry-After (default 600)' },
-  { key: 'ledgerFile', env: 'GPP_BUDGET_LEDGER_FILE', meaning: 'append-only privacy-budget ledger (default data/budget-ledger.jsonl)' },
-  { key: 'historyFile', env: 'GPP_SCORE_HISTORY_FILE', meaning: 'the org score history, append-only (default data/score-history.jsonl)' },
-  { key: 'policyHistoryFile', env: 'GPP_POLICY_HISTORY_FILE', meaning: 'the hash-chained history of activated policy sets (default: policy-history.jsonl beside the ledger)' },
-  { key: 'redisUrl', env: 'GPP_REDIS_URL', meaning: 'redis:// or rediss:// URL: shared state for several replicas instead of the files above' },
-  { key: 'redisPrefix', env: 'GPP_REDIS_PREFIX', meaning: 'key prefix in Redis (default gpp)' },
-  { key: 'metricsToken', env: 'GPP_METRICS_TOKEN', meaning: 'bearer token (16+ characters) Prometheus sends for /metrics; without it there is no /metrics' },
-  { key: 'metricsTokenFile', env: 'GPP_METRICS_TOKEN_FILE', meaning: 'or a file holding it' },
-];
+/** A setting's meaning with its default, as the usage text says it: "listen port (default 8443)". */
+function meaningOf(schema: SettingSchema): string {
+  if (schema.default === undefined) return schema.description;
+  return `${schema.description} (default ${Array.isArray(schema.default) ? schema.default.join(',') : String(schema.default)})`;
+}
+
+/** Each setting's variable and meaning (with its default), generated from the schema. */
+export const SETTINGS: readonly { readonly key: Key; readonly env: string; readonly meaning: string; readonly list: boolean }[] = (
+  Object.entries(CONFIG_SCHEMA.properties) as [Key, SettingSchema][]
+).map(([key, schema]) => ({ key, env: schema.env, meaning: meaningOf(schema), list: schema.type === 'array' }));
 
 /** [variable, meaning] pairs, for `serve`'s usage text and the deploy check. */
 export const SERVE_VARIABLES: readonly [string, string][] = [['GPP_CONFIG_FILE', 'a YAML or JSON file with the settings below (camelCase keys); variables win'], ...SETTINGS.map((s) => [s.env, s.meaning] as [string, string])];
 
-const validateConfig = new Ajv({ allErrors: true, strict: true }).compile<ProxyConfig>(CONFIG_SCHEMA);
+// `env` is this schema's own annotation (the setting's variable); useDefaults fills in every `default`.
+const validateConfig = new Ajv({ allErrors: true, strict: true, useDefaults: true, keywords: ['env'] }).compile<ProxyConfig>(CONFIG_SCHEMA);
 
 export type ConfigResult = { ok: true; settings: ProxySettings } | { ok: false; problems: string[] };
 
@@ -137,7 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile = env.GPP_CONFIG_F
       else problems.push(`${configFile}:1:1: the configuration must be a mapping of settings`);
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      problems.push(e.code === 'PolicySyntaxError' || e.code === undefined ? e.message : `${configFile}: cannot read it (${e.code})`);
+      problems.push(error instanceof PolicySyntaxError || e.code === undefined ? e.message : `${configFile}: cannot read it (${e.code})`);
     }
   }
   for (const setting of SETTINGS) {
@@ -145,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile = env.GPP_CONFIG_F
     if (text === undefined) continue;
     fromEnv.add(setting.key);
     const schema = CONFIG_SCHEMA.properties[setting.key] as { type: string };
-    merged[setting.key] = setting.list === true ? text.split(',').map((h) => h.trim()).filter((h) => h.length > 0) : schema.type === 'integer' && /^\d+$/.test(text.trim()) ? Number(text) : text;
+    merged[setting.key] = setting.list ? text.split(',').map((h) => h.trim()).filter((h) => h.length > 0) : schema.type === 'integer' && /^\d+$/.test(text.trim()) ? Number(text) : text;
   }
   // Azure's workload-identity webhook injects these; they name the same things as our settings.
   const material = ['clientSecret', 'clientSecretFile', 'clientCertificateFile', 'clientAssertionFile'].some((k) => merged[k] !== undefined);
@@ -227,28 +213,28 @@ function toSettings(config: ProxyConfig, where: (key: string) => string, problem
   return {
     ok: true,
     settings: {
-      host: config.host ?? '0.0.0.0',
-      port: config.port ?? 8443,
+      host: config.host,
+      port: config.port,
       ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl.replace(/\/+$/, '') } : {}),
-      policiesDir: config.policiesDir ?? 'policies',
+      policiesDir: config.policiesDir,
       consumerKeys: consumerKeys!,
       pseudonymKeys: pseudonymKeys!,
       sealSecret: sealSecret!,
       ...(noiseKey !== undefined ? { noiseKey } : {}),
       tls: tls!,
-      snapshotTtlSeconds: config.snapshotTtlSeconds ?? 3600,
-      rateLimitPerMinute: config.rateLimitPerMinute ?? 600,
-      ledgerFile: config.ledgerFile ?? 'data/budget-ledger.jsonl',
-      historyFile: config.historyFile ?? 'data/score-history.jsonl',
+      snapshotTtlSeconds: config.snapshotTtlSeconds,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      ledgerFile: config.ledgerFile,
+      historyFile: config.historyFile,
       ...(config.policyHistoryFile !== undefined ? { policyHistoryFile: config.policyHistoryFile } : {}),
       ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
-      ...(config.redisPrefix !== undefined ? { redisPrefix: config.redisPrefix } : {}),
+      redisPrefix: config.redisPrefix,
       ...(metricsToken !== undefined ? { metricsToken } : {}),
       graph: {
-        graphUrl: config.graphUrl ?? 'https://graph.microsoft.com',
+        graphUrl: config.graphUrl,
         credential: credential!,
         ...(authorityCa !== undefined ? { authorityCa } : {}),
-        downloadHosts: config.downloadHosts ?? ['https://reports*.office.com/data/'],
+        downloadHosts: config.downloadHosts,
       },
     },
   };

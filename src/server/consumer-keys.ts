@@ -5,6 +5,7 @@
  * entry may carry `expires=<instant>`, after which its key is refused (the old key of a rotation).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ProductError } from '../errors/catalogue.js';
 
 const KEY_PREFIX = 'gpp_';
 const ENTRY = /^([a-z0-9][a-z0-9._-]{0,63})\s*[=:]\s*(?:sha256:)?([0-9a-f]{64})(?:\s+expires=(\S+))?$/;
@@ -20,7 +21,7 @@ interface Entry {
 /** Whose key was presented: a consumer, the consumer of a key that has expired, or no one. */
 export type KeyLookup = { readonly consumer: string } | { readonly expired: string } | undefined;
 
-export class ConsumerKeyError extends Error {
+export class ConsumerKeyError extends ProductError<'ConsumerKeyError'> {
   readonly code = 'ConsumerKeyError';
 }
 

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { DirectoryAttribute } from '../cohort/directory.js';
+import { ConcealedNamesError } from '../graph/directory-source.js';
 import type { Period } from '../graph/catalogue.js';
 import type { ScoreRow } from '../score/org-score.js';
 import type { ScorePoint } from '../store/score-history.js';
@@ -83,7 +84,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: ScoreRoutes
     try {
       const { rows, refreshDate } = await scores.compute({ period: settings.period }, [settings.by], settings.kOrg, settings.kC).catch(async (error: unknown) => {
         // Without the directory (concealed names) the organisation's score can still be shown.
-        if ((error as { code?: string }).code !== 'ConcealedNames') throw error;
+        if (!(error instanceof ConcealedNamesError)) throw error;
         return scores.compute({ period: settings.period }, [], settings.kOrg, settings.kC);
       });
       page = dashboardHtml({ ...base, rows, refreshDate, history: await history() });

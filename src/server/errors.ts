@@ -1,8 +1,10 @@
 /**
- * The one place where failures become responses: every error a request can meet is mapped to a status and a
- * Graph-shaped body written in our words. Upstream bodies, cell values and stack traces never reach a consumer.
+ * The one place where failures become responses: every error a request can meet (its class and code from
+ * src/errors/catalogue.ts) is mapped to a status and a Graph-shaped body written in our words. Upstream bodies,
+ * cell values, invariant messages and stack traces never reach a consumer.
  */
 import type { FastifyReply } from 'fastify';
+import { InternalInvariantError, ProductError, type ResponseCode } from '../errors/catalogue.js';
 import { graphErrorBody } from '../graph/errors.js';
 import { ConcealedNamesError } from '../graph/directory-source.js';
 import { UpstreamError } from '../graph/upstream-error.js';
@@ -12,7 +14,7 @@ import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
 export class ProxyRefusal extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ResponseCode,
     message: string,
     readonly retryAfterSeconds?: number,
     /** Close the connection after the answer (a request body that must not be read). */
@@ -32,6 +34,9 @@ export interface ErrorResponse {
   /** The error's own code, for the audit log. */
   readonly cause: string;
 }
+
+/** The 500 every unexpected failure gets: the same words whatever it was; `cause` only goes to the audit log. */
+const INTERNAL = (cause: string): ErrorResponse => ({ status: 500, code: 'InternalServerError', message: 'The proxy failed while handling this request; nothing of the report was released.', cause });
 
 export function errorResponse(error: unknown): ErrorResponse {
   if (error instanceof ProxyRefusal) {
@@ -80,13 +85,17 @@ export function errorResponse(error: unknown): ErrorResponse {
   if (error instanceof SanitizeError) {
     return { status: 502, code: 'BadGateway', message: 'The report from Microsoft Graph could not be sanitised, so nothing of it is released.', cause: `Sanitize${error.code}` };
   }
+  if (error instanceof InternalInvariantError) return INTERNAL('InternalInvariant');
+  // Any other error of ours that reaches a request is a failure of the proxy, named in the audit log by its code.
+  if (error instanceof ProductError) return INTERNAL(error.code);
   const status = (error as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // fastify's own refusals (unreadable request, unsupported media type): its code names the rule, not the input.
     return { status, code: 'BadRequest', message: 'The request could not be read.', cause: String((error as { code?: string }).code ?? 'FastifyError') };
   }
-  return { status: 500, code: 'InternalServerError', message: 'The proxy failed while handling this request; nothing of the report was released.', cause: 'Internal' };
+  return INTERNAL('Internal');
 }
+
 
 export function sendError(reply: FastifyReply, response: Pick<ErrorResponse, 'status' | 'code' | 'message' | 'retryAfterSeconds' | 'closeConnection'>): FastifyReply {
   if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds));

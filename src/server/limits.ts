@@ -7,11 +7,12 @@ import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { CONFIG_SCHEMA } from './config.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { ProxyRefusal, sendError } from './errors.js';
 
 export interface LimitSettings {
-  /** Requests per consumer per minute (default 600). */
+  /** Requests per consumer per minute (default: GPP_RATE_LIMIT_PER_MINUTE's). */
   readonly perMinute?: number;
   /** Shed load when the event loop lags more than this (default 1000 ms). */
   readonly maxEventLoopDelayMs?: number;
@@ -19,7 +20,7 @@ export interface LimitSettings {
   readonly sampleIntervalMs?: number;
   /** Count in Redis, so that replicas share one limit per consumer. */
   readonly redis?: Redis;
-  /** The Redis key prefix (GPP_REDIS_PREFIX; default gpp): counters live under `<prefix>:ratelimit:`. */
+  /** The Redis key prefix (GPP_REDIS_PREFIX, and its default): counters live under `<prefix>:ratelimit:`. */
   readonly redisPrefix?: string;
 }
 
@@ -37,10 +38,10 @@ function rateKey(request: FastifyRequest, keys: ConsumerKeys): string {
 export function registerLimits(app: FastifyInstance, keys: ConsumerKeys, settings: LimitSettings = {}): void {
   void app.register(rateLimit, {
     global: true,
-    max: settings.perMinute ?? 600,
+    max: settings.perMinute ?? CONFIG_SCHEMA.properties.rateLimitPerMinute.default,
     timeWindow: 60_000,
     hook: 'onRequest',
-    ...(settings.redis !== undefined ? { redis: settings.redis, nameSpace: `${settings.redisPrefix ?? 'gpp'}:ratelimit:` } : {}),
+    ...(settings.redis !== undefined ? { redis: settings.redis, nameSpace: `${settings.redisPrefix ?? CONFIG_SCHEMA.properties.redisPrefix.default}:ratelimit:` } : {}),
     keyGenerator: (request) => rateKey(request, keys),
     allowList: (request) => PROBES.has(request.url.split('?')[0]!),
     errorResponseBuilder: (_request, context) =>

@@ -21,7 +21,7 @@ export function policyRequirementProblems(set: PolicySet, held: HeldSecrets): Po
   const problems: PolicyProblem[] = checkPseudonymKeys(set, held.pseudonymKeyIds);
   for (const { policy, source } of set.policies) {
     const at = (path: string, message: string) => problems.push({ file: source.file, position: source.locate(path), path, message });
-    for (const [report, rule] of Object.entries(policy.reports ?? {})) {
+    for (const [report, rule] of Object.entries(policy.reports)) {
       if (typeof rule !== 'object' || !('cohort' in rule) || rule.cohort.noise === undefined) continue;
       const path = toPointer('reports', report, 'cohort', 'noise');
       if (!held.noiseKey) at(path, `policy '${policy.name}' adds noise to ${report}, but no noise key is configured (GPP_NOISE_KEY or GPP_NOISE_KEY_FILE)`);

@@ -21,6 +21,7 @@ import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { buildApp } from './app.js';
 import type { PolicyActivation } from './disclosure.js';
 import { CohortReleases } from './cohort-releases.js';
+import { CONFIG_SCHEMA } from './config.js';
 import { auditLogger } from './audit.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { Sealer } from './sealed-tokens.js';
@@ -53,14 +54,14 @@ export interface ProxySettings {
   readonly pseudonymKeys: PseudonymKeyring;
   /** At least 32 bytes; replicas share it so they accept each other's cursors and links. */
   readonly sealSecret: Buffer;
-  /** Snapshot time-to-live; 0 turns the cache off (JSON pages then go to Graph page by page). Default 1 hour. */
+  /** Snapshot time-to-live; 0 turns the cache off (JSON pages then go to Graph page by page). Default: GPP_SNAPSHOT_TTL_SECONDS's. */
   readonly snapshotTtlSeconds?: number;
   readonly spillDir?: string;
   /** Key (32+ bytes) of the sticky cohort noise; replicas share it. Needed by policies with noise. */
   readonly noiseKey?: Buffer;
   /** The privacy-budget ledger file (append-only). Needed by policies with noise. */
   readonly ledgerFile?: string;
-  /** Requests per consumer per minute (default 600). */
+  /** Requests per consumer per minute (default: GPP_RATE_LIMIT_PER_MINUTE's). */
   readonly rateLimitPerMinute?: number;
   /** Overload shedding thresholds (defaults: 1 s of event-loop delay, sampled every second). */
   readonly overload?: { readonly maxEventLoopDelayMs?: number; readonly sampleIntervalMs?: number };
@@ -140,7 +141,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     ...(g.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: g.maxRetryWaitMs } : {}),
     onUpstream: (seconds, outcome) => metrics?.upstreamLatency.observe({ outcome }, seconds),
   });
-  const ttlMs = (settings.snapshotTtlSeconds ?? 3600) * 1000;
+  const ttlMs = (settings.snapshotTtlSeconds ?? CONFIG_SCHEMA.properties.snapshotTtlSeconds.default) * 1000;
   if (settings.noiseKey !== undefined && settings.noiseKey.length < 32) throw new Error('the noise key must hold at least 32 bytes');
   let store: Store | undefined;
   try {

@@ -14,7 +14,6 @@ import type { DirectorySource } from '../graph/directory-source.js';
 import { checkDateWindow, isCalendarDate, printable, utcToday } from '../graph/odata.js';
 import type { ReportSnapshot, SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
-import { DEFAULT_K } from '../policy/schema.js';
 import { scoreRows, type ScoreRow } from '../score/org-score.js';
 import type { ScoreHistoryStore } from '../store/store.js';
 import type { ConsumerKeys } from './consumer-keys.js';
@@ -146,8 +145,7 @@ export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOpti
       }
       by = [attribute];
     }
-    const kOrg = loaded.policy.kOrg ?? DEFAULT_K.kOrg;
-    const kC = loaded.policy.kC ?? DEFAULT_K.kC;
+    const { kOrg, kC } = loaded.policy;
     const window: ScoreWindow = period !== undefined ? { period: period as Period } : { date: date! };
     const { rows, counts, cached } = await scores.compute(window, by, kOrg, kC);
     request.audit.cohorts = counts;

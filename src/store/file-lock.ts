@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { ProductError } from '../errors/catalogue.js';
 
 interface LockOwner {
   readonly pid: number;
@@ -17,7 +18,7 @@ interface LockOwner {
 }
 
 /** Another live process holds the lock. */
-export class StoreLockedError extends Error {
+export class StoreLockedError extends ProductError<'StoreLockedError'> {
   readonly code = 'StoreLockedError';
   constructor(
     readonly file: string,

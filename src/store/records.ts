@@ -6,6 +6,7 @@
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
+import { ProductError } from '../errors/catalogue.js';
 
 export const LEDGER_ENTRY_SCHEMA = {
   type: 'object',
@@ -56,7 +57,7 @@ export const SNAPSHOT_META_SCHEMA = {
 export type SnapshotMetaRecord = FromSchema<typeof SNAPSHOT_META_SCHEMA>;
 
 /** A persisted record that does not match its schema; `where` is file:line or the Redis key. */
-export class StoreCorruptError extends Error {
+export class StoreCorruptError extends ProductError<'StoreCorruptError'> {
   readonly code = 'StoreCorruptError';
   constructor(
     readonly where: string,

@@ -1,14 +1,18 @@
 /**
  * Report snapshots shared between replicas through Redis, so that each report is fetched from Graph once
- * between them (Graph allows about 14 CSV downloads per report per 10 minutes per app). Each record is
- * encrypted at rest with AES-256-GCM under a key the replicas share (derived from the sealing secret) and
- * expires with the snapshot, and bound to its snapshot key and index as associated data (a record moved into
- * another snapshot, or to another place in it, fails authentication). A lock (SET NX PX) holding a random owner
+ * between them (Graph allows about 14 CSV downloads per report per 10 minutes per app). Each record is sealed
+ * (src/crypto/aead.ts: AES-256-GCM) under a key the replicas share (derived from the sealing secret), bound to
+ * its snapshot key and index (a record moved into another snapshot, or to another place in it, fails to open),
+ * and expires with the snapshot. The records are a cache, not state: a copy written before the versioned
+ * envelope (this proxy's versions until issue 14) does not open, so replicas sharing one Redis are upgraded
+ * together, or run with GPP_SNAPSHOT_TTL_SECONDS=0 (no sharing) while old and new run side by side; any old copy
+ * is gone one TTL later. A later envelope version is told apart by its version byte. A lock (SET NX PX) holding a random owner
  * token lets one replica fetch while the others wait for its copy; only its owner can delete it (compare and
  * delete in Lua), so a replica whose lock expired mid-fetch never frees another's.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { deriveKey, open, seal } from '../crypto/aead.js';
 import { parseSnapshotMeta } from './records.js';
 
 export interface SharedSnapshotMeta {
@@ -46,30 +50,11 @@ export class RedisSharedSnapshots implements SharedSnapshots {
     secret: Buffer,
     private readonly prefix = 'gpp',
   ) {
-    this.key = Buffer.from(hkdfSync('sha256', secret, Buffer.from('graph-privacy-proxy/shared-snapshots/v2'), Buffer.alloc(0), 32));
+    this.key = deriveKey(secret, 'graph-privacy-proxy/shared-snapshots/v3');
   }
 
   private name(key: string, part: string): string {
     return `${this.prefix}:snapshot:${Buffer.from(key).toString('base64url')}:${part}`;
-  }
-
-  /** The associated data of record `index` of snapshot `key`: both, length-delimited. */
-  private aad(key: string, index: number): Buffer {
-    return Buffer.from(`${key.length}\u0000${key}\u0000${index}`);
-  }
-
-  private seal(key: string, index: number, plain: Buffer): Buffer {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(this.aad(key, index));
-    return Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-  }
-
-  private open(key: string, index: number, sealed: Buffer): Buffer {
-    const decipher = createDecipheriv('aes-256-gcm', this.key, sealed.subarray(0, 12));
-    decipher.setAAD(this.aad(key, index));
-    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-    return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
   }
 
   async get(key: string): Promise<{ meta: SharedSnapshotMeta; records: AsyncIterable<Buffer> } | undefined> {
@@ -82,7 +67,7 @@ export class RedisSharedSnapshots implements SharedSnapshots {
         const sealed = await this.redis.mgetBuffer(...names);
         for (const [i, record] of sealed.entries()) {
           if (record === null) throw new Error('the shared snapshot expired while it was being read');
-          yield this.open(key, start + i, record);
+          yield open(this.key, 'shared-snapshot-record', [key, start + i], record);
         }
       }
     };
@@ -93,7 +78,7 @@ export class RedisSharedSnapshots implements SharedSnapshots {
     let multi = this.redis.multi();
     let index = 0;
     for await (const record of records) {
-      multi.set(this.name(key, `r${index}`), this.seal(key, index, record), 'PX', ttlMs);
+      multi.set(this.name(key, `r${index}`), seal(this.key, 'shared-snapshot-record', [key, index], record), 'PX', ttlMs);
       index++;
       if (index % WRITE_BATCH === 0) {
         await execOrThrow(multi);

@@ -17,7 +17,7 @@ import { chunked, collect, renderReport } from '../helpers/report-fixtures.js';
 const report = renderReport('getOffice365ActiveUserDetail', { canary: true, users: 40 });
 const marker = report.tenant.canaryMarker!;
 const pseudonymize = pseudonymizer(parseKeyring(`k=${Buffer.alloc(32, 2).toString('base64')}`), { keyId: 'k', epoch: 1, consumer: 'c' });
-const plan = planRows(report.spec, { rows: { 'User Principal Name': 'pseudonymize', 'Assigned Products': 'keep', 'Is Deleted': 'keep', 'Teams Last Activity Date': { generalize: 'month' } } }, 2, { pseudonymize });
+const plan = planRows(report.spec, { rows: { 'User Principal Name': 'pseudonymize', 'Assigned Products': 'keep', 'Is Deleted': 'keep', 'Teams Last Activity Date': { generalize: 'month' } }, quasiIdentifiers: [] }, 2, { kC: 5, pseudonymize });
 const RELEASED = ['User Principal Name', 'Is Deleted', 'Teams Last Activity Date', 'Assigned Products'];
 const rows = parse(report.csv.slice(1)) as string[][];
 

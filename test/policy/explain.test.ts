@@ -1,6 +1,7 @@
 import t from 'tap';
 import { explainReport } from '../../src/policy/explain.js';
 import { loadPolicySet } from '../../src/policy/load.js';
+import { resolvePolicy } from '../../src/policy/schema.js';
 
 t.test('explain: the shipped licence policy, column by column', async (t) => {
   const result = await loadPolicySet('policies');
@@ -27,7 +28,7 @@ t.test('explain: the shipped licence policy, column by column', async (t) => {
 
 t.test('explain: bands read as ranges', async (t) => {
   const text = explainReport(
-    { name: 'p', description: 'd', consumers: ['c'], reports: { getMailboxUsageDetail: { rows: { 'Storage Used (Byte)': { generalize: { bands: [1000, 0, 1000000] } } } } } },
+    resolvePolicy({ name: 'p', description: 'd', consumers: ['c'], reports: { getMailboxUsageDetail: { rows: { 'Storage Used (Byte)': { generalize: { bands: [1000, 0, 1000000] } } } } } }),
     'getMailboxUsageDetail',
   ).join('\n');
   t.match(text, /Storage Used \(Byte\) \(metric\): put into bands: 0-999, 1000-999999, 1000000 or more/);

@@ -26,10 +26,10 @@ const LICENCE_RULE: RowsRule = {
 };
 
 const report = renderReport('getOffice365ActiveUserDetail', { canary: true, users: 300 });
-const plan = planRows(report.spec, LICENCE_RULE, 5, { pseudonymize });
+const plan = planRows(report.spec, LICENCE_RULE, 5, { kC: 5, pseudonymize });
 
 async function sanitizeCsv(csv: string, rule: RowsRule = LICENCE_RULE, stats: SanitizeStats = emptyStats()): Promise<string> {
-  const p = planRows(report.spec, rule, 5, { pseudonymize });
+  const p = planRows(report.spec, rule, 5, { kC: 5, pseudonymize });
   return collect(sanitizeCsvReport(() => chunked(csv, 777), p, stats));
 }
 
@@ -121,8 +121,8 @@ t.test('fails closed: missing released column, wrong cell type, short row — er
 
 t.test('nested JSON reports: released nested properties stay inside their array', async (t) => {
   const apps = renderReport('getM365AppUserDetail', { users: 40 });
-  const rule: RowsRule = { rows: { 'User Principal Name': 'pseudonymize', 'Report Period': 'keep', Windows: 'keep' } };
-  const p = planRows(apps.spec, rule, 5, { pseudonymize });
+  const rule: RowsRule = { rows: { 'User Principal Name': 'pseudonymize', 'Report Period': 'keep', Windows: 'keep' }, quasiIdentifiers: [] };
+  const p = planRows(apps.spec, rule, 5, { kC: 5, pseudonymize });
   const stats = emptyStats();
   const items = new JsonItemSanitizer(p, stats).sanitize(apps.items);
   t.equal(items.length, apps.items.length);
@@ -140,7 +140,7 @@ t.test('nested JSON reports: released nested properties stay inside their array'
 t.test('JSON items that are not objects, or miss a released property, are refused', async (t) => {
   t.throws(() => sanitizeJson([...report.items.slice(0, 3), 'x' as unknown as Record<string, unknown>]));
   const { isDeleted: _drop, ...withoutDeleted } = report.items[0]!;
-  t.throws(() => new JsonItemSanitizer(planRows(report.spec, { rows: { 'Is Deleted': 'keep' } }, 5, {}), emptyStats()).sanitize([withoutDeleted]), { code: 'MissingColumn' });
+  t.throws(() => new JsonItemSanitizer(planRows(report.spec, { rows: { 'Is Deleted': 'keep' }, quasiIdentifiers: [] }, 5, { kC: 5 }), emptyStats()).sanitize([withoutDeleted]), { code: 'MissingColumn' });
 });
 
 const policyTypeCheck: PolicyDocument['reports'][string] = LICENCE_RULE;

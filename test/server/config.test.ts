@@ -97,3 +97,15 @@ t.test('the Graph credential: chosen by GPP_CREDENTIAL or by the one setting giv
   t.match(kindOf({ ...noSecret, GPP_CLIENT_CERTIFICATE_FILE: join(dir, 'cert.pem') }), [/GPP_CLIENT_CERTIFICATE_FILE: .* must hold the PEM private key and the certificate/]);
   t.match(kindOf({ ...base(dir), GPP_CLIENT_ID: undefined, AZURE_CLIENT_ID: 'from-webhook' }), { clientId: 'from-webhook' }, "AZURE_CLIENT_ID, as Azure's workload-identity webhook sets it");
 });
+
+t.test('defaults are written once, in the schema: the usage text and the README table say the same', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const { CONFIG_SCHEMA, SERVE_VARIABLES } = await import('../../src/server/config.js');
+  const readme = await readFile('README.md', 'utf8');
+  for (const schema of Object.values(CONFIG_SCHEMA.properties) as { env: string; default?: unknown }[]) {
+    if (schema.default === undefined) continue;
+    const shown = Array.isArray(schema.default) ? schema.default.join(',') : String(schema.default);
+    t.match(SERVE_VARIABLES.find(([name]) => name === schema.env)?.[1], `(default ${shown})`, `${schema.env}: usage text`);
+    t.match(readme.split('\n').find((line) => line.startsWith('| ') && line.includes(`\`${schema.env}`)), shown, `${schema.env}: README row`);
+  }
+});
