@@ -5,8 +5,8 @@
  * report, joined to nothing), then every category becomes a cohort table (people counted = users, people who qualify =
  * active) that goes through the same suppression as any cohort, with k_org as its minimum size.
  */
-import { findReport, type ReportSpec } from '../graph/catalogue.js';
-import { isUserName } from '../graph/identifiers.js';
+import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
+import { isUserName } from '../catalogue/identifiers.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
 import { MissingColumnError } from '../sanitize/errors.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';

@@ -3,7 +3,7 @@
  * with the plan to sanitise them. The server and `policy test` both decide through here, so a test case
  * exercises exactly the rules the proxy applies.
  */
-import { findReport, STANDARD_PERIODS, type Period, type ReportSpec } from '../graph/catalogue.js';
+import { findReport, STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { planRows, type RowsPlan, type RowsRule } from '../sanitize/plan.js';
 import { pseudonymizer, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import type { LoadedPolicy } from './load.js';

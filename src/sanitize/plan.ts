@@ -3,9 +3,9 @@
  * and which of them are quasi-identifiers. Both the CSV and the JSON sanitiser run from the same plan, so the
  * two formats release the same values.
  */
-import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
-import { isPlaceholderIdentifier, isUserName } from '../graph/identifiers.js';
-import { fromCsvText, fromJsonValue, ValueFormatError } from '../graph/values.js';
+import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
+import { isPlaceholderIdentifier, isUserName } from '../catalogue/identifiers.js';
+import { fromCsvText, fromJsonValue, ValueFormatError } from '../catalogue/values.js';
 import type { PolicyDocument } from '../policy/schema.js';
 import { SanitizeError } from './errors.js';
 import { bander, monthOf, weekOf } from './generalize.js';

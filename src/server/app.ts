@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { DirectorySource } from '../graph/directory-source.js';
 import type { ScoreHistoryStore, Store } from '../store/store.js';
 import type { AuditRecord } from './audit.js';
-import { graphErrorBody } from '../graph/errors.js';
+import { graphErrorBody } from '../catalogue/errors.js';
 import { errorResponse, ProxyRefusal, sendError } from './errors.js';
 import { cohortRoutes } from './cohorts.js';
 import { disclosureRoutes, type PolicyActivation } from './disclosure.js';

@@ -8,7 +8,7 @@ import { aggregateCsvReport, planCohorts, usesDirectory, type CohortPlan } from 
 import { suppressCohorts, type SuppressionCounts } from '../cohort/suppress.js';
 import { Directory } from '../cohort/directory.js';
 import { ConcealedNamesError, type DirectorySource } from '../graph/directory-source.js';
-import type { ReportCall } from '../graph/odata.js';
+import type { ReportCall } from '../catalogue/odata.js';
 import type { ReportSnapshot, SnapshotCache } from '../graph/snapshots.js';
 import type { ReportDecision } from '../policy/decide.js';
 import { DEFAULT_K } from '../policy/schema.js';

@@ -5,8 +5,8 @@
  * give identical bytes (G13). Only Graph's periods and dates are accepted (G14).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findReport, type Period } from '../graph/catalogue.js';
-import { checkServed, isCalendarDate, printable, utcToday, type ReportCall } from '../graph/odata.js';
+import { findReport, type Period } from '../catalogue/catalogue.js';
+import { checkServed, isCalendarDate, printable, utcToday, type ReportCall } from '../catalogue/odata.js';
 import { cohortCsv } from '../cohort/render.js';
 import { requireConsumer } from './auth.js';
 import { ProxyRefusal } from './errors.js';

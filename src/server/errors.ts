@@ -3,7 +3,7 @@
  * Graph-shaped body written in our words. Upstream bodies, cell values and stack traces never reach a consumer.
  */
 import type { FastifyReply } from 'fastify';
-import { graphErrorBody } from '../graph/errors.js';
+import { graphErrorBody } from '../catalogue/errors.js';
 import { ConcealedNamesError } from '../graph/directory-source.js';
 import { UpstreamError } from '../graph/upstream-error.js';
 import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';

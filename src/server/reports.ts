@@ -6,9 +6,9 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findReport, type ApiVersion, type Period } from '../graph/catalogue.js';
+import { findReport, type ApiVersion, type Period } from '../catalogue/catalogue.js';
 import type { GraphClient } from '../graph/client.js';
-import { checkServed, parseReportPath, parseReportQuery, utcToday, type ReportCall, type ReportFormat } from '../graph/odata.js';
+import { checkServed, parseReportPath, parseReportQuery, utcToday, type ReportCall, type ReportFormat } from '../catalogue/odata.js';
 import { nextSkipToken, type ReportSnapshot, type SnapshotCache } from '../graph/snapshots.js';
 import type { LoadedPolicy, PolicySet } from '../policy/load.js';
 import { decideReport, rowsPlanFor, type ReportDecision } from '../policy/decide.js';

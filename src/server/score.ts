@@ -9,9 +9,9 @@ import { DIRECTORY_ATTRIBUTES, type DirectoryAttribute } from '../cohort/directo
 import { ScoreFacts, SCORE_SOURCE_REPORTS, scoreTables } from '../cohort/score-facts.js';
 import type { SuppressionCounts } from '../cohort/suppress.js';
 import { Directory } from '../cohort/directory.js';
-import type { Period } from '../graph/catalogue.js';
+import type { Period } from '../catalogue/catalogue.js';
 import type { DirectorySource } from '../graph/directory-source.js';
-import { checkDateWindow, isCalendarDate, printable, utcToday } from '../graph/odata.js';
+import { checkDateWindow, isCalendarDate, printable, utcToday } from '../catalogue/odata.js';
 import type { ReportSnapshot, SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
 import { DEFAULT_K } from '../policy/schema.js';

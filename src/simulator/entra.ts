@@ -6,7 +6,7 @@
  */
 import { createHash, createPublicKey, randomUUID, timingSafeEqual, verify, constants, X509Certificate, type KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { printable } from '../graph/odata.js';
+import { printable } from '../catalogue/odata.js';
 import type { SimulatedTenant } from './tenant.js';
 import type { TokenSigner } from './tokens.js';
 

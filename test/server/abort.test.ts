@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import t from 'tap';
 import { request } from 'undici';
 import { GraphClient } from '../../src/graph/client.js';
-import type { ReportCall, ReportFormat } from '../../src/graph/odata.js';
+import type { ReportCall, ReportFormat } from '../../src/catalogue/odata.js';
 import { DirectorySource } from '../../src/graph/directory-source.js';
 import { SnapshotCache, type ReportSnapshot } from '../../src/graph/snapshots.js';
 import { EntraTokens } from '../../src/graph/token.js';
