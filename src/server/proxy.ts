@@ -11,7 +11,7 @@ import { SnapshotCache } from '../graph/snapshots.js';
 import { EntraTokens, type EntraCredential } from '../graph/token.js';
 import { activationCandidate } from '../policy/activation.js';
 import { recordActivation } from '../policy/history.js';
-import type { PolicyHistoryStore } from '../store/policy-history.js';
+import type { PolicyHistoryStore } from '../store/store.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
 import { openEmbeddedStore } from '../store/embedded-store.js';
 import { RedisStore } from '../store/redis-store.js';

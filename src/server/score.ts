@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DIRECTORY_ATTRIBUTES, type DirectoryAttribute } from '../cohort/directory.js';
-import { ScoreFacts, SCORE_SOURCE_REPORTS, scoreTables } from '../cohort/score-facts.js';
+import { ScoreFacts, SCORE_SOURCE_REPORTS, scoreTables } from '../score/score-facts.js';
 import type { SuppressionCounts } from '../cohort/suppress.js';
 import { Directory } from '../cohort/directory.js';
 import type { Period } from '../catalogue/catalogue.js';

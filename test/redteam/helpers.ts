@@ -2,7 +2,7 @@
 import { parse } from 'csv-parse/sync';
 import { quoteCsvField } from '../../src/catalogue/csv.js';
 import { startSimulator } from '../../src/simulator/server.js';
-import { SCORE_SOURCE_REPORTS } from '../../src/cohort/score-facts.js';
+import { SCORE_SOURCE_REPORTS } from '../../src/score/score-facts.js';
 import { bearer, fetchCsv } from '../helpers/graph-client.js';
 
 /** Score source reports (v1.0, D30) of a small simulated tenant, as raw CSV strings, and its /users answer. */

@@ -10,11 +10,11 @@ import { isUserName } from '../catalogue/identifiers.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
 import { MissingColumnError } from '../sanitize/errors.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
-import { emptyFacts, SCORE_CATEGORIES, type PersonFacts, type ScoreCategory } from '../score/categories.js';
-import { CohortAggregator, parseDimension } from './aggregate.js';
-import { DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
-import { suppressCohorts, type SuppressionCounts } from './suppress.js';
-import type { CohortTable } from './table.js';
+import { emptyFacts, SCORE_CATEGORIES, type PersonFacts, type ScoreCategory } from './categories.js';
+import { CohortAggregator, parseDimension } from '../cohort/aggregate.js';
+import { DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from '../cohort/directory.js';
+import { suppressCohorts, type SuppressionCounts } from '../cohort/suppress.js';
+import type { CohortTable } from '../cohort/table.js';
 
 type Cell = (header: string) => string;
 const yes = (text: string) => /^(true|yes)$/i.test(text);
