@@ -4,6 +4,8 @@
  * exercises exactly the rules the proxy applies.
  */
 import { findReport, STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
+import type { CohortGrant } from '../cohort/cohort-releases.js';
+import { planCohorts } from '../cohort/report-users.js';
 import { planRows, type RowsPlan, type RowsRule } from '../sanitize/plan.js';
 import { pseudonymizer, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import type { LoadedPolicy } from './load.js';
@@ -60,4 +62,11 @@ export function rowsPlanFor(decision: Extract<ReportDecision, { kind: 'rows' }>,
   const needsKey = Object.values(decision.rule.rows).includes('pseudonymize');
   const pseudonymize = needsKey && policy.pseudonyms !== undefined ? pseudonymizer(keyring, { ...policy.pseudonyms, consumer }) : undefined;
   return planRows(report, decision.rule, policy.k ?? DEFAULT_K.k, { kC: policy.kC ?? DEFAULT_K.kC, ...(pseudonymize !== undefined ? { pseudonymize } : {}) });
+}
+
+/** What a cohort decision grants: the rule compiled with the policy's k and k_c, the policy's name and budget. */
+export function cohortGrantFor(decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec): CohortGrant {
+  const { policy } = decision.policy;
+  const plan = planCohorts(report, decision.rule, policy.k ?? DEFAULT_K.k, policy.kC ?? DEFAULT_K.kC);
+  return { policyName: policy.name, plan, ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}) };
 }

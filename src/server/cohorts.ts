@@ -8,9 +8,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findReport, type Period } from '../catalogue/catalogue.js';
 import { checkServed, isCalendarDate, printable, utcToday, type ReportCall } from '../catalogue/odata.js';
 import { cohortCsv } from '../cohort/render.js';
-import { requireConsumer } from './auth.js';
+import { cohortGrantFor } from '../policy/decide.js';
+import { auditCohorts } from './audit.js';
+import { allowedDecision, requireConsumer } from './auth.js';
 import { ProxyRefusal } from './errors.js';
-import { allowedDecision, auditCohorts, type ReportRoutesOptions } from './reports.js';
+import type { ReportRoutesOptions } from './reports.js';
 
 const PARAMETERS = new Set(['period', 'date', 'by', 'format']);
 const normalise = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
@@ -50,7 +52,7 @@ export async function cohortRoutes(app: FastifyInstance, options: ReportRoutesOp
     const decision = allowedDecision(set.policyFor(consumer), call, format);
     request.audit.policy = decision.policy.policy.name;
     if (decision.kind !== 'cohort') throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer releases ${report.name} as rows, not cohorts; use the report's own URL.`);
-    const release = await options.cohorts.release(call, decision, set.hash, consumer);
+    const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, consumer);
     auditCohorts(request, release);
     const declared = release.plan.dimensions.map((d) => d.name);
     let only: string[] | undefined;

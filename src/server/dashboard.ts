@@ -9,7 +9,7 @@ import type { DirectoryAttribute } from '../cohort/directory.js';
 import type { Period } from '../catalogue/catalogue.js';
 import type { ScoreRow } from '../score/org-score.js';
 import type { ScorePoint } from '../store/store.js';
-import { PAGE_SECURITY_HEADERS, escapeHtml } from './disclosure.js';
+import { PAGE_SECURITY_HEADERS, escapeHtml } from './pages.js';
 import { requirePageViewer } from './auth.js';
 import { errorResponse } from './errors.js';
 import { OrgScores, type ScoreRoutesOptions } from './score.js';

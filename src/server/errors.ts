@@ -4,7 +4,8 @@
  */
 import type { FastifyReply } from 'fastify';
 import { graphErrorBody } from '../catalogue/errors.js';
-import { ConcealedNamesError } from '../graph/directory-source.js';
+import { NoisyReleaseRefused } from '../cohort/cohort-releases.js';
+import { ConcealedNamesError } from '../cohort/directory.js';
 import { UpstreamError } from '../graph/upstream-error.js';
 import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
 
@@ -70,6 +71,11 @@ export function errorResponse(error: unknown): ErrorResponse {
       default:
         return { status: 502, code: 'BadGateway', message: 'The proxy could not read a complete, valid report from Microsoft Graph.', cause };
     }
+  }
+  if (error instanceof NoisyReleaseRefused) {
+    return error.code === 'PrivacyBudgetExhausted'
+      ? { status: 403, code: 'PrivacyBudgetExhausted', message: error.message, cause: 'PrivacyBudgetExhausted' }
+      : { status: 503, code: 'ServiceUnavailable', message: error.message, cause: 'ServiceUnavailable' };
   }
   if (error instanceof ConcealedNamesError) {
     return { status: 409, code: 'CohortsUnavailable', message: error.message, cause: 'ConcealedNames' };

@@ -20,7 +20,7 @@ import type { Store } from '../store/store.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { buildApp } from './app.js';
 import type { PolicyActivation } from './disclosure.js';
-import { CohortReleases } from './cohort-releases.js';
+import { CohortReleases } from '../cohort/cohort-releases.js';
 import { auditLogger } from './audit.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { Sealer } from './sealed-tokens.js';

@@ -10,17 +10,17 @@ import { findReport, type ApiVersion, type Period } from '../catalogue/catalogue
 import type { GraphClient } from '../graph/client.js';
 import { checkServed, parseReportPath, parseReportQuery, utcToday, type ReportCall, type ReportFormat } from '../catalogue/odata.js';
 import { nextSkipToken, type ReportSnapshot, type SnapshotCache } from '../graph/snapshots.js';
-import type { LoadedPolicy, PolicySet } from '../policy/load.js';
-import { decideReport, rowsPlanFor, type ReportDecision } from '../policy/decide.js';
+import type { PolicySet } from '../policy/load.js';
+import { cohortGrantFor, rowsPlanFor } from '../policy/decide.js';
 import { countCsvQuasiClasses, sanitizeCsvReport } from '../sanitize/csv-report.js';
 import { JsonItemSanitizer, pageItems } from '../sanitize/json-report.js';
 import type { RowsPlan } from '../sanitize/plan.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { emptyStats, type QuasiClasses, type SanitizeStats } from '../sanitize/stats.js';
 import { cohortCsv } from '../cohort/render.js';
-import type { AuditRecord } from './audit.js';
-import type { CohortRelease, CohortReleases } from './cohort-releases.js';
-import { presentedConsumer, requireConsumer } from './auth.js';
+import { auditCohorts, type AuditRecord } from './audit.js';
+import type { CohortReleases } from '../cohort/cohort-releases.js';
+import { allowedDecision, presentedConsumer, requireConsumer } from './auth.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { ProxyRefusal } from './errors.js';
 import type { Sealer } from './sealed-tokens.js';
@@ -86,22 +86,6 @@ function callOf(binding: Binding): ReportCall | undefined {
   return { version: binding.a, report, ...(binding.p !== undefined ? { period: binding.p } : {}), ...(binding.d !== undefined ? { date: binding.d } : {}) };
 }
 
-/** The consumer's decision for a request: rows or cohorts; a denial becomes a 403. */
-export function allowedDecision(loaded: LoadedPolicy | undefined, call: ReportCall, format: ReportFormat): Exclude<ReportDecision, { kind: 'denied' }> {
-  const decision = decideReport(loaded, { report: call.report, format, ...(call.period !== undefined ? { period: call.period } : {}), ...(call.date !== undefined ? { date: call.date } : {}) });
-  if (decision.kind === 'denied') throw new ProxyRefusal(403, 'Forbidden', decision.reason);
-  return decision;
-}
-
-/** Cohort suppression counts for the audit line: how many cells, never which person. */
-export function auditCohorts(request: FastifyRequest, release: CohortRelease): void {
-  request.audit.kind = 'cohort';
-  request.audit.snapshot = release.snapshot;
-  request.audit.cohorts = { ...release.counts };
-  request.audit.noise = release.budget !== undefined;
-  if (release.budget !== undefined) request.audit.budget = { charged: release.budget.charged, spent: release.budget.spent, epsilon: release.plan.noise?.epsilon ?? 0 };
-}
-
 export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOptions): Promise<void> {
   const downloadSeconds = options.downloadLinkSeconds ?? 120;
   const cursorSeconds = options.cursorSeconds ?? 3600;
@@ -141,7 +125,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     }
     if (decision.kind === 'cohort') {
       if (query.value.skipToken !== undefined || query.value.top !== undefined) throw new ProxyRefusal(400, 'BadRequest', 'Cohort output is not paged: $top and $skiptoken do not apply.');
-      const release = await options.cohorts.release(call, decision, set.hash, consumer);
+      const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, consumer);
       auditCohorts(request, release);
       return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send({
         '@odata.context': `${options.publicUrl()}/${call.version}/$metadata#Collection(graphPrivacyProxy.cohort)`,
@@ -246,7 +230,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     const decision = allowedDecision(set.policyFor(binding.c), call, 'csv');
     request.audit.policy = decision.policy.policy.name;
     if (decision.kind === 'cohort') {
-      const release = await options.cohorts.release(call, decision, set.hash, binding.c);
+      const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, binding.c);
       auditCohorts(request, release);
       return reply.code(200).type('application/octet-stream').header('cache-control', 'no-store').send(cohortCsv(release.rows(), release.plan));
     }

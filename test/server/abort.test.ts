@@ -14,7 +14,7 @@ import { PolicyStore } from '../../src/policy/load.js';
 import { parseKeyring } from '../../src/sanitize/pseudonyms.js';
 import { buildApp } from '../../src/server/app.js';
 import { auditLogger } from '../../src/server/audit.js';
-import { CohortReleases } from '../../src/server/cohort-releases.js';
+import { CohortReleases } from '../../src/cohort/cohort-releases.js';
 import { ConsumerKeys } from '../../src/server/consumer-keys.js';
 import { Sealer } from '../../src/server/sealed-tokens.js';
 import { startSimulator } from '../../src/simulator/server.js';
