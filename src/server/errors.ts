@@ -8,6 +8,7 @@ import { NoisyReleaseRefused } from '../cohort/cohort-releases.js';
 import { ConcealedNamesError } from '../cohort/directory.js';
 import { UpstreamError } from '../graph/upstream-error.js';
 import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
+import { OrganizationTooSmallError } from '../score/org-scores.js';
 
 /** A refusal decided by the proxy itself (auth, policy, request grammar). */
 export class ProxyRefusal extends Error {
@@ -76,6 +77,9 @@ export function errorResponse(error: unknown): ErrorResponse {
     return error.code === 'PrivacyBudgetExhausted'
       ? { status: 403, code: 'PrivacyBudgetExhausted', message: error.message, cause: 'PrivacyBudgetExhausted' }
       : { status: 503, code: 'ServiceUnavailable', message: error.message, cause: 'ServiceUnavailable' };
+  }
+  if (error instanceof OrganizationTooSmallError) {
+    return { status: 422, code: 'OrganizationTooSmall', message: error.message, cause: 'OrganizationTooSmall' };
   }
   if (error instanceof ConcealedNamesError) {
     return { status: 409, code: 'CohortsUnavailable', message: error.message, cause: 'ConcealedNames' };

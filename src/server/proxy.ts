@@ -20,7 +20,6 @@ import type { Store } from '../store/store.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { buildApp } from './app.js';
 import type { PolicyActivation } from './disclosure.js';
-import { CohortReleases } from '../cohort/cohort-releases.js';
 import { auditLogger } from './audit.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { Sealer } from './sealed-tokens.js';
@@ -201,10 +200,10 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     },
     ...(history !== undefined ? { history } : {}),
     policyActivation: () => live,
-    cohorts: new CohortReleases(snapshots, directory, {
+    noise: {
       ...(settings.noiseKey !== undefined ? { key: settings.noiseKey } : {}),
       ...(ledger !== undefined ? { ledger } : {}),
-    }),
+    },
     ...(settings.downloadLinkSeconds !== undefined ? { downloadLinkSeconds: settings.downloadLinkSeconds } : {}),
     ...(settings.requestTimeoutMs !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs } : {}),
     ...(settings.metricsToken !== undefined ? { metricsToken: settings.metricsToken } : {}),

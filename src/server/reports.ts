@@ -9,14 +9,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findReport, type ApiVersion, type Period } from '../catalogue/catalogue.js';
 import type { GraphClient } from '../graph/client.js';
 import { checkServed, parseReportPath, parseReportQuery, utcToday, type ReportCall, type ReportFormat } from '../catalogue/odata.js';
-import { nextSkipToken, type ReportSnapshot, type SnapshotCache } from '../graph/snapshots.js';
+import { nextSkipToken, type SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
 import { cohortGrantFor, rowsPlanFor } from '../policy/decide.js';
 import { countCsvQuasiClasses, sanitizeCsvReport } from '../sanitize/csv-report.js';
 import { JsonItemSanitizer, pageItems } from '../sanitize/json-report.js';
 import type { RowsPlan } from '../sanitize/plan.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
-import { emptyStats, type QuasiClasses, type SanitizeStats } from '../sanitize/stats.js';
+import type { QuasiClassCounts } from '../sanitize/quasi-counts.js';
+import { emptyStats, type SanitizeStats } from '../sanitize/stats.js';
 import { cohortCsv } from '../cohort/render.js';
 import { auditCohorts, type AuditRecord } from './audit.js';
 import type { CohortReleases } from '../cohort/cohort-releases.js';
@@ -38,7 +39,9 @@ export interface ReportRoutesOptions {
   readonly snapshotJson: boolean;
   readonly downloadLinkSeconds?: number;
   readonly cursorSeconds?: number;
+  /** The app's one cohort release service and quasi-identifier count cache (shared with /cohorts). */
   readonly cohorts: CohortReleases;
+  readonly quasiClasses: QuasiClassCounts;
 }
 
 /** What a download link and a cursor are bound to. */
@@ -168,30 +171,12 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     return c;
   }
 
-  /**
-   * Quasi-identifier counts depend only on the snapshot and the consumer's plan (policy version + consumer):
-   * counted once per snapshot and plan, not per page or per download.
-   */
-  const quasiCounts = new WeakMap<ReportSnapshot, Map<string, Promise<QuasiClasses>>>();
-  function quasiClassesOf(snapshot: ReportSnapshot, planKey: string, count: () => Promise<QuasiClasses>): Promise<QuasiClasses> {
-    let byPlan = quasiCounts.get(snapshot);
-    if (byPlan === undefined) quasiCounts.set(snapshot, (byPlan = new Map()));
-    const plans = byPlan;
-    let counted = plans.get(planKey);
-    if (counted === undefined) {
-      counted = count();
-      counted.catch(() => plans.delete(planKey));
-      plans.set(planKey, counted);
-    }
-    return counted;
-  }
-
   async function snapshotPage(call: ReportCall, plan: RowsPlan, cursor: Cursor, stats: SanitizeStats, request: FastifyRequest) {
     const hitsBefore = options.snapshots.stats.hits;
     const snapshot = await options.snapshots.lease(call, 'json');
     request.audit.snapshot = options.snapshots.stats.hits > hitsBefore ? 'hit' : 'fetched';
     try {
-      const classes = plan.hasQuasi ? await quasiClassesOf(snapshot, `${cursor.v} ${cursor.c}`, () => JsonItemSanitizer.countAll(plan, snapshot.itemBatches())) : undefined;
+      const classes = plan.hasQuasi ? await options.quasiClasses.of(snapshot, `${cursor.v} ${cursor.c}`, () => JsonItemSanitizer.countAll(plan, snapshot.itemBatches())) : undefined;
       const offset = cursor.o ?? 0;
       const items = new JsonItemSanitizer(plan, stats, classes).sanitize(await snapshot.items(offset, cursor.t));
       const next = offset + cursor.t < snapshot.count ? { ...cursor, o: offset + cursor.t } : undefined;
@@ -243,7 +228,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     let pieces: AsyncGenerator<string>;
     let first: IteratorResult<string>;
     try {
-      const classes = plan.hasQuasi ? await quasiClassesOf(snapshot, `${binding.v} ${binding.c}`, () => countCsvQuasiClasses(snapshot.csv(), plan)) : undefined;
+      const classes = plan.hasQuasi ? await options.quasiClasses.of(snapshot, `${binding.v} ${binding.c}`, () => countCsvQuasiClasses(snapshot.csv(), plan)) : undefined;
       // Snapshots were validated whole when fetched, so cells are not checked again here.
       pieces = sanitizeCsvReport(() => snapshot.csv(), plan, stats, { validated: true, ...(classes !== undefined ? { classes } : {}) });
       // The header line comes only after the first pass (if any) is through: errors so far are clean statuses.
