@@ -6,13 +6,16 @@
 import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
 import { isPlaceholderIdentifier, isUserName } from '../catalogue/identifiers.js';
 import { fromCsvText, fromJsonValue, ValueFormatError } from '../catalogue/values.js';
-import type { PolicyDocument } from '../policy/schema.js';
+import type { ColumnAction } from './column-actions.js';
 import { SanitizeError } from './errors.js';
 import { bander, monthOf, weekOf } from './generalize.js';
 import { smallCountRule, type SmallCountRule } from './small-counts.js';
 
-export type RowsRule = Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>;
-export type ColumnAction = RowsRule['rows'][string];
+/** The part of a policy's rows rule the planner reads (policy/schema.ts rows rules have this shape). */
+export interface RowsRule {
+  readonly rows: Record<string, ColumnAction>;
+  readonly quasiIdentifiers?: string[];
+}
 
 export interface ReleasedColumn {
   readonly column: ColumnSpec;
