@@ -6,8 +6,8 @@
  * counts, drop the rest) and with a keep/drop-only rule. Target: >= 4x csv-parse's throughput.   Run: node --import tsx bench/sanitize-csv.ts [megabytes]
  */
 import { parse } from 'csv-parse';
-import { findReport } from '../src/graph/catalogue.js';
-import { UTF8_BOM } from '../src/graph/csv.js';
+import { findReport } from '../src/catalogue/catalogue.js';
+import { UTF8_BOM } from '../src/catalogue/csv.js';
 import { sanitizeCsvReport, validateCsvReport } from '../src/sanitize/csv-report.js';
 import { planRows } from '../src/sanitize/plan.js';
 import { parseKeyring, pseudonymizer } from '../src/sanitize/pseudonyms.js';

@@ -7,8 +7,8 @@
  * Run: node --import tsx bench/stand-in-graph.ts [users]
  */
 import Fastify from 'fastify';
-import { findReport } from '../src/graph/catalogue.js';
-import { UTF8_BOM } from '../src/graph/csv.js';
+import { findReport } from '../src/catalogue/catalogue.js';
+import { UTF8_BOM } from '../src/catalogue/csv.js';
 import { ReportRenderer } from '../src/simulator/render.js';
 import { LAST_DAY, reportSource } from '../src/simulator/reports.js';
 import { SimulatedTenant } from '../src/simulator/tenant.js';

@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { STANDARD_PERIODS, type Period } from './graph/catalogue.js';
+import { STANDARD_PERIODS, type Period } from './catalogue/catalogue.js';
 import { PolicyLoadError } from './policy/load.js';
 import { ExportRefused, releaseExport } from './sanitize-export.js';
 import { SanitizeError } from './sanitize/errors.js';
@@ -27,7 +27,7 @@ import { ConsumerKeys, hashConsumerKey, newConsumerKey } from './server/consumer
 import { startProxy, type RunningProxy } from './server/proxy.js';
 import { SERVE_VARIABLES, loadConfig } from './server/config.js';
 import { selfSignedCertificate } from './server/tls.js';
-import { isCalendarDate } from './graph/odata.js';
+import { isCalendarDate } from './catalogue/odata.js';
 import { explainReport } from './policy/explain.js';
 import { diffPolicySets, diffSummary } from './policy/diff.js';
 import { policyReference } from './policy/reference.js';

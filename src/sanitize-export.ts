@@ -10,7 +10,7 @@ import { Directory, type DirectoryEntry } from './cohort/directory.js';
 import { cohortCsv, cohortRows } from './cohort/render.js';
 import { aggregateCsvReport, usesDirectory } from './cohort/report-users.js';
 import { suppressCohorts, type SuppressionCounts } from './cohort/suppress.js';
-import { columnsFor, findColumn, findReport, REPORTS, type Period, type ReportSpec } from './graph/catalogue.js';
+import { columnsFor, findColumn, findReport, REPORTS, type Period, type ReportSpec } from './catalogue/catalogue.js';
 import { cohortPlanFor, decideReport, rowsPlanFor } from './policy/decide.js';
 import type { PolicySet } from './policy/load.js';
 import { sanitizeCsvReport, validateCsvReport } from './sanitize/csv-report.js';

@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { findReport } from '../src/graph/catalogue.js';
+import { findReport } from '../src/catalogue/catalogue.js';
 import { decideReport, rowsPlanFor } from '../src/policy/decide.js';
 import { loadPolicySet } from '../src/policy/load.js';
 import { sanitizeCsvReport } from '../src/sanitize/csv-report.js';

@@ -3,6 +3,7 @@
  * canonical UPN. The cohort key sets come from here, never from the report (G8): a department exists as a
  * cohort because the directory has it, whether 0, 3 or 300 of its people appear in a report.
  */
+import { ProductError } from '../errors/catalogue.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 
 export const DIRECTORY_ATTRIBUTES = ['department', 'officeLocation', 'country', 'city', 'companyName', 'jobTitle'] as const;
@@ -81,4 +82,20 @@ export function compareKeys(a: readonly string[], b: readonly string[]): number 
     if (c !== 0) return c;
   }
   return 0;
+}
+
+/**
+ * Report rows cannot be joined to the directory. `reason` says what was observed: the tenant's setting says
+ * names are concealed, or the setting says they are not but no row of the report names a directory user
+ * (Graph applies a changed setting at its next refresh, and writes transient or `(Unknown)` names meanwhile).
+ */
+export class ConcealedNamesError extends ProductError<'ConcealedNames'> {
+  readonly code = 'ConcealedNames';
+  constructor(readonly reason: 'setting' | 'noRowMatched' = 'setting') {
+    super(
+      reason === 'setting'
+        ? "The tenant shows concealed names in usage reports (admin/reportSettings displayConcealedNames is true), so report rows cannot be joined to departments or offices. A Microsoft 365 administrator can turn this off under Settings > Org settings > Services > Reports."
+        : "No row of this report names a user the directory has, so rows cannot be joined to departments or offices. The tenant's setting says names are not concealed; Graph may still be writing concealed, transient or '(Unknown)' names in reports generated before a change of that setting. Try again after Graph's next daily refresh.",
+    );
+  }
 }

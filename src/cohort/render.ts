@@ -4,7 +4,7 @@
  * it is empty or small (G8); hidden marginals are not output. Rows come in declared-dimension order, then key
  * order, so equivalent requests give identical bytes (G13).
  */
-import { UTF8_BOM, csvLine } from '../graph/csv.js';
+import { UTF8_BOM, csvLine } from '../catalogue/csv.js';
 import { ORGANIZATION } from './aggregate.js';
 import { stickyNoise, type NoiseContext } from './noise.js';
 import type { CohortPlan } from './report-users.js';

@@ -8,9 +8,9 @@
  * UPN is no user name (Graph's `(Unknown)`, transient `<PII:...>` names, empty) is its own person, whatever the
  * row order: never merged with another row and never joined to the directory.
  */
-import { findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
-import { isUserName } from '../graph/identifiers.js';
-import { fromCsvText, parseDuration } from '../graph/values.js';
+import { findColumn, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
+import { isUserName } from '../catalogue/identifiers.js';
+import { fromCsvText, parseDuration } from '../catalogue/values.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
 import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';

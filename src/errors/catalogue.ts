@@ -40,9 +40,9 @@ export type ExportRefusedCode = 'Denied' | 'UnknownReport' | 'UnknownPeriod' | '
 
 /** The error classes with one code each: the code is the class's own. */
 export type SingleErrorCode =
-  /** Report rows cannot be joined to the directory (`ConcealedNamesError`, src/graph/directory-source.ts). */
+  /** Report rows cannot be joined to the directory (`ConcealedNamesError`, src/cohort/directory.ts). */
   | 'ConcealedNames'
-  /** A value does not have its column's type (`ValueFormatError`, src/graph/values.ts). */
+  /** A value does not have its column's type (`ValueFormatError`, src/catalogue/values.ts). */
   | 'ValueFormatError'
   /** A policy or configuration file is not valid YAML/JSON (`PolicySyntaxError`, src/policy/source.ts). */
   | 'PolicySyntaxError'

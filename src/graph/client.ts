@@ -6,9 +6,9 @@
  */
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
-import type { ReportCall } from './odata.js';
+import type { ReportCall } from '../catalogue/odata.js';
 import type { AccessTokenSource } from './token.js';
-import { documentedGraphCode } from './errors.js';
+import { documentedGraphCode } from '../catalogue/errors.js';
 import { UpstreamError, type UpstreamStage } from './upstream-error.js';
 
 export interface GraphClientOptions {

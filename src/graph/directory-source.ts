@@ -4,27 +4,10 @@
  * instead), then every page of `/users` with the cohort attributes. Cached for a time-to-live, fetched
  * single-flight; it holds identifiers, so it stays in memory and is never logged or released.
  */
-import { DIRECTORY_ATTRIBUTES, Directory, type DirectoryEntry } from '../cohort/directory.js';
+import { ConcealedNamesError, DIRECTORY_ATTRIBUTES, Directory, type DirectoryEntry } from '../cohort/directory.js';
 import type { GraphClient } from './client.js';
 import { nextSkipToken } from './snapshots.js';
 import { UpstreamError } from './upstream-error.js';
-import { ProductError } from '../errors/catalogue.js';
-
-/**
- * Report rows cannot be joined to the directory. `reason` says what was observed: the tenant's setting says
- * names are concealed, or the setting says they are not but no row of the report names a directory user
- * (Graph applies a changed setting at its next refresh, and writes transient or `(Unknown)` names meanwhile).
- */
-export class ConcealedNamesError extends ProductError<'ConcealedNames'> {
-  readonly code = 'ConcealedNames';
-  constructor(readonly reason: 'setting' | 'noRowMatched' = 'setting') {
-    super(
-      reason === 'setting'
-        ? "The tenant shows concealed names in usage reports (admin/reportSettings displayConcealedNames is true), so report rows cannot be joined to departments or offices. A Microsoft 365 administrator can turn this off under Settings > Org settings > Services > Reports."
-        : "No row of this report names a user the directory has, so rows cannot be joined to departments or offices. The tenant's setting says names are not concealed; Graph may still be writing concealed, transient or '(Unknown)' names in reports generated before a change of that setting. Try again after Graph's next daily refresh.",
-    );
-  }
-}
 
 const SELECT = ['userPrincipalName', ...DIRECTORY_ATTRIBUTES].join(',');
 

@@ -3,7 +3,8 @@
  * with the plan to sanitise them. The server and `policy test` both decide through here, so a test case
  * exercises exactly the rules the proxy applies.
  */
-import { findReport, type Period, type ReportSpec } from '../graph/catalogue.js';
+import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue.js';
+import type { CohortGrant } from '../cohort/cohort-releases.js';
 import { planCohorts, type CohortPlan } from '../cohort/report-users.js';
 import { planRows, type RowsPlan } from '../sanitize/plan.js';
 import { pseudonymizer, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
@@ -66,4 +67,11 @@ export function rowsPlanFor(decision: Extract<ReportDecision, { kind: 'rows' }>,
 export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec): CohortPlan {
   const { policy } = decision.policy;
   return planCohorts(report, decision.rule, policy.k, policy.kC);
+}
+
+/** What a cohort decision grants: the rule compiled with the policy's k and k_c, the policy's name and budget. */
+export function cohortGrantFor(decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec): CohortGrant {
+  const { policy } = decision.policy;
+  const plan = cohortPlanFor(decision, report);
+  return { policyName: policy.name, plan, ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}) };
 }

@@ -4,7 +4,7 @@
  * less noise, more budget, a permission), what it no longer sees, and changes that move neither way. `policy
  * diff`, the reload log line and the policy history all use this one summary, exposure increases first.
  */
-import { findColumn, findReport, type ReportSpec } from '../graph/catalogue.js';
+import { findColumn, findReport, type ReportSpec } from '../catalogue/catalogue.js';
 import type { PolicySet } from './load.js';
 import { resolvePolicy, type CohortRule, type ColumnAction, type ResolvedPolicy, type RowsRule } from './schema.js';
 

@@ -4,7 +4,7 @@
  * all, or which cohorts with which minimum sizes, noise and budget. Plain language; the policy version hash
  * names exactly which rules are in force. Shared by /disclosure (JSON) and /disclosure.html.
  */
-import { findColumn, findReport, type ColumnSpec } from '../graph/catalogue.js';
+import { findColumn, findReport, type ColumnSpec } from '../catalogue/catalogue.js';
 import type { PolicySet } from './load.js';
 import { bandLabels } from '../sanitize/generalize.js';
 import type { ColumnAction, RowsRule } from './schema.js';

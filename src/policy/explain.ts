@@ -2,7 +2,7 @@
  * Plain-language explanation of what one policy does to one report: per column, what a consumer receives and
  * why, and which k applies. Shared by `policy explain` and, later, the disclosure page.
  */
-import { findColumn, findReport, type ColumnSpec } from '../graph/catalogue.js';
+import { findColumn, findReport, type ColumnSpec } from '../catalogue/catalogue.js';
 import { bandLabels } from '../sanitize/generalize.js';
 import type { ColumnAction, ResolvedPolicy } from './schema.js';
 

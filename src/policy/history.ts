@@ -6,7 +6,8 @@
  * seen only against a copy of the newest hash kept elsewhere: `policy history` prints it.)
  */
 import { createHash } from 'node:crypto';
-import { lineHash, type PolicyHistoryStore } from '../store/policy-history.js';
+import { lineHash } from '../store/policy-history.js';
+import type { PolicyHistoryStore } from '../store/store.js';
 import type { DiffSummary } from './diff.js';
 import type { PolicyFileHash, PolicySet } from './load.js';
 

@@ -7,7 +7,7 @@
 import { ORGANIZATION } from '../cohort/aggregate.js';
 import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
 import { groupingColumn, LICENCE_CLASS } from '../cohort/report-users.js';
-import { REPORTS, findColumn, findReport, type ColumnSpec } from '../graph/catalogue.js';
+import { REPORTS, findColumn, findReport, type ColumnSpec } from '../catalogue/catalogue.js';
 import type { ResolvedPolicy } from './schema.js';
 import { toPointer, type PolicySource } from './source.js';
 import type { PolicyProblem } from './validate.js';

@@ -9,7 +9,7 @@ import { Directory } from '../cohort/directory.js';
 import { noiseScales } from '../cohort/render.js';
 import { aggregateCsvReport, usesDirectory, type CohortPlan } from '../cohort/report-users.js';
 import { suppressCohorts } from '../cohort/suppress.js';
-import { findReport, type Period, type ReportSpec } from '../graph/catalogue.js';
+import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { cohortPlanFor, rowsPlanFor } from './decide.js';
 import type { PolicySet } from './load.js';
 import { samplePeriod } from './release-lint.js';

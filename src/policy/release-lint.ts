@@ -4,7 +4,7 @@
  * rows it singles out, measured by sanitising a sample report exactly as the proxy would. A rule silences it
  * for a column only by saying why that column identifies no one (`notIdentifying`).
  */
-import { findColumn, findReport, type Period, type ReportSpec } from '../graph/catalogue.js';
+import { findColumn, findReport, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { rowsPlanFor } from './decide.js';
 import type { LoadedPolicy, PolicySet } from './load.js';
 import { classSizes, percent, releasedTable } from './release-risk.js';

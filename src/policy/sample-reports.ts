@@ -3,9 +3,9 @@
  * snapshots: reports of the simulated tenant, rendered in process exactly as the simulator serves them (CSV
  * with BOM and CRLF, names not concealed, as the proxy sees Graph when cohorts need the directory).
  */
-import { findReport, type Period, type ReportSpec } from '../graph/catalogue.js';
-import { UTF8_BOM } from '../graph/csv.js';
-import { periodDays } from '../graph/odata.js';
+import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue.js';
+import { UTF8_BOM } from '../catalogue/csv.js';
+import { periodDays } from '../catalogue/odata.js';
 import type { DirectoryEntry } from '../cohort/directory.js';
 import { ReportRenderer } from '../simulator/render.js';
 import { LAST_DAY, reportSource } from '../simulator/reports.js';

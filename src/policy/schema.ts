@@ -4,6 +4,7 @@
  * and column names, roles) are the linter's; this schema fixes the shape and the safe bounds.
  */
 import type { FromSchema } from 'json-schema-to-ts';
+import { COLUMN_ACTION } from '../sanitize/column-actions.js';
 
 /** The smallest k any policy may set (privacy.md: k is never below 2). */
 export const K_FLOOR = 2;
@@ -12,34 +13,6 @@ const IDENTIFIER_NAME = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$'
 const K_VALUE = { type: 'integer', minimum: K_FLOOR, maximum: 1000 } as const;
 
 // `description`, `default` and `examples` are what policies/REFERENCE.md is generated from (src/policy/reference.ts).
-const COLUMN_ACTION = {
-  description: "What happens to the column: 'keep' (in clear), 'drop', 'pseudonymize' (identifier columns only: a keyed pseudonym per consumer and epoch), or { generalize: week | month } for dates (the Monday of the week, the first of the month) or { generalize: { bands: [...] } } for counts (the band's lower bound).",
-  examples: ['pseudonymize', { generalize: 'month' }, { generalize: { bands: [0, 10, 100] } }],
-  anyOf: [
-    { type: 'string', enum: ['keep', 'drop', 'pseudonymize'] },
-    {
-      type: 'object',
-      properties: {
-        generalize: {
-          anyOf: [
-            { type: 'string', enum: ['week', 'month'] },
-            {
-              type: 'object',
-              properties: {
-                bands: { type: 'array', items: { type: 'number', minimum: 0 }, minItems: 1, maxItems: 50, uniqueItems: true },
-              },
-              required: ['bands'],
-              additionalProperties: false,
-            },
-          ],
-        },
-      },
-      required: ['generalize'],
-      additionalProperties: false,
-    },
-  ],
-} as const;
-
 const ROWS_RULE = {
   type: 'object',
   description: 'Release the report row by row (per person, team or site), column by column.',

@@ -4,9 +4,9 @@
  * report is read twice (first to count combinations, then to release rows): memory grows with the number of
  * distinct combinations, never with the number of rows.
  */
-import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
-import { UTF8_BOM, quoteCsvField } from '../graph/csv.js';
-import type { NameForms } from '../graph/identifiers.js';
+import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
+import { UTF8_BOM, quoteCsvField } from '../catalogue/csv.js';
+import type { NameForms } from '../catalogue/identifiers.js';
 import { CsvRowReader } from './csv-rows.js';
 import { MissingColumnError, SanitizeError } from './errors.js';
 import { checkCsv, releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';

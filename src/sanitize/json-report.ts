@@ -3,7 +3,7 @@
  * such as `details[]` filtered the same way), values transformed per column, quasi-identifier combinations
  * counted per flattened row (one per CSV line), so CSV and JSON release the same rows.
  */
-import { columnsFor } from '../graph/catalogue.js';
+import { columnsFor } from '../catalogue/catalogue.js';
 import { MissingColumnError, SanitizeError } from './errors.js';
 import { releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
 import { smallCountsToEmpty } from './small-counts.js';

@@ -3,16 +3,21 @@
  * and which of them are quasi-identifiers. Both the CSV and the JSON sanitiser run from the same plan, so the
  * two formats release the same values.
  */
-import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
-import { isPlaceholderIdentifier, isUserName } from '../graph/identifiers.js';
-import { fromCsvText, fromJsonValue, ValueFormatError } from '../graph/values.js';
-import type { ColumnAction, RowsRule } from '../policy/schema.js';
+import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
+import { isPlaceholderIdentifier, isUserName } from '../catalogue/identifiers.js';
+import { fromCsvText, fromJsonValue, ValueFormatError } from '../catalogue/values.js';
+import type { ColumnAction } from './column-actions.js';
 import { SanitizeError } from './errors.js';
 import { bander, monthOf, weekOf } from './generalize.js';
 import { smallCountRule, type SmallCountRule } from './small-counts.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 
-export type { ColumnAction, RowsRule } from '../policy/schema.js';
+/** The part of a policy's rows rule the planner reads (policy/schema.ts rows rules have this shape). */
+export interface RowsRule {
+  readonly rows: Record<string, ColumnAction>;
+  /** Filled by the policy's resolver (policy/schema.ts `resolvePolicy`): never absent here. */
+  readonly quasiIdentifiers: string[];
+}
 
 export interface ReleasedColumn {
   readonly column: ColumnSpec;

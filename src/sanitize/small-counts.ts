@@ -4,7 +4,7 @@
  * when either side is emptied or is 1..k_c-1, so that a released total cannot give the missing side away (G2).
  * Team and group reports: a row about fewer than k people (active users, members) is withheld.
  */
-import { findColumn, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
+import { findColumn, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
 
 export interface SmallCountRule {
   readonly k: number;

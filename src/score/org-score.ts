@@ -4,7 +4,7 @@
  * categories that were released, also as a percentage of their maximum. Per-cohort scores have the same
  * shape, with nulls where a category (or the whole cohort) was suppressed (G8).
  */
-import type { CategoryTable } from '../cohort/score-facts.js';
+import type { CategoryTable } from './score-facts.js';
 
 export interface CategoryScore {
   readonly id: string;

@@ -8,9 +8,12 @@ import swagger from '@fastify/swagger';
 import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DirectorySource } from '../graph/directory-source.js';
+import { CohortReleases, type NoiseSettings } from '../cohort/cohort-releases.js';
+import { QuasiClassCounts } from '../sanitize/quasi-counts.js';
+import { OrgScores } from '../score/org-scores.js';
 import type { ScoreHistoryStore, Store } from '../store/store.js';
 import type { AuditRecord } from './audit.js';
-import { graphErrorBody } from '../graph/errors.js';
+import { graphErrorBody } from '../catalogue/errors.js';
 import { errorResponse, ProxyRefusal, sendError } from './errors.js';
 import { cohortRoutes } from './cohorts.js';
 import { disclosureRoutes, type PolicyActivation } from './disclosure.js';
@@ -25,9 +28,12 @@ import { reportRoutes, type ReportRoutesOptions } from './reports.js';
 /** The version in package.json (two levels up from src/server and from dist/server alike). */
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export interface AppOptions extends ReportRoutesOptions {
+/** What the app is built from; its services (cohort releases, org scores, quasi-identifier counts) it builds itself. */
+export interface AppOptions extends Omit<ReportRoutesOptions, 'cohorts' | 'quasiClasses'> {
   /** The tenant directory (cohort joins, per-department scores). */
   readonly directory: DirectorySource;
+  /** The noise key and budget ledger for noisy cohort releases; without them a noisy policy is refused. */
+  readonly noise?: NoiseSettings;
   /** The org score's history (survives restarts). */
   readonly history?: ScoreHistoryStore;
   /** The shared state, for readiness (its parts are passed to the plugins that use them). */
@@ -166,12 +172,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-store').send(app.swagger()));
-  void app.register(reportRoutes, options);
-  void app.register(cohortRoutes, options);
+  // The services, built once and shared by the routes that use them (one cache, one score history).
+  const cohorts = new CohortReleases(options.snapshots, options.directory, options.noise);
+  const scores = new OrgScores({ snapshots: options.snapshots, directory: options.directory, history: options.history });
+  const quasiClasses = new QuasiClassCounts();
+  void app.register(reportRoutes, { ...options, cohorts, quasiClasses });
+  void app.register(cohortRoutes, { ...options, cohorts });
   void app.register(disclosureRoutes, options);
-  void app.register(scoreRoutes, options);
+  void app.register(scoreRoutes, { ...options, scores });
   void app.register(policyPreviewRoutes, options);
-  void app.register(dashboardRoutes, options);
+  void app.register(dashboardRoutes, { ...options, scores });
   void app.register(telemetryRoutes, {
     metrics, policies: options.policies, graphReady: () => options.graph.tokenReady(), credentialKind: options.graph.credentialKind,
     ...(options.store !== undefined ? { storeReady: () => options.store!.ping() } : {}),

@@ -4,8 +4,10 @@
  * things only: never a cell value, an identifier or a header that carries a secret (pino redacts those paths
  * as a second line of defence).
  */
+import type { FastifyRequest } from 'fastify';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import type { SuppressionCounts } from '../cohort/suppress.js';
+import type { CohortRelease } from '../cohort/cohort-releases.js';
 import type { SanitizeStats } from '../sanitize/stats.js';
 
 export interface AuditRecord {
@@ -48,4 +50,13 @@ export const REDACTED_PATHS = [
 export function auditLogger(options: LoggerOptions = {}, destination?: pino.DestinationStream): Logger {
   const settings: LoggerOptions = { level: 'info', base: { service: 'graph-privacy-proxy' }, ...options, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
   return destination === undefined ? pino(settings) : pino(settings, destination);
+}
+
+/** Cohort suppression counts for the audit line: how many cells, never which person. */
+export function auditCohorts(request: FastifyRequest, release: CohortRelease): void {
+  request.audit.kind = 'cohort';
+  request.audit.snapshot = release.snapshot;
+  request.audit.cohorts = { ...release.counts };
+  request.audit.noise = release.budget !== undefined;
+  if (release.budget !== undefined) request.audit.budget = { charged: release.budget.charged, spent: release.budget.spent, epsilon: release.plan.noise?.epsilon ?? 0 };
 }

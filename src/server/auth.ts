@@ -1,6 +1,8 @@
 /** Consumer authentication: `Authorization: Bearer <key>` mapped to a consumer id through hashed keys. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ReportCall, ReportFormat } from '../catalogue/odata.js';
+import { decideReport, type ReportDecision } from '../policy/decide.js';
 import type { LoadedPolicy, PolicySet } from '../policy/load.js';
 import type { ResolvedPolicy } from '../policy/schema.js';
 import type { ConsumerKeys } from './consumer-keys.js';
@@ -62,4 +64,11 @@ export function requireConsumer(request: FastifyRequest, keys: ConsumerKeys): st
   const consumer = presentedConsumer(request, keys);
   if (consumer === undefined) throw new ProxyRefusal(401, 'InvalidAuthenticationToken', 'Access token is empty: send Authorization: Bearer <API key>.');
   return consumer;
+}
+
+/** The consumer's decision for a request: rows or cohorts; a denial becomes a 403. */
+export function allowedDecision(loaded: LoadedPolicy | undefined, call: ReportCall, format: ReportFormat): Exclude<ReportDecision, { kind: 'denied' }> {
+  const decision = decideReport(loaded, { report: call.report, format, ...(call.period !== undefined ? { period: call.period } : {}), ...(call.date !== undefined ? { date: call.date } : {}) });
+  if (decision.kind === 'denied') throw new ProxyRefusal(403, 'Forbidden', decision.reason);
+  return decision;
 }

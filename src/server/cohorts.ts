@@ -5,17 +5,28 @@
  * give identical bytes (G13). Only Graph's periods and dates are accepted (G14).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findReport, type Period } from '../graph/catalogue.js';
-import { checkServed, isCalendarDate, printable, utcToday, type ReportCall } from '../graph/odata.js';
+import { findReport, type Period } from '../catalogue/catalogue.js';
+import { checkServed, isCalendarDate, printable, utcToday, type ReportCall } from '../catalogue/odata.js';
 import { cohortCsv } from '../cohort/render.js';
-import { requireConsumer } from './auth.js';
+import type { CohortReleases } from '../cohort/cohort-releases.js';
+import { cohortGrantFor } from '../policy/decide.js';
+import type { PolicySet } from '../policy/load.js';
+import { auditCohorts } from './audit.js';
+import { allowedDecision, requireConsumer } from './auth.js';
 import { ProxyRefusal } from './errors.js';
-import { allowedDecision, auditCohorts, type ReportRoutesOptions } from './reports.js';
+import type { ConsumerKeys } from './consumer-keys.js';
 
 const PARAMETERS = new Set(['period', 'date', 'by', 'format']);
 const normalise = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
 
-export async function cohortRoutes(app: FastifyInstance, options: ReportRoutesOptions): Promise<void> {
+export interface CohortRoutesOptions {
+  readonly policies: { readonly current: PolicySet };
+  readonly keys: ConsumerKeys;
+  /** The app's one cohort release service (shared with the report URL, so one computation per release). */
+  readonly cohorts: CohortReleases;
+}
+
+export async function cohortRoutes(app: FastifyInstance, options: CohortRoutesOptions): Promise<void> {
   app.get('/cohorts/:report', { schema: { tags: ["cohorts"], summary: "Cohort aggregates of a per-user report, for dashboards", description: "Query: period (D7, D30, D90, D180) or date (YYYY-MM-DD); by (comma-separated declared dimensions); format (json or csv). Only for consumers whose policy releases the report as cohorts. Small cohorts come back suppressed, with the same fields.", security: [{ consumerKey: [] }] } }, async (request: FastifyRequest, reply: FastifyReply) => {
     const consumer = requireConsumer(request, options.keys);
     const set = options.policies.current;
@@ -50,7 +61,7 @@ export async function cohortRoutes(app: FastifyInstance, options: ReportRoutesOp
     const decision = allowedDecision(set.policyFor(consumer), call, format);
     request.audit.policy = decision.policy.policy.name;
     if (decision.kind !== 'cohort') throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer releases ${report.name} as rows, not cohorts; use the report's own URL.`);
-    const release = await options.cohorts.release(call, decision, set.hash, consumer);
+    const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, consumer);
     auditCohorts(request, release);
     const declared = release.plan.dimensions.map((d) => d.name);
     let only: string[] | undefined;

@@ -6,14 +6,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { DirectoryAttribute } from '../cohort/directory.js';
-import { ConcealedNamesError } from '../graph/directory-source.js';
-import type { Period } from '../graph/catalogue.js';
+import { ConcealedNamesError } from '../cohort/directory.js';
+import type { Period } from '../catalogue/catalogue.js';
 import type { ScoreRow } from '../score/org-score.js';
-import type { ScorePoint } from '../store/score-history.js';
-import { PAGE_SECURITY_HEADERS, escapeHtml } from './disclosure.js';
+import type { PolicySet } from '../policy/load.js';
+import type { OrgScores } from '../score/org-scores.js';
+import type { ScoreHistoryStore, ScorePoint } from '../store/store.js';
+import { PAGE_SECURITY_HEADERS, escapeHtml } from './pages.js';
 import { requirePageViewer } from './auth.js';
 import { errorResponse } from './errors.js';
-import { OrgScores, type ScoreRoutesOptions } from './score.js';
+import type { ConsumerKeys } from './consumer-keys.js';
 
 export interface DashboardSettings {
   readonly period?: Period;
@@ -68,8 +70,17 @@ ${departments}
 </body></html>`;
 }
 
-export async function dashboardRoutes(app: FastifyInstance, options: ScoreRoutesOptions & { readonly dashboard?: DashboardSettings }): Promise<void> {
-  const scores = new OrgScores(options);
+export interface DashboardRoutesOptions {
+  readonly policies: { readonly current: PolicySet };
+  readonly keys: ConsumerKeys;
+  /** The app's one score service (shared with /org-score, so one cache and one history). */
+  readonly scores: OrgScores;
+  readonly history?: ScoreHistoryStore;
+  readonly dashboard?: DashboardSettings;
+}
+
+export async function dashboardRoutes(app: FastifyInstance, options: DashboardRoutesOptions): Promise<void> {
+  const { scores } = options;
   const settings = { period: 'D30' as Period, by: 'department' as DirectoryAttribute, kOrg: 10, kC: 5, ...options.dashboard };
   // Browsers ask for it on every page; there is none (204 keeps their consoles clean).
   app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.code(204).header('cache-control', 'max-age=86400').send());

@@ -5,24 +5,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { PolicySet } from '../policy/load.js';
+import { PAGE_SECURITY_HEADERS, escapeHtml } from './pages.js';
 import { disclosureOf, type CohortDisclosure, type ConsumerDisclosure, type Disclosure, type RowsDisclosure } from '../policy/disclosure.js';
-
-export const PAGE_SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
 
 /** The live set's version and since when it is live (ISO 8601), with its policy history entry if recorded. */
 export interface PolicyActivation {
   readonly version: string;
   readonly since: string;
   readonly historyEntry?: number;
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 const list = (items: readonly string[]) => (items.length === 0 ? 'none' : items.map(escapeHtml).join(', '));

@@ -5,10 +5,12 @@
  */
 import type { FastifyReply } from 'fastify';
 import { InternalInvariantError, ProductError, type ResponseCode } from '../errors/catalogue.js';
-import { graphErrorBody } from '../graph/errors.js';
-import { ConcealedNamesError } from '../graph/directory-source.js';
+import { graphErrorBody } from '../catalogue/errors.js';
+import { NoisyReleaseRefused } from '../cohort/cohort-releases.js';
+import { ConcealedNamesError } from '../cohort/directory.js';
 import { UpstreamError } from '../graph/upstream-error.js';
 import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
+import { OrganizationTooSmallError } from '../score/org-scores.js';
 
 /** A refusal decided by the proxy itself (auth, policy, request grammar). */
 export class ProxyRefusal extends Error {
@@ -75,6 +77,14 @@ export function errorResponse(error: unknown): ErrorResponse {
       default:
         return { status: 502, code: 'BadGateway', message: 'The proxy could not read a complete, valid report from Microsoft Graph.', cause };
     }
+  }
+  if (error instanceof NoisyReleaseRefused) {
+    return error.code === 'PrivacyBudgetExhausted'
+      ? { status: 403, code: 'PrivacyBudgetExhausted', message: error.message, cause: 'PrivacyBudgetExhausted' }
+      : { status: 503, code: 'ServiceUnavailable', message: error.message, cause: 'ServiceUnavailable' };
+  }
+  if (error instanceof OrganizationTooSmallError) {
+    return { status: 422, code: 'OrganizationTooSmall', message: error.message, cause: 'OrganizationTooSmall' };
   }
   if (error instanceof ConcealedNamesError) {
     return { status: 409, code: 'CohortsUnavailable', message: error.message, cause: 'ConcealedNames' };

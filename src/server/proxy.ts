@@ -11,7 +11,7 @@ import { SnapshotCache } from '../graph/snapshots.js';
 import { EntraTokens, type EntraCredential } from '../graph/token.js';
 import { activationCandidate } from '../policy/activation.js';
 import { recordActivation } from '../policy/history.js';
-import type { PolicyHistoryStore } from '../store/policy-history.js';
+import type { PolicyHistoryStore } from '../store/store.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
 import { openEmbeddedStore } from '../store/embedded-store.js';
 import { RedisStore } from '../store/redis-store.js';
@@ -20,7 +20,6 @@ import type { Store } from '../store/store.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { buildApp } from './app.js';
 import type { PolicyActivation } from './disclosure.js';
-import { CohortReleases } from './cohort-releases.js';
 import { CONFIG_SCHEMA } from './config.js';
 import { auditLogger } from './audit.js';
 import type { ConsumerKeys } from './consumer-keys.js';
@@ -202,10 +201,10 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     },
     ...(history !== undefined ? { history } : {}),
     policyActivation: () => live,
-    cohorts: new CohortReleases(snapshots, directory, {
+    noise: {
       ...(settings.noiseKey !== undefined ? { key: settings.noiseKey } : {}),
       ...(ledger !== undefined ? { ledger } : {}),
-    }),
+    },
     ...(settings.downloadLinkSeconds !== undefined ? { downloadLinkSeconds: settings.downloadLinkSeconds } : {}),
     ...(settings.requestTimeoutMs !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs } : {}),
     ...(settings.metricsToken !== undefined ? { metricsToken: settings.metricsToken } : {}),

@@ -6,21 +6,22 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findReport, type ApiVersion, type Period } from '../graph/catalogue.js';
+import { findReport, type ApiVersion, type Period } from '../catalogue/catalogue.js';
 import type { GraphClient } from '../graph/client.js';
-import { checkServed, parseReportPath, parseReportQuery, utcToday, type ReportCall, type ReportFormat } from '../graph/odata.js';
-import { nextSkipToken, type ReportSnapshot, type SnapshotCache } from '../graph/snapshots.js';
-import type { LoadedPolicy, PolicySet } from '../policy/load.js';
-import { decideReport, rowsPlanFor, type ReportDecision } from '../policy/decide.js';
+import { checkServed, parseReportPath, parseReportQuery, utcToday, type ReportCall, type ReportFormat } from '../catalogue/odata.js';
+import { nextSkipToken, type SnapshotCache } from '../graph/snapshots.js';
+import type { PolicySet } from '../policy/load.js';
+import { cohortGrantFor, rowsPlanFor } from '../policy/decide.js';
 import { countCsvQuasiClasses, sanitizeCsvReport } from '../sanitize/csv-report.js';
 import { JsonItemSanitizer, pageItems } from '../sanitize/json-report.js';
 import type { RowsPlan } from '../sanitize/plan.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
-import { emptyStats, type QuasiClasses, type SanitizeStats } from '../sanitize/stats.js';
+import type { QuasiClassCounts } from '../sanitize/quasi-counts.js';
+import { emptyStats, type SanitizeStats } from '../sanitize/stats.js';
 import { cohortCsv } from '../cohort/render.js';
-import type { AuditRecord } from './audit.js';
-import type { CohortRelease, CohortReleases } from './cohort-releases.js';
-import { presentedConsumer, requireConsumer } from './auth.js';
+import { auditCohorts, type AuditRecord } from './audit.js';
+import type { CohortReleases } from '../cohort/cohort-releases.js';
+import { allowedDecision, presentedConsumer, requireConsumer } from './auth.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { ProxyRefusal } from './errors.js';
 import type { Sealer } from './sealed-tokens.js';
@@ -38,7 +39,9 @@ export interface ReportRoutesOptions {
   readonly snapshotJson: boolean;
   readonly downloadLinkSeconds?: number;
   readonly cursorSeconds?: number;
+  /** The app's one cohort release service and quasi-identifier count cache (shared with /cohorts). */
   readonly cohorts: CohortReleases;
+  readonly quasiClasses: QuasiClassCounts;
 }
 
 /** What a download link and a cursor are bound to. */
@@ -86,22 +89,6 @@ function callOf(binding: Binding): ReportCall | undefined {
   return { version: binding.a, report, ...(binding.p !== undefined ? { period: binding.p } : {}), ...(binding.d !== undefined ? { date: binding.d } : {}) };
 }
 
-/** The consumer's decision for a request: rows or cohorts; a denial becomes a 403. */
-export function allowedDecision(loaded: LoadedPolicy | undefined, call: ReportCall, format: ReportFormat): Exclude<ReportDecision, { kind: 'denied' }> {
-  const decision = decideReport(loaded, { report: call.report, format, ...(call.period !== undefined ? { period: call.period } : {}), ...(call.date !== undefined ? { date: call.date } : {}) });
-  if (decision.kind === 'denied') throw new ProxyRefusal(403, 'Forbidden', decision.reason);
-  return decision;
-}
-
-/** Cohort suppression counts for the audit line: how many cells, never which person. */
-export function auditCohorts(request: FastifyRequest, release: CohortRelease): void {
-  request.audit.kind = 'cohort';
-  request.audit.snapshot = release.snapshot;
-  request.audit.cohorts = { ...release.counts };
-  request.audit.noise = release.budget !== undefined;
-  if (release.budget !== undefined) request.audit.budget = { charged: release.budget.charged, spent: release.budget.spent, epsilon: release.plan.noise?.epsilon ?? 0 };
-}
-
 export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOptions): Promise<void> {
   const downloadSeconds = options.downloadLinkSeconds ?? 120;
   const cursorSeconds = options.cursorSeconds ?? 3600;
@@ -141,7 +128,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     }
     if (decision.kind === 'cohort') {
       if (query.value.skipToken !== undefined || query.value.top !== undefined) throw new ProxyRefusal(400, 'BadRequest', 'Cohort output is not paged: $top and $skiptoken do not apply.');
-      const release = await options.cohorts.release(call, decision, set.hash, consumer);
+      const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, consumer);
       auditCohorts(request, release);
       return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send({
         '@odata.context': `${options.publicUrl()}/${call.version}/$metadata#Collection(graphPrivacyProxy.cohort)`,
@@ -184,30 +171,12 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     return c;
   }
 
-  /**
-   * Quasi-identifier counts depend only on the snapshot and the consumer's plan (policy version + consumer):
-   * counted once per snapshot and plan, not per page or per download.
-   */
-  const quasiCounts = new WeakMap<ReportSnapshot, Map<string, Promise<QuasiClasses>>>();
-  function quasiClassesOf(snapshot: ReportSnapshot, planKey: string, count: () => Promise<QuasiClasses>): Promise<QuasiClasses> {
-    let byPlan = quasiCounts.get(snapshot);
-    if (byPlan === undefined) quasiCounts.set(snapshot, (byPlan = new Map()));
-    const plans = byPlan;
-    let counted = plans.get(planKey);
-    if (counted === undefined) {
-      counted = count();
-      counted.catch(() => plans.delete(planKey));
-      plans.set(planKey, counted);
-    }
-    return counted;
-  }
-
   async function snapshotPage(call: ReportCall, plan: RowsPlan, cursor: Cursor, stats: SanitizeStats, request: FastifyRequest) {
     const hitsBefore = options.snapshots.stats.hits;
     const snapshot = await options.snapshots.lease(call, 'json');
     request.audit.snapshot = options.snapshots.stats.hits > hitsBefore ? 'hit' : 'fetched';
     try {
-      const classes = plan.hasQuasi ? await quasiClassesOf(snapshot, `${cursor.v} ${cursor.c}`, () => JsonItemSanitizer.countAll(plan, snapshot.itemBatches())) : undefined;
+      const classes = plan.hasQuasi ? await options.quasiClasses.of(snapshot, `${cursor.v} ${cursor.c}`, () => JsonItemSanitizer.countAll(plan, snapshot.itemBatches())) : undefined;
       const offset = cursor.o ?? 0;
       const items = new JsonItemSanitizer(plan, stats, classes).sanitize(await snapshot.items(offset, cursor.t));
       const next = offset + cursor.t < snapshot.count ? { ...cursor, o: offset + cursor.t } : undefined;
@@ -246,7 +215,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     const decision = allowedDecision(set.policyFor(binding.c), call, 'csv');
     request.audit.policy = decision.policy.policy.name;
     if (decision.kind === 'cohort') {
-      const release = await options.cohorts.release(call, decision, set.hash, binding.c);
+      const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, binding.c);
       auditCohorts(request, release);
       return reply.code(200).type('application/octet-stream').header('cache-control', 'no-store').send(cohortCsv(release.rows(), release.plan));
     }
@@ -259,7 +228,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     let pieces: AsyncGenerator<string>;
     let first: IteratorResult<string>;
     try {
-      const classes = plan.hasQuasi ? await quasiClassesOf(snapshot, `${binding.v} ${binding.c}`, () => countCsvQuasiClasses(snapshot.csv(), plan)) : undefined;
+      const classes = plan.hasQuasi ? await options.quasiClasses.of(snapshot, `${binding.v} ${binding.c}`, () => countCsvQuasiClasses(snapshot.csv(), plan)) : undefined;
       // Snapshots were validated whole when fetched, so cells are not checked again here.
       pieces = sanitizeCsvReport(() => snapshot.csv(), plan, stats, { validated: true, ...(classes !== undefined ? { classes } : {}) });
       // The header line comes only after the first pass (if any) is through: errors so far are clean statuses.

@@ -6,9 +6,9 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import { findReport, type ApiVersion } from '../graph/catalogue.js';
-import { UTF8_BOM } from '../graph/csv.js';
-import type { ReportCall } from '../graph/odata.js';
+import { findReport, type ApiVersion } from '../catalogue/catalogue.js';
+import { UTF8_BOM } from '../catalogue/csv.js';
+import type { ReportCall } from '../catalogue/odata.js';
 import { ReportRenderer, renderOptions } from './render.js';
 import { reportSource, reportWindow, type ReportWindow } from './reports.js';
 import { injectedFailure, sendGraphError } from './request-checks.js';

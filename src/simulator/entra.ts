@@ -7,7 +7,7 @@
  */
 import { createHash, createPublicKey, randomUUID, timingSafeEqual, verify, constants, X509Certificate, type KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { printable } from '../graph/odata.js';
+import { printable } from '../catalogue/odata.js';
 import type { GrantKind, SimulatorState } from './state.js';
 
 export interface EntraRoutesOptions {

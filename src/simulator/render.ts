@@ -2,9 +2,9 @@
  * Turning simulated report items into Graph's wire formats: CSV lines (one per nested element) and JSON
  * items, with identifiers concealed when the tenant's concealed-names setting is on.
  */
-import { columnsFor, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
-import { csvLine } from '../graph/csv.js';
-import { toCsvText, toJsonValue, type CellValue, type ReportItem, type ReportRow } from '../graph/values.js';
+import { columnsFor, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
+import { csvLine } from '../catalogue/csv.js';
+import { toCsvText, toJsonValue, type CellValue, type ReportItem, type ReportRow } from '../catalogue/values.js';
 import { hashString } from './random.js';
 import type { SimulatedTenant } from './tenant.js';
 

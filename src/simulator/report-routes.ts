@@ -7,8 +7,8 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ReportSpec } from '../graph/catalogue.js';
-import { checkServed, parseReportPath, parseReportQuery, utcToday, type ReportCall } from '../graph/odata.js';
+import type { ReportSpec } from '../catalogue/catalogue.js';
+import { checkServed, parseReportPath, parseReportQuery, utcToday, type ReportCall } from '../catalogue/odata.js';
 import { ReportRenderer, renderOptions } from './render.js';
 import { reportSource, reportWindow, type ReportWindow } from './reports.js';
 import { authorised, graphBase, injectedFailure, sendGraphError, skipOffset, skipToken } from './request-checks.js';

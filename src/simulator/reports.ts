@@ -4,9 +4,9 @@
  * pages start anywhere without materialising the report. Detail and counts reports are both sums over the
  * same per-day activity (`SimulatedTenant.dayActivity`), so they agree.
  */
-import type { ReportSpec } from '../graph/catalogue.js';
-import type { CellValue, ReportItem, ReportRow } from '../graph/values.js';
-import { periodDays, type ReportCall } from '../graph/odata.js';
+import type { ReportSpec } from '../catalogue/catalogue.js';
+import type { CellValue, ReportItem, ReportRow } from '../catalogue/values.js';
+import { periodDays, type ReportCall } from '../catalogue/odata.js';
 import { hashInts } from './random.js';
 import {
   APP_PLATFORMS, COPILOT_APPS, EMAIL_APPS, HISTORY_DAYS, METRICS, OFFICE_APPS, OUTLOOK_VERSIONS, TEAMS_PLATFORMS,

@@ -3,7 +3,7 @@
  * check, signed skip tokens, and the one-shot 429/503 fault switches.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { graphErrorBody } from '../graph/errors.js';
+import { graphErrorBody } from '../catalogue/errors.js';
 import type { SimulatorState } from './state.js';
 
 export function sendGraphError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {

@@ -6,7 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { Rng, deterministicGuid, hashInts, hashString } from './random.js';
-import { daysBefore, utcToday } from '../graph/odata.js';
+import { daysBefore, utcToday } from '../catalogue/odata.js';
 
 export const HISTORY_DAYS = 180;
 

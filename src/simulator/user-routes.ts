@@ -3,8 +3,8 @@
  * `$skiptoken` paging, refusing unknown properties and page sizes as Graph does; deleted users are absent.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiVersion } from '../graph/catalogue.js';
-import { printable } from '../graph/odata.js';
+import type { ApiVersion } from '../catalogue/catalogue.js';
+import { printable } from '../catalogue/odata.js';
 import { authorised, graphBase, injectedFailure, sendGraphError, skipOffset, skipToken } from './request-checks.js';
 import type { SimulatorState } from './state.js';
 

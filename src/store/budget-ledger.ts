@@ -7,13 +7,9 @@
 import { createHash } from 'node:crypto';
 import { AppendOnlyFile } from './append-only-file.js';
 import { parseLedgerEntry, type LedgerEntry } from './records.js';
-import type { BudgetStore } from './store.js';
+import type { BudgetStore, Charge } from './store.js';
 
 type Entry = Omit<LedgerEntry, 'at'>;
-
-export type Charge =
-  | { readonly ok: true; readonly charged: boolean; readonly spent: number }
-  | { readonly ok: false; readonly spent: number; readonly limit: number };
 
 export class BudgetLedger implements BudgetStore {
   private readonly spentBy = new Map<string, number>();

@@ -7,16 +7,7 @@
 import { mkdir, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppendOnlyFile } from './append-only-file.js';
-
-export interface PolicyHistoryStore {
-  /** Every stored line, oldest first, exactly as stored (a verifier must see edits byte for byte). */
-  lines(): Promise<string[]>;
-  /**
-   * Appends `line` if the last stored line's `hash` field is `previous` (or the store is empty and
-   * `previous` is `genesis`); false when another writer appended first (read again and decide again).
-   */
-  append(line: string, previous: string, genesis: string): Promise<boolean>;
-}
+import type { PolicyHistoryStore } from './store.js';
 
 /** The `hash` field of a stored line, or undefined when the line is not an entry. */
 export function lineHash(line: string | undefined): string | undefined {

@@ -5,11 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Charge } from './budget-ledger.js';
 import { parseScorePoint, StoreCorruptError } from './records.js';
-import { REDIS_APPEND_ENTRY, type PolicyHistoryStore } from './policy-history.js';
-import type { ScorePoint } from './score-history.js';
-import { historySince, type BudgetStore, type ScoreHistoryStore, type Store } from './store.js';
+import { REDIS_APPEND_ENTRY } from './policy-history.js';
+import { historySince, type BudgetStore, type Charge, type PolicyHistoryStore, type ScoreHistoryStore, type ScorePoint, type Store } from './store.js';
 
 // A spent value that is not a finite, non-negative number (NaN compares unequal to itself) is refused, never
 // read as 0: the script returns -2 and the charge fails closed.

@@ -5,17 +5,7 @@
  */
 import { AppendOnlyFile } from './append-only-file.js';
 import { parseScorePoint } from './records.js';
-import { historySince, type ScoreHistoryStore } from './store.js';
-
-export interface ScorePoint {
-  readonly refreshDate: string;
-  readonly period: string;
-  readonly percentage: number | null;
-  readonly points: number | null;
-  readonly max: number;
-  /** Category id -> points (null: suppressed). */
-  readonly categories: Readonly<Record<string, number | null>>;
-}
+import { historySince, type ScoreHistoryStore, type ScorePoint } from './store.js';
 
 export class ScoreHistory implements ScoreHistoryStore {
   private readonly points = new Map<string, ScorePoint>();

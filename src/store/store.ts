@@ -3,9 +3,33 @@
  * replica, nothing to run) and Redis (several replicas behave as one: one budget ledger charged atomically,
  * one score history). What must survive restarts lives here: the privacy-budget ledger and the score history.
  */
-import type { Charge } from './budget-ledger.js';
-import type { PolicyHistoryStore } from './policy-history.js';
-import type { ScorePoint } from './score-history.js';
+
+/** The outcome of a budget charge: paid (or already paid for this release), or refused past the limit. */
+export type Charge =
+  | { readonly ok: true; readonly charged: boolean; readonly spent: number }
+  | { readonly ok: false; readonly spent: number; readonly limit: number };
+
+/** One point of the org score's history. */
+export interface ScorePoint {
+  readonly refreshDate: string;
+  readonly period: string;
+  readonly percentage: number | null;
+  readonly points: number | null;
+  readonly max: number;
+  /** Category id -> points (null: suppressed). */
+  readonly categories: Readonly<Record<string, number | null>>;
+}
+
+/** Where the policy history's lines live; what a line holds is src/policy/history.ts's. */
+export interface PolicyHistoryStore {
+  /** Every stored line, oldest first, exactly as stored (a verifier must see edits byte for byte). */
+  lines(): Promise<string[]>;
+  /**
+   * Appends `line` if the last stored line's `hash` field is `previous` (or the store is empty and
+   * `previous` is `genesis`); false when another writer appended first (read again and decide again).
+   */
+  append(line: string, previous: string, genesis: string): Promise<boolean>;
+}
 
 export interface BudgetStore {
   /** Charges `epsilon` for `release` unless it was paid for already; refuses past `limit` (G6, G7). */

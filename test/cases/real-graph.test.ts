@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import t from 'tap';
 import { Directory } from '../../src/cohort/directory.js';
-import { ScoreFacts, scoreTables } from '../../src/cohort/score-facts.js';
-import { findReport } from '../../src/graph/catalogue.js';
+import { ScoreFacts, scoreTables } from '../../src/score/score-facts.js';
+import { findReport } from '../../src/catalogue/catalogue.js';
 import { startGraphDouble, type GraphDouble } from '../helpers/graph-double.js';
 import { KEYS, proxyCsv, startProxyFor, type ProxyUnderTest } from '../helpers/proxy-stack.js';
 

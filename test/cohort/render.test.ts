@@ -5,7 +5,7 @@ import { Directory } from '../../src/cohort/directory.js';
 import { cohortCsv, cohortRows } from '../../src/cohort/render.js';
 import { cohortLayout, planCohorts } from '../../src/cohort/report-users.js';
 import { suppressCohorts } from '../../src/cohort/suppress.js';
-import { findReport } from '../../src/graph/catalogue.js';
+import { findReport } from '../../src/catalogue/catalogue.js';
 
 const report = findReport('getTeamsUserActivityUserDetail')!;
 const plan = planCohorts(report, { cohort: { by: ['organization', 'department', 'department x officeLocation'], metrics: { 'Call Count': { clip: 100 } } } }, 5, 3);

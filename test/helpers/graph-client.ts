@@ -1,8 +1,8 @@
 /** A minimal Graph client for tests: token, CSV through the 302, every JSON page; decodes rows by the catalogue. */
 import { parse } from 'csv-parse/sync';
 import { request } from 'undici';
-import { columnsFor, type ReportSpec } from '../../src/graph/catalogue.js';
-import { fromCsvText, fromJsonValue, type ReportRow } from '../../src/graph/values.js';
+import { columnsFor, type ReportSpec } from '../../src/catalogue/catalogue.js';
+import { fromCsvText, fromJsonValue, type ReportRow } from '../../src/catalogue/values.js';
 import type { RunningSimulator } from '../../src/simulator/server.js';
 
 export async function getToken(sim: RunningSimulator, secret = sim.clientSecret): Promise<{ status: number; body: Record<string, unknown> }> {

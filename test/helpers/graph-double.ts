@@ -7,8 +7,8 @@
  */
 import { parse } from 'csv-parse/sync';
 import Fastify from 'fastify';
-import { findColumn, findReport } from '../../src/graph/catalogue.js';
-import { fromCsvText, toJsonValue } from '../../src/graph/values.js';
+import { findColumn, findReport } from '../../src/catalogue/catalogue.js';
+import { fromCsvText, toJsonValue } from '../../src/catalogue/values.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import type { TenantEndpoints } from './proxy-stack.js';
 

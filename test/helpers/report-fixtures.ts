@@ -1,6 +1,6 @@
 /** Simulated reports rendered in memory (CSV text and JSON items) for sanitiser tests; no HTTP involved. */
-import { findReport, type ReportSpec } from '../../src/graph/catalogue.js';
-import { UTF8_BOM } from '../../src/graph/csv.js';
+import { findReport, type ReportSpec } from '../../src/catalogue/catalogue.js';
+import { UTF8_BOM } from '../../src/catalogue/csv.js';
 import { ReportRenderer } from '../../src/simulator/render.js';
 import { LAST_DAY, reportSource } from '../../src/simulator/reports.js';
 import { SimulatedTenant, type TenantOptions } from '../../src/simulator/tenant.js';

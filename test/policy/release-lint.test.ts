@@ -1,6 +1,6 @@
 import t from 'tap';
 import { decideReport } from '../../src/policy/decide.js';
-import { findReport } from '../../src/graph/catalogue.js';
+import { findReport } from '../../src/catalogue/catalogue.js';
 import { loadPolicySet, policySetFromFiles } from '../../src/policy/load.js';
 import { lintRowReleases } from '../../src/policy/release-lint.js';
 import { releaseRisk, type ReleasedTable } from '../../src/policy/release-risk.js';

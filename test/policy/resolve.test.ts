@@ -4,7 +4,7 @@
  * says about a policy without `periods` or `k` is what the proxy enforces.
  */
 import t from 'tap';
-import { findReport } from '../../src/graph/catalogue.js';
+import { findReport } from '../../src/catalogue/catalogue.js';
 import { decideReport } from '../../src/policy/decide.js';
 import { diffPolicySets, diffSummary } from '../../src/policy/diff.js';
 import { disclosureOf } from '../../src/policy/disclosure.js';

@@ -10,8 +10,8 @@ import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
-import { quoteCsvField } from '../../src/graph/csv.js';
-import { findReport } from '../../src/graph/catalogue.js';
+import { quoteCsvField } from '../../src/catalogue/csv.js';
+import { findReport } from '../../src/catalogue/catalogue.js';
 import { activityColumns } from '../../src/cohort/report-users.js';
 import { records, simulatedReports } from './helpers.js';
 

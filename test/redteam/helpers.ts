@@ -1,8 +1,8 @@
 /** Red-team helpers: a tenant's raw CSVs from the simulator, rewritten, then served by the Graph double. */
 import { parse } from 'csv-parse/sync';
-import { quoteCsvField } from '../../src/graph/csv.js';
+import { quoteCsvField } from '../../src/catalogue/csv.js';
 import { startSimulator } from '../../src/simulator/server.js';
-import { SCORE_SOURCE_REPORTS } from '../../src/cohort/score-facts.js';
+import { SCORE_SOURCE_REPORTS } from '../../src/score/score-facts.js';
 import { bearer, fetchCsv } from '../helpers/graph-client.js';
 
 /** Score source reports (v1.0, D30) of a small simulated tenant, as raw CSV strings, and its /users answer. */

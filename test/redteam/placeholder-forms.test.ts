@@ -1,5 +1,5 @@
 /**
- * Red team (Graph's placeholder forms): `isPlaceholderIdentifier` (src/graph/identifiers.ts) recognises a
+ * Red team (Graph's placeholder forms): `isPlaceholderIdentifier` (src/catalogue/identifiers.ts) recognises a
  * transient name only when it has the closing '>' (`/^<PII:[^>]*>/`). A transient name cut short, e.g.
  * `<PII:H105(se/njcX9qwMG` (as Graph's docs print it, elided), or wrapped as `(Unknown)@domain`, is treated as
  * a person's name: several different people written that way share ONE pseudonym in released rows, and in

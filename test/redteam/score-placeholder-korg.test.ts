@@ -1,6 +1,6 @@
 /**
  * Red team: the org score's k_org floor counts placeholder rows once per report.
- * A placeholder row ('(Unknown)') gets a key of its own per report and row (src/cohort/score-facts.ts), so the
+ * A placeholder row ('(Unknown)') gets a key of its own per report and row (src/score/score-facts.ts), so the
  * same unnamed person appearing in each of the 7 score source reports becomes 7 "people". An organisation of 6
  * people is refused (422) when its names are clear, but is scored (200) when Graph writes '(Unknown)' for them,
  * and category denominators larger than the organisation are released (G1 with k_org).

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import t from 'tap';
-import { findColumn } from '../../src/graph/catalogue.js';
-import { fromCsvText, fromJsonValue } from '../../src/graph/values.js';
+import { findColumn } from '../../src/catalogue/catalogue.js';
+import { fromCsvText, fromJsonValue } from '../../src/catalogue/values.js';
 import type { PolicyDocument } from '../../src/policy/schema.js';
 import { sanitizeCsvReport, validateCsvReport } from '../../src/sanitize/csv-report.js';
 import { JsonItemSanitizer } from '../../src/sanitize/json-report.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { findReport, type ColumnSpec } from '../../src/graph/catalogue.js';
+import { findReport, type ColumnSpec } from '../../src/catalogue/catalogue.js';
 import { smallCountRule, smallCountsToEmpty } from '../../src/sanitize/small-counts.js';
 
 function emptied(reportName: string, values: Record<string, number | null>, k = 5, kC = 5): string[] {

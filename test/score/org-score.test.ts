@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { Directory } from '../../src/cohort/directory.js';
-import { ScoreFacts, scoreTables } from '../../src/cohort/score-facts.js';
+import { ScoreFacts, scoreTables } from '../../src/score/score-facts.js';
 import { emptyFacts, SCORE_CATEGORIES, type PersonFacts } from '../../src/score/categories.js';
 import { scoreRows } from '../../src/score/org-score.js';
 

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import t from 'tap';
 import { request } from 'undici';
 import { GraphClient } from '../../src/graph/client.js';
-import type { ReportCall, ReportFormat } from '../../src/graph/odata.js';
+import type { ReportCall, ReportFormat } from '../../src/catalogue/odata.js';
 import { DirectorySource } from '../../src/graph/directory-source.js';
 import { SnapshotCache, type ReportSnapshot } from '../../src/graph/snapshots.js';
 import { EntraTokens } from '../../src/graph/token.js';
@@ -14,7 +14,6 @@ import { PolicyStore } from '../../src/policy/load.js';
 import { parseKeyring } from '../../src/sanitize/pseudonyms.js';
 import { buildApp } from '../../src/server/app.js';
 import { auditLogger } from '../../src/server/audit.js';
-import { CohortReleases } from '../../src/server/cohort-releases.js';
 import { ConsumerKeys } from '../../src/server/consumer-keys.js';
 import { Sealer } from '../../src/server/sealed-tokens.js';
 import { startSimulator } from '../../src/simulator/server.js';
@@ -52,7 +51,6 @@ t.test('an error after the first byte aborts the transfer: the consumer gets a f
     logger: auditLogger({}, new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) })),
     policies, keys: ConsumerKeys.of({ tool: 'gpp_abort-test-key' }), graph,
     snapshots,
-    cohorts: new CohortReleases(snapshots, directory),
     directory,
     pseudonymKeys: parseKeyring(''), sealer: new Sealer(randomBytes(32)), publicUrl: () => url, snapshotJson: true,
   });

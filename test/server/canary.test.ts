@@ -1,5 +1,5 @@
 import t from 'tap';
-import { REPORTS } from '../../src/graph/catalogue.js';
+import { REPORTS } from '../../src/catalogue/catalogue.js';
 import { KEYS, proxyCsv, proxyJsonPages, startStack, type Stack } from '../helpers/proxy-stack.js';
 import { reportPath } from '../helpers/graph-client.js';
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { loadPolicySet } from '../../src/policy/load.js';
 import { disclosureOf } from '../../src/policy/disclosure.js';
-import { disclosureHtml, escapeHtml } from '../../src/server/disclosure.js';
+import { disclosureHtml } from '../../src/server/disclosure.js';
+import { escapeHtml } from '../../src/server/pages.js';
 import { KEYS, startStack } from '../helpers/proxy-stack.js';
 
 t.test('the disclosure says, per consumer, what each report releases, from the live policy set', async (t) => {

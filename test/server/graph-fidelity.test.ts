@@ -6,8 +6,8 @@
  * a consumer no policy names).
  */
 import t from 'tap';
-import { API_VERSIONS, REPORTS, type ApiVersion, type ReportFormat, type ReportSpec } from '../../src/graph/catalogue.js';
-import { daysBefore, utcToday } from '../../src/graph/odata.js';
+import { API_VERSIONS, REPORTS, type ApiVersion, type ReportFormat, type ReportSpec } from '../../src/catalogue/catalogue.js';
+import { daysBefore, utcToday } from '../../src/catalogue/odata.js';
 import { request } from 'undici';
 import { bearer } from '../helpers/graph-client.js';
 import { KEYS, startStack } from '../helpers/proxy-stack.js';

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import t from 'tap';
-import { columnsFor, REPORTS, type ReportSpec } from '../../src/graph/catalogue.js';
-import { fromCsvText, fromJsonValue, type CellValue } from '../../src/graph/values.js';
+import { columnsFor, REPORTS, type ReportSpec } from '../../src/catalogue/catalogue.js';
+import { fromCsvText, fromJsonValue, type CellValue } from '../../src/catalogue/values.js';
 import { KEYS, proxyCsv, proxyJsonPages, startStack, type Stack } from '../helpers/proxy-stack.js';
 import { reportPath } from '../helpers/graph-client.js';
-import { daysBefore, utcToday } from '../../src/graph/odata.js';
+import { daysBefore, utcToday } from '../../src/catalogue/odata.js';
 
 /** A policy releasing every column of every report: identifiers pseudonymised, everything else kept. */
 async function allReportsPolicyDir(): Promise<string> {

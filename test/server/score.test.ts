@@ -71,6 +71,18 @@ t.test('/org-score: every category matches an independent recomputation from the
   t.same(stack.logs.filter((l) => l.includes('"kind":"score"')).map((l) => /"snapshot":"(\w+)"/.exec(l)?.[1]), ['fetched', 'hit'], 'the second request is served from the computed score');
 });
 
+t.test('the dashboard and /org-score share one score service: a score the dashboard computed is served to /org-score from its cache', async (t) => {
+  const stack = await startStack({ simulator: { users: 400 } });
+  t.teardown(() => stack.close());
+  // The dashboard's defaults (D30 by department, k_org 10, k_c 5) are the vendor policy's k's: the same score.
+  const page = await stack.get('/', KEYS.vendor);
+  t.equal(page.status, 200);
+  t.match(page.body.toString(), /id="score"/, 'the dashboard shows a score');
+  const res = await stack.get('/org-score?period=D30&by=department', KEYS.vendor);
+  t.equal(res.status, 200);
+  t.same(stack.logs.filter((l) => l.includes('"kind":"score"')).map((l) => /"snapshot":"(\w+)"/.exec(l)?.[1]), ['hit'], 'computed once, by the dashboard (two services computed it twice)');
+});
+
 t.test('/org-score by department: k_org applies per cohort with the same shape; permission and parameters are enforced', async (t) => {
   const stack = await startStack({ simulator: { users: 400 } });
   t.teardown(() => stack.close());

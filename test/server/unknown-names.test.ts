@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import t from 'tap';
-import { REPORTS } from '../../src/graph/catalogue.js';
+import { REPORTS } from '../../src/catalogue/catalogue.js';
 import { bearer, fetchCsv, reportPath } from '../helpers/graph-client.js';
 import { KEYS, proxyCsv, proxyJsonPages, startStack } from '../helpers/proxy-stack.js';
 

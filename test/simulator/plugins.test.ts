@@ -5,7 +5,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import t from 'tap';
-import { daysBefore, utcToday } from '../../src/graph/odata.js';
+import { daysBefore, utcToday } from '../../src/catalogue/odata.js';
 import { controlRoutes } from '../../src/simulator/control-routes.js';
 import { downloadRoutes } from '../../src/simulator/download-routes.js';
 import { entraRoutes } from '../../src/simulator/entra.js';

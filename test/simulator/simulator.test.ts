@@ -1,10 +1,10 @@
 import t from 'tap';
 import { parse } from 'csv-parse/sync';
 import { request } from 'undici';
-import { REPORTS, findReport } from '../../src/graph/catalogue.js';
+import { REPORTS, findReport } from '../../src/catalogue/catalogue.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import { bearer, decodeCsv, fetchCsv, fetchJsonRows, getJson, getToken, reportPath } from '../helpers/graph-client.js';
-import { daysBefore, utcToday } from '../../src/graph/odata.js';
+import { daysBefore, utcToday } from '../../src/catalogue/odata.js';
 
 // Graph serves date= for the past 28 days only, so the tenant's refresh date follows the calendar.
 const REFRESH = daysBefore(utcToday(), 2);

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { REPORTS, columnsFor, csvHeaders, findColumn, findReport, jsonNameOf } from '../../src/graph/catalogue.js';
-import { checkDateWindow, checkServed, daysBefore, parseReportPath, parseReportQuery } from '../../src/graph/odata.js';
-import { formatDuration, fromCsvText, parseDuration, toCsvText } from '../../src/graph/values.js';
+import { REPORTS, columnsFor, csvHeaders, findColumn, findReport, jsonNameOf } from '../../src/catalogue/catalogue.js';
+import { checkDateWindow, checkServed, daysBefore, parseReportPath, parseReportQuery } from '../../src/catalogue/odata.js';
+import { formatDuration, fromCsvText, parseDuration, toCsvText } from '../../src/catalogue/values.js';
 
 t.test('JSON names follow Graph spelling, including its irregular headers', async (t) => {
   t.equal(jsonNameOf('Storage Used (Byte)'), 'storageUsedInBytes');

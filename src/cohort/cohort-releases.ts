@@ -3,17 +3,24 @@
  * policy's whole declared table (so every request for the same report and period sees the same suppression
  * pattern, G3), computed once per (snapshot, directory, policy) and shared by the report URL and /cohorts.
  */
-import { cohortRows, type CohortRow } from '../cohort/render.js';
-import { aggregateCsvReport, planCohorts, usesDirectory, type CohortPlan } from '../cohort/report-users.js';
-import { suppressCohorts, type SuppressionCounts } from '../cohort/suppress.js';
-import { Directory } from '../cohort/directory.js';
-import { ConcealedNamesError, type DirectorySource } from '../graph/directory-source.js';
-import type { ReportCall } from '../graph/odata.js';
-import type { ReportSnapshot, SnapshotCache } from '../graph/snapshots.js';
-import type { ReportDecision } from '../policy/decide.js';
-import type { NoiseContext } from '../cohort/noise.js';
+import type { ReportCall } from '../catalogue/odata.js';
 import type { BudgetStore } from '../store/store.js';
-import { ProxyRefusal } from './errors.js';
+import { ConcealedNamesError, Directory } from './directory.js';
+import type { NoiseContext } from './noise.js';
+import { cohortRows, type CohortRow } from './render.js';
+import { aggregateCsvReport, usesDirectory, type CohortPlan } from './report-users.js';
+import type { DirectoryLookup, LeasedSnapshot, SnapshotSource } from './sources.js';
+import { suppressCohorts, type SuppressionCounts } from './suppress.js';
+
+/** What a consumer's policy grants for one cohort report (policy/decide.ts cohortGrantFor builds it from a decision). */
+export interface CohortGrant {
+  /** The policy's name: part of the computed release's key and of what a noisy release is charged for. */
+  readonly policyName: string;
+  /** The compiled cohort rule, with the policy's k and k_c. */
+  readonly plan: CohortPlan;
+  /** The policy's yearly privacy budget (epsilon), if it sets one; noisy plans need it. */
+  readonly epsilonPerYear?: number;
+}
 
 export interface CohortRelease {
   readonly plan: CohortPlan;
@@ -39,20 +46,30 @@ export interface NoiseSettings {
   readonly ledger?: BudgetStore;
 }
 
+/**
+ * A noisy release refused (fail closed): the proxy has no noise key or budget ledger (`NoiseNotConfigured`), or
+ * the consumer's privacy budget for the year is spent (`PrivacyBudgetExhausted`, privacy.md G6, G7).
+ */
+export class NoisyReleaseRefused extends Error {
+  constructor(readonly code: 'NoiseNotConfigured' | 'PrivacyBudgetExhausted', message: string) {
+    super(message);
+    this.name = 'NoisyReleaseRefused';
+  }
+}
+
 const NO_DIRECTORY = new Directory([]);
 
 export class CohortReleases {
-  private readonly computed = new WeakMap<ReportSnapshot, WeakMap<Directory, Map<string, Promise<Computed>>>>();
+  private readonly computed = new WeakMap<LeasedSnapshot, WeakMap<Directory, Map<string, Promise<Computed>>>>();
 
   constructor(
-    private readonly snapshots: SnapshotCache,
-    private readonly directory: DirectorySource,
+    private readonly snapshots: SnapshotSource,
+    private readonly directory: DirectoryLookup,
     private readonly noise: NoiseSettings = {},
   ) {}
 
-  async release(call: ReportCall, decision: Extract<ReportDecision, { kind: 'cohort' }>, policyVersion: string, consumer: string): Promise<CohortRelease> {
-    const { policy } = decision.policy;
-    const plan = planCohorts(call.report, decision.rule, policy.k, policy.kC);
+  async release(call: ReportCall, grant: CohortGrant, policyVersion: string, consumer: string): Promise<CohortRelease> {
+    const { plan } = grant;
     // Cohorts by organisation or yes/no columns need no directory, and so work with concealed names too.
     const directory = usesDirectory(plan) ? await this.directory.current() : NO_DIRECTORY;
     const hitsBefore = this.snapshots.stats.hits;
@@ -63,7 +80,7 @@ export class CohortReleases {
       if (byDirectory === undefined) this.computed.set(snapshot, (byDirectory = new WeakMap()));
       let byPolicy = byDirectory.get(directory);
       if (byPolicy === undefined) byDirectory.set(directory, (byPolicy = new Map()));
-      const key = `${policyVersion} ${policy.name}`;
+      const key = `${policyVersion} ${grant.policyName}`;
       let pending = byPolicy.get(key);
       if (pending === undefined) {
         const policies = byPolicy;
@@ -74,28 +91,28 @@ export class CohortReleases {
       const computed = await pending;
       if (plan.noise === undefined) return { ...computed, rows: (only) => computed.rows(only), snapshot: fromCache ? 'hit' : 'fetched' };
       const { key: noiseKey, ledger } = this.noise;
-      const budget = policy.privacyBudget;
-      if (noiseKey === undefined || ledger === undefined || budget === undefined) {
-        throw new ProxyRefusal(503, 'ServiceUnavailable', 'This policy releases noisy cohorts, but the proxy has no noise key or budget ledger configured.');
+      const epsilonPerYear = grant.epsilonPerYear;
+      if (noiseKey === undefined || ledger === undefined || epsilonPerYear === undefined) {
+        throw new NoisyReleaseRefused('NoiseNotConfigured', 'This policy releases noisy cohorts, but the proxy has no noise key or budget ledger configured.');
       }
       const window = call.period ?? call.date ?? '-';
       const context: NoiseContext = { key: noiseKey, consumer, report: call.report.name, window, snapshotDate: computed.refreshDate ?? '-' };
-      const charge = await ledger.charge(consumer, [call.report.name, window, context.snapshotDate, policy.name].join('\u0000'), plan.noise.epsilon, budget.epsilonPerYear);
+      const charge = await ledger.charge(consumer, [call.report.name, window, context.snapshotDate, grant.policyName].join('\u0000'), plan.noise.epsilon, epsilonPerYear);
       if (!charge.ok) {
-        throw new ProxyRefusal(403, 'PrivacyBudgetExhausted', `This consumer's privacy budget for the year (epsilon ${charge.limit}) is spent. Releases already paid for stay available; new ones resume on 1 January (UTC).`);
+        throw new NoisyReleaseRefused('PrivacyBudgetExhausted', `This consumer's privacy budget for the year (epsilon ${charge.limit}) is spent. Releases already paid for stay available; new ones resume on 1 January (UTC).`);
       }
       return {
         ...computed,
         rows: (only) => computed.rows(only, context),
         snapshot: fromCache ? 'hit' : 'fetched',
-        budget: { charged: charge.charged, spent: charge.spent, epsilonPerYear: budget.epsilonPerYear },
+        budget: { charged: charge.charged, spent: charge.spent, epsilonPerYear },
       };
     } finally {
       snapshot.release();
     }
   }
 
-  private async compute(snapshot: ReportSnapshot, plan: CohortPlan, directory: Directory): Promise<Computed> {
+  private async compute(snapshot: LeasedSnapshot, plan: CohortPlan, directory: Directory): Promise<Computed> {
     const aggregate = await aggregateCsvReport(snapshot.csv(), plan, directory);
     // The setting can change after reports were generated (Graph applies it at the next refresh): a report
     // whose rows match no one in a non-empty directory cannot be joined, whatever the setting says now.

@@ -5,16 +5,16 @@
  * report, joined to nothing), then every category becomes a cohort table (people counted = users, people who qualify =
  * active) that goes through the same suppression as any cohort, with k_org as its minimum size.
  */
-import { findReport, type ReportSpec } from '../graph/catalogue.js';
-import { isUserName } from '../graph/identifiers.js';
+import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
+import { isUserName } from '../catalogue/identifiers.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
 import { MissingColumnError } from '../sanitize/errors.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
-import { emptyFacts, SCORE_CATEGORIES, type PersonFacts, type ScoreCategory } from '../score/categories.js';
-import { CohortAggregator, parseDimension } from './aggregate.js';
-import { DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
-import { suppressCohorts, type SuppressionCounts } from './suppress.js';
-import type { CohortTable } from './table.js';
+import { emptyFacts, SCORE_CATEGORIES, type PersonFacts, type ScoreCategory } from './categories.js';
+import { CohortAggregator, parseDimension } from '../cohort/aggregate.js';
+import { DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from '../cohort/directory.js';
+import { suppressCohorts, type SuppressionCounts } from '../cohort/suppress.js';
+import type { CohortTable } from '../cohort/table.js';
 
 type Cell = (header: string) => string;
 const yes = (text: string) => /^(true|yes)$/i.test(text);
