@@ -1,6 +1,6 @@
 /**
  * Suppression of a cohort table, in privacy.md's order: primary (0..k-1 users, G1 and G8), complement (an
- * active or inactive count of 0..k_c-1, G2), then secondary: further released cells are suppressed until no
+ * active count of 0..k_c-1 or an inactive count of 1..k_c-1, G2), then secondary: further released cells are suppressed until no
  * suppressed cell can be narrowed below k users (or k_c active users) from what is released (G3).
  *
  * Secondary suppression works relation by relation (exact for tables whose dimensions each partition the
@@ -30,6 +30,15 @@ export interface SuppressionCounts {
 
 const EPSILON = 1e-6;
 
+/**
+ * G2 as privacy.md states it: a released cohort shows at least k_c active people, and no inactive people or at
+ * least k_c ("everyone was active" singles nobody out; "1 of 12 inactive" or "1 of 12 active" would).
+ */
+export function meetsComplement(cell: { readonly users: number; readonly active: number }, kC: number): boolean {
+  const inactive = cell.users - cell.active;
+  return cell.active >= kC && (inactive === 0 || inactive >= kC);
+}
+
 /** Cells the guarantees protect: suppressed ones, and hidden marginals that are themselves small. */
 function isProtected(cell: CohortCell, k: number): boolean {
   return cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary' || (cell.state === 'hidden' && cell.users < k);
@@ -43,7 +52,7 @@ export function suppressCohorts(table: CohortTable, options: SuppressionOptions)
     if (cell.users < k) {
       cell.state = 'primary';
       counts.primary++;
-    } else if (cell.active < kC || cell.users - cell.active < kC) {
+    } else if (!meetsComplement(cell, kC)) {
       cell.state = 'complement';
       counts.complement++;
     }

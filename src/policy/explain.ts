@@ -57,7 +57,7 @@ export function explainReport(policy: PolicyDocument, reportName: string): strin
   } else {
     const { by, metrics = {} } = rule.cohort;
     lines.push(`  no rows: people are counted in groups by ${by.join('; ')}`);
-    lines.push(`  k = ${k}: a group of 1 to ${k - 1} people is shown as suppressed, exactly like an empty group; k_c = ${kC}: a count or share whose number of people, or the rest of its group, is 1 to ${kC - 1} is suppressed too`);
+    lines.push(`  k = ${k}: a group of 1 to ${k - 1} people is shown as suppressed, exactly like an empty group; k_c = ${kC}: a group with fewer than ${kC} active people, or with 1 to ${kC - 1} inactive people, is suppressed too (a group where everyone was active is shown: that singles nobody out)`);
     for (const [column, { clip }] of Object.entries(metrics)) {
       lines.push(`    ${findColumn(spec, column)?.header ?? column}: summed per group, each person's value capped at ${clip}`);
     }

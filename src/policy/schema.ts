@@ -124,7 +124,7 @@ export const POLICY_SCHEMA = {
     description: { type: 'string', minLength: 1, maxLength: 2000, description: 'Plain language for staff and works councils; shown on the disclosure page.', examples: ['The licence tool sees which licences each pseudonymous person has.'] },
     consumers: { type: 'array', items: IDENTIFIER_NAME, minItems: 1, uniqueItems: true, description: 'The consumer ids (as in GPP_CONSUMER_KEYS) this policy governs; each consumer has exactly one policy.', examples: [['licence-tool']] },
     k: { ...K_VALUE, default: DEFAULT_K.k, description: 'Minimum group size: cohorts, quasi-identifier combinations, team/group rows and counts below k are withheld.', examples: [10] },
-    kC: { ...K_VALUE, default: DEFAULT_K.kC, description: 'Minimum complement: within a released cohort, the active and the inactive count are each 0 or at least kC (so nobody\'s inactivity can be read off).', examples: [5] },
+    kC: { ...K_VALUE, default: DEFAULT_K.kC, description: 'Minimum complement: within a released cohort, the active count is at least kC and the inactive count is 0 or at least kC (so nobody\'s inactivity can be read off; "everyone was active" may be shown).', examples: [5] },
     kOrg: { ...K_VALUE, default: DEFAULT_K.kOrg, description: 'Minimum size of an organisation or cohort for the adoption score.', examples: [10] },
     formats: { type: 'array', items: { type: 'string', enum: ['csv', 'json'] }, minItems: 1, uniqueItems: true, default: ['csv', 'json'], description: 'Response formats the consumer may ask for.', examples: [['csv']] },
     periods: {

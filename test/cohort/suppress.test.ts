@@ -61,7 +61,8 @@ t.test('G1, G2, G3 over random tenants: no small or one-sided cell released, no 
       if (!counts.lpVerified) return false;
       for (const cell of table.cells.filter((c) => c.state === 'released')) {
         if (cell.users < input.k) return false; // G1 (and G8: an empty cohort is suppressed like a small one)
-        if (cell.active < input.kC || cell.users - cell.active < input.kC) return false; // G2
+        const inactive = cell.users - cell.active;
+        if (cell.active < input.kC || (inactive > 0 && inactive < input.kC)) return false; // G2
       }
       const suppressed = table.cells.flatMap((c, id) => (c.state === 'primary' || c.state === 'complement' || c.state === 'secondary' ? [id] : []));
       suppressedSeen += suppressed.length;
@@ -78,6 +79,46 @@ t.test('G1, G2, G3 over random tenants: no small or one-sided cell released, no 
   );
   t.ok(suppressedSeen > 100, `the generator produced suppressed cells (${suppressedSeen})`);
   t.ok(secondarySeen > 10, `and secondary suppressions (${secondarySeen})`);
+});
+
+t.test('G2 as now stated: a group of at least k where everyone was active is released, and so is such an organisation total', async (t) => {
+  // Failed before: an inactive count of 0 was suppressed by the complement rule, at organisation level too.
+  const table = build({
+    people: [
+      ...Array.from({ length: 12 }, () => ({ department: 0, office: 0, active: true, messages: 4 })),
+      ...Array.from({ length: 15 }, () => ({ department: 1, office: 1, active: true, messages: 2 })),
+      // Two small departments, suppressed together with the empty '(not in directory)' cohort.
+      ...Array.from({ length: 8 }, (_, i) => ({ department: 2 + (i % 2), office: 1, active: true, messages: 2 })),
+    ],
+    emptyDepartments: 0,
+    dimensions: ['organization', 'department'],
+    k: 5,
+    kC: 5,
+  });
+  suppressCohorts(table, { k: 5, kC: 5, lpLimit: Number.POSITIVE_INFINITY });
+  const cell = (dimension: string, key: string) => table.cells.find((c) => c.dimension === dimension && c.key[0] === key)!;
+  t.same([cell('organization', 'all').state, cell('organization', 'all').users, cell('organization', 'all').active], ['released', 35, 35], 'everyone was active: the organisation total is released');
+  t.equal(cell('department', 'D0').state, 'released', 'a department of 12 where all 12 were active is released');
+  t.equal(cell('department', 'D1').state, 'released');
+});
+
+t.test('G2: a handful of inactive people is never shown, nor an active count below k_c', async (t) => {
+  const table = build({
+    people: [
+      ...Array.from({ length: 12 }, (_, i) => ({ department: 0, office: 0, active: i >= 2, messages: 4 })),
+      ...Array.from({ length: 12 }, (_, i) => ({ department: 1, office: 0, active: i < 3, messages: 4 })),
+      ...Array.from({ length: 30 }, (_, i) => ({ department: 2, office: 0, active: i % 2 === 0, messages: 4 })),
+    ],
+    emptyDepartments: 0,
+    dimensions: ['organization', 'department'],
+    k: 5,
+    kC: 5,
+  });
+  suppressCohorts(table, { k: 5, kC: 5, lpLimit: Number.POSITIVE_INFINITY });
+  const state = (key: string) => table.cells.find((c) => c.dimension === 'department' && c.key[0] === key)!.state;
+  t.equal(state('D0'), 'complement', '2 of 12 inactive');
+  t.equal(state('D1'), 'complement', '3 of 12 active');
+  t.equal(state('D2'), 'released');
 });
 
 t.test('secondary suppression: one suppressed department next to a released total takes a second one with it', async (t) => {
