@@ -45,6 +45,28 @@ t.test('G8: an empty cohort and a cohort of 1..k-1 give the same key set and the
   );
 });
 
+t.test('G8: the keys of a cross come from the declared values of its parts, never from where people are', async (t) => {
+  // Failed before: a cross listed only the combinations present in the directory, so the one Legal employee's
+  // combination (suppressed) was listed and Legal's empty ones were absent: the key set showed their office.
+  const keysWith = (legalOffice: string) => {
+    const entries = [
+      ...Array.from({ length: 40 }, (_, i) => ({ userPrincipalName: `o${i}@t.example`, department: `D${i % 2}`, officeLocation: `O${i % 3}` })),
+      { userPrincipalName: 'legal@t.example', department: 'Legal', officeLocation: legalOffice },
+    ];
+    const directory = new Directory(entries);
+    const aggregator = new CohortAggregator(cohortLayout(plan, directory));
+    for (const e of entries) aggregator.add({ attributes: { department: e.department, officeLocation: e.officeLocation }, active: true, metrics: [1] });
+    const table = aggregator.table();
+    suppressCohorts(table, { k: plan.k, kC: plan.kC, lpLimit: Number.POSITIVE_INFINITY });
+    return cohortRows(table, plan, '2026-11-20').filter((r) => r.dimension === 'department x officeLocation').map((r) => `${r.cohort.join('|')}:${r.suppressed}`);
+  };
+  const inO0 = keysWith('O0');
+  t.same(keysWith('O2'), inO0, 'the same keys and markers wherever the one person sits');
+  t.ok(['Legal|O0', 'Legal|O1', 'Legal|O2'].every((k) => inO0.includes(`${k}:true`)), 'every Legal combination is listed, suppressed');
+  t.ok(inO0.includes('(not in directory)|(not in directory):true'), 'people outside the directory form one combination');
+  t.notOk(inO0.some((k) => /\(not in directory\)\|O|Legal\|\(not in directory\)/.test(k)), 'no combination that cannot hold anyone (outside the directory in one part only)');
+});
+
 t.test('the CSV shape: BOM, CRLF, the same fields for released and suppressed cohorts', async (t) => {
   const rows = release(2, Array.from({ length: 30 }, (_, i) => ({ department: i % 2, office: i % 2, active: i % 3 !== 0, calls: i })));
   const csv = cohortCsv(rows, plan);
