@@ -2,8 +2,35 @@
  * Plain-language explanation of what one policy does to one report: per column, what a consumer receives and
  * why, and which k applies. Shared by `policy explain` and, later, the disclosure page.
  */
-import { findColumn, findReport, type ColumnSpec } from '../graph/catalogue.js';
+import { planCohorts, type CohortPlan } from '../cohort/report-users.js';
+import { findColumn, findReport, type ColumnSpec, type ReportSpec } from '../graph/catalogue.js';
 import { DEFAULT_K, type PolicyDocument } from './schema.js';
+
+type CohortRule = Extract<NonNullable<PolicyDocument['reports'][string]>, { cohort: unknown }>;
+
+/** The 95% margins of a noisy cohort plan, per measure: `users ±5, active users ±5, Call Count sum ±9, ...`. */
+export function noiseMargins(plan: CohortPlan): string {
+  const noise = plan.noise!;
+  return [`users ±${noise.margins95.users}`, `active users ±${noise.margins95.active}`, ...plan.metrics.map((m, i) => `${m.column.header} sum ±${noise.margins95.sums[i]}`)].join(', ');
+}
+
+/** How noisy figures are post-processed, in one sentence (the same words in explain, the disclosure and the README). */
+export const NOISE_POST_PROCESSING = 'every noisy figure is released with its 95% margin; a noisy figure below 0 is released as 0, and a mean is the noisy sum over the noisy people, within 0 and the cap';
+
+/**
+ * The plain-language statement of a cohort rule's noise: how accurate the figures are, how they are
+ * post-processed and what one release costs. Undefined without noise. Shared by explain and the disclosure.
+ */
+export function noiseStatement(spec: ReportSpec, rule: CohortRule, policy: PolicyDocument): string | undefined {
+  if (rule.cohort.noise === undefined) return undefined;
+  const plan = planCohorts(spec, rule, policy.k ?? DEFAULT_K.k, policy.kC ?? DEFAULT_K.kC);
+  const noise = plan.noise!;
+  const stated = rule.cohort.noise.margin95 !== undefined ? ` (from the stated margin of ±${rule.cohort.noise.margin95} people)` : '';
+  const budget = policy.privacyBudget?.epsilonPerYear;
+  return `figures for groups below the whole organisation carry random noise, the same on every call for the same report and day; 95% of the time each is within its margin of the true figure: ${noiseMargins(plan)}; ${NOISE_POST_PROCESSING}; the organisation total is exact. One fresh release costs epsilon ${round3(noise.epsilon)}${stated}${budget !== undefined ? `, at most ${budget} per year for each consumer` : ''}.`;
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 type ColumnAction = Extract<NonNullable<PolicyDocument['reports'][string]>, { rows: unknown }>['rows'][string];
 
@@ -61,10 +88,8 @@ export function explainReport(policy: PolicyDocument, reportName: string): strin
     for (const [column, { clip }] of Object.entries(metrics)) {
       lines.push(`    ${findColumn(spec, column)?.header ?? column}: summed per group, each person's value capped at ${clip}`);
     }
-    if (rule.cohort.noise !== undefined) {
-      const budget = policy.privacyBudget?.epsilonPerYear;
-      lines.push(`  noise: groups below the whole organisation carry sticky random noise (epsilon ${rule.cohort.noise.epsilon} per fresh release${budget !== undefined ? `, at most ${budget} per year for each consumer` : ''}); organisation totals are exact`);
-    }
+    const noise = noiseStatement(spec, rule, policy);
+    if (noise !== undefined) lines.push(`  noise: ${noise}`);
     lines.push('  every other column is not released');
   }
   return lines;
