@@ -19,6 +19,7 @@ import { SanitizeError } from './sanitize/errors.js';
 import { auditLogger } from './server/audit.js';
 import { BudgetLedger } from './store/budget-ledger.js';
 import { runPolicyTests } from './policy/test-cases.js';
+import { noiseWarnings } from './policy/noise-lint.js';
 import { lintRowReleases } from './policy/release-lint.js';
 import { checkPseudonymKeys } from './policy/activation.js';
 import { SampleReports } from './policy/sample-reports.js';
@@ -460,7 +461,7 @@ async function policyCheck(dir: string, options: { keys?: readonly string[]; use
   }
   process.stdout.write(`${dir}: ${set.policies.length} polic${set.policies.length === 1 ? 'y' : 'ies'} valid, version ${set.version}\n`);
   for (const { policy } of set.policies) process.stdout.write(`  ${policy.name}: consumers ${policy.consumers.join(', ')}\n`);
-  const warnings = await lintRowReleases(set, new SampleReports({ users: options.users }));
+  const warnings = [...noiseWarnings(set), ...(await lintRowReleases(set, new SampleReports({ users: options.users })))];
   for (const warning of warnings) process.stderr.write(`${formatProblem(warning)}\n`);
   if (warnings.length > 0) process.stderr.write(`${warnings.length} warning${warnings.length === 1 ? '' : 's'} (the set loads; read them before it goes live).\n`);
   return 0;

@@ -1,7 +1,7 @@
 /**
  * Aggregating users into cohort cells: the organisation, each declared dimension, and the marginals a
  * cross-dimension implies (kept hidden when not declared, so the suppression can reason about them). Each
- * user's metric values are clipped to the bound the policy declares (G12) before they are summed.
+ * user's metric values are clipped to the bound the policy declares (G12), in whole units, before they are summed.
  */
 import { compareKeys } from './directory.js';
 import type { CohortCell, CohortRelation, CohortTable } from './table.js';
@@ -78,7 +78,8 @@ export class CohortAggregator {
   }
 
   add(user: UserContribution): void {
-    const clipped = this.layout.metrics.map((m, i) => Math.min(Math.max(user.metrics[i] ?? 0, 0), m.clip));
+    // Whole units (durations in whole seconds): with noise, a sum must move by whole steps only.
+    const clipped = this.layout.metrics.map((m, i) => Math.floor(Math.min(Math.max(user.metrics[i] ?? 0, 0), m.clip)));
     for (const group of this.groups) {
       let key = ALL;
       for (let p = 0; p < group.parts.length; p++) key = p === 0 ? user.attributes[group.parts[0]!]! : `${key}\u0000${user.attributes[group.parts[p]!]!}`;

@@ -1,50 +1,82 @@
 /**
  * The attacker's linear programme (privacy.md G3): given every released cell and the relations between
- * cells, and non-negativity, how far can each unreleased cell's value be narrowed? Solved with yalps
- * (minimise and maximise each unknown).
+ * cells, how far can each unreleased cell be narrowed? Users, active and inactive people are solved together,
+ * as an attacker would: per unknown cell a users and an active variable with 0 <= active <= users (inactive =
+ * users - active), each relation holding for both measures. Solving them apart misses what only their link
+ * gives away ("A and B together have 2 inactive people"). Solved with yalps (variables are non-negative),
+ * minimising and maximising each measure of each unknown cell.
  */
-import { solve, type Model } from 'yalps';
+import { solve, type Coefficients, type Model } from 'yalps';
 import { isUnknown, type CohortTable } from './table.js';
 
-export type Measure = 'users' | 'active';
+export type Measure = 'users' | 'active' | 'inactive';
+export const MEASURES: readonly Measure[] = ['users', 'active', 'inactive'];
 
 export interface Interval {
   readonly min: number;
   readonly max: number;
 }
 
-/** The tightest interval for each unknown cell (by index) of one measure. */
-export function attackerIntervals(table: CohortTable, measure: Measure, cellIds: readonly number[]): Map<number, Interval> {
+/** The objective of a measure of cell `id`, over its users (u) and active (a) variables. */
+const objective = (measure: Measure, id: number): [string, number][] =>
+  measure === 'users' ? [[`u${id}`, 1]] : measure === 'active' ? [[`a${id}`, 1]] : [[`u${id}`, 1], [`a${id}`, -1]];
+
+/** The attacker's constraints over every unknown cell of the table (independent of the objective). */
+function attackerModel(table: CohortTable): { constraints: Record<string, { equal: number } | { max: number }>; variables: Record<string, Record<string, number>> } {
   const { cells } = table;
-  const constraints: Record<string, { equal: number }> = {};
+  const constraints: Record<string, { equal: number } | { max: number }> = {};
   const variables: Record<string, Record<string, number>> = {};
-  for (const [id, cell] of cells.entries()) if (isUnknown(cell)) variables[`c${id}`] = {};
+  for (const [id, cell] of cells.entries()) {
+    if (!isUnknown(cell)) continue;
+    // active - users <= 0: nobody is active who is not counted.
+    variables[`u${id}`] = { [`link${id}`]: -1 };
+    variables[`a${id}`] = { [`link${id}`]: 1 };
+    constraints[`link${id}`] = { max: 0 };
+  }
   table.relations.forEach((relation, r) => {
     const members = [[relation.total, -1] as const, ...relation.parts.map((p) => [p, 1] as const)];
     if (!members.some(([id]) => isUnknown(cells[id]!))) return;
-    let known = 0;
+    let knownUsers = 0;
+    let knownActive = 0;
     for (const [id, sign] of members) {
       const cell = cells[id]!;
-      if (isUnknown(cell)) variables[`c${id}`]![`r${r}`] = sign;
-      else known += sign * cell[measure];
+      if (isUnknown(cell)) {
+        variables[`u${id}`]![`ru${r}`] = sign;
+        variables[`a${id}`]![`ra${r}`] = sign;
+      } else {
+        knownUsers += sign * cell.users;
+        knownActive += sign * cell.active;
+      }
     }
-    constraints[`r${r}`] = { equal: -known };
+    constraints[`ru${r}`] = { equal: -knownUsers };
+    constraints[`ra${r}`] = { equal: -knownActive };
   });
+  return { constraints, variables };
+}
+
+function bound(model: ReturnType<typeof attackerModel>, target: [string, number][], direction: 'minimize' | 'maximize'): number {
+  const coefficients = new Map(target);
+  const full: Model<string, string> = {
+    direction,
+    objective: 'target',
+    constraints: model.constraints,
+    variables: Object.fromEntries(
+      Object.entries(model.variables).map(([name, c]): [string, Coefficients] => [name, coefficients.has(name) ? { ...c, target: coefficients.get(name)! } : c]),
+    ),
+  };
+  const solution = solve(full);
+  if (solution.status === 'unbounded') return Number.POSITIVE_INFINITY;
+  if (solution.status !== 'optimal') throw new Error(`the attacker LP is ${solution.status}; the table is inconsistent`);
+  return solution.result;
+}
+
+/** The tightest interval of one measure for each unknown cell (by index), from the joint programme. */
+export function attackerIntervals(table: CohortTable, measure: Measure, cellIds: readonly number[]): Map<number, Interval> {
+  const model = attackerModel(table);
   const out = new Map<number, Interval>();
   for (const id of cellIds) {
-    const bound = (direction: 'minimize' | 'maximize'): number => {
-      const model: Model = {
-        direction,
-        objective: 'target',
-        constraints,
-        variables: Object.fromEntries(Object.entries(variables).map(([name, coefficients]) => [name, name === `c${id}` ? { ...coefficients, target: 1 } : coefficients])),
-      };
-      const solution = solve(model);
-      if (solution.status === 'unbounded') return Number.POSITIVE_INFINITY;
-      if (solution.status !== 'optimal') throw new Error(`the attacker LP is ${solution.status}; the table is inconsistent`);
-      return solution.result;
-    };
-    out.set(id, { min: bound('minimize'), max: bound('maximize') });
+    const target = objective(measure, id);
+    out.set(id, { min: bound(model, target, 'minimize'), max: bound(model, target, 'maximize') });
   }
   return out;
 }

@@ -64,15 +64,20 @@ export class Directory {
     return [...this.domains.get(attribute)!].sort();
   }
 
-  /** The combinations of several attributes that occur in the directory (plus all-NOT_IN_DIRECTORY), sorted. */
+  /**
+   * The key set of a cross of several attributes, sorted: every combination of their values (each attribute's
+   * domain, from the directory), whether anyone holds it or not, plus the one all-NOT_IN_DIRECTORY combination
+   * of people outside the directory (a combination outside the directory in one part only cannot hold anyone).
+   * Never only the combinations people hold (G8): which of them are empty would show where a lone person is.
+   */
   combinations(attributes: readonly DirectoryAttribute[]): string[][] {
-    const indices = attributes.map((a) => DIRECTORY_ATTRIBUTES.indexOf(a));
-    const seen = new Map<string, string[]>([[JSON.stringify(attributes.map(() => NOT_IN_DIRECTORY)), attributes.map(() => NOT_IN_DIRECTORY)]]);
-    for (const values of this.tuples) {
-      const combo = indices.map((i) => values[i]!);
-      seen.set(JSON.stringify(combo), combo);
+    let keys: string[][] = [[]];
+    for (const attribute of attributes) {
+      const values = this.domain(attribute).filter((v) => v !== NOT_IN_DIRECTORY);
+      keys = keys.flatMap((key) => values.map((v) => [...key, v]));
     }
-    return [...seen.values()].sort((a, b) => compareKeys(a, b));
+    keys.push(attributes.map(() => NOT_IN_DIRECTORY));
+    return keys.sort(compareKeys);
   }
 }
 

@@ -3,79 +3,117 @@
  * suppressed cohort has exactly the fields of a released one, with empty values and `Suppressed` set, whether
  * it is empty or small (G8); hidden marginals are not output. Rows come in declared-dimension order, then key
  * order, so equivalent requests give identical bytes (G13).
+ *
+ * With noise, every noisy figure comes with its 95% margin: a `<Measure> Margin95` column after it in CSV, a
+ * `<measure>Margin95` property after it in JSON (`usersMargin95`, `activeUsersMargin95`, and per metric
+ * `sumMargin95` and `meanMargin95`); 0 for the exact organisation total, empty or null when suppressed. A rule
+ * without noise releases exact figures and has no margin fields.
  */
 import { UTF8_BOM, csvLine } from '../catalogue/csv.js';
+import { cohortNoise, noisyMean } from './accuracy.js';
 import { ORGANIZATION } from './aggregate.js';
 import { stickyNoise, type NoiseContext } from './noise.js';
 import type { CohortPlan } from './report-users.js';
 import type { CohortTable } from './table.js';
+
+export interface CohortMetric {
+  readonly sum: number | null;
+  readonly sumMargin95?: number | null;
+  readonly mean: number | null;
+  readonly meanMargin95?: number | null;
+}
 
 export interface CohortRow {
   readonly reportRefreshDate: string | null;
   readonly dimension: string;
   readonly cohort: readonly string[];
   readonly users: number | null;
+  readonly usersMargin95?: number | null;
   readonly activeUsers: number | null;
-  readonly metrics: Readonly<Record<string, { readonly sum: number | null; readonly mean: number | null }>>;
+  readonly activeUsersMargin95?: number | null;
+  readonly metrics: Readonly<Record<string, CohortMetric>>;
   readonly suppressed: boolean;
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
- * The per-cell scale of each measure so that one release of the table costs `epsilon` (basic composition):
- * a person is in one cell of each sub-organisation dimension and adds to every measure, so epsilon is split
- * over dimensions x measures; a count moves by at most 1 per person, a sum by at most its clip (G12).
+ * The per-cell scale of each measure when one release of the table costs `epsilon` (see accuracy.ts): the same
+ * as the plan's own scales when the policy states epsilon.
  */
 export function noiseScales(plan: CohortPlan, epsilon: number): { users: number; active: number; sums: number[] } {
-  const dimensions = Math.max(1, plan.dimensions.filter((d) => d.name !== ORGANIZATION).length);
-  const measures = 2 + plan.metrics.length;
-  const perUnit = (dimensions * measures) / epsilon;
-  return { users: perUnit, active: perUnit, sums: plan.metrics.map((m) => perUnit * m.clip) };
+  const { scales } = cohortNoise({ epsilon }, plan.dimensions.filter((d) => d.name !== ORGANIZATION).length, plan.metrics.map((m) => m.clip));
+  return { users: scales.users, active: scales.active, sums: [...scales.sums] };
 }
 
 /**
- * The released rows of the declared dimensions (all, or the ones named in `only`). With `noise`, released
- * sub-organisation cells carry sticky noise (organisation totals are the tenant's own figures and stay exact);
- * noisy values are kept non-negative and active users at most users.
+ * The released rows of the declared dimensions (all, or the ones named in `only`). With a noisy plan, released
+ * sub-organisation cells carry sticky noise (`noise` binds it to the release; required then) and their 95%
+ * margins; organisation totals are the tenant's own figures, exact (margin 0), protected by suppression.
+ * Post-processing, stated: a noisy count or sum below 0 is released as 0 (moving it towards the truth, never
+ * away); active users are not capped at users (both are noisy, each within its margin); a mean is the noisy sum
+ * over the noisy users, kept within [0, clip].
  */
 export function cohortRows(table: CohortTable, plan: CohortPlan, refreshDate: string | null, only?: readonly string[], noise?: NoiseContext): CohortRow[] {
+  if (plan.noise !== undefined && noise === undefined) throw new Error('a noisy cohort plan needs the noise context of its release');
   const order = plan.dimensions.map((d) => d.name).filter((name) => only === undefined || only.includes(name));
-  const scales = noise !== undefined && plan.noise !== undefined ? noiseScales(plan, plan.noise.epsilon) : undefined;
+  const planNoise = plan.noise;
   return order.flatMap((dimension) =>
     table.cells
       .filter((cell) => cell.dimension === dimension && cell.state !== 'hidden')
-      .map((cell) => {
+      .map((cell): CohortRow => {
         const suppressed = cell.state !== 'released';
-        const noisy = scales !== undefined && dimension !== ORGANIZATION && !suppressed;
-        const jitter = (measure: string, value: number, scale: number) => (noisy ? Math.max(0, value + stickyNoise(noise!, dimension, cell.key, measure, scale)) : value);
-        const users = jitter('users', cell.users, scales?.users ?? 0);
-        const active = Math.min(users, jitter('active', cell.active, scales?.active ?? 0));
-        const sums = table.metrics.map((name, i) => jitter(name, cell.sums[i]!, scales?.sums[i] ?? 0));
+        const base = { reportRefreshDate: refreshDate, dimension, cohort: cell.key };
+        if (planNoise === undefined) {
+          const metrics = Object.fromEntries(table.metrics.map((name, i) => [name, suppressed ? { sum: null, mean: null } : { sum: cell.sums[i]!, mean: cell.users > 0 ? round2(cell.sums[i]! / cell.users) : null }]));
+          return { ...base, users: suppressed ? null : cell.users, activeUsers: suppressed ? null : cell.active, metrics, suppressed };
+        }
+        if (suppressed) {
+          const metrics = Object.fromEntries(table.metrics.map((name) => [name, { sum: null, sumMargin95: null, mean: null, meanMargin95: null }]));
+          return { ...base, users: null, usersMargin95: null, activeUsers: null, activeUsersMargin95: null, metrics, suppressed };
+        }
+        const exact = dimension === ORGANIZATION;
+        const noisy = (measure: string, value: number, scale: number) => (exact ? value : Math.max(0, value + stickyNoise(noise!, dimension, cell.key, measure, scale)));
+        const { scales, margins95 } = planNoise;
+        const users = noisy('users', cell.users, scales.users);
+        const activeUsers = noisy('active', cell.active, scales.active);
         const metrics = Object.fromEntries(
-          table.metrics.map((name, i) => [name, suppressed ? { sum: null, mean: null } : { sum: sums[i]!, mean: users > 0 ? round2(sums[i]! / users) : null }]),
+          table.metrics.map((name, i) => {
+            const sum = noisy(name, cell.sums[i]!, scales.sums[i]!);
+            if (exact) return [name, { sum, sumMargin95: 0, mean: users > 0 ? round2(sum / users) : null, meanMargin95: users > 0 ? 0 : null }];
+            const mean = noisyMean(sum, users, { sum: scales.sums[i]!, users: scales.users }, plan.metrics[i]!.clip);
+            return [name, { sum, sumMargin95: margins95.sums[i]!, mean: mean.mean, meanMargin95: mean.margin95 }];
+          }),
         );
         return {
-          reportRefreshDate: refreshDate,
-          dimension,
-          cohort: cell.key,
-          users: suppressed ? null : users,
-          activeUsers: suppressed ? null : active,
-          metrics,
-          suppressed,
+          ...base, users, usersMargin95: exact ? 0 : margins95.users, activeUsers, activeUsersMargin95: exact ? 0 : margins95.active, metrics, suppressed,
         };
       }),
   );
 }
 
+/** The CSV header of a plan's cohort rows (margin columns only with noise). */
+export function cohortCsvHeader(plan: CohortPlan): string[] {
+  const margin = (header: string) => (plan.noise !== undefined ? [header, `${header} Margin95`] : [header]);
+  return [
+    'Report Refresh Date', 'Dimension', 'Cohort', ...margin('Users'), ...margin('Active Users'),
+    ...plan.metrics.flatMap((m) => [...margin(`${m.column.header} Sum`), ...margin(`${m.column.header} Mean`)]),
+    'Suppressed',
+  ];
+}
+
 export function cohortCsv(rows: readonly CohortRow[], plan: CohortPlan): string {
-  const header = ['Report Refresh Date', 'Dimension', 'Cohort', 'Users', 'Active Users', ...plan.metrics.flatMap((m) => [`${m.column.header} Sum`, `${m.column.header} Mean`]), 'Suppressed'];
-  let out = UTF8_BOM + csvLine(header, '\r\n');
-  const text = (v: number | null) => (v === null ? '' : String(v));
+  let out = UTF8_BOM + csvLine(cohortCsvHeader(plan), '\r\n');
+  const text = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
+  const noisy = plan.noise !== undefined;
+  const pair = (value: number | null, margin: number | null | undefined) => (noisy ? [text(value), text(margin)] : [text(value)]);
   for (const row of rows) {
     out += csvLine([
-      row.reportRefreshDate ?? '', row.dimension, row.cohort.join(' | '), text(row.users), text(row.activeUsers),
-      ...plan.metrics.flatMap((m) => [text(row.metrics[m.column.json]!.sum), text(row.metrics[m.column.json]!.mean)]),
+      row.reportRefreshDate ?? '', row.dimension, row.cohort.join(' | '), ...pair(row.users, row.usersMargin95), ...pair(row.activeUsers, row.activeUsersMargin95),
+      ...plan.metrics.flatMap((m) => {
+        const metric = row.metrics[m.column.json]!;
+        return [...pair(metric.sum, metric.sumMargin95), ...pair(metric.mean, metric.meanMargin95)];
+      }),
       row.suppressed ? 'True' : 'False',
     ], '\r\n');
   }

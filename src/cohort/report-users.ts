@@ -14,7 +14,8 @@ import { fromCsvText, parseDuration } from '../catalogue/values.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
 import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
-import { CohortAggregator, parseDimension, type CohortDimension, type CohortLayout } from './aggregate.js';
+import { cohortNoise, type CohortNoise, type NoiseSetting } from './accuracy.js';
+import { CohortAggregator, ORGANIZATION, parseDimension, type CohortDimension, type CohortLayout } from './aggregate.js';
 import { LICENCE_CLASSES, licenceClassOf } from './licence-class.js';
 import { DIRECTORY_ATTRIBUTES, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
 import type { CohortTable } from './table.js';
@@ -36,8 +37,8 @@ export interface CohortPlan {
   readonly metrics: readonly { readonly column: ColumnSpec; readonly clip: number }[];
   readonly k: number;
   readonly kC: number;
-  /** Sticky noise on sub-organisation cohorts, with the epsilon one release of the table costs. */
-  readonly noise?: { readonly epsilon: number };
+  /** Sticky noise on sub-organisation cohorts: the epsilon one release of the table costs, scales and margins. */
+  readonly noise?: CohortNoise;
 }
 
 export interface CohortAggregate {
@@ -53,7 +54,7 @@ export interface CohortRuleShape {
   readonly cohort: {
     readonly by: readonly string[];
     readonly metrics?: Readonly<Record<string, { readonly clip: number }>>;
-    readonly noise?: { readonly epsilon: number };
+    readonly noise?: NoiseSetting;
   };
 }
 
@@ -96,7 +97,8 @@ export function planCohorts(report: ReportSpec, rule: CohortRuleShape, k: number
     return { column, clip };
   });
   if (report.shape !== 'userDetail') throw new CohortPlanError(`${report.name} is not a per-user report`);
-  return { report, dimensions, metrics, k, kC, ...(rule.cohort.noise !== undefined ? { noise: { epsilon: rule.cohort.noise.epsilon } } : {}) };
+  const noise = rule.cohort.noise === undefined ? undefined : cohortNoise(rule.cohort.noise, dimensions.filter((d) => d.name !== ORGANIZATION).length, metrics.map((m) => m.clip));
+  return { report, dimensions, metrics, k, kC, ...(noise !== undefined ? { noise } : {}) };
 }
 
 export function cohortLayout(plan: CohortPlan, directory: Directory): CohortLayout {

@@ -1,13 +1,15 @@
 /**
  * Suppression of a cohort table, in privacy.md's order: primary (0..k-1 users, G1 and G8), complement (an
- * active or inactive count of 0..k_c-1, G2), then secondary: further released cells are suppressed until no
- * suppressed cell can be narrowed below k users (or k_c active users) from what is released (G3).
+ * active count of 0..k_c-1 or an inactive count of 1..k_c-1, G2), then secondary: further released cells are
+ * suppressed until no suppressed cell can be narrowed below k users, or below k_c active or inactive people,
+ * from what is released (G3), users, active and inactive taken together. An inactive count the attacker can
+ * pin to exactly 0 is allowed: "everyone was active" singles nobody out (G2).
  *
  * Secondary suppression works relation by relation (exact for tables whose dimensions each partition the
  * organisation), and then, when the table is small enough, checks the attacker's LP over all relations at once
  * (needed for cross-dimensions, where row and column relations combine) and suppresses more until it holds.
  */
-import { attackerIntervals, type Measure } from './attacker-lp.js';
+import { attackerIntervals, MEASURES, type Interval, type Measure } from './attacker-lp.js';
 import { isUnknown, type CohortCell, type CohortTable } from './table.js';
 
 export interface SuppressionOptions {
@@ -30,10 +32,32 @@ export interface SuppressionCounts {
 
 const EPSILON = 1e-6;
 
-/** Cells the guarantees protect: suppressed ones, and hidden marginals that are themselves small. */
-function isProtected(cell: CohortCell, k: number): boolean {
-  return cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary' || (cell.state === 'hidden' && cell.users < k);
+/**
+ * G2 as privacy.md states it: a released cohort shows at least k_c active people, and no inactive people or at
+ * least k_c ("everyone was active" singles nobody out; "1 of 12 inactive" or "1 of 12 active" would).
+ */
+export function meetsComplement(cell: { readonly users: number; readonly active: number }, kC: number): boolean {
+  const inactive = cell.users - cell.active;
+  return cell.active >= kC && (inactive === 0 || inactive >= kC);
 }
+
+/** Cells the guarantees protect: suppressed ones, and hidden marginals that could not be released themselves. */
+function isProtected(cell: CohortCell, k: number, kC: number): boolean {
+  return cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary' || (cell.state === 'hidden' && (cell.users < k || !meetsComplement(cell, kC)));
+}
+
+/** What each measure of a protected cell needs: an attacker's interval at least this wide. */
+type Needs = Record<Measure, number>;
+
+const measureOf = (cell: CohortCell, measure: Measure): number => (measure === 'users' ? cell.users : measure === 'active' ? cell.active : cell.users - cell.active);
+
+/** Whether an attacker's interval of a measure is wide enough; an inactive count pinned to 0 is ("everyone was active"). */
+function isWide(measure: Measure, interval: Interval, need: Needs): boolean {
+  return interval.max - interval.min >= need[measure] - EPSILON || (measure === 'inactive' && interval.max <= EPSILON);
+}
+
+/** Whether a known sum of a measure over unknown cells is enough to hide each of them (see isWide). */
+const sumHides = (measure: Measure, sum: number, need: Needs): boolean => sum >= need[measure] || (measure === 'inactive' && sum === 0);
 
 export function suppressCohorts(table: CohortTable, options: SuppressionOptions): SuppressionCounts {
   const { k, kC } = options;
@@ -43,12 +67,12 @@ export function suppressCohorts(table: CohortTable, options: SuppressionOptions)
     if (cell.users < k) {
       cell.state = 'primary';
       counts.primary++;
-    } else if (cell.active < kC || cell.users - cell.active < kC) {
+    } else if (!meetsComplement(cell, kC)) {
       cell.state = 'complement';
       counts.complement++;
     }
   }
-  const need: Record<Measure, number> = { users: k, active: kC };
+  const need: Needs = { users: k, active: kC, inactive: kC };
   const suppress = (id: number) => {
     table.cells[id]!.state = 'secondary';
     counts.secondary++;
@@ -64,10 +88,10 @@ export function suppressCohorts(table: CohortTable, options: SuppressionOptions)
   };
 
   for (let round = 0; round < table.cells.length + 1; round++) {
-    if (suppressByRelation(table, need, k, cheapest, suppress)) continue;
+    if (suppressByRelation(table, need, k, kC, cheapest, suppress)) continue;
     const unknown = table.cells.filter(isUnknown).length;
     if (unknown > (options.lpLimit ?? 150)) return counts;
-    const violating = lpViolation(table, need, k);
+    const violating = lpViolation(table, need, k, kC);
     if (violating === undefined) {
       counts.lpVerified = true;
       return counts;
@@ -90,7 +114,7 @@ const CANDIDATE_TRIALS = 40;
  * directory, for one, is the same people in every dimension, so only suppressing its twin in another
  * dimension helps, however many nearer cells are given up.
  */
-function nearestWidening(table: CohortTable, violating: number, need: Record<Measure, number>): number | undefined {
+function nearestWidening(table: CohortTable, violating: number, need: Needs): number | undefined {
   const released = (ids: Iterable<number>) => [...new Set(ids)].filter((id) => table.cells[id]!.state === 'released').sort((a, b) => table.cells[a]!.users - table.cells[b]!.users);
   const candidates = new Set<number>();
   const seen = new Set<number>([violating]);
@@ -102,16 +126,14 @@ function nearestWidening(table: CohortTable, violating: number, need: Record<Mea
     frontier = [...new Set(related.flatMap((r) => [r.total, ...r.parts]))].filter((id) => !seen.has(id));
     for (const id of frontier) seen.add(id);
   }
-  const width = (measure: Measure) => {
-    const interval = attackerIntervals(table, measure, [violating]).get(violating)!;
-    return interval.max - interval.min;
-  };
-  const before = new Map((['users', 'active'] as const).map((m) => [m, width(m)]));
-  const short = [...before].filter(([m, w]) => w < need[m] - EPSILON).map(([m]) => m);
+  const interval = (measure: Measure) => attackerIntervals(table, measure, [violating]).get(violating)!;
+  const before = new Map(MEASURES.map((m) => [m, interval(m)]));
+  const short = [...before].filter(([m, i]) => !isWide(m, i, need)).map(([m]) => m);
+  const width = (i: Interval) => i.max - i.min;
   for (const id of [...candidates].slice(0, CANDIDATE_TRIALS)) {
     const cell = table.cells[id]!;
     cell.state = 'secondary';
-    const widened = short.some((m) => width(m) > before.get(m)! + EPSILON);
+    const widened = short.some((m) => width(interval(m)) > width(before.get(m)!) + EPSILON);
     cell.state = 'released';
     if (widened) return id;
   }
@@ -121,12 +143,13 @@ function nearestWidening(table: CohortTable, violating: number, need: Record<Mea
 /**
  * One pass of the relation-by-relation rule; true if it suppressed anything. In a relation whose total is
  * released, the unknown parts share a known sum, so each lies in [0, that sum]: it must reach k users (k_c
- * active). In a relation whose parts are all released, an unknown total is exact.
+ * active, and 0 or k_c inactive). In a relation whose parts are all released, an unknown total is exact.
  */
 function suppressByRelation(
   table: CohortTable,
-  need: Record<Measure, number>,
+  need: Needs,
   k: number,
+  kC: number,
   cheapest: (ids: readonly number[]) => number | undefined,
   suppress: (id: number) => void,
 ): boolean {
@@ -134,16 +157,16 @@ function suppressByRelation(
   for (const relation of table.relations) {
     const total = table.cells[relation.total]!;
     const unknownParts = relation.parts.filter((p) => isUnknown(table.cells[p]!));
-    const protectedParts = unknownParts.filter((p) => isProtected(table.cells[p]!, k));
+    const protectedParts = unknownParts.filter((p) => isProtected(table.cells[p]!, k, kC));
     if (!isUnknown(total)) {
       if (protectedParts.length === 0) continue;
-      const short = (['users', 'active'] as const).some((m) => unknownParts.reduce((s, p) => s + table.cells[p]![m], 0) < need[m]);
+      const short = MEASURES.some((m) => !sumHides(m, unknownParts.reduce((s, p) => s + measureOf(table.cells[p]!, m), 0), need));
       if (short || unknownParts.length === 1) {
         // With no part left to give up (a cohort that is the same people as its total), the total goes.
         suppress(cheapest(relation.parts) ?? relation.total);
         changed = true;
       }
-    } else if (isProtected(total, k) && unknownParts.length === 0) {
+    } else if (isProtected(total, k, kC) && unknownParts.length === 0) {
       const candidate = cheapest(relation.parts);
       if (candidate !== undefined) {
         suppress(candidate);
@@ -155,11 +178,11 @@ function suppressByRelation(
 }
 
 /** A protected cell the attacker LP narrows below the threshold, if any. */
-export function lpViolation(table: CohortTable, need: Record<Measure, number>, k: number): number | undefined {
-  const protectedIds = table.cells.flatMap((cell, id) => (isProtected(cell, k) ? [id] : []));
-  for (const measure of ['users', 'active'] as const) {
+export function lpViolation(table: CohortTable, need: Needs, k: number, kC: number): number | undefined {
+  const protectedIds = table.cells.flatMap((cell, id) => (isProtected(cell, k, kC) ? [id] : []));
+  for (const measure of MEASURES) {
     const intervals = attackerIntervals(table, measure, protectedIds);
-    for (const [id, { min, max }] of intervals) if (max - min < need[measure] - EPSILON) return id;
+    for (const [id, interval] of intervals) if (!isWide(measure, interval, need)) return id;
   }
   return undefined;
 }

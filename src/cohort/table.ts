@@ -8,7 +8,7 @@ export type CellState =
   | 'released'
   /** 0..k-1 users (an empty cohort looks exactly like a small one, G8). */
   | 'primary'
-  /** An active (or inactive) count of 0..k_c-1 within the cohort (G2). */
+  /** An active count of 0..k_c-1 or an inactive count of 1..k_c-1 within the cohort (G2). */
   | 'complement'
   /** Released cells suppressed so that no suppressed cell can be narrowed below k (G3). */
   | 'secondary'

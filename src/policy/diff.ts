@@ -4,6 +4,8 @@
  * less noise, more budget, a permission), what it no longer sees, and changes that move neither way. `policy
  * diff`, the reload log line and the policy history all use this one summary, exposure increases first.
  */
+import { cohortNoise } from '../cohort/accuracy.js';
+import { ORGANIZATION } from '../cohort/aggregate.js';
 import { findColumn, findReport, type ReportSpec } from '../catalogue/catalogue.js';
 import { resolvePolicy, type CohortRule, type ColumnAction, type ResolvedPolicy, type RowsRule } from './schema.js';
 
@@ -177,14 +179,33 @@ function diffCohorts(a: CohortRule, b: CohortRule, push: (d: ExposureDirection, 
   for (const m of Object.keys(ma).filter((m) => mb[m] !== undefined && mb[m].clip !== ma[m]!.clip)) {
     push(mb[m]!.clip > ma[m]!.clip ? 'more' : 'less', `'${m}' clipped at ${mb[m]!.clip} (was ${ma[m]!.clip}: one person moves a sum by at most that)`);
   }
-  const ea = a.cohort.noise?.epsilon;
-  const eb = b.cohort.noise?.epsilon;
-  if (ea !== eb) {
-    if (eb === undefined) push('more', `noise removed (was epsilon ${ea}): figures below the organisation are exact`);
-    else if (ea === undefined) push('less', `noise added (epsilon ${eb})`);
-    else push(eb > ea ? 'more' : 'less', `noise epsilon ${ea} -> ${eb} (${eb > ea ? 'less' : 'more'} noise)`);
+  const na = noiseSetting(a);
+  const nb = noiseSetting(b);
+  if (na !== nb) {
+    if (nb === undefined) push('more', `noise removed (was ${na}): figures below the organisation are exact`);
+    else if (na === undefined) push('less', `noise added (${nb})`);
+    else {
+      const [ea, eb] = [releaseEpsilon(a), releaseEpsilon(b)];
+      push(eb > ea ? 'more' : 'less', `noise ${na} -> ${nb} (${eb > ea ? 'less' : 'more'} noise: epsilon per release ${round3(ea)} -> ${round3(eb)}${sameShape(a, b) ? '' : `, with ${b.cohort.by.filter((d) => d !== ORGANIZATION).join(', ')}`})`);
+    }
   }
 }
+
+/** A rule's noise as the policy states it: `epsilon 1` or `margin ±5`. */
+const noiseSetting = (rule: CohortRule): string | undefined => {
+  const noise = rule.cohort.noise;
+  return noise === undefined ? undefined : noise.epsilon !== undefined ? `epsilon ${noise.epsilon}` : `margin ±${noise.margin95}`;
+};
+
+/** What one release under the rule costs, however its noise is stated (accuracy.ts). */
+const releaseEpsilon = (rule: CohortRule): number =>
+  cohortNoise(rule.cohort.noise!, rule.cohort.by.filter((d) => d !== ORGANIZATION).length, Object.values(rule.cohort.metrics ?? {}).map((m) => m.clip)).epsilon;
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/** Whether two rules split their epsilon alike (the same dimensions and sums), so the noise setting alone moved it. */
+const sameShape = (a: CohortRule, b: CohortRule): boolean =>
+  JSON.stringify([a.cohort.by, a.cohort.metrics ?? {}]) === JSON.stringify([b.cohort.by, b.cohort.metrics ?? {}]);
 
 /** One line per change, e.g. `+ licence-tool getOffice365ActiveUserDetail: 'Display Name' in clear (was not released)`. */
 export function formatChange(c: PolicyChange): string {

@@ -6,7 +6,9 @@
  */
 import { findColumn, findReport, type ColumnSpec } from '../catalogue/catalogue.js';
 import type { PolicySet } from './load.js';
+import { planCohorts } from '../cohort/report-users.js';
 import { bandLabels } from '../sanitize/generalize.js';
+import { noiseStatement } from './explain.js';
 import type { ColumnAction, RowsRule } from './schema.js';
 
 export interface RowsDisclosure {
@@ -27,7 +29,14 @@ export interface CohortDisclosure {
   readonly k: number;
   readonly kC: number;
   readonly sums: { readonly column: string; readonly cappedAt: number }[];
-  readonly noise?: { readonly epsilonPerRelease: number; readonly epsilonPerYear: number | null };
+  readonly noise?: {
+    readonly epsilonPerRelease: number;
+    readonly epsilonPerYear: number | null;
+    /** 95% margins below the organisation: people (users, active users) and each sum, by column header. */
+    readonly margins95: { readonly users: number; readonly activeUsers: number; readonly sums: Readonly<Record<string, number>> };
+    /** The plain-language statement: accuracy, post-processing, cost. */
+    readonly statement: string;
+  };
 }
 
 export interface ConsumerDisclosure {
@@ -108,10 +117,17 @@ export function disclosureOf(set: PolicySet): Disclosure {
       if ('rows' in rule) reports.push(rowsDisclosure(name, rule, k));
       else {
         const spec = findReport(name)!;
+        const noise = planCohorts(spec, rule, k, kC).noise;
         reports.push({
           report: spec.name, kind: 'cohorts', groupedBy: [...rule.cohort.by], k, kC,
           sums: Object.entries(rule.cohort.metrics ?? {}).map(([column, { clip }]) => ({ column: findColumn(spec, column)?.header ?? column, cappedAt: clip })),
-          ...(rule.cohort.noise !== undefined ? { noise: { epsilonPerRelease: rule.cohort.noise.epsilon, epsilonPerYear: policy.privacyBudget?.epsilonPerYear ?? null } } : {}),
+          ...(noise !== undefined ? {
+            noise: {
+              epsilonPerRelease: noise.epsilon, epsilonPerYear: policy.privacyBudget?.epsilonPerYear ?? null,
+              margins95: { users: noise.margins95.users, activeUsers: noise.margins95.active, sums: Object.fromEntries(Object.keys(rule.cohort.metrics ?? {}).map((column, i) => [findColumn(spec, column)?.header ?? column, noise.margins95.sums[i]!])) },
+              statement: noiseStatement(spec, rule, policy)!,
+            },
+          } : {}),
         });
       }
     }

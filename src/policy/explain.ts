@@ -2,9 +2,35 @@
  * Plain-language explanation of what one policy does to one report: per column, what a consumer receives and
  * why, and which k applies. Shared by `policy explain` and, later, the disclosure page.
  */
-import { findColumn, findReport, type ColumnSpec } from '../catalogue/catalogue.js';
+import { planCohorts, type CohortPlan } from '../cohort/report-users.js';
+import { findColumn, findReport, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
 import { bandLabels } from '../sanitize/generalize.js';
-import type { ColumnAction, ResolvedPolicy } from './schema.js';
+import type { CohortRule, ColumnAction, ResolvedPolicy } from './schema.js';
+
+
+/** The 95% margins of a noisy cohort plan, per measure: `users ±5, active users ±5, Call Count sum ±9, ...`. */
+export function noiseMargins(plan: CohortPlan): string {
+  const noise = plan.noise!;
+  return [`users ±${noise.margins95.users}`, `active users ±${noise.margins95.active}`, ...plan.metrics.map((m, i) => `${m.column.header} sum ±${noise.margins95.sums[i]}`)].join(', ');
+}
+
+/** How noisy figures are post-processed, in one sentence (the same words in explain, the disclosure and the README). */
+export const NOISE_POST_PROCESSING = 'every noisy figure is released with its 95% margin; a noisy figure below 0 is released as 0, and a mean is the noisy sum over the noisy people, within 0 and the cap';
+
+/**
+ * The plain-language statement of a cohort rule's noise: how accurate the figures are, how they are
+ * post-processed and what one release costs. Undefined without noise. Shared by explain and the disclosure.
+ */
+export function noiseStatement(spec: ReportSpec, rule: CohortRule, policy: ResolvedPolicy): string | undefined {
+  if (rule.cohort.noise === undefined) return undefined;
+  const plan = planCohorts(spec, rule, policy.k, policy.kC);
+  const noise = plan.noise!;
+  const stated = rule.cohort.noise.margin95 !== undefined ? ` (from the stated margin of ±${rule.cohort.noise.margin95} people)` : '';
+  const budget = policy.privacyBudget?.epsilonPerYear;
+  return `figures for groups below the whole organisation carry random noise, the same on every call for the same report and day; 95% of the time each is within its margin of the true figure: ${noiseMargins(plan)}; ${NOISE_POST_PROCESSING}; the organisation total is exact. One fresh release costs epsilon ${round3(noise.epsilon)}${stated}${budget !== undefined ? `, at most ${budget} per year for each consumer` : ''}.`;
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 function describeAction(action: ColumnAction | undefined, policy: ResolvedPolicy): string {
   if (action === undefined) return 'dropped: the policy does not name it (columns are dropped unless a rule passes them)';
@@ -51,14 +77,12 @@ export function explainReport(policy: ResolvedPolicy, reportName: string): strin
   } else {
     const { by, metrics = {} } = rule.cohort;
     lines.push(`  no rows: people are counted in groups by ${by.join('; ')}`);
-    lines.push(`  k = ${k}: a group of 1 to ${k - 1} people is shown as suppressed, exactly like an empty group; k_c = ${kC}: a count or share whose number of people, or the rest of its group, is 1 to ${kC - 1} is suppressed too`);
+    lines.push(`  k = ${k}: a group of 1 to ${k - 1} people is shown as suppressed, exactly like an empty group; k_c = ${kC}: a group with fewer than ${kC} active people, or with 1 to ${kC - 1} inactive people, is suppressed too (a group where everyone was active is shown: that singles nobody out)`);
     for (const [column, { clip }] of Object.entries(metrics)) {
       lines.push(`    ${findColumn(spec, column)?.header ?? column}: summed per group, each person's value capped at ${clip}`);
     }
-    if (rule.cohort.noise !== undefined) {
-      const budget = policy.privacyBudget?.epsilonPerYear;
-      lines.push(`  noise: groups below the whole organisation carry sticky random noise (epsilon ${rule.cohort.noise.epsilon} per fresh release${budget !== undefined ? `, at most ${budget} per year for each consumer` : ''}); organisation totals are exact`);
-    }
+    const noise = noiseStatement(spec, rule, policy);
+    if (noise !== undefined) lines.push(`  noise: ${noise}`);
     lines.push('  every other column is not released');
   }
   return lines;

@@ -1,13 +1,14 @@
 /**
  * Semantic checks of valid-shaped policies against the report catalogue: names that do not exist (with a
  * suggestion), identifiers passed in clear without a stated reason, rules that can never apply, and, across a
- * policy set, consumers claimed twice. Every finding is an error: a policy either says exactly what it means
- * or it does not load.
+ * policy set, consumers claimed twice; noise whose margin dwarfs the figures (noise-lint.ts). Every finding is
+ * an error: a policy either says exactly what it means or it does not load.
  */
 import { ORGANIZATION } from '../cohort/aggregate.js';
 import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
 import { groupingColumn, LICENCE_CLASS } from '../cohort/report-users.js';
 import { REPORTS, findColumn, findReport, type ColumnSpec } from '../catalogue/catalogue.js';
+import { noiseProblems } from './noise-lint.js';
 import type { ResolvedPolicy } from './schema.js';
 import { toPointer, type PolicySource } from './source.js';
 import type { PolicyProblem } from './validate.js';
@@ -127,6 +128,7 @@ export function lintPolicy(policy: ResolvedPolicy, source: PolicySource): Policy
       }
     }
   }
+  problems.push(...noiseProblems(policy, source));
   const noisy = Object.values(policy.reports).some((rule) => typeof rule === 'object' && 'cohort' in rule && rule.cohort.noise !== undefined);
   if (noisy && policy.privacyBudget === undefined) {
     report('', 'cohorts are released with noise but no privacy budget is set; add privacyBudget: { epsilonPerYear: ... }');

@@ -6,7 +6,6 @@
  * quasi-identifier).
  */
 import { Directory } from '../cohort/directory.js';
-import { noiseScales } from '../cohort/render.js';
 import { aggregateCsvReport, usesDirectory, type CohortPlan } from '../cohort/report-users.js';
 import { suppressCohorts } from '../cohort/suppress.js';
 import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue.js';
@@ -93,15 +92,8 @@ export function simulatedData(sample: SampleReports): PreviewData {
   };
 }
 
-/**
- * The 95% margin of discrete-Laplace noise of `scale` (P(x) proportional to exp(-|x|/scale)): the smallest
- * integer m with P(|x| <= m) >= 0.95, i.e. 2 p^(m+1) / (1 + p) <= 0.05 with p = exp(-1/scale).
- */
-export function discreteLaplaceMargin95(scale: number): number {
-  if (scale <= 0) return 0;
-  const p = Math.exp(-1 / scale);
-  return Math.max(0, Math.ceil(Math.log(0.025 * (1 + p)) / Math.log(p)) - 1);
-}
+/** The 95% margin of discrete-Laplace noise of a scale (defined with the sampler's accuracy helpers). */
+export { discreteLaplaceMargin95 } from '../cohort/accuracy.js';
 
 /** Runs every report each consumer may receive through the proxy's engine over the data. */
 export async function previewPolicySet(set: PolicySet, data: PreviewData): Promise<PolicyPreview> {
@@ -154,17 +146,14 @@ async function cohortPreview(spec: ReportSpec, period: Period, plan: CohortPlan,
   const aggregate = await aggregateCsvReport(held.open(), plan, directory);
   const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
   const cells = aggregate.table.cells.filter((c) => c.state !== 'hidden');
-  const scales = plan.noise !== undefined ? noiseScales(plan, plan.noise.epsilon) : undefined;
+  const margins = plan.noise?.margins95;
   return {
     kind: 'cohort', report: spec.name, period, rowsIn: aggregate.rows, cells: cells.length,
     released: cells.filter((c) => c.state === 'released').length,
     suppressed: { primary: counts.primary, complement: counts.complement, secondary: counts.secondary },
     lpVerified: counts.lpVerified,
-    ...(scales !== undefined ? {
-      noiseMargin95: {
-        users: discreteLaplaceMargin95(scales.users), activeUsers: discreteLaplaceMargin95(scales.active),
-        sums: Object.fromEntries(plan.metrics.map((m, i) => [m.column.header, discreteLaplaceMargin95(scales.sums[i]!)])),
-      },
+    ...(margins !== undefined ? {
+      noiseMargin95: { users: margins.users, activeUsers: margins.active, sums: Object.fromEntries(plan.metrics.map((m, i) => [m.column.header, margins.sums[i]!])) },
     } : {}),
   };
 }

@@ -52,7 +52,7 @@ const COHORT_RULE = {
     cohort: {
       type: 'object',
       description: 'How people are grouped and which sums are released.',
-      examples: [{ by: ['organization', 'department'], metrics: { 'Send Count': { clip: 500 } }, noise: { epsilon: 1 } }],
+      examples: [{ by: ['organization', 'department'], metrics: { 'Send Count': { clip: 100 } }, noise: { margin95: 5 } }],
       properties: {
         by: {
           type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true,
@@ -72,11 +72,13 @@ const COHORT_RULE = {
         },
         noise: {
           type: 'object',
-          properties: { epsilon: { type: 'number', exclusiveMinimum: 0, maximum: 10 } },
-          required: ['epsilon'],
+          properties: {
+            epsilon: { type: 'number', exclusiveMinimum: 0, maximum: 10, description: 'What one fresh release of the table costs; the margins follow (policy explain shows them). Smaller epsilon: more noise.' },
+            margin95: { type: 'integer', minimum: 1, maximum: 1000, description: 'The accuracy needed instead: released counts of people within this many people of the truth 95% of the time; each sum within about its clip times this. The epsilon per release follows (policy explain shows it).' },
+          },
           additionalProperties: false,
-          description: 'Sticky discrete-Laplace noise on sub-organisation cohorts; each fresh release of the table costs epsilon from the consumer\'s yearly privacyBudget (needed with noise). Smaller epsilon: more noise.',
-          examples: [{ epsilon: 1 }],
+          description: "Sticky discrete-Laplace noise on sub-organisation cohorts, stated either way (exactly one of the two): as epsilon per fresh release, or as the 95% margin counts of people need (margin95). Every noisy figure is released with its 95% margin. Each fresh release of the table costs its epsilon from the consumer's yearly privacyBudget (needed with noise).",
+          examples: [{ margin95: 5 }, { epsilon: 1 }],
         },
       },
       required: ['by'],
@@ -96,7 +98,7 @@ export const POLICY_SCHEMA = {
     description: { type: 'string', minLength: 1, maxLength: 2000, description: 'Plain language for staff and works councils; shown on the disclosure page.', examples: ['The licence tool sees which licences each pseudonymous person has.'] },
     consumers: { type: 'array', items: IDENTIFIER_NAME, minItems: 1, uniqueItems: true, description: 'The consumer ids (as in GPP_CONSUMER_KEYS) this policy governs; each consumer has exactly one policy.', examples: [['licence-tool']] },
     k: { ...K_VALUE, default: 5, description: 'Minimum group size: cohorts, quasi-identifier combinations, team/group rows and counts below k are withheld.', examples: [10] },
-    kC: { ...K_VALUE, default: 5, description: 'Minimum complement: within a released cohort, the active and the inactive count are each 0 or at least kC (so nobody\'s inactivity can be read off).', examples: [5] },
+    kC: { ...K_VALUE, default: 5, description: 'Minimum complement: within a released cohort, the active count is at least kC and the inactive count is 0 or at least kC (so nobody\'s inactivity can be read off; "everyone was active" may be shown).', examples: [5] },
     kOrg: { ...K_VALUE, default: 10, description: 'Minimum size of an organisation or cohort for the adoption score.', examples: [10] },
     formats: { type: 'array', items: { type: 'string', enum: ['csv', 'json'] }, minItems: 1, uniqueItems: true, default: ['csv', 'json'], description: 'Response formats the consumer may ask for.', examples: [['csv']] },
     periods: {

@@ -3,6 +3,11 @@
  * (../shared/graph-reports.md section 4). Each category is a ratio of people: who is counted (denominator)
  * and who of them qualifies (numerator), over the same period. Where Graph's reports lack Microsoft's exact
  * measure, the definition says which proxy is used. Points = 100 x numerator / denominator.
+ *
+ * Activity: the facts follow Microsoft's definitions. Where a category names one action (Communication and
+ * Teamwork count people *sending* e-mail, per the Adoption Score documentation), the fact is that action (Send
+ * Count above 0), narrower than an active e-mail user in the cohorts (send, read or meeting actions); receiving
+ * mail counts nowhere (graph-reports.md, "Active users").
  */
 
 /** What the reports say about one person over the period; built in cohort/score-facts.ts from the rows. */
@@ -40,7 +45,7 @@ export const SCORE_CATEGORIES: readonly ScoreCategory[] = [
   {
     id: 'communication',
     title: 'Communication',
-    definition: 'People who used at least two of: sending e-mail, sending Teams chat or channel messages, posting in Viva Engage communities; out of people licensed for at least two of Exchange, Teams and Viva Engage.',
+    definition: 'People who used at least two of: sending e-mail, sending Teams chat or channel messages, posting in Viva Engage communities; out of people licensed for at least two of Exchange, Teams and Viva Engage. (Sending, as Microsoft counts it here: reading or receiving mail is not a mode of communication.)',
     reports: ['getOffice365ActiveUserDetail', 'getEmailActivityUserDetail', 'getTeamsUserActivityUserDetail', 'getYammerActivityUserDetail'],
     counted: (p) => Number(p.hasExchange) + Number(p.hasTeams) + Number(p.hasYammer) >= 2,
     qualifies: (p) => Number(p.hasExchange && p.sentEmail) + Number(p.hasTeams && p.sentTeamsMessages) + Number(p.hasYammer && p.postedInCommunities) >= 2,

@@ -32,9 +32,9 @@ function rowsSection(r: RowsDisclosure): string {
 function cohortSection(c: CohortDisclosure): string {
   return `<li><h4>${escapeHtml(c.report)}: group totals only, never a person</h4><ul>
     <li><b>Groups:</b> ${list(c.groupedBy)}</li>
-    <li>A group of fewer than ${c.k} people is shown as "suppressed", exactly like an empty group; a count of active or inactive people below ${c.kC} in a group is hidden too, and so are other groups from which it could be worked out.</li>
+    <li>A group of fewer than ${c.k} people is shown as "suppressed", exactly like an empty group; fewer than ${c.kC} active people, or 1 to ${c.kC - 1} inactive people, in a group hide it too (a group where everyone was active is shown), and so are other groups from which it could be worked out.</li>
     <li><b>Totals per group:</b> ${c.sums.length === 0 ? 'people and active people only' : `people, active people, and ${c.sums.map((s) => `${escapeHtml(s.column)} (each person counted up to ${s.cappedAt})`).join(', ')}`}</li>
-    ${c.noise !== undefined ? `<li><b>Noise:</b> figures below the whole organisation carry a small random error, the same every time for the same day (epsilon ${c.noise.epsilonPerRelease} per release${c.noise.epsilonPerYear !== null ? `, at most ${c.noise.epsilonPerYear} per year` : ''}).</li>` : ''}
+    ${c.noise !== undefined ? `<li><b>Noise:</b> ${escapeHtml(c.noise.statement[0]!.toUpperCase() + c.noise.statement.slice(1))}</li>` : ''}
   </ul></li>`;
 }
 

@@ -23,12 +23,12 @@ t.test('diff: identical sets have no changes; a description edit is an "other" c
 t.test('diff: exposure increases come first, per consumer and report', async (t) => {
   const looser = setOf({
     'licence.yaml': LICENCE.replace('      Is Deleted: keep', '      Is Deleted: keep\n      Report Refresh Date: keep').replace('periods: [D30, D90]', 'periods: [D7, D30]').replace('dates: false', 'dates: true'),
-    'vendor.yaml': VENDOR.replace('k: 10', 'k: 12').replace('by: [organization, department]\n      metrics:\n        Send Count', 'by: [organization, department, officeLocation]\n      metrics:\n        Send Count').replace('noise: { epsilon: 1 }\n  getOneDrive', 'noise: { epsilon: 2 }\n  getOneDrive'),
+    'vendor.yaml': VENDOR.replace('k: 10', 'k: 12').replace('by: [organization, department]\n      metrics:\n        Send Count', 'by: [organization, department, officeLocation]\n      metrics:\n        Send Count').replace('noise: { margin95: 5 }\n  getOneDrive', 'noise: { margin95: 4 }\n  getOneDrive'),
   });
   const summary = diffSummary(diffPolicySets(shipped, looser));
   t.same(summary.lines, [
     '+ adoption-dashboard getEmailActivityUserDetail: newly grouped by officeLocation',
-    '+ adoption-dashboard getEmailActivityUserDetail: noise epsilon 1 -> 2 (less noise)',
+    '+ adoption-dashboard getEmailActivityUserDetail: noise margin ±5 -> margin ±4 (less noise: epsilon per release 2.153 -> 5.232, with department, officeLocation)',
     '+ licence-tool: period D7 newly allowed',
     '+ licence-tool: single-date requests newly allowed',
     "+ licence-tool getOffice365ActiveUserDetail: 'Report Refresh Date' in clear (was not released)",

@@ -101,3 +101,31 @@ t.test('a cohort rule on a per-user report without a User Principal Name column 
   const problems = lint(`${head}  getOneDriveUsageAccountDetail:\n    cohort:\n      by: [organization]\n`).join('\n');
   t.match(problems, /cohorts count people by their User Principal Name, which getOneDriveUsageAccountDetail does not have/);
 });
+
+t.test('noise whose margin dwarfs the figures is an error; over half of k a warning; clips whole; one form only', async (t) => {
+  const noisy = (noise: string, k = 10, clip = '100') => `name: p\ndescription: A test policy.\nconsumers: [tool]\nk: ${k}\nprivacyBudget: { epsilonPerYear: 100 }\nreports:
+  getTeamsUserActivityUserDetail:
+    cohort:
+      by: [organization, department, officeLocation]
+      metrics: { Call Count: { clip: ${clip} } }
+      noise: ${noise}
+`;
+  t.same(lint(noisy('{ margin95: 5 }')), [], 'a margin of 5 people for groups of at least 10');
+  const dwarfing = lint(noisy('{ epsilon: 1 }'));
+  t.equal(dwarfing.length, 1);
+  t.match(dwarfing[0], /:11:7: the noise's 95% margin for counts is ±18 people, as large as the smallest group shown \(k = 10\): its figures would be noise; ask for a smaller margin95 \(or a larger epsilon, now 1\)/, 'epsilon 1 over 2 dimensions x 3 measures: scale 6, margin ±18');
+  t.match(lint(noisy('{ margin95: 10 }')), [/as large as the smallest group shown/], 'a margin of k itself');
+  t.match(lint(noisy('{ margin95: 5 }', 10, '2.5')), [/:10:32: with noise, a clip is a whole number \(2\.5 is not\)/]);
+  t.match(lint(noisy('{ epsilon: 2, margin95: 5 }')), [/noise states exactly one of epsilon .* and margin95/]);
+  t.match(lint(noisy('{}')), [/noise states exactly one of epsilon .* and margin95/]);
+
+  const { policySetFromFiles } = await import('../../src/policy/load.js');
+  const { noiseWarnings } = await import('../../src/policy/noise-lint.js');
+  const set = (noise: string) => {
+    const result = policySetFromFiles(new Map([['p/p.yaml', noisy(noise)]]));
+    if (!result.ok) throw new Error(result.problems.map(formatProblem).join('; '));
+    return result.set;
+  };
+  t.same(noiseWarnings(set('{ margin95: 5 }')).map(formatProblem), []);
+  t.match(noiseWarnings(set('{ margin95: 6 }')).map(formatProblem), [/^p\/p\.yaml:11:7: warning: getTeamsUserActivityUserDetail: the noise's 95% margin for counts is ±6 people, over half the smallest group shown \(k = 10\)/]);
+});

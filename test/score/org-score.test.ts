@@ -33,10 +33,15 @@ t.test('each category on hand-built people: numerator, denominator and points as
 });
 
 t.test('a category whose count is small or one-sided is suppressed, and the total covers only released ones', async (t) => {
+  // G2 as now stated: "everyone qualifies" singles nobody out and is released (it was suppressed before);
+  // a handful of people who do not qualify is not.
   const everyoneVideo = Array.from({ length: 12 }, () => ({ inMeetings: true, usedVideoOrScreenShare: true, hasExchange: true, teamsPlatforms: 3 }));
-  const org = organisation(facts(everyoneVideo), 10, 5);
+  const all = organisation(facts(everyoneVideo), 10, 5).categories.find((c) => c.id === 'meetings')!;
+  t.same([all.suppressed, all.points, all.numerator, all.denominator], [false, 100, 12, 12], 'all 12 in meetings used video: released');
+  const fewWithout = [...everyoneVideo, ...Array.from({ length: 3 }, () => ({ inMeetings: true, hasExchange: true, teamsPlatforms: 3 }))];
+  const org = organisation(facts(fewWithout), 10, 5);
   const meetings = org.categories.find((c) => c.id === 'meetings')!;
-  t.same([meetings.suppressed, meetings.points, meetings.numerator], [true, null, null], 'all 12 in meetings used video: one-sided (G2), suppressed');
+  t.same([meetings.suppressed, meetings.points, meetings.numerator], [true, null, null], '3 of 15 in meetings without video: one-sided (G2), suppressed');
   t.equal(org.total.max, 100 * org.categories.filter((c) => !c.suppressed).length);
 });
 

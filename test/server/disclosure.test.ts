@@ -7,6 +7,7 @@ import { disclosureOf } from '../../src/policy/disclosure.js';
 import { disclosureHtml } from '../../src/server/disclosure.js';
 import { escapeHtml } from '../../src/server/pages.js';
 import { KEYS, startStack } from '../helpers/proxy-stack.js';
+import { vendorReleaseEpsilon } from '../helpers/vendor-policy.js';
 
 t.test('the disclosure says, per consumer, what each report releases, from the live policy set', async (t) => {
   const loaded = await loadPolicySet('policies');
@@ -27,15 +28,22 @@ t.test('the disclosure says, per consumer, what each report releases, from the l
   const vendor = d.consumers.find((c) => c.consumer === 'adoption-dashboard')!;
   t.ok(vendor.orgScore);
   t.ok(vendor.reports.every((r) => r.kind === 'cohorts'));
-  t.same(vendor.reports.find((r) => r.report === 'getTeamsUserActivityUserDetail'), {
-    report: 'getTeamsUserActivityUserDetail', kind: 'cohorts', groupedBy: ['organization', 'department', 'officeLocation', 'department x officeLocation'], k: 10, kC: 5,
-    sums: [{ column: 'Team Chat Message Count', cappedAt: 500 }, { column: 'Private Chat Message Count', cappedAt: 1000 }, { column: 'Call Count', cappedAt: 100 }, { column: 'Meeting Count', cappedAt: 100 }],
-    noise: { epsilonPerRelease: 1, epsilonPerYear: 400 },
+  const teams = vendor.reports.find((r) => r.report === 'getTeamsUserActivityUserDetail');
+  t.match(teams, {
+    report: 'getTeamsUserActivityUserDetail', kind: 'cohorts', groupedBy: ['organization', 'department', 'officeLocation'], k: 10, kC: 5,
+    sums: [{ column: 'Team Chat Message Count', cappedAt: 200 }, { column: 'Private Chat Message Count', cappedAt: 600 }, { column: 'Call Count', cappedAt: 30 }, { column: 'Meeting Count', cappedAt: 120 }],
+    noise: { epsilonPerYear: 400, margins95: { users: 5, activeUsers: 5 } },
   });
+  if (teams?.kind === 'cohorts') {
+    t.same(Object.keys(teams.noise!.margins95.sums), ['Team Chat Message Count', 'Private Chat Message Count', 'Call Count', 'Meeting Count'], 'a margin for every sum');
+    t.equal(teams.noise!.epsilonPerRelease, vendorReleaseEpsilon('getTeamsUserActivityUserDetail'), 'what a release costs, derived from the margin the policy asks for');
+    t.match(teams.noise!.statement, /within its margin of the true figure: users ±5, active users ±5, Team Chat Message Count sum ±\d+/, 'the disclosure states the margins, not "a little noise"');
+  }
   t.same(d.consumers.find((c) => c.consumer === 'onboarding')!.reports, []);
   const html = disclosureHtml(d);
   t.match(html, /<b>This tool receives nothing:<\/b>/);
   t.match(html, /exactly like an empty group/);
+  t.match(html, /<b>Noise:<\/b> Figures for groups below the whole organisation carry random noise.*users ±5, active users ±5.*released as 0/, 'the page states the margins and the post-processing');
   t.match(d.goodToKnow.join(' '), /display concealed user, group, and site names.*every pseudonym changes/s, 'the concealed-names switch and what it does to a tool\'s history');
   t.match(html, /<h2>Good to know<\/h2>.*every pseudonym changes/s);
   t.equal(escapeHtml(`<script>"x" & 'y'</script>`), '&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;');

@@ -62,8 +62,8 @@ t.test("every per-user report: '(Unknown)' rows get no shared pseudonym and are 
     const cohort = await stack.get(`/cohorts/${report.name}?period=D30`, KEYS.vendor);
     t.equal(cohort.status, 200, `${report.name} cohorts`);
     const organization = (JSON.parse(cohort.body.toString('utf8')) as { value: { users: number | null; suppressed: boolean }[] }).value[0]!;
-    // An organisation whose inactive count is 0 is suppressed today by the complement rule (G2 is restated in
-    // ../shared/privacy.md; issue 15); every other one must count each '(Unknown)' row as a person.
+    // An organisation with 1..k_c-1 inactive people is suppressed by the complement rule (G2); every released
+    // one must count each '(Unknown)' row as a person.
     if (organization.suppressed) continue;
     checkedTotals++;
     t.equal(organization.users, named + unknown, `${report.name}: the organisation counts every '(Unknown)' row as a person`);

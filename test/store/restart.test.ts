@@ -14,6 +14,7 @@ import { selfSignedCertificate } from '../../src/server/tls.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import { BudgetLedger } from '../../src/store/budget-ledger.js';
 import { ScoreHistory } from '../../src/store/score-history.js';
+import { vendorReleaseEpsilon } from '../helpers/vendor-policy.js';
 
 /** The simulator's login-host certificate in a file, for GPP_AUTHORITY_CA_FILE. */
 async function writeCa(dir: string, pem: string): Promise<string> {
@@ -63,7 +64,7 @@ t.test('kill -9 loses no budget charge and no score point', async (t) => {
   await once(first.child, 'exit');
 
   const ledger = await BudgetLedger.open(ledgerFile);
-  t.equal(await ledger.spent('adoption-dashboard'), 1, 'the charge made before the kill is on disk');
+  t.equal(await ledger.spent('adoption-dashboard'), vendorReleaseEpsilon('getTeamsUserActivityUserDetail'), 'the charge made before the kill is on disk');
   await ledger.close();
   const history = await ScoreHistory.open(historyFile);
   t.equal((await history.series('D30')).length, 1, 'the score point made before the kill is on disk');
@@ -75,5 +76,5 @@ t.test('kill -9 loses no budget charge and no score point', async (t) => {
   const value = (body: string) => JSON.stringify(JSON.parse(body).value);
   t.equal(value(again.body), value(cohorts.body), 'the restarted proxy gives the same (sticky) answer');
   await new Promise((r) => setTimeout(r, 100));
-  t.match(second.logs(), /"budget":\{"charged":false,"spent":1,/, 'and does not charge the repeat again');
+  t.ok(second.logs().includes(`"budget":{"charged":false,"spent":${vendorReleaseEpsilon('getTeamsUserActivityUserDetail')},`), 'and does not charge the repeat again');
 });
