@@ -109,6 +109,7 @@ t.test("the README's two commands work in a fresh clone on the machine's own Nod
   t.teardown(() => stopGroup(test.child, 'SIGKILL'));
   const tested = await until(test, /^# Subtest: test\/[\s\S]*?^ok \d+ - test\//m, 420_000);
   t.match(tested, /> tsc -p tsconfig\.json --noEmit/, 'the type check ran');
+  t.match(tested, /no dependency violations found/, 'the dependency rules ran and passed');
   t.notMatch(tested, /^not ok/m, 'and the first test file passed');
   stopGroup(test.child, 'SIGTERM');
   await once(test.child, 'exit');

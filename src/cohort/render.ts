@@ -10,6 +10,7 @@
  * without noise releases exact figures and has no margin fields.
  */
 import { UTF8_BOM, csvLine } from '../catalogue/csv.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 import { cohortNoise, noisyMean } from './accuracy.js';
 import { ORGANIZATION } from './aggregate.js';
 import { stickyNoise, type NoiseContext } from './noise.js';
@@ -55,7 +56,7 @@ export function noiseScales(plan: CohortPlan, epsilon: number): { users: number;
  * over the noisy users, kept within [0, clip].
  */
 export function cohortRows(table: CohortTable, plan: CohortPlan, refreshDate: string | null, only?: readonly string[], noise?: NoiseContext): CohortRow[] {
-  if (plan.noise !== undefined && noise === undefined) throw new Error('a noisy cohort plan needs the noise context of its release');
+  if (plan.noise !== undefined && noise === undefined) throw new InternalInvariantError('a noisy cohort plan needs the noise context of its release');
   const order = plan.dimensions.map((d) => d.name).filter((name) => only === undefined || only.includes(name));
   const planNoise = plan.noise;
   return order.flatMap((dimension) =>

@@ -53,7 +53,7 @@ export class SpillFile {
     if (record === undefined || this.closed) throw new InternalInvariantError(`snapshot record ${index} is not available`);
     const sealed = Buffer.allocUnsafe(record.length);
     const { bytesRead } = await this.handle.read(sealed, 0, record.length, record.position);
-    if (bytesRead !== record.length) throw new Error('the snapshot file is shorter than written');
+    if (bytesRead !== record.length) throw new InternalInvariantError('the snapshot file is shorter than written');
     return openSealed(this.key, 'spill-record', [index], sealed);
   }
 

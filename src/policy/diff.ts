@@ -7,8 +7,16 @@
 import { cohortNoise } from '../cohort/accuracy.js';
 import { ORGANIZATION } from '../cohort/aggregate.js';
 import { findColumn, findReport, type ReportSpec } from '../catalogue/catalogue.js';
-import type { PolicySet } from './load.js';
 import { resolvePolicy, type CohortRule, type ColumnAction, type ResolvedPolicy, type RowsRule } from './schema.js';
+
+/**
+ * What a diff reads of a policy set: load.ts's `PolicySet` has this shape. Named here rather than imported,
+ * because the loader diffs every reload and so imports this module (no cycle, not even for a type).
+ */
+export interface ComparedPolicySet {
+  readonly policies: readonly { readonly policy: ResolvedPolicy }[];
+  policyFor(consumerId: string): { readonly policy: ResolvedPolicy } | undefined;
+}
 
 /** 'more': the consumer can see or infer more than before; 'less': less; 'changed': neither (wording, keys). */
 export type ExposureDirection = 'more' | 'less' | 'changed';
@@ -70,7 +78,7 @@ function rulesOf(policy: ResolvedPolicy): Map<string, RowsRule | CohortRule> {
 const added = <T>(before: Iterable<T>, after: Iterable<T>) => [...after].filter((x) => ![...before].includes(x));
 
 /** The changes from `before` to `after` for every consumer either set names, exposure increases first. */
-export function diffPolicySets(before: PolicySet, after: PolicySet): PolicyChange[] {
+export function diffPolicySets(before: ComparedPolicySet, after: ComparedPolicySet): PolicyChange[] {
   const changes: PolicyChange[] = [];
   const consumers = [...new Set([...before.policies, ...after.policies].flatMap((p) => p.policy.consumers))].sort();
   for (const consumer of consumers) {

@@ -7,6 +7,7 @@ import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue
 import { UTF8_BOM } from '../catalogue/csv.js';
 import { periodDays } from '../catalogue/odata.js';
 import type { DirectoryEntry } from '../cohort/directory.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 import { ReportRenderer } from '../simulator/render.js';
 import { LAST_DAY, reportSource } from '../simulator/reports.js';
 import { SimulatedTenant } from '../simulator/tenant.js';
@@ -31,7 +32,7 @@ export class SampleReports {
   /** The report's CSV as Graph sends it for a period (reports without parameters ignore it). */
   csv(report: ReportSpec | string, period: Period = 'D30'): Buffer {
     const spec = typeof report === 'string' ? findReport(report) : report;
-    if (spec === undefined) throw new Error(`unknown report '${String(report)}'`);
+    if (spec === undefined) throw new InternalInvariantError(`unknown report '${String(report)}'`);
     const key = `${spec.name} ${period}`;
     const known = this.csvs.get(key);
     if (known !== undefined) return known;

@@ -9,6 +9,7 @@ import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
 import { isUserName } from '../catalogue/identifiers.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
 import { MissingColumnError } from '../sanitize/errors.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 import { emptyFacts, SCORE_CATEGORIES, type PersonFacts, type ScoreCategory } from './categories.js';
 import { CohortAggregator, parseDimension } from '../cohort/aggregate.js';
@@ -83,7 +84,7 @@ export class ScoreFacts {
 
   async addReport(report: ReportSpec, source: AsyncIterable<Buffer | string>): Promise<void> {
     const read = READERS[report.name];
-    if (read === undefined) throw new Error(`${report.name} does not feed the score`);
+    if (read === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
     let index = new Map<string, number>();
     let upn = -1;
     let rows = 0;

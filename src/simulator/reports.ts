@@ -7,6 +7,7 @@
 import type { ReportSpec } from '../catalogue/catalogue.js';
 import type { CellValue, ReportItem, ReportRow } from '../catalogue/values.js';
 import { periodDays, type ReportCall } from '../catalogue/odata.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 import { hashInts } from './random.js';
 import {
   APP_PLATFORMS, COPILOT_APPS, EMAIL_APPS, HISTORY_DAYS, METRICS, OFFICE_APPS, OUTLOOK_VERSIONS, TEAMS_PLATFORMS,
@@ -640,7 +641,7 @@ function periodRows(tenant: SimulatedTenant, spec: ReportSpec, w: ReportWindow):
 export function reportSource(tenant: SimulatedTenant, spec: ReportSpec, w: ReportWindow): ReportSource {
   if (spec.shape === 'userDetail') {
     const build = USER_DETAIL[spec.name];
-    if (build === undefined) throw new Error(`no simulator for ${spec.name}`);
+    if (build === undefined) throw new InternalInvariantError(`no simulator for ${spec.name}`);
     return { count: tenant.size, item: (i) => build(tenant, tenant.user(i), w) };
   }
   if (spec.shape === 'entityDetail') return entitySource(tenant, spec, w);
@@ -652,7 +653,7 @@ export function reportSource(tenant: SimulatedTenant, spec: ReportSpec, w: Repor
     return { count: days, item: (i) => ({ ...meta, ...daily(w.lastDay - i), reportDate: tenant.dateOf(w.lastDay - i) }) };
   }
   const rows = periodRows(tenant, spec, w);
-  if (rows === undefined) throw new Error(`no simulator for ${spec.name}`);
+  if (rows === undefined) throw new InternalInvariantError(`no simulator for ${spec.name}`);
   return { count: rows.length, item: (i) => ({ ...meta, ...rows[i]! }) };
 }
 
