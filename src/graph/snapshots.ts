@@ -5,6 +5,7 @@
  * fetch (single-flight). Raw snapshots live only in encrypted anonymous spill files and are checked whole
  * (well-formed, every known cell of its column's type) before anyone is served from them.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import { validateCsvReport } from '../sanitize/csv-report.js';
@@ -56,6 +57,8 @@ export class ReportSnapshot {
     readonly fetchedAt: number,
     readonly expiresAt: number,
     leases: number,
+    /** SHA-256 (hex) of the stored records: two fetches with the same content have the same digest. */
+    readonly digest: string,
   ) {
     this.leases = leases;
   }
@@ -171,10 +174,11 @@ export class SnapshotCache {
 
   private async fetch(call: ReportCall, format: ReportFormat, key: string, waiters: () => number): Promise<ReportSnapshot> {
     const file = await SpillFile.create(this.options.spillDir ?? tmpdir());
+    const digest = createHash('sha256');
     try {
-      const { count, itemStarts } = await this.fetchShared(call, format, key, file);
+      const { count, itemStarts } = await this.fetchShared(call, format, key, new DigestingWriter(file, digest));
       const fetchedAt = Date.now();
-      const snapshot = new ReportSnapshot(key, format, file, count, itemStarts, fetchedAt, fetchedAt + this.options.ttlMs, waiters());
+      const snapshot = new ReportSnapshot(key, format, file, count, itemStarts, fetchedAt, fetchedAt + this.options.ttlMs, waiters(), digest.digest('hex'));
       if (this.options.ttlMs > 0) this.ready.set(key, snapshot);
       else snapshot.retire();
       return snapshot;
@@ -189,7 +193,7 @@ export class SnapshotCache {
    * The snapshot's content into `file`: another replica's copy when there is one (or one arrives while this
    * replica waits for the fetch lock), otherwise from Graph, then offered to the other replicas.
    */
-  private async fetchShared(call: ReportCall, format: ReportFormat, key: string, file: SpillFile): Promise<{ count: number; itemStarts: number[] }> {
+  private async fetchShared(call: ReportCall, format: ReportFormat, key: string, file: DigestingWriter): Promise<{ count: number; itemStarts: number[] }> {
     const shared = this.options.ttlMs > 0 ? this.options.shared : undefined;
     const adopt = async (copy: { meta: SharedSnapshotMeta; records: AsyncIterable<Buffer> }) => {
       for await (const record of copy.records) await file.writeRecord(record);
@@ -215,7 +219,7 @@ export class SnapshotCache {
       const names = new NameForms();
       const result = format === 'csv' ? await this.fetchCsv(call, file, names) : await this.fetchJson(call, file, names);
       this.noteNameForm(call.report.name, names.form);
-      if (shared !== undefined) await shared.put(key, { ...result, records: file.recordCount }, file.readAll(), this.options.ttlMs);
+      if (shared !== undefined) await shared.put(key, { ...result, records: file.file.recordCount }, file.file.readAll(), this.options.ttlMs);
       return result;
     } finally {
       if (lockToken !== undefined) await shared!.unlock(key, lockToken);
@@ -235,7 +239,7 @@ export class SnapshotCache {
     this.options.onNameFormSwitch?.({ report, from, to: form });
   }
 
-  private async fetchCsv(call: ReportCall, file: SpillFile, names: NameForms): Promise<{ count: number; itemStarts: number[] }> {
+  private async fetchCsv(call: ReportCall, file: DigestingWriter, names: NameForms): Promise<{ count: number; itemStarts: number[] }> {
     const body: Readable = await this.options.client.openCsv(call);
     let pending: Buffer[] = [];
     let pendingBytes = 0;
@@ -268,7 +272,7 @@ export class SnapshotCache {
     }
   }
 
-  private async fetchJson(call: ReportCall, file: SpillFile, names: NameForms): Promise<{ count: number; itemStarts: number[] }> {
+  private async fetchJson(call: ReportCall, file: DigestingWriter, names: NameForms): Promise<{ count: number; itemStarts: number[] }> {
     const itemStarts: number[] = [];
     let count = 0;
     let skipToken: string | undefined;
@@ -288,6 +292,19 @@ export class SnapshotCache {
       skipToken = nextSkipToken(body);
       if (skipToken === undefined) return { count, itemStarts };
     }
+  }
+}
+
+/** Writes a snapshot's records to its spill file and into a digest of its content. */
+class DigestingWriter {
+  constructor(
+    readonly file: SpillFile,
+    private readonly digest: Hash,
+  ) {}
+
+  writeRecord(record: Buffer): Promise<void> {
+    this.digest.update(record);
+    return this.file.writeRecord(record);
   }
 }
 

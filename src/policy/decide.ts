@@ -5,7 +5,7 @@
  */
 import { findReport, STANDARD_PERIODS, type Period, type ReportSpec } from '../graph/catalogue.js';
 import { planRows, type RowsPlan, type RowsRule } from '../sanitize/plan.js';
-import { pseudonymizer, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
+import { pseudonymizer, type PseudonymKeyring, type PseudonymMemo } from '../sanitize/pseudonyms.js';
 import type { LoadedPolicy } from './load.js';
 import { DEFAULT_K, type PolicyDocument } from './schema.js';
 
@@ -55,9 +55,9 @@ export function decideReport(loaded: LoadedPolicy | undefined, request: ReportRe
 }
 
 /** The sanitising plan of a rows decision for one consumer: its k, and its pseudonym key where one is needed. */
-export function rowsPlanFor(decision: Extract<ReportDecision, { kind: 'rows' }>, report: ReportSpec, consumer: string, keyring: PseudonymKeyring): RowsPlan {
+export function rowsPlanFor(decision: Extract<ReportDecision, { kind: 'rows' }>, report: ReportSpec, consumer: string, keyring: PseudonymKeyring, memo?: PseudonymMemo): RowsPlan {
   const { policy } = decision.policy;
   const needsKey = Object.values(decision.rule.rows).includes('pseudonymize');
-  const pseudonymize = needsKey && policy.pseudonyms !== undefined ? pseudonymizer(keyring, { ...policy.pseudonyms, consumer }) : undefined;
+  const pseudonymize = needsKey && policy.pseudonyms !== undefined ? pseudonymizer(keyring, { ...policy.pseudonyms, consumer }, memo) : undefined;
   return planRows(report, decision.rule, policy.k ?? DEFAULT_K.k, { kC: policy.kC ?? DEFAULT_K.kC, ...(pseudonymize !== undefined ? { pseudonymize } : {}) });
 }
