@@ -95,6 +95,7 @@ export interface RunningProxy {
   readonly policies: PolicyStore;
   readonly graph: GraphClient;
   readonly snapshots: SnapshotCache;
+  readonly releases: ReleaseCache;
   close(): Promise<void>;
 }
 
@@ -236,6 +237,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     policies,
     graph,
     snapshots,
+    releases,
     async close() {
       await app.close();
       await policies.close();
