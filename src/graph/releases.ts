@@ -198,13 +198,21 @@ class BucketSorter {
   private readonly spilled: number[][] = Array.from({ length: BUCKETS }, () => []);
   private scratch: SpillFile | undefined;
 
-  constructor(private readonly spillDir: string) {}
+  constructor(
+    private readonly spillDir: string,
+    private readonly flushChars = BUCKET_FLUSH_CHARS,
+  ) {}
+
+  /** Records written to the scratch file so far. */
+  get spilledRecords(): number {
+    return this.scratch?.recordCount ?? 0;
+  }
 
   async add(key: string, seq: number, text: string): Promise<void> {
     const bucket = key === '' ? 0 : parseInt(key.slice(0, 2), 16);
     this.buckets[bucket]!.push([key, seq, text]);
     this.sizes[bucket]! += text.length + 32;
-    if (this.sizes[bucket]! < BUCKET_FLUSH_CHARS) return;
+    if (this.sizes[bucket]! < this.flushChars) return;
     this.scratch ??= await SpillFile.create(this.spillDir);
     this.spilled[bucket]!.push(this.scratch.recordCount);
     await this.scratch.writeRecord(Buffer.from(JSON.stringify(this.buckets[bucket])));
@@ -275,13 +283,13 @@ export interface ReleaseBuild {
 }
 
 /** Builds a release into `file`; returns what the Release needs. */
-async function buildInto(file: SpillFile, spillDir: string, build: ReleaseBuild): Promise<{ records: StoredRecord[]; count: number; stats: SanitizeStats }> {
+async function buildInto(file: SpillFile, spillDir: string, build: ReleaseBuild, flushChars?: number): Promise<{ records: StoredRecord[]; count: number; stats: SanitizeStats; sortSpills: number }> {
   const { snapshot, plan, orderKey } = build;
   const json = snapshot.format === 'json';
   const keyed = isKeyedOrder(plan.report);
   const identities = identityColumns(plan.report);
   const stats = emptyStats();
-  const sorter = new BucketSorter(spillDir);
+  const sorter = new BucketSorter(spillDir, flushChars);
   const writer = new ReleaseWriter(file, json);
   let seq = 0;
   try {
@@ -305,9 +313,10 @@ async function buildInto(file: SpillFile, spillDir: string, build: ReleaseBuild)
         }
       }
     }
+    const sortSpills = sorter.spilledRecords;
     for await (const entries of sorter.sorted()) for (const [, , text] of entries) await writer.add(text, true);
     await writer.flush();
-    return { records: writer.records, count: writer.count, stats };
+    return { records: writer.records, count: writer.count, stats, sortSpills };
   } finally {
     await sorter.close();
   }
@@ -319,17 +328,21 @@ export interface ReleaseCacheOptions {
   readonly maxReleases?: number;
   /** Decrypted records kept in memory, in bytes, across all releases; default 32 MiB. */
   readonly maxMemoryBytes?: number;
+  /** A sorting bucket past this many characters goes to disk while a release is built (default 32 Ki). */
+  readonly sortBucketChars?: number;
 }
 
 export interface ReleaseCacheStats {
   hits: number;
   builds: number;
   evictions: number;
+  /** Sorting buckets written to disk while building (releases too big to sort in memory). */
+  sortSpills: number;
 }
 
 /** Releases by id, each until a given time; concurrent requests for one release share its build. */
 export class ReleaseCache {
-  readonly stats: ReleaseCacheStats = { hits: 0, builds: 0, evictions: 0 };
+  readonly stats: ReleaseCacheStats = { hits: 0, builds: 0, evictions: 0, sortSpills: 0 };
   readonly memory: RecordMemory;
   private readonly held = new Map<string, { release: Release; until: number }>();
   private readonly pending = new Map<string, { promise: Promise<Release>; waiters: number }>();
@@ -393,12 +406,13 @@ export class ReleaseCache {
     const file = await SpillFile.create(spillDir);
     let built: Awaited<ReturnType<typeof buildInto>>;
     try {
-      built = await buildInto(file, spillDir, build);
+      built = await buildInto(file, spillDir, build, this.options.sortBucketChars);
     } catch (error) {
       await file.close();
       throw error;
     }
     this.stats.builds++;
+    this.stats.sortSpills += built.sortSpills;
     // One lease per request waiting for this build, taken as it completes.
     const release = new Release(id, build.snapshot.format, file, built.records, built.count, built.stats, this.memory, waiters());
     if (holdUntil <= Date.now()) {

@@ -9,7 +9,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ConsumerKeys } from '../../src/server/consumer-keys.js';
 import { parseKeyring, pseudonymizer } from '../../src/sanitize/pseudonyms.js';
 import { proxyCsv, startStack, type Stack } from '../helpers/proxy-stack.js';
@@ -28,7 +28,7 @@ function policy(epoch: number, columns: readonly string[], quasi: readonly strin
   ].join('\n');
 }
 
-async function sharedStack(t: Tap.Test): Promise<{ stack: Stack; dir: string; pseudonym: (consumer: string, epoch: number) => (name: string) => string }> {
+async function sharedStack(t: Test): Promise<{ stack: Stack; dir: string; pseudonym: (consumer: string, epoch: number) => (name: string) => string }> {
   const dir = await mkdtemp(join(tmpdir(), 'gpp-releases-'));
   await writeFile(join(dir, 'shared.yaml'), policy(1, ['Has Teams License']));
   const keyring = `shared=${randomBytes(32).toString('base64')}`;

@@ -10,7 +10,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ConsumerKeys } from '../../src/server/consumer-keys.js';
 import { parseKeyring, pseudonymizer } from '../../src/sanitize/pseudonyms.js';
 import { proxyCsv, proxyJsonPages, startStack } from '../helpers/proxy-stack.js';
@@ -20,7 +20,7 @@ const ANALYTICS_KEY = 'gpp_test-analytics-tool-key-0000000000000000000000';
 const REPORT = "/beta/reports/getOffice365ActiveUserDetail(period='D30')";
 const ROWS = '    rows:\n      User Principal Name: {action}\n      Has Teams License: keep\n      Has Exchange License: keep\n';
 
-async function colludingStack(t: Tap.Test) {
+async function colludingStack(t: Test) {
   const dir = await mkdtemp(join(tmpdir(), 'gpp-collusion-'));
   await writeFile(join(dir, 'hr.yaml'), `name: hr\ndescription: The HR tool sees who holds which licence, by name.\nconsumers: [hr-tool]\nformats: [csv, json]\nperiods: [D30]\nreports:\n  getOffice365ActiveUserDetail:\n${ROWS.replace('{action}', 'keep')}    allowClearIdentifiers: { reason: HR reconciles licences per named employee. }\n`);
   await writeFile(join(dir, 'analytics.yaml'), `name: analytics\ndescription: The analytics tool sees the same rows under pseudonyms.\nconsumers: [analytics-tool]\nformats: [csv, json]\nperiods: [D30]\npseudonyms: { keyId: analytics, epoch: 1 }\nreports:\n  getOffice365ActiveUserDetail:\n${ROWS.replace('{action}', 'pseudonymize')}`);
