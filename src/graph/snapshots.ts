@@ -39,7 +39,8 @@ export interface SnapshotCacheOptions {
 
 type JsonObject = Record<string, unknown>;
 const RECORD_BYTES = 64 * 1024;
-const ITEMS_PER_RECORD = 100;
+/** JSON items per stored record: releases read a snapshot whole, so records are large (fewer writes). */
+const ITEMS_PER_RECORD = 1000;
 
 /** One fetched report, as stored. Readers hold a lease; the file is closed once expired and unleased. */
 export class ReportSnapshot {
@@ -53,7 +54,7 @@ export class ReportSnapshot {
     /** CSV: data rows; JSON: items. */
     readonly count: number,
     /** JSON: index of the first item of each record. */
-    private readonly itemStarts: readonly number[],
+    readonly itemStarts: readonly number[],
     readonly fetchedAt: number,
     readonly expiresAt: number,
     leases: number,
@@ -66,19 +67,6 @@ export class ReportSnapshot {
   /** The CSV bytes exactly as Graph sent them. */
   csv(): AsyncIterable<Buffer> {
     return this.file.readAll();
-  }
-
-  /** JSON items [offset, offset + count). */
-  async items(offset: number, count: number): Promise<JsonObject[]> {
-    const out: JsonObject[] = [];
-    let record = 0;
-    while (record + 1 < this.itemStarts.length && this.itemStarts[record + 1]! <= offset) record++;
-    for (; record < this.itemStarts.length && out.length < count; record++) {
-      const start = this.itemStarts[record]!;
-      const items = JSON.parse((await this.file.readRecord(record)).toString('utf8')) as JsonObject[];
-      out.push(...items.slice(Math.max(0, offset - start), Math.max(0, offset - start) + count - out.length));
-    }
-    return out;
   }
 
   /** Every JSON item, one stored record at a time. */
@@ -282,7 +270,6 @@ export class SnapshotCache {
       const body = await this.options.client.jsonPage(call, this.options.jsonPageSize ?? 2000, skipToken);
       const items = pageItems(body);
       for (const item of items) if (typeof item.userPrincipalName === 'string') names.add(item.userPrincipalName);
-      // Small records: serving one page then parses only the records it needs.
       for (let i = 0; i < items.length || (i === 0 && count === 0); i += ITEMS_PER_RECORD) {
         const record = items.slice(i, i + ITEMS_PER_RECORD);
         itemStarts.push(count);
