@@ -17,6 +17,7 @@ import type { RowsPlan } from '../sanitize/plan.js';
 import { identityColumns, isKeyedOrder, jsonIdentity, rowSortKey } from '../sanitize/row-order.js';
 import { emptyStats, type SanitizeStats } from '../sanitize/stats.js';
 import type { ReportSnapshot } from './snapshots.js';
+import { Leased } from './leases.js';
 import { SpillFile } from './spill-file.js';
 
 /** Who a release is for: everything its bytes depend on besides the snapshot. */
@@ -87,9 +88,7 @@ export class RecordMemory {
 }
 
 /** One consumer's release of one snapshot. Readers hold a lease; the file closes once retired and unleased. */
-export class Release {
-  private leases: number;
-  private retired = false;
+export class Release extends Leased {
   private static serial = 0;
   private readonly memoryPrefix = `${++Release.serial} `;
 
@@ -105,7 +104,7 @@ export class Release {
     private readonly memory: RecordMemory,
     leases: number,
   ) {
-    this.leases = leases;
+    super(leases);
   }
 
   /** Bytes of the released output (CSV: the whole download; JSON: the items and their separators). */
@@ -157,23 +156,7 @@ export class Release {
     return record;
   }
 
-  acquire(): void {
-    this.leases++;
-  }
-
-  release(): void {
-    this.leases--;
-    this.closeIfDone();
-  }
-
-  /** Takes the release out of service; it closes once the last reader is done. */
-  retire(): void {
-    this.retired = true;
-    this.closeIfDone();
-  }
-
-  private closeIfDone(): void {
-    if (!this.retired || this.leases > 0) return;
+  protected close(): void {
     this.memory.drop(this.memoryPrefix);
     void this.file.close();
   }

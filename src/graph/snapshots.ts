@@ -13,6 +13,7 @@ import { pageItems } from '../sanitize/json-report.js';
 import type { GraphClient } from './client.js';
 import type { ReportCall, ReportFormat } from './odata.js';
 import { NameForms, type NameForm } from './identifiers.js';
+import { Leased } from './leases.js';
 import { SpillFile } from './spill-file.js';
 import { UpstreamError } from './upstream-error.js';
 import type { SharedSnapshotMeta, SharedSnapshots } from '../store/shared-snapshots.js';
@@ -43,10 +44,7 @@ const RECORD_BYTES = 64 * 1024;
 const ITEMS_PER_RECORD = 1000;
 
 /** One fetched report, as stored. Readers hold a lease; the file is closed once expired and unleased. */
-export class ReportSnapshot {
-  private leases: number;
-  private retired = false;
-
+export class ReportSnapshot extends Leased {
   constructor(
     readonly key: string,
     readonly format: ReportFormat,
@@ -61,7 +59,7 @@ export class ReportSnapshot {
     /** SHA-256 (hex) of the stored records: two fetches with the same content have the same digest. */
     readonly digest: string,
   ) {
-    this.leases = leases;
+    super(leases);
   }
 
   /** The CSV bytes exactly as Graph sent them. */
@@ -74,23 +72,8 @@ export class ReportSnapshot {
     for await (const record of this.file.readAll()) yield JSON.parse(record.toString('utf8')) as JsonObject[];
   }
 
-  acquire(): void {
-    this.leases++;
-  }
-
-  release(): void {
-    this.leases--;
-    this.closeIfDone();
-  }
-
-  /** Takes the snapshot out of service; it closes once the last reader is done. */
-  retire(): void {
-    this.retired = true;
-    this.closeIfDone();
-  }
-
-  private closeIfDone(): void {
-    if (this.retired && this.leases <= 0) void this.file.close();
+  protected close(): void {
+    void this.file.close();
   }
 }
 

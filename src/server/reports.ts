@@ -163,7 +163,8 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
         value: release.rows(),
       });
     }
-    const plan = rowsPlanFor(decision, call.report, consumer, options.pseudonymKeys, options.pseudonymMemo);
+    // Compiled only when a release has to be built: a cached page needs no plan (nor its key derivation).
+    const plan = () => rowsPlanFor(decision, call.report, consumer, options.pseudonymKeys, options.pseudonymMemo);
     const scope = releaseScope(set, consumer, decision);
     const binding = bindingOf(consumer, set, call);
     let page: { release: Release; offset: number; top: number };
@@ -212,7 +213,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
    * snapshot and held until `holdUntil` or the snapshot's expiry, whichever is later (with the cache off, a
    * listing's release is held for the listing alone, and a download's not at all).
    */
-  async function releaseOf(call: ReportCall, format: ReportFormat, plan: RowsPlan, scope: ReleaseScope, request: FastifyRequest, holdUntil = 0): Promise<Release> {
+  async function releaseOf(call: ReportCall, format: ReportFormat, plan: () => RowsPlan, scope: ReleaseScope, request: FastifyRequest, holdUntil = 0): Promise<Release> {
     const hitsBefore = options.snapshots.stats.hits;
     const snapshot = await options.snapshots.lease(call, format);
     request.audit.snapshot = options.snapshots.stats.hits > hitsBefore ? 'hit' : 'fetched';
@@ -223,9 +224,9 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     }
   }
 
-  function releaseOfSnapshot(snapshot: ReportSnapshot, plan: RowsPlan, scope: ReleaseScope, holdUntil: number): Promise<Release> {
+  function releaseOfSnapshot(snapshot: ReportSnapshot, plan: () => RowsPlan, scope: ReleaseScope, holdUntil: number): Promise<Release> {
     const id = releaseId(snapshot.digest, snapshot.format, scope);
-    return releases.obtain(id, holdUntil, () => ({ snapshot, plan, orderKey: rowOrderKey(rowOrderSecret, scope) }));
+    return releases.obtain(id, holdUntil, () => ({ snapshot, plan: plan(), orderKey: rowOrderKey(rowOrderSecret, scope) }));
   }
 
   /**
@@ -233,7 +234,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
    * snapshot when that has exactly the content the listing began on (another replica, a restart); otherwise
    * the report changed under the listing, which must start again.
    */
-  async function listingRelease(call: ReportCall, plan: RowsPlan, scope: ReleaseScope, id: string, request: FastifyRequest): Promise<Release> {
+  async function listingRelease(call: ReportCall, plan: () => RowsPlan, scope: ReleaseScope, id: string, request: FastifyRequest): Promise<Release> {
     const holdUntil = Date.now() + listingIdleMs;
     const held = releases.lease(id, holdUntil);
     if (held !== undefined) {
@@ -271,7 +272,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
       auditCohorts(request, release);
       return reply.code(200).type('application/octet-stream').header('cache-control', 'no-store').send(cohortCsv(release.rows(), release.plan));
     }
-    const plan = rowsPlanFor(decision, call.report, binding.c, options.pseudonymKeys, options.pseudonymMemo);
+    const plan = () => rowsPlanFor(decision, call.report, binding.c, options.pseudonymKeys, options.pseudonymMemo);
     // The whole release is built (and so every row read and checked) before the first byte is sent.
     const release = await releaseOf(call, 'csv', plan, releaseScope(set, binding.c, decision), request);
     request.audit.sanitize = { ...release.stats };
