@@ -9,7 +9,7 @@
  * `u32be(byte length of x) | x` (UTF-8; numbers in decimal), so no two (purpose, context) pairs encode alike.
  * (Version 1 was the sealed tokens' own format, with the purpose alone as associated data; it is not read.)
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { ProductError } from '../errors/catalogue.js';
 
 export const ENVELOPE_VERSION = 2;
@@ -85,4 +85,12 @@ export function open(key: Buffer, purpose: SealPurpose, context: SealContext, en
  */
 export function deriveKey(secret: Buffer, salt: string, info = ''): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, Buffer.from(salt, 'utf8'), Buffer.from(info, 'utf8'), KEY_BYTES));
+}
+
+/**
+ * `deriveKey` as a KeyObject, for keys used with HMAC many times (pseudonyms, the keyed row order): Node turns a
+ * Buffer key into a KeyObject on every `createHmac`, about 8x the cost of the HMAC itself on Node 24.
+ */
+export function deriveHmacKey(secret: Buffer, salt: string, info = ''): KeyObject {
+  return createSecretKey(deriveKey(secret, salt, info));
 }

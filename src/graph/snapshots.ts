@@ -5,6 +5,7 @@
  * fetch (single-flight). Raw snapshots live only in encrypted anonymous spill files and are checked whole
  * (well-formed, every known cell of its column's type) before anyone is served from them.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import { validateCsvReport } from '../sanitize/csv-report.js';
@@ -12,6 +13,7 @@ import { pageItems } from '../sanitize/json-report.js';
 import type { GraphClient } from './client.js';
 import type { ReportCall, ReportFormat } from '../catalogue/odata.js';
 import { NameForms, type NameForm } from '../catalogue/identifiers.js';
+import { Leased } from './leases.js';
 import { SpillFile } from './spill-file.js';
 import { UpstreamError } from './upstream-error.js';
 import type { SharedSnapshotMeta, SharedSnapshots } from '../store/shared-snapshots.js';
@@ -38,13 +40,11 @@ export interface SnapshotCacheOptions {
 
 type JsonObject = Record<string, unknown>;
 const RECORD_BYTES = 64 * 1024;
-const ITEMS_PER_RECORD = 100;
+/** JSON items per stored record: releases read a snapshot whole, so records are large (fewer writes). */
+const ITEMS_PER_RECORD = 1000;
 
 /** One fetched report, as stored. Readers hold a lease; the file is closed once expired and unleased. */
-export class ReportSnapshot {
-  private leases: number;
-  private retired = false;
-
+export class ReportSnapshot extends Leased {
   constructor(
     readonly key: string,
     readonly format: ReportFormat,
@@ -52,12 +52,14 @@ export class ReportSnapshot {
     /** CSV: data rows; JSON: items. */
     readonly count: number,
     /** JSON: index of the first item of each record. */
-    private readonly itemStarts: readonly number[],
+    readonly itemStarts: readonly number[],
     readonly fetchedAt: number,
     readonly expiresAt: number,
     leases: number,
+    /** SHA-256 (hex) of the stored records: two fetches with the same content have the same digest. */
+    readonly digest: string,
   ) {
-    this.leases = leases;
+    super(leases);
   }
 
   /** The CSV bytes exactly as Graph sent them. */
@@ -65,41 +67,13 @@ export class ReportSnapshot {
     return this.file.readAll();
   }
 
-  /** JSON items [offset, offset + count). */
-  async items(offset: number, count: number): Promise<JsonObject[]> {
-    const out: JsonObject[] = [];
-    let record = 0;
-    while (record + 1 < this.itemStarts.length && this.itemStarts[record + 1]! <= offset) record++;
-    for (; record < this.itemStarts.length && out.length < count; record++) {
-      const start = this.itemStarts[record]!;
-      const items = JSON.parse((await this.file.readRecord(record)).toString('utf8')) as JsonObject[];
-      out.push(...items.slice(Math.max(0, offset - start), Math.max(0, offset - start) + count - out.length));
-    }
-    return out;
-  }
-
   /** Every JSON item, one stored record at a time. */
   async *itemBatches(): AsyncGenerator<JsonObject[]> {
     for await (const record of this.file.readAll()) yield JSON.parse(record.toString('utf8')) as JsonObject[];
   }
 
-  acquire(): void {
-    this.leases++;
-  }
-
-  release(): void {
-    this.leases--;
-    this.closeIfDone();
-  }
-
-  /** Takes the snapshot out of service; it closes once the last reader is done. */
-  retire(): void {
-    this.retired = true;
-    this.closeIfDone();
-  }
-
-  private closeIfDone(): void {
-    if (this.retired && this.leases <= 0) void this.file.close();
+  protected close(): void {
+    void this.file.close();
   }
 }
 
@@ -171,10 +145,11 @@ export class SnapshotCache {
 
   private async fetch(call: ReportCall, format: ReportFormat, key: string, waiters: () => number): Promise<ReportSnapshot> {
     const file = await SpillFile.create(this.options.spillDir ?? tmpdir());
+    const digest = createHash('sha256');
     try {
-      const { count, itemStarts } = await this.fetchShared(call, format, key, file);
+      const { count, itemStarts } = await this.fetchShared(call, format, key, new DigestingWriter(file, digest));
       const fetchedAt = Date.now();
-      const snapshot = new ReportSnapshot(key, format, file, count, itemStarts, fetchedAt, fetchedAt + this.options.ttlMs, waiters());
+      const snapshot = new ReportSnapshot(key, format, file, count, itemStarts, fetchedAt, fetchedAt + this.options.ttlMs, waiters(), digest.digest('hex'));
       if (this.options.ttlMs > 0) this.ready.set(key, snapshot);
       else snapshot.retire();
       return snapshot;
@@ -189,7 +164,7 @@ export class SnapshotCache {
    * The snapshot's content into `file`: another replica's copy when there is one (or one arrives while this
    * replica waits for the fetch lock), otherwise from Graph, then offered to the other replicas.
    */
-  private async fetchShared(call: ReportCall, format: ReportFormat, key: string, file: SpillFile): Promise<{ count: number; itemStarts: number[] }> {
+  private async fetchShared(call: ReportCall, format: ReportFormat, key: string, file: DigestingWriter): Promise<{ count: number; itemStarts: number[] }> {
     const shared = this.options.ttlMs > 0 ? this.options.shared : undefined;
     const adopt = async (copy: { meta: SharedSnapshotMeta; records: AsyncIterable<Buffer> }) => {
       for await (const record of copy.records) await file.writeRecord(record);
@@ -215,7 +190,7 @@ export class SnapshotCache {
       const names = new NameForms();
       const result = format === 'csv' ? await this.fetchCsv(call, file, names) : await this.fetchJson(call, file, names);
       this.noteNameForm(call.report.name, names.form);
-      if (shared !== undefined) await shared.put(key, { ...result, records: file.recordCount }, file.readAll(), this.options.ttlMs);
+      if (shared !== undefined) await shared.put(key, { ...result, records: file.file.recordCount }, file.file.readAll(), this.options.ttlMs);
       return result;
     } finally {
       if (lockToken !== undefined) await shared!.unlock(key, lockToken);
@@ -235,7 +210,7 @@ export class SnapshotCache {
     this.options.onNameFormSwitch?.({ report, from, to: form });
   }
 
-  private async fetchCsv(call: ReportCall, file: SpillFile, names: NameForms): Promise<{ count: number; itemStarts: number[] }> {
+  private async fetchCsv(call: ReportCall, file: DigestingWriter, names: NameForms): Promise<{ count: number; itemStarts: number[] }> {
     const body: Readable = await this.options.client.openCsv(call);
     let pending: Buffer[] = [];
     let pendingBytes = 0;
@@ -268,7 +243,7 @@ export class SnapshotCache {
     }
   }
 
-  private async fetchJson(call: ReportCall, file: SpillFile, names: NameForms): Promise<{ count: number; itemStarts: number[] }> {
+  private async fetchJson(call: ReportCall, file: DigestingWriter, names: NameForms): Promise<{ count: number; itemStarts: number[] }> {
     const itemStarts: number[] = [];
     let count = 0;
     let skipToken: string | undefined;
@@ -278,7 +253,6 @@ export class SnapshotCache {
       const body = await this.options.client.jsonPage(call, this.options.jsonPageSize ?? 2000, skipToken);
       const items = pageItems(body);
       for (const item of items) if (typeof item.userPrincipalName === 'string') names.add(item.userPrincipalName);
-      // Small records: serving one page then parses only the records it needs.
       for (let i = 0; i < items.length || (i === 0 && count === 0); i += ITEMS_PER_RECORD) {
         const record = items.slice(i, i + ITEMS_PER_RECORD);
         itemStarts.push(count);
@@ -288,6 +262,19 @@ export class SnapshotCache {
       skipToken = nextSkipToken(body);
       if (skipToken === undefined) return { count, itemStarts };
     }
+  }
+}
+
+/** Writes a snapshot's records to its spill file and into a digest of its content. */
+class DigestingWriter {
+  constructor(
+    readonly file: SpillFile,
+    private readonly digest: Hash,
+  ) {}
+
+  writeRecord(record: Buffer): Promise<void> {
+    this.digest.update(record);
+    return this.file.writeRecord(record);
   }
 }
 

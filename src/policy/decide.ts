@@ -7,7 +7,7 @@ import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue
 import type { CohortGrant } from '../cohort/cohort-releases.js';
 import { planCohorts, type CohortPlan } from '../cohort/report-users.js';
 import { planRows, type RowsPlan } from '../sanitize/plan.js';
-import { pseudonymizer, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
+import { pseudonymizer, type PseudonymKeyring, type PseudonymMemo } from '../sanitize/pseudonyms.js';
 import type { LoadedPolicy } from './load.js';
 import type { CohortRule, ResolvedPolicy, RowsRule } from './schema.js';
 
@@ -56,10 +56,10 @@ export function decideReport(loaded: LoadedPolicy | undefined, request: ReportRe
 }
 
 /** The sanitising plan of a rows decision for one consumer: its k, and its pseudonym key where one is needed. */
-export function rowsPlanFor(decision: Extract<ReportDecision, { kind: 'rows' }>, report: ReportSpec, consumer: string, keyring: PseudonymKeyring): RowsPlan {
+export function rowsPlanFor(decision: Extract<ReportDecision, { kind: 'rows' }>, report: ReportSpec, consumer: string, keyring: PseudonymKeyring, memo?: PseudonymMemo): RowsPlan {
   const { policy } = decision.policy;
   const needsKey = Object.values(decision.rule.rows).includes('pseudonymize');
-  const pseudonymize = needsKey && policy.pseudonyms !== undefined ? pseudonymizer(keyring, { ...policy.pseudonyms, consumer }) : undefined;
+  const pseudonymize = needsKey && policy.pseudonyms !== undefined ? pseudonymizer(keyring, { ...policy.pseudonyms, consumer }, memo) : undefined;
   return planRows(report, decision.rule, policy.k, { kC: policy.kC, ...(pseudonymize !== undefined ? { pseudonymize } : {}) });
 }
 

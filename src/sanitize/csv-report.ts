@@ -148,6 +148,14 @@ export interface CsvSanitizeOptions {
   readonly classes?: QuasiClasses;
 }
 
+/** Sanitised CSV in pieces: the header line (first batch only) and released lines, each with its CRLF. */
+export interface ReleasedCsvBatch {
+  readonly header?: string;
+  readonly lines: string[];
+  /** Per released line, its upstream identifier cells joined by NUL (with `identities` in the options). */
+  readonly identities: string[];
+}
+
 /**
  * Sanitises a CSV report. `open` is called once per pass (twice when the plan has quasi-identifiers and no
  * counts are given) and must yield the same bytes each time (a snapshot). Yields the sanitised CSV in pieces,
@@ -160,6 +168,23 @@ export async function* sanitizeCsvReport(
   stats: SanitizeStats,
   options: CsvSanitizeOptions = {},
 ): AsyncGenerator<string> {
+  for await (const batch of releaseCsvBatches(open, plan, stats, options)) {
+    const out = (batch.header ?? '') + batch.lines.join('');
+    if (out.length > 0) yield out;
+  }
+}
+
+/**
+ * What `sanitizeCsvReport` yields, line by line: one batch per input chunk, the header line in the first. With
+ * `identities` (catalogue columns), each released line comes with its upstream cells of those columns, so a
+ * caller can put the lines in another order (a keyed one per consumer) by the person or thing they are about.
+ */
+export async function* releaseCsvBatches(
+  open: () => AsyncIterable<Buffer | string>,
+  plan: RowsPlan,
+  stats: SanitizeStats,
+  options: CsvSanitizeOptions & { readonly identities?: readonly ColumnSpec[] } = {},
+): AsyncGenerator<ReleasedCsvBatch> {
   const released = releasedFor(plan, 'csv');
   const classes = plan.hasQuasi ? (options.classes ?? (await countCsvQuasiClasses(open(), plan))) : undefined;
   const check = options.validated !== true;
@@ -168,15 +193,19 @@ export async function* sanitizeCsvReport(
   const width = released.length;
   const cells = new Array<string>(width);
   let positions: number[] = [];
+  let identityPositions: number[] | undefined;
   let people = -1;
   let countValue: ((column: ColumnSpec) => number | null) | undefined;
   let current: string[] = [];
   const outputIndex = new Map(released.map((r, i) => [r.column, i]));
   for await (const batch of readCsvBatches(open(), plan.report)) {
-    let out = '';
+    let header: string | undefined;
+    const lines: string[] = [];
+    const identities: string[] = [];
     if (batch.layout !== undefined) {
       const layout = batch.layout;
       positions = bind(plan.report, layout, released);
+      if (options.identities !== undefined) identityPositions = options.identities.map((column) => layout.indexOf(column)).filter((index) => index !== -1);
       people = peoplePosition(layout, plan);
       if (plan.smallCounts !== undefined) {
         countValue = (column) => {
@@ -187,7 +216,7 @@ export async function* sanitizeCsvReport(
       }
       stats.unknownColumns = batch.layout.filter((c) => c === undefined).length;
       stats.columnsDropped = batch.layout.length - width;
-      out = UTF8_BOM + released.map((r) => quoteCsvField(r.column.header)).join(',') + LINE_END;
+      header = UTF8_BOM + released.map((r) => quoteCsvField(r.column.header)).join(',') + LINE_END;
     }
     for (const fields of batch.rows) {
       stats.rowsIn++;
@@ -218,8 +247,9 @@ export async function* sanitizeCsvReport(
       stats.rowsOut++;
       let line = quoteCsvField(cells[0] ?? '');
       for (let i = 1; i < width; i++) line += ',' + quoteCsvField(cells[i]!);
-      out += line + LINE_END;
+      lines.push(line + LINE_END);
+      if (identityPositions !== undefined) identities.push(identityPositions.map((p) => fields[p]!).join('\u0000'));
     }
-    if (out.length > 0) yield out;
+    yield { ...(header !== undefined ? { header } : {}), lines, identities };
   }
 }

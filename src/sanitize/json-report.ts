@@ -65,10 +65,17 @@ export class JsonItemSanitizer {
 
   /** The released form of each item, or nothing for items whose rows were all suppressed. */
   sanitize(items: readonly JsonObject[]): JsonObject[] {
+    return this.sanitizeEach(items, () => {});
+  }
+
+  /** As `sanitize`, also handing each released item to `each` beside the upstream item it came from. */
+  sanitizeEach(items: readonly JsonObject[], each: (released: JsonObject, upstream: JsonObject) => void): JsonObject[] {
     const out: JsonObject[] = [];
     for (const item of items) {
       const released = this.sanitizeItem(item);
-      if (released !== undefined) out.push(released);
+      if (released === undefined) continue;
+      out.push(released);
+      each(released, item);
     }
     this.stats.unknownColumns = this.unknownNames.size;
     return out;

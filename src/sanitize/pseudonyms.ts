@@ -5,7 +5,7 @@
  * Master secrets come from the environment or a key file, never from a policy.
  */
 import { createHmac } from 'node:crypto';
-import { deriveKey } from '../crypto/aead.js';
+import { deriveHmacKey } from '../crypto/aead.js';
 import { ProductError } from '../errors/catalogue.js';
 
 /** Master secrets by key id. Each must hold at least 32 bytes of key material. */
@@ -29,14 +29,55 @@ export function canonicalIdentifier(value: string): string {
   return value.trim().toLowerCase();
 }
 
-/** Builds the pseudonymiser of one (key id, epoch, consumer); fails when the key id has no secret. */
-export function pseudonymizer(keyring: PseudonymKeyring, scope: PseudonymScope): (value: string) => string {
+/**
+ * Pseudonyms already computed, per (key id, epoch, consumer) and canonical identifier: a report served again
+ * (the next snapshot, the other format) costs a lookup instead of an HMAC. Bounded: past `maxEntries` the
+ * oldest entries go first. A new scope (another consumer, a rotated key or epoch) never reads another's entries;
+ * `clear()` drops everything (policy reload).
+ */
+export class PseudonymMemo {
+  private readonly entries = new Map<string, string>();
+
+  constructor(readonly maxEntries = 65_536) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The memoised form of `compute` for one scope (the scope's text must name key id, epoch and consumer). */
+  memoize(scope: string, compute: (canonical: string) => string): (canonical: string) => string {
+    const prefix = `${scope}\u0000`;
+    return (canonical) => {
+      const key = prefix + canonical;
+      let pseudonym = this.entries.get(key);
+      if (pseudonym === undefined) {
+        pseudonym = compute(canonical);
+        if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+        this.entries.set(key, pseudonym);
+      }
+      return pseudonym;
+    };
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/**
+ * Builds the pseudonymiser of one (key id, epoch, consumer); fails when the key id has no secret. With a memo,
+ * pseudonyms computed before for the same scope are looked up.
+ */
+export function pseudonymizer(keyring: PseudonymKeyring, scope: PseudonymScope, memo?: PseudonymMemo): (value: string) => string {
   const secret = keyring.get(scope.keyId);
   if (secret === undefined) throw new PseudonymKeyError(`no pseudonym secret is configured for key id '${scope.keyId}'`);
   if (secret.length < MIN_SECRET_BYTES) throw new PseudonymKeyError(`the pseudonym secret for key id '${scope.keyId}' is shorter than ${MIN_SECRET_BYTES} bytes`);
-  const key = deriveKey(secret, HKDF_SALT, `${scope.keyId}\u0000${scope.epoch}\u0000${scope.consumer}`);
+  const info = `${scope.keyId}\u0000${scope.epoch}\u0000${scope.consumer}`;
+  const key = deriveHmacKey(secret, HKDF_SALT, info);
   const prefix = `${scope.keyId}.${scope.epoch}.`;
-  return (value) => prefix + createHmac('sha256', key).update(canonicalIdentifier(value)).digest('base64url');
+  const compute = (canonical: string) => prefix + createHmac('sha256', key).update(canonical).digest('base64url');
+  const pseudonym = memo === undefined ? compute : memo.memoize(info, compute);
+  return (value) => pseudonym(canonicalIdentifier(value));
 }
 
 /**

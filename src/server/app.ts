@@ -9,7 +9,6 @@ import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DirectorySource } from '../graph/directory-source.js';
 import { CohortReleases, type NoiseSettings } from '../cohort/cohort-releases.js';
-import { QuasiClassCounts } from '../sanitize/quasi-counts.js';
 import { OrgScores } from '../score/org-scores.js';
 import type { ScoreHistoryStore, Store } from '../store/store.js';
 import type { AuditRecord } from './audit.js';
@@ -29,7 +28,7 @@ import { reportRoutes, type ReportRoutesOptions } from './reports.js';
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** What the app is built from; its services (cohort releases, org scores, quasi-identifier counts) it builds itself. */
-export interface AppOptions extends Omit<ReportRoutesOptions, 'cohorts' | 'quasiClasses'> {
+export interface AppOptions extends Omit<ReportRoutesOptions, 'cohorts'> {
   /** The tenant directory (cohort joins, per-department scores). */
   readonly directory: DirectorySource;
   /** The noise key and budget ledger for noisy cohort releases; without them a noisy policy is refused. */
@@ -175,8 +174,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // The services, built once and shared by the routes that use them (one cache, one score history).
   const cohorts = new CohortReleases(options.snapshots, options.directory, options.noise);
   const scores = new OrgScores({ snapshots: options.snapshots, directory: options.directory, history: options.history });
-  const quasiClasses = new QuasiClassCounts();
-  void app.register(reportRoutes, { ...options, cohorts, quasiClasses });
+  void app.register(reportRoutes, { ...options, cohorts });
   void app.register(cohortRoutes, { ...options, cohorts });
   void app.register(disclosureRoutes, options);
   void app.register(scoreRoutes, { ...options, scores });

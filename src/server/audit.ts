@@ -21,8 +21,11 @@ export interface AuditRecord {
   kind?: string;
   policy?: string;
   policyVersion?: string;
-  snapshot?: 'hit' | 'fetched' | 'passthrough';
+  snapshot?: 'hit' | 'fetched';
+  /** What sanitising the report did for this consumer (the whole release a page or download comes from). */
   sanitize?: SanitizeStats;
+  /** A JSON page: where in the consumer's released items it starts, and how many it holds. */
+  page?: { offset: number; items: number };
   /** Cells suppressed per reason, and whether the attacker LP verified the table. */
   cohorts?: SuppressionCounts;
   noise?: boolean;

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { GraphClient } from '../graph/client.js';
 import { DirectorySource } from '../graph/directory-source.js';
+import { ReleaseCache } from '../graph/releases.js';
 import { SnapshotCache } from '../graph/snapshots.js';
 import { EntraTokens, type EntraCredential } from '../graph/token.js';
 import { activationCandidate } from '../policy/activation.js';
@@ -17,7 +18,7 @@ import { openEmbeddedStore } from '../store/embedded-store.js';
 import { RedisStore } from '../store/redis-store.js';
 import { RedisSharedSnapshots } from '../store/shared-snapshots.js';
 import type { Store } from '../store/store.js';
-import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
+import { PseudonymMemo, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { buildApp } from './app.js';
 import type { PolicyActivation } from './disclosure.js';
 import { CONFIG_SCHEMA } from './config.js';
@@ -53,7 +54,10 @@ export interface ProxySettings {
   readonly pseudonymKeys: PseudonymKeyring;
   /** At least 32 bytes; replicas share it so they accept each other's cursors and links. */
   readonly sealSecret: Buffer;
-  /** Snapshot time-to-live; 0 turns the cache off (JSON pages then go to Graph page by page). Default: GPP_SNAPSHOT_TTL_SECONDS's. */
+  /**
+   * Snapshot time-to-live; 0 turns the cache off: each download and each JSON listing fetches the report, and
+   * a listing keeps its own release for its later pages only. Default: GPP_SNAPSHOT_TTL_SECONDS's.
+   */
   readonly snapshotTtlSeconds?: number;
   readonly spillDir?: string;
   /** Key (32+ bytes) of the sticky cohort noise; replicas share it. Needed by policies with noise. */
@@ -91,6 +95,7 @@ export interface RunningProxy {
   readonly policies: PolicyStore;
   readonly graph: GraphClient;
   readonly snapshots: SnapshotCache;
+  readonly releases: ReleaseCache;
   close(): Promise<void>;
 }
 
@@ -100,9 +105,14 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   // Since when the live set is live: from the policy history when there is a store, else since it loaded here.
   let live: PolicyActivation | undefined;
   let policyHistory: PolicyHistoryStore | undefined;
+  // Released output and pseudonyms are cached per policy version and key epoch; a new set drops them all.
+  const releases = new ReleaseCache(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {});
+  const pseudonymMemo = new PseudonymMemo();
   const onReload = async (event: PolicyReloadEvent) => {
     metrics?.policyReload(event.kind);
     if (event.kind === 'loaded') {
+      releases.clear();
+      pseudonymMemo.clear();
       const { more, less, changed, lines } = event.changes;
       logger.info({ policyVersion: event.version, previousVersion: event.previousVersion, policies: event.policies, exposureIncreases: more, exposureDecreases: less, otherChanges: changed, changes: lines }, 'policy set loaded');
       live = { version: event.version, since: new Date().toISOString() };
@@ -190,7 +200,9 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     pseudonymKeys: settings.pseudonymKeys,
     sealer: new Sealer(settings.sealSecret),
     publicUrl: () => publicUrl,
-    snapshotJson: ttlMs > 0,
+    releases,
+    pseudonymMemo,
+    rowOrderSecret: settings.sealSecret,
     directory,
     metrics,
     ...(store !== undefined ? { store } : {}),
@@ -225,10 +237,12 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     policies,
     graph,
     snapshots,
+    releases,
     async close() {
       await app.close();
       await policies.close();
       snapshots.clear();
+      releases.clear();
       await graph.close();
       await store?.close();
     },

@@ -4,20 +4,19 @@
  * own short-lived sealed download URL; JSON answers 200 with pages whose nextLink is a sealed cursor.
  * Nothing is sent before the data behind it was read and sanitised without error.
  */
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findReport, type ApiVersion, type Period } from '../catalogue/catalogue.js';
 import type { GraphClient } from '../graph/client.js';
 import { checkServed, parseReportPath, parseReportQuery, utcToday, type ReportCall, type ReportFormat } from '../catalogue/odata.js';
-import { nextSkipToken, type SnapshotCache } from '../graph/snapshots.js';
+import { ReleaseCache, releaseId, type Release, type ReleaseScope } from '../graph/releases.js';
+import type { ReportSnapshot, SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
-import { cohortGrantFor, rowsPlanFor } from '../policy/decide.js';
-import { countCsvQuasiClasses, sanitizeCsvReport } from '../sanitize/csv-report.js';
-import { JsonItemSanitizer, pageItems } from '../sanitize/json-report.js';
+import { cohortGrantFor, rowsPlanFor, type ReportDecision } from '../policy/decide.js';
 import type { RowsPlan } from '../sanitize/plan.js';
-import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
-import type { QuasiClassCounts } from '../sanitize/quasi-counts.js';
-import { emptyStats, type SanitizeStats } from '../sanitize/stats.js';
+import type { PseudonymKeyring, PseudonymMemo } from '../sanitize/pseudonyms.js';
+import { rowOrderKey } from '../sanitize/row-order.js';
 import { cohortCsv } from '../cohort/render.js';
 import { auditCohorts, type AuditRecord } from './audit.js';
 import type { CohortReleases } from '../cohort/cohort-releases.js';
@@ -35,13 +34,18 @@ export interface ReportRoutesOptions {
   readonly sealer: Sealer;
   /** The proxy's public base URL (for Location and nextLink), never taken from the request's Host header. */
   readonly publicUrl: () => string;
-  /** Whether JSON pages are served from snapshots (on) or fetched page by page from Graph (off). */
-  readonly snapshotJson: boolean;
+  /** Released output per snapshot and consumer (default: a cache of its own with the default bounds). */
+  readonly releases?: ReleaseCache;
+  /** The secret each consumer's row-order key derives from; replicas share it (default: random per app). */
+  readonly rowOrderSecret?: Buffer;
+  /** Pseudonyms computed before, per key id, epoch and consumer. */
+  readonly pseudonymMemo?: PseudonymMemo;
+  /** How long a JSON listing keeps its release after its last page (default 10 minutes). */
+  readonly listingIdleSeconds?: number;
   readonly downloadLinkSeconds?: number;
   readonly cursorSeconds?: number;
-  /** The app's one cohort release service and quasi-identifier count cache (shared with /cohorts). */
+  /** The app's one cohort release service (shared with /cohorts). */
   readonly cohorts: CohortReleases;
-  readonly quasiClasses: QuasiClassCounts;
 }
 
 /** What a download link and a cursor are bound to. */
@@ -60,10 +64,10 @@ interface Binding {
 interface Cursor extends Binding {
   /** page size */
   t: number;
-  /** offset into the snapshot (snapshot mode) */
-  o?: number;
-  /** Graph's own skiptoken (page-by-page mode) */
-  u?: string;
+  /** offset into the released items */
+  o: number;
+  /** the id of the release the listing began on: every page comes from it */
+  s: string;
 }
 
 declare module 'fastify' {
@@ -89,9 +93,18 @@ function callOf(binding: Binding): ReportCall | undefined {
   return { version: binding.a, report, ...(binding.p !== undefined ? { period: binding.p } : {}), ...(binding.d !== undefined ? { date: binding.d } : {}) };
 }
 
+/** Everything a consumer's release depends on besides the snapshot (releases.ts). */
+function releaseScope(set: PolicySet, consumer: string, decision: Extract<ReportDecision, { kind: 'rows' }>): ReleaseScope {
+  const pseudonyms = decision.policy.policy.pseudonyms;
+  return { consumer, policyHash: policyHashOf(set, consumer), ...(pseudonyms !== undefined ? { pseudonyms: { keyId: pseudonyms.keyId, epoch: pseudonyms.epoch } } : {}) };
+}
+
 export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOptions): Promise<void> {
   const downloadSeconds = options.downloadLinkSeconds ?? 120;
   const cursorSeconds = options.cursorSeconds ?? 3600;
+  const listingIdleMs = (options.listingIdleSeconds ?? 600) * 1000;
+  const releases = options.releases ?? new ReleaseCache();
+  const rowOrderSecret = options.rowOrderSecret ?? randomBytes(32);
 
   /** What the audit line says about a request once its report call is known (refusals included). */
   function audit(request: FastifyRequest, consumer: string, call: ReportCall, format: ReportFormat, set: PolicySet): void {
@@ -135,29 +148,37 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
         value: release.rows(),
       });
     }
-    const plan = rowsPlanFor(decision, call.report, consumer, options.pseudonymKeys);
-    let cursor: Cursor;
+    // Compiled only when a release has to be built: a cached page needs no plan (nor its key derivation).
+    const plan = () => rowsPlanFor(decision, call.report, consumer, options.pseudonymKeys, options.pseudonymMemo);
+    const scope = releaseScope(set, consumer, decision);
+    const binding = bindingOf(consumer, set, call);
+    let page: { release: Release; offset: number; top: number };
     if (query.value.skipToken !== undefined) {
-      cursor = openCursor(query.value.skipToken, bindingOf(consumer, set, call));
+      const cursor = openCursor(query.value.skipToken, binding);
+      if (query.value.top !== undefined && query.value.top !== cursor.t) throw new ProxyRefusal(400, 'BadRequest', '$top must stay the same across the pages of one listing.');
+      page = { release: await listingRelease(call, plan, scope, cursor.s, request), offset: cursor.o, top: cursor.t };
     } else {
       // Counts reports are not paged: one page holds everything.
-      const pageSize = call.report.shape === 'counts' ? Number.MAX_SAFE_INTEGER : (query.value.top ?? call.report.pageSize);
-      cursor = { ...bindingOf(consumer, set, call), t: pageSize, ...(options.snapshotJson || plan.hasQuasi ? { o: 0 } : {}) };
+      const top = call.report.shape === 'counts' ? Number.MAX_SAFE_INTEGER : (query.value.top ?? call.report.pageSize);
+      page = { release: await releaseOf(call, 'json', plan, scope, request, Date.now() + listingIdleMs), offset: 0, top };
     }
-    if (query.value.top !== undefined && query.value.top !== cursor.t) throw new ProxyRefusal(400, 'BadRequest', '$top must stay the same across the pages of one listing.');
-    const stats = emptyStats();
-    request.audit.sanitize = stats;
-    const page = cursor.o !== undefined ? await snapshotPage(call, plan, cursor, stats, request) : await passthroughPage(call, plan, cursor, stats, request);
-    const body: Record<string, unknown> = {
-      '@odata.context': `${options.publicUrl()}/${call.version}/$metadata#Collection(microsoft.graph.${call.report.jsonType})`,
-      value: page.items,
-    };
-    if (page.next !== undefined) {
-      const next = options.sealer.seal('cursor', page.next, cursorSeconds);
-      const top = call.report.shape === 'counts' ? '' : `&$top=${cursor.t}`;
-      body['@odata.nextLink'] = `${options.publicUrl()}${rawPath}?$format=application/json${top}&$skiptoken=${next}`;
+    const { release, offset, top } = page;
+    try {
+      request.audit.sanitize = { ...release.stats };
+      const items = await release.items(offset, top);
+      request.audit.page = { offset, items: items.count };
+      let head = `{"@odata.context":${JSON.stringify(`${options.publicUrl()}/${call.version}/$metadata#Collection(microsoft.graph.${call.report.jsonType})`)},"value":[`;
+      let tail = ']';
+      if (offset + top < release.count) {
+        const next = options.sealer.seal('cursor', { ...binding, t: top, o: offset + top, s: release.id } satisfies Cursor, cursorSeconds);
+        const topParameter = call.report.shape === 'counts' ? '' : `&$top=${top}`;
+        tail += `,"@odata.nextLink":${JSON.stringify(`${options.publicUrl()}${rawPath}?$format=application/json${topParameter}&$skiptoken=${next}`)}`;
+      }
+      const body = Buffer.concat([Buffer.from(head), items.text, Buffer.from(`${tail}}`)]);
+      return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send(body);
+    } finally {
+      release.release();
     }
-    return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send(body);
   }
 
   function openCursor(token: string, binding: Binding): Cursor {
@@ -168,30 +189,47 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
       throw new ProxyRefusal(400, 'BadRequest', 'The $skiptoken belongs to another listing or consumer.');
     }
     if (c.v !== binding.v) throw new ProxyRefusal(409, 'Conflict', 'The policy changed since this listing began; start it again.');
+    if (typeof c.s !== 'string' || typeof c.o !== 'number') throw new ProxyRefusal(400, 'BadRequest', 'The $skiptoken is invalid.');
     return c;
   }
 
-  async function snapshotPage(call: ReportCall, plan: RowsPlan, cursor: Cursor, stats: SanitizeStats, request: FastifyRequest) {
+  /**
+   * The consumer's release of the report's current snapshot, leased (call `release()`): held, or built from the
+   * snapshot and held until `holdUntil` or the snapshot's expiry, whichever is later (with the cache off, a
+   * listing's release is held for the listing alone, and a download's not at all).
+   */
+  async function releaseOf(call: ReportCall, format: ReportFormat, plan: () => RowsPlan, scope: ReleaseScope, request: FastifyRequest, holdUntil = 0): Promise<Release> {
     const hitsBefore = options.snapshots.stats.hits;
-    const snapshot = await options.snapshots.lease(call, 'json');
+    const snapshot = await options.snapshots.lease(call, format);
     request.audit.snapshot = options.snapshots.stats.hits > hitsBefore ? 'hit' : 'fetched';
     try {
-      const classes = plan.hasQuasi ? await options.quasiClasses.of(snapshot, `${cursor.v} ${cursor.c}`, () => JsonItemSanitizer.countAll(plan, snapshot.itemBatches())) : undefined;
-      const offset = cursor.o ?? 0;
-      const items = new JsonItemSanitizer(plan, stats, classes).sanitize(await snapshot.items(offset, cursor.t));
-      const next = offset + cursor.t < snapshot.count ? { ...cursor, o: offset + cursor.t } : undefined;
-      return { items, next };
+      return await releaseOfSnapshot(snapshot, plan, scope, Math.max(holdUntil, snapshot.expiresAt));
     } finally {
       snapshot.release();
     }
   }
 
-  async function passthroughPage(call: ReportCall, plan: RowsPlan, cursor: Cursor, stats: SanitizeStats, request: FastifyRequest) {
-    request.audit.snapshot = 'passthrough';
-    const upstream = await options.graph.jsonPage(call, cursor.t, cursor.u);
-    const items = new JsonItemSanitizer(plan, stats).sanitize(pageItems(upstream));
-    const token = nextSkipToken(upstream);
-    return { items, next: token === undefined ? undefined : { ...cursor, u: token } };
+  function releaseOfSnapshot(snapshot: ReportSnapshot, plan: () => RowsPlan, scope: ReleaseScope, holdUntil: number): Promise<Release> {
+    const id = releaseId(snapshot.digest, snapshot.format, scope);
+    return releases.obtain(id, holdUntil, () => ({ snapshot, plan: plan(), orderKey: rowOrderKey(rowOrderSecret, scope) }));
+  }
+
+  /**
+   * The release a listing began on, for its later pages: still held (the usual case), or rebuilt from a fresh
+   * snapshot when that has exactly the content the listing began on (another replica, a restart); otherwise
+   * the report changed under the listing, which must start again.
+   */
+  async function listingRelease(call: ReportCall, plan: () => RowsPlan, scope: ReleaseScope, id: string, request: FastifyRequest): Promise<Release> {
+    const holdUntil = Date.now() + listingIdleMs;
+    const held = releases.lease(id, holdUntil);
+    if (held !== undefined) {
+      request.audit.snapshot = 'hit';
+      return held;
+    }
+    const release = await releaseOf(call, 'json', plan, scope, request, holdUntil);
+    if (release.id === id) return release;
+    release.release();
+    throw new ProxyRefusal(409, 'Conflict', 'The report changed since this listing began; start it again.');
   }
 
   async function download(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
@@ -219,33 +257,18 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
       auditCohorts(request, release);
       return reply.code(200).type('application/octet-stream').header('cache-control', 'no-store').send(cohortCsv(release.rows(), release.plan));
     }
-    const plan = rowsPlanFor(decision, call.report, binding.c, options.pseudonymKeys);
-    const hitsBefore = options.snapshots.stats.hits;
-    const snapshot = await options.snapshots.lease(call, 'csv');
-    request.audit.snapshot = options.snapshots.stats.hits > hitsBefore ? 'hit' : 'fetched';
-    const stats = emptyStats();
-    request.audit.sanitize = stats;
-    let pieces: AsyncGenerator<string>;
-    let first: IteratorResult<string>;
-    try {
-      const classes = plan.hasQuasi ? await options.quasiClasses.of(snapshot, `${binding.v} ${binding.c}`, () => countCsvQuasiClasses(snapshot.csv(), plan)) : undefined;
-      // Snapshots were validated whole when fetched, so cells are not checked again here.
-      pieces = sanitizeCsvReport(() => snapshot.csv(), plan, stats, { validated: true, ...(classes !== undefined ? { classes } : {}) });
-      // The header line comes only after the first pass (if any) is through: errors so far are clean statuses.
-      first = await pieces.next();
-    } catch (error) {
-      snapshot.release();
-      throw error;
-    }
-    async function* body(): AsyncGenerator<string> {
+    const plan = () => rowsPlanFor(decision, call.report, binding.c, options.pseudonymKeys, options.pseudonymMemo);
+    // The whole release is built (and so every row read and checked) before the first byte is sent.
+    const release = await releaseOf(call, 'csv', plan, releaseScope(set, binding.c, decision), request);
+    request.audit.sanitize = { ...release.stats };
+    async function* body(): AsyncGenerator<Buffer> {
       try {
-        if (first.done !== true) yield first.value;
-        yield* { [Symbol.asyncIterator]: () => pieces };
+        yield* release.csv();
       } catch (error) {
         request.audit.error = 'aborted mid-stream';
         throw error;
       } finally {
-        snapshot.release();
+        release.release();
       }
     }
     return reply.code(200).type('application/octet-stream').header('cache-control', 'no-store').send(Readable.from(body()));

@@ -6,9 +6,9 @@ import { Writable } from 'node:stream';
 import t from 'tap';
 import { request } from 'undici';
 import { GraphClient } from '../../src/graph/client.js';
-import type { ReportCall, ReportFormat } from '../../src/catalogue/odata.js';
 import { DirectorySource } from '../../src/graph/directory-source.js';
-import { SnapshotCache, type ReportSnapshot } from '../../src/graph/snapshots.js';
+import { ReleaseCache, type Release } from '../../src/graph/releases.js';
+import { SnapshotCache } from '../../src/graph/snapshots.js';
 import { EntraTokens } from '../../src/graph/token.js';
 import { PolicyStore } from '../../src/policy/load.js';
 import { parseKeyring } from '../../src/sanitize/pseudonyms.js';
@@ -18,19 +18,19 @@ import { ConsumerKeys } from '../../src/server/consumer-keys.js';
 import { Sealer } from '../../src/server/sealed-tokens.js';
 import { startSimulator } from '../../src/simulator/server.js';
 
-/** A snapshot cache whose stored CSV fails after its first record: a spill-file read error mid-download. */
-class FailingReadCache extends SnapshotCache {
-  override async lease(call: ReportCall, format: ReportFormat): Promise<ReportSnapshot> {
-    const snapshot = await super.lease(call, format);
-    const stored = snapshot.csv.bind(snapshot);
-    snapshot.csv = async function* () {
+/** A release cache whose stored CSV fails after its first record: a spill-file read error mid-download. */
+class FailingReadReleases extends ReleaseCache {
+  override async obtain(...args: Parameters<ReleaseCache['obtain']>): Promise<Release> {
+    const release = await super.obtain(...args);
+    const stored = release.csv.bind(release);
+    release.csv = async function* () {
       let records = 0;
       for await (const record of stored()) {
         if (records++ === 1) throw new Error('simulated read error in the spill file');
         yield record;
       }
     };
-    return snapshot;
+    return release;
   }
 }
 
@@ -45,14 +45,16 @@ t.test('an error after the first byte aborts the transfer: the consumer gets a f
     tokens: new EntraTokens({ credential: { kind: 'secret', tokenUrl: sim.entraTokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret }, authorityCa: sim.authorityCa }),
   });
   const logs: string[] = [];
-  const snapshots = new FailingReadCache({ client: graph, ttlMs: 60_000 });
+  const snapshots = new SnapshotCache({ client: graph, ttlMs: 60_000 });
   const directory = new DirectorySource(graph, 60_000);
   const app = buildApp({
     logger: auditLogger({}, new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) })),
     policies, keys: ConsumerKeys.of({ tool: 'gpp_abort-test-key' }), graph,
     snapshots,
+    // The 3,000-user download spans several records (64 KB each).
+    releases: new FailingReadReleases(),
     directory,
-    pseudonymKeys: parseKeyring(''), sealer: new Sealer(randomBytes(32)), publicUrl: () => url, snapshotJson: true,
+    pseudonymKeys: parseKeyring(''), sealer: new Sealer(randomBytes(32)), publicUrl: () => url,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(async () => {

@@ -1,0 +1,55 @@
+/**
+ * The keyed row order of a consumer's released rows (privacy.md G11, threat model: two consumers may collude).
+ * Rows in Graph's order let two tools join their outputs by position: a tool that sees names in clear, or
+ * other columns, then reads another tool's pseudonyms off the same line number. Each consumer's rows are put in
+ * the order of an HMAC, under a key of its own (per key id and epoch when its policy pseudonymises), of what
+ * the row is about (its identifier cells), so two consumers' orders are unrelated, CSV and JSON agree, and
+ * paging is stable. Rows about no one in particular (a placeholder name) are ordered by an HMAC of their
+ * released text. Counts reports keep Graph's order (it is by date, and meaningful); they are about no person.
+ */
+import { createHmac, type KeyObject } from 'node:crypto';
+import { columnsFor, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
+import { isPlaceholderIdentifier } from '../catalogue/identifiers.js';
+import { deriveHmacKey } from '../crypto/aead.js';
+import { canonicalIdentifier } from './pseudonyms.js';
+
+const HKDF_SALT = 'graph-privacy-proxy/row-order/v1';
+
+/** What a consumer's order depends on: the consumer, and its pseudonym key id and epoch (rotation reorders). */
+export interface RowOrderScope {
+  readonly consumer: string;
+  readonly pseudonyms?: { readonly keyId: string; readonly epoch: number };
+}
+
+/** The order key of one scope, from a secret every replica holds (so they page alike). */
+export function rowOrderKey(secret: Buffer, scope: RowOrderScope): KeyObject {
+  const p = scope.pseudonyms;
+  return deriveHmacKey(secret, HKDF_SALT, `${scope.consumer}\u0000${p === undefined ? '-' : `${p.keyId}\u0000${p.epoch}`}`);
+}
+
+/** The columns that say what a row is about (top-level identifiers present in both formats). */
+export function identityColumns(report: ReportSpec): ColumnSpec[] {
+  const json = new Set(columnsFor(report, 'json'));
+  return columnsFor(report, 'csv').filter((c) => c.role === 'identifier' && c.nested !== true && json.has(c));
+}
+
+/** Whether a report's rows are put in the keyed order (per-person and per-thing reports; not counts). */
+export function isKeyedOrder(report: ReportSpec): boolean {
+  return report.shape !== 'counts' && identityColumns(report).length > 0;
+}
+
+/**
+ * The sort key of one released row: 16 hexadecimal characters of an HMAC of its identity (identifier cells,
+ * NUL-joined, as read upstream), or of its released text when every identifier cell is a placeholder.
+ */
+export function rowSortKey(key: KeyObject, identity: string, releasedText: string): string {
+  const cells = identity.split('\u0000');
+  const named = cells.some((cell) => !isPlaceholderIdentifier(cell));
+  const subject = named ? `i\u0000${cells.map(canonicalIdentifier).join('\u0000')}` : `t\u0000${releasedText}`;
+  return createHmac('sha256', key).update(subject).digest('hex').slice(0, 16);
+}
+
+/** The identity of a JSON item (its identifier properties, null as empty), as `rowSortKey` reads it. */
+export function jsonIdentity(item: Readonly<Record<string, unknown>>, columns: readonly ColumnSpec[]): string {
+  return columns.map((c) => (typeof item[c.json] === 'string' ? (item[c.json] as string) : '')).join('\u0000');
+}
