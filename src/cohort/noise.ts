@@ -1,8 +1,9 @@
 /**
  * Sticky, keyed, integer noise for cohort cells (privacy.md G4, G5): discrete Laplace, P(x) proportional to
  * exp(-|x| / scale), sampled as the difference of two geometric variables whose uniforms come from
- * HMAC(noise key, consumer, report, period, snapshot date, dimension, cell, measure). The same request over the
- * same data gets the same noise on every call, restart and replica; another key gives other noise. The output
+ * HMAC(noise key, release id, dimension, cell, measure), the release id naming the report, period, release
+ * epoch, settings and data (cohort/release.ts), never the consumer: the same release gets the same noise on
+ * every call, restart and replica and for every consumer; another key gives other noise. The output
  * is an integer by construction (no continuous Laplace, no rounding of a floating-point sample).
  */
 import { createHmac } from 'node:crypto';
@@ -22,18 +23,14 @@ export function discreteLaplace(scale: number, u1: number, u2: number): number {
   return geometric(u1) - geometric(u2);
 }
 
-/** What the noise of one release is bound to (everything but the cell and the measure). */
+/** What the noise of one release is bound to (everything but the cell and the measure): key and release id. */
 export interface NoiseContext {
   readonly key: Buffer;
-  readonly consumer: string;
-  readonly report: string;
-  /** The period ('D30') or the date. */
-  readonly window: string;
-  /** The report's refresh date: a new snapshot is a new release with new noise. */
-  readonly snapshotDate: string;
+  /** The release id (cohort/release.ts releaseId): a new release, new noise; a new consumer, the same. */
+  readonly release: string;
 }
 
 export function stickyNoise(context: NoiseContext, dimension: string, cell: readonly string[], measure: string, scale: number): number {
-  const [u1, u2] = keyedUniforms(context.key, [context.consumer, context.report, context.window, context.snapshotDate, dimension, ...cell, measure]);
+  const [u1, u2] = keyedUniforms(context.key, [context.release, dimension, ...cell, measure]);
   return discreteLaplace(scale, u1, u2);
 }

@@ -73,5 +73,5 @@ export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort'
 export function cohortGrantFor(decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec): CohortGrant {
   const { policy } = decision.policy;
   const plan = cohortPlanFor(decision, report);
-  return { policyName: policy.name, plan, ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}) };
+  return { policyName: policy.name, plan, cadence: policy.freshReleases, ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}) };
 }

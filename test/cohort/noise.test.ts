@@ -1,7 +1,7 @@
 import t from 'tap';
 import { discreteLaplace, keyedUniforms, stickyNoise, type NoiseContext } from '../../src/cohort/noise.js';
 
-const context = (key: Buffer): NoiseContext => ({ key, consumer: 'dashboard', report: 'getTeamsUserActivityUserDetail', window: 'D30', snapshotDate: '2026-11-20' });
+const context = (key: Buffer): NoiseContext => ({ key, release: 'release-of-2026-11-20' });
 
 t.test('G5: over many cells the noise follows the discrete Laplace distribution (chi-square)', async (t) => {
   const scale = 3;
@@ -37,7 +37,7 @@ t.test('G4/G5: noise is sticky per cell and keyed; scale 0 is no noise', async (
   const draw = (c: NoiseContext) => cells.map((cell) => stickyNoise(c, 'department', cell, 'users', 5));
   t.same(draw(a), draw(a), 'the same key, the same noise');
   t.not(JSON.stringify(draw(a)), JSON.stringify(draw(b)), 'another key, other noise');
-  t.not(JSON.stringify(draw(a)), JSON.stringify(draw({ ...a, snapshotDate: '2026-11-21' })), 'a new snapshot is a new release');
+  t.not(JSON.stringify(draw(a)), JSON.stringify(draw({ ...a, release: 'release-of-2026-11-21' })), 'a new snapshot is a new release');
   t.equal(discreteLaplace(0, 0.3, 0.7), 0);
   const [u1, u2] = keyedUniforms(Buffer.alloc(32), ['x']);
   t.ok(u1 > 0 && u1 < 1 && u2 > 0 && u2 < 1);
