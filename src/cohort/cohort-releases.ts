@@ -8,7 +8,7 @@
 import type { ReportCall } from '../catalogue/odata.js';
 import { ConcealedNamesError, Directory } from './directory.js';
 import type { CohortRow } from './render.js';
-import { protectCohortTable, type ProtectedRelease, type ReleaseCadence } from './release.js';
+import { planDigest, protectCohortTable, releaseSlot, snapshotRefreshDate, type ProtectedRelease, type ReleaseCadence } from './release.js';
 import { ReleaseBook, requireNoise, type BudgetState, type NoiseSettings } from './release-book.js';
 import { aggregateCsvReport, usesDirectory, type CohortPlan } from './report-users.js';
 import type { DirectoryLookup, LeasedSnapshot, SnapshotSource } from './sources.js';
@@ -66,20 +66,27 @@ export class CohortReleases {
     const snapshot = await this.snapshots.lease(call, 'csv');
     const fromCache = this.snapshots.stats.hits > hitsBefore;
     try {
-      let byDirectory = this.computed.get(snapshot);
-      if (byDirectory === undefined) this.computed.set(snapshot, (byDirectory = new WeakMap()));
-      let byPlan = byDirectory.get(directory);
-      if (byPlan === undefined) byDirectory.set(directory, (byPlan = new Map()));
       const cadence = grant.cadence ?? 'daily';
-      const computedKey = `${policyVersion} ${grant.policyName} ${cadence}`;
-      let pending = byPlan.get(computedKey);
-      if (pending === undefined) {
-        const plans = byPlan;
-        pending = this.compute(snapshot, call, plan, directory, cadence, key);
-        pending.catch(() => plans.delete(computedKey));
-        plans.set(computedKey, pending);
-      }
-      const served = await this.book.serve(await pending, consumer, grant.epsilonPerYear);
+      const window = call.period ?? call.date ?? '-';
+      // Which epoch the data held belongs to, read off its first row: a release already made for it is served
+      // as made, whatever changed since (the directory), and nothing is aggregated again.
+      const at = releaseSlot([plan.report.name, window], planDigest(plan), await snapshotRefreshDate(snapshot.csv(), plan.report), cadence);
+      const make = () => {
+        let byDirectory = this.computed.get(snapshot);
+        if (byDirectory === undefined) this.computed.set(snapshot, (byDirectory = new WeakMap()));
+        let byPlan = byDirectory.get(directory);
+        if (byPlan === undefined) byDirectory.set(directory, (byPlan = new Map()));
+        const computedKey = `${policyVersion} ${grant.policyName} ${cadence}`;
+        let pending = byPlan.get(computedKey);
+        if (pending === undefined) {
+          const plans = byPlan;
+          pending = this.compute(snapshot, window, plan, directory, cadence, key);
+          pending.catch(() => plans.delete(computedKey));
+          plans.set(computedKey, pending);
+        }
+        return pending;
+      };
+      const served = await this.book.serve(at, make, consumer, grant.epsilonPerYear);
       const { release } = served;
       return {
         plan: release.plan, refreshDate: release.refreshDate, counts: release.counts, rows: (only) => release.rows(only),
@@ -90,11 +97,11 @@ export class CohortReleases {
     }
   }
 
-  private async compute(snapshot: LeasedSnapshot, call: ReportCall, plan: CohortPlan, directory: Directory, cadence: ReleaseCadence, noiseKey: Buffer | undefined): Promise<ProtectedRelease> {
+  private async compute(snapshot: LeasedSnapshot, window: string, plan: CohortPlan, directory: Directory, cadence: ReleaseCadence, noiseKey: Buffer | undefined): Promise<ProtectedRelease> {
     const aggregate = await aggregateCsvReport(snapshot.csv(), plan, directory);
     // The setting can change after reports were generated (Graph applies it at the next refresh): a report
     // whose rows match no one in a non-empty directory cannot be joined, whatever the setting says now.
     if (aggregate.rows > 0 && aggregate.matched === 0 && directory.size > 0 && usesDirectory(plan)) throw new ConcealedNamesError('noRowMatched');
-    return protectCohortTable(aggregate, plan, call.period ?? call.date ?? '-', cadence, noiseKey);
+    return protectCohortTable(aggregate, plan, window, cadence, noiseKey);
   }
 }

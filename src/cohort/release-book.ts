@@ -69,14 +69,15 @@ export class ReleaseBook<R extends BookedRelease> {
   constructor(private readonly noise: NoiseSettings) {}
 
   /**
-   * The release `consumer` is served for `fresh`'s slot: the one already made for this epoch (or a later one) if
-   * any, else `fresh`, which then becomes the slot's release. A noisy release is charged to the consumer's share
-   * (`epsilonPerYear` limits it); past it, the consumer's last release of the slot is served stale.
+   * The release `consumer` is served for `at` (a slot and the epoch of the data now held): the one already made
+   * for this epoch (or a later one) if any, else the one `make` makes, which then becomes the slot's release (so
+   * nothing is recomputed within an epoch). A noisy release is charged to the consumer's share (`epsilonPerYear`
+   * limits it); past it, the consumer's last release of the slot is served stale.
    */
-  serve(fresh: R, consumer: string, epsilonPerYear?: number): Promise<Served<R>> {
-    const { slot } = fresh.slot;
+  serve(at: ReleaseSlot, make: () => Promise<R>, consumer: string, epsilonPerYear?: number): Promise<Served<R>> {
+    const { slot } = at;
     const previous = this.queues.get(slot) ?? Promise.resolve();
-    const decided = previous.catch(() => undefined).then(() => this.decide(fresh, consumer, epsilonPerYear));
+    const decided = previous.catch(() => undefined).then(() => this.decide(at, make, consumer, epsilonPerYear));
     const tail = decided.catch(() => undefined);
     this.queues.set(slot, tail);
     void tail.then(() => {
@@ -85,10 +86,10 @@ export class ReleaseBook<R extends BookedRelease> {
     return decided;
   }
 
-  private async decide(fresh: R, consumer: string, epsilonPerYear: number | undefined): Promise<Served<R>> {
-    const { slot } = fresh.slot;
+  private async decide(at: ReleaseSlot, make: () => Promise<R>, consumer: string, epsilonPerYear: number | undefined): Promise<Served<R>> {
+    const { slot } = at;
     const made = this.current.get(slot);
-    const release = made !== undefined && made.slot.epoch >= fresh.slot.epoch ? made : fresh;
+    const release = made !== undefined && made.slot.epoch >= at.epoch ? made : await make();
     const served = `${consumer}\u0000${slot}`;
     if (release.epsilon === 0) {
       this.current.set(slot, release);

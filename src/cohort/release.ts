@@ -6,6 +6,8 @@
  * get the same figures, and nothing about a consumer changes a number (issue 15, items 3 and 4).
  */
 import { createHash } from 'node:crypto';
+import { findColumn, type ReportSpec } from '../catalogue/catalogue.js';
+import { readCsvBatches } from '../sanitize/csv-report.js';
 import type { CohortAggregate, CohortPlan } from './report-users.js';
 import type { NoiseContext } from './noise.js';
 import { cohortRows, type CohortRow } from './render.js';
@@ -31,6 +33,23 @@ export function releaseEpoch(refreshDate: string | null, cadence: ReleaseCadence
   const day = new Date(`${refreshDate}T00:00:00Z`);
   day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7));
   return day.toISOString().slice(0, 10);
+}
+
+/**
+ * The refresh date of a report snapshot (its first row's `Report Refresh Date`; null for an empty report or one
+ * without the column), read from the first rows only: which epoch the data belongs to, before anything is computed.
+ */
+export async function snapshotRefreshDate(source: AsyncIterable<Buffer | string>, report: ReportSpec): Promise<string | null> {
+  const column = findColumn(report, 'reportRefreshDate');
+  if (column === undefined) return null;
+  let index = -1;
+  for await (const batch of readCsvBatches(source, report)) {
+    if (batch.layout !== undefined) index = batch.layout.indexOf(column);
+    if (index === -1) return null;
+    const first = batch.rows[0];
+    if (first !== undefined) return first[index] === '' ? null : first[index]!;
+  }
+  return null;
 }
 
 /** Fresh releases per year of one report and period under a cadence (what the budget tooling multiplies by). */

@@ -174,7 +174,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-store').send(app.swagger()));
   // The services, built once and shared by the routes that use them (one cache, one score history).
   const cohorts = new CohortReleases(options.snapshots, options.directory, options.noise);
-  const scores = new OrgScores({ snapshots: options.snapshots, directory: options.directory, history: options.history });
+  const scores = new OrgScores({ snapshots: options.snapshots, directory: options.directory, history: options.history, ...(options.noise !== undefined ? { noise: options.noise } : {}) });
   const quasiClasses = new QuasiClassCounts();
   void app.register(reportRoutes, { ...options, cohorts, quasiClasses });
   void app.register(cohortRoutes, { ...options, cohorts });

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { DirectoryAttribute } from '../cohort/directory.js';
-import { ConcealedNamesError } from '../cohort/directory.js';
+import { scoreGrantFor } from '../policy/decide.js';
 import type { Period } from '../catalogue/catalogue.js';
 import type { ScoreRow } from '../score/org-score.js';
 import type { PolicySet } from '../policy/load.js';
@@ -14,15 +14,19 @@ import type { OrgScores } from '../score/org-scores.js';
 import type { ScoreHistoryStore, ScorePoint } from '../store/store.js';
 import { PAGE_SECURITY_HEADERS, escapeHtml } from './pages.js';
 import { requirePageViewer } from './auth.js';
-import { errorResponse } from './errors.js';
+import { errorResponse, ProxyRefusal } from './errors.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 
+/**
+ * The page's preferences: the period and dimension it shows when the viewer's policy releases them (else the
+ * policy's first score period and first declared dimension). Sizes, noise and dimensions are the policy's.
+ */
 export interface DashboardSettings {
   readonly period?: Period;
   readonly by?: DirectoryAttribute;
-  readonly kOrg?: number;
-  readonly kC?: number;
 }
+
+const SCORE_PERIODS: readonly Period[] = ['D7', 'D30', 'D90', 'D180'];
 
 const bar = (points: number | null) =>
   points === null ? '<span class="muted">not shown (too few people to show safely)</span>' : `<span class="bar"><span style="width:${Math.max(0, Math.min(100, points))}%"></span></span> ${points}`;
@@ -81,24 +85,30 @@ export interface DashboardRoutesOptions {
 
 export async function dashboardRoutes(app: FastifyInstance, options: DashboardRoutesOptions): Promise<void> {
   const { scores } = options;
-  const settings = { period: 'D30' as Period, by: 'department' as DirectoryAttribute, kOrg: 10, kC: 5, ...options.dashboard };
+  const preferred = { period: 'D30' as Period, by: 'department' as DirectoryAttribute, ...options.dashboard };
   // Browsers ask for it on every page; there is none (204 keeps their consoles clean).
   app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.code(204).header('cache-control', 'max-age=86400').send());
-  app.get('/', { schema: { tags: ["pages"], summary: "The organisation adoption dashboard (HTML)", description: "The org score, its categories, the per-department view and the trend; no per-person view exists. Needs the key of a consumer whose policy grants the score (bearer, or as the Basic password a browser asks for).", security: [{ consumerKey: [] }] } }, async (request, reply) => {
+  app.get('/', { schema: { tags: ["pages"], summary: "The organisation adoption dashboard (HTML)", description: "The org score, its categories, the per-department view and the trend; no per-person view exists. Needs the key of a consumer whose policy grants the score (bearer, or as the Basic password a browser asks for). Shows the viewer's own release of the score, under its policy.", security: [{ consumerKey: [] }] } }, async (request, reply) => {
     request.audit.kind = 'dashboard';
     const set = options.policies.current;
-    request.audit.consumer = requirePageViewer(request, reply, options.keys, set, 'score');
+    const consumer = requirePageViewer(request, reply, options.keys, set, 'score');
+    request.audit.consumer = consumer;
     request.audit.policyVersion = set.version;
-    const base = { period: settings.period, kOrg: settings.kOrg, by: settings.by };
-    const history = async () => (await options.history?.series(settings.period)) ?? [];
+    // The page is a consumer like any other: it shows the release its viewer's policy grants, nothing more exact.
+    const loaded = set.policyFor(consumer)!;
+    request.audit.policy = loaded.policy.name;
+    const grant = scoreGrantFor(loaded);
+    const periods = SCORE_PERIODS.filter((p) => (loaded.policy.periods as readonly string[]).includes(p));
+    const period = periods.includes(preferred.period) ? preferred.period : periods[0];
+    const by = grant.dimensions.includes(preferred.by) ? preferred.by : grant.dimensions[0];
+    const base = { period: period ?? preferred.period, kOrg: grant.kOrg, by: by ?? '' };
+    const history = async () => (period === undefined ? [] : ((await options.history?.series(period)) ?? []));
     let page: string;
     try {
-      const { rows, refreshDate } = await scores.compute({ period: settings.period }, [settings.by], settings.kOrg, settings.kC).catch(async (error: unknown) => {
-        // Without the directory (concealed names) the organisation's score can still be shown.
-        if (!(error instanceof ConcealedNamesError)) throw error;
-        return scores.compute({ period: settings.period }, [], settings.kOrg, settings.kC);
-      });
-      page = dashboardHtml({ ...base, rows, refreshDate, history: await history() });
+      if (period === undefined) throw new ProxyRefusal(403, 'Forbidden', "The viewer's policy releases no period the score is computed for.");
+      const release = await scores.compute({ period }, grant, consumer);
+      const rows = release.rows.filter((r) => r.dimension === 'organization' || r.dimension === by);
+      page = dashboardHtml({ ...base, rows, refreshDate: release.refreshDate, history: await history() });
     } catch (error) {
       const response = errorResponse(error);
       request.audit.error = response.cause;
