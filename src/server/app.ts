@@ -20,6 +20,7 @@ import { disclosureRoutes, type PolicyActivation } from './disclosure.js';
 import { policyPreviewRoutes } from './policy-preview.js';
 import { dashboardRoutes, type DashboardSettings } from './dashboard.js';
 import { scoreRoutes } from './score.js';
+import { budgetRoutes } from './budget.js';
 import { ProxyMetrics, telemetryRoutes } from './telemetry.js';
 import { registerLimits, type LimitSettings } from './limits.js';
 import { TLS_SERVER_OPTIONS } from './tls.js';
@@ -181,6 +182,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(disclosureRoutes, options);
   void app.register(scoreRoutes, { ...options, scores });
   void app.register(policyPreviewRoutes, options);
+  void app.register(budgetRoutes, options);
   void app.register(dashboardRoutes, { ...options, scores });
   void app.register(telemetryRoutes, {
     metrics, policies: options.policies, graphReady: () => options.graph.tokenReady(), credentialKind: options.graph.credentialKind,

@@ -144,7 +144,7 @@ t.test('G6/G7: fresh releases past the yearly budget are refused; releases alrea
   const dir = await mkdtemp(join(tmpdir(), 'gpp-budget-'));
   await cp('policies', dir, { recursive: true });
   const file = join(dir, 'vendor-dashboard.yaml');
-  await writeFile(file, (await readFile(file, 'utf8')).replace('epsilonPerYear: 400', 'epsilonPerYear: 2'));
+  await writeFile(file, (await readFile(file, 'utf8')).replace('epsilonPerYear: 848', 'epsilonPerYear: 2'));
   const stack = await startStack({ simulator: { users: 200 }, proxy: { policiesDir: dir } });
   t.teardown(() => stack.close());
   const get = (period: string) => stack.get(`/beta/reports/getTeamsUserActivityUserDetail(period='${period}')?$format=application/json`, KEYS.vendor);
@@ -153,7 +153,20 @@ t.test('G6/G7: fresh releases past the yearly budget are refused; releases alrea
   const refused = await get('D90');
   t.equal(refused.status, 403);
   t.equal(JSON.parse(refused.body.toString()).error.code, 'PrivacyBudgetExhausted');
-  t.equal((await get('D7')).status, 200, 'a release already paid for is served again, not recomputed or charged');
+  const again = await get('D7');
+  t.equal(again.status, 200, 'a release already paid for is served again, not recomputed or charged');
+  t.equal(again.headers['x-gpp-release-stale'], 'false', "it is this epoch's release, not a stale one");
+  t.equal(JSON.parse(again.body.toString())['@graphPrivacyProxy.stale'], false);
+  const budget = await stack.get('/budget', KEYS.vendor);
+  t.equal(budget.status, 200);
+  const year = new Date().getUTCFullYear();
+  t.same(JSON.parse(budget.body.toString()), {
+    consumer: 'adoption-dashboard', policy: 'vendor-dashboard', year, epsilonPerYear: 2, spent: 2, left: 0, exhausted: true,
+    resetsAt: `${year + 1}-01-01T00:00:00Z`, freshReleases: 'weekly', organisation: { spent: 2 },
+  }, 'GET /budget: its own spent, left and reset, and the organisation total');
+  t.equal((await stack.get('/budget')).status, 401);
+  const licence = JSON.parse((await stack.get('/budget', KEYS.licence)).body.toString());
+  t.same([licence.epsilonPerYear, licence.spent, licence.left], [null, 0, null], 'a consumer without noisy releases has no budget to spend');
 });
 
 t.test('G13 (property): any order and case of the same /cohorts parameters gives identical bytes', async (t) => {
