@@ -22,7 +22,7 @@ t.test('explain: the shipped licence policy, column by column', async (t) => {
   t.match(cohort, /no rows: people are counted in groups by organization; department; officeLocation; department x officeLocation/);
   t.match(cohort, /k = 10: a group of 1 to 9 people is shown as suppressed, exactly like an empty group; k_c = 5/);
   t.match(cohort, /Call Count: summed per group, each person's value capped at 100/);
-  t.match(cohort, /noise: groups below the whole organisation carry sticky random noise \(epsilon 1 per fresh release, at most 400 per year for each consumer\)/);
+  t.match(cohort, /noise: groups below the whole organisation carry sticky random noise \(epsilon 1 per fresh release, at most 848 per year for each consumer\)/);
   t.throws(() => explainReport(vendor, 'getNothing'), /unknown report/);
 });
 
