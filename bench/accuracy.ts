@@ -79,7 +79,7 @@ for (const [reportName, rule] of Object.entries(policy.reports)) {
     suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
     const releases: CohortRow[][] = [];
     for (let key = 0; key < keys; key++) {
-      const context = { key: Buffer.alloc(32, key + 1), consumer: CONSUMER, report: spec.name, window: period, snapshotDate: aggregate.refreshDate ?? '-' };
+      const context = { key: Buffer.alloc(32, key + 1), release: `${spec.name} ${period} ${aggregate.refreshDate ?? '-'}` };
       releases.push(cohortRows(aggregate.table, plan, aggregate.refreshDate, undefined, plan.noise === undefined ? undefined : context));
     }
     const organisation = releases[0]!.find((r) => r.dimension === 'organization');

@@ -30,6 +30,7 @@ import { SERVE_VARIABLES, loadConfig } from './server/config.js';
 import { selfSignedCertificate } from './server/tls.js';
 import { isCalendarDate } from './catalogue/odata.js';
 import { explainReport } from './policy/explain.js';
+import { budgetPlan, describeBudgetPlan } from './policy/budget-plan.js';
 import { diffPolicySets, diffSummary } from './policy/diff.js';
 import { policyReference } from './policy/reference.js';
 import { formatPreview, previewPolicySet, simulatedData } from './policy/preview.js';
@@ -461,9 +462,13 @@ async function policyCheck(dir: string, options: { keys?: readonly string[]; use
   }
   process.stdout.write(`${dir}: ${set.policies.length} polic${set.policies.length === 1 ? 'y' : 'ies'} valid, version ${set.version}\n`);
   for (const { policy } of set.policies) process.stdout.write(`  ${policy.name}: consumers ${policy.consumers.join(', ')}\n`);
+  const budget = describeBudgetPlan(budgetPlan(set.policies.map((p) => p.policy)));
+  for (const line of budget.lines) process.stdout.write(`  ${line}\n`);
   const warnings = [...noiseWarnings(set), ...(await lintRowReleases(set, new SampleReports({ users: options.users })))];
   for (const warning of warnings) process.stderr.write(`${formatProblem(warning)}\n`);
-  if (warnings.length > 0) process.stderr.write(`${warnings.length} warning${warnings.length === 1 ? '' : 's'} (the set loads; read them before it goes live).\n`);
+  for (const warning of budget.warnings) process.stderr.write(`${dir}: warning: ${warning}\n`);
+  const count = warnings.length + budget.warnings.length;
+  if (count > 0) process.stderr.write(`${count} warning${count === 1 ? '' : 's'} (the set loads; read them before it goes live).\n`);
   return 0;
 }
 
@@ -574,6 +579,8 @@ async function policyExplain(policyName: string, report: string, dir: string): P
   }
   try {
     process.stdout.write(`${explainReport(loaded.policy, report).join('\n')}\n`);
+    const budget = describeBudgetPlan(budgetPlan(result.set.policies.map((p) => p.policy)));
+    process.stdout.write(`${[...budget.lines, ...budget.warnings.map((w) => `warning: ${w}`)].map((l) => `  ${l}`).join('\n')}\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);

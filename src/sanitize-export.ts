@@ -7,9 +7,10 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { Directory, type DirectoryEntry } from './cohort/directory.js';
-import { cohortCsv, cohortRows } from './cohort/render.js';
+import { cohortCsv } from './cohort/render.js';
+import { protectCohortTable } from './cohort/release.js';
 import { aggregateCsvReport, usesDirectory } from './cohort/report-users.js';
-import { suppressCohorts, type SuppressionCounts } from './cohort/suppress.js';
+import type { SuppressionCounts } from './cohort/suppress.js';
 import { columnsFor, findColumn, findReport, REPORTS, type Period, type ReportSpec } from './catalogue/catalogue.js';
 import { cohortPlanFor, decideReport, rowsPlanFor } from './policy/decide.js';
 import type { PolicySet } from './policy/load.js';
@@ -195,20 +196,19 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
   if (aggregate.rows > 0 && aggregate.matched === 0 && directory.size > 0 && usesDirectory(plan)) {
     throw new ExportRefused('ConcealedNames', "no row's user is in the directory: the export has concealed names; export it with names shown to join it to the directory");
   }
-  const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
-  let noise: Parameters<typeof cohortRows>[4];
   let budget: ExportRelease['budget'];
-  if (plan.noise !== undefined) {
-    if (request.noiseKey === undefined || request.ledger === undefined || policy.privacyBudget === undefined) {
-      throw new ExportRefused('NeedsNoiseKey', 'this policy releases noisy cohorts; give the noise key (GPP_NOISE_KEY or GPP_NOISE_KEY_FILE) so the release is charged to the privacy-budget ledger');
-    }
-    const window = period ?? request.date ?? '-';
-    noise = { key: request.noiseKey, consumer: request.consumer, report: report.name, window, snapshotDate: aggregate.refreshDate ?? '-' };
-    const charge = await request.ledger.charge(request.consumer, [report.name, window, noise.snapshotDate, policy.name].join('\u0000'), plan.noise.epsilon, policy.privacyBudget.epsilonPerYear);
-    if (!charge.ok) throw new ExportRefused('BudgetExhausted', `${request.consumer}'s privacy budget for the year (epsilon ${charge.limit}) is spent`);
-    budget = { charged: charge.charged, spent: charge.spent, epsilon: policy.privacyBudget.epsilonPerYear };
+  if (plan.noise !== undefined && (request.noiseKey === undefined || request.ledger === undefined || policy.privacyBudget === undefined)) {
+    throw new ExportRefused('NeedsNoiseKey', 'this policy releases noisy cohorts; give the noise key (GPP_NOISE_KEY or GPP_NOISE_KEY_FILE) so the release is charged to the privacy-budget ledger');
   }
-  const rows = cohortRows(aggregate.table, plan, aggregate.refreshDate, undefined, noise);
+  // The proxy's one release function: the same data and settings give the proxy's release, its noise and its charge.
+  const release = protectCohortTable(aggregate, plan, period ?? request.date ?? '-', policy.freshReleases, request.noiseKey);
+  if (plan.noise !== undefined) {
+    const charge = await request.ledger!.charge(request.consumer, release.id, release.epsilon, policy.privacyBudget!.epsilonPerYear);
+    if (!charge.ok) throw new ExportRefused('BudgetExhausted', `${request.consumer}'s privacy budget for the year (epsilon ${charge.limit}) is spent`);
+    budget = { charged: charge.charged, spent: charge.spent, epsilon: policy.privacyBudget!.epsilonPerYear };
+  }
+  const { counts } = release;
+  const rows = release.rows();
   await writeWhole(request.output, [cohortCsv(rows, plan)]);
-  return { ...base, kind: 'cohort', cohorts: { ...counts, rowsIn: aggregate.rows }, noise: noise !== undefined, ...(budget !== undefined ? { budget } : {}) };
+  return { ...base, kind: 'cohort', cohorts: { ...counts, rowsIn: aggregate.rows }, noise: plan.noise !== undefined, ...(budget !== undefined ? { budget } : {}) };
 }

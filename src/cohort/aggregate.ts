@@ -36,6 +36,11 @@ export interface CohortLayout {
   /** The cohort keys of a dimension's parts, from the directory or a fixed domain (never from the report). */
   keySet(parts: readonly string[]): string[][];
   readonly metrics: readonly { readonly name: string; readonly clip: number }[];
+  /**
+   * A label that names the same people in every single-attribute dimension (those the directory does not have):
+   * their cells are tied by equality relations, so suppression treats them as one cell whatever the dimension.
+   */
+  readonly sameEverywhere?: string;
 }
 
 export class CohortAggregator {
@@ -49,10 +54,15 @@ export class CohortAggregator {
     const singles = new Set(layout.dimensions.flatMap((d) => d.parts));
     const organization = this.group(ORGANIZATION, [], declared.has(ORGANIZATION));
     const totalOf = organization.get(keyString([ALL]))!;
+    const twins: number[] = [];
     for (const attribute of [...singles].sort()) {
       const group = this.group(attribute, [attribute], declared.has(attribute));
       this.relations.push({ total: totalOf, parts: [...group.values()] });
+      const twin = layout.sameEverywhere === undefined ? undefined : group.get(keyString([layout.sameEverywhere]));
+      if (twin !== undefined) twins.push(twin);
     }
+    // The same people in two dimensions: one released and the other suppressed would show the suppressed one.
+    for (const twin of twins.slice(1)) this.relations.push({ total: twins[0]!, parts: [twin] });
     for (const dimension of layout.dimensions.filter((d) => d.parts.length > 1)) {
       const group = this.group(dimension.name, dimension.parts, true);
       dimension.parts.forEach((part, i) => {

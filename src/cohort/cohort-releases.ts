@@ -1,123 +1,107 @@
 /**
- * Cohort releases for a report call: the snapshot joined to the directory, aggregated and suppressed over the
- * policy's whole declared table (so every request for the same report and period sees the same suppression
- * pattern, G3), computed once per (snapshot, directory, policy) and shared by the report URL and /cohorts.
+ * Cohort releases for a report call: the snapshot joined to the directory, aggregated and protected over the
+ * policy's whole declared table by the one release function (cohort/release.ts), so every request for the same
+ * report and period sees the same suppression pattern (G3); the release of each epoch is made once and served
+ * unchanged to every consumer and surface (the report URL and /cohorts) until Graph's next refresh, or the next
+ * week (release-book.ts).
  */
 import type { ReportCall } from '../catalogue/odata.js';
-import type { BudgetStore } from '../store/store.js';
 import { ConcealedNamesError, Directory } from './directory.js';
-import type { NoiseContext } from './noise.js';
-import { cohortRows, type CohortRow } from './render.js';
+import type { CohortRow } from './render.js';
+import { planDigest, protectCohortTable, releaseSlot, snapshotRefreshDate, type ProtectedRelease, type ReleaseCadence } from './release.js';
+import { ReleaseBook, requireNoise, type BudgetState, type NoiseSettings } from './release-book.js';
 import { aggregateCsvReport, usesDirectory, type CohortPlan } from './report-users.js';
 import type { DirectoryLookup, LeasedSnapshot, SnapshotSource } from './sources.js';
-import { suppressCohorts, type SuppressionCounts } from './suppress.js';
+import type { SuppressionCounts } from './suppress.js';
+
+export { NoisyReleaseRefused, type NoiseSettings } from './release-book.js';
 
 /** What a consumer's policy grants for one cohort report (policy/decide.ts cohortGrantFor builds it from a decision). */
 export interface CohortGrant {
-  /** The policy's name: part of the computed release's key and of what a noisy release is charged for. */
+  /** The policy's name (the audit log's); releases are shared by every policy with the same settings. */
   readonly policyName: string;
   /** The compiled cohort rule, with the policy's k and k_c. */
   readonly plan: CohortPlan;
   /** The policy's yearly privacy budget (epsilon), if it sets one; noisy plans need it. */
   readonly epsilonPerYear?: number;
+  /** How often a fresh release is made (default daily: each Graph refresh). */
+  readonly cadence?: ReleaseCadence;
 }
 
+/** A release as served to one consumer. */
 export interface CohortRelease {
   readonly plan: CohortPlan;
   readonly refreshDate: string | null;
   readonly counts: SuppressionCounts;
-  /** The released rows of the declared dimensions (or of `only`), with this consumer's noise if any. */
+  /** The released rows of the declared dimensions (or of `only`), the same for every consumer of the release. */
   rows(only?: readonly string[]): CohortRow[];
   readonly snapshot: 'hit' | 'fetched';
-  /** Noisy releases: whether this request was charged, and what the consumer has spent this year. */
-  readonly budget?: { readonly charged: boolean; readonly spent: number; readonly epsilonPerYear: number };
-}
-
-interface Computed {
-  readonly plan: CohortPlan;
-  readonly refreshDate: string | null;
-  readonly counts: SuppressionCounts;
-  rows(only?: readonly string[], noise?: NoiseContext): CohortRow[];
-}
-
-/** Where noise keys and the budget ledger come from; without them a noisy policy is refused (fail closed). */
-export interface NoiseSettings {
-  readonly key?: Buffer;
-  readonly ledger?: BudgetStore;
-}
-
-/**
- * A noisy release refused (fail closed): the proxy has no noise key or budget ledger (`NoiseNotConfigured`), or
- * the consumer's privacy budget for the year is spent (`PrivacyBudgetExhausted`, privacy.md G6, G7).
- */
-export class NoisyReleaseRefused extends Error {
-  constructor(readonly code: 'NoiseNotConfigured' | 'PrivacyBudgetExhausted', message: string) {
-    super(message);
-    this.name = 'NoisyReleaseRefused';
-  }
+  /** The consumer's budget is spent: this is the last release it was served, never recomputed. */
+  readonly stale: boolean;
+  /** Noisy releases: whether this request was charged, and the consumer's share spent this year. */
+  readonly budget?: BudgetState;
 }
 
 const NO_DIRECTORY = new Directory([]);
 
 export class CohortReleases {
-  private readonly computed = new WeakMap<LeasedSnapshot, WeakMap<Directory, Map<string, Promise<Computed>>>>();
+  /** Protected releases per (snapshot, directory, plan): an unchanged pair is never aggregated twice. */
+  private readonly computed = new WeakMap<LeasedSnapshot, WeakMap<Directory, Map<string, Promise<ProtectedRelease>>>>();
+  private readonly book: ReleaseBook<ProtectedRelease>;
 
   constructor(
     private readonly snapshots: SnapshotSource,
     private readonly directory: DirectoryLookup,
     private readonly noise: NoiseSettings = {},
-  ) {}
+  ) {
+    this.book = new ReleaseBook(noise);
+  }
 
   async release(call: ReportCall, grant: CohortGrant, policyVersion: string, consumer: string): Promise<CohortRelease> {
     const { plan } = grant;
+    const key = plan.noise === undefined ? undefined : requireNoise(this.noise, grant.epsilonPerYear).key;
     // Cohorts by organisation or yes/no columns need no directory, and so work with concealed names too.
     const directory = usesDirectory(plan) ? await this.directory.current() : NO_DIRECTORY;
     const hitsBefore = this.snapshots.stats.hits;
     const snapshot = await this.snapshots.lease(call, 'csv');
     const fromCache = this.snapshots.stats.hits > hitsBefore;
     try {
-      let byDirectory = this.computed.get(snapshot);
-      if (byDirectory === undefined) this.computed.set(snapshot, (byDirectory = new WeakMap()));
-      let byPolicy = byDirectory.get(directory);
-      if (byPolicy === undefined) byDirectory.set(directory, (byPolicy = new Map()));
-      const key = `${policyVersion} ${grant.policyName}`;
-      let pending = byPolicy.get(key);
-      if (pending === undefined) {
-        const policies = byPolicy;
-        pending = this.compute(snapshot, plan, directory);
-        pending.catch(() => policies.delete(key));
-        policies.set(key, pending);
-      }
-      const computed = await pending;
-      if (plan.noise === undefined) return { ...computed, rows: (only) => computed.rows(only), snapshot: fromCache ? 'hit' : 'fetched' };
-      const { key: noiseKey, ledger } = this.noise;
-      const epsilonPerYear = grant.epsilonPerYear;
-      if (noiseKey === undefined || ledger === undefined || epsilonPerYear === undefined) {
-        throw new NoisyReleaseRefused('NoiseNotConfigured', 'This policy releases noisy cohorts, but the proxy has no noise key or budget ledger configured.');
-      }
+      const cadence = grant.cadence ?? 'daily';
       const window = call.period ?? call.date ?? '-';
-      const context: NoiseContext = { key: noiseKey, consumer, report: call.report.name, window, snapshotDate: computed.refreshDate ?? '-' };
-      const charge = await ledger.charge(consumer, [call.report.name, window, context.snapshotDate, grant.policyName].join('\u0000'), plan.noise.epsilon, epsilonPerYear);
-      if (!charge.ok) {
-        throw new NoisyReleaseRefused('PrivacyBudgetExhausted', `This consumer's privacy budget for the year (epsilon ${charge.limit}) is spent. Releases already paid for stay available; new ones resume on 1 January (UTC).`);
-      }
+      // Which epoch the data held belongs to, read off its first row: a release already made for it is served
+      // as made, whatever changed since (the directory), and nothing is aggregated again.
+      const at = releaseSlot([plan.report.name, window], planDigest(plan), await snapshotRefreshDate(snapshot.csv(), plan.report), cadence);
+      const make = () => {
+        let byDirectory = this.computed.get(snapshot);
+        if (byDirectory === undefined) this.computed.set(snapshot, (byDirectory = new WeakMap()));
+        let byPlan = byDirectory.get(directory);
+        if (byPlan === undefined) byDirectory.set(directory, (byPlan = new Map()));
+        const computedKey = `${policyVersion} ${grant.policyName} ${cadence}`;
+        let pending = byPlan.get(computedKey);
+        if (pending === undefined) {
+          const plans = byPlan;
+          pending = this.compute(snapshot, window, plan, directory, cadence, key);
+          pending.catch(() => plans.delete(computedKey));
+          plans.set(computedKey, pending);
+        }
+        return pending;
+      };
+      const served = await this.book.serve(at, make, consumer, grant.epsilonPerYear);
+      const { release } = served;
       return {
-        ...computed,
-        rows: (only) => computed.rows(only, context),
-        snapshot: fromCache ? 'hit' : 'fetched',
-        budget: { charged: charge.charged, spent: charge.spent, epsilonPerYear },
+        plan: release.plan, refreshDate: release.refreshDate, counts: release.counts, rows: (only) => release.rows(only),
+        snapshot: fromCache ? 'hit' : 'fetched', stale: served.stale, ...(served.budget !== undefined ? { budget: served.budget } : {}),
       };
     } finally {
       snapshot.release();
     }
   }
 
-  private async compute(snapshot: LeasedSnapshot, plan: CohortPlan, directory: Directory): Promise<Computed> {
+  private async compute(snapshot: LeasedSnapshot, window: string, plan: CohortPlan, directory: Directory, cadence: ReleaseCadence, noiseKey: Buffer | undefined): Promise<ProtectedRelease> {
     const aggregate = await aggregateCsvReport(snapshot.csv(), plan, directory);
     // The setting can change after reports were generated (Graph applies it at the next refresh): a report
     // whose rows match no one in a non-empty directory cannot be joined, whatever the setting says now.
     if (aggregate.rows > 0 && aggregate.matched === 0 && directory.size > 0 && usesDirectory(plan)) throw new ConcealedNamesError('noRowMatched');
-    const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
-    return { plan, refreshDate: aggregate.refreshDate, counts, rows: (only, noise) => cohortRows(aggregate.table, plan, aggregate.refreshDate, only, noise) };
+    return protectCohortTable(aggregate, plan, window, cadence, noiseKey);
   }
 }

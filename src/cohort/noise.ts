@@ -2,9 +2,9 @@
  * Sticky, keyed, integer noise for cohort cells (privacy.md G4, G5): discrete Laplace, P(x) proportional to
  * exp(-|x| / scale), drawn by exact integer sampling (Canonne, Kamath and Steinke 2020, "The Discrete Gaussian
  * for Differential Privacy", algorithms 1 and 2) from a keyed random bit stream: HMAC-SHA256 in counter mode
- * under a key derived from HMAC(noise key, consumer, report, period, snapshot date, dimension, cell, measure).
- * The same request over the same data gets the same noise on every call, restart and replica; another key
- * gives other noise.
+ * under a key derived from HMAC(noise key, release id, dimension, cell, measure), the release id naming the
+ * report, period, release epoch, settings and data (cohort/release.ts), never the consumer: the same release
+ * gets the same noise on every call, restart and replica and for every consumer; another key gives other noise.
  *
  * Precision: the sampler uses integers and exact rationals only (BigInt), no floating-point logarithm, so the
  * output distribution is exactly the discrete Laplace of the given scale (the scale, a double, is taken as the
@@ -103,18 +103,14 @@ export function sampleDiscreteLaplace(scale: number, bits: KeyedRandomBits): num
   }
 }
 
-/** What the noise of one release is bound to (everything but the cell and the measure). */
+/** What the noise of one release is bound to (everything but the cell and the measure): key and release id. */
 export interface NoiseContext {
   readonly key: Buffer;
-  readonly consumer: string;
-  readonly report: string;
-  /** The period ('D30') or the date. */
-  readonly window: string;
-  /** The report's refresh date: a new snapshot is a new release with new noise. */
-  readonly snapshotDate: string;
+  /** The release id (cohort/release.ts releaseId): a new release, new noise; a new consumer, the same. */
+  readonly release: string;
 }
 
 export function stickyNoise(context: NoiseContext, dimension: string, cell: readonly string[], measure: string, scale: number): number {
-  const bits = new KeyedRandomBits(context.key, [context.consumer, context.report, context.window, context.snapshotDate, dimension, ...cell, measure]);
+  const bits = new KeyedRandomBits(context.key, [context.release, dimension, ...cell, measure]);
   return sampleDiscreteLaplace(scale, bits);
 }

@@ -5,6 +5,8 @@
  */
 import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import type { CohortGrant } from '../cohort/cohort-releases.js';
+import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
+import type { ScoreGrant } from '../score/org-scores.js';
 import { planCohorts, type CohortPlan } from '../cohort/report-users.js';
 import { planRows, type RowsPlan } from '../sanitize/plan.js';
 import { pseudonymizer, type PseudonymKeyring, type PseudonymMemo } from '../sanitize/pseudonyms.js';
@@ -73,5 +75,23 @@ export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort'
 export function cohortGrantFor(decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec): CohortGrant {
   const { policy } = decision.policy;
   const plan = cohortPlanFor(decision, report);
-  return { policyName: policy.name, plan, ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}) };
+  return { policyName: policy.name, plan, cadence: policy.freshReleases, ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}) };
+}
+
+/**
+ * What a policy grants for the org score: every directory attribute it declares as a cohort dimension (the
+ * score's `by`, protected as one table), its k_org and k_c, and noise when any of its cohorts is noisy (at the
+ * largest epsilon among them), so the score by a dimension is never more exact than the cohorts beside it.
+ */
+export function scoreGrantFor(loaded: LoadedPolicy): ScoreGrant {
+  const { policy } = loaded;
+  const rules = Object.entries(policy.reports).flatMap(([name, rule]) => (typeof rule === 'object' && 'cohort' in rule ? [{ report: findReport(name), rule }] : []));
+  const declared = new Set(rules.flatMap(({ rule }) => rule.cohort.by));
+  // What one release of each noisy rule costs: stated, or derived from its margin (cohort/accuracy.ts).
+  const epsilons = rules.flatMap(({ report, rule }) => (rule.cohort.noise !== undefined && report !== undefined ? [planCohorts(report, rule, policy.k, policy.kC).noise!.epsilon] : []));
+  return {
+    policyName: policy.name, dimensions: DIRECTORY_ATTRIBUTES.filter((a) => declared.has(a)), kOrg: policy.kOrg, kC: policy.kC, cadence: policy.freshReleases,
+    ...(epsilons.length > 0 ? { noise: { epsilon: Math.max(...epsilons) } } : {}),
+    ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}),
+  };
 }

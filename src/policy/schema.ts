@@ -125,8 +125,13 @@ export const POLICY_SCHEMA = {
       properties: { epsilonPerYear: { type: 'number', exclusiveMinimum: 0, maximum: 1000 } },
       required: ['epsilonPerYear'],
       additionalProperties: false,
-      description: 'The most epsilon noisy cohort releases may spend per consumer per calendar year (UTC); needed when a cohort rule has noise. A fresh release past it is refused (403).',
+      description: "The most epsilon this consumer's share of noisy releases may reach per calendar year (UTC): the epsilon of every release it reads (a release is made once per report, period and epoch, whoever reads it, and counted once for the organisation). Needed when a cohort rule has noise. Once spent, the consumer is served its last release, marked stale, never a fresh one.",
       examples: [{ epsilonPerYear: 400 }],
+    },
+    freshReleases: {
+      type: 'string', enum: ['daily', 'weekly'], default: 'daily',
+      description: "How often a fresh release of each report and period (and of the score) is made: 'daily', at each Graph refresh, or 'weekly', at the first refresh of each week (Monday, UTC); in between the release is served unchanged, to every consumer, so a change within the day (a leaver deleted from the directory) releases nothing new. Fewer fresh noisy releases spend less of the yearly budget.",
+      examples: ['weekly'],
     },
     permissions: { type: 'array', items: { type: 'string', enum: ['score', 'preview'] }, uniqueItems: true, default: [], description: "Endpoints beyond the reports: 'score' for /org-score; 'preview' for GET /policy/preview (an operator: what the live set releases of the data the proxy holds, counts and risk only).", examples: [['score']] },
     reports: {
@@ -160,7 +165,7 @@ const QUASI_IDENTIFIERS = ROWS_RULE.properties.quasiIdentifiers;
 
 /**
  * The policy with every schema default filled in, once (the defaults are written only in the schema above):
- * k, kC, kOrg, formats, periods, dates, permissions and each rows rule's quasiIdentifiers. Pure; `document`
+ * k, kC, kOrg, formats, periods, dates, freshReleases, permissions and each rows rule's quasiIdentifiers. Pure; `document`
  * must already be valid.
  */
 export function resolvePolicy(document: PolicyDocument): ResolvedPolicy {
@@ -176,6 +181,7 @@ export function resolvePolicy(document: PolicyDocument): ResolvedPolicy {
     formats: document.formats ?? [...SETTINGS.formats.default],
     periods: document.periods ?? [...SETTINGS.periods.default],
     dates: document.dates ?? SETTINGS.dates.default,
+    freshReleases: document.freshReleases ?? SETTINGS.freshReleases.default,
     permissions: document.permissions ?? [...SETTINGS.permissions.default],
     reports,
   };

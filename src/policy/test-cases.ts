@@ -10,9 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 import { aggregateCsvReport } from '../cohort/report-users.js';
-import { cohortCsv, cohortRows } from '../cohort/render.js';
+import { cohortCsv } from '../cohort/render.js';
+import { protectCohortTable } from '../cohort/release.js';
 import { Directory, type DirectoryEntry } from '../cohort/directory.js';
-import { suppressCohorts } from '../cohort/suppress.js';
 import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
 import { isCalendarDate } from '../catalogue/odata.js';
 import { sanitizeCsvReport } from '../sanitize/csv-report.js';
@@ -139,7 +139,7 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
       if (decision.kind === 'cohort') {
         if (testCase.directory === undefined) throw new Error("a cohort case needs a 'directory' fixture (Graph /users)");
         const directory = new Directory((JSON.parse(await readFile(resolve(dirname(file), testCase.directory), 'utf8')) as { value: DirectoryEntry[] }).value);
-        actual = await cohortText(input, decision, report, directory, testCase.consumer, testCase.period ?? testCase.date ?? '-', testCase.format);
+        actual = await cohortText(input, decision, report, directory, testCase.period ?? testCase.date ?? '-', testCase.format);
       } else {
         const plan = rowsPlanFor(decision, report, testCase.consumer, keyring);
         actual = testCase.format === 'csv' ? await sanitizeCsvText(input, plan) : sanitizeJsonText(input, plan);
@@ -165,18 +165,16 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
   return { results, problems };
 }
 
-/** The cohort output of a case: the proxy's aggregation, suppression and (test-keyed) noise. */
-async function cohortText(input: Buffer, decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec, directory: Directory, consumer: string, window: string, format: 'csv' | 'json'): Promise<string> {
+/** The cohort output of a case: the proxy's one release function (cohort/release.ts), with the test noise key. */
+async function cohortText(input: Buffer, decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec, directory: Directory, window: string, format: 'csv' | 'json'): Promise<string> {
   const plan = cohortPlanFor(decision, report);
   const aggregate = await aggregateCsvReport((async function* () { yield input; })(), plan, directory);
-  suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpLimit: Number.POSITIVE_INFINITY });
-  const noise = plan.noise === undefined ? undefined : { key: TEST_NOISE_KEY, consumer, report: report.name, window, snapshotDate: aggregate.refreshDate ?? '-' };
-  const rows = cohortRows(aggregate.table, plan, aggregate.refreshDate, undefined, noise);
+  const rows = protectCohortTable(aggregate, plan, window, decision.policy.policy.freshReleases, TEST_NOISE_KEY).rows();
   return format === 'csv' ? cohortCsv(rows, plan) : `${JSON.stringify({ value: rows }, null, 2)}\n`;
 }
 
 /** The public noise key of test runs (as with pseudonyms, never a real one). */
-const TEST_NOISE_KEY = createHash('sha256').update('graph-privacy-proxy policy-test noise key').digest();
+export const TEST_NOISE_KEY = createHash('sha256').update('graph-privacy-proxy policy-test noise key').digest();
 
 async function sanitizeCsvText(input: Buffer, plan: RowsPlan): Promise<string> {
   let out = '';

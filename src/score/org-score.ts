@@ -4,7 +4,19 @@
  * categories that were released, also as a percentage of their maximum. Per-cohort scores have the same
  * shape, with nulls where a category (or the whole cohort) was suppressed (G8).
  */
+import { ORGANIZATION } from '../cohort/aggregate.js';
+import { NOT_IN_DIRECTORY } from '../cohort/directory.js';
+import { stickyNoise, type NoiseContext } from '../cohort/noise.js';
 import type { CategoryTable } from './score-facts.js';
+
+/**
+ * Noise on a score release's sub-organisation cells: per category, numerator and denominator each get sticky
+ * discrete-Laplace noise of `scale` keyed by the release (organisation figures stay exact, as cohorts' do).
+ */
+export interface ScoreNoise {
+  readonly context: NoiseContext;
+  readonly scale: number;
+}
 
 export interface CategoryScore {
   readonly id: string;
@@ -27,18 +39,24 @@ export interface ScoreRow {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-/** Score rows for every cell of the tables' declared dimensions (organisation first). */
-export function scoreRows(tables: readonly CategoryTable[]): ScoreRow[] {
+/** Score rows for every cell of the tables' declared dimensions (organisation first), with `noise` if given. */
+export function scoreRows(tables: readonly CategoryTable[], noise?: ScoreNoise): ScoreRow[] {
   const first = tables[0]!.table;
   return first.cells.flatMap((cell, id) => {
     if (cell.state === 'hidden') return [];
+    const noisy = noise !== undefined && cell.dimension !== ORGANIZATION;
+    // People outside the directory are the same cohort in every dimension: one cell, one draw.
+    const dimension = cell.key[0] === NOT_IN_DIRECTORY && cell.key.length === 1 ? NOT_IN_DIRECTORY : cell.dimension;
+    const jitter = (category: string, measure: string, value: number) => (noisy ? Math.max(0, value + stickyNoise(noise.context, dimension, cell.key, `${category} ${measure}`, noise.scale)) : value);
     const categories = tables.map(({ category, table }) => {
       const c = table.cells[id]!;
       const released = c.state === 'released';
+      const denominator = jitter(category.id, 'denominator', c.users);
+      const numerator = Math.min(denominator, jitter(category.id, 'numerator', c.active));
       return {
         id: category.id, title: category.title,
-        numerator: released ? c.active : null, denominator: released ? c.users : null,
-        points: released ? round1((100 * c.active) / c.users) : null,
+        numerator: released ? numerator : null, denominator: released ? denominator : null,
+        points: released ? (denominator > 0 ? round1((100 * numerator) / denominator) : 0) : null,
         definition: category.definition, reports: category.reports, suppressed: !released,
       };
     });

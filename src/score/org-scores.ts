@@ -1,13 +1,20 @@
 /**
- * The org score service: computes org scores from suppressed cohort tables of the score's source reports,
- * caches each result, and records the organisation's score in the history. The app builds one and hands it to
- * the /org-score route and the dashboard.
+ * The org score service: one score release per (period or date, the source reports' snapshots, the policy's
+ * score settings), made by suppressing every directory dimension the policy declares as one table per category
+ * (so `by=department` and `by=officeLocation` are cuts of one protected table), with the release's noise on
+ * sub-organisation cells when the policy's cohorts are noisy (so no surface shows exactly what another shows
+ * noised). Each epoch's release is made once and served unchanged to every consumer until the next (the same
+ * release book as cohorts), and the organisation's score is recorded in the history.
  */
+import { createHash } from 'node:crypto';
 import type { DirectoryLookup, SnapshotSource, LeasedSnapshot } from '../cohort/sources.js';
-import { Directory, type DirectoryAttribute } from '../cohort/directory.js';
+import { ConcealedNamesError, Directory, type DirectoryAttribute } from '../cohort/directory.js';
+import { releaseId, releaseSlot, snapshotRefreshDate, tableDigest, type ReleaseCadence, type ReleaseSlot } from '../cohort/release.js';
+import { ReleaseBook, requireNoise, type BudgetState, type NoiseSettings } from '../cohort/release-book.js';
 import type { SuppressionCounts } from '../cohort/suppress.js';
 import type { Period } from '../catalogue/catalogue.js';
 import type { ScoreHistoryStore } from '../store/store.js';
+import { SCORE_CATEGORIES } from './categories.js';
 import { scoreRows, type ScoreRow } from './org-score.js';
 import { ScoreFacts, SCORE_SOURCE_REPORTS, scoreTables } from './score-facts.js';
 
@@ -16,6 +23,7 @@ export interface OrgScoreSources {
   readonly snapshots: SnapshotSource;
   readonly directory: DirectoryLookup;
   readonly history?: ScoreHistoryStore;
+  readonly noise?: NoiseSettings;
 }
 
 /** The organisation has fewer than k_org people in the score's reports, so no score is released. */
@@ -29,11 +37,36 @@ export class OrganizationTooSmallError extends Error {
 
 export type ScoreWindow = { readonly period: Period } | { readonly date: string };
 
-/** A computed score: its rows (organisation first, then cohorts), suppression counts and the reports' date. */
-export interface ScoreResult {
+/** What a consumer's policy grants for the score (policy/decide.ts scoreGrantFor builds it). */
+export interface ScoreGrant {
+  readonly policyName: string;
+  /** The directory attributes the policy declares as cohort dimensions: the score's `by`, suppressed as one table. */
+  readonly dimensions: readonly DirectoryAttribute[];
+  readonly kOrg: number;
+  readonly kC: number;
+  /** Noise on sub-organisation score cells (the policy's cohorts are noisy), with the epsilon a release costs. */
+  readonly noise?: { readonly epsilon: number };
+  readonly epsilonPerYear?: number;
+  readonly cadence: ReleaseCadence;
+}
+
+/** A score release: its rows (organisation first, then every dimension's cohorts), suppression counts and date. */
+export interface ScoreRelease {
+  readonly id: string;
+  readonly slot: ReleaseSlot;
+  readonly epsilon: number;
   readonly rows: ScoreRow[];
   readonly counts: SuppressionCounts;
   readonly refreshDate: string | null;
+  /** The dimensions of the release (empty: organisation only, when the directory cannot be read). */
+  readonly dimensions: readonly DirectoryAttribute[];
+}
+
+/** A score release as served to one consumer. */
+export interface ScoreResult extends Omit<ScoreRelease, 'id' | 'slot' | 'epsilon'> {
+  readonly cached: boolean;
+  readonly stale: boolean;
+  readonly budget?: BudgetState;
 }
 
 /** Identity numbers for snapshot and directory objects, so a cache key can name exactly which ones it used. */
@@ -43,17 +76,38 @@ const identityOf = (o: object) => identities.get(o) ?? (identities.set(o, ++next
 const MAX_CACHED_SCORES = 32;
 
 /**
- * Computes org scores (from suppressed tables only) and records the organisation's in the history. A score
- * depends only on its source snapshots, the directory, `by` and the k's, so it is computed once per such
- * combination (the dashboard and /org-score would otherwise re-read seven reports on every request).
+ * The per-cell noise scale of a score release costing `epsilon` (basic composition): a person is in one cell
+ * of each sub-organisation dimension, in every category, and moves its numerator and denominator by 1 each.
  */
+export function scoreNoiseScale(dimensions: number, epsilon: number): number {
+  return (Math.max(1, dimensions) * SCORE_CATEGORIES.length * 2) / epsilon;
+}
+
 export class OrgScores {
-  private readonly results = new Map<string, Promise<ScoreResult>>();
+  private readonly results = new Map<string, Promise<ScoreRelease>>();
+  private readonly book: ReleaseBook<ScoreRelease>;
 
-  constructor(private readonly options: OrgScoreSources) {}
+  constructor(private readonly options: OrgScoreSources) {
+    this.book = new ReleaseBook(options.noise ?? {});
+  }
 
-  async compute(window: ScoreWindow, by: readonly DirectoryAttribute[], kOrg: number, kC: number): Promise<ScoreResult & { cached: boolean }> {
-    const directory = by.length > 0 ? await this.options.directory.current() : NO_DIRECTORY;
+  /**
+   * The score release `consumer` is served for `window` under `grant`: every declared dimension when the
+   * directory can be read, the organisation alone when it cannot (concealed names). Throws
+   * OrganizationTooSmallError, NoisyReleaseRefused, or what reading a report throws.
+   */
+  async compute(window: ScoreWindow, grant: ScoreGrant, consumer: string): Promise<ScoreResult> {
+    const key = grant.noise === undefined ? undefined : requireNoise(this.options.noise ?? {}, grant.epsilonPerYear).key;
+    let directory = NO_DIRECTORY;
+    let dimensions = grant.dimensions;
+    if (dimensions.length > 0) {
+      try {
+        directory = await this.options.directory.current();
+      } catch (error) {
+        if (!(error instanceof ConcealedNamesError)) throw error;
+        dimensions = [];
+      }
+    }
     const snapshots: LeasedSnapshot[] = [];
     try {
       // The eight reports are fetched side by side (Graph throttles per report); every lease taken is released.
@@ -61,29 +115,44 @@ export class OrgScores {
       for (const lease of leases) if (lease.status === 'fulfilled') snapshots.push(lease.value);
       const failed = leases.find((lease) => lease.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
-      const key = [...snapshots.map(identityOf), identityOf(directory), by.join(','), kOrg, kC, JSON.stringify(window)].join(' ');
-      let pending = this.results.get(key);
-      const cached = pending !== undefined;
-      if (pending === undefined) {
-        pending = this.computeFresh(snapshots, window, directory, by, kOrg, kC);
-        pending.catch(() => this.results.delete(key));
-        this.results.set(key, pending);
-        if (this.results.size > MAX_CACHED_SCORES) this.results.delete(this.results.keys().next().value!);
-      }
-      return { ...(await pending), cached };
+      const settings = [dimensions.join(','), grant.kOrg, grant.kC, grant.noise?.epsilon ?? 'exact', grant.cadence].join(' ');
+      let refreshDate: string | null = null;
+      for (const [i, report] of SCORE_SOURCE_REPORTS.entries()) if (refreshDate === null) refreshDate = await snapshotRefreshDate(snapshots[i]!.csv(), report);
+      const at = releaseSlot(['score', 'period' in window ? window.period : window.date], settings, refreshDate, grant.cadence);
+      const cacheKey = [...snapshots.map(identityOf), identityOf(directory), settings, JSON.stringify(window)].join(' ');
+      let cached = true;
+      const make = () => {
+        let pending = this.results.get(cacheKey);
+        cached = pending !== undefined;
+        if (pending === undefined) {
+          pending = this.computeFresh(snapshots, window, directory, { ...grant, dimensions }, at, key);
+          pending.catch(() => this.results.delete(cacheKey));
+          this.results.set(cacheKey, pending);
+          if (this.results.size > MAX_CACHED_SCORES) this.results.delete(this.results.keys().next().value!);
+        }
+        return pending;
+      };
+      const served = await this.book.serve(at, make, consumer, grant.epsilonPerYear);
+      const { id: _id, slot: _slot, epsilon: _epsilon, ...release } = served.release;
+      return { ...release, cached, stale: served.stale, ...(served.budget !== undefined ? { budget: served.budget } : {}) };
     } finally {
       for (const snapshot of snapshots) snapshot.release();
     }
   }
 
-  private async computeFresh(snapshots: readonly LeasedSnapshot[], window: ScoreWindow, directory: Directory, by: readonly DirectoryAttribute[], kOrg: number, kC: number): Promise<ScoreResult> {
+  private async computeFresh(snapshots: readonly LeasedSnapshot[], window: ScoreWindow, directory: Directory, grant: ScoreGrant, slot: ReleaseSlot, noiseKey: Buffer | undefined): Promise<ScoreRelease> {
     const facts = new ScoreFacts();
     for (const [i, report] of SCORE_SOURCE_REPORTS.entries()) await facts.addReport(report, snapshots[i]!.csv());
-    if (facts.organizationSize < kOrg) {
-      throw new OrganizationTooSmallError(kOrg);
+    if (facts.organizationSize < grant.kOrg) {
+      throw new OrganizationTooSmallError(grant.kOrg);
     }
-    const tables = scoreTables(facts, directory, by, kOrg, kC);
-    const rows = scoreRows(tables);
+    const { dimensions } = grant;
+    // Bound to the data: the true figures of every category's table, before suppression changes their states.
+    const tables = scoreTables(facts, directory, dimensions, grant.kOrg, grant.kC);
+    const data = createHash('sha256').update(tables.map((t) => tableDigest(t.table)).join(' ')).digest('hex');
+    const id = releaseId(slot, data);
+    const noise = grant.noise !== undefined ? { context: { key: noiseKey!, release: id }, scale: scoreNoiseScale(dimensions.length, grant.noise.epsilon) } : undefined;
+    const rows = scoreRows(tables, noise);
     const counts: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified: true };
     for (const t of tables) {
       counts.primary += t.counts.primary;
@@ -98,7 +167,7 @@ export class OrgScores {
         max: organization.total.max, categories: Object.fromEntries(organization.categories.map((c) => [c.id, c.points])),
       });
     }
-    return { rows, counts, refreshDate: facts.refreshDate };
+    return { id, slot, epsilon: grant.noise?.epsilon ?? 0, rows, counts, refreshDate: facts.refreshDate, dimensions };
   }
 }
 

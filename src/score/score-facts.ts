@@ -130,6 +130,7 @@ export function scoreTables(facts: ScoreFacts, directory: Directory, by: readonl
     const aggregator = new CohortAggregator({
       dimensions,
       metrics: [],
+      sameEverywhere: NOT_IN_DIRECTORY,
       keySet: (parts) => directory.domain(parts[0] as DirectoryAttribute).map((v) => [v]),
     });
     for (const [upn, person] of facts.people) {

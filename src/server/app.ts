@@ -19,6 +19,7 @@ import { disclosureRoutes, type PolicyActivation } from './disclosure.js';
 import { policyPreviewRoutes } from './policy-preview.js';
 import { dashboardRoutes, type DashboardSettings } from './dashboard.js';
 import { scoreRoutes } from './score.js';
+import { budgetRoutes } from './budget.js';
 import { ProxyMetrics, telemetryRoutes } from './telemetry.js';
 import { registerLimits, type LimitSettings } from './limits.js';
 import { TLS_SERVER_OPTIONS } from './tls.js';
@@ -173,12 +174,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-store').send(app.swagger()));
   // The services, built once and shared by the routes that use them (one cache, one score history).
   const cohorts = new CohortReleases(options.snapshots, options.directory, options.noise);
-  const scores = new OrgScores({ snapshots: options.snapshots, directory: options.directory, history: options.history });
+  const scores = new OrgScores({ snapshots: options.snapshots, directory: options.directory, history: options.history, ...(options.noise !== undefined ? { noise: options.noise } : {}) });
   void app.register(reportRoutes, { ...options, cohorts });
   void app.register(cohortRoutes, { ...options, cohorts });
   void app.register(disclosureRoutes, options);
   void app.register(scoreRoutes, { ...options, scores });
   void app.register(policyPreviewRoutes, options);
+  void app.register(budgetRoutes, options);
   void app.register(dashboardRoutes, { ...options, scores });
   void app.register(telemetryRoutes, {
     metrics, policies: options.policies, graphReady: () => options.graph.tokenReady(), credentialKind: options.graph.credentialKind,

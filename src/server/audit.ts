@@ -29,6 +29,8 @@ export interface AuditRecord {
   /** Cells suppressed per reason, and whether the attacker LP verified the table. */
   cohorts?: SuppressionCounts;
   noise?: boolean;
+  /** The consumer's budget is spent and it was served its last release (never a fresh one). */
+  stale?: boolean;
   /** Noisy releases: whether this request charged the budget, and the consumer's spend this year. */
   budget?: { charged: boolean; spent: number; epsilon: number };
   error?: string;
@@ -61,5 +63,6 @@ export function auditCohorts(request: FastifyRequest, release: CohortRelease): v
   request.audit.snapshot = release.snapshot;
   request.audit.cohorts = { ...release.counts };
   request.audit.noise = release.budget !== undefined;
+  if (release.stale) request.audit.stale = true;
   if (release.budget !== undefined) request.audit.budget = { charged: release.budget.charged, spent: release.budget.spent, epsilon: release.plan.noise?.epsilon ?? 0 };
 }

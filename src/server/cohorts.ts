@@ -12,6 +12,7 @@ import type { CohortReleases } from '../cohort/cohort-releases.js';
 import { cohortGrantFor } from '../policy/decide.js';
 import type { PolicySet } from '../policy/load.js';
 import { auditCohorts } from './audit.js';
+import { markRelease } from './release-marks.js';
 import { allowedDecision, requireConsumer } from './auth.js';
 import { ProxyRefusal } from './errors.js';
 import type { ConsumerKeys } from './consumer-keys.js';
@@ -73,7 +74,8 @@ export async function cohortRoutes(app: FastifyInstance, options: CohortRoutesOp
     }
     const rows = release.rows(only);
     reply.header('cache-control', 'no-store');
+    markRelease(reply, release);
     if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(cohortCsv(rows, release.plan));
-    return reply.type('application/json').send({ report: report.name, ...(period !== undefined ? { period } : { date }), dimensions: only ?? declared, value: rows });
+    return reply.type('application/json').send({ report: report.name, ...(period !== undefined ? { period } : { date }), dimensions: only ?? declared, stale: release.stale, value: rows });
   });
 }

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { DirectoryAttribute } from '../cohort/directory.js';
-import { ConcealedNamesError } from '../cohort/directory.js';
+import { scoreGrantFor } from '../policy/decide.js';
 import type { Period } from '../catalogue/catalogue.js';
 import type { ScoreRow } from '../score/org-score.js';
 import type { PolicySet } from '../policy/load.js';
@@ -14,15 +14,19 @@ import type { OrgScores } from '../score/org-scores.js';
 import type { ScoreHistoryStore, ScorePoint } from '../store/store.js';
 import { PAGE_SECURITY_HEADERS, escapeHtml } from './pages.js';
 import { requirePageViewer } from './auth.js';
-import { errorResponse } from './errors.js';
+import { errorResponse, ProxyRefusal } from './errors.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 
+/**
+ * The page's preferences: the period and dimension it shows when the viewer's policy releases them (else the
+ * policy's first score period and first declared dimension). Sizes, noise and dimensions are the policy's.
+ */
 export interface DashboardSettings {
   readonly period?: Period;
   readonly by?: DirectoryAttribute;
-  readonly kOrg?: number;
-  readonly kC?: number;
 }
+
+const SCORE_PERIODS: readonly Period[] = ['D7', 'D30', 'D90', 'D180'];
 
 const bar = (points: number | null) =>
   points === null ? '<span class="muted">not shown (too few people to show safely)</span>' : `<span class="bar"><span style="width:${Math.max(0, Math.min(100, points))}%"></span></span> ${points}`;
@@ -36,24 +40,39 @@ export function trendSvg(points: readonly ScorePoint[]): string {
   const pad = 32;
   const x = (i: number) => pad + (shown.length === 1 ? (width - 2 * pad) / 2 : (i * (width - 2 * pad)) / (shown.length - 1));
   const y = (v: number) => height - pad - (v / 100) * (height - 2 * pad);
+  const firstDay = shown.length === 1 ? `<p id="trend-start" class="small">History starts with the reports of ${escapeHtml(shown[0]!.refreshDate)}: the trend grows by one point per Graph refresh.</p>` : '';
   const path = shown.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(p.percentage!).toFixed(1)}`).join(' ');
   const dots = shown.map((p, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(p.percentage!).toFixed(1)}" r="3"><title>${escapeHtml(p.refreshDate)}: ${p.percentage}%</title></circle>`).join('');
   return `<svg id="trend" role="img" aria-label="Adoption score over time" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px">
   <line x1="${pad}" y1="${y(0)}" x2="${width - pad}" y2="${y(0)}" stroke="#bbb"/><line x1="${pad}" y1="${y(100)}" x2="${width - pad}" y2="${y(100)}" stroke="#eee"/>
   <text x="4" y="${y(100) + 4}" font-size="11">100%</text><text x="4" y="${y(0) + 4}" font-size="11">0%</text>
   <text x="${pad}" y="${height - 8}" font-size="11">${escapeHtml(shown[0]!.refreshDate)}</text><text x="${width - pad}" y="${height - 8}" font-size="11" text-anchor="end">${escapeHtml(shown.at(-1)!.refreshDate)}</text>
-  <path d="${path}" fill="none" stroke="#2a6fb0" stroke-width="2"/>${dots}</svg>`;
+  <path d="${path}" fill="none" stroke="#2a6fb0" stroke-width="2"/>${dots}</svg>${firstDay}`;
 }
 
-export function dashboardHtml(input: { period: string; kOrg: number; by: string; rows?: ScoreRow[]; refreshDate?: string | null; history: ScorePoint[]; problem?: string }): string {
+/** Why a group or figure may be hidden, in plain words; which reason applies is never said (that would narrow it). */
+const HIDDEN_WHY = 'hidden: fewer than k_org people, a handful who differ from the rest of the group, or hidden to protect another hidden group';
+
+export function dashboardHtml(input: { period: string; kOrg: number; by: string; rows?: ScoreRow[]; refreshDate?: string | null; history: ScorePoint[]; problem?: string; concealed?: boolean }): string {
   const organization = input.rows?.find((r) => r.dimension === 'organization');
   const cohorts = input.rows?.filter((r) => r.dimension !== 'organization') ?? [];
   const categories = organization === undefined ? '' : `<table id="categories"><thead><tr><th>Category</th><th>Points (0-100)</th><th>People</th><th>How it is measured</th></tr></thead><tbody>${organization.categories
     .map((c) => `<tr><td>${escapeHtml(c.title)}</td><td>${bar(c.points)}</td><td>${c.numerator === null ? '' : `${c.numerator} of ${c.denominator}`}</td><td class="small">${escapeHtml(c.definition)}</td></tr>`)
     .join('')}</tbody></table>`;
-  const departments = cohorts.length === 0 ? '' : `<h2>By ${escapeHtml(input.by)}</h2><p class="small">Groups of fewer than ${input.kOrg} people are not shown, however small or empty they are.</p><table id="cohorts"><thead><tr><th>${escapeHtml(input.by)}</th><th>Score</th></tr></thead><tbody>${cohorts
-    .map((r) => `<tr><td>${escapeHtml(r.cohort.join(' / '))}</td><td>${r.total.percentage === null ? '<span class="muted">not shown</span>' : `${bar(r.total.percentage)}%`}</td></tr>`)
+  // Groups are compared on the same categories: those released for every group shown.
+  const shown = cohorts.filter((r) => !r.suppressed);
+  const titles = cohorts[0]?.categories.map((c) => ({ id: c.id, title: c.title })) ?? [];
+  const common = titles.filter((c) => shown.length > 0 && shown.every((r) => r.categories.some((x) => x.id === c.id && !x.suppressed)));
+  const comparable = (r: ScoreRow) => {
+    const points = r.categories.filter((c) => common.some((x) => x.id === c.id)).map((c) => c.points!);
+    return r.suppressed || points.length === 0 ? null : Math.round((10 * points.reduce((a, b) => a + b, 0)) / points.length) / 10;
+  };
+  const cell = (c: ScoreRow['categories'][number]) => (c.suppressed ? `<span class="muted" title="${escapeHtml(HIDDEN_WHY.replace('k_org', String(input.kOrg)))}">hidden</span>` : String(c.points));
+  const compared = common.length === 0 ? 'No category is released for every group shown, so the groups get no common score; compare them category by category.' : `The score compares every group on the same categories, those released for all groups shown: ${common.map((c) => escapeHtml(c.title)).join(', ')}.`;
+  const departments = cohorts.length === 0 ? '' : `<h2>By ${escapeHtml(input.by)}</h2><p class="small" id="compared">${compared}</p><p class="small" id="hidden-why">A group or a figure marked hidden is ${escapeHtml(HIDDEN_WHY.replace('hidden: ', '').replace('k_org', String(input.kOrg)))}; an empty group looks the same.</p><table id="cohorts"><thead><tr><th>${escapeHtml(input.by)}</th><th>Score</th>${titles.map((c) => `<th>${escapeHtml(c.title)}</th>`).join('')}</tr></thead><tbody>${cohorts
+    .map((r) => `<tr><td>${escapeHtml(r.cohort.join(' / '))}</td><td>${comparable(r) === null ? '<span class="muted">hidden</span>' : `${bar(comparable(r))}%`}</td>${r.categories.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
+  const concealed = input.concealed === true ? `<p id="concealed" class="note">Groups by ${escapeHtml(input.by)} are not shown: Microsoft 365 conceals user names in its usage reports ("Display concealed user, group, and site names in all reports" is on), so report rows cannot be matched to the directory. An administrator can turn it off in the Microsoft 365 admin center (Settings, Org settings, Reports); the organisation's score does not need it.</p>` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Microsoft 365 adoption - graph-privacy-proxy</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#1d2733}table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e2e6ea;padding:.35rem .5rem;text-align:left;vertical-align:top}.bar{display:inline-block;width:8rem;height:.7rem;background:#e8edf2;margin-right:.4rem}.bar span{display:block;height:100%;background:#2a6fb0}.big{font-size:2.4rem;font-weight:600}.muted{color:#6b7785}.small{font-size:.85rem;color:#4b5763}.note{background:#f4f7fa;border-left:4px solid #2a6fb0;padding:.6rem 1rem}</style>
@@ -65,7 +84,7 @@ ${organization !== undefined ? `<p>Period: last ${escapeHtml(input.period.slice(
 <p><span id="score" class="big">${organization.total.percentage === null ? 'n/a' : `${organization.total.percentage}%`}</span> <span class="muted">(${organization.total.points ?? 0} of ${organization.total.max} points)</span></p>
 ${categories}` : ''}
 <h2>Trend</h2>${trendSvg(input.history)}
-${departments}
+${departments}${concealed}
 <p class="small">Built only from group totals that passed the minimum-size checks, never from individual rows. Based on Microsoft's Adoption Score people-experience categories; where Graph's reports lack Microsoft's exact measure, the definition says which stand-in is used.</p>
 </body></html>`;
 }
@@ -81,24 +100,31 @@ export interface DashboardRoutesOptions {
 
 export async function dashboardRoutes(app: FastifyInstance, options: DashboardRoutesOptions): Promise<void> {
   const { scores } = options;
-  const settings = { period: 'D30' as Period, by: 'department' as DirectoryAttribute, kOrg: 10, kC: 5, ...options.dashboard };
+  const preferred = { period: 'D30' as Period, by: 'department' as DirectoryAttribute, ...options.dashboard };
   // Browsers ask for it on every page; there is none (204 keeps their consoles clean).
   app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.code(204).header('cache-control', 'max-age=86400').send());
-  app.get('/', { schema: { tags: ["pages"], summary: "The organisation adoption dashboard (HTML)", description: "The org score, its categories, the per-department view and the trend; no per-person view exists. Needs the key of a consumer whose policy grants the score (bearer, or as the Basic password a browser asks for).", security: [{ consumerKey: [] }] } }, async (request, reply) => {
+  app.get('/', { schema: { tags: ["pages"], summary: "The organisation adoption dashboard (HTML)", description: "The org score, its categories, the per-department view and the trend; no per-person view exists. Needs the key of a consumer whose policy grants the score (bearer, or as the Basic password a browser asks for). Shows the viewer's own release of the score, under its policy.", security: [{ consumerKey: [] }] } }, async (request, reply) => {
     request.audit.kind = 'dashboard';
     const set = options.policies.current;
-    request.audit.consumer = requirePageViewer(request, reply, options.keys, set, 'score');
+    const consumer = requirePageViewer(request, reply, options.keys, set, 'score');
+    request.audit.consumer = consumer;
     request.audit.policyVersion = set.version;
-    const base = { period: settings.period, kOrg: settings.kOrg, by: settings.by };
-    const history = async () => (await options.history?.series(settings.period)) ?? [];
+    // The page is a consumer like any other: it shows the release its viewer's policy grants, nothing more exact.
+    const loaded = set.policyFor(consumer)!;
+    request.audit.policy = loaded.policy.name;
+    const grant = scoreGrantFor(loaded);
+    const periods = SCORE_PERIODS.filter((p) => (loaded.policy.periods as readonly string[]).includes(p));
+    const period = periods.includes(preferred.period) ? preferred.period : periods[0];
+    const by = grant.dimensions.includes(preferred.by) ? preferred.by : grant.dimensions[0];
+    const base = { period: period ?? preferred.period, kOrg: grant.kOrg, by: by ?? '' };
+    const history = async () => (period === undefined ? [] : ((await options.history?.series(period)) ?? []));
     let page: string;
     try {
-      const { rows, refreshDate } = await scores.compute({ period: settings.period }, [settings.by], settings.kOrg, settings.kC).catch(async (error: unknown) => {
-        // Without the directory (concealed names) the organisation's score can still be shown.
-        if (!(error instanceof ConcealedNamesError)) throw error;
-        return scores.compute({ period: settings.period }, [], settings.kOrg, settings.kC);
-      });
-      page = dashboardHtml({ ...base, rows, refreshDate, history: await history() });
+      if (period === undefined) throw new ProxyRefusal(403, 'Forbidden', "The viewer's policy releases no period the score is computed for.");
+      const release = await scores.compute({ period }, grant, consumer);
+      const rows = release.rows.filter((r) => r.dimension === 'organization' || r.dimension === by);
+      const concealed = by !== undefined && !release.dimensions.includes(by);
+      page = dashboardHtml({ ...base, rows, refreshDate: release.refreshDate, history: await history(), concealed });
     } catch (error) {
       const response = errorResponse(error);
       request.audit.error = response.cause;

@@ -18,6 +18,7 @@ import type { RowsPlan } from '../sanitize/plan.js';
 import type { PseudonymKeyring, PseudonymMemo } from '../sanitize/pseudonyms.js';
 import { rowOrderKey } from '../sanitize/row-order.js';
 import { cohortCsv } from '../cohort/render.js';
+import { markRelease } from './release-marks.js';
 import { auditCohorts, type AuditRecord } from './audit.js';
 import type { CohortReleases } from '../cohort/cohort-releases.js';
 import { allowedDecision, presentedConsumer, requireConsumer } from './auth.js';
@@ -143,8 +144,10 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
       if (query.value.skipToken !== undefined || query.value.top !== undefined) throw new ProxyRefusal(400, 'BadRequest', 'Cohort output is not paged: $top and $skiptoken do not apply.');
       const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, consumer);
       auditCohorts(request, release);
+      markRelease(reply, release);
       return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send({
         '@odata.context': `${options.publicUrl()}/${call.version}/$metadata#Collection(graphPrivacyProxy.cohort)`,
+        '@graphPrivacyProxy.stale': release.stale,
         value: release.rows(),
       });
     }
@@ -255,6 +258,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     if (decision.kind === 'cohort') {
       const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, binding.c);
       auditCohorts(request, release);
+      markRelease(reply, release);
       return reply.code(200).type('application/octet-stream').header('cache-control', 'no-store').send(cohortCsv(release.rows(), release.plan));
     }
     const plan = () => rowsPlanFor(decision, call.report, binding.c, options.pseudonymKeys, options.pseudonymMemo);

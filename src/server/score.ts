@@ -7,8 +7,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Period } from '../catalogue/catalogue.js';
 import { checkDateWindow, isCalendarDate, printable, utcToday } from '../catalogue/odata.js';
-import { DIRECTORY_ATTRIBUTES, type DirectoryAttribute } from '../cohort/directory.js';
-import { windowDenial } from '../policy/decide.js';
+import { ConcealedNamesError, type DirectoryAttribute } from '../cohort/directory.js';
+import { scoreGrantFor, windowDenial } from '../policy/decide.js';
+import { markRelease } from './release-marks.js';
 import type { PolicySet } from '../policy/load.js';
 import type { OrgScores, ScoreWindow } from '../score/org-scores.js';
 import { grantingPolicy, requireConsumer } from './auth.js';
@@ -49,27 +50,33 @@ export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOpti
     if (outsideWindow !== undefined) throw new ProxyRefusal(outsideWindow.status, outsideWindow.code, outsideWindow.message);
     const refusedWindow = windowDenial(loaded.policy, { ...(period !== undefined ? { period } : {}), ...(date !== undefined ? { date } : {}) });
     if (refusedWindow !== undefined) throw new ProxyRefusal(403, 'Forbidden', refusedWindow);
-    const declared = new Set(Object.values(loaded.policy.reports).flatMap((rule) => (typeof rule === 'object' && 'cohort' in rule ? rule.cohort.by : [])));
+    const grant = scoreGrantFor(loaded);
     const byText = params.get('by');
-    let by: DirectoryAttribute[] = [];
+    let by: DirectoryAttribute | undefined;
     if (byText !== undefined) {
-      const attribute = DIRECTORY_ATTRIBUTES.find((a) => a.toLowerCase() === byText.trim().toLowerCase());
-      if (attribute === undefined || !declared.has(attribute)) {
-        const allowed = DIRECTORY_ATTRIBUTES.filter((a) => declared.has(a));
-        throw new ProxyRefusal(400, 'BadRequest', `Unknown cohort dimension for the score: this consumer's policy declares ${allowed.length === 0 ? 'none' : allowed.join(', ')}.`);
+      by = grant.dimensions.find((a) => a.toLowerCase() === byText.trim().toLowerCase());
+      if (by === undefined) {
+        throw new ProxyRefusal(400, 'BadRequest', `Unknown cohort dimension for the score: this consumer's policy declares ${grant.dimensions.length === 0 ? 'none' : grant.dimensions.join(', ')}.`);
       }
-      by = [attribute];
     }
-    const { kOrg, kC } = loaded.policy;
+    const { kOrg } = grant;
     const window: ScoreWindow = period !== undefined ? { period: period as Period } : { date: date! };
-    const { rows, counts, cached } = await options.scores.compute(window, by, kOrg, kC);
-    request.audit.cohorts = counts;
-    request.audit.snapshot = cached ? 'hit' : 'fetched';
+    const release = await options.scores.compute(window, grant, consumer);
+    // A dimension needs the directory; without it (concealed names) the release holds the organisation only.
+    if (by !== undefined && !release.dimensions.includes(by)) throw new ConcealedNamesError();
+    request.audit.cohorts = release.counts;
+    request.audit.snapshot = release.cached ? 'hit' : 'fetched';
+    request.audit.noise = release.budget !== undefined;
+    if (release.budget !== undefined) request.audit.budget = { charged: release.budget.charged, spent: release.budget.spent, epsilon: grant.noise?.epsilon ?? 0 };
+    if (release.stale) request.audit.stale = true;
+    markRelease(reply, release);
+    const { rows } = release;
     return reply.header('cache-control', 'no-store').send({
       ...(period !== undefined ? { period } : { date }),
       kOrg,
       organization: rows.find((r) => r.dimension === 'organization'),
-      ...(by.length > 0 ? { by: by[0], cohorts: rows.filter((r) => r.dimension !== 'organization') } : {}),
+      stale: release.stale,
+      ...(by !== undefined ? { by, cohorts: rows.filter((r) => r.dimension === by) } : {}),
     });
   });
 }

@@ -1,8 +1,12 @@
 /**
- * The privacy-budget ledger (privacy.md G6, G7): each fresh noisy release charges epsilon to its consumer for
- * the calendar year (UTC); a release past the yearly budget is refused; a repeat of a release already paid for
- * is not charged again (its noise is sticky, so it returns the same answer). An append-only file, fsync'd
- * before a charge counts, so a restart loses nothing. The operations issue moves this behind its Store.
+ * The privacy-budget ledger (privacy.md G6, G7), accounted per organisation: a release (named by what it is
+ * made of, never by who reads it) costs its epsilon once for the organisation, which is what each person is
+ * exposed to across all tools; each consumer that reads it is recorded with its share (the epsilon of the
+ * releases it has read this calendar year, UTC), and a consumer's share is what its policy's yearly budget
+ * limits. A release past that budget is refused; one the consumer already read is not charged again (its noise
+ * is sticky, so it returns the same answer). An append-only file, fsync'd before a charge counts, so a restart
+ * loses nothing. Ledgers written before organisation accounting replay with each consumer's releases counted
+ * as distinct ones (an overcount, never an undercount).
  */
 import { createHash } from 'node:crypto';
 import { AppendOnlyFile } from './append-only-file.js';
@@ -11,9 +15,17 @@ import type { BudgetStore, Charge } from './store.js';
 
 type Entry = Omit<LedgerEntry, 'at'>;
 
+/** The ledger's id of a release in a year: sha256(year, release). */
+export function ledgerReleaseId(release: string, year: number): string {
+  return createHash('sha256').update(`${year}\u0000${release}`).digest('hex');
+}
+
 export class BudgetLedger implements BudgetStore {
   private readonly spentBy = new Map<string, number>();
-  private readonly releases = new Set<string>();
+  /** Releases each consumer has read: `${consumer}\0${release id}`. */
+  private readonly shares = new Set<string>();
+  /** Per year: release id -> epsilon (each release counted once for the organisation). */
+  private readonly releases = new Map<number, Map<string, number>>();
 
   private constructor(private readonly file: AppendOnlyFile) {}
 
@@ -41,17 +53,23 @@ export class BudgetLedger implements BudgetStore {
     return this.spentSync(consumer, year);
   }
 
+  async organisationSpent(year = new Date().getUTCFullYear()): Promise<number> {
+    let total = 0;
+    for (const epsilon of this.releases.get(year)?.values() ?? []) total += epsilon;
+    return total;
+  }
+
   private spentSync(consumer: string, year: number): number {
     return this.spentBy.get(`${consumer}\u0000${year}`) ?? 0;
   }
 
-  /** Charges `epsilon` for `release` unless it was paid for already; refuses past `limit`. */
+  /** Records `consumer`'s share of `release` unless it has it already; refuses past `limit` (its share). */
   charge(consumer: string, release: string, epsilon: number, limit: number, now = new Date()): Promise<Charge> {
     return this.file.serially(async (append): Promise<Charge> => {
       const year = now.getUTCFullYear();
-      const releaseId = createHash('sha256').update(`${consumer}\u0000${year}\u0000${release}`).digest('hex');
+      const releaseId = ledgerReleaseId(release, year);
       const spent = this.spentSync(consumer, year);
-      if (this.releases.has(releaseId)) return { ok: true, charged: false, spent };
+      if (this.shares.has(`${consumer}\u0000${releaseId}`)) return { ok: true, charged: false, spent };
       if (spent + epsilon > limit + 1e-9) return { ok: false, spent, limit };
       const entry: Entry = { consumer, year, release: releaseId, epsilon };
       await append(JSON.stringify({ ...entry, at: now.toISOString() }));
@@ -67,6 +85,9 @@ export class BudgetLedger implements BudgetStore {
   private record(entry: Entry): void {
     const key = `${entry.consumer}\u0000${entry.year}`;
     this.spentBy.set(key, (this.spentBy.get(key) ?? 0) + entry.epsilon);
-    this.releases.add(entry.release);
+    this.shares.add(`${entry.consumer}\u0000${entry.release}`);
+    let year = this.releases.get(entry.year);
+    if (year === undefined) this.releases.set(entry.year, (year = new Map()));
+    year.set(entry.release, Math.max(year.get(entry.release) ?? 0, entry.epsilon));
   }
 }

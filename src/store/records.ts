@@ -13,7 +13,7 @@ export const LEDGER_ENTRY_SCHEMA = {
   properties: {
     consumer: { type: 'string', minLength: 1, maxLength: 256 },
     year: { type: 'integer', minimum: 2000, maximum: 9999 },
-    /** sha256(consumer, year, release), hex. */
+    /** sha256(year, release), hex: the same for every consumer reading the release (older ledgers: per consumer). */
     release: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     /** Positive and bounded: JSON's 1e999 parses to Infinity, which no budget should ever meet. */
     epsilon: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 },

@@ -1,10 +1,11 @@
 /**
  * The Redis store, for several replicas: one budget ledger, charged atomically by a Lua script (check the
- * release, check the limit, record, add: no two replicas can both spend the last epsilon), and one score
+ * consumer's share, check its limit, record it, and add a release new to the organisation to the organisation's
+ * total: no two replicas can both spend the last epsilon), and one score
  * history. Durability is Redis's: run it with `appendonly yes` and `appendfsync always` (see deploy/).
  */
-import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { ledgerReleaseId } from './budget-ledger.js';
 import { parseScorePoint, StoreCorruptError } from './records.js';
 import { REDIS_APPEND_ENTRY } from './policy-history.js';
 import { historySince, type BudgetStore, type Charge, type PolicyHistoryStore, type ScoreHistoryStore, type ScorePoint, type Store } from './store.js';
@@ -17,6 +18,7 @@ if spent == nil or spent ~= spent or spent < 0 or spent == math.huge then return
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return {0, tostring(spent)} end
 if spent + tonumber(ARGV[2]) > tonumber(ARGV[3]) + 1e-9 then return {-1, tostring(spent)} end
 redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('SADD', KEYS[3], ARGV[1]) == 1 then redis.call('INCRBYFLOAT', KEYS[4], ARGV[2]) end
 return {1, redis.call('INCRBYFLOAT', KEYS[2], ARGV[2])}
 `;
 
@@ -33,11 +35,12 @@ export class RedisStore implements Store {
   ) {
     const year = (now: Date) => now.getUTCFullYear();
     const spentKey = (consumer: string, y: number) => `${prefix}:budget:spent:${consumer}:${y}`;
+    const organisationKey = (what: 'releases' | 'spent', y: number) => `${prefix}:budget:organisation:${what}:${y}`;
     this.budget = {
       async charge(consumer, release, epsilon, limit, now = new Date()): Promise<Charge> {
         const y = year(now);
-        const releaseId = createHash('sha256').update(`${consumer}\u0000${y}\u0000${release}`).digest('hex');
-        const [outcome, spent] = (await redis.eval(CHARGE, 2, `${prefix}:budget:releases:${consumer}:${y}`, spentKey(consumer, y), releaseId, String(epsilon), String(limit))) as [number, string];
+        const releaseId = ledgerReleaseId(release, y);
+        const [outcome, spent] = (await redis.eval(CHARGE, 4, `${prefix}:budget:releases:${consumer}:${y}`, spentKey(consumer, y), organisationKey('releases', y), organisationKey('spent', y), releaseId, String(epsilon), String(limit))) as [number, string];
         if (outcome === -2) throw new StoreCorruptError(spentKey(consumer, y), 'not a finite, non-negative amount spent');
         const amount = parseSpent(spent, spentKey(consumer, y));
         if (outcome === -1) return { ok: false, spent: amount, limit };
@@ -45,6 +48,10 @@ export class RedisStore implements Store {
       },
       async spent(consumer, y = new Date().getUTCFullYear()) {
         const key = spentKey(consumer, y);
+        return parseSpent((await redis.get(key)) ?? '0', key);
+      },
+      async organisationSpent(y = new Date().getUTCFullYear()) {
+        const key = organisationKey('spent', y);
         return parseSpent((await redis.get(key)) ?? '0', key);
       },
     };
@@ -137,10 +144,10 @@ async function verifyKey(redis: Redis, prefix: string, key: string): Promise<voi
   const expect = (wanted: string) => {
     if (type !== wanted) throw new StoreCorruptError(key, `is a Redis ${type}, not a ${wanted}`);
   };
-  if (/^budget:spent:.+:\d{4}$/.test(rest)) {
+  if (/^budget:spent:.+:\d{4}$/.test(rest) || /^budget:organisation:spent:\d{4}$/.test(rest)) {
     expect('string');
     parseSpent((await redis.get(key)) ?? '', key);
-  } else if (/^budget:releases:.+:\d{4}$/.test(rest)) {
+  } else if (/^budget:releases:.+:\d{4}$/.test(rest) || /^budget:organisation:releases:\d{4}$/.test(rest)) {
     expect('set');
     let cursor = '0';
     do {

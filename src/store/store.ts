@@ -31,10 +31,20 @@ export interface PolicyHistoryStore {
   append(line: string, previous: string, genesis: string): Promise<boolean>;
 }
 
+/**
+ * The privacy-budget ledger, per organisation (G6, G7): a release costs its epsilon once for the organisation
+ * (what a person is exposed to across all tools), and each consumer that reads it is recorded with its share.
+ */
 export interface BudgetStore {
-  /** Charges `epsilon` for `release` unless it was paid for already; refuses past `limit` (G6, G7). */
+  /**
+   * Records `consumer`'s share of `release` (an organisation-wide release id: the same for every consumer that
+   * reads it) unless it has it already; refuses when the consumer's share would pass `limit` (its yearly budget).
+   */
   charge(consumer: string, release: string, epsilon: number, limit: number, now?: Date): Promise<Charge>;
+  /** The consumer's share this year: the epsilon of the releases it has read. */
   spent(consumer: string, year?: number): Promise<number>;
+  /** The organisation's privacy loss this year: the epsilon of every distinct release, whoever read it. */
+  organisationSpent(year?: number): Promise<number>;
 }
 
 export interface ScoreHistoryStore {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { discreteLaplaceMargin, discreteLaplaceMargin95, discreteLaplaceScaleFor } from '../../src/cohort/accuracy.js';
 import { KeyedRandomBits, sampleDiscreteLaplace, stickyNoise, type NoiseContext } from '../../src/cohort/noise.js';
 
-const context = (key: Buffer): NoiseContext => ({ key, consumer: 'dashboard', report: 'getTeamsUserActivityUserDetail', window: 'D30', snapshotDate: '2026-11-20' });
+const context = (key: Buffer): NoiseContext => ({ key, release: 'release-of-2026-11-20' });
 
 t.test('G5: over many cells the noise follows the discrete Laplace distribution (chi-square)', async (t) => {
   const scale = 3;
@@ -38,7 +38,7 @@ t.test('G4/G5: noise is sticky per cell and keyed; scale 0 is no noise', async (
   const draw = (c: NoiseContext) => cells.map((cell) => stickyNoise(c, 'department', cell, 'users', 5));
   t.same(draw(a), draw(a), 'the same key, the same noise');
   t.not(JSON.stringify(draw(a)), JSON.stringify(draw(b)), 'another key, other noise');
-  t.not(JSON.stringify(draw(a)), JSON.stringify(draw({ ...a, snapshotDate: '2026-11-21' })), 'a new snapshot is a new release');
+  t.not(JSON.stringify(draw(a)), JSON.stringify(draw({ ...a, release: 'release-of-2026-11-21' })), 'a new snapshot is a new release');
   t.equal(stickyNoise(a, 'department', ['D1'], 'users', 0), 0, 'scale 0: no noise');
 });
 

@@ -89,7 +89,7 @@ t.test('noise: every noisy figure with its 95% margin; the organisation total ex
   const table = aggregator.table();
   suppressCohorts(table, { k: 5, kC: 3, lpLimit: Number.POSITIVE_INFINITY });
   t.throws(() => cohortRows(table, noisyPlan, '2026-11-20'), /needs the noise context/, 'fail closed: no exact figures where the policy promises noise');
-  const context = { key: Buffer.alloc(32, 4), consumer: 'c', report: report.name, window: 'D30', snapshotDate: '2026-11-20' };
+  const context = { key: Buffer.alloc(32, 4), release: 'release-of-2026-11-20' };
   const rows = cohortRows(table, noisyPlan, '2026-11-20', undefined, context);
   const organisation = rows.find((r) => r.dimension === 'organization')!;
   t.match(organisation, { users: 61, usersMargin95: 0, activeUsersMargin95: 0, metrics: { callCount: { sumMargin95: 0, meanMargin95: 0 } } });

@@ -11,5 +11,5 @@ export function vendorReleaseEpsilon(report: string): number {
   const { policy } = validation;
   const rule = policy.reports[report];
   if (typeof rule !== 'object' || !('cohort' in rule)) throw new Error(`the vendor policy has no cohort rule for ${report}`);
-  return planCohorts(findReport(report)!, rule, policy.k ?? 5, policy.kC ?? 5).noise!.epsilon;
+  return planCohorts(findReport(report)!, rule, policy.k, policy.kC).noise!.epsilon;
 }

@@ -157,7 +157,8 @@ t.test('G6/G7: fresh releases past the yearly budget are refused; releases alrea
   const file = join(dir, 'vendor-dashboard.yaml');
   // A budget for the Teams and e-mail releases and not one more (each costs the epsilon its margin derives).
   const [teams, email] = [vendorReleaseEpsilon('getTeamsUserActivityUserDetail'), vendorReleaseEpsilon('getEmailActivityUserDetail')];
-  await writeFile(file, (await readFile(file, 'utf8')).replace('epsilonPerYear: 400', `epsilonPerYear: ${Math.ceil((teams + email) * 100) / 100}`));
+  const limit = Math.ceil((teams + email) * 100) / 100;
+  await writeFile(file, (await readFile(file, 'utf8')).replace(/epsilonPerYear: [0-9.]+/, `epsilonPerYear: ${limit}`));
   const stack = await startStack({ simulator: { users: 200 }, proxy: { policiesDir: dir } });
   t.teardown(() => stack.close());
   const get = (report: string) => stack.get(`/beta/reports/${report}(period='D30')?$format=application/json`, KEYS.vendor);
@@ -166,7 +167,23 @@ t.test('G6/G7: fresh releases past the yearly budget are refused; releases alrea
   const refused = await get('getOneDriveActivityUserDetail');
   t.equal(refused.status, 403);
   t.equal(JSON.parse(refused.body.toString()).error.code, 'PrivacyBudgetExhausted');
-  t.equal((await get('getTeamsUserActivityUserDetail')).status, 200, 'a release already paid for is served again, not recomputed or charged');
+  const again = await get('getTeamsUserActivityUserDetail');
+  t.equal(again.status, 200, 'a release already paid for is served again, not recomputed or charged');
+  t.equal(again.headers['x-gpp-release-stale'], 'false', "it is this epoch's release, not a stale one");
+  t.equal(JSON.parse(again.body.toString())['@graphPrivacyProxy.stale'], false);
+  const budget = await stack.get('/budget', KEYS.vendor);
+  t.equal(budget.status, 200);
+  const year = new Date().getUTCFullYear();
+  const shown = JSON.parse(budget.body.toString());
+  t.match(shown, {
+    consumer: 'adoption-dashboard', policy: 'vendor-dashboard', year, epsilonPerYear: limit,
+    resetsAt: `${year + 1}-01-01T00:00:00Z`, freshReleases: 'weekly',
+  }, 'GET /budget: its own limit, reset and cadence');
+  t.ok(Math.abs(shown.spent - (teams + email)) < 1e-9 && Math.abs(shown.organisation.spent - (teams + email)) < 1e-9, 'what it spent, and the organisation total');
+  t.ok(Math.abs(shown.left - (limit - teams - email)) < 1e-9, 'and what is left');
+  t.equal((await stack.get('/budget')).status, 401);
+  const licence = JSON.parse((await stack.get('/budget', KEYS.licence)).body.toString());
+  t.same([licence.epsilonPerYear, licence.spent, licence.left], [null, 0, null], 'a consumer without noisy releases has no budget to spend');
 });
 
 t.test('G13 (property): any order and case of the same /cohorts parameters gives identical bytes', async (t) => {

@@ -59,3 +59,31 @@ t.test('headless Chromium renders the dashboard (score, categories, chart) and t
   await page.screenshot({ path: 'test/artifacts/disclosure.png', fullPage: true });
   t.same(errors, [], 'no console errors (the CSP blocks nothing the pages need)');
 });
+
+t.test('issue 15 item 7: departments are compared on the same categories, hidden groups say why, concealed names are explained, the first day says history starts', async (t) => {
+  const stack = await startStack({ simulator: { users: 400 } });
+  t.teardown(() => stack.close());
+  const page = await stack.get('/', KEYS.vendor);
+  t.equal(page.status, 200);
+  const html = page.body.toString();
+  const compared = /<p class="small" id="compared">The score compares every group on the same categories, those released for all groups shown: ([^<.]+)\.<\/p>/.exec(html);
+  t.ok(compared !== null, 'the page names the categories every group is compared on');
+  const common = compared![1]!.split(', ');
+  const score = JSON.parse((await stack.get('/org-score?period=D30&by=department', KEYS.vendor)).body.toString()) as { cohorts: { cohort: string[]; suppressed: boolean; categories: { title: string; points: number | null; suppressed: boolean }[] }[] };
+  const shown = score.cohorts.filter((c) => !c.suppressed);
+  t.same(common, shown[0]!.categories.filter((c) => shown.every((r) => r.categories.some((x) => x.title === c.title && !x.suppressed))).map((c) => c.title), 'exactly the categories released for every group shown');
+  for (const cohort of shown) {
+    const points = cohort.categories.filter((c) => common.includes(c.title)).map((c) => c.points!);
+    const expected = Math.round((10 * points.reduce((a, b) => a + b, 0)) / points.length) / 10;
+    t.match(html, new RegExp(`<tr><td>${cohort.cohort[0]}</td><td><span class="bar"><span style="width:[0-9.]+%"></span></span> ${expected}%</td>`), `${cohort.cohort[0]}: scored over the common categories (${expected}%)`);
+  }
+  t.match(html, /id="hidden-why">A group or a figure marked hidden is fewer than 10 people, a handful who differ from the rest of the group, or hidden to protect another hidden group; an empty group looks the same\./);
+  t.match(html, /id="trend-start" class="small">History starts with the reports of \d{4}-\d{2}-\d{2}/, 'on the first day the trend says history starts');
+  t.notMatch(html, /id="concealed"/);
+
+  const concealed = await startStack({ simulator: { users: 120, concealedNames: true } });
+  t.teardown(() => concealed.close());
+  const hidden = (await concealed.get('/', KEYS.vendor)).body.toString();
+  t.match(hidden, /<span id="score" class="big">[0-9.]+%<\/span>/, "the organisation's score is shown with concealed names");
+  t.match(hidden, /id="concealed" class="note">Groups by department are not shown: Microsoft 365 conceals user names/, 'and the page says why groups are missing and what to change');
+});

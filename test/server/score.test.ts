@@ -84,7 +84,8 @@ t.test('the dashboard and /org-score share one score service: a score the dashbo
 });
 
 t.test('/org-score by department: k_org applies per cohort with the same shape; permission and parameters are enforced', async (t) => {
-  const stack = await startStack({ simulator: { users: 400 } });
+  // Exact figures, so released denominators can be checked against k_org (noisy ones may read below it).
+  const stack = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessPolicies() } });
   t.teardown(() => stack.close());
   const res = await stack.get('/org-score?period=D30&by=department', KEYS.vendor);
   t.equal(res.status, 200);
@@ -129,4 +130,48 @@ t.test('/org-score refuses an organisation below k_org with a clear 422', async 
   const res = await stack.get('/org-score?period=D30', KEYS.vendor);
   t.equal(res.status, 422);
   t.match(JSON.parse(res.body.toString()).error.message, /fewer than 10 people/);
+});
+
+/** The shipped policies with the vendor's noise taken out (exact figures), without the shipped test cases. */
+async function noiselessPolicies(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-score-noiseless-'));
+  await cp('policies', dir, { recursive: true, filter: (source) => !/[/\\]tests([/\\]|$)/.test(source) });
+  const file = join(dir, 'vendor-dashboard.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).replaceAll('      noise: { epsilon: 1 }\n', ''));
+  return dir;
+}
+
+interface ScoreCohort { cohort: string[]; suppressed: boolean; categories: { id: string; numerator: number | null; denominator: number | null; suppressed: boolean }[] }
+
+t.test('red team (two dimensions requested apart): by=department and by=officeLocation are cuts of one protected table, so a cohort in both is shown alike', async (t) => {
+  // On this tenant, suppressing the two dimensions as separate tables released the leavers' '(not in directory)'
+  // communication cell in one and suppressed it in the other.
+  const stack = await startStack({ simulator: { seed: 11, users: 500, refreshDate: '2026-11-20' } });
+  t.teardown(() => stack.close());
+  const get = async (by: string) => JSON.parse((await stack.get(`/org-score?period=D30&by=${by}`, KEYS.vendor)).body.toString()) as { organization: ScoreCohort; cohorts: ScoreCohort[] };
+  const department = await get('department');
+  const office = await get('officeLocation');
+  t.same(office.organization, department.organization, 'the organisation row is the same release');
+  const twin = (body: { cohorts: ScoreCohort[] }) => {
+    const found = body.cohorts.find((c) => c.cohort[0] === '(not in directory)');
+    return found === undefined ? undefined : { ...found, dimension: undefined };
+  };
+  t.ok(twin(department) !== undefined, 'leavers form a cohort outside the directory');
+  t.same(twin(office), twin(department), 'the same people get the same cell, suppressed or released, in both');
+});
+
+t.test("red team (exact where the policy promises noise): a noisy policy's per-department score carries the release's noise, identical on every call", async (t) => {
+  const exact = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessPolicies() } });
+  const truth = JSON.parse((await exact.get('/org-score?period=D30&by=department', KEYS.vendor)).body.toString()) as { organization: ScoreCohort; cohorts: ScoreCohort[] };
+  await exact.close();
+  const stack = await startStack({ simulator: { users: 400 } });
+  t.teardown(() => stack.close());
+  const first = await stack.get('/org-score?period=D30&by=department', KEYS.vendor);
+  t.equal(first.status, 200);
+  const noisy = JSON.parse(first.body.toString()) as { organization: ScoreCohort; cohorts: ScoreCohort[] };
+  t.same(noisy.organization, truth.organization, 'the organisation score is exact, as the organisation totals of cohorts are');
+  t.same(noisy.cohorts.map((c) => c.suppressed), truth.cohorts.map((c) => c.suppressed), 'noise never changes what is suppressed');
+  const figures = (body: { cohorts: ScoreCohort[] }) => JSON.stringify(body.cohorts.map((c) => c.categories.map((x) => [x.numerator, x.denominator])));
+  t.not(figures(noisy), figures(truth), 'per-department numerators and denominators are not the exact ones');
+  t.equal((await stack.get('/org-score?period=D30&by=department', KEYS.vendor)).body.toString(), first.body.toString(), 'sticky: the same release on every call');
 });

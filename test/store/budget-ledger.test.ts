@@ -49,3 +49,17 @@ t.test('a torn last line (a crash mid-write) is ignored; a corrupt earlier line 
   await writeFile(path, `garbage\n${await readFile(path, 'utf8')}`);
   await t.rejects(BudgetLedger.open(path), { code: 'StoreCorruptError' });
 });
+
+t.test('per organisation: a release two consumers read costs the organisation its epsilon once; each consumer has its share', async (t) => {
+  const path = await file();
+  const ledger = await BudgetLedger.open(path);
+  t.match(await ledger.charge('dash', 'release-1', 1, 10, day), { ok: true, charged: true, spent: 1 });
+  t.match(await ledger.charge('bi-tool', 'release-1', 1, 10, day), { ok: true, charged: true, spent: 1 }, "the second consumer's share");
+  t.match(await ledger.charge('dash', 'release-2', 1, 10, day), { ok: true, charged: true, spent: 2 });
+  t.equal(await ledger.organisationSpent(2026), 2, 'what a person is exposed to: two distinct releases');
+  t.same([await ledger.spent('dash', 2026), await ledger.spent('bi-tool', 2026)], [2, 1], 'each consumer its share');
+  await ledger.close();
+  const reopened = await BudgetLedger.open(path);
+  t.equal(await reopened.organisationSpent(2026), 2, 'the organisation total survives a restart');
+  await reopened.close();
+});

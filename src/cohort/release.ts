@@ -1,0 +1,123 @@
+/**
+ * One protected release of a cohort table: the one function that turns an aggregated table into what every
+ * surface (the report URL, /cohorts, `policy test`) shows: suppression with one LP limit, noise keyed by the
+ * release, rendering. A release is named by what it is made of (report, period or date, release epoch, the
+ * settings that shape it, a digest of the data), never by who asks: two consumers reading the same release
+ * get the same figures, and nothing about a consumer changes a number (issue 15, items 3 and 4).
+ */
+import { createHash } from 'node:crypto';
+import { findColumn, type ReportSpec } from '../catalogue/catalogue.js';
+import { readCsvBatches } from '../sanitize/csv-report.js';
+import type { CohortAggregate, CohortPlan } from './report-users.js';
+import type { NoiseContext } from './noise.js';
+import { cohortRows, type CohortRow } from './render.js';
+import { suppressCohorts, type SuppressionCounts } from './suppress.js';
+import type { CohortTable } from './table.js';
+
+/**
+ * How often a fresh release of a report and period is made: at each Graph refresh (`daily`), or at the first
+ * refresh of each ISO week (`weekly`), the release then served unchanged until the next one.
+ */
+export type ReleaseCadence = 'daily' | 'weekly';
+
+/** The attacker LP runs on tables with at most this many unknown cells; the proxy and `policy test` share it. */
+export const LP_LIMIT = 150;
+
+/**
+ * The release epoch of a report refreshed on `refreshDate` (YYYY-MM-DD, or null for an empty report): the date
+ * itself (daily), or the Monday of its ISO week (weekly). Releases of one epoch are served unchanged.
+ */
+export function releaseEpoch(refreshDate: string | null, cadence: ReleaseCadence): string {
+  if (refreshDate === null) return '-';
+  if (cadence === 'daily') return refreshDate;
+  const day = new Date(`${refreshDate}T00:00:00Z`);
+  day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7));
+  return day.toISOString().slice(0, 10);
+}
+
+/**
+ * The refresh date of a report snapshot (its first row's `Report Refresh Date`; null for an empty report or one
+ * without the column), read from the first rows only: which epoch the data belongs to, before anything is computed.
+ */
+export async function snapshotRefreshDate(source: AsyncIterable<Buffer | string>, report: ReportSpec): Promise<string | null> {
+  const column = findColumn(report, 'reportRefreshDate');
+  if (column === undefined) return null;
+  let index = -1;
+  for await (const batch of readCsvBatches(source, report)) {
+    if (batch.layout !== undefined) index = batch.layout.indexOf(column);
+    if (index === -1) return null;
+    const first = batch.rows[0];
+    if (first !== undefined) return first[index] === '' ? null : first[index]!;
+  }
+  return null;
+}
+
+/** Fresh releases per year of one report and period under a cadence (what the budget tooling multiplies by). */
+export function releasesPerYear(cadence: ReleaseCadence): number {
+  return cadence === 'daily' ? 366 : 53;
+}
+
+const digest = (parts: readonly (string | number)[]) => createHash('sha256').update(parts.join('\u0000')).digest('hex');
+
+/** A digest of everything in a plan that shapes its release (dimensions, clipped metrics, k, k_c, epsilon). */
+export function planDigest(plan: CohortPlan): string {
+  return digest([
+    plan.report.name, plan.dimensions.map((d) => d.name).join('|'), plan.metrics.map((m) => `${m.column.json}:${m.clip}`).join('|'),
+    plan.k, plan.kC, plan.noise?.epsilon ?? 'exact',
+  ]);
+}
+
+/** A digest of a table's true figures (before suppression): a release is bound to the data it was made from. */
+export function tableDigest(table: CohortTable): string {
+  const hash = createHash('sha256');
+  for (const cell of table.cells) hash.update(`${cell.dimension}\u0000${cell.key.join('\u0001')}\u0000${cell.users}\u0000${cell.active}\u0000${cell.sums.join(',')}\n`);
+  return hash.digest('hex');
+}
+
+/** Where a release belongs: the same key means the same release (served unchanged) within one epoch. */
+export interface ReleaseSlot {
+  /** report, window and settings: one release per epoch is made for it. */
+  readonly slot: string;
+  readonly epoch: string;
+}
+
+export function releaseSlot(parts: readonly string[], settings: string, refreshDate: string | null, cadence: ReleaseCadence): ReleaseSlot {
+  return { slot: digest([...parts, settings, cadence]), epoch: releaseEpoch(refreshDate, cadence) };
+}
+
+/** The id of a release: its slot, epoch and data; what noise is drawn from and what the budget is charged for. */
+export function releaseId(slot: ReleaseSlot, data: string): string {
+  return digest([slot.slot, slot.epoch, data]);
+}
+
+/** A protected cohort release: every declared dimension's rows, final (suppressed, noisy where the plan says). */
+export interface ProtectedRelease {
+  readonly id: string;
+  readonly slot: ReleaseSlot;
+  readonly plan: CohortPlan;
+  readonly refreshDate: string | null;
+  readonly counts: SuppressionCounts;
+  /** The epsilon this release costs (0: exact, suppression only). */
+  readonly epsilon: number;
+  /** The released rows of the declared dimensions (or of `only`); the same objects for every reader. */
+  rows(only?: readonly string[]): CohortRow[];
+}
+
+/**
+ * Protects one aggregated table (consumed: its cells get their suppression states): suppression and the LP check
+ * with `LP_LIMIT`, noise keyed by the release when the plan has noise (`noiseKey` is then required), rendering.
+ * `window` is the period ('D30') or the date.
+ */
+export function protectCohortTable(aggregate: CohortAggregate, plan: CohortPlan, window: string, cadence: ReleaseCadence, noiseKey?: Buffer): ProtectedRelease {
+  const data = tableDigest(aggregate.table);
+  const slot = releaseSlot([plan.report.name, window], planDigest(plan), aggregate.refreshDate, cadence);
+  const id = releaseId(slot, data);
+  const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpLimit: LP_LIMIT });
+  if (plan.noise !== undefined && noiseKey === undefined) throw new Error('a noisy release needs the noise key');
+  const noise: NoiseContext | undefined = plan.noise !== undefined ? { key: noiseKey!, release: id } : undefined;
+  const all = cohortRows(aggregate.table, plan, aggregate.refreshDate, undefined, noise);
+  return {
+    id, slot, plan, refreshDate: aggregate.refreshDate, counts, epsilon: plan.noise?.epsilon ?? 0,
+    rows: (only) => (only === undefined ? all : all.filter((row) => only.includes(row.dimension))),
+  };
+}

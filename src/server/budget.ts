@@ -1,0 +1,46 @@
+/**
+ * `GET /budget`: a consumer's own privacy budget this calendar year (UTC): its yearly limit (its policy's
+ * privacyBudget), its share spent (the epsilon of the noisy releases it has read), what is left, when it resets,
+ * how often fresh releases are made, and the organisation's total (what each person is exposed to across all
+ * tools). Once the share is spent, noisy releases come back stale (`x-gpp-release-stale: true`): the last
+ * release, never a fresh one. No other consumer's figures are shown.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { NoiseSettings } from '../cohort/release-book.js';
+import type { PolicySet } from '../policy/load.js';
+import { requireConsumer } from './auth.js';
+import type { ConsumerKeys } from './consumer-keys.js';
+import { ProxyRefusal } from './errors.js';
+
+export interface BudgetRoutesOptions {
+  readonly policies: { readonly current: PolicySet };
+  readonly keys: ConsumerKeys;
+  readonly noise?: NoiseSettings;
+}
+
+const round = (n: number) => Math.round(n * 1e6) / 1e6;
+
+export async function budgetRoutes(app: FastifyInstance, options: BudgetRoutesOptions): Promise<void> {
+  app.get('/budget', { schema: { tags: ['budget'], summary: "The consumer's own privacy budget", description: "This consumer's yearly epsilon budget, its share spent on the noisy releases it has read, what is left, when it resets (1 January, UTC), how often fresh releases are made, and the organisation's total this year.", security: [{ consumerKey: [] }] } }, async (request: FastifyRequest, reply: FastifyReply) => {
+    const consumer = requireConsumer(request, options.keys);
+    const set = options.policies.current;
+    Object.assign(request.audit, { consumer, policyVersion: set.version, kind: 'budget' });
+    reply.header('x-policy-version', set.version).header('cache-control', 'no-store');
+    const loaded = set.policyFor(consumer);
+    if (loaded === undefined) throw new ProxyRefusal(403, 'Forbidden', 'No policy governs this consumer.');
+    request.audit.policy = loaded.policy.name;
+    const now = options.noise?.now?.() ?? new Date();
+    const year = now.getUTCFullYear();
+    const ledger = options.noise?.ledger;
+    const limit = loaded.policy.privacyBudget?.epsilonPerYear ?? null;
+    const spent = ledger === undefined ? 0 : await ledger.spent(consumer, year);
+    return reply.send({
+      consumer, policy: loaded.policy.name, year,
+      epsilonPerYear: limit, spent: round(spent), left: limit === null ? null : round(Math.max(0, limit - spent)),
+      exhausted: limit !== null && spent >= limit - 1e-9,
+      resetsAt: `${year + 1}-01-01T00:00:00Z`,
+      freshReleases: loaded.policy.freshReleases,
+      organisation: { spent: ledger === undefined ? 0 : round(await ledger.organisationSpent(year)) },
+    });
+  });
+}

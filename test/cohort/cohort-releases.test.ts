@@ -1,0 +1,122 @@
+/**
+ * The release binding of issue 15 (item 3), against the cohort service with the simulator's reports and
+ * directory behind its two ports: a directory change within a refresh day releases nothing new, and noise
+ * belongs to the release, not to the consumer who asks.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { findReport } from '../../src/catalogue/catalogue.js';
+import type { ReportCall } from '../../src/catalogue/odata.js';
+import { CohortReleases, type CohortGrant } from '../../src/cohort/cohort-releases.js';
+import { Directory, type DirectoryEntry } from '../../src/cohort/directory.js';
+import { planCohorts } from '../../src/cohort/report-users.js';
+import type { DirectoryLookup, LeasedSnapshot, SnapshotSource } from '../../src/cohort/sources.js';
+import { SampleReports } from '../../src/policy/sample-reports.js';
+import { BudgetLedger } from '../../src/store/budget-ledger.js';
+
+const TEAMS = findReport('getTeamsUserActivityUserDetail')!;
+const CALL: ReportCall = { version: 'v1.0', report: TEAMS, period: 'D30' };
+const METRICS = { 'Team Chat Message Count': { clip: 500 }, 'Private Chat Message Count': { clip: 1000 }, 'Call Count': { clip: 100 }, 'Meeting Count': { clip: 100 } };
+
+/** Report snapshots served from memory: the CSV of the current refresh (a test moves it to the next day). */
+class MemorySnapshots implements SnapshotSource {
+  readonly stats = { hits: 0 };
+  constructor(public csv: Buffer) {}
+  async lease(): Promise<LeasedSnapshot> {
+    const bytes = this.csv;
+    return { csv: async function* () { yield bytes; }, release() {} };
+  }
+}
+
+/** The directory as Graph's /users would give it now (a test deletes a leaver from it). */
+class MemoryDirectory implements DirectoryLookup {
+  constructor(public entries: DirectoryEntry[]) {}
+  async current(): Promise<Directory> {
+    return new Directory(this.entries);
+  }
+}
+
+/** The same report one Graph refresh later: every row's refresh date moved to `date`. */
+function refreshedOn(csv: Buffer, from: string, date: string): Buffer {
+  return Buffer.from(csv.toString('utf8').replaceAll(from, date), 'utf8');
+}
+
+async function setting(noise: boolean) {
+  const sample = new SampleReports({ users: 250 });
+  const snapshots = new MemorySnapshots(sample.csv(TEAMS, 'D30'));
+  const directory = new MemoryDirectory(sample.directory());
+  const ledger = await BudgetLedger.open(join(await mkdtemp(join(tmpdir(), 'gpp-releases-')), 'ledger.jsonl'));
+  const plan = planCohorts(TEAMS, { cohort: { by: ['organization', 'department', 'officeLocation'], metrics: METRICS, ...(noise ? { noise: { epsilon: 1 } } : {}) } }, 10, 5);
+  const grant: CohortGrant = { policyName: 'vendor-dashboard', plan, epsilonPerYear: 400 };
+  const releases = new CohortReleases(snapshots, directory, { key: randomBytes(32), ledger });
+  return { sample, snapshots, directory, ledger, grant, releases };
+}
+
+/** A user of a released department with private chats, whom the attacker knows has left. */
+function leaverOf(sample: SampleReports, released: Set<string>): { upn: string; department: string } {
+  const lines = sample.csv(TEAMS, 'D30').toString('utf8').split('\r\n');
+  const header = lines[0]!.replace('\uFEFF', '').split(',');
+  const upnAt = header.indexOf('User Principal Name');
+  const chatsAt = header.indexOf('Private Chat Message Count');
+  const byUpn = new Map(sample.directory().map((e) => [String(e.userPrincipalName).toLowerCase(), String(e.department)]));
+  for (const line of lines.slice(1)) {
+    const fields = line.split(',');
+    const department = byUpn.get(fields[upnAt]?.toLowerCase() ?? '');
+    if (department !== undefined && released.has(department) && Number(fields[chatsAt]) > 0) return { upn: fields[upnAt]!.toLowerCase(), department };
+  }
+  throw new Error('no leaver found');
+}
+
+for (const noise of [true, false]) {
+  t.test(`red team (leaver within a day, ${noise ? 'noisy' : 'exact'} cohorts): a directory change before Graph's next refresh releases nothing new`, async (t) => {
+    const { sample, snapshots, directory, ledger, grant, releases } = await setting(noise);
+    t.teardown(() => ledger.close());
+    const before = await releases.release(CALL, grant, 'v1', 'adoption-dashboard');
+    const rows = before.rows();
+    const released = new Set(rows.filter((r) => r.dimension === 'department' && !r.suppressed).map((r) => r.cohort[0]!));
+    const leaver = leaverOf(sample, released);
+    // The leaver is deleted from the directory within the day: their rows now join '(not in directory)'.
+    directory.entries = directory.entries.filter((e) => String(e.userPrincipalName).toLowerCase() !== leaver.upn);
+    const spent = await ledger.spent('adoption-dashboard');
+    const after = await releases.release(CALL, grant, 'v1', 'adoption-dashboard');
+    t.same(after.rows(), rows, `the same release is served until Graph's next refresh, so before minus after shows nothing of ${leaver.department}'s leaver`);
+    t.equal(await ledger.spent('adoption-dashboard'), spent, 'and nothing new was released, so nothing new is charged');
+    // Graph's next refresh is a new release (new noise, charged when noisy) that reflects the directory of its day.
+    const day = sample.tenant.refreshDate;
+    snapshots.csv = refreshedOn(snapshots.csv, day, '2026-11-21');
+    const next = await releases.release(CALL, grant, 'v1', 'adoption-dashboard');
+    t.equal(next.refreshDate, '2026-11-21');
+    t.not(JSON.stringify(next.rows()), JSON.stringify(rows), 'the next refresh is a fresh release');
+    if (noise) t.equal(await ledger.spent('adoption-dashboard'), spent + 1, 'the fresh noisy release is charged');
+  });
+}
+
+t.test('red team (colluding consumers): two consumers under one policy get identical noisy figures for the same release, so averaging them learns nothing', async (t) => {
+  const { ledger, grant, releases } = await setting(true);
+  t.teardown(() => ledger.close());
+  const a = (await releases.release(CALL, grant, 'v1', 'adoption-dashboard')).rows();
+  const b = (await releases.release(CALL, grant, 'v1', 'second-dashboard')).rows();
+  t.ok(a.some((r) => r.dimension === 'department' && !r.suppressed), 'departments are released');
+  t.same(b, a, 'one release, one noise draw, whoever asks');
+});
+
+t.test('G6/G7: once a consumer has spent its budget it is served its last release, marked stale, never a fresh one; another consumer is not affected', async (t) => {
+  const { sample, snapshots, ledger, grant, releases } = await setting(true);
+  t.teardown(() => ledger.close());
+  const tight: CohortGrant = { ...grant, epsilonPerYear: 1 };
+  const first = await releases.release(CALL, tight, 'v1', 'adoption-dashboard');
+  t.match(first, { stale: false, budget: { charged: true, spent: 1, epsilonPerYear: 1 } });
+  snapshots.csv = refreshedOn(snapshots.csv, sample.tenant.refreshDate, '2026-11-21');
+  const spent = await releases.release(CALL, tight, 'v1', 'adoption-dashboard');
+  t.equal(spent.stale, true, 'the budget is spent: stale');
+  t.same(spent.rows(), first.rows(), 'the last release, unchanged');
+  t.equal(spent.refreshDate, sample.tenant.refreshDate, 'of its own refresh date');
+  t.equal(await ledger.spent('adoption-dashboard'), 1, 'nothing more charged');
+  const other = await releases.release(CALL, tight, 'v1', 'second-dashboard');
+  t.match(other, { stale: false, refreshDate: '2026-11-21' }, 'another consumer with budget left gets the fresh release');
+  const never = await releases.release({ ...CALL, period: 'D7' }, tight, 'v1', 'adoption-dashboard').catch((e: Error & { code?: string }) => e.code);
+  t.equal(never, 'PrivacyBudgetExhausted', 'a release it was never served is refused, not computed');
+});
