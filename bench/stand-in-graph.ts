@@ -3,9 +3,13 @@
  * rows are rendered once at start, so serving a JSON page or a CSV download costs a memory copy and the proxy,
  * not the row generator, is what a benchmark measures. HTTPS on 127.0.0.1; prints one JSON line
  * `{ "url", "ca" }` on stdout when listening. Any bearer token is accepted (Graph's checks are not measured;
- * tokens come from the simulator's Entra ID).
- * Run: node --import tsx bench/stand-in-graph.ts [users]
+ * tokens come from the simulator's Entra ID). With `--score` it also serves the org score's source reports (CSV,
+ * D30) and the tenant's directory (`/users`), rendered once and kept in the temporary directory for the next run.
+ * Run: node --import tsx bench/stand-in-graph.ts [users] [--score]
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify from 'fastify';
 import { findReport } from '../src/catalogue/catalogue.js';
 import { UTF8_BOM } from '../src/catalogue/csv.js';
@@ -13,8 +17,10 @@ import { ReportRenderer } from '../src/simulator/render.js';
 import { LAST_DAY, reportSource } from '../src/simulator/reports.js';
 import { SimulatedTenant } from '../src/simulator/tenant.js';
 import { selfSignedCertificate } from '../src/server/tls.js';
+import { SCORE_SOURCE_REPORTS } from '../src/score/score-facts.js';
 
-const users = Number(process.argv[2] ?? 10_000);
+const users = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 10_000);
+const withScore = process.argv.includes('--score');
 const REPORT = 'getOffice365ActiveUserDetail';
 const spec = findReport(REPORT)!;
 const tenant = new SimulatedTenant({ users, seed: 1 });
@@ -28,15 +34,54 @@ for (let i = 0; i < source.count; i++) {
 }
 const csvBytes = Buffer.from(csv, 'utf8');
 
+/** A report's D30 CSV as Graph sends it, rendered once per tenant size and kept in the temporary directory. */
+function renderedCsv(name: string): Buffer {
+  const file = join(tmpdir(), `gpp-stand-in-${users}-${name}-D30.csv`);
+  if (existsSync(file)) return readFileSync(file);
+  const report = findReport(name)!;
+  const rows = reportSource(tenant, report, { firstDay: LAST_DAY - 29, lastDay: LAST_DAY, periodDays: 30 });
+  const render = new ReportRenderer(tenant, report, { concealed: false });
+  const parts = [UTF8_BOM + render.csvHeader('\r\n')];
+  for (let i = 0; i < rows.count; i++) parts.push(render.csvLines(rows.item(i), '\r\n'));
+  const bytes = Buffer.from(parts.join(''), 'utf8');
+  writeFileSync(`${file}.part`, bytes);
+  renameSync(`${file}.part`, file);
+  return bytes;
+}
+const scoreCsv = new Map(withScore ? SCORE_SOURCE_REPORTS.map((r) => [r.name, renderedCsv(r.name)] as const) : []);
+/** The directory, 999 users a page, with the attributes the proxy selects. */
+const userPages: string[] = [];
+if (withScore) {
+  const DIRECTORY_PAGE = 999;
+  for (let start = 0; start < tenant.size; start += DIRECTORY_PAGE) {
+    const value = [];
+    for (let i = start; i < Math.min(tenant.size, start + DIRECTORY_PAGE); i++) {
+      const u = tenant.user(i);
+      if (u.deletedDay === null) value.push({ id: u.id, userPrincipalName: u.userPrincipalName, department: u.department, officeLocation: u.officeLocation, city: u.city, country: u.country, companyName: u.companyName, jobTitle: u.jobTitle });
+    }
+    userPages.push(JSON.stringify({ value }));
+  }
+}
+
 const tls = await selfSignedCertificate(1);
 const app = Fastify({ logger: false, https: { key: tls.key, cert: tls.cert } });
 app.get('/v1.0/admin/reportSettings', async () => ({ displayConcealedNames: false }));
-app.get('/v1.0/users', async () => ({ value: [] }));
+app.get('/v1.0/users', async (request, reply) => {
+  const page = Number(new URLSearchParams(request.url.split('?')[1] ?? '').get('$skiptoken') ?? 0);
+  if (userPages.length === 0) return { value: [] };
+  const next = page + 1 < userPages.length ? `,"@odata.nextLink":"${base}/v1.0/users?$top=999&$skiptoken=${page + 1}"` : '';
+  return reply.type('application/json').send(`${userPages[page]!.slice(0, -1)}${next}}`);
+});
 app.get('/data/download', async (_request, reply) => reply.type('application/octet-stream').send(csvBytes));
+app.get('/data/:report', async (request, reply) => {
+  const bytes = scoreCsv.get((request.params as { report: string }).report);
+  return bytes === undefined ? reply.code(404).send('') : reply.type('application/octet-stream').send(bytes);
+});
 const report = async (request: { url: string }, reply: import('fastify').FastifyReply) => {
   const [path = '', query = ''] = request.url.split('?');
   const params = new URLSearchParams(query);
-  if (params.get('$format') !== 'application/json') return reply.code(302).header('location', `${base}/data/download`).type('text/plain').send('');
+  const name = /reports\/(\w+)\(/.exec(path)?.[1] ?? '';
+  if (params.get('$format') !== 'application/json') return reply.code(302).header('location', `${base}/data/${scoreCsv.has(name) ? name : 'download'}`).type('text/plain').send('');
   const top = Number(params.get('$top') ?? spec.pageSize);
   const skip = Number(params.get('$skiptoken') ?? 0);
   const end = Math.min(items.length, skip + top);

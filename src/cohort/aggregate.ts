@@ -87,7 +87,8 @@ export class CohortAggregator {
     return byKey;
   }
 
-  add(user: UserContribution): void {
+  /** Adds `user`'s contribution, `people` times (people with the same attributes, activity and metrics). */
+  add(user: UserContribution, people = 1): void {
     // Whole units (durations in whole seconds): with noise, a sum must move by whole steps only.
     const clipped = this.layout.metrics.map((m, i) => Math.floor(Math.min(Math.max(user.metrics[i] ?? 0, 0), m.clip)));
     for (const group of this.groups) {
@@ -96,9 +97,9 @@ export class CohortAggregator {
       const id = group.byKey.get(key);
       if (id === undefined) throw new InternalInvariantError(`a user falls outside the cohort key set of '${group.parts.join(' x ')}'`);
       const cell = this.cells[id]!;
-      cell.users++;
-      if (user.active) cell.active++;
-      for (let i = 0; i < clipped.length; i++) cell.sums[i]! += clipped[i]!;
+      cell.users += people;
+      if (user.active) cell.active += people;
+      for (let i = 0; i < clipped.length; i++) cell.sums[i]! += clipped[i]! * people;
     }
   }
 

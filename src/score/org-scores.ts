@@ -7,16 +7,17 @@
  * release book as cohorts), and the organisation's score is recorded in the history.
  */
 import { createHash } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DirectoryLookup, SnapshotSource, LeasedSnapshot } from '../cohort/sources.js';
 import { ConcealedNamesError, Directory, type DirectoryAttribute } from '../cohort/directory.js';
-import { releaseId, releaseSlot, snapshotRefreshDate, tableDigest, type ReleaseCadence, type ReleaseSlot } from '../cohort/release.js';
+import { releaseId, releaseSlot, tableDigest, type ReleaseCadence, type ReleaseSlot } from '../cohort/release.js';
 import { ReleaseBook, requireNoise, type BudgetState, type NoiseSettings } from '../cohort/release-book.js';
 import type { SuppressionCounts } from '../cohort/suppress.js';
 import type { Period } from '../catalogue/catalogue.js';
 import type { ScoreHistoryStore } from '../store/store.js';
 import { SCORE_CATEGORIES } from './categories.js';
 import { scoreRows, type ScoreRow } from './org-score.js';
-import { ScoreFacts, SCORE_SOURCE_REPORTS, scoreTables } from './score-facts.js';
+import { ScoreFacts, SCORE_SOURCE_REPORTS, scoreTableSteps } from './score-facts.js';
 
 /** Where the service reads reports and the directory (graph/ implements both), and where it records history. */
 export interface OrgScoreSources {
@@ -74,6 +75,8 @@ const identities = new WeakMap<object, number>();
 let nextIdentity = 0;
 const identityOf = (o: object) => identities.get(o) ?? (identities.set(o, ++nextIdentity), nextIdentity);
 const MAX_CACHED_SCORES = 32;
+/** Snapshot sets whose facts are kept (a window each: D7, D30, D90, D180); ~80 bytes a person each. */
+const MAX_CACHED_FACTS = 4;
 
 /**
  * The per-cell noise scale of a score release costing `epsilon` (basic composition): a person is in one cell
@@ -85,6 +88,10 @@ export function scoreNoiseScale(dimensions: number, epsilon: number): number {
 
 export class OrgScores {
   private readonly results = new Map<string, Promise<ScoreRelease>>();
+  /** People's facts per snapshot set: each report is read once per snapshot, whatever the dimensions or `by`. */
+  private readonly facts = new Map<string, Promise<ScoreFacts>>();
+  /** How many times people's facts were read from the reports (one per snapshot set). */
+  readonly stats = { factsBuilt: 0 };
   private readonly book: ReleaseBook<ScoreRelease>;
 
   constructor(private readonly options: OrgScoreSources) {
@@ -116,16 +123,15 @@ export class OrgScores {
       const failed = leases.find((lease) => lease.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
       const settings = [dimensions.join(','), grant.kOrg, grant.kC, grant.noise?.epsilon ?? 'exact', grant.cadence].join(' ');
-      let refreshDate: string | null = null;
-      for (const [i, report] of SCORE_SOURCE_REPORTS.entries()) if (refreshDate === null) refreshDate = await snapshotRefreshDate(snapshots[i]!.csv(), report);
-      const at = releaseSlot(['score', 'period' in window ? window.period : window.date], settings, refreshDate, grant.cadence);
+      const facts = await this.factsOf(snapshots);
+      const at = releaseSlot(['score', 'period' in window ? window.period : window.date], settings, facts.refreshDate, grant.cadence);
       const cacheKey = [...snapshots.map(identityOf), identityOf(directory), settings, JSON.stringify(window)].join(' ');
       let cached = true;
       const make = () => {
         let pending = this.results.get(cacheKey);
         cached = pending !== undefined;
         if (pending === undefined) {
-          pending = this.computeFresh(snapshots, window, directory, { ...grant, dimensions }, at, key);
+          pending = this.computeFresh(facts, window, directory, { ...grant, dimensions }, at, key);
           pending.catch(() => this.results.delete(cacheKey));
           this.results.set(cacheKey, pending);
           if (this.results.size > MAX_CACHED_SCORES) this.results.delete(this.results.keys().next().value!);
@@ -140,15 +146,35 @@ export class OrgScores {
     }
   }
 
-  private async computeFresh(snapshots: readonly LeasedSnapshot[], window: ScoreWindow, directory: Directory, grant: ScoreGrant, slot: ReleaseSlot, noiseKey: Buffer | undefined): Promise<ScoreRelease> {
-    const facts = new ScoreFacts();
-    for (const [i, report] of SCORE_SOURCE_REPORTS.entries()) await facts.addReport(report, snapshots[i]!.csv());
+  /** People's facts from the score's reports (leased, in SCORE_SOURCE_REPORTS order), read once per snapshot set. */
+  private factsOf(snapshots: readonly LeasedSnapshot[]): Promise<ScoreFacts> {
+    const key = snapshots.map(identityOf).join(' ');
+    let pending = this.facts.get(key);
+    if (pending === undefined) {
+      pending = (async () => {
+        this.stats.factsBuilt++;
+        const facts = new ScoreFacts();
+        for (const [i, report] of SCORE_SOURCE_REPORTS.entries()) await facts.addReport(report, snapshots[i]!.csv());
+        return facts;
+      })();
+      pending.catch(() => this.facts.delete(key));
+      this.facts.set(key, pending);
+      if (this.facts.size > MAX_CACHED_FACTS) this.facts.delete(this.facts.keys().next().value!);
+    }
+    return pending;
+  }
+
+  private async computeFresh(facts: ScoreFacts, window: ScoreWindow, directory: Directory, grant: ScoreGrant, slot: ReleaseSlot, noiseKey: Buffer | undefined): Promise<ScoreRelease> {
     if (facts.organizationSize < grant.kOrg) {
       throw new OrganizationTooSmallError(grant.kOrg);
     }
     const { dimensions } = grant;
     // Bound to the data: the true figures of every category's table, before suppression changes their states.
-    const tables = scoreTables(facts, directory, dimensions, grant.kOrg, grant.kC);
+    const steps = scoreTableSteps(facts, directory, dimensions, grant.kOrg, grant.kC);
+    let step = steps.next();
+    // Between steps the event loop runs: a big tenant's tables never hold other requests up for long.
+    for (; step.done !== true; step = steps.next()) await nextTurn();
+    const tables = step.value;
     const data = createHash('sha256').update(tables.map((t) => tableDigest(t.table)).join(' ')).digest('hex');
     const id = releaseId(slot, data);
     const noise = grant.noise !== undefined ? { context: { key: noiseKey!, release: id }, scale: scoreNoiseScale(dimensions.length, grant.noise.epsilon) } : undefined;

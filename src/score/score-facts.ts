@@ -17,45 +17,73 @@ import { DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type Directory, type DirectoryA
 import { suppressCohorts, type SuppressionCounts } from '../cohort/suppress.js';
 import type { CohortTable } from '../cohort/table.js';
 
-type Cell = (header: string) => string;
 const yes = (text: string) => /^(true|yes)$/i.test(text);
 const count = (text: string) => (text === '' ? 0 : Number(text));
-const seconds = (text: string) => count(text);
+const anyYes = (cells: readonly string[]) => cells.some(yes);
 
-/** What each source report contributes to a person's facts. */
-const READERS: Readonly<Record<string, (f: PersonFacts, cell: Cell) => void>> = {
-  getOffice365ActiveUserDetail: (f, cell) => {
-    f.hasExchange ||= yes(cell('Has Exchange License'));
-    f.hasTeams ||= yes(cell('Has Teams License'));
-    f.hasYammer ||= yes(cell('Has Yammer License'));
-    f.hasOneDrive ||= yes(cell('Has OneDrive License'));
-    f.hasSharePoint ||= yes(cell('Has SharePoint License'));
+/**
+ * What each source report contributes to a person's facts: the columns it reads (by header) and how their cells
+ * (in that order) set the facts. The columns are found once per report, not per row.
+ */
+interface FactsReader {
+  readonly headers: readonly string[];
+  read(f: PersonFacts, cells: readonly string[]): void;
+}
+
+const READERS: Readonly<Record<string, FactsReader>> = {
+  getOffice365ActiveUserDetail: {
+    headers: ['Has Exchange License', 'Has Teams License', 'Has Yammer License', 'Has OneDrive License', 'Has SharePoint License'],
+    read: (f, [exchange, teams, yammer, oneDrive, sharePoint]) => {
+      f.hasExchange ||= yes(exchange!);
+      f.hasTeams ||= yes(teams!);
+      f.hasYammer ||= yes(yammer!);
+      f.hasOneDrive ||= yes(oneDrive!);
+      f.hasSharePoint ||= yes(sharePoint!);
+    },
   },
-  getEmailActivityUserDetail: (f, cell) => {
-    f.sentEmail ||= count(cell('Send Count')) > 0;
+  getEmailActivityUserDetail: {
+    headers: ['Send Count'],
+    read: (f, [sent]) => {
+      f.sentEmail ||= count(sent!) > 0;
+    },
   },
-  getTeamsUserActivityUserDetail: (f, cell) => {
-    const channel = count(cell('Post Messages')) + count(cell('Reply Messages'));
-    f.sentTeamsMessages ||= count(cell('Team Chat Message Count')) + count(cell('Private Chat Message Count')) + channel > 0;
-    f.postedInChannels ||= channel > 0;
-    f.inMeetings ||= count(cell('Meeting Count')) > 0;
-    f.usedVideoOrScreenShare ||= seconds(cell('Video Duration In Seconds')) + seconds(cell('Screen Share Duration In Seconds')) > 0;
+  getTeamsUserActivityUserDetail: {
+    headers: ['Post Messages', 'Reply Messages', 'Team Chat Message Count', 'Private Chat Message Count', 'Meeting Count', 'Video Duration In Seconds', 'Screen Share Duration In Seconds'],
+    read: (f, [posts, replies, teamChat, privateChat, meetings, video, screenShare]) => {
+      const channel = count(posts!) + count(replies!);
+      f.sentTeamsMessages ||= count(teamChat!) + count(privateChat!) + channel > 0;
+      f.postedInChannels ||= channel > 0;
+      f.inMeetings ||= count(meetings!) > 0;
+      f.usedVideoOrScreenShare ||= count(video!) + count(screenShare!) > 0;
+    },
   },
-  getYammerActivityUserDetail: (f, cell) => {
-    f.postedInCommunities ||= count(cell('Posted Count')) > 0;
+  getYammerActivityUserDetail: {
+    headers: ['Posted Count'],
+    read: (f, [posted]) => {
+      f.postedInCommunities ||= count(posted!) > 0;
+    },
   },
-  getOneDriveActivityUserDetail: (f, cell) => {
-    f.workedWithFilesOneDrive ||= count(cell('Viewed Or Edited File Count')) > 0;
-    f.sharedFiles ||= count(cell('Shared Internally File Count')) + count(cell('Shared Externally File Count')) > 0;
+  getOneDriveActivityUserDetail: {
+    headers: ['Viewed Or Edited File Count', 'Shared Internally File Count', 'Shared Externally File Count'],
+    read: (f, [worked, sharedInternally, sharedExternally]) => {
+      f.workedWithFilesOneDrive ||= count(worked!) > 0;
+      f.sharedFiles ||= count(sharedInternally!) + count(sharedExternally!) > 0;
+    },
   },
-  getSharePointActivityUserDetail: (f, cell) => {
-    f.workedWithFilesSharePoint ||= count(cell('Viewed Or Edited File Count')) > 0;
-    f.sharedFiles ||= count(cell('Shared Internally File Count')) + count(cell('Shared Externally File Count')) > 0;
+  getSharePointActivityUserDetail: {
+    headers: ['Viewed Or Edited File Count', 'Shared Internally File Count', 'Shared Externally File Count'],
+    read: (f, [worked, sharedInternally, sharedExternally]) => {
+      f.workedWithFilesSharePoint ||= count(worked!) > 0;
+      f.sharedFiles ||= count(sharedInternally!) + count(sharedExternally!) > 0;
+    },
   },
-  getTeamsDeviceUsageUserDetail: (f, cell) => {
-    const desktop = ['Used Windows', 'Used Mac', 'Used Linux', 'Used  Chrome OS'].some((h) => yes(cell(h)));
-    const mobile = ['Used iOS', 'Used Android Phone', 'Used Windows Phone'].some((h) => yes(cell(h)));
-    f.teamsPlatforms |= (desktop ? 1 : 0) | (mobile ? 2 : 0) | (yes(cell('Used Web')) ? 4 : 0);
+  getTeamsDeviceUsageUserDetail: {
+    headers: ['Used Windows', 'Used Mac', 'Used Linux', 'Used  Chrome OS', 'Used iOS', 'Used Android Phone', 'Used Windows Phone', 'Used Web'],
+    read: (f, cells) => {
+      const desktop = anyYes(cells.slice(0, 4));
+      const mobile = anyYes(cells.slice(4, 7));
+      f.teamsPlatforms |= (desktop ? 1 : 0) | (mobile ? 2 : 0) | (yes(cells[7]!) ? 4 : 0);
+    },
   },
 };
 
@@ -83,19 +111,24 @@ export class ScoreFacts {
   }
 
   async addReport(report: ReportSpec, source: AsyncIterable<Buffer | string>): Promise<void> {
-    const read = READERS[report.name];
-    if (read === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
-    let index = new Map<string, number>();
+    const reader = READERS[report.name];
+    if (reader === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
+    let positions: number[] = [];
     let upn = -1;
     let rows = 0;
+    let refresh = -1;
     for await (const batch of readCsvBatches(source, report)) {
       if (batch.layout !== undefined) {
-        index = new Map(batch.layout.flatMap((column, i) => (column === undefined ? [] : [[column.header, i] as const])));
+        const index = new Map(batch.layout.flatMap((column, i) => (column === undefined ? [] : [[column.header, i] as const])));
         upn = index.get('User Principal Name') ?? -1;
-        const refresh = index.get('Report Refresh Date');
-        if (this.refreshDate === null && refresh !== undefined && batch.rows[0] !== undefined) this.refreshDate = batch.rows[0][refresh] || null;
         if (upn === -1) throw new MissingColumnError(report.name, 'User Principal Name', 'the score');
+        refresh = index.get('Report Refresh Date') ?? -1;
+        positions = reader.headers.map((header) => index.get(header) ?? -1);
       }
+      if (batch.rows.length === 0) continue;
+      const missing = positions.indexOf(-1);
+      if (missing !== -1) throw new MissingColumnError(report.name, reader.headers[missing]!, 'the score');
+      if (this.refreshDate === null && rows === 0 && refresh !== -1) this.refreshDate = batch.rows[0]![refresh] || null;
       for (const fields of batch.rows) {
         rows++;
         let facts: PersonFacts | undefined;
@@ -106,11 +139,7 @@ export class ScoreFacts {
         } else {
           this.unnamed.push({ report: report.name, facts: (facts = emptyFacts()) });
         }
-        read(facts, (header) => {
-          const i = index.get(header);
-          if (i === undefined) throw new MissingColumnError(report.name, header, 'the score');
-          return fields[i]!;
-        });
+        reader.read(facts, positions.map((i) => fields[i]!));
       }
     }
     this.largestReport = Math.max(this.largestReport, rows);
@@ -123,31 +152,82 @@ export interface CategoryTable {
   readonly counts: SuppressionCounts;
 }
 
-/** One suppressed cohort table per category, over `organization` and the requested directory attributes. */
-export function scoreTables(facts: ScoreFacts, directory: Directory, by: readonly DirectoryAttribute[], kOrg: number, kC: number): CategoryTable[] {
+/** People grouped by the directory tuple and the facts they share: counted once per group, not once per person. */
+interface FactGroup {
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly facts: PersonFacts;
+  people: number;
+}
+
+/** How many people are grouped between two pauses of `scoreTableSteps` (a few milliseconds of work). */
+const PEOPLE_PER_STEP = 20_000;
+const FACT_FLAGS = Object.keys(emptyFacts()).filter((name) => name !== 'teamsPlatforms') as (keyof PersonFacts)[];
+/** Distinct facts codes: a bit per flag, three for the Teams platforms. */
+const FACT_CODES = 2 ** (FACT_FLAGS.length + 3);
+const factsCode = (p: PersonFacts) => FACT_FLAGS.reduce((code, flag, i) => (p[flag] ? code | (1 << i) : code), p.teamsPlatforms << FACT_FLAGS.length);
+
+/**
+ * Builds one suppressed cohort table per category, over `organization` and `by`, as steps: each `yield` is a
+ * point where an async caller lets the event loop run (after every PEOPLE_PER_STEP people and every category).
+ * People are first grouped by directory tuple and facts, so a category's table costs one addition per group.
+ */
+export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: readonly DirectoryAttribute[], kOrg: number, kC: number): Generator<void, CategoryTable[]> {
+  const tupleIds = new Map<readonly string[] | undefined, number>();
+  const named = new Map<number, FactGroup>();
+  let grouped = 0;
+  for (const [upn, person] of facts.people) {
+    const entry = by.length > 0 ? directory.entryOf(upn) : undefined;
+    let tuple = tupleIds.get(entry);
+    if (tuple === undefined) tupleIds.set(entry, (tuple = tupleIds.size));
+    const key = tuple * FACT_CODES + factsCode(person);
+    let group = named.get(key);
+    if (group === undefined) {
+      const attributes = Object.fromEntries(by.map((a) => [a, entry?.[DIRECTORY_ATTRIBUTES.indexOf(a)] ?? NOT_IN_DIRECTORY]));
+      named.set(key, (group = { attributes, facts: person, people: 0 }));
+    }
+    group.people++;
+    if (++grouped % PEOPLE_PER_STEP === 0) yield;
+  }
+  // Unnamed rows, by their one report and facts.
+  const outside = Object.fromEntries(by.map((a) => [a, NOT_IN_DIRECTORY]));
+  const unnamed = new Map<string, FactGroup & { readonly report: string }>();
+  for (const { report, facts: person } of facts.unnamed) {
+    const key = `${report} ${factsCode(person)}`;
+    let group = unnamed.get(key);
+    if (group === undefined) unnamed.set(key, (group = { report, attributes: outside, facts: person, people: 0 }));
+    group.people++;
+  }
   const dimensions = ['organization', ...by].map(parseDimension);
-  return SCORE_CATEGORIES.map((category) => {
+  const tables: CategoryTable[] = [];
+  for (const category of SCORE_CATEGORIES) {
     const aggregator = new CohortAggregator({
       dimensions,
       metrics: [],
       sameEverywhere: NOT_IN_DIRECTORY,
       keySet: (parts) => directory.domain(parts[0] as DirectoryAttribute).map((v) => [v]),
     });
-    for (const [upn, person] of facts.people) {
-      if (!category.counted(person)) continue;
-      const entry = by.length > 0 ? directory.entryOf(upn) : undefined;
-      const attributes = Object.fromEntries(by.map((a) => [a, entry?.[DIRECTORY_ATTRIBUTES.indexOf(a)] ?? NOT_IN_DIRECTORY]));
-      aggregator.add({ attributes, active: category.qualifies(person), metrics: [] });
+    for (const { attributes, facts: person, people } of named.values()) {
+      if (category.counted(person)) aggregator.add({ attributes, active: category.qualifies(person), metrics: [] }, people);
     }
     // An unnamed row's facts are whole only for a category that reads its one report and no other.
-    const outside = Object.fromEntries(by.map((a) => [a, NOT_IN_DIRECTORY]));
-    for (const { report, facts: person } of facts.unnamed) {
+    for (const { report, attributes, facts: person, people } of unnamed.values()) {
       if (category.reports.length !== 1 || category.reports[0] !== report || !category.counted(person)) continue;
-      aggregator.add({ attributes: outside, active: category.qualifies(person), metrics: [] });
+      aggregator.add({ attributes, active: category.qualifies(person), metrics: [] }, people);
     }
     const table = aggregator.table();
-    return { category, table, counts: suppressCohorts(table, { k: kOrg, kC }) };
-  });
+    tables.push({ category, table, counts: suppressCohorts(table, { k: kOrg, kC }) });
+    yield;
+  }
+  return tables;
+}
+
+/** One suppressed cohort table per category, over `organization` and the requested directory attributes. */
+export function scoreTables(facts: ScoreFacts, directory: Directory, by: readonly DirectoryAttribute[], kOrg: number, kC: number): CategoryTable[] {
+  const steps = scoreTableSteps(facts, directory, by, kOrg, kC);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
 }
 
 export const SCORE_SOURCE_REPORTS = Object.keys(READERS).map((name) => findReport(name)!);

@@ -1,0 +1,127 @@
+/**
+ * Benchmark: the org score at scale. For each tenant size (default 1k, 10k, 100k, 300k users) the stand-in Graph
+ * (bench/stand-in-graph.ts --score: the score's seven reports and the directory, pre-rendered, served from memory)
+ * and the simulator's Entra ID run in their own processes; each measurement starts a fresh proxy process (empty
+ * snapshot cache: cold) with the heap cap the container sets (GPP_BENCH_HEAP_MB, default 320), which asks
+ * `GET /org-score?period=D30` once, without `by` or with `by=department`, end to end over HTTPS. Printed per run:
+ * wall time, the longest event-loop block in the proxy process during it (perf_hooks monitorEventLoopDelay), and
+ * the proxy process's peak RSS (sampled every 20 ms), beside the load average (the machine is shared).
+ * Targets (issue 18): <= 5 s at 300k users with and without `by`; no block over 100 ms; time linear in users.
+ * Run: node --import tsx bench/score-scale.ts [users ...]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+/** The heap cap of the container (Dockerfile NODE_OPTIONS): what the proxy is measured under. */
+const HEAP_MB = Number(process.env.GPP_BENCH_HEAP_MB ?? 320);
+const KEY = 'gpp_bench-key-000000000000000000000000000000000000';
+
+interface Run { users: number; by: string; seconds: number; blockMs: number; peakMb: number; load: string }
+
+/** Child mode: one cold proxy in this process, one score request, the figures as a JSON line. */
+async function measureOnce(users: number, by: string | undefined): Promise<void> {
+  const { default: pino } = await import('pino');
+  const { Agent, request } = await import('undici');
+  const { parseKeyring } = await import('../src/sanitize/pseudonyms.js');
+  const { ConsumerKeys } = await import('../src/server/consumer-keys.js');
+  const { startProxy } = await import('../src/server/proxy.js');
+  const { selfSignedCertificate } = await import('../src/server/tls.js');
+  const graph = JSON.parse(process.env.GPP_BENCH_GRAPH!) as { graphUrl: string; tokenUrl: string; clientId: string; clientSecret: string };
+  const tls = await selfSignedCertificate(1);
+  const state = mkdtempSync(join(tmpdir(), 'gpp-bench-score-'));
+  const proxy = await startProxy({
+    policiesDir: 'policies', watchPolicies: false, consumerKeys: ConsumerKeys.of({ 'adoption-dashboard': KEY }),
+    pseudonymKeys: parseKeyring(['adoption-dashboard', 'licence-tool'].map((name) => `${name}=${randomBytes(32).toString('base64')}`).join(',')),
+    sealSecret: randomBytes(32), tls, logger: pino({ level: 'warn' }),
+    noiseKey: randomBytes(32), ledgerFile: join(state, 'ledger.jsonl'), historyFile: join(state, 'history.jsonl'),
+    graph: {
+      graphUrl: graph.graphUrl, credential: { kind: 'secret' as const, tokenUrl: graph.tokenUrl, clientId: graph.clientId, clientSecret: graph.clientSecret },
+      downloadHosts: [`${graph.graphUrl}/data/`], bodyTimeoutMs: 600_000,
+    },
+  });
+  const dispatcher = new Agent({ connect: { ca: tls.cert }, bodyTimeout: 600_000, headersTimeout: 600_000 });
+  try {
+    let peak = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const started = performance.now();
+    const response = await request(`${proxy.url}/org-score?period=D30${by !== undefined ? `&by=${by}` : ''}`, { dispatcher, headers: { authorization: `Bearer ${KEY}` } });
+    const body = (await response.body.json()) as { organization?: unknown; cohorts?: unknown[] };
+    const seconds = (performance.now() - started) / 1000;
+    delay.disable();
+    clearInterval(sampler);
+    if (response.statusCode !== 200 || body.organization === undefined || (by !== undefined && !(body.cohorts!.length > 0))) {
+      throw new Error(`org score failed: ${response.statusCode} ${JSON.stringify(body).slice(0, 300)}`);
+    }
+    process.stdout.write(`${JSON.stringify({ seconds, blockMs: delay.max / 1e6, peakMb: peak / 2 ** 20 })}\n`);
+  } finally {
+    await proxy.close();
+    await dispatcher.close();
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+/** Starts a child and waits until its output matches `ready`. */
+async function start(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  while (!ready.test(out)) {
+    const [event] = await Promise.race([once(child.stdout!, 'data').then(() => ['data']), once(child, 'exit').then(() => ['exit'])]);
+    if (event === 'exit' && !ready.test(out)) throw new Error(`${args.join(' ')} exited: ${out.slice(-500)}`);
+  }
+  return { child, output: () => out };
+}
+
+async function main(sizes: number[]): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'gpp-bench-score-'));
+  const children: ChildProcess[] = [];
+  const runs: Run[] = [];
+  try {
+    // Entra ID: the simulator's login host issues the proxy's tokens; the stand-in Graph accepts any bearer token.
+    const login = await start(['--import', 'tsx', 'src/cli.ts', 'simulator', '--port', '0', '--download-port', '0', '--users', '1'], /Press Ctrl\+C/);
+    children.push(login.child);
+    const field = (name: string) => new RegExp(`${name}:\\s+(\\S+)`).exec(login.output())![1]!;
+    for (const users of sizes) {
+      const standIn = await start(['--import', 'tsx', 'bench/stand-in-graph.ts', String(users), '--score'], /^\{.*\}$/m);
+      children.push(standIn.child);
+      try {
+        const graph = JSON.parse(/^(\{.*\})$/m.exec(standIn.output())![1]!) as { url: string; ca: string };
+        const caFile = join(work, 'ca.pem');
+        writeFileSync(caFile, `${graph.ca}\n${readFileSync(field('Authority CA'), 'utf8')}`);
+        for (const by of [undefined, 'department']) {
+          const proxy = await start([`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', 'bench/score-scale.ts', '--measure', String(users), by ?? '-'], /^\{.*\}$/m, {
+            NODE_EXTRA_CA_CERTS: caFile,
+            GPP_BENCH_GRAPH: JSON.stringify({ graphUrl: graph.url, tokenUrl: field('Entra token URL'), clientId: field('Client id'), clientSecret: field('Client secret') }),
+          });
+          const figures = JSON.parse(/^(\{.*\})$/m.exec(proxy.output())![1]!) as Omit<Run, 'users' | 'by' | 'load'>;
+          await once(proxy.child, 'exit');
+          const run = { users, by: by ?? '-', ...figures, load: loadavg().map((l) => l.toFixed(2)).join(' ') };
+          runs.push(run);
+          console.log(`${users} users, by ${run.by}: ${run.seconds.toFixed(2)} s cold, longest event-loop block ${run.blockMs.toFixed(0)} ms, proxy peak RSS ${run.peakMb.toFixed(0)} MB (heap cap ${HEAP_MB} MB; load average ${run.load})`);
+        }
+      } finally {
+        standIn.child.kill('SIGTERM');
+      }
+    }
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  }
+  console.log('\n| users | by | cold (s) | s per 100k users | longest block (ms) | peak RSS (MB) | load average |');
+  console.log('|---:|---|---:|---:|---:|---:|---|');
+  for (const r of runs) console.log(`| ${r.users.toLocaleString('en')} | ${r.by} | ${r.seconds.toFixed(2)} | ${((r.seconds * 1e5) / r.users).toFixed(2)} | ${r.blockMs.toFixed(0)} | ${r.peakMb.toFixed(0)} | ${r.load} |`);
+  const largest = Math.max(...sizes);
+  const worst = Math.max(...runs.filter((r) => r.users === largest).map((r) => r.seconds));
+  console.log(`org score at ${largest.toLocaleString('en')} users: cold ${worst.toFixed(2)} s worst (target <= 5 s), longest event-loop block ${Math.max(...runs.map((r) => r.blockMs)).toFixed(0)} ms (target <= 100 ms), proxy peak RSS ${Math.max(...runs.map((r) => r.peakMb)).toFixed(0)} MB under a ${HEAP_MB} MB heap cap`);
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--measure') await measureOnce(Number(args[1]), args[2] === '-' ? undefined : args[2]);
+else await main(args.length > 0 ? args.map(Number) : [1_000, 10_000, 100_000, 300_000]);
