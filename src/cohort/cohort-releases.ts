@@ -9,7 +9,8 @@ import type { ReportCall } from '../catalogue/odata.js';
 import { ConcealedNamesError, Directory } from './directory.js';
 import type { CohortRow } from './render.js';
 import { planDigest, protectCohortTable, releaseSlot, snapshotRefreshDate, type ProtectedRelease, type ReleaseCadence } from './release.js';
-import { ReleaseBook, requireNoise, type BudgetState, type NoiseSettings } from './release-book.js';
+import { ReleaseBook, requireNoise, type BookedRelease, type BudgetState, type NoiseSettings, type ReleaseCodec } from './release-book.js';
+import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import { aggregateCsvReport, usesDirectory, type CohortPlan } from './report-users.js';
 import type { DirectoryLookup, LeasedSnapshot, SnapshotSource } from './sources.js';
 import type { SuppressionCounts } from './suppress.js';
@@ -44,17 +45,39 @@ export interface CohortRelease {
 
 const NO_DIRECTORY = new Directory([]);
 
+/** What the book keeps of a cohort release: what it served (its plan is the grant's: the slot names its settings). */
+type KeptRelease = BookedRelease & Pick<ProtectedRelease, 'refreshDate' | 'counts' | 'rows'>;
+
+/** Cohort releases in the Store: the released rows and counts, exactly as served. */
+const COHORT_CODEC: ReleaseCodec<KeptRelease> = {
+  store: (release) => ({
+    id: release.id, slot: release.slot.slot, epoch: release.slot.epoch, epsilon: release.epsilon, kind: 'cohort',
+    // The stored schema (store/records.ts) is CohortRow's shape; its arrays are read-only here.
+    body: { refreshDate: release.refreshDate, counts: { ...release.counts }, rows: release.rows() as StoredCohortRows },
+  }),
+  revive(stored) {
+    if (stored.kind !== 'cohort') throw new StoreCorruptError(`release ${stored.id}`, `is a ${stored.kind} release where a cohort release was kept`);
+    const rows: readonly CohortRow[] = stored.body.rows;
+    return {
+      id: stored.id, slot: { slot: stored.slot, epoch: stored.epoch }, epsilon: stored.epsilon, refreshDate: stored.body.refreshDate, counts: stored.body.counts,
+      rows: (only) => (only === undefined ? [...rows] : rows.filter((row) => only.includes(row.dimension))),
+    };
+  },
+};
+
+type StoredCohortRows = Extract<StoredRelease, { kind: 'cohort' }>['body']['rows'];
+
 export class CohortReleases {
   /** Protected releases per (snapshot, directory, plan): an unchanged pair is never aggregated twice. */
   private readonly computed = new WeakMap<LeasedSnapshot, WeakMap<Directory, Map<string, Promise<ProtectedRelease>>>>();
-  private readonly book: ReleaseBook<ProtectedRelease>;
+  private readonly book: ReleaseBook<KeptRelease>;
 
   constructor(
     private readonly snapshots: SnapshotSource,
     private readonly directory: DirectoryLookup,
     private readonly noise: NoiseSettings = {},
   ) {
-    this.book = new ReleaseBook(noise);
+    this.book = new ReleaseBook(noise, COHORT_CODEC);
   }
 
   async release(call: ReportCall, grant: CohortGrant, policyVersion: string, consumer: string): Promise<CohortRelease> {
@@ -89,7 +112,7 @@ export class CohortReleases {
       const served = await this.book.serve(at, make, consumer, grant.epsilonPerYear);
       const { release } = served;
       return {
-        plan: release.plan, refreshDate: release.refreshDate, counts: release.counts, rows: (only) => release.rows(only),
+        plan, refreshDate: release.refreshDate, counts: release.counts, rows: (only) => release.rows(only),
         snapshot: fromCache ? 'hit' : 'fetched', stale: served.stale, ...(served.budget !== undefined ? { budget: served.budget } : {}),
       };
     } finally {

@@ -3,9 +3,10 @@
  * epoch, made once and served unchanged to every consumer until the next epoch (Graph's next refresh, or the
  * next week), so a directory change within the day releases nothing new; the budget charge of noisy releases
  * (per organisation, with each consumer's share); and, once a consumer's budget is spent, the last release it
- * was served, marked stale, never recomputed (privacy.md G6, G7; issue 15, items 3 and 6).
+ * was served, marked stale, never recomputed (privacy.md G6, G7; issue 15, items 3 and 6). The book is kept in
+ * the Store (`NoiseSettings.releases`), so this holds across restarts and replicas; without one, in memory.
  */
-import type { BudgetStore } from '../store/store.js';
+import type { BudgetStore, ReleaseStore, StoredRelease } from '../store/store.js';
 import type { ReleaseSlot } from './release.js';
 
 /** What the book needs of a release. */
@@ -22,6 +23,36 @@ export interface NoiseSettings {
   readonly ledger?: BudgetStore;
   /** The clock the budget year is read from (tests inject a year of days). */
   readonly now?: () => Date;
+  /** Where releases are kept (the Store's); without it, in this process's memory only. */
+  readonly releases?: ReleaseStore;
+}
+
+/** How one kind of release is kept: its stored form, and the release again from that form. */
+export interface ReleaseCodec<R extends BookedRelease> {
+  store(release: R): StoredRelease;
+  /** Throws StoreCorruptError when the stored release does not fit (the release then is not served). */
+  revive(stored: StoredRelease): R;
+}
+
+/** The release book in memory (one process; what a proxy without a Store, and unit tests, use). */
+export class MemoryReleaseStore implements ReleaseStore {
+  private readonly bySlot = new Map<string, StoredRelease>();
+  private readonly servedTo = new Map<string, StoredRelease>();
+  async current(slot: string): Promise<StoredRelease | undefined> {
+    return this.bySlot.get(slot);
+  }
+  async commit(release: StoredRelease): Promise<StoredRelease> {
+    const kept = this.bySlot.get(release.slot);
+    if (kept !== undefined && kept.epoch >= release.epoch) return kept;
+    this.bySlot.set(release.slot, release);
+    return release;
+  }
+  async lastServed(consumer: string, slot: string): Promise<StoredRelease | undefined> {
+    return this.servedTo.get(`${consumer}\u0000${slot}`);
+  }
+  async served(consumer: string, release: StoredRelease): Promise<void> {
+    this.servedTo.set(`${consumer}\u0000${release.slot}`, release);
+  }
 }
 
 /** A consumer's budget after a release: whether this read was charged, its share spent, its yearly limit. */
@@ -59,20 +90,27 @@ export function requireNoise(settings: NoiseSettings, epsilonPerYear: number | u
 }
 
 export class ReleaseBook<R extends BookedRelease> {
-  /** Slot -> the release of its latest epoch. */
+  /** Slot -> the release of its latest epoch, as revived (so a release is not decoded on every request). */
   private readonly current = new Map<string, R>();
-  /** Consumer and slot -> the last release that consumer was served (what it gets, stale, once its budget is spent). */
-  private readonly lastServed = new Map<string, R>();
+  /** Consumer and slot -> the id of the last release recorded as served to it. */
+  private readonly servedIds = new Map<string, string>();
   /** Slot -> the tail of its serialised decisions (two requests of one epoch must not both make a release). */
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly releases: ReleaseStore;
 
-  constructor(private readonly noise: NoiseSettings) {}
+  constructor(
+    private readonly noise: NoiseSettings,
+    private readonly codec: ReleaseCodec<R>,
+  ) {
+    this.releases = noise.releases ?? new MemoryReleaseStore();
+  }
 
   /**
    * The release `consumer` is served for `at` (a slot and the epoch of the data now held): the one already made
-   * for this epoch (or a later one) if any, else the one `make` makes, which then becomes the slot's release (so
-   * nothing is recomputed within an epoch). A noisy release is charged to the consumer's share (`epsilonPerYear`
-   * limits it); past it, the consumer's last release of the slot is served stale.
+   * for this epoch (or a later one) if any, here, before a restart or on another replica, else the one `make`
+   * makes, which then becomes the slot's release (so nothing is recomputed within an epoch). A noisy release is
+   * charged to the consumer's share (`epsilonPerYear` limits it); past it, the consumer's last release of the
+   * slot is served stale.
    */
   serve(at: ReleaseSlot, make: () => Promise<R>, consumer: string, epsilonPerYear?: number): Promise<Served<R>> {
     const { slot } = at;
@@ -86,27 +124,52 @@ export class ReleaseBook<R extends BookedRelease> {
     return decided;
   }
 
+  /** The slot's release of `at`'s epoch or a later one: remembered here, or kept in the store. */
+  private async made(at: ReleaseSlot): Promise<R | undefined> {
+    const known = this.current.get(at.slot);
+    if (known !== undefined && known.slot.epoch >= at.epoch) return known;
+    const stored = await this.releases.current(at.slot);
+    if (stored === undefined || stored.epoch < at.epoch) return undefined;
+    return this.remember(stored);
+  }
+
+  private remember(stored: StoredRelease): R {
+    const known = this.current.get(stored.slot);
+    const release = known !== undefined && known.id === stored.id ? known : this.codec.revive(stored);
+    this.current.set(stored.slot, release);
+    return release;
+  }
+
   private async decide(at: ReleaseSlot, make: () => Promise<R>, consumer: string, epsilonPerYear: number | undefined): Promise<Served<R>> {
-    const { slot } = at;
-    const made = this.current.get(slot);
-    const release = made !== undefined && made.slot.epoch >= at.epoch ? made : await make();
-    const served = `${consumer}\u0000${slot}`;
+    let release = await this.made(at);
+    if (release === undefined) {
+      // The first release of an epoch wins, on every replica: another may have committed one meanwhile.
+      const made = await make();
+      const committed = await this.releases.commit(this.codec.store(made));
+      release = committed.id === made.id ? made : this.codec.revive(committed);
+      this.current.set(at.slot, release);
+    }
     if (release.epsilon === 0) {
-      this.current.set(slot, release);
-      this.lastServed.set(served, release);
+      await this.recordServed(consumer, release);
       return { release, stale: false };
     }
     const { ledger, epsilonPerYear: limit } = requireNoise(this.noise, epsilonPerYear);
     const charge = await ledger.charge(consumer, release.id, release.epsilon, limit, this.noise.now?.() ?? new Date());
     if (!charge.ok) {
-      const last = this.lastServed.get(served);
+      const last = await this.releases.lastServed(consumer, at.slot);
       if (last === undefined) {
         throw new NoisyReleaseRefused('PrivacyBudgetExhausted', `This consumer's privacy budget for the year (epsilon ${charge.limit}) is spent. Releases already paid for stay available; new ones resume on 1 January (UTC).`);
       }
-      return { release: last, stale: true, budget: { charged: false, spent: charge.spent, epsilonPerYear: limit } };
+      return { release: this.codec.revive(last), stale: true, budget: { charged: false, spent: charge.spent, epsilonPerYear: limit } };
     }
-    this.current.set(slot, release);
-    this.lastServed.set(served, release);
+    await this.recordServed(consumer, release);
     return { release, stale: false, budget: { charged: charge.charged, spent: charge.spent, epsilonPerYear: limit } };
+  }
+
+  private async recordServed(consumer: string, release: R): Promise<void> {
+    const key = `${consumer}\u0000${release.slot.slot}`;
+    if (this.servedIds.get(key) === release.id) return;
+    await this.releases.served(consumer, this.codec.store(release));
+    this.servedIds.set(key, release.id);
   }
 }

@@ -72,7 +72,8 @@ function noisySlots(policy: ResolvedPolicy): Slot[] {
   return slots;
 }
 
-const round = (n: number) => Math.round(n * 100) / 100;
+/** Epsilon shown to two decimals, rounded up: a stated need never understates what a year spends. */
+const round = (n: number) => Math.ceil(n * 100 - 1e-9) / 100;
 
 export function budgetPlan(policies: readonly ResolvedPolicy[]): SetBudgetPlan {
   const distinct = new Map<string, Slot>();

@@ -8,6 +8,7 @@ import { findColumn, findReport, type ColumnSpec } from '../catalogue/catalogue.
 import type { PolicySet } from './load.js';
 import { planCohorts } from '../cohort/report-users.js';
 import { bandLabels } from '../sanitize/generalize.js';
+import { budgetPlan } from './budget-plan.js';
 import { noiseStatement } from './explain.js';
 import type { ColumnAction, RowsRule } from './schema.js';
 
@@ -37,7 +38,15 @@ export interface CohortDisclosure {
     /** The plain-language statement: accuracy, post-processing, cost. */
     readonly statement: string;
   };
+  /** Without noise: the plain statement that the figures are exact, and what comparing two releases can reveal. */
+  readonly exact?: string;
+  /** Where the consumer reads these cohorts: the report's own URL and /cohorts. */
+  readonly endpoints: string[];
 }
+
+/** What a suppression-only cohort release is, in plain words (issue 15 item 6: an honest option, said honestly). */
+export const EXACT_STATEMENT =
+  'figures are exact (no noise): groups are protected only by hiding small groups and groups with a handful of inactive people. Comparing two releases (two days, or before and after someone joins, leaves or moves) can reveal the activity of the people who changed between them; within one release period the same figures are served, whatever changes meanwhile';
 
 export interface ConsumerDisclosure {
   readonly consumer: string;
@@ -47,6 +56,12 @@ export interface ConsumerDisclosure {
   readonly periods: string[];
   readonly singleDates: boolean;
   readonly orgScore: boolean;
+  /** The score's endpoints and the dimensions it can be cut by (empty without the score permission). */
+  readonly scoreEndpoints: string[];
+  /** How often a fresh release is made: at each Microsoft refresh (daily) or once a week, served unchanged in between. */
+  readonly freshReleases: 'daily' | 'weekly';
+  /** This consumer's yearly share of the organisation's privacy budget (null: no noisy release, or none set). */
+  readonly epsilonPerYear: number | null;
   /** Whether it may read the policy preview (counts and risk figures of every tool's releases). */
   readonly policyPreview: boolean;
   readonly reports: (RowsDisclosure | CohortDisclosure)[];
@@ -55,6 +70,10 @@ export interface ConsumerDisclosure {
 export interface Disclosure {
   readonly policyVersion: string;
   readonly consumers: ConsumerDisclosure[];
+  /** The yearly privacy loss per person across all consumers (epsilon, basic composition; 0: all figures exact). */
+  readonly organisationEpsilonPerYear: number;
+  /** That yearly loss in plain words. */
+  readonly organisationStatement: string;
   /** What no consumer ever gets, whatever a policy says. */
   readonly neverReleased: string[];
   /** How Microsoft's own behaviour shapes what tools see (naming changes, rows without a name). */
@@ -120,6 +139,8 @@ export function disclosureOf(set: PolicySet): Disclosure {
         const noise = planCohorts(spec, rule, k, kC).noise;
         reports.push({
           report: spec.name, kind: 'cohorts', groupedBy: [...rule.cohort.by], k, kC,
+          endpoints: [`/v1.0/reports/${spec.name}`, `/cohorts/${spec.name}`],
+          ...(noise === undefined ? { exact: EXACT_STATEMENT } : {}),
           sums: Object.entries(rule.cohort.metrics ?? {}).map(([column, { clip }]) => ({ column: findColumn(spec, column)?.header ?? column, cappedAt: clip })),
           ...(noise !== undefined ? {
             noise: {
@@ -135,10 +156,23 @@ export function disclosureOf(set: PolicySet): Disclosure {
       consumers.push({
         consumer, policy: policy.name, description: policy.description.trim(),
         formats: [...policy.formats], periods: [...policy.periods],
-        singleDates: policy.dates, orgScore: policy.permissions.includes('score'), policyPreview: policy.permissions.includes('preview'), reports,
+        singleDates: policy.dates, orgScore: policy.permissions.includes('score'),
+        scoreEndpoints: policy.permissions.includes('score') ? ['/org-score', ...scoreDimensions(policy.reports).map((d) => `/org-score?by=${d}`), '/ (the dashboard)'] : [],
+        freshReleases: policy.freshReleases, epsilonPerYear: reports.some((r) => r.kind === 'cohorts' && r.noise !== undefined) ? (policy.privacyBudget?.epsilonPerYear ?? null) : null,
+        policyPreview: policy.permissions.includes('preview'), reports,
       });
     }
   }
   consumers.sort((a, b) => a.consumer.localeCompare(b.consumer));
-  return { policyVersion: set.version, consumers, neverReleased: NEVER_RELEASED, goodToKnow: GOOD_TO_KNOW };
+  const organisation = budgetPlan(set.policies.map((p) => p.policy)).organisation;
+  const organisationStatement =
+    organisation === 0
+      ? 'No tool gets noisy figures: every group figure released is exact, protected by hiding small groups only.'
+      : `Across all tools, what is released about a person in a year adds up to a privacy loss of epsilon ${organisation} (each release counted once, whichever tools read it).${organisation > 10 ? ' That is well above 10, where the noise still blurs the figures but is no longer a meaningful mathematical guarantee on its own; the group-size rules above are what protect people.' : ''}`;
+  return { policyVersion: set.version, consumers, organisationEpsilonPerYear: organisation, organisationStatement, neverReleased: NEVER_RELEASED, goodToKnow: GOOD_TO_KNOW };
+}
+
+/** The directory dimensions a policy's cohorts declare (the score's `by`). */
+function scoreDimensions(reports: PolicySet['policies'][number]['policy']['reports']): string[] {
+  return [...new Set(Object.values(reports).flatMap((r) => (typeof r === 'object' && 'cohort' in r ? r.cohort.by.filter((d) => d !== 'organization') : [])))].sort();
 }

@@ -27,7 +27,8 @@ export function noiseStatement(spec: ReportSpec, rule: CohortRule, policy: Resol
   const noise = plan.noise!;
   const stated = rule.cohort.noise.margin95 !== undefined ? ` (from the stated margin of ±${rule.cohort.noise.margin95} people)` : '';
   const budget = policy.privacyBudget?.epsilonPerYear;
-  return `figures for groups below the whole organisation carry random noise, the same on every call for the same report and day; 95% of the time each is within its margin of the true figure: ${noiseMargins(plan)}; ${NOISE_POST_PROCESSING}; the organisation total is exact. One fresh release costs epsilon ${round3(noise.epsilon)}${stated}${budget !== undefined ? `, at most ${budget} per year for each consumer` : ''}.`;
+  const cadence = policy.freshReleases === 'weekly' ? 'once a week' : "at each of Microsoft's daily refreshes";
+  return `figures for groups below the whole organisation carry random noise, the same on every call for the same release (made ${cadence} and served unchanged in between); 95% of the time each is within its margin of the true figure: ${noiseMargins(plan)}; ${NOISE_POST_PROCESSING}; the organisation total is exact. One fresh release costs epsilon ${round3(noise.epsilon)}${stated} once for the organisation, whichever tools read it${budget !== undefined ? `; each consumer's share of the organisation's privacy loss (the releases it reads) is at most ${budget} per year` : ''}.`;
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;

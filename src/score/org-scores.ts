@@ -9,11 +9,12 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DirectoryLookup, SnapshotSource, LeasedSnapshot } from '../cohort/sources.js';
-import { ConcealedNamesError, Directory, type DirectoryAttribute } from '../cohort/directory.js';
+import { ConcealedNamesError, Directory, DIRECTORY_ATTRIBUTES, type DirectoryAttribute } from '../cohort/directory.js';
 import { releaseId, releaseSlot, tableDigest, type ReleaseCadence, type ReleaseSlot } from '../cohort/release.js';
-import { ReleaseBook, requireNoise, type BudgetState, type NoiseSettings } from '../cohort/release-book.js';
+import { ReleaseBook, requireNoise, type BudgetState, type NoiseSettings, type ReleaseCodec } from '../cohort/release-book.js';
 import type { SuppressionCounts } from '../cohort/suppress.js';
 import type { Period } from '../catalogue/catalogue.js';
+import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import type { ScoreHistoryStore } from '../store/store.js';
 import { SCORE_CATEGORIES } from './categories.js';
 import { scoreRows, type ScoreRow } from './org-score.js';
@@ -95,7 +96,7 @@ export class OrgScores {
   private readonly book: ReleaseBook<ScoreRelease>;
 
   constructor(private readonly options: OrgScoreSources) {
-    this.book = new ReleaseBook(options.noise ?? {});
+    this.book = new ReleaseBook(options.noise ?? {}, SCORE_CODEC);
   }
 
   /**
@@ -198,3 +199,23 @@ export class OrgScores {
 }
 
 const NO_DIRECTORY = new Directory([]);
+
+type StoredScoreRows = Extract<StoredRelease, { kind: 'score' }>['body']['rows'];
+
+/** Score releases in the Store: the score rows, counts and dimensions, exactly as served. */
+const SCORE_CODEC: ReleaseCodec<ScoreRelease> = {
+  store: (release) => ({
+    id: release.id, slot: release.slot.slot, epoch: release.slot.epoch, epsilon: release.epsilon, kind: 'score',
+    // The stored schema (store/records.ts) is ScoreRow's shape; its arrays are read-only here.
+    body: { refreshDate: release.refreshDate, counts: { ...release.counts }, dimensions: [...release.dimensions], rows: release.rows as StoredScoreRows },
+  }),
+  revive(stored) {
+    if (stored.kind !== 'score') throw new StoreCorruptError(`release ${stored.id}`, `is a ${stored.kind} release where a score release was kept`);
+    const dimensions = stored.body.dimensions.filter((d): d is DirectoryAttribute => (DIRECTORY_ATTRIBUTES as readonly string[]).includes(d));
+    if (dimensions.length !== stored.body.dimensions.length) throw new StoreCorruptError(`release ${stored.id}`, 'names a dimension that is not a directory attribute');
+    return {
+      id: stored.id, slot: { slot: stored.slot, epoch: stored.epoch }, epsilon: stored.epsilon, rows: stored.body.rows, counts: stored.body.counts,
+      refreshDate: stored.body.refreshDate, dimensions,
+    };
+  },
+};

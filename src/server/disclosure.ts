@@ -34,7 +34,9 @@ function cohortSection(c: CohortDisclosure): string {
     <li><b>Groups:</b> ${list(c.groupedBy)}</li>
     <li>A group of fewer than ${c.k} people is shown as "suppressed", exactly like an empty group; fewer than ${c.kC} active people, or 1 to ${c.kC - 1} inactive people, in a group hide it too (a group where everyone was active is shown), and so are other groups from which it could be worked out.</li>
     <li><b>Totals per group:</b> ${c.sums.length === 0 ? 'people and active people only' : `people, active people, and ${c.sums.map((s) => `${escapeHtml(s.column)} (each person counted up to ${s.cappedAt})`).join(', ')}`}</li>
+    <li><b>Where:</b> ${list(c.endpoints)}</li>
     ${c.noise !== undefined ? `<li><b>Noise:</b> ${escapeHtml(c.noise.statement[0]!.toUpperCase() + c.noise.statement.slice(1))}</li>` : ''}
+    ${c.exact !== undefined ? `<li><b>Exact figures:</b> ${escapeHtml(c.exact[0]!.toUpperCase() + c.exact.slice(1))}.</li>` : ''}
   </ul></li>`;
 }
 
@@ -43,7 +45,8 @@ function consumerSection(c: ConsumerDisclosure): string {
   <p>${escapeHtml(c.description)}</p>
   ${c.reports.length === 0 ? '<p><b>This tool receives nothing:</b> every report is denied.</p>' : `<p>It may ask for ${c.reports.length} report${c.reports.length === 1 ? '' : 's'}, as ${list(c.formats.map((f) => f.toUpperCase()))}, for the periods ${list(c.periods)}${c.singleDates ? ' and single days' : ''}. Every other report is denied.</p>
   <ul>${c.reports.map((r) => (r.kind === 'rows' ? rowsSection(r) : cohortSection(r))).join('')}</ul>`}
-  ${c.orgScore ? '<p>It may also read the organisation-level adoption score.</p>' : ''}
+  ${c.orgScore ? `<p>It may also read the organisation-level adoption score (${list(c.scoreEndpoints)}).</p>` : ''}
+  <p>A fresh release is made ${c.freshReleases === 'weekly' ? 'once a week' : "at each of Microsoft's daily refreshes"} and served unchanged in between${c.epsilonPerYear !== null ? `; this tool's yearly share of the organisation's privacy budget is epsilon ${c.epsilonPerYear}` : ''}.</p>
   ${c.policyPreview ? "<p>It may also read the policy preview: for every tool, how many rows and groups are released or withheld and how identifying the released rows are (counts only, never a row).</p>" : ''}
   </section>`;
 }
@@ -56,6 +59,7 @@ export function disclosureHtml(d: Disclosure, live?: PolicyActivation): string {
 </head><body>
 <h1>What each tool can see</h1>
 <p>Analytics tools never talk to Microsoft 365 directly: they go through this proxy, which gives each tool only what its policy allows. This page is generated from the policies in force right now (version <code>${escapeHtml(d.policyVersion)}</code>${since}).</p>
+<p id="yearly-loss">${escapeHtml(d.organisationStatement)}</p>
 <h2>Never released to any tool</h2><ul>${d.neverReleased.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <h2>Good to know</h2><ul>${d.goodToKnow.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <h2>Tool by tool</h2>

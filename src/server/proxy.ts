@@ -216,6 +216,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     noise: {
       ...(settings.noiseKey !== undefined ? { key: settings.noiseKey } : {}),
       ...(ledger !== undefined ? { ledger } : {}),
+      ...(store !== undefined ? { releases: store.releases } : {}),
     },
     ...(settings.downloadLinkSeconds !== undefined ? { downloadLinkSeconds: settings.downloadLinkSeconds } : {}),
     ...(settings.requestTimeoutMs !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs } : {}),

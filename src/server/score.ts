@@ -27,7 +27,7 @@ const PERIODS = new Set(['D7', 'D30', 'D90', 'D180']);
 const PARAMETERS = new Set(['period', 'date', 'by']);
 
 export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOptions): Promise<void> {
-  app.get('/org-score', { schema: { tags: ["score"], summary: "The organisation adoption score", description: "Query: period (D7, D30, D90, D180) or date; by (a directory dimension the consumer's policy declares). Needs the score permission. Five categories with numerator, denominator, points and definition; refused (422) below k_org.", security: [{ consumerKey: [] }] } }, async (request: FastifyRequest, reply: FastifyReply) => {
+  app.get('/org-score', { schema: { tags: ["score"], summary: "The organisation adoption score", description: "Query: period (D7, D30, D90, D180) or date; by (a directory dimension the consumer's policy declares). Needs the score permission. Five categories with numerator, denominator, points and definition (with noise, numeratorMargin95 and denominatorMargin95: 95% margins, 0 for the exact organisation row); refused (422) below k_org.", security: [{ consumerKey: [] }] } }, async (request: FastifyRequest, reply: FastifyReply) => {
     const consumer = requireConsumer(request, options.keys);
     const set = options.policies.current;
     Object.assign(request.audit, { consumer, policyVersion: set.version, kind: 'score' });

@@ -3,7 +3,7 @@
  * append resolves, appends serialised, held under an exclusive lock (one process per file). What the budget ledger and the score history stand on (the operations
  * issue puts both behind its Store interface).
  */
-import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { lockFile, type FileLock } from './file-lock.js';
 
@@ -11,7 +11,7 @@ export class AppendOnlyFile {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly handle: FileHandle,
+    private handle: FileHandle,
     private readonly lock: FileLock,
     /** The path, for messages that name file:line. */
     readonly path: string,
@@ -50,15 +50,32 @@ export class AppendOnlyFile {
   }
 
   /**
-   * Runs `step` after every earlier one; `append` inside it writes a line and fsyncs it. The step decides
-   * (from state it keeps) whether to append at all, so decisions and writes never interleave.
+   * Runs `step` after every earlier one; `append` inside it writes a line and fsyncs it; `rewrite` replaces the
+   * whole file with the given lines (a compaction: written beside it, fsync'd, renamed over it, so a crash leaves
+   * the old file or the new one, never half of one). The step decides (from state it keeps) whether to write at
+   * all, so decisions and writes never interleave.
    */
-  serially<T>(step: (append: (line: string) => Promise<void>) => Promise<T>): Promise<T> {
+  serially<T>(step: (append: (line: string) => Promise<void>, rewrite: (lines: readonly string[]) => Promise<void>) => Promise<T>): Promise<T> {
     const run = this.queue.then(() =>
-      step(async (line) => {
-        await this.handle.write(`${line}\n`);
-        await this.handle.sync();
-      }),
+      step(
+        async (line) => {
+          await this.handle.write(`${line}\n`);
+          await this.handle.sync();
+        },
+        async (lines) => {
+          const temporary = `${this.path}.compacting`;
+          const out = await open(temporary, 'w', 0o600);
+          try {
+            await out.write(lines.map((line) => `${line}\n`).join(''));
+            await out.sync();
+          } finally {
+            await out.close();
+          }
+          await rename(temporary, this.path);
+          await this.handle.close();
+          this.handle = await open(this.path, 'a', 0o600);
+        },
+      ),
     );
     this.queue = run.catch(() => undefined);
     return run;

@@ -1,5 +1,6 @@
 /**
- * The shapes of persisted privacy state (budget ledger entries, score-history points, shared-snapshot metas):
+ * The shapes of persisted privacy state (budget ledger entries, score-history points, shared-snapshot metas,
+ * the release book's releases):
  * one JSON Schema each, from which json-schema-to-ts derives the type and with which ajv checks every record
  * read back from a file or from Redis. A record that does not match refuses the store (`StoreCorruptError`,
  * naming where it is): a ledger that replays as NaN would accept every later charge, so nothing is guessed.
@@ -56,6 +57,145 @@ export const SNAPSHOT_META_SCHEMA = {
 
 export type SnapshotMetaRecord = FromSchema<typeof SNAPSHOT_META_SCHEMA>;
 
+const COUNT = { type: 'number', minimum: 0, maximum: 1e12 } as const;
+const FIGURE = { anyOf: [COUNT, { type: 'null' }] } as const;
+const DATE_OR_NULL = { anyOf: [{ type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' }, { type: 'null' }] } as const;
+const LABEL = { type: 'string', maxLength: 1024 } as const;
+const SUPPRESSION_COUNTS = {
+  type: 'object',
+  properties: { primary: { type: 'integer', minimum: 0 }, complement: { type: 'integer', minimum: 0 }, secondary: { type: 'integer', minimum: 0 }, lpVerified: { type: 'boolean' } },
+  required: ['primary', 'complement', 'secondary', 'lpVerified'],
+  additionalProperties: false,
+} as const;
+
+/** A released cohort row (src/cohort/render.ts CohortRow), exactly as it was served. */
+const COHORT_ROW_SCHEMA = {
+  type: 'object',
+  properties: {
+    reportRefreshDate: DATE_OR_NULL,
+    dimension: LABEL,
+    cohort: { type: 'array', items: LABEL, maxItems: 8 },
+    users: FIGURE,
+    usersMargin95: FIGURE,
+    activeUsers: FIGURE,
+    activeUsersMargin95: FIGURE,
+    metrics: {
+      type: 'object',
+      maxProperties: 64,
+      additionalProperties: {
+        type: 'object',
+        properties: { sum: FIGURE, sumMargin95: FIGURE, mean: FIGURE, meanMargin95: FIGURE },
+        required: ['sum', 'mean'],
+        additionalProperties: false,
+      },
+    },
+    suppressed: { type: 'boolean' },
+  },
+  required: ['reportRefreshDate', 'dimension', 'cohort', 'users', 'activeUsers', 'metrics', 'suppressed'],
+  additionalProperties: false,
+} as const;
+
+/** A released org-score row (src/score/org-score.ts ScoreRow), exactly as it was served. */
+const SCORE_ROW_SCHEMA = {
+  type: 'object',
+  properties: {
+    dimension: LABEL,
+    cohort: { type: 'array', items: LABEL, maxItems: 8 },
+    total: {
+      type: 'object',
+      properties: { points: FIGURE, max: COUNT, percentage: FIGURE },
+      required: ['points', 'max', 'percentage'],
+      additionalProperties: false,
+    },
+    categories: {
+      type: 'array',
+      maxItems: 64,
+      items: {
+        type: 'object',
+        properties: {
+          id: LABEL, title: LABEL, numerator: FIGURE, numeratorMargin95: FIGURE, denominator: FIGURE, denominatorMargin95: FIGURE,
+          points: FIGURE, definition: { type: 'string', maxLength: 4096 }, reports: { type: 'array', items: LABEL, maxItems: 16 }, suppressed: { type: 'boolean' },
+        },
+        required: ['id', 'title', 'numerator', 'denominator', 'points', 'definition', 'reports', 'suppressed'],
+        additionalProperties: false,
+      },
+    },
+    suppressed: { type: 'boolean' },
+  },
+  required: ['dimension', 'cohort', 'total', 'categories', 'suppressed'],
+  additionalProperties: false,
+} as const;
+
+const RELEASE_COMMON = {
+  /** The release id (src/cohort/release.ts releaseId): what noise is drawn from and the budget is charged for. */
+  id: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+  /** The release slot (report or score, window, settings). */
+  slot: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+  /** The release epoch: a refresh date, the Monday of its week, or '-' for an empty report. */
+  epoch: { type: 'string', pattern: '^(\\d{4}-\\d{2}-\\d{2}|-)$' },
+  /** 0 for an exact (suppression-only) release. */
+  epsilon: { type: 'number', minimum: 0, maximum: 1e6 },
+} as const;
+
+/**
+ * A release as the release book keeps it (src/cohort/release-book.ts): what every consumer of its slot is served
+ * until the next epoch, and what a consumer whose budget is spent is served stale. A cohort release keeps its
+ * released rows, a score release its score rows; never a true figure that was not released.
+ */
+export const STORED_RELEASE_SCHEMA = {
+  anyOf: [
+    {
+      type: 'object',
+      properties: {
+        ...RELEASE_COMMON,
+        kind: { const: 'cohort' },
+        body: {
+          type: 'object',
+          properties: { refreshDate: DATE_OR_NULL, counts: SUPPRESSION_COUNTS, rows: { type: 'array', items: COHORT_ROW_SCHEMA } },
+          required: ['refreshDate', 'counts', 'rows'],
+          additionalProperties: false,
+        },
+      },
+      required: ['id', 'slot', 'epoch', 'epsilon', 'kind', 'body'],
+      additionalProperties: false,
+    },
+    {
+      type: 'object',
+      properties: {
+        ...RELEASE_COMMON,
+        kind: { const: 'score' },
+        body: {
+          type: 'object',
+          properties: {
+            refreshDate: DATE_OR_NULL, counts: SUPPRESSION_COUNTS, dimensions: { type: 'array', items: LABEL, maxItems: 16 },
+            rows: { type: 'array', items: SCORE_ROW_SCHEMA },
+          },
+          required: ['refreshDate', 'counts', 'dimensions', 'rows'],
+          additionalProperties: false,
+        },
+      },
+      required: ['id', 'slot', 'epoch', 'epsilon', 'kind', 'body'],
+      additionalProperties: false,
+    },
+  ],
+} as const;
+
+export type StoredRelease = FromSchema<typeof STORED_RELEASE_SCHEMA>;
+
+/** The embedded release file's second kind of line: which release a consumer was last served of a slot. */
+export const SERVED_RELEASE_SCHEMA = {
+  type: 'object',
+  properties: {
+    consumer: { type: 'string', minLength: 1, maxLength: 256 },
+    slot: RELEASE_COMMON.slot,
+    release: RELEASE_COMMON.id,
+  },
+  required: ['consumer', 'slot', 'release'],
+  additionalProperties: false,
+} as const;
+
+export type ServedRelease = FromSchema<typeof SERVED_RELEASE_SCHEMA>;
+
 /** A persisted record that does not match its schema; `where` is file:line or the Redis key. */
 export class StoreCorruptError extends ProductError<'StoreCorruptError'> {
   readonly code = 'StoreCorruptError';
@@ -73,6 +213,8 @@ const validators = {
   ledger: ajv.compile<LedgerEntry>(LEDGER_ENTRY_SCHEMA),
   score: ajv.compile<ScorePointRecord>(SCORE_POINT_SCHEMA),
   meta: ajv.compile<SnapshotMetaRecord>(SNAPSHOT_META_SCHEMA),
+  release: ajv.compile<StoredRelease>(STORED_RELEASE_SCHEMA),
+  served: ajv.compile<ServedRelease>(SERVED_RELEASE_SCHEMA),
 };
 
 function parseWith<T>(validate: ValidateFunction<T>, what: string, text: string, where: string): T {
@@ -95,3 +237,7 @@ export const parseLedgerEntry = (text: string, where: string): LedgerEntry => pa
 export const parseScorePoint = (text: string, where: string): ScorePointRecord => parseWith(validators.score, 'score history point', text, where);
 /** Parses and checks a shared snapshot's meta record (`where`: its Redis key); throws `StoreCorruptError`. */
 export const parseSnapshotMeta = (text: string, where: string): SnapshotMetaRecord => parseWith(validators.meta, 'shared snapshot meta', text, where);
+/** Parses and checks a stored release (`where`: file:line or Redis key); throws `StoreCorruptError`. */
+export const parseStoredRelease = (text: string, where: string): StoredRelease => parseWith(validators.release, 'stored release', text, where);
+/** Parses and checks a served-release record (`where`: file:line or Redis key); throws `StoreCorruptError`. */
+export const parseServedRelease = (text: string, where: string): ServedRelease => parseWith(validators.served, 'served release record', text, where);

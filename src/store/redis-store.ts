@@ -2,13 +2,15 @@
  * The Redis store, for several replicas: one budget ledger, charged atomically by a Lua script (check the
  * consumer's share, check its limit, record it, and add a release new to the organisation to the organisation's
  * total: no two replicas can both spend the last epsilon), and one score
- * history. Durability is Redis's: run it with `appendonly yes` and `appendfsync always` (see deploy/).
+ * history, and one release book (the first release of an epoch wins on every replica, by a script). Durability is Redis's: run it with `appendonly yes` and `appendfsync always` (see deploy/).
  */
 import { Redis } from 'ioredis';
 import { ledgerReleaseId } from './budget-ledger.js';
-import { parseScorePoint, StoreCorruptError } from './records.js';
+import { parseScorePoint, parseStoredRelease, StoreCorruptError, type StoredRelease } from './records.js';
 import { REDIS_APPEND_ENTRY } from './policy-history.js';
-import { historySince, type BudgetStore, type Charge, type PolicyHistoryStore, type ScoreHistoryStore, type ScorePoint, type Store } from './store.js';
+import {
+  historySince, RELEASE_RETENTION_DAYS, type BudgetStore, type Charge, type PolicyHistoryStore, type ReleaseStore, type ScoreHistoryStore, type ScorePoint, type Store,
+} from './store.js';
 
 // A spent value that is not a finite, non-negative number (NaN compares unequal to itself) is refused, never
 // read as 0: the script returns -2 and the charge fails closed.
@@ -22,11 +24,30 @@ if redis.call('SADD', KEYS[3], ARGV[1]) == 1 then redis.call('INCRBYFLOAT', KEYS
 return {1, redis.call('INCRBYFLOAT', KEYS[2], ARGV[2])}
 `;
 
+// The slot's release stays if it is of the same or a later epoch (and still held); otherwise this one becomes it.
+// KEYS: the slot's current key, the new release's key; ARGV: epoch, id, release JSON, TTL seconds, release key prefix.
+const COMMIT_RELEASE = `
+local held = redis.call('GET', KEYS[1])
+if held then
+  local sep = string.find(held, ' ', 1, true)
+  if sep and string.sub(held, 1, sep - 1) >= ARGV[1] then
+    local kept = redis.call('GET', ARGV[5] .. string.sub(held, sep + 1))
+    if kept then return kept end
+  end
+end
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[4])
+return ARGV[3]
+`;
+
+const RELEASE_TTL_SECONDS = RELEASE_RETENTION_DAYS * 86_400;
+
 export class RedisStore implements Store {
   readonly kind = 'redis';
   readonly budget: BudgetStore;
   readonly history: ScoreHistoryStore;
   readonly policyHistory: PolicyHistoryStore;
+  readonly releases: ReleaseStore;
 
   private constructor(
     /** The connection, also lent to the rate limiter so replicas share its counters. */
@@ -64,6 +85,31 @@ export class RedisStore implements Store {
         const key = `${prefix}:history:${period}`;
         const points = Object.entries(await redis.hgetall(key)).map(([field, value]) => parseHistoryField(key, field, value));
         return points.filter((p) => p.refreshDate >= since).sort((a, b) => a.refreshDate.localeCompare(b.refreshDate));
+      },
+    };
+    const releaseKey = (id: string) => `${prefix}:releases:release:${id}`;
+    const currentKey = (slot: string) => `${prefix}:releases:current:${slot}`;
+    const servedKey = (consumer: string, slot: string) => `${prefix}:releases:served:${consumer}:${slot}`;
+    const readRelease = async (id: string): Promise<StoredRelease | undefined> => {
+      const text = await redis.get(releaseKey(id));
+      return text === null ? undefined : parseStoredRelease(text, releaseKey(id));
+    };
+    this.releases = {
+      async current(slot) {
+        const held = await redis.get(currentKey(slot));
+        return held === null ? undefined : readRelease(held.slice(held.indexOf(' ') + 1));
+      },
+      async commit(release) {
+        const kept = (await redis.eval(COMMIT_RELEASE, 2, currentKey(release.slot), releaseKey(release.id), release.epoch, release.id, JSON.stringify(release), String(RELEASE_TTL_SECONDS), `${prefix}:releases:release:`)) as string;
+        return parseStoredRelease(kept, currentKey(release.slot));
+      },
+      async lastServed(consumer, slot) {
+        const id = await redis.get(servedKey(consumer, slot));
+        return id === null ? undefined : readRelease(id);
+      },
+      async served(consumer, release) {
+        // The release may have left its slot meanwhile (a later epoch committed): it is kept as long as it is pointed at.
+        await redis.multi().set(releaseKey(release.id), JSON.stringify(release), 'EX', RELEASE_TTL_SECONDS).set(servedKey(consumer, release.slot), release.id, 'EX', RELEASE_TTL_SECONDS).exec();
       },
     };
     const policyKey = `${prefix}:policy-history`;
@@ -128,7 +174,7 @@ function parseHistoryField(key: string, field: string, value: string): ScorePoin
 /** Every budget and history key under the prefix, checked once at connect (SCAN: never blocks Redis). */
 async function verifyRecords(redis: Redis, prefix: string): Promise<void> {
   const glob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
-  for (const pattern of [`${glob(prefix)}:budget:*`, `${glob(prefix)}:history:*`]) {
+  for (const pattern of [`${glob(prefix)}:budget:*`, `${glob(prefix)}:history:*`, `${glob(prefix)}:releases:*`]) {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
@@ -140,6 +186,7 @@ async function verifyRecords(redis: Redis, prefix: string): Promise<void> {
 
 async function verifyKey(redis: Redis, prefix: string, key: string): Promise<void> {
   const type = await redis.type(key);
+  if (type === 'none') return; // expired since the scan
   const rest = key.slice(prefix.length + 1);
   const expect = (wanted: string) => {
     if (type !== wanted) throw new StoreCorruptError(key, `is a Redis ${type}, not a ${wanted}`);
@@ -156,6 +203,18 @@ async function verifyKey(redis: Redis, prefix: string, key: string): Promise<voi
       const bad = members.find((m) => !/^[0-9a-f]{64}$/.test(m));
       if (bad !== undefined) throw new StoreCorruptError(key, `holds '${bad.slice(0, 32)}', which is not a release digest`);
     } while (cursor !== '0');
+  } else if (/^releases:release:[0-9a-f]{64}$/.test(rest)) {
+    expect('string');
+    const text = await redis.get(key);
+    if (text === null) return; // expired since the scan
+    const release = parseStoredRelease(text, key);
+    if (!rest.endsWith(release.id)) throw new StoreCorruptError(key, `holds release ${release.id}`);
+  } else if (/^releases:current:[0-9a-f]{64}$/.test(rest)) {
+    expect('string');
+    if (!/^(\d{4}-\d{2}-\d{2}|-) [0-9a-f]{64}$/.test((await redis.get(key)) ?? '')) throw new StoreCorruptError(key, 'is not an epoch and a release id');
+  } else if (/^releases:served:.+:[0-9a-f]{64}$/.test(rest)) {
+    expect('string');
+    if (!/^[0-9a-f]{64}$/.test((await redis.get(key)) ?? '')) throw new StoreCorruptError(key, 'is not a release id');
   } else if (/^history:(D7|D30|D90|D180)$/.test(rest)) {
     expect('hash');
     for (const [field, value] of Object.entries(await redis.hgetall(key))) parseHistoryField(key, field, value);

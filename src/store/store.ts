@@ -1,8 +1,12 @@
 /**
  * Shared state behind one small interface, with two implementations: embedded (append-only files, one
  * replica, nothing to run) and Redis (several replicas behave as one: one budget ledger charged atomically,
- * one score history). What must survive restarts lives here: the privacy-budget ledger and the score history.
+ * one score history). What must survive restarts lives here: the privacy-budget ledger, the score history and
+ * the release book (each slot's release of its epoch, and what each consumer was last served).
  */
+import type { StoredRelease } from './records.js';
+
+export type { StoredRelease } from './records.js';
 
 /** The outcome of a budget charge: paid (or already paid for this release), or refused past the limit. */
 export type Charge =
@@ -54,12 +58,44 @@ export interface ScoreHistoryStore {
   series(period: string, now?: Date): Promise<ScorePoint[]>;
 }
 
+/**
+ * The release book's memory (src/cohort/release-book.ts): each slot's release of its latest epoch, served
+ * unchanged within the epoch by every instance, and the last release each consumer was served of a slot (what it
+ * gets, stale, once its budget is spent). Kept for `RELEASE_RETENTION_DAYS` after their epoch.
+ */
+export interface ReleaseStore {
+  /** The slot's release of its latest epoch, if one is kept. */
+  current(slot: string): Promise<StoredRelease | undefined>;
+  /**
+   * Makes `release` its slot's release unless the slot already has one of the same or a later epoch, and returns
+   * the slot's release then: the first release of an epoch wins, on every replica.
+   */
+  commit(release: StoredRelease): Promise<StoredRelease>;
+  /** The last release `consumer` was served of `slot`, if kept. */
+  lastServed(consumer: string, slot: string): Promise<StoredRelease | undefined>;
+  /** Records that `consumer` was served `release` (a committed release). */
+  served(consumer: string, release: StoredRelease): Promise<void>;
+}
+
+/**
+ * How long a release is kept after its epoch: over a budget year (a consumer whose budget is spent is served its
+ * last release until 1 January), and bounded, so the store does not grow with every day's slots.
+ */
+export const RELEASE_RETENTION_DAYS = 400;
+
+/** Whether a release of `epoch` is past retention at `now` ('-': an empty report's epoch, kept while its slot is). */
+export function releaseExpired(epoch: string, now: Date): boolean {
+  return epoch !== '-' && Date.parse(`${epoch}T00:00:00Z`) < now.getTime() - RELEASE_RETENTION_DAYS * 86_400_000;
+}
+
 export interface Store {
   readonly kind: 'embedded' | 'redis';
   readonly budget: BudgetStore;
   readonly history: ScoreHistoryStore;
   /** The hash-chained log of activated policy sets (src/policy/history.ts). */
   readonly policyHistory: PolicyHistoryStore;
+  /** The release book's releases (what makes a release survive a restart and hold across replicas). */
+  readonly releases: ReleaseStore;
   /** Whether the store answers (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

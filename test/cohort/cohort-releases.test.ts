@@ -16,6 +16,10 @@ import { planCohorts } from '../../src/cohort/report-users.js';
 import type { DirectoryLookup, LeasedSnapshot, SnapshotSource } from '../../src/cohort/sources.js';
 import { SampleReports } from '../../src/policy/sample-reports.js';
 import { BudgetLedger } from '../../src/store/budget-ledger.js';
+import { openEmbeddedStore } from '../../src/store/embedded-store.js';
+import { RedisStore } from '../../src/store/redis-store.js';
+import type { Store } from '../../src/store/store.js';
+import { redisAvailable, startRedis } from '../helpers/redis.js';
 
 const TEAMS = findReport('getTeamsUserActivityUserDetail')!;
 const CALL: ReportCall = { version: 'v1.0', report: TEAMS, period: 'D30' };
@@ -120,3 +124,78 @@ t.test('G6/G7: once a consumer has spent its budget it is served its last releas
   const never = await releases.release({ ...CALL, period: 'D7' }, tight, 'v1', 'adoption-dashboard').catch((e: Error & { code?: string }) => e.code);
   t.equal(never, 'PrivacyBudgetExhausted', 'a release it was never served is refused, not computed');
 });
+
+/**
+ * Two proxy lifetimes on one Store: the embedded files closed and opened again (a restart), or one Redis shared
+ * by two service instances (two replicas). Each instance has only its own memory.
+ */
+const STORES: { name: string; skip?: string; open(): Promise<{ first: () => Promise<Store>; second: () => Promise<Store>; teardown(): Promise<void> }> }[] = [
+  {
+    name: 'a restart on the embedded store',
+    async open() {
+      const dir = await mkdtemp(join(tmpdir(), 'gpp-release-book-'));
+      const files = { ledgerFile: join(dir, 'ledger.jsonl'), historyFile: join(dir, 'history.jsonl') };
+      let open: Store | undefined;
+      const reopen = async () => {
+        await open?.close();
+        return (open = await openEmbeddedStore(files));
+      };
+      return { first: reopen, second: reopen, teardown: async () => open?.close() };
+    },
+  },
+  {
+    name: 'two replicas on one Redis',
+    ...(redisAvailable ? {} : { skip: 'redis-server is not installed' }),
+    async open() {
+      const redis = await startRedis();
+      const stores: Store[] = [];
+      const connect = async () => {
+        const store = await RedisStore.connect(redis.url, 'book');
+        stores.push(store);
+        return store;
+      };
+      return { first: connect, second: connect, teardown: async () => { for (const s of stores) await s.close(); await redis.stop(); } };
+    },
+  },
+];
+
+for (const where of STORES) {
+  for (const noise of [true, false]) {
+    t.test(`red team (leaver within a day, across ${where.name}, ${noise ? 'noisy' : 'exact'} cohorts): the second instance serves the epoch's release unchanged`, { skip: where.skip ?? false }, async (t) => {
+      const { sample, directory, grant, ledger } = await setting(noise);
+      const stores = await where.open();
+      t.teardown(async () => { await stores.teardown(); await ledger.close(); });
+      const key = randomBytes(32);
+      const serviceOn = (store: Store) => new CohortReleases(new MemorySnapshots(sample.csv(TEAMS, 'D30')), directory, { key, ledger: store.budget, releases: store.releases });
+      const first = await stores.first();
+      const before = (await serviceOn(first).release(CALL, grant, 'v1', 'adoption-dashboard')).rows();
+      const released = new Set(before.filter((r) => r.dimension === 'department' && !r.suppressed).map((r) => r.cohort[0]!));
+      const leaver = leaverOf(sample, released);
+      directory.entries = directory.entries.filter((e) => String(e.userPrincipalName).toLowerCase() !== leaver.upn);
+      const second = await stores.second();
+      const spent = await second.budget.spent('adoption-dashboard');
+      const after = await serviceOn(second).release(CALL, grant, 'v1', 'adoption-dashboard');
+      t.same(after.rows(), before, `the same release: before minus after shows nothing of ${leaver.department}'s leaver`);
+      t.equal(await second.budget.spent('adoption-dashboard'), spent, 'nothing new released, nothing new charged');
+      const exact = new CohortReleases(new MemorySnapshots(sample.csv(TEAMS, 'D30')), directory, { key, ledger: second.budget });
+      t.not(JSON.stringify((await exact.release(CALL, grant, 'v1', 'another-consumer')).rows()), JSON.stringify(before), 'a book without the store would have released the changed table (the test can fail)');
+    });
+  }
+
+  t.test(`G6/G7 across ${where.name}: a consumer whose budget is spent is served its last release, stale, not refused`, { skip: where.skip ?? false }, async (t) => {
+    const { sample, directory, grant, ledger } = await setting(true);
+    const stores = await where.open();
+    t.teardown(async () => { await stores.teardown(); await ledger.close(); });
+    const key = randomBytes(32);
+    const tight: CohortGrant = { ...grant, epsilonPerYear: 1 };
+    const first = await stores.first();
+    const served = await new CohortReleases(new MemorySnapshots(sample.csv(TEAMS, 'D30')), directory, { key, ledger: first.budget, releases: first.releases }).release(CALL, tight, 'v1', 'adoption-dashboard');
+    t.equal(served.stale, false);
+    const second = await stores.second();
+    const nextDay = new MemorySnapshots(refreshedOn(sample.csv(TEAMS, 'D30'), sample.tenant.refreshDate, '2026-11-21'));
+    const spent = await new CohortReleases(nextDay, directory, { key, ledger: second.budget, releases: second.releases }).release(CALL, tight, 'v1', 'adoption-dashboard');
+    t.equal(spent.stale, true, 'marked stale');
+    t.same(spent.rows(), served.rows(), 'the release it was served before, unchanged');
+    t.equal(spent.refreshDate, sample.tenant.refreshDate);
+  });
+}

@@ -23,7 +23,8 @@ t.test('explain: the shipped licence policy, column by column', async (t) => {
   t.match(cohort, /k = 10: a group of 1 to 9 people is shown as suppressed, exactly like an empty group; k_c = 5: a group with fewer than 5 active people, or with 1 to 4 inactive people, is suppressed too \(a group where everyone was active is shown/);
   t.match(cohort, /Call Count: summed per group, each person's value capped at 30/);
   t.match(cohort, /noise: .*95% of the time each is within its margin of the true figure: users ±5, active users ±5, Team Chat Message Count sum ±\d+, Private Chat Message Count sum ±\d+, Call Count sum ±\d+, Meeting Count sum ±\d+; every noisy figure is released with its 95% margin; a noisy figure below 0 is released as 0/, 'the margins the setting buys, and the post-processing');
-  t.match(cohort, /the organisation total is exact\. One fresh release costs epsilon 6\.458 \(from the stated margin of ±5 people\), at most 400 per year for each consumer/, 'and what it costs');
+  t.match(cohort, /the organisation total is exact\. One fresh release costs epsilon 6\.458 \(from the stated margin of ±5 people\) once for the organisation, whichever tools read it; each consumer's share of the organisation's privacy loss \(the releases it reads\) is at most 913 per year/, 'and what it costs: each consumer\'s share of the organisation\'s budget');
+  t.notMatch(cohort, /for each consumer/, 'not a budget per consumer of its own');
   t.throws(() => explainReport(vendor, 'getNothing'), /unknown report/);
 });
 

@@ -9,6 +9,15 @@ import { escapeHtml } from '../../src/server/pages.js';
 import { KEYS, startStack } from '../helpers/proxy-stack.js';
 import { vendorReleaseEpsilon } from '../helpers/vendor-policy.js';
 
+/** The shipped policies with the vendor policy's noise removed (suppression only); its own tests left out. */
+async function noiselessCopy(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-disclosure-exact-'));
+  await cp('policies', dir, { recursive: true, filter: (source) => !/[/\\]tests([/\\]|$)/.test(source) });
+  const file = join(dir, 'vendor-dashboard.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).replaceAll(/ {6}noise: \{[^}]*\}\n/g, ''));
+  return dir;
+}
+
 t.test('the disclosure says, per consumer, what each report releases, from the live policy set', async (t) => {
   const loaded = await loadPolicySet('policies');
   if (!loaded.ok) throw new Error('shipped policies must load');
@@ -32,13 +41,25 @@ t.test('the disclosure says, per consumer, what each report releases, from the l
   t.match(teams, {
     report: 'getTeamsUserActivityUserDetail', kind: 'cohorts', groupedBy: ['organization', 'department', 'officeLocation'], k: 10, kC: 5,
     sums: [{ column: 'Team Chat Message Count', cappedAt: 200 }, { column: 'Private Chat Message Count', cappedAt: 600 }, { column: 'Call Count', cappedAt: 30 }, { column: 'Meeting Count', cappedAt: 120 }],
-    noise: { epsilonPerYear: 400, margins95: { users: 5, activeUsers: 5 } },
+    noise: { epsilonPerYear: 913, margins95: { users: 5, activeUsers: 5 } },
   });
   if (teams?.kind === 'cohorts') {
     t.same(Object.keys(teams.noise!.margins95.sums), ['Team Chat Message Count', 'Private Chat Message Count', 'Call Count', 'Meeting Count'], 'a margin for every sum');
     t.equal(teams.noise!.epsilonPerRelease, vendorReleaseEpsilon('getTeamsUserActivityUserDetail'), 'what a release costs, derived from the margin the policy asks for');
     t.match(teams.noise!.statement, /within its margin of the true figure: users ±5, active users ±5, Team Chat Message Count sum ±\d+/, 'the disclosure states the margins, not "a little noise"');
   }
+  // Generated from the same release settings: endpoints, cadence, each consumer's yearly share, the organisation's loss.
+  t.match(vendor, { freshReleases: 'weekly', epsilonPerYear: 913, scoreEndpoints: ['/org-score', '/org-score?by=department', '/org-score?by=officeLocation', '/ (the dashboard)'] });
+  t.same(teams?.kind === 'cohorts' ? teams.endpoints : [], ['/v1.0/reports/getTeamsUserActivityUserDetail', '/cohorts/getTeamsUserActivityUserDetail']);
+  t.ok(d.organisationEpsilonPerYear > 10, `the organisation's yearly loss (epsilon ${d.organisationEpsilonPerYear})`);
+  t.match(d.organisationStatement, /well above 10.*no longer a meaningful mathematical guarantee/, 'said plainly when it is too large to mean much');
+  t.match(teams?.kind === 'cohorts' ? teams.noise!.statement : '', /each consumer's share of the organisation's privacy loss/, "the budget is each consumer's share, not a budget of its own");
+  const exact = await loadPolicySet(await noiselessCopy());
+  if (!exact.ok) throw new Error('the noiseless copy must load');
+  const exactTeams = disclosureOf(exact.set).consumers.find((c) => c.consumer === 'adoption-dashboard')!.reports.find((r) => r.report === 'getTeamsUserActivityUserDetail');
+  t.match(exactTeams, { exact: /figures are exact.*Comparing two releases.*can reveal the activity of the people who changed/ }, 'suppression-only figures are called exact, with what comparing two days reveals');
+  t.match(disclosureHtml(disclosureOf(exact.set)), /<b>Exact figures:<\/b> Figures are exact/);
+  t.equal(disclosureOf(exact.set).organisationEpsilonPerYear, 0);
   t.same(d.consumers.find((c) => c.consumer === 'onboarding')!.reports, []);
   const html = disclosureHtml(d);
   t.match(html, /<b>This tool receives nothing:<\/b>/);
