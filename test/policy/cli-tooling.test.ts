@@ -80,7 +80,9 @@ t.test('issue 15 item 6: `policy check` and `policy explain` show the yearly pri
   const { tmpdir } = await import('node:os');
   const dir = await mkdtemp(join(tmpdir(), 'policies-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const policy = (cadence: string, budget: number) => `name: dash\ndescription: Dashboard.\nconsumers: [dash]\nperiods: [D30]\nfreshReleases: ${cadence}\nprivacyBudget: { epsilonPerYear: ${budget} }\nreports:\n  getEmailActivityUserDetail:\n    cohort: { by: [organization, department], noise: { epsilon: 0.1 } }\n`;
+  // Epsilon 0.1 a release buys a 95% count margin of ±60 people, so groups start at k = 150 (a margin under
+  // half of k, else `policy check` warns about that too): a meaningful yearly guarantee costs that much precision.
+  const policy = (cadence: string, budget: number) => `name: dash\ndescription: Dashboard.\nconsumers: [dash]\nk: 150\nperiods: [D30]\nfreshReleases: ${cadence}\nprivacyBudget: { epsilonPerYear: ${budget} }\nreports:\n  getEmailActivityUserDetail:\n    cohort: { by: [organization, department], noise: { epsilon: 0.1 } }\n`;
   await writeFile(join(dir, 'dash.yaml'), policy('daily', 10));
   const daily = await runCli(['policy', 'check', dir]);
   t.equal(daily.code, 0, 'warnings do not stop the set');

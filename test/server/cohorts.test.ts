@@ -179,8 +179,10 @@ t.test('G6/G7: fresh releases past the yearly budget are refused; releases alrea
     consumer: 'adoption-dashboard', policy: 'vendor-dashboard', year, epsilonPerYear: limit,
     resetsAt: `${year + 1}-01-01T00:00:00Z`, freshReleases: 'weekly',
   }, 'GET /budget: its own limit, reset and cadence');
-  t.ok(Math.abs(shown.spent - (teams + email)) < 1e-9 && Math.abs(shown.organisation.spent - (teams + email)) < 1e-9, 'what it spent, and the organisation total');
-  t.ok(Math.abs(shown.left - (limit - teams - email)) < 1e-9, 'and what is left');
+  // /budget states epsilon to six decimals.
+  const micro = (n: number) => Math.round(n * 1e6) / 1e6;
+  t.same([shown.spent, shown.organisation.spent], [micro(teams + email), micro(teams + email)], 'what it spent, and the organisation total');
+  t.equal(shown.left, micro(limit - teams - email), 'and what is left');
   t.equal((await stack.get('/budget')).status, 401);
   const licence = JSON.parse((await stack.get('/budget', KEYS.licence)).body.toString());
   t.same([licence.epsilonPerYear, licence.spent, licence.left], [null, 0, null], 'a consumer without noisy releases has no budget to spend');
