@@ -1,0 +1,79 @@
+/**
+ * Benchmark (issue 18, item 4): cohort tables of directories with many departments. For 10, 1,000 and 6,000
+ * departments crossed with 50 offices (300,000 users, skewed sizes as free-text departments are), it times
+ * building the table (key sets from the directory, relations, every user counted) and suppressing it with
+ * the attacker's verification, and prints cells, cost per cell and the heap the table holds.
+ * Targets: 6,000 x 50 built in < 1 s and verified in < 10 s; cost linear in cells.
+ * Run: node --expose-gc --import tsx bench/cohort-scale.ts [departments...]
+ */
+import { CohortAggregator, parseDimension, type CohortLayout } from '../src/cohort/aggregate.js';
+import { DIRECTORY_ATTRIBUTES, Directory, type DirectoryAttribute } from '../src/cohort/directory.js';
+import { suppressCohorts } from '../src/cohort/suppress.js';
+
+const USERS = 300_000;
+const DEPARTMENT = DIRECTORY_ATTRIBUTES.indexOf('department');
+const OFFICE = DIRECTORY_ATTRIBUTES.indexOf('officeLocation');
+const OFFICES = 50;
+const DIMENSIONS = ['organization', 'department', 'officeLocation', 'department x officeLocation'];
+
+/** A deterministic uniform number in [0, 1) per (n, salt) (a 32-bit integer hash). */
+function uniform(n: number, salt: number): number {
+  let h = (Math.imul(n ^ salt, 0x9e3779b1) ^ 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
+  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
+}
+
+/** Skewed sizes: the square of a uniform draw puts most people in the first departments and offices. */
+const person = (n: number, departments: number) => ({
+  userPrincipalName: `person${n}@bench.example`,
+  department: `Department ${Math.floor(departments * uniform(n, 1) ** 2)}`,
+  officeLocation: `Office ${Math.floor(OFFICES * uniform(n, 2) ** 2)}`,
+  active: uniform(n, 3) < 0.8,
+});
+
+async function run(departments: number): Promise<string> {
+  const people = Array.from({ length: USERS }, (_, n) => person(n, departments));
+  const directory = new Directory(people);
+  for (let i = 0; i < 3; i++) global.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  const layout: CohortLayout = {
+    dimensions: DIMENSIONS.map(parseDimension),
+    keySet: (parts) => (parts.length === 1 ? directory.domain(parts[0] as DirectoryAttribute).map((v) => [v]) : directory.combinations(parts as DirectoryAttribute[])),
+    metrics: [{ name: 'messages', clip: 100 }],
+  };
+  const aggregator = new CohortAggregator(layout);
+  const built = performance.now();
+  // Each user joined to the directory by UPN, as aggregateCsvReport does.
+  for (const [n, p] of people.entries()) {
+    const entry = directory.entryOf(p.userPrincipalName)!;
+    aggregator.add({ attributes: { department: entry[DEPARTMENT]!, officeLocation: entry[OFFICE]! }, active: p.active, metrics: [n % 50] });
+  }
+  const table = aggregator.table();
+  const counted = performance.now();
+  const counts = suppressCohorts(table, { k: 10, kC: 5 });
+  const suppressed = performance.now();
+  global.gc?.();
+  const heapTable = process.memoryUsage().heapUsed;
+  const cells = table.cells.length;
+  const seconds = (from: number, to: number) => `${((to - from) / 1000).toFixed(2)} s`.padStart(8);
+  const perCell = (from: number, to: number) => `${(((to - from) * 1e3) / cells).toFixed(2)} us`.padStart(9);
+  return [
+    String(directory.domain('department').length - 2).padStart(6),
+    String(cells).padStart(8),
+    seconds(started, built),
+    perCell(started, built),
+    seconds(built, counted),
+    seconds(counted, suppressed),
+    perCell(counted, suppressed),
+    `${((heapTable - heapBefore) / 2 ** 20).toFixed(0)} MB`.padStart(7),
+    `${counts.primary}/${counts.complement}/${counts.secondary}`.padStart(20),
+    counts.lpVerified ? 'verified' : 'NOT verified',
+  ].join('  ');
+}
+
+const sizes = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [10, 1000, 6000];
+console.log(`${USERS} users, departments x ${OFFICES} offices; dimensions: ${DIMENSIONS.join(', ')}; k = 10, k_c = 5`);
+console.log(' depts     cells   cells+relations   300k users  suppress+verify       heap  primary/compl/second  attacker');
+for (const departments of sizes) console.log(await run(departments));
