@@ -24,10 +24,13 @@ function uniform(n: number, salt: number): number {
   return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
 }
 
-/** Skewed sizes: the square of a uniform draw puts most people in the first departments and offices. */
+/**
+ * Skewed sizes: departments log-uniform (Zipf-like, as free text is: a few large ones, thousands of a handful
+ * of people), offices by the square of a uniform draw (most people in the first ones).
+ */
 const person = (n: number, departments: number) => ({
   userPrincipalName: `person${n}@bench.example`,
-  department: `Department ${Math.floor(departments * uniform(n, 1) ** 2)}`,
+  department: `Department ${Math.floor(Math.exp(uniform(n, 1) * Math.log(departments + 1))) - 1}`,
   officeLocation: `Office ${Math.floor(OFFICES * uniform(n, 2) ** 2)}`,
   active: uniform(n, 3) < 0.8,
 });

@@ -8,6 +8,7 @@ import t from 'tap';
 import { EnvelopeError } from '../../src/crypto/aead.js';
 import { InternalInvariantError, ProductError } from '../../src/errors/catalogue.js';
 import { CohortPlanError } from '../../src/cohort/report-users.js';
+import { CohortTableUnverifiable } from '../../src/cohort/attacker-decomposition.js';
 import { ConcealedNamesError } from '../../src/cohort/directory.js';
 import { UpstreamError } from '../../src/graph/upstream-error.js';
 import { ValueFormatError } from '../../src/catalogue/values.js';
@@ -32,6 +33,7 @@ t.test('every error class the product raises carries a code from the catalogue',
     [new PolicySyntaxError('p.yaml', { line: 1, column: 1 }, 'x'), 'PolicySyntaxError'],
     [new PolicyLoadError([]), 'PolicyLoadError'],
     [new CohortPlanError('x'), 'CohortPlanError'],
+    [new CohortTableUnverifiable(200, 150), 'CohortTableUnverifiable'],
     [new StoreLockedError('f', 'pid 1'), 'StoreLockedError'],
     [new StoreCorruptError('f:1', 'x'), 'StoreCorruptError'],
     [new ConsumerKeyError('x'), 'ConsumerKeyError'],
