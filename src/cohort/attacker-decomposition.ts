@@ -62,6 +62,8 @@ interface Component {
   /** Relation indexes (into the table) with at least one of these cells. */
   readonly relations: number[];
   network: boolean;
+  /** A network's node with the most leaving arcs (the organisation's relation to departments), see reach. */
+  hub?: number;
 }
 
 /** The attacker's programme of one table, decomposed; built once per suppression round. */
@@ -80,14 +82,15 @@ export class AttackerDecomposition {
   private readonly leaving: ArcLists;
   private readonly entering: ArcLists;
   private readonly carrying: Record<SplitMeasure, ArcLists>;
+  /** Per node and measure, the flow of the arcs entering it and leaving it (what can go backward). */
+  private readonly carried: Record<SplitMeasure, { into: Float64Array; outOf: Float64Array; largestInto: Float64Array; largestOutOf: Float64Array }>;
   private readonly lpModels = new Map<string, LpModel>();
+  private readonly hubFlows = new Map<string, { flow: number; limit: number }>();
   /** Search state, reused: a stamp per node marks it visited in the current search. */
   private readonly visited: Int32Array;
   /** Per sink and measure (built when first used): each node one arc before it, with that arc. */
   private readonly before = new Map<number, Map<number, number>>();
   private readonly parentArc: Int32Array;
-  /** Per node in a search, how far it has scanned: its leaving arcs, then its carrying ones, then raised ones. */
-  private readonly cursor: Int32Array;
   private stamp = 0;
 
   constructor(
@@ -213,9 +216,28 @@ export class AttackerDecomposition {
     // Largest first, so that a path carries as much as it can.
     const carrying = (m: SplitMeasure) => arcLists(nodes, arcs.filter((id) => this.flows[m][id]! > 0).sort((a, b) => this.flows[m][b]! - this.flows[m][a]!), this.head);
     this.carrying = { active: carrying('active'), inactive: carrying('inactive') };
+    const carried = (m: SplitMeasure) => {
+      const into = new Float64Array(nodes);
+      const outOf = new Float64Array(nodes);
+      const largestInto = new Float64Array(nodes);
+      const largestOutOf = new Float64Array(nodes);
+      for (const arc of arcs) {
+        const flow = this.flows[m][arc]!;
+        into[this.head[arc]!]! += flow;
+        outOf[this.tail[arc]!]! += flow;
+        largestInto[this.head[arc]!] = Math.max(largestInto[this.head[arc]!]!, flow);
+        largestOutOf[this.tail[arc]!] = Math.max(largestOutOf[this.tail[arc]!]!, flow);
+      }
+      return { into, outOf, largestInto, largestOutOf };
+    };
+    this.carried = { active: carried('active'), inactive: carried('inactive') };
+    this.components.forEach((component, c) => {
+      if (!component.network) return;
+      // Any node gives a valid bound; one with many forward arcs (unlimited) reaches most nodes with most flow.
+      component.hub = component.relations.reduce((best, r) => (this.leaving.count(r) > this.leaving.count(best) ? r : best), groundOf(c));
+    });
     this.visited = new Int32Array(nodes);
     this.parentArc = new Int32Array(nodes);
-    this.cursor = new Int32Array(nodes);
   }
 
   /** The measure's true value of a cell. */
@@ -244,8 +266,24 @@ export class AttackerDecomposition {
       const model = this.lpModel(this.componentOf[id]!, measure);
       return { value, up: bound(model, id, 'maximize') - value, down: value - bound(model, id, 'minimize') };
     }
-    const up = this.maxFlow(this.head[id]!, this.tail[id]!, id, measure, cap);
-    const down = value === 0 || up >= cap ? 0 : this.maxFlow(this.tail[id]!, this.head[id]!, id, measure, Math.min(cap - up, value));
+    // Min cuts obey a triangle inequality (a cut between h and t puts the hub on one side), so
+    // maxflow(h -> t) >= min(maxflow(h -> hub), maxflow(hub -> t)), and leaving out e costs at most its flow.
+    // Flows to and from the hub are found once per node: most cells of a big cross are shown wide this way.
+    // A flow is also at most what can leave h or enter t (without e): when the hub's bound reaches that, it
+    // is exact. Only the rest (narrow cells, mostly) is searched.
+    const hub = component.hub!;
+    const [h, t] = [this.head[id]!, this.tail[id]!];
+    let up: number | undefined;
+    if (cap < Number.POSITIVE_INFINITY) {
+      const carried = this.carried[measure];
+      // Each hub flow is found once, as far as the largest cell at its end can need.
+      const lower = Math.min(this.hubFlow(h, hub, measure, cap + carried.largestInto[h]!), this.hubFlow(hub, t, measure, cap + carried.largestOutOf[t]!)) - value;
+      const upper = Math.min(this.leaving.count(h) > 0 ? Number.POSITIVE_INFINITY : carried.into[h]! - value, this.entering.count(t) > 0 ? Number.POSITIVE_INFINITY : carried.outOf[t]! - value);
+      if (lower >= cap) return { value, up: cap, down: 0 };
+      if (lower >= upper) up = upper;
+    }
+    up ??= this.maxFlow(h, t, id, measure, cap);
+    const down = value === 0 || (up >= cap && cap < Number.POSITIVE_INFINITY) ? 0 : this.maxFlow(t, h, id, measure, cap === Number.POSITIVE_INFINITY ? value : Math.min(cap - up, value));
     return { value, up, down };
   }
 
@@ -255,7 +293,7 @@ export class AttackerDecomposition {
    * of this search are kept aside.
    */
   private maxFlow(source: number, sink: number, excluded: number, measure: SplitMeasure, limit: number): number {
-    const { tail, head, visited, parentArc, cursor, leaving } = this;
+    const { tail, head, visited, parentArc, leaving } = this;
     const carrying = this.carrying[measure];
     const flow = this.working[measure];
     const changed: number[] = [];
@@ -273,51 +311,35 @@ export class AttackerDecomposition {
       while (total < limit) {
         const stamp = ++this.stamp;
         visited[source] = stamp;
-        cursor[source] = 0;
-        const stack = [source];
+        // Breadth first (shortest paths), stopping as soon as a node before the sink is reached.
+        const queue = [source];
         let found = isTarget(source) ? source : ABSENT;
-        while (found === ABSENT && stack.length > 0) {
-          const node = stack[stack.length - 1]!;
-          // The node's arcs in turn: leaving ones (forward, no limit), carrying ones and raised ones (backward).
-          const position = cursor[node]!++;
-          const out = leaving.start[node + 1]! - leaving.start[node]!;
-          const back = carrying.start[node + 1]! - carrying.start[node]!;
-          let arc: number;
-          let next: number;
-          if (position < out) {
-            arc = leaving.arcs[leaving.start[node]! + position]!;
-            next = head[arc]!;
-          } else if (position < out + back) {
-            arc = carrying.arcs[carrying.start[node]! + position - out]!;
-            if (flow[arc]! <= 0) continue;
-            next = tail[arc]!;
-          } else {
-            const extra = raised?.get(node)?.[position - out - back];
-            if (extra === undefined) {
-              stack.pop();
-              continue;
-            }
-            arc = extra;
-            if (flow[arc]! <= 0) continue;
-            next = tail[arc]!;
-          }
-          if (arc === excluded || visited[next] === stamp) continue;
+        const reach = (node: number, arc: number, next: number) => {
+          if (arc === excluded || visited[next] === stamp) return false;
           visited[next] = stamp;
           parentArc[next] = arc;
-          cursor[next] = 0;
-          stack.push(next);
+          queue.push(next);
           if (next === sink || isTarget(next)) found = next;
           else if (leaving.start[next + 1]! - leaving.start[next]! <= LOOK_AHEAD) {
             // A small node (a department's row): one look over its forward arcs for a node before the sink.
-            for (let i = leaving.start[next]!; i < leaving.start[next + 1]!; i++) {
+            for (let i = leaving.start[next]!; i < leaving.start[next + 1]! && found === ABSENT; i++) {
               const ahead = head[leaving.arcs[i]!]!;
               if (leaving.arcs[i] === excluded || visited[ahead] === stamp || !isTarget(ahead)) continue;
               visited[ahead] = stamp;
               parentArc[ahead] = leaving.arcs[i]!;
               found = ahead;
-              break;
             }
           }
+          return found !== ABSENT;
+        };
+        scan: for (let q = 0; q < queue.length && found === ABSENT; q++) {
+          const node = queue[q]!;
+          for (let i = leaving.start[node]!; i < leaving.start[node + 1]!; i++) if (reach(node, leaving.arcs[i]!, head[leaving.arcs[i]!]!)) break scan;
+          for (let i = carrying.start[node]!; i < carrying.start[node + 1]!; i++) {
+            const arc = carrying.arcs[i]!;
+            if (flow[arc]! > 0 && reach(node, arc, tail[arc]!)) break scan;
+          }
+          for (const arc of raised?.get(node) ?? []) if (flow[arc]! > 0 && reach(node, arc, tail[arc]!)) break scan;
         }
         if (found === ABSENT) return total;
         // The path: source ... found (parent arcs), then found -> sink (its arc) unless found is the sink.
@@ -357,6 +379,17 @@ export class AttackerDecomposition {
       const original = this.flows[measure];
       for (const arc of changed) flow[arc] = original[arc]!;
     }
+  }
+
+  /** maxflow(from -> to) in the residual graph of the true values, up to `limit`, remembered. */
+  private hubFlow(from: number, to: number, measure: SplitMeasure, limit: number): number {
+    if (from === to) return Number.POSITIVE_INFINITY;
+    const key = `${from} ${to} ${measure}`;
+    const known = this.hubFlows.get(key);
+    if (known !== undefined && (known.flow < known.limit || known.limit >= limit)) return known.flow;
+    const flow = this.maxFlow(from, to, ABSENT, measure, limit);
+    this.hubFlows.set(key, { flow, limit });
+    return flow;
   }
 
   /**
