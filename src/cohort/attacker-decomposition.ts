@@ -22,6 +22,12 @@
  *    them once they reach the width it needs.
  * 4. Any other component (a 3-way cross; an attribute in two crosses) is solved by its own LP (yalps), up to a
  *    limit on its cells; above it the table cannot be verified and is refused (CohortTableUnverifiable).
+ *
+ * The check needs only whether each width reaches k (or k_c), so it bounds before it searches: a cut between
+ * h and t puts any hub node on one side, so maxflow(h -> t) >= min(maxflow(h -> hub), maxflow(hub -> t))
+ * (found once per node, not per cell), and leaving e out lowers it by at most e's flow; and maxflow(h -> t)
+ * is at most what can leave h or enter t. A cell whose lower bound reaches the need is wide; one whose bounds
+ * meet is exact; only the rest is searched. Intervals asked for without a need (attackerIntervals) are exact.
  */
 import { solve, type Coefficients, type Model } from 'yalps';
 import { ProductError } from '../errors/catalogue.js';

@@ -31,6 +31,9 @@ export interface SuppressionOptions {
   readonly lpComponentLimit?: number;
 }
 
+/** A cell found wide in every measure (ViolationOptions.wide). */
+const ALL_WIDE = (1 << MEASURES.length) - 1;
+
 /** The default of SuppressionOptions.lpComponentLimit. */
 export const LP_COMPONENT_LIMIT = 150;
 
@@ -100,7 +103,7 @@ export function suppressCohorts(table: CohortTable, options: SuppressionOptions)
   };
 
   // What a round found wide stays wide: suppressing more only loosens the attacker's programme.
-  const wide = new Set<number>();
+  const wide = new Uint8Array(table.cells.length);
   const lpComponentLimit = options.lpComponentLimit ?? LP_COMPONENT_LIMIT;
   for (let round = 0; round < table.cells.length + 1; round++) {
     if (suppressByRelation(table, need, k, kC, cheapest, suppress)) continue;
@@ -217,8 +220,8 @@ function suppressByRelation(
 export interface ViolationOptions {
   /** See SuppressionOptions.lpComponentLimit. */
   readonly lpComponentLimit?: number;
-  /** Cells (id * 3 + measure index) already found wide: skipped, and those found now are added. */
-  readonly wide?: Set<number>;
+  /** Per cell, a bit per measure (MEASURES' order) already found wide: skipped; those found now are added. */
+  readonly wide?: Uint8Array;
 }
 
 /**
@@ -228,16 +231,17 @@ export interface ViolationOptions {
 export function lpViolation(table: CohortTable, need: Needs, k: number, kC: number, options: ViolationOptions = {}): number | undefined {
   const protectedIds = table.cells.flatMap((cell, id) => (isProtected(cell, k, kC) ? [id] : []));
   const decomposition = new AttackerDecomposition(table, options.lpComponentLimit ?? LP_COMPONENT_LIMIT);
-  const widths = new Map<number, Record<Measure, Interval>>();
-  const wide = options.wide ?? new Set<number>();
-  for (const [index, measure] of MEASURES.entries()) {
-    for (const id of protectedIds) {
-      if (wide.has(id * 3 + index)) continue;
-      let cell = widths.get(id);
-      if (cell === undefined) widths.set(id, (cell = measureWidths(decomposition, id, need)));
-      if (!isWide(measure, cell[measure], need)) return id;
-      wide.add(id * 3 + index);
+  const wide = options.wide ?? new Uint8Array(table.cells.length);
+  // Cell by cell (nothing kept per cell), remembering the first narrowed in each measure: users come first.
+  const first: (number | undefined)[] = MEASURES.map(() => undefined);
+  for (const id of protectedIds) {
+    if (wide[id] === ALL_WIDE) continue;
+    const widths = measureWidths(decomposition, id, need);
+    for (const [index, measure] of MEASURES.entries()) {
+      if (isWide(measure, widths[measure], need)) wide[id]! |= 1 << index;
+      else first[index] ??= id;
     }
+    if (first[0] !== undefined) return first[0];
   }
-  return undefined;
+  return first.find((id) => id !== undefined);
 }
