@@ -10,9 +10,6 @@ import { InternalInvariantError } from '../errors/catalogue.js';
 export const ORGANIZATION = 'organization';
 const ALL = 'all';
 
-/** A cell key as a map key (NUL cannot occur in directory values or labels). */
-const keyString = (key: readonly string[]) => key.join('\u0000');
-
 /** A declared dimension: 'organization', one attribute, or several joined by ' x '. */
 export interface CohortDimension {
   readonly name: string;
@@ -43,48 +40,80 @@ export interface CohortLayout {
   readonly sameEverywhere?: string;
 }
 
+/** Cell ids by key, one map level per part: a user's cells are found without building a key string. */
+type KeyTrie = Map<string, KeyTrie | number>;
+
+interface CellGroup {
+  readonly parts: readonly string[];
+  /** The group's cells, in key order. */
+  readonly ids: number[];
+  readonly byKey: KeyTrie;
+}
+
 export class CohortAggregator {
   private readonly cells: CohortCell[] = [];
   private readonly relations: CohortRelation[] = [];
-  /** Per dimension (declared or implied): parts, and cell index by key. */
-  private readonly groups: { parts: readonly string[]; byKey: Map<string, number> }[] = [];
+  /** Per dimension (declared or implied). */
+  private readonly groups: CellGroup[] = [];
 
+  /** Builds every cell and relation in passes linear in cells (issue 18: 6,000 departments x 50 offices). */
   constructor(private readonly layout: CohortLayout) {
     const declared = new Set(layout.dimensions.map((d) => d.name));
     const singles = new Set(layout.dimensions.flatMap((d) => d.parts));
-    const organization = this.group(ORGANIZATION, [], declared.has(ORGANIZATION));
-    const totalOf = organization.get(keyString([ALL]))!;
+    const totalOf = this.group(ORGANIZATION, [], declared.has(ORGANIZATION)).ids[0]!;
+    const marginals = new Map<string, CellGroup>();
     const twins: number[] = [];
     for (const attribute of [...singles].sort()) {
       const group = this.group(attribute, [attribute], declared.has(attribute));
-      this.relations.push({ total: totalOf, parts: [...group.values()] });
-      const twin = layout.sameEverywhere === undefined ? undefined : group.get(keyString([layout.sameEverywhere]));
-      if (twin !== undefined) twins.push(twin);
+      marginals.set(attribute, group);
+      this.relations.push({ total: totalOf, parts: [...group.ids] });
+      const twin = layout.sameEverywhere === undefined ? undefined : group.byKey.get(layout.sameEverywhere);
+      if (typeof twin === 'number') twins.push(twin);
     }
     // The same people in two dimensions: one released and the other suppressed would show the suppressed one.
     for (const twin of twins.slice(1)) this.relations.push({ total: twins[0]!, parts: [twin] });
     for (const dimension of layout.dimensions.filter((d) => d.parts.length > 1)) {
       const group = this.group(dimension.name, dimension.parts, true);
       dimension.parts.forEach((part, i) => {
-        const marginal = this.groups.find((g) => g.parts.length === 1 && g.parts[0] === part)!;
-        for (const total of marginal.byKey.values()) {
-          const label = this.cells[total]!.key[0];
-          const parts = [...group.values()].filter((id) => this.cells[id]!.key[i] === label);
-          this.relations.push({ total, parts });
+        // One indexed pass over the cross's cells per part, relations in the marginal's key order.
+        const marginal = marginals.get(part)!;
+        const partsOf = new Map<number, number[]>(marginal.ids.map((id) => [id, []]));
+        for (const id of group.ids) {
+          const total = marginal.byKey.get(this.cells[id]!.key[i]!);
+          if (typeof total === 'number') partsOf.get(total)!.push(id);
         }
+        for (const [total, parts] of partsOf) this.relations.push({ total, parts });
       });
     }
   }
 
-  private group(name: string, parts: readonly string[], released: boolean): Map<string, number> {
+  private group(name: string, parts: readonly string[], released: boolean): CellGroup {
     const keys = parts.length === 0 ? [[ALL]] : this.layout.keySet(parts);
-    const byKey = new Map<string, number>();
+    const group: CellGroup = { parts, ids: [], byKey: new Map() };
     for (const key of [...keys].sort(compareKeys)) {
-      byKey.set(keyString(key), this.cells.length);
+      let level = group.byKey;
+      for (let p = 0; p < key.length - 1; p++) {
+        let next = level.get(key[p]!);
+        if (!(next instanceof Map)) level.set(key[p]!, (next = new Map()));
+        level = next;
+      }
+      level.set(key[key.length - 1]!, this.cells.length);
+      group.ids.push(this.cells.length);
       this.cells.push({ dimension: name, key, users: 0, active: 0, sums: this.layout.metrics.map(() => 0), state: released ? 'released' : 'hidden' });
     }
-    this.groups.push({ parts, byKey });
-    return byKey;
+    this.groups.push(group);
+    return group;
+  }
+
+  /** The cell of a group a user falls in; undefined outside its key set. */
+  private cellOf(group: CellGroup, attributes: Readonly<Record<string, string>>): number | undefined {
+    if (group.parts.length === 0) return group.ids[0];
+    let node: KeyTrie | number | undefined = group.byKey;
+    for (const part of group.parts) {
+      if (!(node instanceof Map)) return undefined;
+      node = node.get(attributes[part]!);
+    }
+    return typeof node === 'number' ? node : undefined;
   }
 
   /** Adds `user`'s contribution, `people` times (people with the same attributes, activity and metrics). */
@@ -92,9 +121,7 @@ export class CohortAggregator {
     // Whole units (durations in whole seconds): with noise, a sum must move by whole steps only.
     const clipped = this.layout.metrics.map((m, i) => Math.floor(Math.min(Math.max(user.metrics[i] ?? 0, 0), m.clip)));
     for (const group of this.groups) {
-      let key = ALL;
-      for (let p = 0; p < group.parts.length; p++) key = p === 0 ? user.attributes[group.parts[0]!]! : `${key}\u0000${user.attributes[group.parts[p]!]!}`;
-      const id = group.byKey.get(key);
+      const id = this.cellOf(group, user.attributes);
       if (id === undefined) throw new InternalInvariantError(`a user falls outside the cohort key set of '${group.parts.join(' x ')}'`);
       const cell = this.cells[id]!;
       cell.users += people;

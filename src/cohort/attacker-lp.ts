@@ -4,9 +4,11 @@
  * as an attacker would: per unknown cell a users and an active variable with 0 <= active <= users (inactive =
  * users - active), each relation holding for both measures. Solving them apart misses what only their link
  * gives away ("A and B together have 2 inactive people"). Solved with yalps (variables are non-negative),
- * minimising and maximising each measure of each unknown cell.
+ * minimising and maximising each measure of each unknown cell, or (by default) through its exact
+ * decomposition (attacker-decomposition.ts), which scales to tables of real directories.
  */
 import { solve, type Coefficients, type Model } from 'yalps';
+import { AttackerDecomposition } from './attacker-decomposition.js';
 import { isUnknown, type CohortTable } from './table.js';
 
 export type Measure = 'users' | 'active' | 'inactive';
@@ -70,10 +72,34 @@ function bound(model: ReturnType<typeof attackerModel>, target: [string, number]
   return solution.result;
 }
 
-/** The tightest interval of one measure for each unknown cell (by index), from the joint programme. */
-export function attackerIntervals(table: CohortTable, measure: Measure, cellIds: readonly number[]): Map<number, Interval> {
-  const model = attackerModel(table);
+export interface AttackerOptions {
+  /**
+   * Solve the whole table's joint programme with yalps, as an attacker would write it, instead of its exact
+   * decomposition (attacker-decomposition.ts). The reference the decomposition is tested against; slow.
+   */
+  readonly joint?: boolean;
+}
+
+/**
+ * The tightest interval of one measure for each unknown cell (by index). Exact either way: by default from
+ * the decomposed programme (measures, components, networks; non-network components of any size by their LP),
+ * with `joint` from the one programme over all cells.
+ */
+export function attackerIntervals(table: CohortTable, measure: Measure, cellIds: readonly number[], options: AttackerOptions = {}): Map<number, Interval> {
   const out = new Map<number, Interval>();
+  if (options.joint !== true) {
+    const decomposition = new AttackerDecomposition(table, Number.POSITIVE_INFINITY);
+    for (const id of cellIds) {
+      if (measure !== 'users') out.set(id, decomposition.interval(id, measure));
+      else {
+        const active = decomposition.interval(id, 'active');
+        const inactive = decomposition.interval(id, 'inactive');
+        out.set(id, { min: active.min + inactive.min, max: active.max + inactive.max });
+      }
+    }
+    return out;
+  }
+  const model = attackerModel(table);
   for (const id of cellIds) {
     const target = objective(measure, id);
     out.set(id, { min: bound(model, target, 'minimize'), max: bound(model, target, 'maximize') });

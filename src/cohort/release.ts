@@ -20,7 +20,11 @@ import type { CohortTable } from './table.js';
  */
 export type ReleaseCadence = 'daily' | 'weekly';
 
-/** The attacker LP runs on tables with at most this many unknown cells; the proxy and `policy test` share it. */
+/**
+ * The attacker check runs on every table; a group of linked suppressed cells that is not a flow network is solved
+ * by yalps up to this many cells, and a table with a larger one is refused (cohort/attacker-decomposition.ts).
+ * The proxy, `/org-score` and `policy test` share it.
+ */
 export const LP_LIMIT = 150;
 
 /**
@@ -104,15 +108,15 @@ export interface ProtectedRelease {
 }
 
 /**
- * Protects one aggregated table (consumed: its cells get their suppression states): suppression and the LP check
- * with `LP_LIMIT`, noise keyed by the release when the plan has noise (`noiseKey` is then required), rendering.
+ * Protects one aggregated table (consumed: its cells get their suppression states): suppression and the attacker
+ * check (components up to `LP_LIMIT`), noise keyed by the release when the plan has noise (`noiseKey` is then required), rendering.
  * `window` is the period ('D30') or the date.
  */
 export function protectCohortTable(aggregate: CohortAggregate, plan: CohortPlan, window: string, cadence: ReleaseCadence, noiseKey?: Buffer): ProtectedRelease {
   const data = tableDigest(aggregate.table);
   const slot = releaseSlot([plan.report.name, window], planDigest(plan), aggregate.refreshDate, cadence);
   const id = releaseId(slot, data);
-  const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpLimit: LP_LIMIT });
+  const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpComponentLimit: LP_LIMIT });
   if (plan.noise !== undefined && noiseKey === undefined) throw new Error('a noisy release needs the noise key');
   const noise: NoiseContext | undefined = plan.noise !== undefined ? { key: noiseKey!, release: id } : undefined;
   const all = cohortRows(aggregate.table, plan, aggregate.refreshDate, undefined, noise);

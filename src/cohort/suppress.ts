@@ -6,21 +6,36 @@
  * pin to exactly 0 is allowed: "everyone was active" singles nobody out (G2).
  *
  * Secondary suppression works relation by relation (exact for tables whose dimensions each partition the
- * organisation), and then, when the table is small enough, checks the attacker's LP over all relations at once
- * (needed for cross-dimensions, where row and column relations combine) and suppresses more until it holds.
+ * organisation), and then checks the attacker's LP over all relations at once (needed for cross-dimensions,
+ * where row and column relations combine) and suppresses more until it holds. The LP is checked through its
+ * exact decomposition (attacker-decomposition.ts), at any table size; a table whose decomposition leaves a
+ * part above the LP limit is refused (CohortTableUnverifiable), never released unverified.
  */
-import { attackerIntervals, MEASURES, type Interval, type Measure } from './attacker-lp.js';
+import { AttackerDecomposition, type Reach } from './attacker-decomposition.js';
+import { MEASURES, type Interval, type Measure } from './attacker-lp.js';
 import { isUnknown, type CohortCell, type CohortTable } from './table.js';
 
 export interface SuppressionOptions {
   readonly k: number;
   readonly kC: number;
   /**
-   * The LP check runs when the table has at most this many unknown cells (default 150: a few hundred small
-   * LPs, well under a second here). Larger tables rely on the relation-by-relation rule.
+   * Skip the attacker check when the table has more unknown cells than this, relying on the relation rule
+   * alone (for tests of that rule; releases leave it unset: every table is checked).
    */
   readonly lpLimit?: number;
+  /**
+   * The most unknown cells one part of the table may have when it is not a flow network and so is solved by
+   * the LP (a cross of three attributes, an attribute in two crosses). Default 150 (measured in
+   * bench/cohort-scale.ts); a larger part makes the table refused with CohortTableUnverifiable.
+   */
+  readonly lpComponentLimit?: number;
 }
+
+/** A cell found wide in every measure (ViolationOptions.wide). */
+const ALL_WIDE = (1 << MEASURES.length) - 1;
+
+/** The default of SuppressionOptions.lpComponentLimit. */
+export const LP_COMPONENT_LIMIT = 150;
 
 export interface SuppressionCounts {
   primary: number;
@@ -87,16 +102,18 @@ export function suppressCohorts(table: CohortTable, options: SuppressionOptions)
     return best;
   };
 
+  // What a round found wide stays wide: suppressing more only loosens the attacker's programme.
+  const wide = new Uint8Array(table.cells.length);
+  const lpComponentLimit = options.lpComponentLimit ?? LP_COMPONENT_LIMIT;
   for (let round = 0; round < table.cells.length + 1; round++) {
     if (suppressByRelation(table, need, k, kC, cheapest, suppress)) continue;
-    const unknown = table.cells.filter(isUnknown).length;
-    if (unknown > (options.lpLimit ?? 150)) return counts;
-    const violating = lpViolation(table, need, k, kC);
+    if (options.lpLimit !== undefined && table.cells.filter(isUnknown).length > options.lpLimit) return counts;
+    const violating = lpViolation(table, need, k, kC, { lpComponentLimit, wide });
     if (violating === undefined) {
       counts.lpVerified = true;
       return counts;
     }
-    const candidate = nearestWidening(table, violating, need);
+    const candidate = nearestWidening(table, violating, need, lpComponentLimit);
     if (candidate === undefined) throw new Error('secondary suppression found no cell left to suppress');
     suppress(candidate);
   }
@@ -114,30 +131,53 @@ const CANDIDATE_TRIALS = 40;
  * directory, for one, is the same people in every dimension, so only suppressing its twin in another
  * dimension helps, however many nearer cells are given up.
  */
-function nearestWidening(table: CohortTable, violating: number, need: Needs): number | undefined {
+function nearestWidening(table: CohortTable, violating: number, need: Needs, lpComponentLimit: number): number | undefined {
   const released = (ids: Iterable<number>) => [...new Set(ids)].filter((id) => table.cells[id]!.state === 'released').sort((a, b) => table.cells[a]!.users - table.cells[b]!.users);
+  const relationsOf = relationIndex(table);
   const candidates = new Set<number>();
   const seen = new Set<number>([violating]);
   let frontier = [violating];
   while (frontier.length > 0) {
-    const inFrontier = new Set(frontier);
-    const related = table.relations.filter((r) => inFrontier.has(r.total) || r.parts.some((p) => inFrontier.has(p)));
+    const related = [...new Set(frontier.flatMap((id) => relationsOf[id] ?? []))].sort((a, b) => a - b).map((r) => table.relations[r]!);
     for (const id of [...released(related.flatMap((r) => r.parts)), ...released(related.map((r) => r.total))]) candidates.add(id);
     frontier = [...new Set(related.flatMap((r) => [r.total, ...r.parts]))].filter((id) => !seen.has(id));
     for (const id of frontier) seen.add(id);
   }
-  const interval = (measure: Measure) => attackerIntervals(table, measure, [violating]).get(violating)!;
-  const before = new Map(MEASURES.map((m) => [m, interval(m)]));
-  const short = [...before].filter(([m, i]) => !isWide(m, i, need)).map(([m]) => m);
+  const widths = () => measureWidths(new AttackerDecomposition(table, lpComponentLimit), violating, need);
+  const before = widths();
+  const short = MEASURES.filter((m) => !isWide(m, before[m], need));
   const width = (i: Interval) => i.max - i.min;
   for (const id of [...candidates].slice(0, CANDIDATE_TRIALS)) {
     const cell = table.cells[id]!;
     cell.state = 'secondary';
-    const widened = short.some((m) => width(interval(m)) > width(before.get(m)!) + EPSILON);
+    const after = widths();
+    const widened = short.some((m) => width(after[m]) > width(before[m]) + EPSILON);
     cell.state = 'released';
     if (widened) return id;
   }
   return candidates.values().next().value;
+}
+
+/** Per cell, the indexes of the relations it is in (as total or part), ascending. */
+function relationIndex(table: CohortTable): number[][] {
+  const out: number[][] = table.cells.map(() => []);
+  table.relations.forEach((relation, r) => {
+    out[relation.total]!.push(r);
+    for (const p of relation.parts) if (out[p]!.at(-1) !== r) out[p]!.push(r);
+  });
+  return out;
+}
+
+/**
+ * Each measure's interval of an unknown cell as far as the check needs it: exact while narrower than the
+ * need, else at least as wide. Active first, up to what users and active need; then inactive, up to what it
+ * and users still need. Users is active plus inactive.
+ */
+function measureWidths(decomposition: AttackerDecomposition, id: number, need: Needs): Record<Measure, Interval> {
+  const interval = (r: Reach): Interval => ({ min: r.value - r.down, max: r.value + r.up });
+  const active = interval(decomposition.reach(id, 'active', Math.max(need.users, need.active)));
+  const inactive = interval(decomposition.reach(id, 'inactive', Math.max(need.inactive, need.users - (active.max - active.min))));
+  return { users: { min: active.min + inactive.min, max: active.max + inactive.max }, active, inactive };
 }
 
 /**
@@ -177,12 +217,31 @@ function suppressByRelation(
   return changed;
 }
 
-/** A protected cell the attacker LP narrows below the threshold, if any. */
-export function lpViolation(table: CohortTable, need: Needs, k: number, kC: number): number | undefined {
+export interface ViolationOptions {
+  /** See SuppressionOptions.lpComponentLimit. */
+  readonly lpComponentLimit?: number;
+  /** Per cell, a bit per measure (MEASURES' order) already found wide: skipped; those found now are added. */
+  readonly wide?: Uint8Array;
+}
+
+/**
+ * A protected cell the attacker LP narrows below the threshold, if any: the first by measure (users, active,
+ * inactive), then by cell index. Throws CohortTableUnverifiable when a part of the table is above the limit.
+ */
+export function lpViolation(table: CohortTable, need: Needs, k: number, kC: number, options: ViolationOptions = {}): number | undefined {
   const protectedIds = table.cells.flatMap((cell, id) => (isProtected(cell, k, kC) ? [id] : []));
-  for (const measure of MEASURES) {
-    const intervals = attackerIntervals(table, measure, protectedIds);
-    for (const [id, interval] of intervals) if (!isWide(measure, interval, need)) return id;
+  const decomposition = new AttackerDecomposition(table, options.lpComponentLimit ?? LP_COMPONENT_LIMIT);
+  const wide = options.wide ?? new Uint8Array(table.cells.length);
+  // Cell by cell (nothing kept per cell), remembering the first narrowed in each measure: users come first.
+  const first: (number | undefined)[] = MEASURES.map(() => undefined);
+  for (const id of protectedIds) {
+    if (wide[id] === ALL_WIDE) continue;
+    const widths = measureWidths(decomposition, id, need);
+    for (const [index, measure] of MEASURES.entries()) {
+      if (isWide(measure, widths[measure], need)) wide[id]! |= 1 << index;
+      else first[index] ??= id;
+    }
+    if (first[0] !== undefined) return first[0];
   }
-  return undefined;
+  return first.find((id) => id !== undefined);
 }

@@ -50,6 +50,8 @@ export type SingleErrorCode =
   | 'PolicyLoadError'
   /** A cohort rule cannot be planned for a report (`CohortPlanError`, src/cohort/report-users.ts). */
   | 'CohortPlanError'
+  /** A cohort table's attacker programme is above what can be verified (`CohortTableUnverifiable`, src/cohort/attacker-decomposition.ts). */
+  | 'CohortTableUnverifiable'
   /** Another live process holds the embedded state (`StoreLockedError`, src/store/file-lock.ts). */
   | 'StoreLockedError'
   /** A persisted record does not match its schema (`StoreCorruptError`, src/store/records.ts). */

@@ -7,6 +7,7 @@ import type { FastifyReply } from 'fastify';
 import { InternalInvariantError, ProductError, type ResponseCode } from '../errors/catalogue.js';
 import { graphErrorBody } from '../catalogue/errors.js';
 import { NoisyReleaseRefused } from '../cohort/cohort-releases.js';
+import { CohortTableUnverifiable } from '../cohort/attacker-decomposition.js';
 import { ConcealedNamesError } from '../cohort/directory.js';
 import { UpstreamError } from '../graph/upstream-error.js';
 import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
@@ -85,6 +86,10 @@ export function errorResponse(error: unknown): ErrorResponse {
   }
   if (error instanceof OrganizationTooSmallError) {
     return { status: 422, code: 'OrganizationTooSmall', message: error.message, cause: 'OrganizationTooSmall' };
+  }
+  if (error instanceof CohortTableUnverifiable) {
+    // Not the error's own message: how many cells are linked depends on the data (the suppression pattern).
+    return { status: 409, code: 'CohortsUnavailable', message: "This cohort table's protection cannot be verified (its suppressed cells are linked across a cross of three attributes, or an attribute in several crosses, beyond what the attacker check solves), so nothing of it is released. The policy should declare fewer or smaller crosses.", cause: 'CohortTableUnverifiable' };
   }
   if (error instanceof ConcealedNamesError) {
     return { status: 409, code: 'CohortsUnavailable', message: error.message, cause: 'ConcealedNames' };

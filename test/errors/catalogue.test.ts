@@ -8,6 +8,7 @@ import t from 'tap';
 import { EnvelopeError } from '../../src/crypto/aead.js';
 import { InternalInvariantError, ProductError } from '../../src/errors/catalogue.js';
 import { CohortPlanError } from '../../src/cohort/report-users.js';
+import { CohortTableUnverifiable } from '../../src/cohort/attacker-decomposition.js';
 import { ConcealedNamesError } from '../../src/cohort/directory.js';
 import { UpstreamError } from '../../src/graph/upstream-error.js';
 import { ValueFormatError } from '../../src/catalogue/values.js';
@@ -32,6 +33,7 @@ t.test('every error class the product raises carries a code from the catalogue',
     [new PolicySyntaxError('p.yaml', { line: 1, column: 1 }, 'x'), 'PolicySyntaxError'],
     [new PolicyLoadError([]), 'PolicyLoadError'],
     [new CohortPlanError('x'), 'CohortPlanError'],
+    [new CohortTableUnverifiable(200, 150), 'CohortTableUnverifiable'],
     [new StoreLockedError('f', 'pid 1'), 'StoreLockedError'],
     [new StoreCorruptError('f:1', 'x'), 'StoreCorruptError'],
     [new ConsumerKeyError('x'), 'ConsumerKeyError'],
@@ -59,4 +61,10 @@ t.test('an invariant violation is a 500 with the generic words: no detail reache
   t.equal(answer.statusCode, 500);
   t.notMatch(answer.body, /adele|pseudonym|User Principal Name/, 'the body names nothing of the invariant');
   t.equal(JSON.parse(answer.body).error.code, 'InternalServerError');
+});
+
+t.test('an unverifiable cohort table is a 409 that releases nothing and says nothing of its suppression pattern', async (t) => {
+  const response = errorResponse(new CohortTableUnverifiable(213, 150));
+  t.match(response, { status: 409, code: 'CohortsUnavailable', cause: 'CohortTableUnverifiable' });
+  t.notMatch(response.message, /213|150/, 'no data-dependent count in the body');
 });

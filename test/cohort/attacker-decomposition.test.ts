@@ -1,0 +1,108 @@
+/**
+ * The attacker's programme decomposed (src/cohort/attacker-decomposition.ts) is the joint programme: on random
+ * tables and random suppression patterns, every unknown cell's interval of users, active and inactive people
+ * is the one yalps finds over the whole table, and the check finds the same first narrowed cell. A table whose
+ * decomposition leaves a part above the LP limit is refused, never released unverified.
+ */
+import fc from 'fast-check';
+import t from 'tap';
+import { CohortAggregator, parseDimension, type CohortLayout } from '../../src/cohort/aggregate.js';
+import { CohortTableUnverifiable } from '../../src/cohort/attacker-decomposition.js';
+import { attackerIntervals, MEASURES } from '../../src/cohort/attacker-lp.js';
+import { lpViolation, suppressCohorts } from '../../src/cohort/suppress.js';
+import type { CohortTable } from '../../src/cohort/table.js';
+
+const ATTRIBUTES = ['department', 'officeLocation', 'country'] as const;
+/** Networks (organisation, marginals, one cross) and not (an attribute in two crosses, a cross of three). */
+const DIMENSIONS = ['organization', 'department', 'officeLocation', 'department x officeLocation', 'department x country', 'department x officeLocation x country'];
+
+const tables = fc.record({
+  people: fc.array(fc.record({ department: fc.nat(4), officeLocation: fc.nat(2), country: fc.nat(1), active: fc.boolean() }), { maxLength: 60 }),
+  dimensions: fc.subarray(DIMENSIONS, { minLength: 1, maxLength: 3 }),
+  /** Which cells the attacker does not see (a pattern, not necessarily one suppression would produce). */
+  unknown: fc.array(fc.boolean(), { minLength: 200, maxLength: 200 }),
+});
+
+type Input = typeof tables extends fc.Arbitrary<infer T> ? T : never;
+
+function build(input: Input): CohortTable {
+  const layout: CohortLayout = {
+    dimensions: input.dimensions.map(parseDimension),
+    keySet: (parts) => parts.reduce<string[][]>((keys, part) => keys.flatMap((key) => Array.from({ length: part === 'department' ? 5 : part === 'officeLocation' ? 3 : 2 }, (_, v) => [...key, `${part[0]}${v}`])), [[]]),
+    metrics: [],
+  };
+  const aggregator = new CohortAggregator(layout);
+  for (const p of input.people) aggregator.add({ attributes: Object.fromEntries(ATTRIBUTES.map((a) => [a, `${a[0]}${p[a]}`])), active: p.active, metrics: [] });
+  const table = aggregator.table();
+  table.cells.forEach((cell, id) => (cell.state = input.unknown[id % input.unknown.length] ? 'primary' : 'released'));
+  return table;
+}
+
+const same = (a: number, b: number) => a === b || Math.abs(a - b) < 1e-6;
+
+t.test('the decomposed programme gives every unknown cell the joint LP interval, for users, active and inactive people', async (t) => {
+  let compared = 0;
+  fc.assert(
+    fc.property(tables, (input) => {
+      const table = build(input);
+      const unknown = table.cells.flatMap((c, id) => (c.state === 'released' ? [] : [id]));
+      for (const measure of MEASURES) {
+        const decomposed = attackerIntervals(table, measure, unknown);
+        const joint = attackerIntervals(table, measure, unknown, { joint: true });
+        for (const id of unknown) {
+          const [d, j] = [decomposed.get(id)!, joint.get(id)!];
+          if (!same(d.min, j.min) || !same(d.max, j.max)) throw new Error(`${measure} of ${table.cells[id]!.dimension} ${table.cells[id]!.key.join('|')}: decomposed [${d.min}, ${d.max}], joint [${j.min}, ${j.max}]`);
+          compared++;
+        }
+      }
+      return true;
+    }),
+    { numRuns: 60 },
+  );
+  t.ok(compared > 1000, `${compared} intervals compared`);
+});
+
+t.test('the check (flows stopped at the need, bounds through a hub) finds the same first narrowed cell as the joint LP', async (t) => {
+  let violations = 0;
+  fc.assert(
+    fc.property(tables, fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 5 }), (input, k, kC) => {
+      const table = build(input);
+      const need = { users: k, active: kC, inactive: kC };
+      // The rule of suppress.ts, read off the joint LP's intervals: the first protected cell narrowed.
+      const protectedIds = table.cells.flatMap((c, id) => (c.state === 'released' ? [] : [id]));
+      let expected: number | undefined;
+      search: for (const measure of MEASURES) {
+        for (const [id, { min, max }] of attackerIntervals(table, measure, protectedIds, { joint: true })) {
+          if (!(max - min >= need[measure] - 1e-6 || (measure === 'inactive' && max <= 1e-6))) {
+            expected = id;
+            break search;
+          }
+        }
+      }
+      if (expected !== undefined) violations++;
+      const found = lpViolation(table, need, k, kC, { lpComponentLimit: Number.POSITIVE_INFINITY });
+      if (found !== expected) throw new Error(`decomposed check found ${found}, joint LP ${expected}`);
+      return true;
+    }),
+    { numRuns: 80 },
+  );
+  t.ok(violations > 10, `narrowed cells among them (${violations})`);
+});
+
+t.test('fail closed: a table whose non-network part is above the LP limit is refused, not released unverified', async (t) => {
+  // department in two crosses: each department cell is in three relations, so the linked cells are solved by
+  // the LP, and here there are more of them than the limit.
+  const people = Array.from({ length: 40 }, (_, i) => ({ department: i % 5, officeLocation: i % 3, country: i % 2, active: i % 4 !== 0 }));
+  const input: Input = { people, dimensions: ['organization', 'department x officeLocation', 'department x country'], unknown: [] };
+  const table = build(input);
+  table.cells.forEach((c) => (c.state = 'released'));
+  t.throws(() => suppressCohorts(table, { k: 10, kC: 5, lpComponentLimit: 3 }), CohortTableUnverifiable, 'refused');
+  // The same table within the limit is verified.
+  const again = build(input);
+  again.cells.forEach((c) => (c.state = 'released'));
+  t.ok(suppressCohorts(again, { k: 10, kC: 5, lpComponentLimit: Number.POSITIVE_INFINITY }).lpVerified, 'verified within the limit');
+  // Organisation, marginals and one cross are a network: no limit applies, whatever the size.
+  const network = build({ people, dimensions: ['organization', 'department', 'department x officeLocation'], unknown: [] });
+  network.cells.forEach((c) => (c.state = 'released'));
+  t.ok(suppressCohorts(network, { k: 10, kC: 5, lpComponentLimit: 0 }).lpVerified, 'a network is verified with an LP limit of 0');
+});
