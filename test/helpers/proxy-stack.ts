@@ -120,7 +120,15 @@ export async function startStack(
   options: ProxyOptions & { simulator?: SimulatorOptions; /** Another stack's tenant (not closed by this stack). */ sharedSimulator?: RunningSimulator } = {},
 ): Promise<Stack> {
   const sim = options.sharedSimulator ?? (await startSimulator({ seed: 11, users: 120, enforceGraphLimits: false, concealedNames: false, ...options.simulator }));
-  const running = await startProxyFor(sim, options);
+  let running: Awaited<ReturnType<typeof startProxyFor>>;
+  try {
+    running = await startProxyFor(sim, options);
+  } catch (error) {
+    // A proxy that does not start (an invalid policy, a bad setting) must not leave its tenant running: the
+    // test would otherwise hang until tap's timeout instead of failing with the error.
+    if (options.sharedSimulator === undefined) await sim.close();
+    throw error;
+  }
   return {
     ...running,
     sim,
