@@ -1,5 +1,8 @@
 /** The shipped vendor policy as the tests see it: what one fresh release of a report costs under it. */
 import { readFileSync } from 'node:fs';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { planCohorts } from '../../src/cohort/report-users.js';
 import { findReport } from '../../src/catalogue/catalogue.js';
 import { validatePolicyText } from '../../src/policy/validate.js';
@@ -12,4 +15,16 @@ export function vendorReleaseEpsilon(report: string): number {
   const rule = policy.reports[report];
   if (typeof rule !== 'object' || !('cohort' in rule)) throw new Error(`the vendor policy has no cohort rule for ${report}`);
   return planCohorts(findReport(report)!, rule, policy.k, policy.kC).noise!.epsilon;
+}
+
+/**
+ * A copy of the shipped policies with the vendor policy's noise removed (exact figures, suppression only) and
+ * without the shipped test cases (their expected outputs are noisy): the directory's path.
+ */
+export async function noiselessVendorPolicies(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-vendor-exact-'));
+  await cp('policies', dir, { recursive: true, filter: (source) => !/[/\\]tests([/\\]|$)/.test(source) });
+  const file = join(dir, 'vendor-dashboard.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).replaceAll(/ {6}noise: \{[^}]*\}\n/g, ''));
+  return dir;
 }

@@ -7,16 +7,7 @@ import { disclosureOf } from '../../src/policy/disclosure.js';
 import { disclosureHtml } from '../../src/server/disclosure.js';
 import { escapeHtml } from '../../src/server/pages.js';
 import { KEYS, startStack } from '../helpers/proxy-stack.js';
-import { vendorReleaseEpsilon } from '../helpers/vendor-policy.js';
-
-/** The shipped policies with the vendor policy's noise removed (suppression only); its own tests left out. */
-async function noiselessCopy(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'gpp-disclosure-exact-'));
-  await cp('policies', dir, { recursive: true, filter: (source) => !/[/\\]tests([/\\]|$)/.test(source) });
-  const file = join(dir, 'vendor-dashboard.yaml');
-  await writeFile(file, (await readFile(file, 'utf8')).replaceAll(/ {6}noise: \{[^}]*\}\n/g, ''));
-  return dir;
-}
+import { vendorReleaseEpsilon, noiselessVendorPolicies } from '../helpers/vendor-policy.js';
 
 t.test('the disclosure says, per consumer, what each report releases, from the live policy set', async (t) => {
   const loaded = await loadPolicySet('policies');
@@ -54,7 +45,7 @@ t.test('the disclosure says, per consumer, what each report releases, from the l
   t.ok(d.organisationEpsilonPerYear > 10, `the organisation's yearly loss (epsilon ${d.organisationEpsilonPerYear})`);
   t.match(d.organisationStatement, /well above 10.*no longer a meaningful mathematical guarantee/, 'said plainly when it is too large to mean much');
   t.match(teams?.kind === 'cohorts' ? teams.noise!.statement : '', /each consumer's share of the organisation's privacy loss/, "the budget is each consumer's share, not a budget of its own");
-  const exact = await loadPolicySet(await noiselessCopy());
+  const exact = await loadPolicySet(await noiselessVendorPolicies());
   if (!exact.ok) throw new Error('the noiseless copy must load');
   const exactTeams = disclosureOf(exact.set).consumers.find((c) => c.consumer === 'adoption-dashboard')!.reports.find((r) => r.report === 'getTeamsUserActivityUserDetail');
   t.match(exactTeams, { exact: /figures are exact.*Comparing two releases.*can reveal the activity of the people who changed/ }, 'suppression-only figures are called exact, with what comparing two days reveals');

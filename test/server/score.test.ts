@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'csv-parse/sync';
 import { bearer, fetchCsv } from '../helpers/graph-client.js';
+import { noiselessVendorPolicies } from '../helpers/vendor-policy.js';
 import { KEYS, startStack, type Stack } from '../helpers/proxy-stack.js';
 
 type Row = Record<string, string>;
@@ -85,7 +86,7 @@ t.test('the dashboard and /org-score share one score service: a score the dashbo
 
 t.test('/org-score by department: k_org applies per cohort with the same shape; permission and parameters are enforced', async (t) => {
   // Exact figures, so released denominators can be checked against k_org (noisy ones may read below it).
-  const stack = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessPolicies() } });
+  const stack = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessVendorPolicies() } });
   t.teardown(() => stack.close());
   const res = await stack.get('/org-score?period=D30&by=department', KEYS.vendor);
   t.equal(res.status, 200);
@@ -132,15 +133,6 @@ t.test('/org-score refuses an organisation below k_org with a clear 422', async 
   t.match(JSON.parse(res.body.toString()).error.message, /fewer than 10 people/);
 });
 
-/** The shipped policies with the vendor's noise taken out (exact figures), without the shipped test cases. */
-async function noiselessPolicies(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'gpp-score-noiseless-'));
-  await cp('policies', dir, { recursive: true, filter: (source) => !/[/\\]tests([/\\]|$)/.test(source) });
-  const file = join(dir, 'vendor-dashboard.yaml');
-  await writeFile(file, (await readFile(file, 'utf8')).replaceAll(/ {6}noise: \{[^}]*\}\n/g, ''));
-  return dir;
-}
-
 interface ScoreCohort { cohort: string[]; suppressed: boolean; categories: { id: string; numerator: number | null; denominator: number | null; suppressed: boolean }[] }
 
 t.test('red team (two dimensions requested apart): by=department and by=officeLocation are cuts of one protected table, so a cohort in both is shown alike', async (t) => {
@@ -161,7 +153,7 @@ t.test('red team (two dimensions requested apart): by=department and by=officeLo
 });
 
 t.test("red team (exact where the policy promises noise): a noisy policy's per-department score carries the release's noise, identical on every call", async (t) => {
-  const exact = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessPolicies() } });
+  const exact = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessVendorPolicies() } });
   const truth = JSON.parse((await exact.get('/org-score?period=D30&by=department', KEYS.vendor)).body.toString()) as { organization: ScoreCohort; cohorts: ScoreCohort[] };
   await exact.close();
   const stack = await startStack({ simulator: { users: 400 } });
