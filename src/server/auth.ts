@@ -66,6 +66,20 @@ export function requireConsumer(request: FastifyRequest, keys: ConsumerKeys): st
   return consumer;
 }
 
+/**
+ * The opening of every consumer route: the consumer (`requireConsumer`: 401 without a valid key) and the live
+ * policy set the request is answered under, read once so a reload mid-request cannot mix two sets; both are named
+ * in the audit line, and the set's version in the `x-policy-version` header.
+ */
+export function consumerRequest(request: FastifyRequest, reply: FastifyReply, keys: ConsumerKeys, policies: { readonly current: PolicySet }): { consumer: string; set: PolicySet } {
+  const consumer = requireConsumer(request, keys);
+  const set = policies.current;
+  request.audit.consumer = consumer;
+  request.audit.policyVersion = set.version;
+  reply.header('x-policy-version', set.version);
+  return { consumer, set };
+}
+
 /** The consumer's decision for a request: rows or cohorts; a denial becomes a 403. */
 export function allowedDecision(loaded: LoadedPolicy | undefined, call: ReportCall, format: ReportFormat): Exclude<ReportDecision, { kind: 'denied' }> {
   const decision = decideReport(loaded, { report: call.report, format, ...(call.period !== undefined ? { period: call.period } : {}), ...(call.date !== undefined ? { date: call.date } : {}) });

@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { NoiseSettings } from '../cohort/release-book.js';
 import type { PolicySet } from '../policy/load.js';
-import { requireConsumer } from './auth.js';
+import { consumerRequest } from './auth.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { ProxyRefusal } from './errors.js';
 
@@ -22,10 +22,9 @@ const round = (n: number) => Math.round(n * 1e6) / 1e6;
 
 export async function budgetRoutes(app: FastifyInstance, options: BudgetRoutesOptions): Promise<void> {
   app.get('/budget', { schema: { tags: ['budget'], summary: "The consumer's own privacy budget", description: "This consumer's yearly epsilon budget, its share spent on the noisy releases it has read, what is left, when it resets (1 January, UTC), how often fresh releases are made, and the organisation's total this year.", security: [{ consumerKey: [] }] } }, async (request: FastifyRequest, reply: FastifyReply) => {
-    const consumer = requireConsumer(request, options.keys);
-    const set = options.policies.current;
-    Object.assign(request.audit, { consumer, policyVersion: set.version, kind: 'budget' });
-    reply.header('x-policy-version', set.version).header('cache-control', 'no-store');
+    const { consumer, set } = consumerRequest(request, reply, options.keys, options.policies);
+    request.audit.kind = 'budget';
+    reply.header('cache-control', 'no-store');
     const loaded = set.policyFor(consumer);
     if (loaded === undefined) throw new ProxyRefusal(403, 'Forbidden', 'No policy governs this consumer.');
     request.audit.policy = loaded.policy.name;

@@ -13,8 +13,9 @@ import { cohortGrantFor } from '../policy/decide.js';
 import type { PolicySet } from '../policy/load.js';
 import { auditCohorts } from './audit.js';
 import { markRelease } from './release-marks.js';
-import { allowedDecision, requireConsumer } from './auth.js';
+import { allowedDecision, consumerRequest } from './auth.js';
 import { ProxyRefusal } from './errors.js';
+import { queryParameters } from './query.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 
 const PARAMETERS = new Set(['period', 'date', 'by', 'format']);
@@ -29,21 +30,11 @@ export interface CohortRoutesOptions {
 
 export async function cohortRoutes(app: FastifyInstance, options: CohortRoutesOptions): Promise<void> {
   app.get('/cohorts/:report', { schema: { tags: ["cohorts"], summary: "Cohort aggregates of a per-user report, for dashboards", description: "Query: period (D7, D30, D90, D180) or date (YYYY-MM-DD); by (comma-separated declared dimensions); format (json or csv). Only for consumers whose policy releases the report as cohorts. Small cohorts come back suppressed, with the same fields.", security: [{ consumerKey: [] }] } }, async (request: FastifyRequest, reply: FastifyReply) => {
-    const consumer = requireConsumer(request, options.keys);
-    const set = options.policies.current;
-    request.audit.consumer = consumer;
-    request.audit.policyVersion = set.version;
-    reply.header('x-policy-version', set.version);
+    const { consumer, set } = consumerRequest(request, reply, options.keys, options.policies);
     const { report: name } = request.params as { report: string };
     const report = findReport(name);
     if (report === undefined) throw new ProxyRefusal(404, 'NotFound', `No report named '${printable(name)}'.`);
-    const params = new Map<string, string>();
-    for (const [key, value] of new URLSearchParams(request.url.split(/\?(.*)/s)[1] ?? '')) {
-      const k = key.toLowerCase();
-      if (!PARAMETERS.has(k)) throw new ProxyRefusal(400, 'BadRequest', `Unknown parameter '${printable(key)}': use period or date, by, format.`);
-      if (params.has(k)) throw new ProxyRefusal(400, 'BadRequest', `Parameter '${k}' is given twice.`);
-      params.set(k, value);
-    }
+    const params = queryParameters(request.url, PARAMETERS, 'period or date, by, format.');
     const period = params.get('period')?.toUpperCase();
     const date = params.get('date');
     if ((period === undefined) === (date === undefined)) throw new ProxyRefusal(400, 'BadRequest', `Give exactly one of period (${report.periods.join(', ')}) or date=YYYY-MM-DD.`);

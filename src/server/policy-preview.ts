@@ -8,7 +8,7 @@ import type { DirectorySource } from '../graph/directory-source.js';
 import type { SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
 import { previewPolicySet, type PreviewData } from '../policy/preview.js';
-import { grantingPolicy, requireConsumer } from './auth.js';
+import { grantingPolicy, consumerRequest } from './auth.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 
 export interface PolicyPreviewRoutesOptions {
@@ -35,10 +35,8 @@ function heldData(options: PolicyPreviewRoutesOptions): PreviewData {
 
 export async function policyPreviewRoutes(app: FastifyInstance, options: PolicyPreviewRoutesOptions): Promise<void> {
   app.get('/policy/preview', { schema: { tags: ['operations'], summary: 'Preview of the live policy set on the data the proxy holds', description: "Needs the 'preview' permission. Per consumer and report: rows in/out/withheld and re-identification risk, cohort cells released and suppressed by reason, 95% noise margins; reports without a held snapshot are listed as not measured (Graph is never asked).", security: [{ consumerKey: [] }] } }, async (request: FastifyRequest, reply: FastifyReply) => {
-    const consumer = requireConsumer(request, options.keys);
-    const set = options.policies.current;
-    Object.assign(request.audit, { consumer, policyVersion: set.version, kind: 'policy-preview' });
-    reply.header('x-policy-version', set.version);
+    const { consumer, set } = consumerRequest(request, reply, options.keys, options.policies);
+    request.audit.kind = 'policy-preview';
     const loaded = grantingPolicy(set, consumer, 'preview', 'the policy preview');
     request.audit.policy = loaded.policy.name;
     return reply.header('cache-control', 'no-store').send(await previewPolicySet(set, heldData(options)));

@@ -21,7 +21,7 @@ import { cohortCsv } from '../cohort/render.js';
 import { markRelease } from './release-marks.js';
 import { auditCohorts, type AuditRecord } from './audit.js';
 import type { CohortReleases } from '../cohort/cohort-releases.js';
-import { allowedDecision, presentedConsumer, requireConsumer } from './auth.js';
+import { allowedDecision, presentedConsumer, consumerRequest } from './auth.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { ProxyRefusal } from './errors.js';
 import type { Sealer } from './sealed-tokens.js';
@@ -116,11 +116,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
   }
 
   async function report(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-    const consumer = requireConsumer(request, options.keys);
-    const set = options.policies.current;
-    request.audit.consumer = consumer;
-    request.audit.policyVersion = set.version;
-    reply.header('x-policy-version', set.version);
+    const { consumer, set } = consumerRequest(request, reply, options.keys, options.policies);
     const [rawPath = '', rawQuery = ''] = request.url.split(/\?(.*)/s);
     const path = parseReportPath(rawPath);
     if (!path.ok) throw new ProxyRefusal(path.error.status, path.error.code, path.error.message);

@@ -6,15 +6,16 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Period } from '../catalogue/catalogue.js';
-import { checkDateWindow, isCalendarDate, printable, utcToday } from '../catalogue/odata.js';
+import { checkDateWindow, isCalendarDate, utcToday } from '../catalogue/odata.js';
 import { ConcealedNamesError, type DirectoryAttribute } from '../cohort/directory.js';
 import { scoreGrantFor, windowDenial } from '../policy/decide.js';
 import { markRelease } from './release-marks.js';
 import type { PolicySet } from '../policy/load.js';
 import type { OrgScores, ScoreWindow } from '../score/org-scores.js';
-import { grantingPolicy, requireConsumer } from './auth.js';
+import { grantingPolicy, consumerRequest } from './auth.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 import { ProxyRefusal } from './errors.js';
+import { queryParameters } from './query.js';
 
 export interface ScoreRoutesOptions {
   readonly policies: { readonly current: PolicySet };
@@ -28,19 +29,11 @@ const PARAMETERS = new Set(['period', 'date', 'by']);
 
 export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOptions): Promise<void> {
   app.get('/org-score', { schema: { tags: ["score"], summary: "The organisation adoption score", description: "Query: period (D7, D30, D90, D180) or date; by (a directory dimension the consumer's policy declares). Needs the score permission. Five categories with numerator, denominator, points and definition (with noise, numeratorMargin95 and denominatorMargin95: 95% margins, 0 for the exact organisation row); refused (422) below k_org.", security: [{ consumerKey: [] }] } }, async (request: FastifyRequest, reply: FastifyReply) => {
-    const consumer = requireConsumer(request, options.keys);
-    const set = options.policies.current;
-    Object.assign(request.audit, { consumer, policyVersion: set.version, kind: 'score' });
-    reply.header('x-policy-version', set.version);
+    const { consumer, set } = consumerRequest(request, reply, options.keys, options.policies);
+    request.audit.kind = 'score';
     const loaded = grantingPolicy(set, consumer, 'score', 'the org score');
     request.audit.policy = loaded.policy.name;
-    const params = new Map<string, string>();
-    for (const [key, value] of new URLSearchParams(request.url.split(/\?(.*)/s)[1] ?? '')) {
-      const k = key.toLowerCase();
-      if (!PARAMETERS.has(k)) throw new ProxyRefusal(400, 'BadRequest', `Unknown parameter '${printable(key)}': use period or date, and by.`);
-      if (params.has(k)) throw new ProxyRefusal(400, 'BadRequest', `Parameter '${k}' is given twice.`);
-      params.set(k, value);
-    }
+    const params = queryParameters(request.url, PARAMETERS, 'period or date, and by.');
     const period = params.get('period')?.toUpperCase();
     const date = params.get('date');
     if ((period === undefined) === (date === undefined)) throw new ProxyRefusal(400, 'BadRequest', 'Give exactly one of period (D7, D30, D90, D180) or date=YYYY-MM-DD.');
