@@ -17,6 +17,7 @@ import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { Directory, NOT_IN_DIRECTORY } from '../src/cohort/directory.js';
 import { cohortRows, type CohortRow } from '../src/cohort/render.js';
+import type { NoiseContext } from '../src/cohort/noise.js';
 import { activityColumns, aggregateCsvReport, planCohorts } from '../src/cohort/report-users.js';
 import { suppressCohorts } from '../src/cohort/suppress.js';
 import { findReport, type Period } from '../src/catalogue/catalogue.js';
@@ -79,7 +80,8 @@ for (const [reportName, rule] of Object.entries(policy.reports)) {
     suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
     const releases: CohortRow[][] = [];
     for (let key = 0; key < keys; key++) {
-      const context = { key: Buffer.alloc(32, key + 1), release: `${spec.name} ${period} ${aggregate.refreshDate ?? '-'}` };
+      const release = `${spec.name} ${period} ${aggregate.refreshDate ?? '-'}`;
+      const context: NoiseContext = { key: Buffer.alloc(32, key + 1), measureId: (dimension, measure, scale) => `${release} ${dimension} ${measure} ${scale}` };
       releases.push(cohortRows(aggregate.table, plan, aggregate.refreshDate, undefined, plan.noise === undefined ? undefined : context));
     }
     const organisation = releases[0]!.find((r) => r.dimension === 'organization');

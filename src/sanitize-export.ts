@@ -203,7 +203,7 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
   // The proxy's one release function: the same data and settings give the proxy's release, its noise and its charge.
   const release = protectCohortTable(aggregate, plan, period ?? request.date ?? '-', policy.freshReleases, request.noiseKey);
   if (plan.noise !== undefined) {
-    const charge = await request.ledger!.charge(request.consumer, release.id, release.epsilon, policy.privacyBudget!.epsilonPerYear);
+    const charge = await request.ledger!.chargeMeasures(request.consumer, release.measures, { consumer: policy.privacyBudget!.epsilonPerYear });
     if (!charge.ok) throw new ExportRefused('BudgetExhausted', `${request.consumer}'s privacy budget for the year (epsilon ${charge.limit}) is spent`);
     budget = { charged: charge.charged, spent: charge.spent, epsilon: policy.privacyBudget!.epsilonPerYear };
   }

@@ -9,7 +9,7 @@ import type { ReportCall } from '../catalogue/odata.js';
 import { ConcealedNamesError, Directory } from './directory.js';
 import type { CohortRow } from './render.js';
 import { planDigest, protectCohortTable, releaseSlot, snapshotRefreshDate, type ProtectedRelease, type ReleaseCadence } from './release.js';
-import { ReleaseBook, requireNoise, type BookedRelease, type BudgetState, type NoiseSettings, type ReleaseCodec } from './release-book.js';
+import { ReleaseBook, requireNoise, storedMeasures, type BookedRelease, type BudgetState, type NoiseSettings, type ReleaseCodec } from './release-book.js';
 import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import { aggregateCsvReport, usesDirectory, type CohortPlan } from './report-users.js';
 import type { DirectoryLookup, LeasedSnapshot, SnapshotSource } from './sources.js';
@@ -51,7 +51,7 @@ type KeptRelease = BookedRelease & Pick<ProtectedRelease, 'refreshDate' | 'count
 /** Cohort releases in the Store: the released rows and counts, exactly as served. */
 const COHORT_CODEC: ReleaseCodec<KeptRelease> = {
   store: (release) => ({
-    id: release.id, slot: release.slot.slot, epoch: release.slot.epoch, epsilon: release.epsilon, kind: 'cohort',
+    id: release.id, slot: release.slot.slot, epoch: release.slot.epoch, epsilon: release.epsilon, measures: release.measures.map((m) => ({ ...m })), kind: 'cohort',
     // The stored schema (store/records.ts) is CohortRow's shape; its arrays are read-only here.
     body: { refreshDate: release.refreshDate, counts: { ...release.counts }, rows: release.rows() as StoredCohortRows },
   }),
@@ -59,7 +59,7 @@ const COHORT_CODEC: ReleaseCodec<KeptRelease> = {
     if (stored.kind !== 'cohort') throw new StoreCorruptError(`release ${stored.id}`, `is a ${stored.kind} release where a cohort release was kept`);
     const rows: readonly CohortRow[] = stored.body.rows;
     return {
-      id: stored.id, slot: { slot: stored.slot, epoch: stored.epoch }, epsilon: stored.epsilon, refreshDate: stored.body.refreshDate, counts: stored.body.counts,
+      id: stored.id, slot: { slot: stored.slot, epoch: stored.epoch }, epsilon: stored.epsilon, measures: storedMeasures(stored), refreshDate: stored.body.refreshDate, counts: stored.body.counts,
       rows: (only) => (only === undefined ? [...rows] : rows.filter((row) => only.includes(row.dimension))),
     };
   },

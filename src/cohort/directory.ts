@@ -3,6 +3,7 @@
  * canonical UPN. The cohort key sets come from here, never from the report (G8): a department exists as a
  * cohort because the directory has it, whether 0, 3 or 300 of its people appear in a report.
  */
+import { createHash } from 'node:crypto';
 import { ProductError } from '../errors/catalogue.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 
@@ -78,6 +79,28 @@ export class Directory {
     }
     keys.push(attributes.map(() => NOT_IN_DIRECTORY));
     return keys.sort(compareKeys);
+  }
+
+  private readonly digests = new Map<string, string>();
+
+  /**
+   * SHA-256 (hex) of who is in the directory and their values of `attributes` (none: who is in it), by canonical
+   * UPN: what the noise of cells grouped by those attributes is bound to (cohort/release.ts noisyMeasureId), so a
+   * change of anything else in the directory draws no new noise for them.
+   */
+  digest(attributes: readonly DirectoryAttribute[]): string {
+    const key = attributes.join(' ');
+    let known = this.digests.get(key);
+    if (known === undefined) {
+      const hash = createHash('sha256').update(`${key}\n`);
+      const positions = attributes.map((a) => DIRECTORY_ATTRIBUTES.indexOf(a));
+      for (const upn of [...this.byUpn.keys()].sort()) {
+        const tuple = this.tuples[this.byUpn.get(upn)!]!;
+        hash.update(`${upn}\u0000${positions.map((i) => tuple[i]).join('\u0000')}\n`);
+      }
+      this.digests.set(key, (known = hash.digest('hex')));
+    }
+    return known;
   }
 }
 

@@ -2,9 +2,10 @@
  * Sticky, keyed, integer noise for cohort cells (privacy.md G4, G5): discrete Laplace, P(x) proportional to
  * exp(-|x| / scale), drawn by exact integer sampling (Canonne, Kamath and Steinke 2020, "The Discrete Gaussian
  * for Differential Privacy", algorithms 1 and 2) from a keyed random bit stream: HMAC-SHA256 in counter mode
- * under a key derived from HMAC(noise key, release id, dimension, cell, measure), the release id naming the
- * report, period, release epoch, settings and data (cohort/release.ts), never the consumer: the same release
- * gets the same noise on every call, restart and replica and for every consumer; another key gives other noise.
+ * under a key derived from HMAC(noise key, noisy measure id, cell), the measure id naming the report, period,
+ * refresh date, data, dimension, measure and scale (cohort/release.ts noisyMeasureId), never the consumer or the
+ * policy: the same figure gets the same noise on every call, restart and replica, for every consumer and every
+ * policy that releases it at that scale; another key gives other noise.
  *
  * Precision: the sampler uses integers and exact rationals only (BigInt), no floating-point logarithm, so the
  * output distribution is exactly the discrete Laplace of the given scale (the scale, a double, is taken as the
@@ -103,14 +104,19 @@ export function sampleDiscreteLaplace(scale: number, bits: KeyedRandomBits): num
   }
 }
 
-/** What the noise of one release is bound to (everything but the cell and the measure): key and release id. */
+/**
+ * What the noise of a release is bound to: the noise key, and the id of each noisy measure it draws (one measure
+ * of one dimension at one scale, from one data: cohort/release.ts noisyMeasureId). The id names what is released,
+ * never the consumer, the policy or settings that do not change a figure (k, k_c, other dimensions or metrics):
+ * two releases of the same cell and measure at the same scale from the same data get the same draw, so colluding
+ * consumers have nothing to average.
+ */
 export interface NoiseContext {
   readonly key: Buffer;
-  /** The release id (cohort/release.ts releaseId): a new release, new noise; a new consumer, the same. */
-  readonly release: string;
+  measureId(dimension: string, measure: string, scale: number): string;
 }
 
 export function stickyNoise(context: NoiseContext, dimension: string, cell: readonly string[], measure: string, scale: number): number {
-  const bits = new KeyedRandomBits(context.key, [context.release, dimension, ...cell, measure]);
+  const bits = new KeyedRandomBits(context.key, [context.measureId(dimension, measure, scale), ...cell]);
   return sampleDiscreteLaplace(scale, bits);
 }

@@ -2,12 +2,12 @@
  * The book of releases: for each release slot (report or score, window, settings) the release of the current
  * epoch, made once and served unchanged to every consumer until the next epoch (Graph's next refresh, or the
  * next week), so a directory change within the day releases nothing new; the budget charge of noisy releases
- * (per organisation, with each consumer's share); and, once a consumer's budget is spent, the last release it
- * was served, marked stale, never recomputed (privacy.md G6, G7; issue 15, items 3 and 6). The book is kept in
+ * (their noisy measures, each once for the organisation, with each consumer's share); and, once a consumer's
+ * budget or the organisation's is spent, the last release the consumer was served, marked stale, never recomputed (privacy.md G6, G7; issue 15, items 3 and 6). The book is kept in
  * the Store (`NoiseSettings.releases`), so this holds across restarts and replicas; without one, in memory.
  */
 import type { BudgetStore, ReleaseStore, StoredRelease } from '../store/store.js';
-import type { ReleaseSlot } from './release.js';
+import type { NoisyMeasure, ReleaseSlot } from './release.js';
 
 /** What the book needs of a release. */
 export interface BookedRelease {
@@ -15,6 +15,13 @@ export interface BookedRelease {
   readonly slot: ReleaseSlot;
   /** 0 for an exact (suppression-only) release. */
   readonly epsilon: number;
+  /** Its noisy measures (none when exact): what a consumer reading it is charged for. */
+  readonly measures: readonly NoisyMeasure[];
+}
+
+/** A kept release's measures; one kept before measures were charged is one measure, its id, at its epsilon. */
+export function storedMeasures(stored: StoredRelease): NoisyMeasure[] {
+  return stored.measures !== undefined ? stored.measures.map((m) => ({ id: m.id, epsilon: m.epsilon })) : stored.epsilon > 0 ? [{ id: stored.id, epsilon: stored.epsilon }] : [];
 }
 
 /** Where noise keys, the budget ledger and the clock come from; without key and ledger a noisy policy is refused. */
@@ -25,6 +32,11 @@ export interface NoiseSettings {
   readonly now?: () => Date;
   /** Where releases are kept (the Store's); without it, in this process's memory only. */
   readonly releases?: ReleaseStore;
+  /**
+   * The organisation's yearly limit (epsilon per person across all consumers) in force, if any: past it no fresh
+   * noisy release is made for anyone, and each consumer is served its last release, stale.
+   */
+  readonly organisationEpsilonPerYear?: () => number | undefined;
 }
 
 /** How one kind of release is kept: its stored form, and the release again from that form. */
@@ -55,11 +67,12 @@ export class MemoryReleaseStore implements ReleaseStore {
   }
 }
 
-/** A consumer's budget after a release: whether this read was charged, its share spent, its yearly limit. */
+/** A consumer's budget after a release: whether this read was charged, its share spent, its yearly limit, the organisation's. */
 export interface BudgetState {
   readonly charged: boolean;
   readonly spent: number;
   readonly epsilonPerYear: number;
+  readonly organisation: { readonly spent: number; readonly epsilonPerYear: number | null };
 }
 
 export interface Served<R> {
@@ -71,8 +84,8 @@ export interface Served<R> {
 
 /**
  * A noisy release refused (fail closed): the proxy has no noise key or budget ledger (`NoiseNotConfigured`), or
- * the consumer's privacy budget for the year is spent and it was never served a release of this slot to fall
- * back on (`PrivacyBudgetExhausted`, privacy.md G6, G7).
+ * the consumer's or the organisation's privacy budget for the year is spent and the consumer was never served a
+ * release of this slot to fall back on (`PrivacyBudgetExhausted`, privacy.md G6, G7).
  */
 export class NoisyReleaseRefused extends Error {
   constructor(readonly code: 'NoiseNotConfigured' | 'PrivacyBudgetExhausted', message: string) {
@@ -108,9 +121,10 @@ export class ReleaseBook<R extends BookedRelease> {
   /**
    * The release `consumer` is served for `at` (a slot and the epoch of the data now held): the one already made
    * for this epoch (or a later one) if any, here, before a restart or on another replica, else the one `make`
-   * makes, which then becomes the slot's release (so nothing is recomputed within an epoch). A noisy release is
-   * charged to the consumer's share (`epsilonPerYear` limits it); past it, the consumer's last release of the
-   * slot is served stale.
+   * makes, which then becomes the slot's release (so nothing is recomputed within an epoch). A noisy release's
+   * measures are charged to the consumer's share (`epsilonPerYear` limits it) and, those nobody read yet, to the
+   * organisation's total (`organisationEpsilonPerYear` limits it); past either, the consumer's last release of
+   * the slot is served stale.
    */
   serve(at: ReleaseSlot, make: () => Promise<R>, consumer: string, epsilonPerYear?: number): Promise<Served<R>> {
     const { slot } = at;
@@ -154,16 +168,21 @@ export class ReleaseBook<R extends BookedRelease> {
       return { release, stale: false };
     }
     const { ledger, epsilonPerYear: limit } = requireNoise(this.noise, epsilonPerYear);
-    const charge = await ledger.charge(consumer, release.id, release.epsilon, limit, this.noise.now?.() ?? new Date());
+    const organisationLimit = this.noise.organisationEpsilonPerYear?.();
+    const limits = { consumer: limit, ...(organisationLimit !== undefined ? { organisation: organisationLimit } : {}) };
+    const charge = await ledger.chargeMeasures(consumer, release.measures, limits, this.noise.now?.() ?? new Date());
+    const organisation = { spent: charge.organisationSpent, epsilonPerYear: organisationLimit ?? null };
     if (!charge.ok) {
       const last = await this.releases.lastServed(consumer, at.slot);
       if (last === undefined) {
-        throw new NoisyReleaseRefused('PrivacyBudgetExhausted', `This consumer's privacy budget for the year (epsilon ${charge.limit}) is spent. Releases already paid for stay available; new ones resume on 1 January (UTC).`);
+        throw new NoisyReleaseRefused('PrivacyBudgetExhausted', charge.refusedBy === 'organisation'
+          ? `The organisation's privacy budget for the year (epsilon ${charge.limit} per person, across all consumers) is spent. Releases already made stay available; new ones resume on 1 January (UTC).`
+          : `This consumer's privacy budget for the year (epsilon ${charge.limit}) is spent. Releases already paid for stay available; new ones resume on 1 January (UTC).`);
       }
-      return { release: this.codec.revive(last), stale: true, budget: { charged: false, spent: charge.spent, epsilonPerYear: limit } };
+      return { release: this.codec.revive(last), stale: true, budget: { charged: false, spent: charge.spent, epsilonPerYear: limit, organisation } };
     }
     await this.recordServed(consumer, release);
-    return { release, stale: false, budget: { charged: charge.charged, spent: charge.spent, epsilonPerYear: limit } };
+    return { release, stale: false, budget: { charged: charge.charged, spent: charge.spent, epsilonPerYear: limit, organisation } };
   }
 
   private async recordServed(consumer: string, release: R): Promise<void> {

@@ -1,16 +1,21 @@
 /**
  * One protected release of a cohort table: the one function that turns an aggregated table into what every
- * surface (the report URL, /cohorts, `policy test`) shows: suppression with one LP limit, noise keyed by the
- * release, rendering. A release is named by what it is made of (report, period or date, release epoch, the
- * settings that shape it, a digest of the data), never by who asks: two consumers reading the same release
- * get the same figures, and nothing about a consumer changes a number (issue 15, items 3 and 4).
+ * surface (the report URL, /cohorts, `policy test`) shows: suppression with one LP limit, noise, rendering. A
+ * release is named by what it is made of (report, period or date, release epoch, the settings that shape it, a
+ * digest of the data), never by who asks: two consumers reading the same release get the same figures. Its noise
+ * is keyed finer, by what each figure is (noisyMeasureId): report, window, refresh date, the data (the report
+ * snapshot and the directory), dimension, measure and scale, not the policy's other settings, so two policies
+ * releasing the same cell at the same scale release the same figure, and pay for it once (issue 15, items 3, 4, 6).
  */
 import { createHash } from 'node:crypto';
 import { findColumn, type ReportSpec } from '../catalogue/catalogue.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
+import { ORGANIZATION } from './aggregate.js';
+import { DIRECTORY_ATTRIBUTES, type Directory, type DirectoryAttribute } from './directory.js';
 import type { CohortAggregate, CohortPlan } from './report-users.js';
 import type { NoiseContext } from './noise.js';
-import { cohortRows, type CohortRow } from './render.js';
+import { cohortMeasures, cohortRows, type CohortRow } from './render.js';
 import { suppressCohorts, type SuppressionCounts } from './suppress.js';
 import type { CohortTable } from './table.js';
 
@@ -94,6 +99,61 @@ export function releaseId(slot: ReleaseSlot, data: string): string {
   return digest([slot.slot, slot.epoch, data]);
 }
 
+/**
+ * One measure of one dimension drawn at one scale from one data: the noise of all its cells, and what the
+ * organisation's budget is charged for, once, however many releases and consumers share it. A person is in one
+ * cell of a dimension, so it costs a person sensitivity / scale.
+ */
+export interface NoisyMeasure {
+  readonly id: string;
+  readonly epsilon: number;
+}
+
+/** The data a release is drawn from: a report (or the score's reports, `source` 'score') for a window, and the directory. */
+export interface ReleaseData {
+  readonly source: string;
+  /** The period ('D30') or the date. */
+  readonly window: string;
+  readonly refreshDate: string | null;
+  /** SHA-256 (hex) of the report snapshot(s) as read. */
+  readonly snapshot: string;
+  readonly directory: Directory;
+}
+
+/**
+ * The id of a noisy measure: report, window, refresh date, the snapshot, the directory's values of the attributes
+ * the dimension groups by (`attributes`; none: who is in the directory), dimension, measure and scale. The refresh
+ * date, not the release epoch: a weekly and a daily release made from the same day's data share their draws.
+ */
+export function noisyMeasureId(data: ReleaseData, attributes: readonly DirectoryAttribute[], dimension: string, measure: string, scale: number): string {
+  return digest(['noise', data.source, data.window, data.refreshDate ?? '-', data.snapshot, data.directory.digest(attributes), dimension, measure, String(scale)]);
+}
+
+/** A noise context whose measure ids (memoised) bind every draw to `data`; `attributesOf` names a dimension's directory attributes. */
+export function measureNoise(key: Buffer, data: ReleaseData, attributesOf: (dimension: string) => readonly DirectoryAttribute[]): NoiseContext {
+  const ids = new Map<string, string>();
+  return {
+    key,
+    measureId(dimension, measure, scale) {
+      const name = `${dimension}\u0000${measure}\u0000${scale}`;
+      let id = ids.get(name);
+      if (id === undefined) ids.set(name, (id = noisyMeasureId(data, attributesOf(dimension), dimension, measure, scale)));
+      return id;
+    },
+  };
+}
+
+const isDirectoryAttribute = (part: string): part is DirectoryAttribute => (DIRECTORY_ATTRIBUTES as readonly string[]).includes(part);
+
+/**
+ * The noisy measures a release of `plan` charges: every measure of every sub-organisation dimension, whatever the
+ * data (which cells are released does not change what is charged). They add up to the plan's epsilon.
+ */
+export function cohortMeasureCharges(noise: NoiseContext, plan: CohortPlan): NoisyMeasure[] {
+  const measures = cohortMeasures(plan);
+  return plan.dimensions.filter((d) => d.name !== ORGANIZATION).flatMap((d) => measures.map((m) => ({ id: noise.measureId(d.name, m.measure, m.scale), epsilon: m.sensitivity / m.scale })));
+}
+
 /** A protected cohort release: every declared dimension's rows, final (suppressed, noisy where the plan says). */
 export interface ProtectedRelease {
   readonly id: string;
@@ -101,8 +161,10 @@ export interface ProtectedRelease {
   readonly plan: CohortPlan;
   readonly refreshDate: string | null;
   readonly counts: SuppressionCounts;
-  /** The epsilon this release costs (0: exact, suppression only). */
+  /** The epsilon this release costs (0: exact, suppression only): the sum of its measures'. */
   readonly epsilon: number;
+  /** Its noisy measures (none when exact): what the budget is charged for. */
+  readonly measures: readonly NoisyMeasure[];
   /** The released rows of the declared dimensions (or of `only`); the same objects for every reader. */
   rows(only?: readonly string[]): CohortRow[];
 }
@@ -118,10 +180,19 @@ export function protectCohortTable(aggregate: CohortAggregate, plan: CohortPlan,
   const id = releaseId(slot, data);
   const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpComponentLimit: LP_LIMIT });
   if (plan.noise !== undefined && noiseKey === undefined) throw new Error('a noisy release needs the noise key');
-  const noise: NoiseContext | undefined = plan.noise !== undefined ? { key: noiseKey!, release: id } : undefined;
+  let noise: NoiseContext | undefined;
+  if (plan.noise !== undefined) {
+    const attributes = new Map(plan.dimensions.map((d) => [d.name, d.parts.filter(isDirectoryAttribute)]));
+    const data: ReleaseData = { source: plan.report.name, window, refreshDate: aggregate.refreshDate, snapshot: aggregate.snapshotDigest, directory: aggregate.directory };
+    noise = measureNoise(noiseKey!, data, (dimension) => {
+      const parts = attributes.get(dimension);
+      if (parts === undefined) throw new InternalInvariantError(`noise asked for dimension ${dimension}, which the plan does not declare`);
+      return parts;
+    });
+  }
   const all = cohortRows(aggregate.table, plan, aggregate.refreshDate, undefined, noise);
   return {
-    id, slot, plan, refreshDate: aggregate.refreshDate, counts, epsilon: plan.noise?.epsilon ?? 0,
+    id, slot, plan, refreshDate: aggregate.refreshDate, counts, epsilon: plan.noise?.epsilon ?? 0, measures: noise === undefined ? [] : cohortMeasureCharges(noise, plan),
     rows: (only) => (only === undefined ? all : all.filter((row) => only.includes(row.dimension))),
   };
 }

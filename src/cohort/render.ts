@@ -47,6 +47,24 @@ export function noiseScales(plan: CohortPlan, epsilon: number): { users: number;
   return { users: scales.users, active: scales.active, sums: [...scales.sums] };
 }
 
+/** The noise of a metric's sum is named with its clip: a sum clipped elsewhere is another figure, drawn apart. */
+const sumMeasure = (metric: CohortPlan['metrics'][number]) => `${metric.column.json} clip ${metric.clip}`;
+
+/**
+ * The noisy measures of a noisy plan's sub-organisation cells: name, per-cell scale and sensitivity (what one
+ * person moves the figure by at most: 1 for counts, the clip for sums). Each costs sensitivity / scale per
+ * dimension (cohort/release.ts cohortMeasureCharges).
+ */
+export function cohortMeasures(plan: CohortPlan): { measure: string; scale: number; sensitivity: number }[] {
+  if (plan.noise === undefined) return [];
+  const { scales } = plan.noise;
+  return [
+    { measure: 'users', scale: scales.users, sensitivity: 1 },
+    { measure: 'active', scale: scales.active, sensitivity: 1 },
+    ...plan.metrics.map((metric, i) => ({ measure: sumMeasure(metric), scale: scales.sums[i]!, sensitivity: metric.clip })),
+  ];
+}
+
 /**
  * The released rows of the declared dimensions (all, or the ones named in `only`). With a noisy plan, released
  * sub-organisation cells carry sticky noise (`noise` binds it to the release; required then) and their 95%
@@ -80,7 +98,7 @@ export function cohortRows(table: CohortTable, plan: CohortPlan, refreshDate: st
         const activeUsers = noisy('active', cell.active, scales.active);
         const metrics = Object.fromEntries(
           table.metrics.map((name, i) => {
-            const sum = noisy(name, cell.sums[i]!, scales.sums[i]!);
+            const sum = noisy(sumMeasure(plan.metrics[i]!), cell.sums[i]!, scales.sums[i]!);
             if (exact) return [name, { sum, sumMargin95: 0, mean: users > 0 ? round2(sum / users) : null, meanMargin95: users > 0 ? 0 : null }];
             const mean = noisyMean(sum, users, { sum: scales.sums[i]!, users: scales.users }, plan.metrics[i]!.clip);
             return [name, { sum, sumMargin95: margins95.sums[i]!, mean: mean.mean, meanMargin95: mean.margin95 }];

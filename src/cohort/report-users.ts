@@ -8,6 +8,7 @@
  * UPN is no user name (Graph's `(Unknown)`, transient `<PII:...>` names, empty) is its own person, whatever the
  * row order: never merged with another row and never joined to the directory.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { findColumn, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
 import { isUserName } from '../catalogue/identifiers.js';
 import { fromCsvText, parseDuration } from '../catalogue/values.js';
@@ -48,6 +49,18 @@ export interface CohortAggregate {
   readonly rows: number;
   /** Rows whose user the directory has (0 of many means the names are concealed or transient). */
   readonly matched: number;
+  /** SHA-256 (hex) of the report's bytes as read: with the directory, the data a release's noise is bound to. */
+  readonly snapshotDigest: string;
+  /** The directory the rows were joined to. */
+  readonly directory: Directory;
+}
+
+/** `source` as it is read, each chunk also fed to `hash` (a digest of the data in the same pass). */
+export async function* digestWhileReading(source: AsyncIterable<Buffer | string>, hash: Hash): AsyncGenerator<Buffer | string> {
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
+  }
 }
 
 export interface CohortRuleShape {
@@ -187,7 +200,8 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
     if (i === -1) throw new MissingColumnError(plan.report.name, column.header, 'the policy');
     return i;
   };
-  for await (const batch of readCsvBatches(source, plan.report)) {
+  const hash = createHash('sha256');
+  for await (const batch of readCsvBatches(digestWhileReading(source, hash), plan.report)) {
     if (batch.layout !== undefined) {
       const layout = batch.layout;
       positions = {
@@ -226,6 +240,6 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
     }
   }
   flush();
-  return { table: aggregator.table(), refreshDate, rows, matched };
+  return { table: aggregator.table(), refreshDate, rows, matched, snapshotDigest: hash.digest('hex'), directory };
 }
 

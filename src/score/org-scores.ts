@@ -9,15 +9,17 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DirectoryLookup, SnapshotSource, LeasedSnapshot } from '../cohort/sources.js';
-import { ConcealedNamesError, Directory, DIRECTORY_ATTRIBUTES, type DirectoryAttribute } from '../cohort/directory.js';
-import { releaseId, releaseSlot, tableDigest, type ReleaseCadence, type ReleaseSlot } from '../cohort/release.js';
-import { ReleaseBook, requireNoise, type BudgetState, type NoiseSettings, type ReleaseCodec } from '../cohort/release-book.js';
+import { ConcealedNamesError, Directory, DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type DirectoryAttribute } from '../cohort/directory.js';
+import { measureNoise, releaseId, releaseSlot, tableDigest, type NoisyMeasure, type ReleaseCadence, type ReleaseData, type ReleaseSlot } from '../cohort/release.js';
+import { ReleaseBook, requireNoise, storedMeasures, type BudgetState, type NoiseSettings, type ReleaseCodec } from '../cohort/release-book.js';
+import { digestWhileReading } from '../cohort/report-users.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 import type { SuppressionCounts } from '../cohort/suppress.js';
 import type { Period } from '../catalogue/catalogue.js';
 import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import type { ScoreHistoryStore } from '../store/store.js';
 import { SCORE_CATEGORIES } from './categories.js';
-import { scoreRows, type ScoreRow } from './org-score.js';
+import { scoreRows, type ScoreNoise, type ScoreRow } from './org-score.js';
 import { ScoreFacts, SCORE_SOURCE_REPORTS, scoreTableSteps } from './score-facts.js';
 
 /** Where the service reads reports and the directory (graph/ implements both), and where it records history. */
@@ -57,6 +59,8 @@ export interface ScoreRelease {
   readonly id: string;
   readonly slot: ReleaseSlot;
   readonly epsilon: number;
+  /** Its noisy measures (none when exact): what a consumer reading it is charged for. */
+  readonly measures: readonly NoisyMeasure[];
   readonly rows: ScoreRow[];
   readonly counts: SuppressionCounts;
   readonly refreshDate: string | null;
@@ -65,7 +69,7 @@ export interface ScoreRelease {
 }
 
 /** A score release as served to one consumer. */
-export interface ScoreResult extends Omit<ScoreRelease, 'id' | 'slot' | 'epsilon'> {
+export interface ScoreResult extends Omit<ScoreRelease, 'id' | 'slot' | 'epsilon' | 'measures'> {
   readonly cached: boolean;
   readonly stale: boolean;
   readonly budget?: BudgetState;
@@ -91,6 +95,8 @@ export class OrgScores {
   private readonly results = new Map<string, Promise<ScoreRelease>>();
   /** People's facts per snapshot set: each report is read once per snapshot, whatever the dimensions or `by`. */
   private readonly facts = new Map<string, Promise<ScoreFacts>>();
+  /** SHA-256 (hex) of the reports each facts were read from: the data a score release's noise is bound to. */
+  private readonly factsDigests = new WeakMap<ScoreFacts, string>();
   /** How many times people's facts were read from the reports (one per snapshot set). */
   readonly stats = { factsBuilt: 0 };
   private readonly book: ReleaseBook<ScoreRelease>;
@@ -140,7 +146,7 @@ export class OrgScores {
         return pending;
       };
       const served = await this.book.serve(at, make, consumer, grant.epsilonPerYear);
-      const { id: _id, slot: _slot, epsilon: _epsilon, ...release } = served.release;
+      const { id: _id, slot: _slot, epsilon: _epsilon, measures: _measures, ...release } = served.release;
       return { ...release, cached, stale: served.stale, ...(served.budget !== undefined ? { budget: served.budget } : {}) };
     } finally {
       for (const snapshot of snapshots) snapshot.release();
@@ -155,7 +161,13 @@ export class OrgScores {
       pending = (async () => {
         this.stats.factsBuilt++;
         const facts = new ScoreFacts();
-        for (const [i, report] of SCORE_SOURCE_REPORTS.entries()) await facts.addReport(report, snapshots[i]!.csv());
+        const digests: string[] = [];
+        for (const [i, report] of SCORE_SOURCE_REPORTS.entries()) {
+          const hash = createHash('sha256');
+          await facts.addReport(report, digestWhileReading(snapshots[i]!.csv(), hash));
+          digests.push(hash.digest('hex'));
+        }
+        this.factsDigests.set(facts, createHash('sha256').update(digests.join(' ')).digest('hex'));
         return facts;
       })();
       pending.catch(() => this.facts.delete(key));
@@ -178,7 +190,24 @@ export class OrgScores {
     const tables = step.value;
     const data = createHash('sha256').update(tables.map((t) => tableDigest(t.table)).join(' ')).digest('hex');
     const id = releaseId(slot, data);
-    const noise = grant.noise !== undefined ? { context: { key: noiseKey!, release: id }, scale: scoreNoiseScale(dimensions.length, grant.noise.epsilon) } : undefined;
+    let noise: ScoreNoise | undefined;
+    let measures: NoisyMeasure[] = [];
+    if (grant.noise !== undefined) {
+      const snapshot = this.factsDigests.get(facts);
+      if (snapshot === undefined) throw new InternalInvariantError('score facts without the digest of their reports');
+      const data: ReleaseData = { source: 'score', window: 'period' in window ? window.period : window.date, refreshDate: facts.refreshDate, snapshot, directory };
+      // People outside the directory are one cell, one draw, in every dimension: bound to who is in the directory.
+      const context = measureNoise(noiseKey!, data, (dimension) => {
+        if (dimension === NOT_IN_DIRECTORY) return [];
+        if (!(dimensions as readonly string[]).includes(dimension)) throw new InternalInvariantError(`score noise asked for dimension ${dimension}, which the grant does not declare`);
+        return [dimension as DirectoryAttribute];
+      });
+      const scale = scoreNoiseScale(dimensions.length, grant.noise.epsilon);
+      noise = { context, scale };
+      // Every category's numerator and denominator of every dimension, whatever is released; the shared
+      // not-in-directory draws cost no more than one dimension's, which each charge covers.
+      measures = dimensions.flatMap((d) => SCORE_CATEGORIES.flatMap((c) => ['numerator', 'denominator'].map((m) => ({ id: context.measureId(d, `${c.id} ${m}`, scale), epsilon: 1 / scale }))));
+    }
     const rows = scoreRows(tables, noise);
     const counts: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified: true };
     for (const t of tables) {
@@ -194,7 +223,7 @@ export class OrgScores {
         max: organization.total.max, categories: Object.fromEntries(organization.categories.map((c) => [c.id, c.points])),
       });
     }
-    return { id, slot, epsilon: grant.noise?.epsilon ?? 0, rows, counts, refreshDate: facts.refreshDate, dimensions };
+    return { id, slot, epsilon: grant.noise?.epsilon ?? 0, measures, rows, counts, refreshDate: facts.refreshDate, dimensions };
   }
 }
 
@@ -205,7 +234,7 @@ type StoredScoreRows = Extract<StoredRelease, { kind: 'score' }>['body']['rows']
 /** Score releases in the Store: the score rows, counts and dimensions, exactly as served. */
 const SCORE_CODEC: ReleaseCodec<ScoreRelease> = {
   store: (release) => ({
-    id: release.id, slot: release.slot.slot, epoch: release.slot.epoch, epsilon: release.epsilon, kind: 'score',
+    id: release.id, slot: release.slot.slot, epoch: release.slot.epoch, epsilon: release.epsilon, measures: release.measures.map((m) => ({ ...m })), kind: 'score',
     // The stored schema (store/records.ts) is ScoreRow's shape; its arrays are read-only here.
     body: { refreshDate: release.refreshDate, counts: { ...release.counts }, dimensions: [...release.dimensions], rows: release.rows as StoredScoreRows },
   }),
@@ -214,7 +243,7 @@ const SCORE_CODEC: ReleaseCodec<ScoreRelease> = {
     const dimensions = stored.body.dimensions.filter((d): d is DirectoryAttribute => (DIRECTORY_ATTRIBUTES as readonly string[]).includes(d));
     if (dimensions.length !== stored.body.dimensions.length) throw new StoreCorruptError(`release ${stored.id}`, 'names a dimension that is not a directory attribute');
     return {
-      id: stored.id, slot: { slot: stored.slot, epoch: stored.epoch }, epsilon: stored.epsilon, rows: stored.body.rows, counts: stored.body.counts,
+      id: stored.id, slot: { slot: stored.slot, epoch: stored.epoch }, epsilon: stored.epsilon, measures: storedMeasures(stored), rows: stored.body.rows, counts: stored.body.counts,
       refreshDate: stored.body.refreshDate, dimensions,
     };
   },

@@ -1,17 +1,18 @@
 /**
- * The privacy-budget ledger (privacy.md G6, G7), accounted per organisation: a release (named by what it is
- * made of, never by who reads it) costs its epsilon once for the organisation, which is what each person is
- * exposed to across all tools; each consumer that reads it is recorded with its share (the epsilon of the
- * releases it has read this calendar year, UTC), and a consumer's share is what its policy's yearly budget
- * limits. A release past that budget is refused; one the consumer already read is not charged again (its noise
- * is sticky, so it returns the same answer). An append-only file, fsync'd before a charge counts, so a restart
- * loses nothing. Ledgers written before organisation accounting replay with each consumer's releases counted
- * as distinct ones (an overcount, never an undercount).
+ * The privacy-budget ledger (privacy.md G6, G7), accounted per organisation: a noisy measure (named by what it is
+ * drawn from, never by who reads it: cohort/release.ts noisyMeasureId) costs its epsilon once for the
+ * organisation, which is what each person is exposed to across all tools, and the organisation's yearly limit
+ * (if set) bounds that total; each consumer that reads it is recorded with its share (the epsilon of the
+ * measures it has read this calendar year, UTC), and a consumer's share is what its policy's yearly budget
+ * limits. A charge past either limit is refused; a measure the consumer already read is not charged again (its
+ * noise is sticky, so it returns the same answer). An append-only file, fsync'd before a charge counts, so a
+ * restart loses nothing. Ledgers written before organisation accounting replay with each consumer's releases
+ * counted as distinct ones (an overcount, never an undercount).
  */
 import { createHash } from 'node:crypto';
 import { AppendOnlyFile } from './append-only-file.js';
 import { parseLedgerEntry, type LedgerEntry } from './records.js';
-import type { BudgetStore, Charge } from './store.js';
+import type { BudgetLimits, BudgetStore, Charge, MeasureCharge } from './store.js';
 
 type Entry = Omit<LedgerEntry, 'at'>;
 
@@ -54,27 +55,51 @@ export class BudgetLedger implements BudgetStore {
   }
 
   async organisationSpent(year = new Date().getUTCFullYear()): Promise<number> {
-    let total = 0;
-    for (const epsilon of this.releases.get(year)?.values() ?? []) total += epsilon;
-    return total;
+    return this.organisationSpentSync(year);
   }
 
   private spentSync(consumer: string, year: number): number {
     return this.spentBy.get(`${consumer}\u0000${year}`) ?? 0;
   }
 
+  private organisationSpentSync(year: number): number {
+    let total = 0;
+    for (const epsilon of this.releases.get(year)?.values() ?? []) total += epsilon;
+    return total;
+  }
+
   /** Records `consumer`'s share of `release` unless it has it already; refuses past `limit` (its share). */
   charge(consumer: string, release: string, epsilon: number, limit: number, now = new Date()): Promise<Charge> {
+    return this.chargeMeasures(consumer, [{ id: release, epsilon }], { consumer: limit }, now);
+  }
+
+  chargeMeasures(consumer: string, measures: readonly MeasureCharge[], limits: BudgetLimits, now = new Date()): Promise<Charge> {
     return this.file.serially(async (append): Promise<Charge> => {
       const year = now.getUTCFullYear();
-      const releaseId = ledgerReleaseId(release, year);
       const spent = this.spentSync(consumer, year);
-      if (this.shares.has(`${consumer}\u0000${releaseId}`)) return { ok: true, charged: false, spent };
-      if (spent + epsilon > limit + 1e-9) return { ok: false, spent, limit };
-      const entry: Entry = { consumer, year, release: releaseId, epsilon };
-      await append(JSON.stringify({ ...entry, at: now.toISOString() }));
-      this.record(entry);
-      return { ok: true, charged: true, spent: spent + epsilon };
+      const organisationSpent = this.organisationSpentSync(year);
+      const paid = this.releases.get(year);
+      const fresh = new Map<string, number>();
+      for (const m of measures) {
+        const id = ledgerReleaseId(m.id, year);
+        if (!this.shares.has(`${consumer}\u0000${id}`)) fresh.set(id, Math.max(fresh.get(id) ?? 0, m.epsilon));
+      }
+      if (fresh.size === 0) return { ok: true, charged: false, spent, organisationSpent };
+      let share = 0;
+      let organisation = 0;
+      for (const [id, epsilon] of fresh) {
+        share += epsilon;
+        if (paid?.has(id) !== true) organisation += epsilon;
+      }
+      if (spent + share > limits.consumer + 1e-9) return { ok: false, spent, limit: limits.consumer, organisationSpent, refusedBy: 'consumer' };
+      if (limits.organisation !== undefined && organisation > 0 && organisationSpent + organisation > limits.organisation + 1e-9) {
+        return { ok: false, spent, limit: limits.organisation, organisationSpent, refusedBy: 'organisation' };
+      }
+      const entries: Entry[] = [...fresh].map(([release, epsilon]) => ({ consumer, year, release, epsilon }));
+      // One write, one fsync: a crash mid-write keeps whole lines only (the torn tail is cut off on replay), an overcount at worst.
+      await append(entries.map((entry) => JSON.stringify({ ...entry, at: now.toISOString() })).join('\n'));
+      for (const entry of entries) this.record(entry);
+      return { ok: true, charged: true, spent: spent + share, organisationSpent: organisationSpent + organisation };
     });
   }
 

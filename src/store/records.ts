@@ -135,6 +135,20 @@ const RELEASE_COMMON = {
   epoch: { type: 'string', pattern: '^(\\d{4}-\\d{2}-\\d{2}|-)$' },
   /** 0 for an exact (suppression-only) release. */
   epsilon: { type: 'number', minimum: 0, maximum: 1e6 },
+  /**
+   * Its noisy measures (src/cohort/release.ts NoisyMeasure): what a consumer reading it is charged for. Releases
+   * kept before measures were charged lack it and are charged as one measure, their id, at their epsilon.
+   */
+  measures: {
+    type: 'array',
+    maxItems: 4096,
+    items: {
+      type: 'object',
+      properties: { id: { type: 'string', pattern: '^[0-9a-f]{64}$' }, epsilon: { type: 'number', exclusiveMinimum: 0, maximum: 1e6 } },
+      required: ['id', 'epsilon'],
+      additionalProperties: false,
+    },
+  },
 } as const;
 
 /**

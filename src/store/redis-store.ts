@@ -12,16 +12,39 @@ import {
   historySince, RELEASE_RETENTION_DAYS, type BudgetStore, type Charge, type PolicyHistoryStore, type ReleaseStore, type ScoreHistoryStore, type ScorePoint, type Store,
 } from './store.js';
 
-// A spent value that is not a finite, non-negative number (NaN compares unequal to itself) is refused, never
-// read as 0: the script returns -2 and the charge fails closed.
+// Pays for a release's noisy measures at once (KEYS: the consumer's measures, its spent, the organisation's
+// measures, its spent; ARGV: the consumer's limit, the organisation's ('' for none), then id, epsilon pairs).
+// A spent value that is not a finite, non-negative number (NaN compares unequal to itself) is refused, never read
+// as 0: the script returns -2 (the consumer's) or -3 (the organisation's) and the charge fails closed.
 const CHARGE = `
-local spent = tonumber(redis.call('GET', KEYS[2]) or '0')
-if spent == nil or spent ~= spent or spent < 0 or spent == math.huge then return {-2, ''} end
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return {0, tostring(spent)} end
-if spent + tonumber(ARGV[2]) > tonumber(ARGV[3]) + 1e-9 then return {-1, tostring(spent)} end
-redis.call('SADD', KEYS[1], ARGV[1])
-if redis.call('SADD', KEYS[3], ARGV[1]) == 1 then redis.call('INCRBYFLOAT', KEYS[4], ARGV[2]) end
-return {1, redis.call('INCRBYFLOAT', KEYS[2], ARGV[2])}
+local function amount(key)
+  local v = tonumber(redis.call('GET', key) or '0')
+  if v == nil or v ~= v or v < 0 or v == math.huge then return nil end
+  return v
+end
+local spent = amount(KEYS[2])
+if spent == nil then return {-2, '', ''} end
+local org = amount(KEYS[4])
+if org == nil then return {-3, '', ''} end
+local share, new, fresh = 0, 0, {}
+for i = 3, #ARGV, 2 do
+  if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 0 then
+    local epsilon = tonumber(ARGV[i + 1])
+    table.insert(fresh, i)
+    share = share + epsilon
+    if redis.call('SISMEMBER', KEYS[3], ARGV[i]) == 0 then new = new + epsilon end
+  end
+end
+if #fresh == 0 then return {0, tostring(spent), tostring(org)} end
+if spent + share > tonumber(ARGV[1]) + 1e-9 then return {-1, tostring(spent), tostring(org)} end
+if ARGV[2] ~= '' and new > 0 and org + new > tonumber(ARGV[2]) + 1e-9 then return {-4, tostring(spent), tostring(org)} end
+local total = tostring(spent)
+for _, i in ipairs(fresh) do
+  redis.call('SADD', KEYS[1], ARGV[i])
+  if redis.call('SADD', KEYS[3], ARGV[i]) == 1 then redis.call('INCRBYFLOAT', KEYS[4], ARGV[i + 1]) end
+  total = redis.call('INCRBYFLOAT', KEYS[2], ARGV[i + 1])
+end
+return {1, total, redis.call('GET', KEYS[4]) or '0'}
 `;
 
 // The slot's release stays if it is of the same or a later epoch (and still held); otherwise this one becomes it.
@@ -58,14 +81,28 @@ export class RedisStore implements Store {
     const spentKey = (consumer: string, y: number) => `${prefix}:budget:spent:${consumer}:${y}`;
     const organisationKey = (what: 'releases' | 'spent', y: number) => `${prefix}:budget:organisation:${what}:${y}`;
     this.budget = {
-      async charge(consumer, release, epsilon, limit, now = new Date()): Promise<Charge> {
+      charge(consumer, release, epsilon, limit, now = new Date()): Promise<Charge> {
+        return this.chargeMeasures(consumer, [{ id: release, epsilon }], { consumer: limit }, now);
+      },
+      async chargeMeasures(consumer, measures, limits, now = new Date()): Promise<Charge> {
         const y = year(now);
-        const releaseId = ledgerReleaseId(release, y);
-        const [outcome, spent] = (await redis.eval(CHARGE, 4, `${prefix}:budget:releases:${consumer}:${y}`, spentKey(consumer, y), organisationKey('releases', y), organisationKey('spent', y), releaseId, String(epsilon), String(limit))) as [number, string];
+        const fresh = new Map<string, number>();
+        for (const m of measures) {
+          const id = ledgerReleaseId(m.id, y);
+          fresh.set(id, Math.max(fresh.get(id) ?? 0, m.epsilon));
+        }
+        const pairs = [...fresh].flatMap(([id, epsilon]) => [id, String(epsilon)]);
+        const [outcome, spent, organisation] = (await redis.eval(
+          CHARGE, 4, `${prefix}:budget:releases:${consumer}:${y}`, spentKey(consumer, y), organisationKey('releases', y), organisationKey('spent', y),
+          String(limits.consumer), limits.organisation === undefined ? '' : String(limits.organisation), ...pairs,
+        )) as [number, string, string];
         if (outcome === -2) throw new StoreCorruptError(spentKey(consumer, y), 'not a finite, non-negative amount spent');
+        if (outcome === -3) throw new StoreCorruptError(organisationKey('spent', y), 'not a finite, non-negative amount spent');
         const amount = parseSpent(spent, spentKey(consumer, y));
-        if (outcome === -1) return { ok: false, spent: amount, limit };
-        return { ok: true, charged: outcome === 1, spent: amount };
+        const organisationSpent = parseSpent(organisation, organisationKey('spent', y));
+        if (outcome === -1) return { ok: false, spent: amount, limit: limits.consumer, organisationSpent, refusedBy: 'consumer' };
+        if (outcome === -4) return { ok: false, spent: amount, limit: limits.organisation!, organisationSpent, refusedBy: 'organisation' };
+        return { ok: true, charged: outcome === 1, spent: amount, organisationSpent };
       },
       async spent(consumer, y = new Date().getUTCFullYear()) {
         const key = spentKey(consumer, y);

@@ -8,10 +8,26 @@ import type { StoredRelease } from './records.js';
 
 export type { StoredRelease } from './records.js';
 
-/** The outcome of a budget charge: paid (or already paid for this release), or refused past the limit. */
+/**
+ * The outcome of a budget charge: paid (or already paid for: `charged` false), or refused past a limit, the
+ * consumer's own (`refusedBy: 'consumer'`) or the organisation's (`'organisation'`; `limit` is the one that refused).
+ * `spent` is the consumer's share this year, `organisationSpent` the organisation's total.
+ */
 export type Charge =
-  | { readonly ok: true; readonly charged: boolean; readonly spent: number }
-  | { readonly ok: false; readonly spent: number; readonly limit: number };
+  | { readonly ok: true; readonly charged: boolean; readonly spent: number; readonly organisationSpent: number }
+  | { readonly ok: false; readonly spent: number; readonly limit: number; readonly organisationSpent: number; readonly refusedBy: 'consumer' | 'organisation' };
+
+/** One noisy measure to pay for (src/cohort/release.ts NoisyMeasure): an organisation-wide id and its epsilon. */
+export interface MeasureCharge {
+  readonly id: string;
+  readonly epsilon: number;
+}
+
+/** The yearly limits a charge must fit: the consumer's share, and (if set) the organisation's total. */
+export interface BudgetLimits {
+  readonly consumer: number;
+  readonly organisation?: number;
+}
 
 /** One point of the org score's history. */
 export interface ScorePoint {
@@ -45,6 +61,13 @@ export interface BudgetStore {
    * reads it) unless it has it already; refuses when the consumer's share would pass `limit` (its yearly budget).
    */
   charge(consumer: string, release: string, epsilon: number, limit: number, now?: Date): Promise<Charge>;
+  /**
+   * Pays for a release's noisy measures at once, all or none: the consumer's share grows by the measures it has not
+   * read yet, the organisation's total by the measures nobody has (a measure costs the organisation once, whoever
+   * reads it). Refused when the consumer's share would pass `limits.consumer`, or when measures new to the
+   * organisation would take its total past `limits.organisation` (one already paid for is never refused on that).
+   */
+  chargeMeasures(consumer: string, measures: readonly MeasureCharge[], limits: BudgetLimits, now?: Date): Promise<Charge>;
   /** The consumer's share this year: the epsilon of the releases it has read. */
   spent(consumer: string, year?: number): Promise<number>;
   /** The organisation's privacy loss this year: the epsilon of every distinct release, whoever read it. */

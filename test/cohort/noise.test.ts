@@ -2,7 +2,8 @@ import t from 'tap';
 import { discreteLaplaceMargin, discreteLaplaceMargin95, discreteLaplaceScaleFor } from '../../src/cohort/accuracy.js';
 import { KeyedRandomBits, sampleDiscreteLaplace, stickyNoise, type NoiseContext } from '../../src/cohort/noise.js';
 
-const context = (key: Buffer): NoiseContext => ({ key, release: 'release-of-2026-11-20' });
+/** A context whose measures are named by a release label (the proxy's are digests of the data: cohort/release.ts). */
+const context = (key: Buffer, release = 'release-of-2026-11-20'): NoiseContext => ({ key, measureId: (dimension, measure, scale) => `${release} ${dimension} ${measure} ${scale}` });
 
 t.test('G5: over many cells the noise follows the discrete Laplace distribution (chi-square)', async (t) => {
   const scale = 3;
@@ -38,7 +39,8 @@ t.test('G4/G5: noise is sticky per cell and keyed; scale 0 is no noise', async (
   const draw = (c: NoiseContext) => cells.map((cell) => stickyNoise(c, 'department', cell, 'users', 5));
   t.same(draw(a), draw(a), 'the same key, the same noise');
   t.not(JSON.stringify(draw(a)), JSON.stringify(draw(b)), 'another key, other noise');
-  t.not(JSON.stringify(draw(a)), JSON.stringify(draw({ ...a, release: 'release-of-2026-11-21' })), 'a new snapshot is a new release');
+  t.not(JSON.stringify(draw(a)), JSON.stringify(draw(context(Buffer.alloc(32, 1), 'release-of-2026-11-21'))), 'other data, another measure id: other noise');
+  t.not(JSON.stringify(draw(a)), JSON.stringify(cells.map((cell) => stickyNoise(a, 'department', cell, 'users', 6))), 'another scale, another measure id: other noise');
   t.equal(stickyNoise(a, 'department', ['D1'], 'users', 0), 0, 'scale 0: no noise');
 });
 

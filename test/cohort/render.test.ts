@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
+import type { NoiseContext } from '../../src/cohort/noise.js';
 import { CohortAggregator } from '../../src/cohort/aggregate.js';
 import { Directory } from '../../src/cohort/directory.js';
 import { cohortCsv, cohortRows } from '../../src/cohort/render.js';
@@ -89,7 +90,7 @@ t.test('noise: every noisy figure with its 95% margin; the organisation total ex
   const table = aggregator.table();
   suppressCohorts(table, { k: 5, kC: 3, lpLimit: Number.POSITIVE_INFINITY });
   t.throws(() => cohortRows(table, noisyPlan, '2026-11-20'), /needs the noise context/, 'fail closed: no exact figures where the policy promises noise');
-  const context = { key: Buffer.alloc(32, 4), release: 'release-of-2026-11-20' };
+  const context: NoiseContext = { key: Buffer.alloc(32, 4), measureId: (dimension, measure, scale) => `release-of-2026-11-20 ${dimension} ${measure} ${scale}` };
   const rows = cohortRows(table, noisyPlan, '2026-11-20', undefined, context);
   const organisation = rows.find((r) => r.dimension === 'organization')!;
   t.match(organisation, { users: 61, usersMargin95: 0, activeUsersMargin95: 0, metrics: { callCount: { sumMargin95: 0, meanMargin95: 0 } } });
