@@ -50,6 +50,10 @@ export const CONFIG_SCHEMA = {
     downloadHosts: { type: 'array', items: URL_TEXT, minItems: 1, env: 'GPP_DOWNLOAD_HOSTS', description: 'comma-separated allowed report download hosts', default: ['https://reports*.office.com/data/'] },
     snapshotTtlSeconds: { type: 'integer', minimum: 0, maximum: 604_800, env: 'GPP_SNAPSHOT_TTL_SECONDS', description: 'report snapshot lifetime; 0 = off', default: 3600 },
     rateLimitPerMinute: { type: 'integer', minimum: 1, maximum: 1_000_000, env: 'GPP_RATE_LIMIT_PER_MINUTE', description: 'requests per consumer per minute before 429 + Retry-After', default: 600 },
+    organisationEpsilonPerYear: {
+      type: 'number', exclusiveMinimum: 0, maximum: 1e6, env: 'GPP_ORGANISATION_EPSILON_PER_YEAR',
+      description: "the organisation's yearly privacy limit (epsilon per person across all consumers): past it no fresh noisy release is made for anyone, the last one is served stale (default: the live policy set's planned total, what policy check prints)",
+    },
     ledgerFile: { ...TEXT, env: 'GPP_BUDGET_LEDGER_FILE', description: 'append-only privacy-budget ledger', default: 'data/budget-ledger.jsonl' },
     historyFile: { ...TEXT, env: 'GPP_SCORE_HISTORY_FILE', description: 'the org score history, append-only', default: 'data/score-history.jsonl' },
     policyHistoryFile: { ...TEXT, env: 'GPP_POLICY_HISTORY_FILE', description: 'the hash-chained history of activated policy sets (default: policy-history.jsonl beside the ledger)' },
@@ -131,7 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile = env.GPP_CONFIG_F
     if (text === undefined) continue;
     fromEnv.add(setting.key);
     const schema = CONFIG_SCHEMA.properties[setting.key] as { type: string };
-    merged[setting.key] = setting.list ? text.split(',').map((h) => h.trim()).filter((h) => h.length > 0) : schema.type === 'integer' && /^\d+$/.test(text.trim()) ? Number(text) : text;
+    merged[setting.key] = setting.list ? text.split(',').map((h) => h.trim()).filter((h) => h.length > 0) : schema.type === 'integer' && /^\d+$/.test(text.trim()) ? Number(text) : schema.type === 'number' && /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
   }
   // Azure's workload-identity webhook injects these; they name the same things as our settings.
   const material = ['clientSecret', 'clientSecretFile', 'clientCertificateFile', 'clientAssertionFile'].some((k) => merged[k] !== undefined);
@@ -225,6 +229,7 @@ function toSettings(config: ProxyConfig, where: (key: string) => string, problem
       snapshotTtlSeconds: config.snapshotTtlSeconds,
       rateLimitPerMinute: config.rateLimitPerMinute,
       ledgerFile: config.ledgerFile,
+      ...(config.organisationEpsilonPerYear !== undefined ? { organisationEpsilonPerYear: config.organisationEpsilonPerYear } : {}),
       historyFile: config.historyFile,
       ...(config.policyHistoryFile !== undefined ? { policyHistoryFile: config.policyHistoryFile } : {}),
       ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),

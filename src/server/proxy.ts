@@ -14,6 +14,7 @@ import { activationCandidate } from '../policy/activation.js';
 import { recordActivation } from '../policy/history.js';
 import type { PolicyHistoryStore } from '../store/store.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
+import { plannedOrganisationEpsilon } from '../policy/budget-plan.js';
 import { openEmbeddedStore } from '../store/embedded-store.js';
 import { RedisStore } from '../store/redis-store.js';
 import { RedisSharedSnapshots } from '../store/shared-snapshots.js';
@@ -64,6 +65,11 @@ export interface ProxySettings {
   readonly noiseKey?: Buffer;
   /** The privacy-budget ledger file (append-only). Needed by policies with noise. */
   readonly ledgerFile?: string;
+  /**
+   * The organisation's yearly privacy limit (epsilon per person across all consumers); default: the live policy
+   * set's planned total (policy/budget-plan.ts, what `policy check` prints).
+   */
+  readonly organisationEpsilonPerYear?: number;
   /** Requests per consumer per minute (default: GPP_RATE_LIMIT_PER_MINUTE's). */
   readonly rateLimitPerMinute?: number;
   /** Overload shedding thresholds (defaults: 1 s of event-loop delay, sampled every second). */
@@ -217,6 +223,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
       ...(settings.noiseKey !== undefined ? { key: settings.noiseKey } : {}),
       ...(ledger !== undefined ? { ledger } : {}),
       ...(store !== undefined ? { releases: store.releases } : {}),
+      organisationEpsilonPerYear: () => settings.organisationEpsilonPerYear ?? plannedOrganisationEpsilon(policies.current),
     },
     ...(settings.downloadLinkSeconds !== undefined ? { downloadLinkSeconds: settings.downloadLinkSeconds } : {}),
     ...(settings.requestTimeoutMs !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs } : {}),
