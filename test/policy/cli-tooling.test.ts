@@ -97,3 +97,26 @@ t.test('issue 15 item 6: `policy check` and `policy explain` show the yearly pri
   const explained = await runCli(['policy', 'explain', 'dash', 'getEmailActivityUserDetail', dir]);
   t.match(explained.out, /yearly privacy loss per person, across all consumers: epsilon 5\.3/);
 });
+
+t.test("issue 15 item 6: the organisation's planned yearly total counts a figure two policies release at the same scale once, and figures at different scales each", async (t) => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const policy = (name: string, k: number, epsilon: number) => `name: ${name}\ndescription: Dashboard.\nconsumers: [${name}]\nk: ${k}\nperiods: [D30]\nfreshReleases: daily\nprivacyBudget: { epsilonPerYear: 100 }\nreports:\n  getEmailActivityUserDetail:\n    cohort: { by: [organization, department], noise: { epsilon: ${epsilon} } }\n`;
+  await writeFile(join(dir, 'dash-a.yaml'), policy('dash-a', 150, 0.1));
+  // Another tool whose policy differs only in k: the same cells at the same scale, the same draws (one release).
+  await writeFile(join(dir, 'dash-b.yaml'), policy('dash-b', 160, 0.1));
+  const same = await runCli(['policy', 'check', dir]);
+  t.equal(same.code, 0);
+  t.match(same.out, /policy 'dash-b': 1 noisy releases it may read, each made afresh 366 times a year: epsilon 36\.6 per year/, 'each consumer spends its share');
+  t.match(same.out, /yearly privacy loss per person, across all consumers: epsilon 36\.6 /, 'the organisation pays once');
+  t.match(same.err, /epsilon 36\.6, above 10/, 'and is warned above 10');
+  const explained = await runCli(['policy', 'explain', 'dash-a', 'getEmailActivityUserDetail', dir]);
+  t.match(explained.out, /yearly privacy loss per person, across all consumers: epsilon 36\.6 .*by default also the organisation limit/, 'policy explain shows the same total, and that it is the default limit');
+  // At another scale the second tool's figures are other draws: the organisation pays for both.
+  await writeFile(join(dir, 'dash-b.yaml'), policy('dash-b', 160, 0.2));
+  const apart = await runCli(['policy', 'check', dir]);
+  t.match(apart.out, /yearly privacy loss per person, across all consumers: epsilon 109\.8 /);
+});
