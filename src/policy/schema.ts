@@ -125,7 +125,7 @@ export const POLICY_SCHEMA = {
       properties: { epsilonPerYear: { type: 'number', exclusiveMinimum: 0, maximum: 1000 } },
       required: ['epsilonPerYear'],
       additionalProperties: false,
-      description: "The most epsilon this consumer's share of noisy releases may reach per calendar year (UTC): the epsilon of every release it reads (a release is made once per report, period and epoch, whoever reads it, and counted once for the organisation). Needed when a cohort rule has noise. Once spent, the consumer is served its last release, marked stale, never a fresh one.",
+      description: "The most epsilon this consumer's share of noisy releases may reach per calendar year (UTC): the epsilon of every release it reads (a release is made once per report, period and epoch, whoever reads it; a figure another policy releases at the same noise scale is the same draw, counted once for the organisation). Needed when a cohort rule has noise. Once spent, the consumer is served its last release, marked stale, never a fresh one. The organisation's total across all consumers is limited too, by the proxy's GPP_ORGANISATION_EPSILON_PER_YEAR (default: the planned yearly total policy check prints); past it every consumer is served stale releases.",
       examples: [{ epsilonPerYear: 400 }],
     },
     freshReleases: {
