@@ -27,6 +27,8 @@ export class BudgetLedger implements BudgetStore {
   private readonly shares = new Set<string>();
   /** Per year: release id -> epsilon (each release counted once for the organisation). */
   private readonly releases = new Map<number, Map<string, number>>();
+  /** Per year: the sum of `releases`' epsilons (read on every charge, so kept rather than summed). */
+  private readonly organisationTotals = new Map<number, number>();
 
   private constructor(private readonly file: AppendOnlyFile) {}
 
@@ -63,9 +65,7 @@ export class BudgetLedger implements BudgetStore {
   }
 
   private organisationSpentSync(year: number): number {
-    let total = 0;
-    for (const epsilon of this.releases.get(year)?.values() ?? []) total += epsilon;
-    return total;
+    return this.organisationTotals.get(year) ?? 0;
   }
 
   /** Records `consumer`'s share of `release` unless it has it already; refuses past `limit` (its share). */
@@ -113,6 +113,10 @@ export class BudgetLedger implements BudgetStore {
     this.shares.add(`${entry.consumer}\u0000${entry.release}`);
     let year = this.releases.get(entry.year);
     if (year === undefined) this.releases.set(entry.year, (year = new Map()));
-    year.set(entry.release, Math.max(year.get(entry.release) ?? 0, entry.epsilon));
+    const before = year.get(entry.release) ?? 0;
+    if (entry.epsilon > before) {
+      year.set(entry.release, entry.epsilon);
+      this.organisationTotals.set(entry.year, (this.organisationTotals.get(entry.year) ?? 0) + entry.epsilon - before);
+    }
   }
 }
