@@ -17,7 +17,7 @@ import type { CategoryTable } from './score-facts.js';
 
 /**
  * Noise on a score release's sub-organisation cells: per category, numerator and denominator each get sticky
- * discrete-Laplace noise of `scale` keyed by the release (organisation figures stay exact, as cohorts' do).
+ * discrete-Laplace noise of `scale` keyed by the figure (cohort/release.ts noisyMeasureId; organisation figures stay exact, as cohorts' do).
  */
 export interface ScoreNoise {
   readonly context: NoiseContext;

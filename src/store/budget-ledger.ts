@@ -23,9 +23,9 @@ export function ledgerReleaseId(release: string, year: number): string {
 
 export class BudgetLedger implements BudgetStore {
   private readonly spentBy = new Map<string, number>();
-  /** Releases each consumer has read: `${consumer}\0${release id}`. */
+  /** Noisy measures (or, in older ledgers, releases) each consumer has read: `${consumer}\0${ledger id}`. */
   private readonly shares = new Set<string>();
-  /** Per year: release id -> epsilon (each release counted once for the organisation). */
+  /** Per year: ledger id -> epsilon (each measure counted once for the organisation). */
   private readonly releases = new Map<number, Map<string, number>>();
   /** Per year: the sum of `releases`' epsilons (read on every charge, so kept rather than summed). */
   private readonly organisationTotals = new Map<number, number>();

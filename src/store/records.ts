@@ -127,7 +127,7 @@ const SCORE_ROW_SCHEMA = {
 } as const;
 
 const RELEASE_COMMON = {
-  /** The release id (src/cohort/release.ts releaseId): what noise is drawn from and the budget is charged for. */
+  /** The release id (src/cohort/release.ts releaseId): what the release book keeps and serves per slot and epoch. */
   id: { type: 'string', pattern: '^[0-9a-f]{64}$' },
   /** The release slot (report or score, window, settings). */
   slot: { type: 'string', pattern: '^[0-9a-f]{64}$' },

@@ -52,13 +52,15 @@ export interface PolicyHistoryStore {
 }
 
 /**
- * The privacy-budget ledger, per organisation (G6, G7): a release costs its epsilon once for the organisation
- * (what a person is exposed to across all tools), and each consumer that reads it is recorded with its share.
+ * The privacy-budget ledger, per organisation (G6, G7): a noisy measure costs its epsilon once for the
+ * organisation (what a person is exposed to across all tools), and each consumer that reads it is recorded with
+ * its share.
  */
 export interface BudgetStore {
   /**
-   * Records `consumer`'s share of `release` (an organisation-wide release id: the same for every consumer that
-   * reads it) unless it has it already; refuses when the consumer's share would pass `limit` (its yearly budget).
+   * Records `consumer`'s share of `release` (an organisation-wide id: the same for every consumer that reads it)
+   * unless it has it already; refuses when the consumer's share would pass `limit` (its yearly budget). One
+   * measure of `chargeMeasures`, with no organisation limit.
    */
   charge(consumer: string, release: string, epsilon: number, limit: number, now?: Date): Promise<Charge>;
   /**
