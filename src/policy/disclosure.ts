@@ -11,9 +11,8 @@ import { bandLabels } from '../sanitize/generalize.js';
 import { budgetPlan } from './budget-plan.js';
 import { scoreGrantFor } from './decide.js';
 import { discreteLaplaceMargin95 } from '../cohort/accuracy.js';
-import type { ReleaseCadence } from '../cohort/release.js';
 import { scoreNoiseScale } from '../score/org-scores.js';
-import { noiseStatement } from './explain.js';
+import { exactStatement, noiseStatement } from './explain.js';
 import type { ColumnAction, RowsRule } from './schema.js';
 
 export interface RowsDisclosure {
@@ -46,16 +45,6 @@ export interface CohortDisclosure {
   readonly exact?: string;
   /** Where the consumer reads these cohorts: the report's own URL and /cohorts. */
   readonly endpoints: string[];
-}
-
-/**
- * What a suppression-only cohort release is, in plain words (issue 15 item 6: an honest option, said honestly):
- * exact figures, the group sizes that hide a group (`k`, `kC`), how often a fresh release is made and what
- * comparing two releases can reveal.
- */
-export function exactStatement(k: number, kC: number, cadence: ReleaseCadence): string {
-  const period = cadence === 'weekly' ? 'week' : 'day';
-  return `figures are exact (no noise): groups are protected only by hiding them. A group of fewer than ${k} people is hidden, and so is a group with 1 to ${kC - 1} inactive people or fewer than ${kC} active ones (so nobody's inactivity can be read off; a group where everyone was active is shown), and any group from which a hidden one could be worked out. A fresh release is made ${cadence === 'weekly' ? 'once a week' : "at each of Microsoft's daily refreshes"} and served unchanged until the next, whatever changes meanwhile. Comparing two releases shows how a group changed from one ${period} to another: when someone joins, leaves or moves, the group's figures change by that person's activity, mixed with everyone else's change in the same ${period}, so the difference can reveal something about what the people who changed did. Nothing finer than one release per ${period} is shown`;
 }
 
 export interface ConsumerDisclosure {
