@@ -1,7 +1,7 @@
 /**
  * Red team (two colluding consumers): noise is keyed per release and a release is named by its settings, so two
  * consumers under the same settings get the same figures. But two tools whose policies differ in anything that
- * shapes the release (here only k: 10 for the shipped vendor policy, 9 for a second vendor with the same margin
+ * shapes the release (here only k: 10 for the noisy vendor example, 9 for a second vendor with the same margin
  * and budget) get two independently noised releases of the same department and office counts, each charged only
  * to its own share (the organisation's total shows both: the accounting is honest). Averaging N such draws cuts the
  * noise by sqrt(N): the "averaging learns nothing" protection holds only for identical settings, and nothing limits
@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ConsumerKeys } from '../../src/server/consumer-keys.js';
-import { KEYS, SHIPPED_POLICIES, startStack } from '../helpers/proxy-stack.js';
+import { KEYS, startStack } from '../helpers/proxy-stack.js';
+import { NOISY_VENDOR_POLICY, NOISY_VENDOR_POLICY_NAME, noisyVendorPolicies } from '../helpers/vendor-policy.js';
 
 const TEAMS = 'getTeamsUserActivityUserDetail';
 const B = 'gpp_test-second-vendor-key-0000000000000000000000000';
@@ -21,9 +22,10 @@ const TRUTH = 'gpp_test-exact-reader-key-00000000000000000000000000';
 
 t.test('two vendors whose policies differ only in k get independent noise on the same cells', { todo: 'issue 15, open: noise keyed by the cells and measures released, not by the whole settings; or an organisation-wide limit' }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-avg-'));
-  await cp(SHIPPED_POLICIES, dir, { recursive: true });
-  const vendor = await readFile(join(SHIPPED_POLICIES, 'vendor-dashboard.yaml'), 'utf8');
-  await writeFile(join(dir, 'second-vendor.yaml'), vendor.replace('name: vendor-dashboard', 'name: second-vendor').replace('consumers: [adoption-dashboard]', 'consumers: [second-vendor]').replace('k: 10', 'k: 9'));
+  // The noisy example of the vendor policy (the shipped one is exact).
+  await cp(await noisyVendorPolicies(), dir, { recursive: true });
+  const vendor = await readFile(NOISY_VENDOR_POLICY, 'utf8');
+  await writeFile(join(dir, 'second-vendor.yaml'), vendor.replace(`name: ${NOISY_VENDOR_POLICY_NAME}`, 'name: second-vendor').replace('consumers: [adoption-dashboard]', 'consumers: [second-vendor]').replace('k: 10', 'k: 9'));
   // The truth, for measuring only (an exact reader with the same cuts; the attack does not need it).
   await writeFile(join(dir, 'truth.yaml'), `name: truth\ndescription: Exact cohorts for the measurement.\nconsumers: [exact-reader]\nk: 2\nkC: 2\nperiods: [D30]\nreports:\n  ${TEAMS}:\n    cohort:\n      by: [organization, department, officeLocation]\n`);
   const keys = ConsumerKeys.of({ 'adoption-dashboard': KEYS.vendor, 'second-vendor': B, 'exact-reader': TRUTH, 'licence-tool': KEYS.licence });
