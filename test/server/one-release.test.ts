@@ -33,6 +33,7 @@ for (const variant of ['shipped (exact)', 'noisy example'] as const) t.test(`eve
   const dir = await mkdtemp(join(tmpdir(), 'gpp-one-release-'));
   await cp(policies, dir, { recursive: true });
   await mkdir(join(dir, 'tests', 'fixtures'), { recursive: true });
+  await mkdir(join(dir, 'tests', 'expected'), { recursive: true });
   await writeFile(join(dir, 'tests', 'fixtures', 'sim-teams.csv'), await fetchCsv(stack.sim, `/v1.0/reports/${TEAMS}`, headers));
   const users: unknown[] = [];
   let next: string | undefined = `${stack.sim.graphUrl}/v1.0/users?$select=userPrincipalName,${DIRECTORY_ATTRIBUTES.join(',')}&$top=999`;
