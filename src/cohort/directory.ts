@@ -79,6 +79,24 @@ export class Directory {
     keys.push(attributes.map(() => NOT_IN_DIRECTORY));
     return keys.sort(compareKeys);
   }
+
+  /**
+   * The combinations of several attributes that someone in the directory holds, sorted, plus the one
+   * all-NOT_IN_DIRECTORY combination (report users the directory does not have). What a consumer knows from the
+   * directory (privacy.md's threat model): every other combination of `combinations` is a structural zero.
+   * Linear in the directory's distinct tuples.
+   */
+  heldCombinations(attributes: readonly DirectoryAttribute[]): string[][] {
+    const positions = attributes.map((a) => DIRECTORY_ATTRIBUTES.indexOf(a));
+    const held = new Map<string, string[]>();
+    for (const tuple of this.tuples) {
+      const key = positions.map((p) => tuple[p]!);
+      held.set(key.join('\u0000'), key);
+    }
+    const outside = attributes.map(() => NOT_IN_DIRECTORY);
+    held.set(outside.join('\u0000'), outside);
+    return [...held.values()].sort(compareKeys);
+  }
 }
 
 export function compareKeys(a: readonly string[], b: readonly string[]): number {

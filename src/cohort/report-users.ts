@@ -106,6 +106,7 @@ export function cohortLayout(plan: CohortPlan, directory: Directory): CohortLayo
     dimensions: plan.dimensions,
     metrics: plan.metrics.map((m) => ({ name: m.column.json, clip: m.clip })),
     sameEverywhere: NOT_IN_DIRECTORY,
+    known: { attributes: DIRECTORY_ATTRIBUTES, held: (attributes) => directory.heldCombinations(attributes as DirectoryAttribute[]) },
     keySet(parts) {
       const directoryParts = parts.filter(isDirectoryAttribute);
       const base = directoryParts.length === 0 ? [[]] : directoryParts.length === 1 ? directory.domain(directoryParts[0]!).map((v) => [v]) : directory.combinations(directoryParts);

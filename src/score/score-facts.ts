@@ -205,6 +205,7 @@ export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: re
       metrics: [],
       sameEverywhere: NOT_IN_DIRECTORY,
       keySet: (parts) => directory.domain(parts[0] as DirectoryAttribute).map((v) => [v]),
+      known: { attributes: DIRECTORY_ATTRIBUTES, held: (attributes) => directory.heldCombinations(attributes as DirectoryAttribute[]) },
     });
     for (const { attributes, facts: person, people } of named.values()) {
       if (category.counted(person)) aggregator.add({ attributes, active: category.qualifies(person), metrics: [] }, people);
