@@ -69,6 +69,14 @@ export function usesDirectory(plan: CohortPlan): boolean {
   return plan.dimensions.some((d) => d.parts.some(isDirectoryAttribute));
 }
 
+/**
+ * A plan without its directory dimensions: what can still be released when the directory cannot be joined
+ * (concealed names), where no one is given a department or an office.
+ */
+export function withoutDirectory(plan: CohortPlan): CohortPlan {
+  return { ...plan, dimensions: plan.dimensions.filter((d) => !d.parts.some(isDirectoryAttribute)) };
+}
+
 /** A report column a cohort may be grouped by: a yes/no column, whose key set is fixed (G8). */
 export function groupingColumn(report: ReportSpec, name: string): ColumnSpec | undefined {
   const column = findColumn(report, name);
