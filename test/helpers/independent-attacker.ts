@@ -1,0 +1,111 @@
+/**
+ * An attacker written apart from the product (privacy.md G3 and the threat model: consumers know who is in which
+ * department and office, keep every answer and may collude): given the cells released to one or several consumers
+ * of one report and period, and the directory's structure (which department x office crosses are empty, and that
+ * a department's people are the sum of its office crosses), it minimises and maximises each suppressed cell's
+ * users, active and inactive people together (0 <= active <= users) with yalps, and rounds the bounds to whole
+ * people, as a real attacker would. Independent of src/cohort/attacker-*.ts on purpose: it checks them.
+ */
+import { solve, type Coefficients, type Model } from 'yalps';
+import { NOT_IN_DIRECTORY, type Truth } from './random-tenant.js';
+
+/** What the attacker knows of the directory: its departments and offices, and which crosses hold anyone. */
+export interface DirectoryStructure {
+  readonly departments: readonly string[];
+  readonly offices: readonly string[];
+  /** `<department>|<office>` of every cross the directory has someone in. */
+  readonly occupied: ReadonlySet<string>;
+}
+
+/** Released cells by key (`organization/all`, `department/<d>`, `officeLocation/<o>`, `cross/<d>|<o>`); null: suppressed. */
+export type Observed = ReadonlyMap<string, Truth | null>;
+
+export interface Narrowed {
+  readonly cell: string;
+  readonly measure: 'users' | 'active' | 'inactive';
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Every cell of the attacker's model: the organisation, both marginals (with the outsiders) and every cross. */
+function universe(d: DirectoryStructure): string[] {
+  const cells = ['organization/all', ...[...d.departments, NOT_IN_DIRECTORY].map((x) => `department/${x}`), ...[...d.offices, NOT_IN_DIRECTORY].map((x) => `officeLocation/${x}`)];
+  for (const dep of d.departments) for (const office of d.offices) cells.push(`cross/${dep}|${office}`);
+  cells.push(`cross/${NOT_IN_DIRECTORY}|${NOT_IN_DIRECTORY}`);
+  return cells;
+}
+
+/** total = sum(parts), as the directory's structure says. */
+function relations(d: DirectoryStructure): { total: string; parts: string[] }[] {
+  const out = [
+    { total: 'organization/all', parts: [...d.departments, NOT_IN_DIRECTORY].map((x) => `department/${x}`) },
+    { total: 'organization/all', parts: [...d.offices, NOT_IN_DIRECTORY].map((x) => `officeLocation/${x}`) },
+    { total: `department/${NOT_IN_DIRECTORY}`, parts: [`cross/${NOT_IN_DIRECTORY}|${NOT_IN_DIRECTORY}`] },
+    { total: `officeLocation/${NOT_IN_DIRECTORY}`, parts: [`cross/${NOT_IN_DIRECTORY}|${NOT_IN_DIRECTORY}`] },
+  ];
+  for (const dep of d.departments) out.push({ total: `department/${dep}`, parts: d.offices.map((o) => `cross/${dep}|${o}`) });
+  for (const office of d.offices) out.push({ total: `officeLocation/${office}`, parts: d.departments.map((x) => `cross/${x}|${office}`) });
+  return out;
+}
+
+/**
+ * The attacker's intervals for every suppressed cell of `observed` (whole people), and those narrower than the
+ * guarantee: users narrower than k, active narrower than k_c, inactive narrower than k_c unless it is 0 for sure.
+ * `withDirectory` false gives the weaker attacker who knows only the released marginals.
+ */
+export function narrowedCells(structure: DirectoryStructure, observed: Observed, k: number, kC: number, withDirectory = true): Narrowed[] {
+  const cells = universe(structure);
+  const constraints = new Map<string, { equal: number } | { max: number }>();
+  const variables = new Map<string, Map<string, number>>();
+  const variable = (name: string) => {
+    let v = variables.get(name);
+    if (v === undefined) variables.set(name, (v = new Map()));
+    return v;
+  };
+  for (const cell of cells) {
+    const crossCell = cell.startsWith('cross/');
+    if (crossCell && !withDirectory) continue;
+    // active - users <= 0
+    variable(`u:${cell}`).set(`link:${cell}`, -1);
+    variable(`a:${cell}`).set(`link:${cell}`, 1);
+    constraints.set(`link:${cell}`, { max: 0 });
+    const seen = observed.get(cell);
+    const known = seen ?? (crossCell && cell !== `cross/${NOT_IN_DIRECTORY}|${NOT_IN_DIRECTORY}` && !structure.occupied.has(cell.slice('cross/'.length)) ? { users: 0, active: 0 } : undefined);
+    if (known !== undefined) {
+      variable(`u:${cell}`).set(`fixu:${cell}`, 1);
+      variable(`a:${cell}`).set(`fixa:${cell}`, 1);
+      constraints.set(`fixu:${cell}`, { equal: known.users });
+      constraints.set(`fixa:${cell}`, { equal: known.active });
+    }
+  }
+  relations(structure).forEach((relation, r) => {
+    if (!withDirectory && relation.parts.some((p) => p.startsWith('cross/'))) return;
+    for (const m of ['u', 'a']) {
+      variable(`${m}:${relation.total}`).set(`rel${m}${r}`, -1);
+      for (const part of relation.parts) variable(`${m}:${part}`).set(`rel${m}${r}`, (variables.get(`${m}:${part}`)?.get(`rel${m}${r}`) ?? 0) + 1);
+      constraints.set(`rel${m}${r}`, { equal: 0 });
+    }
+  });
+  const bound = (target: [string, number][], direction: 'minimize' | 'maximize') => {
+    const vars = new Map<string, Coefficients>();
+    for (const [name, coefficients] of variables) vars.set(name, new Map(coefficients));
+    for (const [name, c] of target) (vars.get(name) as Map<string, number>).set('objective', c);
+    const model: Model = { direction, objective: 'objective', constraints, variables: vars };
+    const solution = solve(model);
+    if (solution.status === 'unbounded') return direction === 'maximize' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    if (solution.status !== 'optimal') throw new Error(`the attacker's programme is ${solution.status}: the released cells contradict the directory or each other`);
+    return solution.result;
+  };
+  const out: Narrowed[] = [];
+  for (const [cell, seen] of observed) {
+    if (seen !== null) continue;
+    const targets = { users: [[`u:${cell}`, 1]], active: [[`a:${cell}`, 1]], inactive: [[`u:${cell}`, 1], [`a:${cell}`, -1]] } as Record<Narrowed['measure'], [string, number][]>;
+    for (const measure of ['users', 'active', 'inactive'] as const) {
+      const min = Math.ceil(bound(targets[measure], 'minimize') - 1e-6);
+      const max = Math.floor(bound(targets[measure], 'maximize') + 1e-6);
+      const need = measure === 'users' ? k : kC;
+      if (max - min < need && !(measure === 'inactive' && max <= 0)) out.push({ cell, measure, min, max });
+    }
+  }
+  return out;
+}
