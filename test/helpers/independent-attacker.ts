@@ -51,7 +51,10 @@ function relations(d: DirectoryStructure): { total: string; parts: string[] }[] 
 /**
  * The attacker's intervals for every suppressed cell of `observed` (whole people), and those narrower than the
  * guarantee: users narrower than k, active narrower than k_c, inactive narrower than k_c unless it is 0 for sure.
- * `withDirectory` false gives the weaker attacker who knows only the released marginals.
+ * With the directory, the occupied department x office crosses are checked too: never released, they are still
+ * groups of named people ("the two Sales people in Paris"), exposed when the attacker reads off them what G2 would
+ * not release (fewer than k_c active, 1..k_c-1 inactive). `withDirectory` false gives the weaker attacker who
+ * knows only the released marginals and their sums.
  */
 export function narrowedCells(structure: DirectoryStructure, observed: Observed, k: number, kC: number, withDirectory = true): Narrowed[] {
   const cells = universe(structure);
@@ -97,12 +100,22 @@ export function narrowedCells(structure: DirectoryStructure, observed: Observed,
     return solution.result;
   };
   const out: Narrowed[] = [];
-  for (const [cell, seen] of observed) {
+  // The crosses the directory says hold someone are groups the attacker can name too (never released: unknown).
+  const hidden = withDirectory ? cells.filter((c) => c.startsWith('cross/') && !observed.has(c) && (c.includes(NOT_IN_DIRECTORY) || structure.occupied.has(c.slice('cross/'.length)))) : [];
+  for (const [cell, seen] of [...observed, ...hidden.map((c) => [c, null] as const)]) {
     if (seen !== null) continue;
     const targets = { users: [[`u:${cell}`, 1]], active: [[`a:${cell}`, 1]], inactive: [[`u:${cell}`, 1], [`a:${cell}`, -1]] } as Record<Narrowed['measure'], [string, number][]>;
+    const interval = (measure: Narrowed['measure']) => ({ min: Math.ceil(bound(targets[measure], 'minimize') - 1e-6), max: Math.floor(bound(targets[measure], 'maximize') + 1e-6) });
+    if (!observed.has(cell)) {
+      // A hidden group is exposed when its activity read off could not have been released (G2). Its size is not
+      // checked: the directory tells the attacker how many people it has anyway.
+      const [users, active, inactive] = [interval('users'), interval('active'), interval('inactive')];
+      if (users.min >= 1 && active.max <= kC - 1) out.push({ cell, measure: 'active', ...active });
+      if (inactive.min >= 1 && inactive.max <= kC - 1) out.push({ cell, measure: 'inactive', ...inactive });
+      continue;
+    }
     for (const measure of ['users', 'active', 'inactive'] as const) {
-      const min = Math.ceil(bound(targets[measure], 'minimize') - 1e-6);
-      const max = Math.floor(bound(targets[measure], 'maximize') + 1e-6);
+      const { min, max } = interval(measure);
       const need = measure === 'users' ? k : kC;
       if (max - min < need && !(measure === 'inactive' && max <= 0)) out.push({ cell, measure, min, max });
     }

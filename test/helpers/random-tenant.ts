@@ -48,10 +48,10 @@ export const NOT_IN_DIRECTORY = '(not in directory)';
 export const departmentName = (d: number): string => `Dept${String.fromCharCode(65 + d)}`;
 export const officeName = (o: number): string => `Office${String.fromCharCode(80 + o)}`;
 
-const person: fc.Arbitrary<Person> = fc.record({ idle: fc.boolean(), mail: fc.boolean(), files: fc.boolean(), mobile: fc.boolean(), video: fc.boolean() });
+const person = (idle: fc.Arbitrary<boolean>): fc.Arbitrary<Person> => fc.record({ idle, mail: fc.boolean(), files: fc.boolean(), mobile: fc.boolean(), video: fc.boolean() });
 const weighted = <T>(often: fc.Arbitrary<T>, rarely: fc.Arbitrary<T>, weight = 3) => fc.oneof({ arbitrary: often, weight }, { arbitrary: rarely, weight: 1 });
 
-/** 1-4 departments x 1-3 offices; a cross is empty half the time, else 1-9 people, with 0-2 directory-only people now and then. */
+/** 1-4 departments x 1-3 offices; a cross is empty half the time, else 1-12 people, with 0-2 directory-only people now and then. */
 export const randomTenant: fc.Arbitrary<RandomTenant> = fc
   .record({ departments: fc.integer({ min: 1, max: 4 }), offices: fc.integer({ min: 1, max: 3 }) })
   .chain(({ departments, offices }) => fc.record({
@@ -59,12 +59,13 @@ export const randomTenant: fc.Arbitrary<RandomTenant> = fc
     offices: fc.constant(offices),
     crosses: fc.array(
       fc.record({
-        people: weighted(fc.constant<Person[]>([]), fc.array(person, { minLength: 1, maxLength: 9 }), 1),
+        // Crosses where everyone was active, or where some were not: both are released when large enough (G2).
+        people: weighted(fc.constant<Person[]>([]), fc.oneof(fc.array(person(fc.constant(false)), { minLength: 1, maxLength: 12 }), fc.array(person(fc.boolean()), { minLength: 1, maxLength: 12 })), 1),
         ghosts: weighted(fc.constant(0), fc.integer({ min: 1, max: 2 }), 4),
       }),
       { minLength: departments * offices, maxLength: departments * offices },
     ),
-    outsiders: weighted(fc.constant<Person[]>([]), fc.array(person, { minLength: 1, maxLength: 3 })),
+    outsiders: weighted(fc.constant<Person[]>([]), fc.array(person(fc.boolean()), { minLength: 1, maxLength: 3 })),
     k: fc.integer({ min: 2, max: 4 }),
     kC: fc.integer({ min: 2, max: 3 }),
     kOrgExtra: fc.integer({ min: 0, max: 2 }),
