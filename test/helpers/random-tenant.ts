@@ -85,14 +85,31 @@ export function peopleOf(tenant: RandomTenant): { upn: string; person: Person; d
   return out;
 }
 
-/** Graph's /users answer: everyone of the crosses, in the reports or not. */
+/**
+ * Graph's /users answer: everyone of the crosses, in the reports or not. A cross's entries depend only on how many
+ * people it has (in the reports or not), so two tenants with the same crosses' sizes have the same directory.
+ */
 export function directoryOf(tenant: RandomTenant): { value: { userPrincipalName: string; department: string; officeLocation: string }[] } {
   const value: { userPrincipalName: string; department: string; officeLocation: string }[] = [];
-  for (const p of peopleOf(tenant)) if (p.department !== undefined) value.push({ userPrincipalName: p.upn, department: p.department, officeLocation: p.office! });
   tenant.crosses.forEach((cross, i) => {
-    for (let g = 0; g < cross.ghosts; g++) value.push({ userPrincipalName: `ghost${i}x${g}@contoso.onmicrosoft.com`, department: departmentName(Math.floor(i / tenant.offices)), officeLocation: officeName(i % tenant.offices) });
+    for (let n = 0; n < cross.people.length + cross.ghosts; n++) value.push({ userPrincipalName: `p${i}x${n}@contoso.onmicrosoft.com`, department: departmentName(Math.floor(i / tenant.offices)), officeLocation: officeName(i % tenant.offices) });
   });
   return { value };
+}
+
+/**
+ * Another tenant with the same directory (every cross as many people, in the reports or not) and other counts:
+ * who of a cross is in the reports, who was active, and who outside the directory is in the reports.
+ */
+export function sameDirectory(tenant: RandomTenant): fc.Arbitrary<RandomTenant> {
+  return fc.record({
+    crosses: fc.tuple(...tenant.crosses.map((cross) => {
+      const size = cross.people.length + cross.ghosts;
+      return fc.integer({ min: 0, max: size }).chain((inReports) => fc.record({ people: fc.array(person(fc.boolean()), { minLength: inReports, maxLength: inReports }), ghosts: fc.constant(size - inReports) }));
+    })),
+    outsiders: fc.array(person(fc.boolean()), { maxLength: 3 }),
+  }).map(({ crosses, outsiders }) => ({ ...tenant, crosses, outsiders }))
+    .filter((t) => t.crosses.some((c) => c.people.length > 0));
 }
 
 /** Departments and offices the directory has (a value exists because someone in the directory holds it). */

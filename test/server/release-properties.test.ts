@@ -18,10 +18,11 @@ import { ConsumerKeys } from '../../src/server/consumer-keys.js';
 import { loadPolicySet } from '../../src/policy/load.js';
 import { runPolicyTests } from '../../src/policy/test-cases.js';
 import { startGraphDouble } from '../helpers/graph-double.js';
+import { runCli } from '../helpers/cli.js';
 import { proxyCsv, startProxyFor } from '../helpers/proxy-stack.js';
 import { narrowedCells, type Narrowed, type Observed } from '../helpers/independent-attacker.js';
 import {
-  directoryDomain, directoryOf, NOT_IN_DIRECTORY, randomTenant, SCORE_TRUTH, TEAMS, teamsTruth, tenantReports, truthTable, type RandomTenant, type Truth,
+  directoryDomain, directoryOf, NOT_IN_DIRECTORY, randomTenant, sameDirectory, SCORE_TRUTH, TEAMS, teamsTruth, tenantReports, truthTable, type RandomTenant, type Truth,
 } from '../helpers/random-tenant.js';
 
 const SEED = Number(process.env.GPP_PROPERTY_SEED ?? 20261201);
@@ -70,7 +71,8 @@ interface Answers {
   readonly cohortsBy: Record<'department' | 'officeLocation', CohortJson>;
   readonly urlJson: { value: unknown[] };
   readonly urlCsv: string;
-  readonly policyTest: { csv: string; json: string };
+  /** `policy test --update`'s outputs, and the policy set with its cases (for the CLI). */
+  readonly policyTest: { csv: string; json: string; dir: string };
   /** 200 bodies, or the status of a refusal (422 below k_org). */
   readonly score: Record<'plain' | 'department' | 'officeLocation', ScoreJson | number>;
   readonly dashboard: string;
@@ -149,7 +151,7 @@ async function fetchAnswers(tenant: RandomTenant): Promise<Answers> {
 }
 
 /** `policy test --update` on the same report and directory, as the CLI runs it: what it would expect (CSV and JSON). */
-async function policyTestOutput(dir: string, files: Record<string, string>, report: Buffer, directory: unknown): Promise<{ csv: string; json: string }> {
+async function policyTestOutput(dir: string, files: Record<string, string>, report: Buffer, directory: unknown): Promise<{ csv: string; json: string; dir: string }> {
   const set = join(dir, 'policy-test');
   await mkdir(join(set, 'tests', 'fixtures'), { recursive: true });
   await mkdir(join(set, 'tests', 'expected'));
@@ -166,7 +168,7 @@ async function policyTestOutput(dir: string, files: Record<string, string>, repo
   if (!loaded.ok) throw new Error(loaded.problems.map((p) => p.message).join('\n'));
   const run = await runPolicyTests(set, loaded.set, { update: true });
   if (run.problems.length > 0 || run.results.some((r) => !r.passed)) throw new Error(`policy test: ${JSON.stringify(run)}`);
-  return { csv: await readFile(join(set, 'tests', 'expected', 'main.csv'), 'utf8'), json: await readFile(join(set, 'tests', 'expected', 'main.json'), 'utf8') };
+  return { csv: await readFile(join(set, 'tests', 'expected', 'main.csv'), 'utf8'), json: await readFile(join(set, 'tests', 'expected', 'main.json'), 'utf8'), dir: set };
 }
 
 /** A /cohorts cell's key in the truth tables. */
@@ -379,4 +381,47 @@ t.test('one release, every surface: the report URL, /cohorts, policy test, /org-
     return problems;
   });
   t.comment(`${served} tenants served (each through a fresh Graph double and proxy)`);
+});
+
+/** A JSON value with its counts taken out (numbers, booleans and nulls masked, and each server's port): what G8 says may not depend on them. */
+const skeleton = (value: unknown): unknown => (Array.isArray(value) ? value.map(skeleton) : value !== null && typeof value === 'object' ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, skeleton(v)])) : typeof value === 'string' ? value.replace(/127\.0\.0\.1:\d+/g, 'proxy') : '#');
+
+t.test('G8: two tenants with the same directory and other counts give responses with the same keys and fields on every surface', async (t) => {
+  const runs = Math.max(4, Math.round(RUNS / 4));
+  t.comment(`seed ${SEED}, ${runs} pairs of tenants`);
+  let failure: string | undefined;
+  await fc.assert(
+    fc.asyncProperty(randomTenant.chain((a) => fc.tuple(fc.constant(a), sameDirectory(a))), async ([first, second]) => {
+      const [a, b] = await Promise.all([answersFor(first), answersFor(second)]);
+      const views = (x: Answers): Record<string, unknown> => ({
+        '/cohorts JSON': x.cohorts, '/cohorts CSV (Dimension, Cohort columns)': x.cohortsCsv.trimEnd().split('\r\n').map((line) => line.split(',').slice(1, 3).concat(String(line.split(',').length))),
+        'report URL JSON': x.urlJson, '/org-score': x.score, 'colluders': x.colluders,
+        'dashboard rows': [...x.dashboard.matchAll(/<tr><td>([^<]*)<\/td>/g)].map((m) => m[1]),
+      });
+      const [va, vb] = [views(a), views(b)];
+      const differ = Object.keys(va).filter((surface) => JSON.stringify(skeleton(va[surface])) !== JSON.stringify(skeleton(vb[surface])));
+      // A score refused below k_org is the same for both only when both organisations are that small.
+      const scoreRefusal = typeof a.score.plain === 'number' || typeof b.score.plain === 'number';
+      const problems = differ.filter((surface) => !(scoreRefusal && ['/org-score', 'colluders', 'dashboard rows'].includes(surface)));
+      if (problems.length > 0) {
+        const shown = (x: Record<string, unknown>) => JSON.stringify(skeleton(x[problems[0]!])).slice(0, 1500);
+        failure = `${describe(first)} / ${describe(second)}: ${problems.join(', ')} differ; ${problems[0]} ${shown(va)} / ${shown(vb)}`;
+        return false;
+      }
+      return true;
+    }),
+    { ...PARAMETERS, numRuns: runs },
+  ).catch((error: Error) => t.fail(`G8 fails (seed ${SEED}): ${failure ?? error.message}`));
+  if (failure === undefined) t.pass(`G8 holds on ${runs} pairs of tenants with the same directory`);
+});
+
+t.test('policy test (the CLI) expects exactly what the proxy answered: CSV and JSON, on the first tenants', async (t) => {
+  const tenants = fc.sample(randomTenant, { seed: SEED, numRuns: 2 });
+  for (const tenant of tenants) {
+    const a = await answersFor(tenant);
+    await writeFile(join(a.policyTest.dir, 'tests', 'expected', 'main.csv'), a.cohortsCsv);
+    await writeFile(join(a.policyTest.dir, 'tests', 'expected', 'main.json'), `${JSON.stringify({ value: a.cohorts.value }, null, 2)}\n`);
+    const run = await runCli(['policy', 'test', a.policyTest.dir]);
+    t.equal(run.code, 0, `policy test passes with the proxy's answers as expected outputs (${describe(tenant)})${run.code === 0 ? '' : `\n${run.out}${run.err}`}`);
+  }
 });
