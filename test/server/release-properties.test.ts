@@ -22,7 +22,7 @@ import { runCli } from '../helpers/cli.js';
 import { proxyCsv, startProxyFor } from '../helpers/proxy-stack.js';
 import { narrowedCells, type Narrowed, type Observed } from '../helpers/independent-attacker.js';
 import {
-  directoryDomain, directoryOf, NOT_IN_DIRECTORY, randomTenant, sameDirectory, SCORE_TRUTH, TEAMS, teamsTruth, tenantReports, truthTable, type RandomTenant, type Truth,
+  directoryDomain, directoryOf, NOT_IN_DIRECTORY, randomTenant, sameDirectory, SCORE_TRUTH, TEAMS, teamsTruth, tenantReports, truthTable, type Person, type RandomTenant, type Truth,
 } from '../helpers/random-tenant.js';
 
 const SEED = Number(process.env.GPP_PROPERTY_SEED ?? 20261201);
@@ -424,4 +424,24 @@ t.test('policy test (the CLI) expects exactly what the proxy answered: CSV and J
     const run = await runCli(['policy', 'test', a.policyTest.dir]);
     t.equal(run.code, 0, `policy test passes with the proxy's answers as expected outputs (${describe(tenant)})${run.code === 0 ? '' : `\n${run.out}${run.err}`}`);
   }
+});
+
+t.test('G1 on the score when the policy sets k_org below k: a score cell is a released cell, so k applies too', { todo: process.env.GPP_PROPERTY_TODO === 'run' ? false : 'issue 15 finding: /org-score suppresses with k_org alone (score-facts.ts), and nothing stops k_org < k (schema, policy check)' }, async (t) => {
+  // Found by the G1 property with k_org drawn below k (seed 20261201): DeptA's 3 people all worked with files.
+  const p = (idle: boolean, mail: boolean, files: boolean, mobile: boolean, video: boolean): Person => ({ idle, mail, files, mobile, video });
+  const tenant: RandomTenant = {
+    departments: 2, offices: 3, k: 4, kC: 3, kOrg: 2, outsiders: [],
+    crosses: [
+      { people: [], ghosts: 1 }, { people: [], ghosts: 0 },
+      { people: [p(true, true, true, false, true), p(false, false, true, false, false), p(false, false, true, true, false)], ghosts: 0 },
+      { people: [p(false, false, true, false, true), p(false, true, true, false, true)], ghosts: 0 }, { people: [], ghosts: 0 },
+      { people: [p(true, false, false, false, false), p(true, false, true, true, false), p(false, false, true, false, true), p(false, true, true, false, true), p(false, true, true, true, true)], ghosts: 0 },
+    ],
+  };
+  const a = await answersFor(tenant);
+  t.equal(teamsCells(a.cohorts).get(`department/${'DeptA'}`), null, '/cohorts suppresses DeptA (3 people, k 4)');
+  const score = a.score.department;
+  if (typeof score === 'number') throw new Error(`/org-score answered ${score}`);
+  const cell = score.cohorts!.find((r) => r.cohort[0] === 'DeptA')!;
+  t.ok(cell.categories.every((c) => c.suppressed), `/org-score by department suppresses DeptA too (released: ${cell.categories.filter((c) => !c.suppressed).map((c) => `${c.id} ${c.numerator} of ${c.denominator}`).join(', ')})`);
 });
