@@ -48,6 +48,22 @@ function relations(d: DirectoryStructure): { total: string; parts: string[] }[] 
   return out;
 }
 
+/** One table the attacker reads (a report's cohorts, or one score category), with the k its cells are held to. */
+export interface AttackedTable {
+  readonly name: string;
+  readonly observed: Observed;
+  readonly k: number;
+}
+
+/**
+ * A relation between two tables that holds in every cell by the published definitions: `smaller`'s measure never
+ * exceeds `larger`'s (people in Teams meetings, a score category's denominator, are all active in Teams).
+ */
+export interface TableLink {
+  readonly smaller: { readonly table: string; readonly measure: 'users' | 'active' };
+  readonly larger: { readonly table: string; readonly measure: 'users' | 'active' };
+}
+
 /**
  * The attacker's intervals for every suppressed cell of `observed` (whole people), and those narrower than the
  * guarantee: users narrower than k, active narrower than k_c, inactive narrower than k_c unless it is 0 for sure.
@@ -57,36 +73,51 @@ function relations(d: DirectoryStructure): { total: string; parts: string[] }[] 
  * knows only the released marginals and their sums.
  */
 export function narrowedCells(structure: DirectoryStructure, observed: Observed, k: number, kC: number, withDirectory = true): Narrowed[] {
-  const cells = universe(structure);
+  return narrowedAcross(structure, [{ name: '', observed, k }], [], kC, withDirectory);
+}
+
+/** The same over several tables of the same people at once, tied cell by cell by `links`; cells named `<table>: <cell>`. */
+export function narrowedAcross(structure: DirectoryStructure, tables: readonly AttackedTable[], links: readonly TableLink[], kC: number, withDirectory = true): Narrowed[] {
+  const cells = universe(structure).filter((cell) => withDirectory || !cell.startsWith('cross/'));
   const constraints = new Map<string, { equal: number } | { max: number }>();
   const variables = new Map<string, Map<string, number>>();
-  const variable = (name: string) => {
+  const coefficient = (name: string, constraint: string, c: number) => {
     let v = variables.get(name);
     if (v === undefined) variables.set(name, (v = new Map()));
-    return v;
+    v.set(constraint, (v.get(constraint) ?? 0) + c);
   };
-  for (const cell of cells) {
-    const crossCell = cell.startsWith('cross/');
-    if (crossCell && !withDirectory) continue;
-    // active - users <= 0
-    variable(`u:${cell}`).set(`link:${cell}`, -1);
-    variable(`a:${cell}`).set(`link:${cell}`, 1);
-    constraints.set(`link:${cell}`, { max: 0 });
-    const seen = observed.get(cell);
-    const known = seen ?? (crossCell && cell !== `cross/${NOT_IN_DIRECTORY}|${NOT_IN_DIRECTORY}` && !structure.occupied.has(cell.slice('cross/'.length)) ? { users: 0, active: 0 } : undefined);
-    if (known !== undefined) {
-      variable(`u:${cell}`).set(`fixu:${cell}`, 1);
-      variable(`a:${cell}`).set(`fixa:${cell}`, 1);
-      constraints.set(`fixu:${cell}`, { equal: known.users });
-      constraints.set(`fixa:${cell}`, { equal: known.active });
+  const u = (table: string, cell: string) => `u:${table}:${cell}`;
+  const a = (table: string, cell: string) => `a:${table}:${cell}`;
+  for (const { name: table, observed } of tables) {
+    for (const cell of cells) {
+      // active - users <= 0
+      coefficient(u(table, cell), `link:${table}:${cell}`, -1);
+      coefficient(a(table, cell), `link:${table}:${cell}`, 1);
+      constraints.set(`link:${table}:${cell}`, { max: 0 });
+      const emptyCross = cell.startsWith('cross/') && cell !== `cross/${NOT_IN_DIRECTORY}|${NOT_IN_DIRECTORY}` && !structure.occupied.has(cell.slice('cross/'.length));
+      const known = observed.get(cell) ?? (emptyCross ? { users: 0, active: 0 } : undefined);
+      if (known !== undefined) {
+        coefficient(u(table, cell), `fixu:${table}:${cell}`, 1);
+        coefficient(a(table, cell), `fixa:${table}:${cell}`, 1);
+        constraints.set(`fixu:${table}:${cell}`, { equal: known.users });
+        constraints.set(`fixa:${table}:${cell}`, { equal: known.active });
+      }
     }
+    relations(structure).forEach((relation, r) => {
+      if (!withDirectory && relation.parts.some((part) => part.startsWith('cross/'))) return;
+      for (const [m, name] of [['u', u], ['a', a]] as const) {
+        coefficient(name(table, relation.total), `rel${m}:${table}:${r}`, -1);
+        for (const part of relation.parts) coefficient(name(table, part), `rel${m}:${table}:${r}`, 1);
+        constraints.set(`rel${m}:${table}:${r}`, { equal: 0 });
+      }
+    });
   }
-  relations(structure).forEach((relation, r) => {
-    if (!withDirectory && relation.parts.some((p) => p.startsWith('cross/'))) return;
-    for (const m of ['u', 'a']) {
-      variable(`${m}:${relation.total}`).set(`rel${m}${r}`, -1);
-      for (const part of relation.parts) variable(`${m}:${part}`).set(`rel${m}${r}`, (variables.get(`${m}:${part}`)?.get(`rel${m}${r}`) ?? 0) + 1);
-      constraints.set(`rel${m}${r}`, { equal: 0 });
+  links.forEach((link, l) => {
+    const name = (side: TableLink['smaller'], cell: string) => (side.measure === 'users' ? u : a)(side.table, cell);
+    for (const cell of cells) {
+      coefficient(name(link.smaller, cell), `tie${l}:${cell}`, 1);
+      coefficient(name(link.larger, cell), `tie${l}:${cell}`, -1);
+      constraints.set(`tie${l}:${cell}`, { max: 0 });
     }
   });
   const bound = (target: [string, number][], direction: 'minimize' | 'maximize') => {
@@ -100,24 +131,27 @@ export function narrowedCells(structure: DirectoryStructure, observed: Observed,
     return solution.result;
   };
   const out: Narrowed[] = [];
-  // The crosses the directory says hold someone are groups the attacker can name too (never released: unknown).
-  const hidden = withDirectory ? cells.filter((c) => c.startsWith('cross/') && !observed.has(c) && (c.includes(NOT_IN_DIRECTORY) || structure.occupied.has(c.slice('cross/'.length)))) : [];
-  for (const [cell, seen] of [...observed, ...hidden.map((c) => [c, null] as const)]) {
-    if (seen !== null) continue;
-    const targets = { users: [[`u:${cell}`, 1]], active: [[`a:${cell}`, 1]], inactive: [[`u:${cell}`, 1], [`a:${cell}`, -1]] } as Record<Narrowed['measure'], [string, number][]>;
-    const interval = (measure: Narrowed['measure']) => ({ min: Math.ceil(bound(targets[measure], 'minimize') - 1e-6), max: Math.floor(bound(targets[measure], 'maximize') + 1e-6) });
-    if (!observed.has(cell)) {
-      // A hidden group is exposed when its activity read off could not have been released (G2). Its size is not
-      // checked: the directory tells the attacker how many people it has anyway.
-      const [users, active, inactive] = [interval('users'), interval('active'), interval('inactive')];
-      if (users.min >= 1 && active.max <= kC - 1) out.push({ cell, measure: 'active', ...active });
-      if (inactive.min >= 1 && inactive.max <= kC - 1) out.push({ cell, measure: 'inactive', ...inactive });
-      continue;
-    }
-    for (const measure of ['users', 'active', 'inactive'] as const) {
-      const { min, max } = interval(measure);
-      const need = measure === 'users' ? k : kC;
-      if (max - min < need && !(measure === 'inactive' && max <= 0)) out.push({ cell, measure, min, max });
+  for (const { name: table, observed, k } of tables) {
+    const label = (cell: string) => (table === '' ? cell : `${table}: ${cell}`);
+    // The crosses the directory says hold someone are groups the attacker can name too (never released: unknown).
+    const hidden = withDirectory ? cells.filter((c) => c.startsWith('cross/') && !observed.has(c) && (c.includes(NOT_IN_DIRECTORY) || structure.occupied.has(c.slice('cross/'.length)))) : [];
+    for (const [cell, seen] of [...observed, ...hidden.map((c) => [c, null] as const)]) {
+      if (seen !== null) continue;
+      const targets = { users: [[u(table, cell), 1]], active: [[a(table, cell), 1]], inactive: [[u(table, cell), 1], [a(table, cell), -1]] } as Record<Narrowed['measure'], [string, number][]>;
+      const interval = (measure: Narrowed['measure']) => ({ min: Math.ceil(bound(targets[measure], 'minimize') - 1e-6), max: Math.floor(bound(targets[measure], 'maximize') + 1e-6) });
+      if (!observed.has(cell)) {
+        // A hidden group is exposed when its activity read off could not have been released (G2). Its size is not
+        // checked: the directory tells the attacker how many people it has anyway.
+        const [users, active, inactive] = [interval('users'), interval('active'), interval('inactive')];
+        if (users.min >= 1 && active.max <= kC - 1) out.push({ cell: label(cell), measure: 'active', ...active });
+        if (inactive.min >= 1 && inactive.max <= kC - 1) out.push({ cell: label(cell), measure: 'inactive', ...inactive });
+        continue;
+      }
+      for (const measure of ['users', 'active', 'inactive'] as const) {
+        const { min, max } = interval(measure);
+        const need = measure === 'users' ? k : kC;
+        if (max - min < need && !(measure === 'inactive' && max <= 0)) out.push({ cell: label(cell), measure, min, max });
+      }
     }
   }
   return out;

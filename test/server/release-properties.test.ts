@@ -20,7 +20,7 @@ import { runPolicyTests } from '../../src/policy/test-cases.js';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { runCli } from '../helpers/cli.js';
 import { proxyCsv, startProxyFor } from '../helpers/proxy-stack.js';
-import { narrowedCells, type Narrowed, type Observed } from '../helpers/independent-attacker.js';
+import { narrowedAcross, narrowedCells, type Narrowed, type Observed } from '../helpers/independent-attacker.js';
 import {
   directoryDomain, directoryOf, NOT_IN_DIRECTORY, randomTenant, sameDirectory, SCORE_TRUTH, TEAMS, teamsTruth, tenantReports, truthTable, type Person, type RandomTenant, type Truth,
 } from '../helpers/random-tenant.js';
@@ -273,6 +273,7 @@ function attacks(a: Answers, withDirectory: boolean, who: 'one consumer' | 'two 
 }
 
 const TODO_DIRECTORY = process.env.GPP_PROPERTY_TODO === 'run' ? false : 'issue 15: attacker check with directory structure (coordinator fixing)';
+const TODO_ACROSS = process.env.GPP_PROPERTY_TODO === 'run' ? false : 'issue 15 finding: the score categories and the cohorts of one report are suppressed as separate tables';
 
 t.test('G3 (users, active and inactive jointly), one consumer, against an attacker who knows only the released cells and their sums', async (t) => {
   await holds(t, 'G3 without the directory structure, one consumer', (a) => attacks(a, false, 'one consumer'));
@@ -288,6 +289,45 @@ t.test('G3, one consumer, against an attacker who knows the directory structure 
 
 t.test('G3, two colluding consumers, against an attacker who knows the directory structure', { todo: TODO_DIRECTORY }, async (t) => {
   await holds(t, 'G3 with the directory structure, two colluding consumers', (a) => attacks(a, true, 'two colluding consumers'));
+});
+
+/**
+ * G3 across surfaces: what one consumer reads of the Teams report as cohorts and as score categories, tied by the
+ * published definitions (a person in Teams meetings, Meeting Count above 0, is an active Teams user: the meetings
+ * category's denominator never exceeds the Teams cohort's active count, cell by cell).
+ */
+function attacksAcrossSurfaces(a: Answers, withDirectory: boolean): string[] {
+  const scores = [a.score.plain, a.score.department, a.score.officeLocation];
+  if (scores.some((s) => typeof s === 'number')) return [];
+  const tables = [
+    { name: 'Teams cohorts', observed: teamsCells(a.cohorts), k: a.tenant.k },
+    ...SCORE_CATEGORIES.map((category) => ({ name: `score ${category}`, observed: scoreCells(scores, category), k: a.tenant.kOrg })),
+  ];
+  const links = [{ smaller: { table: 'score meetings', measure: 'users' as const }, larger: { table: 'Teams cohorts', measure: 'active' as const } }];
+  const truth = (table: string, cell: string) => (table === 'Teams cohorts' ? teamsTruth(a.tenant) : truthTable(a.tenant, SCORE_TRUTH[table.slice('score '.length)]!.counted, SCORE_TRUTH[table.slice('score '.length)]!.qualifies)).get(cell);
+  const released = tables.map((tb) => `${tb.name}: ${[...tb.observed].map(([key, v]) => `${key.split('/')[1]}=${v === null ? '-' : `${v.users}/${v.active}`}`).join(' ')}`).join('; ');
+  const found = narrowedAcross(directoryDomain(a.tenant), tables, links, a.tenant.kC, withDirectory);
+  return found.map((n) => {
+    const [table, cell] = n.cell.split(': ') as [string, string];
+    return `${n.cell} ${n.measure} pinned to [${n.min}, ${n.max}] (true ${JSON.stringify(truth(table, cell))}); released: ${released}`;
+  });
+}
+
+t.test('G3 across the surfaces of one consumer (Teams cohorts and the score categories read from the same report), without the directory structure', { todo: TODO_ACROSS }, async (t) => {
+  await holds(t, 'G3 across surfaces', (a) => attacksAcrossSurfaces(a, false));
+});
+
+t.test('the attacker itself: the red team\'s London = Sales + Legal release pins Legal with the directory, and not without', async (t) => {
+  const structure = { departments: ['Engineering', 'HR', 'Legal', 'Operations', 'Sales'], offices: ['Berlin', 'London', 'Paris', 'Remote'], occupied: new Set(['Sales|London', 'Legal|London', 'Engineering|Paris', 'HR|Berlin', 'Operations|Remote']) };
+  const released: Observed = new Map([
+    ['organization/all', { users: 61, active: 49 }], ['department/Engineering', { users: 20, active: 20 }], ['department/HR', null], ['department/Legal', null],
+    ['department/Operations', null], ['department/Sales', { users: 20, active: 15 }], [`department/${NOT_IN_DIRECTORY}`, null],
+    ['officeLocation/Berlin', null], ['officeLocation/London', { users: 26, active: 19 }], ['officeLocation/Paris', { users: 20, active: 20 }],
+    ['officeLocation/Remote', null], [`officeLocation/${NOT_IN_DIRECTORY}`, null],
+  ]);
+  const legal = (found: Narrowed[]) => found.filter((n) => n.cell === 'department/Legal').map((n) => `${n.measure} [${n.min}, ${n.max}]`);
+  t.same(legal(narrowedCells(structure, released, 5, 5, true)), ['users [6, 6]', 'active [4, 4]', 'inactive [2, 2]'], 'with the directory: Legal = London - Sales');
+  t.same(legal(narrowedCells(structure, released, 5, 5, false)), [], 'without it, Legal is not narrowed');
 });
 
 /** A JSON value's shape: object keys and array lengths, every leaf a '*' (the values are free to change). */
