@@ -12,6 +12,7 @@
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import { ConsumerKeys } from '../../src/server/consumer-keys.js';
@@ -392,6 +393,9 @@ t.test('one release, every surface: the report URL, /cohorts, policy test, /org-
     const problems: string[] = [];
     if (JSON.stringify(a.urlJson.value) !== JSON.stringify(a.cohorts.value)) problems.push('the report URL (JSON) and /cohorts (JSON) differ');
     if (a.urlCsv !== a.cohortsCsv) problems.push('the report URL (CSV download) and /cohorts (CSV) differ');
+    const csvRows = (parse(a.cohortsCsv, { bom: true, columns: true }) as Record<string, string>[]).map((r) => [r.Dimension, r.Cohort, r.Users, r['Active Users'], r.Suppressed]);
+    const jsonRows = a.cohorts.value.map((r) => [r.dimension, r.cohort.join(' | '), r.users === null ? '' : String(r.users), r.activeUsers === null ? '' : String(r.activeUsers), r.suppressed ? 'True' : 'False']);
+    if (JSON.stringify(csvRows) !== JSON.stringify(jsonRows)) problems.push(`/cohorts CSV and JSON show other figures: ${JSON.stringify(csvRows)} / ${JSON.stringify(jsonRows)}`);
     if (a.policyTest.csv !== a.cohortsCsv) problems.push(`policy test (CSV) and /cohorts (CSV) differ:\n${a.policyTest.csv}\n---\n${a.cohortsCsv}`);
     if (JSON.stringify((JSON.parse(a.policyTest.json) as { value: unknown }).value) !== JSON.stringify(a.cohorts.value)) problems.push('policy test (JSON) and /cohorts (JSON) differ');
     for (const by of ['department', 'officeLocation'] as const) {
