@@ -459,8 +459,8 @@ t.test('G8: two tenants with the same directory and other counts give responses 
   if (failure === undefined) t.pass(`G8 holds on ${runs} pairs of tenants with the same directory`);
 });
 
-t.test('policy test (the CLI) expects exactly what the proxy answered: CSV and JSON, on the first tenants', async (t) => {
-  const tenants = fc.sample(randomTenant, { seed: SEED, numRuns: 2 });
+t.test('policy test (the CLI) expects exactly what the proxy answered: CSV and JSON, on the first tenant', async (t) => {
+  const tenants = fc.sample(randomTenant, { seed: SEED, numRuns: 1 });
   for (const tenant of tenants) {
     const a = await answersFor(tenant);
     await writeFile(join(a.policyTest.dir, 'tests', 'expected', 'main.csv'), a.cohortsCsv);
