@@ -76,15 +76,12 @@ export class CohortAggregator {
     const declared = new Set(layout.dimensions.map((d) => d.name));
     const singles = new Set(layout.dimensions.flatMap((d) => d.parts));
     const known = [...singles].filter((a) => layout.known?.attributes.includes(a) === true).sort();
-    const heldSets = new Map<string, Set<string>>();
-    /** Whether no one holds a key's combination of known attributes (undefined: fewer than two are known). */
-    const structuralZero = (parts: readonly string[], key: readonly string[]): boolean => {
+    /** For a dimension's parts, whether a key's combination of known attributes is held by no one (two or more known). */
+    const structuralZeros = (parts: readonly string[]): ((key: readonly string[]) => boolean) | undefined => {
       const positions = parts.flatMap((part, i) => (known.includes(part) ? [i] : []));
-      if (positions.length < 2) return false;
-      const names = positions.map((i) => parts[i]!);
-      let held = heldSets.get(names.join(' x '));
-      if (held === undefined) heldSets.set(names.join(' x '), (held = new Set(layout.known!.held(names).map((k) => k.join('\u0000')))));
-      return !held.has(positions.map((i) => key[i]!).join('\u0000'));
+      if (positions.length < 2) return undefined;
+      const held = new Set(layout.known!.held(positions.map((i) => parts[i]!)).map((key) => key.join('\u0000')));
+      return (key) => !held.has(positions.map((i) => key[i]!).join('\u0000'));
     };
     const totalOf = this.group(ORGANIZATION, [], declared.has(ORGANIZATION)).ids[0]!;
     const marginals = new Map<string, CellGroup>();
@@ -96,7 +93,7 @@ export class CohortAggregator {
       const twin = layout.sameEverywhere === undefined ? undefined : group.byKey.get(layout.sameEverywhere);
       if (typeof twin === 'number') twins.push(twin);
     }
-    const crosses = layout.dimensions.filter((d) => d.parts.length > 1).map((d) => this.group(d.name, d.parts, true, structuralZero));
+    const crosses = layout.dimensions.filter((d) => d.parts.length > 1).map((d) => this.group(d.name, d.parts, true, structuralZeros(d.parts)));
     const sameSet = (parts: readonly string[]) => parts.length === known.length && known.every((a) => parts.includes(a));
     const declaredStructure = known.length >= 2 ? crosses.find((group) => sameSet(group.parts)) : undefined;
     const hiddenStructure = known.length >= 2 && declaredStructure === undefined ? this.group(known.join(' x '), known, false, undefined, layout.known!.held(known)) : undefined;
@@ -128,7 +125,7 @@ export class CohortAggregator {
     for (const [total, ids] of partsOf) this.relations.push({ total, parts: ids });
   }
 
-  private group(name: string, parts: readonly string[], released: boolean, structuralZero?: (parts: readonly string[], key: readonly string[]) => boolean, keySet?: readonly (readonly string[])[]): CellGroup {
+  private group(name: string, parts: readonly string[], released: boolean, structuralZero?: (key: readonly string[]) => boolean, keySet?: readonly (readonly string[])[]): CellGroup {
     const keys = keySet ?? (parts.length === 0 ? [[ALL]] : this.layout.keySet(parts));
     const group: CellGroup = { parts, ids: [], byKey: new Map() };
     for (const key of [...keys].sort(compareKeys)) {
@@ -141,7 +138,7 @@ export class CohortAggregator {
       level.set(key[key.length - 1]!, this.cells.length);
       group.ids.push(this.cells.length);
       const cell: CohortCell = { dimension: name, key, users: 0, active: 0, sums: this.layout.metrics.map(() => 0), state: released ? 'released' : 'hidden' };
-      this.cells.push(structuralZero?.(parts, key) === true ? { ...cell, structuralZero: true } : cell);
+      this.cells.push(structuralZero?.(key) === true ? { ...cell, structuralZero: true } : cell);
     }
     this.groups.push(group);
     return group;

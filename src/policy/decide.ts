@@ -106,7 +106,7 @@ export function cohortGrantFor(decision: Extract<ReportDecision, { kind: 'cohort
 
 /**
  * What a policy grants for the org score: every directory attribute it declares as a cohort dimension (the
- * score's `by`, protected as one table), its k_org and k_c, and noise when any of its cohorts is noisy (at the
+ * score's `by`, protected as one table), its k_org (never below its k: G1's floor holds for score cells too) and k_c, and noise when any of its cohorts is noisy (at the
  * largest epsilon among them), so the score by a dimension is never more exact than the cohorts beside it.
  */
 export function scoreGrantFor(loaded: LoadedPolicy): ScoreGrant {
@@ -116,7 +116,7 @@ export function scoreGrantFor(loaded: LoadedPolicy): ScoreGrant {
   // What one release of each noisy rule costs: stated, or derived from its margin (cohort/accuracy.ts).
   const epsilons = rules.flatMap(({ report, rule }) => (rule.cohort.noise !== undefined && report !== undefined ? [planCohorts(report, rule, policy.k, policy.kC).noise!.epsilon] : []));
   return {
-    policyName: policy.name, dimensions: DIRECTORY_ATTRIBUTES.filter((a) => declared.has(a)), kOrg: policy.kOrg, kC: policy.kC, cadence: policy.freshReleases,
+    policyName: policy.name, dimensions: DIRECTORY_ATTRIBUTES.filter((a) => declared.has(a)), kOrg: Math.max(policy.kOrg, policy.k), kC: policy.kC, cadence: policy.freshReleases,
     ...(epsilons.length > 0 ? { noise: { epsilon: Math.max(...epsilons) } } : {}),
     ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}),
   };
