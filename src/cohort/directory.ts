@@ -99,6 +99,14 @@ export class Directory {
   }
 }
 
+/**
+ * What a consumer knows of each person from the directory (privacy.md's threat model), in the shape a cohort
+ * layout takes it (aggregate.ts CohortLayout.known): every directory attribute and the combinations held.
+ */
+export function directoryKnowledge(directory: Directory): { readonly attributes: readonly string[]; held(attributes: readonly string[]): string[][] } {
+  return { attributes: DIRECTORY_ATTRIBUTES, held: (attributes) => directory.heldCombinations(attributes as DirectoryAttribute[]) };
+}
+
 export function compareKeys(a: readonly string[], b: readonly string[]): number {
   for (let i = 0; i < a.length; i++) {
     const c = a[i]! < b[i]! ? -1 : a[i]! > b[i]! ? 1 : 0;

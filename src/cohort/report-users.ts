@@ -17,7 +17,7 @@ import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 import { cohortNoise, type CohortNoise, type NoiseSetting } from './accuracy.js';
 import { CohortAggregator, ORGANIZATION, parseDimension, type CohortDimension, type CohortLayout } from './aggregate.js';
 import { LICENCE_CLASSES, licenceClassOf } from './licence-class.js';
-import { DIRECTORY_ATTRIBUTES, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
+import { DIRECTORY_ATTRIBUTES, directoryKnowledge, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
 import type { CohortTable } from './table.js';
 import { ProductError } from '../errors/catalogue.js';
 
@@ -114,7 +114,7 @@ export function cohortLayout(plan: CohortPlan, directory: Directory): CohortLayo
     dimensions: plan.dimensions,
     metrics: plan.metrics.map((m) => ({ name: m.column.json, clip: m.clip })),
     sameEverywhere: NOT_IN_DIRECTORY,
-    known: { attributes: DIRECTORY_ATTRIBUTES, held: (attributes) => directory.heldCombinations(attributes as DirectoryAttribute[]) },
+    known: directoryKnowledge(directory),
     keySet(parts) {
       const directoryParts = parts.filter(isDirectoryAttribute);
       const base = directoryParts.length === 0 ? [[]] : directoryParts.length === 1 ? directory.domain(directoryParts[0]!).map((v) => [v]) : directory.combinations(directoryParts);
