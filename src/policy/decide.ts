@@ -7,10 +7,11 @@ import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue
 import type { CohortGrant } from '../cohort/cohort-releases.js';
 import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
 import type { ScoreGrant } from '../score/org-scores.js';
+import { parseDimension } from '../cohort/aggregate.js';
 import { planCohorts, type CohortPlan } from '../cohort/report-users.js';
 import { planRows, type RowsPlan } from '../sanitize/plan.js';
 import { pseudonymizer, type PseudonymKeyring, type PseudonymMemo } from '../sanitize/pseudonyms.js';
-import type { LoadedPolicy } from './load.js';
+import type { LoadedPolicy, PolicySet } from './load.js';
 import type { CohortRule, ResolvedPolicy, RowsRule } from './schema.js';
 
 export type { CohortRule } from './schema.js';
@@ -71,16 +72,41 @@ export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort'
   return planCohorts(report, decision.rule, policy.k, policy.kC);
 }
 
-/** What a cohort decision grants: the rule compiled with the policy's k and k_c, the policy's name and budget. */
-export function cohortGrantFor(decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec): CohortGrant {
+/**
+ * The organisation's cohort table of one report and window: every dimension that any policy of the set releases
+ * as cohorts of that report and window (in either format), at the largest k and k_c among those policies, with
+ * no metrics (it decides suppression only). Consumers may collude and join their outputs (privacy.md's threat
+ * model), so each consumer's release is suppressed as part of this one table: a tool reading departments and
+ * another reading offices never see together what suppression hides from each. Undefined when no policy releases
+ * cohorts of the report for the window.
+ */
+export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<ReportRequest, 'format'>): CohortPlan | undefined {
+  const plans = set.policies.flatMap((loaded) => {
+    const decision = (['csv', 'json'] as const).map((format) => decideReport(loaded, { ...request, format })).find((d) => d.kind === 'cohort');
+    return decision?.kind === 'cohort' ? [cohortPlanFor(decision, request.report)] : [];
+  });
+  if (plans.length === 0) return undefined;
+  const names = [...new Set(plans.flatMap((plan) => plan.dimensions.map((d) => d.name)))].sort();
+  return { report: request.report, dimensions: names.map(parseDimension), metrics: [], k: Math.max(...plans.map((p) => p.k)), kC: Math.max(...plans.map((p) => p.kC)) };
+}
+
+/**
+ * What a cohort decision grants: the rule compiled with the policy's k and k_c, the policy's name and budget,
+ * and the organisation's table it is suppressed within (jointCohortPlan of `set` for the request's report and window).
+ */
+export function cohortGrantFor(decision: Extract<ReportDecision, { kind: 'cohort' }>, request: Omit<ReportRequest, 'format'>, set: Pick<PolicySet, 'policies'>): CohortGrant {
   const { policy } = decision.policy;
-  const plan = cohortPlanFor(decision, report);
-  return { policyName: policy.name, plan, cadence: policy.freshReleases, ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}) };
+  const plan = cohortPlanFor(decision, request.report);
+  const joint = jointCohortPlan(set, request);
+  return {
+    policyName: policy.name, plan, cadence: policy.freshReleases, ...(joint !== undefined ? { joint } : {}),
+    ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}),
+  };
 }
 
 /**
  * What a policy grants for the org score: every directory attribute it declares as a cohort dimension (the
- * score's `by`, protected as one table), its k_org and k_c, and noise when any of its cohorts is noisy (at the
+ * score's `by`, protected as one table), its k_org (never below its k: G1's floor holds for score cells too) and k_c, and noise when any of its cohorts is noisy (at the
  * largest epsilon among them), so the score by a dimension is never more exact than the cohorts beside it.
  */
 export function scoreGrantFor(loaded: LoadedPolicy): ScoreGrant {
@@ -90,7 +116,7 @@ export function scoreGrantFor(loaded: LoadedPolicy): ScoreGrant {
   // What one release of each noisy rule costs: stated, or derived from its margin (cohort/accuracy.ts).
   const epsilons = rules.flatMap(({ report, rule }) => (rule.cohort.noise !== undefined && report !== undefined ? [planCohorts(report, rule, policy.k, policy.kC).noise!.epsilon] : []));
   return {
-    policyName: policy.name, dimensions: DIRECTORY_ATTRIBUTES.filter((a) => declared.has(a)), kOrg: policy.kOrg, kC: policy.kC, cadence: policy.freshReleases,
+    policyName: policy.name, dimensions: DIRECTORY_ATTRIBUTES.filter((a) => declared.has(a)), kOrg: Math.max(policy.kOrg, policy.k), kC: policy.kC, cadence: policy.freshReleases,
     ...(epsilons.length > 0 ? { noise: { epsilon: Math.max(...epsilons) } } : {}),
     ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}),
   };

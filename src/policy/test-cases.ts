@@ -11,16 +11,17 @@ import { Ajv } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 import { aggregateCsvReport } from '../cohort/report-users.js';
 import { cohortCsv } from '../cohort/render.js';
-import { protectCohortTable } from '../cohort/release.js';
+import type { CohortGrant } from '../cohort/cohort-releases.js';
+import { organisationTable, protectCohortTable } from '../cohort/release.js';
 import { Directory, type DirectoryEntry } from '../cohort/directory.js';
-import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
+import { findReport } from '../catalogue/catalogue.js';
 import { isCalendarDate } from '../catalogue/odata.js';
 import { sanitizeCsvReport } from '../sanitize/csv-report.js';
 import { JsonItemSanitizer, pageItems } from '../sanitize/json-report.js';
 import type { RowsPlan } from '../sanitize/plan.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { emptyStats, QuasiClasses } from '../sanitize/stats.js';
-import { cohortPlanFor, decideReport, rowsPlanFor, type ReportDecision } from './decide.js';
+import { cohortGrantFor, decideReport, rowsPlanFor } from './decide.js';
 import type { PolicySet } from './load.js';
 import { PolicySyntaxError, readPolicySource, type PolicySource } from './source.js';
 import { schemaProblems, type PolicyProblem } from './validate.js';
@@ -139,7 +140,8 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
       if (decision.kind === 'cohort') {
         if (testCase.directory === undefined) throw new Error("a cohort case needs a 'directory' fixture (Graph /users)");
         const directory = new Directory((JSON.parse(await readFile(resolve(dirname(file), testCase.directory), 'utf8')) as { value: DirectoryEntry[] }).value);
-        actual = await cohortText(input, decision, report, directory, testCase.period ?? testCase.date ?? '-', testCase.format);
+        const window = { ...(testCase.period !== undefined ? { period: testCase.period } : {}), ...(testCase.date !== undefined ? { date: testCase.date } : {}) };
+        actual = await cohortText(input, cohortGrantFor(decision, { report, ...window }, set), directory, testCase.period ?? testCase.date ?? '-', testCase.format);
       } else {
         const plan = rowsPlanFor(decision, report, testCase.consumer, keyring);
         actual = testCase.format === 'csv' ? await sanitizeCsvText(input, plan) : sanitizeJsonText(input, plan);
@@ -166,10 +168,11 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
 }
 
 /** The cohort output of a case: the proxy's one release function (cohort/release.ts), with the test noise key. */
-async function cohortText(input: Buffer, decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec, directory: Directory, window: string, format: 'csv' | 'json'): Promise<string> {
-  const plan = cohortPlanFor(decision, report);
-  const aggregate = await aggregateCsvReport((async function* () { yield input; })(), plan, directory);
-  const rows = protectCohortTable(aggregate, plan, window, decision.policy.policy.freshReleases, TEST_NOISE_KEY).rows();
+async function cohortText(input: Buffer, grant: CohortGrant, directory: Directory, window: string, format: 'csv' | 'json'): Promise<string> {
+  const { plan } = grant;
+  const source = async function* () { yield input; };
+  const aggregate = await aggregateCsvReport(source(), plan, directory);
+  const rows = protectCohortTable(aggregate, plan, window, grant.cadence ?? 'daily', TEST_NOISE_KEY, await organisationTable(source, plan, grant.joint, directory)).rows();
   return format === 'csv' ? cohortCsv(rows, plan) : `${JSON.stringify({ value: rows }, null, 2)}\n`;
 }
 

@@ -138,7 +138,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     }
     if (decision.kind === 'cohort') {
       if (query.value.skipToken !== undefined || query.value.top !== undefined) throw new ProxyRefusal(400, 'BadRequest', 'Cohort output is not paged: $top and $skiptoken do not apply.');
-      const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, consumer);
+      const release = await options.cohorts.release(call, cohortGrantFor(decision, call, set), set.hash, consumer);
       auditCohorts(request, release);
       markRelease(reply, release);
       return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send({
@@ -252,7 +252,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     const decision = allowedDecision(set.policyFor(binding.c), call, 'csv');
     request.audit.policy = decision.policy.policy.name;
     if (decision.kind === 'cohort') {
-      const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, binding.c);
+      const release = await options.cohorts.release(call, cohortGrantFor(decision, call, set), set.hash, binding.c);
       auditCohorts(request, release);
       markRelease(reply, release);
       return reply.code(200).type('application/octet-stream').header('cache-control', 'no-store').send(cohortCsv(release.rows(), release.plan));

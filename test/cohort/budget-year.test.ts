@@ -87,7 +87,7 @@ async function pollYear(loaded: LoadedPolicy, days: number, onDay?: (day: string
     for (const { call, report } of calls) {
       const decision = decideReport(loaded, { report, format: 'json', period: call.period! });
       if (decision.kind !== 'cohort') throw new Error('not a cohort decision');
-      const release = await cohorts.release(call, cohortGrantFor(decision, report), 'v1', CONSUMER);
+      const release = await cohorts.release(call, cohortGrantFor(decision, call, { policies: [loaded] }), 'v1', CONSUMER);
       stale.push(release.stale);
       if (release.budget?.charged === true) fresh++;
     }

@@ -2,6 +2,10 @@
 import t from 'tap';
 import { runCli } from '../helpers/cli.js';
 
+// Each case starts the CLI as its own process (about 1-3 s each on a busy 2-core machine): the file as a whole
+// needs more than tap's default 120 s there, though no single case is slow.
+t.setTimeout(360_000);
+
 t.test('item 6: `policy check` names one version however the directory is spelt', async (t) => {
   const a = await runCli(['policy', 'check', 'policies']);
   const b = await runCli(['policy', 'check', './policies/']);

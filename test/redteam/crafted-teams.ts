@@ -56,10 +56,18 @@ export async function proxyWith(
   consumerKeys?: ConsumerKeys,
 ): Promise<ProxyUnderTest> {
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-'));
-  await cp(SHIPPED_POLICIES, dir, { recursive: true });
+  // The shipped policies without their test cases: the extra policies join the vendor's in one organisation
+  // table per report (policy/decide.ts jointCohortPlan), which changes the vendor's expected outputs.
+  await cp(SHIPPED_POLICIES, dir, { recursive: true, filter: (source) => source !== join(SHIPPED_POLICIES, 'tests') });
   for (const [name, text] of Object.entries(extra)) await writeFile(join(dir, name), text);
   const double = await startGraphDouble({ reports, directory });
-  const proxy = await startProxyFor(double, { proxy: { policiesDir: dir, ...(consumerKeys !== undefined ? { consumerKeys } : {}) } });
+  let proxy: ProxyUnderTest;
+  try {
+    proxy = await startProxyFor(double, { proxy: { policiesDir: dir, ...(consumerKeys !== undefined ? { consumerKeys } : {}) } });
+  } catch (error) {
+    await double.close();
+    throw error;
+  }
   t.teardown(async () => {
     await proxy.close();
     await double.close();
