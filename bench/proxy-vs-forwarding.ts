@@ -7,7 +7,8 @@
  * listings, the first page and then every @odata.nextLink to the end (bench/walk-listings.lua), on both sides;
  * with BENCH_JSON=first every request is instead the first page of a new listing. Rounds are interleaved; each
  * run reports requests per second and the server process's CPU milliseconds per request (from /proc). The last
- * line states the ratios. BENCH_CPU_PROF=<dir> starts the proxies with `--cpu-prof` writing there.
+ * line states the ratios. BENCH_CPU_PROF=<dir> starts the proxies with `--cpu-prof` writing there; BENCH_ONLY=<regexp>
+ * runs only the targets whose names match (for profiling; no ratios line then).
  * Loopback only, bounded in time; every child is stopped in `finally`.
  * Run: node --import tsx bench/proxy-vs-forwarding.ts [seconds per run] [rounds] [users] [connections]
  * Needs wrk (Debian: apt-get install wrk).
@@ -151,6 +152,7 @@ try {
     { name: 'csv-cache-off', kind: 'csv', url: () => downloadLink('off'), pid: proxies.off.pid, headers: [] },
     { name: 'csv-cache-on', kind: 'csv', url: () => downloadLink('on'), pid: proxies.on.pid, headers: [] },
   ];
+  if (process.env.BENCH_ONLY !== undefined) targets.splice(0, targets.length, ...targets.filter((t) => new RegExp(process.env.BENCH_ONLY!).test(t.name)));
   const results = new Map<string, { rps: number[]; cpuMs: number[]; errors: number }>(targets.map((t) => [t.name, { rps: [], cpuMs: [], errors: 0 }]));
   console.log(`stand-in Graph: ${graph.rows} rows, CSV ${(graph.csvBytes / 1e6).toFixed(1)} MB, JSON pages of 200 items (${firstPagesOnly ? 'first pages of new listings' : 'whole listings walked'}); wrk -t1 -c${connections}, ${seconds} s per run, ${rounds} interleaved rounds`);
   for (let round = 1; round <= rounds; round++) {
@@ -166,7 +168,7 @@ try {
   console.log('\nmedians:');
   for (const [name, r] of results) console.log(`  ${name.padEnd(15)} ${median(r.rps).toFixed(1).padStart(9)} req/s  ${median(r.cpuMs).toFixed(2).padStart(8)} ms CPU/request${r.errors > 0 ? `  (${r.errors} errors)` : ''}`);
   const ratio = (name: string, bareName: string) => `${(median(results.get(name)!.rps) / median(results.get(bareName)!.rps)).toFixed(2)}x`;
-  console.log(`ratios vs bare forwarding: json-cache-off ${ratio('json-cache-off', 'json bare')}, json-cache-on ${ratio('json-cache-on', 'json bare')}, csv-cache-off ${ratio('csv-cache-off', 'csv bare')}, csv-cache-on ${ratio('csv-cache-on', 'csv bare')}`);
+  if (results.size === 6) console.log(`ratios vs bare forwarding: json-cache-off ${ratio('json-cache-off', 'json bare')}, json-cache-on ${ratio('json-cache-on', 'json bare')}, csv-cache-off ${ratio('csv-cache-off', 'csv bare')}, csv-cache-on ${ratio('csv-cache-on', 'csv bare')}`);
   await client.close();
 } finally {
   for (const child of children) child.kill('SIGTERM');
