@@ -106,10 +106,24 @@ export function cohortGrantFor(decision: Extract<ReportDecision, { kind: 'cohort
 
 /**
  * What a policy grants for the org score: every directory attribute it declares as a cohort dimension (the
- * score's `by`, protected as one table), its k_org (never below its k: G1's floor holds for score cells too) and k_c, and noise when any of its cohorts is noisy (at the
- * largest epsilon among them), so the score by a dimension is never more exact than the cohorts beside it.
+ * score's `by`, protected as one table), its k_org (never below its k: G1's floor holds for score cells too) and
+ * k_c, and noise when any of its cohorts is noisy (at the largest epsilon among them), so the score by a dimension
+ * is never more exact than the cohorts beside it. Consumers may collude (privacy.md's threat model): the grant is
+ * suppressed within the organisation's score table, every dimension of every policy of `set` granted the score at
+ * the largest k_org and k_c (`joint`, left out where it is the grant's own).
  */
-export function scoreGrantFor(loaded: LoadedPolicy): ScoreGrant {
+export function scoreGrantFor(loaded: LoadedPolicy, set: Pick<PolicySet, 'policies'>): ScoreGrant {
+  const own = ownScoreGrant(loaded);
+  const granted = set.policies.filter((p) => p.policy.permissions.includes('score')).map(ownScoreGrant);
+  const joint = {
+    dimensions: DIRECTORY_ATTRIBUTES.filter((a) => granted.some((g) => g.dimensions.includes(a))),
+    kOrg: Math.max(own.kOrg, ...granted.map((g) => g.kOrg)), kC: Math.max(own.kC, ...granted.map((g) => g.kC)),
+  };
+  const alike = joint.dimensions.length === own.dimensions.length && joint.kOrg === own.kOrg && joint.kC === own.kC;
+  return alike ? own : { ...own, joint };
+}
+
+function ownScoreGrant(loaded: LoadedPolicy): ScoreGrant {
   const { policy } = loaded;
   const rules = Object.entries(policy.reports).flatMap(([name, rule]) => (typeof rule === 'object' && 'cohort' in rule ? [{ report: findReport(name), rule }] : []));
   const declared = new Set(rules.flatMap(({ rule }) => rule.cohort.by));

@@ -157,7 +157,7 @@ export function disclosureOf(set: PolicySet): Disclosure {
         });
       }
     }
-    const grant = policy.permissions.includes('score') ? scoreGrantFor(loaded) : undefined;
+    const grant = policy.permissions.includes('score') ? scoreGrantFor(loaded, set) : undefined;
     const scoreMargin = grant?.noise === undefined ? undefined : discreteLaplaceMargin95(scoreNoiseScale(grant.dimensions.length, grant.noise.epsilon));
     for (const consumer of policy.consumers) {
       consumers.push({

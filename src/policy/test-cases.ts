@@ -12,7 +12,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { aggregateCsvReport } from '../cohort/report-users.js';
 import { cohortCsv } from '../cohort/render.js';
 import type { CohortGrant } from '../cohort/cohort-releases.js';
-import { organisationTable, protectCohortTable } from '../cohort/release.js';
+import { organisationTable, protectCohortTable, suppressesAlike } from '../cohort/release.js';
 import { Directory, type DirectoryEntry } from '../cohort/directory.js';
 import { findReport } from '../catalogue/catalogue.js';
 import { isCalendarDate } from '../catalogue/odata.js';
@@ -135,13 +135,20 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
     const inputFile = resolve(dirname(file), testCase.input);
     const expectedFile = resolve(dirname(file), testCase.expect.output);
     let actual: string;
+    /** Why a cohort output may have changed with no edit to its own policy. */
+    let shared = '';
     try {
       const input = await readFile(inputFile);
       if (decision.kind === 'cohort') {
         if (testCase.directory === undefined) throw new Error("a cohort case needs a 'directory' fixture (Graph /users)");
         const directory = new Directory((JSON.parse(await readFile(resolve(dirname(file), testCase.directory), 'utf8')) as { value: DirectoryEntry[] }).value);
         const window = { ...(testCase.period !== undefined ? { period: testCase.period } : {}), ...(testCase.date !== undefined ? { date: testCase.date } : {}) };
-        actual = await cohortText(input, cohortGrantFor(decision, { report, ...window }, set), directory, testCase.period ?? testCase.date ?? '-', testCase.format);
+        const grant = cohortGrantFor(decision, { report, ...window }, set);
+        if (!suppressesAlike(grant.plan, grant.joint)) {
+          const joint = grant.joint!;
+          shared = `This release is suppressed within the organisation's table of ${report.name} (${joint.dimensions.map((d) => d.name).join(', ')} at k ${joint.k} and k_c ${joint.kC}, from every policy releasing it), so another policy's dimensions or k change it too; review the difference, then run 'policy test --update'. `;
+        }
+        actual = await cohortText(input, grant, directory, testCase.period ?? testCase.date ?? '-', testCase.format);
       } else {
         const plan = rowsPlanFor(decision, report, testCase.consumer, keyring);
         actual = testCase.format === 'csv' ? await sanitizeCsvText(input, plan) : sanitizeJsonText(input, plan);
@@ -162,7 +169,7 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
       results.push(fail(`the expected output ${testCase.expect.output} cannot be read (write it with 'policy test --update', then review it)`));
       continue;
     }
-    results.push(expected === actual ? { file, description: testCase.description, passed: true } : fail(lineDiff(expected, actual)));
+    results.push(expected === actual ? { file, description: testCase.description, passed: true } : fail(`${shared}${lineDiff(expected, actual)}`));
   }
   return { results, problems };
 }

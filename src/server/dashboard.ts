@@ -128,11 +128,13 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardRo
     // The page is a consumer like any other: it shows the release its viewer's policy grants, nothing more exact.
     const loaded = set.policyFor(consumer)!;
     request.audit.policy = loaded.policy.name;
-    const grant = scoreGrantFor(loaded);
+    const grant = scoreGrantFor(loaded, set);
     const periods = SCORE_PERIODS.filter((p) => (loaded.policy.periods as readonly string[]).includes(p));
     const period = periods.includes(preferred.period) ? preferred.period : periods[0];
     const by = grant.dimensions.includes(preferred.by) ? preferred.by : grant.dimensions[0];
-    const base = { period: period ?? preferred.period, kOrg: grant.kOrg, kC: grant.kC, cadence: grant.cadence, by: by ?? '' };
+    // The sizes groups are hidden at: the organisation's score table's when other tools' grants raise them.
+    const sizes = grant.joint ?? grant;
+    const base = { period: period ?? preferred.period, kOrg: sizes.kOrg, kC: sizes.kC, cadence: grant.cadence, by: by ?? '' };
     const history = async () => (period === undefined ? [] : ((await options.history?.series(period)) ?? []));
     let page: string;
     try {

@@ -77,7 +77,7 @@ async function pollYear(loaded: LoadedPolicy, days: number, onDay?: (day: string
   const cohorts = new CohortReleases(snapshots, directory, noise);
   const scores = new OrgScores({ snapshots, directory, noise });
   const calls = cohortCalls(loaded);
-  const scoreGrant = scoreGrantFor(loaded);
+  const scoreGrant = scoreGrantFor(loaded, { policies: [loaded] });
   const periods = SCORE_PERIODS.filter((p) => (loaded.policy.periods as readonly string[]).includes(p));
   let fresh = 0;
   for (let day = 0; day < days; day++) {

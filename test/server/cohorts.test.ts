@@ -1,10 +1,10 @@
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import t from 'tap';
 import { bearer, fetchCsv, getJson } from '../helpers/graph-client.js';
-import { KEYS, proxyCsv, startStack, type Stack } from '../helpers/proxy-stack.js';
+import { KEYS, proxyCsv, shippedPoliciesWithoutCases, startStack, type Stack } from '../helpers/proxy-stack.js';
 import { NOISY_VENDOR_POLICY_NAME, noisyVendorPolicies, noisyVendorReleaseEpsilon } from '../helpers/vendor-policy.js';
 
 const TEAMS = "/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')";
@@ -205,8 +205,7 @@ t.test('G13 (property): any order and case of the same /cohorts parameters gives
 });
 
 t.test('licence class as a dimension: a fixed set of classes, whatever licences the tenant has', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'gpp-licence-class-'));
-  await cp('policies', dir, { recursive: true });
+  const dir = await shippedPoliciesWithoutCases('gpp-licence-class-');
   await writeFile(join(dir, 'licences.yaml'), 'name: licences\ndescription: Adoption by licence class.\nconsumers: [licence-dashboard]\nreports:\n  getTeamsUserActivityUserDetail:\n    cohort:\n      by: [organization, licenceClass]\n');
   const key = 'gpp_test-licence-dashboard-key-00000000000000000000';
   const { ConsumerKeys } = await import('../../src/server/consumer-keys.js');

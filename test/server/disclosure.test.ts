@@ -65,7 +65,7 @@ t.test('the disclosure says, per consumer, what each report releases, from the l
     t.match(noisyTeams.noise!.statement, /each consumer's share of the organisation's privacy loss/, "the budget is each consumer's share, not a budget of its own");
   }
   t.match(noisyVendor, { freshReleases: 'weekly', epsilonPerYear: 913 });
-  const grant = scoreGrantFor(noisy.set.policyFor('adoption-dashboard')!);
+  const grant = scoreGrantFor(noisy.set.policyFor('adoption-dashboard')!, noisy.set);
   const scoreMargin = discreteLaplaceMargin95(scoreNoiseScale(grant.dimensions.length, grant.noise!.epsilon));
   t.same(noisyVendor.scoreNoise, { epsilonPerRelease: grant.noise!.epsilon, numeratorMargin95: scoreMargin, denominatorMargin95: scoreMargin }, "the score's margins are the ones its release draws noise at");
   t.ok(scoreMargin >= 1, `the score's margin (±${scoreMargin})`);
