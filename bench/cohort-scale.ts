@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CohortAggregator, parseDimension, type CohortLayout } from '../src/cohort/aggregate.js';
-import { DIRECTORY_ATTRIBUTES, Directory, type DirectoryAttribute } from '../src/cohort/directory.js';
+import { DIRECTORY_ATTRIBUTES, Directory, directoryKnowledge, type DirectoryAttribute } from '../src/cohort/directory.js';
 import { suppressCohorts } from '../src/cohort/suppress.js';
 import type { CohortTable } from '../src/cohort/table.js';
 
@@ -47,6 +47,8 @@ function run(departments: number): string {
     dimensions: DIMENSIONS.map(parseDimension),
     keySet: (parts) => (parts.length === 1 ? directory.domain(parts[0] as DirectoryAttribute).map((v) => [v]) : directory.combinations(parts as DirectoryAttribute[])),
     metrics: [{ name: 'messages', clip: 100 }],
+    // As the product's layout (cohort/report-users.ts): the combinations nobody holds are structural zeros.
+    known: directoryKnowledge(directory),
   };
   let aggregator: CohortAggregator | undefined = new CohortAggregator(layout);
   // Each user joined to the directory by UPN, as aggregateCsvReport does.

@@ -36,7 +36,19 @@ const dispatcher = new Agent({ connect: { ca: tls.cert }, bodyTimeout: 600_000, 
 global.gc?.();
 const idle = process.memoryUsage().rss / 2 ** 20;
 let peak = idle;
-const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss / 2 ** 20)), 50);
+/** What the RSS was made of at its peak (MB): V8's heap in use and reserved, and memory outside it (Buffers). */
+let parts = '';
+let peakHeap = 0;
+let peakExternal = 0;
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  peakHeap = Math.max(peakHeap, m.heapTotal / 2 ** 20);
+  peakExternal = Math.max(peakExternal, m.external / 2 ** 20);
+  if (m.rss / 2 ** 20 <= peak) return;
+  peak = m.rss / 2 ** 20;
+  const mb = (n: number) => (n / 2 ** 20).toFixed(0);
+  parts = `heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)})`;
+}, 50);
 const started = Date.now();
 const redirect = await request(`${proxy.url}/v1.0/reports/getOffice365ActiveUserDetail(period='D30')`, { dispatcher, headers: { authorization: `Bearer ${key}` } });
 await redirect.body.dump();
@@ -49,7 +61,7 @@ for await (const chunk of download.body) {
 }
 clearInterval(sampler);
 console.log(`status ${download.statusCode}: ${lines - 1} rows released, ${(bytes / 1e6).toFixed(1)} MB sanitised CSV in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-console.log(`proxy RSS idle ${idle.toFixed(0)} MB (baseline), peak ${peak.toFixed(0)} MB (target < 150 MB)`);
+console.log(`proxy RSS idle ${idle.toFixed(0)} MB (baseline), peak ${peak.toFixed(0)} MB (target < 150 MB); at the peak: ${parts}; largest V8 heap ${peakHeap.toFixed(0)} MB, largest external ${peakExternal.toFixed(0)} MB`);
 await proxy.close();
 await dispatcher.close();
 child.kill('SIGTERM');

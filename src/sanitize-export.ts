@@ -8,11 +8,11 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { Directory, type DirectoryEntry } from './cohort/directory.js';
 import { cohortCsv } from './cohort/render.js';
-import { protectCohortTable } from './cohort/release.js';
+import { organisationTable, protectCohortTable } from './cohort/release.js';
 import { aggregateCsvReport, usesDirectory } from './cohort/report-users.js';
 import type { SuppressionCounts } from './cohort/suppress.js';
 import { columnsFor, findColumn, findReport, REPORTS, type Period, type ReportSpec } from './catalogue/catalogue.js';
-import { cohortPlanFor, decideReport, rowsPlanFor } from './policy/decide.js';
+import { cohortPlanFor, decideReport, jointCohortPlan, rowsPlanFor } from './policy/decide.js';
 import type { PolicySet } from './policy/load.js';
 import { sanitizeCsvReport, validateCsvReport } from './sanitize/csv-report.js';
 import { CsvRowReader } from './sanitize/csv-rows.js';
@@ -185,8 +185,10 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
 
   const { policy } = decision.policy;
   const plan = cohortPlanFor(decision, report);
+  // Suppressed within the organisation's table of the report, as the proxy does (policy/decide.ts jointCohortPlan).
+  const joint = jointCohortPlan(request.policies, { report, ...(period !== undefined ? { period } : {}), ...(request.date !== undefined ? { date: request.date } : {}) });
   let directory = new Directory([]);
-  if (usesDirectory(plan)) {
+  if (usesDirectory(joint ?? plan)) {
     if (request.directoryFile === undefined) throw new ExportRefused('NeedsDirectory', "this policy groups people by directory attributes; give Graph's /users as JSON with --directory");
     const parsed = JSON.parse(await readFile(request.directoryFile, 'utf8')) as { value?: DirectoryEntry[] };
     if (!Array.isArray(parsed.value)) throw new ExportRefused('UnreadableInput', `${request.directoryFile} is not Graph's /users JSON ({ "value": [...] })`);
@@ -201,7 +203,7 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
     throw new ExportRefused('NeedsNoiseKey', 'this policy releases noisy cohorts; give the noise key (GPP_NOISE_KEY or GPP_NOISE_KEY_FILE) so the release is charged to the privacy-budget ledger');
   }
   // The proxy's one release function: the same data and settings give the proxy's release, its noise and its charge.
-  const release = protectCohortTable(aggregate, plan, period ?? request.date ?? '-', policy.freshReleases, request.noiseKey);
+  const release = protectCohortTable(aggregate, plan, period ?? request.date ?? '-', policy.freshReleases, request.noiseKey, await organisationTable(source, plan, joint, directory));
   if (plan.noise !== undefined) {
     const charge = await request.ledger!.chargeMeasures(request.consumer, release.measures, { consumer: policy.privacyBudget!.epsilonPerYear });
     if (!charge.ok) throw new ExportRefused('BudgetExhausted', `${request.consumer}'s privacy budget for the year (epsilon ${charge.limit}) is spent`);

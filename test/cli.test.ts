@@ -3,6 +3,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'undici';
 
+// Each case starts the CLI as its own process (about 1-3 s each on a busy 2-core machine): the file as a whole
+// needs more than tap's default 120 s there, though no single case is slow.
+t.setTimeout(360_000);
+
 const cli = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 
 t.test('`simulator` serves a tenant, prints how to call it, and stops cleanly on SIGTERM', async (t) => {

@@ -16,7 +16,7 @@ import { loadPolicySet } from '../src/policy/load.js';
 import { sanitizeCsvReport } from '../src/sanitize/csv-report.js';
 import { parseKeyring } from '../src/sanitize/pseudonyms.js';
 import { emptyStats } from '../src/sanitize/stats.js';
-import { vendorReleaseEpsilon } from './helpers/vendor-policy.js';
+import { noisyVendorPolicies, noisyVendorReleaseEpsilon } from './helpers/vendor-policy.js';
 
 t.setTimeout(600_000);
 
@@ -100,7 +100,9 @@ t.test('cohort policy with noise: aggregates only, charged once to the budget le
   const out = join(dir, 'cohorts.csv');
   const ledger = join(dir, 'ledger.jsonl');
   const env = { GPP_NOISE_KEY: NOISE_KEY, GPP_BUDGET_LEDGER_FILE: ledger };
-  const run = await sanitize(['--consumer', 'adoption-dashboard', '--input', teams, '--output', out, '--directory', users], env);
+  // The noisy example of the vendor policy (the shipped one is exact).
+  const policies = await noisyVendorPolicies();
+  const run = await sanitize(['--consumer', 'adoption-dashboard', '--input', teams, '--output', out, '--directory', users, '--policies', policies], env);
   t.equal(run.code, 0, run.stderr);
   const text = await readFile(out, 'utf8');
   const [header, ...rows] = text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
@@ -112,10 +114,10 @@ t.test('cohort policy with noise: aggregates only, charged once to the budget le
   // releases (test/cohort/suppress.test.ts): here the figures must be whole, non-negative numbers.
   for (const c of cells.filter((c) => c.at(-1) === 'False' && c[1] !== 'organization')) t.ok(Number.isInteger(Number(c[3])) && Number(c[3]) >= 0, `released cohort ${c[2]} has a count (${c[3]})`);
   // Charged per noisy measure: their epsilons add up to the release's (up to floating-point rounding).
-  const releaseEpsilon = vendorReleaseEpsilon('getTeamsUserActivityUserDetail');
+  const releaseEpsilon = noisyVendorReleaseEpsilon('getTeamsUserActivityUserDetail');
   t.match(run.audits[0], { complete: true, audit: { kind: 'cohort', report: 'getTeamsUserActivityUserDetail', period: 'D30', noise: true, budget: { charged: true } } });
   t.ok(Math.abs((run.audits[0]!.audit.budget as { spent: number }).spent - releaseEpsilon) < 1e-9, 'the release is charged its epsilon');
-  const again = await sanitize(['--consumer', 'adoption-dashboard', '--input', teams, '--output', join(dir, 'cohorts-2.csv'), '--directory', users], env);
+  const again = await sanitize(['--consumer', 'adoption-dashboard', '--input', teams, '--output', join(dir, 'cohorts-2.csv'), '--directory', users, '--policies', policies], env);
   t.equal(again.code, 0);
   t.match(again.audits[0], { audit: { budget: { charged: false } } }, 'a repeat of the same release is free, as in the proxy');
   t.ok(Math.abs((again.audits[0]!.audit.budget as { spent: number }).spent - releaseEpsilon) < 1e-9, 'nothing more spent');
@@ -138,7 +140,7 @@ t.test('refusals: one line, exit 3 for the policy and 1 for the input, an audit 
     ['a file no report matches', ['--consumer', 'licence-tool', '--input', stranger], {}, 1, /match no known report; name it with --report/],
     ['a malformed export', ['--consumer', 'licence-tool', '--input', malformed, '--period', 'D30'], {}, 1, /row \d+ has \d+ fields, the header has \d+/],
     ['a cohort policy without the directory', ['--consumer', 'adoption-dashboard', '--input', teams], { GPP_NOISE_KEY: NOISE_KEY, GPP_BUDGET_LEDGER_FILE: join(dir, 'l2.jsonl') }, 1, /give Graph's \/users as JSON with --directory/],
-    ['a noisy policy without the noise key', ['--consumer', 'adoption-dashboard', '--input', teams, '--directory', users], {}, 1, /releases noisy cohorts; give the noise key \(GPP_NOISE_KEY/],
+    ['a noisy policy without the noise key', ['--consumer', 'adoption-dashboard', '--input', teams, '--directory', users, '--policies', await noisyVendorPolicies()], {}, 1, /releases noisy cohorts; give the noise key \(GPP_NOISE_KEY/],
     ['pseudonyms without their key', ['--consumer', 'licence-tool', '--input', activeUsers, '--period', 'D30'], { GPP_PSEUDONYM_KEYS: '' }, 1, /no pseudonym secret is configured for key id 'licence-tool'/],
   ];
   for (const [what, args, env, code, pattern] of cases) {

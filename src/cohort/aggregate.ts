@@ -1,7 +1,13 @@
 /**
- * Aggregating users into cohort cells: the organisation, each declared dimension, and the marginals a
- * cross-dimension implies (kept hidden when not declared, so the suppression can reason about them). Each
- * user's metric values are clipped to the bound the policy declares (G12), in whole units, before they are summed.
+ * Aggregating users into cohort cells: the organisation, each declared dimension, the marginals a
+ * cross-dimension implies, and the cross of the directory attributes the table uses (these two kept hidden when
+ * not declared, so the suppression can reason about them). Each user's metric values are clipped to the bound
+ * the policy declares (G12), in whole units, before they are summed.
+ *
+ * The directory's cross is what the consumer knows (privacy.md's threat model: who is in which department and
+ * office): a department wholly in one office is that office's cell minus the office's other departments, and a
+ * combination nobody holds is known to be empty (a structural zero). Without it the attacker check would treat
+ * every cut of the organisation as unrelated and let London - Sales show Legal when Legal sits in London alone.
  */
 import { compareKeys } from './directory.js';
 import type { CohortCell, CohortRelation, CohortTable } from './table.js';
@@ -38,6 +44,15 @@ export interface CohortLayout {
    * their cells are tied by equality relations, so suppression treats them as one cell whatever the dimension.
    */
   readonly sameEverywhere?: string;
+  /**
+   * What the consumer knows of each person from the directory: the attributes, and the combinations of them
+   * someone holds (keys in the order of `attributes` given). With two or more of these attributes in the table,
+   * their cross is built (hidden unless declared) and every combination nobody holds is a structural zero.
+   */
+  readonly known?: {
+    readonly attributes: readonly string[];
+    held(attributes: readonly string[]): readonly (readonly string[])[];
+  };
 }
 
 /** Cell ids by key, one map level per part: a user's cells are found without building a key string. */
@@ -60,6 +75,14 @@ export class CohortAggregator {
   constructor(private readonly layout: CohortLayout) {
     const declared = new Set(layout.dimensions.map((d) => d.name));
     const singles = new Set(layout.dimensions.flatMap((d) => d.parts));
+    const known = [...singles].filter((a) => layout.known?.attributes.includes(a) === true).sort();
+    /** For a dimension's parts, whether a key's combination of known attributes is held by no one (two or more known). */
+    const structuralZeros = (parts: readonly string[]): ((key: readonly string[]) => boolean) | undefined => {
+      const positions = parts.flatMap((part, i) => (known.includes(part) ? [i] : []));
+      if (positions.length < 2) return undefined;
+      const held = new Set(layout.known!.held(positions.map((i) => parts[i]!)).map((key) => key.join('\u0000')));
+      return (key) => !held.has(positions.map((i) => key[i]!).join('\u0000'));
+    };
     const totalOf = this.group(ORGANIZATION, [], declared.has(ORGANIZATION)).ids[0]!;
     const marginals = new Map<string, CellGroup>();
     const twins: number[] = [];
@@ -70,25 +93,40 @@ export class CohortAggregator {
       const twin = layout.sameEverywhere === undefined ? undefined : group.byKey.get(layout.sameEverywhere);
       if (typeof twin === 'number') twins.push(twin);
     }
+    const crosses = layout.dimensions.filter((d) => d.parts.length > 1).map((d) => this.group(d.name, d.parts, true, structuralZeros(d.parts)));
+    const sameSet = (parts: readonly string[]) => parts.length === known.length && known.every((a) => parts.includes(a));
+    const declaredStructure = known.length >= 2 ? crosses.find((group) => sameSet(group.parts)) : undefined;
+    const hiddenStructure = known.length >= 2 && declaredStructure === undefined ? this.group(known.join(' x '), known, false, undefined, layout.known!.held(known)) : undefined;
     // The same people in two dimensions: one released and the other suppressed would show the suppressed one.
-    for (const twin of twins.slice(1)) this.relations.push({ total: twins[0]!, parts: [twin] });
-    for (const dimension of layout.dimensions.filter((d) => d.parts.length > 1)) {
-      const group = this.group(dimension.name, dimension.parts, true);
-      dimension.parts.forEach((part, i) => {
-        // One indexed pass over the cross's cells per part, relations in the marginal's key order.
-        const marginal = marginals.get(part)!;
-        const partsOf = new Map<number, number[]>(marginal.ids.map((id) => [id, []]));
-        for (const id of group.ids) {
-          const total = marginal.byKey.get(this.cells[id]!.key[i]!);
-          if (typeof total === 'number') partsOf.get(total)!.push(id);
-        }
-        for (const [total, parts] of partsOf) this.relations.push({ total, parts });
-      });
+    // The directory's cross implies it (each marginal's (not in directory) cell is its one outside cell).
+    if (declaredStructure === undefined && hiddenStructure === undefined) for (const twin of twins.slice(1)) this.relations.push({ total: twins[0]!, parts: [twin] });
+    for (const group of hiddenStructure === undefined ? crosses : [...crosses, hiddenStructure]) {
+      for (const part of group.parts) this.relate(marginals.get(part)!, group);
     }
+    // A declared cross of some of the known attributes is the sum of the directory cross's cells under it.
+    if (hiddenStructure !== undefined) for (const cross of crosses.filter((group) => group.parts.every((p) => known.includes(p)))) this.relate(cross, hiddenStructure);
   }
 
-  private group(name: string, parts: readonly string[], released: boolean): CellGroup {
-    const keys = parts.length === 0 ? [[ALL]] : this.layout.keySet(parts);
+  /**
+   * total = sum of parts for each cell of `totals` and the cells of `parts` under it (whose key, projected on
+   * `totals`' attributes, is the total's key); one indexed pass over `parts`, relations in `totals`' key order.
+   * Structural zeros are known to be 0 and left out.
+   */
+  private relate(totals: CellGroup, parts: CellGroup): void {
+    const positions = totals.parts.map((p) => parts.parts.indexOf(p));
+    const partsOf = new Map<number, number[]>(totals.ids.map((id) => [id, []]));
+    for (const id of parts.ids) {
+      const cell = this.cells[id]!;
+      if (cell.structuralZero === true) continue;
+      let node: KeyTrie | number | undefined = totals.byKey;
+      for (const position of positions) node = node instanceof Map ? node.get(cell.key[position]!) : undefined;
+      if (typeof node === 'number') partsOf.get(node)!.push(id);
+    }
+    for (const [total, ids] of partsOf) this.relations.push({ total, parts: ids });
+  }
+
+  private group(name: string, parts: readonly string[], released: boolean, structuralZero?: (key: readonly string[]) => boolean, keySet?: readonly (readonly string[])[]): CellGroup {
+    const keys = keySet ?? (parts.length === 0 ? [[ALL]] : this.layout.keySet(parts));
     const group: CellGroup = { parts, ids: [], byKey: new Map() };
     for (const key of [...keys].sort(compareKeys)) {
       let level = group.byKey;
@@ -99,7 +137,8 @@ export class CohortAggregator {
       }
       level.set(key[key.length - 1]!, this.cells.length);
       group.ids.push(this.cells.length);
-      this.cells.push({ dimension: name, key, users: 0, active: 0, sums: this.layout.metrics.map(() => 0), state: released ? 'released' : 'hidden' });
+      const cell: CohortCell = { dimension: name, key, users: 0, active: 0, sums: this.layout.metrics.map(() => 0), state: released ? 'released' : 'hidden' };
+      this.cells.push(structuralZero?.(key) === true ? { ...cell, structuralZero: true } : cell);
     }
     this.groups.push(group);
     return group;
@@ -124,6 +163,7 @@ export class CohortAggregator {
       const id = this.cellOf(group, user.attributes);
       if (id === undefined) throw new InternalInvariantError(`a user falls outside the cohort key set of '${group.parts.join(' x ')}'`);
       const cell = this.cells[id]!;
+      if (cell.structuralZero === true) throw new InternalInvariantError(`a user falls in a combination of '${group.parts.join(' x ')}' the directory says nobody holds`);
       cell.users += people;
       if (user.active) cell.active += people;
       for (let i = 0; i < clipped.length; i++) cell.sums[i]! += clipped[i]! * people;

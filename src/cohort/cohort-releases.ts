@@ -8,10 +8,10 @@
 import type { ReportCall } from '../catalogue/odata.js';
 import { ConcealedNamesError, Directory } from './directory.js';
 import type { CohortRow } from './render.js';
-import { planDigest, protectCohortTable, releaseSlot, snapshotRefreshDate, type ProtectedRelease, type ReleaseCadence } from './release.js';
+import { organisationTable, protectCohortTable, releaseSlot, settingsDigest, snapshotRefreshDate, type ProtectedRelease, type ReleaseCadence } from './release.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BookedRelease, type BudgetState, type NoiseSettings, type ReleaseCodec } from './release-book.js';
 import { StoreCorruptError, type StoredRelease } from '../store/records.js';
-import { aggregateCsvReport, usesDirectory, type CohortPlan } from './report-users.js';
+import { aggregateCsvReport, usesDirectory, withoutDirectory, type CohortPlan } from './report-users.js';
 import type { DirectoryLookup, LeasedSnapshot, SnapshotSource } from './sources.js';
 import type { SuppressionCounts } from './suppress.js';
 
@@ -27,6 +27,11 @@ export interface CohortGrant {
   readonly epsilonPerYear?: number;
   /** How often a fresh release is made (default daily: each Graph refresh). */
   readonly cadence?: ReleaseCadence;
+  /**
+   * The organisation's table of the report and window (policy/decide.ts jointCohortPlan: every policy's
+   * dimensions, the largest k and k_c) that this release is suppressed within; without it, the plan's own.
+   */
+  readonly joint?: CohortPlan;
 }
 
 /** A release as served to one consumer. */
@@ -83,8 +88,20 @@ export class CohortReleases {
   async release(call: ReportCall, grant: CohortGrant, policyVersion: string, consumer: string): Promise<CohortRelease> {
     const { plan } = grant;
     const key = plan.noise === undefined ? undefined : requireNoise(this.noise, grant.epsilonPerYear).key;
-    // Cohorts by organisation or yes/no columns need no directory, and so work with concealed names too.
-    const directory = usesDirectory(plan) ? await this.directory.current() : NO_DIRECTORY;
+    // Cohorts by organisation or yes/no columns need no directory, and so work with concealed names too; the
+    // organisation's table then drops the dimensions no one can be given.
+    let directory = NO_DIRECTORY;
+    let joint = grant.joint;
+    if (usesDirectory(plan)) directory = await this.directory.current();
+    else if (joint !== undefined && usesDirectory(joint)) {
+      try {
+        directory = await this.directory.current();
+      } catch (error) {
+        if (!(error instanceof ConcealedNamesError)) throw error;
+        joint = withoutDirectory(joint);
+      }
+    }
+    if (joint !== grant.joint) grant = { ...grant, ...(joint !== undefined ? { joint } : {}) };
     const hitsBefore = this.snapshots.stats.hits;
     const snapshot = await this.snapshots.lease(call, 'csv');
     const fromCache = this.snapshots.stats.hits > hitsBefore;
@@ -93,7 +110,7 @@ export class CohortReleases {
       const window = call.period ?? call.date ?? '-';
       // Which epoch the data held belongs to, read off its first row: a release already made for it is served
       // as made, whatever changed since (the directory), and nothing is aggregated again.
-      const at = releaseSlot([plan.report.name, window], planDigest(plan), await snapshotRefreshDate(snapshot.csv(), plan.report), cadence);
+      const at = releaseSlot([plan.report.name, window], settingsDigest(plan, grant.joint), await snapshotRefreshDate(snapshot.csv(), plan.report), cadence);
       const make = () => {
         let byDirectory = this.computed.get(snapshot);
         if (byDirectory === undefined) this.computed.set(snapshot, (byDirectory = new WeakMap()));
@@ -103,7 +120,7 @@ export class CohortReleases {
         let pending = byPlan.get(computedKey);
         if (pending === undefined) {
           const plans = byPlan;
-          pending = this.compute(snapshot, window, plan, directory, cadence, key);
+          pending = this.compute(snapshot, window, grant, directory, cadence, key);
           pending.catch(() => plans.delete(computedKey));
           plans.set(computedKey, pending);
         }
@@ -120,11 +137,12 @@ export class CohortReleases {
     }
   }
 
-  private async compute(snapshot: LeasedSnapshot, window: string, plan: CohortPlan, directory: Directory, cadence: ReleaseCadence, noiseKey: Buffer | undefined): Promise<ProtectedRelease> {
+  private async compute(snapshot: LeasedSnapshot, window: string, grant: CohortGrant, directory: Directory, cadence: ReleaseCadence, noiseKey: Buffer | undefined): Promise<ProtectedRelease> {
+    const { plan, joint } = grant;
     const aggregate = await aggregateCsvReport(snapshot.csv(), plan, directory);
     // The setting can change after reports were generated (Graph applies it at the next refresh): a report
     // whose rows match no one in a non-empty directory cannot be joined, whatever the setting says now.
     if (aggregate.rows > 0 && aggregate.matched === 0 && directory.size > 0 && usesDirectory(plan)) throw new ConcealedNamesError('noRowMatched');
-    return protectCohortTable(aggregate, plan, window, cadence, noiseKey);
+    return protectCohortTable(aggregate, plan, window, cadence, noiseKey, await organisationTable(() => snapshot.csv(), plan, joint, directory));
   }
 }

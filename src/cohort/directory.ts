@@ -102,6 +102,32 @@ export class Directory {
     }
     return known;
   }
+
+  /**
+   * The combinations of several attributes that someone in the directory holds, sorted, plus the one
+   * all-NOT_IN_DIRECTORY combination (report users the directory does not have). What a consumer knows from the
+   * directory (privacy.md's threat model): every other combination of `combinations` is a structural zero.
+   * Linear in the directory's distinct tuples.
+   */
+  heldCombinations(attributes: readonly DirectoryAttribute[]): string[][] {
+    const positions = attributes.map((a) => DIRECTORY_ATTRIBUTES.indexOf(a));
+    const held = new Map<string, string[]>();
+    for (const tuple of this.tuples) {
+      const key = positions.map((p) => tuple[p]!);
+      held.set(key.join('\u0000'), key);
+    }
+    const outside = attributes.map(() => NOT_IN_DIRECTORY);
+    held.set(outside.join('\u0000'), outside);
+    return [...held.values()].sort(compareKeys);
+  }
+}
+
+/**
+ * What a consumer knows of each person from the directory (privacy.md's threat model), in the shape a cohort
+ * layout takes it (aggregate.ts CohortLayout.known): every directory attribute and the combinations held.
+ */
+export function directoryKnowledge(directory: Directory): { readonly attributes: readonly string[]; held(attributes: readonly string[]): string[][] } {
+  return { attributes: DIRECTORY_ATTRIBUTES, held: (attributes) => directory.heldCombinations(attributes as DirectoryAttribute[]) };
 }
 
 export function compareKeys(a: readonly string[], b: readonly string[]): number {

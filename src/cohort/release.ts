@@ -10,14 +10,14 @@
 import { createHash } from 'node:crypto';
 import { findColumn, type ReportSpec } from '../catalogue/catalogue.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
-import { InternalInvariantError } from '../errors/catalogue.js';
 import { ORGANIZATION } from './aggregate.js';
 import { DIRECTORY_ATTRIBUTES, type Directory, type DirectoryAttribute } from './directory.js';
-import type { CohortAggregate, CohortPlan } from './report-users.js';
+import { aggregateCsvReport, type CohortAggregate, type CohortPlan } from './report-users.js';
 import type { NoiseContext } from './noise.js';
 import { cohortMeasures, cohortRows, type CohortRow } from './render.js';
 import { suppressCohorts, type SuppressionCounts } from './suppress.js';
 import type { CohortTable } from './table.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 
 /**
  * How often a fresh release of a report and period is made: at each Graph refresh (`daily`), or at the first
@@ -74,6 +74,20 @@ export function planDigest(plan: CohortPlan): string {
     plan.report.name, plan.dimensions.map((d) => d.name).join('|'), plan.metrics.map((m) => `${m.column.json}:${m.clip}`).join('|'),
     plan.k, plan.kC, plan.noise?.epsilon ?? 'exact',
   ]);
+}
+
+/**
+ * Whether the organisation's table of a report (policy/decide.ts jointCohortPlan) suppresses exactly as the plan
+ * does alone: the same dimensions, k and k_c (one policy reads the report, or all read it alike).
+ */
+export function suppressesAlike(plan: CohortPlan, joint: CohortPlan | undefined): boolean {
+  const names = (p: CohortPlan) => p.dimensions.map((d) => d.name).sort().join('|');
+  return joint === undefined || (names(plan) === names(joint) && plan.k === joint.k && plan.kC === joint.kC);
+}
+
+/** The settings a release is made under: its plan's, and the organisation's table where that suppresses otherwise. */
+export function settingsDigest(plan: CohortPlan, joint?: CohortPlan): string {
+  return suppressesAlike(plan, joint) ? planDigest(plan) : digest([planDigest(plan), planDigest(joint!)]);
 }
 
 /** A digest of a table's true figures (before suppression): a release is bound to the data it was made from. */
@@ -154,6 +168,41 @@ export function cohortMeasureCharges(noise: NoiseContext, plan: CohortPlan): Noi
   return plan.dimensions.filter((d) => d.name !== ORGANIZATION).flatMap((d) => measures.map((m) => ({ id: noise.measureId(d.name, m.measure, m.scale), epsilon: m.sensitivity / m.scale })));
 }
 
+/** The organisation's table of a report and window (policy/decide.ts jointCohortPlan), aggregated from the same data. */
+export interface OrganisationTable {
+  readonly plan: CohortPlan;
+  readonly aggregate: CohortAggregate;
+}
+
+/**
+ * The organisation's table of `joint` aggregated from a report's data (a validated snapshot); undefined where it
+ * would suppress as `plan` does alone (suppressesAlike), so the common case aggregates once.
+ */
+export async function organisationTable(source: () => AsyncIterable<Buffer | string>, plan: CohortPlan, joint: CohortPlan | undefined, directory: Directory): Promise<OrganisationTable | undefined> {
+  return suppressesAlike(plan, joint) ? undefined : { plan: joint!, aggregate: await aggregateCsvReport(source(), joint!, directory) };
+}
+
+/**
+ * Suppresses the organisation's table (consumed) at its k and k_c, and gives each cell of `table` that table's
+ * state for the same dimension and key (a cell `table` hides stays hidden). What any set of consumers sees
+ * together is a part of one table the attacker check verified, so joining their outputs narrows nothing; one
+ * consumer sees less, which only widens the attacker's intervals. The counts are `table`'s own cells'.
+ */
+function suppressWithin(table: CohortTable, organisation: OrganisationTable): SuppressionCounts {
+  const joint = organisation.aggregate.table;
+  const verdict = suppressCohorts(joint, { k: organisation.plan.k, kC: organisation.plan.kC, lpComponentLimit: LP_LIMIT });
+  const states = new Map(joint.cells.map((cell) => [`${cell.dimension}\u0000${cell.key.join('\u0001')}`, cell.state]));
+  const counts: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified: verdict.lpVerified };
+  for (const cell of table.cells) {
+    if (cell.state === 'hidden') continue;
+    const state = states.get(`${cell.dimension}\u0000${cell.key.join('\u0001')}`);
+    if (state === undefined || state === 'hidden') throw new InternalInvariantError(`the organisation's cohort table has no released dimension '${cell.dimension}'`);
+    cell.state = state;
+    if (state !== 'released') counts[state]++;
+  }
+  return counts;
+}
+
 /** A protected cohort release: every declared dimension's rows, final (suppressed, noisy where the plan says). */
 export interface ProtectedRelease {
   readonly id: string;
@@ -174,11 +223,11 @@ export interface ProtectedRelease {
  * check (components up to `LP_LIMIT`), noise keyed by the release when the plan has noise (`noiseKey` is then required), rendering.
  * `window` is the period ('D30') or the date.
  */
-export function protectCohortTable(aggregate: CohortAggregate, plan: CohortPlan, window: string, cadence: ReleaseCadence, noiseKey?: Buffer): ProtectedRelease {
+export function protectCohortTable(aggregate: CohortAggregate, plan: CohortPlan, window: string, cadence: ReleaseCadence, noiseKey?: Buffer, organisation?: OrganisationTable): ProtectedRelease {
   const data = tableDigest(aggregate.table);
-  const slot = releaseSlot([plan.report.name, window], planDigest(plan), aggregate.refreshDate, cadence);
+  const slot = releaseSlot([plan.report.name, window], settingsDigest(plan, organisation?.plan), aggregate.refreshDate, cadence);
   const id = releaseId(slot, data);
-  const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpComponentLimit: LP_LIMIT });
+  const counts = organisation === undefined ? suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpComponentLimit: LP_LIMIT }) : suppressWithin(aggregate.table, organisation);
   if (plan.noise !== undefined && noiseKey === undefined) throw new Error('a noisy release needs the noise key');
   let noise: NoiseContext | undefined;
   if (plan.noise !== undefined) {

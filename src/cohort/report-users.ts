@@ -18,7 +18,7 @@ import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 import { cohortNoise, type CohortNoise, type NoiseSetting } from './accuracy.js';
 import { CohortAggregator, ORGANIZATION, parseDimension, type CohortDimension, type CohortLayout } from './aggregate.js';
 import { LICENCE_CLASSES, licenceClassOf } from './licence-class.js';
-import { DIRECTORY_ATTRIBUTES, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
+import { DIRECTORY_ATTRIBUTES, directoryKnowledge, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
 import type { CohortTable } from './table.js';
 import { ProductError } from '../errors/catalogue.js';
 
@@ -82,6 +82,14 @@ export function usesDirectory(plan: CohortPlan): boolean {
   return plan.dimensions.some((d) => d.parts.some(isDirectoryAttribute));
 }
 
+/**
+ * A plan without its directory dimensions: what can still be released when the directory cannot be joined
+ * (concealed names), where no one is given a department or an office.
+ */
+export function withoutDirectory(plan: CohortPlan): CohortPlan {
+  return { ...plan, dimensions: plan.dimensions.filter((d) => !d.parts.some(isDirectoryAttribute)) };
+}
+
 /** A report column a cohort may be grouped by: a yes/no column, whose key set is fixed (G8). */
 export function groupingColumn(report: ReportSpec, name: string): ColumnSpec | undefined {
   const column = findColumn(report, name);
@@ -119,6 +127,7 @@ export function cohortLayout(plan: CohortPlan, directory: Directory): CohortLayo
     dimensions: plan.dimensions,
     metrics: plan.metrics.map((m) => ({ name: m.column.json, clip: m.clip })),
     sameEverywhere: NOT_IN_DIRECTORY,
+    known: directoryKnowledge(directory),
     keySet(parts) {
       const directoryParts = parts.filter(isDirectoryAttribute);
       const base = directoryParts.length === 0 ? [[]] : directoryParts.length === 1 ? directory.domain(directoryParts[0]!).map((v) => [v]) : directory.combinations(directoryParts);

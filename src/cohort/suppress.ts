@@ -56,8 +56,12 @@ export function meetsComplement(cell: { readonly users: number; readonly active:
   return cell.active >= kC && (inactive === 0 || inactive >= kC);
 }
 
-/** Cells the guarantees protect: suppressed ones, and hidden marginals that could not be released themselves. */
+/**
+ * Cells the guarantees protect: suppressed ones, and hidden cells (marginals, the directory's cross) that could not
+ * be released themselves; never a structural zero, which the consumer knows to be empty.
+ */
 function isProtected(cell: CohortCell, k: number, kC: number): boolean {
+  if (cell.structuralZero === true) return false;
   return cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary' || (cell.state === 'hidden' && (cell.users < k || !meetsComplement(cell, kC)));
 }
 

@@ -26,6 +26,13 @@ export interface CohortCell {
   /** Per declared metric: the sum of each user's value clipped to the metric's bound (G12). */
   readonly sums: number[];
   state: CellState;
+  /**
+   * A structural zero (SDC's term): a combination of directory attributes nobody in the directory holds. The
+   * consumer knows it is empty (it knows who is in which department and office), so the attacker's programme
+   * takes it as known 0 and the check protects it no further; it is still shown suppressed like any cell
+   * under k (G8: the key set is every combination, whether held or not).
+   */
+  readonly structuralZero?: true;
 }
 
 /** total = sum(parts), for every measure. */
@@ -41,4 +48,5 @@ export interface CohortTable {
   readonly metrics: readonly string[];
 }
 
-export const isUnknown = (cell: CohortCell): boolean => cell.state !== 'released';
+/** Whether the attacker does not know a cell's value: it is not released and is no structural zero. */
+export const isUnknown = (cell: CohortCell): boolean => cell.state !== 'released' && cell.structuralZero !== true;

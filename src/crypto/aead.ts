@@ -29,6 +29,13 @@ export type SealPurpose = 'spill-record' | 'cursor' | 'download' | 'shared-snaps
 /** Where a sealed value belongs within its purpose (record index, snapshot key...); may be empty. */
 export type SealContext = readonly (string | number)[];
 
+/**
+ * A 32-byte AES key, as bytes or as a KeyObject. A key used for many envelopes (sealed tokens, spill files) is
+ * best held as a KeyObject (`createSecretKey`): Node turns a Buffer key into one on every cipher, which cost more
+ * than sealing a cursor itself (measured in bench/proxy-vs-forwarding.ts profiles).
+ */
+export type SealKey = Buffer | KeyObject;
+
 /** Why an envelope did not open: not an envelope of this version, or it fails authentication. */
 export class EnvelopeError extends ProductError<'EnvelopeMalformed' | 'EnvelopeRejected'> {
   constructor(readonly code: 'EnvelopeMalformed' | 'EnvelopeRejected') {
@@ -54,19 +61,19 @@ function associatedData(purpose: SealPurpose, context: SealContext): Buffer {
  * The envelope under a given nonce. Only for test vectors: a nonce must never repeat under a key, which
  * `seal`'s random nonces guarantee.
  */
-export function sealWithNonce(key: Buffer, purpose: SealPurpose, context: SealContext, plaintext: Buffer, nonce: Buffer): Buffer {
+export function sealWithNonce(key: SealKey, purpose: SealPurpose, context: SealContext, plaintext: Buffer, nonce: Buffer): Buffer {
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(associatedData(purpose, context));
   return Buffer.concat([Buffer.from([ENVELOPE_VERSION]), nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
 }
 
 /** Seals `plaintext` under a 32-byte `key` for `purpose` at `context`, with a random nonce. */
-export function seal(key: Buffer, purpose: SealPurpose, context: SealContext, plaintext: Buffer): Buffer {
+export function seal(key: SealKey, purpose: SealPurpose, context: SealContext, plaintext: Buffer): Buffer {
   return sealWithNonce(key, purpose, context, plaintext, randomBytes(NONCE_BYTES));
 }
 
 /** The plaintext of an envelope sealed with the same key, purpose and context; throws `EnvelopeError`. */
-export function open(key: Buffer, purpose: SealPurpose, context: SealContext, envelope: Buffer): Buffer {
+export function open(key: SealKey, purpose: SealPurpose, context: SealContext, envelope: Buffer): Buffer {
   if (envelope.length < ENVELOPE_OVERHEAD || envelope[0] !== ENVELOPE_VERSION) throw new EnvelopeError('EnvelopeMalformed');
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, envelope.subarray(1, 1 + NONCE_BYTES));

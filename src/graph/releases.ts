@@ -87,6 +87,66 @@ export class RecordMemory {
   }
 }
 
+/** A finished JSON page: the whole response body, and how many items it holds (for the audit line). */
+export interface FinishedPage {
+  readonly body: Buffer;
+  readonly items: number;
+}
+
+/**
+ * Finished JSON pages (server/reports.ts), so a repeat page is sent as stored bytes, not sliced, joined and
+ * given a freshly sealed cursor again. A page is the same bytes for every request of the same listing (the
+ * key names the release, which names snapshot, consumer, policy and pseudonym key, and the listing's binding,
+ * offset and page size) except for its next-page cursor, whose expiry depends on when it was sealed: an entry
+ * therefore serves until a time its caller gives (reports.ts: a 60th of the cursor's life, at most a minute, so
+ * a reused cursor has lost little of its life). Bounded in bytes; the least recently used go first.
+ */
+export class PageMemo {
+  private readonly pages = new Map<string, FinishedPage & { readonly until: number }>();
+  private held = 0;
+
+  constructor(readonly maxBytes = 16 * 1024 * 1024) {}
+
+  get bytes(): number {
+    return this.held;
+  }
+
+  get(key: string, now = Date.now()): FinishedPage | undefined {
+    const page = this.pages.get(key);
+    if (page === undefined) return undefined;
+    this.pages.delete(key);
+    if (page.until <= now) {
+      this.held -= page.body.length;
+      return undefined;
+    }
+    this.pages.set(key, page);
+    return page;
+  }
+
+  /** Keeps `page` under `key` until `until` (ms since the epoch); returns it. */
+  put(key: string, page: FinishedPage, until: number): FinishedPage {
+    if (page.body.length > this.maxBytes) return page;
+    const old = this.pages.get(key);
+    if (old !== undefined) {
+      this.pages.delete(key);
+      this.held -= old.body.length;
+    }
+    this.pages.set(key, { ...page, until });
+    this.held += page.body.length;
+    for (const [oldest, entry] of this.pages) {
+      if (this.held <= this.maxBytes) break;
+      this.pages.delete(oldest);
+      this.held -= entry.body.length;
+    }
+    return page;
+  }
+
+  clear(): void {
+    this.pages.clear();
+    this.held = 0;
+  }
+}
+
 /** One consumer's release of one snapshot. Readers hold a lease; the file closes once retired and unleased. */
 export class Release extends Leased {
   private static serial = 0;
@@ -327,6 +387,8 @@ export interface ReleaseCacheStats {
 export class ReleaseCache {
   readonly stats: ReleaseCacheStats = { hits: 0, builds: 0, evictions: 0, sortSpills: 0 };
   readonly memory: RecordMemory;
+  /** Finished JSON pages of the releases held (see PageMemo). */
+  readonly pages = new PageMemo();
   private readonly held = new Map<string, { release: Release; until: number }>();
   private readonly pending = new Map<string, { promise: Promise<Release>; waiters: number }>();
   private readonly maxReleases: number;
@@ -382,6 +444,7 @@ export class ReleaseCache {
   /** Drops every release (a policy reload); readers in progress finish first. */
   clear(): void {
     for (const id of [...this.held.keys()]) this.forget(id);
+    this.pages.clear();
   }
 
   private async build(id: string, holdUntil: number, build: ReleaseBuild, waiters: () => number): Promise<Release> {

@@ -5,7 +5,7 @@
  * bytes therefore never rest on disk in clear and vanish with the process; nothing written here outlives it,
  * so the record format can change between versions freely.
  */
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KEY_BYTES, open as openSealed, seal } from '../crypto/aead.js';
@@ -17,7 +17,7 @@ interface RecordPosition {
 }
 
 export class SpillFile {
-  private readonly key = randomBytes(KEY_BYTES);
+  private readonly key = createSecretKey(randomBytes(KEY_BYTES));
   private readonly records: RecordPosition[] = [];
   private size = 0;
   private closed = false;

@@ -7,10 +7,11 @@ import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue
 import type { CohortGrant } from '../cohort/cohort-releases.js';
 import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
 import type { ScoreGrant } from '../score/org-scores.js';
+import { parseDimension } from '../cohort/aggregate.js';
 import { planCohorts, type CohortPlan } from '../cohort/report-users.js';
 import { planRows, type RowsPlan } from '../sanitize/plan.js';
 import { pseudonymizer, type PseudonymKeyring, type PseudonymMemo } from '../sanitize/pseudonyms.js';
-import type { LoadedPolicy } from './load.js';
+import type { LoadedPolicy, PolicySet } from './load.js';
 import type { CohortRule, ResolvedPolicy, RowsRule } from './schema.js';
 
 export type { CohortRule } from './schema.js';
@@ -71,26 +72,65 @@ export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort'
   return planCohorts(report, decision.rule, policy.k, policy.kC);
 }
 
-/** What a cohort decision grants: the rule compiled with the policy's k and k_c, the policy's name and budget. */
-export function cohortGrantFor(decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec): CohortGrant {
+/**
+ * The organisation's cohort table of one report and window: every dimension that any policy of the set releases
+ * as cohorts of that report and window (in either format), at the largest k and k_c among those policies, with
+ * no metrics (it decides suppression only). Consumers may collude and join their outputs (privacy.md's threat
+ * model), so each consumer's release is suppressed as part of this one table: a tool reading departments and
+ * another reading offices never see together what suppression hides from each. Undefined when no policy releases
+ * cohorts of the report for the window.
+ */
+export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<ReportRequest, 'format'>): CohortPlan | undefined {
+  const plans = set.policies.flatMap((loaded) => {
+    const decision = (['csv', 'json'] as const).map((format) => decideReport(loaded, { ...request, format })).find((d) => d.kind === 'cohort');
+    return decision?.kind === 'cohort' ? [cohortPlanFor(decision, request.report)] : [];
+  });
+  if (plans.length === 0) return undefined;
+  const names = [...new Set(plans.flatMap((plan) => plan.dimensions.map((d) => d.name)))].sort();
+  return { report: request.report, dimensions: names.map(parseDimension), metrics: [], k: Math.max(...plans.map((p) => p.k)), kC: Math.max(...plans.map((p) => p.kC)) };
+}
+
+/**
+ * What a cohort decision grants: the rule compiled with the policy's k and k_c, the policy's name and budget,
+ * and the organisation's table it is suppressed within (jointCohortPlan of `set` for the request's report and window).
+ */
+export function cohortGrantFor(decision: Extract<ReportDecision, { kind: 'cohort' }>, request: Omit<ReportRequest, 'format'>, set: Pick<PolicySet, 'policies'>): CohortGrant {
   const { policy } = decision.policy;
-  const plan = cohortPlanFor(decision, report);
-  return { policyName: policy.name, plan, cadence: policy.freshReleases, ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}) };
+  const plan = cohortPlanFor(decision, request.report);
+  const joint = jointCohortPlan(set, request);
+  return {
+    policyName: policy.name, plan, cadence: policy.freshReleases, ...(joint !== undefined ? { joint } : {}),
+    ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}),
+  };
 }
 
 /**
  * What a policy grants for the org score: every directory attribute it declares as a cohort dimension (the
- * score's `by`, protected as one table), its k_org and k_c, and noise when any of its cohorts is noisy (at the
- * largest epsilon among them), so the score by a dimension is never more exact than the cohorts beside it.
+ * score's `by`, protected as one table), its k_org (never below its k: G1's floor holds for score cells too) and
+ * k_c, and noise when any of its cohorts is noisy (at the largest epsilon among them), so the score by a dimension
+ * is never more exact than the cohorts beside it. Consumers may collude (privacy.md's threat model): the grant is
+ * suppressed within the organisation's score table, every dimension of every policy of `set` granted the score at
+ * the largest k_org and k_c (`joint`, left out where it is the grant's own).
  */
-export function scoreGrantFor(loaded: LoadedPolicy): ScoreGrant {
+export function scoreGrantFor(loaded: LoadedPolicy, set: Pick<PolicySet, 'policies'>): ScoreGrant {
+  const own = ownScoreGrant(loaded);
+  const granted = set.policies.filter((p) => p.policy.permissions.includes('score')).map(ownScoreGrant);
+  const joint = {
+    dimensions: DIRECTORY_ATTRIBUTES.filter((a) => granted.some((g) => g.dimensions.includes(a))),
+    kOrg: Math.max(own.kOrg, ...granted.map((g) => g.kOrg)), kC: Math.max(own.kC, ...granted.map((g) => g.kC)),
+  };
+  const alike = joint.dimensions.length === own.dimensions.length && joint.kOrg === own.kOrg && joint.kC === own.kC;
+  return alike ? own : { ...own, joint };
+}
+
+function ownScoreGrant(loaded: LoadedPolicy): ScoreGrant {
   const { policy } = loaded;
   const rules = Object.entries(policy.reports).flatMap(([name, rule]) => (typeof rule === 'object' && 'cohort' in rule ? [{ report: findReport(name), rule }] : []));
   const declared = new Set(rules.flatMap(({ rule }) => rule.cohort.by));
   // What one release of each noisy rule costs: stated, or derived from its margin (cohort/accuracy.ts).
   const epsilons = rules.flatMap(({ report, rule }) => (rule.cohort.noise !== undefined && report !== undefined ? [planCohorts(report, rule, policy.k, policy.kC).noise!.epsilon] : []));
   return {
-    policyName: policy.name, dimensions: DIRECTORY_ATTRIBUTES.filter((a) => declared.has(a)), kOrg: policy.kOrg, kC: policy.kC, cadence: policy.freshReleases,
+    policyName: policy.name, dimensions: DIRECTORY_ATTRIBUTES.filter((a) => declared.has(a)), kOrg: Math.max(policy.kOrg, policy.k), kC: policy.kC, cadence: policy.freshReleases,
     ...(epsilons.length > 0 ? { noise: { epsilon: Math.max(...epsilons) } } : {}),
     ...(policy.privacyBudget !== undefined ? { epsilonPerYear: policy.privacyBudget.epsilonPerYear } : {}),
   };

@@ -9,7 +9,10 @@ import type { PolicySet } from './load.js';
 import { planCohorts } from '../cohort/report-users.js';
 import { bandLabels } from '../sanitize/generalize.js';
 import { budgetPlan } from './budget-plan.js';
-import { noiseStatement } from './explain.js';
+import { scoreGrantFor } from './decide.js';
+import { discreteLaplaceMargin95 } from '../cohort/accuracy.js';
+import { scoreNoiseScale } from '../score/org-scores.js';
+import { exactStatement, noiseStatement } from './explain.js';
 import type { ColumnAction, RowsRule } from './schema.js';
 
 export interface RowsDisclosure {
@@ -44,10 +47,6 @@ export interface CohortDisclosure {
   readonly endpoints: string[];
 }
 
-/** What a suppression-only cohort release is, in plain words (issue 15 item 6: an honest option, said honestly). */
-export const EXACT_STATEMENT =
-  'figures are exact (no noise): groups are protected only by hiding small groups and groups with a handful of inactive people. Comparing two releases (two days, or before and after someone joins, leaves or moves) can reveal the activity of the people who changed between them; within one release period the same figures are served, whatever changes meanwhile';
-
 export interface ConsumerDisclosure {
   readonly consumer: string;
   readonly policy: string;
@@ -58,6 +57,11 @@ export interface ConsumerDisclosure {
   readonly orgScore: boolean;
   /** The score's endpoints and the dimensions it can be cut by (empty without the score permission). */
   readonly scoreEndpoints: string[];
+  /**
+   * With the score and noisy cohorts: what one score release costs and the 95% margins of each category's
+   * numerator and denominator below the organisation (the score's `numeratorMargin95`, `denominatorMargin95`).
+   */
+  readonly scoreNoise?: { readonly epsilonPerRelease: number; readonly numeratorMargin95: number; readonly denominatorMargin95: number };
   /** How often a fresh release is made: at each Microsoft refresh (daily) or once a week, served unchanged in between. */
   readonly freshReleases: 'daily' | 'weekly';
   /** This consumer's yearly share of the organisation's privacy budget (null: no noisy release, or none set). */
@@ -128,7 +132,8 @@ function rowsDisclosure(reportName: string, rule: RowsRule, k: number): RowsDisc
 
 export function disclosureOf(set: PolicySet): Disclosure {
   const consumers: ConsumerDisclosure[] = [];
-  for (const { policy } of set.policies) {
+  for (const loaded of set.policies) {
+    const { policy } = loaded;
     const { k, kC } = policy;
     const reports: (RowsDisclosure | CohortDisclosure)[] = [];
     for (const [name, rule] of Object.entries(policy.reports).sort(([a], [b]) => a.localeCompare(b))) {
@@ -140,7 +145,7 @@ export function disclosureOf(set: PolicySet): Disclosure {
         reports.push({
           report: spec.name, kind: 'cohorts', groupedBy: [...rule.cohort.by], k, kC,
           endpoints: [`/v1.0/reports/${spec.name}`, `/cohorts/${spec.name}`],
-          ...(noise === undefined ? { exact: EXACT_STATEMENT } : {}),
+          ...(noise === undefined ? { exact: exactStatement(k, kC, policy.freshReleases) } : {}),
           sums: Object.entries(rule.cohort.metrics ?? {}).map(([column, { clip }]) => ({ column: findColumn(spec, column)?.header ?? column, cappedAt: clip })),
           ...(noise !== undefined ? {
             noise: {
@@ -152,12 +157,15 @@ export function disclosureOf(set: PolicySet): Disclosure {
         });
       }
     }
+    const grant = policy.permissions.includes('score') ? scoreGrantFor(loaded, set) : undefined;
+    const scoreMargin = grant?.noise === undefined ? undefined : discreteLaplaceMargin95(scoreNoiseScale(grant.dimensions.length, grant.noise.epsilon));
     for (const consumer of policy.consumers) {
       consumers.push({
         consumer, policy: policy.name, description: policy.description.trim(),
         formats: [...policy.formats], periods: [...policy.periods],
         singleDates: policy.dates, orgScore: policy.permissions.includes('score'),
         scoreEndpoints: policy.permissions.includes('score') ? ['/org-score', ...scoreDimensions(policy.reports).map((d) => `/org-score?by=${d}`), '/ (the dashboard)'] : [],
+        ...(grant?.noise !== undefined && scoreMargin !== undefined ? { scoreNoise: { epsilonPerRelease: grant.noise.epsilon, numeratorMargin95: scoreMargin, denominatorMargin95: scoreMargin } } : {}),
         freshReleases: policy.freshReleases, epsilonPerYear: reports.some((r) => r.kind === 'cohorts' && r.noise !== undefined) ? (policy.privacyBudget?.epsilonPerYear ?? null) : null,
         policyPreview: policy.permissions.includes('preview'), reports,
       });

@@ -6,6 +6,7 @@ import { planCohorts, type CohortPlan } from '../cohort/report-users.js';
 import { findColumn, findReport, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
 import { bandLabels } from '../sanitize/generalize.js';
 import type { CohortRule, ColumnAction, ResolvedPolicy } from './schema.js';
+import type { ReleaseCadence } from '../cohort/release.js';
 
 
 /** The 95% margins of a noisy cohort plan, per measure: `users ±5, active users ±5, Call Count sum ±9, ...`. */
@@ -29,6 +30,16 @@ export function noiseStatement(spec: ReportSpec, rule: CohortRule, policy: Resol
   const budget = policy.privacyBudget?.epsilonPerYear;
   const cadence = policy.freshReleases === 'weekly' ? 'once a week' : "at each of Microsoft's daily refreshes";
   return `figures for groups below the whole organisation carry random noise, the same on every call for the same release (made ${cadence} and served unchanged in between); 95% of the time each is within its margin of the true figure: ${noiseMargins(plan)}; ${NOISE_POST_PROCESSING}; the organisation total is exact. One fresh release costs epsilon ${round3(noise.epsilon)}${stated} once for the organisation, whichever tools read it${budget !== undefined ? `; each consumer's share of the organisation's privacy loss (the releases it reads) is at most ${budget} per year` : ''}.`;
+}
+
+/**
+ * What a suppression-only cohort release is, in plain words (issue 15 item 6: an honest option, said honestly; shared by explain and the disclosure):
+ * exact figures, the group sizes that hide a group (`k`, `kC`), how often a fresh release is made and what
+ * comparing two releases can reveal.
+ */
+export function exactStatement(k: number, kC: number, cadence: ReleaseCadence): string {
+  const period = cadence === 'weekly' ? 'week' : 'day';
+  return `figures are exact (no noise): groups are protected only by hiding them. A group of fewer than ${k} people is hidden, and so is a group with 1 to ${kC - 1} inactive people or fewer than ${kC} active ones (so nobody's inactivity can be read off; a group where everyone was active is shown), and any group from which a hidden one could be worked out. A fresh release is made ${cadence === 'weekly' ? 'once a week' : "at each of Microsoft's daily refreshes"} and served unchanged until the next, whatever changes meanwhile. Comparing two releases shows how a group changed from one ${period} to another: when someone joins, leaves or moves, the group's figures change by that person's activity, mixed with everyone else's change in the same ${period}, so the difference can reveal something about what the people who changed did. Nothing finer than one release per ${period} is shown`;
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
@@ -83,7 +94,7 @@ export function explainReport(policy: ResolvedPolicy, reportName: string): strin
       lines.push(`    ${findColumn(spec, column)?.header ?? column}: summed per group, each person's value capped at ${clip}`);
     }
     const noise = noiseStatement(spec, rule, policy);
-    if (noise !== undefined) lines.push(`  noise: ${noise}`);
+    lines.push(noise !== undefined ? `  noise: ${noise}` : `  exact: ${exactStatement(k, kC, policy.freshReleases)}.`);
     lines.push('  every other column is not released');
   }
   return lines;

@@ -132,5 +132,26 @@ A column action (\`rows.<column>\`): ${columnAction.description ?? ''} Type: ${c
 ### Cohort rule
 
 ${table(rowsOf(cohort, ''))}
+
+## Exact or noisy cohorts: the shipped vendor policy and its noisy example
+
+A cohort rule without \`noise\` releases exact figures, protected by suppression alone (k, kC and the
+complementary suppression that keeps hidden groups from being worked out); its disclosure says the figures are
+exact and what comparing two releases can reveal. The shipped \`vendor-dashboard.yaml\` does this, with a fresh
+release once a week (\`freshReleases: weekly\`): comparing two weeks shows how a group changed, for example by
+one person who joined or left, mixed with everyone else's change that week, and nothing within a week.
+
+\`policies/examples/vendor-dashboard-noisy.yaml\` is the same dashboard with \`noise: { margin95: 5 }\` on every
+report. It is an example, not loaded: the proxy and \`policy check\` read only the files directly in the policy
+folder (subfolders such as \`tests/\` and \`examples/\` are not policies). To use it, copy it over
+\`vendor-dashboard.yaml\`. Its cost, honestly: 4 noisy releases it may read (three reports for D30, and the
+score), each made afresh 53 times a year at the epsilon its ±5 margin derives, add up to a yearly privacy loss
+of **epsilon ${EXAMPLE_NOISY_EPSILON_PER_YEAR} per person** (its \`privacyBudget\` is 913). That is far above
+10, and \`policy check policies/examples\` warns so: at that accuracy and refresh rate the noise blurs the
+figures but is not a meaningful differential-privacy guarantee. A smaller epsilon would bury the figures (a
+margin of k people or more is refused), which is why the shipped policy is exact.
 `;
 }
+
+/** The noisy example's yearly epsilon per person, as `policy check policies/examples` prints it (a test checks it). */
+export const EXAMPLE_NOISY_EPSILON_PER_YEAR = 912.75;

@@ -11,16 +11,17 @@ import { Ajv } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 import { aggregateCsvReport } from '../cohort/report-users.js';
 import { cohortCsv } from '../cohort/render.js';
-import { protectCohortTable } from '../cohort/release.js';
+import type { CohortGrant } from '../cohort/cohort-releases.js';
+import { organisationTable, protectCohortTable, suppressesAlike } from '../cohort/release.js';
 import { Directory, type DirectoryEntry } from '../cohort/directory.js';
-import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
+import { findReport } from '../catalogue/catalogue.js';
 import { isCalendarDate } from '../catalogue/odata.js';
 import { sanitizeCsvReport } from '../sanitize/csv-report.js';
 import { JsonItemSanitizer, pageItems } from '../sanitize/json-report.js';
 import type { RowsPlan } from '../sanitize/plan.js';
 import type { PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { emptyStats, QuasiClasses } from '../sanitize/stats.js';
-import { cohortPlanFor, decideReport, rowsPlanFor, type ReportDecision } from './decide.js';
+import { cohortGrantFor, decideReport, rowsPlanFor } from './decide.js';
 import type { PolicySet } from './load.js';
 import { PolicySyntaxError, readPolicySource, type PolicySource } from './source.js';
 import { schemaProblems, type PolicyProblem } from './validate.js';
@@ -134,12 +135,20 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
     const inputFile = resolve(dirname(file), testCase.input);
     const expectedFile = resolve(dirname(file), testCase.expect.output);
     let actual: string;
+    /** Why a cohort output may have changed with no edit to its own policy. */
+    let shared = '';
     try {
       const input = await readFile(inputFile);
       if (decision.kind === 'cohort') {
         if (testCase.directory === undefined) throw new Error("a cohort case needs a 'directory' fixture (Graph /users)");
         const directory = new Directory((JSON.parse(await readFile(resolve(dirname(file), testCase.directory), 'utf8')) as { value: DirectoryEntry[] }).value);
-        actual = await cohortText(input, decision, report, directory, testCase.period ?? testCase.date ?? '-', testCase.format);
+        const window = { ...(testCase.period !== undefined ? { period: testCase.period } : {}), ...(testCase.date !== undefined ? { date: testCase.date } : {}) };
+        const grant = cohortGrantFor(decision, { report, ...window }, set);
+        if (!suppressesAlike(grant.plan, grant.joint)) {
+          const joint = grant.joint!;
+          shared = `This release is suppressed within the organisation's table of ${report.name} (${joint.dimensions.map((d) => d.name).join(', ')} at k ${joint.k} and k_c ${joint.kC}, from every policy releasing it), so another policy's dimensions or k change it too; review the difference, then run 'policy test --update'. `;
+        }
+        actual = await cohortText(input, grant, directory, testCase.period ?? testCase.date ?? '-', testCase.format);
       } else {
         const plan = rowsPlanFor(decision, report, testCase.consumer, keyring);
         actual = testCase.format === 'csv' ? await sanitizeCsvText(input, plan) : sanitizeJsonText(input, plan);
@@ -160,16 +169,17 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
       results.push(fail(`the expected output ${testCase.expect.output} cannot be read (write it with 'policy test --update', then review it)`));
       continue;
     }
-    results.push(expected === actual ? { file, description: testCase.description, passed: true } : fail(lineDiff(expected, actual)));
+    results.push(expected === actual ? { file, description: testCase.description, passed: true } : fail(`${shared}${lineDiff(expected, actual)}`));
   }
   return { results, problems };
 }
 
 /** The cohort output of a case: the proxy's one release function (cohort/release.ts), with the test noise key. */
-async function cohortText(input: Buffer, decision: Extract<ReportDecision, { kind: 'cohort' }>, report: ReportSpec, directory: Directory, window: string, format: 'csv' | 'json'): Promise<string> {
-  const plan = cohortPlanFor(decision, report);
-  const aggregate = await aggregateCsvReport((async function* () { yield input; })(), plan, directory);
-  const rows = protectCohortTable(aggregate, plan, window, decision.policy.policy.freshReleases, TEST_NOISE_KEY).rows();
+async function cohortText(input: Buffer, grant: CohortGrant, directory: Directory, window: string, format: 'csv' | 'json'): Promise<string> {
+  const { plan } = grant;
+  const source = async function* () { yield input; };
+  const aggregate = await aggregateCsvReport(source(), plan, directory);
+  const rows = protectCohortTable(aggregate, plan, window, grant.cadence ?? 'daily', TEST_NOISE_KEY, await organisationTable(source, plan, grant.joint, directory)).rows();
   return format === 'csv' ? cohortCsv(rows, plan) : `${JSON.stringify({ value: rows }, null, 2)}\n`;
 }
 

@@ -21,11 +21,34 @@ export interface RowOrderScope {
   readonly pseudonyms?: { readonly keyId: string; readonly epoch: number };
 }
 
+/** Order keys derived before, per secret and scope: the same KeyObject each time, so its sort keys are memoised. */
+const derivedKeys = new WeakMap<Buffer, Map<string, KeyObject>>();
+/** Scopes (consumer, key id, epoch) whose order key is kept per secret; past this the kept keys are dropped. */
+const MAX_SCOPES = 1024;
+
 /** The order key of one scope, from a secret every replica holds (so they page alike). */
 export function rowOrderKey(secret: Buffer, scope: RowOrderScope): KeyObject {
   const p = scope.pseudonyms;
-  return deriveHmacKey(secret, HKDF_SALT, `${scope.consumer}\u0000${p === undefined ? '-' : `${p.keyId}\u0000${p.epoch}`}`);
+  const info = `${scope.consumer}\u0000${p === undefined ? '-' : `${p.keyId}\u0000${p.epoch}`}`;
+  let keys = derivedKeys.get(secret);
+  if (keys === undefined) derivedKeys.set(secret, (keys = new Map()));
+  let key = keys.get(info);
+  if (key === undefined) {
+    if (keys.size >= MAX_SCOPES) keys.clear();
+    key = deriveHmacKey(secret, HKDF_SALT, info);
+    keys.set(info, key);
+  }
+  return key;
 }
+
+/**
+ * Sort keys of named rows computed before, per order key, so a report released again (another download with
+ * the snapshot cache off, the other format) is not hashed again row by row: up to MAX_MEMO identities per
+ * key (about 5 MB), emptied when full. The identities are the upstream identifier cells, held in this
+ * process's memory only, as the pseudonym memo holds them.
+ */
+const sortKeyMemo = new WeakMap<KeyObject, Map<string, string>>();
+const MAX_MEMO = 32_768;
 
 /** The columns that say what a row is about (top-level identifiers present in both formats). */
 export function identityColumns(report: ReportSpec): ColumnSpec[] {
@@ -43,10 +66,20 @@ export function isKeyedOrder(report: ReportSpec): boolean {
  * NUL-joined, as read upstream), or of its released text when every identifier cell is a placeholder.
  */
 export function rowSortKey(key: KeyObject, identity: string, releasedText: string): string {
+  let memo = sortKeyMemo.get(key);
+  const known = memo?.get(identity);
+  if (known !== undefined) return known;
   const cells = identity.split('\u0000');
   const named = cells.some((cell) => !isPlaceholderIdentifier(cell));
   const subject = named ? `i\u0000${cells.map(canonicalIdentifier).join('\u0000')}` : `t\u0000${releasedText}`;
-  return createHmac('sha256', key).update(subject).digest('hex').slice(0, 16);
+  const sortKey = createHmac('sha256', key).update(subject).digest('hex').slice(0, 16);
+  // Only named rows: a placeholder row's key depends on its released text, not on its identity.
+  if (named) {
+    if (memo === undefined) sortKeyMemo.set(key, (memo = new Map()));
+    if (memo.size >= MAX_MEMO) memo.clear();
+    memo.set(identity, sortKey);
+  }
+  return sortKey;
 }
 
 /** The identity of a JSON item (its identifier properties, null as empty), as `rowSortKey` reads it. */

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DirectoryLookup, SnapshotSource, LeasedSnapshot } from '../cohort/sources.js';
+import { ORGANIZATION } from '../cohort/aggregate.js';
 import { ConcealedNamesError, Directory, DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type DirectoryAttribute } from '../cohort/directory.js';
 import { measureNoise, releaseId, releaseSlot, tableDigest, type NoisyMeasure, type ReleaseCadence, type ReleaseData, type ReleaseSlot } from '../cohort/release.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BudgetState, type NoiseSettings, type ReleaseCodec } from '../cohort/release-book.js';
@@ -52,6 +53,12 @@ export interface ScoreGrant {
   readonly noise?: { readonly epsilon: number };
   readonly epsilonPerYear?: number;
   readonly cadence: ReleaseCadence;
+  /**
+   * The organisation's score table this grant's release is suppressed within (policy/decide.ts scoreGrantFor:
+   * every dimension of every policy granted the score, the largest k_org and k_c), so that colluding consumers
+   * see parts of one verified table; without it, the grant's own.
+   */
+  readonly joint?: { readonly dimensions: readonly DirectoryAttribute[]; readonly kOrg: number; readonly kC: number };
 }
 
 /** A score release: its rows (organisation first, then every dimension's cohorts), suppression counts and date. */
@@ -114,12 +121,14 @@ export class OrgScores {
     const key = grant.noise === undefined ? undefined : requireNoise(this.options.noise ?? {}, grant.epsilonPerYear).key;
     let directory = NO_DIRECTORY;
     let dimensions = grant.dimensions;
-    if (dimensions.length > 0) {
+    let joint = grant.joint;
+    if ((joint?.dimensions ?? dimensions).length > 0) {
       try {
         directory = await this.options.directory.current();
       } catch (error) {
         if (!(error instanceof ConcealedNamesError)) throw error;
         dimensions = [];
+        if (joint !== undefined) joint = { ...joint, dimensions: [] };
       }
     }
     const snapshots: LeasedSnapshot[] = [];
@@ -129,7 +138,7 @@ export class OrgScores {
       for (const lease of leases) if (lease.status === 'fulfilled') snapshots.push(lease.value);
       const failed = leases.find((lease) => lease.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
-      const settings = [dimensions.join(','), grant.kOrg, grant.kC, grant.noise?.epsilon ?? 'exact', grant.cadence].join(' ');
+      const settings = [dimensions.join(','), grant.kOrg, grant.kC, grant.noise?.epsilon ?? 'exact', grant.cadence, ...(joint !== undefined ? [joint.dimensions.join(','), joint.kOrg, joint.kC] : [])].join(' ');
       const facts = await this.factsOf(snapshots);
       const at = releaseSlot(['score', 'period' in window ? window.period : window.date], settings, facts.refreshDate, grant.cadence);
       const cacheKey = [...snapshots.map(identityOf), identityOf(directory), settings, JSON.stringify(window)].join(' ');
@@ -138,7 +147,7 @@ export class OrgScores {
         let pending = this.results.get(cacheKey);
         cached = pending !== undefined;
         if (pending === undefined) {
-          pending = this.computeFresh(facts, window, directory, { ...grant, dimensions }, at, key);
+          pending = this.computeFresh(facts, window, directory, { ...grant, dimensions, ...(joint !== undefined ? { joint } : {}) }, at, key);
           pending.catch(() => this.results.delete(cacheKey));
           this.results.set(cacheKey, pending);
           if (this.results.size > MAX_CACHED_SCORES) this.results.delete(this.results.keys().next().value!);
@@ -178,12 +187,13 @@ export class OrgScores {
   }
 
   private async computeFresh(facts: ScoreFacts, window: ScoreWindow, directory: Directory, grant: ScoreGrant, slot: ReleaseSlot, noiseKey: Buffer | undefined): Promise<ScoreRelease> {
-    if (facts.organizationSize < grant.kOrg) {
-      throw new OrganizationTooSmallError(grant.kOrg);
+    const table = grant.joint ?? grant;
+    if (facts.organizationSize < table.kOrg) {
+      throw new OrganizationTooSmallError(table.kOrg);
     }
     const { dimensions } = grant;
     // Bound to the data: the true figures of every category's table, before suppression changes their states.
-    const steps = scoreTableSteps(facts, directory, dimensions, grant.kOrg, grant.kC);
+    const steps = scoreTableSteps(facts, directory, table.dimensions, table.kOrg, table.kC);
     let step = steps.next();
     // Between steps the event loop runs: a big tenant's tables never hold other requests up for long.
     for (; step.done !== true; step = steps.next()) await nextTurn();
@@ -208,7 +218,8 @@ export class OrgScores {
       // not-in-directory draws cost no more than one dimension's, which each charge covers.
       measures = dimensions.flatMap((d) => SCORE_CATEGORIES.flatMap((c) => ['numerator', 'denominator'].map((m) => ({ id: context.measureId(d, `${c.id} ${m}`, scale), epsilon: 1 / scale }))));
     }
-    const rows = scoreRows(tables, noise);
+    // The organisation's table may hold more dimensions than this grant's: only the grant's are served.
+    const rows = scoreRows(tables, noise).filter((row) => row.dimension === ORGANIZATION || (dimensions as readonly string[]).includes(row.dimension));
     const counts: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified: true };
     for (const t of tables) {
       counts.primary += t.counts.primary;

@@ -13,7 +13,7 @@ import { InternalInvariantError } from '../errors/catalogue.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 import { emptyFacts, SCORE_CATEGORIES, type PersonFacts, type ScoreCategory } from './categories.js';
 import { CohortAggregator, parseDimension } from '../cohort/aggregate.js';
-import { DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from '../cohort/directory.js';
+import { DIRECTORY_ATTRIBUTES, directoryKnowledge, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from '../cohort/directory.js';
 import { suppressCohorts, type SuppressionCounts } from '../cohort/suppress.js';
 import type { CohortTable } from '../cohort/table.js';
 
@@ -205,6 +205,7 @@ export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: re
       metrics: [],
       sameEverywhere: NOT_IN_DIRECTORY,
       keySet: (parts) => directory.domain(parts[0] as DirectoryAttribute).map((v) => [v]),
+      known: directoryKnowledge(directory),
     });
     for (const { attributes, facts: person, people } of named.values()) {
       if (category.counted(person)) aggregator.add({ attributes, active: category.qualifies(person), metrics: [] }, people);

@@ -53,7 +53,7 @@ export async function cohortRoutes(app: FastifyInstance, options: CohortRoutesOp
     const decision = allowedDecision(set.policyFor(consumer), call, format);
     request.audit.policy = decision.policy.policy.name;
     if (decision.kind !== 'cohort') throw new ProxyRefusal(403, 'Forbidden', `The policy for this consumer releases ${report.name} as rows, not cohorts; use the report's own URL.`);
-    const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, consumer);
+    const release = await options.cohorts.release(call, cohortGrantFor(decision, call, set), set.hash, consumer);
     auditCohorts(request, release);
     const declared = release.plan.dimensions.map((d) => d.name);
     let only: string[] | undefined;

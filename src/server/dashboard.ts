@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { DirectoryAttribute } from '../cohort/directory.js';
+import type { ReleaseCadence } from '../cohort/release.js';
 import { scoreGrantFor } from '../policy/decide.js';
 import type { Period } from '../catalogue/catalogue.js';
 import type { ScoreRow } from '../score/org-score.js';
@@ -31,16 +32,17 @@ const SCORE_PERIODS: readonly Period[] = ['D7', 'D30', 'D90', 'D180'];
 const bar = (points: number | null) =>
   points === null ? '<span class="muted">not shown (too few people to show safely)</span>' : `<span class="bar"><span style="width:${Math.max(0, Math.min(100, points))}%"></span></span> ${points}`;
 
-/** The trend as an SVG line chart of the total percentage per refresh date. */
-export function trendSvg(points: readonly ScorePoint[]): string {
+/** The trend as an SVG line chart of the total percentage per refresh date; a point per fresh release (`cadence`). */
+export function trendSvg(points: readonly ScorePoint[], cadence: ReleaseCadence = 'daily'): string {
   const shown = points.filter((p) => p.percentage !== null);
-  if (shown.length === 0) return '<p class="muted">No history yet: the trend appears as daily scores accumulate.</p>';
+  const step = cadence === 'weekly' ? 'one point a week (a fresh score is released once a week)' : 'one point per Graph refresh';
+  if (shown.length === 0) return `<p class="muted">No history yet: the trend appears as scores accumulate, ${step}.</p>`;
   const width = 640;
   const height = 200;
   const pad = 32;
   const x = (i: number) => pad + (shown.length === 1 ? (width - 2 * pad) / 2 : (i * (width - 2 * pad)) / (shown.length - 1));
   const y = (v: number) => height - pad - (v / 100) * (height - 2 * pad);
-  const firstDay = shown.length === 1 ? `<p id="trend-start" class="small">History starts with the reports of ${escapeHtml(shown[0]!.refreshDate)}: the trend grows by one point per Graph refresh.</p>` : '';
+  const firstDay = shown.length === 1 ? `<p id="trend-start" class="small">History starts with the reports of ${escapeHtml(shown[0]!.refreshDate)}: the trend grows by ${step}.</p>` : '';
   const path = shown.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(p.percentage!).toFixed(1)}`).join(' ');
   const dots = shown.map((p, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(p.percentage!).toFixed(1)}" r="3"><title>${escapeHtml(p.refreshDate)}: ${p.percentage}%</title></circle>`).join('');
   return `<svg id="trend" role="img" aria-label="Adoption score over time" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px">
@@ -50,10 +52,16 @@ export function trendSvg(points: readonly ScorePoint[]): string {
   <path d="${path}" fill="none" stroke="#2a6fb0" stroke-width="2"/>${dots}</svg>${firstDay}`;
 }
 
-/** Why a group or figure may be hidden, in plain words; which reason applies is never said (that would narrow it). */
-const HIDDEN_WHY = 'hidden: fewer than k_org people, a handful who differ from the rest of the group, or hidden to protect another hidden group';
+/**
+ * Why a group or figure may be hidden, in plain words (issue 15 item 7); which reason applies is never said (that
+ * would narrow it: an empty group and a group of 1..k-1 look the same, G8).
+ */
+function hiddenWhy(kOrg: number, kC: number): string {
+  return `fewer than ${kOrg} people; protecting a few inactive people (1 to ${kC - 1} people in the group who do not count in a category, or fewer than ${kC} who do); or needed to protect another hidden group, which could otherwise be worked out from the figures shown`;
+}
 
-export function dashboardHtml(input: { period: string; kOrg: number; by: string; rows?: ScoreRow[]; refreshDate?: string | null; history: ScorePoint[]; problem?: string; concealed?: boolean }): string {
+export function dashboardHtml(input: { period: string; kOrg: number; kC: number; cadence?: ReleaseCadence; by: string; rows?: ScoreRow[]; refreshDate?: string | null; history: ScorePoint[]; problem?: string; concealed?: boolean }): string {
+  const why = hiddenWhy(input.kOrg, input.kC);
   const organization = input.rows?.find((r) => r.dimension === 'organization');
   const cohorts = input.rows?.filter((r) => r.dimension !== 'organization') ?? [];
   const categories = organization === undefined ? '' : `<table id="categories"><thead><tr><th>Category</th><th>Points (0-100)</th><th>People</th><th>How it is measured</th></tr></thead><tbody>${organization.categories
@@ -70,12 +78,15 @@ export function dashboardHtml(input: { period: string; kOrg: number; by: string;
   // A noisy group's figures are shown with their 95% margins, so a difference smaller than them is not read as one.
   const figures = (c: ScoreRow['categories'][number]) =>
     c.numeratorMargin95 === undefined || c.numeratorMargin95 === null || c.numeratorMargin95 === 0 ? '' : `<br><span class="small margin">${c.numerator} of ${c.denominator} people, each &plusmn;${c.numeratorMargin95}</span>`;
-  const cell = (c: ScoreRow['categories'][number]) => (c.suppressed ? `<span class="muted" title="${escapeHtml(HIDDEN_WHY.replace('k_org', String(input.kOrg)))}">hidden</span>` : `${c.points}${figures(c)}`);
+  const hidden = `<span class="muted" title="${escapeHtml(`Hidden: ${why}.`)}">hidden</span>`;
+  const cell = (c: ScoreRow['categories'][number]) => (c.suppressed ? hidden : `${c.points}${figures(c)}`);
   const noisy = cohorts.some((r) => r.categories.some((c) => typeof c.numeratorMargin95 === 'number' && c.numeratorMargin95 > 0));
-  const margins = noisy ? `<p class="small" id="margins">Group figures carry random noise, fixed per release, so that no person can be singled out: each count of people shown is within the &plusmn; margin beside it of the true count 95% of the time, and points are computed from these counts. Organisation figures are exact.</p>` : '';
+  const margins = noisy
+    ? `<p class="small" id="margins">Group figures carry random noise, fixed per release, so that no person can be singled out: each count of people shown is within the &plusmn; margin beside it of the true count 95% of the time, and points are computed from these counts. Organisation figures are exact.</p>`
+    : `<p class="small" id="exact">Group figures are exact: groups are protected by hiding them, not by noise.</p>`;
   const compared = common.length === 0 ? 'No category is released for every group shown, so the groups get no common score; compare them category by category.' : `The score compares every group on the same categories, those released for all groups shown: ${common.map((c) => escapeHtml(c.title)).join(', ')}.`;
-  const departments = cohorts.length === 0 ? '' : `<h2>By ${escapeHtml(input.by)}</h2><p class="small" id="compared">${compared}</p>${margins}<p class="small" id="hidden-why">A group or a figure marked hidden is ${escapeHtml(HIDDEN_WHY.replace('hidden: ', '').replace('k_org', String(input.kOrg)))}; an empty group looks the same.</p><table id="cohorts"><thead><tr><th>${escapeHtml(input.by)}</th><th>Score</th>${titles.map((c) => `<th>${escapeHtml(c.title)}</th>`).join('')}</tr></thead><tbody>${cohorts
-    .map((r) => `<tr><td>${escapeHtml(r.cohort.join(' / '))}</td><td>${comparable(r) === null ? '<span class="muted">hidden</span>' : `${bar(comparable(r))}%`}</td>${r.categories.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`)
+  const departments = cohorts.length === 0 ? '' : `<h2>By ${escapeHtml(input.by)}</h2><p class="small" id="compared">${compared}</p>${margins}<p class="small" id="hidden-why">A group or a figure marked hidden is hidden for one of these reasons, never said which: ${escapeHtml(why)}. An empty group looks the same.</p><table id="cohorts"><thead><tr><th>${escapeHtml(input.by)}</th><th>Score</th>${titles.map((c) => `<th>${escapeHtml(c.title)}</th>`).join('')}</tr></thead><tbody>${cohorts
+    .map((r) => `<tr><td>${escapeHtml(r.cohort.join(' / '))}</td><td>${comparable(r) === null ? hidden : `${bar(comparable(r))}%`}</td>${r.categories.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
   const concealed = input.concealed === true ? `<p id="concealed" class="note">Groups by ${escapeHtml(input.by)} are not shown: Microsoft 365 conceals user names in its usage reports ("Display concealed user, group, and site names in all reports" is on), so report rows cannot be matched to the directory. An administrator can turn it off in the Microsoft 365 admin center (Settings, Org settings, Reports); the organisation's score does not need it.</p>` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -88,7 +99,7 @@ ${input.problem !== undefined ? `<p id="problem"><b>The score is not available:<
 ${organization !== undefined ? `<p>Period: last ${escapeHtml(input.period.slice(1))} days${input.refreshDate ? `, reports of ${escapeHtml(input.refreshDate)}` : ''}.</p>
 <p><span id="score" class="big">${organization.total.percentage === null ? 'n/a' : `${organization.total.percentage}%`}</span> <span class="muted">(${organization.total.points ?? 0} of ${organization.total.max} points)</span></p>
 ${categories}` : ''}
-<h2>Trend</h2>${trendSvg(input.history)}
+<h2>Trend</h2>${trendSvg(input.history, input.cadence)}
 ${departments}${concealed}
 <p class="small">Built only from group totals that passed the minimum-size checks, never from individual rows. Based on Microsoft's Adoption Score people-experience categories; where Graph's reports lack Microsoft's exact measure, the definition says which stand-in is used.</p>
 </body></html>`;
@@ -117,11 +128,13 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardRo
     // The page is a consumer like any other: it shows the release its viewer's policy grants, nothing more exact.
     const loaded = set.policyFor(consumer)!;
     request.audit.policy = loaded.policy.name;
-    const grant = scoreGrantFor(loaded);
+    const grant = scoreGrantFor(loaded, set);
     const periods = SCORE_PERIODS.filter((p) => (loaded.policy.periods as readonly string[]).includes(p));
     const period = periods.includes(preferred.period) ? preferred.period : periods[0];
     const by = grant.dimensions.includes(preferred.by) ? preferred.by : grant.dimensions[0];
-    const base = { period: period ?? preferred.period, kOrg: grant.kOrg, by: by ?? '' };
+    // The sizes groups are hidden at: the organisation's score table's when other tools' grants raise them.
+    const sizes = grant.joint ?? grant;
+    const base = { period: period ?? preferred.period, kOrg: sizes.kOrg, kC: sizes.kC, cadence: grant.cadence, by: by ?? '' };
     const history = async () => (period === undefined ? [] : ((await options.history?.series(period)) ?? []));
     let page: string;
     try {

@@ -40,12 +40,18 @@ function cohortSection(c: CohortDisclosure): string {
   </ul></li>`;
 }
 
+/** How exact the score's figures are: exact, or each group's category counts with their 95% margins. */
+function scoreAccuracy(c: ConsumerDisclosure): string {
+  if (c.scoreNoise === undefined) return 'Its figures are exact, hidden where the groups above are hidden.';
+  return `Per group below the whole organisation, each category's people who qualify (the numerator) are within &plusmn;${c.scoreNoise.numeratorMargin95} and the people counted (the denominator) within &plusmn;${c.scoreNoise.denominatorMargin95} of the true figures 95% of the time (released as <code>numeratorMargin95</code> and <code>denominatorMargin95</code>); the organisation's score is exact. One score release costs epsilon ${Math.round(c.scoreNoise.epsilonPerRelease * 1000) / 1000}.`;
+}
+
 function consumerSection(c: ConsumerDisclosure): string {
   return `<section><h3>${escapeHtml(c.consumer)} <small>(policy ${escapeHtml(c.policy)})</small></h3>
   <p>${escapeHtml(c.description)}</p>
   ${c.reports.length === 0 ? '<p><b>This tool receives nothing:</b> every report is denied.</p>' : `<p>It may ask for ${c.reports.length} report${c.reports.length === 1 ? '' : 's'}, as ${list(c.formats.map((f) => f.toUpperCase()))}, for the periods ${list(c.periods)}${c.singleDates ? ' and single days' : ''}. Every other report is denied.</p>
   <ul>${c.reports.map((r) => (r.kind === 'rows' ? rowsSection(r) : cohortSection(r))).join('')}</ul>`}
-  ${c.orgScore ? `<p>It may also read the organisation-level adoption score (${list(c.scoreEndpoints)}).</p>` : ''}
+  ${c.orgScore ? `<p>It may also read the organisation-level adoption score (${list(c.scoreEndpoints)}), built from the same protected groups. ${scoreAccuracy(c)}</p>` : ''}
   <p>A fresh release is made ${c.freshReleases === 'weekly' ? 'once a week' : "at each of Microsoft's daily refreshes"} and served unchanged in between${c.epsilonPerYear !== null ? `; this tool's yearly share of the organisation's privacy budget is epsilon ${c.epsilonPerYear}` : ''}.</p>
   ${c.policyPreview ? "<p>It may also read the policy preview: for every tool, how many rows and groups are released or withheld and how identifying the released rows are (counts only, never a row).</p>" : ''}
   </section>`;

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findReport, type ApiVersion, type Period } from '../catalogue/catalogue.js';
 import type { GraphClient } from '../graph/client.js';
 import { checkServed, parseReportPath, parseReportQuery, utcToday, type ReportCall, type ReportFormat } from '../catalogue/odata.js';
-import { ReleaseCache, releaseId, type Release, type ReleaseScope } from '../graph/releases.js';
+import { ReleaseCache, releaseId, type FinishedPage, type Release, type ReleaseScope } from '../graph/releases.js';
 import type { ReportSnapshot, SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
 import { cohortGrantFor, rowsPlanFor, type ReportDecision } from '../policy/decide.js';
@@ -104,6 +104,8 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
   const downloadSeconds = options.downloadLinkSeconds ?? 120;
   const cursorSeconds = options.cursorSeconds ?? 3600;
   const listingIdleMs = (options.listingIdleSeconds ?? 600) * 1000;
+  /** How long a finished page (its sealed cursor included) is sent again as is: a 60th of a cursor's life, at most a minute. */
+  const pageReuseMs = Math.min(60_000, (cursorSeconds * 1000) / 60);
   const releases = options.releases ?? new ReleaseCache();
   const rowOrderSecret = options.rowOrderSecret ?? randomBytes(32);
 
@@ -138,7 +140,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     }
     if (decision.kind === 'cohort') {
       if (query.value.skipToken !== undefined || query.value.top !== undefined) throw new ProxyRefusal(400, 'BadRequest', 'Cohort output is not paged: $top and $skiptoken do not apply.');
-      const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, consumer);
+      const release = await options.cohorts.release(call, cohortGrantFor(decision, call, set), set.hash, consumer);
       auditCohorts(request, release);
       markRelease(reply, release);
       return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send({
@@ -164,20 +166,28 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     const { release, offset, top } = page;
     try {
       request.audit.sanitize = { ...release.stats };
-      const items = await release.items(offset, top);
-      request.audit.page = { offset, items: items.count };
-      let head = `{"@odata.context":${JSON.stringify(`${options.publicUrl()}/${call.version}/$metadata#Collection(microsoft.graph.${call.report.jsonType})`)},"value":[`;
-      let tail = ']';
-      if (offset + top < release.count) {
-        const next = options.sealer.seal('cursor', { ...binding, t: top, o: offset + top, s: release.id } satisfies Cursor, cursorSeconds);
-        const topParameter = call.report.shape === 'counts' ? '' : `&$top=${top}`;
-        tail += `,"@odata.nextLink":${JSON.stringify(`${options.publicUrl()}${rawPath}?$format=application/json${topParameter}&$skiptoken=${next}`)}`;
-      }
-      const body = Buffer.concat([Buffer.from(head), items.text, Buffer.from(`${tail}}`)]);
-      return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send(body);
+      const publicUrl = options.publicUrl();
+      // Everything the page's bytes depend on: a repeat is sent as stored (PageMemo in releases.ts).
+      const pageKey = [release.id, offset, top, rawPath, publicUrl, binding.c, binding.v, binding.a, binding.r, binding.p ?? '', binding.d ?? ''].join('\u0000');
+      const finished = releases.pages.get(pageKey) ?? releases.pages.put(pageKey, await jsonPage(release, call, binding, rawPath, publicUrl, offset, top), Date.now() + pageReuseMs);
+      request.audit.page = { offset, items: finished.items };
+      return reply.code(200).type('application/json; odata.metadata=minimal').header('cache-control', 'no-store').send(finished.body);
     } finally {
       release.release();
     }
+  }
+
+  /** One JSON page of a release, whole: its items, and the sealed cursor of the next page when there is one. */
+  async function jsonPage(release: Release, call: ReportCall, binding: Binding, rawPath: string, publicUrl: string, offset: number, top: number): Promise<FinishedPage> {
+    const items = await release.items(offset, top);
+    const head = `{"@odata.context":${JSON.stringify(`${publicUrl}/${call.version}/$metadata#Collection(microsoft.graph.${call.report.jsonType})`)},"value":[`;
+    let tail = ']';
+    if (offset + top < release.count) {
+      const next = options.sealer.seal('cursor', { ...binding, t: top, o: offset + top, s: release.id } satisfies Cursor, cursorSeconds);
+      const topParameter = call.report.shape === 'counts' ? '' : `&$top=${top}`;
+      tail += `,"@odata.nextLink":${JSON.stringify(`${publicUrl}${rawPath}?$format=application/json${topParameter}&$skiptoken=${next}`)}`;
+    }
+    return { body: Buffer.concat([Buffer.from(head), items.text, Buffer.from(`${tail}}`)]), items: items.count };
   }
 
   function openCursor(token: string, binding: Binding): Cursor {
@@ -252,7 +262,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     const decision = allowedDecision(set.policyFor(binding.c), call, 'csv');
     request.audit.policy = decision.policy.policy.name;
     if (decision.kind === 'cohort') {
-      const release = await options.cohorts.release(call, cohortGrantFor(decision, call.report), set.hash, binding.c);
+      const release = await options.cohorts.release(call, cohortGrantFor(decision, call, set), set.hash, binding.c);
       auditCohorts(request, release);
       markRelease(reply, release);
       return reply.code(200).type('application/octet-stream').header('cache-control', 'no-store').send(cohortCsv(release.rows(), release.plan));

@@ -4,6 +4,7 @@
  * used for another purpose, and stops working when it expires. Replicas sharing the secret accept each other's
  * tokens.
  */
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { deriveKey, EnvelopeError, open, seal } from '../crypto/aead.js';
 
 export type SealPurpose = 'cursor' | 'download';
@@ -11,11 +12,11 @@ export type SealPurpose = 'cursor' | 'download';
 export type Unsealed<T> = { ok: true; payload: T } | { ok: false; reason: 'malformed' | 'tampered' | 'expired' };
 
 export class Sealer {
-  private readonly key: Buffer;
+  private readonly key: KeyObject;
 
   constructor(secret: Buffer) {
     if (secret.length < 32) throw new Error('the sealing secret must hold at least 32 bytes');
-    this.key = deriveKey(secret, 'graph-privacy-proxy/sealed-tokens/v1');
+    this.key = createSecretKey(deriveKey(secret, 'graph-privacy-proxy/sealed-tokens/v1'));
   }
 
   seal(purpose: SealPurpose, payload: object, ttlSeconds: number, now = Date.now()): string {

@@ -1,9 +1,10 @@
 /**
  * A budget that lasts by design (issue 15, item 6): a simulated year (an injected clock, one Graph refresh a
- * day) of a consumer polling, every day, everything the shipped vendor policy lets it read (every cohort report
+ * day) of a consumer polling, every day, everything the vendor policy lets it read (every cohort report
  * and period, and the score), through the services the proxy serves with. Nothing is refused and nothing goes
  * stale; the consumer's share stays within its yearly budget. With a budget too small, the consumer is served
- * its last release, marked stale, never a fresh one.
+ * its last release, marked stale, never a fresh one. The shipped vendor policy is exact (spends nothing); its
+ * noisy example (policies/examples/) is the one whose budget is tested.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -22,6 +23,7 @@ import type { ResolvedPolicy } from '../../src/policy/schema.js';
 import { SampleReports } from '../../src/policy/sample-reports.js';
 import { OrgScores } from '../../src/score/org-scores.js';
 import { BudgetLedger } from '../../src/store/budget-ledger.js';
+import { noisyVendorPolicies } from '../helpers/vendor-policy.js';
 
 const CONSUMER = 'adoption-dashboard';
 const SCORE_PERIODS: readonly Period[] = ['D7', 'D30', 'D90', 'D180'];
@@ -46,9 +48,10 @@ class DailySnapshots implements SnapshotSource {
   }
 }
 
-async function vendorPolicy(): Promise<LoadedPolicy> {
-  const loaded = await loadPolicySet('policies');
-  if (!loaded.ok) throw new Error('the shipped policies do not load');
+/** The vendor dashboard's policy: the shipped one (exact) or its noisy example (policies/examples/). */
+async function vendorPolicy(variant: 'shipped' | 'noisy'): Promise<LoadedPolicy> {
+  const loaded = await loadPolicySet(variant === 'shipped' ? 'policies' : await noisyVendorPolicies());
+  if (!loaded.ok) throw new Error(`the ${variant} vendor policies do not load`);
   return loaded.set.policyFor(CONSUMER)!;
 }
 
@@ -74,7 +77,7 @@ async function pollYear(loaded: LoadedPolicy, days: number, onDay?: (day: string
   const cohorts = new CohortReleases(snapshots, directory, noise);
   const scores = new OrgScores({ snapshots, directory, noise });
   const calls = cohortCalls(loaded);
-  const scoreGrant = scoreGrantFor(loaded);
+  const scoreGrant = scoreGrantFor(loaded, { policies: [loaded] });
   const periods = SCORE_PERIODS.filter((p) => (loaded.policy.periods as readonly string[]).includes(p));
   let fresh = 0;
   for (let day = 0; day < days; day++) {
@@ -84,7 +87,7 @@ async function pollYear(loaded: LoadedPolicy, days: number, onDay?: (day: string
     for (const { call, report } of calls) {
       const decision = decideReport(loaded, { report, format: 'json', period: call.period! });
       if (decision.kind !== 'cohort') throw new Error('not a cohort decision');
-      const release = await cohorts.release(call, cohortGrantFor(decision, report), 'v1', CONSUMER);
+      const release = await cohorts.release(call, cohortGrantFor(decision, call, { policies: [loaded] }), 'v1', CONSUMER);
       stale.push(release.stale);
       if (release.budget?.charged === true) fresh++;
     }
@@ -103,8 +106,19 @@ async function pollYear(loaded: LoadedPolicy, days: number, onDay?: (day: string
   return { spent, organisation, fresh, slots: calls.length + (loaded.policy.permissions.includes('score') ? periods.length : 0) };
 }
 
-t.test("a simulated year of daily polling of everything the shipped vendor policy allows stays within its budget; nothing is refused or stale", async (t) => {
-  const loaded = await vendorPolicy();
+t.test("the shipped vendor policy is exact: polling everything it allows every day spends no epsilon and is never stale", async (t) => {
+  const loaded = await vendorPolicy('shipped');
+  let staleDays = 0;
+  const fortnight = await pollYear(loaded, 14, (_day, stale) => {
+    if (stale.some(Boolean)) staleDays++;
+  });
+  t.ok(fortnight.slots >= 4, `${fortnight.slots} release slots polled`);
+  t.same([fortnight.spent, fortnight.organisation, fortnight.fresh, staleDays], [0, 0, 0, 0], 'nothing charged, no noisy release, nothing stale');
+  t.equal(budgetPlan([loaded.policy]).organisation, 0, 'and policy check says the yearly loss is 0');
+});
+
+t.test("a simulated year of daily polling of everything the noisy vendor example allows stays within its budget; nothing is refused or stale", async (t) => {
+  const loaded = await vendorPolicy('noisy');
   let staleDays = 0;
   const year = await pollYear(loaded, 365, (_day, stale) => {
     if (stale.some(Boolean)) staleDays++;
@@ -119,7 +133,7 @@ t.test("a simulated year of daily polling of everything the shipped vendor polic
 });
 
 t.test('G6/G7: with a budget that cannot last, the consumer is served its last release marked stale, never a fresh one', async (t) => {
-  const loaded = await vendorPolicy();
+  const loaded = await vendorPolicy('noisy');
   const policy: ResolvedPolicy = { ...loaded.policy, freshReleases: 'daily', privacyBudget: { epsilonPerYear: 40 } };
   const tight: LoadedPolicy = { ...loaded, policy };
   const staleOn: string[] = [];

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import t from 'tap';
 import { findReport } from '../../src/catalogue/catalogue.js';
-import { ReleaseCache, releaseId, type ReleaseScope } from '../../src/graph/releases.js';
+import { PageMemo, ReleaseCache, releaseId, type ReleaseScope } from '../../src/graph/releases.js';
 import { ReportSnapshot } from '../../src/graph/snapshots.js';
 import { SpillFile } from '../../src/graph/spill-file.js';
 import { sanitizeCsvReport } from '../../src/sanitize/csv-report.js';
@@ -145,4 +145,26 @@ t.test('a release id names snapshot content, format, consumer, policy version an
     releaseId('d1', 'csv', { ...base, pseudonyms: { keyId: 'k2', epoch: 1 } }), releaseId('d1', 'csv', { consumer: 'a', policyHash: 'p1' }),
   ];
   t.equal(new Set(ids).size, ids.length, 'every difference gives another id');
+});
+
+t.test('finished pages: served until their time, bounded in bytes (least recently used first), dropped with the releases', async (t) => {
+  const memo = new PageMemo(250);
+  const page = (fill: string) => ({ body: Buffer.from(fill.repeat(100)), items: 3 });
+  const now = Date.now();
+  memo.put('a', page('a'), now + 1_000);
+  memo.put('b', page('b'), now + 1_000);
+  t.same(memo.get('a', now)?.body, page('a').body, 'a page is sent again as stored');
+  t.equal(memo.get('a', now + 1_000), undefined, 'not once its time is up (its cursor would have aged)');
+  t.equal(memo.bytes, 100, 'an expired page no longer counts');
+  memo.put('a', page('a'), now + 1_000);
+  memo.get('b', now);
+  memo.put('c', page('c'), now + 1_000);
+  t.equal(memo.get('a', now), undefined, 'past the bound, the least recently used went first');
+  t.ok(memo.get('b', now) !== undefined && memo.get('c', now) !== undefined && memo.bytes <= 250, `${memo.bytes} bytes held`);
+  memo.put('big', { body: Buffer.alloc(300), items: 1 }, now + 1_000);
+  t.equal(memo.get('big', now), undefined, 'a page larger than the bound is not held');
+  const cache = new ReleaseCache();
+  cache.pages.put('x', page('x'), now + 1_000);
+  cache.clear();
+  t.equal(cache.pages.get('x', now), undefined, 'clear() (a policy reload) drops the finished pages too');
 });

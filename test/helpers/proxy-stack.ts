@@ -4,7 +4,7 @@
  * secrets, and the audit log captured line by line.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -18,6 +18,17 @@ import { parseKeyring } from '../../src/sanitize/pseudonyms.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/server.js';
 
 export const SHIPPED_POLICIES = fileURLToPath(new URL('../../policies', import.meta.url));
+
+/**
+ * A temporary copy of the shipped policies without their test cases, for tests that add a policy of their own:
+ * a cohort policy for a report the vendor reads joins the vendor's in one organisation table
+ * (policy/decide.ts jointCohortPlan), which changes the vendor's expected outputs, and so fails the set's load.
+ */
+export async function shippedPoliciesWithoutCases(prefix = 'gpp-policies-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await cp(SHIPPED_POLICIES, dir, { recursive: true, filter: (source) => source !== join(SHIPPED_POLICIES, 'tests') });
+  return dir;
+}
 
 /** Consumer keys of the shipped policies' consumers (test-only values). */
 export const KEYS = {

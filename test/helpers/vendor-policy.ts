@@ -1,30 +1,39 @@
-/** The shipped vendor policy as the tests see it: what one fresh release of a report costs under it. */
+/**
+ * The vendor dashboard's policies as the tests see them: the shipped one is exact (suppression only); its noisy
+ * example (policies/examples/vendor-dashboard-noisy.yaml, not loaded by default) keeps noise, margins, the
+ * budget and the stale marker tested.
+ */
 import { readFileSync } from 'node:fs';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planCohorts } from '../../src/cohort/report-users.js';
 import { findReport } from '../../src/catalogue/catalogue.js';
 import { validatePolicyText } from '../../src/policy/validate.js';
 
-/** The epsilon one fresh release of `report` costs under policies/vendor-dashboard.yaml (derived from its margin). */
-export function vendorReleaseEpsilon(report: string): number {
-  const validation = validatePolicyText('policies/vendor-dashboard.yaml', readFileSync('policies/vendor-dashboard.yaml', 'utf8'));
-  if (!validation.ok) throw new Error('the shipped vendor policy must validate');
+/** The noisy example of the vendor policy (the same consumer, k, kC, dimensions and clips, with noise). */
+export const NOISY_VENDOR_POLICY = 'policies/examples/vendor-dashboard-noisy.yaml';
+/** Its policy name (in audit lines, budget answers and the disclosure). */
+export const NOISY_VENDOR_POLICY_NAME = 'vendor-dashboard-noisy';
+
+/** The epsilon one fresh release of `report` costs under the noisy example (derived from its margin). */
+export function noisyVendorReleaseEpsilon(report: string): number {
+  const validation = validatePolicyText(NOISY_VENDOR_POLICY, readFileSync(NOISY_VENDOR_POLICY, 'utf8'));
+  if (!validation.ok) throw new Error('the noisy vendor example must validate');
   const { policy } = validation;
   const rule = policy.reports[report];
-  if (typeof rule !== 'object' || !('cohort' in rule)) throw new Error(`the vendor policy has no cohort rule for ${report}`);
+  if (typeof rule !== 'object' || !('cohort' in rule)) throw new Error(`the noisy vendor example has no cohort rule for ${report}`);
   return planCohorts(findReport(report)!, rule, policy.k, policy.kC).noise!.epsilon;
 }
 
 /**
- * A copy of the shipped policies with the vendor policy's noise removed (exact figures, suppression only) and
- * without the shipped test cases (their expected outputs are noisy): the directory's path.
+ * A copy of the shipped policies with the vendor policy replaced by its noisy example, without the shipped test
+ * cases (their expected outputs are the exact policy's) and the examples folder: the directory's path.
  */
-export async function noiselessVendorPolicies(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'gpp-vendor-exact-'));
-  await cp('policies', dir, { recursive: true, filter: (source) => !/[/\\]tests([/\\]|$)/.test(source) });
-  const file = join(dir, 'vendor-dashboard.yaml');
-  await writeFile(file, (await readFile(file, 'utf8')).replaceAll(/ {6}noise: \{[^}]*\}\n/g, ''));
+export async function noisyVendorPolicies(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-vendor-noisy-'));
+  await cp('policies', dir, { recursive: true, filter: (source) => !/[/\\](tests|examples)([/\\]|$)/.test(source) });
+  await rm(join(dir, 'vendor-dashboard.yaml'));
+  await copyFile(NOISY_VENDOR_POLICY, join(dir, 'vendor-dashboard-noisy.yaml'));
   return dir;
 }

@@ -2,6 +2,10 @@
 import t from 'tap';
 import { runCli } from '../helpers/cli.js';
 
+// Each case starts the CLI as its own process (about 1-3 s each on a busy 2-core machine): the file as a whole
+// needs more than tap's default 120 s there, though no single case is slow.
+t.setTimeout(360_000);
+
 t.test('item 6: `policy check` names one version however the directory is spelt', async (t) => {
   const a = await runCli(['policy', 'check', 'policies']);
   const b = await runCli(['policy', 'check', './policies/']);
@@ -59,7 +63,7 @@ t.test('item 2: `policy preview` shows rows, suppression, margins and the re-ide
   t.match(shipped.out, /^Preview of policies \(version [0-9a-f]{12}\) on a simulated tenant of 250 people/);
   t.match(shipped.out, /getOffice365ActiveUserDetail D30: rows 250 in, \d+ out, \d+ withheld\n {4}risk over 10 released columns \(all but the pseudonym\): \d+ equivalence classes; unique 0 \(0%\), in classes below k=5 0 \(0%\); prosecutor risk highest 0\.\d+/);
   t.match(shipped.out, /getTeamsUserActivityUserDetail D30: cohorts from 250 rows: \d+ cells, \d+ released; suppressed \d+ below k, \d+ small complement, \d+ secondary/);
-  t.match(shipped.out, /95% noise margin below the organisation: users ±5, active users ±5, Team Chat Message Count sum ±\d+/, 'the margin the vendor policy asks for');
+  t.notMatch(shipped.out, /noise margin/, 'the shipped vendor policy is exact: no margin to show');
   t.match(shipped.out, /onboarding \(policy default-deny\): no report released/);
 
   const { mkdtemp, writeFile, rm } = await import('node:fs/promises');

@@ -4,7 +4,8 @@ import { policySetFromFiles, type PolicySet } from '../../src/policy/load.js';
 import { readFileSync } from 'node:fs';
 
 const LICENCE = readFileSync('policies/licence-management.yaml', 'utf8');
-const VENDOR = readFileSync('policies/vendor-dashboard.yaml', 'utf8');
+/** The vendor policy's noisy example, so that noise changes are diffed too (the shipped one is exact). */
+const VENDOR = readFileSync('policies/examples/vendor-dashboard-noisy.yaml', 'utf8');
 
 function setOf(files: Record<string, string>): PolicySet {
   const result = policySetFromFiles(new Map(Object.entries(files).map(([n, text]) => [`p/${n}`, text])));

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { noisyVendorPolicies } from '../helpers/vendor-policy.js';
 import { KeyedRandomBits, sampleDiscreteLaplace } from '../../src/cohort/noise.js';
 import { loadPolicySet } from '../../src/policy/load.js';
 import { discreteLaplaceMargin95, previewPolicySet, simulatedData, type CohortPreview, type RowsPreview } from '../../src/policy/preview.js';
@@ -38,6 +39,12 @@ t.test('preview of the shipped set: no released licence row is unique on its rel
   const teams = preview.consumers.find((c) => c.consumer === 'adoption-dashboard')!.reports.find((r) => r.report === 'getTeamsUserActivityUserDetail') as CohortPreview;
   t.equal(teams.released + teams.suppressed.primary + teams.suppressed.complement + teams.suppressed.secondary, teams.cells);
   t.ok(teams.lpVerified);
-  t.equal(teams.noiseMargin95!.users, 5, 'the margin the vendor policy asks for (margin95: 5)');
+  t.equal(teams.noiseMargin95, undefined, 'the shipped vendor policy is exact: no margin');
+  const noisy = await loadPolicySet(await noisyVendorPolicies());
+  if (!noisy.ok) throw new Error('the noisy vendor example must load');
+  const noisyPreview = await previewPolicySet(noisy.set, simulatedData(new SampleReports({ users: 250 })));
+  const noisyTeams = noisyPreview.consumers.find((c) => c.consumer === 'adoption-dashboard')!.reports.find((r) => r.report === 'getTeamsUserActivityUserDetail') as CohortPreview;
+  t.equal(noisyTeams.noiseMargin95!.users, 5, 'the margin the noisy example asks for (margin95: 5)');
+  t.same([noisyTeams.released, noisyTeams.suppressed], [teams.released, teams.suppressed], 'noise changes no suppression');
   t.same(preview.consumers.find((c) => c.consumer === 'onboarding')!.reports, []);
 });

@@ -78,3 +78,28 @@ t.test('lineDiff shows only changed lines, numbered, and counts what it leaves o
   const many = lineDiff(Array.from({ length: 30 }, (_, i) => `e${i}`).join('\n'), Array.from({ length: 30 }, (_, i) => `a${i}`).join('\n'), 4);
   t.match(many, /\.\.\. and 56 more changed lines$/);
 });
+
+t.test("another tool's policy for the same report changes the vendor's cohorts, and the failed case says why", async (t) => {
+  const dir = await copyOfShipped();
+  // A second tool reading Teams cohorts by office at k 12 and k_c 7: the vendor's cells are now suppressed at
+  // those sizes too (the Bangalore office, 44 people of whom 6 inactive, is released at k_c 5, not at 7).
+  await writeFile(join(dir, 'second-tool.yaml'), `name: second-tool
+description: A second adoption tool, by office only.
+consumers: [second-tool]
+k: 12
+kC: 7
+periods: [D30]
+reports:
+  getTeamsUserActivityUserDetail:
+    cohort:
+      by: [organization, officeLocation]
+`);
+  const run = await runPolicyTests(dir, await setOf(dir));
+  const vendor = run.results.find((r) => r.file.endsWith('adoption-dashboard-teams-cohorts.yaml'))!;
+  t.equal(vendor.passed, false, 'the vendor sees fewer cells than its expected output');
+  t.match(vendor.detail, /suppressed within the organisation's table of getTeamsUserActivityUserDetail \(department, officeLocation, organization at k 12 and k_c 7/);
+  t.match(vendor.detail, /policy test --update/);
+  await runPolicyTests(dir, await setOf(dir), { update: true });
+  const again = await runPolicyTests(dir, await setOf(dir));
+  t.same(again.results.filter((r) => !r.passed).map((r) => r.file), [], 'reviewed and updated, the set passes');
+});

@@ -14,6 +14,10 @@ import { parseKeyring } from '../../src/sanitize/pseudonyms.js';
 import { runCli } from '../helpers/cli.js';
 import { KEYS, startStack } from '../helpers/proxy-stack.js';
 
+// Each case starts the CLI as its own process (about 1-3 s each on a busy 2-core machine): the file as a whole
+// needs more than tap's default 120 s there, though no single case is slow.
+t.setTimeout(360_000);
+
 const STORAGE_KEY = 'gpp_test-storage-tool-key-00000000000000000000000000';
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {

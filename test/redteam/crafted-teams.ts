@@ -3,14 +3,13 @@
  * out by hand, department by department, with a chosen number of inactive people, served by the Graph double
  * behind a real proxy whose policy set is the shipped one plus the attacker's own policies.
  */
-import { cp, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { quoteCsvField } from '../../src/catalogue/csv.js';
 import type { ConsumerKeys } from '../../src/server/consumer-keys.js';
 import { startGraphDouble } from '../helpers/graph-double.js';
-import { SHIPPED_POLICIES, startProxyFor, type ProxyUnderTest } from '../helpers/proxy-stack.js';
+import { shippedPoliciesWithoutCases, startProxyFor, type ProxyUnderTest } from '../helpers/proxy-stack.js';
 import { simulatedReports } from './helpers.js';
 
 /** A department: its office, its people, how many of them did nothing in Teams over the period. */
@@ -55,11 +54,16 @@ export async function proxyWith(
   extra: Record<string, string>,
   consumerKeys?: ConsumerKeys,
 ): Promise<ProxyUnderTest> {
-  const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-'));
-  await cp(SHIPPED_POLICIES, dir, { recursive: true });
+  const dir = await shippedPoliciesWithoutCases('gpp-redteam-');
   for (const [name, text] of Object.entries(extra)) await writeFile(join(dir, name), text);
   const double = await startGraphDouble({ reports, directory });
-  const proxy = await startProxyFor(double, { proxy: { policiesDir: dir, ...(consumerKeys !== undefined ? { consumerKeys } : {}) } });
+  let proxy: ProxyUnderTest;
+  try {
+    proxy = await startProxyFor(double, { proxy: { policiesDir: dir, ...(consumerKeys !== undefined ? { consumerKeys } : {}) } });
+  } catch (error) {
+    await double.close();
+    throw error;
+  }
   t.teardown(async () => {
     await proxy.close();
     await double.close();

@@ -1,11 +1,11 @@
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import t from 'tap';
 import { bearer, fetchCsv, getJson } from '../helpers/graph-client.js';
-import { KEYS, proxyCsv, startStack, type Stack } from '../helpers/proxy-stack.js';
-import { vendorReleaseEpsilon } from '../helpers/vendor-policy.js';
+import { KEYS, proxyCsv, shippedPoliciesWithoutCases, startStack, type Stack } from '../helpers/proxy-stack.js';
+import { NOISY_VENDOR_POLICY_NAME, noisyVendorPolicies, noisyVendorReleaseEpsilon } from '../helpers/vendor-policy.js';
 
 const TEAMS = "/v1.0/reports/getTeamsUserActivityUserDetail(period='D30')";
 /** JSON is a beta feature of the usage reports. */
@@ -39,22 +39,8 @@ async function expectedByDepartment(stack: Stack): Promise<Map<string, Expected>
   return out;
 }
 
-/**
- * The shipped policies with the vendor's noise taken out, so released figures can be compared exactly. Without
- * the shipped test cases: their expected outputs carry noise, so this set would (rightly) not go live with them.
- */
-async function noiselessPolicies(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'gpp-noiseless-'));
-  await cp('policies', dir, { recursive: true, filter: (source) => !/[/\\]tests([/\\]|$)/.test(source) });
-  const file = join(dir, 'vendor-dashboard.yaml');
-  const noiseless = (await readFile(file, 'utf8')).replaceAll('      noise: { margin95: 5 }\n', '');
-  if (noiseless.includes('noise:')) throw new Error('the vendor policy states its noise in another form: update noiselessPolicies');
-  await writeFile(file, noiseless);
-  return dir;
-}
-
-t.test('cohorts through the proxy: released departments match an independent recomputation; small ones are suppressed', async (t) => {
-  const stack = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessPolicies() } });
+t.test('cohorts through the proxy: released departments match an independent recomputation exactly (the shipped vendor policy adds no noise); small ones are suppressed', async (t) => {
+  const stack = await startStack({ simulator: { users: 400 } });
   t.teardown(() => stack.close());
   const expected = await expectedByDepartment(stack);
   const csv = await proxyCsv(stack, TEAMS, KEYS.vendor);
@@ -80,6 +66,9 @@ t.test('cohorts through the proxy: released departments match an independent rec
     t.equal(departments.find((r) => r.Cohort === tiny)?.Suppressed, 'True', `${tiny} (1-4 people) is suppressed`);
   }
   t.ok(stack.logs.some((l) => /"cohorts":\{"primary":\d+,"complement":\d+,"secondary":\d+,"lpVerified":true\}/.test(l)), 'the audit line counts suppressions');
+  t.notOk(Object.keys(rows[0]!).some((h) => h.includes('Margin95')), 'exact figures carry no margin columns');
+  const cohortLines = stack.logs.filter((l) => l.includes('"kind":"cohort"') && l.includes('"cohorts":{'));
+  t.ok(cohortLines.length > 0 && cohortLines.every((l) => l.includes('"noise":false') && !l.includes('"charged":true')), 'the audit says no noise, and nothing is charged to a budget');
 });
 
 t.test('/cohorts for dashboards: JSON and CSV, strict parameters, equivalent requests give identical bytes (G13, G14)', async (t) => {
@@ -94,7 +83,7 @@ t.test('/cohorts for dashboards: JSON and CSV, strict parameters, equivalent req
   t.equal(b.body.toString(), a.body.toString(), 'G13: case and order do not change the bytes');
   const csv = await stack.get('/cohorts/getTeamsUserActivityUserDetail?period=D30&format=csv&by=officeLocation', KEYS.vendor);
   t.equal(csv.status, 200);
-  t.match(csv.body.toString(), /^\uFEFFReport Refresh Date,Dimension,Cohort,Users,Users Margin95,Active Users,Active Users Margin95,Team Chat Message Count Sum,Team Chat Message Count Sum Margin95,Team Chat Message Count Mean,Team Chat Message Count Mean Margin95,/, 'every noisy figure with its 95% margin');
+  t.match(csv.body.toString(), /^\uFEFFReport Refresh Date,Dimension,Cohort,Users,Active Users,Team Chat Message Count Sum,Team Chat Message Count Mean,Private Chat Message Count Sum,/, 'the shipped policy is exact: figures without margin columns');
   for (const [query, status] of [
     ['period=D8', 400], ['period=D30&period=D7', 400], ['period=D30&filter=x', 400], ['', 400], ['period=D30&by=jobTitle', 400],
     ['period=D30&date=2026-11-01', 400], ['period=D30&format=xml', 400], ['period=D30&by=department x officeLocation', 400],
@@ -121,14 +110,19 @@ t.test('G4: noisy cohorts are sticky across requests and restarts; organisation 
   const { randomBytes } = await import('node:crypto');
   const noiseKey = randomBytes(32);
   const ledgerFile = join(await mkdtemp(join(tmpdir(), 'gpp-g4-')), 'ledger.jsonl');
-  const exact = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessPolicies() } });
+  const exact = await startStack({ simulator: { users: 400 } });
+  const noisyPolicies = await noisyVendorPolicies();
   const truth = JSON.parse((await exact.get(TEAMS_JSON, KEYS.vendor)).body.toString()).value as Record<string, unknown>[];
   await exact.close();
   const values: string[] = [];
   for (let restart = 0; restart < 2; restart++) {
-    const stack = await startStack({ simulator: { users: 400 }, proxy: { noiseKey, ledgerFile } });
+    const stack = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: noisyPolicies, noiseKey, ledgerFile } });
     for (let call = 0; call < 2; call++) values.push(JSON.stringify(JSON.parse((await stack.get(TEAMS_JSON, KEYS.vendor)).body.toString()).value));
     const charges = stack.logs.filter((l) => l.includes('"budget"')).map((l) => /"charged":(true|false)/.exec(l)![1]);
+    if (restart === 0) {
+      const csv = await stack.get('/cohorts/getTeamsUserActivityUserDetail?period=D30&format=csv&by=officeLocation', KEYS.vendor);
+      t.match(csv.body.toString(), /^\uFEFFReport Refresh Date,Dimension,Cohort,Users,Users Margin95,Active Users,Active Users Margin95,Team Chat Message Count Sum,Team Chat Message Count Sum Margin95,Team Chat Message Count Mean,Team Chat Message Count Mean Margin95,/, 'every noisy figure with its 95% margin');
+    }
     t.same(charges, restart === 0 ? ['true', 'false'] : ['false', 'false'], restart === 0 ? 'the first release is charged, its repeat is not' : 'after a restart the ledger remembers the release');
     await stack.close();
   }
@@ -146,17 +140,16 @@ t.test('G4: noisy cohorts are sticky across requests and restarts; organisation 
   const released = noisy.filter((r) => r.dimension !== 'organization' && r.suppressed === false);
   t.ok(released.some((r, i) => JSON.stringify(r) !== JSON.stringify(truth.filter((x) => x.dimension !== 'organization' && x.suppressed === false)[i])), 'sub-organisation cohorts carry noise');
   t.same(noisy.map((r) => [r.dimension, r.cohort, r.suppressed]), truth.map((r) => [r.dimension, r.cohort, r.suppressed]), 'noise never changes which cohorts are suppressed');
-  const other = await startStack({ simulator: { users: 400 }, proxy: { noiseKey: randomBytes(32) } });
+  const other = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: noisyPolicies, noiseKey: randomBytes(32) } });
   t.not(JSON.stringify(JSON.parse((await other.get(TEAMS_JSON, KEYS.vendor)).body.toString()).value), values[0], 'G5: another noise key, other noise');
   await other.close();
 });
 
 t.test('G6/G7: fresh releases past the yearly budget are refused; releases already paid for stay available', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'gpp-budget-'));
-  await cp('policies', dir, { recursive: true });
-  const file = join(dir, 'vendor-dashboard.yaml');
+  const dir = await noisyVendorPolicies();
+  const file = join(dir, 'vendor-dashboard-noisy.yaml');
   // A budget for the Teams and e-mail releases and not one more (each costs the epsilon its margin derives).
-  const [teams, email] = [vendorReleaseEpsilon('getTeamsUserActivityUserDetail'), vendorReleaseEpsilon('getEmailActivityUserDetail')];
+  const [teams, email] = [noisyVendorReleaseEpsilon('getTeamsUserActivityUserDetail'), noisyVendorReleaseEpsilon('getEmailActivityUserDetail')];
   const limit = Math.ceil((teams + email) * 100) / 100;
   await writeFile(file, (await readFile(file, 'utf8')).replace(/epsilonPerYear: [0-9.]+/, `epsilonPerYear: ${limit}`));
   const stack = await startStack({ simulator: { users: 200 }, proxy: { policiesDir: dir } });
@@ -176,7 +169,7 @@ t.test('G6/G7: fresh releases past the yearly budget are refused; releases alrea
   const year = new Date().getUTCFullYear();
   const shown = JSON.parse(budget.body.toString());
   t.match(shown, {
-    consumer: 'adoption-dashboard', policy: 'vendor-dashboard', year, epsilonPerYear: limit,
+    consumer: 'adoption-dashboard', policy: NOISY_VENDOR_POLICY_NAME, year, epsilonPerYear: limit,
     resetsAt: `${year + 1}-01-01T00:00:00Z`, freshReleases: 'weekly',
   }, 'GET /budget: its own limit, reset and cadence');
   // /budget states epsilon to six decimals.
@@ -212,8 +205,7 @@ t.test('G13 (property): any order and case of the same /cohorts parameters gives
 });
 
 t.test('licence class as a dimension: a fixed set of classes, whatever licences the tenant has', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'gpp-licence-class-'));
-  await cp('policies', dir, { recursive: true });
+  const dir = await shippedPoliciesWithoutCases('gpp-licence-class-');
   await writeFile(join(dir, 'licences.yaml'), 'name: licences\ndescription: Adoption by licence class.\nconsumers: [licence-dashboard]\nreports:\n  getTeamsUserActivityUserDetail:\n    cohort:\n      by: [organization, licenceClass]\n');
   const key = 'gpp_test-licence-dashboard-key-00000000000000000000';
   const { ConsumerKeys } = await import('../../src/server/consumer-keys.js');

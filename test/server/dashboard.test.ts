@@ -24,10 +24,10 @@ t.test('the score history keeps one point per refresh date and period, survives 
   t.same(await reopened.series('D7'), []);
   await reopened.close();
   t.match(trendSvg([point('2026-11-20', 60), point('2026-11-21', 62)]), /<svg id="trend"[\s\S]*<path d="M/);
-  t.match(dashboardHtml({ period: 'D30', kOrg: 10, by: 'department', history: [], problem: '<b>x</b>' }), /&lt;b&gt;x&lt;\/b&gt;/);
+  t.match(dashboardHtml({ period: 'D30', kOrg: 10, kC: 5, by: 'department', history: [], problem: '<b>x</b>' }), /&lt;b&gt;x&lt;\/b&gt;/);
 });
 
-t.test('headless Chromium renders the dashboard (score, categories, chart) and the disclosure page', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (.ci/run installs it)` }, async (t) => {
+t.test('headless Chromium renders the dashboard (score, categories, chart, departments compared on the same categories, why groups are hidden) and the disclosure page', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (.ci/run installs it)` }, async (t) => {
   const { chromium } = await import('playwright-core');
   const stack = await startStack({ simulator: { users: 400 } });
   t.teardown(() => stack.close());
@@ -51,11 +51,39 @@ t.test('headless Chromium renders the dashboard (score, categories, chart) and t
   t.ok((await page.locator('#trend circle').count()) >= 1, 'with a point for the score just computed');
   t.ok((await page.locator('#cohorts tbody tr').count()) > 5, 'the per-department view renders');
   t.match(await page.locator('body').innerText(), /No person can be looked up here, by design/);
+  // Issue 15 item 7, as a reader sees it: departments compared on the same categories, named on the page.
+  const compared = /^The score compares every group on the same categories, those released for all groups shown: (.+)\.$/.exec((await page.locator('#compared').innerText()).trim());
+  t.ok(compared !== null, 'the page says which categories the departments are compared on');
+  const common = compared![1]!.split(', ');
+  const headers = (await page.locator('#cohorts thead th').allInnerTexts()).map((h) => h.trim());
+  t.ok(common.length > 0 && common.every((c) => headers.includes(c)), `each named category (${common.join(', ')}) is a column of the table`);
+  let scored = 0;
+  for (const row of await page.locator('#cohorts tbody tr').all()) {
+    const cells = (await row.locator('td').allInnerTexts()).map((c) => c.trim());
+    const score = /([0-9.]+)%$/.exec(cells[1]!);
+    if (score === null) {
+      t.equal(cells[1], 'hidden', `${cells[0]}: no score, marked hidden`);
+      continue;
+    }
+    const points = common.map((c) => Number(/^[0-9.]+/.exec(cells[headers.indexOf(c)]!)?.[0]));
+    t.ok(points.every((p) => !Number.isNaN(p)), `${cells[0]}: every common category is shown`);
+    t.equal(Number(score[1]), Math.round((10 * points.reduce((a, b) => a + b, 0)) / points.length) / 10, `${cells[0]}: its score is the mean over the common categories only`);
+    scored++;
+  }
+  t.ok(scored >= 2, `${scored} departments scored side by side`);
+  // Hidden groups say why, in plain words, on the page and on each hidden cell.
+  const why = await page.locator('#hidden-why').innerText();
+  for (const reason of ['fewer than 10 people', 'protecting a few inactive people', 'needed to protect another hidden group']) t.ok(why.includes(reason), `the page gives the reason: ${reason}`);
+  const hiddenCells = page.locator('#cohorts span.muted', { hasText: 'hidden' });
+  t.ok((await hiddenCells.count()) > 0, 'some groups are hidden on this tenant');
+  t.match(await hiddenCells.first().getAttribute('title'), /^Hidden: fewer than 10 people; protecting a few inactive people .*needed to protect another hidden group/, 'a hidden cell says why when pointed at');
+  t.match(await page.locator('#exact').innerText(), /Group figures are exact/, 'under the shipped (exact) policy');
   await page.screenshot({ path: 'test/artifacts/dashboard.png', fullPage: true });
   await page.locator('a[href="/disclosure.html"]').first().click();
   await page.waitForURL(/disclosure\.html$/);
   t.match(await page.locator('h1').innerText(), /What each tool can see/);
   t.match(await page.locator('body').innerText(), /licence-tool/);
+  t.match(await page.locator('body').innerText(), /Exact figures: Figures are exact \(no noise\)/, 'the disclosure says the vendor figures are exact');
   await page.screenshot({ path: 'test/artifacts/disclosure.png', fullPage: true });
   t.same(errors, [], 'no console errors (the CSP blocks nothing the pages need)');
 });
@@ -77,8 +105,12 @@ t.test('issue 15 item 7: departments are compared on the same categories, hidden
     const expected = Math.round((10 * points.reduce((a, b) => a + b, 0)) / points.length) / 10;
     t.match(html, new RegExp(`<tr><td>${cohort.cohort[0]}</td><td><span class="bar"><span style="width:[0-9.]+%"></span></span> ${expected}%</td>`), `${cohort.cohort[0]}: scored over the common categories (${expected}%)`);
   }
-  t.match(html, /id="hidden-why">A group or a figure marked hidden is fewer than 10 people, a handful who differ from the rest of the group, or hidden to protect another hidden group; an empty group looks the same\./);
-  t.match(html, /id="trend-start" class="small">History starts with the reports of \d{4}-\d{2}-\d{2}/, 'on the first day the trend says history starts');
+  t.match(html, /id="hidden-why">A group or a figure marked hidden is hidden for one of these reasons, never said which: fewer than 10 people; protecting a few inactive people \(1 to 4 people in the group who do not count in a category, or fewer than 5 who do\); or needed to protect another hidden group, which could otherwise be worked out from the figures shown\. An empty group looks the same\./, "the vendor policy's k_org and k_c in plain words");
+  t.ok(score.cohorts.some((c) => c.suppressed), 'some department is hidden here, so the wording is needed');
+  t.match(html, /<span class="muted" title="Hidden: fewer than 10 people; [^"]+">hidden<\/span>/, 'each hidden cell carries the reasons');
+  t.match(html, /id="exact">Group figures are exact: groups are protected by hiding them, not by noise\./, 'the shipped vendor policy is exact, and the page says so');
+  t.notMatch(html, /id="margins"|&plusmn;/, 'no margins are claimed');
+  t.match(html, /id="trend-start" class="small">History starts with the reports of \d{4}-\d{2}-\d{2}: the trend grows by one point a week \(a fresh score is released once a week\)\./, 'on the first day the trend says history starts, and how it grows under the weekly release');
   t.notMatch(html, /id="concealed"/);
 
   const concealed = await startStack({ simulator: { users: 120, concealedNames: true } });

@@ -7,7 +7,11 @@ import { disclosureOf } from '../../src/policy/disclosure.js';
 import { disclosureHtml } from '../../src/server/disclosure.js';
 import { escapeHtml } from '../../src/server/pages.js';
 import { KEYS, startStack } from '../helpers/proxy-stack.js';
-import { vendorReleaseEpsilon, noiselessVendorPolicies } from '../helpers/vendor-policy.js';
+import { noisyVendorPolicies, noisyVendorReleaseEpsilon } from '../helpers/vendor-policy.js';
+import { discreteLaplaceMargin95 } from '../../src/cohort/accuracy.js';
+import { scoreGrantFor } from '../../src/policy/decide.js';
+import { EXAMPLE_NOISY_EPSILON_PER_YEAR } from '../../src/policy/reference.js';
+import { scoreNoiseScale } from '../../src/score/org-scores.js';
 
 t.test('the disclosure says, per consumer, what each report releases, from the live policy set', async (t) => {
   const loaded = await loadPolicySet('policies');
@@ -25,6 +29,7 @@ t.test('the disclosure says, per consumer, what each report releases, from the l
     t.same(rows.generalised.find((g) => g.column === 'Teams Last Activity Date'), { column: 'Teams Last Activity Date', to: 'the month only (the first day of it)' });
     t.same(rows.rareCombinations, { columns: ['Assigned Products', 'Is Deleted', 'Exchange Last Activity Date', 'OneDrive Last Activity Date', 'SharePoint Last Activity Date', 'Teams Last Activity Date'], k: 5 });
   }
+  // The shipped vendor policy is exact: the disclosure says so, with k, kC, the weekly cadence and what comparing two releases reveals.
   const vendor = d.consumers.find((c) => c.consumer === 'adoption-dashboard')!;
   t.ok(vendor.orgScore);
   t.ok(vendor.reports.every((r) => r.kind === 'cohorts'));
@@ -32,30 +37,49 @@ t.test('the disclosure says, per consumer, what each report releases, from the l
   t.match(teams, {
     report: 'getTeamsUserActivityUserDetail', kind: 'cohorts', groupedBy: ['organization', 'department', 'officeLocation'], k: 10, kC: 5,
     sums: [{ column: 'Team Chat Message Count', cappedAt: 200 }, { column: 'Private Chat Message Count', cappedAt: 600 }, { column: 'Call Count', cappedAt: 30 }, { column: 'Meeting Count', cappedAt: 120 }],
-    noise: { epsilonPerYear: 913, margins95: { users: 5, activeUsers: 5 } },
   });
-  if (teams?.kind === 'cohorts') {
-    t.same(Object.keys(teams.noise!.margins95.sums), ['Team Chat Message Count', 'Private Chat Message Count', 'Call Count', 'Meeting Count'], 'a margin for every sum');
-    t.equal(teams.noise!.epsilonPerRelease, vendorReleaseEpsilon('getTeamsUserActivityUserDetail'), 'what a release costs, derived from the margin the policy asks for');
-    t.match(teams.noise!.statement, /within its margin of the true figure: users ±5, active users ±5, Team Chat Message Count sum ±\d+/, 'the disclosure states the margins, not "a little noise"');
-  }
-  // Generated from the same release settings: endpoints, cadence, each consumer's yearly share, the organisation's loss.
-  t.match(vendor, { freshReleases: 'weekly', epsilonPerYear: 913, scoreEndpoints: ['/org-score', '/org-score?by=department', '/org-score?by=officeLocation', '/ (the dashboard)'] });
+  t.ok(vendor.reports.every((r) => r.kind === 'cohorts' && r.noise === undefined), 'no vendor report is noisy');
+  t.match(teams, { exact: /^figures are exact \(no noise\).*fewer than 10 people is hidden.*1 to 4 inactive people or fewer than 5 active ones.*once a week.*Comparing two releases shows how a group changed from one week to another: when someone joins, leaves or moves.*Nothing finer than one release per week/ }, 'exact figures, k, kC, the weekly cadence and what comparing two weeks can reveal');
+  t.match(vendor, { freshReleases: 'weekly', epsilonPerYear: null, scoreEndpoints: ['/org-score', '/org-score?by=department', '/org-score?by=officeLocation', '/ (the dashboard)'] });
+  t.equal(vendor.scoreNoise, undefined, 'the score is exact too');
   t.same(teams?.kind === 'cohorts' ? teams.endpoints : [], ['/v1.0/reports/getTeamsUserActivityUserDetail', '/cohorts/getTeamsUserActivityUserDetail']);
-  t.ok(d.organisationEpsilonPerYear > 10, `the organisation's yearly loss (epsilon ${d.organisationEpsilonPerYear})`);
-  t.match(d.organisationStatement, /well above 10.*no longer a meaningful mathematical guarantee/, 'said plainly when it is too large to mean much');
-  t.match(teams?.kind === 'cohorts' ? teams.noise!.statement : '', /each consumer's share of the organisation's privacy loss/, "the budget is each consumer's share, not a budget of its own");
-  const exact = await loadPolicySet(await noiselessVendorPolicies());
-  if (!exact.ok) throw new Error('the noiseless copy must load');
-  const exactTeams = disclosureOf(exact.set).consumers.find((c) => c.consumer === 'adoption-dashboard')!.reports.find((r) => r.report === 'getTeamsUserActivityUserDetail');
-  t.match(exactTeams, { exact: /figures are exact.*Comparing two releases.*can reveal the activity of the people who changed/ }, 'suppression-only figures are called exact, with what comparing two days reveals');
-  t.match(disclosureHtml(disclosureOf(exact.set)), /<b>Exact figures:<\/b> Figures are exact/);
-  t.equal(disclosureOf(exact.set).organisationEpsilonPerYear, 0);
+  t.equal(d.organisationEpsilonPerYear, 0);
+  t.match(d.organisationStatement, /every group figure released is exact/);
+  const exactHtml = disclosureHtml(d);
+  t.match(exactHtml, /<b>Exact figures:<\/b> Figures are exact \(no noise\)/);
+  t.match(exactHtml, /adoption score \([^<]*\), built from the same protected groups\. Its figures are exact/);
+  t.notMatch(exactHtml, /<b>Noise:<\/b>|privacy budget is epsilon/, 'nothing on the page claims noise or a budget');
+
+  // Its noisy example: margins (the score's numerator and denominator too), the cost per release and the yearly budget.
+  const noisy = await loadPolicySet(await noisyVendorPolicies());
+  if (!noisy.ok) throw new Error('the noisy copy must load');
+  const nd = disclosureOf(noisy.set);
+  const noisyVendor = nd.consumers.find((c) => c.consumer === 'adoption-dashboard')!;
+  const noisyTeams = noisyVendor.reports.find((r) => r.report === 'getTeamsUserActivityUserDetail');
+  t.match(noisyTeams, { noise: { epsilonPerYear: 913, margins95: { users: 5, activeUsers: 5 } } });
+  t.equal(noisyTeams?.kind === 'cohorts' ? noisyTeams.exact : 'not cohorts', undefined, 'a noisy release is not called exact');
+  if (noisyTeams?.kind === 'cohorts') {
+    t.same(Object.keys(noisyTeams.noise!.margins95.sums), ['Team Chat Message Count', 'Private Chat Message Count', 'Call Count', 'Meeting Count'], 'a margin for every sum');
+    t.equal(noisyTeams.noise!.epsilonPerRelease, noisyVendorReleaseEpsilon('getTeamsUserActivityUserDetail'), 'what a release costs, derived from the margin the policy asks for');
+    t.match(noisyTeams.noise!.statement, /within its margin of the true figure: users ±5, active users ±5, Team Chat Message Count sum ±\d+/, 'the disclosure states the margins, not "a little noise"');
+    t.match(noisyTeams.noise!.statement, /each consumer's share of the organisation's privacy loss/, "the budget is each consumer's share, not a budget of its own");
+  }
+  t.match(noisyVendor, { freshReleases: 'weekly', epsilonPerYear: 913 });
+  const grant = scoreGrantFor(noisy.set.policyFor('adoption-dashboard')!, noisy.set);
+  const scoreMargin = discreteLaplaceMargin95(scoreNoiseScale(grant.dimensions.length, grant.noise!.epsilon));
+  t.same(noisyVendor.scoreNoise, { epsilonPerRelease: grant.noise!.epsilon, numeratorMargin95: scoreMargin, denominatorMargin95: scoreMargin }, "the score's margins are the ones its release draws noise at");
+  t.ok(scoreMargin >= 1, `the score's margin (±${scoreMargin})`);
+  t.equal(nd.organisationEpsilonPerYear, EXAMPLE_NOISY_EPSILON_PER_YEAR, 'the yearly loss REFERENCE.md states for the example');
+  t.match(nd.organisationStatement, /well above 10.*no longer a meaningful mathematical guarantee/, 'said plainly when it is too large to mean much');
+  const noisyHtml = disclosureHtml(nd);
+  t.match(noisyHtml, /<b>Noise:<\/b> Figures for groups below the whole organisation carry random noise.*users ±5, active users ±5.*released as 0/, 'the page states the margins and the post-processing');
+  t.match(noisyHtml, new RegExp(`numerator\\) are within &plusmn;${scoreMargin} and the people counted \\(the denominator\\) within &plusmn;${scoreMargin}.*numeratorMargin95.*denominatorMargin95`), "the page states the score's margins");
+  t.match(noisyHtml, /yearly share of the organisation's privacy budget is epsilon 913/);
+  t.notMatch(noisyHtml, /<b>Exact figures:<\/b>/);
   t.same(d.consumers.find((c) => c.consumer === 'onboarding')!.reports, []);
   const html = disclosureHtml(d);
   t.match(html, /<b>This tool receives nothing:<\/b>/);
   t.match(html, /exactly like an empty group/);
-  t.match(html, /<b>Noise:<\/b> Figures for groups below the whole organisation carry random noise.*users ±5, active users ±5.*released as 0/, 'the page states the margins and the post-processing');
   t.match(d.goodToKnow.join(' '), /display concealed user, group, and site names.*every pseudonym changes/s, 'the concealed-names switch and what it does to a tool\'s history');
   t.match(html, /<h2>Good to know<\/h2>.*every pseudonym changes/s);
   t.equal(escapeHtml(`<script>"x" & 'y'</script>`), '&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;');

@@ -109,5 +109,7 @@ t.test("item 4: a change goes live only when the set's own tests pass; otherwise
 });
 
 async function headerCsv(stack: Awaited<ReturnType<typeof startStack>>): Promise<string[]> {
-  return (parse((await proxyCsv(stack, CSV, KEYS.licence)).text.slice(1), { to_line: 1 }) as string[][])[0]!;
+  const { text } = await proxyCsv(stack, CSV, KEYS.licence);
+  if (!text.startsWith('\uFEFF')) throw new Error(`not a CSV download: ${text.slice(0, 300)}`);
+  return (parse(text.slice(1), { to_line: 1 }) as string[][])[0]!;
 }

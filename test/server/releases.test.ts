@@ -122,3 +122,24 @@ t.test('with the cache off, a listing is served from the one release it began on
   t.equal(again.status, 200);
   t.equal(stack.proxy.snapshots.stats.fetches, 2, 'a new listing fetches again (the cache is off)');
 });
+
+t.test('a repeated JSON page is sent as the stored bytes, its next cursor sealed once; another consumer under the same policy and key id gets its own page', async (t) => {
+  const { stack, pseudonym } = await sharedStack(t);
+  const first = await stack.get(JSON_LISTING, KEY_A);
+  const repeat = await stack.get(JSON_LISTING, KEY_A);
+  t.equal(first.status, 200);
+  t.ok(first.body.equals(repeat.body), 'the same bytes, the sealed cursor included');
+  t.ok(stack.proxy.releases.pages.bytes >= first.body.length, 'the finished page is held');
+  const other = await jsonPage(stack, JSON_LISTING, KEY_B);
+  const mine = JSON.parse(first.body.toString('utf8')) as { value: Record<string, unknown>[]; '@odata.nextLink': string };
+  t.not(other.body['@odata.nextLink'], mine['@odata.nextLink'], "tool-b's cursor is its own");
+  const names = Array.from({ length: stack.sim.tenant.size }, (_, i) => stack.sim.tenant.user(i).userPrincipalName);
+  const ofA = new Set(names.map(pseudonym('tool-a', 1)));
+  const ofB = new Set(names.map(pseudonym('tool-b', 1)));
+  t.ok(other.body.value.every((item) => ofB.has(item.userPrincipalName as string) && !ofA.has(item.userPrincipalName as string)), "tool-b's page holds tool-b's pseudonyms only");
+  // The reused cursor opens, and its page is the listing's second page.
+  const second = await jsonPage(stack, new URL(mine['@odata.nextLink']).pathname + new URL(mine['@odata.nextLink']).search, KEY_A);
+  t.equal(second.status, 200);
+  t.equal(second.body.value.length, 40);
+  t.notOk(second.body.value.some((item) => mine.value.some((seen) => seen.userPrincipalName === item.userPrincipalName)), 'no item of the first page again');
+});

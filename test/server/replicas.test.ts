@@ -8,6 +8,7 @@ import { parseKeyring } from '../../src/sanitize/pseudonyms.js';
 import type { ProxySettings } from '../../src/server/proxy.js';
 import { KEYS, startStack, type Stack } from '../helpers/proxy-stack.js';
 import { redisAvailable, startRedis } from '../helpers/redis.js';
+import { noisyVendorPolicies } from '../helpers/vendor-policy.js';
 
 /** One Redis, and two proxy replicas sharing it and the secrets replicas share; `sameTenant`: one simulator. */
 async function twoReplicas(t: { teardown(fn: () => unknown): void }, options: { sameTenant: boolean; users: number; proxy?: Partial<ProxySettings> }): Promise<{ a: Stack; b: Stack; redisUrl: string }> {
@@ -25,7 +26,8 @@ async function twoReplicas(t: { teardown(fn: () => unknown): void }, options: { 
 }
 
 t.test('two replicas sharing Redis behave as one', { skip: redisAvailable ? false : 'redis-server is not installed (.ci/run installs it)' }, async (t) => {
-  const { a, b } = await twoReplicas(t, { sameTenant: false, users: 200 });
+  // The noisy example of the vendor policy, so that the shared budget is exercised (the shipped one is exact).
+  const { a, b } = await twoReplicas(t, { sameTenant: false, users: 200, proxy: { policiesDir: await noisyVendorPolicies() } });
   const cohorts = "/beta/reports/getTeamsUserActivityUserDetail(period='D30')?$format=application/json";
   const fromA = JSON.parse((await a.get(cohorts, KEYS.vendor)).body.toString()).value;
   const fromB = JSON.parse((await b.get(cohorts, KEYS.vendor)).body.toString()).value;

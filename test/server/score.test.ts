@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'csv-parse/sync';
 import { bearer, fetchCsv } from '../helpers/graph-client.js';
-import { noiselessVendorPolicies } from '../helpers/vendor-policy.js';
+import { noisyVendorPolicies } from '../helpers/vendor-policy.js';
 import { KEYS, startStack, type Stack } from '../helpers/proxy-stack.js';
 
 type Row = Record<string, string>;
@@ -85,8 +85,8 @@ t.test('the dashboard and /org-score share one score service: a score the dashbo
 });
 
 t.test('/org-score by department: k_org applies per cohort with the same shape; permission and parameters are enforced', async (t) => {
-  // Exact figures, so released denominators can be checked against k_org (noisy ones may read below it).
-  const stack = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessVendorPolicies() } });
+  // The shipped vendor policy is exact, so released denominators can be checked against k_org (noisy ones may read below it).
+  const stack = await startStack({ simulator: { users: 400 } });
   t.teardown(() => stack.close());
   const res = await stack.get('/org-score?period=D30&by=department', KEYS.vendor);
   t.equal(res.status, 200);
@@ -153,10 +153,10 @@ t.test('red team (two dimensions requested apart): by=department and by=officeLo
 });
 
 t.test("red team (exact where the policy promises noise): a noisy policy's per-department score carries the release's noise, identical on every call", async (t) => {
-  const exact = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noiselessVendorPolicies() } });
+  const exact = await startStack({ simulator: { users: 400 } });
   const truth = JSON.parse((await exact.get('/org-score?period=D30&by=department', KEYS.vendor)).body.toString()) as { organization: ScoreCohort; cohorts: ScoreCohort[] };
   await exact.close();
-  const stack = await startStack({ simulator: { users: 400 } });
+  const stack = await startStack({ simulator: { users: 400 }, proxy: { policiesDir: await noisyVendorPolicies() } });
   t.teardown(() => stack.close());
   const first = await stack.get('/org-score?period=D30&by=department', KEYS.vendor);
   t.equal(first.status, 200);
@@ -178,4 +178,9 @@ t.test("red team (exact where the policy promises noise): a noisy policy's per-d
   const page = (await stack.get('/', KEYS.vendor)).body.toString();
   t.match(page, /id="margins"/, 'the dashboard says group figures carry noise with their margins');
   t.match(page, /each &plusmn;\d+/, 'and shows each margin');
+  const exactPage = await startStack({ simulator: { users: 400 } });
+  t.teardown(() => exactPage.close());
+  const shipped = (await exactPage.get('/', KEYS.vendor)).body.toString();
+  t.match(shipped, /id="cohorts"/, 'the shipped (exact) policy shows departments');
+  t.notMatch(shipped, /id="margins"|&plusmn;/, 'and claims no noise or margin');
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { request } from 'undici';
 import { KEYS, proxyCsv, startStack } from '../helpers/proxy-stack.js';
-import { vendorReleaseEpsilon } from '../helpers/vendor-policy.js';
+import { noisyVendorPolicies, noisyVendorReleaseEpsilon } from '../helpers/vendor-policy.js';
 
 t.test('probes: /healthz always; /readyz only when a Graph token can be obtained and the store answers', async (t) => {
   const good = await startStack();
@@ -19,7 +19,7 @@ t.test('probes: /healthz always; /readyz only when a Graph token can be obtained
 });
 
 t.test('/metrics counts requests, rows, suppression, snapshots, upstream latency and reloads, and names no person', async (t) => {
-  const stack = await startStack({ simulator: { canary: true, concealedNames: false, users: 200 }, proxy: { metricsToken: 'gpp-telemetry-test-metrics-token' } });
+  const stack = await startStack({ simulator: { canary: true, concealedNames: false, users: 200 }, proxy: { metricsToken: 'gpp-telemetry-test-metrics-token', policiesDir: await noisyVendorPolicies() } });
   t.teardown(() => stack.close());
   await proxyCsv(stack, "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence);
   await proxyCsv(stack, "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence);
@@ -34,7 +34,7 @@ t.test('/metrics counts requests, rows, suppression, snapshots, upstream latency
   t.match(text, /gpp_suppressed_total\{what="cohort cells"\} [1-9]/);
   t.match(text, /gpp_snapshot_hits [1-9]/);
   t.match(text, /gpp_upstream_request_seconds_count\{outcome="302"\} [1-9]/);
-  t.match(text, new RegExp(`gpp_privacy_budget_spent_total\\{consumer="adoption-dashboard"\\} ${vendorReleaseEpsilon('getTeamsUserActivityUserDetail')}\\n`), 'one Teams release, at the epsilon the vendor policy derives');
+  t.match(text, new RegExp(`gpp_privacy_budget_spent_total\\{consumer="adoption-dashboard"\\} ${noisyVendorReleaseEpsilon('getTeamsUserActivityUserDetail')}\\n`), 'one Teams release, at the epsilon the noisy vendor example derives');
   const lower = text.toLowerCase();
   t.notOk(lower.includes(stack.sim.tenant.canaryMarker!), 'no canary identifier');
   t.same(lower.match(/[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}/g) ?? [], [], 'no e-mail address');

@@ -17,6 +17,10 @@ import { startSimulator } from '../../src/simulator/server.js';
 import { runCli } from '../helpers/cli.js';
 import { redisAvailable, startRedis } from '../helpers/redis.js';
 
+// Each case starts the CLI as its own process (about 1-3 s each on a busy 2-core machine): the file as a whole
+// needs more than tap's default 120 s there, though no single case is slow.
+t.setTimeout(360_000);
+
 async function until(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {

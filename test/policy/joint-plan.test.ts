@@ -1,0 +1,64 @@
+/**
+ * The organisation's cohort table of a report and window (policy/decide.ts jointCohortPlan): what every
+ * consumer's release of that report is suppressed within, so that colluding consumers (privacy.md's threat
+ * model) never see together what suppression hides from each. End to end, the red-team test
+ * test/redteam/directory-structure-differencing.test.ts shows the attack it stops.
+ */
+import t from 'tap';
+import { findReport } from '../../src/catalogue/catalogue.js';
+import { cohortGrantFor, decideReport, jointCohortPlan } from '../../src/policy/decide.js';
+import { policySetFromFiles, type PolicySet } from '../../src/policy/load.js';
+
+const TEAMS = findReport('getTeamsUserActivityUserDetail')!;
+const EMAIL = findReport('getEmailActivityUserDetail')!;
+
+const policy = (name: string, consumer: string, settings: string, by: string, report = TEAMS.name) => `name: ${name}
+description: A test policy.
+consumers: [${consumer}]
+${settings}
+reports:
+  ${report}:
+    cohort:
+      by: [${by}]
+`;
+
+function setOf(files: Record<string, string>): PolicySet {
+  const result = policySetFromFiles(new Map(Object.entries(files).map(([name, text]) => [`p/${name}`, text])));
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.set;
+}
+
+t.test('every dimension any policy releases for the report and window, at the largest k and k_c', async (t) => {
+  const set = setOf({
+    'a.yaml': policy('a', 'tool-a', 'k: 5\nkC: 5\nperiods: [D30]', 'organization, department'),
+    'b.yaml': policy('b', 'tool-b', 'k: 8\nkC: 3\nperiods: [D7, D30]', 'organization, officeLocation'),
+    'c.yaml': policy('c', 'tool-c', 'k: 12\nkC: 6\nperiods: [D7]', 'department x officeLocation'),
+    'd.yaml': policy('d', 'tool-d', 'k: 20\nkC: 9\nperiods: [D30]', 'companyName', EMAIL.name),
+  });
+  const d30 = jointCohortPlan(set, { report: TEAMS, period: 'D30' })!;
+  t.same(d30.dimensions.map((d) => d.name), ['department', 'officeLocation', 'organization'], 'D30: a and b (c reads D7 only, d another report)');
+  t.same([d30.k, d30.kC], [8, 5], 'the largest k and the largest k_c, each over the policies that read D30');
+  const d7 = jointCohortPlan(set, { report: TEAMS, period: 'D7' })!;
+  t.same(d7.dimensions.map((d) => d.name), ['department x officeLocation', 'officeLocation', 'organization']);
+  t.same([d7.k, d7.kC], [12, 6]);
+  t.equal(jointCohortPlan(set, { report: TEAMS, period: 'D90' }), undefined, 'no policy releases D90');
+  t.equal(jointCohortPlan(set, { report: TEAMS, date: '2026-11-20' }), undefined, 'no policy allows single days');
+  t.same(d30.metrics, [], 'it decides suppression only');
+});
+
+t.test("a consumer's grant carries the organisation's table; a policy alone on its report suppresses as before", async (t) => {
+  const set = setOf({
+    'a.yaml': policy('a', 'tool-a', 'k: 5\nperiods: [D30]', 'organization, department'),
+    'b.yaml': policy('b', 'tool-b', 'k: 5\nperiods: [D30]', 'organization, officeLocation'),
+    'e.yaml': policy('e', 'tool-e', 'k: 7\nperiods: [D30]', 'organization, department', EMAIL.name),
+  });
+  const decision = decideReport(set.policyFor('tool-a'), { report: TEAMS, format: 'json', period: 'D30' });
+  if (decision.kind !== 'cohort') throw new Error(decision.kind);
+  const grant = cohortGrantFor(decision, { report: TEAMS, period: 'D30' }, set);
+  t.same(grant.plan.dimensions.map((d) => d.name), ['organization', 'department'], "the consumer's own dimensions are what it is served");
+  t.same(grant.joint?.dimensions.map((d) => d.name), ['department', 'officeLocation', 'organization']);
+  const alone = decideReport(set.policyFor('tool-e'), { report: EMAIL, format: 'json', period: 'D30' });
+  if (alone.kind !== 'cohort') throw new Error(alone.kind);
+  const joint = cohortGrantFor(alone, { report: EMAIL, period: 'D30' }, set).joint!;
+  t.same([joint.dimensions.map((d) => d.name), joint.k], [['department', 'organization'], 7], 'only its own table');
+});
