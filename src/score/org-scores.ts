@@ -209,7 +209,8 @@ export class OrgScores {
       // People outside the directory are one cell, one draw, in every dimension: bound to who is in the directory.
       const context = measureNoise(noiseKey!, data, (dimension) => {
         if (dimension === NOT_IN_DIRECTORY) return [];
-        if (!(dimensions as readonly string[]).includes(dimension)) throw new InternalInvariantError(`score noise asked for dimension ${dimension}, which the grant does not declare`);
+        // The organisation's table may hold dimensions the grant does not serve (drawn, then filtered out below).
+        if (!(DIRECTORY_ATTRIBUTES as readonly string[]).includes(dimension)) throw new InternalInvariantError(`score noise asked for dimension ${dimension}, which is no directory attribute`);
         return [dimension as DirectoryAttribute];
       });
       const scale = scoreNoiseScale(dimensions.length, grant.noise.epsilon);
