@@ -19,6 +19,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** The heap cap of the container (Dockerfile NODE_OPTIONS): what the proxy is measured under. */
 const HEAP_MB = Number(process.env.GPP_BENCH_HEAP_MB ?? 320);
+/** Extra Node options for the measured proxy process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it). */
+const NODE_ARGS = (process.env.GPP_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const KEY = 'gpp_bench-key-000000000000000000000000000000000000';
 
 interface Run { users: number; by: string; seconds: number; blockMs: number; peakMb: number; load: string }
@@ -96,7 +98,7 @@ async function main(sizes: number[]): Promise<void> {
         const caFile = join(work, 'ca.pem');
         writeFileSync(caFile, `${graph.ca}\n${readFileSync(field('Authority CA'), 'utf8')}`);
         for (const by of [undefined, 'department']) {
-          const proxy = await start([`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', 'bench/score-scale.ts', '--measure', String(users), by ?? '-'], /^\{.*\}$/m, {
+          const proxy = await start([`--max-old-space-size=${HEAP_MB}`, ...NODE_ARGS, '--import', 'tsx', 'bench/score-scale.ts', '--measure', String(users), by ?? '-'], /^\{.*\}$/m, {
             NODE_EXTRA_CA_CERTS: caFile,
             GPP_BENCH_GRAPH: JSON.stringify({ graphUrl: graph.url, tokenUrl: field('Entra token URL'), clientId: field('Client id'), clientSecret: field('Client secret') }),
           });
