@@ -5,9 +5,10 @@
  * report, joined to nothing), then every category becomes a cohort table (people counted = users, people who qualify =
  * active) that goes through the same suppression as any cohort, with k_org as its minimum size.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
 import { isUserName } from '../catalogue/identifiers.js';
-import { readCsvBatches } from '../sanitize/csv-report.js';
+import { readCsvBatches, type CsvBatch } from '../sanitize/csv-report.js';
 import { MissingColumnError } from '../sanitize/errors.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
@@ -87,8 +88,102 @@ const READERS: Readonly<Record<string, FactsReader>> = {
   },
 };
 
+/** The flags of PersonFacts, in code order (Teams platforms take the three bits above them). */
+const FACT_FLAGS = Object.keys(emptyFacts()).filter((name) => name !== 'teamsPlatforms') as (keyof PersonFacts)[];
+/** Distinct facts codes: a bit per flag, three for the Teams platforms. */
+const FACT_CODES = 2 ** (FACT_FLAGS.length + 3);
+const factsCode = (p: PersonFacts) => FACT_FLAGS.reduce((code, flag, i) => (p[flag] ? code | (1 << i) : code), p.teamsPlatforms << FACT_FLAGS.length);
+/** One frozen PersonFacts per code, shared by everyone with that code: a person costs a map entry, not an object. */
+const sharedFacts = new Map<number, PersonFacts>();
+function factsOfCode(code: number): PersonFacts {
+  let facts = sharedFacts.get(code);
+  if (facts === undefined) {
+    const f = emptyFacts();
+    FACT_FLAGS.forEach((flag, i) => ((f[flag] as boolean) = (code & (1 << i)) !== 0));
+    f.teamsPlatforms = code >> FACT_FLAGS.length;
+    sharedFacts.set(code, (facts = Object.freeze(f)));
+  }
+  return facts;
+}
+
 /**
- * People's facts, by canonical UPN, built up one report at a time. A row without a user name (Graph's
+ * One report's contribution to people's facts, read from its rows in a single pass (the snapshot cache feeds it
+ * the batches of its validation pass: graph/snapshots.ts summarizeCsv): each named row's canonical UPN and facts
+ * code, in row order, and the codes of the rows without a user name. UPNs are packed into one string per batch,
+ * so that neither the report's text nor an object per row is held until the facts are joined.
+ */
+export class ReportFacts {
+  /** Canonical UPNs of the named rows, joined by line feeds (a UPN holds no white space), one string per batch. */
+  readonly upnBatches: string[] = [];
+  /** The named rows' facts codes, in the order of `upnBatches`. */
+  readonly namedCodes: number[] = [];
+  /** The facts codes of rows without a user name, in row order. */
+  readonly unnamedCodes: number[] = [];
+  rows = 0;
+  /** The first row's Report Refresh Date ('' read as none). */
+  refreshDate: string | null = null;
+  private readonly reader: FactsReader;
+  private positions: number[] = [];
+  private upn = -1;
+  private refresh = -1;
+
+  constructor(readonly report: ReportSpec) {
+    const reader = READERS[report.name];
+    if (reader === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
+    this.reader = reader;
+  }
+
+  /** A whole report, read from CSV bytes. */
+  static async read(report: ReportSpec, source: AsyncIterable<Buffer | string>): Promise<ReportFacts> {
+    const facts = new ReportFacts(report);
+    for await (const batch of readCsvBatches(source, report)) facts.add(batch);
+    return facts;
+  }
+
+  /** The next batch of the report's rows (the first carries the header's layout). Throws MissingColumnError. */
+  add(batch: CsvBatch): void {
+    if (batch.layout !== undefined) {
+      const index = new Map(batch.layout.flatMap((column, i) => (column === undefined ? [] : [[column.header, i] as const])));
+      this.upn = index.get('User Principal Name') ?? -1;
+      if (this.upn === -1) throw new MissingColumnError(this.report.name, 'User Principal Name', 'the score');
+      this.refresh = index.get('Report Refresh Date') ?? -1;
+      this.positions = this.reader.headers.map((header) => index.get(header) ?? -1);
+    }
+    if (batch.rows.length === 0) return;
+    const missing = this.positions.indexOf(-1);
+    if (missing !== -1) throw new MissingColumnError(this.report.name, this.reader.headers[missing]!, 'the score');
+    if (this.rows === 0 && this.refresh !== -1) this.refreshDate = batch.rows[0]![this.refresh] || null;
+    const upns: string[] = [];
+    for (const fields of batch.rows) {
+      const facts = emptyFacts();
+      this.reader.read(facts, this.positions.map((i) => fields[i]!));
+      if (isUserName(fields[this.upn]!)) {
+        upns.push(canonicalIdentifier(fields[this.upn]!));
+        this.namedCodes.push(factsCode(facts));
+      } else {
+        this.unnamedCodes.push(factsCode(facts));
+      }
+    }
+    // join copies: the packed string holds no reference to the batch's text.
+    if (upns.length > 0) this.upnBatches.push(upns.join('\n'));
+    this.rows += batch.rows.length;
+  }
+
+  result(): ReportFacts {
+    return this;
+  }
+}
+
+/** A ReportFacts summarizer for the snapshot cache (SnapshotCacheOptions.summarizeCsv): the score's reports only. */
+export function reportFactsSummarizer(report: ReportSpec): ReportFacts | undefined {
+  return READERS[report.name] === undefined ? undefined : new ReportFacts(report);
+}
+
+/** How many people are handled between two pauses of the event loop (a few milliseconds of work). */
+const PEOPLE_PER_STEP = 20_000;
+
+/**
+ * People's facts, by canonical UPN, joined up one report at a time. A row without a user name (Graph's
  * `(Unknown)` and the like) cannot be joined to the same person's rows in other reports: it is kept apart as a
  * person known from that one report only, counted in the categories that read only that report, and never
  * counted twice towards the organisation's size.
@@ -110,39 +205,32 @@ export class ScoreFacts {
     return Math.max(this.people.size, this.largestReport);
   }
 
+  /** Reads a report's CSV and joins its facts in. Throws MissingColumnError or what reading the CSV throws. */
   async addReport(report: ReportSpec, source: AsyncIterable<Buffer | string>): Promise<void> {
-    const reader = READERS[report.name];
-    if (reader === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
-    let positions: number[] = [];
-    let upn = -1;
-    let rows = 0;
-    let refresh = -1;
-    for await (const batch of readCsvBatches(source, report)) {
-      if (batch.layout !== undefined) {
-        const index = new Map(batch.layout.flatMap((column, i) => (column === undefined ? [] : [[column.header, i] as const])));
-        upn = index.get('User Principal Name') ?? -1;
-        if (upn === -1) throw new MissingColumnError(report.name, 'User Principal Name', 'the score');
-        refresh = index.get('Report Refresh Date') ?? -1;
-        positions = reader.headers.map((header) => index.get(header) ?? -1);
+    await this.addReportFacts(await ReportFacts.read(report, source));
+  }
+
+  /**
+   * Joins one report's facts in (reports in SCORE_SOURCE_REPORTS order give the same result whichever way their
+   * facts were read), pausing for the event loop every PEOPLE_PER_STEP people.
+   */
+  async addReportFacts(facts: ReportFacts): Promise<void> {
+    this.refreshDate ??= facts.refreshDate;
+    let person = 0;
+    let pause = PEOPLE_PER_STEP;
+    for (const packed of facts.upnBatches) {
+      for (const upn of packed.split('\n')) {
+        const code = facts.namedCodes[person++]!;
+        const known = this.people.get(upn);
+        this.people.set(upn, factsOfCode(known === undefined ? code : factsCode(known) | code));
       }
-      if (batch.rows.length === 0) continue;
-      const missing = positions.indexOf(-1);
-      if (missing !== -1) throw new MissingColumnError(report.name, reader.headers[missing]!, 'the score');
-      if (this.refreshDate === null && rows === 0 && refresh !== -1) this.refreshDate = batch.rows[0]![refresh] || null;
-      for (const fields of batch.rows) {
-        rows++;
-        let facts: PersonFacts | undefined;
-        if (isUserName(fields[upn]!)) {
-          const key = canonicalIdentifier(fields[upn]!);
-          facts = this.people.get(key);
-          if (facts === undefined) this.people.set(key, (facts = emptyFacts()));
-        } else {
-          this.unnamed.push({ report: report.name, facts: (facts = emptyFacts()) });
-        }
-        reader.read(facts, positions.map((i) => fields[i]!));
+      if (person >= pause) {
+        pause += PEOPLE_PER_STEP;
+        await nextTurn();
       }
     }
-    this.largestReport = Math.max(this.largestReport, rows);
+    for (const code of facts.unnamedCodes) this.unnamed.push({ report: facts.report.name, facts: factsOfCode(code) });
+    this.largestReport = Math.max(this.largestReport, facts.rows);
   }
 }
 
@@ -159,12 +247,6 @@ interface FactGroup {
   people: number;
 }
 
-/** How many people are grouped between two pauses of `scoreTableSteps` (a few milliseconds of work). */
-const PEOPLE_PER_STEP = 20_000;
-const FACT_FLAGS = Object.keys(emptyFacts()).filter((name) => name !== 'teamsPlatforms') as (keyof PersonFacts)[];
-/** Distinct facts codes: a bit per flag, three for the Teams platforms. */
-const FACT_CODES = 2 ** (FACT_FLAGS.length + 3);
-const factsCode = (p: PersonFacts) => FACT_FLAGS.reduce((code, flag, i) => (p[flag] ? code | (1 << i) : code), p.teamsPlatforms << FACT_FLAGS.length);
 
 /**
  * Builds one suppressed cohort table per category, over `organization` and `by`, as steps: each `yield` is a
