@@ -93,18 +93,18 @@ const FACT_FLAGS = Object.keys(emptyFacts()).filter((name) => name !== 'teamsPla
 /** Distinct facts codes: a bit per flag, three for the Teams platforms. */
 const FACT_CODES = 2 ** (FACT_FLAGS.length + 3);
 const factsCode = (p: PersonFacts) => FACT_FLAGS.reduce((code, flag, i) => (p[flag] ? code | (1 << i) : code), p.teamsPlatforms << FACT_FLAGS.length);
-/** One frozen PersonFacts per code, shared by everyone with that code: a person costs a map entry, not an object. */
-const sharedFacts = new Map<number, PersonFacts>();
-function factsOfCode(code: number): PersonFacts {
-  let facts = sharedFacts.get(code);
-  if (facts === undefined) {
-    const f = emptyFacts();
-    FACT_FLAGS.forEach((flag, i) => ((f[flag] as boolean) = (code & (1 << i)) !== 0));
-    f.teamsPlatforms = code >> FACT_FLAGS.length;
-    sharedFacts.set(code, (facts = Object.freeze(f)));
-  }
-  return facts;
+/**
+ * A person's facts held as their code: one small object per person, read through PersonFacts' fields (getters,
+ * defined below from FACT_FLAGS); the join sets `code` bits, nothing else writes to it.
+ */
+class CodedFacts {
+  constructor(public code: number) {}
 }
+// The fields of PersonFacts, as getters over the code (declaration merging types them).
+interface CodedFacts extends Readonly<PersonFacts> {}
+FACT_FLAGS.forEach((flag, i) => Object.defineProperty(CodedFacts.prototype, flag, { get(this: CodedFacts) { return (this.code & (1 << i)) !== 0; } }));
+Object.defineProperty(CodedFacts.prototype, 'teamsPlatforms', { get(this: CodedFacts) { return this.code >> FACT_FLAGS.length; } });
+const codeOf = (p: PersonFacts) => (p instanceof CodedFacts ? p.code : factsCode(p));
 
 /**
  * One report's contribution to people's facts, read from its rows in a single pass (the snapshot cache feeds it
@@ -222,14 +222,15 @@ export class ScoreFacts {
       for (const upn of packed.split('\n')) {
         const code = facts.namedCodes[person++]!;
         const known = this.people.get(upn);
-        this.people.set(upn, factsOfCode(known === undefined ? code : factsCode(known) | code));
+        if (known instanceof CodedFacts) known.code |= code;
+        else this.people.set(upn, new CodedFacts(known === undefined ? code : factsCode(known) | code));
       }
       if (person >= pause) {
         pause += PEOPLE_PER_STEP;
         await nextTurn();
       }
     }
-    for (const code of facts.unnamedCodes) this.unnamed.push({ report: facts.report.name, facts: factsOfCode(code) });
+    for (const code of facts.unnamedCodes) this.unnamed.push({ report: facts.report.name, facts: new CodedFacts(code) });
     this.largestReport = Math.max(this.largestReport, facts.rows);
   }
 }
@@ -261,7 +262,7 @@ export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: re
     const entry = by.length > 0 ? directory.entryOf(upn) : undefined;
     let tuple = tupleIds.get(entry);
     if (tuple === undefined) tupleIds.set(entry, (tuple = tupleIds.size));
-    const key = tuple * FACT_CODES + factsCode(person);
+    const key = tuple * FACT_CODES + codeOf(person);
     let group = named.get(key);
     if (group === undefined) {
       const attributes = Object.fromEntries(by.map((a) => [a, entry?.[DIRECTORY_ATTRIBUTES.indexOf(a)] ?? NOT_IN_DIRECTORY]));
@@ -274,7 +275,7 @@ export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: re
   const outside = Object.fromEntries(by.map((a) => [a, NOT_IN_DIRECTORY]));
   const unnamed = new Map<string, FactGroup & { readonly report: string }>();
   for (const { report, facts: person } of facts.unnamed) {
-    const key = `${report} ${factsCode(person)}`;
+    const key = `${report} ${codeOf(person)}`;
     let group = unnamed.get(key);
     if (group === undefined) unnamed.set(key, (group = { report, attributes: outside, facts: person, people: 0 }));
     group.people++;
