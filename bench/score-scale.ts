@@ -36,6 +36,8 @@ interface Figures {
   /** Longest main-thread CPU time between two turns of a 10 ms timer: the longest uninterrupted work, whatever the load. */
   busyMs: number;
   peakMb: number;
+  /** CPU time of the proxy process (every thread) for the request: what the load does not inflate. */
+  cpuSeconds: number;
 }
 interface Run extends Figures { users: number; by: string; load: string }
 
@@ -73,17 +75,19 @@ async function measureOnce(users: number, by: string | undefined): Promise<void>
       busy = Math.max(busy, (now.user + now.system - cpu.user - cpu.system) / 1000);
       cpu = now;
     }, 10);
+    const startedCpu = process.cpuUsage();
     const started = performance.now();
     const response = await request(`${proxy.url}/org-score?period=D30${by !== undefined ? `&by=${by}` : ''}`, { dispatcher, headers: { authorization: `Bearer ${KEY}` } });
     const body = (await response.body.json()) as { organization?: unknown; cohorts?: unknown[] };
     const seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(startedCpu);
     delay.disable();
     clearInterval(sampler);
     clearInterval(turns);
     if (response.statusCode !== 200 || body.organization === undefined || (by !== undefined && !(body.cohorts!.length > 0))) {
       throw new Error(`org score failed: ${response.statusCode} ${JSON.stringify(body).slice(0, 300)}`);
     }
-    const figures: Figures = { seconds, blockMs: delay.max / 1e6, busyMs: busy, peakMb: peak / 2 ** 20 };
+    const figures: Figures = { seconds, blockMs: delay.max / 1e6, busyMs: busy, peakMb: peak / 2 ** 20, cpuSeconds: (used.user + used.system) / 1e6 };
     process.stdout.write(`${JSON.stringify(figures)}\n`);
   } finally {
     await proxy.close();
@@ -138,7 +142,7 @@ async function main(sizes: number[], rounds: number): Promise<void> {
             await once(proxy.child, 'exit');
             const run = { users, by: by ?? '-', ...figures, load: loadavg().map((l) => l.toFixed(2)).join(' ') };
             runs.push(run);
-            console.log(`${users} users, by ${run.by}: ${run.seconds.toFixed(2)} s cold, longest event-loop block ${run.blockMs.toFixed(0)} ms (longest uninterrupted CPU ${run.busyMs.toFixed(0)} ms), proxy peak RSS ${run.peakMb.toFixed(0)} MB (heap cap ${HEAP_MB} MB; load average ${run.load})`);
+            console.log(`${users} users, by ${run.by}: ${run.seconds.toFixed(2)} s cold (proxy CPU ${run.cpuSeconds.toFixed(2)} s), longest event-loop block ${run.blockMs.toFixed(0)} ms (longest uninterrupted CPU ${run.busyMs.toFixed(0)} ms), proxy peak RSS ${run.peakMb.toFixed(0)} MB (heap cap ${HEAP_MB} MB; load average ${run.load})`);
           }
         }
       } finally {
@@ -150,15 +154,15 @@ async function main(sizes: number[], rounds: number): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
   console.log(`\nGrowth (${rounds} round${rounds === 1 ? '' : 's'}; ranges are min-max over rounds; heap cap ${HEAP_MB} MB):`);
-  console.log('| users | cold, no by (ms) | cold, by=department (ms) | ms per 1k users | longest event-loop block (ms) | longest uninterrupted CPU (ms) | peak RSS (MB) | load average (1 min) |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---|');
+  console.log('| users | cold, no by (ms) | cold, by=department (ms) | ms per 1k users | proxy CPU, no by / by (s) | longest event-loop block (ms) | longest uninterrupted CPU (ms) | peak RSS (MB) | load average (1 min) |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const users of sizes) {
     const of = runs.filter((r) => r.users === users);
     const plain = of.filter((r) => r.by === '-').map((r) => r.seconds * 1000);
     const byDepartment = of.filter((r) => r.by !== '-').map((r) => r.seconds * 1000);
     const perThousand = of.map((r) => (r.seconds * 1e6) / users);
     const loads = of.map((r) => Number(r.load.split(' ')[0]));
-    console.log(`| ${users.toLocaleString('en')} | ${range(plain, 0)} | ${range(byDepartment, 0)} | ${range(perThousand, 1)} | ${range(of.map((r) => r.blockMs), 0)} | ${range(of.map((r) => r.busyMs), 0)} | ${range(of.map((r) => r.peakMb), 0)} | ${range(loads, 1)} |`);
+    console.log(`| ${users.toLocaleString('en')} | ${range(plain, 0)} | ${range(byDepartment, 0)} | ${range(perThousand, 1)} | ${range(of.filter((r) => r.by === '-').map((r) => r.cpuSeconds), 2)} / ${range(of.filter((r) => r.by !== '-').map((r) => r.cpuSeconds), 2)} | ${range(of.map((r) => r.blockMs), 0)} | ${range(of.map((r) => r.busyMs), 0)} | ${range(of.map((r) => r.peakMb), 0)} | ${range(loads, 1)} |`);
   }
   const largest = Math.max(...sizes);
   const worst = Math.max(...runs.filter((r) => r.users === largest).map((r) => r.seconds));
