@@ -108,16 +108,43 @@ FACT_FLAGS.forEach((flag, i) => Object.defineProperty(CodedFacts.prototype, flag
 Object.defineProperty(CodedFacts.prototype, 'teamsPlatforms', { get(this: CodedFacts) { return this.code >> FACT_FLAGS.length; } });
 const codeOf = (p: PersonFacts) => (p instanceof CodedFacts ? p.code : factsCode(p));
 
+/** How many people a PersonIndex holds before a new one is started (~100 bytes each). */
+const MAX_PEOPLE_INDEXED = 1_000_000;
+
+/**
+ * Canonical UPNs numbered in order of first sight, shared by the score reports one snapshot cache summarizes: a
+ * report's facts hold a number per row, and the join looks each person up by name once, not once per report.
+ * Each UPN is held once, copied out of the report's text (a substring would keep the whole text alive).
+ */
+export class PersonIndex {
+  readonly upns: string[] = [];
+  private readonly ids = new Map<string, number>();
+
+  get size(): number {
+    return this.upns.length;
+  }
+
+  idOf(upn: string): number {
+    let id = this.ids.get(upn);
+    if (id === undefined) {
+      const copy = Buffer.from(upn, 'utf8').toString('utf8');
+      id = this.upns.length;
+      this.ids.set(copy, id);
+      this.upns.push(copy);
+    }
+    return id;
+  }
+}
+
 /**
  * One report's contribution to people's facts, read from its rows in a single pass (the snapshot cache feeds it
- * the batches of its validation pass: graph/snapshots.ts summarizeCsv): each named row's canonical UPN and facts
- * code, in row order, and the codes of the rows without a user name. UPNs are packed into one string per batch,
- * so that neither the report's text nor an object per row is held until the facts are joined.
+ * the batches of its validation pass: graph/snapshots.ts summarizeCsv): each named row's person (a number in
+ * `index`) and facts code, in row order, and the codes of the rows without a user name.
  */
 export class ReportFacts {
-  /** Canonical UPNs of the named rows, joined by line feeds (a UPN holds no white space), one string per batch. */
-  readonly upnBatches: string[] = [];
-  /** The named rows' facts codes, in the order of `upnBatches`. */
+  /** The named rows' people, as numbers in `index`, in row order. */
+  readonly namedIds: number[] = [];
+  /** The named rows' facts codes, in the order of `namedIds`. */
   readonly namedCodes: number[] = [];
   /** The facts codes of rows without a user name, in row order. */
   readonly unnamedCodes: number[] = [];
@@ -129,7 +156,10 @@ export class ReportFacts {
   private upn = -1;
   private refresh = -1;
 
-  constructor(readonly report: ReportSpec) {
+  constructor(
+    readonly report: ReportSpec,
+    readonly index = new PersonIndex(),
+  ) {
     const reader = READERS[report.name];
     if (reader === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
     this.reader = reader;
@@ -155,7 +185,6 @@ export class ReportFacts {
     const missing = this.positions.indexOf(-1);
     if (missing !== -1) throw new MissingColumnError(this.report.name, this.reader.headers[missing]!, 'the score');
     if (this.rows === 0 && this.refresh !== -1) this.refreshDate = batch.rows[0]![this.refresh] || null;
-    const upns: string[] = [];
     // One scratch facts object and cells array for every row: the pass allocates nothing per row of its own.
     const facts = emptyFacts();
     const cells = new Array<string>(this.positions.length);
@@ -164,14 +193,12 @@ export class ReportFacts {
       for (let k = 0; k < cells.length; k++) cells[k] = fields[this.positions[k]!]!;
       this.reader.read(facts, cells);
       if (isUserName(fields[this.upn]!)) {
-        upns.push(canonicalIdentifier(fields[this.upn]!));
+        this.namedIds.push(this.index.idOf(canonicalIdentifier(fields[this.upn]!)));
         this.namedCodes.push(factsCode(facts));
       } else {
         this.unnamedCodes.push(factsCode(facts));
       }
     }
-    // join copies: the packed string holds no reference to the batch's text.
-    if (upns.length > 0) this.upnBatches.push(upns.join('\n'));
     this.rows += batch.rows.length;
   }
 
@@ -180,9 +207,17 @@ export class ReportFacts {
   }
 }
 
-/** A ReportFacts summarizer for the snapshot cache (SnapshotCacheOptions.summarizeCsv): the score's reports only. */
-export function reportFactsSummarizer(report: ReportSpec): ReportFacts | undefined {
-  return READERS[report.name] === undefined ? undefined : new ReportFacts(report);
+/**
+ * The snapshot cache's summarizer for the score's reports (SnapshotCacheOptions.summarizeCsv): their facts, with
+ * people numbered in one PersonIndex (a new one past MAX_PEOPLE_INDEXED, so names that churn stay bounded).
+ */
+export function scoreFactsSummarizer(): (report: ReportSpec) => ReportFacts | undefined {
+  let index = new PersonIndex();
+  return (report) => {
+    if (READERS[report.name] === undefined) return undefined;
+    if (index.size > MAX_PEOPLE_INDEXED) index = new PersonIndex();
+    return new ReportFacts(report, index);
+  };
 }
 
 /** How many people are handled between two pauses of the event loop (a few milliseconds of work). */
@@ -201,6 +236,8 @@ export class ScoreFacts {
   /** The reports' refresh date (the first row's), which dates the score. */
   refreshDate: string | null = null;
   private largestReport = 0;
+  /** The people joined so far, by their number in each PersonIndex their reports used. */
+  private readonly slots = new WeakMap<PersonIndex, (CodedFacts | undefined)[]>();
 
   /**
    * How many people the organisation has at least: the named people, or the rows of the largest report if more
@@ -222,19 +259,22 @@ export class ScoreFacts {
    */
   async addReportFacts(facts: ReportFacts): Promise<void> {
     this.refreshDate ??= facts.refreshDate;
-    let person = 0;
-    let pause = PEOPLE_PER_STEP;
-    for (const packed of facts.upnBatches) {
-      for (const upn of packed.split('\n')) {
-        const code = facts.namedCodes[person++]!;
+    // Each person of the index is looked up by name once; their later rows (other reports) go by number.
+    let slots = this.slots.get(facts.index);
+    if (slots === undefined) this.slots.set(facts.index, (slots = new Array<CodedFacts | undefined>(facts.index.size)));
+    const { namedIds, namedCodes } = facts;
+    for (let row = 0; row < namedIds.length; row++) {
+      const id = namedIds[row]!;
+      let person = slots[id];
+      if (person === undefined) {
+        const upn = facts.index.upns[id]!;
         const known = this.people.get(upn);
-        if (known instanceof CodedFacts) known.code |= code;
-        else this.people.set(upn, new CodedFacts(known === undefined ? code : factsCode(known) | code));
+        if (known instanceof CodedFacts) person = known;
+        else this.people.set(upn, (person = new CodedFacts(known === undefined ? 0 : factsCode(known))));
+        slots[id] = person;
       }
-      if (person >= pause) {
-        pause += PEOPLE_PER_STEP;
-        await nextTurn();
-      }
+      person.code |= namedCodes[row]!;
+      if ((row + 1) % PEOPLE_PER_STEP === 0) await nextTurn();
     }
     for (const code of facts.unnamedCodes) this.unnamed.push({ report: facts.report.name, facts: new CodedFacts(code) });
     this.largestReport = Math.max(this.largestReport, facts.rows);

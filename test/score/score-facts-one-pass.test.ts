@@ -9,7 +9,7 @@ import { EntraTokens } from '../../src/graph/token.js';
 import { validateCsvReport } from '../../src/sanitize/csv-report.js';
 import { scoreRows } from '../../src/score/org-score.js';
 import { OrgScores, type ScoreGrant } from '../../src/score/org-scores.js';
-import { ReportFacts, reportFactsSummarizer, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTables } from '../../src/score/score-facts.js';
+import { ReportFacts, scoreFactsSummarizer, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTables } from '../../src/score/score-facts.js';
 import { ReportRenderer } from '../../src/simulator/render.js';
 import { LAST_DAY, reportSource } from '../../src/simulator/reports.js';
 import { startSimulator } from '../../src/simulator/server.js';
@@ -46,6 +46,7 @@ const released = (facts: ScoreFacts) => JSON.stringify(scoreRows(scoreTables(fac
 t.test('facts made in the validation pass are the facts read from the CSV afterwards, and the score is the one before the one-pass join', async (t) => {
   const read = new ScoreFacts();
   const validated = new ScoreFacts();
+  const reportFactsSummarizer = scoreFactsSummarizer();
   for (const report of SCORE_SOURCE_REPORTS) {
     await read.addReport(report, chunked(reports.get(report.name)!));
     const summarizer = reportFactsSummarizer(report)!;
@@ -65,7 +66,7 @@ t.test('facts made in the validation pass are the facts read from the CSV afterw
 t.test('a score report without a column the score reads is refused by name, read in the validation pass or afterwards', async (t) => {
   const report = SCORE_SOURCE_REPORTS[1]!;
   const bytes = Buffer.from(reports.get(report.name)!.toString('utf8').replace('Send Count', 'Sent Count'));
-  const summarizer = reportFactsSummarizer(report)!;
+  const summarizer = scoreFactsSummarizer()(report)!;
   await t.rejects(validateCsvReport(chunked(bytes), report, undefined, (batch) => summarizer.add(batch)), { code: 'MissingColumn' });
   await t.rejects(ReportFacts.read(report, chunked(bytes)), { code: 'MissingColumn' });
 });
@@ -88,7 +89,7 @@ t.test('the proxy parses each score report once: the score is made from the fact
     };
     return source;
   };
-  const onePass = counting(new SnapshotCache({ client: graph, ttlMs: 60_000, summarizeCsv: reportFactsSummarizer }));
+  const onePass = counting(new SnapshotCache({ client: graph, ttlMs: 60_000, summarizeCsv: scoreFactsSummarizer() }));
   const twoPasses = counting(new SnapshotCache({ client: graph, ttlMs: 60_000 }));
   const grant: ScoreGrant = { policyName: 'p', dimensions: ['department'], kOrg: 10, kC: 5, cadence: 'daily' };
   const lookup = { current: async () => directory };
@@ -105,7 +106,7 @@ t.test('the proxy parses each score report once: the score is made from the fact
   t.ok(snapshot.count > 0, 'the snapshot is fetched and validated');
   t.equal(snapshot.takeSummary(), undefined, 'without a summary');
   snapshot.release();
-  const summarized = new SnapshotCache({ client: graph, ttlMs: 60_000, summarizeCsv: reportFactsSummarizer });
+  const summarized = new SnapshotCache({ client: graph, ttlMs: 60_000, summarizeCsv: scoreFactsSummarizer() });
   const held = await summarized.lease({ version: 'v1.0', report: SCORE_SOURCE_REPORTS[0]!, period: 'D30' }, 'csv');
   t.type(held.takeSummary(), ReportFacts, 'the summary is there once');
   t.equal(held.takeSummary(), undefined, 'and then freed');
