@@ -88,13 +88,14 @@ const READERS: Readonly<Record<string, FactsReader>> = {
   },
 };
 
-/** The flags of PersonFacts, in code order (Teams platforms take the three bits above them). */
 /** Facts of no one: what a row starts from. */
 const NO_FACTS: Readonly<PersonFacts> = Object.freeze(emptyFacts());
+/** The flags of PersonFacts, in code order (Teams platforms take the three bits above them). */
 const FACT_FLAGS = Object.keys(NO_FACTS).filter((name) => name !== 'teamsPlatforms') as (keyof PersonFacts)[];
 /** Distinct facts codes: a bit per flag, three for the Teams platforms. */
 const FACT_CODES = 2 ** (FACT_FLAGS.length + 3);
 const factsCode = (p: PersonFacts) => FACT_FLAGS.reduce((code, flag, i) => (p[flag] ? code | (1 << i) : code), p.teamsPlatforms << FACT_FLAGS.length);
+
 /**
  * A person's facts held as their code: one small object per person, read through PersonFacts' fields (getters,
  * defined below from FACT_FLAGS); the join sets `code` bits, nothing else writes to it.
