@@ -9,6 +9,8 @@ import type { Directory } from './directory.js';
 export interface LeasedSnapshot {
   csv(): AsyncIterable<Buffer>;
   release(): void;
+  /** What the snapshot cache derived from the rows while validating them (SnapshotCacheOptions.summarizeCsv), once. */
+  takeSummary?(): unknown;
 }
 
 /** Report snapshots (graph/snapshots.ts SnapshotCache); `stats.hits` counts leases served from the cache. */

@@ -19,7 +19,7 @@ import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import type { ScoreHistoryStore } from '../store/store.js';
 import { SCORE_CATEGORIES } from './categories.js';
 import { scoreRows, type ScoreRow } from './org-score.js';
-import { ScoreFacts, SCORE_SOURCE_REPORTS, scoreTableSteps } from './score-facts.js';
+import { ReportFacts, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTableSteps } from './score-facts.js';
 
 /** Where the service reads reports and the directory (graph/ implements both), and where it records history. */
 export interface OrgScoreSources {
@@ -164,7 +164,12 @@ export class OrgScores {
       pending = (async () => {
         this.stats.factsBuilt++;
         const facts = new ScoreFacts();
-        for (const [i, report] of SCORE_SOURCE_REPORTS.entries()) await facts.addReport(report, snapshots[i]!.csv());
+        for (const [i, report] of SCORE_SOURCE_REPORTS.entries()) {
+          // Facts made while the snapshot was fetched and validated (one parse), or read from its CSV now.
+          const summary = snapshots[i]!.takeSummary?.();
+          const read = summary instanceof ReportFacts && summary.report === report ? summary : await ReportFacts.read(report, snapshots[i]!.csv());
+          await facts.addReportFacts(read);
+        }
         return facts;
       })();
       pending.catch(() => this.facts.delete(key));
