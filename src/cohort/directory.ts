@@ -25,6 +25,20 @@ export class Directory {
   private readonly domains = new Map<DirectoryAttribute, Set<string>>(DIRECTORY_ATTRIBUTES.map((a) => [a, new Set([NOT_IN_DIRECTORY])]));
 
   constructor(entries: Iterable<DirectoryEntry>) {
+    this.addEntries(entries);
+  }
+
+  /**
+   * A directory read page by page (Graph's `/users` pages of 999), each page added as it arrives: building a
+   * large tenant's directory never holds the event loop for long. The same directory as `new Directory` of all.
+   */
+  static async fromPages(pages: AsyncIterable<Iterable<DirectoryEntry>>): Promise<Directory> {
+    const directory = new Directory([]);
+    for await (const page of pages) directory.addEntries(page);
+    return directory;
+  }
+
+  private addEntries(entries: Iterable<DirectoryEntry>): void {
     for (const entry of entries) {
       if (typeof entry.userPrincipalName !== 'string') continue;
       const values = DIRECTORY_ATTRIBUTES.map((attribute) => {

@@ -9,6 +9,10 @@ import type { Directory } from './directory.js';
 export interface LeasedSnapshot {
   csv(): AsyncIterable<Buffer>;
   release(): void;
+  /** What the snapshot cache derived from the rows while validating them (SnapshotCacheOptions.summarizeCsv), once. */
+  takeSummary?(): unknown;
+  /** SHA-256 (hex) of the snapshot's content (graph/snapshots.ts), if known: what score noise is bound to. */
+  readonly digest?: string;
 }
 
 /** Report snapshots (graph/snapshots.ts SnapshotCache); `stats.hits` counts leases served from the cache. */

@@ -36,19 +36,22 @@ export class DirectorySource {
     const settings = (await this.client.getJson('/v1.0/admin/reportSettings')) as { displayConcealedNames?: unknown } | undefined;
     if (typeof settings?.displayConcealedNames !== 'boolean') throw new UpstreamError('BadResponse', 'admin/reportSettings did not say whether names are concealed');
     if (settings.displayConcealedNames) throw new ConcealedNamesError();
-    const entries: DirectoryEntry[] = [];
+    const directory = await Directory.fromPages(this.pages());
+    if (this.ttlMs > 0) this.cached = { directory, expiresAt: Date.now() + this.ttlMs };
+    return directory;
+  }
+
+  /** Every page of `/users` with the cohort attributes, one page's entries at a time. */
+  private async *pages(): AsyncGenerator<DirectoryEntry[]> {
     let skipToken: string | undefined;
     for (let page = 0; ; page++) {
       if (page >= this.maxPages) throw new UpstreamError('BadResponse', `the directory has more than ${this.maxPages} pages`);
       const query = `$select=${SELECT}&$top=999${skipToken !== undefined ? `&$skiptoken=${encodeURIComponent(skipToken)}` : ''}`;
       const body = (await this.client.getJson(`/v1.0/users?${query}`)) as { value?: unknown };
       if (!Array.isArray(body?.value)) throw new UpstreamError('BadResponse', 'a /users page has no value array');
-      for (const entry of body.value) if (typeof entry === 'object' && entry !== null) entries.push(entry as DirectoryEntry);
+      yield body.value.filter((entry): entry is DirectoryEntry => typeof entry === 'object' && entry !== null);
       skipToken = nextSkipToken(body);
-      if (skipToken === undefined) break;
+      if (skipToken === undefined) return;
     }
-    const directory = new Directory(entries);
-    if (this.ttlMs > 0) this.cached = { directory, expiresAt: Date.now() + this.ttlMs };
-    return directory;
   }
 }

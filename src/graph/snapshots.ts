@@ -8,10 +8,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
-import { validateCsvReport } from '../sanitize/csv-report.js';
+import { validateCsvReport, type CsvBatch } from '../sanitize/csv-report.js';
 import { pageItems } from '../sanitize/json-report.js';
 import type { GraphClient } from './client.js';
 import type { ReportCall, ReportFormat } from '../catalogue/odata.js';
+import type { ReportSpec } from '../catalogue/catalogue.js';
 import { NameForms, type NameForm } from '../catalogue/identifiers.js';
 import { Leased } from './leases.js';
 import { SpillFile } from './spill-file.js';
@@ -36,6 +37,19 @@ export interface SnapshotCacheOptions {
    * concealed-names setting was switched, and every pseudonym derived from a user name changes with it.
    */
   readonly onNameFormSwitch?: (change: { report: string; from: NameForm; to: NameForm }) => void;
+  /**
+   * What to derive from a CSV report's rows while its fetch is validated (score/score-facts.ts gives people's
+   * facts), so that a report is parsed once; the result is kept with the snapshot until taken
+   * (`takeSummary`). A summarizer that throws is dropped without failing the fetch: its reader then parses the
+   * snapshot itself and meets the same error.
+   */
+  readonly summarizeCsv?: (report: ReportSpec) => CsvSummarizer | undefined;
+}
+
+/** Something derived from a CSV report's rows, batch by batch, in the snapshot's validation pass. */
+export interface CsvSummarizer {
+  add(batch: CsvBatch): void;
+  result(): unknown;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -58,8 +72,17 @@ export class ReportSnapshot extends Leased {
     leases: number,
     /** SHA-256 (hex) of the stored records: two fetches with the same content have the same digest. */
     readonly digest: string,
+    /** What the cache's `summarizeCsv` derived from the rows while validating them, if anything. */
+    private summary?: unknown,
   ) {
     super(leases);
+  }
+
+  /** What `summarizeCsv` derived from this snapshot's rows, once: later calls get undefined (memory is freed). */
+  takeSummary(): unknown {
+    const summary = this.summary;
+    this.summary = undefined;
+    return summary;
   }
 
   /** The CSV bytes exactly as Graph sent them. */
@@ -147,9 +170,9 @@ export class SnapshotCache {
     const file = await SpillFile.create(this.options.spillDir ?? tmpdir());
     const digest = createHash('sha256');
     try {
-      const { count, itemStarts } = await this.fetchShared(call, format, key, new DigestingWriter(file, digest));
+      const { count, itemStarts, summary } = await this.fetchShared(call, format, key, new DigestingWriter(file, digest));
       const fetchedAt = Date.now();
-      const snapshot = new ReportSnapshot(key, format, file, count, itemStarts, fetchedAt, fetchedAt + this.options.ttlMs, waiters(), digest.digest('hex'));
+      const snapshot = new ReportSnapshot(key, format, file, count, itemStarts, fetchedAt, fetchedAt + this.options.ttlMs, waiters(), digest.digest('hex'), summary);
       if (this.options.ttlMs > 0) this.ready.set(key, snapshot);
       else snapshot.retire();
       return snapshot;
@@ -164,7 +187,7 @@ export class SnapshotCache {
    * The snapshot's content into `file`: another replica's copy when there is one (or one arrives while this
    * replica waits for the fetch lock), otherwise from Graph, then offered to the other replicas.
    */
-  private async fetchShared(call: ReportCall, format: ReportFormat, key: string, file: DigestingWriter): Promise<{ count: number; itemStarts: number[] }> {
+  private async fetchShared(call: ReportCall, format: ReportFormat, key: string, file: DigestingWriter): Promise<{ count: number; itemStarts: number[]; summary?: unknown }> {
     const shared = this.options.ttlMs > 0 ? this.options.shared : undefined;
     const adopt = async (copy: { meta: SharedSnapshotMeta; records: AsyncIterable<Buffer> }) => {
       for await (const record of copy.records) await file.writeRecord(record);
@@ -210,7 +233,15 @@ export class SnapshotCache {
     this.options.onNameFormSwitch?.({ report, from, to: form });
   }
 
-  private async fetchCsv(call: ReportCall, file: DigestingWriter, names: NameForms): Promise<{ count: number; itemStarts: number[] }> {
+  private async fetchCsv(call: ReportCall, file: DigestingWriter, names: NameForms): Promise<{ count: number; itemStarts: number[]; summary?: unknown }> {
+    let summarizer = this.options.summarizeCsv?.(call.report);
+    const summarize = (batch: CsvBatch) => {
+      try {
+        summarizer?.add(batch);
+      } catch {
+        summarizer = undefined;
+      }
+    };
     const body: Readable = await this.options.client.openCsv(call);
     let pending: Buffer[] = [];
     let pendingBytes = 0;
@@ -236,8 +267,14 @@ export class SnapshotCache {
       await flush();
     }
     try {
-      const count = await validateCsvReport(stored(), call.report, names);
-      return { count, itemStarts: [] };
+      const count = await validateCsvReport(stored(), call.report, names, summarize);
+      let summary: unknown;
+      try {
+        summary = summarizer?.result();
+      } catch {
+        summary = undefined;
+      }
+      return { count, itemStarts: [], ...(summary !== undefined ? { summary } : {}) };
     } finally {
       body.destroy();
     }

@@ -4,12 +4,13 @@
  * all, or which cohorts with which minimum sizes, noise and budget. Plain language; the policy version hash
  * names exactly which rules are in force. Shared by /disclosure (JSON) and /disclosure.html.
  */
-import { findColumn, findReport, type ColumnSpec } from '../catalogue/catalogue.js';
+import { findColumn, findReport, type ColumnSpec, type Period } from '../catalogue/catalogue.js';
 import type { PolicySet } from './load.js';
-import { planCohorts } from '../cohort/report-users.js';
+import { planCohorts, type CohortPlan } from '../cohort/report-users.js';
+import { suppressesAlike } from '../cohort/release.js';
 import { bandLabels } from '../sanitize/generalize.js';
 import { budgetPlan } from './budget-plan.js';
-import { scoreGrantFor } from './decide.js';
+import { jointCohortPlan, scoreGrantFor } from './decide.js';
 import { discreteLaplaceMargin95 } from '../cohort/accuracy.js';
 import { scoreNoiseScale } from '../score/org-scores.js';
 import { exactStatement, noiseStatement } from './explain.js';
@@ -45,6 +46,11 @@ export interface CohortDisclosure {
   readonly exact?: string;
   /** Where the consumer reads these cohorts: the report's own URL and /cohorts. */
   readonly endpoints: string[];
+  /**
+   * Periods whose releases are suppressed within a larger organisation table, because other tools read the same
+   * report (policy/decide.ts jointCohortPlan): its dimensions, k and k_c. Absent when no other policy changes it.
+   */
+  readonly sharedTable?: { readonly periods: string[]; readonly groupedBy: string[]; readonly k: number; readonly kC: number }[];
 }
 
 export interface ConsumerDisclosure {
@@ -130,6 +136,20 @@ function rowsDisclosure(reportName: string, rule: RowsRule, k: number): RowsDisc
   };
 }
 
+/** The organisation tables (by period) that suppress a plan otherwise than it would alone; periods grouped. */
+function sharedTables(set: PolicySet, plan: CohortPlan, periods: readonly string[]): NonNullable<CohortDisclosure['sharedTable']> {
+  const out: { periods: string[]; groupedBy: string[]; k: number; kC: number }[] = [];
+  for (const period of periods) {
+    const joint = jointCohortPlan(set, { report: plan.report, period: period as Period });
+    if (suppressesAlike(plan, joint)) continue;
+    const table = { groupedBy: joint!.dimensions.map((d) => d.name), k: joint!.k, kC: joint!.kC };
+    const same = out.find((o) => o.k === table.k && o.kC === table.kC && o.groupedBy.join() === table.groupedBy.join());
+    if (same !== undefined) same.periods.push(period);
+    else out.push({ periods: [period], ...table });
+  }
+  return out;
+}
+
 export function disclosureOf(set: PolicySet): Disclosure {
   const consumers: ConsumerDisclosure[] = [];
   for (const loaded of set.policies) {
@@ -141,11 +161,14 @@ export function disclosureOf(set: PolicySet): Disclosure {
       if ('rows' in rule) reports.push(rowsDisclosure(name, rule, k));
       else {
         const spec = findReport(name)!;
-        const noise = planCohorts(spec, rule, k, kC).noise;
+        const plan = planCohorts(spec, rule, k, kC);
+        const { noise } = plan;
+        const shared = sharedTables(set, plan, policy.periods);
         reports.push({
           report: spec.name, kind: 'cohorts', groupedBy: [...rule.cohort.by], k, kC,
           endpoints: [`/v1.0/reports/${spec.name}`, `/cohorts/${spec.name}`],
           ...(noise === undefined ? { exact: exactStatement(k, kC, policy.freshReleases) } : {}),
+          ...(shared.length > 0 ? { sharedTable: shared } : {}),
           sums: Object.entries(rule.cohort.metrics ?? {}).map(([column, { clip }]) => ({ column: findColumn(spec, column)?.header ?? column, cappedAt: clip })),
           ...(noise !== undefined ? {
             noise: {

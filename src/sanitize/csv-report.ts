@@ -32,7 +32,7 @@ export function csvLayout(report: ReportSpec, header: readonly string[]): CsvLay
 }
 
 /** A header and the data rows read so far, one batch per input chunk. */
-type CsvBatch = { readonly layout?: CsvLayout; readonly rows: string[][] };
+export type CsvBatch = { readonly layout?: CsvLayout; readonly rows: string[][] };
 
 /**
  * Reads CSV rows from a byte stream in batches (one per input chunk). The first batch carries the layout of
@@ -73,9 +73,10 @@ export async function* readCsvBatches(source: AsyncIterable<Buffer | string>, re
 /**
  * Checks a whole raw report before anything of it is served: well-formed CSV and every cell of a known column
  * of its column's type. Returns the number of data rows. With `names`, the User Principal Name cells are
- * counted by form (concealed or clear).
+ * counted by form (concealed or clear). With `onBatch`, each batch is handed on once its cells are checked, so a
+ * caller can derive something from the rows in this same pass instead of parsing the report again.
  */
-export async function validateCsvReport(source: AsyncIterable<Buffer | string>, report: ReportSpec, names?: NameForms): Promise<number> {
+export async function validateCsvReport(source: AsyncIterable<Buffer | string>, report: ReportSpec, names?: NameForms, onBatch?: (batch: CsvBatch) => void): Promise<number> {
   let checked: { index: number; column: ColumnSpec }[] = [];
   let upn = -1;
   let rows = 0;
@@ -88,6 +89,7 @@ export async function validateCsvReport(source: AsyncIterable<Buffer | string>, 
       for (const { index, column } of checked) checkCsv(column, fields[index]!);
       if (upn !== -1) names!.add(fields[upn]!);
     }
+    onBatch?.(batch);
     rows += batch.rows.length;
   }
   return rows;

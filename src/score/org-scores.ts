@@ -21,7 +21,7 @@ import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import type { ScoreHistoryStore } from '../store/store.js';
 import { SCORE_CATEGORIES } from './categories.js';
 import { scoreRows, type ScoreNoise, type ScoreRow } from './org-score.js';
-import { ScoreFacts, SCORE_SOURCE_REPORTS, scoreTableSteps } from './score-facts.js';
+import { ReportFacts, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTableSteps } from './score-facts.js';
 
 /** Where the service reads reports and the directory (graph/ implements both), and where it records history. */
 export interface OrgScoreSources {
@@ -172,9 +172,15 @@ export class OrgScores {
         const facts = new ScoreFacts();
         const digests: string[] = [];
         for (const [i, report] of SCORE_SOURCE_REPORTS.entries()) {
+          const snapshot = snapshots[i]!;
+          // Facts made while the snapshot was fetched and validated (one parse), or read from its CSV now; the
+          // data's digest is the snapshot's own where it has one, so both ways bind the noise alike.
+          const summary = snapshot.takeSummary?.();
           const hash = createHash('sha256');
-          await facts.addReport(report, digestWhileReading(snapshots[i]!.csv(), hash));
-          digests.push(hash.digest('hex'));
+          const read = summary instanceof ReportFacts && summary.report === report ? summary : await ReportFacts.read(report, digestWhileReading(snapshot.csv(), hash));
+          if (snapshot.digest === undefined && read === summary) for await (const chunk of snapshot.csv()) hash.update(chunk);
+          digests.push(snapshot.digest ?? hash.digest('hex'));
+          await facts.addReportFacts(read);
         }
         this.factsDigests.set(facts, createHash('sha256').update(digests.join(' ')).digest('hex'));
         return facts;

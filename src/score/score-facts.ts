@@ -5,9 +5,10 @@
  * report, joined to nothing), then every category becomes a cohort table (people counted = users, people who qualify =
  * active) that goes through the same suppression as any cohort, with k_org as its minimum size.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
 import { isUserName } from '../catalogue/identifiers.js';
-import { readCsvBatches } from '../sanitize/csv-report.js';
+import { readCsvBatches, type CsvBatch } from '../sanitize/csv-report.js';
 import { MissingColumnError } from '../sanitize/errors.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
@@ -87,8 +88,144 @@ const READERS: Readonly<Record<string, FactsReader>> = {
   },
 };
 
+/** Facts of no one: what a row starts from. */
+const NO_FACTS: Readonly<PersonFacts> = Object.freeze(emptyFacts());
+/** The flags of PersonFacts, in code order (Teams platforms take the three bits above them). */
+const FACT_FLAGS = Object.keys(NO_FACTS).filter((name) => name !== 'teamsPlatforms') as (keyof PersonFacts)[];
+/** Distinct facts codes: a bit per flag, three for the Teams platforms. */
+const FACT_CODES = 2 ** (FACT_FLAGS.length + 3);
+const factsCode = (p: PersonFacts) => FACT_FLAGS.reduce((code, flag, i) => (p[flag] ? code | (1 << i) : code), p.teamsPlatforms << FACT_FLAGS.length);
+
 /**
- * People's facts, by canonical UPN, built up one report at a time. A row without a user name (Graph's
+ * A person's facts held as their code: one small object per person, read through PersonFacts' fields (getters,
+ * defined below from FACT_FLAGS); the join sets `code` bits, nothing else writes to it.
+ */
+class CodedFacts {
+  constructor(public code: number) {}
+}
+// The fields of PersonFacts, as getters over the code (declaration merging types them).
+interface CodedFacts extends Readonly<PersonFacts> {}
+FACT_FLAGS.forEach((flag, i) => Object.defineProperty(CodedFacts.prototype, flag, { get(this: CodedFacts) { return (this.code & (1 << i)) !== 0; } }));
+Object.defineProperty(CodedFacts.prototype, 'teamsPlatforms', { get(this: CodedFacts) { return this.code >> FACT_FLAGS.length; } });
+const codeOf = (p: PersonFacts) => (p instanceof CodedFacts ? p.code : factsCode(p));
+
+/** How many people a PersonIndex holds before a new one is started (~100 bytes each). */
+const MAX_PEOPLE_INDEXED = 1_000_000;
+
+/**
+ * Canonical UPNs numbered in order of first sight, shared by the score reports one snapshot cache summarizes: a
+ * report's facts hold a number per row, and the join looks each person up by name once, not once per report.
+ * Each UPN is held once, copied out of the report's text (a substring would keep the whole text alive).
+ */
+export class PersonIndex {
+  readonly upns: string[] = [];
+  private readonly ids = new Map<string, number>();
+
+  get size(): number {
+    return this.upns.length;
+  }
+
+  idOf(upn: string): number {
+    let id = this.ids.get(upn);
+    if (id === undefined) {
+      const copy = Buffer.from(upn, 'utf8').toString('utf8');
+      id = this.upns.length;
+      this.ids.set(copy, id);
+      this.upns.push(copy);
+    }
+    return id;
+  }
+}
+
+/**
+ * One report's contribution to people's facts, read from its rows in a single pass (the snapshot cache feeds it
+ * the batches of its validation pass: graph/snapshots.ts summarizeCsv): each named row's person (a number in
+ * `index`) and facts code, in row order, and the codes of the rows without a user name.
+ */
+export class ReportFacts {
+  /** The named rows' people, as numbers in `index`, in row order. */
+  readonly namedIds: number[] = [];
+  /** The named rows' facts codes, in the order of `namedIds`. */
+  readonly namedCodes: number[] = [];
+  /** The facts codes of rows without a user name, in row order. */
+  readonly unnamedCodes: number[] = [];
+  rows = 0;
+  /** The first row's Report Refresh Date ('' read as none). */
+  refreshDate: string | null = null;
+  private readonly reader: FactsReader;
+  private positions: number[] = [];
+  private upn = -1;
+  private refresh = -1;
+
+  constructor(
+    readonly report: ReportSpec,
+    readonly index = new PersonIndex(),
+  ) {
+    const reader = READERS[report.name];
+    if (reader === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
+    this.reader = reader;
+  }
+
+  /** A whole report, read from CSV bytes. */
+  static async read(report: ReportSpec, source: AsyncIterable<Buffer | string>): Promise<ReportFacts> {
+    const facts = new ReportFacts(report);
+    for await (const batch of readCsvBatches(source, report)) facts.add(batch);
+    return facts;
+  }
+
+  /** The next batch of the report's rows (the first carries the header's layout). Throws MissingColumnError. */
+  add(batch: CsvBatch): void {
+    if (batch.layout !== undefined) {
+      const index = new Map(batch.layout.flatMap((column, i) => (column === undefined ? [] : [[column.header, i] as const])));
+      this.upn = index.get('User Principal Name') ?? -1;
+      if (this.upn === -1) throw new MissingColumnError(this.report.name, 'User Principal Name', 'the score');
+      this.refresh = index.get('Report Refresh Date') ?? -1;
+      this.positions = this.reader.headers.map((header) => index.get(header) ?? -1);
+    }
+    if (batch.rows.length === 0) return;
+    const missing = this.positions.indexOf(-1);
+    if (missing !== -1) throw new MissingColumnError(this.report.name, this.reader.headers[missing]!, 'the score');
+    if (this.rows === 0 && this.refresh !== -1) this.refreshDate = batch.rows[0]![this.refresh] || null;
+    // One scratch facts object and cells array for every row: the pass allocates nothing per row of its own.
+    const facts = emptyFacts();
+    const cells = new Array<string>(this.positions.length);
+    for (const fields of batch.rows) {
+      Object.assign(facts, NO_FACTS);
+      for (let k = 0; k < cells.length; k++) cells[k] = fields[this.positions[k]!]!;
+      this.reader.read(facts, cells);
+      if (isUserName(fields[this.upn]!)) {
+        this.namedIds.push(this.index.idOf(canonicalIdentifier(fields[this.upn]!)));
+        this.namedCodes.push(factsCode(facts));
+      } else {
+        this.unnamedCodes.push(factsCode(facts));
+      }
+    }
+    this.rows += batch.rows.length;
+  }
+
+  result(): ReportFacts {
+    return this;
+  }
+}
+
+/**
+ * The snapshot cache's summarizer for the score's reports (SnapshotCacheOptions.summarizeCsv): their facts, with
+ * people numbered in one PersonIndex (a new one past MAX_PEOPLE_INDEXED, so names that churn stay bounded).
+ */
+export function scoreFactsSummarizer(): (report: ReportSpec) => ReportFacts | undefined {
+  let index = new PersonIndex();
+  return (report) => {
+    if (READERS[report.name] === undefined) return undefined;
+    if (index.size > MAX_PEOPLE_INDEXED) index = new PersonIndex();
+    return new ReportFacts(report, index);
+  };
+}
+
+/** How many people are handled between two pauses of the event loop (a few milliseconds of work). */
+const PEOPLE_PER_STEP = 20_000;
+
+/**
+ * People's facts, by canonical UPN, joined up one report at a time. A row without a user name (Graph's
  * `(Unknown)` and the like) cannot be joined to the same person's rows in other reports: it is kept apart as a
  * person known from that one report only, counted in the categories that read only that report, and never
  * counted twice towards the organisation's size.
@@ -100,6 +237,8 @@ export class ScoreFacts {
   /** The reports' refresh date (the first row's), which dates the score. */
   refreshDate: string | null = null;
   private largestReport = 0;
+  /** The people joined so far, by their number in each PersonIndex their reports used. */
+  private readonly slots = new WeakMap<PersonIndex, (CodedFacts | undefined)[]>();
 
   /**
    * How many people the organisation has at least: the named people, or the rows of the largest report if more
@@ -110,39 +249,36 @@ export class ScoreFacts {
     return Math.max(this.people.size, this.largestReport);
   }
 
+  /** Reads a report's CSV and joins its facts in. Throws MissingColumnError or what reading the CSV throws. */
   async addReport(report: ReportSpec, source: AsyncIterable<Buffer | string>): Promise<void> {
-    const reader = READERS[report.name];
-    if (reader === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
-    let positions: number[] = [];
-    let upn = -1;
-    let rows = 0;
-    let refresh = -1;
-    for await (const batch of readCsvBatches(source, report)) {
-      if (batch.layout !== undefined) {
-        const index = new Map(batch.layout.flatMap((column, i) => (column === undefined ? [] : [[column.header, i] as const])));
-        upn = index.get('User Principal Name') ?? -1;
-        if (upn === -1) throw new MissingColumnError(report.name, 'User Principal Name', 'the score');
-        refresh = index.get('Report Refresh Date') ?? -1;
-        positions = reader.headers.map((header) => index.get(header) ?? -1);
+    await this.addReportFacts(await ReportFacts.read(report, source));
+  }
+
+  /**
+   * Joins one report's facts in (reports in SCORE_SOURCE_REPORTS order give the same result whichever way their
+   * facts were read), pausing for the event loop every PEOPLE_PER_STEP people.
+   */
+  async addReportFacts(facts: ReportFacts): Promise<void> {
+    this.refreshDate ??= facts.refreshDate;
+    // Each person of the index is looked up by name once; their later rows (other reports) go by number.
+    let slots = this.slots.get(facts.index);
+    if (slots === undefined) this.slots.set(facts.index, (slots = new Array<CodedFacts | undefined>(facts.index.size)));
+    const { namedIds, namedCodes } = facts;
+    for (let row = 0; row < namedIds.length; row++) {
+      const id = namedIds[row]!;
+      let person = slots[id];
+      if (person === undefined) {
+        const upn = facts.index.upns[id]!;
+        const known = this.people.get(upn);
+        if (known instanceof CodedFacts) person = known;
+        else this.people.set(upn, (person = new CodedFacts(known === undefined ? 0 : factsCode(known))));
+        slots[id] = person;
       }
-      if (batch.rows.length === 0) continue;
-      const missing = positions.indexOf(-1);
-      if (missing !== -1) throw new MissingColumnError(report.name, reader.headers[missing]!, 'the score');
-      if (this.refreshDate === null && rows === 0 && refresh !== -1) this.refreshDate = batch.rows[0]![refresh] || null;
-      for (const fields of batch.rows) {
-        rows++;
-        let facts: PersonFacts | undefined;
-        if (isUserName(fields[upn]!)) {
-          const key = canonicalIdentifier(fields[upn]!);
-          facts = this.people.get(key);
-          if (facts === undefined) this.people.set(key, (facts = emptyFacts()));
-        } else {
-          this.unnamed.push({ report: report.name, facts: (facts = emptyFacts()) });
-        }
-        reader.read(facts, positions.map((i) => fields[i]!));
-      }
+      person.code |= namedCodes[row]!;
+      if ((row + 1) % PEOPLE_PER_STEP === 0) await nextTurn();
     }
-    this.largestReport = Math.max(this.largestReport, rows);
+    for (const code of facts.unnamedCodes) this.unnamed.push({ report: facts.report.name, facts: new CodedFacts(code) });
+    this.largestReport = Math.max(this.largestReport, facts.rows);
   }
 }
 
@@ -159,12 +295,6 @@ interface FactGroup {
   people: number;
 }
 
-/** How many people are grouped between two pauses of `scoreTableSteps` (a few milliseconds of work). */
-const PEOPLE_PER_STEP = 20_000;
-const FACT_FLAGS = Object.keys(emptyFacts()).filter((name) => name !== 'teamsPlatforms') as (keyof PersonFacts)[];
-/** Distinct facts codes: a bit per flag, three for the Teams platforms. */
-const FACT_CODES = 2 ** (FACT_FLAGS.length + 3);
-const factsCode = (p: PersonFacts) => FACT_FLAGS.reduce((code, flag, i) => (p[flag] ? code | (1 << i) : code), p.teamsPlatforms << FACT_FLAGS.length);
 
 /**
  * Builds one suppressed cohort table per category, over `organization` and `by`, as steps: each `yield` is a
@@ -179,7 +309,7 @@ export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: re
     const entry = by.length > 0 ? directory.entryOf(upn) : undefined;
     let tuple = tupleIds.get(entry);
     if (tuple === undefined) tupleIds.set(entry, (tuple = tupleIds.size));
-    const key = tuple * FACT_CODES + factsCode(person);
+    const key = tuple * FACT_CODES + codeOf(person);
     let group = named.get(key);
     if (group === undefined) {
       const attributes = Object.fromEntries(by.map((a) => [a, entry?.[DIRECTORY_ATTRIBUTES.indexOf(a)] ?? NOT_IN_DIRECTORY]));
@@ -192,7 +322,7 @@ export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: re
   const outside = Object.fromEntries(by.map((a) => [a, NOT_IN_DIRECTORY]));
   const unnamed = new Map<string, FactGroup & { readonly report: string }>();
   for (const { report, facts: person } of facts.unnamed) {
-    const key = `${report} ${factsCode(person)}`;
+    const key = `${report} ${codeOf(person)}`;
     let group = unnamed.get(key);
     if (group === undefined) unnamed.set(key, (group = { report, attributes: outside, facts: person, people: 0 }));
     group.people++;

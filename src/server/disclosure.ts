@@ -36,6 +36,7 @@ function cohortSection(c: CohortDisclosure): string {
     <li><b>Totals per group:</b> ${c.sums.length === 0 ? 'people and active people only' : `people, active people, and ${c.sums.map((s) => `${escapeHtml(s.column)} (each person counted up to ${s.cappedAt})`).join(', ')}`}</li>
     <li><b>Where:</b> ${list(c.endpoints)}</li>
     ${c.noise !== undefined ? `<li><b>Noise:</b> ${escapeHtml(c.noise.statement[0]!.toUpperCase() + c.noise.statement.slice(1))}</li>` : ''}
+    ${(c.sharedTable ?? []).map((table) => `<li><b>Shared with other tools:</b> other tools read this report too, so for ${escapeHtml(table.periods.join(', '))} its groups are hidden as part of one table for all of them (grouped by ${escapeHtml(table.groupedBy.join(', '))}; groups under ${table.k} people, or with fewer than ${table.kC} active or 1 to ${table.kC - 1} inactive people, hidden): what two tools see together never shows a group either hides.</li>`).join('\n    ')}
     ${c.exact !== undefined ? `<li><b>Exact figures:</b> ${escapeHtml(c.exact[0]!.toUpperCase() + c.exact.slice(1))}.</li>` : ''}
   </ul></li>`;
 }

@@ -20,6 +20,7 @@ import { RedisStore } from '../store/redis-store.js';
 import { RedisSharedSnapshots } from '../store/shared-snapshots.js';
 import type { Store } from '../store/store.js';
 import { PseudonymMemo, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
+import { scoreFactsSummarizer } from '../score/score-facts.js';
 import { buildApp } from './app.js';
 import type { PolicyActivation } from './disclosure.js';
 import { CONFIG_SCHEMA } from './config.js';
@@ -189,6 +190,8 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   const history = store?.history;
   const snapshots = new SnapshotCache({
     client: graph, ttlMs,
+    // The score's reports yield people's facts in the validation pass: each is parsed once.
+    summarizeCsv: scoreFactsSummarizer(),
     // Graph's concealed-names setting changed: every pseudonym derived from a user name changes with it.
     onNameFormSwitch: (change) => logger.warn({ event: 'concealedNamesSwitched', ...change }, 'Graph now writes user names in another form (the tenant switched its concealed-names setting): every pseudonym derived from a user name changes from here on'),
     ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}),

@@ -62,3 +62,17 @@ t.test("a consumer's grant carries the organisation's table; a policy alone on i
   const joint = cohortGrantFor(alone, { report: EMAIL, period: 'D30' }, set).joint!;
   t.same([joint.dimensions.map((d) => d.name), joint.k], [['department', 'organization'], 7], 'only its own table');
 });
+
+t.test('the disclosure says when a report is suppressed within a table shared with other tools, and for which periods', async (t) => {
+  const { disclosureOf } = await import('../../src/policy/disclosure.js');
+  const set = setOf({
+    'a.yaml': policy('a', 'tool-a', 'k: 5\nperiods: [D7, D30]', 'organization, department'),
+    'b.yaml': policy('b', 'tool-b', 'k: 8\nperiods: [D30]', 'organization, officeLocation'),
+  });
+  const cohortsOf = (consumer: string) => disclosureOf(set).consumers.find((c) => c.consumer === consumer)!.reports.find((r) => r.kind === 'cohorts')!;
+  const a = cohortsOf('tool-a');
+  t.same(a.kind === 'cohorts' ? a.sharedTable : undefined, [{ periods: ['D30'], groupedBy: ['department', 'officeLocation', 'organization'], k: 8, kC: 5 }], 'D7 is read by tool-a alone');
+  const alone = setOf({ 'a.yaml': policy('a', 'tool-a', 'k: 5\nperiods: [D7, D30]', 'organization, department') });
+  const solo = disclosureOf(alone).consumers[0]!.reports[0]!;
+  t.equal(solo.kind === 'cohorts' ? solo.sharedTable : 'rows', undefined, 'nothing shared, nothing said');
+});
