@@ -213,7 +213,9 @@ export class SnapshotCache {
       const names = new NameForms();
       const result = format === 'csv' ? await this.fetchCsv(call, file, names) : await this.fetchJson(call, file, names);
       this.noteNameForm(call.report.name, names.form);
-      if (shared !== undefined) await shared.put(key, { ...result, records: file.file.recordCount }, file.file.readAll(), this.options.ttlMs);
+      // The meta other replicas read is the records' shape only: a summary (summarizeCsv) stays with this replica,
+      // and one that adopts the copy reads the records itself.
+      if (shared !== undefined) await shared.put(key, { count: result.count, itemStarts: result.itemStarts, records: file.file.recordCount }, file.file.readAll(), this.options.ttlMs);
       return result;
     } finally {
       if (lockToken !== undefined) await shared!.unlock(key, lockToken);
