@@ -80,8 +80,22 @@ export class CohortAggregator {
     const structuralZeros = (parts: readonly string[]): ((key: readonly string[]) => boolean) | undefined => {
       const positions = parts.flatMap((part, i) => (known.includes(part) ? [i] : []));
       if (positions.length < 2) return undefined;
-      const held = new Set(layout.known!.held(positions.map((i) => parts[i]!)).map((key) => key.join('\u0000')));
-      return (key) => !held.has(positions.map((i) => key[i]!).join('\u0000'));
+      // The held combinations as a trie: a key is looked up part by part, without building a string per cell.
+      const held: KeyTrie = new Map();
+      for (const combination of layout.known!.held(positions.map((i) => parts[i]!))) {
+        let level = held;
+        for (const value of combination.slice(0, -1)) {
+          let next = level.get(value);
+          if (!(next instanceof Map)) level.set(value, (next = new Map()));
+          level = next;
+        }
+        level.set(combination.at(-1)!, 1);
+      }
+      return (key) => {
+        let node: KeyTrie | number | undefined = held;
+        for (const i of positions) node = node instanceof Map ? node.get(key[i]!) : undefined;
+        return node === undefined;
+      };
     };
     const totalOf = this.group(ORGANIZATION, [], declared.has(ORGANIZATION)).ids[0]!;
     const marginals = new Map<string, CellGroup>();
