@@ -62,7 +62,9 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
               release it to that consumer, offline: the same policies and engine. The report and period are
               read from the file's columns (--report/--period name them when the file cannot). Pseudonym keys
               come from GPP_PSEUDONYM_KEYS[_FILE], noisy cohorts need GPP_NOISE_KEY[_FILE] and are charged
-              to GPP_BUDGET_LEDGER_FILE (default data/budget-ledger.jsonl). Writes one audit line to stderr;
+              to GPP_BUDGET_LEDGER_FILE (default data/budget-ledger.jsonl) within the organisation's yearly
+              limit GPP_ORGANISATION_EPSILON_PER_YEAR (default: the set's planned total, as in the proxy).
+              Writes one audit line to stderr;
               exits 3 when the policy refuses (no file is written), 1 when the input cannot be read.
   policy check [dir] [--keys <id,...>] [--users <n>]
               Validate every policy in a directory (default: policies/) as the proxy would load it;
@@ -384,6 +386,9 @@ async function sanitizeCommand(args: string[]): Promise<number> {
   const noiseText = await secretFromEnv('GPP_NOISE_KEY');
   const noiseKey = noiseText === undefined ? undefined : Buffer.from(noiseText, 'base64');
   if (noiseKey !== undefined && noiseKey.length < 32) throw new CliError('GPP_NOISE_KEY must hold at least 32 bytes (base64).');
+  const organisationText = process.env.GPP_ORGANISATION_EPSILON_PER_YEAR;
+  const organisationEpsilonPerYear = organisationText === undefined || organisationText === '' ? undefined : Number(organisationText);
+  if (organisationEpsilonPerYear !== undefined && !(organisationEpsilonPerYear > 0 && organisationEpsilonPerYear <= 1e6)) throw new CliError(`GPP_ORGANISATION_EPSILON_PER_YEAR must be a number above 0 (at most 1000000), not '${organisationText}'.`);
   const ledger = noiseKey === undefined ? undefined : await BudgetLedger.open(process.env.GPP_BUDGET_LEDGER_FILE ?? 'data/budget-ledger.jsonl');
   // The audit line goes to stderr, so stdout stays free and the released file is the only output.
   const audit = auditLogger({}, pino.destination({ fd: 2, sync: true }));
@@ -397,6 +402,7 @@ async function sanitizeCommand(args: string[]): Promise<number> {
       ...(values.directory !== undefined ? { directoryFile: values.directory } : {}),
       ...(noiseKey !== undefined ? { noiseKey } : {}),
       ...(ledger !== undefined ? { ledger } : {}),
+      ...(organisationEpsilonPerYear !== undefined ? { organisationEpsilonPerYear } : {}),
     });
     audit.info({ command: 'sanitize', audit: release, complete: true }, 'release');
     return 0;

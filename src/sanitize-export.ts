@@ -12,6 +12,7 @@ import { organisationTable, protectCohortTable } from './cohort/release.js';
 import { aggregateCsvReport, usesDirectory } from './cohort/report-users.js';
 import type { SuppressionCounts } from './cohort/suppress.js';
 import { columnsFor, findColumn, findReport, REPORTS, type Period, type ReportSpec } from './catalogue/catalogue.js';
+import { plannedOrganisationEpsilon } from './policy/budget-plan.js';
 import { cohortPlanFor, decideReport, jointCohortPlan, rowsPlanFor } from './policy/decide.js';
 import type { PolicySet } from './policy/load.js';
 import { sanitizeCsvReport, validateCsvReport } from './sanitize/csv-report.js';
@@ -50,6 +51,11 @@ export interface ExportRequest {
   /** Noisy cohort policies: the sticky-noise key and the ledger the release is charged to, as in the proxy. */
   readonly noiseKey?: Buffer;
   readonly ledger?: BudgetStore;
+  /**
+   * The organisation's yearly limit (epsilon per person across all consumers), as the proxy's
+   * GPP_ORGANISATION_EPSILON_PER_YEAR; default the set's planned total (policy/budget-plan.ts), as in the proxy.
+   */
+  readonly organisationEpsilonPerYear?: number;
 }
 
 /** What was released, for the audit line: names and counts only. */
@@ -205,8 +211,13 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
   // The proxy's one release function: the same data and settings give the proxy's release, its noise and its charge.
   const release = protectCohortTable(aggregate, plan, period ?? request.date ?? '-', policy.freshReleases, request.noiseKey, await organisationTable(source, plan, joint, directory));
   if (plan.noise !== undefined) {
-    const charge = await request.ledger!.chargeMeasures(request.consumer, release.measures, { consumer: policy.privacyBudget!.epsilonPerYear });
-    if (!charge.ok) throw new ExportRefused('BudgetExhausted', `${request.consumer}'s privacy budget for the year (epsilon ${charge.limit}) is spent`);
+    const organisation = request.organisationEpsilonPerYear ?? plannedOrganisationEpsilon(request.policies);
+    const charge = await request.ledger!.chargeMeasures(request.consumer, release.measures, { consumer: policy.privacyBudget!.epsilonPerYear, organisation });
+    if (!charge.ok) {
+      throw new ExportRefused('BudgetExhausted', charge.refusedBy === 'organisation'
+        ? `the organisation's privacy budget for the year (epsilon ${charge.limit} per person, across all consumers) is spent`
+        : `${request.consumer}'s privacy budget for the year (epsilon ${charge.limit}) is spent`);
+    }
     budget = { charged: charge.charged, spent: charge.spent, epsilon: policy.privacyBudget!.epsilonPerYear };
   }
   const { counts } = release;

@@ -122,6 +122,12 @@ t.test('cohort policy with noise: aggregates only, charged once to the budget le
   t.match(again.audits[0], { audit: { budget: { charged: false } } }, 'a repeat of the same release is free, as in the proxy');
   t.ok(Math.abs((again.audits[0]!.audit.budget as { spent: number }).spent - releaseEpsilon) < 1e-9, 'nothing more spent');
   t.equal(await readFile(join(dir, 'cohorts-2.csv'), 'utf8'), text, 'and gives the same bytes (sticky noise)');
+  // The organisation's yearly limit binds the export as it binds the proxy: a fresh ledger with a limit below the
+  // release's epsilon refuses it, naming the organisation's budget, and writes nothing.
+  const limited = await sanitize(['--consumer', 'adoption-dashboard', '--input', teams, '--output', join(dir, 'cohorts-3.csv'), '--directory', users, '--policies', policies], { ...env, GPP_BUDGET_LEDGER_FILE: join(dir, 'ledger-limited.jsonl'), GPP_ORGANISATION_EPSILON_PER_YEAR: '1' });
+  t.equal(limited.code, 3, limited.stderr);
+  t.match(limited.message, /organisation's privacy budget for the year \(epsilon 1 per person, across all consumers\) is spent/);
+  t.notOk(await readFile(join(dir, 'cohorts-3.csv')).then(() => true, () => false), 'nothing released');
   // One ledger line per noisy measure of the release (2 dimensions x users, active users and 4 sums), written once.
   t.equal((await readFile(ledger, 'utf8')).trim().split('\n').length, 12);
 });

@@ -27,7 +27,7 @@ t.test('the noisy vendor example is a valid set of its own, warned about at the 
   const example = await runCli(['policy', 'check', 'policies/examples']);
   t.equal(example.code, 0, example.err);
   t.match(example.out, /vendor-dashboard-noisy: consumers adoption-dashboard/);
-  t.match(example.out, new RegExp(`yearly privacy loss per person, across all consumers: epsilon ${EXAMPLE_NOISY_EPSILON_PER_YEAR}\\n`));
+  t.match(example.out, new RegExp(`yearly privacy loss per person, across all consumers: epsilon ${String(EXAMPLE_NOISY_EPSILON_PER_YEAR).replace('.', '\\.')}[ \\n]`));
   t.match(example.err, /above 10: at that level the noise is not a meaningful differential-privacy guarantee/);
   t.match(policyReference(), new RegExp(`epsilon ${EXAMPLE_NOISY_EPSILON_PER_YEAR} per person`), 'REFERENCE.md states that figure');
   const preview = await runCli(['policy', 'preview', 'policies/examples']);
