@@ -84,7 +84,8 @@ t.test('the proxy parses each score report once: the score is made from the fact
       reads: 0, stats: cache.stats,
       async lease(...args: Parameters<SnapshotSource['lease']>): Promise<LeasedSnapshot> {
         const snapshot = await cache.lease(...args);
-        return { csv: () => (source.reads++, snapshot.csv()), release: () => snapshot.release(), takeSummary: () => snapshot.takeSummary() };
+        // As the cache's own snapshots: the summary, and the digest of the records (what the score's noise is bound to).
+        return { csv: () => (source.reads++, snapshot.csv()), release: () => snapshot.release(), takeSummary: () => snapshot.takeSummary(), digest: snapshot.digest };
       },
     };
     return source;
