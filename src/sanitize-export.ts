@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { Directory, type DirectoryEntry } from './cohort/directory.js';
 import { cohortCsv } from './cohort/render.js';
-import { organisationTable, protectCohortTable } from './cohort/release.js';
+import { organisationVerdict, protectCohortTable } from './cohort/release.js';
 import { aggregateCsvReport, usesDirectory } from './cohort/report-users.js';
 import type { SuppressionCounts } from './cohort/suppress.js';
 import { columnsFor, findColumn, findReport, REPORTS, type Period, type ReportSpec } from './catalogue/catalogue.js';
@@ -209,7 +209,7 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
     throw new ExportRefused('NeedsNoiseKey', 'this policy releases noisy cohorts; give the noise key (GPP_NOISE_KEY or GPP_NOISE_KEY_FILE) so the release is charged to the privacy-budget ledger');
   }
   // The proxy's one release function: the same data and settings give the proxy's release, its noise and its charge.
-  const release = protectCohortTable(aggregate, plan, period ?? request.date ?? '-', policy.freshReleases, request.noiseKey, await organisationTable(source, plan, joint, directory));
+  const release = protectCohortTable(aggregate, plan, period ?? request.date ?? '-', policy.freshReleases, request.noiseKey, await organisationVerdict(source, plan, joint, directory));
   if (plan.noise !== undefined) {
     const organisation = request.organisationEpsilonPerYear ?? plannedOrganisationEpsilon(request.policies);
     const charge = await request.ledger!.chargeMeasures(request.consumer, release.measures, { consumer: policy.privacyBudget!.epsilonPerYear, organisation });

@@ -16,7 +16,7 @@ import { aggregateCsvReport, type CohortAggregate, type CohortPlan } from './rep
 import type { NoiseContext } from './noise.js';
 import { cohortMeasures, cohortRows, type CohortRow } from './render.js';
 import { suppressCohorts, type SuppressionCounts } from './suppress.js';
-import type { CohortTable } from './table.js';
+import type { CellState, CohortTable } from './table.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 
 /**
@@ -168,34 +168,47 @@ export function cohortMeasureCharges(noise: NoiseContext, plan: CohortPlan): Noi
   return plan.dimensions.filter((d) => d.name !== ORGANIZATION).flatMap((d) => measures.map((m) => ({ id: noise.measureId(d.name, m.measure, m.scale), epsilon: m.sensitivity / m.scale })));
 }
 
-/** The organisation's table of a report and window (policy/decide.ts jointCohortPlan), aggregated from the same data. */
-export interface OrganisationTable {
+/**
+ * The suppression of the organisation's table of a report and window (policy/decide.ts jointCohortPlan), made
+ * from the same data: each released dimension's cell state by dimension and key. One verdict serves every
+ * consumer whose release is part of that table.
+ */
+export interface OrganisationVerdict {
+  /** The organisation's table (what the release's settings digest names beside the consumer's plan). */
   readonly plan: CohortPlan;
-  readonly aggregate: CohortAggregate;
+  readonly states: ReadonlyMap<string, CellState>;
+  readonly lpVerified: boolean;
+}
+
+const stateKey = (cell: { readonly dimension: string; readonly key: readonly string[] }) => `${cell.dimension}\u0000${cell.key.join('\u0001')}`;
+
+/**
+ * Aggregates `joint` from a report's data (a validated snapshot) and suppresses it at its k and k_c: the
+ * organisation's verdict (with the attacker check over the whole table). Undefined where the table would
+ * suppress as `plan` does alone (suppressesAlike), so the common case aggregates once.
+ */
+export async function organisationVerdict(source: () => AsyncIterable<Buffer | string>, plan: CohortPlan, joint: CohortPlan | undefined, directory: Directory): Promise<OrganisationVerdict | undefined> {
+  return suppressesAlike(plan, joint) ? undefined : suppressOrganisation(source, joint!, directory);
+}
+
+/** The organisation's verdict on `joint`, whoever asks (see organisationVerdict for when a plan needs one). */
+export async function suppressOrganisation(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory): Promise<OrganisationVerdict> {
+  const { table } = await aggregateCsvReport(source(), joint, directory);
+  const { lpVerified } = suppressCohorts(table, { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT });
+  return { plan: joint, states: new Map(table.cells.map((cell) => [stateKey(cell), cell.state])), lpVerified };
 }
 
 /**
- * The organisation's table of `joint` aggregated from a report's data (a validated snapshot); undefined where it
- * would suppress as `plan` does alone (suppressesAlike), so the common case aggregates once.
+ * Gives each cell of `table` the organisation's state for the same dimension and key (a cell `table` hides stays
+ * hidden). What any set of consumers sees together is a part of one table the attacker check verified, so
+ * joining their outputs narrows nothing; one consumer sees less, which only widens the attacker's intervals. The
+ * counts are `table`'s own cells'.
  */
-export async function organisationTable(source: () => AsyncIterable<Buffer | string>, plan: CohortPlan, joint: CohortPlan | undefined, directory: Directory): Promise<OrganisationTable | undefined> {
-  return suppressesAlike(plan, joint) ? undefined : { plan: joint!, aggregate: await aggregateCsvReport(source(), joint!, directory) };
-}
-
-/**
- * Suppresses the organisation's table (consumed) at its k and k_c, and gives each cell of `table` that table's
- * state for the same dimension and key (a cell `table` hides stays hidden). What any set of consumers sees
- * together is a part of one table the attacker check verified, so joining their outputs narrows nothing; one
- * consumer sees less, which only widens the attacker's intervals. The counts are `table`'s own cells'.
- */
-function suppressWithin(table: CohortTable, organisation: OrganisationTable): SuppressionCounts {
-  const joint = organisation.aggregate.table;
-  const verdict = suppressCohorts(joint, { k: organisation.plan.k, kC: organisation.plan.kC, lpComponentLimit: LP_LIMIT });
-  const states = new Map(joint.cells.map((cell) => [`${cell.dimension}\u0000${cell.key.join('\u0001')}`, cell.state]));
-  const counts: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified: verdict.lpVerified };
+function suppressWithin(table: CohortTable, organisation: OrganisationVerdict): SuppressionCounts {
+  const counts: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified: organisation.lpVerified };
   for (const cell of table.cells) {
     if (cell.state === 'hidden') continue;
-    const state = states.get(`${cell.dimension}\u0000${cell.key.join('\u0001')}`);
+    const state = organisation.states.get(stateKey(cell));
     if (state === undefined || state === 'hidden') throw new InternalInvariantError(`the organisation's cohort table has no released dimension '${cell.dimension}'`);
     cell.state = state;
     if (state !== 'released') counts[state]++;
@@ -223,7 +236,7 @@ export interface ProtectedRelease {
  * check (components up to `LP_LIMIT`), noise keyed by the release when the plan has noise (`noiseKey` is then required), rendering.
  * `window` is the period ('D30') or the date.
  */
-export function protectCohortTable(aggregate: CohortAggregate, plan: CohortPlan, window: string, cadence: ReleaseCadence, noiseKey?: Buffer, organisation?: OrganisationTable): ProtectedRelease {
+export function protectCohortTable(aggregate: CohortAggregate, plan: CohortPlan, window: string, cadence: ReleaseCadence, noiseKey?: Buffer, organisation?: OrganisationVerdict): ProtectedRelease {
   const data = tableDigest(aggregate.table);
   const slot = releaseSlot([plan.report.name, window], settingsDigest(plan, organisation?.plan), aggregate.refreshDate, cadence);
   const id = releaseId(slot, data);

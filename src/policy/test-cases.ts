@@ -12,7 +12,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { aggregateCsvReport } from '../cohort/report-users.js';
 import { cohortCsv } from '../cohort/render.js';
 import type { CohortGrant } from '../cohort/cohort-releases.js';
-import { organisationTable, protectCohortTable, suppressesAlike } from '../cohort/release.js';
+import { organisationVerdict, protectCohortTable, suppressesAlike } from '../cohort/release.js';
 import { Directory, type DirectoryEntry } from '../cohort/directory.js';
 import { findReport } from '../catalogue/catalogue.js';
 import { isCalendarDate } from '../catalogue/odata.js';
@@ -179,7 +179,7 @@ async function cohortText(input: Buffer, grant: CohortGrant, directory: Director
   const { plan } = grant;
   const source = async function* () { yield input; };
   const aggregate = await aggregateCsvReport(source(), plan, directory);
-  const rows = protectCohortTable(aggregate, plan, window, grant.cadence ?? 'daily', TEST_NOISE_KEY, await organisationTable(source, plan, grant.joint, directory)).rows();
+  const rows = protectCohortTable(aggregate, plan, window, grant.cadence ?? 'daily', TEST_NOISE_KEY, await organisationVerdict(source, plan, grant.joint, directory)).rows();
   return format === 'csv' ? cohortCsv(rows, plan) : `${JSON.stringify({ value: rows }, null, 2)}\n`;
 }
 

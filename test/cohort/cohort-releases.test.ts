@@ -200,3 +200,28 @@ for (const where of STORES) {
     t.equal(spent.refreshDate, sample.tenant.refreshDate);
   });
 }
+
+t.test("consumers whose releases are parts of one organisation table share its aggregation and attacker check", async (t) => {
+  const sample = new SampleReports({ users: 250 });
+  const bytes = sample.csv(TEAMS, 'D30');
+  // One snapshot object for every lease, as the snapshot cache gives, counting how often its CSV is read.
+  let reads = 0;
+  const snapshot: LeasedSnapshot = { csv: async function* () { reads++; yield bytes; }, release() {} };
+  const snapshots: SnapshotSource = { stats: { hits: 0 }, lease: async () => snapshot };
+  // One directory object while it is unchanged, as the directory source gives.
+  const directory = new Directory(sample.directory());
+  const releases = new CohortReleases(snapshots, { current: async () => directory });
+  const plan = (by: string[]) => planCohorts(TEAMS, { cohort: { by } }, 10, 5);
+  const joint = plan(['department', 'officeLocation', 'organization']);
+  const byDepartment: CohortGrant = { policyName: 'a', plan: plan(['organization', 'department']), joint };
+  const byOffice: CohortGrant = { policyName: 'b', plan: plan(['organization', 'officeLocation']), joint };
+  const a = await releases.release(CALL, byDepartment, 'v1', 'tool-a');
+  const readsForA = reads;
+  const b = await releases.release(CALL, byOffice, 'v1', 'tool-b');
+  t.comment(`reads: ${readsForA} for the first consumer, ${reads - readsForA} for the second`);
+  t.equal(reads - readsForA, readsForA - 1, "the second consumer reads the report once less: the organisation's table is not aggregated again");
+  // Each consumer's cells carry the organisation's states: the same organisation cell, suppressed or not, for both.
+  const organisation = (rows: ReturnType<typeof a.rows>) => rows.find((r) => r.dimension === 'organization')!;
+  t.same(organisation(b.rows()), organisation(a.rows()), 'one organisation cell for both');
+  t.ok(a.rows().every((r) => r.dimension !== 'officeLocation') && b.rows().every((r) => r.dimension !== 'department'), 'each served its own dimensions');
+});
