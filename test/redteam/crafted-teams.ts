@@ -22,6 +22,20 @@ export interface Group {
 
 export const TEAMS = 'getTeamsUserActivityUserDetail';
 
+/** An exact (suppression-only) Teams cohort policy at k 5, k_c 5, D30, for `consumer`, by `by` (YAML list items). */
+export const exactPolicy = (name: string, consumer: string, by: string) => `name: ${name}
+description: Exact Teams cohorts, protected by suppression alone.
+consumers: [${consumer}]
+k: 5
+kC: 5
+periods: [D30]
+formats: [csv, json]
+reports:
+  ${TEAMS}:
+    cohort:
+      by: [${by}]
+`;
+
 /** The Teams report (CSV with BOM) and Graph's /users answer for `groups`; inactive people have every activity count 0. */
 export async function craftedTeams(groups: readonly Group[]): Promise<{ csv: Buffer; directory: { value: object[] } }> {
   const { csv } = await simulatedReports(1, [TEAMS]);

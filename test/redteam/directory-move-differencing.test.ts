@@ -13,7 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { KEYS, shippedPoliciesWithoutCases, startProxyFor, type ProxyUnderTest } from '../helpers/proxy-stack.js';
-import { cellsOf, craftedTeams, TEAMS, type Cell } from './crafted-teams.js';
+import { cellsOf, craftedTeams, exactPolicy, TEAMS, type Cell } from './crafted-teams.js';
 import { rewriteColumn } from './helpers.js';
 
 t.setTimeout(60_000);
@@ -30,19 +30,6 @@ const GROUPS = [
   { department: 'Guests', office: 'None', people: 12, inactive: 0 },
 ];
 
-const exactPolicy = `name: exact-departments
-description: Exact Teams cohorts by department, protected by suppression alone.
-consumers: [no-policy]
-k: 5
-kC: 5
-periods: [D30]
-formats: [csv, json]
-reports:
-  ${TEAMS}:
-    cohort:
-      by: [organization, department]
-`;
-
 type Users = { value: Record<string, string>[] };
 
 /** A proxy whose directory and report are re-read on every request (no cache), over a directory the test can edit. */
@@ -51,7 +38,7 @@ async function setup(t: Test): Promise<{ proxy: ProxyUnderTest; directory: Users
   const directory = crafted.directory as Users;
   directory.value = directory.value.filter((u) => u.department !== 'Guests');
   const dir = await shippedPoliciesWithoutCases('gpp-redteam-move-');
-  await writeFile(join(dir, 'exact.yaml'), exactPolicy);
+  await writeFile(join(dir, 'exact.yaml'), exactPolicy('exact-departments', 'no-policy', 'organization, department'));
   const reports: Record<string, Buffer> = { [TEAMS]: crafted.csv };
   const double = await startGraphDouble({ reports, directory });
   const proxy = await startProxyFor(double, { proxy: { policiesDir: dir, directoryTtlSeconds: 0, snapshotTtlSeconds: 0 } });

@@ -13,7 +13,7 @@
 import t, { type Test } from 'tap';
 import { ConsumerKeys } from '../../src/server/consumer-keys.js';
 import { KEYS, type ProxyUnderTest } from '../helpers/proxy-stack.js';
-import { cellsOf, craftedTeams, proxyWith, TEAMS, type Cell } from './crafted-teams.js';
+import { cellsOf, craftedTeams, exactPolicy, proxyWith, TEAMS, type Cell } from './crafted-teams.js';
 
 const GROUPS = [
   { department: 'Sales', office: 'London', people: 20, inactive: 5 },
@@ -22,19 +22,6 @@ const GROUPS = [
   { department: 'HR', office: 'Berlin', people: 10, inactive: 5 },
   { department: 'Operations', office: 'Remote', people: 5, inactive: 0 },
 ];
-
-const exactPolicy = (name: string, consumer: string, by: string) => `name: ${name}
-description: Exact Teams cohorts, protected by suppression alone.
-consumers: [${consumer}]
-k: 5
-kC: 5
-periods: [D30]
-formats: [csv, json]
-reports:
-  ${TEAMS}:
-    cohort:
-      by: [${by}]
-`;
 
 const cohorts = async (proxy: ProxyUnderTest, by: string, key: string) => {
   const res = await proxy.get(`/cohorts/${TEAMS}?period=D30&by=${by}&format=json`, key);
