@@ -15,7 +15,7 @@ import { DIRECTORY_ATTRIBUTES, type Directory, type DirectoryAttribute } from '.
 import { aggregateCsvReport, type CohortAggregate, type CohortPlan } from './report-users.js';
 import type { NoiseContext } from './noise.js';
 import { cohortMeasures, cohortRows, type CohortRow } from './render.js';
-import { suppressCohorts, type SuppressionCounts } from './suppress.js';
+import { suppressCohorts, suppressLinked, type SuppressionCounts } from './suppress.js';
 import type { CellState, CohortTable } from './table.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 
@@ -72,17 +72,18 @@ const digest = (parts: readonly (string | number)[]) => createHash('sha256').upd
 export function planDigest(plan: CohortPlan): string {
   return digest([
     plan.report.name, plan.dimensions.map((d) => d.name).join('|'), plan.metrics.map((m) => `${m.column.json}:${m.clip}`).join('|'),
-    plan.k, plan.kC, plan.noise?.epsilon ?? 'exact',
+    plan.k, plan.kC, plan.noise?.epsilon ?? 'exact', (plan.companions ?? []).map((c) => c.name).join('|'),
   ]);
 }
 
 /**
  * Whether the organisation's table of a report (policy/decide.ts jointCohortPlan) suppresses exactly as the plan
- * does alone: the same dimensions, k and k_c (one policy reads the report, or all read it alike).
+ * does alone: the same dimensions, k and k_c (one policy reads the report, or all read it alike), and no
+ * companion surface suppressed with it.
  */
 export function suppressesAlike(plan: CohortPlan, joint: CohortPlan | undefined): boolean {
   const names = (p: CohortPlan) => p.dimensions.map((d) => d.name).sort().join('|');
-  return joint === undefined || (names(plan) === names(joint) && plan.k === joint.k && plan.kC === joint.kC);
+  return joint === undefined || (names(plan) === names(joint) && plan.k === joint.k && plan.kC === joint.kC && (joint.companions ?? []).length === 0);
 }
 
 /** The settings a release is made under: its plan's, and the organisation's table where that suppresses otherwise. */
@@ -178,6 +179,8 @@ export interface OrganisationVerdict {
   readonly plan: CohortPlan;
   readonly states: ReadonlyMap<string, CellState>;
   readonly lpVerified: boolean;
+  /** Each companion's table (report-users.ts CompanionMeasure), by name: its true figures and states, one pattern with `states`. */
+  readonly companions: ReadonlyMap<string, CohortTable>;
 }
 
 const stateKey = (cell: { readonly dimension: string; readonly key: readonly string[] }) => `${cell.dimension}\u0000${cell.key.join('\u0001')}`;
@@ -193,9 +196,31 @@ export async function organisationVerdict(source: () => AsyncIterable<Buffer | s
 
 /** The organisation's verdict on `joint`, whoever asks (see organisationVerdict for when a plan needs one). */
 export async function suppressOrganisation(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory): Promise<OrganisationVerdict> {
-  const { table } = await aggregateCsvReport(source(), joint, directory);
-  const { lpVerified } = suppressCohorts(table, { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT });
-  return { plan: joint, states: new Map(table.cells.map((cell) => [stateKey(cell), cell.state])), lpVerified };
+  const { table, companions } = await aggregateCsvReport(source(), joint, directory);
+  const options = { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT };
+  const lpVerified = companions.size === 0 ? suppressCohorts(table, options).lpVerified : suppressLinked([table, ...companions.values()], options).every((c) => c.lpVerified);
+  return { plan: joint, states: statesOf(table), lpVerified, companions };
+}
+
+/** Each cell's state by dimension and key. */
+const statesOf = (table: CohortTable): Map<string, CellState> => new Map(table.cells.map((cell) => [stateKey(cell), cell.state]));
+
+/**
+ * Gives `table`'s cells the states of the organisation's companion table `name` (what another surface releases of
+ * the same people), after checking that both hold the same figures for every cell they share: a surface shows
+ * the pattern verified for its own figures, or nothing (InternalInvariantError). Returns `table`'s counts.
+ */
+export function suppressAsCompanion(table: CohortTable, organisation: OrganisationVerdict, name: string): SuppressionCounts {
+  const companion = organisation.companions.get(name);
+  if (companion === undefined) throw new InternalInvariantError(`the organisation's table of ${organisation.plan.report.name} has no companion ${name}`);
+  const truth = new Map(companion.cells.map((cell) => [stateKey(cell), cell]));
+  for (const cell of table.cells) {
+    const same = truth.get(stateKey(cell));
+    if (same !== undefined && (same.users !== cell.users || same.active !== cell.active)) {
+      throw new InternalInvariantError(`${name} counts ${cell.users}/${cell.active} in a cell where the ${organisation.plan.report.name} rows give ${same.users}/${same.active}`);
+    }
+  }
+  return suppressWithin(table, { plan: organisation.plan, states: statesOf(companion), lpVerified: organisation.lpVerified, companions: new Map() });
 }
 
 /**

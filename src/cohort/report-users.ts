@@ -40,6 +40,33 @@ export interface CohortPlan {
   readonly kC: number;
   /** Sticky noise on sub-organisation cohorts: the epsilon one release of the table costs, scales and margins. */
   readonly noise?: CohortNoise;
+  /**
+   * Companion tables of an organisation's table (policy/decide.ts jointCohortPlan): other surfaces' counts of the
+   * same people from the same rows, suppressed with this table as one (suppress.ts suppressLinked). Only joint
+   * plans carry them; a consumer's own plan never does.
+   */
+  readonly companions?: readonly CompanionMeasure[];
+}
+
+/**
+ * A count another surface releases from the same report's rows, cell by cell: a score category read from this
+ * report alone (score/score-facts.ts categoryCompanions). Its table holds, per cohort, the people it counts as
+ * `users` and those of them who qualify as `active`. Published definitions tie it to the cohort's own figures (a
+ * person in Teams meetings is an active Teams user), so an attacker reads the two together.
+ */
+export interface CompanionMeasure {
+  /** The surface's name for it (the score category's id); unique within a plan. */
+  readonly name: string;
+  /** The report columns it reads, by CSV header. */
+  readonly headers: readonly string[];
+  /** A fresh reader of one person's rows (cells in `headers` order, for each of the person's rows). */
+  person(): CompanionPerson;
+}
+
+export interface CompanionPerson {
+  read(cells: readonly string[]): void;
+  readonly counted: boolean;
+  readonly qualifies: boolean;
 }
 
 export interface CohortAggregate {
@@ -53,6 +80,8 @@ export interface CohortAggregate {
   readonly snapshotDigest: string;
   /** The directory the rows were joined to. */
   readonly directory: Directory;
+  /** The plan's companion tables (same layout, no metrics), by companion name. */
+  readonly companions: ReadonlyMap<string, CohortTable>;
 }
 
 /** `source` as it is read, each chunk also fed to `hash` (a digest of the data in the same pass). */
@@ -180,7 +209,16 @@ function showsActivity(column: ColumnSpec, text: string): boolean {
 
 /** Aggregates a CSV report (a validated snapshot) into the cohort table of a plan. */
 export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>, plan: CohortPlan, directory: Directory): Promise<CohortAggregate> {
-  const aggregator = new CohortAggregator(cohortLayout(plan, directory));
+  const tableLayout = cohortLayout(plan, directory);
+  const aggregator = new CohortAggregator(tableLayout);
+  const companions = (plan.companions ?? []).map((measure) => {
+    const columns = measure.headers.map((header) => {
+      const column = findColumn(plan.report, header);
+      if (column === undefined) throw new CohortPlanError(`${plan.report.name} has no column '${header}' for ${measure.name}`);
+      return column;
+    });
+    return { measure, columns, positions: [] as number[], aggregator: new CohortAggregator({ ...tableLayout, metrics: [] }) };
+  });
   const upnColumn = findColumn(plan.report, 'userPrincipalName');
   if (upnColumn === undefined) throw new CohortPlanError(`${plan.report.name} has no User Principal Name column to join the directory with`);
   const columnParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter((p) => !isDirectoryAttribute(p) && p !== LICENCE_CLASS))].map((p) => findColumn(plan.report, p)!);
@@ -194,12 +232,16 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
   const refreshColumn = findColumn(plan.report, 'reportRefreshDate');
   let refreshIndex = -1;
   // `upn` (canonical) is undefined for a placeholder row, which nothing may be merged into.
-  let current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[] } | undefined;
+  let current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[]; companions: CompanionPerson[] } | undefined;
   // Users whose rows are done: memory grows with the users of the report (their UPNs), never with the rows.
   const seen = new Set<string>();
   const flush = () => {
     if (current !== undefined) {
       aggregator.add(current);
+      companions.forEach(({ aggregator: table }, i) => {
+        const person = current!.companions[i]!;
+        if (person.counted) table.add({ attributes: current!.attributes, active: person.qualifies, metrics: [] });
+      });
       if (current.upn !== undefined) seen.add(current.upn);
     }
     current = undefined;
@@ -221,6 +263,7 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
         metrics: plan.metrics.map((m) => index(layout, m.column)),
       };
       refreshIndex = refreshColumn === undefined ? -1 : layout.indexOf(refreshColumn);
+      for (const companion of companions) companion.positions = companion.columns.map((c) => index(layout, c));
     }
     const p = positions!;
     for (const fields of batch.rows) {
@@ -232,6 +275,7 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
       if (upn !== undefined && current !== undefined && current.upn === upn) {
         current.active ||= active;
         metrics.forEach((v, i) => (current!.metrics[i]! += v));
+        companions.forEach(({ positions }, i) => current!.companions[i]!.read(positions.map((at) => fields[at]!)));
         continue;
       }
       flush();
@@ -245,10 +289,18 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
         attributes[column.json] = value === null ? NO_VALUE : String(value);
       });
       if (products !== undefined) attributes[LICENCE_CLASS] = licenceClassOf(fromCsvText(products, fields[p.products]!) as readonly string[]);
-      current = { upn, attributes, active, metrics };
+      const people = companions.map(({ measure, positions }) => {
+        const person = measure.person();
+        person.read(positions.map((at) => fields[at]!));
+        return person;
+      });
+      current = { upn, attributes, active, metrics, companions: people };
     }
   }
   flush();
-  return { table: aggregator.table(), refreshDate, rows, matched, snapshotDigest: hash.digest('hex'), directory };
+  return {
+    table: aggregator.table(), refreshDate, rows, matched, snapshotDigest: hash.digest('hex'), directory,
+    companions: new Map(companions.map(({ measure, aggregator: table }) => [measure.name, table.table()])),
+  };
 }
 

@@ -124,6 +124,54 @@ export function suppressCohorts(table: CohortTable, options: SuppressionOptions)
   throw new Error('secondary suppression did not settle');
 }
 
+const cellKey = (cell: CohortCell) => `${cell.dimension}\u0000${cell.key.join('\u0001')}`;
+
+/**
+ * Suppresses tables of the same people over the same cells as one (privacy.md G3 across surfaces): a cohort table
+ * and its companions (report-users.ts CompanionMeasure), such as the Teams cohorts and the score's meetings
+ * category, whose counts published definitions nest cell by cell (in meetings, then active in Teams, then in the
+ * report). Each table is suppressed, then a cell suppressed in one is suppressed (secondary) in every other, and
+ * again until no table changes: all end with one pattern, and each table's last pass verified it (attacker LP).
+ *
+ * Why one pattern suffices: with nested counts (people in a report, active, in meetings, qualifying), each cell's
+ * people split into disjoint parts (inactive; active outside meetings; in meetings not qualifying; qualifying),
+ * every released figure is a sum of whole parts, and each part obeys the tables' relations. Where every table
+ * hides the same cells, the attacker's programme over all the figures is the product of one programme per part,
+ * each with the tables' relations and the same unknown cells, so no table's figure is narrowed by another's beyond
+ * what its own check verified (a table's measure that sums parts is at least as wide as any part, and the check
+ * verified each part wide). Where patterns differ, a released count bounds a hidden one cell by cell (a released
+ * Teams cohort of 6 active people caps its hidden meetings count at 6) and relations turn bounds into intervals.
+ *
+ * The tables must have the same cells (one layout). Returns each table's counts, in `tables` order.
+ */
+export function suppressLinked(tables: readonly CohortTable[], options: SuppressionOptions): SuppressionCounts[] {
+  const totals: SuppressionCounts[] = tables.map(() => ({ primary: 0, complement: 0, secondary: 0, lpVerified: false }));
+  const size = tables[0]?.cells.length ?? 0;
+  if (tables.some((t) => t.cells.length !== size)) throw new Error('linked tables must have the same cells');
+  for (;;) {
+    tables.forEach((table, i) => {
+      const counts = suppressCohorts(table, options);
+      totals[i]!.primary += counts.primary;
+      totals[i]!.complement += counts.complement;
+      totals[i]!.secondary += counts.secondary;
+      totals[i]!.lpVerified = counts.lpVerified;
+    });
+    let changed = false;
+    for (let id = 0; id < size; id++) {
+      const cells = tables.map((t) => t.cells[id]!);
+      if (new Set(cells.map(cellKey)).size !== 1) throw new Error('linked tables must have the same cells');
+      if (cells.every((c) => c.state === 'released') || !cells.some((c) => c.state === 'released')) continue;
+      cells.forEach((cell, i) => {
+        if (cell.state !== 'released') return;
+        cell.state = 'secondary';
+        totals[i]!.secondary++;
+        changed = true;
+      });
+    }
+    if (!changed) return totals;
+  }
+}
+
 /** How many candidate cells the LP tries when choosing what to give up for one narrowed cell. */
 const CANDIDATE_TRIALS = 40;
 

@@ -7,7 +7,8 @@ import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue
 import type { CohortGrant } from '../cohort/cohort-releases.js';
 import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
 import type { ScoreGrant } from '../score/org-scores.js';
-import { parseDimension } from '../cohort/aggregate.js';
+import { ORGANIZATION, parseDimension } from '../cohort/aggregate.js';
+import { categoryCompanions, SCORE_SOURCE_REPORTS } from '../score/score-facts.js';
 import { planCohorts, type CohortPlan } from '../cohort/report-users.js';
 import { planRows, type RowsPlan } from '../sanitize/plan.js';
 import { pseudonymizer, type PseudonymKeyring, type PseudonymMemo } from '../sanitize/pseudonyms.js';
@@ -86,8 +87,41 @@ export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<
     return decision?.kind === 'cohort' ? [cohortPlanFor(decision, request.report)] : [];
   });
   if (plans.length === 0) return undefined;
-  const names = [...new Set(plans.flatMap((plan) => plan.dimensions.map((d) => d.name)))].sort();
-  return { report: request.report, dimensions: names.map(parseDimension), metrics: [], k: Math.max(...plans.map((p) => p.k)), kC: Math.max(...plans.map((p) => p.kC)) };
+  // The score's categories read from this report alone count the same people from the same rows: where the set
+  // also grants the score for this window, they are one table with the cohorts (the score's dimensions, k_org and
+  // k_c included), so neither surface bounds what the other hides.
+  const score = scoreTableFor(set, request);
+  const companions = score === undefined ? [] : categoryCompanions(request.report.name);
+  const linked = companions.length > 0 ? score : undefined;
+  const names = [...new Set([...plans.flatMap((plan) => plan.dimensions.map((d) => d.name)), ...(linked?.dimensions ?? [])])].sort();
+  return {
+    report: request.report, dimensions: names.map(parseDimension), metrics: [],
+    k: Math.max(...plans.map((p) => p.k), linked?.kOrg ?? 0), kC: Math.max(...plans.map((p) => p.kC), linked?.kC ?? 0),
+    ...(linked !== undefined ? { companions } : {}),
+  };
+}
+
+/**
+ * The organisation's score table (scoreGrantFor's `joint`: every directory attribute of every policy granted the
+ * score, at their largest k_org, never below k, and k_c) when some policy may read the score for `window`.
+ */
+function scoreTableFor(set: Pick<PolicySet, 'policies'>, window: { readonly period?: string; readonly date?: string }): { dimensions: string[]; kOrg: number; kC: number } | undefined {
+  const policies = set.policies.filter((p) => p.policy.permissions.includes('score'));
+  if (!policies.some((p) => windowDenial(p.policy, window) === undefined)) return undefined;
+  const granted = policies.map(ownScoreGrant);
+  return { dimensions: [ORGANIZATION, ...DIRECTORY_ATTRIBUTES.filter((a) => granted.some((g) => g.dimensions.includes(a)))], kOrg: Math.max(...granted.map((g) => g.kOrg)), kC: Math.max(...granted.map((g) => g.kC)) };
+}
+
+/**
+ * The organisation's cohort tables the score's categories are companions of, for a score window (the score
+ * suppresses those categories as those tables do): one per score report whose cohorts some policy of `set`
+ * releases for the window.
+ */
+export function linkedCohortPlans(set: Pick<PolicySet, 'policies'>, window: { readonly period?: Period; readonly date?: string }): CohortPlan[] {
+  return SCORE_SOURCE_REPORTS.flatMap((report) => {
+    const joint = jointCohortPlan(set, { report, ...window });
+    return joint?.companions !== undefined ? [joint] : [];
+  });
 }
 
 /**
@@ -112,7 +146,7 @@ export function cohortGrantFor(decision: Extract<ReportDecision, { kind: 'cohort
  * suppressed within the organisation's score table, every dimension of every policy of `set` granted the score at
  * the largest k_org and k_c (`joint`, left out where it is the grant's own).
  */
-export function scoreGrantFor(loaded: LoadedPolicy, set: Pick<PolicySet, 'policies'>): ScoreGrant {
+export function scoreGrantFor(loaded: LoadedPolicy, set: Pick<PolicySet, 'policies'>, window?: { readonly period?: Period; readonly date?: string }): ScoreGrant {
   const own = ownScoreGrant(loaded);
   const granted = set.policies.filter((p) => p.policy.permissions.includes('score')).map(ownScoreGrant);
   const joint = {
@@ -120,7 +154,8 @@ export function scoreGrantFor(loaded: LoadedPolicy, set: Pick<PolicySet, 'polici
     kOrg: Math.max(own.kOrg, ...granted.map((g) => g.kOrg)), kC: Math.max(own.kC, ...granted.map((g) => g.kC)),
   };
   const alike = joint.dimensions.length === own.dimensions.length && joint.kOrg === own.kOrg && joint.kC === own.kC;
-  return alike ? own : { ...own, joint };
+  const linked = window === undefined ? [] : linkedCohortPlans(set, window);
+  return { ...own, ...(alike ? {} : { joint }), ...(linked.length > 0 ? { linked } : {}) };
 }
 
 function ownScoreGrant(loaded: LoadedPolicy): ScoreGrant {

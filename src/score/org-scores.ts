@@ -11,9 +11,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DirectoryLookup, SnapshotSource, LeasedSnapshot } from '../cohort/sources.js';
 import { ORGANIZATION } from '../cohort/aggregate.js';
 import { ConcealedNamesError, Directory, DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type DirectoryAttribute } from '../cohort/directory.js';
-import { measureNoise, releaseId, releaseSlot, tableDigest, type NoisyMeasure, type ReleaseCadence, type ReleaseData, type ReleaseSlot } from '../cohort/release.js';
+import { measureNoise, planDigest, releaseId, releaseSlot, suppressAsCompanion, suppressOrganisation, tableDigest, type NoisyMeasure, type ReleaseCadence, type ReleaseData, type ReleaseSlot } from '../cohort/release.js';
+import { digestWhileReading, usesDirectory, withoutDirectory, type CohortPlan } from '../cohort/report-users.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BudgetState, type NoiseSettings, type ReleaseCodec } from '../cohort/release-book.js';
-import { digestWhileReading } from '../cohort/report-users.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 import type { SuppressionCounts } from '../cohort/suppress.js';
 import type { Period } from '../catalogue/catalogue.js';
@@ -59,6 +59,12 @@ export interface ScoreGrant {
    * see parts of one verified table; without it, the grant's own.
    */
   readonly joint?: { readonly dimensions: readonly DirectoryAttribute[]; readonly kOrg: number; readonly kC: number };
+  /**
+   * The organisation's cohort tables of the window that hold some of the score's categories as companions
+   * (policy/decide.ts linkedCohortPlans: Meetings with the Teams cohorts): those categories take the states the
+   * cohorts and they were suppressed to as one table, made from the same report snapshot.
+   */
+  readonly linked?: readonly CohortPlan[];
 }
 
 /** A score release: its rows (organisation first, then every dimension's cohorts), suppression counts and date. */
@@ -122,13 +128,16 @@ export class OrgScores {
     let directory = NO_DIRECTORY;
     let dimensions = grant.dimensions;
     let joint = grant.joint;
-    if ((joint?.dimensions ?? dimensions).length > 0) {
+    let linked = grant.linked ?? [];
+    if ((joint?.dimensions ?? dimensions).length > 0 || linked.some(usesDirectory)) {
       try {
         directory = await this.options.directory.current();
       } catch (error) {
         if (!(error instanceof ConcealedNamesError)) throw error;
         dimensions = [];
         if (joint !== undefined) joint = { ...joint, dimensions: [] };
+        // Without the directory, the linked cohort tables drop their directory dimensions as the cohorts do.
+        linked = linked.map(withoutDirectory);
       }
     }
     const snapshots: LeasedSnapshot[] = [];
@@ -138,7 +147,10 @@ export class OrgScores {
       for (const lease of leases) if (lease.status === 'fulfilled') snapshots.push(lease.value);
       const failed = leases.find((lease) => lease.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
-      const settings = [dimensions.join(','), grant.kOrg, grant.kC, grant.noise?.epsilon ?? 'exact', grant.cadence, ...(joint !== undefined ? [joint.dimensions.join(','), joint.kOrg, joint.kC] : [])].join(' ');
+      const settings = [
+        dimensions.join(','), grant.kOrg, grant.kC, grant.noise?.epsilon ?? 'exact', grant.cadence, ...(joint !== undefined ? [joint.dimensions.join(','), joint.kOrg, joint.kC] : []),
+        ...linked.map(planDigest),
+      ].join(' ');
       const facts = await this.factsOf(snapshots);
       const at = releaseSlot(['score', 'period' in window ? window.period : window.date], settings, facts.refreshDate, grant.cadence);
       const cacheKey = [...snapshots.map(identityOf), identityOf(directory), settings, JSON.stringify(window)].join(' ');
@@ -147,7 +159,7 @@ export class OrgScores {
         let pending = this.results.get(cacheKey);
         cached = pending !== undefined;
         if (pending === undefined) {
-          pending = this.computeFresh(facts, window, directory, { ...grant, dimensions, ...(joint !== undefined ? { joint } : {}) }, at, key);
+          pending = this.computeFresh(facts, window, directory, { ...grant, dimensions, ...(joint !== undefined ? { joint } : {}), linked }, at, key, snapshots);
           pending.catch(() => this.results.delete(cacheKey));
           this.results.set(cacheKey, pending);
           if (this.results.size > MAX_CACHED_SCORES) this.results.delete(this.results.keys().next().value!);
@@ -192,7 +204,7 @@ export class OrgScores {
     return pending;
   }
 
-  private async computeFresh(facts: ScoreFacts, window: ScoreWindow, directory: Directory, grant: ScoreGrant, slot: ReleaseSlot, noiseKey: Buffer | undefined): Promise<ScoreRelease> {
+  private async computeFresh(facts: ScoreFacts, window: ScoreWindow, directory: Directory, grant: ScoreGrant, slot: ReleaseSlot, noiseKey: Buffer | undefined, snapshots: readonly LeasedSnapshot[]): Promise<ScoreRelease> {
     const table = grant.joint ?? grant;
     if (facts.organizationSize < table.kOrg) {
       throw new OrganizationTooSmallError(table.kOrg);
@@ -203,7 +215,14 @@ export class OrgScores {
     let step = steps.next();
     // Between steps the event loop runs: a big tenant's tables never hold other requests up for long.
     for (; step.done !== true; step = steps.next()) await nextTurn();
-    const tables = step.value;
+    let tables = step.value;
+    // Categories that are companions of a cohort table of the window take the states of that one table.
+    for (const plan of grant.linked ?? []) {
+      const snapshot = snapshots[SCORE_SOURCE_REPORTS.indexOf(plan.report)];
+      if (snapshot === undefined) throw new InternalInvariantError(`the score has no snapshot of ${plan.report.name}`);
+      const organisation = await suppressOrganisation(() => snapshot.csv(), plan, directory);
+      tables = tables.map((t) => (organisation.companions.has(t.category.id) ? { ...t, counts: suppressAsCompanion(t.table, organisation, t.category.id) } : t));
+    }
     const data = createHash('sha256').update(tables.map((t) => tableDigest(t.table)).join(' ')).digest('hex');
     const id = releaseId(slot, data);
     let noise: ScoreNoise | undefined;

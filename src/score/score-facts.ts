@@ -17,6 +17,7 @@ import { CohortAggregator, parseDimension } from '../cohort/aggregate.js';
 import { DIRECTORY_ATTRIBUTES, directoryKnowledge, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from '../cohort/directory.js';
 import { suppressCohorts, type SuppressionCounts } from '../cohort/suppress.js';
 import type { CohortTable } from '../cohort/table.js';
+import type { CompanionMeasure } from '../cohort/report-users.js';
 
 const yes = (text: string) => /^(true|yes)$/i.test(text);
 const count = (text: string) => (text === '' ? 0 : Number(text));
@@ -362,3 +363,30 @@ export function scoreTables(facts: ScoreFacts, directory: Directory, by: readonl
 }
 
 export const SCORE_SOURCE_REPORTS = Object.keys(READERS).map((name) => findReport(name)!);
+
+/**
+ * The score categories read from `report` alone (Meetings from the Teams user activity report), as companions of
+ * that report's cohort tables (cohort/report-users.ts CompanionMeasure): the same rows give both, and the
+ * definitions nest them (a person in Teams meetings is an active Teams user), so they are suppressed as one table.
+ * Categories that join several reports are not companions of any one.
+ */
+export function categoryCompanions(report: string): CompanionMeasure[] {
+  const reader = READERS[report];
+  if (reader === undefined) return [];
+  return SCORE_CATEGORIES.filter((c) => c.reports.length === 1 && c.reports[0] === report).map((category) => ({
+    name: category.id,
+    headers: reader.headers,
+    person() {
+      const facts = emptyFacts();
+      return {
+        read: (cells: readonly string[]) => reader.read(facts, cells),
+        get counted() {
+          return category.counted(facts);
+        },
+        get qualifies() {
+          return category.qualifies(facts);
+        },
+      };
+    },
+  }));
+}

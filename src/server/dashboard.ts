@@ -128,9 +128,9 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardRo
     // The page is a consumer like any other: it shows the release its viewer's policy grants, nothing more exact.
     const loaded = set.policyFor(consumer)!;
     request.audit.policy = loaded.policy.name;
-    const grant = scoreGrantFor(loaded, set);
     const periods = SCORE_PERIODS.filter((p) => (loaded.policy.periods as readonly string[]).includes(p));
     const period = periods.includes(preferred.period) ? preferred.period : periods[0];
+    const grant = scoreGrantFor(loaded, set, period === undefined ? undefined : { period });
     const by = grant.dimensions.includes(preferred.by) ? preferred.by : grant.dimensions[0];
     // The sizes groups are hidden at: the organisation's score table's when other tools' grants raise them.
     const sizes = grant.joint ?? grant;

@@ -43,7 +43,7 @@ export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOpti
     if (outsideWindow !== undefined) throw new ProxyRefusal(outsideWindow.status, outsideWindow.code, outsideWindow.message);
     const refusedWindow = windowDenial(loaded.policy, { ...(period !== undefined ? { period } : {}), ...(date !== undefined ? { date } : {}) });
     if (refusedWindow !== undefined) throw new ProxyRefusal(403, 'Forbidden', refusedWindow);
-    const grant = scoreGrantFor(loaded, set);
+    const grant = scoreGrantFor(loaded, set, { ...(period !== undefined ? { period: period as Period } : {}), ...(date !== undefined ? { date } : {}) });
     const byText = params.get('by');
     let by: DirectoryAttribute | undefined;
     if (byText !== undefined) {
