@@ -13,6 +13,7 @@ import { budgetPlan } from './budget-plan.js';
 import { jointCohortPlan, scoreGrantFor } from './decide.js';
 import { discreteLaplaceMargin95 } from '../cohort/accuracy.js';
 import { scoreNoiseScale } from '../score/org-scores.js';
+import { SCORE_CATEGORIES } from '../score/categories.js';
 import { exactStatement, noiseStatement } from './explain.js';
 import type { ColumnAction, RowsRule } from './schema.js';
 
@@ -48,9 +49,10 @@ export interface CohortDisclosure {
   readonly endpoints: string[];
   /**
    * Periods whose releases are suppressed within a larger organisation table, because other tools read the same
-   * report (policy/decide.ts jointCohortPlan): its dimensions, k and k_c. Absent when no other policy changes it.
+   * report, or the org score counts people from its rows (policy/decide.ts jointCohortPlan): its dimensions, k,
+   * k_c and the score categories suppressed with it (their titles). Absent when nothing changes it.
    */
-  readonly sharedTable?: { readonly periods: string[]; readonly groupedBy: string[]; readonly k: number; readonly kC: number }[];
+  readonly sharedTable?: { readonly periods: string[]; readonly groupedBy: string[]; readonly k: number; readonly kC: number; readonly withScore: string[] }[];
 }
 
 export interface ConsumerDisclosure {
@@ -138,12 +140,13 @@ function rowsDisclosure(reportName: string, rule: RowsRule, k: number): RowsDisc
 
 /** The organisation tables (by period) that suppress a plan otherwise than it would alone; periods grouped. */
 function sharedTables(set: PolicySet, plan: CohortPlan, periods: readonly string[]): NonNullable<CohortDisclosure['sharedTable']> {
-  const out: { periods: string[]; groupedBy: string[]; k: number; kC: number }[] = [];
+  const out: { periods: string[]; groupedBy: string[]; k: number; kC: number; withScore: string[] }[] = [];
   for (const period of periods) {
     const joint = jointCohortPlan(set, { report: plan.report, period: period as Period });
     if (suppressesAlike(plan, joint)) continue;
-    const table = { groupedBy: joint!.dimensions.map((d) => d.name), k: joint!.k, kC: joint!.kC };
-    const same = out.find((o) => o.k === table.k && o.kC === table.kC && o.groupedBy.join() === table.groupedBy.join());
+    const withScore = (joint!.companions ?? []).map((c) => SCORE_CATEGORIES.find((category) => category.id === c.name)?.title ?? c.name);
+    const table = { groupedBy: joint!.dimensions.map((d) => d.name), k: joint!.k, kC: joint!.kC, withScore };
+    const same = out.find((o) => o.k === table.k && o.kC === table.kC && o.groupedBy.join() === table.groupedBy.join() && o.withScore.join() === table.withScore.join());
     if (same !== undefined) same.periods.push(period);
     else out.push({ periods: [period], ...table });
   }

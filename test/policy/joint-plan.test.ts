@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { findReport } from '../../src/catalogue/catalogue.js';
-import { cohortGrantFor, decideReport, jointCohortPlan } from '../../src/policy/decide.js';
+import { cohortGrantFor, decideReport, jointCohortPlan, scoreGrantFor } from '../../src/policy/decide.js';
 import { policySetFromFiles, type PolicySet } from '../../src/policy/load.js';
 
 const TEAMS = findReport('getTeamsUserActivityUserDetail')!;
@@ -71,8 +71,27 @@ t.test('the disclosure says when a report is suppressed within a table shared wi
   });
   const cohortsOf = (consumer: string) => disclosureOf(set).consumers.find((c) => c.consumer === consumer)!.reports.find((r) => r.kind === 'cohorts')!;
   const a = cohortsOf('tool-a');
-  t.same(a.kind === 'cohorts' ? a.sharedTable : undefined, [{ periods: ['D30'], groupedBy: ['department', 'officeLocation', 'organization'], k: 8, kC: 5 }], 'D7 is read by tool-a alone');
+  t.same(a.kind === 'cohorts' ? a.sharedTable : undefined, [{ periods: ['D30'], groupedBy: ['department', 'officeLocation', 'organization'], k: 8, kC: 5, withScore: [] }], 'D7 is read by tool-a alone');
   const alone = setOf({ 'a.yaml': policy('a', 'tool-a', 'k: 5\nperiods: [D7, D30]', 'organization, department') });
   const solo = disclosureOf(alone).consumers[0]!.reports[0]!;
   t.equal(solo.kind === 'cohorts' ? solo.sharedTable : 'rows', undefined, 'nothing shared, nothing said');
+});
+
+t.test('where the set grants the score for the window, the Teams table holds the score\'s Meetings as a companion: its dimensions, k_org and k_c included', async (t) => {
+  const set = setOf({
+    'a.yaml': policy('a', 'tool-a', 'k: 5\nkC: 3\nperiods: [D30, D7]', 'organization, department'),
+    's.yaml': `name: s\ndescription: The score.\nconsumers: [tool-s]\nk: 6\nkOrg: 9\nkC: 4\nperiods: [D30]\npermissions: [score]\nreports:\n  ${EMAIL.name}:\n    cohort:\n      by: [organization, officeLocation]\n`,
+  });
+  const d30 = jointCohortPlan(set, { report: TEAMS, period: 'D30' })!;
+  t.same(d30.companions?.map((c) => c.name), ['meetings'], 'Meetings is read from the Teams report alone');
+  t.same(d30.dimensions.map((d) => d.name), ['department', 'officeLocation', 'organization'], "the score's office dimension joins the table (tool-a is still served departments only)");
+  t.same([d30.k, d30.kC], [9, 4], "the score's k_org and k_c");
+  t.equal(jointCohortPlan(set, { report: TEAMS, period: 'D7' })!.companions, undefined, 'the score is not granted for D7: the table is the cohorts\' own');
+  t.equal(jointCohortPlan(set, { report: EMAIL, period: 'D30' })!.companions, undefined, 'no category is read from the e-mail report alone');
+  const grant = scoreGrantFor(set.policyFor('tool-s')!, set, { period: 'D30' });
+  t.same(grant.linked?.map((p) => [p.report.name, p.companions?.map((c) => c.name)]), [[TEAMS.name, ['meetings']]], 'the score suppresses Meetings as the Teams table does');
+  t.equal(scoreGrantFor(set.policyFor('tool-s')!, set, { period: 'D7' }).linked, undefined, 'no Teams cohorts for D7: nothing linked');
+  const { disclosureOf } = await import('../../src/policy/disclosure.js');
+  const teams = disclosureOf(set).consumers.find((c) => c.consumer === 'tool-a')!.reports.find((r) => r.report === TEAMS.name)!;
+  t.same(teams.kind === 'cohorts' ? teams.sharedTable : undefined, [{ periods: ['D30'], groupedBy: ['department', 'officeLocation', 'organization'], k: 9, kC: 4, withScore: ['Meetings'] }], 'the disclosure names the score category');
 });

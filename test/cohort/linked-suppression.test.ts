@@ -1,0 +1,106 @@
+/**
+ * Tables of the same people suppressed as one (cohort/suppress.ts suppressLinked): a report's cohorts and a count
+ * another surface makes from the same rows, nested in it cell by cell (the score's Meetings category: people in
+ * Teams meetings, all of them active Teams users). Checked against the independent attacker
+ * (test/helpers/independent-attacker.ts), which reads both tables together with the link and the directory's
+ * structure: suppressed apart, the attacker narrows cells on some tenants; suppressed as one, on none.
+ */
+import fc from 'fast-check';
+import t from 'tap';
+import { CohortAggregator, parseDimension, type CohortLayout } from '../../src/cohort/aggregate.js';
+import { Directory, directoryKnowledge } from '../../src/cohort/directory.js';
+import { suppressCohorts, suppressLinked } from '../../src/cohort/suppress.js';
+import { suppressAsCompanion } from '../../src/cohort/release.js';
+import { planCohorts } from '../../src/cohort/report-users.js';
+import { findReport } from '../../src/catalogue/catalogue.js';
+import type { CohortTable } from '../../src/cohort/table.js';
+import { narrowedAcross, type DirectoryStructure, type Observed } from '../helpers/independent-attacker.js';
+
+/** People in skewed departments and offices: active in Teams or not, in meetings only if active, on video only if in meetings. */
+const tenant = fc.record({
+  people: fc.array(fc.record({ department: fc.nat(4), office: fc.nat(2), active: fc.boolean(), meetings: fc.boolean(), video: fc.boolean() }), { minLength: 10, maxLength: 60 }),
+  k: fc.integer({ min: 2, max: 5 }),
+  kC: fc.integer({ min: 2, max: 4 }),
+});
+type Tenant = typeof tenant extends fc.Arbitrary<infer T> ? T : never;
+
+/** The Teams cohort table and the Meetings table of a tenant, over one layout (organisation, department, office). */
+function tables(input: Tenant): { teams: CohortTable; meetings: CohortTable; structure: DirectoryStructure } {
+  const entries = input.people.map((p, i) => ({ userPrincipalName: `u${i}@t.example`, department: `D${p.department}`, officeLocation: `O${p.office}` }));
+  const directory = new Directory(entries);
+  const layout: CohortLayout = {
+    dimensions: ['organization', 'department', 'officeLocation'].map(parseDimension),
+    keySet: (parts) => directory.domain(parts[0] as 'department').map((v) => [v]),
+    metrics: [],
+    known: directoryKnowledge(directory),
+  };
+  const teams = new CohortAggregator(layout);
+  const meetings = new CohortAggregator(layout);
+  input.people.forEach((p, i) => {
+    const attributes = { department: entries[i]!.department, officeLocation: entries[i]!.officeLocation };
+    teams.add({ attributes, active: p.active, metrics: [] });
+    if (p.active && p.meetings) meetings.add({ attributes, active: p.video, metrics: [] });
+  });
+  const departments = directory.domain('department').filter((d) => d.startsWith('D'));
+  const offices = directory.domain('officeLocation').filter((o) => o.startsWith('O'));
+  return { teams: teams.table(), meetings: meetings.table(), structure: { departments, offices, occupied: new Set(entries.map((e) => `${e.department}|${e.officeLocation}`)) } };
+}
+
+/** What a consumer reads of a table: its released cells by the attacker's keys, null where suppressed (no crosses: never released). */
+function observed(table: CohortTable): Observed {
+  return new Map(table.cells.filter((c) => c.dimension !== 'department x officeLocation' && c.state !== 'hidden').map((c) => [`${c.dimension}/${c.key.join('|')}`, c.state === 'released' ? { users: c.users, active: c.active } : null]));
+}
+
+function attack(teams: CohortTable, meetings: CohortTable, structure: DirectoryStructure, k: number, kC: number) {
+  return narrowedAcross(
+    structure,
+    [{ name: 'teams', observed: observed(teams), k }, { name: 'meetings', observed: observed(meetings), k }],
+    [{ smaller: { table: 'meetings', measure: 'users' }, larger: { table: 'teams', measure: 'active' } }],
+    kC,
+  );
+}
+
+t.test('suppressed as one, no cell of either table is narrowed below k or k_c by the other; suppressed apart, some are', async (t) => {
+  let narrowedApart = 0;
+  let tenants = 0;
+  fc.assert(
+    fc.property(tenant, (input) => {
+      tenants++;
+      const apart = tables(input);
+      suppressCohorts(apart.teams, { k: input.k, kC: input.kC });
+      suppressCohorts(apart.meetings, { k: input.k, kC: input.kC });
+      if (attack(apart.teams, apart.meetings, apart.structure, input.k, input.kC).length > 0) narrowedApart++;
+
+      const linked = tables(input);
+      const counts = suppressLinked([linked.teams, linked.meetings], { k: input.k, kC: input.kC });
+      const found = attack(linked.teams, linked.meetings, linked.structure, input.k, input.kC);
+      if (found.length > 0) throw new Error(`narrowed: ${JSON.stringify(found)}`);
+      // One pattern: a cell is released in both tables or in neither, and both checks verified it.
+      linked.teams.cells.forEach((cell, id) => {
+        if ((cell.state === 'released') !== (linked.meetings.cells[id]!.state === 'released')) throw new Error(`${cell.dimension} ${cell.key.join('|')} is released in one table only`);
+      });
+      if (!counts.every((c) => c.lpVerified)) throw new Error('a linked table was not verified');
+    }),
+    { seed: 20261201, numRuns: 60 },
+  );
+  t.ok(narrowedApart > 0, `suppressed apart, the attacker narrowed a cell on ${narrowedApart} of ${tenants} tenants (so the check can fail)`);
+});
+
+t.test('the tables must have the same cells', async (t) => {
+  const small = tables({ people: [{ department: 0, office: 0, active: true, meetings: true, video: true }], k: 2, kC: 2 });
+  const other = tables({ people: [{ department: 1, office: 1, active: true, meetings: true, video: true }, { department: 2, office: 0, active: true, meetings: false, video: false }], k: 2, kC: 2 });
+  t.throws(() => suppressLinked([small.teams, other.meetings], { k: 2, kC: 2 }), /same cells/);
+});
+
+t.test('a surface takes the linked pattern only for the figures it was verified on: other figures fail closed', async (t) => {
+  const input = { people: Array.from({ length: 24 }, (_, i) => ({ department: i % 2, office: 0, active: true, meetings: i % 3 !== 0, video: i % 4 !== 0 })), k: 3, kC: 2 };
+  const { teams, meetings } = tables(input);
+  suppressLinked([teams, meetings], { k: 3, kC: 2 });
+  const organisation = { plan: planCohorts(findReport('getTeamsUserActivityUserDetail')!, { cohort: { by: ['organization', 'department', 'officeLocation'] } }, 3, 2), states: new Map(), lpVerified: true, companions: new Map([['meetings', meetings]]) };
+  const same = tables(input).meetings;
+  suppressAsCompanion(same, organisation, 'meetings');
+  t.same(same.cells.map((c) => c.state), meetings.cells.map((c) => c.state), 'the same figures take the verified states');
+  const other = tables({ ...input, people: input.people.map((p, i) => (i === 0 ? { ...p, meetings: true, active: true } : p)) }).meetings;
+  t.throws(() => suppressAsCompanion(other, organisation, 'meetings'), { code: 'InternalInvariant' }, 'a cell whose figures differ releases nothing');
+  t.throws(() => suppressAsCompanion(same, organisation, 'communication'), { code: 'InternalInvariant' }, 'a category that is no companion of the table releases nothing');
+});
