@@ -78,6 +78,12 @@ export class AttackerDecomposition {
   /** Each cell's true value per measure (the feasible flow), and a copy a search changes and puts back. */
   private readonly flows: Record<SplitMeasure, Float64Array>;
   private readonly working: Record<SplitMeasure, Float64Array>;
+  /**
+   * Per cell and measure, the least and the most its value may be (CohortCell.bounds; 0 and Infinity without):
+   * an arc's residual capacity is ceiling - flow forward and flow - floor backward.
+   */
+  private readonly floor: Record<SplitMeasure, Float64Array>;
+  private readonly ceiling: Record<SplitMeasure, Float64Array>;
   /** Per cell: its component, or ABSENT for a released cell. */
   private readonly componentOf: Int32Array;
   private readonly components: Component[] = [];
@@ -108,6 +114,14 @@ export class AttackerDecomposition {
     this.unknown = Uint8Array.from(cells, (c) => (isUnknown(c) ? 1 : 0));
     this.flows = { active: Float64Array.from(cells, (c) => c.active), inactive: Float64Array.from(cells, (c) => c.users - c.active) };
     this.working = { active: this.flows.active.slice(), inactive: this.flows.inactive.slice() };
+    const limit = (m: SplitMeasure, side: 'floor' | 'ceiling') =>
+      Float64Array.from(cells, (c, id) => {
+        const value = this.flows[m][id]!;
+        if (c.bounds === undefined) return side === 'floor' ? 0 : Number.POSITIVE_INFINITY;
+        return side === 'floor' ? Math.max(0, value - c.bounds[m].down) : value + c.bounds[m].up;
+      });
+    this.floor = { active: limit('active', 'floor'), inactive: limit('inactive', 'floor') };
+    this.ceiling = { active: limit('active', 'ceiling'), inactive: limit('inactive', 'ceiling') };
     // Each unknown cell's first two relations (with its sign: -1 as a total, +1 as a part), and how many.
     const rel1 = new Int32Array(n).fill(ABSENT);
     const rel2 = new Int32Array(n).fill(ABSENT);
@@ -220,7 +234,8 @@ export class AttackerDecomposition {
     // Arcs usable backward (flow above 0) per measure: most cells of a big cross are empty, so a search
     // from a node of a big relation scans few of its arcs.
     // Largest first, so that a path carries as much as it can.
-    const carrying = (m: SplitMeasure) => arcLists(nodes, arcs.filter((id) => this.flows[m][id]! > 0).sort((a, b) => this.flows[m][b]! - this.flows[m][a]!), this.head);
+    const backward = (m: SplitMeasure, id: number) => this.flows[m][id]! - this.floor[m][id]!;
+    const carrying = (m: SplitMeasure) => arcLists(nodes, arcs.filter((id) => backward(m, id) > 0).sort((a, b) => backward(m, b) - backward(m, a)), this.head);
     this.carrying = { active: carrying('active'), inactive: carrying('inactive') };
     const carried = (m: SplitMeasure) => {
       const into = new Float64Array(nodes);
@@ -228,7 +243,7 @@ export class AttackerDecomposition {
       const largestInto = new Float64Array(nodes);
       const largestOutOf = new Float64Array(nodes);
       for (const arc of arcs) {
-        const flow = this.flows[m][arc]!;
+        const flow = backward(m, arc);
         into[this.head[arc]!]! += flow;
         outOf[this.tail[arc]!]! += flow;
         largestInto[this.head[arc]!] = Math.max(largestInto[this.head[arc]!]!, flow);
@@ -265,8 +280,10 @@ export class AttackerDecomposition {
     const value = this.value(id, measure);
     const component = this.components[this.componentOf[id]!];
     if (component === undefined) return { value, up: 0, down: 0 };
-    // A cell in no relation (a dimension of one cell and no organisation) is bound by nothing but 0.
-    if (component.relations.length === 0) return { value, up: cap, down: Math.min(value, cap) };
+    // How far the cell's own bounds let it move (Infinity and its value without).
+    const room = { up: this.ceiling[measure][id]! - value, down: value - this.floor[measure][id]! };
+    // A cell in no relation (a dimension of one cell and no organisation) is bound by nothing but its bounds.
+    if (component.relations.length === 0) return { value, up: Math.min(room.up, cap), down: Math.min(room.down, cap) };
     if (!component.network) {
       if (component.cells.length > this.lpLimit) throw new CohortTableUnverifiable(component.cells.length, this.lpLimit);
       const model = this.lpModel(this.componentOf[id]!, measure);
@@ -282,14 +299,18 @@ export class AttackerDecomposition {
     let up: number | undefined;
     if (cap < Number.POSITIVE_INFINITY) {
       const carried = this.carried[measure];
-      // Each hub flow is found once, as far as the largest cell at its end can need.
+      // Each hub flow is found once, as far as the largest cell at its end can need. Leaving e out costs what
+      // it carries backward (value - floor), at most its value.
+      const own = room.down;
       const lower = Math.min(this.hubFlow(h, hub, measure, cap + carried.largestInto[h]!), this.hubFlow(hub, t, measure, cap + carried.largestOutOf[t]!)) - value;
-      const upper = Math.min(this.leaving.count(h) > 0 ? Number.POSITIVE_INFINITY : carried.into[h]! - value, this.entering.count(t) > 0 ? Number.POSITIVE_INFINITY : carried.outOf[t]! - value);
-      if (lower >= cap) return { value, up: cap, down: 0 };
-      if (lower >= upper) up = upper;
+      const upper = Math.min(this.leaving.count(h) > 0 ? Number.POSITIVE_INFINITY : carried.into[h]! - own, this.entering.count(t) > 0 ? Number.POSITIVE_INFINITY : carried.outOf[t]! - own);
+      // The cell itself never rises above its ceiling, whatever the flows.
+      const limit = Math.min(cap, room.up);
+      if (lower >= limit) up = limit;
+      else if (lower >= upper) up = Math.min(upper, room.up);
     }
-    up ??= this.maxFlow(h, t, id, measure, cap);
-    const down = value === 0 || (up >= cap && cap < Number.POSITIVE_INFINITY) ? 0 : this.maxFlow(t, h, id, measure, cap === Number.POSITIVE_INFINITY ? value : Math.min(cap - up, value));
+    up ??= this.maxFlow(h, t, id, measure, Math.min(cap, room.up));
+    const down = room.down === 0 || (up >= cap && cap < Number.POSITIVE_INFINITY) ? 0 : this.maxFlow(t, h, id, measure, cap === Number.POSITIVE_INFINITY ? room.down : Math.min(cap - up, room.down));
     return { value, up, down };
   }
 
@@ -302,6 +323,8 @@ export class AttackerDecomposition {
     const { tail, head, visited, parentArc, leaving } = this;
     const carrying = this.carrying[measure];
     const flow = this.working[measure];
+    const floor = this.floor[measure];
+    const ceiling = this.ceiling[measure];
     const changed: number[] = [];
     /** Arcs whose flow this search raised from 0, by head: usable backward from there. */
     let raised: Map<number, number[]> | undefined;
@@ -310,7 +333,7 @@ export class AttackerDecomposition {
     const before = this.arcsBefore(sink, measure);
     const isTarget = (node: number) => {
       const arc = before.get(node);
-      return arc !== undefined && arc !== excluded && (tail[arc] === node || flow[arc]! > 0);
+      return arc !== undefined && arc !== excluded && (tail[arc] === node ? flow[arc]! < ceiling[arc]! : flow[arc]! > floor[arc]!);
     };
     let total = 0;
     try {
@@ -330,7 +353,7 @@ export class AttackerDecomposition {
             // A small node (a department's row): one look over its forward arcs for a node before the sink.
             for (let i = leaving.start[next]!; i < leaving.start[next + 1]! && found === ABSENT; i++) {
               const ahead = head[leaving.arcs[i]!]!;
-              if (leaving.arcs[i] === excluded || visited[ahead] === stamp || !isTarget(ahead)) continue;
+              if (leaving.arcs[i] === excluded || flow[leaving.arcs[i]!]! >= ceiling[leaving.arcs[i]!]! || visited[ahead] === stamp || !isTarget(ahead)) continue;
               visited[ahead] = stamp;
               parentArc[ahead] = leaving.arcs[i]!;
               found = ahead;
@@ -340,12 +363,15 @@ export class AttackerDecomposition {
         };
         scan: for (let q = 0; q < queue.length && found === ABSENT; q++) {
           const node = queue[q]!;
-          for (let i = leaving.start[node]!; i < leaving.start[node + 1]!; i++) if (reach(node, leaving.arcs[i]!, head[leaving.arcs[i]!]!)) break scan;
+          for (let i = leaving.start[node]!; i < leaving.start[node + 1]!; i++) {
+            const arc = leaving.arcs[i]!;
+            if (flow[arc]! < ceiling[arc]! && reach(node, arc, head[arc]!)) break scan;
+          }
           for (let i = carrying.start[node]!; i < carrying.start[node + 1]!; i++) {
             const arc = carrying.arcs[i]!;
-            if (flow[arc]! > 0 && reach(node, arc, tail[arc]!)) break scan;
+            if (flow[arc]! > floor[arc]! && reach(node, arc, tail[arc]!)) break scan;
           }
-          for (const arc of raised?.get(node) ?? []) if (flow[arc]! > 0 && reach(node, arc, tail[arc]!)) break scan;
+          for (const arc of raised?.get(node) ?? []) if (flow[arc]! > floor[arc]! && reach(node, arc, tail[arc]!)) break scan;
         }
         if (found === ABSENT) return total;
         // The path: source ... found (parent arcs), then found -> sink (its arc) unless found is the sink.
@@ -362,14 +388,17 @@ export class AttackerDecomposition {
           from.push(node);
         }
         let push = limit - total;
-        for (let i = 0; i < path.length; i++) if (tail[path[i]!] !== from[i]) push = Math.min(push, flow[path[i]!]!);
+        for (let i = 0; i < path.length; i++) {
+          const arc = path[i]!;
+          push = Math.min(push, tail[arc] !== from[i] ? flow[arc]! - floor[arc]! : ceiling[arc]! - flow[arc]!);
+        }
         if (push === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
         for (let i = 0; i < path.length; i++) {
           const arc = path[i]!;
           changed.push(arc);
           if (tail[arc] !== from[i]) flow[arc]! -= push;
           else {
-            if (flow[arc] === 0) {
+            if (flow[arc]! <= floor[arc]!) {
               raised ??= new Map();
               let list = raised.get(head[arc]!);
               if (list === undefined) raised.set(head[arc]!, (list = []));
@@ -410,9 +439,12 @@ export class AttackerDecomposition {
     const { leaving, entering } = this;
     for (let i = leaving.start[sink]!; i < leaving.start[sink + 1]!; i++) {
       const arc = leaving.arcs[i]!;
-      if (this.value(arc, measure) > 0) out.set(this.head[arc]!, arc);
+      if (this.value(arc, measure) > this.floor[measure][arc]!) out.set(this.head[arc]!, arc);
     }
-    for (let i = entering.start[sink]!; i < entering.start[sink + 1]!; i++) out.set(this.tail[entering.arcs[i]!]!, entering.arcs[i]!);
+    for (let i = entering.start[sink]!; i < entering.start[sink + 1]!; i++) {
+      const arc = entering.arcs[i]!;
+      if (this.value(arc, measure) < this.ceiling[measure][arc]!) out.set(this.tail[arc]!, arc);
+    }
     this.before.set(key, out);
     return out;
   }
@@ -420,7 +452,7 @@ export class AttackerDecomposition {
   private lpModel(component: number, measure: SplitMeasure): LpModel {
     const key = `${component} ${measure}`;
     let model = this.lpModels.get(key);
-    if (model === undefined) this.lpModels.set(key, (model = lpModelOf(this.table, this.components[component]!, this.unknown, (id) => this.value(id, measure))));
+    if (model === undefined) this.lpModels.set(key, (model = lpModelOf(this.table, this.components[component]!, this.unknown, (id) => this.value(id, measure), this.floor[measure], this.ceiling[measure])));
     return model;
   }
 
@@ -451,13 +483,27 @@ function arcLists(nodes: number, arcs: Int32Array, nodeOf: Int32Array): ArcLists
   return { start, arcs: out, count: (node) => start[node + 1]! - start[node]! };
 }
 
-type LpModel = { constraints: Record<string, { equal: number }>; variables: Record<string, Record<string, number>> };
+type LpModel = { constraints: Record<string, { equal: number } | { min: number } | { max: number }>; variables: Record<string, Record<string, number>> };
 
-/** One component's LP for one measure: a variable per unknown cell (>= 0), each relation with its known rest. */
-function lpModelOf(table: CohortTable, component: Component, unknown: Uint8Array, value: (id: number) => number): LpModel {
-  const constraints: Record<string, { equal: number }> = {};
+/**
+ * One component's LP for one measure: a variable per unknown cell (>= 0, and within its floor and ceiling), each
+ * relation with its known rest.
+ */
+function lpModelOf(table: CohortTable, component: Component, unknown: Uint8Array, value: (id: number) => number, floor: Float64Array, ceiling: Float64Array): LpModel {
+  const constraints: LpModel['constraints'] = {};
   const variables: Record<string, Record<string, number>> = {};
-  for (const id of component.cells) variables[`x${id}`] = {};
+  for (const id of component.cells) {
+    const variable: Record<string, number> = {};
+    variables[`x${id}`] = variable;
+    if (floor[id]! > 0) {
+      variable[`floor${id}`] = 1;
+      constraints[`floor${id}`] = { min: floor[id]! };
+    }
+    if (ceiling[id]! < Number.POSITIVE_INFINITY) {
+      variable[`ceiling${id}`] = 1;
+      constraints[`ceiling${id}`] = { max: ceiling[id]! };
+    }
+  }
   for (const r of component.relations) {
     const relation = table.relations[r]!;
     let known = 0;

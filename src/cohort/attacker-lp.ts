@@ -24,9 +24,9 @@ const objective = (measure: Measure, id: number): [string, number][] =>
   measure === 'users' ? [[`u${id}`, 1]] : measure === 'active' ? [[`a${id}`, 1]] : [[`u${id}`, 1], [`a${id}`, -1]];
 
 /** The attacker's constraints over every unknown cell of the table (independent of the objective). */
-function attackerModel(table: CohortTable): { constraints: Record<string, { equal: number } | { max: number }>; variables: Record<string, Record<string, number>> } {
+function attackerModel(table: CohortTable): { constraints: Record<string, { equal: number } | { max: number } | { min: number }>; variables: Record<string, Record<string, number>> } {
   const { cells } = table;
-  const constraints: Record<string, { equal: number } | { max: number }> = {};
+  const constraints: Record<string, { equal: number } | { max: number } | { min: number }> = {};
   const variables: Record<string, Record<string, number>> = {};
   for (const [id, cell] of cells.entries()) {
     if (!isUnknown(cell)) continue;
@@ -34,6 +34,22 @@ function attackerModel(table: CohortTable): { constraints: Record<string, { equa
     variables[`u${id}`] = { [`link${id}`]: -1 };
     variables[`a${id}`] = { [`link${id}`]: 1 };
     constraints[`link${id}`] = { max: 0 };
+    // A cell's bounds (CohortCell.bounds): active within its own, inactive (users - active) within its own.
+    const { bounds } = cell;
+    if (bounds === undefined) continue;
+    const inactive = cell.users - cell.active;
+    variables[`a${id}`]![`ab${id}`] = 1;
+    variables[`u${id}`]![`ib${id}`] = 1;
+    variables[`a${id}`]![`ib${id}`] = -1;
+    if (bounds.active.up < Number.POSITIVE_INFINITY) constraints[`ab${id}`] = { max: cell.active + bounds.active.up };
+    if (bounds.inactive.up < Number.POSITIVE_INFINITY) constraints[`ib${id}`] = { max: inactive + bounds.inactive.up };
+    if (bounds.active.down < cell.active) constraints[`abl${id}`] = { min: cell.active - bounds.active.down };
+    if (bounds.inactive.down < inactive) constraints[`ibl${id}`] = { min: inactive - bounds.inactive.down };
+    if (constraints[`abl${id}`] !== undefined) variables[`a${id}`]![`abl${id}`] = 1;
+    if (constraints[`ibl${id}`] !== undefined) {
+      variables[`u${id}`]![`ibl${id}`] = 1;
+      variables[`a${id}`]![`ibl${id}`] = -1;
+    }
   }
   table.relations.forEach((relation, r) => {
     const members = [[relation.total, -1] as const, ...relation.parts.map((p) => [p, 1] as const)];

@@ -33,6 +33,17 @@ export interface CohortCell {
    * under k (G8: the key set is every combination, whether held or not).
    */
   readonly structuralZero?: true;
+  /**
+   * How far the attacker's programme lets each measure of this cell move from its true value beyond what the
+   * relations allow (suppress.ts suppressLinked: what a companion table's figures imply); absent: no bound.
+   */
+  bounds?: CellBounds;
+}
+
+/** Per measure (users = active + inactive), the most a value may rise above (`up`) or fall below (`down`) its true value. */
+export interface CellBounds {
+  readonly active: { readonly up: number; readonly down: number };
+  readonly inactive: { readonly up: number; readonly down: number };
 }
 
 /** total = sum(parts), for every measure. */
