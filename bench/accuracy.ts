@@ -22,7 +22,8 @@ import { Directory, NOT_IN_DIRECTORY } from '../src/cohort/directory.js';
 import type { NoiseContext } from '../src/cohort/noise.js';
 import { cohortRows, type CohortRow } from '../src/cohort/render.js';
 import { activityColumns, aggregateCsvReport, planCohorts } from '../src/cohort/report-users.js';
-import { suppressCohorts } from '../src/cohort/suppress.js';
+import { organisationVerdict, protectCohortTable } from '../src/cohort/release.js';
+import { jointCohortPlan } from '../src/policy/decide.js';
 import { findReport, type Period } from '../src/catalogue/catalogue.js';
 import { loadPolicySet } from '../src/policy/load.js';
 import { SampleReports } from '../src/policy/sample-reports.js';
@@ -87,7 +88,10 @@ async function measure(dir: string): Promise<Summary> {
         add(`officeLocation:${officeOf.get(upn) ?? NOT_IN_DIRECTORY}`, row);
       }
       const aggregate = await aggregateCsvReport(Readable.from([csv]), plan, directory);
-      suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
+      // Suppressed as the proxy suppresses it: within the organisation's table of the report (other tools' cohorts
+      // and the score's companion categories, policy/decide.ts jointCohortPlan); its rows are drawn below.
+      const joint = jointCohortPlan(loaded.set, { report: spec, period });
+      protectCohortTable(aggregate, plan, period, policy.freshReleases, Buffer.alloc(32, 1), await organisationVerdict(() => Readable.from([csv]), plan, joint, directory));
       const releases: CohortRow[][] = [];
       for (let key = 0; key < draws; key++) {
         const release = `${spec.name} ${period} ${aggregate.refreshDate ?? '-'}`;

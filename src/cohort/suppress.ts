@@ -11,7 +11,8 @@
  * exact decomposition (attacker-decomposition.ts), at any table size; a table whose decomposition leaves a
  * part above the LP limit is refused (CohortTableUnverifiable), never released unverified.
  */
-import { AttackerDecomposition, type Reach } from './attacker-decomposition.js';
+import { ORGANIZATION } from './aggregate.js';
+import { AttackerDecomposition, CohortTableUnverifiable, type Reach } from './attacker-decomposition.js';
 import { MEASURES, type Interval, type Measure } from './attacker-lp.js';
 import { isUnknown, type CohortCell, type CohortTable } from './table.js';
 
@@ -168,7 +169,97 @@ export function suppressLinked(tables: readonly CohortTable[], options: Suppress
         changed = true;
       });
     }
-    if (!changed) return totals;
+    if (!changed) break;
+  }
+  const [cohort, companion] = tables;
+  if (cohort !== undefined && companion !== undefined && tables.length === 2) showOrganisationBeside(cohort, companion, options, totals[0]!);
+  return totals;
+}
+
+/**
+ * After suppressLinked's one pattern: shows the cohort's organisation total again where the companion hides its
+ * own (a Meetings total with one to four people never on video would hide the Teams organisation total with it)
+ * if the attacker's joint programme still finds every protected cell of both tables wide. The total must pass the
+ * cohort's own rules. Then only the organisation differs between the tables, and the link adds one equation
+ * there: w + m = the cohort's active total (w: active people the companion does not count; m = q + r: the
+ * companion's count, q who qualify, r who do not). Checked through moves that are all moves of the joint
+ * programme:
+ * - every protected companion cell but the organisation is wide with the organisation taken as known;
+ * - the companion's organisation: q and r each move as far as their own programmes let them, and m's change is
+ *   matched by w the other way (w's own programme: the cohort's active minus the companion's count, cell by cell,
+ *   unknown where the companion is), or by the other of q and r (one qualifying fewer, one not qualifying more);
+ * - each cell the cohort hides, the organisation fixed in both: its active people are w plus m, each moving in
+ *   its own programme, so its active interval is at least w's width plus m's; its inactive people are its own.
+ * Otherwise (or where a part of either is above the LP limit) the organisation stays hidden, as in the one pattern.
+ */
+function showOrganisationBeside(cohort: CohortTable, companion: CohortTable, options: SuppressionOptions, counts: SuppressionCounts): void {
+  const id = cohort.cells.findIndex((c) => c.dimension === ORGANIZATION);
+  const total = cohort.cells[id];
+  const counted = companion.cells[id];
+  // Only a total hidden for the link (secondary), which its own rules would show, beside a hidden companion total.
+  if (total === undefined || counted === undefined || total.state !== 'secondary' || !isUnknown(counted)) return;
+  const { k, kC } = options;
+  if (total.users < k || !meetsComplement(total, kC)) return;
+  const need: Needs = { users: k, active: kC, inactive: kC };
+  const limit = options.lpComponentLimit ?? LP_COMPONENT_LIMIT;
+  /** A table of the layout's cells with other figures: `states` gives each cell's state. */
+  const layout = (states: readonly CohortCell[], values: (i: number) => { users: number; active: number }): CohortTable => ({
+    metrics: [], relations: cohort.relations,
+    cells: states.map((cell, i) => ({ ...values(i), dimension: cell.dimension, key: cell.key, sums: [], state: cell.state, ...(cell.structuralZero === true ? { structuralZero: true as const } : {}) })),
+  });
+  const notCounted = (i: number) => cohort.cells[i]!.active - companion.cells[i]!.users;
+  const width = (i: Interval) => i.max - i.min;
+  const countedState = counted.state;
+  try {
+    // The companion's organisation on its own: q and r from their programmes, m's change matched by w.
+    const own = new AttackerDecomposition(companion, limit);
+    const q = own.interval(id, 'active');
+    const r = own.interval(id, 'inactive');
+    const w = new AttackerDecomposition(layout(companion.cells, (i) => ({ users: notCounted(i), active: notCounted(i) })), limit).interval(id, 'active');
+    const [q0, r0, w0] = [counted.active, counted.users - counted.active, notCounted(id)];
+    const [qUp, qDown, rUp, rDown, wUp, wDown] = [q.max - q0, q0 - q.min, r.max - r0, r0 - r.min, w.max - w0, w0 - w.min];
+    const qualifying = { min: q0 - Math.min(qDown, wUp + rUp), max: q0 + Math.min(qUp, wDown + rDown) };
+    const notQualifying = { min: r0 - Math.min(rDown, wUp + qUp), max: r0 + Math.min(rUp, wDown + qDown) };
+    const people = { min: counted.users - Math.min(qDown + rDown, wUp), max: counted.users + Math.min(qUp + rUp, wDown) };
+    if (!isWide('users', people, need) || !isWide('active', qualifying, need) || !isWide('inactive', notQualifying, need)) return;
+    // Every other protected companion cell, its people moving with the organisation's within what w (and, for
+    // one of q and r, the other) can match: one of q and r at a time with the other's room, both at once within
+    // w's room split between them.
+    const inf = Number.POSITIVE_INFINITY;
+    const one = (room: number) => (room === inf ? inf : room);
+    counted.bounds = { active: { up: one(wDown + rDown), down: one(wUp + rUp) }, inactive: { up: one(wDown + qDown), down: one(wUp + qUp) } };
+    const single = new AttackerDecomposition(companion, limit);
+    const half = (x: number, up: boolean) => (x === inf ? x : up ? Math.ceil(x / 2) : Math.floor(x / 2));
+    counted.bounds = { active: { up: half(wDown, false), down: half(wUp, false) }, inactive: { up: half(wDown, true), down: half(wUp, true) } };
+    const both = new AttackerDecomposition(companion, limit);
+    delete counted.bounds;
+    for (const [cellId, cell] of companion.cells.entries()) {
+      if (cellId === id || !isProtected(cell, k, kC)) continue;
+      const each = measureWidths(single, cellId, need);
+      if (!isWide('active', each.active, need) || !isWide('inactive', each.inactive, need) || !isWide('users', measureWidths(both, cellId, need).users, need)) return;
+    }
+    counted.state = 'released';
+    const fixed = new AttackerDecomposition(companion, limit);
+    counted.state = countedState;
+    // Each cell the cohort hides, the organisation known in both: w's width plus m's, and its own inactive people.
+    total.state = 'released';
+    const rest = new AttackerDecomposition(layout(cohort.cells, (i) => ({ users: cohort.cells[i]!.users - companion.cells[i]!.users, active: notCounted(i) })), limit);
+    for (const [cellId, cell] of cohort.cells.entries()) {
+      if (!isProtected(cell, k, kC)) continue;
+      const part = measureWidths(rest, cellId, need);
+      const active = width(part.active) + width(measureWidths(fixed, cellId, need).users);
+      if (!isWide('inactive', part.inactive, need) || active < kC - EPSILON || width(part.inactive) + active < k - EPSILON) {
+        total.state = 'secondary';
+        return;
+      }
+    }
+    counts.secondary--;
+  } catch (error) {
+    if (!(error instanceof CohortTableUnverifiable)) throw error;
+    total.state = 'secondary';
+  } finally {
+    counted.state = countedState;
+    delete counted.bounds;
   }
 }
 
