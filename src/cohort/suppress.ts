@@ -143,6 +143,11 @@ const cellKey = (cell: CohortCell) => `${cell.dimension}\u0000${cell.key.join('\
  * verified each part wide). Where patterns differ, a released count bounds a hidden one cell by cell (a released
  * Teams cohort of 6 active people caps its hidden meetings count at 6) and relations turn bounds into intervals.
  *
+ * One pattern costs the cohort every cell its companion hides (a Meetings total with one person never on video
+ * would hide the Teams organisation total), so for a cohort table with one companion, cells hidden only for the
+ * link are then shown again one at a time, the organisation first, where the joint programme with those bounds
+ * still finds every protected cell of both tables wide (showBeside, linkHolds).
+ *
  * The tables must have the same cells (one layout). Returns each table's counts, in `tables` order.
  */
 export function suppressLinked(tables: readonly CohortTable[], options: SuppressionOptions): SuppressionCounts[] {
@@ -172,94 +177,141 @@ export function suppressLinked(tables: readonly CohortTable[], options: Suppress
     if (!changed) break;
   }
   const [cohort, companion] = tables;
-  if (cohort !== undefined && companion !== undefined && tables.length === 2) showOrganisationBeside(cohort, companion, options, totals[0]!);
+  if (cohort !== undefined && companion !== undefined && tables.length === 2) showBeside(cohort, companion, options, totals[0]!);
   return totals;
 }
 
+/** At most this many cells are tried for showOrganisationBeside's checks (organisation first, then the largest). */
+const MAX_SHOWN_BESIDE = 16;
+/** Tables with more cells than this try their organisation total only (each try builds a few programmes per cell tried). */
+const MAX_CELLS_SHOWN_BESIDE = 5000;
+
 /**
- * After suppressLinked's one pattern: shows the cohort's organisation total again where the companion hides its
- * own (a Meetings total with one to four people never on video would hide the Teams organisation total with it)
- * if the attacker's joint programme still finds every protected cell of both tables wide. The total must pass the
- * cohort's own rules. Then only the organisation differs between the tables, and the link adds one equation
- * there: w + m = the cohort's active total (w: active people the companion does not count; m = q + r: the
- * companion's count, q who qualify, r who do not). Checked through moves that are all moves of the joint
- * programme:
- * - every protected companion cell but the organisation is wide with the organisation taken as known;
- * - the companion's organisation: q and r each move as far as their own programmes let them, and m's change is
- *   matched by w the other way (w's own programme: the cohort's active minus the companion's count, cell by cell,
- *   unknown where the companion is), or by the other of q and r (one qualifying fewer, one not qualifying more);
- * - each cell the cohort hides, the organisation fixed in both: its active people are w plus m, each moving in
- *   its own programme, so its active interval is at least w's width plus m's; its inactive people are its own.
- * Otherwise (or where a part of either is above the LP limit) the organisation stays hidden, as in the one pattern.
+ * After suppressLinked's one pattern: shows again cohort cells hidden only for the link (secondary, passing the
+ * cohort's own rules) where the companion hides its own (a Meetings total with one to four people never on video
+ * would hide the Teams organisation total with it), one at a time, the organisation first, while the attacker's
+ * joint programme still finds every protected cell of both tables wide (linkHolds).
  */
-function showOrganisationBeside(cohort: CohortTable, companion: CohortTable, options: SuppressionOptions, counts: SuppressionCounts): void {
-  const id = cohort.cells.findIndex((c) => c.dimension === ORGANIZATION);
-  const total = cohort.cells[id];
-  const counted = companion.cells[id];
-  // Only a total hidden for the link (secondary), which its own rules would show, beside a hidden companion total.
-  if (total === undefined || counted === undefined || total.state !== 'secondary' || !isUnknown(counted)) return;
+function showBeside(cohort: CohortTable, companion: CohortTable, options: SuppressionOptions, counts: SuppressionCounts): void {
   const { k, kC } = options;
-  if (total.users < k || !meetsComplement(total, kC)) return;
+  const eligible = (id: number) => {
+    const [cell, counted] = [cohort.cells[id]!, companion.cells[id]!];
+    return cell.state === 'secondary' && cell.structuralZero !== true && isUnknown(counted) && cell.users >= k && meetsComplement(cell, kC);
+  };
+  const organisation = cohort.cells.findIndex((c) => c.dimension === ORGANIZATION);
+  const tried = cohort.cells
+    .flatMap((_, id) => (eligible(id) && (cohort.cells.length <= MAX_CELLS_SHOWN_BESIDE || id === organisation) ? [id] : []))
+    .sort((a, b) => Number(b === organisation) - Number(a === organisation) || cohort.cells[b]!.users - cohort.cells[a]!.users)
+    .slice(0, MAX_SHOWN_BESIDE);
+  const shown: number[] = [];
+  for (const id of tried) {
+    cohort.cells[id]!.state = 'released';
+    let holds = false;
+    try {
+      holds = linkHolds(cohort, companion, [...shown, id], options);
+    } catch (error) {
+      if (!(error instanceof CohortTableUnverifiable)) throw error;
+    }
+    if (holds) {
+      shown.push(id);
+      counts.secondary--;
+    } else cohort.cells[id]!.state = 'secondary';
+  }
+}
+
+/**
+ * Whether every protected cell of a cohort table and its companion stays wide in the attacker's joint programme
+ * when the cohort shows the `bounded` cells the companion hides, and the tables otherwise hide the same cells.
+ * At each bounded cell the link is one equation: w + m = the cohort's active count (w: active people the
+ * companion does not count; m = q + r: the companion's count, q who qualify, r who do not); elsewhere each table's
+ * parts move freely. Checked through moves that are all moves of the joint programme, one bounded cell moving at a
+ * time (the others taken as known):
+ * - a bounded cell's own q and r move as far as their programmes let them, m's change matched by w the other way
+ *   (w's programme: the cohort's active minus the companion's count, cell by cell, unknown where the companion is)
+ *   or by the other of q and r (one qualifying fewer, one not qualifying more);
+ * - every other protected companion cell is wide with no bounded cell moving, or with one moving within those
+ *   rooms (one of q and r with the other's room as well as w's; both at once within w's room, split);
+ * - each cell the cohort hides, all bounded cells fixed: its active people are w plus m, each moving in its own
+ *   programme (its active interval is at least w's width plus m's), its inactive people its own.
+ */
+function linkHolds(cohort: CohortTable, companion: CohortTable, bounded: readonly number[], options: SuppressionOptions): boolean {
+  const { k, kC } = options;
   const need: Needs = { users: k, active: kC, inactive: kC };
   const limit = options.lpComponentLimit ?? LP_COMPONENT_LIMIT;
-  /** A table of the layout's cells with other figures: `states` gives each cell's state. */
-  const layout = (states: readonly CohortCell[], values: (i: number) => { users: number; active: number }): CohortTable => ({
-    metrics: [], relations: cohort.relations,
-    cells: states.map((cell, i) => ({ ...values(i), dimension: cell.dimension, key: cell.key, sums: [], state: cell.state, ...(cell.structuralZero === true ? { structuralZero: true as const } : {}) })),
-  });
-  const notCounted = (i: number) => cohort.cells[i]!.active - companion.cells[i]!.users;
+  const inf = Number.POSITIVE_INFINITY;
   const width = (i: Interval) => i.max - i.min;
-  const countedState = counted.state;
+  const notCounted = (i: number) => cohort.cells[i]!.active - companion.cells[i]!.users;
+  const states = bounded.map((id) => companion.cells[id]!.state);
+  /** Takes every bounded cell but `moving` as known to the attacker. */
+  const knowing = (moving?: number) => bounded.forEach((id, i) => (companion.cells[id]!.state = id === moving ? states[i]! : 'released'));
+  const restore = () => bounded.forEach((id, i) => (companion.cells[id]!.state = states[i]!));
+  /** A table of the layout's cells with other figures: `like` gives each cell's state. */
+  const layout = (like: readonly CohortCell[], values: (i: number) => { users: number; active: number }): CohortTable => ({
+    metrics: [], relations: cohort.relations,
+    cells: like.map((cell, i) => ({ ...values(i), dimension: cell.dimension, key: cell.key, sums: [], state: cell.state, ...(cell.structuralZero === true ? { structuralZero: true as const } : {}) })),
+  });
   try {
-    // The companion's organisation on its own: q and r from their programmes, m's change matched by w.
-    const own = new AttackerDecomposition(companion, limit);
-    const q = own.interval(id, 'active');
-    const r = own.interval(id, 'inactive');
-    const w = new AttackerDecomposition(layout(companion.cells, (i) => ({ users: notCounted(i), active: notCounted(i) })), limit).interval(id, 'active');
-    const [q0, r0, w0] = [counted.active, counted.users - counted.active, notCounted(id)];
-    const [qUp, qDown, rUp, rDown, wUp, wDown] = [q.max - q0, q0 - q.min, r.max - r0, r0 - r.min, w.max - w0, w0 - w.min];
-    const qualifying = { min: q0 - Math.min(qDown, wUp + rUp), max: q0 + Math.min(qUp, wDown + rDown) };
-    const notQualifying = { min: r0 - Math.min(rDown, wUp + qUp), max: r0 + Math.min(rUp, wDown + qDown) };
-    const people = { min: counted.users - Math.min(qDown + rDown, wUp), max: counted.users + Math.min(qUp + rUp, wDown) };
-    if (!isWide('users', people, need) || !isWide('active', qualifying, need) || !isWide('inactive', notQualifying, need)) return;
-    // Every other protected companion cell, its people moving with the organisation's within what w (and, for
-    // one of q and r, the other) can match: one of q and r at a time with the other's room, both at once within
-    // w's room split between them.
-    const inf = Number.POSITIVE_INFINITY;
-    const one = (room: number) => (room === inf ? inf : room);
-    counted.bounds = { active: { up: one(wDown + rDown), down: one(wUp + rUp) }, inactive: { up: one(wDown + qDown), down: one(wUp + qUp) } };
-    const single = new AttackerDecomposition(companion, limit);
-    const half = (x: number, up: boolean) => (x === inf ? x : up ? Math.ceil(x / 2) : Math.floor(x / 2));
-    counted.bounds = { active: { up: half(wDown, false), down: half(wUp, false) }, inactive: { up: half(wDown, true), down: half(wUp, true) } };
-    const both = new AttackerDecomposition(companion, limit);
-    delete counted.bounds;
-    for (const [cellId, cell] of companion.cells.entries()) {
-      if (cellId === id || !isProtected(cell, k, kC)) continue;
-      const each = measureWidths(single, cellId, need);
-      if (!isWide('active', each.active, need) || !isWide('inactive', each.inactive, need) || !isWide('users', measureWidths(both, cellId, need).users, need)) return;
+    const half = (room: number, up: boolean) => (room === inf ? inf : up ? Math.ceil(room / 2) : Math.floor(room / 2));
+    // The cohort's figures fixed everywhere: the companion's counts may fall freely and rise by the cell's w.
+    const unknownIds = companion.cells.flatMap((cell, id) => (isUnknown(cell) ? [id] : []));
+    const capped = (split: boolean) => {
+      for (const id of unknownIds) {
+        const room = Math.max(0, notCounted(id));
+        companion.cells[id]!.bounds = split ? { active: { up: half(room, false), down: inf }, inactive: { up: half(room, true), down: inf } } : { active: { up: room, down: inf }, inactive: { up: room, down: inf } };
+      }
+      return new AttackerDecomposition(companion, limit);
+    };
+    let cohortFixed: { single: AttackerDecomposition; both: AttackerDecomposition };
+    try {
+      cohortFixed = { single: capped(false), both: capped(true) };
+    } finally {
+      for (const id of unknownIds) delete companion.cells[id]!.bounds;
     }
-    counted.state = 'released';
+    knowing();
     const fixed = new AttackerDecomposition(companion, limit);
-    counted.state = countedState;
-    // Each cell the cohort hides, the organisation known in both: w's width plus m's, and its own inactive people.
-    total.state = 'released';
-    const rest = new AttackerDecomposition(layout(cohort.cells, (i) => ({ users: cohort.cells[i]!.users - companion.cells[i]!.users, active: notCounted(i) })), limit);
-    for (const [cellId, cell] of cohort.cells.entries()) {
-      if (!isProtected(cell, k, kC)) continue;
-      const part = measureWidths(rest, cellId, need);
-      const active = width(part.active) + width(measureWidths(fixed, cellId, need).users);
-      if (!isWide('inactive', part.inactive, need) || active < kC - EPSILON || width(part.inactive) + active < k - EPSILON) {
-        total.state = 'secondary';
-        return;
+    const configurations: { single: AttackerDecomposition; both: AttackerDecomposition }[] = [{ single: fixed, both: fixed }, cohortFixed];
+    for (const x of bounded) {
+      knowing(x);
+      const counted = companion.cells[x]!;
+      const own = new AttackerDecomposition(companion, limit);
+      const q = own.interval(x, 'active');
+      const r = own.interval(x, 'inactive');
+      const w = new AttackerDecomposition(layout(companion.cells, (i) => ({ users: notCounted(i), active: notCounted(i) })), limit).interval(x, 'active');
+      const [q0, r0, w0] = [counted.active, counted.users - counted.active, notCounted(x)];
+      const [qUp, qDown, rUp, rDown, wUp, wDown] = [q.max - q0, q0 - q.min, r.max - r0, r0 - r.min, w.max - w0, w0 - w.min];
+      const qualifying = { min: q0 - Math.min(qDown, wUp + rUp), max: q0 + Math.min(qUp, wDown + rDown) };
+      const notQualifying = { min: r0 - Math.min(rDown, wUp + qUp), max: r0 + Math.min(rUp, wDown + qDown) };
+      const people = { min: counted.users - Math.min(qDown + rDown, wUp), max: counted.users + Math.min(qUp + rUp, wDown) };
+      // Wide on its own moves, or with the cohort fixed everywhere.
+      const wide = (measure: Measure, interval: Interval) => isWide(measure, interval, need) || isWide(measure, measureWidths(measure === 'users' ? cohortFixed.both : cohortFixed.single, x, need)[measure], need);
+      if (!wide('users', people) || !wide('active', qualifying) || !wide('inactive', notQualifying)) return false;
+      try {
+        counted.bounds = { active: { up: wDown + rDown, down: wUp + rUp }, inactive: { up: wDown + qDown, down: wUp + qUp } };
+        const single = new AttackerDecomposition(companion, limit);
+        counted.bounds = { active: { up: half(wDown, false), down: half(wUp, false) }, inactive: { up: half(wDown, true), down: half(wUp, true) } };
+        configurations.push({ single, both: new AttackerDecomposition(companion, limit) });
+      } finally {
+        delete counted.bounds;
       }
     }
-    counts.secondary--;
-  } catch (error) {
-    if (!(error instanceof CohortTableUnverifiable)) throw error;
-    total.state = 'secondary';
+    restore();
+    // Every other protected companion cell: each measure wide in some configuration.
+    for (const [id, cell] of companion.cells.entries()) {
+      if (bounded.includes(id) || !isProtected(cell, k, kC)) continue;
+      const wide = (measure: Measure) => configurations.some((c) => isWide(measure, measureWidths(measure === 'users' ? c.both : c.single, id, need)[measure], need));
+      if (!wide('users') || !wide('active') || !wide('inactive')) return false;
+    }
+    // Each cell the cohort hides, every bounded cell fixed: w's width plus m's, and its own inactive people.
+    const rest = new AttackerDecomposition(layout(cohort.cells, (i) => ({ users: cohort.cells[i]!.users - companion.cells[i]!.users, active: notCounted(i) })), limit);
+    for (const [id, cell] of cohort.cells.entries()) {
+      if (!isProtected(cell, k, kC)) continue;
+      const part = measureWidths(rest, id, need);
+      const active = width(part.active) + width(measureWidths(fixed, id, need).users);
+      if (!isWide('inactive', part.inactive, need) || active < kC - EPSILON || width(part.inactive) + active < k - EPSILON) return false;
+    }
+    return true;
   } finally {
-    counted.state = countedState;
-    delete counted.bounds;
+    restore();
   }
 }
 
