@@ -4,7 +4,7 @@
  * secrets, and the audit log captured line by line.
  */
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -27,6 +27,20 @@ export const SHIPPED_POLICIES = fileURLToPath(new URL('../../policies', import.m
 export async function shippedPoliciesWithoutCases(prefix = 'gpp-policies-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   await cp(SHIPPED_POLICIES, dir, { recursive: true, filter: (source) => source !== join(SHIPPED_POLICIES, 'tests') });
+  return dir;
+}
+
+/**
+ * The shipped policies (without cases) with the vendor policy not granted the org score: its Teams cohorts are then
+ * suppressed as their own table, not with the score's Meetings category (policy/decide.ts jointCohortPlan), for
+ * tests of the cohort pipeline itself on a simulated tenant where nearly every active Teams user is in meetings.
+ */
+export async function shippedPoliciesWithoutScore(prefix = 'gpp-policies-'): Promise<string> {
+  const dir = await shippedPoliciesWithoutCases(prefix);
+  const file = join(dir, 'vendor-dashboard.yaml');
+  const text = await readFile(file, 'utf8');
+  if (!/^permissions: \[score\]$/m.test(text)) throw new Error('the shipped vendor policy no longer grants the score as this helper expects');
+  await writeFile(file, text.replace(/^permissions: \[score\]$/m, 'permissions: []'));
   return dir;
 }
 
