@@ -8,7 +8,7 @@
 import type { ReportCall } from '../catalogue/odata.js';
 import { ConcealedNamesError, Directory } from './directory.js';
 import type { CohortRow } from './render.js';
-import { planDigest, protectCohortTable, releaseSlot, settingsDigest, snapshotRefreshDate, suppressesAlike, suppressOrganisation, type OrganisationVerdict, type ProtectedRelease, type ReleaseCadence } from './release.js';
+import { organisationVerdictOf, protectCohortTable, releaseSlot, settingsDigest, snapshotRefreshDate, suppressesAlike, type OrganisationVerdict, type ProtectedRelease, type ReleaseCadence } from './release.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BookedRelease, type BudgetState, type NoiseSettings, type ReleaseCodec } from './release-book.js';
 import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import { aggregateCsvReport, usesDirectory, withoutDirectory, type CohortPlan } from './report-users.js';
@@ -75,11 +75,6 @@ type StoredCohortRows = Extract<StoredRelease, { kind: 'cohort' }>['body']['rows
 export class CohortReleases {
   /** Protected releases per (snapshot, directory, plan): an unchanged pair is never aggregated twice. */
   private readonly computed = new WeakMap<LeasedSnapshot, WeakMap<Directory, Map<string, Promise<ProtectedRelease>>>>();
-  /**
-   * The organisation's verdicts per (snapshot, directory, organisation table): consumers whose releases are parts
-   * of one table share one aggregation and one attacker check.
-   */
-  private readonly verdicts = new WeakMap<LeasedSnapshot, WeakMap<Directory, Map<string, Promise<OrganisationVerdict>>>>();
   private readonly book: ReleaseBook<KeptRelease>;
 
   constructor(
@@ -154,18 +149,6 @@ export class CohortReleases {
   /** The organisation's verdict a plan's release takes its suppression from; undefined where the plan alone suppresses alike. */
   private verdictOf(snapshot: LeasedSnapshot, directory: Directory, plan: CohortPlan, joint: CohortPlan | undefined): Promise<OrganisationVerdict> | undefined {
     if (joint === undefined || suppressesAlike(plan, joint)) return undefined;
-    let byDirectory = this.verdicts.get(snapshot);
-    if (byDirectory === undefined) this.verdicts.set(snapshot, (byDirectory = new WeakMap()));
-    let byTable = byDirectory.get(directory);
-    if (byTable === undefined) byDirectory.set(directory, (byTable = new Map()));
-    const key = planDigest(joint);
-    let pending = byTable.get(key);
-    if (pending === undefined) {
-      const tables = byTable;
-      pending = suppressOrganisation(() => snapshot.csv(), joint, directory);
-      pending.catch(() => tables.delete(key));
-      tables.set(key, pending);
-    }
-    return pending;
+    return organisationVerdictOf(snapshot, () => snapshot.csv(), joint, directory);
   }
 }

@@ -194,6 +194,32 @@ export async function organisationVerdict(source: () => AsyncIterable<Buffer | s
   return suppressesAlike(plan, joint) ? undefined : suppressOrganisation(source, joint!, directory);
 }
 
+/**
+ * Verdicts already made, per data object (a report snapshot), directory and organisation table: the cohorts of a
+ * report and the score's categories linked to them (policy/decide.ts linkedCohortPlans) read one verdict, made once.
+ */
+const verdicts = new WeakMap<object, WeakMap<Directory, Map<string, Promise<OrganisationVerdict>>>>();
+
+/**
+ * suppressOrganisation, made once per `data` (the object `source` reads, such as a leased snapshot), directory
+ * and organisation table, and shared by every caller; a failed verdict is forgotten, so the next call tries again.
+ */
+export function organisationVerdictOf(data: object, source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory): Promise<OrganisationVerdict> {
+  let byDirectory = verdicts.get(data);
+  if (byDirectory === undefined) verdicts.set(data, (byDirectory = new WeakMap()));
+  let byTable = byDirectory.get(directory);
+  if (byTable === undefined) byDirectory.set(directory, (byTable = new Map()));
+  const key = planDigest(joint);
+  let pending = byTable.get(key);
+  if (pending === undefined) {
+    const tables = byTable;
+    pending = suppressOrganisation(source, joint, directory);
+    pending.catch(() => tables.delete(key));
+    tables.set(key, pending);
+  }
+  return pending;
+}
+
 /** The organisation's verdict on `joint`, whoever asks (see organisationVerdict for when a plan needs one). */
 export async function suppressOrganisation(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory): Promise<OrganisationVerdict> {
   const { table, companions } = await aggregateCsvReport(source(), joint, directory);

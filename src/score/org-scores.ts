@@ -11,7 +11,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DirectoryLookup, SnapshotSource, LeasedSnapshot } from '../cohort/sources.js';
 import { ORGANIZATION } from '../cohort/aggregate.js';
 import { ConcealedNamesError, Directory, DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type DirectoryAttribute } from '../cohort/directory.js';
-import { measureNoise, planDigest, releaseId, releaseSlot, suppressAsCompanion, suppressOrganisation, tableDigest, type NoisyMeasure, type ReleaseCadence, type ReleaseData, type ReleaseSlot } from '../cohort/release.js';
+import { measureNoise, planDigest, releaseId, releaseSlot, organisationVerdictOf, suppressAsCompanion, tableDigest, type NoisyMeasure, type ReleaseCadence, type ReleaseData, type ReleaseSlot } from '../cohort/release.js';
 import { digestWhileReading, usesDirectory, withoutDirectory, type CohortPlan } from '../cohort/report-users.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BudgetState, type NoiseSettings, type ReleaseCodec } from '../cohort/release-book.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
@@ -220,7 +220,7 @@ export class OrgScores {
     for (const plan of grant.linked ?? []) {
       const snapshot = snapshots[SCORE_SOURCE_REPORTS.indexOf(plan.report)];
       if (snapshot === undefined) throw new InternalInvariantError(`the score has no snapshot of ${plan.report.name}`);
-      const organisation = await suppressOrganisation(() => snapshot.csv(), plan, directory);
+      const organisation = await organisationVerdictOf(snapshot, () => snapshot.csv(), plan, directory);
       tables = tables.map((t) => (organisation.companions.has(t.category.id) ? { ...t, counts: suppressAsCompanion(t.table, organisation, t.category.id) } : t));
     }
     const data = createHash('sha256').update(tables.map((t) => tableDigest(t.table)).join(' ')).digest('hex');
