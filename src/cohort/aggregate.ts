@@ -10,7 +10,7 @@
  * every cut of the organisation as unrelated and let London - Sales show Legal when Legal sits in London alone.
  */
 import { compareKeys } from './directory.js';
-import type { CohortCell, CohortRelation, CohortTable } from './table.js';
+import type { CellState, CohortCell, CohortRelation, CohortTable } from './table.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 
 export const ORGANIZATION = 'organization';
@@ -65,17 +65,58 @@ interface CellGroup {
   readonly byKey: KeyTrie;
 }
 
+/** Counts the users of one combination of attribute values; see CohortAggregator.counter. */
+export interface CohortCounter {
+  /** Adds a user (or `people` users alike): active or not, and their raw metric values in the declared order. */
+  add(active: boolean, metrics: readonly number[], people?: number): void;
+}
+
+/**
+ * The users of one combination of the attributes the table uses (a directory tuple: few against users), counted
+ * as they are added and poured into its cells (one per dimension) when the table is asked for.
+ */
+class TupleCounter implements CohortCounter {
+  users = 0;
+  active = 0;
+  readonly sums: number[];
+
+  constructor(
+    readonly cells: readonly number[],
+    private readonly clips: readonly number[],
+  ) {
+    this.sums = clips.map(() => 0);
+  }
+
+  add(active: boolean, metrics: readonly number[], people = 1): void {
+    this.users += people;
+    if (active) this.active += people;
+    // Whole units (durations in whole seconds): with noise, a sum must move by whole steps only.
+    for (let i = 0; i < this.clips.length; i++) this.sums[i]! += Math.floor(Math.min(Math.max(metrics[i] ?? 0, 0), this.clips[i]!)) * people;
+  }
+}
+
+/** Tuple counters by the user's value of each used attribute in turn, one map level per attribute. */
+type TupleTrie = Map<string, TupleTrie | TupleCounter>;
+
 export class CohortAggregator {
   private readonly cells: CohortCell[] = [];
   private readonly relations: CohortRelation[] = [];
   /** Per dimension (declared or implied). */
   private readonly groups: CellGroup[] = [];
+  /** Every attribute a dimension uses, sorted: a user's tuple is their value of each. */
+  private readonly attributes: readonly string[];
+  /** The tuples' counters by their values (with no attribute used, organization only: the one in `counters`). */
+  private readonly tuples: TupleTrie = new Map();
+  private readonly counters: TupleCounter[] = [];
+  private readonly clips: readonly number[];
 
   /** Builds every cell and relation in passes linear in cells (issue 18: 6,000 departments x 50 offices). */
   constructor(private readonly layout: CohortLayout) {
     const declared = new Set(layout.dimensions.map((d) => d.name));
     const singles = new Set(layout.dimensions.flatMap((d) => d.parts));
-    const known = [...singles].filter((a) => layout.known?.attributes.includes(a) === true).sort();
+    this.attributes = [...singles].sort();
+    this.clips = layout.metrics.map((m) => m.clip);
+    const known = this.attributes.filter((a) => layout.known?.attributes.includes(a) === true);
     /** For a dimension's parts, whether a key's combination of known attributes is held by no one (two or more known). */
     const structuralZeros = (parts: readonly string[]): ((key: readonly string[]) => boolean) | undefined => {
       const positions = parts.flatMap((part, i) => (known.includes(part) ? [i] : []));
@@ -84,12 +125,12 @@ export class CohortAggregator {
       const held: KeyTrie = new Map();
       for (const combination of layout.known!.held(positions.map((i) => parts[i]!))) {
         let level = held;
-        for (const value of combination.slice(0, -1)) {
-          let next = level.get(value);
-          if (!(next instanceof Map)) level.set(value, (next = new Map()));
+        for (let p = 0; p < combination.length - 1; p++) {
+          let next = level.get(combination[p]!);
+          if (!(next instanceof Map)) level.set(combination[p]!, (next = new Map()));
           level = next;
         }
-        level.set(combination.at(-1)!, 1);
+        level.set(combination[combination.length - 1]!, 1);
       }
       return (key) => {
         let node: KeyTrie | number | undefined = held;
@@ -100,7 +141,7 @@ export class CohortAggregator {
     const totalOf = this.group(ORGANIZATION, [], declared.has(ORGANIZATION)).ids[0]!;
     const marginals = new Map<string, CellGroup>();
     const twins: number[] = [];
-    for (const attribute of [...singles].sort()) {
+    for (const attribute of this.attributes) {
       const group = this.group(attribute, [attribute], declared.has(attribute));
       marginals.set(attribute, group);
       this.relations.push({ total: totalOf, parts: [...group.ids] });
@@ -142,7 +183,8 @@ export class CohortAggregator {
   private group(name: string, parts: readonly string[], released: boolean, structuralZero?: (key: readonly string[]) => boolean, keySet?: readonly (readonly string[])[]): CellGroup {
     const keys = keySet ?? (parts.length === 0 ? [[ALL]] : this.layout.keySet(parts));
     const group: CellGroup = { parts, ids: [], byKey: new Map() };
-    for (const key of [...keys].sort(compareKeys)) {
+    const state: CellState = released ? 'released' : 'hidden';
+    for (const key of inKeyOrder(keys)) {
       let level = group.byKey;
       for (let p = 0; p < key.length - 1; p++) {
         let next = level.get(key[p]!);
@@ -151,8 +193,9 @@ export class CohortAggregator {
       }
       level.set(key[key.length - 1]!, this.cells.length);
       group.ids.push(this.cells.length);
-      const cell: CohortCell = { dimension: name, key, users: 0, active: 0, sums: this.layout.metrics.map(() => 0), state: released ? 'released' : 'hidden' };
-      this.cells.push(structuralZero?.(key) === true ? { ...cell, structuralZero: true } : cell);
+      const sums = this.layout.metrics.map(() => 0);
+      // One literal per shape, `structuralZero` last, as the table has always been serialised.
+      this.cells.push(structuralZero?.(key) === true ? { dimension: name, key, users: 0, active: 0, sums, state, structuralZero: true } : { dimension: name, key, users: 0, active: 0, sums, state });
     }
     this.groups.push(group);
     return group;
@@ -169,22 +212,70 @@ export class CohortAggregator {
     return typeof node === 'number' ? node : undefined;
   }
 
-  /** Adds `user`'s contribution, `people` times (people with the same attributes, activity and metrics). */
-  add(user: UserContribution, people = 1): void {
-    // Whole units (durations in whole seconds): with noise, a sum must move by whole steps only.
-    const clipped = this.layout.metrics.map((m, i) => Math.floor(Math.min(Math.max(user.metrics[i] ?? 0, 0), m.clip)));
-    for (const group of this.groups) {
-      const id = this.cellOf(group, user.attributes);
-      if (id === undefined) throw new InternalInvariantError(`a user falls outside the cohort key set of '${group.parts.join(' x ')}'`);
-      const cell = this.cells[id]!;
-      if (cell.structuralZero === true) throw new InternalInvariantError(`a user falls in a combination of '${group.parts.join(' x ')}' the directory says nobody holds`);
-      cell.users += people;
-      if (user.active) cell.active += people;
-      for (let i = 0; i < clipped.length; i++) cell.sums[i]! += clipped[i]! * people;
+  /**
+   * The counter of the users with these attributes (their values of every attribute a dimension uses), made and
+   * placed in the cells on first use. A caller with many users per combination (a directory's tuples) keeps it
+   * and counts through it without a lookup per user. Throws InternalInvariantError for a combination outside a
+   * dimension's key set or one the directory says nobody holds (a structural zero).
+   */
+  counter(attributes: Readonly<Record<string, string>>): CohortCounter {
+    if (this.attributes.length === 0) return this.counters[0] ?? this.newCounter(attributes);
+    let level = this.tuples;
+    const last = this.attributes.length - 1;
+    for (let a = 0; a < last; a++) {
+      const next = level.get(attributes[this.attributes[a]!]!) as TupleTrie | undefined;
+      if (next === undefined) return this.newCounter(attributes);
+      level = next;
     }
+    return (level.get(attributes[this.attributes[last]!]!) as TupleCounter | undefined) ?? this.newCounter(attributes);
   }
 
+  private newCounter(attributes: Readonly<Record<string, string>>): TupleCounter {
+    // Its cells first: a combination outside the key set throws before anything is kept of it.
+    const cells = this.groups.map((group) => {
+      const id = this.cellOf(group, attributes);
+      if (id === undefined) throw new InternalInvariantError(`a user falls outside the cohort key set of '${group.parts.join(' x ')}'`);
+      if (this.cells[id]!.structuralZero === true) throw new InternalInvariantError(`a user falls in a combination of '${group.parts.join(' x ')}' the directory says nobody holds`);
+      return id;
+    });
+    const counter = new TupleCounter(cells, this.clips);
+    this.counters.push(counter);
+    if (this.attributes.length === 0) return counter;
+    let level = this.tuples;
+    for (const attribute of this.attributes.slice(0, -1)) {
+      let next = level.get(attributes[attribute]!) as TupleTrie | undefined;
+      if (next === undefined) level.set(attributes[attribute]!, (next = new Map()));
+      level = next;
+    }
+    level.set(attributes[this.attributes.at(-1)!]!, counter);
+    return counter;
+  }
+
+  /** Adds `user`'s contribution, `people` times (people with the same attributes, activity and metrics). */
+  add(user: UserContribution, people = 1): void {
+    this.counter(user.attributes).add(user.active, user.metrics, people);
+  }
+
+  /** The table, with every user added so far counted into their cells. */
   table(): CohortTable {
+    for (const count of this.counters) {
+      if (count.users === 0) continue;
+      for (const id of count.cells) {
+        const cell = this.cells[id]!;
+        cell.users += count.users;
+        cell.active += count.active;
+        for (let i = 0; i < count.sums.length; i++) cell.sums[i]! += count.sums[i]!;
+      }
+      // Poured once: a later add() and table() count only what came after.
+      count.users = count.active = 0;
+      count.sums.fill(0);
+    }
     return { cells: this.cells, relations: this.relations, metrics: this.layout.metrics.map((m) => m.name) };
   }
+}
+
+/** Keys sorted by compareKeys; a key set already in order (the directory's are) is taken as it is. */
+function inKeyOrder(keys: readonly (readonly string[])[]): readonly (readonly string[])[] {
+  for (let i = 1; i < keys.length; i++) if (compareKeys(keys[i - 1]!, keys[i]!) > 0) return [...keys].sort(compareKeys);
+  return keys;
 }
