@@ -16,7 +16,7 @@ import { readCsvBatches } from '../sanitize/csv-report.js';
 import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 import { cohortNoise, type CohortNoise, type NoiseSetting } from './accuracy.js';
-import { CohortAggregator, ORGANIZATION, parseDimension, type CohortDimension, type CohortLayout } from './aggregate.js';
+import { CohortAggregator, ORGANIZATION, parseDimension, type CohortCounter, type CohortDimension, type CohortLayout } from './aggregate.js';
 import { LICENCE_CLASSES, licenceClassOf } from './licence-class.js';
 import { DIRECTORY_ATTRIBUTES, directoryKnowledge, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
 import type { CohortTable } from './table.js';
@@ -193,13 +193,18 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
   let refreshDate: string | null = null;
   const refreshColumn = findColumn(plan.report, 'reportRefreshDate');
   let refreshIndex = -1;
-  // `upn` (canonical) is undefined for a placeholder row, which nothing may be merged into.
-  let current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[] } | undefined;
+  // `upn` (canonical) is undefined for a placeholder row, which nothing may be merged into. `counter`: the
+  // user's directory tuple's, when every part comes from the directory (one counter per tuple, no lookup per user).
+  let current: { upn: string | undefined; attributes?: Record<string, string>; counter?: CohortCounter; active: boolean; metrics: number[] } | undefined;
+  const tupleCounters = columnParts.length === 0 && products === undefined ? new Map<readonly string[] | undefined, CohortCounter>() : undefined;
+  /** A user's directory attributes from their entry (none: not in the directory). */
+  const directoryAttributes = (entry: readonly string[] | undefined): Record<string, string> => Object.fromEntries(directoryParts.map((a) => [a, entry?.[DIRECTORY_ATTRIBUTES.indexOf(a)] ?? NOT_IN_DIRECTORY]));
   // Users whose rows are done: memory grows with the users of the report (their UPNs), never with the rows.
   const seen = new Set<string>();
   const flush = () => {
     if (current !== undefined) {
-      aggregator.add(current);
+      if (current.counter !== undefined) current.counter.add(current.active, current.metrics);
+      else aggregator.add({ attributes: current.attributes!, active: current.active, metrics: current.metrics });
       if (current.upn !== undefined) seen.add(current.upn);
     }
     current = undefined;
@@ -236,10 +241,15 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
       }
       flush();
       if (upn !== undefined && seen.has(upn)) throw new SanitizeError('InconsistentReport', `row ${rows} names a user whose rows ended earlier in the report`);
-      const attributes: Record<string, string> = {};
       const entry = directoryParts.length > 0 && upn !== undefined ? directory.entryOf(upn) : undefined;
-      for (const attribute of directoryParts) attributes[attribute] = entry?.[DIRECTORY_ATTRIBUTES.indexOf(attribute)] ?? NOT_IN_DIRECTORY;
       if (entry !== undefined) matched++;
+      if (tupleCounters !== undefined) {
+        let counter = tupleCounters.get(entry);
+        if (counter === undefined) tupleCounters.set(entry, (counter = aggregator.counter(directoryAttributes(entry))));
+        current = { upn, counter, active, metrics };
+        continue;
+      }
+      const attributes = directoryAttributes(entry);
       columnParts.forEach((column, i) => {
         const value = fromCsvText(column, fields[p.parts[i]!]!);
         attributes[column.json] = value === null ? NO_VALUE : String(value);
