@@ -77,6 +77,7 @@ function run(departments: number): string {
   };
   const heapWith = heap();
   table = aggregator = undefined;
+  counters.clear();
   const heapTable = heapWith - heap();
   const seconds = (from: number, to: number) => `${((to - from) / 1000).toFixed(2)} s`.padStart(8);
   const perCell = (from: number, to: number) => `${(((to - from) * 1e3) / cells).toFixed(1)} us`.padStart(8);
