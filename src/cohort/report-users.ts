@@ -193,18 +193,20 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
   let refreshDate: string | null = null;
   const refreshColumn = findColumn(plan.report, 'reportRefreshDate');
   let refreshIndex = -1;
-  // `upn` (canonical) is undefined for a placeholder row, which nothing may be merged into. `counter`: the
-  // user's directory tuple's, when every part comes from the directory (one counter per tuple, no lookup per user).
-  let current: { upn: string | undefined; attributes?: Record<string, string>; counter?: CohortCounter; active: boolean; metrics: number[] } | undefined;
-  const tupleCounters = columnParts.length === 0 && products === undefined ? new Map<readonly string[] | undefined, CohortCounter>() : undefined;
+  // `upn` (canonical) is undefined for a placeholder row, which nothing may be merged into.
+  let current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[] } | undefined;
+  // With every part from the directory, the users of one directory entry share their attributes and a counter
+  // (found once): counting a user is then one lookup by entry, not one per cell. `currentCounter`: current's.
+  const tuples = columnParts.length === 0 && products === undefined ? new Map<readonly string[] | undefined, { attributes: Record<string, string>; counter: CohortCounter }>() : undefined;
+  let currentCounter: CohortCounter | undefined;
   /** A user's directory attributes from their entry (none: not in the directory). */
   const directoryAttributes = (entry: readonly string[] | undefined): Record<string, string> => Object.fromEntries(directoryParts.map((a) => [a, entry?.[DIRECTORY_ATTRIBUTES.indexOf(a)] ?? NOT_IN_DIRECTORY]));
   // Users whose rows are done: memory grows with the users of the report (their UPNs), never with the rows.
   const seen = new Set<string>();
   const flush = () => {
     if (current !== undefined) {
-      if (current.counter !== undefined) current.counter.add(current.active, current.metrics);
-      else aggregator.add({ attributes: current.attributes!, active: current.active, metrics: current.metrics });
+      if (currentCounter !== undefined) currentCounter.add(current.active, current.metrics);
+      else aggregator.add(current);
       if (current.upn !== undefined) seen.add(current.upn);
     }
     current = undefined;
@@ -243,13 +245,13 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
       if (upn !== undefined && seen.has(upn)) throw new SanitizeError('InconsistentReport', `row ${rows} names a user whose rows ended earlier in the report`);
       const entry = directoryParts.length > 0 && upn !== undefined ? directory.entryOf(upn) : undefined;
       if (entry !== undefined) matched++;
-      if (tupleCounters !== undefined) {
-        let counter = tupleCounters.get(entry);
-        if (counter === undefined) tupleCounters.set(entry, (counter = aggregator.counter(directoryAttributes(entry))));
-        current = { upn, counter, active, metrics };
-        continue;
+      let tuple = tuples?.get(entry);
+      if (tuples !== undefined && tuple === undefined) {
+        const shared = directoryAttributes(entry);
+        tuples.set(entry, (tuple = { attributes: shared, counter: aggregator.counter(shared) }));
       }
-      const attributes = directoryAttributes(entry);
+      const attributes = tuple?.attributes ?? directoryAttributes(entry);
+      currentCounter = tuple?.counter;
       columnParts.forEach((column, i) => {
         const value = fromCsvText(column, fields[p.parts[i]!]!);
         attributes[column.json] = value === null ? NO_VALUE : String(value);
