@@ -195,14 +195,14 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
   let refreshIndex = -1;
   // `upn` (canonical) is undefined for a placeholder row, which nothing may be merged into.
   let current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[] } | undefined;
+  // Users whose rows are done: memory grows with the users of the report (their UPNs), never with the rows.
+  const seen = new Set<string>();
   // With every part from the directory, the users of one directory entry share their attributes and a counter
   // (found once): counting a user is then one lookup by entry, not one per cell. `currentCounter`: current's.
   const tuples = columnParts.length === 0 && products === undefined ? new Map<readonly string[] | undefined, { attributes: Record<string, string>; counter: CohortCounter }>() : undefined;
   let currentCounter: CohortCounter | undefined;
   /** A user's directory attributes from their entry (none: not in the directory). */
   const directoryAttributes = (entry: readonly string[] | undefined): Record<string, string> => Object.fromEntries(directoryParts.map((a) => [a, entry?.[DIRECTORY_ATTRIBUTES.indexOf(a)] ?? NOT_IN_DIRECTORY]));
-  // Users whose rows are done: memory grows with the users of the report (their UPNs), never with the rows.
-  const seen = new Set<string>();
   const flush = () => {
     if (current !== undefined) {
       if (currentCounter !== undefined) currentCounter.add(current.active, current.metrics);
