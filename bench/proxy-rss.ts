@@ -1,67 +1,117 @@
 /**
- * Benchmark (3): the proxy's RSS while it fetches, validates, spills and streams the sanitised CSV of a
- * 300,000-user report (getOffice365ActiveUserDetail D30 through the shipped licence-management policy). The simulator runs in its own
- * process; RSS idle (after start-up) is the baseline from this run. Target: peak < 150 MB. Loopback only.
- * Run: node --import tsx bench/proxy-rss.ts [users]
+ * Benchmark (3): the RSS of the proxy as it ships (`node dist/cli.js serve`, built here first, with the image's
+ * heap cap --max-old-space-size=320 and NODE_ENV=production) while it fetches, validates, spills and streams the
+ * sanitised CSV of a 300,000-user report (getOffice365ActiveUserDetail D30 through the shipped licence policy).
+ * The simulator runs in a process of its own; RSS is read from /proc (VmRSS idle, VmHWM for the peak), so the
+ * figures are the proxy process's alone; idle is read once the proxy is ready (/readyz: policies loaded, a Graph
+ * token obtained) and left alone for 5 s. Target: idle < 150 MB; peak within the heap cap. Loopback only; Linux.
+ * Run: node --import tsx bench/proxy-rss.ts [users] [--heap default]
  */
-import { readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { parseKeyring } from '../src/sanitize/pseudonyms.js';
-import { ConsumerKeys } from '../src/server/consumer-keys.js';
-import { startProxy } from '../src/server/proxy.js';
+import { hashConsumerKey } from '../src/server/consumer-keys.js';
 import { selfSignedCertificate } from '../src/server/tls.js';
 
-const users = Number(process.argv[2] ?? 300_000);
-const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'simulator', '--port', '0', '--download-port', '0', '--users', String(users), '--concealed', 'off', '--no-graph-limits'], { stdio: ['ignore', 'pipe', 'inherit'] });
-let out = '';
-child.stdout.on('data', (d) => (out += d));
-while (!/Press Ctrl\+C/.test(out)) await once(child.stdout, 'data');
-const field = (name: string) => new RegExp(`${name}:\\s+(\\S+)`).exec(out)![1]!;
-const tls = await selfSignedCertificate(1);
-const key = 'gpp_bench-key-000000000000000000000000000000000000';
-const proxy = await startProxy({
-  policiesDir: 'policies', watchPolicies: false, consumerKeys: ConsumerKeys.of({ 'licence-tool': key }),
-  pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`), sealSecret: randomBytes(32), tls, logger: pino({ level: 'warn' }),
-  // The shipped vendor policy adds noise, which start-up refuses without a noise key and a ledger.
-  noiseKey: randomBytes(32), ledgerFile: join(tmpdir(), `gpp-bench-rss-${process.pid}-ledger.jsonl`),
-  graph: { graphUrl: field('Graph host'), authorityCa: readFileSync(field('Authority CA'), 'utf8'), credential: { kind: 'secret' as const, tokenUrl: field('Entra token URL'), clientId: field('Client id'), clientSecret: field('Client secret') }, downloadHosts: [`${field('Download host')}/data/`], bodyTimeoutMs: 600_000 },
-});
-const dispatcher = new Agent({ connect: { ca: tls.cert }, bodyTimeout: 600_000, headersTimeout: 600_000 });
-global.gc?.();
-const idle = process.memoryUsage().rss / 2 ** 20;
-let peak = idle;
-/** What the RSS was made of at its peak (MB): V8's heap in use and reserved, and memory outside it (Buffers). */
-let parts = '';
-let peakHeap = 0;
-let peakExternal = 0;
-const sampler = setInterval(() => {
-  const m = process.memoryUsage();
-  peakHeap = Math.max(peakHeap, m.heapTotal / 2 ** 20);
-  peakExternal = Math.max(peakExternal, m.external / 2 ** 20);
-  if (m.rss / 2 ** 20 <= peak) return;
-  peak = m.rss / 2 ** 20;
-  const mb = (n: number) => (n / 2 ** 20).toFixed(0);
-  parts = `heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)})`;
-}, 50);
-const started = Date.now();
-const redirect = await request(`${proxy.url}/v1.0/reports/getOffice365ActiveUserDetail(period='D30')`, { dispatcher, headers: { authorization: `Bearer ${key}` } });
-await redirect.body.dump();
-const download = await request(String(redirect.headers.location), { dispatcher });
-let bytes = 0;
-let lines = 0;
-for await (const chunk of download.body) {
-  bytes += (chunk as Buffer).length;
-  for (const b of chunk as Buffer) if (b === 10) lines++;
+const args = process.argv.slice(2);
+const users = Number(args.find((a) => /^\d+$/.test(a)) ?? 300_000);
+const heapCap = args.includes('--heap') && args[args.indexOf('--heap') + 1] === 'default' ? [] : ['--max-old-space-size=320'];
+/** How long the proxy is left alone after it listens before its idle RSS is read (start-up garbage collected). */
+const SETTLE_MS = 5_000;
+
+/** A process's resident memory (MB) from /proc: now (VmRSS) and its peak so far (VmHWM). */
+function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)![1]);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
-clearInterval(sampler);
-console.log(`status ${download.statusCode}: ${lines - 1} rows released, ${(bytes / 1e6).toFixed(1)} MB sanitised CSV in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-console.log(`proxy RSS idle ${idle.toFixed(0)} MB (baseline), peak ${peak.toFixed(0)} MB (target < 150 MB); at the peak: ${parts}; largest V8 heap ${peakHeap.toFixed(0)} MB, largest external ${peakExternal.toFixed(0)} MB`);
-await proxy.close();
-await dispatcher.close();
-child.kill('SIGTERM');
+
+/** A child's stdout until `pattern` shows (or it exits, which fails with its stderr). */
+async function output(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = once(child, 'exit').then(() => {
+    throw new Error(`${what} exited before it was ready: ${err.slice(-1000)}`);
+  });
+  while (!pattern.test(out)) await Promise.race([once(child.stdout!, 'data'), exited]);
+  return out;
+}
+
+// The proxy as it ships: dist/, built from this tree first.
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+if (build.status !== 0) throw new Error('npm run build failed');
+
+const work = mkdtempSync(join(tmpdir(), 'gpp-bench-rss-'));
+const children: ChildProcess[] = [];
+try {
+  const simulator = spawn(process.execPath, ['dist/cli.js', 'simulator', '--port', '0', '--download-port', '0', '--users', String(users), '--concealed', 'off', '--no-graph-limits'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(simulator);
+  const described = await output(simulator, /Press Ctrl\+C/, 'the simulator');
+  const field = (name: string) => new RegExp(`${name}:\\s+(\\S+)`).exec(described)![1]!;
+
+  const tls = await selfSignedCertificate(1);
+  writeFileSync(join(work, 'cert.pem'), tls.cert);
+  writeFileSync(join(work, 'key.pem'), tls.key);
+  const key = 'gpp_bench-key-000000000000000000000000000000000000';
+  const env = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    GPP_HOST: '127.0.0.1',
+    GPP_PORT: '0',
+    GPP_POLICIES_DIR: 'policies',
+    GPP_CONSUMER_KEYS: `licence-tool=sha256:${hashConsumerKey(key)}`,
+    GPP_PSEUDONYM_KEYS: `licence-tool=${randomBytes(32).toString('base64')}`,
+    GPP_SEAL_SECRET: randomBytes(32).toString('base64'),
+    // The shipped vendor policy adds noise, which start-up refuses without a noise key and a ledger.
+    GPP_NOISE_KEY: randomBytes(32).toString('base64'),
+    GPP_BUDGET_LEDGER_FILE: join(work, 'ledger.jsonl'),
+    GPP_SCORE_HISTORY_FILE: join(work, 'history.jsonl'),
+    GPP_TLS_CERT_FILE: join(work, 'cert.pem'),
+    GPP_TLS_KEY_FILE: join(work, 'key.pem'),
+    GPP_GRAPH_URL: field('Graph host'),
+    GPP_TOKEN_URL: field('Entra token URL'),
+    GPP_AUTHORITY_CA_FILE: field('Authority CA'),
+    GPP_CLIENT_ID: field('Client id'),
+    GPP_CLIENT_SECRET: field('Client secret'),
+    GPP_DOWNLOAD_HOSTS: `${field('Download host')}/data/`,
+  };
+  const proxy = spawn(process.execPath, [...heapCap, 'dist/cli.js', 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(proxy);
+  const url = /listening at (\S+),/.exec(await output(proxy, /listening at (\S+),/, 'the proxy'))![1]!;
+  const client = new Agent({ connect: { ca: tls.cert }, bodyTimeout: 600_000, headersTimeout: 600_000 });
+  // Idle as a deployed proxy is: ready (policies loaded, a Graph token obtained, as the readiness probe asks).
+  const ready = await request(`${url}/readyz`, { dispatcher: client });
+  await ready.body.dump();
+  if (ready.statusCode !== 200) throw new Error(`the proxy is not ready (/readyz ${ready.statusCode})`);
+  await sleep(SETTLE_MS);
+  const idle = memoryOf(proxy.pid!);
+
+  const started = Date.now();
+  const redirect = await request(`${url}/v1.0/reports/getOffice365ActiveUserDetail(period='D30')`, { dispatcher: client, headers: { authorization: `Bearer ${key}` } });
+  await redirect.body.dump();
+  if (redirect.statusCode !== 302) throw new Error(`the proxy answered ${redirect.statusCode}, not a 302 to the download`);
+  const download = await request(String(redirect.headers.location), { dispatcher: client });
+  let bytes = 0;
+  let lines = 0;
+  for await (const chunk of download.body) {
+    bytes += (chunk as Buffer).length;
+    for (const b of chunk as Buffer) if (b === 10) lines++;
+  }
+  await client.close();
+  const after = memoryOf(proxy.pid!);
+  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`status ${download.statusCode}: ${lines - 1} rows released, ${(bytes / 1e6).toFixed(1)} MB sanitised CSV in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `proxy (node ${heapCap.join(' ') || '(default heap)'} dist/cli.js serve) RSS idle ${idle.rss.toFixed(0)} MB (target < 150 MB), peak ${after.peak.toFixed(0)} MB, after the download ${after.rss.toFixed(0)} MB; load average ${load}`,
+  );
+} finally {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+}

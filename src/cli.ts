@@ -14,7 +14,6 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { STANDARD_PERIODS, type Period } from './catalogue/catalogue.js';
 import { PolicyLoadError } from './policy/load.js';
-import { ExportRefused, releaseExport } from './sanitize-export.js';
 import { SanitizeError } from './sanitize/errors.js';
 import { auditLogger } from './server/audit.js';
 import { BudgetLedger } from './store/budget-ledger.js';
@@ -22,7 +21,6 @@ import { runPolicyTests } from './policy/test-cases.js';
 import { noiseWarnings } from './policy/noise-lint.js';
 import { lintRowReleases } from './policy/release-lint.js';
 import { checkPseudonymKeys } from './policy/activation.js';
-import { SampleReports } from './policy/sample-reports.js';
 import { parseKeyring, PseudonymKeyError } from './sanitize/pseudonyms.js';
 import { ConsumerKeys, hashConsumerKey, newConsumerKey } from './server/consumer-keys.js';
 import { startProxy, type RunningProxy } from './server/proxy.js';
@@ -33,15 +31,18 @@ import { explainReport } from './policy/explain.js';
 import { budgetPlan, describeBudgetPlan } from './policy/budget-plan.js';
 import { diffPolicySets, diffSummary } from './policy/diff.js';
 import { policyReference } from './policy/reference.js';
-import { formatPreview, previewPolicySet, simulatedData } from './policy/preview.js';
 import { verifyHistory } from './policy/history.js';
 import { readPolicyHistoryFile } from './store/policy-history.js';
 import { StoreLockedError } from './store/file-lock.js';
 import { StoreCorruptError } from './store/records.js';
-import { RedisStore } from './store/redis-store.js';
 import { loadPolicySet } from './policy/load.js';
 import { formatProblem } from './policy/validate.js';
-import { startSimulator, type RunningSimulator, type SimulatorOptions } from './simulator/server.js';
+import type { RunningSimulator, SimulatorOptions } from './simulator/server.js';
+
+// What only some commands use (the simulator, previews, exports, Redis) is imported by those commands, so that
+// `serve` starts without it (bench/proxy-rss.ts: the idle proxy's RSS).
+const simulatorModule = () => import('./simulator/server.js');
+const sampleReportsModule = () => import('./policy/sample-reports.js');
 
 const USAGE = `Usage: graph-privacy-proxy <command> [options]
 
@@ -268,6 +269,7 @@ async function demo(args: string[]): Promise<number> {
   const options = simulatorOptions(simulatorArgs, { concealed: false });
   const policiesDir = join(PACKAGE_ROOT, 'policies');
   await requirePolicyDir(policiesDir, 'the demo uses the policies shipped with the project');
+  const { startSimulator } = await simulatorModule();
   const sim = await startSimulator(options).catch((error: unknown) => explainPortInUse(error, simulatorPorts(options)));
   const work = await mkdtemp(join(tmpdir(), 'graph-privacy-proxy-demo-'));
   const cleanUp = async () => {
@@ -393,6 +395,7 @@ async function sanitizeCommand(args: string[]): Promise<number> {
   // The audit line goes to stderr, so stdout stays free and the released file is the only output.
   const audit = auditLogger({}, pino.destination({ fd: 2, sync: true }));
   const request = { consumer, ...(values.report !== undefined ? { report: values.report } : {}), ...(values.period !== undefined ? { period: values.period } : {}), ...(values.date !== undefined ? { date: values.date } : {}) };
+  const { ExportRefused, releaseExport } = await import('./sanitize-export.js');
   try {
     const release = await releaseExport({
       input, output, consumer, policies: loaded.set, pseudonymKeys,
@@ -470,6 +473,7 @@ async function policyCheck(dir: string, options: { keys?: readonly string[]; use
   for (const { policy } of set.policies) process.stdout.write(`  ${policy.name}: consumers ${policy.consumers.join(', ')}\n`);
   const budget = describeBudgetPlan(budgetPlan(set.policies.map((p) => p.policy)));
   for (const line of budget.lines) process.stdout.write(`  ${line}\n`);
+  const { SampleReports } = await sampleReportsModule();
   const warnings = [...noiseWarnings(set), ...(await lintRowReleases(set, new SampleReports({ users: options.users })))];
   for (const warning of warnings) process.stderr.write(`${formatProblem(warning)}\n`);
   for (const warning of budget.warnings) process.stderr.write(`${dir}: warning: ${warning}\n`);
@@ -519,6 +523,7 @@ async function policyPreview(dir: string, options: { users: number; seed: string
     process.stderr.write(`The policy set in ${dir} does not load; run 'policy check ${dir}' to see why.\n`);
     return 1;
   }
+  const [{ SampleReports }, { formatPreview, previewPolicySet, simulatedData }] = await Promise.all([sampleReportsModule(), import('./policy/preview.js')]);
   const preview = await previewPolicySet(result.set, simulatedData(new SampleReports({ users: options.users, seed: /^\d+$/.test(options.seed) ? Number(options.seed) : options.seed })));
   process.stdout.write(options.json ? `${JSON.stringify(preview, null, 2)}\n` : `Preview of ${dir} (version ${preview.version}) on ${preview.data}\n${formatPreview(preview)}`);
   return 0;
@@ -533,6 +538,7 @@ async function policyHistory(options: { file?: string; redis?: string; prefix?: 
   let lines: string[];
   let where: string;
   if (redisUrl !== undefined && redisUrl !== '') {
+    const { RedisStore } = await import('./store/redis-store.js');
     const store = await RedisStore.connect(redisUrl, options.prefix ?? process.env.GPP_REDIS_PREFIX ?? 'gpp');
     try {
       lines = await store.policyHistory.lines();
@@ -607,6 +613,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'demo') return demo(rest);
   if (command !== 'simulator') throw new UsageError(`Unknown command '${command}'.`);
   const options = simulatorOptions(rest, { concealed: true });
+  const { startSimulator } = await simulatorModule();
   const sim = await startSimulator(options).catch((error: unknown) => explainPortInUse(error, simulatorPorts(options)));
   // The login host's certificate, for clients that must trust it; removed when the simulator stops.
   const work = await mkdtemp(join(tmpdir(), 'graph-privacy-proxy-simulator-'));

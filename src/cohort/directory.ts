@@ -22,7 +22,8 @@ export class Directory {
   private readonly tuples: (readonly string[])[] = [];
   private readonly tupleIndex = new Map<string, number>();
   private readonly byUpn = new Map<string, number>();
-  private readonly domains = new Map<DirectoryAttribute, Set<string>>(DIRECTORY_ATTRIBUTES.map((a) => [a, new Set([NOT_IN_DIRECTORY])]));
+  /** Per attribute, its values, each kept as one string that every tuple shares (lookups by it compare pointers). */
+  private readonly domains = new Map<DirectoryAttribute, Map<string, string>>(DIRECTORY_ATTRIBUTES.map((a) => [a, new Map([[NOT_IN_DIRECTORY, NOT_IN_DIRECTORY]])]));
 
   constructor(entries: Iterable<DirectoryEntry>) {
     this.addEntries(entries);
@@ -39,12 +40,17 @@ export class Directory {
   }
 
   private addEntries(entries: Iterable<DirectoryEntry>): void {
+    this.codings.clear();
+    this.held.clear();
     for (const entry of entries) {
       if (typeof entry.userPrincipalName !== 'string') continue;
       const values = DIRECTORY_ATTRIBUTES.map((attribute) => {
         const raw = entry[attribute];
         const value = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : NO_VALUE;
-        this.domains.get(attribute)!.add(value);
+        const domain = this.domains.get(attribute)!;
+        const shared = domain.get(value);
+        if (shared !== undefined) return shared;
+        domain.set(value, value);
         return value;
       });
       const tupleKey = values.join('\u0000');
@@ -76,7 +82,23 @@ export class Directory {
 
   /** Every value the attribute takes in the directory, sorted, with the NO_VALUE and NOT_IN_DIRECTORY labels. */
   domain(attribute: DirectoryAttribute): string[] {
-    return [...this.domains.get(attribute)!].sort();
+    return [...this.coding(attribute).values];
+  }
+
+  /** Per attribute: its values sorted, and each tuple's value as its position there (made on first use). */
+  private readonly codings = new Map<DirectoryAttribute, AttributeCoding>();
+
+  private coding(attribute: DirectoryAttribute): AttributeCoding {
+    let coding = this.codings.get(attribute);
+    if (coding === undefined) {
+      const values = [...this.domains.get(attribute)!.keys()].sort();
+      const codeOf = new Map(values.map((v, code) => [v, code]));
+      const position = DIRECTORY_ATTRIBUTES.indexOf(attribute);
+      const ofTuple = new Int32Array(this.tuples.length);
+      for (let t = 0; t < this.tuples.length; t++) ofTuple[t] = codeOf.get(this.tuples[t]![position]!)!;
+      this.codings.set(attribute, (coding = { values, ofTuple, outside: codeOf.get(NOT_IN_DIRECTORY)! }));
+    }
+    return coding;
   }
 
   /**
@@ -86,13 +108,71 @@ export class Directory {
    * Never only the combinations people hold (G8): which of them are empty would show where a lone person is.
    */
   combinations(attributes: readonly DirectoryAttribute[]): string[][] {
-    let keys: string[][] = [[]];
-    for (const attribute of attributes) {
-      const values = this.domain(attribute).filter((v) => v !== NOT_IN_DIRECTORY);
-      keys = keys.flatMap((key) => values.map((v) => [...key, v]));
+    const domains = attributes.map((a) => this.coding(a).values.filter((v) => v !== NOT_IN_DIRECTORY));
+    const keys: string[][] = [];
+    // Each domain sorted and walked in order (an odometer): the keys come out in compareKeys order.
+    const digits = domains.map(() => 0);
+    if (domains.every((d) => d.length > 0)) {
+      for (;;) {
+        keys.push(digits.map((digit, i) => domains[i]![digit]!));
+        let i = digits.length - 1;
+        while (i >= 0 && ++digits[i]! === domains[i]!.length) digits[i--] = 0;
+        if (i < 0) break;
+      }
     }
-    keys.push(attributes.map(() => NOT_IN_DIRECTORY));
-    return keys.sort(compareKeys);
+    const outside = attributes.map(() => NOT_IN_DIRECTORY);
+    keys.splice(sortedPosition(keys, outside), 0, outside);
+    return keys;
+  }
+
+  private readonly held = new Map<string, readonly (readonly string[])[]>();
+
+  /**
+   * The combinations of several attributes that someone in the directory holds, sorted, plus the one
+   * all-NOT_IN_DIRECTORY combination (report users the directory does not have). What a consumer knows from the
+   * directory (privacy.md's threat model): every other combination of `combinations` is a structural zero.
+   * Linear in the directory's distinct tuples; kept per attribute list (the caller must not change it).
+   */
+  heldCombinations(attributes: readonly DirectoryAttribute[]): readonly (readonly string[])[] {
+    const name = attributes.join(' ');
+    let known = this.held.get(name);
+    if (known === undefined) {
+      const codings = attributes.map((a) => this.coding(a));
+      const outside = attributes.map(() => NOT_IN_DIRECTORY);
+      if (codings.reduce((product, c) => product * c.values.length, 1) <= Number.MAX_SAFE_INTEGER) {
+        // Each tuple's combination as one number (its values' codes in mixed radix, so ordered as compareKeys
+        // orders the keys): sorted, each distinct one decoded once.
+        const tuples = this.tuples.length;
+        const numbers = new Float64Array(tuples + 1);
+        for (const { values, ofTuple, outside: code } of codings) {
+          for (let t = 0; t < tuples; t++) numbers[t] = numbers[t]! * values.length + ofTuple[t]!;
+          numbers[tuples] = numbers[tuples]! * values.length + code;
+        }
+        numbers.sort();
+        const keys: (readonly string[])[] = [];
+        for (let i = 0; i < numbers.length; i++) {
+          if (i > 0 && numbers[i] === numbers[i - 1]) continue;
+          const key = new Array<string>(codings.length);
+          for (let a = codings.length - 1, n = numbers[i]!; a >= 0; a--) {
+            const { values } = codings[a]!;
+            key[a] = values[n % values.length]!;
+            n = Math.floor(n / values.length);
+          }
+          keys.push(key);
+        }
+        known = keys;
+      } else {
+        // A cross too large to number exactly (several attributes of thousands of values each): by text.
+        const held = new Map<string, readonly string[]>([[outside.join('\u0000'), outside]]);
+        for (let t = 0; t < this.tuples.length; t++) {
+          const key = codings.map((c) => c.values[c.ofTuple[t]!]!);
+          held.set(key.join('\u0000'), key);
+        }
+        known = [...held.values()].sort(compareKeys);
+      }
+      this.held.set(name, known);
+    }
+    return known;
   }
 
   private readonly digests = new Map<string, string>();
@@ -116,32 +196,33 @@ export class Directory {
     }
     return known;
   }
-
-  /**
-   * The combinations of several attributes that someone in the directory holds, sorted, plus the one
-   * all-NOT_IN_DIRECTORY combination (report users the directory does not have). What a consumer knows from the
-   * directory (privacy.md's threat model): every other combination of `combinations` is a structural zero.
-   * Linear in the directory's distinct tuples.
-   */
-  heldCombinations(attributes: readonly DirectoryAttribute[]): string[][] {
-    const positions = attributes.map((a) => DIRECTORY_ATTRIBUTES.indexOf(a));
-    const held = new Map<string, string[]>();
-    for (const tuple of this.tuples) {
-      const key = positions.map((p) => tuple[p]!);
-      held.set(key.join('\u0000'), key);
-    }
-    const outside = attributes.map(() => NOT_IN_DIRECTORY);
-    held.set(outside.join('\u0000'), outside);
-    return [...held.values()].sort(compareKeys);
-  }
 }
 
 /**
  * What a consumer knows of each person from the directory (privacy.md's threat model), in the shape a cohort
  * layout takes it (aggregate.ts CohortLayout.known): every directory attribute and the combinations held.
  */
-export function directoryKnowledge(directory: Directory): { readonly attributes: readonly string[]; held(attributes: readonly string[]): string[][] } {
+export function directoryKnowledge(directory: Directory): { readonly attributes: readonly string[]; held(attributes: readonly string[]): readonly (readonly string[])[] } {
   return { attributes: DIRECTORY_ATTRIBUTES, held: (attributes) => directory.heldCombinations(attributes as DirectoryAttribute[]) };
+}
+
+/** An attribute's values sorted (codes are positions there), each directory tuple's code, and NOT_IN_DIRECTORY's. */
+interface AttributeCoding {
+  readonly values: readonly string[];
+  readonly ofTuple: Int32Array;
+  readonly outside: number;
+}
+
+/** Where `key` goes in `keys` (sorted by compareKeys) to keep them sorted: after any equal key. */
+function sortedPosition(keys: readonly (readonly string[])[], key: readonly string[]): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareKeys(keys[middle]!, key) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 export function compareKeys(a: readonly string[], b: readonly string[]): number {

@@ -16,7 +16,7 @@ import { readCsvBatches } from '../sanitize/csv-report.js';
 import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 import { cohortNoise, type CohortNoise, type NoiseSetting } from './accuracy.js';
-import { CohortAggregator, ORGANIZATION, parseDimension, type CohortDimension, type CohortLayout } from './aggregate.js';
+import { CohortAggregator, ORGANIZATION, parseDimension, type CohortCounter, type CohortDimension, type CohortLayout } from './aggregate.js';
 import { LICENCE_CLASSES, licenceClassOf } from './licence-class.js';
 import { DIRECTORY_ATTRIBUTES, directoryKnowledge, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
 import type { CohortTable } from './table.js';
@@ -235,9 +235,16 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
   let current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[]; companions: CompanionPerson[] } | undefined;
   // Users whose rows are done: memory grows with the users of the report (their UPNs), never with the rows.
   const seen = new Set<string>();
+  // With every part from the directory, the users of one directory entry share their attributes and a counter
+  // (found once): counting a user is then one lookup by entry, not one per cell. `currentCounter`: current's.
+  const tuples = columnParts.length === 0 && products === undefined ? new Map<readonly string[] | undefined, { attributes: Record<string, string>; counter: CohortCounter }>() : undefined;
+  let currentCounter: CohortCounter | undefined;
+  /** A user's directory attributes from their entry (none: not in the directory). */
+  const directoryAttributes = (entry: readonly string[] | undefined): Record<string, string> => Object.fromEntries(directoryParts.map((a) => [a, entry?.[DIRECTORY_ATTRIBUTES.indexOf(a)] ?? NOT_IN_DIRECTORY]));
   const flush = () => {
     if (current !== undefined) {
-      aggregator.add(current);
+      if (currentCounter !== undefined) currentCounter.add(current.active, current.metrics);
+      else aggregator.add(current);
       companions.forEach(({ aggregator: table }, i) => {
         const person = current!.companions[i]!;
         if (person.counted) table.add({ attributes: current!.attributes, active: person.qualifies, metrics: [] });
@@ -280,10 +287,15 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
       }
       flush();
       if (upn !== undefined && seen.has(upn)) throw new SanitizeError('InconsistentReport', `row ${rows} names a user whose rows ended earlier in the report`);
-      const attributes: Record<string, string> = {};
       const entry = directoryParts.length > 0 && upn !== undefined ? directory.entryOf(upn) : undefined;
-      for (const attribute of directoryParts) attributes[attribute] = entry?.[DIRECTORY_ATTRIBUTES.indexOf(attribute)] ?? NOT_IN_DIRECTORY;
       if (entry !== undefined) matched++;
+      let tuple = tuples?.get(entry);
+      if (tuples !== undefined && tuple === undefined) {
+        const shared = directoryAttributes(entry);
+        tuples.set(entry, (tuple = { attributes: shared, counter: aggregator.counter(shared) }));
+      }
+      const attributes = tuple?.attributes ?? directoryAttributes(entry);
+      currentCounter = tuple?.counter;
       columnParts.forEach((column, i) => {
         const value = fromCsvText(column, fields[p.parts[i]!]!);
         attributes[column.json] = value === null ? NO_VALUE : String(value);

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 import { aggregateCsvReport } from '../cohort/report-users.js';
 import { cohortCsv } from '../cohort/render.js';
@@ -54,7 +54,8 @@ export const POLICY_TEST_SCHEMA = {
 
 export type PolicyTestCase = FromSchema<typeof POLICY_TEST_SCHEMA>;
 
-const validateCase = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<PolicyTestCase>(POLICY_TEST_SCHEMA);
+/** Compiled on first use: `serve` loads this module (activation runs the set's tests) but may never read a case. */
+let validateCase: ValidateFunction<PolicyTestCase> | undefined;
 
 export interface PolicyTestResult {
   readonly file: string;
@@ -101,6 +102,7 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
       problems.push({ file, position: error.position, path: '', message: error.reason });
       continue;
     }
+    validateCase ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<PolicyTestCase>(POLICY_TEST_SCHEMA);
     if (!validateCase(source.value)) {
       problems.push(...schemaProblems(validateCase.errors ?? [], source, 'the test case'));
       continue;

@@ -16,7 +16,7 @@ import type { PolicyHistoryStore } from '../store/store.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
 import { plannedOrganisationEpsilon } from '../policy/budget-plan.js';
 import { openEmbeddedStore } from '../store/embedded-store.js';
-import { RedisStore } from '../store/redis-store.js';
+import type { RedisStore } from '../store/redis-store.js';
 import { RedisSharedSnapshots } from '../store/shared-snapshots.js';
 import type { Store } from '../store/store.js';
 import { PseudonymMemo, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
@@ -160,10 +160,12 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   const ttlMs = (settings.snapshotTtlSeconds ?? CONFIG_SCHEMA.properties.snapshotTtlSeconds.default) * 1000;
   if (settings.noiseKey !== undefined && settings.noiseKey.length < 32) throw new Error('the noise key must hold at least 32 bytes');
   let store: Store | undefined;
+  // Redis (ioredis, some 50 modules) is loaded only when configured.
+  let redisStore: RedisStore | undefined;
   try {
     store =
       settings.redisUrl !== undefined
-        ? await RedisStore.connect(settings.redisUrl, settings.redisPrefix)
+        ? (redisStore = await (await import('../store/redis-store.js')).RedisStore.connect(settings.redisUrl, settings.redisPrefix))
         : settings.ledgerFile !== undefined && settings.historyFile !== undefined
           ? await openEmbeddedStore({ ledgerFile: settings.ledgerFile, historyFile: settings.historyFile, ...(settings.policyHistoryFile !== undefined ? { policyHistoryFile: settings.policyHistoryFile } : {}) })
           : undefined;
@@ -195,7 +197,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     // Graph's concealed-names setting changed: every pseudonym derived from a user name changes with it.
     onNameFormSwitch: (change) => logger.warn({ event: 'concealedNamesSwitched', ...change }, 'Graph now writes user names in another form (the tenant switched its concealed-names setting): every pseudonym derived from a user name changes from here on'),
     ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}),
-    ...(store instanceof RedisStore ? { shared: new RedisSharedSnapshots(store.redis, settings.sealSecret, settings.redisPrefix) } : {}),
+    ...(redisStore !== undefined ? { shared: new RedisSharedSnapshots(redisStore.redis, settings.sealSecret, settings.redisPrefix) } : {}),
   });
   metrics = new ProxyMetrics({ graph, snapshots });
   const directory = new DirectorySource(graph, settings.directoryTtlSeconds !== undefined ? settings.directoryTtlSeconds * 1000 : ttlMs);
@@ -218,7 +220,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     limits: {
       ...settings.overload,
       ...(settings.rateLimitPerMinute !== undefined ? { perMinute: settings.rateLimitPerMinute } : {}),
-      ...(store instanceof RedisStore ? { redis: store.redis, ...(settings.redisPrefix !== undefined ? { redisPrefix: settings.redisPrefix } : {}) } : {}),
+      ...(redisStore !== undefined ? { redis: redisStore.redis, ...(settings.redisPrefix !== undefined ? { redisPrefix: settings.redisPrefix } : {}) } : {}),
     },
     ...(history !== undefined ? { history } : {}),
     policyActivation: () => live,

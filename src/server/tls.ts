@@ -1,6 +1,5 @@
 /** A self-signed certificate for the demo and the tests (production configures a real key and certificate). */
 import { X509Certificate } from 'node:crypto';
-import { generate } from 'selfsigned';
 
 export interface TlsMaterial {
   readonly key: string;
@@ -10,6 +9,9 @@ export interface TlsMaterial {
 }
 
 export async function selfSignedCertificate(days = 30): Promise<TlsMaterial> {
+  // Loaded here, not with the module: the proxy imports this module for its TLS policy, and selfsigned brings an
+  // X.509 library of some 60 modules that a proxy serving its configured certificate never uses.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
     algorithm: 'sha256',

@@ -222,22 +222,28 @@ export class StoreCorruptError extends ProductError<'StoreCorruptError'> {
   }
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true });
+let ajv: Ajv | undefined;
+/** A record's validator, compiled on its first use: a proxy starting on empty stores compiles none. */
+function compiledOnUse<T>(schema: object): () => ValidateFunction<T> {
+  let validate: ValidateFunction<T> | undefined;
+  return () => (validate ??= (ajv ??= new Ajv({ allErrors: false, strict: true })).compile<T>(schema));
+}
 const validators = {
-  ledger: ajv.compile<LedgerEntry>(LEDGER_ENTRY_SCHEMA),
-  score: ajv.compile<ScorePointRecord>(SCORE_POINT_SCHEMA),
-  meta: ajv.compile<SnapshotMetaRecord>(SNAPSHOT_META_SCHEMA),
-  release: ajv.compile<StoredRelease>(STORED_RELEASE_SCHEMA),
-  served: ajv.compile<ServedRelease>(SERVED_RELEASE_SCHEMA),
+  ledger: compiledOnUse<LedgerEntry>(LEDGER_ENTRY_SCHEMA),
+  score: compiledOnUse<ScorePointRecord>(SCORE_POINT_SCHEMA),
+  meta: compiledOnUse<SnapshotMetaRecord>(SNAPSHOT_META_SCHEMA),
+  release: compiledOnUse<StoredRelease>(STORED_RELEASE_SCHEMA),
+  served: compiledOnUse<ServedRelease>(SERVED_RELEASE_SCHEMA),
 };
 
-function parseWith<T>(validate: ValidateFunction<T>, what: string, text: string, where: string): T {
+function parseWith<T>(validator: () => ValidateFunction<T>, what: string, text: string, where: string): T {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw new StoreCorruptError(where, `not a valid ${what} (not JSON)`);
   }
+  const validate = validator();
   if (!validate(value)) {
     const e = validate.errors?.[0];
     throw new StoreCorruptError(where, `not a valid ${what} (${e === undefined ? 'bad shape' : `${e.instancePath || 'the entry'} ${e.message ?? 'is invalid'}`})`);
