@@ -48,6 +48,8 @@ export interface SnapshotCacheOptions {
 
 /** Something derived from a CSV report's rows, batch by batch, in the snapshot's validation pass. */
 export interface CsvSummarizer {
+  /** The columns (headers) it reads; batches hold only these (all columns when absent). */
+  readonly columns?: readonly string[];
   add(batch: CsvBatch): void;
   result(): unknown;
 }
@@ -269,7 +271,7 @@ export class SnapshotCache {
       await flush();
     }
     try {
-      const count = await validateCsvReport(stored(), call.report, names, summarize);
+      const count = await validateCsvReport(stored(), call.report, names, summarize, summarizer?.columns);
       let summary: unknown;
       try {
         summary = summarizer?.result();

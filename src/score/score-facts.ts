@@ -173,6 +173,11 @@ export class ReportFacts {
     return facts;
   }
 
+  /** The columns (headers) it reads: the validation pass hands on only these (CsvSummarizer.columns). */
+  get columns(): readonly string[] {
+    return ['User Principal Name', 'Report Refresh Date', ...this.reader.headers];
+  }
+
   /** The next batch of the report's rows (the first carries the header's layout). Throws MissingColumnError. */
   add(batch: CsvBatch): void {
     if (batch.layout !== undefined) {
