@@ -99,7 +99,7 @@ Object.defineProperty(CodedFacts.prototype, 'teamsPlatforms', { get(this: CodedF
 const codeOf = (p: PersonFacts) => (p instanceof CodedFacts ? p.code : factsCode(p));
 
 /** How many people a PersonIndex holds before a new one is started (~100 bytes each). */
-const MAX_PEOPLE_INDEXED = 1_000_000;
+export const MAX_PEOPLE_INDEXED = 1_000_000;
 
 /**
  * Canonical UPNs numbered in order of first sight, shared by the score reports one snapshot cache summarizes: a
@@ -109,12 +109,17 @@ const MAX_PEOPLE_INDEXED = 1_000_000;
 export class PersonIndex {
   readonly upns: string[] = [];
   private readonly ids = new Map<string, number>();
+  /** The number idOf gave last. */
+  private last = -1;
 
   get size(): number {
     return this.upns.length;
   }
 
   idOf(upn: string): number {
+    // Reports that list people in the same order (sorted alike, or one a part of another) find the next row's
+    // person right after the last one's: a comparison instead of a lookup by name.
+    if (this.upns[this.last + 1] === upn) return ++this.last;
     let id = this.ids.get(upn);
     if (id === undefined) {
       const copy = Buffer.from(upn, 'utf8').toString('utf8');
@@ -122,8 +127,18 @@ export class PersonIndex {
       this.ids.set(copy, id);
       this.upns.push(copy);
     }
+    this.last = id;
     return id;
   }
+}
+
+/** What a ReportFacts holds, as one thread hands it to another (graph/csv-validation.ts). */
+export interface ReportFactsData {
+  readonly namedIds: number[];
+  readonly namedCodes: number[];
+  readonly unnamedCodes: number[];
+  readonly rows: number;
+  readonly refreshDate: string | null;
 }
 
 /**
@@ -133,14 +148,14 @@ export class PersonIndex {
  */
 export class ReportFacts {
   /** The named rows' people, as numbers in `index`, in row order. */
-  readonly namedIds: number[] = [];
+  readonly namedIds: number[];
   /** The named rows' facts codes, in the order of `namedIds`. */
-  readonly namedCodes: number[] = [];
+  readonly namedCodes: number[];
   /** The facts codes of rows without a user name, in row order. */
-  readonly unnamedCodes: number[] = [];
-  rows = 0;
+  readonly unnamedCodes: number[];
+  rows: number;
   /** The first row's Report Refresh Date ('' read as none). */
-  refreshDate: string | null = null;
+  refreshDate: string | null;
   private readonly reader: FactsReader;
   private positions: number[] = [];
   private upn = -1;
@@ -149,10 +164,22 @@ export class ReportFacts {
   constructor(
     readonly report: ReportSpec,
     readonly index = new PersonIndex(),
+    /** Facts already read (by another thread, people numbered in `index`); more rows may still be added. */
+    read?: ReportFactsData,
   ) {
     const reader = READERS[report.name];
     if (reader === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
     this.reader = reader;
+    this.namedIds = read?.namedIds ?? [];
+    this.namedCodes = read?.namedCodes ?? [];
+    this.unnamedCodes = read?.unnamedCodes ?? [];
+    this.rows = read?.rows ?? 0;
+    this.refreshDate = read?.refreshDate ?? null;
+  }
+
+  /** Whether the report feeds the score (a ReportFacts can be made for it). */
+  static feeds(report: ReportSpec): boolean {
+    return READERS[report.name] !== undefined;
   }
 
   /** A whole report, read from CSV bytes. */
@@ -207,7 +234,7 @@ export class ReportFacts {
 export function scoreFactsSummarizer(): (report: ReportSpec) => ReportFacts | undefined {
   let index = new PersonIndex();
   return (report) => {
-    if (READERS[report.name] === undefined) return undefined;
+    if (!ReportFacts.feeds(report)) return undefined;
     if (index.size > MAX_PEOPLE_INDEXED) index = new PersonIndex();
     return new ReportFacts(report, index);
   };
