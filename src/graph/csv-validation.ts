@@ -49,11 +49,15 @@ export interface CsvValidationJob {
 }
 
 export interface CsvValidationOptions {
-  /** Worker threads (default 2): reports beyond that share them, interleaved. */
+  /** Worker threads (default 2): more reports than threads share them, interleaved. */
   readonly threads?: number;
   /** Bytes pushed and not yet read by the worker before `push` waits (default 4 MiB): memory per report. */
   readonly maxBytesInFlight?: number;
-  /** Each worker's V8 old-space limit in MB (default 128): a worker above it stops, failing its reports. */
+  /**
+   * Each worker's V8 old-space limit in MB (default 128): a worker above it stops, failing its reports. Node
+   * lets a process-wide --max-old-space-size (the image's NODE_OPTIONS) override it: each worker may then grow
+   * to that size too, which is why the proxy's default is no workers (README, bench/score-scale.ts).
+   */
   readonly workerHeapMb?: number;
 }
 
