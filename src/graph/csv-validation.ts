@@ -74,6 +74,9 @@ interface Pending {
 
 type Done = Extract<FromValidation, { type: 'done' }>;
 
+/** A worker's smallest heap limit: V8 could not even start a worker with a few MB, and that ends the process. */
+const MIN_HEAP_MB = 32;
+
 /** How many named rows are numbered between two pauses of the event loop. */
 const ROWS_PER_STEP = 20_000;
 
@@ -149,7 +152,7 @@ export class CsvValidationPool {
     if (this.closed) throw new InternalInvariantError('the snapshot validation workers were stopped');
     let chosen = 0;
     for (let i = 0; i < this.threads.length; i++) {
-      if (this.threads[i] === undefined || this.threads[i]!.stopped) this.threads[i] = new ValidationThread(this.options.workerHeapMb ?? 128, (pending, done) => this.adopt(pending, done));
+      if (this.threads[i] === undefined || this.threads[i]!.stopped) this.threads[i] = new ValidationThread(Math.max(MIN_HEAP_MB, this.options.workerHeapMb ?? 128), (pending, done) => this.adopt(pending, done));
       if (this.threads[i]!.jobs.size < this.threads[chosen]!.jobs.size) chosen = i;
     }
     const thread = this.threads[chosen]!;
