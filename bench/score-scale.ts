@@ -11,6 +11,7 @@
  * last line stating which targets are met.
  * Targets (issue 18): <= 5 s at 300k users with and without `by`; no block over 100 ms; time linear in users;
  * peak RSS within the Kubernetes example's memory limit.
+ * GPP_VALIDATION_THREADS in the environment sets the measured proxy's validation workers (its default: none).
  * Run: node --import tsx bench/score-scale.ts [--rounds N] [users ...]
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -68,8 +68,6 @@ interface Pending {
   resume?: () => void;
   settle?: { resolve: (validated: CsvValidated) => void; reject: (error: Error) => void };
   failure?: Error;
-  /** The worker's verdict came (later replies about the report are ignored). */
-  answered?: boolean;
 }
 
 type Done = Extract<FromValidation, { type: 'done' }>;
@@ -131,7 +129,6 @@ class ValidationThread {
       this.fail(pending, message.refusal !== undefined ? new SanitizeError(message.refusal.code, message.refusal.message) : new InternalInvariantError('a snapshot validation worker failed on a report'));
       return;
     }
-    pending.answered = true;
     this.adopt(pending, message).then((validated) => pending.settle?.resolve(validated), (error: Error) => this.fail(pending, error));
   }
 }
@@ -179,7 +176,8 @@ export class CsvValidationPool {
         return verdict;
       },
       abort: () => {
-        if (pending.answered === true || !thread.jobs.has(job)) return;
+        // Once the worker has answered (the job is no longer its) there is nothing to drop.
+        if (!thread.jobs.has(job)) return;
         thread.post({ type: 'abort', job });
         thread.jobs.delete(job);
         thread.fail(pending, new InternalInvariantError('the report download was abandoned'));
