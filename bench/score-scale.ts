@@ -11,6 +11,7 @@
  * last line stating which targets are met.
  * Targets (issue 18): <= 5 s at 300k users with and without `by`; no block over 100 ms; time linear in users;
  * peak RSS within the Kubernetes example's memory limit.
+ * GPP_VALIDATION_THREADS in the environment sets the measured proxy's validation workers (its default: none).
  * Run: node --import tsx bench/score-scale.ts [--rounds N] [users ...]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -56,6 +57,8 @@ async function measureOnce(users: number, by: string | undefined): Promise<void>
     policiesDir: 'policies', watchPolicies: false, consumerKeys: ConsumerKeys.of({ 'adoption-dashboard': KEY }),
     pseudonymKeys: parseKeyring(['adoption-dashboard', 'licence-tool'].map((name) => `${name}=${randomBytes(32).toString('base64')}`).join(',')),
     sealSecret: randomBytes(32), tls, logger: pino({ level: 'warn' }),
+    // The proxy's default (GPP_VALIDATION_THREADS) unless the run sets it: 0 validates on the event loop.
+    ...(process.env.GPP_VALIDATION_THREADS !== undefined ? { validationThreads: Number(process.env.GPP_VALIDATION_THREADS) } : {}),
     noiseKey: randomBytes(32), ledgerFile: join(state, 'ledger.jsonl'), historyFile: join(state, 'history.jsonl'),
     graph: {
       graphUrl: graph.graphUrl, credential: { kind: 'secret' as const, tokenUrl: graph.tokenUrl, clientId: graph.clientId, clientSecret: graph.clientSecret },

@@ -19,7 +19,23 @@ export function isPlaceholderIdentifier(text: string): boolean {
 
 /** Whether a User Principal Name column holds Graph's concealed form (32 hexadecimal characters, no '@'). */
 export function isConcealedName(text: string): boolean {
+  if (isPlainAscii(text, 0) && isPlainAscii(text, text.length - 1)) return text.length === 32 && isHex(text);
   return /^[0-9A-F]{32}$/i.test(text.trim());
+}
+
+/** Whether the character at `at` is printable ASCII other than a space (trim never removes it). */
+const isPlainAscii = (text: string, at: number) => {
+  const c = text.charCodeAt(at);
+  return c > 32 && c < 127;
+};
+
+function isHex(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const lower = c | 0x20;
+    if (!((c >= 48 && c <= 57) || (lower >= 97 && lower <= 102))) return false;
+  }
+  return true;
 }
 
 /**
@@ -35,8 +51,32 @@ const CLEAR_USER_NAME = /^[^\s@<>()]+@[^\s@<>()]+$/;
  * name must look like, not by a list of the placeholders seen so far.
  */
 export function isUserName(text: string): boolean {
+  const plain = plainUserName(text);
+  if (plain !== undefined) return plain;
   const value = text.trim();
   return isConcealedName(value) || CLEAR_USER_NAME.test(value);
+}
+
+/**
+ * isUserName without a regular expression for text of printable ASCII only (no space, no control character:
+ * nothing to trim, no white space inside), which nearly every cell is; undefined for any other text. Every
+ * report row asks this, some twice (issue 18's profile: the two expressions were 5% of a score).
+ */
+function plainUserName(text: string): boolean | undefined {
+  let at = -1;
+  let reserved = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 32 || c >= 127) return undefined;
+    if (c === 64) {
+      reserved ||= at !== -1;
+      at = i;
+    } else if (c === 60 || c === 62 || c === 40 || c === 41) {
+      reserved = true;
+    }
+  }
+  if (at === -1) return text.length === 32 && isHex(text);
+  return !reserved && at > 0 && at < text.length - 1;
 }
 
 /** The two forms Graph writes user names in, per its concealed-names setting (admin/reportSettings). */

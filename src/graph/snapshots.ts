@@ -17,6 +17,7 @@ import { NameForms, type NameForm } from '../catalogue/identifiers.js';
 import { Leased } from './leases.js';
 import { SpillFile } from './spill-file.js';
 import { UpstreamError } from './upstream-error.js';
+import type { CsvValidationJob } from './csv-validation.js';
 import type { SharedSnapshotMeta, SharedSnapshots } from '../store/shared-snapshots.js';
 
 export interface SnapshotCacheOptions {
@@ -44,10 +45,18 @@ export interface SnapshotCacheOptions {
    * snapshot itself and meets the same error.
    */
   readonly summarizeCsv?: (report: ReportSpec) => CsvSummarizer | undefined;
+  /**
+   * Validates CSV reports in worker threads (csv-validation.ts CsvValidationPool) instead of on the event loop;
+   * the score's reports are then summarised there (their facts become the snapshot's summary) and
+   * `summarizeCsv` is not used.
+   */
+  readonly csvValidation?: { start(report: ReportSpec): CsvValidationJob };
 }
 
 /** Something derived from a CSV report's rows, batch by batch, in the snapshot's validation pass. */
 export interface CsvSummarizer {
+  /** The columns (headers) it reads; batches hold only these (all columns when absent). */
+  readonly columns?: readonly string[];
   add(batch: CsvBatch): void;
   result(): unknown;
 }
@@ -236,6 +245,7 @@ export class SnapshotCache {
   }
 
   private async fetchCsv(call: ReportCall, file: DigestingWriter, names: NameForms): Promise<{ count: number; itemStarts: number[]; summary?: unknown }> {
+    if (this.options.csvValidation !== undefined) return this.fetchCsvValidatedApart(call, file, names, this.options.csvValidation.start(call.report));
     let summarizer = this.options.summarizeCsv?.(call.report);
     const summarize = (batch: CsvBatch) => {
       try {
@@ -269,7 +279,7 @@ export class SnapshotCache {
       await flush();
     }
     try {
-      const count = await validateCsvReport(stored(), call.report, names, summarize);
+      const count = await validateCsvReport(stored(), call.report, names, summarize, summarizer?.columns);
       let summary: unknown;
       try {
         summary = summarizer?.result();
@@ -279,6 +289,51 @@ export class SnapshotCache {
       return { count, itemStarts: [], ...(summary !== undefined ? { summary } : {}) };
     } finally {
       body.destroy();
+    }
+  }
+
+  /**
+   * fetchCsv with the validation in a worker: each record, once stored, goes to `job`; the snapshot is ready
+   * when the worker has checked every cell.
+   */
+  private async fetchCsvValidatedApart(call: ReportCall, file: DigestingWriter, names: NameForms, job: CsvValidationJob): Promise<{ count: number; itemStarts: number[]; summary?: unknown }> {
+    let body: Readable | undefined;
+    try {
+      body = await this.options.client.openCsv(call);
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async () => {
+        if (pendingBytes === 0) return;
+        const record = Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        await file.writeRecord(record);
+        await job.push(record);
+      };
+      const source = body;
+      async function* downloaded(): AsyncGenerator<Buffer> {
+        try {
+          for await (const chunk of source) yield chunk as Buffer;
+        } catch (error) {
+          if (error instanceof UpstreamError) throw error;
+          throw new UpstreamError('Truncated', 'the report download broke off before it was complete');
+        }
+      }
+      for await (const chunk of downloaded()) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= RECORD_BYTES) await flush();
+      }
+      await flush();
+      const validated = await job.end();
+      names.concealed += validated.names.concealed;
+      names.clear += validated.names.clear;
+      return { count: validated.count, itemStarts: [], ...(validated.facts !== undefined ? { summary: validated.facts } : {}) };
+    } catch (error) {
+      job.abort();
+      throw error;
+    } finally {
+      body?.destroy();
     }
   }
 

@@ -9,7 +9,7 @@ import { UTF8_BOM, quoteCsvField } from '../catalogue/csv.js';
 import type { NameForms } from '../catalogue/identifiers.js';
 import { CsvRowReader } from './csv-rows.js';
 import { MissingColumnError, SanitizeError } from './errors.js';
-import { checkCsv, releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
+import { checkCsv, csvCellCheck, releasedFor, type CsvCellCheck, type ReleasedColumn, type RowsPlan } from './plan.js';
 import { smallCountsToEmpty } from './small-counts.js';
 import { QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
 
@@ -74,25 +74,130 @@ export async function* readCsvBatches(source: AsyncIterable<Buffer | string>, re
  * Checks a whole raw report before anything of it is served: well-formed CSV and every cell of a known column
  * of its column's type. Returns the number of data rows. With `names`, the User Principal Name cells are
  * counted by form (concealed or clear). With `onBatch`, each batch is handed on once its cells are checked, so a
- * caller can derive something from the rows in this same pass instead of parsing the report again.
+ * caller can derive something from the rows in this same pass instead of parsing the report again; `columns`
+ * (headers) narrows the batches to those columns (their layout and rows hold only the ones the report has).
+ * Cells are checked in place (plan.ts csvCellCheck): a row becomes strings only for the cells handed on.
+ * Throws SanitizeError: the first of a chunk's malformed rows, else its first cell (in row order) that does not
+ * fit its column, as reading all rows of a chunk before checking them would.
  */
-export async function validateCsvReport(source: AsyncIterable<Buffer | string>, report: ReportSpec, names?: NameForms, onBatch?: (batch: CsvBatch) => void): Promise<number> {
-  let checked: { index: number; column: ColumnSpec }[] = [];
-  let upn = -1;
-  let rows = 0;
-  for await (const batch of readCsvBatches(source, report)) {
-    if (batch.layout !== undefined) {
-      checked = batch.layout.flatMap((column, index) => (column === undefined ? [] : [{ index, column }]));
-      upn = names === undefined ? -1 : batch.layout.findIndex((column) => column?.json === 'userPrincipalName');
-    }
-    for (const fields of batch.rows) {
-      for (const { index, column } of checked) checkCsv(column, fields[index]!);
-      if (upn !== -1) names!.add(fields[upn]!);
-    }
+export async function validateCsvReport(source: AsyncIterable<Buffer | string>, report: ReportSpec, names?: NameForms, onBatch?: (batch: CsvBatch) => void, columns?: readonly string[]): Promise<number> {
+  const reader = new CheckingRowReader(report, names !== undefined || onBatch !== undefined, columns);
+  const handOn = (): void => {
+    if (reader.failure !== undefined) throw reader.failure;
+    const batch = reader.takeBatch();
+    if (batch === undefined) return;
+    if (names !== undefined && reader.upnSlot !== -1) for (const row of batch.rows) names.add(row[reader.upnSlot]!);
     onBatch?.(batch);
-    rows += batch.rows.length;
+  };
+  for await (const chunk of source) {
+    reader.push(chunk);
+    handOn();
   }
-  return rows;
+  reader.end();
+  if (reader.layout === undefined) throw new SanitizeError('MalformedCsv', 'the report is empty: it has no header line');
+  handOn();
+  return reader.count;
+}
+
+/**
+ * The row reader of `validateCsvReport`: the header gives the layout; each data row's known cells are checked
+ * where they lie in the decoded text, and only the cells a caller keeps become strings. A cell that does not fit
+ * is remembered (the first one) and thrown once the chunk is read, so a malformed row later in the same chunk
+ * wins, as when rows are read before they are checked.
+ */
+class CheckingRowReader extends CsvRowReader {
+  layout: CsvLayout | undefined;
+  /** Data rows read. */
+  count = 0;
+  /** The first cell error met, thrown by the caller after the chunk. */
+  failure: unknown;
+  /** Where kept rows hold the User Principal Name (-1: not kept). */
+  upnSlot = -1;
+  private width = -1;
+  /** Per upstream position: the check of its cells, if they are checked. */
+  private checks: (CsvCellCheck | undefined)[] = [];
+  /** Per upstream position: its place in a kept row, or -1. */
+  private slots: number[] = [];
+  private kept: CsvLayout = [];
+  private pending: string[][] = [];
+  private announced = false;
+
+  constructor(
+    private readonly report: ReportSpec,
+    /** Whether rows are kept at all (for names or a caller's batches). */
+    private readonly keep: boolean,
+    private readonly columns: readonly string[] | undefined,
+  ) {
+    super((fields, rowNumber) => this.fields(fields, rowNumber));
+  }
+
+  /** The rows kept since the last call, the first batch with the kept layout; undefined before the header. */
+  takeBatch(): CsvBatch | undefined {
+    if (this.layout === undefined || (this.announced && this.pending.length === 0)) return undefined;
+    const batch: CsvBatch = this.announced ? { rows: this.pending } : { layout: this.kept, rows: this.pending };
+    this.announced = true;
+    this.pending = [];
+    return batch;
+  }
+
+  private header(fields: string[]): void {
+    const layout = csvLayout(this.report, fields);
+    this.layout = layout;
+    this.width = fields.length;
+    this.checks = layout.map((column) => (column === undefined ? undefined : csvCellCheck(column)));
+    const wanted = (column: ColumnSpec | undefined) => column !== undefined && this.keep && (this.columns === undefined || this.columns.includes(column.header) || column.json === 'userPrincipalName');
+    const kept: ColumnSpec[] = [];
+    this.slots = layout.map((column) => (wanted(column) ? kept.push(column!) - 1 : -1));
+    this.kept = kept;
+    this.upnSlot = kept.findIndex((column) => column.json === 'userPrincipalName');
+  }
+
+  /** A row with quotes, read into fields by the base reader (and the header line). */
+  private fields(fields: string[], rowNumber: number): void {
+    if (this.width === -1) return this.header(fields);
+    if (fields.length !== this.width) throw new SanitizeError('MalformedCsv', `row ${rowNumber} has ${fields.length} fields, the header has ${this.width}`);
+    const row = new Array<string>(this.kept.length);
+    for (let i = 0; i < fields.length; i++) {
+      const check = this.checks[i];
+      if (check !== undefined && this.failure === undefined) this.check(check, fields[i]!, 0, fields[i]!.length);
+      if (this.slots[i] !== -1) row[this.slots[i]!] = fields[i]!;
+    }
+    this.add(row);
+  }
+
+  protected override readLine(buffer: string, start: number, stop: number): void {
+    if (this.width === -1) return super.readLine(buffer, start, stop);
+    const rowNumber = ++this.rowNumber;
+    const row = this.keep ? new Array<string>(this.kept.length) : undefined;
+    let position = 0;
+    for (let at = start; ; position++) {
+      let comma = buffer.indexOf(',', at);
+      if (comma === -1 || comma > stop) comma = stop;
+      if (position < this.width) {
+        const check = this.checks[position];
+        if (check !== undefined && this.failure === undefined) this.check(check, buffer, at, comma);
+        const slot = this.slots[position]!;
+        if (slot !== -1) row![slot] = buffer.slice(at, comma);
+      }
+      if (comma === stop) break;
+      at = comma + 1;
+    }
+    if (position + 1 !== this.width) throw new SanitizeError('MalformedCsv', `row ${rowNumber} has ${position + 1} fields, the header has ${this.width}`);
+    this.add(row);
+  }
+
+  private check(check: CsvCellCheck, text: string, start: number, end: number): void {
+    try {
+      check(text, start, end);
+    } catch (error) {
+      this.failure = error;
+    }
+  }
+
+  private add(row: string[] | undefined): void {
+    this.count++;
+    if (row !== undefined && this.keep) this.pending.push(row);
+  }
 }
 
 /** Positions of the released columns in upstream rows; a released column missing upstream is an error. */

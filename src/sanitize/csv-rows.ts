@@ -19,7 +19,7 @@ export const MAX_ROW_CHARS = 1 << 20;
 export class CsvRowReader {
   private readonly decoder = new StringDecoder('utf8');
   private carry = '';
-  private rowNumber = 0;
+  protected rowNumber = 0;
   private started = false;
 
   constructor(private readonly onRow: RowHandler) {}
@@ -54,7 +54,9 @@ export class CsvRowReader {
   /** Reads whole rows from `buffer`; returns how many characters were consumed. */
   private readRows(buffer: string, atEnd: boolean): number {
     let pos = 0;
-    let nextQuote = buffer.indexOf('"');
+    // Reading a character first flattens a concatenated buffer (carry + chunk) in place: with indexOf alone V8
+    // flattened a copy again and again (measured: the whole reader 7 times slower on 64 KiB chunks).
+    let nextQuote = buffer.charCodeAt(0) === 34 ? 0 : buffer.indexOf('"');
     const length = buffer.length;
     while (pos < length) {
       let lineEnd = buffer.indexOf('\n', pos);
@@ -65,7 +67,7 @@ export class CsvRowReader {
           lineEnd = length;
         }
         const stop = lineEnd > pos && buffer.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd;
-        this.emit(buffer.slice(pos, stop).split(','));
+        this.readLine(buffer, pos, stop);
         pos = lineEnd + 1;
         continue;
       }
@@ -142,7 +144,15 @@ export class CsvRowReader {
     }
   }
 
-  private emit(fields: string[]): void {
+  /**
+   * A whole line without quotes, `buffer[start, stop)` (line end excluded): split at commas and handed on. A
+   * reader that needs only some cells overrides it to read them in place (csv-report.ts validateCsvReport).
+   */
+  protected readLine(buffer: string, start: number, stop: number): void {
+    this.emit(buffer.slice(start, stop).split(','));
+  }
+
+  protected emit(fields: string[]): void {
     this.rowNumber++;
     this.onRow(fields, this.rowNumber);
   }

@@ -75,6 +75,89 @@ export function checkCsv(column: ColumnSpec, text: string): void {
   }
 }
 
+/** `checkCsv` for the cell `text[start, end)`, made for one column (`csvCellCheck`). */
+export type CsvCellCheck = (text: string, start: number, end: number) => void;
+
+/**
+ * `checkCsv` for one column's cells where they lie in the decoded text, without making strings of them when a
+ * cell plainly has the column's form (ASCII digits, a date, Yes/No, a duration, a GUID): the validation pass
+ * over a whole report reads every cell of every known column. Anything else is sliced and judged by
+ * `checkCsv`, so what passes and every error are exactly `checkCsv`'s. Undefined for columns whose cells are
+ * not checked.
+ */
+export function csvCellCheck(column: ColumnSpec): CsvCellCheck | undefined {
+  if (!VALIDATED_KINDS.has(column.kind)) return undefined;
+  const fits = PLAINLY_FITS[column.kind]!;
+  return (text, start, end) => {
+    if (start !== end && !fits(text, start, end)) checkCsv(column, text.slice(start, end));
+  };
+}
+
+/** ASCII digits in `text[from, end)`: the position after the last one (== from when there is none). */
+function digitsFrom(text: string, from: number, end: number): number {
+  while (from < end) {
+    const c = text.charCodeAt(from);
+    if (c < 48 || c > 57) break;
+    from++;
+  }
+  return from;
+}
+
+/** ASCII-case-insensitive `text[start, end) == word` (word in lower case letters). */
+function isWord(text: string, start: number, end: number, word: string): boolean {
+  if (end - start !== word.length) return false;
+  for (let i = 0; i < word.length; i++) if ((text.charCodeAt(start + i) | 0x20) !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * Per checked kind: whether a non-empty cell surely fits it (values.ts fromCsvText, GUID above). False means
+ * "not sure": the caller then asks `checkCsv`, so these may only say true for cells `checkCsv` accepts.
+ */
+const PLAINLY_FITS: Readonly<Record<string, (text: string, start: number, end: number) => boolean>> = {
+  int: (text, start, end) => {
+    const from = text.charCodeAt(start) === 45 ? start + 1 : start;
+    return from < end && digitsFrom(text, from, end) === end;
+  },
+  period: (text, start, end) => PLAINLY_FITS.int!(text, start, end),
+  date: (text, start, end) =>
+    end - start === 10 && digitsFrom(text, start, start + 4) === start + 4 && text.charCodeAt(start + 4) === 45 && digitsFrom(text, start + 5, start + 7) === start + 7 && text.charCodeAt(start + 7) === 45 && digitsFrom(text, start + 8, end) === end,
+  bool: (text, start, end) => isWord(text, start, end, 'yes') || isWord(text, start, end, 'no') || isWord(text, start, end, 'true') || isWord(text, start, end, 'false'),
+  // PnD, PTnH, PTnM, PTnS, PnDTnHnMnS and the like, in whole units: Graph's forms.
+  duration: (text, start, end) => {
+    if (text.charCodeAt(start) !== 80) return false;
+    let at = start + 1;
+    let next = digitsFrom(text, at, end);
+    if (next > at) {
+      if (next >= end || text.charCodeAt(next) !== 68) return false;
+      at = next + 1;
+      if (at === end) return true;
+    }
+    if (at >= end || text.charCodeAt(at) !== 84) return false;
+    at++;
+    let parts = 0;
+    for (const unit of DURATION_UNITS) {
+      next = digitsFrom(text, at, end);
+      if (next > at && next < end && text.charCodeAt(next) === unit) {
+        at = next + 1;
+        parts++;
+      }
+    }
+    return parts > 0 && at === end;
+  },
+  guid: (text, start, end) => {
+    if (end - start !== 36) return false;
+    for (let i = 0; i < 36; i++) {
+      const c = text.charCodeAt(start + i);
+      const fits = i === 8 || i === 13 || i === 18 || i === 23 ? c === 45 : (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+      if (!fits) return false;
+    }
+    return true;
+  },
+};
+/** H, M, S: the time units of a duration, in their order. */
+const DURATION_UNITS = [72, 77, 83];
+
 function checkJson(column: ColumnSpec, value: unknown): void {
   try {
     fromJsonValue(column, value);

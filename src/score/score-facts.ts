@@ -19,83 +19,72 @@ import { suppressCohorts, type SuppressionCounts } from '../cohort/suppress.js';
 import type { CohortTable } from '../cohort/table.js';
 import type { CompanionMeasure } from '../cohort/report-users.js';
 
+type FactFlag = Exclude<keyof PersonFacts, 'teamsPlatforms'>;
+/** The flags of PersonFacts, in code order (Teams platforms take the three bits above them). */
+const FACT_FLAGS = Object.keys(emptyFacts()).filter((name) => name !== 'teamsPlatforms') as FactFlag[];
+/** Each flag's bit in a facts code. */
+const BIT = Object.fromEntries(FACT_FLAGS.map((flag, i) => [flag, 1 << i])) as Readonly<Record<FactFlag, number>>;
+/** Distinct facts codes: a bit per flag, three for the Teams platforms. */
+const FACT_CODES = 2 ** (FACT_FLAGS.length + 3);
+const factsCode = (p: PersonFacts) => FACT_FLAGS.reduce((code, flag, i) => (p[flag] ? code | (1 << i) : code), p.teamsPlatforms << FACT_FLAGS.length);
+
 const yes = (text: string) => /^(true|yes)$/i.test(text);
 const count = (text: string) => (text === '' ? 0 : Number(text));
-const anyYes = (cells: readonly string[]) => cells.some(yes);
+const anyYes = (cells: readonly string[], from: number, to: number) => {
+  for (let i = from; i < to; i++) if (yes(cells[i]!)) return true;
+  return false;
+};
+/** `bit` when `set`, else 0. */
+const when = (set: boolean, bit: number) => (set ? bit : 0);
 
 /**
- * What each source report contributes to a person's facts: the columns it reads (by header) and how their cells
- * (in that order) set the facts. The columns are found once per report, not per row.
+ * What each source report contributes to a person's facts: the columns it reads (by header) and the facts code
+ * their cells (in that order) give a row: bits of PersonFacts' flags (BIT), set when the row shows the fact;
+ * a person's code is the union of their rows'. The columns are found once per report, not per row.
  */
 interface FactsReader {
   readonly headers: readonly string[];
-  read(f: PersonFacts, cells: readonly string[]): void;
+  code(cells: readonly string[]): number;
 }
 
 const READERS: Readonly<Record<string, FactsReader>> = {
   getOffice365ActiveUserDetail: {
     headers: ['Has Exchange License', 'Has Teams License', 'Has Yammer License', 'Has OneDrive License', 'Has SharePoint License'],
-    read: (f, [exchange, teams, yammer, oneDrive, sharePoint]) => {
-      f.hasExchange ||= yes(exchange!);
-      f.hasTeams ||= yes(teams!);
-      f.hasYammer ||= yes(yammer!);
-      f.hasOneDrive ||= yes(oneDrive!);
-      f.hasSharePoint ||= yes(sharePoint!);
-    },
+    code: ([exchange, teams, yammer, oneDrive, sharePoint]) =>
+      when(yes(exchange!), BIT.hasExchange) | when(yes(teams!), BIT.hasTeams) | when(yes(yammer!), BIT.hasYammer) | when(yes(oneDrive!), BIT.hasOneDrive) | when(yes(sharePoint!), BIT.hasSharePoint),
   },
   getEmailActivityUserDetail: {
     headers: ['Send Count'],
-    read: (f, [sent]) => {
-      f.sentEmail ||= count(sent!) > 0;
-    },
+    code: ([sent]) => when(count(sent!) > 0, BIT.sentEmail),
   },
   getTeamsUserActivityUserDetail: {
     headers: ['Post Messages', 'Reply Messages', 'Team Chat Message Count', 'Private Chat Message Count', 'Meeting Count', 'Video Duration In Seconds', 'Screen Share Duration In Seconds'],
-    read: (f, [posts, replies, teamChat, privateChat, meetings, video, screenShare]) => {
+    code: ([posts, replies, teamChat, privateChat, meetings, video, screenShare]) => {
       const channel = count(posts!) + count(replies!);
-      f.sentTeamsMessages ||= count(teamChat!) + count(privateChat!) + channel > 0;
-      f.postedInChannels ||= channel > 0;
-      f.inMeetings ||= count(meetings!) > 0;
-      f.usedVideoOrScreenShare ||= count(video!) + count(screenShare!) > 0;
+      return (
+        when(count(teamChat!) + count(privateChat!) + channel > 0, BIT.sentTeamsMessages) | when(channel > 0, BIT.postedInChannels) |
+        when(count(meetings!) > 0, BIT.inMeetings) | when(count(video!) + count(screenShare!) > 0, BIT.usedVideoOrScreenShare)
+      );
     },
   },
   getYammerActivityUserDetail: {
     headers: ['Posted Count'],
-    read: (f, [posted]) => {
-      f.postedInCommunities ||= count(posted!) > 0;
-    },
+    code: ([posted]) => when(count(posted!) > 0, BIT.postedInCommunities),
   },
   getOneDriveActivityUserDetail: {
     headers: ['Viewed Or Edited File Count', 'Shared Internally File Count', 'Shared Externally File Count'],
-    read: (f, [worked, sharedInternally, sharedExternally]) => {
-      f.workedWithFilesOneDrive ||= count(worked!) > 0;
-      f.sharedFiles ||= count(sharedInternally!) + count(sharedExternally!) > 0;
-    },
+    code: ([worked, sharedInternally, sharedExternally]) => when(count(worked!) > 0, BIT.workedWithFilesOneDrive) | when(count(sharedInternally!) + count(sharedExternally!) > 0, BIT.sharedFiles),
   },
   getSharePointActivityUserDetail: {
     headers: ['Viewed Or Edited File Count', 'Shared Internally File Count', 'Shared Externally File Count'],
-    read: (f, [worked, sharedInternally, sharedExternally]) => {
-      f.workedWithFilesSharePoint ||= count(worked!) > 0;
-      f.sharedFiles ||= count(sharedInternally!) + count(sharedExternally!) > 0;
-    },
+    code: ([worked, sharedInternally, sharedExternally]) => when(count(worked!) > 0, BIT.workedWithFilesSharePoint) | when(count(sharedInternally!) + count(sharedExternally!) > 0, BIT.sharedFiles),
   },
   getTeamsDeviceUsageUserDetail: {
     headers: ['Used Windows', 'Used Mac', 'Used Linux', 'Used  Chrome OS', 'Used iOS', 'Used Android Phone', 'Used Windows Phone', 'Used Web'],
-    read: (f, cells) => {
-      const desktop = anyYes(cells.slice(0, 4));
-      const mobile = anyYes(cells.slice(4, 7));
-      f.teamsPlatforms |= (desktop ? 1 : 0) | (mobile ? 2 : 0) | (yes(cells[7]!) ? 4 : 0);
-    },
+    // Platform classes: 1 desktop, 2 mobile, 4 web.
+    code: (cells) => (when(anyYes(cells, 0, 4), 1) | when(anyYes(cells, 4, 7), 2) | when(yes(cells[7]!), 4)) << FACT_FLAGS.length,
   },
 };
-
-/** Facts of no one: what a row starts from. */
-const NO_FACTS: Readonly<PersonFacts> = Object.freeze(emptyFacts());
-/** The flags of PersonFacts, in code order (Teams platforms take the three bits above them). */
-const FACT_FLAGS = Object.keys(NO_FACTS).filter((name) => name !== 'teamsPlatforms') as (keyof PersonFacts)[];
-/** Distinct facts codes: a bit per flag, three for the Teams platforms. */
-const FACT_CODES = 2 ** (FACT_FLAGS.length + 3);
-const factsCode = (p: PersonFacts) => FACT_FLAGS.reduce((code, flag, i) => (p[flag] ? code | (1 << i) : code), p.teamsPlatforms << FACT_FLAGS.length);
 
 /**
  * A person's facts held as their code: one small object per person, read through PersonFacts' fields (getters,
@@ -111,7 +100,7 @@ Object.defineProperty(CodedFacts.prototype, 'teamsPlatforms', { get(this: CodedF
 const codeOf = (p: PersonFacts) => (p instanceof CodedFacts ? p.code : factsCode(p));
 
 /** How many people a PersonIndex holds before a new one is started (~100 bytes each). */
-const MAX_PEOPLE_INDEXED = 1_000_000;
+export const MAX_PEOPLE_INDEXED = 1_000_000;
 
 /**
  * Canonical UPNs numbered in order of first sight, shared by the score reports one snapshot cache summarizes: a
@@ -121,12 +110,17 @@ const MAX_PEOPLE_INDEXED = 1_000_000;
 export class PersonIndex {
   readonly upns: string[] = [];
   private readonly ids = new Map<string, number>();
+  /** The number idOf gave last. */
+  private last = -1;
 
   get size(): number {
     return this.upns.length;
   }
 
   idOf(upn: string): number {
+    // Reports that list people in the same order (sorted alike, or one a part of another) find the next row's
+    // person right after the last one's: a comparison instead of a lookup by name.
+    if (this.upns[this.last + 1] === upn) return ++this.last;
     let id = this.ids.get(upn);
     if (id === undefined) {
       const copy = Buffer.from(upn, 'utf8').toString('utf8');
@@ -134,8 +128,18 @@ export class PersonIndex {
       this.ids.set(copy, id);
       this.upns.push(copy);
     }
+    this.last = id;
     return id;
   }
+}
+
+/** What a ReportFacts holds, as one thread hands it to another (graph/csv-validation.ts). */
+export interface ReportFactsData {
+  readonly namedIds: number[];
+  readonly namedCodes: number[];
+  readonly unnamedCodes: number[];
+  readonly rows: number;
+  readonly refreshDate: string | null;
 }
 
 /**
@@ -145,14 +149,14 @@ export class PersonIndex {
  */
 export class ReportFacts {
   /** The named rows' people, as numbers in `index`, in row order. */
-  readonly namedIds: number[] = [];
+  readonly namedIds: number[];
   /** The named rows' facts codes, in the order of `namedIds`. */
-  readonly namedCodes: number[] = [];
+  readonly namedCodes: number[];
   /** The facts codes of rows without a user name, in row order. */
-  readonly unnamedCodes: number[] = [];
-  rows = 0;
+  readonly unnamedCodes: number[];
+  rows: number;
   /** The first row's Report Refresh Date ('' read as none). */
-  refreshDate: string | null = null;
+  refreshDate: string | null;
   private readonly reader: FactsReader;
   private positions: number[] = [];
   private upn = -1;
@@ -161,10 +165,22 @@ export class ReportFacts {
   constructor(
     readonly report: ReportSpec,
     readonly index = new PersonIndex(),
+    /** Facts already read (by another thread, people numbered in `index`); more rows may still be added. */
+    read?: ReportFactsData,
   ) {
     const reader = READERS[report.name];
     if (reader === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
     this.reader = reader;
+    this.namedIds = read?.namedIds ?? [];
+    this.namedCodes = read?.namedCodes ?? [];
+    this.unnamedCodes = read?.unnamedCodes ?? [];
+    this.rows = read?.rows ?? 0;
+    this.refreshDate = read?.refreshDate ?? null;
+  }
+
+  /** Whether the report feeds the score (a ReportFacts can be made for it). */
+  static feeds(report: ReportSpec): boolean {
+    return READERS[report.name] !== undefined;
   }
 
   /** A whole report, read from CSV bytes. */
@@ -172,6 +188,11 @@ export class ReportFacts {
     const facts = new ReportFacts(report);
     for await (const batch of readCsvBatches(source, report)) facts.add(batch);
     return facts;
+  }
+
+  /** The columns (headers) it reads: the validation pass hands on only these (CsvSummarizer.columns). */
+  get columns(): readonly string[] {
+    return ['User Principal Name', 'Report Refresh Date', ...this.reader.headers];
   }
 
   /** The next batch of the report's rows (the first carries the header's layout). Throws MissingColumnError. */
@@ -187,18 +208,16 @@ export class ReportFacts {
     const missing = this.positions.indexOf(-1);
     if (missing !== -1) throw new MissingColumnError(this.report.name, this.reader.headers[missing]!, 'the score');
     if (this.rows === 0 && this.refresh !== -1) this.refreshDate = batch.rows[0]![this.refresh] || null;
-    // One scratch facts object and cells array for every row: the pass allocates nothing per row of its own.
-    const facts = emptyFacts();
+    // One scratch cells array for every row: the pass allocates nothing per row of its own.
     const cells = new Array<string>(this.positions.length);
     for (const fields of batch.rows) {
-      Object.assign(facts, NO_FACTS);
       for (let k = 0; k < cells.length; k++) cells[k] = fields[this.positions[k]!]!;
-      this.reader.read(facts, cells);
+      const code = this.reader.code(cells);
       if (isUserName(fields[this.upn]!)) {
         this.namedIds.push(this.index.idOf(canonicalIdentifier(fields[this.upn]!)));
-        this.namedCodes.push(factsCode(facts));
+        this.namedCodes.push(code);
       } else {
-        this.unnamedCodes.push(factsCode(facts));
+        this.unnamedCodes.push(code);
       }
     }
     this.rows += batch.rows.length;
@@ -216,7 +235,7 @@ export class ReportFacts {
 export function scoreFactsSummarizer(): (report: ReportSpec) => ReportFacts | undefined {
   let index = new PersonIndex();
   return (report) => {
-    if (READERS[report.name] === undefined) return undefined;
+    if (!ReportFacts.feeds(report)) return undefined;
     if (index.size > MAX_PEOPLE_INDEXED) index = new PersonIndex();
     return new ReportFacts(report, index);
   };

@@ -49,6 +49,7 @@ export const CONFIG_SCHEMA = {
     authorityCaFile: { ...TEXT, env: 'GPP_AUTHORITY_CA_FILE', description: "an extra CA (PEM) for the token endpoint's certificate (a private cloud); NODE_EXTRA_CA_CERTS works too" },
     downloadHosts: { type: 'array', items: URL_TEXT, minItems: 1, env: 'GPP_DOWNLOAD_HOSTS', description: 'comma-separated allowed report download hosts', default: ['https://reports*.office.com/data/'] },
     snapshotTtlSeconds: { type: 'integer', minimum: 0, maximum: 604_800, env: 'GPP_SNAPSHOT_TTL_SECONDS', description: 'report snapshot lifetime; 0 = off', default: 3600 },
+    validationThreads: { type: 'integer', minimum: 0, maximum: 16, env: 'GPP_VALIDATION_THREADS', description: "worker threads that check fetched CSV reports (and read the score's facts); 0 = on the event loop", default: 0 },
     rateLimitPerMinute: { type: 'integer', minimum: 1, maximum: 1_000_000, env: 'GPP_RATE_LIMIT_PER_MINUTE', description: 'requests per consumer per minute before 429 + Retry-After', default: 600 },
     organisationEpsilonPerYear: {
       type: 'number', exclusiveMinimum: 0, maximum: 1e6, env: 'GPP_ORGANISATION_EPSILON_PER_YEAR',
@@ -227,6 +228,7 @@ function toSettings(config: ProxyConfig, where: (key: string) => string, problem
       ...(noiseKey !== undefined ? { noiseKey } : {}),
       tls: tls!,
       snapshotTtlSeconds: config.snapshotTtlSeconds,
+      validationThreads: config.validationThreads,
       rateLimitPerMinute: config.rateLimitPerMinute,
       ledgerFile: config.ledgerFile,
       ...(config.organisationEpsilonPerYear !== undefined ? { organisationEpsilonPerYear: config.organisationEpsilonPerYear } : {}),

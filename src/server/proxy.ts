@@ -21,6 +21,7 @@ import { RedisSharedSnapshots } from '../store/shared-snapshots.js';
 import type { Store } from '../store/store.js';
 import { PseudonymMemo, type PseudonymKeyring } from '../sanitize/pseudonyms.js';
 import { scoreFactsSummarizer } from '../score/score-facts.js';
+import { CsvValidationPool } from '../graph/csv-validation.js';
 import { buildApp } from './app.js';
 import type { PolicyActivation } from './disclosure.js';
 import { CONFIG_SCHEMA } from './config.js';
@@ -62,6 +63,11 @@ export interface ProxySettings {
    */
   readonly snapshotTtlSeconds?: number;
   readonly spillDir?: string;
+  /**
+   * Worker threads that validate fetched CSV reports and read the score's facts from them (graph/csv-validation.ts),
+   * started on first use; 0 validates on the event loop. Default: GPP_VALIDATION_THREADS's.
+   */
+  readonly validationThreads?: number;
   /** Key (32+ bytes) of the sticky cohort noise; replicas share it. Needed by policies with noise. */
   readonly noiseKey?: Buffer;
   /** The privacy-budget ledger file (append-only). Needed by policies with noise. */
@@ -190,10 +196,13 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   }
   const ledger = store?.budget;
   const history = store?.history;
+  const validationThreads = settings.validationThreads ?? CONFIG_SCHEMA.properties.validationThreads.default;
+  const csvValidation = validationThreads > 0 ? new CsvValidationPool({ threads: validationThreads }) : undefined;
   const snapshots = new SnapshotCache({
     client: graph, ttlMs,
-    // The score's reports yield people's facts in the validation pass: each is parsed once.
+    // The score's reports yield people's facts in the validation pass (in a worker, or here): each is parsed once.
     summarizeCsv: scoreFactsSummarizer(),
+    ...(csvValidation !== undefined ? { csvValidation } : {}),
     // Graph's concealed-names setting changed: every pseudonym derived from a user name changes with it.
     onNameFormSwitch: (change) => logger.warn({ event: 'concealedNamesSwitched', ...change }, 'Graph now writes user names in another form (the tenant switched its concealed-names setting): every pseudonym derived from a user name changes from here on'),
     ...(settings.spillDir !== undefined ? { spillDir: settings.spillDir } : {}),
@@ -256,6 +265,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
       await policies.close();
       snapshots.clear();
       releases.clear();
+      await csvValidation?.close();
       await graph.close();
       await store?.close();
     },

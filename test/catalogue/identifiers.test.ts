@@ -26,3 +26,17 @@ t.test('a user-name column is judged by what a user name looks like: a clear UPN
   for (const text of ['jane.doe@contoso.com', "o'brien@contoso.com", 'jane_gmail.com#EXT#@contoso.onmicrosoft.com', 'FE7CC8C15246EDCCA289C9A4022762F7']) t.ok(isUserName(text), text);
   for (const text of ['(Unknown)', '(Unknown)@contoso.example', '<PII:H105(se/njcX9qwMG', '<PII:H1(x)>@contoso.com', '', 'jane doe@contoso.com', 'no-at-sign', '00000000-0000-0000-0000-000000000000']) t.notOk(isUserName(text), text);
 });
+
+t.test('isUserName and isConcealedName answer as their regular expressions do, on any text (the ASCII fast path changes nothing)', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const { isUserName } = await import('../../src/catalogue/identifiers.js');
+  const CLEAR = /^[^\s@<>()]+@[^\s@<>()]+$/;
+  const concealed = (text: string) => /^[0-9A-F]{32}$/i.test(text.trim());
+  const userName = (text: string) => concealed(text.trim()) || CLEAR.test(text.trim());
+  const piece = fc.constantFrom('a', 'F', '0', '9', 'g', '@', '<', '>', '(', ')', ' ', '\t', '\n', '\u00a0', '\ufeff', '\u2028', 'é', '\u0010', '\u007f', '.', 'contoso.com', 'FE7CC8C15246EDCCA289C9A4022762F7');
+  fc.assert(fc.property(fc.array(piece, { maxLength: 8 }).map((parts) => parts.join('')), (text) => isUserName(text) === userName(text) && isConcealedName(text) === concealed(text)), { numRuns: 20_000 });
+  for (const text of ['FE7CC8C15246EDCCA289C9A4022762F7', ' FE7CC8C15246EDCCA289C9A4022762F7\t', 'FE7CC8C15246EDCC\u0010289C9A4022762F7', 'a@b', '@b', 'a@', 'a@@b', 'a@b@c', 'a(b@c']) {
+    t.equal(isUserName(text), userName(text), JSON.stringify(text));
+    t.equal(isConcealedName(text), concealed(text), JSON.stringify(text));
+  }
+});

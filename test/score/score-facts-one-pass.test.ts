@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import t from 'tap';
-import { UTF8_BOM } from '../../src/catalogue/csv.js';
 import { Directory } from '../../src/cohort/directory.js';
 import type { LeasedSnapshot, SnapshotSource } from '../../src/cohort/sources.js';
 import { GraphClient } from '../../src/graph/client.js';
@@ -10,33 +9,9 @@ import { validateCsvReport } from '../../src/sanitize/csv-report.js';
 import { scoreRows } from '../../src/score/org-score.js';
 import { OrgScores, type ScoreGrant } from '../../src/score/org-scores.js';
 import { ReportFacts, scoreFactsSummarizer, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTables } from '../../src/score/score-facts.js';
-import { ReportRenderer } from '../../src/simulator/render.js';
-import { LAST_DAY, reportSource } from '../../src/simulator/reports.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import { SimulatedTenant } from '../../src/simulator/tenant.js';
-
-/**
- * The score's reports of a simulated tenant (D30), each with rows added that the join must handle: a row of
- * Graph's `(Unknown)`, a concealed-name row, and the first user's row again under an upper-cased UPN with the
- * second user's facts (the same person twice: facts are joined, the person counted once).
- */
-function fixtureReports(tenant: SimulatedTenant): Map<string, Buffer> {
-  return new Map(SCORE_SOURCE_REPORTS.map((report) => {
-    const rows = reportSource(tenant, report, { firstDay: LAST_DAY - 29, lastDay: LAST_DAY, periodDays: 30 });
-    const render = new ReportRenderer(tenant, report, { concealed: false });
-    const header = render.csvHeader('\r\n');
-    const upn = header.split(',').indexOf('User Principal Name');
-    const lines = Array.from({ length: rows.count }, (_, i) => render.csvLines(rows.item(i), '\r\n'));
-    const withUpn = (line: string, name: string) => line.split(',').map((cell, i) => (i === upn ? name : cell)).join(',');
-    const first = lines[0]!.split(',')[upn]!;
-    lines.push(withUpn(lines[1]!, '(Unknown)'), withUpn(lines[2]!, '0123456789ABCDEF0123456789ABCDEF'), withUpn(lines[1]!, first.toUpperCase()));
-    return [report.name, Buffer.from(UTF8_BOM + header + lines.join(''))] as const;
-  }));
-}
-
-async function* chunked(bytes: Buffer): AsyncGenerator<Buffer> {
-  for (let at = 0; at < bytes.length; at += 4096) yield bytes.subarray(at, at + 4096);
-}
+import { chunked, fixtureReports, SCORE_FIXTURE_GOLDEN as GOLDEN } from '../helpers/score-fixtures.js';
 
 const tenant = new SimulatedTenant({ users: 300, seed: 7 });
 const reports = fixtureReports(tenant);
@@ -126,4 +101,3 @@ t.test('a directory built page by page is the directory built at once', async (t
   t.same(entries.map((e) => paged.entryOf(e.userPrincipalName)), entries.map((e) => directory.entryOf(e.userPrincipalName)));
 });
 
-const GOLDEN = '976229d24cce74b6e35af7acabbbeab302091867839a2ba26f65b6e6362974bc';
