@@ -15,7 +15,7 @@ import { DIRECTORY_ATTRIBUTES, type Directory, type DirectoryAttribute } from '.
 import { aggregateCsvReport, type CohortAggregate, type CohortPlan } from './report-users.js';
 import type { NoiseContext } from './noise.js';
 import { cohortMeasures, cohortRows, type CohortRow } from './render.js';
-import { suppressCohorts, suppressLinked, type SuppressionCounts } from './suppress.js';
+import { suppressCohorts, suppressLinked, type LinkedSums, type SuppressionCounts } from './suppress.js';
 import type { CellState, CohortTable } from './table.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 
@@ -224,8 +224,15 @@ export function organisationVerdictOf(data: object, source: () => AsyncIterable<
 export async function suppressOrganisation(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory): Promise<OrganisationVerdict> {
   const { table, companions } = await aggregateCsvReport(source(), joint, directory);
   const options = { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT };
-  const lpVerified = companions.size === 0 ? suppressCohorts(table, options).lpVerified : suppressLinked([table, ...companions.values()], options).every((c) => c.lpVerified);
+  const lpVerified = companions.size === 0 ? suppressCohorts(table, options).lpVerified : suppressLinked([table, ...companions.values()], options, linkedSums(joint)).every((c) => c.lpVerified);
   return { plan: joint, states: statesOf(table), lpVerified, companions };
+}
+
+/** What the joint plan's sums say about its companion's count (suppress.ts LinkedSums); one companion per table. */
+function linkedSums(joint: CohortPlan): LinkedSums {
+  const countedBy = joint.companions?.[0]?.countedBy;
+  const indexed = joint.metrics.map((m, index) => ({ header: m.column.header, index, clip: m.clip }));
+  return { countedBy: indexed.filter((m) => m.header === countedBy).map(({ index, clip }) => ({ index, clip })), othersShown: indexed.some((m) => m.header !== countedBy) };
 }
 
 /** Each cell's state by dimension and key. */

@@ -59,6 +59,11 @@ export interface CompanionMeasure {
   readonly name: string;
   /** The report columns it reads, by CSV header. */
   readonly headers: readonly string[];
+  /**
+   * One of `headers` that every person it counts has above 0 and no one else has (Meeting Count): a cohort's
+   * released sum of it (clipped at c per person) puts the count between sum / c and the sum.
+   */
+  readonly countedBy?: string;
   /** A fresh reader of one person's rows (cells in `headers` order, for each of the person's rows). */
   person(): CompanionPerson;
 }

@@ -150,7 +150,7 @@ const cellKey = (cell: CohortCell) => `${cell.dimension}\u0000${cell.key.join('\
  *
  * The tables must have the same cells (one layout). Returns each table's counts, in `tables` order.
  */
-export function suppressLinked(tables: readonly CohortTable[], options: SuppressionOptions): SuppressionCounts[] {
+export function suppressLinked(tables: readonly CohortTable[], options: SuppressionOptions, sums: LinkedSums = { countedBy: [], othersShown: false }): SuppressionCounts[] {
   const totals: SuppressionCounts[] = tables.map(() => ({ primary: 0, complement: 0, secondary: 0, lpVerified: false }));
   const size = tables[0]?.cells.length ?? 0;
   if (tables.some((t) => t.cells.length !== size)) throw new Error('linked tables must have the same cells');
@@ -177,8 +177,19 @@ export function suppressLinked(tables: readonly CohortTable[], options: Suppress
     if (!changed) break;
   }
   const [cohort, companion] = tables;
-  if (cohort !== undefined && companion !== undefined && tables.length === 2) showBeside(cohort, companion, options, totals[0]!);
+  if (cohort !== undefined && companion !== undefined && tables.length === 2 && !sums.othersShown) showBeside(cohort, companion, options, totals[0]!, sums.countedBy);
   return totals;
+}
+
+/**
+ * What the cohort's released sums say about its companion's count (report-users.ts CompanionMeasure.countedBy):
+ * `countedBy`, each sum (index into the cells' `sums`, with its per-person clip) of the column every counted person
+ * has above 0 and no one else; `othersShown`, whether a sum of another column the companion reads is released
+ * (its bounds are not modelled: cells are then never shown beside a hidden companion cell).
+ */
+export interface LinkedSums {
+  readonly countedBy: readonly { readonly index: number; readonly clip: number }[];
+  readonly othersShown: boolean;
 }
 
 /** At most this many cells are tried for showOrganisationBeside's checks (organisation first, then the largest). */
@@ -192,7 +203,7 @@ const MAX_CELLS_SHOWN_BESIDE = 5000;
  * would hide the Teams organisation total with it), one at a time, the organisation first, while the attacker's
  * joint programme still finds every protected cell of both tables wide (linkHolds).
  */
-function showBeside(cohort: CohortTable, companion: CohortTable, options: SuppressionOptions, counts: SuppressionCounts): void {
+function showBeside(cohort: CohortTable, companion: CohortTable, options: SuppressionOptions, counts: SuppressionCounts, countedBy: LinkedSums['countedBy']): void {
   const { k, kC } = options;
   const eligible = (id: number) => {
     const [cell, counted] = [cohort.cells[id]!, companion.cells[id]!];
@@ -208,7 +219,7 @@ function showBeside(cohort: CohortTable, companion: CohortTable, options: Suppre
     cohort.cells[id]!.state = 'released';
     let holds = false;
     try {
-      holds = linkHolds(cohort, companion, [...shown, id], options);
+      holds = linkHolds(cohort, companion, [...shown, id], options, countedBy);
     } catch (error) {
       if (!(error instanceof CohortTableUnverifiable)) throw error;
     }
@@ -234,13 +245,19 @@ function showBeside(cohort: CohortTable, companion: CohortTable, options: Suppre
  * - each cell the cohort hides, all bounded cells fixed: its active people are w plus m, each moving in its own
  *   programme (its active interval is at least w's width plus m's), its inactive people its own.
  */
-function linkHolds(cohort: CohortTable, companion: CohortTable, bounded: readonly number[], options: SuppressionOptions): boolean {
+function linkHolds(cohort: CohortTable, companion: CohortTable, bounded: readonly number[], options: SuppressionOptions, countedBy: LinkedSums['countedBy']): boolean {
   const { k, kC } = options;
   const need: Needs = { users: k, active: kC, inactive: kC };
   const limit = options.lpComponentLimit ?? LP_COMPONENT_LIMIT;
   const inf = Number.POSITIVE_INFINITY;
   const width = (i: Interval) => i.max - i.min;
   const notCounted = (i: number) => cohort.cells[i]!.active - companion.cells[i]!.users;
+  /** How far a shown cell's count may rise and fall by its released sums (each counted person adds 1 to clip). */
+  const bySums = (i: number) => {
+    const count = companion.cells[i]!.users;
+    const sums = countedBy.map(({ index, clip }) => ({ sum: cohort.cells[i]!.sums[index]!, clip }));
+    return { up: Math.min(inf, ...sums.map(({ sum }) => sum - count)), down: Math.min(inf, ...sums.map(({ sum, clip }) => count - Math.ceil(sum / clip))) };
+  };
   const states = bounded.map((id) => companion.cells[id]!.state);
   /** Takes every bounded cell but `moving` as known to the attacker. */
   const knowing = (moving?: number) => bounded.forEach((id, i) => (companion.cells[id]!.state = id === moving ? states[i]! : 'released'));
@@ -256,8 +273,11 @@ function linkHolds(cohort: CohortTable, companion: CohortTable, bounded: readonl
     const unknownIds = companion.cells.flatMap((cell, id) => (isUnknown(cell) ? [id] : []));
     const capped = (split: boolean) => {
       for (const id of unknownIds) {
-        const room = Math.max(0, notCounted(id));
-        companion.cells[id]!.bounds = split ? { active: { up: half(room, false), down: inf }, inactive: { up: half(room, true), down: inf } } : { active: { up: room, down: inf }, inactive: { up: room, down: inf } };
+        const sums = bounded.includes(id) ? bySums(id) : { up: inf, down: inf };
+        const room = Math.min(Math.max(0, notCounted(id)), sums.up);
+        companion.cells[id]!.bounds = split
+          ? { active: { up: half(room, false), down: half(sums.down, false) }, inactive: { up: half(room, true), down: half(sums.down, true) } }
+          : { active: { up: room, down: sums.down }, inactive: { up: room, down: sums.down } };
       }
       return new AttackerDecomposition(companion, limit);
     };
@@ -278,7 +298,10 @@ function linkHolds(cohort: CohortTable, companion: CohortTable, bounded: readonl
       const r = own.interval(x, 'inactive');
       const w = new AttackerDecomposition(layout(companion.cells, (i) => ({ users: notCounted(i), active: notCounted(i) })), limit).interval(x, 'active');
       const [q0, r0, w0] = [counted.active, counted.users - counted.active, notCounted(x)];
-      const [qUp, qDown, rUp, rDown, wUp, wDown] = [q.max - q0, q0 - q.min, r.max - r0, r0 - r.min, w.max - w0, w0 - w.min];
+      // The count moves the other way from w, and within what the cell's released sums allow.
+      const sums = bySums(x);
+      const [qUp, qDown, rUp, rDown] = [q.max - q0, q0 - q.min, r.max - r0, r0 - r.min];
+      const [wUp, wDown] = [Math.min(w.max - w0, sums.down), Math.min(w0 - w.min, sums.up)];
       const qualifying = { min: q0 - Math.min(qDown, wUp + rUp), max: q0 + Math.min(qUp, wDown + rDown) };
       const notQualifying = { min: r0 - Math.min(rDown, wUp + qUp), max: r0 + Math.min(rUp, wDown + qDown) };
       const people = { min: counted.users - Math.min(qDown + rDown, wUp), max: counted.users + Math.min(qUp + rUp, wDown) };

@@ -76,7 +76,7 @@ export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort'
 /**
  * The organisation's cohort table of one report and window: every dimension that any policy of the set releases
  * as cohorts of that report and window (in either format), at the largest k and k_c among those policies, with
- * no metrics (it decides suppression only). Consumers may collude and join their outputs (privacy.md's threat
+ * no metrics (it decides suppression only; but see the score's companions below). Consumers may collude and join their outputs (privacy.md's threat
  * model), so each consumer's release is suppressed as part of this one table: a tool reading departments and
  * another reading offices never see together what suppression hides from each. Undefined when no policy releases
  * cohorts of the report for the window.
@@ -94,8 +94,11 @@ export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<
   const companions = score === undefined ? [] : categoryCompanions(request.report.name);
   const linked = companions.length > 0 ? score : undefined;
   const names = [...new Set([...plans.flatMap((plan) => plan.dimensions.map((d) => d.name)), ...(linked?.dimensions ?? [])])].sort();
+  // With companions, the sums any policy releases of the columns they read: a shown cell's sum bounds its count.
+  const read = new Set(companions.flatMap((c) => c.headers));
+  const metrics = linked === undefined ? [] : [...new Map(plans.flatMap((p) => p.metrics).filter((m) => read.has(m.column.header)).map((m) => [`${m.column.header} ${m.clip}`, m])).values()];
   return {
-    report: request.report, dimensions: names.map(parseDimension), metrics: [],
+    report: request.report, dimensions: names.map(parseDimension), metrics,
     k: Math.max(...plans.map((p) => p.k), linked?.kOrg ?? 0), kC: Math.max(...plans.map((p) => p.kC), linked?.kC ?? 0),
     ...(linked !== undefined ? { companions } : {}),
   };

@@ -37,6 +37,11 @@ export interface ScoreCategory {
   readonly reports: readonly string[];
   counted(p: PersonFacts): boolean;
   qualifies(p: PersonFacts): boolean;
+  /**
+   * A column of the category's one report that every counted person has above 0 and no one else has: a released
+   * sum of it (clipped at c per person) puts the count between sum / c and the sum. Absent: none.
+   */
+  readonly countedBy?: string;
 }
 
 const bits = (n: number) => (n & 1) + ((n >> 1) & 1) + ((n >> 2) & 1);
@@ -57,6 +62,7 @@ export const SCORE_CATEGORIES: readonly ScoreCategory[] = [
     reports: ['getTeamsUserActivityUserDetail'],
     counted: (p) => p.inMeetings,
     qualifies: (p) => p.inMeetings && p.usedVideoOrScreenShare,
+    countedBy: 'Meeting Count',
   },
   {
     id: 'contentCollaboration',

@@ -395,10 +395,12 @@ export function categoryCompanions(report: string): CompanionMeasure[] {
   return SCORE_CATEGORIES.filter((c) => c.reports.length === 1 && c.reports[0] === report).map((category) => ({
     name: category.id,
     headers: reader.headers,
+    ...(category.countedBy !== undefined ? { countedBy: category.countedBy } : {}),
     person() {
-      const facts = emptyFacts();
+      // A person's rows set facts bits (a fact any row shows is the person's), read as the score reads them.
+      const facts = new CodedFacts(0);
       return {
-        read: (cells: readonly string[]) => reader.read(facts, cells),
+        read: (cells: readonly string[]) => void (facts.code |= reader.code(cells)),
         get counted() {
           return category.counted(facts);
         },
