@@ -12,7 +12,7 @@ import { organisationVerdictOf, protectCohortTable, releaseSlot, settingsDigest,
 import { ReleaseBook, requireNoise, storedMeasures, type BookedRelease, type BudgetState, type NoiseSettings, type ReleaseCodec } from './release-book.js';
 import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import { aggregateCsvReport, usesDirectory, withoutDirectory, type CohortPlan } from './report-users.js';
-import type { DirectoryLookup, LeasedSnapshot, SnapshotSource } from './sources.js';
+import { directoryForData, type DirectoryLookup, type LeasedSnapshot, type SnapshotSource } from './sources.js';
 import type { SuppressionCounts } from './suppress.js';
 
 export { NoisyReleaseRefused, type NoiseSettings } from './release-book.js';
@@ -110,7 +110,10 @@ export class CohortReleases {
       const window = call.period ?? call.date ?? '-';
       // Which epoch the data held belongs to, read off its first row: a release already made for it is served
       // as made, whatever changed since (the directory), and nothing is aggregated again.
-      const at = releaseSlot([plan.report.name, window], settingsDigest(plan, grant.joint), await snapshotRefreshDate(snapshot.csv(), plan.report), cadence);
+      const refreshDate = await snapshotRefreshDate(snapshot.csv(), plan.report);
+      const at = releaseSlot([plan.report.name, window], settingsDigest(plan, grant.joint), refreshDate, cadence);
+      // Every release of this refresh's data is joined to one directory, whichever surface or policy asks first.
+      if (directory !== NO_DIRECTORY) directory = await directoryForData(this.directory, refreshDate);
       const make = () => {
         let byDirectory = this.computed.get(snapshot);
         if (byDirectory === undefined) this.computed.set(snapshot, (byDirectory = new WeakMap()));

@@ -24,4 +24,47 @@ export interface SnapshotSource {
 /** The tenant directory (graph/directory-source.ts DirectorySource); may throw ConcealedNamesError. */
 export interface DirectoryLookup {
   current(): Promise<Directory>;
+  /**
+   * The directory every release of data refreshed on `refreshDate` (YYYY-MM-DD; null: an empty report) is joined
+   * to (DirectoryPins); without it, the current one.
+   */
+  forData?(refreshDate: string | null): Promise<Directory>;
+}
+
+/** How many refresh dates DirectoryPins keeps a directory for (the four periods' and a few single days' data). */
+const PINNED_DATES = 16;
+
+/**
+ * One directory per refresh date, the first read for it, for every release made of that date's data: the cohorts
+ * of each report, each policy's table and the score read the same data at different times of the day, and a
+ * directory change in between (a leaver, a move) would otherwise join one snapshot to two directories, whose
+ * difference is the mover's row (red team, test/redteam/linked-directory-change.test.ts). Held in memory: a
+ * restart pins anew.
+ */
+export class DirectoryPins implements DirectoryLookup {
+  private readonly pins = new Map<string, Promise<Directory>>();
+
+  constructor(private readonly source: DirectoryLookup) {}
+
+  current(): Promise<Directory> {
+    return this.source.current();
+  }
+
+  forData(refreshDate: string | null): Promise<Directory> {
+    if (refreshDate === null) return this.source.current();
+    let pinned = this.pins.get(refreshDate);
+    if (pinned === undefined) {
+      pinned = this.source.current();
+      // A failed read (concealed names, Graph down) pins nothing: the next release tries again.
+      pinned.catch(() => this.pins.delete(refreshDate));
+      this.pins.set(refreshDate, pinned);
+      if (this.pins.size > PINNED_DATES) this.pins.delete(this.pins.keys().next().value!);
+    }
+    return pinned;
+  }
+}
+
+/** The directory releases of data refreshed on `refreshDate` are joined to (DirectoryLookup.forData, else the current one). */
+export function directoryForData(lookup: DirectoryLookup, refreshDate: string | null): Promise<Directory> {
+  return lookup.forData !== undefined ? lookup.forData(refreshDate) : lookup.current();
 }

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { DirectoryLookup, SnapshotSource, LeasedSnapshot } from '../cohort/sources.js';
+import { directoryForData, type DirectoryLookup, type SnapshotSource, type LeasedSnapshot } from '../cohort/sources.js';
 import { ORGANIZATION } from '../cohort/aggregate.js';
 import { ConcealedNamesError, Directory, DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type DirectoryAttribute } from '../cohort/directory.js';
 import { measureNoise, planDigest, releaseId, releaseSlot, organisationVerdictOf, suppressAsCompanion, tableDigest, type NoisyMeasure, type ReleaseCadence, type ReleaseData, type ReleaseSlot } from '../cohort/release.js';
@@ -152,6 +152,8 @@ export class OrgScores {
         ...linked.map(planDigest),
       ].join(' ');
       const facts = await this.factsOf(snapshots);
+      // Every release of this refresh's data is joined to one directory, whichever surface or policy asks first.
+      if (directory !== NO_DIRECTORY) directory = await directoryForData(this.options.directory, facts.refreshDate);
       const at = releaseSlot(['score', 'period' in window ? window.period : window.date], settings, facts.refreshDate, grant.cadence);
       const cacheKey = [...snapshots.map(identityOf), identityOf(directory), settings, JSON.stringify(window)].join(' ');
       let cached = true;

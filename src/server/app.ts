@@ -9,6 +9,7 @@ import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DirectorySource } from '../graph/directory-source.js';
 import { CohortReleases, type NoiseSettings } from '../cohort/cohort-releases.js';
+import { DirectoryPins } from '../cohort/sources.js';
 import { OrgScores } from '../score/org-scores.js';
 import type { ScoreHistoryStore, Store } from '../store/store.js';
 import type { AuditRecord } from './audit.js';
@@ -173,8 +174,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-store').send(app.swagger()));
   // The services, built once and shared by the routes that use them (one cache, one score history).
-  const cohorts = new CohortReleases(options.snapshots, options.directory, options.noise);
-  const scores = new OrgScores({ snapshots: options.snapshots, directory: options.directory, history: options.history, ...(options.noise !== undefined ? { noise: options.noise } : {}) });
+  // One directory per refresh date for the cohorts and the score alike (cohort/sources.ts DirectoryPins).
+  const directory = new DirectoryPins(options.directory);
+  const cohorts = new CohortReleases(options.snapshots, directory, options.noise);
+  const scores = new OrgScores({ snapshots: options.snapshots, directory, history: options.history, ...(options.noise !== undefined ? { noise: options.noise } : {}) });
   void app.register(reportRoutes, { ...options, cohorts });
   void app.register(cohortRoutes, { ...options, cohorts });
   void app.register(disclosureRoutes, options);
