@@ -1,0 +1,81 @@
+/**
+ * Red team (issue 15, the Teams cohorts and the score's Meetings category suppressed as one table; privacy.md's
+ * threat model: consumers know who moved, keep every answer and may collude): one release per epoch is served
+ * unchanged whatever the directory does meanwhile (cohort/release-book.ts), but the cohorts and the score are two
+ * release slots, each made at its own first request with the directory of that moment (release.ts
+ * organisationVerdictOf is per snapshot *and directory*). The consumer reads the Teams cohorts, waits for a known
+ * move (an idle Legal employee moves to Sales), then reads the score by department: the same report snapshot,
+ * joined to two directories. Published definitions nest the two (people in Teams meetings are active Teams users),
+ * so Legal's Meetings denominator after the move can be set against Legal's active Teams users before it:
+ * A_before = A_after + [mover active] and A_after >= m_after, so m_after = A_before says the mover was inactive.
+ * The shipped vendor policy makes a fresh release once a week, so the window for this is a whole week.
+ */
+import t, { type Test } from 'tap';
+import { startGraphDouble } from '../helpers/graph-double.js';
+import { KEYS, shippedPoliciesWithoutCases, startProxyFor } from '../helpers/proxy-stack.js';
+import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
+
+t.setTimeout(120_000);
+
+/** A finding's one line, or false to run the attack (GPP_REDTEAM_TODO=run shows it fail). */
+const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
+
+const idle: Person = { idle: true, mail: true, files: true, mobile: false, video: false };
+const onVideo: Person = { idle: false, mail: true, files: true, mobile: false, video: true };
+const people = (inactive: number, active: number): Person[] => [...Array<Person>(inactive).fill(idle), ...Array<Person>(active).fill(onVideo)];
+
+/**
+ * DeptA (OfficeP): 20 people, 6 of them idle (the first, p0x0, is the mover); DeptB (OfficeQ): 20, 5 idle;
+ * DeptC (OfficeR): 25, all active; 12 people outside the directory, all active. Every active person was in
+ * meetings with video, so every Meetings cell is everyone active: all cells pass k 10 and k_c 5, before and after.
+ */
+const TENANT: RandomTenant = {
+  departments: 3,
+  offices: 3,
+  crosses: [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => ({ people: i === 0 ? people(6, 14) : i === 4 ? people(5, 15) : i === 8 ? people(0, 25) : [], ghosts: 0 })),
+  outsiders: people(0, 12),
+  k: 10,
+  kC: 5,
+  kOrg: 10,
+};
+const MOVER = 'p0x0@contoso.onmicrosoft.com';
+
+type Cohorts = { value: { dimension: string; cohort: string[]; users: number | null; activeUsers: number | null }[] };
+type Score = { cohorts: { cohort: string[]; categories: { id: string; numerator: number | null; denominator: number | null }[] }[] };
+
+/** Reads DeptA's Teams cohort, moves `mover` in the directory, then reads DeptA's Meetings score cell (vendor key). */
+async function attack(t: Test, mover: string, to: { department: string; officeLocation: string }) {
+  const reports = await tenantReports(TENANT);
+  const directory = directoryOf(TENANT);
+  const double = await startGraphDouble({ reports, directory });
+  const proxy = await startProxyFor(double, { proxy: { policiesDir: await shippedPoliciesWithoutCases('gpp-redteam-linked-move-'), directoryTtlSeconds: 0 } });
+  t.teardown(async () => {
+    await proxy.close();
+    await double.close();
+  });
+  const cohorts = await proxy.get(`/cohorts/${TEAMS}?period=D30&by=department&format=json`, KEYS.vendor);
+  t.equal(cohorts.status, 200, 'the vendor reads the Teams cohorts by department');
+  const teams = (JSON.parse(cohorts.body.toString()) as Cohorts).value.find((r) => r.dimension === 'department' && r.cohort[0] === 'DeptA')!;
+  t.same([teams.users, teams.activeUsers], [20, 14], 'DeptA: 20 people, 14 active in Teams (released: 6 inactive)');
+  // The directory changes within the epoch (who moved is directory knowledge).
+  directory.value = directory.value.map((u) => (u.userPrincipalName === mover ? { ...u, ...to } : u));
+  const again = await proxy.get(`/cohorts/${TEAMS}?period=D30&by=department&format=json`, KEYS.vendor);
+  t.same(again.body, cohorts.body, 'the cohorts are served as made for the epoch, whatever the directory does');
+  const score = await proxy.get('/org-score?period=D30&by=department', KEYS.vendor);
+  t.equal(score.status, 200, 'the vendor reads the score by department');
+  const meetings = (JSON.parse(score.body.toString()) as Score).cohorts.find((c) => c.cohort[0] === 'DeptA')!.categories.find((c) => c.id === 'meetings')!;
+  t.comment(`Teams DeptA ${teams.users}/${teams.activeUsers} (before the move); Meetings DeptA ${meetings.numerator}/${meetings.denominator} (score, after it)`);
+  return { active: teams.activeUsers, inMeetings: meetings.denominator };
+}
+
+t.test('an idle person leaves DeptA between the cohorts and the score: their inactivity is read off', { todo: todo('cohorts and score are separate release slots, each made with the directory of its first request: Meetings after a move against Teams before it says the mover was inactive (G2); a week with the shipped weekly cadence') }, async (t) => {
+  const { active, inMeetings } = await attack(t, 'p0x0@contoso.onmicrosoft.com', { department: 'DeptB', officeLocation: 'OfficeQ' });
+  // A_after = A_before - [mover active] and m_after <= A_after: m_after = A_before leaves only "inactive".
+  t.notOk(inMeetings !== null && inMeetings === active, `G2: DeptA's people in meetings after the move (${inMeetings}) equal its active Teams users before it (${active}), so the mover (p0x0) was inactive`);
+});
+
+t.test('a person on video joins DeptA between the cohorts and the score: the score counts more in meetings than the cohorts count active', { todo: todo('the same: a joiner\'s activity and meetings are read off (G2), and the two surfaces contradict each other') }, async (t) => {
+  // p4x5: DeptB's sixth person (its first five are idle), active and on video.
+  const { active, inMeetings } = await attack(t, 'p4x5@contoso.onmicrosoft.com', { department: 'DeptA', officeLocation: 'OfficeP' });
+  t.ok(inMeetings === null || active === null || inMeetings <= active, `one release behind every surface: DeptA's ${inMeetings} people in meetings exceed its ${active} active Teams users, so the joiner (p4x5) was active and in meetings`);
+});
