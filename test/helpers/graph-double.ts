@@ -40,7 +40,10 @@ function jsonPage(name: string, csv: Buffer): { value: Record<string, unknown>[]
 }
 
 export interface GraphDoubleOptions {
-  /** CSV bytes (BOM and line ends as given) by report function name. */
+  /**
+   * CSV bytes (BOM and line ends as given) by report function name, or by the call itself (`name(period='D7')`)
+   * for a window whose data differ from the report's other windows.
+   */
   readonly reports: Readonly<Record<string, Buffer>>;
   /** Graph's /users answer (`{ value: [...] }`). */
   readonly directory?: unknown;
@@ -68,12 +71,12 @@ export async function startGraphDouble(options: GraphDoubleOptions): Promise<Gra
       reply.code(scripted.status).headers(scripted.headers ?? {});
       return scripted.body === undefined ? reply.send() : reply.type('application/json').send(JSON.stringify(scripted.body));
     }
-    const name = call.replace(/\(.*$/s, '');
+    const name = options.reports[call] !== undefined ? call : call.replace(/\(.*$/s, '');
     if (options.reports[name] === undefined) {
       return reply.code(400).send({ error: { code: 'BadRequest', message: `Resource not found for the segment '${name}'.` } });
     }
-    if (/\$format=application(\/|%2F)json/i.test(request.url)) return reply.type('application/json').send(jsonPage(name, options.reports[name]));
-    return reply.code(302).header('location', `${base}/download/${name}`).type('text/plain').send('');
+    if (/\$format=application(\/|%2F)json/i.test(request.url)) return reply.type('application/json').send(jsonPage(name.replace(/\(.*$/s, ''), options.reports[name]));
+    return reply.code(302).header('location', `${base}/download/${encodeURIComponent(name)}`).type('text/plain').send('');
   };
   app.get('/v1.0/reports/*', report);
   app.get('/beta/reports/*', report);

@@ -43,7 +43,6 @@ const TENANT: RandomTenant = {
   kC: 5,
   kOrg: 10,
 };
-const MOVER = 'p0x0@contoso.onmicrosoft.com';
 
 type Cohorts = { value: { dimension: string; cohort: string[]; users: number | null; activeUsers: number | null }[] };
 type Score = { cohorts: { cohort: string[]; categories: { id: string; numerator: number | null; denominator: number | null }[] }[] };
