@@ -8,6 +8,7 @@
  * joined to two directories. Published definitions nest the two (people in Teams meetings are active Teams users),
  * so Legal's Meetings denominator after the move can be set against Legal's active Teams users before it:
  * A_before = A_after + [mover active] and A_after >= m_after, so m_after = A_before says the mover was inactive.
+ * Fixed by one directory per refresh date (cohort/sources.ts DirectoryPins): these tests failed before it.
  * The window is one Graph refresh (a day; under the vendor's weekly cadence the two slots may also be made from
  * different days' data, which blurs the link but leaves the same-day case exact). The same
  * holds for two colluding consumers whose policies read the Teams cohorts with other dimensions (two slots): one
@@ -22,9 +23,6 @@ import { exactPolicy } from './crafted-teams.js';
 import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
 
 t.setTimeout(120_000);
-
-/** A finding's one line, or false to run the attack (GPP_REDTEAM_TODO=run shows it fail). */
-const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
 
 const idle: Person = { idle: true, mail: true, files: true, mobile: false, video: false };
 const onVideo: Person = { idle: false, mail: true, files: true, mobile: false, video: true };
@@ -73,19 +71,22 @@ async function attack(t: Test, mover: string, to: { department: string; officeLo
   return { active: teams.activeUsers, inMeetings: meetings.denominator };
 }
 
-t.test('an idle person leaves DeptA between the cohorts and the score: their inactivity is read off', { todo: todo('cohorts and score are separate release slots, each made with the directory of its first request: Meetings after a move against Teams before it says the mover was inactive (G2)') }, async (t) => {
-  const { active, inMeetings } = await attack(t, 'p0x0@contoso.onmicrosoft.com', { department: 'DeptB', officeLocation: 'OfficeQ' });
-  // A_after = A_before - [mover active] and m_after <= A_after: m_after = A_before leaves only "inactive".
-  t.notOk(inMeetings !== null && inMeetings === active, `G2: DeptA's people in meetings after the move (${inMeetings}) equal its active Teams users before it (${active}), so the mover (p0x0) was inactive`);
+// Failed before one directory was pinned per refresh date (cohort/sources.ts DirectoryPins): the score, made after
+// the move, counted DeptA's people in meetings with the new directory (13 against the cohorts' 14 active), so the
+// mover was active and in meetings.
+t.test('an active person on video leaves DeptA between the cohorts and the score: the score is joined to the directory the cohorts were', async (t) => {
+  // p0x6: DeptA's seventh person (its first six are idle), active and on video.
+  const { active, inMeetings } = await attack(t, 'p0x6@contoso.onmicrosoft.com', { department: 'DeptB', officeLocation: 'OfficeQ' });
+  t.equal(inMeetings, active, `one directory for the day's data: DeptA's ${inMeetings} people in meetings are its ${active} active Teams users, as the cohorts were made`);
 });
 
-t.test('a person on video joins DeptA between the cohorts and the score: the score counts more in meetings than the cohorts count active', { todo: todo('the same: a joiner\'s activity and meetings are read off (G2), and the two surfaces contradict each other') }, async (t) => {
+t.test('a person on video joins DeptA between the cohorts and the score: the score counts more in meetings than the cohorts count active', async (t) => {
   // p4x5: DeptB's sixth person (its first five are idle), active and on video.
   const { active, inMeetings } = await attack(t, 'p4x5@contoso.onmicrosoft.com', { department: 'DeptA', officeLocation: 'OfficeP' });
   t.ok(inMeetings === null || active === null || inMeetings <= active, `one release behind every surface: DeptA's ${inMeetings} people in meetings exceed its ${active} active Teams users, so the joiner (p4x5) was active and in meetings`);
 });
 
-t.test('two consumers whose policies read the Teams cohorts with other dimensions, before and after a move: the mover\'s row is the difference', { todo: todo('each policy\'s release slot is made at its first request with the directory of that moment: two colluding consumers read one snapshot joined to two directories, DeptA before minus after is the mover (G2, G3)') }, async (t) => {
+t.test('two consumers whose policies read the Teams cohorts with other dimensions, before and after a move: the mover\'s row is the difference', async (t) => {
   const reports = await tenantReports(TENANT);
   const directory = directoryOf(TENANT);
   const dir = await shippedPoliciesWithoutCases('gpp-redteam-linked-move-');
