@@ -192,7 +192,7 @@ export interface LinkedSums {
   readonly othersShown: boolean;
 }
 
-/** At most this many cells are tried for showOrganisationBeside's checks (organisation first, then the largest). */
+/** At most this many cells are tried by showBeside (organisation first, then the largest). */
 const MAX_SHOWN_BESIDE = 8;
 /**
  * Tables with more cells than this try their organisation total only: each try builds a few programmes of the whole

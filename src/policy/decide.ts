@@ -76,7 +76,8 @@ export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort'
 /**
  * The organisation's cohort table of one report and window: every dimension that any policy of the set releases
  * as cohorts of that report and window (in either format), at the largest k and k_c among those policies, with
- * no metrics (it decides suppression only; but see the score's companions below). Consumers may collude and join their outputs (privacy.md's threat
+ * no metrics (it decides suppression only; with the score's companions, the sums of the columns they read, which
+ * bound their counts). Consumers may collude and join their outputs (privacy.md's threat
  * model), so each consumer's release is suppressed as part of this one table: a tool reading departments and
  * another reading offices never see together what suppression hides from each. Undefined when no policy releases
  * cohorts of the report for the window.
