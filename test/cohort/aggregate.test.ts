@@ -5,11 +5,7 @@ import { CohortAggregator, parseDimension, type CohortCounter, type CohortLayout
 import { compareKeys, DIRECTORY_ATTRIBUTES, Directory, directoryKnowledge, NOT_IN_DIRECTORY, type DirectoryAttribute } from '../../src/cohort/directory.js';
 import { aggregateCsvReport, planCohorts } from '../../src/cohort/report-users.js';
 import type { CohortTable } from '../../src/cohort/table.js';
-import { findReport } from '../../src/catalogue/catalogue.js';
-import { UTF8_BOM } from '../../src/catalogue/csv.js';
-import { ReportRenderer } from '../../src/simulator/render.js';
-import { LAST_DAY, reportSource } from '../../src/simulator/reports.js';
-import { SimulatedTenant } from '../../src/simulator/tenant.js';
+import { simulatedTeamsReport } from '../helpers/simulated-teams.js';
 import { InternalInvariantError } from '../../src/errors/catalogue.js';
 
 const ATTRIBUTES = ['department', 'officeLocation', 'country'] as const;
@@ -168,15 +164,8 @@ t.test('the directory: crosses are every combination in key order, held combinat
 });
 
 t.test("aggregateCsvReport counts through one counter per directory entry (every part from the directory) exactly as per user (a report column among the parts)", async (t) => {
-  const spec = findReport('getTeamsUserActivityUserDetail')!;
-  const tenant = new SimulatedTenant({ seed: 'counters', users: 600 });
-  const renderer = new ReportRenderer(tenant, spec, { concealed: false });
-  const source = reportSource(tenant, spec, { firstDay: LAST_DAY - 29, lastDay: LAST_DAY, periodDays: 30 });
-  let csv = UTF8_BOM + renderer.csvHeader('\r\n');
-  for (let i = 0; i < source.count; i++) csv += renderer.csvLines(source.item(i), '\r\n');
   // Leavers stay in the report but not in the directory: the (not in directory) entry is counted too.
-  const users = Array.from({ length: tenant.size }, (_, i) => tenant.user(i)).filter((u) => u.deletedDay === null);
-  const directory = new Directory(users.map((u) => ({ userPrincipalName: u.userPrincipalName, department: u.department, officeLocation: u.officeLocation })));
+  const { spec, csv, directory } = simulatedTeamsReport('counters', 600);
   const shared = ['organization', 'department', 'officeLocation', 'department x officeLocation'];
   const table = async (by: string[]) => (await aggregateCsvReport(Readable.from([csv]), planCohorts(spec, { cohort: { by, metrics: { 'Call Count': { clip: 100 } } } }, 10, 5), directory)).table;
   const byEntry = await table(shared);

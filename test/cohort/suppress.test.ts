@@ -6,11 +6,7 @@ import { attackerIntervals } from '../../src/cohort/attacker-lp.js';
 import { Directory } from '../../src/cohort/directory.js';
 import { aggregateCsvReport, planCohorts } from '../../src/cohort/report-users.js';
 import { suppressCohorts } from '../../src/cohort/suppress.js';
-import { findReport } from '../../src/catalogue/catalogue.js';
-import { UTF8_BOM } from '../../src/catalogue/csv.js';
-import { ReportRenderer } from '../../src/simulator/render.js';
-import { LAST_DAY, reportSource } from '../../src/simulator/reports.js';
-import { SimulatedTenant } from '../../src/simulator/tenant.js';
+import { simulatedTeamsReport } from '../helpers/simulated-teams.js';
 import type { CohortTable } from '../../src/cohort/table.js';
 
 const DIMENSION_CHOICES = ['organization', 'department', 'officeLocation', 'department x officeLocation'];
@@ -178,14 +174,7 @@ t.test('secondary suppression: one suppressed department next to a released tota
 
 /** The Teams report of a 2,000-user simulated tenant as a department/office cohort table (k = 10, k_c = 5). */
 async function simulatedTable(): Promise<CohortTable> {
-  const spec = findReport('getTeamsUserActivityUserDetail')!;
-  const tenant = new SimulatedTenant({ seed: 'soak', users: 2000 });
-  const renderer = new ReportRenderer(tenant, spec, { concealed: false });
-  const source = reportSource(tenant, spec, { firstDay: LAST_DAY - 29, lastDay: LAST_DAY, periodDays: 30 });
-  let csv = UTF8_BOM + renderer.csvHeader('\r\n');
-  for (let i = 0; i < source.count; i++) csv += renderer.csvLines(source.item(i), '\r\n');
-  const users = Array.from({ length: tenant.size }, (_, i) => tenant.user(i)).filter((u) => u.deletedDay === null);
-  const directory = new Directory(users.map((u) => ({ userPrincipalName: u.userPrincipalName, department: u.department, officeLocation: u.officeLocation })));
+  const { spec, csv, directory } = simulatedTeamsReport('soak', 2000);
   const plan = planCohorts(spec, { cohort: { by: ['organization', 'department', 'officeLocation', 'department x officeLocation'], metrics: { 'Call Count': { clip: 100 } } } }, 10, 5);
   return (await aggregateCsvReport(Readable.from([csv]), plan, directory)).table;
 }
