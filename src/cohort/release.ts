@@ -232,7 +232,9 @@ export async function suppressOrganisation(source: () => AsyncIterable<Buffer | 
 function linkedSums(joint: CohortPlan): LinkedSums {
   const countedBy = joint.companions?.[0]?.countedBy;
   const indexed = joint.metrics.map((m, index) => ({ header: m.column.header, index, clip: m.clip }));
-  return { countedBy: indexed.filter((m) => m.header === countedBy).map(({ index, clip }) => ({ index, clip })), othersShown: indexed.some((m) => m.header !== countedBy) };
+  const counting = indexed.filter((m) => m.header === countedBy);
+  // Only one sum of the counting column is modelled: another tied column, or a second clip, turns showing beside off.
+  return { countedBy: counting.map(({ index, clip }) => ({ index, clip })), othersShown: counting.length > 1 || indexed.some((m) => m.header !== countedBy) };
 }
 
 /** Each cell's state by dimension and key. */

@@ -64,6 +64,8 @@ export interface CompanionMeasure {
    * released sum of it (clipped at c per person) puts the count between sum / c and the sum.
    */
   readonly countedBy?: string;
+  /** Whether a report column's values nest with the count (ScoreCategory.tiedTo); absent: only `countedBy`'s do. */
+  readonly tiedTo?: (header: string) => boolean;
   /** A fresh reader of one person's rows (cells in `headers` order, for each of the person's rows). */
   person(): CompanionPerson;
 }

@@ -31,8 +31,8 @@ export interface DirectoryLookup {
   forData?(refreshDate: string | null): Promise<Directory>;
 }
 
-/** How many refresh dates DirectoryPins keeps a directory for (the four periods' and a few single days' data). */
-const PINNED_DATES = 16;
+/** How many refresh dates DirectoryPins keeps a directory for: every date Graph serves (28 days) and more. */
+const PINNED_DATES = 64;
 
 /**
  * One directory per refresh date, the first read for it, for every release made of that date's data: the cohorts
@@ -58,7 +58,8 @@ export class DirectoryPins implements DirectoryLookup {
       // A failed read (concealed names, Graph down) pins nothing: the next release tries again.
       pinned.catch(() => this.pins.delete(refreshDate));
       this.pins.set(refreshDate, pinned);
-      if (this.pins.size > PINNED_DATES) this.pins.delete(this.pins.keys().next().value!);
+      // The oldest refresh date goes first (never today's, however many single days were read since).
+      if (this.pins.size > PINNED_DATES) this.pins.delete([...this.pins.keys()].sort()[0]!);
     }
     return pinned;
   }

@@ -76,8 +76,8 @@ export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort'
 /**
  * The organisation's cohort table of one report and window: every dimension that any policy of the set releases
  * as cohorts of that report and window (in either format), at the largest k and k_c among those policies, with
- * no metrics (it decides suppression only; with the score's companions, the sums of the columns they read, which
- * bound their counts). Consumers may collude and join their outputs (privacy.md's threat
+ * no metrics (it decides suppression only; with the score's companions, the sums of the columns tied to their
+ * counts, which bound them). Consumers may collude and join their outputs (privacy.md's threat
  * model), so each consumer's release is suppressed as part of this one table: a tool reading departments and
  * another reading offices never see together what suppression hides from each. Undefined when no policy releases
  * cohorts of the report for the window.
@@ -95,9 +95,9 @@ export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<
   const companions = score === undefined ? [] : categoryCompanions(request.report.name);
   const linked = companions.length > 0 ? score : undefined;
   const names = [...new Set([...plans.flatMap((plan) => plan.dimensions.map((d) => d.name)), ...(linked?.dimensions ?? [])])].sort();
-  // With companions, the sums any policy releases of the columns they read: a shown cell's sum bounds its count.
-  const read = new Set(companions.flatMap((c) => c.headers));
-  const metrics = linked === undefined ? [] : [...new Map(plans.flatMap((p) => p.metrics).filter((m) => read.has(m.column.header)).map((m) => [`${m.column.header} ${m.clip}`, m])).values()];
+  // With companions, the sums any policy releases of the columns tied to their counts: a shown cell's sums bound them.
+  const tied = (header: string) => companions.some((c) => c.countedBy === header || c.tiedTo?.(header) === true);
+  const metrics = linked === undefined ? [] : [...new Map(plans.flatMap((p) => p.metrics).filter((m) => tied(m.column.header)).map((m) => [`${m.column.header} ${m.clip}`, m])).values()];
   return {
     report: request.report, dimensions: names.map(parseDimension), metrics,
     k: Math.max(...plans.map((p) => p.k), linked?.kOrg ?? 0), kC: Math.max(...plans.map((p) => p.kC), linked?.kC ?? 0),

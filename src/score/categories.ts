@@ -42,6 +42,12 @@ export interface ScoreCategory {
    * sum of it (clipped at c per person) puts the count between sum / c and the sum. Absent: none.
    */
   readonly countedBy?: string;
+  /**
+   * Whether a column of that report is tied to the category's counts (its values nest with being counted or
+   * qualifying, such as the meeting counts and the video and screen share durations): a released sum of such a
+   * column, other than one sum of `countedBy`, bounds the counts in ways the link's check does not model.
+   */
+  readonly tiedTo?: (header: string) => boolean;
 }
 
 const bits = (n: number) => (n & 1) + ((n >> 1) & 1) + ((n >> 2) & 1);
@@ -63,6 +69,7 @@ export const SCORE_CATEGORIES: readonly ScoreCategory[] = [
     counted: (p) => p.inMeetings,
     qualifies: (p) => p.inMeetings && p.usedVideoOrScreenShare,
     countedBy: 'Meeting Count',
+    tiedTo: (header) => /meeting|video|screen share|audio/i.test(header),
   },
   {
     id: 'contentCollaboration',

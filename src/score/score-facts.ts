@@ -396,6 +396,7 @@ export function categoryCompanions(report: string): CompanionMeasure[] {
     name: category.id,
     headers: reader.headers,
     ...(category.countedBy !== undefined ? { countedBy: category.countedBy } : {}),
+    ...(category.tiedTo !== undefined ? { tiedTo: category.tiedTo } : {}),
     person() {
       // A person's rows set facts bits (a fact any row shows is the person's), read as the score reads them.
       const facts = new CodedFacts(0);

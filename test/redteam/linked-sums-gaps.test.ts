@@ -33,8 +33,6 @@ import { rewriteColumn } from './helpers.js';
 
 t.setTimeout(120_000);
 
-/** A finding's one line, or false to run the attack (GPP_REDTEAM_TODO=run shows it fail). */
-const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
 
 const person = (idle: boolean, video: boolean): Person => ({ idle, mail: true, files: true, mobile: false, video });
 /** A cross's people in row order: idle, active outside meetings (w), in meetings without video (r), with video (q). */
@@ -129,7 +127,7 @@ async function observe(t: Test, metrics: string): Promise<Observed> {
   return observed;
 }
 
-t.test('two Meeting Count sums at clips 119 and 120 beside a hidden Meetings total bound its count together', { todo: todo('LinkedSums bounds the count by each sum alone; two clips of one column bound it together (m <= S1 - (c1 - 1)(S2 - S1)/(c2 - c1)): Meetings\' organisation read as 61..65 and DeptB\'s hidden count of people in meetings as 1..5 (G3)') }, async (t) => {
+t.test('two Meeting Count sums at clips 119 and 120 beside a hidden Meetings total bound its count together', async (t) => {
   const { vendor, second, deptA } = await observe(t, '        Meeting Count: { clip: 119 }\n');
   const s120 = vendor.metrics.meetingCount?.sum ?? null;
   const s119 = second.metrics.meetingCount?.sum ?? null;
@@ -143,7 +141,7 @@ t.test('two Meeting Count sums at clips 119 and 120 beside a hidden Meetings tot
   t.ok(hiddenB.max - hiddenB.min >= 10, `G3: DeptB's hidden count of people in meetings is read as ${hiddenB.min}..${hiddenB.max}, narrower than k = 10`);
 });
 
-t.test('Video and Screen Share Duration sums (the ISO 8601 columns) at clip 1 second beside a hidden Meetings total cap its qualifying count', { todo: todo('LinkedSums matches columns by header: Video Duration and Screen Share Duration carry the data Meetings reads as ... In Seconds, so their sums neither turn showing beside off nor are modelled; at clip 1 s they count the people who used video or screen sharing, and DeptB\'s hidden count of people in meetings on video is read as 0..1 (G3)') }, async (t) => {
+t.test('Video and Screen Share Duration sums (the ISO 8601 columns) at clip 1 second beside a hidden Meetings total cap its qualifying count', async (t) => {
   const { second, deptA } = await observe(t, '        Video Duration: { clip: 1 }\n        Screen Share Duration: { clip: 1 }\n');
   const video = second.metrics.videoDuration?.sum ?? null;
   const screenShare = second.metrics.screenShareDuration?.sum ?? null;
@@ -157,7 +155,7 @@ t.test('Video and Screen Share Duration sums (the ISO 8601 columns) at clip 1 se
   t.ok(qualifying.max - qualifying.min >= 5, `G3: DeptB's hidden count of people in meetings on video is read as ${qualifying.min}..${qualifying.max}, narrower than k_c = 5`);
 });
 
-t.test('a Meetings Attended Count sum at clip 1 beside a hidden Meetings total puts a floor under its count', { todo: todo('LinkedSums models sums of the columns Meetings reads only: Meetings Attended Count (attending a meeting is being in one) at clip 1 counts attendees, a floor under the people in meetings; with the Meeting Count sum\'s room, DeptB\'s hidden count is read as 5..14 (G3)') }, async (t) => {
+t.test('a Meetings Attended Count sum at clip 1 beside a hidden Meetings total puts a floor under its count', async (t) => {
   const { vendor, second, teamsA, deptA } = await observe(t, '        Meetings Attended Count: { clip: 1 }\n');
   const attendees = second.metrics.meetingsAttendedCount?.sum ?? null;
   if (attendees === null || vendor.activeUsers === null || teamsA?.activeUsers == null || deptA.denominator === null) {
