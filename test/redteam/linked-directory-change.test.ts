@@ -20,36 +20,17 @@ import { join } from 'node:path';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { KEYS, shippedPoliciesWithoutCases, startProxyFor } from '../helpers/proxy-stack.js';
 import { exactPolicy } from './crafted-teams.js';
-import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
+import { directoryOf, tenantReports, TEAMS } from '../helpers/random-tenant.js';
+
+import { MOVER_TENANT, type Cohorts, type Score } from './linked-tenant.js';
 
 t.setTimeout(120_000);
 
-const idle: Person = { idle: true, mail: true, files: true, mobile: false, video: false };
-const onVideo: Person = { idle: false, mail: true, files: true, mobile: false, video: true };
-const people = (inactive: number, active: number): Person[] => [...Array<Person>(inactive).fill(idle), ...Array<Person>(active).fill(onVideo)];
-
-/**
- * DeptA (OfficeP): 20 people, 6 of them idle (the first, p0x0, is the mover); DeptB (OfficeQ): 20, 5 idle;
- * DeptC (OfficeR): 25, all active; 12 people outside the directory, all active. Every active person was in
- * meetings with video, so every Meetings cell is everyone active: all cells pass k 10 and k_c 5, before and after.
- */
-const TENANT: RandomTenant = {
-  departments: 3,
-  offices: 3,
-  crosses: [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => ({ people: i === 0 ? people(6, 14) : i === 4 ? people(5, 15) : i === 8 ? people(0, 25) : [], ghosts: 0 })),
-  outsiders: people(0, 12),
-  k: 10,
-  kC: 5,
-  kOrg: 10,
-};
-
-type Cohorts = { value: { dimension: string; cohort: string[]; users: number | null; activeUsers: number | null }[] };
-type Score = { cohorts: { cohort: string[]; categories: { id: string; numerator: number | null; denominator: number | null }[] }[] };
 
 /** Reads DeptA's Teams cohort, moves `mover` in the directory, then reads DeptA's Meetings score cell (vendor key). */
 async function attack(t: Test, mover: string, to: { department: string; officeLocation: string }) {
-  const reports = await tenantReports(TENANT);
-  const directory = directoryOf(TENANT);
+  const reports = await tenantReports(MOVER_TENANT);
+  const directory = directoryOf(MOVER_TENANT);
   const double = await startGraphDouble({ reports, directory });
   const proxy = await startProxyFor(double, { proxy: { policiesDir: await shippedPoliciesWithoutCases('gpp-redteam-linked-move-'), directoryTtlSeconds: 0 } });
   t.teardown(async () => {
@@ -87,8 +68,8 @@ t.test('a person on video joins DeptA between the cohorts and the score: the sco
 });
 
 t.test('two consumers whose policies read the Teams cohorts with other dimensions, before and after a move: the mover\'s row is the difference', async (t) => {
-  const reports = await tenantReports(TENANT);
-  const directory = directoryOf(TENANT);
+  const reports = await tenantReports(MOVER_TENANT);
+  const directory = directoryOf(MOVER_TENANT);
   const dir = await shippedPoliciesWithoutCases('gpp-redteam-linked-move-');
   await writeFile(join(dir, 'exact.yaml'), exactPolicy('exact-departments', 'no-policy', 'organization, department').replace('k: 5', 'k: 10'));
   const double = await startGraphDouble({ reports, directory });

@@ -12,26 +12,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { KEYS, shippedPoliciesWithoutCases, startProxyFor } from '../helpers/proxy-stack.js';
-import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
+import { directoryOf, tenantReports, TEAMS } from '../helpers/random-tenant.js';
 import { records, rewriteColumn } from './helpers.js';
+import { MOVER_TENANT, type Cohorts, type Score } from './linked-tenant.js';
 
 t.setTimeout(120_000);
-
-
-const idle: Person = { idle: true, mail: true, files: true, mobile: false, video: false };
-const onVideo: Person = { idle: false, mail: true, files: true, mobile: false, video: true };
-const people = (inactive: number, active: number): Person[] => [...Array<Person>(inactive).fill(idle), ...Array<Person>(active).fill(onVideo)];
-
-/** linked-directory-change.test.ts's tenant: DeptA 20 (6 idle), DeptB 20 (5 idle), DeptC 25 active, 12 outsiders. */
-const TENANT: RandomTenant = {
-  departments: 3,
-  offices: 3,
-  crosses: [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => ({ people: i === 0 ? people(6, 14) : i === 4 ? people(5, 15) : i === 8 ? people(0, 25) : [], ghosts: 0 })),
-  outsiders: people(0, 12),
-  k: 10,
-  kC: 5,
-  kOrg: 10,
-};
 
 /** The colluding consumer's policy: Teams cohorts by department, single dates allowed (no D30). */
 const DATES_POLICY = `name: single-days
@@ -48,19 +33,16 @@ reports:
       by: [organization, department]
 `;
 
-type Cohorts = { value: { dimension: string; cohort: string[]; users: number | null; activeUsers: number | null }[] };
-type Score = { cohorts: { cohort: string[]; categories: { id: string; numerator: number | null; denominator: number | null }[] }[] };
-
 /** Sixteen single days before `last` (YYYY-MM-DD), within Graph's 28 days of today. */
 const daysBefore = (last: string) => Array.from({ length: 16 }, (_, i) => new Date(Date.parse(`${last}T00:00:00Z`) - (i + 1) * 86_400_000).toISOString().slice(0, 10));
 
 t.test('sixteen single days read after a move evict the D30 data\'s pin: the score joins the Teams snapshot to the new directory', async (t) => {
-  const reports = await tenantReports(TENANT);
+  const reports = await tenantReports(MOVER_TENANT);
   const teamsText = reports[TEAMS]!.toString('utf8');
   const refreshed = records(teamsText)[0]!['Report Refresh Date']!;
   const days = daysBefore(refreshed);
   for (const day of days) reports[`${TEAMS}(date=${day})`] = rewriteColumn(teamsText, 'Report Refresh Date', () => day);
-  const directory = directoryOf(TENANT);
+  const directory = directoryOf(MOVER_TENANT);
   const dir = await shippedPoliciesWithoutCases('gpp-redteam-pins-evict-');
   await writeFile(join(dir, 'single-days.yaml'), DATES_POLICY);
   const double = await startGraphDouble({ reports, directory });

@@ -11,31 +11,16 @@
 import t, { type Test } from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { KEYS, shippedPoliciesWithoutCases, startProxyFor } from '../helpers/proxy-stack.js';
-import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
+import { directoryOf, tenantReports, TEAMS } from '../helpers/random-tenant.js';
 import { records, rewriteColumn } from './helpers.js';
+
+import { MOVER_TENANT, type Cohorts, type Score } from './linked-tenant.js';
 
 t.setTimeout(120_000);
 
 /** A finding's one line, or false to run the attack (GPP_REDTEAM_TODO=run shows it fail). */
 const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
 
-const idle: Person = { idle: true, mail: true, files: true, mobile: false, video: false };
-const onVideo: Person = { idle: false, mail: true, files: true, mobile: false, video: true };
-const people = (inactive: number, active: number): Person[] => [...Array<Person>(inactive).fill(idle), ...Array<Person>(active).fill(onVideo)];
-
-/** linked-directory-change.test.ts's tenant: DeptA 20 (6 idle), DeptB 20 (5 idle), DeptC 25 active, 12 outsiders. */
-const TENANT: RandomTenant = {
-  departments: 3,
-  offices: 3,
-  crosses: [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => ({ people: i === 0 ? people(6, 14) : i === 4 ? people(5, 15) : i === 8 ? people(0, 25) : [], ghosts: 0 })),
-  outsiders: people(0, 12),
-  k: 10,
-  kC: 5,
-  kOrg: 10,
-};
-
-type Cohorts = { value: { dimension: string; cohort: string[]; users: number | null; activeUsers: number | null }[] };
-type Score = { cohorts: { cohort: string[]; categories: { id: string; numerator: number | null; denominator: number | null }[] }[] };
 
 const dayBefore = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
@@ -44,10 +29,10 @@ const dayBefore = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) - 8
  * cell; the Office 365 active users report (the score's first) was refreshed the day before the Teams report.
  */
 async function attack(t: Test, mover: string, to: { department: string; officeLocation: string }) {
-  const reports = await tenantReports(TENANT);
+  const reports = await tenantReports(MOVER_TENANT);
   const teamsDate = records(reports[TEAMS]!.toString('utf8'))[0]!['Report Refresh Date']!;
   reports.getOffice365ActiveUserDetail = rewriteColumn(reports.getOffice365ActiveUserDetail!.toString('utf8'), 'Report Refresh Date', () => dayBefore(teamsDate));
-  const directory = directoryOf(TENANT);
+  const directory = directoryOf(MOVER_TENANT);
   const double = await startGraphDouble({ reports, directory });
   const proxy = await startProxyFor(double, { proxy: { policiesDir: await shippedPoliciesWithoutCases('gpp-redteam-pins-dates-'), directoryTtlSeconds: 0 } });
   t.teardown(async () => {
