@@ -26,9 +26,10 @@ export interface DirectoryLookup {
   current(): Promise<Directory>;
   /**
    * The directory every release of data refreshed on `refreshDate` (YYYY-MM-DD; null: an empty report) is joined
-   * to (DirectoryPins); without it, the current one.
+   * to (DirectoryPins); without it, the current one. `alongside`: the refresh dates of other reports the caller
+   * joins to the same directory (the score's), pinned to it where no directory is pinned for them yet.
    */
-  forData?(refreshDate: string | null): Promise<Directory>;
+  forData?(refreshDate: string | null, alongside?: readonly (string | null)[]): Promise<Directory>;
 }
 
 /** How many refresh dates DirectoryPins keeps a directory for: every date Graph serves (28 days) and more. */
@@ -40,9 +41,20 @@ const PINNED_DATES = 64;
  * directory change in between (a leaver, a move) would otherwise join one snapshot to two directories, whose
  * difference is the mover's row (red team, test/redteam/linked-directory-change.test.ts). Held in memory: a
  * restart pins anew.
+ *
+ * The score joins several reports to one directory, and Graph refreshes reports apart (a day or two: "usually
+ * available within 48 hours", report by report, graph-reports.md). It asks for the pin of the report its linked
+ * category is read from (the Teams report's, whose cohorts share a table with Meetings), and pins its other
+ * reports' dates to the same directory where they have none yet (test/redteam/linked-pins-refresh-dates.test.ts).
+ * Where another of its dates already has a different pin (its cohorts were read before a directory change and the
+ * linked report's after it), that report's score categories and cohorts are joined to two directories: they are
+ * separate tables of different measures, counted in `stats.mismatched` (the metric
+ * gpp_directory_pin_mismatches; a known limit, in the README).
  */
 export class DirectoryPins implements DirectoryLookup {
   private readonly pins = new Map<string, Promise<Directory>>();
+  /** `mismatched`: dates asked for alongside another that already had a different directory pinned. */
+  readonly stats = { mismatched: 0 };
 
   constructor(private readonly source: DirectoryLookup) {}
 
@@ -50,22 +62,34 @@ export class DirectoryPins implements DirectoryLookup {
     return this.source.current();
   }
 
-  forData(refreshDate: string | null): Promise<Directory> {
+  forData(refreshDate: string | null, alongside: readonly (string | null)[] = []): Promise<Directory> {
     if (refreshDate === null) return this.source.current();
-    let pinned = this.pins.get(refreshDate);
-    if (pinned === undefined) {
-      pinned = this.source.current();
-      // A failed read (concealed names, Graph down) pins nothing: the next release tries again.
-      pinned.catch(() => this.pins.delete(refreshDate));
-      this.pins.set(refreshDate, pinned);
-      // The oldest refresh date goes first (never today's, however many single days were read since).
-      if (this.pins.size > PINNED_DATES) this.pins.delete([...this.pins.keys()].sort()[0]!);
+    const pinned = this.pins.get(refreshDate) ?? this.pin(refreshDate, this.source.current());
+    for (const date of new Set(alongside)) {
+      if (date === null || date === refreshDate) continue;
+      const other = this.pins.get(date);
+      if (other === undefined) this.pin(date, pinned);
+      else if (other !== pinned) this.stats.mismatched++;
     }
     return pinned;
   }
+
+  private pin(refreshDate: string, directory: Promise<Directory>): Promise<Directory> {
+    // A failed read (concealed names, Graph down) pins nothing: the next release tries again.
+    directory.catch(() => {
+      if (this.pins.get(refreshDate) === directory) this.pins.delete(refreshDate);
+    });
+    this.pins.set(refreshDate, directory);
+    // The oldest refresh date goes first (never today's, however many single days were read since).
+    if (this.pins.size > PINNED_DATES) this.pins.delete([...this.pins.keys()].sort()[0]!);
+    return directory;
+  }
 }
 
-/** The directory releases of data refreshed on `refreshDate` are joined to (DirectoryLookup.forData, else the current one). */
-export function directoryForData(lookup: DirectoryLookup, refreshDate: string | null): Promise<Directory> {
-  return lookup.forData !== undefined ? lookup.forData(refreshDate) : lookup.current();
+/**
+ * The directory releases of data refreshed on `refreshDate` are joined to (DirectoryLookup.forData, else the
+ * current one); `alongside`: other reports' dates joined to it too (the score's).
+ */
+export function directoryForData(lookup: DirectoryLookup, refreshDate: string | null, alongside?: readonly (string | null)[]): Promise<Directory> {
+  return lookup.forData !== undefined ? lookup.forData(refreshDate, alongside) : lookup.current();
 }

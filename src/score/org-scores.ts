@@ -152,8 +152,12 @@ export class OrgScores {
         ...linked.map(planDigest),
       ].join(' ');
       const facts = await this.factsOf(snapshots);
-      // Every release of this refresh's data is joined to one directory, whichever surface or policy asks first.
-      if (directory !== NO_DIRECTORY) directory = await directoryForData(this.options.directory, facts.refreshDate);
+      // Every release of a refresh's data is joined to one directory, whichever surface or policy asks first: the
+      // score takes the linked report's (its cohorts and Meetings are one table) and lends it to its other dates.
+      if (directory !== NO_DIRECTORY) {
+        const anchor = linked.length > 0 ? (facts.refreshDates.get(linked[0]!.report.name) ?? null) : facts.refreshDate;
+        directory = await directoryForData(this.options.directory, anchor, [...facts.refreshDates.values()]);
+      }
       const at = releaseSlot(['score', 'period' in window ? window.period : window.date], settings, facts.refreshDate, grant.cadence);
       const cacheKey = [...snapshots.map(identityOf), identityOf(directory), settings, JSON.stringify(window)].join(' ');
       let cached = true;

@@ -254,8 +254,13 @@ export class ScoreFacts {
   readonly people = new Map<string, PersonFacts>();
   /** Rows without a user name, each with the facts of its one report. */
   readonly unnamed: { readonly report: string; readonly facts: PersonFacts }[] = [];
-  /** The reports' refresh date (the first row's), which dates the score. */
+  /** The reports' refresh date (the first report's first row's), which dates the score. */
   refreshDate: string | null = null;
+  /**
+   * Each report's own refresh date, by report name (Graph refreshes its reports apart, report by report:
+   * graph-reports.md), for the directory pins (cohort/sources.ts DirectoryPins.forData).
+   */
+  readonly refreshDates = new Map<string, string | null>();
   private largestReport = 0;
   /** The people joined so far, by their number in each PersonIndex their reports used. */
   private readonly slots = new WeakMap<PersonIndex, (CodedFacts | undefined)[]>();
@@ -280,6 +285,7 @@ export class ScoreFacts {
    */
   async addReportFacts(facts: ReportFacts): Promise<void> {
     this.refreshDate ??= facts.refreshDate;
+    this.refreshDates.set(facts.report.name, facts.refreshDate);
     // Each person of the index is looked up by name once; their later rows (other reports) go by number.
     let slots = this.slots.get(facts.index);
     if (slots === undefined) this.slots.set(facts.index, (slots = new Array<CodedFacts | undefined>(facts.index.size)));

@@ -176,6 +176,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // The services, built once and shared by the routes that use them (one cache, one score history).
   // One directory per refresh date for the cohorts and the score alike (cohort/sources.ts DirectoryPins).
   const directory = new DirectoryPins(options.directory);
+  metrics.directoryPins(directory.stats);
   const cohorts = new CohortReleases(options.snapshots, directory, options.noise);
   const scores = new OrgScores({ snapshots: options.snapshots, directory, history: options.history, ...(options.noise !== undefined ? { noise: options.noise } : {}) });
   void app.register(reportRoutes, { ...options, cohorts });

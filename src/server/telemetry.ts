@@ -68,6 +68,16 @@ export class ProxyMetrics {
     this.reloads.inc({ outcome });
   }
 
+  /** The directory pins' counts (cohort/sources.ts DirectoryPins), once per registry. */
+  directoryPins(stats: { readonly mismatched: number }): void {
+    const name = 'gpp_directory_pin_mismatches';
+    if (this.registry.getSingleMetric(name) !== undefined) return;
+    new Gauge({
+      name, registers: [this.registry], collect() { this.set(stats.mismatched); },
+      help: "Times the score joined a report's data to another directory than the one its cohorts were joined to (a directory change between reads of reports Graph refreshed on different dates) since start.",
+    });
+  }
+
 }
 
 export interface TelemetryOptions {
