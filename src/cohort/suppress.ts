@@ -182,6 +182,91 @@ export function suppressLinked(tables: readonly CohortTable[], options: Suppress
 }
 
 /**
+ * Suppresses the cohort tables of one report over nested windows as one (privacy.md G3 across the periods a
+ * consumer may vary): D7, D30, D90 and D180 end on the same refresh date and list the same people, and whoever was
+ * active in the last 7 days was active in the last 30, so per cell the active counts nest (a_0 <= a_1 <= ... <=
+ * users). Released apart, a period's released cell bounds another's hidden one: D7's inactive people are at least
+ * D30's, so a released D7 cell caps a hidden D30 cell's inactive count (red team, test/redteam/period-nesting.test.ts).
+ *
+ * `periods` go shortest first, with the same cells (one layout); `companions` (report-users.ts CompanionMeasure,
+ * the score's Meetings) join the pattern. All are first suppressed to one pattern (suppressLinked). Then, where the
+ * counts nest cell by cell, each cell's people split into parts: p_0 active in the shortest window, p_j active in
+ * window j but not j-1, p_n inactive in the longest. Every released figure is a sum of whole parts (users all of
+ * them, a_i the first i+1, window i's inactive the rest), and with one pattern the attacker's programme is the
+ * product of one programme per part (each part obeys the tables' relations). So a figure's interval is the sum
+ * of its parts' exact intervals (attacker-decomposition.ts: p_0 as the shortest table's active, p_j as the
+ * inactive people of a table of a_j people of whom a_{j-1} active, p_n as the longest table's inactive). Each
+ * protected cell's figures must reach k users and k_c active and inactive (or inactive pinned to 0); where one
+ * does not, the nearest released cell is given up in every table, and again.
+ *
+ * Not modelled: how the companions' parts split the periods' (a companion's parts are not summed here; its own
+ * figures are verified with its table's). Where the counts do not nest (reports refreshed apart), the one
+ * pattern stands with each table's own check. Returns each table's counts: periods, then companions.
+ */
+export function suppressNested(periods: readonly CohortTable[], companions: readonly CohortTable[], options: SuppressionOptions): SuppressionCounts[] {
+  const { k, kC } = options;
+  const need: Needs = { users: k, active: kC, inactive: kC };
+  const limit = options.lpComponentLimit ?? LP_COMPONENT_LIMIT;
+  const tables = [...periods, ...companions];
+  const totals: SuppressionCounts[] = tables.map(() => ({ primary: 0, complement: 0, secondary: 0, lpVerified: false }));
+  const nests = periods.length > 1 && periods[0]!.cells.every((_, id) => periods.every((t, i) => {
+    const cell = t.cells[id]!;
+    const shorter = periods[i - 1]?.cells[id];
+    return cell.users === periods[0]!.cells[id]!.users && (shorter === undefined || shorter.active <= cell.active);
+  }));
+  for (let round = 0; round <= periods[0]!.cells.length; round++) {
+    suppressLinked(tables, options, { countedBy: [], othersShown: true }).forEach((counts, i) => {
+      const total = totals[i]!;
+      total.primary += counts.primary;
+      total.complement += counts.complement;
+      total.secondary += counts.secondary;
+      total.lpVerified = counts.lpVerified;
+    });
+    if (!nests) return totals;
+    const violating = nestedViolation(periods, need, k, kC, limit);
+    if (violating === undefined) return totals;
+    const longest = periods.at(-1)!;
+    const candidate = nearestWidening(longest, violating, need, limit);
+    if (candidate === undefined) throw new Error('nested suppression found no cell left to suppress');
+    tables.forEach((table, i) => {
+      table.cells[candidate]!.state = 'secondary';
+      totals[i]!.secondary++;
+    });
+  }
+  throw new Error('nested suppression did not settle');
+}
+
+/**
+ * The first protected cell (in any period's table) with a figure narrower than its need in the joint programme of
+ * nested periods (see suppressNested), if any. Intervals are exact (no cap): tables grouped by period are checked
+ * whole each round.
+ */
+function nestedViolation(periods: readonly CohortTable[], need: Needs, k: number, kC: number, limit: number): number | undefined {
+  const n = periods.length;
+  /** A table of the same layout and states with other users and active counts. */
+  const step = (users: CohortTable, active: CohortTable): CohortTable => ({
+    ...users, cells: users.cells.map((cell, id) => ({ ...cell, users: cell.active, active: active.cells[id]!.active })),
+  });
+  // The part programmes: p_0, then p_1..p_{n-1} as inactive people of the step tables, then p_n.
+  const parts: { decomposition: AttackerDecomposition; measure: 'active' | 'inactive' }[] = [
+    { decomposition: new AttackerDecomposition(periods[0]!, limit), measure: 'active' },
+    ...periods.slice(1).map((table, j) => ({ decomposition: new AttackerDecomposition(step(table, periods[j]!), limit), measure: 'inactive' as const })),
+    { decomposition: new AttackerDecomposition(periods[n - 1]!, limit), measure: 'inactive' },
+  ];
+  const sum = (intervals: readonly Interval[]): Interval => ({ min: intervals.reduce((s, i) => s + i.min, 0), max: intervals.reduce((s, i) => s + i.max, 0) });
+  for (let id = 0; id < periods[0]!.cells.length; id++) {
+    if (!periods.some((t) => isProtected(t.cells[id]!, k, kC))) continue;
+    const p = parts.map(({ decomposition, measure }) => decomposition.interval(id, measure));
+    if (!isWide('users', sum(p), need)) return id;
+    for (let i = 0; i < n; i++) {
+      if (!isProtected(periods[i]!.cells[id]!, k, kC)) continue;
+      if (!isWide('active', sum(p.slice(0, i + 1)), need) || !isWide('inactive', sum(p.slice(i + 1)), need)) return id;
+    }
+  }
+  return undefined;
+}
+
+/**
  * What the cohort's released sums say about its companion's count (report-users.ts CompanionMeasure.countedBy):
  * `countedBy`, each sum (index into the cells' `sums`, with its per-person clip) of the column every counted person
  * has above 0 and no one else; `othersShown`, whether a sum of another column the companion reads is released

@@ -15,7 +15,7 @@ import { suppressAsCompanion } from '../../src/cohort/release.js';
 import { planCohorts } from '../../src/cohort/report-users.js';
 import { findReport } from '../../src/catalogue/catalogue.js';
 import type { CohortTable } from '../../src/cohort/table.js';
-import { narrowedAcross, type DirectoryStructure, type Observed } from '../helpers/independent-attacker.js';
+import { narrowedAcross, observedOf, type DirectoryStructure } from '../helpers/independent-attacker.js';
 
 /** People in skewed departments and offices: active in Teams or not, in meetings only if active, on video only if in meetings. */
 const tenant = fc.record({
@@ -48,15 +48,10 @@ function tables(input: Tenant): { teams: CohortTable; meetings: CohortTable; str
   return { teams: teams.table(), meetings: meetings.table(), structure: { departments, offices, occupied: new Set(entries.map((e) => `${e.department}|${e.officeLocation}`)) } };
 }
 
-/** What a consumer reads of a table: its released cells by the attacker's keys, null where suppressed (no crosses: never released). */
-function observed(table: CohortTable): Observed {
-  return new Map(table.cells.filter((c) => c.dimension !== 'department x officeLocation' && c.state !== 'hidden').map((c) => [`${c.dimension}/${c.key.join('|')}`, c.state === 'released' ? { users: c.users, active: c.active } : null]));
-}
-
 function attack(teams: CohortTable, meetings: CohortTable, structure: DirectoryStructure, k: number, kC: number) {
   return narrowedAcross(
     structure,
-    [{ name: 'teams', observed: observed(teams), k }, { name: 'meetings', observed: observed(meetings), k }],
+    [{ name: 'teams', observed: observedOf(teams), k }, { name: 'meetings', observed: observedOf(meetings), k }],
     [{ smaller: { table: 'meetings', measure: 'users' }, larger: { table: 'teams', measure: 'active' } }],
     kC,
   );

@@ -20,6 +20,14 @@ export interface DirectoryStructure {
 /** Released cells by key (`organization/all`, `department/<d>`, `officeLocation/<o>`, `cross/<d>|<o>`); null: suppressed. */
 export type Observed = ReadonlyMap<string, Truth | null>;
 
+/**
+ * What a consumer reads of a product table (cohort/table.ts CohortTable: organisation, department and office
+ * dimensions): its released cells by the attacker's keys, null where suppressed; its crosses are never released.
+ */
+export function observedOf(table: { readonly cells: readonly { readonly dimension: string; readonly key: readonly string[]; readonly state: string; readonly users: number; readonly active: number }[] }): Observed {
+  return new Map(table.cells.filter((c) => c.dimension !== 'department x officeLocation' && c.state !== 'hidden').map((c) => [`${c.dimension}/${c.key.join('|')}`, c.state === 'released' ? { users: c.users, active: c.active } : null]));
+}
+
 export interface Narrowed {
   readonly cell: string;
   readonly measure: 'users' | 'active' | 'inactive';

@@ -1,0 +1,125 @@
+/**
+ * One report's cohort tables over nested windows suppressed as one (cohort/suppress.ts suppressNested): D7 inside
+ * D30 inside D90, the same people in each, whoever was active over the shorter window active over the longer.
+ * Checked against the independent attacker (test/helpers/independent-attacker.ts), which reads every period's
+ * table with the nesting and the directory's structure: suppressed apart, it narrows cells on some tenants;
+ * suppressed as one, on none, whatever k and k_c (also k above 2 k_c, where the ends of the chain alone do not
+ * make a hidden cell's users wide).
+ */
+import fc from 'fast-check';
+import t from 'tap';
+import { CohortAggregator, parseDimension, type CohortLayout } from '../../src/cohort/aggregate.js';
+import { Directory, directoryKnowledge } from '../../src/cohort/directory.js';
+import { suppressCohorts, suppressLinked, suppressNested } from '../../src/cohort/suppress.js';
+import type { CohortTable } from '../../src/cohort/table.js';
+import { narrowedAcross, observedOf, type DirectoryStructure, type TableLink } from '../helpers/independent-attacker.js';
+
+// The independent attacker solves a few hundred LPs per tenant: about a second each here.
+t.setTimeout(360_000);
+
+const PERIODS = ['D7', 'D30', 'D90'] as const;
+
+/** People in skewed departments and offices, each last active 0 (never), 1 (within 90 days), 2 (30) or 3 (7) windows ago. */
+const tenant = fc.record({
+  people: fc.array(fc.record({ department: fc.nat(4), office: fc.nat(2), recency: fc.oneof(fc.constant(3), fc.nat(3)) }), { minLength: 10, maxLength: 80 }),
+  periods: fc.integer({ min: 2, max: 3 }),
+  k: fc.integer({ min: 2, max: 9 }),
+  kC: fc.integer({ min: 2, max: 4 }),
+});
+type Tenant = typeof tenant extends fc.Arbitrary<infer T> ? T : never;
+
+/** Each period's table (shortest first) over one layout (organisation, department, office). */
+function tables(input: Tenant): { periods: CohortTable[]; structure: DirectoryStructure } {
+  const entries = input.people.map((p, i) => ({ userPrincipalName: `u${i}@t.example`, department: `D${p.department}`, officeLocation: `O${p.office}` }));
+  const directory = new Directory(entries);
+  const layout: CohortLayout = {
+    dimensions: ['organization', 'department', 'officeLocation'].map(parseDimension),
+    keySet: (parts) => directory.domain(parts[0] as 'department').map((v) => [v]),
+    metrics: [],
+    known: directoryKnowledge(directory),
+  };
+  const periods = PERIODS.slice(0, input.periods).map((_, w) => {
+    const aggregator = new CohortAggregator(layout);
+    // Window w (0: D7) holds whoever was active at most w + 1 steps back: recency 3 is in every window.
+    input.people.forEach((p, i) => aggregator.add({ attributes: { department: entries[i]!.department, officeLocation: entries[i]!.officeLocation }, active: p.recency >= 3 - w, metrics: [] }));
+    return aggregator.table();
+  });
+  const departments = directory.domain('department').filter((d) => d.startsWith('D'));
+  const offices = directory.domain('officeLocation').filter((o) => o.startsWith('O'));
+  return { periods, structure: { departments, offices, occupied: new Set(entries.map((e) => `${e.department}|${e.officeLocation}`)) } };
+}
+
+/** What the nesting tells the attacker: shorter active counts at most longer ones, users the same. */
+function nesting(count: number): TableLink[] {
+  return PERIODS.slice(0, count).flatMap((period, w): TableLink[] => {
+    const longer = PERIODS[w + 1];
+    if (longer === undefined || w + 1 >= count) return [];
+    return [
+      { smaller: { table: period, measure: 'active' }, larger: { table: longer, measure: 'active' } },
+      { smaller: { table: period, measure: 'users' }, larger: { table: longer, measure: 'users' } },
+      { smaller: { table: longer, measure: 'users' }, larger: { table: period, measure: 'users' } },
+    ];
+  });
+}
+
+const attack = (periods: readonly CohortTable[], structure: DirectoryStructure, k: number, kC: number) =>
+  narrowedAcross(structure, periods.map((table, w) => ({ name: PERIODS[w]!, observed: observedOf(table), k })), nesting(periods.length), kC);
+
+t.test('suppressed as one, no period\'s cell is narrowed by another period; suppressed apart, some are', async (t) => {
+  let narrowedApart = 0;
+  let tenants = 0;
+  let wideK = 0;
+  fc.assert(
+    fc.property(tenant, (input) => {
+      tenants++;
+      if (input.k > 2 * input.kC) wideK++;
+      const apart = tables(input);
+      for (const table of apart.periods) suppressCohorts(table, { k: input.k, kC: input.kC });
+      if (attack(apart.periods, apart.structure, input.k, input.kC).length > 0) narrowedApart++;
+
+      const nested = tables(input);
+      const counts = suppressNested(nested.periods, [], { k: input.k, kC: input.kC });
+      const found = attack(nested.periods, nested.structure, input.k, input.kC);
+      if (found.length > 0) throw new Error(`narrowed: ${JSON.stringify(found)}`);
+      if (!counts.every((c) => c.lpVerified)) throw new Error('a period\'s table was not verified');
+      nested.periods[0]!.cells.forEach((cell, id) => {
+        if (nested.periods.some((p) => (p.cells[id]!.state === 'released') !== (cell.state === 'released'))) throw new Error(`${cell.dimension} ${cell.key.join('|')}: the periods differ in what they show`);
+      });
+    }),
+    { seed: Number(process.env.GPP_NESTING_SEED ?? 20261201), numRuns: Number(process.env.GPP_NESTING_RUNS ?? 30) },
+  );
+  t.ok(narrowedApart > 0, `suppressed apart, the attacker narrowed a cell on ${narrowedApart} of ${tenants} tenants (so the check can fail)`);
+  t.ok(wideK > 0, `${wideK} tenants with k above 2 k_c`);
+});
+
+t.test('counts that do not nest (reports refreshed apart) still get one pattern, each table verified', async (t) => {
+  const input: Tenant = { people: Array.from({ length: 30 }, (_, i) => ({ department: i % 3, office: i % 2, recency: i % 4 })), periods: 2, k: 3, kC: 2 };
+  const { periods } = tables(input);
+  // A person active over 7 days but not over 30 (data of two refreshes): no part structure.
+  const shorter = periods[0]!.cells.find((c) => c.dimension === 'organization')!;
+  shorter.active = periods[1]!.cells.find((c) => c.dimension === 'organization')!.active + 1;
+  const counts = suppressNested(periods, [], { k: 3, kC: 2 });
+  t.ok(counts.every((c) => c.lpVerified));
+  t.same(periods[0]!.cells.map((c) => c.state === 'released'), periods[1]!.cells.map((c) => c.state === 'released'), 'one pattern');
+});
+
+t.test('one pattern alone is not enough: where the part check gives up more, the attacker narrows the one pattern', async (t) => {
+  const released = (periods: readonly CohortTable[]) => periods[0]!.cells.filter((c) => c.state === 'released').length;
+  // Suppression alone is cheap: find the tenants where the part check hides more than one pattern does (about 1%).
+  const cases = fc.sample(tenant, { seed: 7, numRuns: 1500 }).filter((input) => {
+    const nested = tables(input).periods;
+    suppressNested(nested, [], { k: input.k, kC: input.kC });
+    const plain = tables(input).periods;
+    suppressLinked(plain, { k: input.k, kC: input.kC }, { countedBy: [], othersShown: true });
+    return released(nested) < released(plain);
+  });
+  t.ok(cases.length > 0, `the part check gave up more cells on ${cases.length} of 1500 tenants`);
+  let narrowed = 0;
+  for (const input of cases.slice(0, 5)) {
+    const plain = tables(input);
+    // One pattern and each table's own check: what suppressNested starts from.
+    suppressLinked(plain.periods, { k: input.k, kC: input.kC }, { countedBy: [], othersShown: true });
+    if (attack(plain.periods, plain.structure, input.k, input.kC).length > 0) narrowed++;
+  }
+  t.ok(narrowed > 0, `of the first ${Math.min(5, cases.length)}, the attacker narrowed ${narrowed} with one pattern and no part check`);
+});
