@@ -59,12 +59,15 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
               GPP_CONSUMER_KEYS or its file (only the key's SHA-256 digest is ever stored).
   sanitize --consumer <id> --input <export.csv> --output <released.csv> [--report <name>]
            [--period D7|D30|D90|D180 | --date YYYY-MM-DD] [--policies <dir>] [--directory <users.json>]
+           [--period-input <period>=<export.csv> ...]
               Release an exported report (admin-center CSV export or Graph download) as the proxy would
               release it to that consumer, offline: the same policies and engine. The report and period are
               read from the file's columns (--report/--period name them when the file cannot). Pseudonym keys
               come from GPP_PSEUDONYM_KEYS[_FILE], noisy cohorts need GPP_NOISE_KEY[_FILE] and are charged
               to GPP_BUDGET_LEDGER_FILE (default data/budget-ledger.jsonl) within the organisation's yearly
               limit GPP_ORGANISATION_EPSILON_PER_YEAR (default: the set's planned total, as in the proxy).
+              A report whose cohorts the set releases for several periods is one table with them: give the
+              other periods' exports with --period-input (NeedsOtherPeriods without them).
               Writes one audit line to stderr;
               exits 3 when the policy refuses (no file is written), 1 when the input cannot be read.
   policy check [dir] [--keys <id,...>] [--users <n>]
@@ -364,6 +367,7 @@ async function sanitizeCommand(args: string[]): Promise<number> {
     options: {
       consumer: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' }, report: { type: 'string' },
       period: { type: 'string' }, date: { type: 'string' }, policies: { type: 'string' }, directory: { type: 'string' },
+      'period-input': { type: 'string', multiple: true },
     },
   });
   if (positionals.length > 0) throw new UsageError(`sanitize takes only options; name the file with --input, not '${positionals[0]}'.`);
@@ -375,6 +379,13 @@ async function sanitizeCommand(args: string[]): Promise<number> {
   if (values.date !== undefined && !isCalendarDate(values.date)) throw new UsageError(`--date must be a date YYYY-MM-DD, not '${values.date}'.`);
   if (values.date !== undefined && values.period !== undefined) throw new UsageError('give --period or --date, not both.');
   if (resolve(input) === resolve(output)) throw new UsageError('--output must not be the --input file.');
+  const periodInputs = new Map<string, string>();
+  for (const given of values['period-input'] ?? []) {
+    const match = /^(D7|D30|D90|D180)=(.+)$/.exec(given);
+    if (match === null) throw new UsageError(`--period-input must be <period>=<export.csv> with a period D7, D30, D90 or D180, not '${given}'.`);
+    if (periodInputs.has(match[1]!)) throw new UsageError(`--period-input ${match[1]} is given twice.`);
+    periodInputs.set(match[1]!, match[2]!);
+  }
   const policiesDir = values.policies ?? 'policies';
   await requirePolicyDir(policiesDir, 'name it with --policies <dir>');
   const loaded = await loadPolicySet(policiesDir);
@@ -403,6 +414,7 @@ async function sanitizeCommand(args: string[]): Promise<number> {
       ...(values.period !== undefined ? { period: values.period as Period } : {}),
       ...(values.date !== undefined ? { date: values.date } : {}),
       ...(values.directory !== undefined ? { directoryFile: values.directory } : {}),
+      ...(periodInputs.size > 0 ? { periodInputs } : {}),
       ...(noiseKey !== undefined ? { noiseKey } : {}),
       ...(ledger !== undefined ? { ledger } : {}),
       ...(organisationEpsilonPerYear !== undefined ? { organisationEpsilonPerYear } : {}),

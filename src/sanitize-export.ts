@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { Directory, type DirectoryEntry } from './cohort/directory.js';
 import { cohortCsv } from './cohort/render.js';
-import { organisationVerdict, protectCohortTable } from './cohort/release.js';
+import { organisationVerdict, periodSourcesOf, protectCohortTable, type PeriodSources } from './cohort/release.js';
 import { aggregateCsvReport, usesDirectory } from './cohort/report-users.js';
 import type { SuppressionCounts } from './cohort/suppress.js';
 import { columnsFor, findColumn, findReport, REPORTS, type Period, type ReportSpec } from './catalogue/catalogue.js';
@@ -48,6 +48,11 @@ export interface ExportRequest {
   readonly pseudonymKeys: PseudonymKeyring;
   /** Graph's /users as JSON (`{ "value": [...] }`): cohorts by directory attributes need it. */
   readonly directoryFile?: string;
+  /**
+   * The same report exported for each other period its cohorts are released for (`D7` -> file), where the policy
+   * set releases them for several periods: those are suppressed as one table (policy/decide.ts jointCohortPlan).
+   */
+  readonly periodInputs?: ReadonlyMap<string, string>;
   /** Noisy cohort policies: the sticky-noise key and the ledger the release is charged to, as in the proxy. */
   readonly noiseKey?: Buffer;
   readonly ledger?: BudgetStore;
@@ -209,7 +214,24 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
     throw new ExportRefused('NeedsNoiseKey', 'this policy releases noisy cohorts; give the noise key (GPP_NOISE_KEY or GPP_NOISE_KEY_FILE) so the release is charged to the privacy-budget ledger');
   }
   // The proxy's one release function: the same data and settings give the proxy's release, its noise and its charge.
-  const release = protectCohortTable(aggregate, plan, period ?? request.date ?? '-', policy.freshReleases, request.noiseKey, await organisationVerdict(source, plan, joint, directory));
+  // A report released for several periods is one table with its other periods: their exports are read too.
+  let periods: PeriodSources | undefined;
+  if (period !== undefined && period !== 'ALL' && (joint?.periods ?? []).length > 0) {
+    const others = new Map<string, () => AsyncIterable<Buffer>>();
+    for (const entry of joint!.periods!) {
+      const file = request.periodInputs?.get(entry.period);
+      if (entry.period === period || file === undefined) continue;
+      const read = () => createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>;
+      const peeked = await peek(file);
+      const filePeriod = periodOf(report, peeked.header, peeked.first);
+      if (filePeriod !== entry.period.slice(1)) throw new ExportRefused('PeriodMismatch', `--period-input ${entry.period}=${file}: the file's Report Period is ${filePeriod ?? 'missing'}, not ${entry.period.slice(1)} days`);
+      await validateCsvReport(read(), report);
+      others.set(entry.period, read);
+    }
+    const needed = joint!.periods!.map((p) => p.period).filter((p) => p !== period);
+    periods = periodSourcesOf(period, others, () => new ExportRefused('NeedsOtherPeriods', `${report.name}'s cohorts are released for ${joint!.periods!.map((p) => p.period).join(', ')} and suppressed as one table (the periods nest); give the other exports with ${needed.map((p) => `--period-input ${p}=<file>`).join(' ')}`));
+  }
+  const release = protectCohortTable(aggregate, plan, period ?? request.date ?? '-', policy.freshReleases, request.noiseKey, await organisationVerdict(source, plan, joint, directory, periods));
   if (plan.noise !== undefined) {
     const organisation = request.organisationEpsilonPerYear ?? plannedOrganisationEpsilon(request.policies);
     const charge = await request.ledger!.chargeMeasures(request.consumer, release.measures, { consumer: policy.privacyBudget!.epsilonPerYear, organisation });

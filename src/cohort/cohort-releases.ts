@@ -5,6 +5,7 @@
  * unchanged to every consumer and surface (the report URL and /cohorts) until Graph's next refresh, or the next
  * week (release-book.ts).
  */
+import type { Period } from '../catalogue/catalogue.js';
 import type { ReportCall } from '../catalogue/odata.js';
 import { ConcealedNamesError, Directory } from './directory.js';
 import type { CohortRow } from './render.js';
@@ -123,7 +124,7 @@ export class CohortReleases {
         let pending = byPlan.get(computedKey);
         if (pending === undefined) {
           const plans = byPlan;
-          pending = this.compute(snapshot, window, grant, directory, cadence, key);
+          pending = this.compute(call, snapshot, window, grant, directory, cadence, key);
           pending.catch(() => plans.delete(computedKey));
           plans.set(computedKey, pending);
         }
@@ -140,18 +141,20 @@ export class CohortReleases {
     }
   }
 
-  private async compute(snapshot: LeasedSnapshot, window: string, grant: CohortGrant, directory: Directory, cadence: ReleaseCadence, noiseKey: Buffer | undefined): Promise<ProtectedRelease> {
+  private async compute(call: ReportCall, snapshot: LeasedSnapshot, window: string, grant: CohortGrant, directory: Directory, cadence: ReleaseCadence, noiseKey: Buffer | undefined): Promise<ProtectedRelease> {
     const { plan, joint } = grant;
     const aggregate = await aggregateCsvReport(snapshot.csv(), plan, directory);
     // The setting can change after reports were generated (Graph applies it at the next refresh): a report
     // whose rows match no one in a non-empty directory cannot be joined, whatever the setting says now.
     if (aggregate.rows > 0 && aggregate.matched === 0 && directory.size > 0 && usesDirectory(plan)) throw new ConcealedNamesError('noRowMatched');
-    return protectCohortTable(aggregate, plan, window, cadence, noiseKey, await this.verdictOf(snapshot, directory, plan, joint));
+    return protectCohortTable(aggregate, plan, window, cadence, noiseKey, await this.verdictOf(call, snapshot, directory, plan, joint));
   }
 
   /** The organisation's verdict a plan's release takes its suppression from; undefined where the plan alone suppresses alike. */
-  private verdictOf(snapshot: LeasedSnapshot, directory: Directory, plan: CohortPlan, joint: CohortPlan | undefined): Promise<OrganisationVerdict> | undefined {
+  private verdictOf(call: ReportCall, snapshot: LeasedSnapshot, directory: Directory, plan: CohortPlan, joint: CohortPlan | undefined): Promise<OrganisationVerdict> | undefined {
     if (joint === undefined || suppressesAlike(plan, joint)) return undefined;
-    return organisationVerdictOf(snapshot, () => snapshot.csv(), joint, directory);
+    // A table grouped with the report's other periods reads their snapshots too (release.ts PeriodSources).
+    const periods = call.period === undefined ? undefined : { period: call.period, lease: (period: Period) => this.snapshots.lease({ ...call, period }, 'csv') };
+    return organisationVerdictOf(snapshot, () => snapshot.csv(), joint, directory, periods);
   }
 }

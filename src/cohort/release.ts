@@ -8,14 +8,15 @@
  * releasing the same cell at the same scale release the same figure, and pay for it once (issue 15, items 3, 4, 6).
  */
 import { createHash } from 'node:crypto';
-import { findColumn, type ReportSpec } from '../catalogue/catalogue.js';
+import { findColumn, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
 import { ORGANIZATION } from './aggregate.js';
 import { DIRECTORY_ATTRIBUTES, type Directory, type DirectoryAttribute } from './directory.js';
-import { aggregateCsvReport, type CohortAggregate, type CohortPlan } from './report-users.js';
+import { aggregateCsvReport, type CohortAggregate, type CohortPlan, type PeriodTable } from './report-users.js';
+import type { LeasedSnapshot } from './sources.js';
 import type { NoiseContext } from './noise.js';
 import { cohortMeasures, cohortRows, type CohortRow } from './render.js';
-import { suppressCohorts, suppressLinked, type LinkedSums, type SuppressionCounts } from './suppress.js';
+import { suppressCohorts, suppressLinked, suppressNested, type LinkedSums, type SuppressionCounts } from './suppress.js';
 import type { CellState, CohortTable } from './table.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 
@@ -73,17 +74,18 @@ export function planDigest(plan: CohortPlan): string {
   return digest([
     plan.report.name, plan.dimensions.map((d) => d.name).join('|'), plan.metrics.map((m) => `${m.column.json}:${m.clip}`).join('|'),
     plan.k, plan.kC, plan.noise?.epsilon ?? 'exact', (plan.companions ?? []).map((c) => c.name).join('|'),
+    (plan.periods ?? []).map((p) => `${p.period}:${planDigest(p.plan)}`).join('|'),
   ]);
 }
 
 /**
  * Whether the organisation's table of a report (policy/decide.ts jointCohortPlan) suppresses exactly as the plan
  * does alone: the same dimensions, k and k_c (one policy reads the report, or all read it alike), and no
- * companion surface suppressed with it.
+ * companion surface or other period suppressed with it.
  */
 export function suppressesAlike(plan: CohortPlan, joint: CohortPlan | undefined): boolean {
   const names = (p: CohortPlan) => p.dimensions.map((d) => d.name).sort().join('|');
-  return joint === undefined || (names(plan) === names(joint) && plan.k === joint.k && plan.kC === joint.kC && (joint.companions ?? []).length === 0);
+  return joint === undefined || (names(plan) === names(joint) && plan.k === joint.k && plan.kC === joint.kC && (joint.companions ?? []).length === 0 && (joint.periods ?? []).length === 0);
 }
 
 /** The settings a release is made under: its plan's, and the organisation's table where that suppresses otherwise. */
@@ -190,8 +192,33 @@ const stateKey = (cell: { readonly dimension: string; readonly key: readonly str
  * organisation's verdict (with the attacker check over the whole table). Undefined where the table would
  * suppress as `plan` does alone (suppressesAlike), so the common case aggregates once.
  */
-export async function organisationVerdict(source: () => AsyncIterable<Buffer | string>, plan: CohortPlan, joint: CohortPlan | undefined, directory: Directory): Promise<OrganisationVerdict | undefined> {
-  return suppressesAlike(plan, joint) ? undefined : suppressOrganisation(source, joint!, directory);
+export async function organisationVerdict(source: () => AsyncIterable<Buffer | string>, plan: CohortPlan, joint: CohortPlan | undefined, directory: Directory, periods?: PeriodSources): Promise<OrganisationVerdict | undefined> {
+  return suppressesAlike(plan, joint) ? undefined : suppressOrganisation(source, joint!, directory, periods);
+}
+
+/**
+ * Where a verdict of a group of nested periods (CohortPlan.periods) reads the other periods' data: the window
+ * the data in hand is of, and a lease of the same report's snapshot for another period (cohort/sources.ts
+ * SnapshotSource.lease), released once read.
+ */
+export interface PeriodSources {
+  readonly period: Period;
+  lease(period: Period): Promise<LeasedSnapshot>;
+}
+
+/**
+ * PeriodSources over data in hand (the offline tools: `policy test` cases, `sanitize` exports): `sources` reads each
+ * other period's CSV; a period without one throws `missing(period)`.
+ */
+export function periodSourcesOf(period: Period, sources: ReadonlyMap<string, () => AsyncIterable<Buffer>>, missing: (period: Period) => Error): PeriodSources {
+  return {
+    period,
+    lease: async (other) => {
+      const read = sources.get(other);
+      if (read === undefined) throw missing(other);
+      return { csv: read, release: () => undefined };
+    },
+  };
 }
 
 /**
@@ -201,10 +228,10 @@ export async function organisationVerdict(source: () => AsyncIterable<Buffer | s
 const verdicts = new WeakMap<object, WeakMap<Directory, Map<string, Promise<OrganisationVerdict>>>>();
 
 /**
- * suppressOrganisation, made once per `data` (the object `source` reads, such as a leased snapshot), directory
- * and organisation table, and shared by every caller; a failed verdict is forgotten, so the next call tries again.
+ * The organisation's verdict on `joint` for `data` (memoised, see `verdicts`); `source` reads `data`'s CSV.
+ * A table grouped with other periods needs `periods` (InternalInvariantError without it: never suppressed alone).
  */
-export function organisationVerdictOf(data: object, source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory): Promise<OrganisationVerdict> {
+export function organisationVerdictOf(data: object, source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, periods?: PeriodSources): Promise<OrganisationVerdict> {
   let byDirectory = verdicts.get(data);
   if (byDirectory === undefined) verdicts.set(data, (byDirectory = new WeakMap()));
   let byTable = byDirectory.get(directory);
@@ -213,7 +240,7 @@ export function organisationVerdictOf(data: object, source: () => AsyncIterable<
   let pending = byTable.get(key);
   if (pending === undefined) {
     const tables = byTable;
-    pending = suppressOrganisation(source, joint, directory);
+    pending = suppressOrganisation(source, joint, directory, periods);
     pending.catch(() => tables.delete(key));
     tables.set(key, pending);
   }
@@ -221,11 +248,52 @@ export function organisationVerdictOf(data: object, source: () => AsyncIterable<
 }
 
 /** The organisation's verdict on `joint`, whoever asks (see organisationVerdict for when a plan needs one). */
-export async function suppressOrganisation(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory): Promise<OrganisationVerdict> {
-  const { table, companions } = await aggregateCsvReport(source(), joint, directory);
+export async function suppressOrganisation(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, periods?: PeriodSources): Promise<OrganisationVerdict> {
+  if ((joint.periods ?? []).length > 0) return suppressPeriods(source, joint, directory, periods);
+  return suppressTable(await aggregateCsvReport(source(), joint, directory), joint);
+}
+
+/** The verdict on one organisation table alone, with its companions (suppress.ts suppressLinked). */
+function suppressTable({ table, companions }: CohortAggregate, joint: CohortPlan): OrganisationVerdict {
   const options = { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT };
   const lpVerified = companions.size === 0 ? suppressCohorts(table, options).lpVerified : suppressLinked([table, ...companions.values()], options, linkedSums(joint)).every((c) => c.lpVerified);
   return { plan: joint, states: statesOf(table), lpVerified, companions };
+}
+
+/**
+ * The verdict of one period of a group of nested periods: every period's organisation table (with its companions)
+ * read from the same report's data of the same refresh date and suppressed as one (suppress.ts suppressNested).
+ * A period whose snapshot holds another refresh date (Graph refreshes a report's periods together, but a cached
+ * snapshot may be a day behind) is left out: its data does not nest with this one's cell by cell.
+ */
+async function suppressPeriods(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, periods: PeriodSources | undefined): Promise<OrganisationVerdict> {
+  const group = joint.periods!;
+  if (periods === undefined || !group.some((p) => p.period === periods.period)) {
+    throw new InternalInvariantError(`the ${joint.report.name} table is suppressed with its other periods, and was asked for without them`);
+  }
+  const refreshDate = await snapshotRefreshDate(source(), joint.report);
+  const leases: LeasedSnapshot[] = [];
+  try {
+    const members: { readonly entry: PeriodTable; readonly read: () => AsyncIterable<Buffer | string> }[] = [];
+    for (const entry of group) {
+      if (entry.period === periods.period) {
+        members.push({ entry, read: source });
+        continue;
+      }
+      const lease = await periods.lease(entry.period);
+      leases.push(lease);
+      if ((await snapshotRefreshDate(lease.csv(), joint.report)) === refreshDate) members.push({ entry, read: () => lease.csv() });
+    }
+    // One at a time: each aggregate holds only its table.
+    const aggregates: CohortAggregate[] = [];
+    for (const member of members) aggregates.push(await aggregateCsvReport(member.read(), member.entry.plan, directory));
+    if (aggregates.length === 1) return { ...suppressTable(aggregates[0]!, members[0]!.entry.plan), plan: joint };
+    const counts = suppressNested(aggregates.map((a) => a.table), aggregates.flatMap((a) => [...a.companions.values()]), { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT });
+    const own = aggregates[members.findIndex((m) => m.entry.period === periods.period)]!;
+    return { plan: joint, states: statesOf(own.table), lpVerified: counts.every((c) => c.lpVerified), companions: own.companions };
+  } finally {
+    for (const lease of leases) lease.release();
+  }
 }
 
 /** What the joint plan's sums say about its companion's count (suppress.ts LinkedSums); one companion per table. */

@@ -9,7 +9,7 @@
  * row order: never merged with another row and never joined to the directory.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { findColumn, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
+import { findColumn, type ColumnSpec, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { isUserName } from '../catalogue/identifiers.js';
 import { fromCsvText, parseDuration } from '../catalogue/values.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
@@ -46,6 +46,20 @@ export interface CohortPlan {
    * plans carry them; a consumer's own plan never does.
    */
   readonly companions?: readonly CompanionMeasure[];
+  /**
+   * The organisation's tables of the same report over every period some policy releases its cohorts for, this
+   * one's included, shortest first, at the same dimensions, k and k_c (policy/decide.ts jointCohortPlan): the
+   * windows nest (active over 7 days, active over 30), so they are suppressed as one (suppress.ts suppressNested).
+   * Only joint plans carry them, and only with two periods or more.
+   */
+  readonly periods?: readonly PeriodTable[];
+}
+
+/** One period's organisation table in a group of nested periods (CohortPlan.periods). */
+export interface PeriodTable {
+  readonly period: Period;
+  /** The period's joint plan (its companions and metrics its own; no `periods`). */
+  readonly plan: CohortPlan;
 }
 
 /**

@@ -36,7 +36,7 @@ export type SanitizeErrorCode =
   | 'InconsistentReport';
 
 /** Why `graph-privacy-proxy sanitize` does not release a file (`ExportRefused`, src/sanitize-export.ts). */
-export type ExportRefusedCode = 'Denied' | 'UnknownReport' | 'UnknownPeriod' | 'PeriodMismatch' | 'NeedsDirectory' | 'NeedsNoiseKey' | 'BudgetExhausted' | 'ConcealedNames' | 'UnreadableInput';
+export type ExportRefusedCode = 'Denied' | 'UnknownReport' | 'UnknownPeriod' | 'PeriodMismatch' | 'NeedsDirectory' | 'NeedsOtherPeriods' | 'NeedsNoiseKey' | 'BudgetExhausted' | 'ConcealedNames' | 'UnreadableInput';
 
 /** The error classes with one code each: the code is the class's own. */
 export type SingleErrorCode =

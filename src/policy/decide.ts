@@ -3,7 +3,7 @@
  * with the plan to sanitise them. The server and `policy test` both decide through here, so a test case
  * exercises exactly the rules the proxy applies.
  */
-import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue.js';
+import { findReport, STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import type { CohortGrant } from '../cohort/cohort-releases.js';
 import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
 import type { ScoreGrant } from '../score/org-scores.js';
@@ -79,10 +79,29 @@ export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort'
  * no metrics (it decides suppression only; with the score's companions, the sums of the columns tied to their
  * counts, which bound them). Consumers may collude and join their outputs (privacy.md's threat
  * model), so each consumer's release is suppressed as part of this one table: a tool reading departments and
- * another reading offices never see together what suppression hides from each. Undefined when no policy releases
+ * another reading offices never see together what suppression hides from each. Where the report's cohorts are
+ * released for several periods, they are one table too (CohortPlan.periods). Undefined when no policy releases
  * cohorts of the report for the window.
  */
 export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<ReportRequest, 'format'>): CohortPlan | undefined {
+  const own = windowCohortPlan(set, request);
+  if (own === undefined || request.period === undefined) return own;
+  // The periods nest (whoever was active over 7 days was over 30): every period the report's cohorts are released
+  // for is one table with this one, at the union of their dimensions and the largest k and k_c.
+  const group = STANDARD_PERIODS.flatMap((period) => {
+    const plan = period === request.period ? own : windowCohortPlan(set, { ...request, period });
+    return plan === undefined ? [] : [{ period, plan }];
+  });
+  if (group.length < 2) return own;
+  const names = [...new Set(group.flatMap((g) => g.plan.dimensions.map((d) => d.name)))].sort();
+  const k = Math.max(...group.map((g) => g.plan.k));
+  const kC = Math.max(...group.map((g) => g.plan.kC));
+  const unified = (plan: CohortPlan): CohortPlan => ({ ...plan, dimensions: names.map(parseDimension), k, kC });
+  return { ...unified(own), periods: group.map((g) => ({ period: g.period, plan: unified(g.plan) })) };
+}
+
+/** The organisation's table of one report and window alone (jointCohortPlan before the periods are grouped). */
+function windowCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<ReportRequest, 'format'>): CohortPlan | undefined {
   const plans = set.policies.flatMap((loaded) => {
     const decision = (['csv', 'json'] as const).map((format) => decideReport(loaded, { ...request, format })).find((d) => d.kind === 'cohort');
     return decision?.kind === 'cohort' ? [cohortPlanFor(decision, request.report)] : [];

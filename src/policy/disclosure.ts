@@ -49,10 +49,12 @@ export interface CohortDisclosure {
   readonly endpoints: string[];
   /**
    * Periods whose releases are suppressed within a larger organisation table, because other tools read the same
-   * report, or the org score counts people from its rows (policy/decide.ts jointCohortPlan): its dimensions, k,
-   * k_c and the score categories suppressed with it (their titles). Absent when nothing changes it.
+   * report, the org score counts people from its rows, or the report's cohorts are released for several periods
+   * (policy/decide.ts jointCohortPlan): its dimensions, k, k_c, the score categories suppressed with it (their
+   * titles) and the periods suppressed as one with it (all of them, itself included; empty: none). Absent when
+   * nothing changes it.
    */
-  readonly sharedTable?: { readonly periods: string[]; readonly groupedBy: string[]; readonly k: number; readonly kC: number; readonly withScore: string[] }[];
+  readonly sharedTable?: { readonly periods: string[]; readonly groupedBy: string[]; readonly k: number; readonly kC: number; readonly withScore: string[]; readonly withPeriods: string[] }[];
 }
 
 export interface ConsumerDisclosure {
@@ -140,13 +142,14 @@ function rowsDisclosure(reportName: string, rule: RowsRule, k: number): RowsDisc
 
 /** The organisation tables (by period) that suppress a plan otherwise than it would alone; periods grouped. */
 function sharedTables(set: PolicySet, plan: CohortPlan, periods: readonly string[]): NonNullable<CohortDisclosure['sharedTable']> {
-  const out: { periods: string[]; groupedBy: string[]; k: number; kC: number; withScore: string[] }[] = [];
+  const out: { periods: string[]; groupedBy: string[]; k: number; kC: number; withScore: string[]; withPeriods: string[] }[] = [];
   for (const period of periods) {
     const joint = jointCohortPlan(set, { report: plan.report, period: period as Period });
     if (suppressesAlike(plan, joint)) continue;
     const withScore = (joint!.companions ?? []).map((c) => SCORE_CATEGORIES.find((category) => category.id === c.name)?.title ?? c.name);
-    const table = { groupedBy: joint!.dimensions.map((d) => d.name), k: joint!.k, kC: joint!.kC, withScore };
-    const same = out.find((o) => o.k === table.k && o.kC === table.kC && o.groupedBy.join() === table.groupedBy.join() && o.withScore.join() === table.withScore.join());
+    const withPeriods = (joint!.periods ?? []).map((p) => p.period);
+    const table = { groupedBy: joint!.dimensions.map((d) => d.name), k: joint!.k, kC: joint!.kC, withScore, withPeriods };
+    const same = out.find((o) => o.k === table.k && o.kC === table.kC && o.groupedBy.join() === table.groupedBy.join() && o.withScore.join() === table.withScore.join() && o.withPeriods.join() === table.withPeriods.join());
     if (same !== undefined) same.periods.push(period);
     else out.push({ periods: [period], ...table });
   }

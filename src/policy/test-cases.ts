@@ -12,7 +12,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { aggregateCsvReport } from '../cohort/report-users.js';
 import { cohortCsv } from '../cohort/render.js';
 import type { CohortGrant } from '../cohort/cohort-releases.js';
-import { organisationVerdict, protectCohortTable, suppressesAlike } from '../cohort/release.js';
+import { organisationVerdict, periodSourcesOf, protectCohortTable, suppressesAlike, type PeriodSources } from '../cohort/release.js';
 import { Directory, type DirectoryEntry } from '../cohort/directory.js';
 import { findReport } from '../catalogue/catalogue.js';
 import { isCalendarDate } from '../catalogue/odata.js';
@@ -40,6 +40,11 @@ export const POLICY_TEST_SCHEMA = {
     input: { type: 'string', minLength: 1 },
     /** For cohort rules: the directory as Graph's /users sends it (`{ "value": [...] }`). */
     directory: { type: 'string', minLength: 1 },
+    /**
+     * For cohort rules of a report released for several periods (suppressed as one table): the same report over
+     * each other period, by period (`{ D7: teams-d7.csv }`), relative to the case file.
+     */
+    periodInputs: { type: 'object', propertyNames: { enum: ['D7', 'D30', 'D90', 'D180'] }, additionalProperties: { type: 'string', minLength: 1 } },
     /** `denied`, or the file holding the exact expected output. */
     expect: {
       anyOf: [
@@ -150,7 +155,14 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
           const joint = grant.joint!;
           shared = `This release is suppressed within the organisation's table of ${report.name} (${joint.dimensions.map((d) => d.name).join(', ')} at k ${joint.k} and k_c ${joint.kC}, from every policy releasing it), so another policy's dimensions or k change it too; review the difference, then run 'policy test --update'. `;
         }
-        actual = await cohortText(input, grant, directory, testCase.period ?? testCase.date ?? '-', testCase.format);
+        const others = new Map(await Promise.all(Object.entries(testCase.periodInputs ?? {}).map(async ([period, name]) => {
+          const bytes = await readFile(resolve(dirname(file), name));
+          return [period, async function* () { yield bytes; }] as const;
+        })));
+        const periods = testCase.period === undefined || testCase.period === 'ALL' ? undefined : periodSourcesOf(testCase.period, others, (period) => new Error(
+          `${report.name}'s cohorts are released for several periods and suppressed as one table; give its ${period} report as 'periodInputs: { ${period}: <file> }'`,
+        ));
+        actual = await cohortText(input, grant, directory, testCase.period ?? testCase.date ?? '-', testCase.format, periods);
       } else {
         const plan = rowsPlanFor(decision, report, testCase.consumer, keyring);
         actual = testCase.format === 'csv' ? await sanitizeCsvText(input, plan) : sanitizeJsonText(input, plan);
@@ -177,11 +189,11 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
 }
 
 /** The cohort output of a case: the proxy's one release function (cohort/release.ts), with the test noise key. */
-async function cohortText(input: Buffer, grant: CohortGrant, directory: Directory, window: string, format: 'csv' | 'json'): Promise<string> {
+async function cohortText(input: Buffer, grant: CohortGrant, directory: Directory, window: string, format: 'csv' | 'json', periods?: PeriodSources): Promise<string> {
   const { plan } = grant;
   const source = async function* () { yield input; };
   const aggregate = await aggregateCsvReport(source(), plan, directory);
-  const rows = protectCohortTable(aggregate, plan, window, grant.cadence ?? 'daily', TEST_NOISE_KEY, await organisationVerdict(source, plan, grant.joint, directory)).rows();
+  const rows = protectCohortTable(aggregate, plan, window, grant.cadence ?? 'daily', TEST_NOISE_KEY, await organisationVerdict(source, plan, grant.joint, directory, periods)).rows();
   return format === 'csv' ? cohortCsv(rows, plan) : `${JSON.stringify({ value: rows }, null, 2)}\n`;
 }
 

@@ -226,7 +226,9 @@ export class OrgScores {
     for (const plan of grant.linked ?? []) {
       const snapshot = snapshots[SCORE_SOURCE_REPORTS.indexOf(plan.report)];
       if (snapshot === undefined) throw new InternalInvariantError(`the score has no snapshot of ${plan.report.name}`);
-      const organisation = await organisationVerdictOf(snapshot, () => snapshot.csv(), plan, directory);
+      // A Teams table grouped with its other periods reads their snapshots too (cohort/release.ts PeriodSources).
+      const periods = 'period' in window ? { period: window.period, lease: (period: Period) => this.options.snapshots.lease({ version: 'v1.0', report: plan.report, period }, 'csv') } : undefined;
+      const organisation = await organisationVerdictOf(snapshot, () => snapshot.csv(), plan, directory, periods);
       tables = tables.map((t) => (organisation.companions.has(t.category.id) ? { ...t, counts: suppressAsCompanion(t.table, organisation, t.category.id) } : t));
     }
     const data = createHash('sha256').update(tables.map((t) => tableDigest(t.table)).join(' ')).digest('hex');

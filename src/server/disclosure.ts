@@ -29,6 +29,16 @@ function rowsSection(r: RowsDisclosure): string {
   </ul></li>`;
 }
 
+/** Why a report's groups are hidden as part of a larger table (CohortDisclosure.sharedTable), in plain words. */
+function sharedTableText(table: NonNullable<CohortDisclosure['sharedTable']>[number]): string {
+  const reasons = [
+    ...(table.withScore.length > 0 ? [`the org score's ${escapeHtml(table.withScore.join(' and '))} ${table.withScore.length > 1 ? 'categories count' : 'category counts'} people from this report's rows`] : []),
+    ...(table.withPeriods.length > 0 ? [`its ${escapeHtml(table.withPeriods.join(', '))} figures nest (whoever was active over the shorter period was active over the longer)`] : []),
+  ];
+  const title = table.withScore.length > 0 ? 'the org score' : table.withPeriods.length > 0 ? 'its other periods' : 'other tools';
+  return `<b>Shared with ${title}:</b> ${reasons.length > 0 ? reasons.join(', and ') : 'other tools read this report too'}, so for ${escapeHtml(table.periods.join(', '))} its groups are hidden as part of one table for all of them (grouped by ${escapeHtml(table.groupedBy.join(', '))}; groups under ${table.k} people, or with fewer than ${table.kC} active or 1 to ${table.kC - 1} inactive people, hidden): a group is shown on all or on none, so what is seen together never shows a group one of them hides.`;
+}
+
 function cohortSection(c: CohortDisclosure): string {
   return `<li><h4>${escapeHtml(c.report)}: group totals only, never a person</h4><ul>
     <li><b>Groups:</b> ${list(c.groupedBy)}</li>
@@ -36,7 +46,7 @@ function cohortSection(c: CohortDisclosure): string {
     <li><b>Totals per group:</b> ${c.sums.length === 0 ? 'people and active people only' : `people, active people, and ${c.sums.map((s) => `${escapeHtml(s.column)} (each person counted up to ${s.cappedAt})`).join(', ')}`}</li>
     <li><b>Where:</b> ${list(c.endpoints)}</li>
     ${c.noise !== undefined ? `<li><b>Noise:</b> ${escapeHtml(c.noise.statement[0]!.toUpperCase() + c.noise.statement.slice(1))}</li>` : ''}
-    ${(c.sharedTable ?? []).map((table) => `<li><b>Shared with ${table.withScore.length > 0 ? 'the org score' : 'other tools'}:</b> ${table.withScore.length > 0 ? `the org score's ${escapeHtml(table.withScore.join(' and '))} ${table.withScore.length > 1 ? 'categories count' : 'category counts'} people from this report's rows` : 'other tools read this report too'}, so for ${escapeHtml(table.periods.join(', '))} its groups are hidden as part of one table for all of them (grouped by ${escapeHtml(table.groupedBy.join(', '))}; groups under ${table.k} people, or with fewer than ${table.kC} active or 1 to ${table.kC - 1} inactive people, hidden): a group is shown on both or on neither, so what is seen together never shows a group either hides.</li>`).join('\n    ')}
+    ${(c.sharedTable ?? []).map((table) => `<li>${sharedTableText(table)}</li>`).join('\n    ')}
     ${c.exact !== undefined ? `<li><b>Exact figures:</b> ${escapeHtml(c.exact[0]!.toUpperCase() + c.exact.slice(1))}.</li>` : ''}
   </ul></li>`;
 }

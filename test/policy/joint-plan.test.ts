@@ -8,6 +8,7 @@ import t from 'tap';
 import { findReport } from '../../src/catalogue/catalogue.js';
 import { cohortGrantFor, decideReport, jointCohortPlan, scoreGrantFor } from '../../src/policy/decide.js';
 import { policySetFromFiles, type PolicySet } from '../../src/policy/load.js';
+import { suppressesAlike } from '../../src/cohort/release.js';
 
 const TEAMS = findReport('getTeamsUserActivityUserDetail')!;
 const EMAIL = findReport('getEmailActivityUserDetail')!;
@@ -36,11 +37,13 @@ t.test('every dimension any policy releases for the report and window, at the la
     'd.yaml': policy('d', 'tool-d', 'k: 20\nkC: 9\nperiods: [D30]', 'companyName', EMAIL.name),
   });
   const d30 = jointCohortPlan(set, { report: TEAMS, period: 'D30' })!;
-  t.same(d30.dimensions.map((d) => d.name), ['department', 'officeLocation', 'organization'], 'D30: a and b (c reads D7 only, d another report)');
-  t.same([d30.k, d30.kC], [8, 5], 'the largest k and the largest k_c, each over the policies that read D30');
+  // D7 nests in D30: one table, so c's D7 cross joins D30's table too (d reads another report).
+  t.same(d30.dimensions.map((d) => d.name), ['department', 'department x officeLocation', 'officeLocation', 'organization'], 'D30 and D7: a, b and c');
+  t.same([d30.k, d30.kC], [12, 6], 'the largest k and the largest k_c, each over the policies that read D7 or D30');
   const d7 = jointCohortPlan(set, { report: TEAMS, period: 'D7' })!;
-  t.same(d7.dimensions.map((d) => d.name), ['department x officeLocation', 'officeLocation', 'organization']);
+  t.same(d7.dimensions.map((d) => d.name), ['department', 'department x officeLocation', 'officeLocation', 'organization']);
   t.same([d7.k, d7.kC], [12, 6]);
+  t.same(d7.periods, d30.periods, 'one group');
   t.equal(jointCohortPlan(set, { report: TEAMS, period: 'D90' }), undefined, 'no policy releases D90');
   t.equal(jointCohortPlan(set, { report: TEAMS, date: '2026-11-20' }), undefined, 'no policy allows single days');
   t.same(d30.metrics, [], 'it decides suppression only');
@@ -71,8 +74,8 @@ t.test('the disclosure says when a report is suppressed within a table shared wi
   });
   const cohortsOf = (consumer: string) => disclosureOf(set).consumers.find((c) => c.consumer === consumer)!.reports.find((r) => r.kind === 'cohorts')!;
   const a = cohortsOf('tool-a');
-  t.same(a.kind === 'cohorts' ? a.sharedTable : undefined, [{ periods: ['D30'], groupedBy: ['department', 'officeLocation', 'organization'], k: 8, kC: 5, withScore: [] }], 'D7 is read by tool-a alone');
-  const alone = setOf({ 'a.yaml': policy('a', 'tool-a', 'k: 5\nperiods: [D7, D30]', 'organization, department') });
+  t.same(a.kind === 'cohorts' ? a.sharedTable : undefined, [{ periods: ['D7', 'D30'], groupedBy: ['department', 'officeLocation', 'organization'], k: 8, kC: 5, withScore: [], withPeriods: ['D7', 'D30'] }], 'D7 is read by tool-a alone, but nests in D30: one table');
+  const alone = setOf({ 'a.yaml': policy('a', 'tool-a', 'k: 5\nperiods: [D30]', 'organization, department') });
   const solo = disclosureOf(alone).consumers[0]!.reports[0]!;
   t.equal(solo.kind === 'cohorts' ? solo.sharedTable : 'rows', undefined, 'nothing shared, nothing said');
 });
@@ -93,5 +96,29 @@ t.test('where the set grants the score for the window, the Teams table holds the
   t.equal(scoreGrantFor(set.policyFor('tool-s')!, set, { period: 'D7' }).linked, undefined, 'no Teams cohorts for D7: nothing linked');
   const { disclosureOf } = await import('../../src/policy/disclosure.js');
   const teams = disclosureOf(set).consumers.find((c) => c.consumer === 'tool-a')!.reports.find((r) => r.report === TEAMS.name)!;
-  t.same(teams.kind === 'cohorts' ? teams.sharedTable : undefined, [{ periods: ['D30'], groupedBy: ['department', 'officeLocation', 'organization'], k: 9, kC: 4, withScore: ['Meetings'] }], 'the disclosure names the score category');
+  t.same(teams.kind === 'cohorts' ? teams.sharedTable : undefined, [
+    { periods: ['D30'], groupedBy: ['department', 'officeLocation', 'organization'], k: 9, kC: 4, withScore: ['Meetings'], withPeriods: ['D7', 'D30'] },
+    { periods: ['D7'], groupedBy: ['department', 'officeLocation', 'organization'], k: 9, kC: 4, withScore: [], withPeriods: ['D7', 'D30'] },
+  ], 'the disclosure names the score category, and the periods suppressed as one');
+});
+
+t.test('a report\'s cohorts released for several periods are one table: every period at the union of dimensions and the largest k and k_c', async (t) => {
+  const set = setOf({
+    'a.yaml': policy('a', 'tool-a', 'k: 5\nkC: 3\nperiods: [D7, D30]', 'organization, department'),
+    'b.yaml': policy('b', 'tool-b', 'k: 8\nkC: 2\nperiods: [D90]', 'organization, officeLocation'),
+    'e.yaml': policy('e', 'tool-e', 'k: 7\nperiods: [D30]', 'organization, department', EMAIL.name),
+  });
+  const d7 = jointCohortPlan(set, { report: TEAMS, period: 'D7' })!;
+  t.same(d7.periods?.map((p) => p.period), ['D7', 'D30', 'D90'], 'shortest first: every period some policy releases the Teams cohorts for');
+  for (const table of [d7, ...d7.periods!.map((p) => p.plan)]) {
+    t.same([table.dimensions.map((d) => d.name), table.k, table.kC], [['department', 'officeLocation', 'organization'], 8, 3], 'one layout, the largest k and k_c');
+  }
+  t.same(jointCohortPlan(set, { report: TEAMS, period: 'D90' })!.periods, d7.periods, 'the same group from any of its periods');
+  t.equal(jointCohortPlan(set, { report: EMAIL, period: 'D30' })!.periods, undefined, 'one period: no group');
+  t.equal(jointCohortPlan(set, { report: TEAMS, date: '2026-11-20' }), undefined, 'single days are not granted here');
+  const decision = decideReport(set.policyFor('tool-a'), { report: TEAMS, format: 'json', period: 'D7' });
+  if (decision.kind !== 'cohort') throw new Error(decision.kind);
+  const grant = cohortGrantFor(decision, { report: TEAMS, period: 'D7' }, set);
+  t.same(grant.plan.dimensions.map((d) => d.name), ['organization', 'department'], "the consumer is served its own dimensions");
+  t.notOk(suppressesAlike(grant.plan, grant.joint), 'and suppressed within the group');
 });
