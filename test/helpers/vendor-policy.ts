@@ -4,7 +4,7 @@
  * budget and the stale marker tested.
  */
 import { readFileSync } from 'node:fs';
-import { copyFile, cp, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planCohorts } from '../../src/cohort/report-users.js';
@@ -35,5 +35,19 @@ export async function noisyVendorPolicies(): Promise<string> {
   await cp('policies', dir, { recursive: true, filter: (source) => !/[/\\](tests|examples)([/\\]|$)/.test(source) });
   await rm(join(dir, 'vendor-dashboard.yaml'));
   await copyFile(NOISY_VENDOR_POLICY, join(dir, 'vendor-dashboard-noisy.yaml'));
+  return dir;
+}
+
+/**
+ * A copy of the shipped policies whose vendor policy reads D7 as well as D30 (its cohorts and score), without the
+ * shipped test cases (their expected outputs are of D30 alone): the report's periods are then one table.
+ */
+export async function twoPeriodVendorPolicies(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-vendor-periods-'));
+  await cp('policies', dir, { recursive: true, filter: (source) => !/[/\\](tests|examples)([/\\]|$)/.test(source) });
+  const file = join(dir, 'vendor-dashboard.yaml');
+  const text = await readFile(file, 'utf8');
+  if (!text.includes('periods: [D30]')) throw new Error('the shipped vendor policy no longer reads periods: [D30]');
+  await writeFile(file, text.replace('periods: [D30]', 'periods: [D7, D30]'));
   return dir;
 }
