@@ -14,8 +14,9 @@ import { suppressCohorts, suppressLinked, suppressNested } from '../../src/cohor
 import type { CohortTable } from '../../src/cohort/table.js';
 import { narrowedAcross, observedOf, type DirectoryStructure, type TableLink } from '../helpers/independent-attacker.js';
 
-// The independent attacker solves a few hundred LPs per tenant: about a second each here.
-t.setTimeout(360_000);
+/** Tenants the property runs (GPP_NESTING_RUNS for a longer run); the independent attacker takes about a second each here. */
+const RUNS = Number(process.env.GPP_NESTING_RUNS ?? 30);
+t.setTimeout(Math.max(360_000, RUNS * 10_000));
 
 const PERIODS = ['D7', 'D30', 'D90'] as const;
 
@@ -86,7 +87,7 @@ t.test('suppressed as one, no period\'s cell is narrowed by another period; supp
         if (nested.periods.some((p) => (p.cells[id]!.state === 'released') !== (cell.state === 'released'))) throw new Error(`${cell.dimension} ${cell.key.join('|')}: the periods differ in what they show`);
       });
     }),
-    { seed: Number(process.env.GPP_NESTING_SEED ?? 20261201), numRuns: Number(process.env.GPP_NESTING_RUNS ?? 30) },
+    { seed: Number(process.env.GPP_NESTING_SEED ?? 20261201), numRuns: RUNS },
   );
   t.ok(narrowedApart > 0, `suppressed apart, the attacker narrowed a cell on ${narrowedApart} of ${tenants} tenants (so the check can fail)`);
   t.ok(wideK > 0, `${wideK} tenants with k above 2 k_c`);
