@@ -19,6 +19,7 @@ import { auditLogger } from './server/audit.js';
 import { BudgetLedger } from './store/budget-ledger.js';
 import { runPolicyTests } from './policy/test-cases.js';
 import { noiseWarnings } from './policy/noise-lint.js';
+import { periodWarnings } from './policy/period-lint.js';
 import { lintRowReleases } from './policy/release-lint.js';
 import { checkPseudonymKeys } from './policy/activation.js';
 import { parseKeyring, PseudonymKeyError } from './sanitize/pseudonyms.js';
@@ -486,7 +487,7 @@ async function policyCheck(dir: string, options: { keys?: readonly string[]; use
   const budget = describeBudgetPlan(budgetPlan(set.policies.map((p) => p.policy)));
   for (const line of budget.lines) process.stdout.write(`  ${line}\n`);
   const { SampleReports } = await sampleReportsModule();
-  const warnings = [...noiseWarnings(set), ...(await lintRowReleases(set, new SampleReports({ users: options.users })))];
+  const warnings = [...noiseWarnings(set), ...periodWarnings(set), ...(await lintRowReleases(set, new SampleReports({ users: options.users })))];
   for (const warning of warnings) process.stderr.write(`${formatProblem(warning)}\n`);
   for (const warning of budget.warnings) process.stderr.write(`${dir}: warning: ${warning}\n`);
   const count = warnings.length + budget.warnings.length;
