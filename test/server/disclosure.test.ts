@@ -7,7 +7,7 @@ import { disclosureOf } from '../../src/policy/disclosure.js';
 import { disclosureHtml } from '../../src/server/disclosure.js';
 import { escapeHtml } from '../../src/server/pages.js';
 import { KEYS, startStack } from '../helpers/proxy-stack.js';
-import { noisyVendorPolicies, noisyVendorReleaseEpsilon } from '../helpers/vendor-policy.js';
+import { twoPeriodVendorPolicies, noisyVendorPolicies, noisyVendorReleaseEpsilon } from '../helpers/vendor-policy.js';
 import { discreteLaplaceMargin95 } from '../../src/cohort/accuracy.js';
 import { scoreGrantFor } from '../../src/policy/decide.js';
 import { EXAMPLE_NOISY_EPSILON_PER_YEAR } from '../../src/policy/reference.js';
@@ -49,6 +49,13 @@ t.test('the disclosure says, per consumer, what each report releases, from the l
   t.match(exactHtml, /<b>Exact figures:<\/b> Figures are exact \(no noise\)/);
   t.match(exactHtml, /adoption score \([^<]*\), built from the same protected groups\. Its figures are exact/);
   t.notMatch(exactHtml, /<b>Noise:<\/b>|privacy budget is epsilon/, 'nothing on the page claims noise or a budget');
+  t.match(exactHtml, /<b>Shared with the org score:<\/b> the org score's Meetings category counts people from this report's rows, so for D30 its groups are hidden as part of one table/, "the Teams table is shared with the score's Meetings");
+  t.notMatch(exactHtml, /figures nest/, 'one period: no period group');
+  const periods = await loadPolicySet(await twoPeriodVendorPolicies());
+  if (!periods.ok) throw new Error('the two-period copy must load');
+  const periodsHtml = disclosureHtml(disclosureOf(periods.set));
+  t.match(periodsHtml, /the org score's Meetings category counts people from this report's rows, and its D7, D30 figures nest \(whoever was active over the shorter period was active over the longer\), so for D7, D30 its groups are hidden as part of one table/, 'D7 and D30 as one table, said in plain words');
+  t.match(periodsHtml, /<b>Shared with its other periods:<\/b> its D7, D30 figures nest/, 'reports not linked to the score: their periods alone');
 
   // Its noisy example: margins (the score's numerator and denominator too), the cost per release and the yearly budget.
   const noisy = await loadPolicySet(await noisyVendorPolicies());
