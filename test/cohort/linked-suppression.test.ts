@@ -8,14 +8,13 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { CohortAggregator, parseDimension, type CohortLayout } from '../../src/cohort/aggregate.js';
-import { Directory, directoryKnowledge } from '../../src/cohort/directory.js';
 import { suppressCohorts, suppressLinked } from '../../src/cohort/suppress.js';
 import { suppressAsCompanion } from '../../src/cohort/release.js';
 import { planCohorts } from '../../src/cohort/report-users.js';
 import { findReport } from '../../src/catalogue/catalogue.js';
 import type { CohortTable } from '../../src/cohort/table.js';
 import { narrowedAcross, observedOf, type DirectoryStructure } from '../helpers/independent-attacker.js';
+import { skewedTables } from '../helpers/skewed-tenant.js';
 
 /** People in skewed departments and offices: active in Teams or not, in meetings only if active, on video only if in meetings. */
 const tenant = fc.record({
@@ -28,24 +27,8 @@ type Tenant = typeof tenant extends fc.Arbitrary<infer T> ? T : never;
 
 /** The Teams cohort table and the Meetings table of a tenant, over one layout (organisation, department, office). */
 function tables(input: Tenant): { teams: CohortTable; meetings: CohortTable; structure: DirectoryStructure } {
-  const entries = input.people.map((p, i) => ({ userPrincipalName: `u${i}@t.example`, department: `D${p.department}`, officeLocation: `O${p.office}` }));
-  const directory = new Directory(entries);
-  const layout: CohortLayout = {
-    dimensions: ['organization', 'department', 'officeLocation'].map(parseDimension),
-    keySet: (parts) => directory.domain(parts[0] as 'department').map((v) => [v]),
-    metrics: [],
-    known: directoryKnowledge(directory),
-  };
-  const teams = new CohortAggregator(layout);
-  const meetings = new CohortAggregator(layout);
-  input.people.forEach((p, i) => {
-    const attributes = { department: entries[i]!.department, officeLocation: entries[i]!.officeLocation };
-    teams.add({ attributes, active: p.active, metrics: [] });
-    if (p.active && p.meetings) meetings.add({ attributes, active: p.video, metrics: [] });
-  });
-  const departments = directory.domain('department').filter((d) => d.startsWith('D'));
-  const offices = directory.domain('officeLocation').filter((o) => o.startsWith('O'));
-  return { teams: teams.table(), meetings: meetings.table(), structure: { departments, offices, occupied: new Set(entries.map((e) => `${e.department}|${e.officeLocation}`)) } };
+  const { tables: [teams, meetings], structure } = skewedTables(input.people, [(p) => p.active, (p) => (p.active && p.meetings ? p.video : undefined)]);
+  return { teams: teams!, meetings: meetings!, structure };
 }
 
 function attack(teams: CohortTable, meetings: CohortTable, structure: DirectoryStructure, k: number, kC: number) {
