@@ -85,7 +85,8 @@ export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort'
  */
 export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<ReportRequest, 'format'>): CohortPlan | undefined {
   const own = windowCohortPlan(set, request);
-  if (own === undefined || request.period === undefined) return own;
+  // ALL (the Microsoft 365 apps report's own window) is not one of the nested standard periods.
+  if (own === undefined || request.period === undefined || !STANDARD_PERIODS.includes(request.period)) return own;
   // The periods nest (whoever was active over 7 days was over 30): every period the report's cohorts are released
   // for is one table with this one, at the union of their dimensions and the largest k and k_c.
   const group = STANDARD_PERIODS.flatMap((period) => {
