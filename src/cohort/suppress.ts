@@ -183,25 +183,27 @@ export function suppressLinked(tables: readonly CohortTable[], options: Suppress
 
 /**
  * Suppresses the cohort tables of one report over nested windows as one (privacy.md G3 across the periods a
- * consumer may vary): D7, D30, D90 and D180 end on the same refresh date and list the same people, and whoever was
- * active in the last 7 days was active in the last 30, so per cell the active counts nest (a_0 <= a_1 <= ... <=
- * users). Released apart, a period's released cell bounds another's hidden one: D7's inactive people are at least
- * D30's, so a released D7 cell caps a hidden D30 cell's inactive count (red team, test/redteam/period-nesting.test.ts).
+ * consumer may vary): D7, D30, D90 and D180 end on the same refresh date, and whoever was active in the last 7
+ * days was active in the last 30, so per cell the active counts nest. Released apart, a period's released cell
+ * bounds another's hidden one: D7's inactive people are at least D30's, so a released D7 cell caps a hidden D30
+ * cell's inactive count (red team, test/redteam/period-nesting.test.ts).
  *
  * `periods` go shortest first, with the same cells (one layout); `companions` (report-users.ts CompanionMeasure,
- * the score's Meetings) join the pattern. All are first suppressed to one pattern (suppressLinked). Then, where the
- * counts nest cell by cell, each cell's people split into parts: p_0 active in the shortest window, p_j active in
- * window j but not j-1, p_n inactive in the longest. Every released figure is a sum of whole parts (users all of
- * them, a_i the first i+1, window i's inactive the rest), and with one pattern the attacker's programme is the
- * product of one programme per part (each part obeys the tables' relations). So a figure's interval is the sum
- * of its parts' exact intervals (attacker-decomposition.ts: p_0 as the shortest table's active, p_j as the
- * inactive people of a table of a_j people of whom a_{j-1} active, p_n as the longest table's inactive). Each
- * protected cell's figures must reach k users and k_c active and inactive (or inactive pinned to 0); where one
- * does not, the nearest released cell is given up in every table, and again.
+ * the score's Meetings) join the pattern. All are first suppressed to one pattern (suppressLinked). Then each
+ * cell's people are split into parts by their status in every period (active, listed but inactive, or not
+ * listed: a leaver may be in D30's rows and not in D7's), one part per status vector (`nestedParts`). Every
+ * released figure is a sum of whole parts (a period's users: the parts listed in it; its active people: the
+ * parts active in it). The parts of people missing from a period are taken as known, cell by cell (a consumer may
+ * know who left: privacy.md's threat model); with one pattern, every choice of the other parts, each within its
+ * own programme (its relations, with the rests the chosen split gives), is a table of people an attacker cannot
+ * rule out. So the attacker's interval of a figure is at least the sum of its parts' exact intervals
+ * (attacker-decomposition.ts, one programme per part). Each protected cell's figures must reach k users and k_c active and inactive (or inactive
+ * pinned to 0); where one does not, the nearest released cell is given up in every table, and again.
  *
- * Not modelled: how the companions' parts split the periods' (a companion's parts are not summed here; its own
- * figures are verified with its table's). Where the counts do not nest (reports refreshed apart), the one
- * pattern stands with each table's own check. Returns each table's counts: periods, then companions.
+ * Not modelled: how the companions' parts split the periods' (a companion's own figures are verified with its
+ * table's). Where a cell's active counts do not nest (more active people over 7 days than over 30: reports of
+ * two refreshes), no split keeps the nesting an attacker assumes, and the one pattern stands with each table's
+ * own check. Returns each table's counts: periods, then companions.
  */
 export function suppressNested(periods: readonly CohortTable[], companions: readonly CohortTable[], options: SuppressionOptions): SuppressionCounts[] {
   const { k, kC } = options;
@@ -209,11 +211,7 @@ export function suppressNested(periods: readonly CohortTable[], companions: read
   const limit = options.lpComponentLimit ?? LP_COMPONENT_LIMIT;
   const tables = [...periods, ...companions];
   const totals: SuppressionCounts[] = tables.map(() => ({ primary: 0, complement: 0, secondary: 0, lpVerified: false }));
-  const nests = periods.length > 1 && periods[0]!.cells.every((_, id) => periods.every((t, i) => {
-    const cell = t.cells[id]!;
-    const shorter = periods[i - 1]?.cells[id];
-    return cell.users === periods[0]!.cells[id]!.users && (shorter === undefined || shorter.active <= cell.active);
-  }));
+  const nests = periods.length > 1 && periods.every((t, i) => i === 0 || t.cells.every((cell, id) => periods[i - 1]!.cells[id]!.active <= cell.active));
   for (let round = 0; round <= periods[0]!.cells.length; round++) {
     suppressLinked(tables, options, { countedBy: [], othersShown: true }).forEach((counts, i) => {
       const total = totals[i]!;
@@ -227,7 +225,9 @@ export function suppressNested(periods: readonly CohortTable[], companions: read
     if (violating === undefined) return totals;
     const longest = periods.at(-1)!;
     const candidate = nearestWidening(longest, violating, need, limit);
-    if (candidate === undefined) throw new Error('nested suppression found no cell left to suppress');
+    // Nothing left to give up: every cell is hidden, and what stays narrow is what the attacker is taken to know
+    // (where the people missing from a period are), which no release adds to.
+    if (candidate === undefined) return totals;
     tables.forEach((table, i) => {
       table.cells[candidate]!.state = 'secondary';
       totals[i]!.secondary++;
@@ -236,31 +236,58 @@ export function suppressNested(periods: readonly CohortTable[], companions: read
   throw new Error('nested suppression did not settle');
 }
 
+/** A person's status in one period: active, listed but inactive, or not in its rows. */
+const ACTIVE = 'a';
+const LISTED = 'i';
+const ABSENT = '-';
+
+/**
+ * Each cell's people split by their status in every period (one character per period, shortest first: ACTIVE,
+ * LISTED, ABSENT), as counts per cell of each status vector that occurs. The figures fix the split only in part
+ * (a period's users and active people, not who is who), so one split consistent with them is chosen: people
+ * numbered 1..max users, period i lists the first u_i and the first a_i of them are active. Where active counts
+ * nest (shorter <= longer), nobody is active over a shorter period and listed inactive over a longer one.
+ */
+function nestedParts(periods: readonly CohortTable[]): Map<string, Int32Array> {
+  const parts = new Map<string, Int32Array>();
+  const size = periods[0]!.cells.length;
+  for (let id = 0; id < size; id++) {
+    const cells = periods.map((t) => t.cells[id]!);
+    const bounds = [...new Set([0, ...cells.flatMap((c) => [c.active, c.users])])].sort((a, b) => a - b);
+    for (let b = 1; b < bounds.length; b++) {
+      const person = bounds[b]!; // each person numbered in (bounds[b-1], bounds[b]] has this one's statuses
+      const status = cells.map((c) => (person <= c.active ? ACTIVE : person <= c.users ? LISTED : ABSENT)).join('');
+      let counts = parts.get(status);
+      if (counts === undefined) parts.set(status, (counts = new Int32Array(size)));
+      counts[id] = bounds[b]! - bounds[b - 1]!;
+    }
+  }
+  return parts;
+}
+
 /**
  * The first protected cell (in any period's table) with a figure narrower than its need in the joint programme of
  * nested periods (see suppressNested), if any. Intervals are exact (no cap): tables grouped by period are checked
  * whole each round.
  */
 function nestedViolation(periods: readonly CohortTable[], need: Needs, k: number, kC: number, limit: number): number | undefined {
-  const n = periods.length;
-  /** A table of the same layout and states with other users and active counts. */
-  const step = (users: CohortTable, active: CohortTable): CohortTable => ({
-    ...users, cells: users.cells.map((cell, id) => ({ ...cell, users: cell.active, active: active.cells[id]!.active })),
-  });
-  // The part programmes: p_0, then p_1..p_{n-1} as inactive people of the step tables, then p_n.
-  const parts: { decomposition: AttackerDecomposition; measure: 'active' | 'inactive' }[] = [
-    { decomposition: new AttackerDecomposition(periods[0]!, limit), measure: 'active' },
-    ...periods.slice(1).map((table, j) => ({ decomposition: new AttackerDecomposition(step(table, periods[j]!), limit), measure: 'inactive' as const })),
-    { decomposition: new AttackerDecomposition(periods[n - 1]!, limit), measure: 'inactive' },
-  ];
+  const layout = periods[0]!;
+  // One programme per part: a table of the same layout and states whose people are the part's, all "active".
+  // People missing from a period (leavers, joiners) are taken as known where they are, as a consumer who knows
+  // who left may: their parts add no width.
+  const parts = [...nestedParts(periods)].map(([status, counts]) => ({
+    status,
+    counts,
+    decomposition: status.includes(ABSENT) ? undefined : new AttackerDecomposition({ ...layout, cells: layout.cells.map((cell, id) => ({ ...cell, users: counts[id]!, active: counts[id]!, sums: [], bounds: undefined })) }, limit),
+  }));
   const sum = (intervals: readonly Interval[]): Interval => ({ min: intervals.reduce((s, i) => s + i.min, 0), max: intervals.reduce((s, i) => s + i.max, 0) });
-  for (let id = 0; id < periods[0]!.cells.length; id++) {
+  for (let id = 0; id < layout.cells.length; id++) {
     if (!periods.some((t) => isProtected(t.cells[id]!, k, kC))) continue;
-    const p = parts.map(({ decomposition, measure }) => decomposition.interval(id, measure));
-    if (!isWide('users', sum(p), need)) return id;
-    for (let i = 0; i < n; i++) {
-      if (!isProtected(periods[i]!.cells[id]!, k, kC)) continue;
-      if (!isWide('active', sum(p.slice(0, i + 1)), need) || !isWide('inactive', sum(p.slice(i + 1)), need)) return id;
+    const intervals = parts.map((part) => ({ status: part.status, interval: part.decomposition?.interval(id, 'active') ?? { min: part.counts[id]!, max: part.counts[id]! } }));
+    const figure = (i: number, statuses: readonly string[]) => sum(intervals.filter((p) => statuses.includes(p.status[i]!)).map((p) => p.interval));
+    for (const [i, table] of periods.entries()) {
+      if (!isProtected(table.cells[id]!, k, kC)) continue;
+      if (!isWide('users', figure(i, [ACTIVE, LISTED]), need) || !isWide('active', figure(i, [ACTIVE]), need) || !isWide('inactive', figure(i, [LISTED]), need)) return id;
     }
   }
   return undefined;

@@ -19,9 +19,16 @@ t.setTimeout(Math.max(360_000, RUNS * 10_000));
 
 const PERIODS = ['D7', 'D30', 'D90'] as const;
 
-/** People in skewed departments and offices, each last active 0 (never), 1 (within 90 days), 2 (30) or 3 (7) windows ago. */
+/**
+ * People in skewed departments and offices, each last active 0 (never), 1 (within 90 days), 2 (30) or 3 (7)
+ * windows ago; a few listed only from a longer window on (`listedFrom` 1: in D30's and D90's rows, not D7's, as
+ * a leaver deleted ten days ago is).
+ */
 const tenant = fc.record({
-  people: fc.array(fc.record({ department: fc.nat(4), office: fc.nat(2), recency: fc.oneof(fc.constant(3), fc.nat(3)) }), { minLength: 10, maxLength: 80 }),
+  people: fc.array(fc.record({
+    department: fc.nat(4), office: fc.nat(2), recency: fc.oneof(fc.constant(3), fc.nat(3)),
+    listedFrom: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }),
+  }), { minLength: 10, maxLength: 80 }),
   periods: fc.integer({ min: 2, max: 3 }),
   k: fc.integer({ min: 2, max: 9 }),
   kC: fc.integer({ min: 2, max: 4 }),
@@ -31,25 +38,29 @@ type Tenant = typeof tenant extends fc.Arbitrary<infer T> ? T : never;
 /** Each period's table (shortest first) over one layout (organisation, department, office). */
 function tables(input: Tenant): { periods: CohortTable[]; structure: DirectoryStructure } {
   // Window w (0: D7) holds whoever was active at most w + 1 steps back: recency 3 is in every window.
-  const { tables: periods, structure } = skewedTables(input.people, PERIODS.slice(0, input.periods).map((_, w) => (p: Tenant['people'][number]) => p.recency >= 3 - w));
+  const { tables: periods, structure } = skewedTables(input.people, PERIODS.slice(0, input.periods).map((_, w) => (p: Tenant['people'][number]) => (w < p.listedFrom ? undefined : p.recency >= 3 - w)));
   return { periods, structure };
 }
 
-/** What the nesting tells the attacker: shorter active counts at most longer ones, users the same. */
-function nesting(count: number): TableLink[] {
-  return PERIODS.slice(0, count).flatMap((period, w): TableLink[] => {
+/**
+ * What the nesting tells the attacker: shorter active counts at most longer ones, shorter users at most longer ones,
+ * and the same users wherever nobody is missing from a period's rows (the attacker knows who left).
+ */
+function nesting(input: Tenant): TableLink[] {
+  const missing = new Set(input.people.filter((p) => p.listedFrom > 0).flatMap((p) => ['organization/all', `department/D${p.department}`, `officeLocation/O${p.office}`, `cross/D${p.department}|O${p.office}`]));
+  return PERIODS.slice(0, input.periods).flatMap((period, w): TableLink[] => {
     const longer = PERIODS[w + 1];
-    if (longer === undefined || w + 1 >= count) return [];
+    if (longer === undefined || w + 1 >= input.periods) return [];
     return [
       { smaller: { table: period, measure: 'active' }, larger: { table: longer, measure: 'active' } },
       { smaller: { table: period, measure: 'users' }, larger: { table: longer, measure: 'users' } },
-      { smaller: { table: longer, measure: 'users' }, larger: { table: period, measure: 'users' } },
+      { smaller: { table: longer, measure: 'users' }, larger: { table: period, measure: 'users' }, holdsIn: (cell) => !missing.has(cell) },
     ];
   });
 }
 
-const attack = (periods: readonly CohortTable[], structure: DirectoryStructure, k: number, kC: number) =>
-  narrowedAcross(structure, periods.map((table, w) => ({ name: PERIODS[w]!, observed: observedOf(table), k })), nesting(periods.length), kC);
+const attack = (periods: readonly CohortTable[], structure: DirectoryStructure, input: Tenant) =>
+  narrowedAcross(structure, periods.map((table, w) => ({ name: PERIODS[w]!, observed: observedOf(table), k: input.k })), nesting(input), input.kC);
 
 t.test('suppressed as one, no period\'s cell is narrowed by another period; suppressed apart, some are', async (t) => {
   let narrowedApart = 0;
@@ -59,13 +70,16 @@ t.test('suppressed as one, no period\'s cell is narrowed by another period; supp
     fc.property(tenant, (input) => {
       tenants++;
       if (input.k > 2 * input.kC) wideK++;
-      const apart = tables(input);
-      for (const table of apart.periods) suppressCohorts(table, { k: input.k, kC: input.kC });
-      if (attack(apart.periods, apart.structure, input.k, input.kC).length > 0) narrowedApart++;
+      // Apart, the attacker's programme over three tables with many released cells takes yalps 5-40 s: two only.
+      if (input.periods === 2) {
+        const apart = tables(input);
+        for (const table of apart.periods) suppressCohorts(table, { k: input.k, kC: input.kC });
+        if (attack(apart.periods, apart.structure, input).length > 0) narrowedApart++;
+      }
 
       const nested = tables(input);
       const counts = suppressNested(nested.periods, [], { k: input.k, kC: input.kC });
-      const found = attack(nested.periods, nested.structure, input.k, input.kC);
+      const found = attack(nested.periods, nested.structure, input);
       if (found.length > 0) throw new Error(`narrowed: ${JSON.stringify(found)}`);
       if (!counts.every((c) => c.lpVerified)) throw new Error('a period\'s table was not verified');
       nested.periods[0]!.cells.forEach((cell, id) => {
@@ -74,12 +88,12 @@ t.test('suppressed as one, no period\'s cell is narrowed by another period; supp
     }),
     { seed: Number(process.env.GPP_NESTING_SEED ?? 20261201), numRuns: RUNS },
   );
-  t.ok(narrowedApart > 0, `suppressed apart, the attacker narrowed a cell on ${narrowedApart} of ${tenants} tenants (so the check can fail)`);
+  t.ok(narrowedApart > 0, `suppressed apart, the attacker narrowed a cell on ${narrowedApart} of the two-period ones among ${tenants} tenants (so the check can fail)`);
   t.ok(wideK > 0, `${wideK} tenants with k above 2 k_c`);
 });
 
 t.test('counts that do not nest (reports refreshed apart) still get one pattern, each table verified', async (t) => {
-  const input: Tenant = { people: Array.from({ length: 30 }, (_, i) => ({ department: i % 3, office: i % 2, recency: i % 4 })), periods: 2, k: 3, kC: 2 };
+  const input: Tenant = { people: Array.from({ length: 30 }, (_, i) => ({ department: i % 3, office: i % 2, recency: i % 4, listedFrom: 0 })), periods: 2, k: 3, kC: 2 };
   const { periods } = tables(input);
   // A person active over 7 days but not over 30 (data of two refreshes): no part structure.
   const shorter = periods[0]!.cells.find((c) => c.dimension === 'organization')!;
@@ -92,7 +106,9 @@ t.test('counts that do not nest (reports refreshed apart) still get one pattern,
 t.test('one pattern alone is not enough: where the part check gives up more, the attacker narrows the one pattern', async (t) => {
   const released = (periods: readonly CohortTable[]) => periods[0]!.cells.filter((c) => c.state === 'released').length;
   // Suppression alone is cheap: find the tenants where the part check hides more than one pattern does (about 1%).
-  const cases = fc.sample(tenant, { seed: 7, numRuns: 1000 }).filter((input) => {
+  // Everyone listed in every period: the part check's own effect, not the leavers' (whose parts add no width).
+  const everyoneListed = tenant.map((input) => ({ ...input, people: input.people.map((p) => ({ ...p, listedFrom: 0 })) }));
+  const cases = fc.sample(everyoneListed, { seed: 7, numRuns: 1000 }).filter((input) => {
     const nested = tables(input).periods;
     suppressNested(nested, [], { k: input.k, kC: input.kC });
     const plain = tables(input).periods;
@@ -101,11 +117,11 @@ t.test('one pattern alone is not enough: where the part check gives up more, the
   });
   t.ok(cases.length > 0, `the part check gave up more cells on ${cases.length} of 1000 tenants`);
   let narrowed = 0;
-  for (const input of cases.slice(0, 5)) {
+  for (const input of cases) {
     const plain = tables(input);
     // One pattern and each table's own check: what suppressNested starts from.
     suppressLinked(plain.periods, { k: input.k, kC: input.kC }, { countedBy: [], othersShown: true });
-    if (attack(plain.periods, plain.structure, input.k, input.kC).length > 0) narrowed++;
+    if (attack(plain.periods, plain.structure, input).length > 0) narrowed++;
   }
-  t.ok(narrowed > 0, `of the first ${Math.min(5, cases.length)}, the attacker narrowed ${narrowed} with one pattern and no part check`);
+  t.ok(narrowed > 0, `of these ${cases.length}, the attacker narrowed ${narrowed} with one pattern and no part check`);
 });

@@ -70,6 +70,8 @@ export interface AttackedTable {
 export interface TableLink {
   readonly smaller: { readonly table: string; readonly measure: 'users' | 'active' };
   readonly larger: { readonly table: string; readonly measure: 'users' | 'active' };
+  /** The cells it holds in (the attacker's keys, as Observed's); absent: every cell. */
+  readonly holdsIn?: (cell: string) => boolean;
 }
 
 /**
@@ -123,6 +125,7 @@ export function narrowedAcross(structure: DirectoryStructure, tables: readonly A
   links.forEach((link, l) => {
     const name = (side: TableLink['smaller'], cell: string) => (side.measure === 'users' ? u : a)(side.table, cell);
     for (const cell of cells) {
+      if (link.holdsIn !== undefined && !link.holdsIn(cell)) continue;
       coefficient(name(link.smaller, cell), `tie${l}:${cell}`, 1);
       coefficient(name(link.larger, cell), `tie${l}:${cell}`, -1);
       constraints.set(`tie${l}:${cell}`, { max: 0 });
@@ -133,7 +136,8 @@ export function narrowedAcross(structure: DirectoryStructure, tables: readonly A
     for (const [name, coefficients] of variables) vars.set(name, new Map(coefficients));
     for (const [name, c] of target) (vars.get(name) as Map<string, number>).set('objective', c);
     const model: Model = { direction, objective: 'objective', constraints, variables: vars };
-    const solution = solve(model);
+    // Programmes of three joined tables take more than yalps' default 8,192 pivots now and then (reported as cycled).
+    const solution = solve(model, { maxPivots: 131_072 });
     if (solution.status === 'unbounded') return direction === 'maximize' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
     if (solution.status !== 'optimal') throw new Error(`the attacker's programme is ${solution.status}: the released cells contradict the directory or each other`);
     return solution.result;
