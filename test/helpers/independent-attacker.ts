@@ -70,6 +70,8 @@ export interface AttackedTable {
 export interface TableLink {
   readonly smaller: { readonly table: string; readonly measure: 'users' | 'active' };
   readonly larger: { readonly table: string; readonly measure: 'users' | 'active' };
+  /** The cells it holds in (the attacker's keys, as Observed's); absent: every cell. */
+  readonly holdsIn?: (cell: string) => boolean;
 }
 
 /**
@@ -123,6 +125,7 @@ export function narrowedAcross(structure: DirectoryStructure, tables: readonly A
   links.forEach((link, l) => {
     const name = (side: TableLink['smaller'], cell: string) => (side.measure === 'users' ? u : a)(side.table, cell);
     for (const cell of cells) {
+      if (link.holdsIn !== undefined && !link.holdsIn(cell)) continue;
       coefficient(name(link.smaller, cell), `tie${l}:${cell}`, 1);
       coefficient(name(link.larger, cell), `tie${l}:${cell}`, -1);
       constraints.set(`tie${l}:${cell}`, { max: 0 });
