@@ -1,0 +1,105 @@
+/**
+ * Red team (privacy.md's threat model: consumers "may vary the request: report, period"; G2 "the same holds for
+ * every derived share: an org-score numerator and its complement within the cohort"): the cohorts of a report
+ * released for several periods are one table (cohort/suppress.ts suppressNested), but the org score's categories
+ * are suppressed period by period. Their counts nest as the cohorts' do: Content collaboration counts the people
+ * licensed for OneDrive or SharePoint (the same people over 7 and 30 days) and whoever worked with files in the
+ * last 7 days did in the last 30, so per department D7's qualifying people are at most D30's.
+ *
+ * The tenant (k = k_c = 5, k_org = 10): DeptA 15 people, 3 without files over 30 days and 5 over the last 7;
+ * DeptB 20 people, 4 and 5; DeptC 30 and 12 people outside the directory, all working with files. D30's score by
+ * department hides DeptA and DeptB (3 and 4 not qualifying, G2) and releases the organisation (7): alone, DeptA's
+ * non-qualifying people are 0..7. D7 releases every department (5 not qualifying each). Joined: DeptB has at most
+ * 5 non-qualifying people over 30 days, so DeptA has 2..5 (and at most its D7 5): a hidden score cell's
+ * complement narrowed to 4 values, the same attack test/redteam/period-nesting.test.ts made on the cohorts.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { startGraphDouble } from '../helpers/graph-double.js';
+import { narrowedAcross, type Observed } from '../helpers/independent-attacker.js';
+import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
+import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
+import { rewriteColumn } from './helpers.js';
+
+t.setTimeout(120_000);
+
+/** A finding's one line, or false to run the attack (GPP_REDTEAM_TODO=run shows it fail). */
+const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
+
+/** Active in Teams (so every Teams cohort, Communication, Teamwork, Meetings and Mobility cell is everyone); `files`: worked with OneDrive files. */
+const person = (files: boolean): Person => ({ idle: false, mail: true, files, mobile: true, video: true });
+/** `people` in a cross, the first `without` of them without files over the window. */
+const cross = (people: number, without: number) => ({ people: Array.from({ length: people }, (_, i) => person(i >= without)), ghosts: 0 });
+const none = { people: [], ghosts: 0 };
+/** The same people over two windows: DeptA (OfficeP), DeptB (OfficeQ), DeptC (OfficeR), 12 outside the directory. */
+const tenant = (withoutA: number, withoutB: number): RandomTenant => ({
+  departments: 3, offices: 3, k: 5, kC: 5, kOrg: 10,
+  crosses: [cross(15, withoutA), none, none, none, cross(20, withoutB), none, none, none, cross(30, 0)],
+  outsiders: Array.from({ length: 12 }, () => person(true)),
+});
+const D30 = tenant(3, 4);
+const D7 = tenant(5, 5);
+
+const POLICY = `name: score-two-periods
+description: The org score by department over the last 7 and 30 days (red-team fixture).
+consumers: [no-policy]
+k: 5
+kC: 5
+kOrg: 10
+periods: [D7, D30]
+formats: [csv, json]
+permissions: [score]
+reports:
+  ${TEAMS}:
+    cohort:
+      by: [organization, department]
+`;
+
+/** Every score report of `tenant` for `period` (Graph's call form), its Report Period column rewritten. */
+async function reportsFor(tenant: RandomTenant, period: 'D7' | 'D30'): Promise<Record<string, Buffer>> {
+  const out: Record<string, Buffer> = {};
+  for (const [name, csv] of Object.entries(await tenantReports(tenant))) {
+    const text = csv.toString('utf8');
+    out[`${name}(period='${period}')`] = text.includes('Report Period') ? rewriteColumn(text, 'Report Period', () => period.slice(1)) : csv;
+  }
+  return out;
+}
+
+type Score = { organization: { categories: { id: string; numerator: number | null; denominator: number | null }[] }; cohorts: { cohort: string[]; categories: { id: string; numerator: number | null; denominator: number | null }[] }[] };
+
+t.test('the score by department for D7 and D30, suppressed apart: joined by their nesting, a hidden D30 cell\'s non-qualifying people are narrowed', { todo: todo('the score\'s categories are suppressed period by period: D30 DeptA\'s people without Content collaboration (3, hidden) read as 2..5 from D7 (G2 for score shares, G3)') }, async (t) => {
+  const reports = { ...(await reportsFor(D30, 'D30')), ...(await reportsFor(D7, 'D7')) };
+  const double = await startGraphDouble({ reports, directory: directoryOf(D30) });
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-score-periods-'));
+  await writeFile(join(dir, 'score-two-periods.yaml'), POLICY);
+  const proxy = await startProxyFor(double, { proxy: { policiesDir: dir } });
+  t.teardown(async () => {
+    await proxy.close();
+    await double.close();
+  });
+  const read = async (period: string): Promise<Observed> => {
+    const res = await proxy.get(`/org-score?period=${period}&by=department`, KEYS.stranger);
+    t.equal(res.status, 200, `${period} score released`);
+    const body = JSON.parse(res.body.toString()) as Score;
+    const of = (categories: Score['cohorts'][number]['categories']) => {
+      const c = categories.find((x) => x.id === 'contentCollaboration')!;
+      return c.numerator === null || c.denominator === null ? null : { users: c.denominator, active: c.numerator };
+    };
+    const cells: [string, ReturnType<typeof of>][] = [['organization/all', of(body.organization.categories)], ...body.cohorts.map((r) => [`department/${r.cohort.join('|')}`, of(r.categories)] as [string, ReturnType<typeof of>])];
+    t.comment(`${period} Content collaboration: ${cells.map(([k, v]) => `${k} ${v === null ? 'hidden' : `${v.active}/${v.users}`}`).join('; ')}`);
+    return new Map(cells);
+  };
+  const [d30, d7] = [await read('D30'), await read('D7')];
+  t.equal(d30.get('department/DeptA'), null, 'D30 hides DeptA (3 of 15 without files)');
+  const structure = { departments: ['DeptA', 'DeptB', 'DeptC'], offices: ['OfficeP', 'OfficeQ', 'OfficeR'], occupied: new Set(['DeptA|OfficeP', 'DeptB|OfficeQ', 'DeptC|OfficeR']) };
+  t.same(narrowedAcross(structure, [{ name: 'D30', observed: d30, k: 10 }], [], 5, false), [], 'D30 alone narrows nothing');
+  // The same people counted in both windows; worked with files over the last 7 days => over the last 30.
+  const nested = narrowedAcross(structure, [{ name: 'D30', observed: d30, k: 10 }, { name: 'D7', observed: d7, k: 10 }], [
+    { smaller: { table: 'D7', measure: 'active' }, larger: { table: 'D30', measure: 'active' } },
+    { smaller: { table: 'D7', measure: 'users' }, larger: { table: 'D30', measure: 'users' } },
+    { smaller: { table: 'D30', measure: 'users' }, larger: { table: 'D7', measure: 'users' } },
+  ], 5, false).filter((n) => n.measure !== 'users'); // users: D7 releases the same count
+  t.same(nested, [], `G2/G3: D30 score cells narrowed by D7: ${JSON.stringify(nested)}`);
+});
