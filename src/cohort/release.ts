@@ -12,7 +12,7 @@ import { findColumn, type ReportSpec } from '../catalogue/catalogue.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
 import { ORGANIZATION } from './aggregate.js';
 import { DIRECTORY_ATTRIBUTES, type Directory, type DirectoryAttribute } from './directory.js';
-import { aggregateCsvReport, type CohortAggregate, type CohortPlan } from './report-users.js';
+import { aggregateCsvReport, type CohortAggregate, type CohortPlan, type KeptReportRows } from './report-users.js';
 import type { NoiseContext } from './noise.js';
 import { cohortMeasures, cohortRows, type CohortRow } from './render.js';
 import { suppressCohorts, suppressLinked, type LinkedSums, type SuppressionCounts } from './suppress.js';
@@ -203,8 +203,10 @@ const verdicts = new WeakMap<object, WeakMap<Directory, Map<string, Promise<Orga
 /**
  * suppressOrganisation, made once per `data` (the object `source` reads, such as a leased snapshot), directory
  * and organisation table, and shared by every caller; a failed verdict is forgotten, so the next call tries again.
+ * `kept`: the same data's rows kept in its validation pass, which make the table without reading `source` where
+ * they serve it (report-users.ts KeptReportRows).
  */
-export function organisationVerdictOf(data: object, source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory): Promise<OrganisationVerdict> {
+export function organisationVerdictOf(data: object, source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, kept?: KeptReportRows): Promise<OrganisationVerdict> {
   let byDirectory = verdicts.get(data);
   if (byDirectory === undefined) verdicts.set(data, (byDirectory = new WeakMap()));
   let byTable = byDirectory.get(directory);
@@ -213,7 +215,7 @@ export function organisationVerdictOf(data: object, source: () => AsyncIterable<
   let pending = byTable.get(key);
   if (pending === undefined) {
     const tables = byTable;
-    pending = suppressOrganisation(source, joint, directory);
+    pending = suppressOrganisation(source, joint, directory, kept);
     pending.catch(() => tables.delete(key));
     tables.set(key, pending);
   }
@@ -221,8 +223,8 @@ export function organisationVerdictOf(data: object, source: () => AsyncIterable<
 }
 
 /** The organisation's verdict on `joint`, whoever asks (see organisationVerdict for when a plan needs one). */
-export async function suppressOrganisation(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory): Promise<OrganisationVerdict> {
-  const { table, companions } = await aggregateCsvReport(source(), joint, directory);
+export async function suppressOrganisation(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, kept?: KeptReportRows): Promise<OrganisationVerdict> {
+  const { table, companions } = kept?.serves(joint) === true ? await kept.aggregate(joint, directory) : await aggregateCsvReport(source(), joint, directory);
   const options = { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT };
   const lpVerified = companions.size === 0 ? suppressCohorts(table, options).lpVerified : suppressLinked([table, ...companions.values()], options, linkedSums(joint)).every((c) => c.lpVerified);
   return { plan: joint, states: statesOf(table), lpVerified, companions };
