@@ -67,16 +67,14 @@ export interface CompanionMeasure {
   readonly countedBy?: string;
   /** Whether a report column's values nest with the count (ScoreCategory.tiedTo); absent: only `countedBy`'s do. */
   readonly tiedTo?: (header: string) => boolean;
-  /** What one row says (cells in `headers` order), as a small integer a person's reader adds up. */
+  /** What one row says (cells in `headers` order), as a small integer. */
   code(cells: readonly string[]): number;
-  /** A fresh reader of one person's rows (the `code` of each of the person's rows). */
-  person(): CompanionPerson;
-}
-
-export interface CompanionPerson {
-  add(code: number): void;
-  readonly counted: boolean;
-  readonly qualifies: boolean;
+  /** A person's code so far (0 before their first row) with one more of their rows' codes. */
+  combine(person: number, row: number): number;
+  /** Whether a person (their code, all their rows combined) is counted. */
+  counted(person: number): boolean;
+  /** Whether a counted person qualifies (is `active` in the companion's table). */
+  qualifies(person: number): boolean;
 }
 
 export interface CohortAggregate {
@@ -217,6 +215,15 @@ function showsActivity(column: ColumnSpec, text: string): boolean {
   }
 }
 
+/** The users of one directory entry: their attributes, and the counters of the plan's table and each companion's. */
+interface DirectoryTuple {
+  readonly attributes: Record<string, string>;
+  readonly counter: CohortCounter;
+  readonly companions: readonly CohortCounter[];
+}
+
+const NO_METRICS: readonly number[] = [];
+
 /**
  * A plan's table and its companions' tables, counted person by person from a report's rows in row order: the
  * one counting both ways of reading the rows share (aggregateCsvReport from the CSV, aggregateKeptRows from
@@ -225,18 +232,20 @@ function showsActivity(column: ColumnSpec, text: string): boolean {
 class PlanCounting {
   readonly aggregator: CohortAggregator;
   readonly companions: { readonly measure: CompanionMeasure; readonly aggregator: CohortAggregator }[];
+  /** The current person's code of each companion (one array, reused from person to person). */
+  private readonly codes: number[];
   rows = 0;
   matched = 0;
   private readonly directoryParts: DirectoryAttribute[];
   // `upn` (canonical) is undefined for a placeholder row, which nothing may be merged into.
-  private current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[]; companions: CompanionPerson[] } | undefined;
-  /** The counter of current's directory tuple, when every part is from the directory. */
-  private currentCounter: CohortCounter | undefined;
+  private current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[] } | undefined;
+  /** The counters of current's directory tuple (the plan's, then each companion's), when every part is from the directory. */
+  private currentTuple: DirectoryTuple | undefined;
   // Users whose rows are done: memory grows with the users of the report (their UPNs), never with the rows.
   private readonly seen = new Set<string>();
   // With every part from the directory, the users of one directory entry share their attributes and a counter
   // (found once): counting a user is then one lookup by entry, not one per cell.
-  private readonly tuples: Map<readonly string[] | undefined, { attributes: Record<string, string>; counter: CohortCounter }> | undefined;
+  private readonly tuples: Map<readonly string[] | undefined, DirectoryTuple> | undefined;
 
   constructor(
     plan: CohortPlan,
@@ -247,22 +256,23 @@ class PlanCounting {
     const tableLayout = cohortLayout(plan, directory);
     this.aggregator = new CohortAggregator(tableLayout);
     this.companions = (plan.companions ?? []).map((measure) => ({ measure, aggregator: new CohortAggregator({ ...tableLayout, metrics: [] }) }));
+    this.codes = this.companions.map(() => 0);
     this.directoryParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter(isDirectoryAttribute))];
     this.tuples = ownAttributes ? undefined : new Map();
   }
 
   /**
    * The next row: its user (canonical UPN; undefined for a row without a user name), whether it shows activity,
-   * its metric values (the plan's order) and each companion's row code (`code(i)`, companions in the plan's
-   * order); `columns` sets the row's own attributes. Throws SanitizeError when a user's rows ended earlier.
+   * its metric values (the plan's order) and each companion's row code (companions in the plan's order);
+   * `columns` sets the row's own attributes. Throws SanitizeError when a user's rows ended earlier.
    */
-  row(upn: string | undefined, active: boolean, metrics: number[], code: (companion: number) => number, columns?: (attributes: Record<string, string>) => void): void {
+  row(upn: string | undefined, active: boolean, metrics: number[], codes: readonly number[], columns?: (attributes: Record<string, string>) => void): void {
     this.rows++;
     const current = this.current;
     if (upn !== undefined && current !== undefined && current.upn === upn) {
       current.active ||= active;
       metrics.forEach((v, i) => (current.metrics[i]! += v));
-      current.companions.forEach((person, i) => person.add(code(i)));
+      this.companions.forEach(({ measure }, i) => (this.codes[i] = measure.combine(this.codes[i]!, codes[i]!)));
       return;
     }
     this.flush();
@@ -272,17 +282,14 @@ class PlanCounting {
     let tuple = this.tuples?.get(entry);
     if (this.tuples !== undefined && tuple === undefined) {
       const shared = this.directoryAttributes(entry);
-      this.tuples.set(entry, (tuple = { attributes: shared, counter: this.aggregator.counter(shared) }));
+      tuple = { attributes: shared, counter: this.aggregator.counter(shared), companions: this.companions.map(({ aggregator }) => aggregator.counter(shared)) };
+      this.tuples.set(entry, tuple);
     }
     const attributes = tuple?.attributes ?? this.directoryAttributes(entry);
-    this.currentCounter = tuple?.counter;
+    this.currentTuple = tuple;
     columns?.(attributes);
-    const people = this.companions.map(({ measure }, i) => {
-      const person = measure.person();
-      person.add(code(i));
-      return person;
-    });
-    this.current = { upn, attributes, active, metrics, companions: people };
+    this.companions.forEach(({ measure }, i) => (this.codes[i] = measure.combine(0, codes[i]!)));
+    this.current = { upn, attributes, active, metrics };
   }
 
   /** The tables, once every row is in. */
@@ -299,11 +306,14 @@ class PlanCounting {
   private flush(): void {
     const current = this.current;
     if (current === undefined) return;
-    if (this.currentCounter !== undefined) this.currentCounter.add(current.active, current.metrics);
+    const tuple = this.currentTuple;
+    if (tuple !== undefined) tuple.counter.add(current.active, current.metrics);
     else this.aggregator.add(current);
-    this.companions.forEach(({ aggregator }, i) => {
-      const person = current.companions[i]!;
-      if (person.counted) aggregator.add({ attributes: current.attributes, active: person.qualifies, metrics: [] });
+    this.companions.forEach(({ measure, aggregator }, i) => {
+      const person = this.codes[i]!;
+      if (!measure.counted(person)) return;
+      if (tuple !== undefined) tuple.companions[i]!.add(measure.qualifies(person), NO_METRICS);
+      else aggregator.add({ attributes: current.attributes, active: measure.qualifies(person), metrics: NO_METRICS });
     });
     if (current.upn !== undefined) this.seen.add(current.upn);
     this.current = undefined;
@@ -356,8 +366,8 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
       const upn = isUserName(fields[p.upn]!) ? canonicalIdentifier(fields[p.upn]!) : undefined;
       const active = p.activity.some(({ index: i, column }) => showsActivity(column, fields[i]!));
       const metrics = plan.metrics.map((m, i) => metricValue(m.column, fields[p.metrics[i]!]!));
-      const code = (i: number) => companions[i]!.measure.code(companions[i]!.positions.map((at) => fields[at]!));
-      counting.row(upn, active, metrics, code, (attributes) => {
+      const codes = companions.map(({ measure, positions }) => measure.code(positions.map((at) => fields[at]!)));
+      counting.row(upn, active, metrics, codes, (attributes) => {
         columnParts.forEach((column, i) => {
           const value = fromCsvText(column, fields[p.parts[i]!]!);
           attributes[column.json] = value === null ? NO_VALUE : String(value);
@@ -466,11 +476,13 @@ export class KeptReportRows {
     if (!this.serves(plan)) throw new InternalInvariantError(`the kept rows of ${this.report.name} cannot make this plan's table`);
     const counting = new PlanCounting(plan, directory, false);
     const metricValues = plan.metrics.map((m) => this.values[this.metricColumns.indexOf(m.column)]!);
+    // Every companion reads the same row code (serves checked it); one array, refilled for each row.
+    const codes = (plan.companions ?? []).map(() => 0);
     for (let row = 0; row < this.people.length; row++) {
       const person = this.people[row]!;
       const coded = this.codes[row]!;
-      const code = (coded - (coded & 1)) / 2;
-      counting.row(person === -1 ? undefined : this.upns[person]!, (coded & 1) === 1, metricValues.map((values) => values[row]!), () => code);
+      codes.fill((coded - (coded & 1)) / 2);
+      counting.row(person === -1 ? undefined : this.upns[person]!, (coded & 1) === 1, metricValues.map((values) => values[row]!), codes);
       if ((row + 1) % KEPT_ROWS_PER_STEP === 0) await nextTurn();
     }
     return counting.tables();

@@ -421,18 +421,9 @@ export function categoryCompanions(report: string): CompanionMeasure[] {
     ...(category.countedBy !== undefined ? { countedBy: category.countedBy } : {}),
     ...(category.tiedTo !== undefined ? { tiedTo: category.tiedTo } : {}),
     code: reader.code,
-    person() {
-      // A person's rows set facts bits (a fact any row shows is the person's), read as the score reads them.
-      const facts = new CodedFacts(0);
-      return {
-        add: (code: number) => void (facts.code |= code),
-        get counted() {
-          return category.counted(facts);
-        },
-        get qualifies() {
-          return category.qualifies(facts);
-        },
-      };
-    },
+    // A person's rows set facts bits (a fact any row shows is the person's), read as the score reads them.
+    combine: (person: number, row: number) => person | row,
+    counted: (person: number) => category.counted(new CodedFacts(person)),
+    qualifies: (person: number) => category.qualifies(new CodedFacts(person)),
   }));
 }
