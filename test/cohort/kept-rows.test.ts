@@ -9,17 +9,13 @@ import { findReport } from '../../src/catalogue/catalogue.js';
 import { Directory } from '../../src/cohort/directory.js';
 import { suppressOrganisation, tableDigest } from '../../src/cohort/release.js';
 import { aggregateCsvReport, KeptReportRows, planCohorts, type CohortPlan } from '../../src/cohort/report-users.js';
-import type { LeasedSnapshot, SnapshotSource } from '../../src/cohort/sources.js';
 import type { CohortTable } from '../../src/cohort/table.js';
-import { GraphClient } from '../../src/graph/client.js';
 import { SnapshotCache } from '../../src/graph/snapshots.js';
-import { EntraTokens } from '../../src/graph/token.js';
 import { validateCsvReport } from '../../src/sanitize/csv-report.js';
 import { OrgScores, type ScoreGrant } from '../../src/score/org-scores.js';
 import { categoryCompanions, scoreFactsSummarizer } from '../../src/score/score-facts.js';
-import { startSimulator } from '../../src/simulator/server.js';
 import { SimulatedTenant } from '../../src/simulator/tenant.js';
-import { chunked, fixtureReports } from '../helpers/score-fixtures.js';
+import { chunked, countingReads, fixtureReports, scoreTenantGraph } from '../helpers/score-fixtures.js';
 
 const teams = findReport('getTeamsUserActivityUserDetail')!;
 const tenant = new SimulatedTenant({ users: 300, seed: 7 });
@@ -90,32 +86,10 @@ t.test('a plan the kept rows cannot make is read from the CSV, with the same ver
 });
 
 t.test("the score's linked verdict reads no report again: the Teams table comes from the rows kept in its fetch", async (t) => {
-  const sim = await startSimulator({ users: 300, seed: 7, concealedNames: false, enforceGraphLimits: false });
-  t.teardown(() => sim.close());
-  const graph = new GraphClient({
-    graphUrl: sim.graphUrl, downloadHosts: [`${sim.downloadUrl}/data/`],
-    tokens: new EntraTokens({ credential: { kind: 'secret', tokenUrl: sim.entraTokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret }, authorityCa: sim.authorityCa }),
-  });
-  /** The cache's snapshots (one object per snapshot, as the cache leases them), counting reads of their CSV. */
-  const counting = (cache: SnapshotCache): SnapshotSource & { reads: number } => {
-    const wrapped = new Map<object, LeasedSnapshot>();
-    const source = {
-      reads: 0, stats: cache.stats,
-      async lease(...args: Parameters<SnapshotSource['lease']>): Promise<LeasedSnapshot> {
-        const snapshot = await cache.lease(...args);
-        let lease = wrapped.get(snapshot);
-        if (lease === undefined) {
-          lease = { csv: () => (source.reads++, snapshot.csv()), release: () => snapshot.release(), takeSummary: () => snapshot.takeSummary(), digest: snapshot.digest };
-          wrapped.set(snapshot, lease);
-        }
-        return lease;
-      },
-    };
-    return source;
-  };
+  const graph = await scoreTenantGraph(t);
   const metrics = () => ['Meeting Count', 'Video Duration In Seconds'];
-  const onePass = counting(new SnapshotCache({ client: graph, ttlMs: 60_000, summarizeCsv: scoreFactsSummarizer(metrics) }));
-  const twoPasses = counting(new SnapshotCache({ client: graph, ttlMs: 60_000 }));
+  const onePass = countingReads(new SnapshotCache({ client: graph, ttlMs: 60_000, summarizeCsv: scoreFactsSummarizer(metrics) }));
+  const twoPasses = countingReads(new SnapshotCache({ client: graph, ttlMs: 60_000 }));
   const grant: ScoreGrant = { policyName: 'p', dimensions: ['department', 'officeLocation'], kOrg: 10, kC: 5, cadence: 'daily', linked: [joint] };
   const lookup = { current: async () => directory };
   const fast = await new OrgScores({ snapshots: onePass, directory: lookup }).compute({ period: 'D30' }, grant, 'a');
