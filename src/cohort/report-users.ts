@@ -226,8 +226,8 @@ const NO_METRICS: readonly number[] = [];
 
 /**
  * A plan's table and its companions' tables, counted person by person from a report's rows in row order: the
- * one counting both ways of reading the rows share (aggregateCsvReport from the CSV, aggregateKeptRows from
- * rows kept in the snapshot's validation pass), so both give the same tables and refuse the same reports.
+ * one counting both ways of reading the rows share (aggregateCsvReport from the CSV, KeptReportRows.aggregate
+ * from rows kept in the snapshot's validation pass), so both give the same tables and refuse the same reports.
  */
 class PlanCounting {
   readonly aggregator: CohortAggregator;
@@ -381,7 +381,7 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
 }
 
 /** How many kept rows are counted between two pauses of the event loop (a few milliseconds of work). */
-const KEPT_ROWS_PER_STEP = 20_000;
+const KEPT_ROWS_PER_STEP = 10_000;
 
 /**
  * A per-user report's rows as the cohort aggregation reads them, kept from the snapshot's validation pass
