@@ -67,8 +67,9 @@ async function measureOnce(users: number, by: string | undefined): Promise<void>
   });
   const dispatcher = new Agent({ connect: { ca: tls.cert }, bodyTimeout: 600_000, headersTimeout: 600_000 });
   try {
-    let peak = process.memoryUsage().rss;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    let peak = process.memoryUsage.rss();
+    // memoryUsage.rss() alone: memoryUsage() also walks the V8 heap spaces, which cost the event loop 0.4 s of a 300k run.
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     let busy = 0;

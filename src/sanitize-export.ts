@@ -231,7 +231,7 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
     const needed = joint!.periods!.map((p) => p.period).filter((p) => p !== period);
     periods = periodSourcesOf(period, others, () => new ExportRefused('NeedsOtherPeriods', `${report.name}'s cohorts are released for ${joint!.periods!.map((p) => p.period).join(', ')} and suppressed as one table (the periods nest); give the other exports with ${needed.map((p) => `--period-input ${p}=<file>`).join(' ')}`));
   }
-  const release = protectCohortTable(aggregate, plan, period ?? request.date ?? '-', policy.freshReleases, request.noiseKey, await organisationVerdict(source, plan, joint, directory, periods));
+  const release = protectCohortTable(aggregate, plan, period ?? request.date ?? '-', policy.freshReleases, request.noiseKey, await organisationVerdict(source, plan, joint, directory, periods === undefined ? {} : { periods }));
   if (plan.noise !== undefined) {
     const organisation = request.organisationEpsilonPerYear ?? plannedOrganisationEpsilon(request.policies);
     const charge = await request.ledger!.chargeMeasures(request.consumer, release.measures, { consumer: policy.privacyBudget!.epsilonPerYear, organisation });

@@ -155,6 +155,6 @@ export class CohortReleases {
     if (joint === undefined || suppressesAlike(plan, joint)) return undefined;
     // A table grouped with the report's other periods reads their snapshots too (release.ts PeriodSources).
     const periods = call.period === undefined ? undefined : { period: call.period, lease: (period: Period) => this.snapshots.lease({ ...call, period }, 'csv') };
-    return organisationVerdictOf(snapshot, () => snapshot.csv(), joint, directory, periods);
+    return organisationVerdictOf(snapshot, () => snapshot.csv(), joint, directory, periods === undefined ? {} : { periods });
   }
 }

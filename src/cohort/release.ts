@@ -12,7 +12,7 @@ import { findColumn, type Period, type ReportSpec } from '../catalogue/catalogue
 import { readCsvBatches } from '../sanitize/csv-report.js';
 import { ORGANIZATION } from './aggregate.js';
 import { DIRECTORY_ATTRIBUTES, type Directory, type DirectoryAttribute } from './directory.js';
-import { aggregateCsvReport, type CohortAggregate, type CohortPlan, type PeriodTable } from './report-users.js';
+import { aggregateCsvReport, type CohortAggregate, type CohortPlan, type KeptReportRows, type PeriodTable } from './report-users.js';
 import type { LeasedSnapshot } from './sources.js';
 import type { NoiseContext } from './noise.js';
 import { cohortMeasures, cohortRows, type CohortRow } from './render.js';
@@ -192,8 +192,8 @@ const stateKey = (cell: { readonly dimension: string; readonly key: readonly str
  * organisation's verdict (with the attacker check over the whole table). Undefined where the table would
  * suppress as `plan` does alone (suppressesAlike), so the common case aggregates once.
  */
-export async function organisationVerdict(source: () => AsyncIterable<Buffer | string>, plan: CohortPlan, joint: CohortPlan | undefined, directory: Directory, periods?: PeriodSources): Promise<OrganisationVerdict | undefined> {
-  return suppressesAlike(plan, joint) ? undefined : suppressOrganisation(source, joint!, directory, periods);
+export async function organisationVerdict(source: () => AsyncIterable<Buffer | string>, plan: CohortPlan, joint: CohortPlan | undefined, directory: Directory, sources: VerdictSources = {}): Promise<OrganisationVerdict | undefined> {
+  return suppressesAlike(plan, joint) ? undefined : suppressOrganisation(source, joint!, directory, sources);
 }
 
 /**
@@ -228,10 +228,24 @@ export function periodSourcesOf(period: Period, sources: ReadonlyMap<string, () 
 const verdicts = new WeakMap<object, WeakMap<Directory, Map<string, Promise<OrganisationVerdict>>>>();
 
 /**
- * The organisation's verdict on `joint` for `data` (memoised, see `verdicts`); `source` reads `data`'s CSV.
- * A table grouped with other periods needs `periods` (InternalInvariantError without it: never suppressed alone).
+/** What a verdict may read besides its data's CSV (organisationVerdictOf, suppressOrganisation). */
+export interface VerdictSources {
+  /** The report's other periods, for a table grouped with them (CohortPlan.periods): required there. */
+  readonly periods?: PeriodSources;
+  /**
+   * The data's rows kept in its validation pass, which make the table without reading the CSV where they serve
+   * it (report-users.ts KeptReportRows).
+   */
+  readonly kept?: KeptReportRows | undefined;
+}
+
+/**
+ * suppressOrganisation, made once per `data` (the object `source` reads, such as a leased snapshot), directory
+ * and organisation table, and shared by every caller; a failed verdict is forgotten, so the next call tries again.
+ * A table grouped with other periods needs `sources.periods` (InternalInvariantError without it: never suppressed
+ * alone).
  */
-export function organisationVerdictOf(data: object, source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, periods?: PeriodSources): Promise<OrganisationVerdict> {
+export function organisationVerdictOf(data: object, source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, sources: VerdictSources = {}): Promise<OrganisationVerdict> {
   let byDirectory = verdicts.get(data);
   if (byDirectory === undefined) verdicts.set(data, (byDirectory = new WeakMap()));
   let byTable = byDirectory.get(directory);
@@ -240,7 +254,7 @@ export function organisationVerdictOf(data: object, source: () => AsyncIterable<
   let pending = byTable.get(key);
   if (pending === undefined) {
     const tables = byTable;
-    pending = suppressOrganisation(source, joint, directory, periods);
+    pending = suppressOrganisation(source, joint, directory, sources);
     pending.catch(() => tables.delete(key));
     tables.set(key, pending);
   }
@@ -248,13 +262,21 @@ export function organisationVerdictOf(data: object, source: () => AsyncIterable<
 }
 
 /** The organisation's verdict on `joint`, whoever asks (see organisationVerdict for when a plan needs one). */
-export async function suppressOrganisation(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, periods?: PeriodSources): Promise<OrganisationVerdict> {
-  if ((joint.periods ?? []).length > 0) return suppressPeriods(source, joint, directory, periods);
-  return suppressTable(await aggregateCsvReport(source(), joint, directory), joint);
+export async function suppressOrganisation(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, sources: VerdictSources = {}): Promise<OrganisationVerdict> {
+  if ((joint.periods ?? []).length > 0) return suppressPeriods(source, joint, directory, sources);
+  return suppressTable(await aggregateOf(source, joint, directory, sources.kept), joint);
+}
+
+/** An organisation table with its companions' tables (what a verdict is made from). */
+type OrganisationTable = Pick<CohortAggregate, 'table' | 'companions'>;
+
+/** A plan's table (and its companions') from the kept rows where they serve it, else from the CSV. */
+function aggregateOf(source: () => AsyncIterable<Buffer | string>, plan: CohortPlan, directory: Directory, kept: KeptReportRows | undefined): Promise<OrganisationTable> {
+  return kept?.serves(plan) === true ? kept.aggregate(plan, directory) : aggregateCsvReport(source(), plan, directory);
 }
 
 /** The verdict on one organisation table alone, with its companions (suppress.ts suppressLinked). */
-function suppressTable({ table, companions }: CohortAggregate, joint: CohortPlan): OrganisationVerdict {
+function suppressTable({ table, companions }: OrganisationTable, joint: CohortPlan): OrganisationVerdict {
   const options = { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT };
   const lpVerified = companions.size === 0 ? suppressCohorts(table, options).lpVerified : suppressLinked([table, ...companions.values()], options, linkedSums(joint)).every((c) => c.lpVerified);
   return { plan: joint, states: statesOf(table), lpVerified, companions };
@@ -266,7 +288,7 @@ function suppressTable({ table, companions }: CohortAggregate, joint: CohortPlan
  * A period whose snapshot holds another refresh date (Graph refreshes a report's periods together, but a cached
  * snapshot may be a day behind) is left out: its data does not nest with this one's cell by cell.
  */
-async function suppressPeriods(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, periods: PeriodSources | undefined): Promise<OrganisationVerdict> {
+async function suppressPeriods(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, { periods, kept }: VerdictSources): Promise<OrganisationVerdict> {
   const group = joint.periods!;
   if (periods === undefined || !group.some((p) => p.period === periods.period)) {
     throw new InternalInvariantError(`the ${joint.report.name} table is suppressed with its other periods, and was asked for without them`);
@@ -274,10 +296,10 @@ async function suppressPeriods(source: () => AsyncIterable<Buffer | string>, joi
   const refreshDate = await snapshotRefreshDate(source(), joint.report);
   const leases: LeasedSnapshot[] = [];
   try {
-    const members: { readonly entry: PeriodTable; readonly read: () => AsyncIterable<Buffer | string> }[] = [];
+    const members: { readonly entry: PeriodTable; readonly read: () => AsyncIterable<Buffer | string>; readonly kept?: KeptReportRows | undefined }[] = [];
     for (const entry of group) {
       if (entry.period === periods.period) {
-        members.push({ entry, read: source });
+        members.push({ entry, read: source, kept });
         continue;
       }
       const lease = await periods.lease(entry.period);
@@ -285,8 +307,8 @@ async function suppressPeriods(source: () => AsyncIterable<Buffer | string>, joi
       if ((await snapshotRefreshDate(lease.csv(), joint.report)) === refreshDate) members.push({ entry, read: () => lease.csv() });
     }
     // One at a time: each aggregate holds only its table.
-    const aggregates: CohortAggregate[] = [];
-    for (const member of members) aggregates.push(await aggregateCsvReport(member.read(), member.entry.plan, directory));
+    const aggregates: OrganisationTable[] = [];
+    for (const member of members) aggregates.push(await aggregateOf(member.read, member.entry.plan, directory, member.kept));
     if (aggregates.length === 1) return { ...suppressTable(aggregates[0]!, members[0]!.entry.plan), plan: joint };
     const counts = suppressNested(aggregates.map((a) => a.table), aggregates.flatMap((a) => [...a.companions.values()]), { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT });
     const own = aggregates[members.findIndex((m) => m.entry.period === periods.period)]!;

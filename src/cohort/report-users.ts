@@ -9,10 +9,11 @@
  * row order: never merged with another row and never joined to the directory.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { findColumn, type ColumnSpec, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { isUserName } from '../catalogue/identifiers.js';
 import { fromCsvText, parseDuration } from '../catalogue/values.js';
-import { readCsvBatches } from '../sanitize/csv-report.js';
+import { readCsvBatches, type CsvLayout } from '../sanitize/csv-report.js';
 import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 import { cohortNoise, type CohortNoise, type NoiseSetting } from './accuracy.js';
@@ -20,7 +21,7 @@ import { CohortAggregator, ORGANIZATION, parseDimension, type CohortCounter, typ
 import { LICENCE_CLASSES, licenceClassOf } from './licence-class.js';
 import { DIRECTORY_ATTRIBUTES, directoryKnowledge, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
 import type { CohortTable } from './table.js';
-import { ProductError } from '../errors/catalogue.js';
+import { InternalInvariantError, ProductError } from '../errors/catalogue.js';
 
 const YES_NO_DOMAIN = [NO_VALUE, 'false', 'true'];
 
@@ -80,14 +81,14 @@ export interface CompanionMeasure {
   readonly countedBy?: string;
   /** Whether a report column's values nest with the count (ScoreCategory.tiedTo); absent: only `countedBy`'s do. */
   readonly tiedTo?: (header: string) => boolean;
-  /** A fresh reader of one person's rows (cells in `headers` order, for each of the person's rows). */
-  person(): CompanionPerson;
-}
-
-export interface CompanionPerson {
-  read(cells: readonly string[]): void;
-  readonly counted: boolean;
-  readonly qualifies: boolean;
+  /** What one row says (cells in `headers` order), as a small integer. */
+  code(cells: readonly string[]): number;
+  /** A person's code so far (0 before their first row) with one more of their rows' codes. */
+  combine(person: number, row: number): number;
+  /** Whether a person (their code, all their rows combined) is counted. */
+  counted(person: number): boolean;
+  /** Whether a counted person qualifies (is `active` in the companion's table). */
+  qualifies(person: number): boolean;
 }
 
 export interface CohortAggregate {
@@ -228,52 +229,132 @@ function showsActivity(column: ColumnSpec, text: string): boolean {
   }
 }
 
+/** The users of one directory entry: their attributes, and the counters of the plan's table and each companion's. */
+interface DirectoryTuple {
+  readonly attributes: Record<string, string>;
+  readonly counter: CohortCounter;
+  readonly companions: readonly CohortCounter[];
+}
+
+const NO_METRICS: readonly number[] = [];
+
+/**
+ * A plan's table and its companions' tables, counted person by person from a report's rows in row order: the
+ * one counting both ways of reading the rows share (aggregateCsvReport from the CSV, KeptReportRows.aggregate
+ * from rows kept in the snapshot's validation pass), so both give the same tables and refuse the same reports.
+ */
+class PlanCounting {
+  readonly aggregator: CohortAggregator;
+  readonly companions: { readonly measure: CompanionMeasure; readonly aggregator: CohortAggregator }[];
+  /** The current person's code of each companion (one array, reused from person to person). */
+  private readonly codes: number[];
+  rows = 0;
+  matched = 0;
+  private readonly directoryParts: DirectoryAttribute[];
+  // `upn` (canonical) is undefined for a placeholder row, which nothing may be merged into.
+  private current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[] } | undefined;
+  /** The counters of current's directory tuple (the plan's, then each companion's), when every part is from the directory. */
+  private currentTuple: DirectoryTuple | undefined;
+  // Users whose rows are done: memory grows with the users of the report (their UPNs), never with the rows.
+  private readonly seen = new Set<string>();
+  // With every part from the directory, the users of one directory entry share their attributes and a counter
+  // (found once): counting a user is then one lookup by entry, not one per cell.
+  private readonly tuples: Map<readonly string[] | undefined, DirectoryTuple> | undefined;
+
+  constructor(
+    plan: CohortPlan,
+    private readonly directory: Directory,
+    /** Whether rows give attributes of their own (yes/no columns, the licence class): no tuple is shared then. */
+    ownAttributes: boolean,
+  ) {
+    const tableLayout = cohortLayout(plan, directory);
+    this.aggregator = new CohortAggregator(tableLayout);
+    this.companions = (plan.companions ?? []).map((measure) => ({ measure, aggregator: new CohortAggregator({ ...tableLayout, metrics: [] }) }));
+    this.codes = this.companions.map(() => 0);
+    this.directoryParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter(isDirectoryAttribute))];
+    this.tuples = ownAttributes ? undefined : new Map();
+  }
+
+  /**
+   * The next row: its user (canonical UPN; undefined for a row without a user name), whether it shows activity,
+   * its metric values (the plan's order) and each companion's row code (companions in the plan's order);
+   * `columns` sets the row's own attributes. Throws SanitizeError when a user's rows ended earlier.
+   */
+  row(upn: string | undefined, active: boolean, metrics: number[], codes: readonly number[], columns?: (attributes: Record<string, string>) => void): void {
+    this.rows++;
+    const current = this.current;
+    if (upn !== undefined && current !== undefined && current.upn === upn) {
+      current.active ||= active;
+      metrics.forEach((v, i) => (current.metrics[i]! += v));
+      this.companions.forEach(({ measure }, i) => (this.codes[i] = measure.combine(this.codes[i]!, codes[i]!)));
+      return;
+    }
+    this.flush();
+    if (upn !== undefined && this.seen.has(upn)) throw new SanitizeError('InconsistentReport', `row ${this.rows} names a user whose rows ended earlier in the report`);
+    const entry = this.directoryParts.length > 0 && upn !== undefined ? this.directory.entryOf(upn) : undefined;
+    if (entry !== undefined) this.matched++;
+    let tuple = this.tuples?.get(entry);
+    if (this.tuples !== undefined && tuple === undefined) {
+      const shared = this.directoryAttributes(entry);
+      tuple = { attributes: shared, counter: this.aggregator.counter(shared), companions: this.companions.map(({ aggregator }) => aggregator.counter(shared)) };
+      this.tuples.set(entry, tuple);
+    }
+    const attributes = tuple?.attributes ?? this.directoryAttributes(entry);
+    this.currentTuple = tuple;
+    columns?.(attributes);
+    this.companions.forEach(({ measure }, i) => (this.codes[i] = measure.combine(0, codes[i]!)));
+    this.current = { upn, attributes, active, metrics };
+  }
+
+  /** The tables, once every row is in. */
+  tables(): { table: CohortTable; companions: Map<string, CohortTable> } {
+    this.flush();
+    return { table: this.aggregator.table(), companions: new Map(this.companions.map(({ measure, aggregator }) => [measure.name, aggregator.table()])) };
+  }
+
+  /** A user's directory attributes from their entry (none: not in the directory). */
+  private directoryAttributes(entry: readonly string[] | undefined): Record<string, string> {
+    return Object.fromEntries(this.directoryParts.map((a) => [a, entry?.[DIRECTORY_ATTRIBUTES.indexOf(a)] ?? NOT_IN_DIRECTORY]));
+  }
+
+  private flush(): void {
+    const current = this.current;
+    if (current === undefined) return;
+    const tuple = this.currentTuple;
+    if (tuple !== undefined) tuple.counter.add(current.active, current.metrics);
+    else this.aggregator.add(current);
+    this.companions.forEach(({ measure, aggregator }, i) => {
+      const person = this.codes[i]!;
+      if (!measure.counted(person)) return;
+      if (tuple !== undefined) tuple.companions[i]!.add(measure.qualifies(person), NO_METRICS);
+      else aggregator.add({ attributes: current.attributes, active: measure.qualifies(person), metrics: NO_METRICS });
+    });
+    if (current.upn !== undefined) this.seen.add(current.upn);
+    this.current = undefined;
+  }
+}
+
 /** Aggregates a CSV report (a validated snapshot) into the cohort table of a plan. */
 export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>, plan: CohortPlan, directory: Directory): Promise<CohortAggregate> {
-  const tableLayout = cohortLayout(plan, directory);
-  const aggregator = new CohortAggregator(tableLayout);
-  const companions = (plan.companions ?? []).map((measure) => {
-    const columns = measure.headers.map((header) => {
+  const companions = (plan.companions ?? []).map((measure) => ({
+    measure,
+    columns: measure.headers.map((header) => {
       const column = findColumn(plan.report, header);
       if (column === undefined) throw new CohortPlanError(`${plan.report.name} has no column '${header}' for ${measure.name}`);
       return column;
-    });
-    return { measure, columns, positions: [] as number[], aggregator: new CohortAggregator({ ...tableLayout, metrics: [] }) };
-  });
+    }),
+    positions: [] as number[],
+  }));
   const upnColumn = findColumn(plan.report, 'userPrincipalName');
   if (upnColumn === undefined) throw new CohortPlanError(`${plan.report.name} has no User Principal Name column to join the directory with`);
   const columnParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter((p) => !isDirectoryAttribute(p) && p !== LICENCE_CLASS))].map((p) => findColumn(plan.report, p)!);
   const products = plan.dimensions.some((d) => d.parts.includes(LICENCE_CLASS)) ? productsColumn(plan.report) : undefined;
   const activity = activityColumns(plan.report);
-  const directoryParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter(isDirectoryAttribute))];
+  const counting = new PlanCounting(plan, directory, columnParts.length > 0 || products !== undefined);
   let positions: { upn: number; parts: number[]; products: number; activity: { index: number; column: ColumnSpec }[]; metrics: number[] } | undefined;
-  let rows = 0;
-  let matched = 0;
   let refreshDate: string | null = null;
   const refreshColumn = findColumn(plan.report, 'reportRefreshDate');
   let refreshIndex = -1;
-  // `upn` (canonical) is undefined for a placeholder row, which nothing may be merged into.
-  let current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[]; companions: CompanionPerson[] } | undefined;
-  // Users whose rows are done: memory grows with the users of the report (their UPNs), never with the rows.
-  const seen = new Set<string>();
-  // With every part from the directory, the users of one directory entry share their attributes and a counter
-  // (found once): counting a user is then one lookup by entry, not one per cell. `currentCounter`: current's.
-  const tuples = columnParts.length === 0 && products === undefined ? new Map<readonly string[] | undefined, { attributes: Record<string, string>; counter: CohortCounter }>() : undefined;
-  let currentCounter: CohortCounter | undefined;
-  /** A user's directory attributes from their entry (none: not in the directory). */
-  const directoryAttributes = (entry: readonly string[] | undefined): Record<string, string> => Object.fromEntries(directoryParts.map((a) => [a, entry?.[DIRECTORY_ATTRIBUTES.indexOf(a)] ?? NOT_IN_DIRECTORY]));
-  const flush = () => {
-    if (current !== undefined) {
-      if (currentCounter !== undefined) currentCounter.add(current.active, current.metrics);
-      else aggregator.add(current);
-      companions.forEach(({ aggregator: table }, i) => {
-        const person = current!.companions[i]!;
-        if (person.counted) table.add({ attributes: current!.attributes, active: person.qualifies, metrics: [] });
-      });
-      if (current.upn !== undefined) seen.add(current.upn);
-    }
-    current = undefined;
-  };
   const index = (layout: readonly (ColumnSpec | undefined)[], column: ColumnSpec) => {
     const i = layout.indexOf(column);
     if (i === -1) throw new MissingColumnError(plan.report.name, column.header, 'the policy');
@@ -295,45 +376,129 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
     }
     const p = positions!;
     for (const fields of batch.rows) {
-      if (rows === 0 && refreshIndex !== -1) refreshDate = fields[refreshIndex]! === '' ? null : fields[refreshIndex]!;
-      rows++;
+      if (counting.rows === 0 && refreshIndex !== -1) refreshDate = fields[refreshIndex]! === '' ? null : fields[refreshIndex]!;
       const upn = isUserName(fields[p.upn]!) ? canonicalIdentifier(fields[p.upn]!) : undefined;
       const active = p.activity.some(({ index: i, column }) => showsActivity(column, fields[i]!));
       const metrics = plan.metrics.map((m, i) => metricValue(m.column, fields[p.metrics[i]!]!));
-      if (upn !== undefined && current !== undefined && current.upn === upn) {
-        current.active ||= active;
-        metrics.forEach((v, i) => (current!.metrics[i]! += v));
-        companions.forEach(({ positions }, i) => current!.companions[i]!.read(positions.map((at) => fields[at]!)));
-        continue;
-      }
-      flush();
-      if (upn !== undefined && seen.has(upn)) throw new SanitizeError('InconsistentReport', `row ${rows} names a user whose rows ended earlier in the report`);
-      const entry = directoryParts.length > 0 && upn !== undefined ? directory.entryOf(upn) : undefined;
-      if (entry !== undefined) matched++;
-      let tuple = tuples?.get(entry);
-      if (tuples !== undefined && tuple === undefined) {
-        const shared = directoryAttributes(entry);
-        tuples.set(entry, (tuple = { attributes: shared, counter: aggregator.counter(shared) }));
-      }
-      const attributes = tuple?.attributes ?? directoryAttributes(entry);
-      currentCounter = tuple?.counter;
-      columnParts.forEach((column, i) => {
-        const value = fromCsvText(column, fields[p.parts[i]!]!);
-        attributes[column.json] = value === null ? NO_VALUE : String(value);
+      const codes = companions.map(({ measure, positions }) => measure.code(positions.map((at) => fields[at]!)));
+      counting.row(upn, active, metrics, codes, (attributes) => {
+        columnParts.forEach((column, i) => {
+          const value = fromCsvText(column, fields[p.parts[i]!]!);
+          attributes[column.json] = value === null ? NO_VALUE : String(value);
+        });
+        if (products !== undefined) attributes[LICENCE_CLASS] = licenceClassOf(fromCsvText(products, fields[p.products]!) as readonly string[]);
       });
-      if (products !== undefined) attributes[LICENCE_CLASS] = licenceClassOf(fromCsvText(products, fields[p.products]!) as readonly string[]);
-      const people = companions.map(({ measure, positions }) => {
-        const person = measure.person();
-        person.read(positions.map((at) => fields[at]!));
-        return person;
-      });
-      current = { upn, attributes, active, metrics, companions: people };
     }
   }
-  flush();
-  return {
-    table: aggregator.table(), refreshDate, rows, matched, snapshotDigest: hash.digest('hex'), directory,
-    companions: new Map(companions.map(({ measure, aggregator: table }) => [measure.name, table.table()])),
-  };
+  const { table, companions: companionTables } = counting.tables();
+  return { table, refreshDate, rows: counting.rows, matched: counting.matched, snapshotDigest: hash.digest('hex'), directory, companions: companionTables };
 }
 
+/** How many kept rows are counted between two pauses of the event loop (a few milliseconds of work). */
+const KEPT_ROWS_PER_STEP = 10_000;
+
+/**
+ * A per-user report's rows as the cohort aggregation reads them, kept from the snapshot's validation pass
+ * (score/score-facts.ts keeps the Teams report's, whose organisation table holds the score's Meetings), so that
+ * the organisation's table is made without parsing the report again: per row, its person (a number naming a
+ * canonical UPN in `upns`; -1 for a row without a user name), whether it shows activity, the row code of the
+ * report's companions (`code`, read from the cells of `codeHeaders`) and the values of the metric columns kept.
+ * About 16 bytes a row, and 8 more per metric column kept.
+ */
+export class KeptReportRows {
+  /** Each row's person in `upns` (-1: no user name). */
+  private readonly people: number[] = [];
+  /** Each row's companion code times 2, plus 1 when the row shows activity. */
+  private readonly codes: number[] = [];
+  /** Per kept metric column (`metricHeaders` order): each row's value (metricValue). */
+  private readonly values: number[][];
+  /** Per kept metric column: its position in the batches' layout (-1: not in the report). */
+  private metricAt: number[] = [];
+  private activityAt: { index: number; column: ColumnSpec }[] = [];
+  private readonly metricColumns: ColumnSpec[];
+
+  constructor(
+    readonly report: ReportSpec,
+    /** Canonical UPNs by number (score/score-facts.ts PersonIndex.upns; it may grow, never changes a number). */
+    readonly upns: readonly string[],
+    /** The companions' row code (CompanionMeasure.code) that `add` is given, and the headers it reads. */
+    readonly code: (cells: readonly string[]) => number,
+    readonly codeHeaders: readonly string[],
+    metricHeaders: readonly string[],
+  ) {
+    this.metricColumns = [...new Set(metricHeaders)].flatMap((header) => {
+      const column = findColumn(report, header);
+      return column !== undefined && (column.kind === 'int' || column.kind === 'duration') ? [column] : [];
+    });
+    this.values = this.metricColumns.map(() => []);
+  }
+
+  /** The columns (headers) it reads beside the code's: the activity columns and the kept metrics. */
+  get columns(): readonly string[] {
+    return [...activityColumns(this.report), ...this.metricColumns].map((c) => c.header);
+  }
+
+  get rows(): number {
+    return this.people.length;
+  }
+
+  /** The layout of the batches whose rows follow (the kept columns the report has). */
+  layout(layout: CsvLayout): void {
+    this.activityAt = activityColumns(this.report).filter((c) => layout.includes(c)).map((column) => ({ index: layout.indexOf(column), column }));
+    this.metricAt = this.metricColumns.map((c) => layout.indexOf(c));
+  }
+
+  /** The next row: its person's number (-1: no user name), its companions' code, and its validated cells. */
+  add(person: number, code: number, fields: readonly string[]): void {
+    this.people.push(person);
+    let active = false;
+    for (const { index, column } of this.activityAt) {
+      if (showsActivity(column, fields[index]!)) {
+        active = true;
+        break;
+      }
+    }
+    this.codes.push(code * 2 + (active ? 1 : 0));
+    for (let m = 0; m < this.metricAt.length; m++) {
+      const at = this.metricAt[m]!;
+      this.values[m]!.push(at === -1 ? 0 : metricValue(this.metricColumns[m]!, fields[at]!));
+    }
+  }
+
+  /**
+   * Whether `plan`'s table can be made from these rows: the same report, dimensions from the directory only,
+   * every metric kept and in the report, every companion read through `code`. Otherwise it is read from the CSV.
+   */
+  serves(plan: CohortPlan): boolean {
+    const kept = (column: ColumnSpec) => {
+      const m = this.metricColumns.indexOf(column);
+      return m !== -1 && this.metricAt[m] !== -1;
+    };
+    const sameHeaders = (headers: readonly string[]) => headers.length === this.codeHeaders.length && headers.every((h, i) => h === this.codeHeaders[i]);
+    return (
+      plan.report === this.report && plan.dimensions.every((d) => d.parts.every(isDirectoryAttribute)) && plan.metrics.every((m) => kept(m.column)) &&
+      (plan.companions ?? []).every((c) => c.code === this.code && sameHeaders(c.headers))
+    );
+  }
+
+  /**
+   * The plan's table and its companions' from the kept rows (serves(plan) must hold: InternalInvariantError
+   * otherwise), pausing for the event loop every KEPT_ROWS_PER_STEP rows. Throws SanitizeError as
+   * aggregateCsvReport does for the same rows.
+   */
+  async aggregate(plan: CohortPlan, directory: Directory): Promise<{ table: CohortTable; companions: Map<string, CohortTable> }> {
+    if (!this.serves(plan)) throw new InternalInvariantError(`the kept rows of ${this.report.name} cannot make this plan's table`);
+    const counting = new PlanCounting(plan, directory, false);
+    const metricValues = plan.metrics.map((m) => this.values[this.metricColumns.indexOf(m.column)]!);
+    // Every companion reads the same row code (serves checked it); one array, refilled for each row.
+    const codes = (plan.companions ?? []).map(() => 0);
+    for (let row = 0; row < this.people.length; row++) {
+      const person = this.people[row]!;
+      const coded = this.codes[row]!;
+      codes.fill((coded - (coded & 1)) / 2);
+      counting.row(person === -1 ? undefined : this.upns[person]!, (coded & 1) === 1, metricValues.map((values) => values[row]!), codes);
+      if ((row + 1) % KEPT_ROWS_PER_STEP === 0) await nextTurn();
+    }
+    return counting.tables();
+  }
+}

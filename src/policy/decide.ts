@@ -9,7 +9,7 @@ import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
 import type { ScoreGrant } from '../score/org-scores.js';
 import { ORGANIZATION, parseDimension } from '../cohort/aggregate.js';
 import { categoryCompanions, SCORE_SOURCE_REPORTS } from '../score/score-facts.js';
-import { planCohorts, type CohortPlan } from '../cohort/report-users.js';
+import { planCohorts, type CohortPlan, type CompanionMeasure } from '../cohort/report-users.js';
 import { planRows, type RowsPlan } from '../sanitize/plan.js';
 import { pseudonymizer, type PseudonymKeyring, type PseudonymMemo } from '../sanitize/pseudonyms.js';
 import type { LoadedPolicy, PolicySet } from './load.js';
@@ -116,7 +116,7 @@ function windowCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<Report
   const linked = companions.length > 0 ? score : undefined;
   const names = [...new Set([...plans.flatMap((plan) => plan.dimensions.map((d) => d.name)), ...(linked?.dimensions ?? [])])].sort();
   // With companions, the sums any policy releases of the columns tied to their counts: a shown cell's sums bound them.
-  const tied = (header: string) => companions.some((c) => c.countedBy === header || c.tiedTo?.(header) === true);
+  const tied = tiedToCompanions(companions);
   const metrics = linked === undefined ? [] : [...new Map(plans.flatMap((p) => p.metrics).filter((m) => tied(m.column.header)).map((m) => [`${m.column.header} ${m.clip}`, m])).values()];
   return {
     report: request.report, dimensions: names.map(parseDimension), metrics,
@@ -146,6 +146,24 @@ export function linkedCohortPlans(set: Pick<PolicySet, 'policies'>, window: { re
     const joint = jointCohortPlan(set, { report, ...window });
     return joint?.companions !== undefined ? [joint] : [];
   });
+}
+
+/** Whether a column (header) is tied to a companion's count: a shown cell's sums of it bound the count. */
+const tiedToCompanions = (companions: readonly CompanionMeasure[]) => (header: string) => companions.some((c) => c.countedBy === header || c.tiedTo?.(header) === true);
+
+/**
+ * The metric columns (headers) an organisation table of `report` holding score companions may sum, whatever the
+ * window (jointCohortPlan's metrics): what the score's validation pass keeps per row of the report
+ * (score-facts.ts scoreFactsSummarizer).
+ */
+export function linkedMetricHeaders(set: Pick<PolicySet, 'policies'>, report: ReportSpec): string[] {
+  const tied = tiedToCompanions(categoryCompanions(report.name));
+  const headers = set.policies.flatMap(({ policy }) => {
+    const key = Object.keys(policy.reports).find((r) => findReport(r) === report);
+    const rule = key === undefined ? undefined : policy.reports[key];
+    return rule === undefined || rule === 'deny' || !('cohort' in rule) ? [] : planCohorts(report, rule, policy.k, policy.kC).metrics.map((m) => m.column.header);
+  });
+  return [...new Set(headers)].filter(tied);
 }
 
 /**

@@ -193,7 +193,7 @@ async function cohortText(input: Buffer, grant: CohortGrant, directory: Director
   const { plan } = grant;
   const source = async function* () { yield input; };
   const aggregate = await aggregateCsvReport(source(), plan, directory);
-  const rows = protectCohortTable(aggregate, plan, window, grant.cadence ?? 'daily', TEST_NOISE_KEY, await organisationVerdict(source, plan, grant.joint, directory, periods)).rows();
+  const rows = protectCohortTable(aggregate, plan, window, grant.cadence ?? 'daily', TEST_NOISE_KEY, await organisationVerdict(source, plan, grant.joint, directory, periods === undefined ? {} : { periods })).rows();
   return format === 'csv' ? cohortCsv(rows, plan) : `${JSON.stringify({ value: rows }, null, 2)}\n`;
 }
 

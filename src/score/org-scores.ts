@@ -12,7 +12,7 @@ import { directoryForData, type DirectoryLookup, type SnapshotSource, type Lease
 import { ORGANIZATION } from '../cohort/aggregate.js';
 import { ConcealedNamesError, Directory, DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type DirectoryAttribute } from '../cohort/directory.js';
 import { measureNoise, planDigest, releaseId, releaseSlot, organisationVerdictOf, suppressAsCompanion, tableDigest, type NoisyMeasure, type ReleaseCadence, type ReleaseData, type ReleaseSlot } from '../cohort/release.js';
-import { digestWhileReading, usesDirectory, withoutDirectory, type CohortPlan } from '../cohort/report-users.js';
+import { digestWhileReading, usesDirectory, withoutDirectory, type CohortPlan, type KeptReportRows } from '../cohort/report-users.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BudgetState, type NoiseSettings, type ReleaseCodec } from '../cohort/release-book.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 import type { SuppressionCounts } from '../cohort/suppress.js';
@@ -110,6 +110,8 @@ export class OrgScores {
   private readonly facts = new Map<string, Promise<ScoreFacts>>();
   /** SHA-256 (hex) of the reports each facts were read from: the data a score release's noise is bound to. */
   private readonly factsDigests = new WeakMap<ScoreFacts, string>();
+  /** Rows a snapshot's validation pass kept for its organisation cohort table (the Teams report's): the linked verdict reads them, not the CSV. */
+  private readonly keptRows = new WeakMap<LeasedSnapshot, KeptReportRows>();
   /** How many times people's facts were read from the reports (one per snapshot set). */
   readonly stats = { factsBuilt: 0 };
   private readonly book: ReleaseBook<ScoreRelease>;
@@ -196,6 +198,7 @@ export class OrgScores {
           const summary = snapshot.takeSummary?.();
           const hash = createHash('sha256');
           const read = summary instanceof ReportFacts && summary.report === report ? summary : await ReportFacts.read(report, digestWhileReading(snapshot.csv(), hash));
+          if (read.kept !== undefined) this.keptRows.set(snapshot, read.kept);
           if (snapshot.digest === undefined && read === summary) for await (const chunk of snapshot.csv()) hash.update(chunk);
           digests.push(snapshot.digest ?? hash.digest('hex'));
           await facts.addReportFacts(read);
@@ -228,7 +231,7 @@ export class OrgScores {
       if (snapshot === undefined) throw new InternalInvariantError(`the score has no snapshot of ${plan.report.name}`);
       // A Teams table grouped with its other periods reads their snapshots too (cohort/release.ts PeriodSources).
       const periods = 'period' in window ? { period: window.period, lease: (period: Period) => this.options.snapshots.lease({ version: 'v1.0', report: plan.report, period }, 'csv') } : undefined;
-      const organisation = await organisationVerdictOf(snapshot, () => snapshot.csv(), plan, directory, periods);
+      const organisation = await organisationVerdictOf(snapshot, () => snapshot.csv(), plan, directory, { kept: this.keptRows.get(snapshot), ...(periods !== undefined ? { periods } : {}) });
       tables = tables.map((t) => (organisation.companions.has(t.category.id) ? { ...t, counts: suppressAsCompanion(t.table, organisation, t.category.id) } : t));
     }
     const data = createHash('sha256').update(tables.map((t) => tableDigest(t.table)).join(' ')).digest('hex');

@@ -17,7 +17,7 @@ import { CohortAggregator, parseDimension } from '../cohort/aggregate.js';
 import { DIRECTORY_ATTRIBUTES, directoryKnowledge, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from '../cohort/directory.js';
 import { suppressCohorts, type SuppressionCounts } from '../cohort/suppress.js';
 import type { CohortTable } from '../cohort/table.js';
-import type { CompanionMeasure } from '../cohort/report-users.js';
+import { KeptReportRows, type CompanionMeasure } from '../cohort/report-users.js';
 
 type FactFlag = Exclude<keyof PersonFacts, 'teamsPlatforms'>;
 /** The flags of PersonFacts, in code order (Teams platforms take the three bits above them). */
@@ -167,6 +167,8 @@ export class ReportFacts {
     readonly index = new PersonIndex(),
     /** Facts already read (by another thread, people numbered in `index`); more rows may still be added. */
     read?: ReportFactsData,
+    /** The rows kept for the report's organisation cohort table as they are read (scoreFactsSummarizer). */
+    readonly kept?: KeptReportRows,
   ) {
     const reader = READERS[report.name];
     if (reader === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
@@ -192,7 +194,7 @@ export class ReportFacts {
 
   /** The columns (headers) it reads: the validation pass hands on only these (CsvSummarizer.columns). */
   get columns(): readonly string[] {
-    return ['User Principal Name', 'Report Refresh Date', ...this.reader.headers];
+    return [...new Set(['User Principal Name', 'Report Refresh Date', ...this.reader.headers, ...(this.kept?.columns ?? [])])];
   }
 
   /** The next batch of the report's rows (the first carries the header's layout). Throws MissingColumnError. */
@@ -203,6 +205,7 @@ export class ReportFacts {
       if (this.upn === -1) throw new MissingColumnError(this.report.name, 'User Principal Name', 'the score');
       this.refresh = index.get('Report Refresh Date') ?? -1;
       this.positions = this.reader.headers.map((header) => index.get(header) ?? -1);
+      this.kept?.layout(batch.layout);
     }
     if (batch.rows.length === 0) return;
     const missing = this.positions.indexOf(-1);
@@ -214,10 +217,13 @@ export class ReportFacts {
       for (let k = 0; k < cells.length; k++) cells[k] = fields[this.positions[k]!]!;
       const code = this.reader.code(cells);
       if (isUserName(fields[this.upn]!)) {
-        this.namedIds.push(this.index.idOf(canonicalIdentifier(fields[this.upn]!)));
+        const id = this.index.idOf(canonicalIdentifier(fields[this.upn]!));
+        this.namedIds.push(id);
         this.namedCodes.push(code);
+        this.kept?.add(id, code, fields);
       } else {
         this.unnamedCodes.push(code);
+        this.kept?.add(-1, code, fields);
       }
     }
     this.rows += batch.rows.length;
@@ -230,14 +236,25 @@ export class ReportFacts {
 
 /**
  * The snapshot cache's summarizer for the score's reports (SnapshotCacheOptions.summarizeCsv): their facts, with
- * people numbered in one PersonIndex (a new one past MAX_PEOPLE_INDEXED, so names that churn stay bounded).
+ * people numbered in one PersonIndex (a new one past MAX_PEOPLE_INDEXED, so names that churn stay bounded). A
+ * report the score's categories are companions of (categoryCompanions: the Teams report) also keeps its rows for
+ * its organisation cohort table (ReportFacts.kept), with the values of the metric columns `keptMetrics` names
+ * (headers: those the policies' organisation tables sum), so the score's linked verdict does not read it again.
  */
-export function scoreFactsSummarizer(): (report: ReportSpec) => ReportFacts | undefined {
+export function scoreFactsSummarizer(keptMetrics: (report: ReportSpec) => readonly string[] = () => []): (report: ReportSpec) => ReportFacts | undefined {
   let index = new PersonIndex();
   return (report) => {
     if (!ReportFacts.feeds(report)) return undefined;
     if (index.size > MAX_PEOPLE_INDEXED) index = new PersonIndex();
-    return new ReportFacts(report, index);
+    const reader = READERS[report.name]!;
+    let metrics: readonly string[] = [];
+    try {
+      metrics = keptMetrics(report);
+    } catch {
+      // Without them the rows are kept all the same; a table summing a metric is then read from the CSV.
+    }
+    const kept = categoryCompanions(report.name).length > 0 ? new KeptReportRows(report, index.upns, reader.code, reader.headers, metrics) : undefined;
+    return new ReportFacts(report, index, undefined, kept);
   };
 }
 
@@ -403,18 +420,10 @@ export function categoryCompanions(report: string): CompanionMeasure[] {
     headers: reader.headers,
     ...(category.countedBy !== undefined ? { countedBy: category.countedBy } : {}),
     ...(category.tiedTo !== undefined ? { tiedTo: category.tiedTo } : {}),
-    person() {
-      // A person's rows set facts bits (a fact any row shows is the person's), read as the score reads them.
-      const facts = new CodedFacts(0);
-      return {
-        read: (cells: readonly string[]) => void (facts.code |= reader.code(cells)),
-        get counted() {
-          return category.counted(facts);
-        },
-        get qualifies() {
-          return category.qualifies(facts);
-        },
-      };
-    },
+    code: reader.code,
+    // A person's rows set facts bits (a fact any row shows is the person's), read as the score reads them.
+    combine: (person: number, row: number) => person | row,
+    counted: (person: number) => category.counted(new CodedFacts(person)),
+    qualifies: (person: number) => category.qualifies(new CodedFacts(person)),
   }));
 }

@@ -15,6 +15,7 @@ import { recordActivation } from '../policy/history.js';
 import type { PolicyHistoryStore } from '../store/store.js';
 import { PolicyStore, type PolicyReloadEvent } from '../policy/load.js';
 import { plannedOrganisationEpsilon } from '../policy/budget-plan.js';
+import { linkedMetricHeaders } from '../policy/decide.js';
 import { openEmbeddedStore } from '../store/embedded-store.js';
 import type { RedisStore } from '../store/redis-store.js';
 import { RedisSharedSnapshots } from '../store/shared-snapshots.js';
@@ -201,7 +202,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   const snapshots = new SnapshotCache({
     client: graph, ttlMs,
     // The score's reports yield people's facts in the validation pass (in a worker, or here): each is parsed once.
-    summarizeCsv: scoreFactsSummarizer(),
+    summarizeCsv: scoreFactsSummarizer((report) => linkedMetricHeaders(policies.current, report)),
     ...(csvValidation !== undefined ? { csvValidation } : {}),
     // Graph's concealed-names setting changed: every pseudonym derived from a user name changes with it.
     onNameFormSwitch: (change) => logger.warn({ event: 'concealedNamesSwitched', ...change }, 'Graph now writes user names in another form (the tenant switched its concealed-names setting): every pseudonym derived from a user name changes from here on'),

@@ -1,5 +1,11 @@
 /** The org score's source reports of a simulated tenant with the rows its join must handle (score tests). */
+import type { Test } from 'tap';
 import { UTF8_BOM } from '../../src/catalogue/csv.js';
+import type { LeasedSnapshot, SnapshotSource } from '../../src/cohort/sources.js';
+import { GraphClient } from '../../src/graph/client.js';
+import type { SnapshotCache } from '../../src/graph/snapshots.js';
+import { EntraTokens } from '../../src/graph/token.js';
+import { startSimulator } from '../../src/simulator/server.js';
 import { SCORE_SOURCE_REPORTS } from '../../src/score/score-facts.js';
 import { ReportRenderer } from '../../src/simulator/render.js';
 import { LAST_DAY, reportSource } from '../../src/simulator/reports.js';
@@ -33,3 +39,34 @@ export async function* chunked(bytes: Buffer): AsyncGenerator<Buffer> {
  * (k_org 10, k_c 5): what the score released before facts were made in one pass (src/score/score-facts.ts at 325bcdf).
  */
 export const SCORE_FIXTURE_GOLDEN = '976229d24cce74b6e35af7acabbbeab302091867839a2ba26f65b6e6362974bc';
+
+/** A Graph client of the simulator's 300-user tenant (seed 7, clear names, no Graph limits), stopped at the end of `t`. */
+export async function scoreTenantGraph(t: Test): Promise<GraphClient> {
+  const sim = await startSimulator({ users: 300, seed: 7, concealedNames: false, enforceGraphLimits: false });
+  t.teardown(() => sim.close());
+  return new GraphClient({
+    graphUrl: sim.graphUrl, downloadHosts: [`${sim.downloadUrl}/data/`],
+    tokens: new EntraTokens({ credential: { kind: 'secret', tokenUrl: sim.entraTokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret }, authorityCa: sim.authorityCa }),
+  });
+}
+
+/**
+ * The cache's snapshots as the score leases them (one object per snapshot, with its summary and digest),
+ * counting reads of their CSV in `reads`.
+ */
+export function countingReads(cache: SnapshotCache): SnapshotSource & { reads: number } {
+  const wrapped = new Map<object, LeasedSnapshot>();
+  const source = {
+    reads: 0, stats: cache.stats,
+    async lease(...args: Parameters<SnapshotSource['lease']>): Promise<LeasedSnapshot> {
+      const snapshot = await cache.lease(...args);
+      let lease = wrapped.get(snapshot);
+      if (lease === undefined) {
+        lease = { csv: () => (source.reads++, snapshot.csv()), release: () => snapshot.release(), takeSummary: () => snapshot.takeSummary(), digest: snapshot.digest };
+        wrapped.set(snapshot, lease);
+      }
+      return lease;
+    },
+  };
+  return source;
+}

@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
 import t from 'tap';
 import { Directory } from '../../src/cohort/directory.js';
-import type { LeasedSnapshot, SnapshotSource } from '../../src/cohort/sources.js';
-import { GraphClient } from '../../src/graph/client.js';
 import { SnapshotCache } from '../../src/graph/snapshots.js';
-import { EntraTokens } from '../../src/graph/token.js';
 import { validateCsvReport } from '../../src/sanitize/csv-report.js';
 import { scoreRows } from '../../src/score/org-score.js';
 import { OrgScores, type ScoreGrant } from '../../src/score/org-scores.js';
 import { ReportFacts, scoreFactsSummarizer, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTables } from '../../src/score/score-facts.js';
-import { startSimulator } from '../../src/simulator/server.js';
 import { SimulatedTenant } from '../../src/simulator/tenant.js';
-import { chunked, fixtureReports, SCORE_FIXTURE_GOLDEN as GOLDEN } from '../helpers/score-fixtures.js';
+import { chunked, countingReads, fixtureReports, scoreTenantGraph, SCORE_FIXTURE_GOLDEN as GOLDEN } from '../helpers/score-fixtures.js';
 
 const tenant = new SimulatedTenant({ users: 300, seed: 7 });
 const reports = fixtureReports(tenant);
@@ -47,26 +43,9 @@ t.test('a score report without a column the score reads is refused by name, read
 });
 
 t.test('the proxy parses each score report once: the score is made from the facts of the snapshot fetch, and is the same', async (t) => {
-  const sim = await startSimulator({ users: 300, seed: 7, concealedNames: false, enforceGraphLimits: false });
-  t.teardown(() => sim.close());
-  const graph = new GraphClient({
-    graphUrl: sim.graphUrl, downloadHosts: [`${sim.downloadUrl}/data/`],
-    tokens: new EntraTokens({ credential: { kind: 'secret', tokenUrl: sim.entraTokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret }, authorityCa: sim.authorityCa }),
-  });
-  /** The cache's snapshots, counting reads of their CSV. */
-  const counting = (cache: SnapshotCache): SnapshotSource & { reads: number } => {
-    const source = {
-      reads: 0, stats: cache.stats,
-      async lease(...args: Parameters<SnapshotSource['lease']>): Promise<LeasedSnapshot> {
-        const snapshot = await cache.lease(...args);
-        // As the cache's own snapshots: the summary, and the digest of the records (what the score's noise is bound to).
-        return { csv: () => (source.reads++, snapshot.csv()), release: () => snapshot.release(), takeSummary: () => snapshot.takeSummary(), digest: snapshot.digest };
-      },
-    };
-    return source;
-  };
-  const onePass = counting(new SnapshotCache({ client: graph, ttlMs: 60_000, summarizeCsv: scoreFactsSummarizer() }));
-  const twoPasses = counting(new SnapshotCache({ client: graph, ttlMs: 60_000 }));
+  const graph = await scoreTenantGraph(t);
+  const onePass = countingReads(new SnapshotCache({ client: graph, ttlMs: 60_000, summarizeCsv: scoreFactsSummarizer() }));
+  const twoPasses = countingReads(new SnapshotCache({ client: graph, ttlMs: 60_000 }));
   const grant: ScoreGrant = { policyName: 'p', dimensions: ['department'], kOrg: 10, kC: 5, cadence: 'daily' };
   const lookup = { current: async () => directory };
   const fast = await new OrgScores({ snapshots: onePass, directory: lookup }).compute({ period: 'D30' }, grant, 'a');
