@@ -9,7 +9,7 @@ import type { Period } from '../catalogue/catalogue.js';
 import type { ReportCall } from '../catalogue/odata.js';
 import { ConcealedNamesError, Directory } from './directory.js';
 import type { CohortRow } from './render.js';
-import { organisationVerdictOf, protectCohortTable, releaseSlot, settingsDigest, snapshotRefreshDate, suppressesAlike, type OrganisationVerdict, type ProtectedRelease, type ReleaseCadence } from './release.js';
+import { organisationVerdictOf, PeriodsRefreshing, protectCohortTable, releaseSlot, settingsDigest, snapshotRefreshDate, suppressesAlike, type OrganisationVerdict, type ProtectedRelease, type ReleaseCadence } from './release.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BookedRelease, type BudgetState, type NoiseSettings, type ReleaseCodec } from './release-book.js';
 import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import { aggregateCsvReport, usesDirectory, withoutDirectory, type CohortPlan } from './report-users.js';
@@ -87,6 +87,16 @@ export class CohortReleases {
   }
 
   async release(call: ReportCall, grant: CohortGrant, policyVersion: string, consumer: string): Promise<CohortRelease> {
+    try {
+      return await this.releaseOf(call, grant, policyVersion, consumer, false);
+    } catch (error) {
+      // The snapshot in hand is of an older refresh than another period's it is released with: fetched again, once.
+      if (error instanceof PeriodsRefreshing && error.stale === 'own') return this.releaseOf(call, grant, policyVersion, consumer, true);
+      throw error;
+    }
+  }
+
+  private async releaseOf(call: ReportCall, grant: CohortGrant, policyVersion: string, consumer: string, fresh: boolean): Promise<CohortRelease> {
     const { plan } = grant;
     const key = plan.noise === undefined ? undefined : requireNoise(this.noise, grant.epsilonPerYear).key;
     // Cohorts by organisation or yes/no columns need no directory, and so work with concealed names too; the
@@ -104,7 +114,7 @@ export class CohortReleases {
     }
     if (joint !== grant.joint) grant = { ...grant, ...(joint !== undefined ? { joint } : {}) };
     const hitsBefore = this.snapshots.stats.hits;
-    const snapshot = await this.snapshots.lease(call, 'csv');
+    const snapshot = await this.snapshots.lease(call, 'csv', fresh ? { fetchedAfter: Date.now() } : {});
     const fromCache = this.snapshots.stats.hits > hitsBefore;
     try {
       const cadence = grant.cadence ?? 'daily';
@@ -154,7 +164,7 @@ export class CohortReleases {
   private verdictOf(call: ReportCall, snapshot: LeasedSnapshot, directory: Directory, plan: CohortPlan, joint: CohortPlan | undefined): Promise<OrganisationVerdict> | undefined {
     if (joint === undefined || suppressesAlike(plan, joint)) return undefined;
     // A table grouped with the report's other periods reads their snapshots too (release.ts PeriodSources).
-    const periods = call.period === undefined ? undefined : { period: call.period, lease: (period: Period) => this.snapshots.lease({ ...call, period }, 'csv') };
+    const periods = call.period === undefined ? undefined : { period: call.period, lease: (period: Period, fresh?: boolean) => this.snapshots.lease({ ...call, period }, 'csv', fresh === true ? { fetchedAfter: Date.now() } : {}) };
     return organisationVerdictOf(snapshot, () => snapshot.csv(), joint, directory, periods === undefined ? {} : { periods });
   }
 }

@@ -18,7 +18,7 @@ import type { NoiseContext } from './noise.js';
 import { cohortMeasures, cohortRows, type CohortRow } from './render.js';
 import { suppressCohorts, suppressLinked, suppressNested, type LinkedSums, type SuppressionCounts } from './suppress.js';
 import type { CellState, CohortTable } from './table.js';
-import { InternalInvariantError } from '../errors/catalogue.js';
+import { InternalInvariantError, ProductError } from '../errors/catalogue.js';
 
 /**
  * How often a fresh release of a report and period is made: at each Graph refresh (`daily`), or at the first
@@ -203,7 +203,27 @@ export async function organisationVerdict(source: () => AsyncIterable<Buffer | s
  */
 export interface PeriodSources {
   readonly period: Period;
-  lease(period: Period): Promise<LeasedSnapshot>;
+  /** `fresh`: fetched from Graph again if held (the held one is of an older refresh than the data in hand). */
+  lease(period: Period, fresh?: boolean): Promise<LeasedSnapshot>;
+}
+
+/**
+ * A report's periods, released as one table, hold data of different refresh dates (Graph refreshes a report's
+ * periods together, but a held snapshot can be of the previous refresh): nothing of any of them is released until
+ * they agree, so the group's verdict is always made from one refresh. `stale`: which side is older, `own` (the
+ * data in hand, which its caller may fetch again) or `other`. Answered 503 with Retry-After.
+ */
+export class PeriodsRefreshing extends ProductError<'PeriodsRefreshing'> {
+  readonly code = 'PeriodsRefreshing';
+  readonly retryAfterSeconds = 300;
+  constructor(
+    readonly report: string,
+    readonly stale: 'own' | 'other',
+    dates: { readonly own: string | null; readonly other: string | null; readonly period: Period },
+  ) {
+    super(`${report}: its ${dates.period} data is of ${dates.other ?? 'no date'} and the data in hand of ${dates.own ?? 'no date'}; a report's periods are released as one table, from one refresh`);
+    this.name = 'PeriodsRefreshing';
+  }
 }
 
 /**
@@ -285,8 +305,9 @@ function suppressTable({ table, companions }: OrganisationTable, joint: CohortPl
 /**
  * The verdict of one period of a group of nested periods: every period's organisation table (with its companions)
  * read from the same report's data of the same refresh date and suppressed as one (suppress.ts suppressNested).
- * A period whose snapshot holds another refresh date (Graph refreshes a report's periods together, but a cached
- * snapshot may be a day behind) is left out: its data does not nest with this one's cell by cell.
+ * A period whose snapshot holds an older refresh date is fetched again; if the dates still differ, PeriodsRefreshing
+ * (a period released alone, then the group made from the next refresh, would show two patterns: red team,
+ * test/redteam/period-nesting-refresh-apart.test.ts).
  */
 async function suppressPeriods(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, { periods, kept }: VerdictSources): Promise<OrganisationVerdict> {
   const group = joint.periods!;
@@ -302,14 +323,21 @@ async function suppressPeriods(source: () => AsyncIterable<Buffer | string>, joi
         members.push({ entry, read: source, kept });
         continue;
       }
-      const lease = await periods.lease(entry.period);
+      let lease = await periods.lease(entry.period);
       leases.push(lease);
-      if ((await snapshotRefreshDate(lease.csv(), joint.report)) === refreshDate) members.push({ entry, read: () => lease.csv() });
+      let date = await snapshotRefreshDate(lease.csv(), joint.report);
+      // The other period's held snapshot is of an older refresh: Graph is asked again once.
+      if (date !== refreshDate && (refreshDate ?? '') > (date ?? '')) {
+        lease = await periods.lease(entry.period, true);
+        leases.push(lease);
+        date = await snapshotRefreshDate(lease.csv(), joint.report);
+      }
+      if (date !== refreshDate) throw new PeriodsRefreshing(joint.report.name, (refreshDate ?? '') < (date ?? '') ? 'own' : 'other', { own: refreshDate, other: date, period: entry.period });
+      members.push({ entry, read: () => lease.csv() });
     }
     // One at a time: each aggregate holds only its table.
     const aggregates: OrganisationTable[] = [];
     for (const member of members) aggregates.push(await aggregateOf(member.read, member.entry.plan, directory, member.kept));
-    if (aggregates.length === 1) return { ...suppressTable(aggregates[0]!, members[0]!.entry.plan), plan: joint };
     const counts = suppressNested(aggregates.map((a) => a.table), aggregates.flatMap((a) => [...a.companions.values()]), { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT });
     const own = aggregates[members.findIndex((m) => m.entry.period === periods.period)]!;
     return { plan: joint, states: statesOf(own.table), lpVerified: counts.every((c) => c.lpVerified), companions: own.companions };

@@ -18,7 +18,8 @@ export interface LeasedSnapshot {
 /** Report snapshots (graph/snapshots.ts SnapshotCache); `stats.hits` counts leases served from the cache. */
 export interface SnapshotSource {
   readonly stats: { readonly hits: number };
-  lease(call: ReportCall, format: 'csv'): Promise<LeasedSnapshot>;
+  /** `fetchedAfter` (ms since the epoch): a snapshot fetched before it is fetched again. */
+  lease(call: ReportCall, format: 'csv', options?: { readonly fetchedAfter?: number }): Promise<LeasedSnapshot>;
 }
 
 /** The tenant directory (graph/directory-source.ts DirectorySource); may throw ConcealedNamesError. */

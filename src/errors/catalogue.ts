@@ -42,6 +42,8 @@ export type ExportRefusedCode = 'Denied' | 'UnknownReport' | 'UnknownPeriod' | '
 export type SingleErrorCode =
   /** Report rows cannot be joined to the directory (`ConcealedNamesError`, src/cohort/directory.ts). */
   | 'ConcealedNames'
+  /** A report's periods, released as one table, hold data of different refresh dates (`PeriodsRefreshing`, src/cohort/release.ts). */
+  | 'PeriodsRefreshing'
   /** A value does not have its column's type (`ValueFormatError`, src/catalogue/values.ts). */
   | 'ValueFormatError'
   /** A policy or configuration file is not valid YAML/JSON (`PolicySyntaxError`, src/policy/source.ts). */

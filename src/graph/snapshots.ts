@@ -133,13 +133,16 @@ export class SnapshotCache {
 
   constructor(private readonly options: SnapshotCacheOptions) {}
 
-  /** A leased snapshot of the report; call `release()` on it when done reading. */
-  async lease(call: ReportCall, format: ReportFormat): Promise<ReportSnapshot> {
+  /**
+   * A leased snapshot of the report; call `release()` on it when done reading. `fetchedAfter` (ms since the
+   * epoch): a held snapshot fetched before it is fetched again (a report's periods that must agree on a refresh).
+   */
+  async lease(call: ReportCall, format: ReportFormat, options: { readonly fetchedAfter?: number } = {}): Promise<ReportSnapshot> {
     const key = snapshotKey(call, format);
     const now = Date.now();
     const cached = this.ready.get(key);
     if (cached !== undefined) {
-      if (now < cached.expiresAt) {
+      if (now < cached.expiresAt && cached.fetchedAt >= (options.fetchedAfter ?? 0)) {
         this.stats.hits++;
         cached.acquire();
         return cached;

@@ -230,7 +230,7 @@ export class OrgScores {
       const snapshot = snapshots[SCORE_SOURCE_REPORTS.indexOf(plan.report)];
       if (snapshot === undefined) throw new InternalInvariantError(`the score has no snapshot of ${plan.report.name}`);
       // A Teams table grouped with its other periods reads their snapshots too (cohort/release.ts PeriodSources).
-      const periods = 'period' in window ? { period: window.period, lease: (period: Period) => this.options.snapshots.lease({ version: 'v1.0', report: plan.report, period }, 'csv') } : undefined;
+      const periods = 'period' in window ? { period: window.period, lease: (period: Period, fresh?: boolean) => this.options.snapshots.lease({ version: 'v1.0', report: plan.report, period }, 'csv', fresh === true ? { fetchedAfter: Date.now() } : {}) } : undefined;
       const organisation = await organisationVerdictOf(snapshot, () => snapshot.csv(), plan, directory, { kept: this.keptRows.get(snapshot), ...(periods !== undefined ? { periods } : {}) });
       tables = tables.map((t) => (organisation.companions.has(t.category.id) ? { ...t, counts: suppressAsCompanion(t.table, organisation, t.category.id) } : t));
     }

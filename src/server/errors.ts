@@ -9,6 +9,7 @@ import { graphErrorBody } from '../catalogue/errors.js';
 import { NoisyReleaseRefused } from '../cohort/cohort-releases.js';
 import { CohortTableUnverifiable } from '../cohort/attacker-decomposition.js';
 import { ConcealedNamesError } from '../cohort/directory.js';
+import { PeriodsRefreshing } from '../cohort/release.js';
 import { UpstreamError } from '../graph/upstream-error.js';
 import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
 import { OrganizationTooSmallError } from '../score/org-scores.js';
@@ -83,6 +84,9 @@ export function errorResponse(error: unknown): ErrorResponse {
     return error.code === 'PrivacyBudgetExhausted'
       ? { status: 403, code: 'PrivacyBudgetExhausted', message: error.message, cause: 'PrivacyBudgetExhausted' }
       : { status: 503, code: 'ServiceUnavailable', message: error.message, cause: 'ServiceUnavailable' };
+  }
+  if (error instanceof PeriodsRefreshing) {
+    return { status: 503, code: 'ServiceUnavailable', message: "Microsoft Graph has not yet refreshed all the periods of this report that are released as one table, so nothing of it is released now; try again later.", retryAfterSeconds: error.retryAfterSeconds, cause: 'PeriodsRefreshing' };
   }
   if (error instanceof OrganizationTooSmallError) {
     return { status: 422, code: 'OrganizationTooSmall', message: error.message, cause: 'OrganizationTooSmall' };

@@ -68,6 +68,24 @@ t.test('the proxy parses each score report once: the score is made from the fact
   held.release();
 });
 
+t.test('a held snapshot fetched before `fetchedAfter` is fetched again; one fetched after it is served from the cache', async (t) => {
+  const graph = await scoreTenantGraph(t);
+  const cache = new SnapshotCache({ client: graph, ttlMs: 60_000 });
+  const call = { version: 'v1.0', report: SCORE_SOURCE_REPORTS[0]!, period: 'D30' } as const;
+  const first = await cache.lease(call, 'csv');
+  first.release();
+  const held = await cache.lease(call, 'csv', { fetchedAfter: first.fetchedAt });
+  t.equal(held, first, 'fetched at or after the mark: the same snapshot');
+  held.release();
+  const fresh = await cache.lease(call, 'csv', { fetchedAfter: first.fetchedAt + 1 });
+  t.not(fresh, first, 'fetched before the mark: fetched again');
+  t.equal(cache.stats.fetches, 2);
+  fresh.release();
+  const after = await cache.lease(call, 'csv');
+  t.equal(after, fresh, 'the new one is held from then on');
+  after.release();
+});
+
 t.test('a directory built page by page is the directory built at once', async (t) => {
   const entries = Array.from({ length: tenant.size }, (_, i) => tenant.user(i));
   async function* pages() {
