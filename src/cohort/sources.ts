@@ -31,6 +31,8 @@ export interface DirectoryLookup {
    * joins to the same directory (the score's), pinned to it where no directory is pinned for them yet.
    */
   forData?(refreshDate: string | null, alongside?: readonly (string | null)[]): Promise<Directory>;
+  /** Whether `refreshDates` (nulls aside) are pinned to more than one directory (DirectoryPins); absent: never. */
+  pinnedApart?(refreshDates: readonly (string | null)[]): boolean;
 }
 
 /** How many refresh dates DirectoryPins keeps a directory for: every date Graph serves (28 days) and more. */
@@ -48,9 +50,10 @@ const PINNED_DATES = 64;
  * category is read from (the Teams report's, whose cohorts share a table with Meetings), and pins its other
  * reports' dates to the same directory where they have none yet (test/redteam/linked-pins-refresh-dates.test.ts).
  * Where another of its dates already has a different pin (its cohorts were read before a directory change and the
- * linked report's after it), that report's score categories and cohorts are joined to two directories: they are
- * separate tables of different measures, counted in `stats.mismatched` (the metric
- * gpp_directory_pin_mismatches; a known limit, in the README).
+ * linked report's after it), that report's score categories would be joined to another directory than its cohorts
+ * (Content collaboration counts the OneDrive cohorts' people where nobody syncs: red team,
+ * test/redteam/linked-pins-mismatch.test.ts): the score then releases the organisation only (pinnedApart;
+ * score/org-scores.ts), counted in `stats.mismatched` (the metric gpp_directory_pin_mismatches).
  */
 export class DirectoryPins implements DirectoryLookup {
   private readonly pins = new Map<string, Promise<Directory>>();
@@ -73,6 +76,10 @@ export class DirectoryPins implements DirectoryLookup {
       else if (other !== pinned) this.stats.mismatched++;
     }
     return pinned;
+  }
+
+  pinnedApart(refreshDates: readonly (string | null)[]): boolean {
+    return new Set(refreshDates.flatMap((date) => (date === null ? [] : [this.pins.get(date)]))).size > 1;
   }
 
   private pin(refreshDate: string, directory: Promise<Directory>): Promise<Directory> {

@@ -86,6 +86,11 @@ export interface ScoreResult extends Omit<ScoreRelease, 'id' | 'slot' | 'epsilon
   readonly cached: boolean;
   readonly stale: boolean;
   readonly budget?: BudgetState;
+  /**
+   * Why the dimensions are withheld where the directory can be read: `directoryChanged`, another report's data of
+   * the score was joined to another directory (cohort/sources.ts DirectoryPins.pinnedApart).
+   */
+  readonly withheld?: 'directoryChanged';
 }
 
 /** Identity numbers for snapshot and directory objects, so a cache key can name exactly which ones it used. */
@@ -131,6 +136,7 @@ export class OrgScores {
     let dimensions = grant.dimensions;
     let joint = grant.joint;
     let linked = grant.linked ?? [];
+    let withheld: ScoreResult['withheld'];
     if ((joint?.dimensions ?? dimensions).length > 0 || linked.some(usesDirectory)) {
       try {
         directory = await this.options.directory.current();
@@ -149,17 +155,26 @@ export class OrgScores {
       for (const lease of leases) if (lease.status === 'fulfilled') snapshots.push(lease.value);
       const failed = leases.find((lease) => lease.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
-      const settings = [
-        dimensions.join(','), grant.kOrg, grant.kC, grant.noise?.epsilon ?? 'exact', grant.cadence, ...(joint !== undefined ? [joint.dimensions.join(','), joint.kOrg, joint.kC] : []),
-        ...linked.map(planDigest),
-      ].join(' ');
       const facts = await this.factsOf(snapshots);
       // Every release of a refresh's data is joined to one directory, whichever surface or policy asks first: the
       // score takes the linked report's (its cohorts and Meetings are one table) and lends it to its other dates.
       if (directory !== NO_DIRECTORY) {
         const anchor = linked.length > 0 ? (facts.refreshDates.get(linked[0]!.report.name) ?? null) : facts.refreshDate;
-        directory = await directoryForData(this.options.directory, anchor, [...facts.refreshDates.values()]);
+        const dates = [...facts.refreshDates.values()];
+        directory = await directoryForData(this.options.directory, anchor, dates);
+        // Another of its reports' data was joined to another directory (its cohorts read before a directory
+        // change): by a dimension, the score would show that data under two directories. Until the reports are
+        // refreshed together, the organisation only (the linked tables keep theirs: Meetings' states are the cohorts').
+        if (this.options.directory.pinnedApart?.(dates) === true) {
+          withheld = 'directoryChanged';
+          dimensions = [];
+          if (joint !== undefined) joint = { ...joint, dimensions: [] };
+        }
       }
+      const settings = [
+        dimensions.join(','), grant.kOrg, grant.kC, grant.noise?.epsilon ?? 'exact', grant.cadence, ...(joint !== undefined ? [joint.dimensions.join(','), joint.kOrg, joint.kC] : []),
+        ...linked.map(planDigest),
+      ].join(' ');
       const at = releaseSlot(['score', 'period' in window ? window.period : window.date], settings, facts.refreshDate, grant.cadence);
       const cacheKey = [...snapshots.map(identityOf), identityOf(directory), settings, JSON.stringify(window)].join(' ');
       let cached = true;
@@ -176,7 +191,7 @@ export class OrgScores {
       };
       const served = await this.book.serve(at, make, consumer, grant.epsilonPerYear);
       const { id: _id, slot: _slot, epsilon: _epsilon, measures: _measures, ...release } = served.release;
-      return { ...release, cached, stale: served.stale, ...(served.budget !== undefined ? { budget: served.budget } : {}) };
+      return { ...release, cached, stale: served.stale, ...(served.budget !== undefined ? { budget: served.budget } : {}), ...(withheld !== undefined ? { withheld } : {}) };
     } finally {
       for (const snapshot of snapshots) snapshot.release();
     }

@@ -60,7 +60,7 @@ function hiddenWhy(kOrg: number, kC: number): string {
   return `fewer than ${kOrg} people; protecting a few inactive people (1 to ${kC - 1} people in the group who do not count in a category, or fewer than ${kC} who do); or needed to protect another hidden group, which could otherwise be worked out from the figures shown`;
 }
 
-export function dashboardHtml(input: { period: string; kOrg: number; kC: number; cadence?: ReleaseCadence; by: string; rows?: ScoreRow[]; refreshDate?: string | null; history: ScorePoint[]; problem?: string; concealed?: boolean }): string {
+export function dashboardHtml(input: { period: string; kOrg: number; kC: number; cadence?: ReleaseCadence; by: string; rows?: ScoreRow[]; refreshDate?: string | null; history: ScorePoint[]; problem?: string; concealed?: boolean; directoryChanged?: boolean }): string {
   const why = hiddenWhy(input.kOrg, input.kC);
   const organization = input.rows?.find((r) => r.dimension === 'organization');
   const cohorts = input.rows?.filter((r) => r.dimension !== 'organization') ?? [];
@@ -88,6 +88,7 @@ export function dashboardHtml(input: { period: string; kOrg: number; kC: number;
   const departments = cohorts.length === 0 ? '' : `<h2>By ${escapeHtml(input.by)}</h2><p class="small" id="compared">${compared}</p>${margins}<p class="small" id="hidden-why">A group or a figure marked hidden is hidden for one of these reasons, never said which: ${escapeHtml(why)}. An empty group looks the same.</p><table id="cohorts"><thead><tr><th>${escapeHtml(input.by)}</th><th>Score</th>${titles.map((c) => `<th>${escapeHtml(c.title)}</th>`).join('')}</tr></thead><tbody>${cohorts
     .map((r) => `<tr><td>${escapeHtml(r.cohort.join(' / '))}</td><td>${comparable(r) === null ? hidden : `${bar(comparable(r))}%`}</td>${r.categories.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
+  const changed = input.directoryChanged === true ? `<p id="directory-changed" class="note">Groups by ${escapeHtml(input.by)} are not shown today: the directory changed between reads of the score's reports, which Microsoft Graph refreshed on different dates, and by a group the score would join some of their data to another directory than their cohorts were. They are shown again once the reports are refreshed together (usually the next day); the organisation's score is not affected.</p>` : '';
   const concealed = input.concealed === true ? `<p id="concealed" class="note">Groups by ${escapeHtml(input.by)} are not shown: Microsoft 365 conceals user names in its usage reports ("Display concealed user, group, and site names in all reports" is on), so report rows cannot be matched to the directory. An administrator can turn it off in the Microsoft 365 admin center (Settings, Org settings, Reports); the organisation's score does not need it.</p>` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Microsoft 365 adoption - graph-privacy-proxy</title>
@@ -100,7 +101,7 @@ ${organization !== undefined ? `<p>Period: last ${escapeHtml(input.period.slice(
 <p><span id="score" class="big">${organization.total.percentage === null ? 'n/a' : `${organization.total.percentage}%`}</span> <span class="muted">(${organization.total.points ?? 0} of ${organization.total.max} points)</span></p>
 ${categories}` : ''}
 <h2>Trend</h2>${trendSvg(input.history, input.cadence)}
-${departments}${concealed}
+${departments}${concealed}${changed}
 <p class="small">Built only from group totals that passed the minimum-size checks, never from individual rows. Based on Microsoft's Adoption Score people-experience categories; where Graph's reports lack Microsoft's exact measure, the definition says which stand-in is used.</p>
 </body></html>`;
 }
@@ -141,8 +142,8 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardRo
       if (period === undefined) throw new ProxyRefusal(403, 'Forbidden', "The viewer's policy releases no period the score is computed for.");
       const release = await scores.compute({ period }, grant, consumer);
       const rows = release.rows.filter((r) => r.dimension === 'organization' || r.dimension === by);
-      const concealed = by !== undefined && !release.dimensions.includes(by);
-      page = dashboardHtml({ ...base, rows, refreshDate: release.refreshDate, history: await history(), concealed });
+      const hidden = by !== undefined && !release.dimensions.includes(by);
+      page = dashboardHtml({ ...base, rows, refreshDate: release.refreshDate, history: await history(), concealed: hidden && release.withheld === undefined, directoryChanged: hidden && release.withheld === 'directoryChanged' });
     } catch (error) {
       const response = errorResponse(error);
       request.audit.error = response.cause;

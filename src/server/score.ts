@@ -56,7 +56,12 @@ export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOpti
     const window: ScoreWindow = period !== undefined ? { period: period as Period } : { date: date! };
     const release = await options.scores.compute(window, grant, consumer);
     // A dimension needs the directory; without it (concealed names) the release holds the organisation only.
-    if (by !== undefined && !release.dimensions.includes(by)) throw new ConcealedNamesError();
+    if (by !== undefined && !release.dimensions.includes(by)) {
+      if (release.withheld === 'directoryChanged') {
+        throw new ProxyRefusal(409, 'CohortsUnavailable', "The directory changed between reads of this score's reports, which Microsoft Graph refreshed on different dates: by a dimension, the score would join some of their data to another directory than their cohorts were. The organisation's score is released; by a dimension again once the reports are refreshed together (usually the next day).");
+      }
+      throw new ConcealedNamesError();
+    }
     request.audit.cohorts = release.counts;
     request.audit.snapshot = release.cached ? 'hit' : 'fetched';
     request.audit.noise = release.budget !== undefined;

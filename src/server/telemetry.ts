@@ -74,7 +74,7 @@ export class ProxyMetrics {
     if (this.registry.getSingleMetric(name) !== undefined) return;
     new Gauge({
       name, registers: [this.registry], collect() { this.set(stats.mismatched); },
-      help: "Times the score joined a report's data to another directory than the one its cohorts were joined to (a directory change between reads of reports Graph refreshed on different dates) since start.",
+      help: "Times the score's reports were pinned to two directories (a directory change between reads of reports Graph refreshed on different dates), so the score was released for the organisation only, since start.",
     });
   }
 

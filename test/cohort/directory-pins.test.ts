@@ -53,6 +53,9 @@ t.test('the anchor\'s pin wins over the other dates\', and a differing one is co
   t.not(score, office);
   t.equal(await pins.forData('2026-11-28'), office, 'the 28th keeps its own pin');
   t.equal(pins.stats.mismatched, 1, 'the 28th was joined to two directories: counted');
+  t.ok(pins.pinnedApart(['2026-11-29', '2026-11-28']), 'and said');
+  t.notOk(pins.pinnedApart(['2026-11-29', null, '2026-11-29']), 'one date (and no date) is never apart');
+  t.notOk(pins.pinnedApart(['2026-11-30']), 'nor a date not pinned yet');
 });
 
 t.test('a failed read pins nothing, for the anchor or the dates alongside', async (t) => {

@@ -13,7 +13,9 @@
  * The tenant (the vendor's k = 10, k_c = 5): DeptA (OfficeP) 20 people, 6 of them without files; DeptB (OfficeQ)
  * 20, 5 without; DeptC (OfficeR) 25 and 12 outside the directory, all with files; everyone active in Teams with
  * video, so every other category is everyone. Graph refreshed the OneDrive report a day before the others. Every
- * cell passes k and k_c before and after the move, so both releases show DeptA.
+ * cell passes k and k_c before and after the move, so both releases showed DeptA. Fixed: where the score's
+ * reports are pinned to two directories it is released for the organisation only that day (409 by a dimension;
+ * cohort/sources.ts DirectoryPins.pinnedApart).
  */
 import t, { type Test } from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
@@ -23,9 +25,6 @@ import { rewriteColumn } from './helpers.js';
 import type { Cohorts } from './linked-tenant.js';
 
 t.setTimeout(120_000);
-
-/** A finding's one line, or false to run the attack (GPP_REDTEAM_TODO=run shows it fail). */
-const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
 
 const ONEDRIVE = 'getOneDriveActivityUserDetail';
 const person = (files: boolean): Person => ({ idle: false, mail: true, files, mobile: true, video: true });
@@ -58,6 +57,16 @@ async function attack(t: Test, mover: string) {
   t.same([od.users, od.activeUsers], [20, 14], 'DeptA: 20 people, 14 active in OneDrive');
   directory.value = directory.value.map((u) => (u.userPrincipalName === mover ? { ...u, department: 'DeptB', officeLocation: 'OfficeQ' } : u));
   const score = await proxy.get('/org-score?period=D30&by=department', KEYS.vendor);
+  if (score.status === 409) {
+    // Fixed: the score's reports are joined to two directories, so it is released for the organisation only.
+    t.match(JSON.parse(score.body.toString()), { error: { code: 'CohortsUnavailable', message: /directory changed between reads of this score's reports/ } });
+    const organisation = await proxy.get('/org-score?period=D30', KEYS.vendor);
+    t.equal(organisation.status, 200, "the organisation's score is still released");
+    const page = await proxy.get('/', KEYS.vendor);
+    t.match(page.body.toString(), /id="directory-changed"/, 'the dashboard says why the departments are missing');
+    t.notMatch(page.body.toString(), /id="concealed"/, 'and does not blame concealed names');
+    return { before: { users: od.users!, active: od.activeUsers! }, after: { users: null, active: null } };
+  }
   t.equal(score.status, 200, 'the vendor reads the score by department');
   const content = (JSON.parse(score.body.toString()) as Score).cohorts.find((c) => c.cohort[0] === 'DeptA')!.categories.find((c) => c.id === 'contentCollaboration')!;
   t.comment(`OneDrive DeptA ${od.users}/${od.activeUsers} (before the move); Content collaboration DeptA ${content.numerator}/${content.denominator} (after it)`);
@@ -67,19 +76,19 @@ async function attack(t: Test, mover: string) {
 /** What the attacker reads off the two releases about the mover. */
 function moverRow(t: Test, before: { users: number; active: number }, after: { users: number | null; active: number | null }) {
   if (after.users === null || after.active === null) {
-    t.pass('DeptA\'s Content collaboration is hidden after the move: no difference released');
+    t.pass('DeptA\'s Content collaboration is not released after the move: no difference released');
     return;
   }
   const [users, active] = [before.users - after.users, before.active - after.active];
   t.notOk(users === 1 && (active === 0 || active === 1), `G2: one snapshot joined to two directories: the mover is ${users} person, ${active} active in OneDrive`);
 }
 
-t.test('OneDrive cohorts before a move, the score after it: a mover who worked with files', { todo: todo('a report whose date was pinned before a directory change is joined to the new directory by the score (pin mismatch): OneDrive DeptA 20/14, then Content collaboration 13/19: the mover worked with files (G2)') }, async (t) => {
+t.test('OneDrive cohorts before a move, the score after it: a mover who worked with files', async (t) => {
   const { before, after } = await attack(t, 'p0x10@contoso.onmicrosoft.com');
   moverRow(t, before, after);
 });
 
-t.test('OneDrive cohorts before a move, the score after it: a mover who did not', { todo: todo('the pin mismatch: OneDrive DeptA 20/14, then Content collaboration 14/19: the mover did nothing in OneDrive (G2)') }, async (t) => {
+t.test('OneDrive cohorts before a move, the score after it: a mover who did not', async (t) => {
   const { before, after } = await attack(t, 'p0x0@contoso.onmicrosoft.com');
   moverRow(t, before, after);
 });
