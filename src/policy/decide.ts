@@ -197,7 +197,11 @@ export function scoreGrantFor(loaded: LoadedPolicy, set: Pick<PolicySet, 'polici
   };
   const alike = joint.dimensions.length === own.dimensions.length && joint.kOrg === own.kOrg && joint.kC === own.kC;
   const linked = window === undefined ? [] : linkedCohortPlans(set, window);
-  return { ...own, ...(alike ? {} : { joint }), ...(linked.length > 0 ? { linked } : {}) };
+  // The categories nest across periods (files over 7 days => over 30): every standard period some policy may read
+  // the score for is one table with this one (score/org-scores.ts).
+  const scored = (period: Period) => set.policies.some((p) => p.policy.permissions.includes('score') && windowDenial(p.policy, { period }) === undefined);
+  const periods = window?.period !== undefined && STANDARD_PERIODS.includes(window.period) ? STANDARD_PERIODS.filter(scored) : [];
+  return { ...own, ...(alike ? {} : { joint }), ...(linked.length > 0 ? { linked } : {}), ...(periods.length > 1 && periods.includes(window!.period!) ? { periods } : {}) };
 }
 
 function ownScoreGrant(loaded: LoadedPolicy): ScoreGrant {

@@ -4,8 +4,7 @@
  * active over 7 days was over 30), but single days are not grouped with them: a day's active people are among
  * the last 7 days', so a day released beside a period can narrow a group either hides (privacy.md G2, G3; the
  * red team's period-nesting attack, test/redteam/period-nesting.test.ts, with a day for D7). A warning, not an
- * error: a tool may need single days, and the compliance officer decides with the risk stated. The same is said
- * of the org score granted for several periods (its tables are suppressed period by period).
+ * error: a tool may need single days, and the compliance officer decides with the risk stated.
  */
 import { findReport } from '../catalogue/catalogue.js';
 import type { PolicySet } from './load.js';
@@ -28,16 +27,6 @@ export function periodWarnings(set: Pick<PolicySet, 'policies'>): PolicyProblem[
     warnings.push({
       file: source.file, position: source.locate(path, 'key'), path,
       message: `warning: ${report.name}: its cohorts are released for single days (dates: true) and for ${periods.join(', ')}; a day's active people are among the last 7 days', and single days are not suppressed as one table with the periods, so comparing a day with a period can narrow a group either hides. Set dates: false, or release single days only where no policy releases this report's cohorts for a period`,
-    });
-  }
-  // The score's categories nest across periods too (in meetings over 7 days => over 30), and each period's score
-  // tables are suppressed apart (score/org-scores.ts): said where a policy grants the score for several.
-  for (const { policy, source } of set.policies) {
-    const periods = policy.periods.filter((p) => p !== 'ALL');
-    if (!policy.permissions.includes('score') || periods.length < 2) continue;
-    warnings.push({
-      file: source.file, position: source.locate('/periods', 'key'), path: '/periods',
-      message: `warning: the org score is granted for ${periods.join(', ')}; its category figures nest across periods (whoever was in a meeting over 7 days was over 30), and each period's score is suppressed apart, so comparing two periods' scores by a dimension can narrow a group either hides. Grant the score for one period, or read it by organisation only`,
     });
   }
   return warnings;

@@ -11,17 +11,18 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { directoryForData, type DirectoryLookup, type SnapshotSource, type LeasedSnapshot } from '../cohort/sources.js';
 import { ORGANIZATION } from '../cohort/aggregate.js';
 import { ConcealedNamesError, Directory, DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type DirectoryAttribute } from '../cohort/directory.js';
-import { measureNoise, planDigest, releaseId, releaseSlot, organisationVerdictOf, suppressAsCompanion, tableDigest, type NoisyMeasure, type ReleaseCadence, type ReleaseData, type ReleaseSlot } from '../cohort/release.js';
+import { LP_LIMIT, measureNoise, PeriodsRefreshing, planDigest, releaseId, releaseSlot, organisationVerdictOf, suppressAsCompanion, tableDigest, type NoisyMeasure, type ReleaseCadence, type ReleaseData, type ReleaseSlot } from '../cohort/release.js';
 import { digestWhileReading, usesDirectory, withoutDirectory, type CohortPlan, type KeptReportRows } from '../cohort/report-users.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BudgetState, type NoiseSettings, type ReleaseCodec } from '../cohort/release-book.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
-import type { SuppressionCounts } from '../cohort/suppress.js';
+import { suppressNested, type SuppressionCounts } from '../cohort/suppress.js';
 import type { Period } from '../catalogue/catalogue.js';
 import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import type { ScoreHistoryStore } from '../store/store.js';
 import { SCORE_CATEGORIES } from './categories.js';
 import { scoreRows, type ScoreNoise, type ScoreRow } from './org-score.js';
-import { ReportFacts, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTableSteps } from './score-facts.js';
+import { ReportFacts, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTableSteps, type CategoryTable } from './score-facts.js';
+import type { CohortTable } from '../cohort/table.js';
 
 /** Where the service reads reports and the directory (graph/ implements both), and where it records history. */
 export interface OrgScoreSources {
@@ -65,6 +66,12 @@ export interface ScoreGrant {
    * cohorts and they were suppressed to as one table, made from the same report snapshot.
    */
   readonly linked?: readonly CohortPlan[];
+  /**
+   * The standard periods some policy may read the score for, shortest first, where there are several and the
+   * window is one of them (policy/decide.ts scoreGrantFor): their category tables nest, so each category not
+   * linked to cohorts is suppressed as one table over them (cohort/suppress.ts suppressNested).
+   */
+  readonly periods?: readonly Period[];
 }
 
 /** A score release: its rows (organisation first, then every dimension's cohorts), suppression counts and date. */
@@ -149,13 +156,23 @@ export class OrgScores {
       }
     }
     const snapshots: LeasedSnapshot[] = [];
+    /** The other periods' snapshots, for a score grouped across periods (grant.periods). */
+    const held: LeasedSnapshot[] = [];
     try {
-      // The eight reports are fetched side by side (Graph throttles per report); every lease taken is released.
-      const leases = await Promise.allSettled(SCORE_SOURCE_REPORTS.map((report) => this.options.snapshots.lease({ version: 'v1.0', report, ...window }, 'csv')));
-      for (const lease of leases) if (lease.status === 'fulfilled') snapshots.push(lease.value);
-      const failed = leases.find((lease) => lease.status === 'rejected');
-      if (failed !== undefined) throw failed.reason;
+      snapshots.push(...(await this.leaseReports(window, held)));
       const facts = await this.factsOf(snapshots);
+      // The other periods of the score's group, from the same refresh (else nothing until they agree).
+      const others: PeriodFacts[] = [];
+      for (const period of 'period' in window ? (grant.periods ?? []) : []) {
+        if (period === (window as { readonly period: Period }).period) continue;
+        const leased = await this.leaseReports({ period }, held);
+        held.push(...leased);
+        const other = await this.factsOf(leased);
+        if (other.refreshDate !== facts.refreshDate) {
+          throw new PeriodsRefreshing('the org score', (facts.refreshDate ?? '') < (other.refreshDate ?? '') ? 'own' : 'other', { own: facts.refreshDate, other: other.refreshDate, period });
+        }
+        others.push({ period, facts: other });
+      }
       // Every release of a refresh's data is joined to one directory, whichever surface or policy asks first: the
       // score takes the linked report's (its cohorts and Meetings are one table) and lends it to its other dates.
       if (directory !== NO_DIRECTORY) {
@@ -173,16 +190,16 @@ export class OrgScores {
       }
       const settings = [
         dimensions.join(','), grant.kOrg, grant.kC, grant.noise?.epsilon ?? 'exact', grant.cadence, ...(joint !== undefined ? [joint.dimensions.join(','), joint.kOrg, joint.kC] : []),
-        ...linked.map(planDigest),
+        ...linked.map(planDigest), ...(others.length > 0 ? [`periods ${(grant.periods ?? []).join(',')}`] : []),
       ].join(' ');
       const at = releaseSlot(['score', 'period' in window ? window.period : window.date], settings, facts.refreshDate, grant.cadence);
-      const cacheKey = [...snapshots.map(identityOf), identityOf(directory), settings, JSON.stringify(window)].join(' ');
+      const cacheKey = [...snapshots.map(identityOf), ...held.map(identityOf), identityOf(directory), settings, JSON.stringify(window)].join(' ');
       let cached = true;
       const make = () => {
         let pending = this.results.get(cacheKey);
         cached = pending !== undefined;
         if (pending === undefined) {
-          pending = this.computeFresh(facts, window, directory, { ...grant, dimensions, ...(joint !== undefined ? { joint } : {}), linked }, at, key, snapshots);
+          pending = this.computeFresh(facts, window, directory, { ...grant, dimensions, ...(joint !== undefined ? { joint } : {}), linked }, at, key, snapshots, others);
           pending.catch(() => this.results.delete(cacheKey));
           this.results.set(cacheKey, pending);
           if (this.results.size > MAX_CACHED_SCORES) this.results.delete(this.results.keys().next().value!);
@@ -193,8 +210,53 @@ export class OrgScores {
       const { id: _id, slot: _slot, epsilon: _epsilon, measures: _measures, ...release } = served.release;
       return { ...release, cached, stale: served.stale, ...(served.budget !== undefined ? { budget: served.budget } : {}), ...(withheld !== undefined ? { withheld } : {}) };
     } finally {
-      for (const snapshot of snapshots) snapshot.release();
+      for (const snapshot of [...snapshots, ...held]) snapshot.release();
     }
+  }
+
+  /**
+   * Leases the score's reports for `window` (fetched side by side: Graph throttles per report), in
+   * SCORE_SOURCE_REPORTS order; `taken` gets every lease, failed or not, for the caller to release.
+   */
+  private async leaseReports(window: ScoreWindow, taken: LeasedSnapshot[]): Promise<LeasedSnapshot[]> {
+    const leases = await Promise.allSettled(SCORE_SOURCE_REPORTS.map((report) => this.options.snapshots.lease({ version: 'v1.0', report, ...window }, 'csv')));
+    const snapshots = leases.flatMap((lease) => (lease.status === 'fulfilled' ? [lease.value] : []));
+    const failed = leases.find((lease) => lease.status === 'rejected');
+    if (failed !== undefined) {
+      taken.push(...snapshots);
+      throw failed.reason;
+    }
+    return snapshots;
+  }
+
+  /**
+   * The categories of `own` (the window `period`'s tables) suppressed as one table with the same categories of the
+   * other periods (shortest first; cohort/suppress.ts suppressNested), but those whose states are a linked cohort
+   * table's (Meetings with the Teams cohorts, grouped by period there). The same people's facts in every period,
+   * the same directory and dimensions: every period's request makes the same pattern.
+   */
+  private async suppressAcrossPeriods(period: Period, own: readonly CategoryTable[], others: readonly PeriodFacts[], directory: Directory, table: { readonly dimensions: readonly DirectoryAttribute[]; readonly kOrg: number; readonly kC: number }, grant: ScoreGrant): Promise<CategoryTable[]> {
+    const byPeriod = new Map<Period, readonly CategoryTable[]>([[period, own]]);
+    for (const other of others) {
+      const steps = scoreTableSteps(other.facts, directory, table.dimensions, table.kOrg, table.kC);
+      let step = steps.next();
+      for (; step.done !== true; step = steps.next()) await nextTurn();
+      byPeriod.set(other.period, step.value);
+    }
+    const order = (grant.periods ?? []).filter((p) => byPeriod.has(p));
+    const linked = new Set((grant.linked ?? []).flatMap((plan) => (plan.companions ?? []).map((c) => c.name)));
+    const result: CategoryTable[] = [];
+    for (const [i, mine] of own.entries()) {
+      if (linked.has(mine.category.id)) {
+        result.push(mine);
+        continue;
+      }
+      const tables = order.map((p) => byPeriod.get(p)![i]!.table);
+      const counts = suppressNested(tables, [], { k: table.kOrg, kC: table.kC, lpComponentLimit: LP_LIMIT });
+      result.push({ ...mine, counts: countsOf(mine.table, counts.every((c) => c.lpVerified)) });
+      await nextTurn();
+    }
+    return result;
   }
 
   /** People's facts from the score's reports (leased, in SCORE_SOURCE_REPORTS order), read once per snapshot set. */
@@ -228,7 +290,7 @@ export class OrgScores {
     return pending;
   }
 
-  private async computeFresh(facts: ScoreFacts, window: ScoreWindow, directory: Directory, grant: ScoreGrant, slot: ReleaseSlot, noiseKey: Buffer | undefined, snapshots: readonly LeasedSnapshot[]): Promise<ScoreRelease> {
+  private async computeFresh(facts: ScoreFacts, window: ScoreWindow, directory: Directory, grant: ScoreGrant, slot: ReleaseSlot, noiseKey: Buffer | undefined, snapshots: readonly LeasedSnapshot[], others: readonly PeriodFacts[]): Promise<ScoreRelease> {
     const table = grant.joint ?? grant;
     if (facts.organizationSize < table.kOrg) {
       throw new OrganizationTooSmallError(table.kOrg);
@@ -249,6 +311,7 @@ export class OrgScores {
       const organisation = await organisationVerdictOf(snapshot, () => snapshot.csv(), plan, directory, { kept: this.keptRows.get(snapshot), ...(periods !== undefined ? { periods } : {}) });
       tables = tables.map((t) => (organisation.companions.has(t.category.id) ? { ...t, counts: suppressAsCompanion(t.table, organisation, t.category.id) } : t));
     }
+    if (others.length > 0 && 'period' in window) tables = await this.suppressAcrossPeriods(window.period, tables, others, directory, table, grant);
     const data = createHash('sha256').update(tables.map((t) => tableDigest(t.table)).join(' ')).digest('hex');
     const id = releaseId(slot, data);
     let noise: ScoreNoise | undefined;
@@ -291,6 +354,19 @@ export class OrgScores {
 }
 
 const NO_DIRECTORY = new Directory([]);
+
+/** Another period's people's facts, for a score grouped across periods (ScoreGrant.periods). */
+interface PeriodFacts {
+  readonly period: Period;
+  readonly facts: ScoreFacts;
+}
+
+/** A table's suppression counts read off its cells' states. */
+function countsOf(table: CohortTable, lpVerified: boolean): SuppressionCounts {
+  const counts: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified };
+  for (const cell of table.cells) if (cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary') counts[cell.state]++;
+  return counts;
+}
 
 type StoredScoreRows = Extract<StoredRelease, { kind: 'score' }>['body']['rows'];
 
