@@ -13,7 +13,7 @@ import { aggregateCsvReport, usesDirectory } from './cohort/report-users.js';
 import type { SuppressionCounts } from './cohort/suppress.js';
 import { columnsFor, findColumn, findReport, REPORTS, type Period, type ReportSpec } from './catalogue/catalogue.js';
 import { plannedOrganisationEpsilon } from './policy/budget-plan.js';
-import { cohortPlanFor, decideReport, jointCohortPlan, rowsPlanFor } from './policy/decide.js';
+import { cohortGrantFor, decideReport, jointCohortPlan, rowsPlanFor } from './policy/decide.js';
 import type { PolicySet } from './policy/load.js';
 import { sanitizeCsvReport, validateCsvReport } from './sanitize/csv-report.js';
 import { CsvRowReader } from './sanitize/csv-rows.js';
@@ -195,7 +195,8 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
   }
 
   const { policy } = decision.policy;
-  const plan = cohortPlanFor(decision, report);
+  // The proxy's plan for the request (a single day beside periods: the organisation only).
+  const { plan } = cohortGrantFor(decision, { report, ...(period !== undefined ? { period } : {}), ...(request.date !== undefined ? { date: request.date } : {}) }, request.policies);
   // Suppressed within the organisation's table of the report, as the proxy does (policy/decide.ts jointCohortPlan).
   const joint = jointCohortPlan(request.policies, { report, ...(period !== undefined ? { period } : {}), ...(request.date !== undefined ? { date: request.date } : {}) });
   let directory = new Directory([]);

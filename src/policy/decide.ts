@@ -85,6 +85,7 @@ export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort'
  */
 export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<ReportRequest, 'format'>): CohortPlan | undefined {
   const own = windowCohortPlan(set, request);
+  if (own !== undefined && request.date !== undefined && dayNestsInPeriods(set, request.report)) return organisationOnly(own);
   // ALL (the Microsoft 365 apps report's own window) is not one of the nested standard periods.
   if (own === undefined || request.period === undefined || !STANDARD_PERIODS.includes(request.period)) return own;
   // The periods nest (whoever was active over 7 days was over 30): every period the report's cohorts are released
@@ -100,6 +101,19 @@ export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<
   const unified = (plan: CohortPlan): CohortPlan => ({ ...plan, dimensions: names.map(parseDimension), k, kC });
   return { ...unified(own), periods: group.map((g) => ({ period: g.period, plan: unified(g.plan) })) };
 }
+
+/**
+ * Whether some policy of `set` releases `report`'s cohorts for a standard period. A single day nests in the periods
+ * that hold it (whoever was active yesterday was over the last 7 days), and days are not one table with periods
+ * (each of the 28 days would join the group, and days do not nest in one another), so a day's cohorts beside them
+ * are the organisation's only (red team, test/redteam/date-period-nesting.test.ts).
+ */
+export function dayNestsInPeriods(set: Pick<PolicySet, 'policies'>, report: ReportSpec): boolean {
+  return STANDARD_PERIODS.some((period) => windowCohortPlan(set, { report, period }) !== undefined);
+}
+
+/** A plan cut to its organisation dimension (none if it has none). */
+const organisationOnly = (plan: CohortPlan): CohortPlan => ({ ...plan, dimensions: plan.dimensions.filter((d) => d.name === ORGANIZATION) });
 
 /** The organisation's table of one report and window alone (jointCohortPlan before the periods are grouped). */
 function windowCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<ReportRequest, 'format'>): CohortPlan | undefined {
@@ -172,7 +186,9 @@ export function linkedMetricHeaders(set: Pick<PolicySet, 'policies'>, report: Re
  */
 export function cohortGrantFor(decision: Extract<ReportDecision, { kind: 'cohort' }>, request: Omit<ReportRequest, 'format'>, set: Pick<PolicySet, 'policies'>): CohortGrant {
   const { policy } = decision.policy;
-  const plan = cohortPlanFor(decision, request.report);
+  const full = cohortPlanFor(decision, request.report);
+  // A single day beside periods: the organisation only (dayNestsInPeriods).
+  const plan = request.date !== undefined && dayNestsInPeriods(set, request.report) ? organisationOnly(full) : full;
   const joint = jointCohortPlan(set, request);
   return {
     policyName: policy.name, plan, cadence: policy.freshReleases, ...(joint !== undefined ? { joint } : {}),
@@ -201,6 +217,8 @@ export function scoreGrantFor(loaded: LoadedPolicy, set: Pick<PolicySet, 'polici
   // the score for is one table with this one (score/org-scores.ts).
   const scored = (period: Period) => set.policies.some((p) => p.policy.permissions.includes('score') && windowDenial(p.policy, { period }) === undefined);
   const periods = window?.period !== undefined && STANDARD_PERIODS.includes(window.period) ? STANDARD_PERIODS.filter(scored) : [];
+  // A single day nests in the periods the score is read for (every score policy grants one): the organisation only.
+  if (window?.date !== undefined) return { ...own, dimensions: [], joint: { ...joint, dimensions: [] }, ...(linked.length > 0 ? { linked } : {}), dayOnly: true };
   return { ...own, ...(alike ? {} : { joint }), ...(linked.length > 0 ? { linked } : {}), ...(periods.length > 1 && periods.includes(window!.period!) ? { periods } : {}) };
 }
 

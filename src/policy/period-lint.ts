@@ -1,10 +1,9 @@
 /**
  * The period lint of cohort rules: a report whose cohorts the set releases for single days (`dates: true`) and
  * for periods. Periods are suppressed as one table (policy/decide.ts jointCohortPlan: they nest, whoever was
- * active over 7 days was over 30), but single days are not grouped with them: a day's active people are among
- * the last 7 days', so a day released beside a period can narrow a group either hides (privacy.md G2, G3; the
- * red team's period-nesting attack, test/redteam/period-nesting.test.ts, with a day for D7). A warning, not an
- * error: a tool may need single days, and the compliance officer decides with the risk stated.
+ * active over 7 days was over 30), but single days are not grouped with them (days do not nest in one another):
+ * a day's cohorts beside periods are the organisation's only (policy/decide.ts dayNestsInPeriods; the red team's
+ * attack, test/redteam/date-period-nesting.test.ts). The warning says so, so that no one expects daily groups.
  */
 import { findReport } from '../catalogue/catalogue.js';
 import type { PolicySet } from './load.js';
@@ -26,7 +25,7 @@ export function periodWarnings(set: Pick<PolicySet, 'policies'>): PolicyProblem[
     const path = toPointer('reports', name);
     warnings.push({
       file: source.file, position: source.locate(path, 'key'), path,
-      message: `warning: ${report.name}: its cohorts are released for single days (dates: true) and for ${periods.join(', ')}; a day's active people are among the last 7 days', and single days are not suppressed as one table with the periods, so comparing a day with a period can narrow a group either hides. Set dates: false, or release single days only where no policy releases this report's cohorts for a period`,
+      message: `warning: ${report.name}: its cohorts of single days (dates: true) are released for the organisation only, with no groups: the report's cohorts are released for ${periods.join(', ')} too, and a day's active people are among the last 7 days', so a day's groups beside a period could narrow a group the period hides. Set dates: false if the tool needs no daily totals`,
     });
   }
   return warnings;

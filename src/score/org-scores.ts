@@ -72,6 +72,8 @@ export interface ScoreGrant {
    * linked to cohorts is suppressed as one table over them (cohort/suppress.ts suppressNested).
    */
   readonly periods?: readonly Period[];
+  /** A single day's score: the organisation only, its dimensions withheld (a day nests in the periods). */
+  readonly dayOnly?: true;
 }
 
 /** A score release: its rows (organisation first, then every dimension's cohorts), suppression counts and date. */

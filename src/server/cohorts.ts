@@ -9,7 +9,7 @@ import { findReport, type Period } from '../catalogue/catalogue.js';
 import { checkServed, isCalendarDate, printable, utcToday, type ReportCall } from '../catalogue/odata.js';
 import { cohortCsv } from '../cohort/render.js';
 import type { CohortReleases } from '../cohort/cohort-releases.js';
-import { cohortGrantFor } from '../policy/decide.js';
+import { cohortGrantFor, dayNestsInPeriods } from '../policy/decide.js';
 import type { PolicySet } from '../policy/load.js';
 import { auditCohorts } from './audit.js';
 import { markRelease } from './release-marks.js';
@@ -61,7 +61,12 @@ export async function cohortRoutes(app: FastifyInstance, options: CohortRoutesOp
     if (by !== undefined) {
       const wanted = new Set(by.split(',').map(normalise));
       only = declared.filter((d) => wanted.has(normalise(d)));
-      if (only.length !== wanted.size) throw new ProxyRefusal(400, 'BadRequest', `Unknown cohort dimension in by: the policy declares ${declared.join('; ')}.`);
+      if (only.length !== wanted.size) {
+        if (date !== undefined && dayNestsInPeriods(set, report)) {
+          throw new ProxyRefusal(403, 'Forbidden', `A single day's cohorts of ${report.name} are released for the organisation only: its periods are released too, and a day's groups beside them could be joined to narrow a group a period hides. Ask for a period to see groups.`);
+        }
+        throw new ProxyRefusal(400, 'BadRequest', `Unknown cohort dimension in by: the policy declares ${declared.join('; ')}.`);
+      }
     }
     const rows = release.rows(only);
     reply.header('cache-control', 'no-store');

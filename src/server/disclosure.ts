@@ -60,7 +60,7 @@ function scoreAccuracy(c: ConsumerDisclosure): string {
 function consumerSection(c: ConsumerDisclosure): string {
   return `<section><h3>${escapeHtml(c.consumer)} <small>(policy ${escapeHtml(c.policy)})</small></h3>
   <p>${escapeHtml(c.description)}</p>
-  ${c.reports.length === 0 ? '<p><b>This tool receives nothing:</b> every report is denied.</p>' : `<p>It may ask for ${c.reports.length} report${c.reports.length === 1 ? '' : 's'}, as ${list(c.formats.map((f) => f.toUpperCase()))}, for the periods ${list(c.periods)}${c.singleDates ? ' and single days' : ''}. Every other report is denied.</p>
+  ${c.reports.length === 0 ? '<p><b>This tool receives nothing:</b> every report is denied.</p>' : `<p>It may ask for ${c.reports.length} report${c.reports.length === 1 ? '' : 's'}, as ${list(c.formats.map((f) => f.toUpperCase()))}, for the periods ${list(c.periods)}${c.singleDates ? ' and single days (group figures and the score of a single day are the organisation\'s only: a day lies within the periods, and its groups beside them could narrow a group a period hides)' : ''}. Every other report is denied.</p>
   <ul>${c.reports.map((r) => (r.kind === 'rows' ? rowsSection(r) : cohortSection(r))).join('')}</ul>`}
   ${c.orgScore ? `<p>It may also read the organisation-level adoption score (${list(c.scoreEndpoints)}), built from the same protected groups. ${scoreAccuracy(c)}</p>` : ''}
   <p>A fresh release is made ${c.freshReleases === 'weekly' ? 'once a week' : "at each of Microsoft's daily refreshes"} and served unchanged in between${c.epsilonPerYear !== null ? `; this tool's yearly share of the organisation's privacy budget is epsilon ${c.epsilonPerYear}` : ''}.</p>

@@ -48,6 +48,9 @@ export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOpti
     let by: DirectoryAttribute | undefined;
     if (byText !== undefined) {
       by = grant.dimensions.find((a) => a.toLowerCase() === byText.trim().toLowerCase());
+      if (by === undefined && grant.dayOnly === true) {
+        throw new ProxyRefusal(403, 'Forbidden', "A single day's score is released for the organisation only: the score is released for periods too, and a day's groups beside them could be joined to narrow a group a period hides. Ask for a period to see groups.");
+      }
       if (by === undefined) {
         throw new ProxyRefusal(400, 'BadRequest', `Unknown cohort dimension for the score: this consumer's policy declares ${grant.dimensions.length === 0 ? 'none' : grant.dimensions.join(', ')}.`);
       }

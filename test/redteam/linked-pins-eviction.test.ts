@@ -5,7 +5,9 @@
  * single day's report is dated by its day here: the Graph double serves each date's data refreshed on that date).
  * Sixteen dates read after a known move evict the pin of today's D30 data, and the next release slot of that data
  * (the score, another policy) reads the directory anew: one Teams snapshot joined to two directories again
- * (test/redteam/linked-directory-change.test.ts's attack, with a colluding date reader).
+ * (test/redteam/linked-directory-change.test.ts's attack, with a colluding date reader). Fixed first by keeping 64
+ * dates and dropping the oldest; since single days beside periods are released for the organisation only, a
+ * day's release reads no directory at all.
  */
 import t from 'tap';
 import { writeFile } from 'node:fs/promises';
@@ -57,8 +59,10 @@ t.test('sixteen single days read after a move evict the D30 data\'s pin: the sco
   t.same([teams.users, teams.activeUsers], [20, 14], 'DeptA: 20 people, 14 active in Teams');
   directory.value = directory.value.map((u) => (u.userPrincipalName === 'p0x6@contoso.onmicrosoft.com' ? { ...u, department: 'DeptB', officeLocation: 'OfficeQ' } : u));
   for (const day of days) {
-    const res = await proxy.get(`/cohorts/${TEAMS}?date=${day}&by=department&format=json`, KEYS.stranger);
+    // A single day beside periods is the organisation's only (policy/decide.ts dayNestsInPeriods): by department, refused.
+    const res = await proxy.get(`/cohorts/${TEAMS}?date=${day}&format=json`, KEYS.stranger);
     t.equal(res.status, 200, `the colluder reads ${day}`);
+    t.same((JSON.parse(res.body.toString()) as Cohorts).value.map((r) => r.dimension), ['organization'], 'the organisation only');
   }
   const score = await proxy.get('/org-score?period=D30&by=department', KEYS.vendor);
   t.equal(score.status, 200, 'the vendor reads the score by department');
