@@ -17,66 +17,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
-import { narrowedAcross, type Observed } from '../helpers/independent-attacker.js';
-import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
-import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
+import { narrowedAcross } from '../helpers/independent-attacker.js';
+import { startProxyFor } from '../helpers/proxy-stack.js';
+import { directoryOf, tenantReports, TEAMS } from '../helpers/random-tenant.js';
 import { rewriteColumn } from './helpers.js';
+import { NESTING_STRUCTURE, nestingLinks, nestingPolicy, nestingTenant, readCohorts } from './nesting-tenant.js';
 
 t.setTimeout(120_000);
 
-const person = (idle: boolean): Person => ({ idle, mail: true, files: true, mobile: false, video: true });
-/** `people` in a cross, the first `idle` of them idle over the window. */
-const cross = (people: number, idle: number) => ({ people: Array.from({ length: people }, (_, i) => person(i < idle)), ghosts: 0 });
-const none = { people: [], ghosts: 0 };
-/** The same people over two windows: DeptA (OfficeP), DeptB (OfficeQ), DeptC (OfficeR), 12 outside the directory. */
-const tenant = (idleA: number, idleB: number): RandomTenant => ({
-  departments: 3, offices: 3, k: 5, kC: 5, kOrg: 10,
-  crosses: [cross(15, idleA), none, none, none, cross(20, idleB), none, none, none, cross(30, 0)],
-  outsiders: Array.from({ length: 12 }, () => person(false)),
-});
-const D30 = tenant(3, 4);
-const D7 = tenant(5, 5);
-
-const POLICY = `name: two-periods
-description: Exact Teams cohorts by department over the last 7 and 30 days (red-team fixture).
-consumers: [no-policy]
-k: 5
-kC: 5
-periods: [D7, D30]
-formats: [csv, json]
-reports:
-  ${TEAMS}:
-    cohort:
-      by: [organization, department]
-`;
+const D30 = nestingTenant(3, 4);
+const D7 = nestingTenant(5, 5);
 
 t.test('D7 and D30 released apart: joined by their nesting, a hidden D30 cell\'s inactive people are narrowed', async (t) => {
   const thirty = (await tenantReports(D30))[TEAMS]!;
   const seven = rewriteColumn((await tenantReports(D7))[TEAMS]!.toString('utf8'), 'Report Period', () => '7');
   const double = await startGraphDouble({ reports: { [`${TEAMS}(period='D30')`]: thirty, [`${TEAMS}(period='D7')`]: seven }, directory: directoryOf(D30) });
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-periods-'));
-  await writeFile(join(dir, 'two-periods.yaml'), POLICY);
+  await writeFile(join(dir, 'two-periods.yaml'), nestingPolicy('two-periods', 'periods: [D7, D30]'));
   const proxy = await startProxyFor(double, { proxy: { policiesDir: dir } });
   t.teardown(async () => {
     await proxy.close();
     await double.close();
   });
-  const read = async (period: string): Promise<Observed> => {
-    const res = await proxy.get(`/cohorts/${TEAMS}?period=${period}&format=json`, KEYS.stranger);
-    t.equal(res.status, 200, `${period} released`);
-    const rows = (JSON.parse(res.body.toString()) as { value: { dimension: string; cohort: string[]; users: number | null; activeUsers: number | null }[] }).value;
-    t.comment(`${period}: ${rows.map((r) => `${r.cohort.join('|')} ${r.users}/${r.activeUsers}`).join('; ')}`);
-    return new Map(rows.map((r) => [`${r.dimension}/${r.cohort.join('|')}`, r.users === null ? null : { users: r.users, active: r.activeUsers! }]));
-  };
-  const [d30, d7] = [await read('D30'), await read('D7')];
+  const [d30, d7] = [await readCohorts(t, proxy, 'period=D30'), await readCohorts(t, proxy, 'period=D7')];
   t.equal(d30.get('department/DeptA'), null, 'D30 hides DeptA (3 of 15 inactive)');
-  const structure = { departments: ['DeptA', 'DeptB', 'DeptC'], offices: ['OfficeP', 'OfficeQ', 'OfficeR'], occupied: new Set(['DeptA|OfficeP', 'DeptB|OfficeQ', 'DeptC|OfficeR']) };
+  const structure = NESTING_STRUCTURE;
   t.same(narrowedAcross(structure, [{ name: 'D30', observed: d30, k: 5 }], [], 5, false), [], 'D30 alone narrows nothing');
   // The same people in both windows; active over the last 7 days => active over the last 30.
-  const nested = narrowedAcross(structure, [{ name: 'D30', observed: d30, k: 5 }, { name: 'D7', observed: d7, k: 5 }], [
-    { smaller: { table: 'D7', measure: 'active' }, larger: { table: 'D30', measure: 'active' } },
-    { smaller: { table: 'D7', measure: 'users' }, larger: { table: 'D30', measure: 'users' } },
-    { smaller: { table: 'D30', measure: 'users' }, larger: { table: 'D7', measure: 'users' } },
-  ], 5, false);
+  const nested = narrowedAcross(structure, [{ name: 'D30', observed: d30, k: 5 }, { name: 'D7', observed: d7, k: 5 }], nestingLinks('D7', 'D30'), 5, false);
   t.same(nested, [], `G2/G3: D30 cells narrowed by D7: ${JSON.stringify(nested)}`);
 });

@@ -24,20 +24,14 @@ import { narrowedAcross, type Observed } from '../helpers/independent-attacker.j
 import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
 import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
 import { rewriteColumn } from './helpers.js';
+import { nestingTenant } from './nesting-tenant.js';
 
 t.setTimeout(120_000);
 
-/** Active in Teams (so every Teams cohort, Communication, Teamwork, Meetings and Mobility cell is everyone); `files`: worked with OneDrive files. */
-const person = (files: boolean): Person => ({ idle: false, mail: true, files, mobile: true, video: true });
-/** `people` in a cross, the first `without` of them without files over the window. */
-const cross = (people: number, without: number) => ({ people: Array.from({ length: people }, (_, i) => person(i >= without)), ghosts: 0 });
-const none = { people: [], ghosts: 0 };
-/** The same people over two windows: DeptA (OfficeP), DeptB (OfficeQ), DeptC (OfficeR), 12 outside the directory. */
-const tenant = (withoutA: number, withoutB: number): RandomTenant => ({
-  departments: 3, offices: 3, k: 5, kC: 5, kOrg: 10,
-  crosses: [cross(15, withoutA), none, none, none, cross(20, withoutB), none, none, none, cross(30, 0)],
-  outsiders: Array.from({ length: 12 }, () => person(true)),
-});
+/** Active in Teams (so every Teams cohort, Communication, Teamwork, Meetings and Mobility cell is everyone); `without` files: no OneDrive work. */
+const person = (without: boolean): Person => ({ idle: false, mail: true, files: !without, mobile: true, video: true });
+/** The nesting tenant with `withoutA` of DeptA's and `withoutB` of DeptB's people without files over the window. */
+const tenant = (withoutA: number, withoutB: number) => nestingTenant(withoutA, withoutB, person);
 const D30 = tenant(3, 4);
 const D7 = tenant(5, 5);
 
