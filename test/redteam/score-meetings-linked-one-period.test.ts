@@ -22,9 +22,9 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
-import { narrowedAcross, type Observed } from '../helpers/independent-attacker.js';
+import { narrowedAcross, type Observed, type TableLink } from '../helpers/independent-attacker.js';
 import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
 import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
 import { rewriteColumn } from './helpers.js';
@@ -40,9 +40,9 @@ const person = (video: boolean): Person => ({ idle: false, mail: true, files: tr
 const cross = (people: number, without: number) => ({ people: Array.from({ length: people }, (_, i) => person(i >= without)), ghosts: 0 });
 const none = { people: [], ghosts: 0 };
 /** The same people over two windows: DeptA (OfficeP), DeptB (OfficeQ), DeptC (OfficeR), 12 outside the directory. */
-const tenant = (withoutA: number, withoutB: number): RandomTenant => ({
+const tenant = (withoutA: number, withoutB: number, withoutC = 0): RandomTenant => ({
   departments: 3, offices: 3, k: 5, kC: 5, kOrg: 10,
-  crosses: [cross(15, withoutA), none, none, none, cross(20, withoutB), none, none, none, cross(30, 0)],
+  crosses: [cross(15, withoutA), none, none, none, cross(20, withoutB), none, none, none, cross(30, withoutC)],
   outsiders: Array.from({ length: 12 }, () => person(true)),
 });
 const D30 = tenant(3, 4);
@@ -63,13 +63,13 @@ reports:
     cohort:
       by: [organization, department]
 `;
-/** Another tool: Teams cohorts by department over the last 7 days only. */
-const TEAMS_POLICY = `name: teams-weekly
-description: Teams cohorts by department over the last 7 days (red-team fixture).
+/** Another tool: Teams cohorts by department over one period only. */
+const teamsPolicy = (period: 'D7' | 'D30') => `name: teams-one-period
+description: Teams cohorts by department over one period (red-team fixture).
 consumers: [onboarding]
 k: 5
 kC: 5
-periods: [D7]
+periods: [${period}]
 formats: [csv, json]
 reports:
   ${TEAMS}:
@@ -90,12 +90,13 @@ async function reportsFor(tenant: RandomTenant, period: 'D7' | 'D30'): Promise<R
 type Category = { id: string; numerator: number | null; denominator: number | null };
 type Score = { organization: { categories: Category[] }; cohorts: { cohort: string[]; categories: Category[] }[] };
 
-t.test('Meetings by department for D7 (linked to Teams D7 cohorts) and D30 (grouped with D7\'s unlinked table): a hidden D30 cell\'s non-qualifying people are narrowed', { todo: todo('Meetings D30 DeptA (3 of 15 never on video, hidden) read as 2..5 from D7\'s linked Meetings: suppressAcrossPeriods groups D30 with a D7 pattern D7 never releases') }, async (t) => {
-  const reports = { ...(await reportsFor(D30, 'D30')), ...(await reportsFor(D7, 'D7')) };
-  const double = await startGraphDouble({ reports, directory: directoryOf(D30) });
+/** The score by department for D7 and D30 (Meetings by department as the attacker's cells), the Teams cohorts released for `teams` only. */
+async function readScores(t: Test, d30Tenant: RandomTenant, d7Tenant: RandomTenant, teams: 'D7' | 'D30'): Promise<{ d7: Observed; d30: Observed }> {
+  const reports = { ...(await reportsFor(d30Tenant, 'D30')), ...(await reportsFor(d7Tenant, 'D7')) };
+  const double = await startGraphDouble({ reports, directory: directoryOf(d30Tenant) });
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-score-meetings-'));
   await writeFile(join(dir, 'score-two-periods.yaml'), SCORE_POLICY);
-  await writeFile(join(dir, 'teams-weekly.yaml'), TEAMS_POLICY);
+  await writeFile(join(dir, 'teams-one-period.yaml'), teamsPolicy(teams));
   const proxy = await startProxyFor(double, { proxy: { policiesDir: dir } });
   t.teardown(async () => {
     await proxy.close();
@@ -113,14 +114,37 @@ t.test('Meetings by department for D7 (linked to Teams D7 cohorts) and D30 (grou
     t.comment(`${period} Meetings: ${cells.map(([k, v]) => `${k} ${v === null ? 'hidden' : `${v.active}/${v.users}`}`).join('; ')}`);
     return new Map(cells);
   };
-  const [d30, d7] = [await read('D30'), await read('D7')];
+  return { d30: await read('D30'), d7: await read('D7') };
+}
+
+const STRUCTURE = { departments: ['DeptA', 'DeptB', 'DeptC'], offices: ['OfficeP', 'OfficeQ', 'OfficeR'], occupied: new Set(['DeptA|OfficeP', 'DeptB|OfficeQ', 'DeptC|OfficeR']) };
+/** In meetings over the last 7 days => over the last 30; on video over 7 => over 30. */
+const NESTED: TableLink[] = [
+  { smaller: { table: 'D7', measure: 'active' }, larger: { table: 'D30', measure: 'active' } },
+  { smaller: { table: 'D7', measure: 'users' }, larger: { table: 'D30', measure: 'users' } },
+];
+
+t.test('Meetings by department for D7 (linked to Teams D7 cohorts) and D30 (grouped with D7\'s unlinked table): a hidden D30 cell\'s non-qualifying people are narrowed', { todo: todo('Meetings D30 DeptA (3 of 15 never on video, hidden) read as 2..5 from D7\'s linked Meetings: suppressAcrossPeriods groups D30 with a D7 pattern D7 never releases') }, async (t) => {
+  const { d7, d30 } = await readScores(t, tenant(3, 4), tenant(5, 5), 'D7');
   t.equal(d30.get('department/DeptA'), null, 'D30 hides Meetings DeptA (3 of 15 never on video)');
-  const structure = { departments: ['DeptA', 'DeptB', 'DeptC'], offices: ['OfficeP', 'OfficeQ', 'OfficeR'], occupied: new Set(['DeptA|OfficeP', 'DeptB|OfficeQ', 'DeptC|OfficeR']) };
-  t.same(narrowedAcross(structure, [{ name: 'D30', observed: d30, k: 10 }], [], 5, false), [], 'D30 alone narrows nothing');
-  // In meetings over the last 7 days => over the last 30; on video over 7 => over 30.
-  const nested = narrowedAcross(structure, [{ name: 'D30', observed: d30, k: 10 }, { name: 'D7', observed: d7, k: 10 }], [
-    { smaller: { table: 'D7', measure: 'active' }, larger: { table: 'D30', measure: 'active' } },
-    { smaller: { table: 'D7', measure: 'users' }, larger: { table: 'D30', measure: 'users' } },
-  ], 5, false).filter((n) => n.measure !== 'users'); // users: the same people in meetings in both windows, D7 releases them
+  t.same(narrowedAcross(STRUCTURE, [{ name: 'D30', observed: d30, k: 10 }], [], 5, false), [], 'D30 alone narrows nothing');
+  // users: the same people in meetings in both windows, D7 releases them.
+  const nested = narrowedAcross(STRUCTURE, [{ name: 'D30', observed: d30, k: 10 }, { name: 'D7', observed: d7, k: 10 }], NESTED, 5, false).filter((n) => n.measure !== 'users');
   t.same(nested, [], `G2/G3: D30 Meetings cells narrowed by D7: ${JSON.stringify(nested)}`);
+});
+
+/**
+ * The other way round: Teams cohorts for D30 only. DeptC has 5 people never on video in both windows; DeptA 2
+ * over the week and none over 30 days. D30's Meetings takes the Teams D30 table's states: every department shown
+ * (15/15, 20/20, 25/30, 12/12). D7's Meetings is grouped with D30's unlinked table, one pattern: D7's complement
+ * cell DeptA (2 of 15) and what protects it (DeptB, DeptC, outside the directory) hidden in both. But D30 shows
+ * them: each D7 cell's counted people are capped by D30's (so exact, as they sum to D7's organisation) and DeptC's
+ * qualifying at 25, so DeptC has at least 5 of D7's 7 non-qualifying people and DeptA 0..2.
+ */
+t.test('Meetings by department for D30 (linked to Teams D30 cohorts) and D7 (grouped with D30\'s unlinked table): a hidden D7 cell\'s non-qualifying people are narrowed', { todo: todo('Meetings D7 DeptA (2 of 15 never on video over the week, hidden) read as 0..2 from D30\'s linked Meetings, which shows what D7\'s group hid') }, async (t) => {
+  const { d7, d30 } = await readScores(t, tenant(0, 0, 5), tenant(2, 0, 5), 'D30');
+  t.equal(d7.get('department/DeptA'), null, 'D7 hides Meetings DeptA (2 of 15 never on video)');
+  t.same(narrowedAcross(STRUCTURE, [{ name: 'D7', observed: d7, k: 10 }], [], 5, false), [], 'D7 alone narrows nothing');
+  const nested = narrowedAcross(STRUCTURE, [{ name: 'D30', observed: d30, k: 10 }, { name: 'D7', observed: d7, k: 10 }], NESTED, 5, false).filter((n) => n.measure !== 'users');
+  t.same(nested, [], `G2/G3: D7 Meetings cells narrowed by D30: ${JSON.stringify(nested)}`);
 });
