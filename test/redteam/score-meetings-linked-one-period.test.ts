@@ -45,9 +45,6 @@ const tenant = (withoutA: number, withoutB: number, withoutC = 0): RandomTenant 
   crosses: [cross(15, withoutA), none, none, none, cross(20, withoutB), none, none, none, cross(30, withoutC)],
   outsiders: Array.from({ length: 12 }, () => person(true)),
 });
-const D30 = tenant(3, 4);
-const D7 = tenant(5, 5);
-
 /** The score's consumer: the score by department over 7 and 30 days (its cohorts: e-mail, not linked to the score). */
 const SCORE_POLICY = `name: score-two-periods
 description: The org score by department over the last 7 and 30 days (red-team fixture).
