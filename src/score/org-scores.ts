@@ -170,8 +170,10 @@ export class OrgScores {
         const leased = await this.leaseReports({ period }, held);
         held.push(...leased);
         const other = await this.factsOf(leased);
-        if (other.refreshDate !== facts.refreshDate) {
-          throw new PeriodsRefreshing('the org score', (facts.refreshDate ?? '') < (other.refreshDate ?? '') ? 'own' : 'other', { own: facts.refreshDate, other: other.refreshDate, period });
+        // Report by report: Graph refreshes each report's periods on its own.
+        for (const [report, date] of facts.refreshDates) {
+          const otherDate = other.refreshDates.get(report) ?? null;
+          if (otherDate !== date) throw new PeriodsRefreshing(report, (date ?? '') < (otherDate ?? '') ? 'own' : 'other', { own: date, other: otherDate, period });
         }
         others.push({ period, facts: other });
       }
