@@ -382,8 +382,8 @@ async function sanitizeCommand(args: string[]): Promise<number> {
   if (resolve(input) === resolve(output)) throw new UsageError('--output must not be the --input file.');
   const periodInputs = new Map<string, string>();
   for (const given of values['period-input'] ?? []) {
-    const match = /^(D7|D30|D90|D180)=(.+)$/.exec(given);
-    if (match === null) throw new UsageError(`--period-input must be <period>=<export.csv> with a period D7, D30, D90 or D180, not '${given}'.`);
+    const match = /^(D7|D30|D90|D180|ALL)=(.+)$/.exec(given);
+    if (match === null) throw new UsageError(`--period-input must be <period>=<export.csv> with a period D7, D30, D90, D180 or ALL, not '${given}'.`);
     if (periodInputs.has(match[1]!)) throw new UsageError(`--period-input ${match[1]} is given twice.`);
     periodInputs.set(match[1]!, match[2]!);
   }

@@ -217,7 +217,7 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
   // The proxy's one release function: the same data and settings give the proxy's release, its noise and its charge.
   // A report released for several periods is one table with its other periods: their exports are read too.
   let periods: PeriodSources | undefined;
-  if (period !== undefined && period !== 'ALL' && (joint?.periods ?? []).length > 0) {
+  if (period !== undefined && (joint?.periods ?? []).length > 0) {
     const others = new Map<string, () => AsyncIterable<Buffer>>();
     for (const entry of joint!.periods!) {
       const file = request.periodInputs?.get(entry.period);
@@ -225,7 +225,8 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
       const read = () => createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>;
       const peeked = await peek(file);
       const filePeriod = periodOf(report, peeked.header, peeked.first);
-      if (filePeriod !== entry.period.slice(1)) throw new ExportRefused('PeriodMismatch', `--period-input ${entry.period}=${file}: the file's Report Period is ${filePeriod ?? 'missing'}, not ${entry.period.slice(1)} days`);
+      // ALL (Copilot's whole history) has no day count of its own to check.
+      if (entry.period !== 'ALL' && filePeriod !== entry.period.slice(1)) throw new ExportRefused('PeriodMismatch', `--period-input ${entry.period}=${file}: the file's Report Period is ${filePeriod ?? 'missing'}, not ${entry.period.slice(1)} days`);
       await validateCsvReport(read(), report);
       others.set(entry.period, read);
     }

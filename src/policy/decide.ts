@@ -86,11 +86,10 @@ export function cohortPlanFor(decision: Extract<ReportDecision, { kind: 'cohort'
 export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<ReportRequest, 'format'>): CohortPlan | undefined {
   const own = windowCohortPlan(set, request);
   if (own !== undefined && request.date !== undefined && dayNestsInPeriods(set, request.report)) return organisationOnly(own);
-  // ALL (the Microsoft 365 apps report's own window) is not one of the nested standard periods.
-  if (own === undefined || request.period === undefined || !STANDARD_PERIODS.includes(request.period)) return own;
+  if (own === undefined || request.period === undefined || !NESTED_PERIODS.includes(request.period)) return own;
   // The periods nest (whoever was active over 7 days was over 30): every period the report's cohorts are released
   // for is one table with this one, at the union of their dimensions and the largest k and k_c.
-  const group = STANDARD_PERIODS.flatMap((period) => {
+  const group = NESTED_PERIODS.flatMap((period) => {
     const plan = period === request.period ? own : windowCohortPlan(set, { ...request, period });
     return plan === undefined ? [] : [{ period, plan }];
   });
@@ -109,8 +108,14 @@ export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<
  * are the organisation's only (red team, test/redteam/date-period-nesting.test.ts).
  */
 export function dayNestsInPeriods(set: Pick<PolicySet, 'policies'>, report: ReportSpec): boolean {
-  return STANDARD_PERIODS.some((period) => windowCohortPlan(set, { report, period }) !== undefined);
+  return NESTED_PERIODS.some((period) => windowCohortPlan(set, { report, period }) !== undefined);
 }
+
+/**
+ * The periods that nest, shortest first: the standard ones, then ALL (Copilot's whole history, which holds the
+ * others: red team, test/redteam/copilot-all-period-nesting.test.ts).
+ */
+const NESTED_PERIODS: readonly Period[] = [...STANDARD_PERIODS, 'ALL'];
 
 /** A plan cut to its organisation dimension (none if it has none). */
 const organisationOnly = (plan: CohortPlan): CohortPlan => ({ ...plan, dimensions: plan.dimensions.filter((d) => d.name === ORGANIZATION) });

@@ -44,7 +44,7 @@ export const POLICY_TEST_SCHEMA = {
      * For cohort rules of a report released for several periods (suppressed as one table): the same report over
      * each other period, by period (`{ D7: teams-d7.csv }`), relative to the case file.
      */
-    periodInputs: { type: 'object', propertyNames: { enum: ['D7', 'D30', 'D90', 'D180'] }, additionalProperties: { type: 'string', minLength: 1 } },
+    periodInputs: { type: 'object', propertyNames: { enum: ['D7', 'D30', 'D90', 'D180', 'ALL'] }, additionalProperties: { type: 'string', minLength: 1 } },
     /** `denied`, or the file holding the exact expected output. */
     expect: {
       anyOf: [
@@ -159,7 +159,7 @@ export async function runPolicyTests(dir: string, set: PolicySet, options: { upd
           const bytes = await readFile(resolve(dirname(file), name));
           return [period, async function* () { yield bytes; }] as const;
         })));
-        const periods = testCase.period === undefined || testCase.period === 'ALL' ? undefined : periodSourcesOf(testCase.period, others, (period) => new Error(
+        const periods = testCase.period === undefined ? undefined : periodSourcesOf(testCase.period, others, (period) => new Error(
           `${report.name}'s cohorts are released for several periods and suppressed as one table; give its ${period} report as 'periodInputs: { ${period}: <file> }'`,
         ));
         actual = await cohortText(input, grant, directory, testCase.period ?? testCase.date ?? '-', testCase.format, periods);

@@ -117,8 +117,8 @@ t.test('a report\'s cohorts released for several periods are one table: every pe
   t.equal(jointCohortPlan(set, { report: EMAIL, period: 'D30' })!.periods, undefined, 'one period: no group');
   const copilot = findReport('getMicrosoft365CopilotUsageUserDetail')!;
   const all = setOf({ 'c.yaml': policy('c', 'tool-c', 'periods: [D7, D30, ALL]', 'organization, department', copilot.name) });
-  t.equal(jointCohortPlan(all, { report: copilot, period: 'ALL' })!.periods, undefined, "ALL is not one of the nested standard periods: its table is its own");
-  t.same(jointCohortPlan(all, { report: copilot, period: 'D7' })!.periods?.map((p) => p.period), ['D7', 'D30'], 'D7 and D30 are one table');
+  t.same(jointCohortPlan(all, { report: copilot, period: 'ALL' })!.periods?.map((p) => p.period), ['D7', 'D30', 'ALL'], 'ALL (the whole history) holds the others: the longest of the group');
+  t.same(jointCohortPlan(all, { report: copilot, period: 'D7' })!.periods?.map((p) => p.period), ['D7', 'D30', 'ALL'], 'the same group from D7');
   t.equal(jointCohortPlan(set, { report: TEAMS, date: '2026-11-20' }), undefined, 'single days are not granted here');
   const decision = decideReport(set.policyFor('tool-a'), { report: TEAMS, format: 'json', period: 'D7' });
   if (decision.kind !== 'cohort') throw new Error(decision.kind);
