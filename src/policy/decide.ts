@@ -105,10 +105,14 @@ export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<
  * Whether some policy of `set` releases `report`'s cohorts for a standard period. A single day nests in the periods
  * that hold it (whoever was active yesterday was over the last 7 days), and days are not one table with periods
  * (each of the 28 days would join the group, and days do not nest in one another), so a day's cohorts beside them
- * are the organisation's only (red team, test/redteam/date-period-nesting.test.ts).
+ * are the organisation's only (red team, test/redteam/date-period-nesting.test.ts). The same holds for a report
+ * the org score reads, where some policy may read the score by a dimension (always for a period): a day's
+ * OneDrive cells beside the score's hidden Content collaboration cells (red team,
+ * test/redteam/score-day-other-report.test.ts).
  */
 export function dayNestsInPeriods(set: Pick<PolicySet, 'policies'>, report: ReportSpec): boolean {
-  return NESTED_PERIODS.some((period) => windowCohortPlan(set, { report, period }) !== undefined);
+  if (NESTED_PERIODS.some((period) => windowCohortPlan(set, { report, period }) !== undefined)) return true;
+  return SCORE_SOURCE_REPORTS.includes(report) && set.policies.some((p) => p.policy.permissions.includes('score') && ownScoreGrant(p).dimensions.length > 0);
 }
 
 /**

@@ -14,6 +14,8 @@
  * department hides Content collaboration DeptA and DeptB (3 and 4 not qualifying, G2) and releases the
  * organisation (7). Yesterday's OneDrive cohorts release every department (5 inactive each). Joined: DeptA's
  * non-qualifying people over 7 days are 2..5.
+ * Fixed: a day of a report the score reads, where the score may be read by a dimension, is the organisation's
+ * only (policy/decide.ts dayNestsInPeriods).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,9 +28,6 @@ import { directoryOf, tenantReports, type Person, type RandomTenant } from '../h
 import { rewriteColumn } from './helpers.js';
 
 t.setTimeout(180_000);
-
-/** A finding's one line, or false to run the attack (GPP_REDTEAM_TODO=run shows it fail). */
-const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
 
 const ONEDRIVE = 'getOneDriveActivityUserDetail';
 const person = (files: boolean): Person => ({ idle: false, mail: true, files, mobile: true, video: true });
@@ -80,7 +79,7 @@ const noSync = (csv: Buffer) => rewriteColumn(csv.toString('utf8'), 'Synced File
 type Category = { id: string; numerator: number | null; denominator: number | null };
 type Score = { organization: { categories: Category[] }; cohorts: { cohort: string[]; categories: Category[] }[] };
 
-t.test('the D7 score by department and yesterday\'s OneDrive cohorts by department: a hidden Content collaboration cell\'s non-qualifying people are narrowed', { todo: todo('dayNestsInPeriods looks at the report\'s own period cohorts only: a day\'s OneDrive cohorts by department read the D7 score\'s hidden Content collaboration DeptA non-qualifying as 2..5') }, async (t) => {
+t.test('the D7 score by department and yesterday\'s OneDrive cohorts by department: a hidden Content collaboration cell\'s non-qualifying people are narrowed', async (t) => {
   const reports: Record<string, Buffer> = {};
   for (const [name, csv] of Object.entries(await tenantReports(D7))) {
     const text = (name === ONEDRIVE ? noSync(csv) : csv).toString('utf8');
