@@ -130,13 +130,16 @@ function windowCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<Report
     const decision = (['csv', 'json'] as const).map((format) => decideReport(loaded, { ...request, format })).find((d) => d.kind === 'cohort');
     return decision?.kind === 'cohort' ? [cohortPlanFor(decision, request.report)] : [];
   });
-  if (plans.length === 0) return undefined;
   // The score's categories read from this report alone count the same people from the same rows: where the set
   // also grants the score for this window, they are one table with the cohorts (the score's dimensions, k_org and
-  // k_c included), so neither surface bounds what the other hides.
+  // k_c included), so neither surface bounds what the other hides. Where no policy releases the report's cohorts
+  // for the window, the table still exists for the score's sake (nobody reads its cohorts): Meetings is then
+  // linked, and grouped with the report's other periods, in every window the score is granted for (red team,
+  // test/redteam/score-meetings-linked-one-period.test.ts).
   const score = scoreTableFor(set, request);
   const companions = score === undefined ? [] : categoryCompanions(request.report.name);
   const linked = companions.length > 0 ? score : undefined;
+  if (plans.length === 0 && linked === undefined) return undefined;
   const names = [...new Set([...plans.flatMap((plan) => plan.dimensions.map((d) => d.name)), ...(linked?.dimensions ?? [])])].sort();
   // With companions, the sums any policy releases of the columns tied to their counts: a shown cell's sums bound them.
   const tied = tiedToCompanions(companions);

@@ -18,6 +18,9 @@
  * D7's 5): a hidden score cell's complement narrowed to 4 values, test/redteam/score-period-nesting.test.ts's
  * attack on the one category suppressAcrossPeriods leaves out. The score's consumer needs no accomplice: the
  * Teams cohort policy of an innocent tool only has to exist.
+ * Fixed: where the score is granted for a window, the Teams table exists for it whether or not a policy releases
+ * the Teams cohorts for that window (policy/decide.ts windowCohortPlan): Meetings is linked, and grouped by period
+ * with the Teams tables, in every window.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,9 +33,6 @@ import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } fro
 import { rewriteColumn } from './helpers.js';
 
 t.setTimeout(180_000);
-
-/** A finding's one line, or false to run the attack (GPP_REDTEAM_TODO=run shows it fail). */
-const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
 
 /** Active in Teams and in meetings (every Teams cohort cell is everyone); `video`: used video in meetings. */
 const person = (video: boolean): Person => ({ idle: false, mail: true, files: true, mobile: true, video });
@@ -121,7 +121,7 @@ const NESTED: TableLink[] = [
   { smaller: { table: 'D7', measure: 'users' }, larger: { table: 'D30', measure: 'users' } },
 ];
 
-t.test('Meetings by department for D7 (linked to Teams D7 cohorts) and D30 (grouped with D7\'s unlinked table): a hidden D30 cell\'s non-qualifying people are narrowed', { todo: todo('Meetings D30 DeptA (3 of 15 never on video, hidden) read as 2..5 from D7\'s linked Meetings: suppressAcrossPeriods groups D30 with a D7 pattern D7 never releases') }, async (t) => {
+t.test('Meetings by department for D7 (linked to Teams D7 cohorts) and D30 (grouped with D7\'s unlinked table): a hidden D30 cell\'s non-qualifying people are narrowed', async (t) => {
   const { d7, d30 } = await readScores(t, tenant(3, 4), tenant(5, 5), 'D7');
   t.equal(d30.get('department/DeptA'), null, 'D30 hides Meetings DeptA (3 of 15 never on video)');
   t.same(narrowedAcross(STRUCTURE, [{ name: 'D30', observed: d30, k: 10 }], [], 5, false), [], 'D30 alone narrows nothing');
@@ -138,7 +138,7 @@ t.test('Meetings by department for D7 (linked to Teams D7 cohorts) and D30 (grou
  * them: each D7 cell's counted people are capped by D30's (so exact, as they sum to D7's organisation) and DeptC's
  * qualifying at 25, so DeptC has at least 5 of D7's 7 non-qualifying people and DeptA 0..2.
  */
-t.test('Meetings by department for D30 (linked to Teams D30 cohorts) and D7 (grouped with D30\'s unlinked table): a hidden D7 cell\'s non-qualifying people are narrowed', { todo: todo('Meetings D7 DeptA (2 of 15 never on video over the week, hidden) read as 0..2 from D30\'s linked Meetings, which shows what D7\'s group hid') }, async (t) => {
+t.test('Meetings by department for D30 (linked to Teams D30 cohorts) and D7 (grouped with D30\'s unlinked table): a hidden D7 cell\'s non-qualifying people are narrowed', async (t) => {
   const { d7, d30 } = await readScores(t, tenant(0, 0, 5), tenant(2, 0, 5), 'D30');
   t.equal(d7.get('department/DeptA'), null, 'D7 hides Meetings DeptA (2 of 15 never on video)');
   t.same(narrowedAcross(STRUCTURE, [{ name: 'D7', observed: d7, k: 10 }], [], 5, false), [], 'D7 alone narrows nothing');
