@@ -28,9 +28,9 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { narrowedAcross, type Observed, type TableLink } from '../helpers/independent-attacker.js';
-import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
-import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
-import { rewriteColumn } from './helpers.js';
+import { startProxyFor } from '../helpers/proxy-stack.js';
+import { directoryOf, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
+import { periodReports, readScoreCategory } from './nesting-tenant.js';
 
 t.setTimeout(180_000);
 
@@ -74,22 +74,9 @@ reports:
       by: [organization, department]
 `;
 
-/** Every score report of `tenant` for `period` (Graph's call form), its Report Period column rewritten. */
-async function reportsFor(tenant: RandomTenant, period: 'D7' | 'D30'): Promise<Record<string, Buffer>> {
-  const out: Record<string, Buffer> = {};
-  for (const [name, csv] of Object.entries(await tenantReports(tenant))) {
-    const text = csv.toString('utf8');
-    out[`${name}(period='${period}')`] = text.includes('Report Period') ? rewriteColumn(text, 'Report Period', () => period.slice(1)) : csv;
-  }
-  return out;
-}
-
-type Category = { id: string; numerator: number | null; denominator: number | null };
-type Score = { organization: { categories: Category[] }; cohorts: { cohort: string[]; categories: Category[] }[] };
-
 /** The score by department for D7 and D30 (Meetings by department as the attacker's cells), the Teams cohorts released for `teams` only. */
 async function readScores(t: Test, d30Tenant: RandomTenant, d7Tenant: RandomTenant, teams: 'D7' | 'D30'): Promise<{ d7: Observed; d30: Observed }> {
-  const reports = { ...(await reportsFor(d30Tenant, 'D30')), ...(await reportsFor(d7Tenant, 'D7')) };
+  const reports = { ...(await periodReports(d30Tenant, 'D30')), ...(await periodReports(d7Tenant, 'D7')) };
   const double = await startGraphDouble({ reports, directory: directoryOf(d30Tenant) });
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-score-meetings-'));
   await writeFile(join(dir, 'score-two-periods.yaml'), SCORE_POLICY);
@@ -99,19 +86,7 @@ async function readScores(t: Test, d30Tenant: RandomTenant, d7Tenant: RandomTena
     await proxy.close();
     await double.close();
   });
-  const read = async (period: string): Promise<Observed> => {
-    const res = await proxy.get(`/org-score?period=${period}&by=department`, KEYS.stranger);
-    t.equal(res.status, 200, `${period} score released`);
-    const body = JSON.parse(res.body.toString()) as Score;
-    const of = (categories: Category[]) => {
-      const c = categories.find((x) => x.id === 'meetings')!;
-      return c.numerator === null || c.denominator === null ? null : { users: c.denominator, active: c.numerator };
-    };
-    const cells: [string, ReturnType<typeof of>][] = [['organization/all', of(body.organization.categories)], ...body.cohorts.map((r) => [`department/${r.cohort.join('|')}`, of(r.categories)] as [string, ReturnType<typeof of>])];
-    t.comment(`${period} Meetings: ${cells.map(([k, v]) => `${k} ${v === null ? 'hidden' : `${v.active}/${v.users}`}`).join('; ')}`);
-    return new Map(cells);
-  };
-  return { d30: await read('D30'), d7: await read('D7') };
+  return { d30: await readScoreCategory(t, proxy, 'period=D30', 'meetings'), d7: await readScoreCategory(t, proxy, 'period=D7', 'meetings') };
 }
 
 const STRUCTURE = { departments: ['DeptA', 'DeptB', 'DeptC'], offices: ['OfficeP', 'OfficeQ', 'OfficeR'], occupied: new Set(['DeptA|OfficeP', 'DeptB|OfficeQ', 'DeptC|OfficeR']) };

@@ -20,11 +20,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
-import { narrowedAcross, type Observed } from '../helpers/independent-attacker.js';
-import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
-import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
-import { rewriteColumn } from './helpers.js';
-import { nestingTenant } from './nesting-tenant.js';
+import { narrowedAcross } from '../helpers/independent-attacker.js';
+import { startProxyFor } from '../helpers/proxy-stack.js';
+import { directoryOf, TEAMS, type Person } from '../helpers/random-tenant.js';
+import { NESTING_STRUCTURE, nestingLinks, nestingTenant, periodReports, readScoreCategory } from './nesting-tenant.js';
 
 t.setTimeout(120_000);
 
@@ -50,20 +49,8 @@ reports:
       by: [organization, department]
 `;
 
-/** Every score report of `tenant` for `period` (Graph's call form), its Report Period column rewritten. */
-async function reportsFor(tenant: RandomTenant, period: 'D7' | 'D30'): Promise<Record<string, Buffer>> {
-  const out: Record<string, Buffer> = {};
-  for (const [name, csv] of Object.entries(await tenantReports(tenant))) {
-    const text = csv.toString('utf8');
-    out[`${name}(period='${period}')`] = text.includes('Report Period') ? rewriteColumn(text, 'Report Period', () => period.slice(1)) : csv;
-  }
-  return out;
-}
-
-type Score = { organization: { categories: { id: string; numerator: number | null; denominator: number | null }[] }; cohorts: { cohort: string[]; categories: { id: string; numerator: number | null; denominator: number | null }[] }[] };
-
 t.test('the score by department for D7 and D30, suppressed apart: joined by their nesting, a hidden D30 cell\'s non-qualifying people are narrowed', async (t) => {
-  const reports = { ...(await reportsFor(D30, 'D30')), ...(await reportsFor(D7, 'D7')) };
+  const reports = { ...(await periodReports(D30, 'D30')), ...(await periodReports(D7, 'D7')) };
   const double = await startGraphDouble({ reports, directory: directoryOf(D30) });
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-score-periods-'));
   await writeFile(join(dir, 'score-two-periods.yaml'), POLICY);
@@ -72,27 +59,11 @@ t.test('the score by department for D7 and D30, suppressed apart: joined by thei
     await proxy.close();
     await double.close();
   });
-  const read = async (period: string): Promise<Observed> => {
-    const res = await proxy.get(`/org-score?period=${period}&by=department`, KEYS.stranger);
-    t.equal(res.status, 200, `${period} score released`);
-    const body = JSON.parse(res.body.toString()) as Score;
-    const of = (categories: Score['cohorts'][number]['categories']) => {
-      const c = categories.find((x) => x.id === 'contentCollaboration')!;
-      return c.numerator === null || c.denominator === null ? null : { users: c.denominator, active: c.numerator };
-    };
-    const cells: [string, ReturnType<typeof of>][] = [['organization/all', of(body.organization.categories)], ...body.cohorts.map((r) => [`department/${r.cohort.join('|')}`, of(r.categories)] as [string, ReturnType<typeof of>])];
-    t.comment(`${period} Content collaboration: ${cells.map(([k, v]) => `${k} ${v === null ? 'hidden' : `${v.active}/${v.users}`}`).join('; ')}`);
-    return new Map(cells);
-  };
-  const [d30, d7] = [await read('D30'), await read('D7')];
+  const [d30, d7] = [await readScoreCategory(t, proxy, 'period=D30', 'contentCollaboration'), await readScoreCategory(t, proxy, 'period=D7', 'contentCollaboration')];
   t.equal(d30.get('department/DeptA'), null, 'D30 hides DeptA (3 of 15 without files)');
-  const structure = { departments: ['DeptA', 'DeptB', 'DeptC'], offices: ['OfficeP', 'OfficeQ', 'OfficeR'], occupied: new Set(['DeptA|OfficeP', 'DeptB|OfficeQ', 'DeptC|OfficeR']) };
+  const structure = NESTING_STRUCTURE;
   t.same(narrowedAcross(structure, [{ name: 'D30', observed: d30, k: 10 }], [], 5, false), [], 'D30 alone narrows nothing');
   // The same people counted in both windows; worked with files over the last 7 days => over the last 30.
-  const nested = narrowedAcross(structure, [{ name: 'D30', observed: d30, k: 10 }, { name: 'D7', observed: d7, k: 10 }], [
-    { smaller: { table: 'D7', measure: 'active' }, larger: { table: 'D30', measure: 'active' } },
-    { smaller: { table: 'D7', measure: 'users' }, larger: { table: 'D30', measure: 'users' } },
-    { smaller: { table: 'D30', measure: 'users' }, larger: { table: 'D7', measure: 'users' } },
-  ], 5, false).filter((n) => n.measure !== 'users'); // users: D7 releases the same count
+  const nested = narrowedAcross(structure, [{ name: 'D30', observed: d30, k: 10 }, { name: 'D7', observed: d7, k: 10 }], nestingLinks('D7', 'D30'), 5, false).filter((n) => n.measure !== 'users'); // users: D7 releases the same count
   t.same(nested, [], `G2/G3: D30 score cells narrowed by D7: ${JSON.stringify(nested)}`);
 });

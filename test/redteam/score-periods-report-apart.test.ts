@@ -23,10 +23,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
-import { narrowedAcross, type Observed } from '../helpers/independent-attacker.js';
+import { narrowedAcross } from '../helpers/independent-attacker.js';
 import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
-import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
+import { directoryOf, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
 import { rewriteColumn } from './helpers.js';
+import { NESTING_STRUCTURE, nestingLinks, periodReports, readScoreCategory } from './nesting-tenant.js';
 
 t.setTimeout(180_000);
 
@@ -62,24 +63,11 @@ reports:
 
 const dayBefore = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
-/** Every score report of `tenant` for `period` (Graph's call form), its Report Period column rewritten. */
-async function reportsFor(tenant: RandomTenant, period: 'D7' | 'D30'): Promise<Record<string, Buffer>> {
-  const out: Record<string, Buffer> = {};
-  for (const [name, csv] of Object.entries(await tenantReports(tenant))) {
-    const text = csv.toString('utf8');
-    out[`${name}(period='${period}')`] = text.includes('Report Period') ? rewriteColumn(text, 'Report Period', () => period.slice(1)) : csv;
-  }
-  return out;
-}
-
-type Category = { id: string; numerator: number | null; denominator: number | null };
-type Score = { organization: { categories: Category[] }; cohorts: { cohort: string[]; categories: Category[] }[] };
-
 t.test('D7\'s score made while D30\'s OneDrive download is a refresh behind (its first report is not), then D30\'s: a hidden D30 cell\'s non-qualifying people are narrowed', async (t) => {
-  const today = await reportsFor(D30, 'D30');
-  const yesterday = (await reportsFor(D30_YESTERDAY, 'D30'))[`${ONEDRIVE}(period='D30')`]!;
+  const today = await periodReports(D30, 'D30');
+  const yesterday = (await periodReports(D30_YESTERDAY, 'D30'))[`${ONEDRIVE}(period='D30')`]!;
   const reports: Record<string, Buffer> = {
-    ...today, ...(await reportsFor(D7, 'D7')),
+    ...today, ...(await periodReports(D7, 'D7')),
     // Graph has refreshed everything but D30's OneDrive download, which holds the previous refresh (yesterday's data).
     [`${ONEDRIVE}(period='D30')`]: rewriteColumn(yesterday.toString('utf8'), 'Report Refresh Date', dayBefore),
   };
@@ -91,31 +79,14 @@ t.test('D7\'s score made while D30\'s OneDrive download is a refresh behind (its
     await proxy.close();
     await double.close();
   });
-  const read = async (period: string): Promise<Observed> => {
-    const res = await proxy.get(`/org-score?period=${period}&by=department`, KEYS.stranger);
-    t.equal(res.status, 200, `${period} score released`);
-    const body = JSON.parse(res.body.toString()) as Score;
-    const of = (categories: Category[]) => {
-      const c = categories.find((x) => x.id === 'contentCollaboration')!;
-      return c.numerator === null || c.denominator === null ? null : { users: c.denominator, active: c.numerator };
-    };
-    const cells: [string, ReturnType<typeof of>][] = [['organization/all', of(body.organization.categories)], ...body.cohorts.map((r) => [`department/${r.cohort.join('|')}`, of(r.categories)] as [string, ReturnType<typeof of>])];
-    t.comment(`${period} Content collaboration: ${cells.map(([k, v]) => `${k} ${v === null ? 'hidden' : `${v.active}/${v.users}`}`).join('; ')}`);
-    return new Map(cells);
-  };
   const behind = await proxy.get('/org-score?period=D7&by=department', KEYS.stranger);
   t.equal(behind.status, 503, "fixed: the score's periods are compared report by report, and nothing is released while they differ");
   t.equal(behind.headers['retry-after'], '300');
   // Graph's D30 OneDrive download catches up with the others' refresh date.
   reports[`${ONEDRIVE}(period='D30')`] = today[`${ONEDRIVE}(period='D30')`]!;
-  const d7 = await read('D7');
-  const d30 = await read('D30');
+  const d7 = await readScoreCategory(t, proxy, 'period=D7', 'contentCollaboration');
+  const d30 = await readScoreCategory(t, proxy, 'period=D30', 'contentCollaboration');
   t.equal(d30.get('department/DeptA'), null, 'D30 hides DeptA (3 of 15 without files)');
-  const structure = { departments: ['DeptA', 'DeptB', 'DeptC'], offices: ['OfficeP', 'OfficeQ', 'OfficeR'], occupied: new Set(['DeptA|OfficeP', 'DeptB|OfficeQ', 'DeptC|OfficeR']) };
-  const nested = narrowedAcross(structure, [{ name: 'D30', observed: d30, k: 10 }, { name: 'D7', observed: d7, k: 10 }], [
-    { smaller: { table: 'D7', measure: 'active' }, larger: { table: 'D30', measure: 'active' } },
-    { smaller: { table: 'D7', measure: 'users' }, larger: { table: 'D30', measure: 'users' } },
-    { smaller: { table: 'D30', measure: 'users' }, larger: { table: 'D7', measure: 'users' } },
-  ], 5, false).filter((n) => n.measure !== 'users'); // users: D7 releases the same count
+  const nested = narrowedAcross(NESTING_STRUCTURE, [{ name: 'D30', observed: d30, k: 10 }, { name: 'D7', observed: d7, k: 10 }], nestingLinks('D7', 'D30'), 5, false).filter((n) => n.measure !== 'users'); // users: D7 releases the same count
   t.same(nested, [], `G2/G3: D30 score cells narrowed by D7: ${JSON.stringify(nested)}`);
 });
