@@ -140,6 +140,16 @@ export class OrgScores {
    * OrganizationTooSmallError, NoisyReleaseRefused, or what reading a report throws.
    */
   async compute(window: ScoreWindow, grant: ScoreGrant, consumer: string): Promise<ScoreResult> {
+    try {
+      return await this.computeOnce(window, grant, consumer, false);
+    } catch (error) {
+      // Its reports in hand are of an older refresh than another period's they are grouped with: fetched again, once.
+      if (error instanceof PeriodsRefreshing && error.stale === 'own') return this.computeOnce(window, grant, consumer, true);
+      throw error;
+    }
+  }
+
+  private async computeOnce(window: ScoreWindow, grant: ScoreGrant, consumer: string, fresh: boolean): Promise<ScoreResult> {
     const key = grant.noise === undefined ? undefined : requireNoise(this.options.noise ?? {}, grant.epsilonPerYear).key;
     let directory = NO_DIRECTORY;
     let dimensions = grant.dimensions;
@@ -161,7 +171,7 @@ export class OrgScores {
     /** The other periods' snapshots, for a score grouped across periods (grant.periods). */
     const held: LeasedSnapshot[] = [];
     try {
-      snapshots.push(...(await this.leaseReports(window, held)));
+      snapshots.push(...(await this.leaseReports(window, held, fresh)));
       const facts = await this.factsOf(snapshots);
       // The other periods of the score's group, from the same refresh (else nothing until they agree).
       const others: PeriodFacts[] = [];
@@ -169,12 +179,15 @@ export class OrgScores {
         if (period === (window as { readonly period: Period }).period) continue;
         const leased = await this.leaseReports({ period }, held);
         held.push(...leased);
-        const other = await this.factsOf(leased);
-        // Report by report: Graph refreshes each report's periods on its own.
-        for (const [report, date] of facts.refreshDates) {
-          const otherDate = other.refreshDates.get(report) ?? null;
-          if (otherDate !== date) throw new PeriodsRefreshing(report, (date ?? '') < (otherDate ?? '') ? 'own' : 'other', { own: date, other: otherDate, period });
+        let other = await this.factsOf(leased);
+        // The other period's held reports are of an older refresh: Graph is asked again once.
+        if (refreshedApart(facts, other, period)?.stale === 'other') {
+          const again = await this.leaseReports({ period }, held, true);
+          held.push(...again);
+          other = await this.factsOf(again);
         }
+        const apart = refreshedApart(facts, other, period);
+        if (apart !== undefined) throw apart;
         others.push({ period, facts: other });
       }
       // Every release of a refresh's data is joined to one directory, whichever surface or policy asks first: the
@@ -220,10 +233,12 @@ export class OrgScores {
 
   /**
    * Leases the score's reports for `window` (fetched side by side: Graph throttles per report), in
-   * SCORE_SOURCE_REPORTS order; `taken` gets every lease, failed or not, for the caller to release.
+   * SCORE_SOURCE_REPORTS order; `taken` gets every lease, failed or not, for the caller to release. `fresh`:
+   * held snapshots are fetched from Graph again.
    */
-  private async leaseReports(window: ScoreWindow, taken: LeasedSnapshot[]): Promise<LeasedSnapshot[]> {
-    const leases = await Promise.allSettled(SCORE_SOURCE_REPORTS.map((report) => this.options.snapshots.lease({ version: 'v1.0', report, ...window }, 'csv')));
+  private async leaseReports(window: ScoreWindow, taken: LeasedSnapshot[], fresh = false): Promise<LeasedSnapshot[]> {
+    const options = fresh ? { fetchedAfter: Date.now() } : {};
+    const leases = await Promise.allSettled(SCORE_SOURCE_REPORTS.map((report) => this.options.snapshots.lease({ version: 'v1.0', report, ...window }, 'csv', options)));
     const snapshots = leases.flatMap((lease) => (lease.status === 'fulfilled' ? [lease.value] : []));
     const failed = leases.find((lease) => lease.status === 'rejected');
     if (failed !== undefined) {
@@ -363,6 +378,18 @@ const NO_DIRECTORY = new Directory([]);
 interface PeriodFacts {
   readonly period: Period;
   readonly facts: ScoreFacts;
+}
+
+/**
+ * Whether another period's reports are of other refreshes than the score's, report by report (Graph refreshes each
+ * report's periods on its own): the first that differs, as the error to answer with, else undefined.
+ */
+function refreshedApart(own: ScoreFacts, other: ScoreFacts, period: Period): PeriodsRefreshing | undefined {
+  for (const [report, date] of own.refreshDates) {
+    const otherDate = other.refreshDates.get(report) ?? null;
+    if (otherDate !== date) return new PeriodsRefreshing(report, (date ?? '') < (otherDate ?? '') ? 'own' : 'other', { own: date, other: otherDate, period });
+  }
+  return undefined;
 }
 
 /** A table's suppression counts read off its cells' states. */

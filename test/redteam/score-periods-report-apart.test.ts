@@ -90,3 +90,32 @@ t.test('D7\'s score made while D30\'s OneDrive download is a refresh behind (its
   const nested = narrowedAcross(NESTING_STRUCTURE, [{ name: 'D30', observed: d30, k: 10 }, { name: 'D7', observed: d7, k: 10 }], nestingLinks('D7', 'D30'), 5, false).filter((n) => n.measure !== 'users'); // users: D7 releases the same count
   t.same(nested, [], `G2/G3: D30 score cells narrowed by D7: ${JSON.stringify(nested)}`);
 });
+
+/**
+ * Held snapshots a refresh behind (the snapshot cache keeps each report's download for its TTL): another tool's
+ * OneDrive cohorts of one period were read before Graph refreshed, so that period's OneDrive snapshot is
+ * yesterday's while the rest is fetched today's. The score fetches the older side again, once, instead of
+ * answering 503 until the cache expires.
+ */
+for (const held of ['D30', 'D7'] as const) {
+  t.test(`the score's ${held} OneDrive snapshot held from yesterday's refresh: fetched again, and the score released`, async (t) => {
+    const today = { ...(await periodReports(D30, 'D30')), ...(await periodReports(D7, 'D7')) };
+    const old = (text: Buffer) => rewriteColumn(text.toString('utf8'), 'Report Refresh Date', dayBefore);
+    const reports: Record<string, Buffer> = Object.fromEntries(Object.entries(today).map(([call, csv]) => [call, old(csv)]));
+    const double = await startGraphDouble({ reports, directory: directoryOf(D30) });
+    const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-score-held-'));
+    await writeFile(join(dir, 'score-two-periods.yaml'), POLICY);
+    await writeFile(join(dir, 'onedrive-one-period.yaml'), `name: onedrive-one-period\ndescription: OneDrive cohorts over one period (fixture).\nconsumers: [onboarding]\nperiods: [${held}]\nformats: [json]\nreports:\n  ${ONEDRIVE}:\n    cohort:\n      by: [organization]\n`);
+    const proxy = await startProxyFor(double, { proxy: { policiesDir: dir, snapshotTtlSeconds: 3600 } });
+    t.teardown(async () => {
+      await proxy.close();
+      await double.close();
+    });
+    t.equal((await proxy.get(`/cohorts/${ONEDRIVE}?period=${held}&format=json`, KEYS.onboarding)).status, 200, `${held} OneDrive cohorts read (and held) before the refresh`);
+    // Graph refreshes every report; the proxy still holds that one OneDrive download from before.
+    Object.assign(reports, today);
+    // D7 asked for: with D30 held, the other period is the older; with D7 held, the reports in hand are.
+    const res = await proxy.get('/org-score?period=D7&by=department', KEYS.stranger);
+    t.equal(res.status, 200, `the older ${held === 'D30' ? 'other period' : 'reports in hand'} fetched again`);
+  });
+}
