@@ -24,21 +24,16 @@ import t from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { narrowedAcross, type Observed } from '../helpers/independent-attacker.js';
 import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
-import { directoryOf, tenantReports, type Person, type RandomTenant } from '../helpers/random-tenant.js';
+import { directoryOf, tenantReports, type Person } from '../helpers/random-tenant.js';
 import { rewriteColumn } from './helpers.js';
+import { nestingTenant } from './nesting-tenant.js';
 
 t.setTimeout(180_000);
 
 const ONEDRIVE = 'getOneDriveActivityUserDetail';
 const person = (files: boolean): Person => ({ idle: false, mail: true, files, mobile: true, video: true });
-/** `people` in a cross, the first `without` of them without files over the window. */
-const cross = (people: number, without: number) => ({ people: Array.from({ length: people }, (_, i) => person(i >= without)), ghosts: 0 });
-const none = { people: [], ghosts: 0 };
-const tenant = (withoutA: number, withoutB: number): RandomTenant => ({
-  departments: 3, offices: 3, k: 5, kC: 5, kOrg: 10,
-  crosses: [cross(15, withoutA), none, none, none, cross(20, withoutB), none, none, none, cross(30, 0)],
-  outsiders: Array.from({ length: 12 }, () => person(true)),
-});
+/** The nesting tenant with `withoutA` of DeptA's and `withoutB` of DeptB's people without files over the window. */
+const tenant = (withoutA: number, withoutB: number) => nestingTenant(withoutA, withoutB, (without) => person(!without));
 const D7 = tenant(3, 4);
 const DAY = tenant(5, 5);
 
