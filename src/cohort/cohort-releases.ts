@@ -13,7 +13,7 @@ import { organisationVerdictOf, PeriodsRefreshing, protectCohortTable, releaseSl
 import { ReleaseBook, requireNoise, storedMeasures, type BookedRelease, type BudgetState, type NoiseSettings, type ReleaseCodec } from './release-book.js';
 import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import { aggregateCsvReport, usesDirectory, withoutDirectory, type CohortPlan } from './report-users.js';
-import { directoryForData, type DirectoryLookup, type LeasedSnapshot, type SnapshotSource } from './sources.js';
+import { directoryForData, readAlongside, type DirectoryLookup, type LeasedSnapshot, type SnapshotSource } from './sources.js';
 import type { SuppressionCounts } from './suppress.js';
 
 export { NoisyReleaseRefused, type NoiseSettings } from './release-book.js';
@@ -103,20 +103,21 @@ export class CohortReleases {
     // organisation's table then drops the dimensions no one can be given.
     let directory = NO_DIRECTORY;
     let joint = grant.joint;
-    if (usesDirectory(plan)) directory = await this.directory.current();
-    else if (joint !== undefined && usesDirectory(joint)) {
-      try {
-        directory = await this.directory.current();
-      } catch (error) {
-        if (!(error instanceof ConcealedNamesError)) throw error;
-        joint = withoutDirectory(joint);
-      }
-    }
-    if (joint !== grant.joint) grant = { ...grant, ...(joint !== undefined ? { joint } : {}) };
+    // Read while the report downloads (sources.ts readAlongside).
+    const directoryRead = usesDirectory(plan) || (joint !== undefined && usesDirectory(joint)) ? readAlongside(this.directory) : undefined;
     const hitsBefore = this.snapshots.stats.hits;
     const snapshot = await this.snapshots.lease(call, 'csv', fresh ? { fetchedAfter: Date.now() } : {});
     const fromCache = this.snapshots.stats.hits > hitsBefore;
     try {
+      if (directoryRead !== undefined) {
+        try {
+          directory = await directoryRead;
+        } catch (error) {
+          if (usesDirectory(plan) || !(error instanceof ConcealedNamesError)) throw error;
+          joint = withoutDirectory(joint!);
+        }
+      }
+      if (joint !== grant.joint) grant = { ...grant, ...(joint !== undefined ? { joint } : {}) };
       const cadence = grant.cadence ?? 'daily';
       const window = call.period ?? call.date ?? '-';
       // Which epoch the data held belongs to, read off its first row: a release already made for it is served

@@ -95,6 +95,17 @@ export class DirectoryPins implements DirectoryLookup {
 }
 
 /**
+ * The current directory, read from now on while the caller does other work (fetches its reports): a big
+ * tenant's directory is hundreds of pages. Its failure is the caller's when it awaits the result, never an
+ * unhandled rejection when the caller fails first.
+ */
+export function readAlongside(lookup: DirectoryLookup): Promise<Directory> {
+  const read = lookup.current();
+  read.catch(() => undefined);
+  return read;
+}
+
+/**
  * The directory releases of data refreshed on `refreshDate` are joined to (DirectoryLookup.forData, else the
  * current one); `alongside`: other reports' dates joined to it too (the score's).
  */

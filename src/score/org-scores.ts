@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { directoryForData, type DirectoryLookup, type SnapshotSource, type LeasedSnapshot } from '../cohort/sources.js';
+import { directoryForData, readAlongside, type DirectoryLookup, type SnapshotSource, type LeasedSnapshot } from '../cohort/sources.js';
 import { ORGANIZATION } from '../cohort/aggregate.js';
 import { ConcealedNamesError, Directory, DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type DirectoryAttribute } from '../cohort/directory.js';
 import { LP_LIMIT, measureNoise, PeriodsRefreshing, planDigest, releaseId, releaseSlot, organisationVerdictOf, suppressAsCompanion, tableDigest, type NoisyMeasure, type ReleaseCadence, type ReleaseData, type ReleaseSlot } from '../cohort/release.js';
@@ -156,22 +156,25 @@ export class OrgScores {
     let joint = grant.joint;
     let linked = grant.linked ?? [];
     let withheld: ScoreResult['withheld'];
-    if ((joint?.dimensions ?? dimensions).length > 0 || linked.some(usesDirectory)) {
-      try {
-        directory = await this.options.directory.current();
-      } catch (error) {
-        if (!(error instanceof ConcealedNamesError)) throw error;
-        dimensions = [];
-        if (joint !== undefined) joint = { ...joint, dimensions: [] };
-        // Without the directory, the linked cohort tables drop their directory dimensions as the cohorts do.
-        linked = linked.map(withoutDirectory);
-      }
-    }
+    // Read while the reports download, not before them: a big tenant's directory is hundreds of pages (300 at
+    // 300,000 users, about 2 s here: bench/score-scale.ts).
+    const directoryRead = (joint?.dimensions ?? dimensions).length > 0 || linked.some(usesDirectory) ? readAlongside(this.options.directory) : undefined;
     const snapshots: LeasedSnapshot[] = [];
     /** The other periods' snapshots, for a score grouped across periods (grant.periods). */
     const held: LeasedSnapshot[] = [];
     try {
       snapshots.push(...(await this.leaseReports(window, held, fresh)));
+      if (directoryRead !== undefined) {
+        try {
+          directory = await directoryRead;
+        } catch (error) {
+          if (!(error instanceof ConcealedNamesError)) throw error;
+          dimensions = [];
+          if (joint !== undefined) joint = { ...joint, dimensions: [] };
+          // Without the directory, the linked cohort tables drop their directory dimensions as the cohorts do.
+          linked = linked.map(withoutDirectory);
+        }
+      }
       const facts = await this.factsOf(snapshots);
       // The other periods of the score's group, from the same refresh (else nothing until they agree).
       const others: PeriodFacts[] = [];
