@@ -11,7 +11,10 @@
  * last line stating which targets are met.
  * Targets (issue 18): <= 5 s at 300k users with and without `by`; no block over 100 ms; time linear in users;
  * peak RSS within the Kubernetes example's memory limit.
- * GPP_VALIDATION_THREADS in the environment sets the measured proxy's validation workers (its default: none).
+ * GPP_VALIDATION_THREADS in the environment sets the measured proxy's validation workers (its default: none);
+ * GPP_BENCH_GRAPH_LATENCY_MS makes the stand-in Graph wait that long before each response (Graph's round trip;
+ * default 0). Each run also prints the stand-in Graph's CPU time for the request: it shares the machine's cores.
+ *
  * Run: node --import tsx bench/score-scale.ts [--rounds N] [users ...]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -40,7 +43,16 @@ interface Figures {
   /** CPU time of the proxy process (every thread) for the request: what the load does not inflate. */
   cpuSeconds: number;
 }
-interface Run extends Figures { users: number; by: string; load: string }
+interface Run extends Figures { users: number; by: string; load: string; graphCpuSeconds: number }
+
+/** The CPU time (user and system, seconds) a child process has used so far, from /proc (Linux). */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  // After the command name: state is field 3, utime 14 and stime 15 (proc(5)), in clock ticks of 1/100 s.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+/** The stand-in Graph's round trip (ms), GPP_BENCH_GRAPH_LATENCY_MS. */
+const GRAPH_LATENCY_MS = Number(process.env.GPP_BENCH_GRAPH_LATENCY_MS ?? 0);
 
 /** Child mode: one cold proxy in this process, one score request, the figures as a JSON line. */
 async function measureOnce(users: number, by: string | undefined): Promise<void> {
@@ -129,7 +141,7 @@ async function main(sizes: number[], rounds: number): Promise<void> {
     children.push(login.child);
     const field = (name: string) => new RegExp(`${name}:\\s+(\\S+)`).exec(login.output())![1]!;
     for (const users of sizes) {
-      const standIn = await start(['--import', 'tsx', 'bench/stand-in-graph.ts', String(users), '--score'], /^\{.*\}$/m);
+      const standIn = await start(['--import', 'tsx', 'bench/stand-in-graph.ts', String(users), '--score', '--latency-ms', String(GRAPH_LATENCY_MS)], /^\{.*\}$/m);
       children.push(standIn.child);
       try {
         const graph = JSON.parse(/^(\{.*\})$/m.exec(standIn.output())![1]!) as { url: string; ca: string };
@@ -138,15 +150,16 @@ async function main(sizes: number[], rounds: number): Promise<void> {
         // Rounds interleave the two requests, so a burst of load elsewhere on the machine falls on both.
         for (let round = 0; round < rounds; round++) {
           for (const by of [undefined, 'department']) {
+            const graphCpuBefore = cpuSecondsOf(standIn.child.pid!);
             const proxy = await start([`--max-old-space-size=${HEAP_MB}`, ...NODE_ARGS, '--import', 'tsx', 'bench/score-scale.ts', '--measure', String(users), by ?? '-'], /^\{.*\}$/m, {
               NODE_EXTRA_CA_CERTS: caFile,
               GPP_BENCH_GRAPH: JSON.stringify({ graphUrl: graph.url, tokenUrl: field('Entra token URL'), clientId: field('Client id'), clientSecret: field('Client secret') }),
             });
             const figures = JSON.parse(/^(\{.*\})$/m.exec(proxy.output())![1]!) as Figures;
             await once(proxy.child, 'exit');
-            const run = { users, by: by ?? '-', ...figures, load: loadavg().map((l) => l.toFixed(2)).join(' ') };
+            const run = { users, by: by ?? '-', ...figures, load: loadavg().map((l) => l.toFixed(2)).join(' '), graphCpuSeconds: cpuSecondsOf(standIn.child.pid!) - graphCpuBefore };
             runs.push(run);
-            console.log(`${users} users, by ${run.by}: ${run.seconds.toFixed(2)} s cold (proxy CPU ${run.cpuSeconds.toFixed(2)} s), longest event-loop block ${run.blockMs.toFixed(0)} ms (longest uninterrupted CPU ${run.busyMs.toFixed(0)} ms), proxy peak RSS ${run.peakMb.toFixed(0)} MB (heap cap ${HEAP_MB} MB; load average ${run.load})`);
+            console.log(`${users} users, by ${run.by}: ${run.seconds.toFixed(2)} s cold (proxy CPU ${run.cpuSeconds.toFixed(2)} s), longest event-loop block ${run.blockMs.toFixed(0)} ms (longest uninterrupted CPU ${run.busyMs.toFixed(0)} ms), proxy peak RSS ${run.peakMb.toFixed(0)} MB (heap cap ${HEAP_MB} MB; load average ${run.load}); stand-in Graph CPU ${run.graphCpuSeconds.toFixed(2)} s (round trip ${GRAPH_LATENCY_MS} ms)`);
           }
         }
       } finally {
@@ -157,16 +170,16 @@ async function main(sizes: number[], rounds: number): Promise<void> {
     for (const child of children) child.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
   }
-  console.log(`\nGrowth (${rounds} round${rounds === 1 ? '' : 's'}; ranges are min-max over rounds; heap cap ${HEAP_MB} MB):`);
-  console.log('| users | cold, no by (ms) | cold, by=department (ms) | ms per 1k users | proxy CPU, no by / by (s) | longest event-loop block (ms) | longest uninterrupted CPU (ms) | peak RSS (MB) | load average (1 min) |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  console.log(`\nGrowth (${rounds} round${rounds === 1 ? '' : 's'}; ranges are min-max over rounds; heap cap ${HEAP_MB} MB; Graph round trip ${GRAPH_LATENCY_MS} ms):`);
+  console.log('| users | cold, no by (ms) | cold, by=department (ms) | ms per 1k users | proxy CPU, no by / by (s) | stand-in Graph CPU (s) | longest event-loop block (ms) | longest uninterrupted CPU (ms) | peak RSS (MB) | load average (1 min) |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const users of sizes) {
     const of = runs.filter((r) => r.users === users);
     const plain = of.filter((r) => r.by === '-').map((r) => r.seconds * 1000);
     const byDepartment = of.filter((r) => r.by !== '-').map((r) => r.seconds * 1000);
     const perThousand = of.map((r) => (r.seconds * 1e6) / users);
     const loads = of.map((r) => Number(r.load.split(' ')[0]));
-    console.log(`| ${users.toLocaleString('en')} | ${range(plain, 0)} | ${range(byDepartment, 0)} | ${range(perThousand, 1)} | ${range(of.filter((r) => r.by === '-').map((r) => r.cpuSeconds), 2)} / ${range(of.filter((r) => r.by !== '-').map((r) => r.cpuSeconds), 2)} | ${range(of.map((r) => r.blockMs), 0)} | ${range(of.map((r) => r.busyMs), 0)} | ${range(of.map((r) => r.peakMb), 0)} | ${range(loads, 1)} |`);
+    console.log(`| ${users.toLocaleString('en')} | ${range(plain, 0)} | ${range(byDepartment, 0)} | ${range(perThousand, 1)} | ${range(of.filter((r) => r.by === '-').map((r) => r.cpuSeconds), 2)} / ${range(of.filter((r) => r.by !== '-').map((r) => r.cpuSeconds), 2)} | ${range(of.map((r) => r.graphCpuSeconds), 2)} | ${range(of.map((r) => r.blockMs), 0)} | ${range(of.map((r) => r.busyMs), 0)} | ${range(of.map((r) => r.peakMb), 0)} | ${range(loads, 1)} |`);
   }
   const largest = Math.max(...sizes);
   const worst = Math.max(...runs.filter((r) => r.users === largest).map((r) => r.seconds));

@@ -5,7 +5,9 @@
  * `{ "url", "ca" }` on stdout when listening. Any bearer token is accepted (Graph's checks are not measured;
  * tokens come from the simulator's Entra ID). With `--score` it also serves the org score's source reports (CSV,
  * D30) and the tenant's directory (`/users`), rendered once and kept in the temporary directory for the next run.
- * Run: node --import tsx bench/stand-in-graph.ts [users] [--score]
+ * With `--latency-ms N` every response waits N ms first: Graph's round trip, which the proxy pays once per
+ * directory page (300 of them at 300,000 users, one after the other) and per report.
+ * Run: node --import tsx bench/stand-in-graph.ts [users] [--score] [--latency-ms N]
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +21,10 @@ import { SimulatedTenant } from '../src/simulator/tenant.js';
 import { selfSignedCertificate } from '../src/server/tls.js';
 import { SCORE_SOURCE_REPORTS } from '../src/score/score-facts.js';
 
-const users = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 10_000);
+const users = Number(process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--latency-ms') ?? 10_000);
 const withScore = process.argv.includes('--score');
+const latencyAt = process.argv.indexOf('--latency-ms');
+const latencyMs = latencyAt === -1 ? 0 : Number(process.argv[latencyAt + 1]);
 const REPORT = 'getOffice365ActiveUserDetail';
 const spec = findReport(REPORT)!;
 const tenant = new SimulatedTenant({ users, seed: 1 });
@@ -65,6 +69,7 @@ if (withScore) {
 
 const tls = await selfSignedCertificate(1);
 const app = Fastify({ logger: false, https: { key: tls.key, cert: tls.cert } });
+if (latencyMs > 0) app.addHook('onRequest', () => new Promise<void>((resolve) => setTimeout(resolve, latencyMs)));
 app.get('/v1.0/admin/reportSettings', async () => ({ displayConcealedNames: false }));
 app.get('/v1.0/users', async (request, reply) => {
   const page = Number(new URLSearchParams(request.url.split('?')[1] ?? '').get('$skiptoken') ?? 0);
