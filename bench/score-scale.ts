@@ -7,8 +7,9 @@
  * wall time, the longest event-loop block in the proxy process during it (perf_hooks monitorEventLoopDelay: wall
  * time, so it includes waiting for a core on a loaded machine), the longest uninterrupted work (main-thread CPU
  * between two turns of a 10 ms timer, which the load does not inflate), and the proxy process's peak RSS (sampled
- * every 20 ms), beside the load average (the machine is shared). Then a growth table (ranges over rounds) and a
- * last line stating which targets are met.
+ * every 20 ms), beside the load average (the machine is shared). Each round first measures the floor: the same
+ * reports and directory pages downloaded alone, without the proxy (measureDownloadOnly). Then a growth table
+ * (ranges over rounds) and a last line stating which targets are met.
  * Targets (issue 18): <= 5 s at 300k users with and without `by`; no block over 100 ms; time linear in users;
  * peak RSS within the Kubernetes example's memory limit.
  * GPP_VALIDATION_THREADS in the environment sets the measured proxy's validation workers (its default: none);
@@ -112,6 +113,43 @@ async function measureOnce(users: number, by: string | undefined): Promise<void>
   }
 }
 
+/**
+ * Child mode: the floor the proxy's cold score is measured against, in the same run. Graph's part of the work
+ * alone, without the proxy: the seven reports (each its 302 and the download, side by side) and every directory
+ * page (one after the other, as Graph's $skiptoken allows), over HTTPS with undici, the bytes counted and dropped.
+ * Prints wall time, CPU time and bytes as a JSON line.
+ */
+async function measureDownloadOnly(): Promise<void> {
+  const { Agent, request } = await import('undici');
+  const { SCORE_SOURCE_REPORTS } = await import('../src/score/score-facts.js');
+  const graph = JSON.parse(process.env.GPP_BENCH_GRAPH!) as { graphUrl: string };
+  const dispatcher = new Agent({ bodyTimeout: 600_000, headersTimeout: 600_000 });
+  const headers = { authorization: 'Bearer download-only' };
+  let bytes = 0;
+  const drain = async (body: AsyncIterable<Buffer>) => {
+    for await (const chunk of body) bytes += chunk.length;
+  };
+  const startedCpu = process.cpuUsage();
+  const started = performance.now();
+  const report = async (name: string) => {
+    const redirect = await request(`${graph.graphUrl}/v1.0/reports/${name}(period='D30')`, { dispatcher, headers });
+    await redirect.body.dump();
+    const download = await request(String(redirect.headers.location), { dispatcher });
+    await drain(download.body);
+  };
+  const directory = async () => {
+    for (let url: string | undefined = `${graph.graphUrl}/v1.0/users?$top=999`; url !== undefined; ) {
+      const page = (await (await request(url, { dispatcher, headers })).body.json()) as { value: unknown[]; '@odata.nextLink'?: string };
+      bytes += JSON.stringify(page.value).length;
+      url = page['@odata.nextLink'];
+    }
+  };
+  await Promise.all([...SCORE_SOURCE_REPORTS.map((r) => report(r.name)), directory()]);
+  const used = process.cpuUsage(startedCpu);
+  await dispatcher.close();
+  process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6, bytes })}\n`);
+}
+
 /** Starts a child and waits until its output matches `ready`. */
 async function start(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
@@ -135,6 +173,7 @@ async function main(sizes: number[], rounds: number): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'gpp-bench-score-'));
   const children: ChildProcess[] = [];
   const runs: Run[] = [];
+  const downloads: { users: number; seconds: number; cpuSeconds: number }[] = [];
   try {
     // Entra ID: the simulator's login host issues the proxy's tokens; the stand-in Graph accepts any bearer token.
     const login = await start(['--import', 'tsx', 'src/cli.ts', 'simulator', '--port', '0', '--download-port', '0', '--users', '1'], /Press Ctrl\+C/);
@@ -147,14 +186,20 @@ async function main(sizes: number[], rounds: number): Promise<void> {
         const graph = JSON.parse(/^(\{.*\})$/m.exec(standIn.output())![1]!) as { url: string; ca: string };
         const caFile = join(work, 'ca.pem');
         writeFileSync(caFile, `${graph.ca}\n${readFileSync(field('Authority CA'), 'utf8')}`);
-        // Rounds interleave the two requests, so a burst of load elsewhere on the machine falls on both.
+        const env = {
+          NODE_EXTRA_CA_CERTS: caFile,
+          GPP_BENCH_GRAPH: JSON.stringify({ graphUrl: graph.url, tokenUrl: field('Entra token URL'), clientId: field('Client id'), clientSecret: field('Client secret') }),
+        };
+        // Rounds interleave the two requests and the download alone, so a burst of load elsewhere falls on all three.
         for (let round = 0; round < rounds; round++) {
+          const floor = await start([`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', 'bench/score-scale.ts', '--measure-download'], /^\{.*\}$/m, env);
+          const download = JSON.parse(/^(\{.*\})$/m.exec(floor.output())![1]!) as { seconds: number; cpuSeconds: number; bytes: number };
+          await once(floor.child, 'exit');
+          downloads.push({ users, ...download });
+          console.log(`${users} users, download alone (the seven reports and the directory, no proxy): ${download.seconds.toFixed(2)} s (CPU ${download.cpuSeconds.toFixed(2)} s, ${(download.bytes / 2 ** 20).toFixed(0)} MiB)`);
           for (const by of [undefined, 'department']) {
             const graphCpuBefore = cpuSecondsOf(standIn.child.pid!);
-            const proxy = await start([`--max-old-space-size=${HEAP_MB}`, ...NODE_ARGS, '--import', 'tsx', 'bench/score-scale.ts', '--measure', String(users), by ?? '-'], /^\{.*\}$/m, {
-              NODE_EXTRA_CA_CERTS: caFile,
-              GPP_BENCH_GRAPH: JSON.stringify({ graphUrl: graph.url, tokenUrl: field('Entra token URL'), clientId: field('Client id'), clientSecret: field('Client secret') }),
-            });
+            const proxy = await start([`--max-old-space-size=${HEAP_MB}`, ...NODE_ARGS, '--import', 'tsx', 'bench/score-scale.ts', '--measure', String(users), by ?? '-'], /^\{.*\}$/m, env);
             const figures = JSON.parse(/^(\{.*\})$/m.exec(proxy.output())![1]!) as Figures;
             await once(proxy.child, 'exit');
             const run = { users, by: by ?? '-', ...figures, load: loadavg().map((l) => l.toFixed(2)).join(' '), graphCpuSeconds: cpuSecondsOf(standIn.child.pid!) - graphCpuBefore };
@@ -171,15 +216,15 @@ async function main(sizes: number[], rounds: number): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
   console.log(`\nGrowth (${rounds} round${rounds === 1 ? '' : 's'}; ranges are min-max over rounds; heap cap ${HEAP_MB} MB; Graph round trip ${GRAPH_LATENCY_MS} ms):`);
-  console.log('| users | cold, no by (ms) | cold, by=department (ms) | ms per 1k users | proxy CPU, no by / by (s) | stand-in Graph CPU (s) | longest event-loop block (ms) | longest uninterrupted CPU (ms) | peak RSS (MB) | load average (1 min) |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  console.log('| users | cold, no by (ms) | cold, by=department (ms) | ms per 1k users | proxy CPU, no by / by (s) | download alone (s) | stand-in Graph CPU (s) | longest event-loop block (ms) | longest uninterrupted CPU (ms) | peak RSS (MB) | load average (1 min) |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const users of sizes) {
     const of = runs.filter((r) => r.users === users);
     const plain = of.filter((r) => r.by === '-').map((r) => r.seconds * 1000);
     const byDepartment = of.filter((r) => r.by !== '-').map((r) => r.seconds * 1000);
     const perThousand = of.map((r) => (r.seconds * 1e6) / users);
     const loads = of.map((r) => Number(r.load.split(' ')[0]));
-    console.log(`| ${users.toLocaleString('en')} | ${range(plain, 0)} | ${range(byDepartment, 0)} | ${range(perThousand, 1)} | ${range(of.filter((r) => r.by === '-').map((r) => r.cpuSeconds), 2)} / ${range(of.filter((r) => r.by !== '-').map((r) => r.cpuSeconds), 2)} | ${range(of.map((r) => r.graphCpuSeconds), 2)} | ${range(of.map((r) => r.blockMs), 0)} | ${range(of.map((r) => r.busyMs), 0)} | ${range(of.map((r) => r.peakMb), 0)} | ${range(loads, 1)} |`);
+    console.log(`| ${users.toLocaleString('en')} | ${range(plain, 0)} | ${range(byDepartment, 0)} | ${range(perThousand, 1)} | ${range(of.filter((r) => r.by === '-').map((r) => r.cpuSeconds), 2)} / ${range(of.filter((r) => r.by !== '-').map((r) => r.cpuSeconds), 2)} | ${range(downloads.filter((d) => d.users === users).map((d) => d.seconds), 2)} | ${range(of.map((r) => r.graphCpuSeconds), 2)} | ${range(of.map((r) => r.blockMs), 0)} | ${range(of.map((r) => r.busyMs), 0)} | ${range(of.map((r) => r.peakMb), 0)} | ${range(loads, 1)} |`);
   }
   const largest = Math.max(...sizes);
   const worst = Math.max(...runs.filter((r) => r.users === largest).map((r) => r.seconds));
@@ -196,6 +241,7 @@ async function main(sizes: number[], rounds: number): Promise<void> {
 
 const args = process.argv.slice(2);
 if (args[0] === '--measure') await measureOnce(Number(args[1]), args[2] === '-' ? undefined : args[2]);
+else if (args[0] === '--measure-download') await measureDownloadOnly();
 else {
   const at = args.indexOf('--rounds');
   const rounds = at === -1 ? 1 : Number(args.splice(at, 2)[1]);
