@@ -8,6 +8,7 @@
 import type { Period } from '../catalogue/catalogue.js';
 import type { ReportCall } from '../catalogue/odata.js';
 import { ConcealedNamesError, Directory } from './directory.js';
+import { PeriodGroupsMade } from './period-groups.js';
 import type { CohortRow } from './render.js';
 import { organisationVerdictOf, PeriodsRefreshing, protectCohortTable, releaseSlot, settingsDigest, snapshotRefreshDate, suppressesAlike, type OrganisationVerdict, type ProtectedRelease, type ReleaseCadence } from './release.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BookedRelease, type BudgetState, type NoiseSettings, type ReleaseCodec } from './release-book.js';
@@ -82,6 +83,8 @@ export class CohortReleases {
     private readonly snapshots: SnapshotSource,
     private readonly directory: DirectoryLookup,
     private readonly noise: NoiseSettings = {},
+    /** The period group each report's refresh was released in, shared with the org score (red team, test/redteam/period-group-reload.test.ts). */
+    private readonly groups = new PeriodGroupsMade(),
   ) {
     this.book = new ReleaseBook(noise, COHORT_CODEC);
   }
@@ -123,6 +126,9 @@ export class CohortReleases {
       // Which epoch the data held belongs to, read off its first row: a release already made for it is served
       // as made, whatever changed since (the directory), and nothing is aggregated again.
       const refreshDate = await snapshotRefreshDate(snapshot.csv(), plan.report);
+      // Within the group of periods this refresh's releases were already made with, whatever the policies now say.
+      const grouped = this.groups.groupFor(plan.report, call.period, refreshDate, grant.joint ?? plan);
+      if (grouped !== (grant.joint ?? plan)) grant = { ...grant, joint: grouped };
       const at = releaseSlot([plan.report.name, window], settingsDigest(plan, grant.joint), refreshDate, cadence);
       // Every release of this refresh's data is joined to one directory, whichever surface or policy asks first.
       if (directory !== NO_DIRECTORY) directory = await directoryForData(this.directory, refreshDate);

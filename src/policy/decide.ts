@@ -9,6 +9,7 @@ import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
 import type { ScoreGrant } from '../score/org-scores.js';
 import { ORGANIZATION, parseDimension } from '../cohort/aggregate.js';
 import { categoryCompanions, SCORE_SOURCE_REPORTS } from '../score/score-facts.js';
+import { NESTED_PERIODS, periodGroup } from '../cohort/period-groups.js';
 import { planCohorts, type CohortPlan, type CompanionMeasure } from '../cohort/report-users.js';
 import { planRows, type RowsPlan } from '../sanitize/plan.js';
 import { pseudonymizer, type PseudonymKeyring, type PseudonymMemo } from '../sanitize/pseudonyms.js';
@@ -93,13 +94,9 @@ export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<
     const plan = period === request.period ? own : windowCohortPlan(set, { ...request, period });
     return plan === undefined ? [] : [{ period, plan }];
   });
-  if (group.length < 2) return own;
-  const names = [...new Set(group.flatMap((g) => g.plan.dimensions.map((d) => d.name)))].sort();
-  const k = Math.max(...group.map((g) => g.plan.k));
-  const kC = Math.max(...group.map((g) => g.plan.kC));
-  const unified = (plan: CohortPlan): CohortPlan => ({ ...plan, dimensions: names.map(parseDimension), k, kC });
-  return { ...unified(own), periods: group.map((g) => ({ period: g.period, plan: unified(g.plan) })) };
+  return group.length < 2 ? own : periodGroup(group, request.period);
 }
+
 
 /**
  * Whether some policy of `set` releases `report`'s cohorts for a standard period. A single day nests in the periods
@@ -115,11 +112,6 @@ export function dayNestsInPeriods(set: Pick<PolicySet, 'policies'>, report: Repo
   return SCORE_SOURCE_REPORTS.includes(report) && set.policies.some((p) => p.policy.permissions.includes('score') && ownScoreGrant(p).dimensions.length > 0);
 }
 
-/**
- * The periods that nest, shortest first: the standard ones, then ALL (Copilot's whole history, which holds the
- * others: red team, test/redteam/copilot-all-period-nesting.test.ts).
- */
-const NESTED_PERIODS: readonly Period[] = [...STANDARD_PERIODS, 'ALL'];
 
 /** A plan cut to its organisation dimension (none if it has none). */
 const organisationOnly = (plan: CohortPlan): CohortPlan => ({ ...plan, dimensions: plan.dimensions.filter((d) => d.name === ORGANIZATION) });

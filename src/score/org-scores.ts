@@ -22,6 +22,7 @@ import type { ScoreHistoryStore } from '../store/store.js';
 import { SCORE_CATEGORIES } from './categories.js';
 import { scoreRows, type ScoreNoise, type ScoreRow } from './org-score.js';
 import { ReportFacts, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTableSteps, type CategoryTable } from './score-facts.js';
+import { PeriodGroupsMade } from '../cohort/period-groups.js';
 import type { CohortTable } from '../cohort/table.js';
 
 /** Where the service reads reports and the directory (graph/ implements both), and where it records history. */
@@ -30,6 +31,11 @@ export interface OrgScoreSources {
   readonly directory: DirectoryLookup;
   readonly history?: ScoreHistoryStore;
   readonly noise?: NoiseSettings;
+  /**
+   * The period groups each refresh's releases were made with, shared with the cohorts' releases
+   * (cohort/cohort-releases.ts): the score's periods and its linked tables stay within them (PeriodGroupsMade).
+   */
+  readonly periodGroups?: PeriodGroupsMade;
 }
 
 /** The organisation has fewer than k_org people in the score's reports, so no score is released. */
@@ -176,6 +182,14 @@ export class OrgScores {
         }
       }
       const facts = await this.factsOf(snapshots);
+      // Within the periods this refresh's releases were already made with, whatever the policies now say (red team,
+      // test/redteam/score-period-group-reload.test.ts): the score's categories and its linked cohort tables.
+      const groups = this.options.periodGroups;
+      if (groups !== undefined && 'period' in window) {
+        const periods = groups.scorePeriodsFor(window.period, facts.refreshDate, grant.periods);
+        if (periods !== grant.periods) grant = { ...grant, ...(periods !== undefined ? { periods } : {}) };
+        linked = linked.map((plan) => groups.groupFor(plan.report, window.period, facts.refreshDates.get(plan.report.name) ?? null, plan));
+      }
       // The other periods of the score's group, from the same refresh (else nothing until they agree).
       const others: PeriodFacts[] = [];
       for (const period of 'period' in window ? (grant.periods ?? []) : []) {
