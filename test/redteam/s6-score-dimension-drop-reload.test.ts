@@ -21,11 +21,10 @@ import { narrowedCells, type Observed } from '../helpers/independent-attacker.js
 import { KEYS, startProxyFor, type ProxyUnderTest } from '../helpers/proxy-stack.js';
 import { directoryDomain, directoryOf, type Person, type RandomTenant } from '../helpers/random-tenant.js';
 import { periodReports } from './nesting-tenant.js';
+import { joined, todo } from './s6-reload-helpers.js';
 
 t.setTimeout(120_000);
 
-/** A finding's one line, or false to run the attack (GPP_REDTEAM_TODO=run shows it fail). */
-const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
 
 const person = (without: boolean): Person => ({ idle: false, mail: true, files: !without, mobile: true, video: true });
 /** `people` in a cross, `qualifying` of them with files. */
@@ -72,13 +71,6 @@ async function read(t: Test, proxy: ProxyUnderTest, by: string): Promise<Observe
   const cells: [string, ReturnType<typeof of>][] = [['organization/all', of(body.organization.categories)], ...(body.cohorts ?? []).map((r) => [`${by}/${r.cohort.join('|')}`, of(r.categories)] as [string, ReturnType<typeof of>])];
   t.comment(`by ${by}: ${cells.map(([k, v]) => `${k} ${v === null ? 'hidden' : `${v.active}/${v.users}`}`).join('; ')}`);
   return new Map(cells);
-}
-
-/** Every cell either release shows (the consumer keeps both); hidden only where both hide it. */
-function joined(...releases: Observed[]): Observed {
-  const out = new Map<string, Observed extends ReadonlyMap<string, infer V> ? V : never>();
-  for (const release of releases) for (const [cell, value] of release) if (value !== null || !out.has(cell)) out.set(cell, value ?? out.get(cell) ?? null);
-  return out;
 }
 
 t.test('the score by department and office kept, by department read again after a reload drops officeLocation within the refresh: no hidden cell is narrowed', { todo: todo('PeriodGroupsMade keeps the score\'s periods, not its dimensions: a reload dropping officeLocation within a refresh releases the score by department with a new pattern; DeptB\'s non-qualifying pinned to 2') }, async (t) => {

@@ -23,12 +23,11 @@ import { startGraphDouble } from '../helpers/graph-double.js';
 import { narrowedAcross } from '../helpers/independent-attacker.js';
 import { startProxyFor } from '../helpers/proxy-stack.js';
 import { directoryOf, TEAMS } from '../helpers/random-tenant.js';
+import { todo } from './s6-reload-helpers.js';
 import { NESTING_STRUCTURE, nestingTenant, periodReports, readCohorts, readScoreCategory } from './nesting-tenant.js';
 
 t.setTimeout(180_000);
 
-/** A finding's one line, or false to run the attack (GPP_REDTEAM_TODO=run shows it fail). */
-const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
 
 const TENANT = nestingTenant(6, 6);
 
