@@ -8,7 +8,7 @@
 import type { Period } from '../catalogue/catalogue.js';
 import type { ReportCall } from '../catalogue/odata.js';
 import { ConcealedNamesError, Directory } from './directory.js';
-import { PeriodGroupsMade } from './period-groups.js';
+import { TablesMade } from './tables-made.js';
 import type { CohortRow } from './render.js';
 import { organisationVerdictOf, PeriodsRefreshing, protectCohortTable, releaseSlot, settingsDigest, snapshotRefreshDate, suppressesAlike, type OrganisationVerdict, type ProtectedRelease, type ReleaseCadence } from './release.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BookedRelease, type BudgetState, type NoiseSettings, type ReleaseCodec } from './release-book.js';
@@ -83,8 +83,8 @@ export class CohortReleases {
     private readonly snapshots: SnapshotSource,
     private readonly directory: DirectoryLookup,
     private readonly noise: NoiseSettings = {},
-    /** The period group each report's refresh was released in, shared with the org score (red team, test/redteam/period-group-reload.test.ts). */
-    private readonly groups = new PeriodGroupsMade(),
+    /** The tables each refresh's releases were made within, shared with the org score (tables-made.ts). */
+    private readonly tablesMade = new TablesMade(),
   ) {
     this.book = new ReleaseBook(noise, COHORT_CODEC);
   }
@@ -108,6 +108,7 @@ export class CohortReleases {
     let joint = grant.joint;
     // Read while the report downloads (sources.ts readAlongside).
     const directoryRead = usesDirectory(plan) || (joint !== undefined && usesDirectory(joint)) ? readAlongside(this.directory) : undefined;
+    let concealed = false;
     const hitsBefore = this.snapshots.stats.hits;
     const snapshot = await this.snapshots.lease(call, 'csv', fresh ? { fetchedAfter: Date.now() } : {});
     const fromCache = this.snapshots.stats.hits > hitsBefore;
@@ -118,6 +119,7 @@ export class CohortReleases {
         } catch (error) {
           if (usesDirectory(plan) || !(error instanceof ConcealedNamesError)) throw error;
           joint = withoutDirectory(joint!);
+          concealed = true;
         }
       }
       if (joint !== grant.joint) grant = { ...grant, ...(joint !== undefined ? { joint } : {}) };
@@ -126,9 +128,21 @@ export class CohortReleases {
       // Which epoch the data held belongs to, read off its first row: a release already made for it is served
       // as made, whatever changed since (the directory), and nothing is aggregated again.
       const refreshDate = await snapshotRefreshDate(snapshot.csv(), plan.report);
-      // Within the group of periods this refresh's releases were already made with, whatever the policies now say.
-      const grouped = this.groups.groupFor(plan.report, call.period, refreshDate, grant.joint ?? plan);
-      if (grouped !== (grant.joint ?? plan)) grant = { ...grant, joint: grouped };
+      // Within the tables this refresh's releases were already made within, whatever the policies now say.
+      const live = grant.joint ?? organisationTableOf(plan);
+      const made = this.tablesMade.tableFor(plan.report, call, refreshDate, live);
+      if (made !== live) {
+        grant = { ...grant, joint: concealed ? withoutDirectory(made) : made };
+        // A table made by the directory where the live set's needs none: the directory is read now.
+        if (!concealed && directory === NO_DIRECTORY && usesDirectory(grant.joint!)) {
+          try {
+            directory = await this.directory.current();
+          } catch (error) {
+            if (!(error instanceof ConcealedNamesError)) throw error;
+            grant = { ...grant, joint: withoutDirectory(grant.joint!) };
+          }
+        }
+      }
       const at = releaseSlot([plan.report.name, window], settingsDigest(plan, grant.joint), refreshDate, cadence);
       // Every release of this refresh's data is joined to one directory, whichever surface or policy asks first.
       if (directory !== NO_DIRECTORY) directory = await directoryForData(this.directory, refreshDate);
@@ -174,4 +188,9 @@ export class CohortReleases {
     const periods = call.period === undefined ? undefined : { period: call.period, lease: (period: Period, fresh?: boolean) => this.snapshots.lease({ ...call, period }, 'csv', fresh === true ? { fetchedAfter: Date.now() } : {}) };
     return organisationVerdictOf(snapshot, () => snapshot.csv(), joint, directory, periods === undefined ? {} : { periods });
   }
+}
+
+/** A consumer's plan as the organisation's table it is suppressed by alone: its dimensions, k and k_c (no sums, no noise: jointCohortPlan's form). */
+function organisationTableOf({ noise: _noise, ...plan }: CohortPlan): CohortPlan {
+  return { ...plan, metrics: [] };
 }

@@ -9,7 +9,7 @@ import { DIRECTORY_ATTRIBUTES } from '../cohort/directory.js';
 import type { ScoreGrant } from '../score/org-scores.js';
 import { ORGANIZATION, parseDimension } from '../cohort/aggregate.js';
 import { categoryCompanions, SCORE_SOURCE_REPORTS } from '../score/score-facts.js';
-import { NESTED_PERIODS, periodGroup } from '../cohort/period-groups.js';
+import { NESTED_PERIODS, periodGroup } from '../cohort/tables-made.js';
 import { planCohorts, type CohortPlan, type CompanionMeasure } from '../cohort/report-users.js';
 import { planRows, type RowsPlan } from '../sanitize/plan.js';
 import { pseudonymizer, type PseudonymKeyring, type PseudonymMemo } from '../sanitize/pseudonyms.js';

@@ -22,7 +22,7 @@ import type { ScoreHistoryStore } from '../store/store.js';
 import { SCORE_CATEGORIES } from './categories.js';
 import { scoreRows, type ScoreNoise, type ScoreRow } from './org-score.js';
 import { ReportFacts, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTableSteps, type CategoryTable } from './score-facts.js';
-import { PeriodGroupsMade } from '../cohort/period-groups.js';
+import { TablesMade } from '../cohort/tables-made.js';
 import type { CohortTable } from '../cohort/table.js';
 
 /** Where the service reads reports and the directory (graph/ implements both), and where it records history. */
@@ -32,10 +32,10 @@ export interface OrgScoreSources {
   readonly history?: ScoreHistoryStore;
   readonly noise?: NoiseSettings;
   /**
-   * The period groups each refresh's releases were made with, shared with the cohorts' releases
-   * (cohort/cohort-releases.ts): the score's periods and its linked tables stay within them (PeriodGroupsMade).
+   * The tables each refresh's releases were made within, shared with the cohorts' releases
+   * (cohort/cohort-releases.ts): the score's table, periods and linked tables stay within them (tables-made.ts).
    */
-  readonly periodGroups?: PeriodGroupsMade;
+  readonly tablesMade?: TablesMade;
 }
 
 /** The organisation has fewer than k_org people in the score's reports, so no score is released. */
@@ -162,6 +162,7 @@ export class OrgScores {
     let joint = grant.joint;
     let linked = grant.linked ?? [];
     let withheld: ScoreResult['withheld'];
+    let concealed = false;
     // Read while the reports download, not before them: a big tenant's directory is hundreds of pages (300 at
     // 300,000 users, about 2 s here: bench/score-scale.ts).
     const directoryRead = (joint?.dimensions ?? dimensions).length > 0 || linked.some(usesDirectory) ? readAlongside(this.options.directory) : undefined;
@@ -175,6 +176,7 @@ export class OrgScores {
           directory = await directoryRead;
         } catch (error) {
           if (!(error instanceof ConcealedNamesError)) throw error;
+          concealed = true;
           dimensions = [];
           if (joint !== undefined) joint = { ...joint, dimensions: [] };
           // Without the directory, the linked cohort tables drop their directory dimensions as the cohorts do.
@@ -184,11 +186,28 @@ export class OrgScores {
       const facts = await this.factsOf(snapshots);
       // Within the periods this refresh's releases were already made with, whatever the policies now say (red team,
       // test/redteam/score-period-group-reload.test.ts): the score's categories and its linked cohort tables.
-      const groups = this.options.periodGroups;
-      if (groups !== undefined && 'period' in window) {
-        const periods = groups.scorePeriodsFor(window.period, facts.refreshDate, grant.periods);
-        if (periods !== grant.periods) grant = { ...grant, ...(periods !== undefined ? { periods } : {}) };
-        linked = linked.map((plan) => groups.groupFor(plan.report, window.period, facts.refreshDates.get(plan.report.name) ?? null, plan));
+      const made = this.options.tablesMade;
+      if (made !== undefined && 'period' in window) {
+        const live = { ...(joint ?? { dimensions, kOrg: grant.kOrg, kC: grant.kC }), periods: grant.periods ?? [window.period] };
+        const table = made.scoreTableFor(window.period, facts.refreshDate, live);
+        if (table !== live) {
+          joint = { dimensions: concealed ? [] : (table.dimensions as DirectoryAttribute[]), kOrg: table.kOrg, kC: table.kC };
+          if (table.periods.length > 1) grant = { ...grant, periods: table.periods };
+        }
+        linked = linked.map((plan) => {
+          const linkedTable = made.tableFor(plan.report, window, facts.refreshDates.get(plan.report.name) ?? null, plan);
+          return concealed ? withoutDirectory(linkedTable) : linkedTable;
+        });
+        // A table made by the directory where the live grant's needs none: the directory is read now.
+        if (!concealed && directory === NO_DIRECTORY && ((joint?.dimensions.length ?? 0) > 0 || linked.some(usesDirectory))) {
+          try {
+            directory = await this.options.directory.current();
+          } catch (error) {
+            if (!(error instanceof ConcealedNamesError)) throw error;
+            if (joint !== undefined) joint = { ...joint, dimensions: [] };
+            linked = linked.map(withoutDirectory);
+          }
+        }
       }
       // The other periods of the score's group, from the same refresh (else nothing until they agree).
       const others: PeriodFacts[] = [];

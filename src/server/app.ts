@@ -9,7 +9,7 @@ import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DirectorySource } from '../graph/directory-source.js';
 import { CohortReleases, type NoiseSettings } from '../cohort/cohort-releases.js';
-import { PeriodGroupsMade } from '../cohort/period-groups.js';
+import { TablesMade } from '../cohort/tables-made.js';
 import { DirectoryPins } from '../cohort/sources.js';
 import { OrgScores } from '../score/org-scores.js';
 import type { ScoreHistoryStore, Store } from '../store/store.js';
@@ -178,10 +178,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // One directory per refresh date for the cohorts and the score alike (cohort/sources.ts DirectoryPins).
   const directory = new DirectoryPins(options.directory);
   metrics.directoryPins(directory.stats);
-  // One memory of each refresh's period groups for both surfaces: the score's Meetings is one table with the Teams cohorts.
-  const periodGroups = new PeriodGroupsMade();
-  const cohorts = new CohortReleases(options.snapshots, directory, options.noise, periodGroups);
-  const scores = new OrgScores({ snapshots: options.snapshots, directory, history: options.history, periodGroups, ...(options.noise !== undefined ? { noise: options.noise } : {}) });
+  // One memory of the tables each refresh was released within, for both surfaces: the score's Meetings is one table with the Teams cohorts.
+  const tablesMade = new TablesMade();
+  const cohorts = new CohortReleases(options.snapshots, directory, options.noise, tablesMade);
+  const scores = new OrgScores({ snapshots: options.snapshots, directory, history: options.history, tablesMade, ...(options.noise !== undefined ? { noise: options.noise } : {}) });
   void app.register(reportRoutes, { ...options, cohorts });
   void app.register(cohortRoutes, { ...options, cohorts });
   void app.register(disclosureRoutes, options);

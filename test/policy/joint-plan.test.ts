@@ -8,7 +8,7 @@ import t from 'tap';
 import { findReport } from '../../src/catalogue/catalogue.js';
 import { cohortGrantFor, decideReport, jointCohortPlan, scoreGrantFor } from '../../src/policy/decide.js';
 import { policySetFromFiles, type PolicySet } from '../../src/policy/load.js';
-import { PeriodGroupsMade } from '../../src/cohort/period-groups.js';
+import { TablesMade } from '../../src/cohort/tables-made.js';
 import { suppressesAlike } from '../../src/cohort/release.js';
 
 const TEAMS = findReport('getTeamsUserActivityUserDetail')!;
@@ -128,39 +128,48 @@ t.test('a report\'s cohorts released for several periods are one table: every pe
   t.notOk(suppressesAlike(grant.plan, grant.joint), 'and suppressed within the group');
 });
 
-t.test('a refresh\'s releases stay within the period group they were made in: a narrower set keeps it, a wider one unites with it', async (t) => {
+t.test('a refresh\'s releases stay within the tables they were made within: a narrower set keeps them, a wider one unites with them', async (t) => {
   const before = setOf({
     'a.yaml': policy('a', 'tool-a', 'k: 5\nkC: 5\nperiods: [D7, D30]', 'organization, department'),
     'b.yaml': policy('b', 'tool-b', 'k: 8\nkC: 3\nperiods: [D30]', 'organization, officeLocation'),
   });
   // The owner of b drops it, and a drops D30: both narrow exposure.
   const after = setOf({ 'a.yaml': policy('a', 'tool-a', 'k: 5\nkC: 5\nperiods: [D7]', 'organization, department') });
-  const groups = new PeriodGroupsMade();
-  const made = groups.groupFor(TEAMS, 'D30', '2026-11-28', jointCohortPlan(before, { report: TEAMS, period: 'D30' })!);
+  const tables = new TablesMade();
+  const made = tables.tableFor(TEAMS, { period: 'D30' }, '2026-11-28', jointCohortPlan(before, { report: TEAMS, period: 'D30' })!);
   t.same(made.periods?.map((p) => p.period), ['D7', 'D30'], 'D30 released with D7');
   const live = jointCohortPlan(after, { report: TEAMS, period: 'D7' })!;
   t.equal(live.periods, undefined, 'the live set alone would release D7 apart');
-  const d7 = groups.groupFor(TEAMS, 'D7', '2026-11-28', live);
-  t.same(d7, jointCohortPlan(before, { report: TEAMS, period: 'D7' }), 'within the refresh, D7 is suppressed in the group D30 was released in, as before the change');
-  t.equal(groups.groupFor(TEAMS, 'D7', '2026-11-29', live), live, 'the next refresh: the live set alone');
-  t.equal(groups.groupFor(EMAIL, 'D7', '2026-11-28', { ...live, report: EMAIL }).periods, undefined, 'another report: its own groups');
-  t.equal(groups.groupFor(TEAMS, undefined, '2026-11-28', live), live, 'a single day: never grouped');
-  t.equal(groups.groupFor(TEAMS, 'D7', null, live), live, 'an empty report (no refresh date): never grouped');
+  t.same(tables.tableFor(TEAMS, { period: 'D7' }, '2026-11-28', live), jointCohortPlan(before, { report: TEAMS, period: 'D7' }), 'within the refresh, D7 is suppressed within the table D30 was released within (its dimensions and k too), as before the change');
+  t.equal(tables.tableFor(TEAMS, { period: 'D7' }, '2026-11-29', live), live, 'the next refresh: the live set alone');
+  t.equal(tables.tableFor(EMAIL, { period: 'D7' }, '2026-11-28', { ...live, report: EMAIL }).periods, undefined, 'another report: its own tables');
+  t.equal(tables.tableFor(TEAMS, { period: 'D7' }, null, live), live, 'an empty report (no refresh date): never kept');
+  const day = { ...live, dimensions: live.dimensions.filter((d) => d.name === 'organization') };
+  t.equal(tables.tableFor(TEAMS, { date: '2026-11-27' }, '2026-11-28', day), day, 'a single day: a window of its own');
+  t.equal(tables.tableFor(TEAMS, { date: '2026-11-27' }, '2026-11-28', { ...day, kC: 2 }).kC, 5, 'within which a smaller k_c keeps the larger');
 
-  // A wider set within the refresh (D90 added, a larger k) unites with the group made: every period, the largest k.
+  // A wider set within the refresh (D90 added, a larger k) unites with the table made: every period, the largest k.
   const wider = setOf({ 'a.yaml': policy('a', 'tool-a', 'k: 9\nkC: 5\nperiods: [D7, D90]', 'organization, department') });
-  const united = groups.groupFor(TEAMS, 'D90', '2026-11-28', jointCohortPlan(wider, { report: TEAMS, period: 'D90' })!);
+  const united = tables.tableFor(TEAMS, { period: 'D90' }, '2026-11-28', jointCohortPlan(wider, { report: TEAMS, period: 'D90' })!);
   t.same(united.periods?.map((p) => p.period), ['D7', 'D30', 'D90'], 'D30 stays in the group');
   t.same(united.dimensions.map((d) => d.name), ['department', 'officeLocation', 'organization'], 'the union of dimensions');
   t.same([united.k, united.kC], [9, 5], 'the largest k and k_c');
-  t.same(groups.groupFor(TEAMS, 'D7', '2026-11-28', live).periods?.map((p) => p.period), ['D7', 'D30', 'D90'], 'and is the group every later release of the refresh is made in');
+  t.same(tables.tableFor(TEAMS, { period: 'D7' }, '2026-11-28', live).periods?.map((p) => p.period), ['D7', 'D30', 'D90'], 'and is the table every later release of the refresh is made within');
+
+  // One period alone, then another alone: they nest, so the second is grouped with the first.
+  const fresh = new TablesMade();
+  const d30 = jointCohortPlan(setOf({ 'a.yaml': policy('a', 'tool-a', 'k: 5\nkC: 5\nperiods: [D30]', 'organization, department') }), { report: TEAMS, period: 'D30' })!;
+  t.equal(fresh.tableFor(TEAMS, { period: 'D30' }, '2026-11-28', d30), d30, 'D30 alone');
+  t.same(fresh.tableFor(TEAMS, { period: 'D7' }, '2026-11-28', live).periods?.map((p) => p.period), ['D7', 'D30'], 'D7 alone after it: grouped with D30');
 });
 
-t.test('the org score\'s periods of a refresh stay those its releases were made with', async (t) => {
-  const groups = new PeriodGroupsMade();
-  t.same(groups.scorePeriodsFor('D30', '2026-11-28', ['D7', 'D30']), ['D7', 'D30'], 'the grant\'s periods, remembered');
-  t.same(groups.scorePeriodsFor('D7', '2026-11-28', undefined), ['D7', 'D30'], 'a grant narrowed to D7 within the refresh: still one table with D30');
-  t.same(groups.scorePeriodsFor('D90', '2026-11-28', undefined), ['D7', 'D30', 'D90'], 'a period newly granted alone joins the group');
-  t.equal(groups.scorePeriodsFor('D7', '2026-11-29', undefined), undefined, 'the next refresh: the grant alone');
-  t.equal(groups.scorePeriodsFor('D7', null, undefined), undefined, 'an empty report: the grant alone');
+t.test('the org score\'s table of a refresh stays the one its releases were made within', async (t) => {
+  const tables = new TablesMade();
+  const live = { dimensions: ['department', 'officeLocation'], kOrg: 10, kC: 5, periods: ['D7', 'D30'] as const };
+  t.equal(tables.scoreTableFor('D30', '2026-11-28', live), live, 'the first: the grant\'s');
+  const narrower = { dimensions: ['department'], kOrg: 10, kC: 3, periods: ['D7'] as const };
+  t.same(tables.scoreTableFor('D7', '2026-11-28', narrower), live, 'a grant narrowed within the refresh (a dimension, k_c, a period): the table made');
+  t.same(tables.scoreTableFor('D90', '2026-11-28', { ...narrower, periods: ['D90'] }).periods, ['D7', 'D30', 'D90'], 'a period newly granted alone joins the group');
+  t.equal(tables.scoreTableFor('D7', '2026-11-29', narrower), narrower, 'the next refresh: the grant alone');
+  t.equal(tables.scoreTableFor('D7', null, narrower), narrower, 'an empty report: the grant alone');
 });

@@ -11,7 +11,7 @@
  * for the last 7; DeptB 20 people, 4 and 5; DeptC 30 and 12 outside the directory, all active. Grouped, D30 and
  * D7 hide DeptA and DeptB. Before the fix, D7 alone after the reload released every cell (5 inactive each), and the
  * kept D30 (organisation 7 inactive) gave DeptA's inactive people over 30 days as 2..5. Now a refresh's releases
- * stay within the group they were first made in (cohort/period-groups.ts PeriodGroupsMade) until Graph's next
+ * stay within the group they were first made in (cohort/tables-made.ts TablesMade) until Graph's next
  * refresh: D7 is suppressed with D30 as before the reload.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';

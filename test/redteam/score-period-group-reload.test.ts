@@ -10,7 +10,7 @@
  * files over 30 days and 5 over the last 7; DeptB 20 people, 4 and 5; DeptC 30 and 12 outside the directory. Grouped,
  * the D30 and D7 scores hide DeptA and DeptB in Content collaboration; D7 alone releases every department (5 not
  * qualifying each), which with the kept D30 gives DeptA's non-qualifying people over 30 days as 2..5. Fixed: the
- * score's releases of a refresh stay within the periods they were first made with (PeriodGroupsMade).
+ * score's releases of a refresh stay within the table they were first made within (cohort/tables-made.ts TablesMade).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,14 +1,11 @@
 /**
- * What the s6 reload red-team tests share (s6-dimension-drop-reload, s6-kc-drop-reload): the Teams cohorts a
+ * What the reload red-team tests share (dimension-drop-reload, kc-drop-reload): the Teams cohorts a
  * consumer reads, and what a consumer who keeps every release of one refresh knows of them.
  */
 import type { Test } from 'tap';
 import type { Observed } from '../helpers/independent-attacker.js';
 import { KEYS, type ProxyUnderTest } from '../helpers/proxy-stack.js';
 import { TEAMS } from '../helpers/random-tenant.js';
-
-/** A finding's one line, or false to run the attack (GPP_REDTEAM_TODO=run shows it fail). */
-export const todo = (finding: string): string | false => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
 
 /** The Teams cohorts of `period` as the consumer of `key` reads them (every dimension its policy declares), asserting 200. */
 export async function readTeams(t: Test, proxy: ProxyUnderTest, period: string, key: string = KEYS.stranger): Promise<Observed> {

@@ -1,0 +1,144 @@
+/**
+ * The organisation's tables a Graph refresh's releases were made within, kept until the refresh is over.
+ * Consumers keep every release (privacy.md's threat model), and within one refresh the data does not change: a
+ * release made again under another suppression pattern (a policy change that narrows exposure: a period, a
+ * dimension, a tool with a larger k_c or the score dropped) would stand beside the one kept, and together they
+ * show what each pattern hides (red team: test/redteam/period-group-reload.test.ts, score-period-group-reload,
+ * dimension-drop-reload, kc-drop-reload, score-drop-unlinks, score-dimension-drop-reload). So every
+ * release of a refresh is suppressed within the union of every table the refresh's releases were made within:
+ * the live policy set's table (policy/decide.ts jointCohortPlan, the score's grant) united with those. A change
+ * that narrows keeps the tables as made, and so the same patterns; one that widens (a period, a dimension, a larger
+ * k) unites with them and makes a new pattern beside the releases already made, as a new policy does.
+ *
+ * Periods nest (whoever was active over 7 days was over 30), so a report's periods are one table (CohortPlan.periods,
+ * suppress.ts suppressNested): a period released after a policy change is grouped with every period made before.
+ */
+import { STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
+import { parseDimension } from './aggregate.js';
+import type { CohortPlan } from './report-users.js';
+
+/**
+ * The periods that nest, shortest first: the standard ones, then ALL (Copilot's whole history, which holds the
+ * others: red team, test/redteam/copilot-all-period-nesting.test.ts).
+ */
+export const NESTED_PERIODS: readonly Period[] = [...STANDARD_PERIODS, 'ALL'];
+
+/** One table over nested periods (CohortPlan.periods): each period's plan at the union of dimensions, the largest k and k_c; the plan of `period`'s. */
+export function periodGroup(group: readonly { readonly period: Period; readonly plan: CohortPlan }[], period: Period): CohortPlan {
+  const names = [...new Set(group.flatMap((g) => g.plan.dimensions.map((d) => d.name)))].sort();
+  const k = Math.max(...group.map((g) => g.plan.k));
+  const kC = Math.max(...group.map((g) => g.plan.kC));
+  const unified = ({ periods: _periods, ...plan }: CohortPlan): CohortPlan => ({ ...plan, dimensions: names.map(parseDimension), k, kC });
+  const own = group.find((g) => g.period === period)!.plan;
+  return group.length < 2 ? unified(own) : { ...unified(own), periods: group.map((g) => ({ period: g.period, plan: unified(g.plan) })) };
+}
+
+/** A table releases were made within: a report's plan and, where it holds one period alone, which. */
+export interface TableMade {
+  readonly table: CohortPlan;
+  /** The period of a table without `periods` (undefined: a single day's, or not a nested period). */
+  readonly period?: Period;
+}
+
+/**
+ * `live` (the live set's table of `period`; undefined: of a single day) united with `made`, the table releases of
+ * the same report, window and refresh were already made within: every period of either, each period's table the
+ * union of both (dimensions, companions and their tied metrics; the largest k and k_c), then one group at the
+ * union of dimensions and the largest k and k_c (periodGroup). `live` itself where `made` adds nothing.
+ */
+export function unitedWithMade(live: CohortPlan, made: TableMade, period: Period | undefined): CohortPlan {
+  if (covers(live, made, period)) return live;
+  if (period === undefined || (made.table.periods === undefined && made.period === undefined)) return unitePlans(made.table, live);
+  const tables = new Map<Period, CohortPlan>((made.table.periods ?? [{ period: made.period!, plan: made.table }]).map((t) => [t.period, t.plan]));
+  for (const t of live.periods ?? [{ period, plan: live }]) tables.set(t.period, tables.has(t.period) ? unitePlans(tables.get(t.period)!, t.plan) : t.plan);
+  return periodGroup(NESTED_PERIODS.flatMap((p) => (tables.has(p) ? [{ period: p, plan: tables.get(p)! }] : [])), period);
+}
+
+/** One window's two tables as one: the union of dimensions, metrics and companions, the largest k and k_c; `b`'s other settings. */
+function unitePlans(a: CohortPlan, b: CohortPlan): CohortPlan {
+  const names = [...new Set([...a.dimensions, ...b.dimensions].map((d) => d.name))].sort();
+  const metrics = [...new Map([...a.metrics, ...b.metrics].map((m) => [`${m.column.header} ${m.clip}`, m])).values()];
+  const companions = [...new Map([...(a.companions ?? []), ...(b.companions ?? [])].map((c) => [c.name, c])).values()];
+  const { periods: _periods, ...plan } = b;
+  return { ...plan, dimensions: names.map(parseDimension), metrics, k: Math.max(a.k, b.k), kC: Math.max(a.kC, b.kC), ...(companions.length > 0 ? { companions } : {}) };
+}
+
+/**
+ * Whether `live` (the table of `period`; undefined: a single day's) already holds everything of `made`: each of its
+ * periods, and in each its dimensions, metrics, companions, k and k_c.
+ */
+function covers(live: CohortPlan, made: TableMade, period: Period | undefined): boolean {
+  const holds = (l: CohortPlan, m: CohortPlan) =>
+    m.dimensions.every((d) => l.dimensions.some((e) => e.name === d.name)) && m.k <= l.k && m.kC <= l.kC &&
+    m.metrics.every((x) => l.metrics.some((y) => y.column.header === x.column.header && y.clip === x.clip)) &&
+    (m.companions ?? []).every((c) => (l.companions ?? []).some((d) => d.name === c.name));
+  const liveTables = new Map<Period | undefined, CohortPlan>((live.periods ?? [{ period, plan: live }]).map((t) => [t.period, t.plan]));
+  const madeTables = made.table.periods ?? [{ period: made.period, plan: made.table }];
+  return madeTables.every((t) => liveTables.has(t.period) && holds(liveTables.get(t.period)!, t.plan));
+}
+
+/** The organisation's score table of a window (score/org-scores.ts ScoreGrant.joint and periods). */
+export interface ScoreTableMade {
+  readonly dimensions: readonly string[];
+  readonly kOrg: number;
+  readonly kC: number;
+  /** The periods its categories are one table over (several), or the window's period alone. */
+  readonly periods: readonly Period[];
+}
+
+/** How many refreshes' tables are kept: every date Graph serves (28 days) for every report, and more. */
+const TABLES_KEPT = 4096;
+
+/**
+ * The tables each refresh's releases were made within (the union of every table met for it), per report and
+ * window (a report's periods are one window), and the org score's per refresh date. In memory: a restart keeps
+ * none, as the directory pins (sources.ts DirectoryPins). Bounded: past TABLES_KEPT the table least recently
+ * released within goes first.
+ */
+export class TablesMade {
+  private readonly cohorts = new Map<string, TableMade>();
+  private readonly scores = new Map<string, ScoreTableMade>();
+
+  /**
+   * The table a release of `report`'s `window` (a period, or a single day's date) of the refresh `refreshDate`
+   * (YYYY-MM-DD; null: an empty report, which is never kept) is suppressed within: `live` (the live policy set's
+   * joint plan; else the consumer's own) united with the table the refresh's releases were made within
+   * (unitedWithMade), which it then is.
+   */
+  tableFor(report: ReportSpec, window: { readonly period?: Period; readonly date?: string }, refreshDate: string | null, live: CohortPlan): CohortPlan {
+    if (refreshDate === null) return live;
+    const period = window.period !== undefined && NESTED_PERIODS.includes(window.period) ? window.period : undefined;
+    const key = `${report.name} ${period !== undefined ? 'periods' : (window.period ?? `date=${window.date ?? '-'}`)} ${refreshDate}`;
+    const made = this.cohorts.get(key);
+    const table = made === undefined ? live : unitedWithMade(live, made, period);
+    // What is kept is the union: `live` where it covers what was made.
+    remember(this.cohorts, key, { table, ...(table.periods === undefined && period !== undefined ? { period } : {}) });
+    return table;
+  }
+
+  /**
+   * The score table a score release of `period` of the refresh `refreshDate` is suppressed within: `live` (the
+   * grant's table and periods) united with the one the refresh's score releases were made within (the union of
+   * dimensions and periods, the largest k_org and k_c), which it then is. `live` itself where that adds nothing.
+   */
+  scoreTableFor(period: Period, refreshDate: string | null, live: ScoreTableMade): ScoreTableMade {
+    if (refreshDate === null || !NESTED_PERIODS.includes(period)) return live;
+    const made = this.scores.get(refreshDate);
+    const table =
+      made === undefined || (made.dimensions.every((d) => live.dimensions.includes(d)) && made.kOrg <= live.kOrg && made.kC <= live.kC && made.periods.every((p) => live.periods.includes(p)))
+        ? live
+        : {
+            dimensions: [...new Set([...made.dimensions, ...live.dimensions])].sort(), kOrg: Math.max(made.kOrg, live.kOrg), kC: Math.max(made.kC, live.kC),
+            periods: NESTED_PERIODS.filter((p) => p === period || made.periods.includes(p) || live.periods.includes(p)),
+          };
+    remember(this.scores, refreshDate, table);
+    return table;
+  }
+}
+
+/** Sets `key` most recently used (last): past TABLES_KEPT, the one least recently used goes. */
+function remember<T>(map: Map<string, T>, key: string, value: T): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > TABLES_KEPT) map.delete(map.keys().next().value!);
+}
