@@ -19,22 +19,16 @@ import t from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { narrowedCells } from '../helpers/independent-attacker.js';
 import { startProxyFor } from '../helpers/proxy-stack.js';
-import { directoryDomain, directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
+import { directoryDomain, directoryOf, tenantReports, TEAMS } from '../helpers/random-tenant.js';
 import { rewriteColumn } from './helpers.js';
 import { joined, readTeams } from './reload-helpers.js';
+import { idlePerson, kcTenant } from './tables-made-helpers.js';
 
 t.setTimeout(120_000);
 
 const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
 
-const person = (idle: boolean): Person => ({ idle, mail: true, files: true, mobile: false, video: true });
-/** `people` in a cross, `active` of them active. */
-const cross = (people: number, active: number) => ({ people: Array.from({ length: people }, (_, i) => person(i >= active)), ghosts: 0 });
-const TENANT: RandomTenant = {
-  departments: 3, offices: 2, k: 4, kC: 2, kOrg: 10,
-  crosses: [cross(4, 3), cross(7, 6), cross(9, 8), cross(4, 4), cross(3, 2), cross(6, 4)],
-  outsiders: [],
-};
+const TENANT = kcTenant(idlePerson);
 
 const policy = (kC: number, periods: string) => `name: exact-teams
 description: Exact Teams cohorts by department and office (red-team fixture).
