@@ -97,6 +97,7 @@ const TABLES_KEPT = 4096;
  */
 export class TablesMade {
   private readonly cohorts = new Map<string, TableMade>();
+  /** The org score's tables, per (report, refresh date) of its reports. */
   private readonly scores = new Map<string, ScoreTableMade>();
 
   /**
@@ -117,23 +118,34 @@ export class TablesMade {
   }
 
   /**
-   * The score table a score release of `period` of the refresh `refreshDate` is suppressed within: `live` (the
-   * grant's table and periods) united with the one the refresh's score releases were made within (the union of
-   * dimensions and periods, the largest k_org and k_c), which it then is. `live` itself where that adds nothing.
+   * The score table a score release of `period` is suppressed within: `live` (the grant's table and periods)
+   * united with those the score's releases were made within for any of its reports' refreshes (`refreshDates`:
+   * report name to YYYY-MM-DD, null for an empty report): the union of dimensions and periods, the largest k_org
+   * and k_c; `live` itself where that adds nothing. It is kept for every report's refresh: Graph refreshes the
+   * score's reports a day or two apart, and a category whose report did not change keeps its pattern (red team,
+   * test/redteam/score-reports-apart-reload.test.ts).
    */
-  scoreTableFor(period: Period, refreshDate: string | null, live: ScoreTableMade): ScoreTableMade {
-    if (refreshDate === null || !NESTED_PERIODS.includes(period)) return live;
-    const made = this.scores.get(refreshDate);
-    const table =
-      made === undefined || (made.dimensions.every((d) => live.dimensions.includes(d)) && made.kOrg <= live.kOrg && made.kC <= live.kC && made.periods.every((p) => live.periods.includes(p)))
-        ? live
-        : {
-            dimensions: [...new Set([...made.dimensions, ...live.dimensions])].sort(), kOrg: Math.max(made.kOrg, live.kOrg), kC: Math.max(made.kC, live.kC),
-            periods: NESTED_PERIODS.filter((p) => p === period || made.periods.includes(p) || live.periods.includes(p)),
-          };
-    remember(this.scores, refreshDate, table);
+  scoreTableFor(period: Period, refreshDates: ReadonlyMap<string, string | null>, live: ScoreTableMade): ScoreTableMade {
+    if (!NESTED_PERIODS.includes(period)) return live;
+    const keys = [...refreshDates].flatMap(([report, date]) => (date === null ? [] : [`${report} ${date}`]));
+    let table = live;
+    for (const key of keys) {
+      const made = this.scores.get(key);
+      if (made !== undefined) table = unitedScoreTable(table, made, period);
+    }
+    for (const key of keys) remember(this.scores, key, table);
     return table;
   }
+
+}
+
+/** `live` united with `made` (the union of dimensions and periods, the largest k_org and k_c); `live` itself where `made` adds nothing. */
+function unitedScoreTable(live: ScoreTableMade, made: ScoreTableMade, period: Period): ScoreTableMade {
+  if (made.dimensions.every((d) => live.dimensions.includes(d)) && made.kOrg <= live.kOrg && made.kC <= live.kC && made.periods.every((p) => live.periods.includes(p))) return live;
+  return {
+    dimensions: [...new Set([...made.dimensions, ...live.dimensions])].sort(), kOrg: Math.max(made.kOrg, live.kOrg), kC: Math.max(made.kC, live.kC),
+    periods: NESTED_PERIODS.filter((p) => p === period || made.periods.includes(p) || live.periods.includes(p)),
+  };
 }
 
 /** Sets `key` most recently used (last): past TABLES_KEPT, the one least recently used goes. */

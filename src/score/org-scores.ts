@@ -189,7 +189,7 @@ export class OrgScores {
       const made = this.options.tablesMade;
       if (made !== undefined && 'period' in window) {
         const live = { ...(joint ?? { dimensions, kOrg: grant.kOrg, kC: grant.kC }), periods: grant.periods ?? [window.period] };
-        const table = made.scoreTableFor(window.period, facts.refreshDate, live);
+        const table = made.scoreTableFor(window.period, facts.refreshDates, live);
         if (table !== live) {
           joint = { dimensions: concealed ? [] : (table.dimensions as DirectoryAttribute[]), kOrg: table.kOrg, kC: table.kC };
           if (table.periods.length > 1) grant = { ...grant, periods: table.periods };

@@ -165,11 +165,13 @@ t.test('a refresh\'s releases stay within the tables they were made within: a na
 
 t.test('the org score\'s table of a refresh stays the one its releases were made within', async (t) => {
   const tables = new TablesMade();
+  const dates = (licences: string | null, files = licences) => new Map([['getOffice365ActiveUserDetail', licences], ['getOneDriveActivityUserDetail', files]]);
   const live = { dimensions: ['department', 'officeLocation'], kOrg: 10, kC: 5, periods: ['D7', 'D30'] as const };
-  t.equal(tables.scoreTableFor('D30', '2026-11-28', live), live, 'the first: the grant\'s');
+  t.equal(tables.scoreTableFor('D30', dates('2026-11-28'), live), live, 'the first: the grant\'s');
   const narrower = { dimensions: ['department'], kOrg: 10, kC: 3, periods: ['D7'] as const };
-  t.same(tables.scoreTableFor('D7', '2026-11-28', narrower), live, 'a grant narrowed within the refresh (a dimension, k_c, a period): the table made');
-  t.same(tables.scoreTableFor('D90', '2026-11-28', { ...narrower, periods: ['D90'] }).periods, ['D7', 'D30', 'D90'], 'a period newly granted alone joins the group');
-  t.equal(tables.scoreTableFor('D7', '2026-11-29', narrower), narrower, 'the next refresh: the grant alone');
-  t.equal(tables.scoreTableFor('D7', null, narrower), narrower, 'an empty report: the grant alone');
+  t.same(tables.scoreTableFor('D7', dates('2026-11-28'), narrower), live, 'a grant narrowed within the refresh (a dimension, k_c, a period): the table made');
+  t.same(tables.scoreTableFor('D90', dates('2026-11-28'), { ...narrower, periods: ['D90'] }).periods, ['D7', 'D30', 'D90'], 'a period newly granted alone joins the group');
+  t.same(tables.scoreTableFor('D7', dates('2026-11-29', '2026-11-28'), narrower).dimensions, live.dimensions, 'one report refreshed, another not yet: the table made for the other');
+  t.equal(tables.scoreTableFor('D7', dates('2026-11-30'), narrower), narrower, 'every report refreshed: the grant alone');
+  t.equal(tables.scoreTableFor('D7', dates(null), narrower), narrower, 'empty reports: the grant alone');
 });
