@@ -20,43 +20,21 @@ import t from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { narrowedCells } from '../helpers/independent-attacker.js';
 import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
-import { directoryDomain, directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
-import { rewriteColumn } from './helpers.js';
-import { joined, readTeams } from './reload-helpers.js';
+import { directoryDomain, directoryOf } from '../helpers/random-tenant.js';
+import { idlePerson, joined, kcTenant, readTeams, teamsPeriodReports, teamsPolicy } from './reload-helpers.js';
 
 t.setTimeout(120_000);
 
-const person = (idle: boolean): Person => ({ idle, mail: true, files: true, mobile: false, video: true });
-/** `people` in a cross, `active` of them active. */
-const cross = (people: number, active: number) => ({ people: Array.from({ length: people }, (_, i) => person(i >= active)), ghosts: 0 });
-const TENANT: RandomTenant = {
-  departments: 3, offices: 2, k: 4, kC: 2, kOrg: 10,
-  crosses: [cross(4, 3), cross(7, 6), cross(9, 8), cross(4, 4), cross(3, 2), cross(6, 4)],
-  outsiders: [],
-};
+const TENANT = kcTenant(idlePerson);
 
-const policy = (name: string, consumer: string, kC: number, periods: string) => `name: ${name}
-description: Exact Teams cohorts by department and office (red-team fixture).
-consumers: [${consumer}]
-k: 4
-kC: ${kC}
-periods: [${periods}]
-formats: [csv, json]
-reports:
-  ${TEAMS}:
-    cohort:
-      by: [organization, department, officeLocation]
-`;
 
 for (const periods of ['D30', 'D7, D30']) {
   t.test(`periods [${periods}]: releases at k_c 3 kept, the k_c 2 tool reads again after the k_c 3 tool's policy is removed within the refresh: no hidden cell is narrowed`, async (t) => {
-    const csv = (await tenantReports(TENANT))[TEAMS]!.toString('utf8');
-    const reports = { [`${TEAMS}(period='D30')`]: Buffer.from(csv), [`${TEAMS}(period='D7')`]: rewriteColumn(csv, 'Report Period', () => '7') };
-    const double = await startGraphDouble({ reports, directory: directoryOf(TENANT) });
+    const double = await startGraphDouble({ reports: await teamsPeriodReports(TENANT), directory: directoryOf(TENANT) });
     const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-kc-drop-'));
-    await writeFile(join(dir, 'kc-two.yaml'), policy('kc-two', 'no-policy', 2, periods));
+    await writeFile(join(dir, 'kc-two.yaml'), teamsPolicy('kc-two', 'no-policy', 2, periods));
     const stricter = join(dir, 'kc-three.yaml');
-    await writeFile(stricter, policy('kc-three', 'onboarding', 3, periods));
+    await writeFile(stricter, teamsPolicy('kc-three', 'onboarding', 3, periods));
     const proxy = await startProxyFor(double, { proxy: { policiesDir: dir } });
     t.teardown(async () => {
       await proxy.close();

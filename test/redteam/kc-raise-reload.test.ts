@@ -19,10 +19,8 @@ import t from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { narrowedCells } from '../helpers/independent-attacker.js';
 import { startProxyFor } from '../helpers/proxy-stack.js';
-import { directoryDomain, directoryOf, tenantReports, TEAMS } from '../helpers/random-tenant.js';
-import { rewriteColumn } from './helpers.js';
-import { joined, readTeams } from './reload-helpers.js';
-import { idlePerson, kcTenant } from './tables-made-helpers.js';
+import { directoryDomain, directoryOf } from '../helpers/random-tenant.js';
+import { idlePerson, joined, kcTenant, readTeams, teamsPeriodReports, teamsPolicy } from './reload-helpers.js';
 
 t.setTimeout(120_000);
 
@@ -30,27 +28,13 @@ const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? fals
 
 const TENANT = kcTenant(idlePerson);
 
-const policy = (kC: number, periods: string) => `name: exact-teams
-description: Exact Teams cohorts by department and office (red-team fixture).
-consumers: [no-policy]
-k: 4
-kC: ${kC}
-periods: [${periods}]
-formats: [csv, json]
-reports:
-  ${TEAMS}:
-    cohort:
-      by: [organization, department, officeLocation]
-`;
 
 for (const periods of ['D30', 'D7, D30']) {
   t.test(`periods [${periods}]: the release at k_c 2 kept, read again after the policy raises k_c to 3 within the refresh: no hidden cell is narrowed`, { todo: todo('raising k_c (an exposure decrease) within a refresh makes a new pattern beside the kept one: DeptB inactive 0..1') }, async (t) => {
-    const csv = (await tenantReports(TENANT))[TEAMS]!.toString('utf8');
-    const reports = { [`${TEAMS}(period='D30')`]: Buffer.from(csv), [`${TEAMS}(period='D7')`]: rewriteColumn(csv, 'Report Period', () => '7') };
-    const double = await startGraphDouble({ reports, directory: directoryOf(TENANT) });
+    const double = await startGraphDouble({ reports: await teamsPeriodReports(TENANT), directory: directoryOf(TENANT) });
     const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-kc-raise-'));
     const file = join(dir, 'exact-teams.yaml');
-    await writeFile(file, policy(2, periods));
+    await writeFile(file, teamsPolicy('exact-teams', 'no-policy', 2, periods));
     const proxy = await startProxyFor(double, { proxy: { policiesDir: dir } });
     t.teardown(async () => {
       await proxy.close();
@@ -61,7 +45,7 @@ for (const periods of ['D30', 'D7, D30']) {
     t.equal(kept.get('department/DeptB'), null, 'DeptB hidden at k_c 2 (1 of 13 inactive)');
     t.same(narrowedCells(structure, kept, 4, 2), [], 'the kept release alone narrows nothing');
     const before = proxy.proxy.policies.current.version;
-    await writeFile(file, policy(3, periods));
+    await writeFile(file, teamsPolicy('exact-teams', 'no-policy', 3, periods));
     await proxy.proxy.policies.reload();
     t.not(proxy.proxy.policies.current.version, before, 'the set with k_c 3 is live');
     const later = await readTeams(t, proxy, 'D30');

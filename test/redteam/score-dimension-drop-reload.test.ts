@@ -15,63 +15,20 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
-import { narrowedCells, type Observed } from '../helpers/independent-attacker.js';
-import { KEYS, startProxyFor, type ProxyUnderTest } from '../helpers/proxy-stack.js';
-import { directoryDomain, directoryOf, type Person, type RandomTenant } from '../helpers/random-tenant.js';
+import { narrowedCells } from '../helpers/independent-attacker.js';
+import { startProxyFor } from '../helpers/proxy-stack.js';
+import { directoryDomain, directoryOf } from '../helpers/random-tenant.js';
 import { periodReports } from './nesting-tenant.js';
-import { joined } from './reload-helpers.js';
+import { joined, officeDropTenant, readContentCollaboration, scorePolicy } from './reload-helpers.js';
 
 t.setTimeout(120_000);
 
 
-const person = (without: boolean): Person => ({ idle: false, mail: true, files: !without, mobile: true, video: true });
-/** `people` in a cross, `qualifying` of them with files. */
-const cross = (people: number, qualifying: number) => ({ people: Array.from({ length: people }, (_, i) => person(i >= qualifying)), ghosts: 0 });
-const none = { people: [], ghosts: 0 };
-const TENANT: RandomTenant = {
-  departments: 4, offices: 3, k: 4, kC: 2, kOrg: 4,
-  crosses: [
-    cross(2, 2), cross(4, 2), cross(1, 1),
-    cross(2, 1), cross(2, 1), cross(1, 1),
-    cross(2, 1), cross(3, 2), none,
-    cross(2, 1), cross(2, 0), cross(3, 3),
-  ],
-  outsiders: [],
-};
-
-const policy = (by: string) => `name: score-drop-office
-description: The org score by department and office (red-team fixture).
-consumers: [no-policy]
-k: 4
-kC: 2
-kOrg: 4
-periods: [D30]
-formats: [csv, json]
-permissions: [score]
-reports:
-  getEmailActivityUserDetail:
-    cohort:
-      by: [${by}]
-`;
-
-type Category = { id: string; numerator: number | null; denominator: number | null };
-type ScoreBody = { organization: { categories: Category[] }; cohorts?: { cohort: string[]; categories: Category[] }[] };
-
-/** Content collaboration by `by` (people counted as users, qualifying as active; null where hidden). */
-async function read(t: Test, proxy: ProxyUnderTest, by: string): Promise<Observed> {
-  const res = await proxy.get(`/org-score?period=D30&by=${by}`, KEYS.stranger);
-  t.equal(res.status, 200, `score by ${by} released`);
-  const body = JSON.parse(res.body.toString()) as ScoreBody;
-  const of = (categories: Category[]) => {
-    const c = categories.find((x) => x.id === 'contentCollaboration')!;
-    return c.numerator === null || c.denominator === null ? null : { users: c.denominator, active: c.numerator };
-  };
-  const cells: [string, ReturnType<typeof of>][] = [['organization/all', of(body.organization.categories)], ...(body.cohorts ?? []).map((r) => [`${by}/${r.cohort.join('|')}`, of(r.categories)] as [string, ReturnType<typeof of>])];
-  t.comment(`by ${by}: ${cells.map(([k, v]) => `${k} ${v === null ? 'hidden' : `${v.active}/${v.users}`}`).join('; ')}`);
-  return new Map(cells);
-}
+const TENANT = officeDropTenant();
+const policy = (by: string) => scorePolicy('score-drop-office', by, 'k: 4\nkC: 2\nkOrg: 4');
+const read = readContentCollaboration;
 
 t.test('the score by department and office kept, by department read again after a reload drops officeLocation within the refresh: no hidden cell is narrowed', async (t) => {
   const double = await startGraphDouble({ reports: await periodReports(TENANT, 'D30'), directory: directoryOf(TENANT) });

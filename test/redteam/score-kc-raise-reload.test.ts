@@ -19,8 +19,7 @@ import { narrowedCells } from '../helpers/independent-attacker.js';
 import { startProxyFor } from '../helpers/proxy-stack.js';
 import { directoryDomain, directoryOf } from '../helpers/random-tenant.js';
 import { periodReports } from './nesting-tenant.js';
-import { joined } from './reload-helpers.js';
-import { filesPerson, kcTenant, readContentCollaboration, scorePolicy } from './tables-made-helpers.js';
+import { filesPerson, joined, kcTenant, readContentCollaboration, scorePolicy } from './reload-helpers.js';
 
 t.setTimeout(120_000);
 

@@ -25,8 +25,7 @@ import { startProxyFor } from '../helpers/proxy-stack.js';
 import { directoryDomain, directoryOf } from '../helpers/random-tenant.js';
 import { rewriteColumn } from './helpers.js';
 import { periodReports } from './nesting-tenant.js';
-import { joined } from './reload-helpers.js';
-import { officeDropTenant, readContentCollaboration, scorePolicy } from './tables-made-helpers.js';
+import { joined, officeDropTenant, readContentCollaboration, scorePolicy } from './reload-helpers.js';
 
 t.setTimeout(120_000);
 
