@@ -136,7 +136,6 @@ export class TablesMade {
     for (const key of keys) remember(this.scores, key, table);
     return table;
   }
-
 }
 
 /** `live` united with `made` (the union of dimensions and periods, the largest k_org and k_c); `live` itself where `made` adds nothing. */

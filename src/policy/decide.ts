@@ -97,7 +97,6 @@ export function jointCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<
   return group.length < 2 ? own : periodGroup(group, request.period);
 }
 
-
 /**
  * Whether some policy of `set` releases `report`'s cohorts for a standard period. A single day nests in the periods
  * that hold it (whoever was active yesterday was over the last 7 days), and days are not one table with periods
@@ -111,7 +110,6 @@ export function dayNestsInPeriods(set: Pick<PolicySet, 'policies'>, report: Repo
   if (NESTED_PERIODS.some((period) => windowCohortPlan(set, { report, period }) !== undefined)) return true;
   return SCORE_SOURCE_REPORTS.includes(report) && set.policies.some((p) => p.policy.permissions.includes('score') && ownScoreGrant(p).dimensions.length > 0);
 }
-
 
 /** A plan cut to its organisation dimension (none if it has none). */
 const organisationOnly = (plan: CohortPlan): CohortPlan => ({ ...plan, dimensions: plan.dimensions.filter((d) => d.name === ORGANIZATION) });

@@ -184,8 +184,8 @@ export class OrgScores {
         }
       }
       const facts = await this.factsOf(snapshots);
-      // Within the periods this refresh's releases were already made with, whatever the policies now say (red team,
-      // test/redteam/score-period-group-reload.test.ts): the score's categories and its linked cohort tables.
+      // Within the tables this refresh's releases were already made within, whatever the policies now say
+      // (cohort/tables-made.ts): the score's own table and periods, and its linked cohort tables.
       const made = this.options.tablesMade;
       if (made !== undefined && 'period' in window) {
         const live = { ...(joint ?? { dimensions, kOrg: grant.kOrg, kC: grant.kC }), periods: grant.periods ?? [window.period] };
