@@ -133,10 +133,11 @@ export class CohortReleases {
       const made = this.tablesMade.tableFor(plan.report, call, refreshDate, live);
       if (made !== live) {
         grant = { ...grant, joint: concealed ? withoutDirectory(made) : made };
-        // A table made by the directory where the live set's needs none: the directory is read now.
+        // A table made by the directory where the live set's needs none: the refresh's directory (pinned when the
+        // table was made) is read now.
         if (!concealed && directory === NO_DIRECTORY && usesDirectory(grant.joint!)) {
           try {
-            directory = await this.directory.current();
+            directory = await directoryForData(this.directory, refreshDate);
           } catch (error) {
             if (!(error instanceof ConcealedNamesError)) throw error;
             grant = { ...grant, joint: withoutDirectory(grant.joint!) };

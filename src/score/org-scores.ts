@@ -198,10 +198,11 @@ export class OrgScores {
           const linkedTable = made.tableFor(plan.report, window, facts.refreshDates.get(plan.report.name) ?? null, plan);
           return concealed ? withoutDirectory(linkedTable) : linkedTable;
         });
-        // A table made by the directory where the live grant's needs none: the directory is read now.
+        // A table made by the directory where the live grant's needs none: the refresh's directory (pinned when the
+        // table was made) is read now, as below.
         if (!concealed && directory === NO_DIRECTORY && ((joint?.dimensions.length ?? 0) > 0 || linked.some(usesDirectory))) {
           try {
-            directory = await this.options.directory.current();
+            directory = await directoryForData(this.options.directory, directoryAnchor(facts, linked), [...facts.refreshDates.values()]);
           } catch (error) {
             if (!(error instanceof ConcealedNamesError)) throw error;
             if (joint !== undefined) joint = { ...joint, dimensions: [] };
@@ -229,9 +230,8 @@ export class OrgScores {
       // Every release of a refresh's data is joined to one directory, whichever surface or policy asks first: the
       // score takes the linked report's (its cohorts and Meetings are one table) and lends it to its other dates.
       if (directory !== NO_DIRECTORY) {
-        const anchor = linked.length > 0 ? (facts.refreshDates.get(linked[0]!.report.name) ?? null) : facts.refreshDate;
         const dates = [...facts.refreshDates.values()];
-        directory = await directoryForData(this.options.directory, anchor, dates);
+        directory = await directoryForData(this.options.directory, directoryAnchor(facts, linked), dates);
         // Another of its reports' data was joined to another directory (its cohorts read before a directory
         // change): by a dimension, the score would show that data under two directories. Until the reports are
         // refreshed together, the organisation only (the linked tables keep theirs: Meetings' states are the cohorts').
@@ -454,3 +454,8 @@ const SCORE_CODEC: ReleaseCodec<ScoreRelease> = {
     };
   },
 };
+
+/** The refresh date whose directory pin the score takes: its linked report's (its cohorts and Meetings are one table), else its first report's. */
+function directoryAnchor(facts: ScoreFacts, linked: readonly CohortPlan[]): string | null {
+  return linked.length > 0 ? (facts.refreshDates.get(linked[0]!.report.name) ?? null) : facts.refreshDate;
+}
