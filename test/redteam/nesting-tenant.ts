@@ -71,21 +71,21 @@ export async function periodReports(tenant: RandomTenant, period: 'D7' | 'D30'):
 }
 
 type Category = { id: string; numerator: number | null; denominator: number | null };
-type ScoreBody = { organization: { categories: Category[] }; cohorts: { cohort: string[]; categories: Category[] }[] };
+type ScoreBody = { organization: { categories: Category[] }; cohorts?: { cohort: string[]; categories: Category[] }[] };
 
 /**
- * One score category by department (`query`: `period=D7`, `date=...`) as the attacker's cells: people counted
- * as users, qualifying as active, null where hidden; asserts 200.
+ * One score category by `by` (default department; `query`: `period=D7`, `date=...`) as the attacker's cells: people
+ * counted as users, qualifying as active, null where hidden; asserts 200.
  */
-export async function readScoreCategory(t: Test, proxy: ProxyUnderTest, query: string, category: string): Promise<Observed> {
-  const res = await proxy.get(`/org-score?${query}&by=department`, KEYS.stranger);
+export async function readScoreCategory(t: Test, proxy: ProxyUnderTest, query: string, category: string, by = 'department'): Promise<Observed> {
+  const res = await proxy.get(`/org-score?${query}&by=${by}`, KEYS.stranger);
   t.equal(res.status, 200, `${query} score released`);
   const body = JSON.parse(res.body.toString()) as ScoreBody;
   const of = (categories: Category[]) => {
     const c = categories.find((x) => x.id === category)!;
     return c.numerator === null || c.denominator === null ? null : { users: c.denominator, active: c.numerator };
   };
-  const cells: [string, ReturnType<typeof of>][] = [['organization/all', of(body.organization.categories)], ...body.cohorts.map((r) => [`department/${r.cohort.join('|')}`, of(r.categories)] as [string, ReturnType<typeof of>])];
+  const cells: [string, ReturnType<typeof of>][] = [['organization/all', of(body.organization.categories)], ...(body.cohorts ?? []).map((r) => [`${by}/${r.cohort.join('|')}`, of(r.categories)] as [string, ReturnType<typeof of>])];
   t.comment(`${query} ${category}: ${cells.map(([k, v]) => `${k} ${v === null ? 'hidden' : `${v.active}/${v.users}`}`).join('; ')}`);
   return new Map(cells);
 }

@@ -8,6 +8,7 @@ import type { Observed } from '../helpers/independent-attacker.js';
 import { KEYS, type ProxyUnderTest } from '../helpers/proxy-stack.js';
 import { tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
 import { rewriteColumn } from './helpers.js';
+import { readScoreCategory } from './nesting-tenant.js';
 
 /** The Teams cohorts of `period` as the consumer of `key` reads them (every dimension its policy declares), asserting 200. */
 export async function readTeams(t: Test, proxy: ProxyUnderTest, period: string, key: string = KEYS.stranger): Promise<Observed> {
@@ -60,22 +61,8 @@ export function officeDropTenant(): RandomTenant {
   };
 }
 
-type Category = { id: string; numerator: number | null; denominator: number | null };
-type ScoreBody = { organization: { categories: Category[] }; cohorts?: { cohort: string[]; categories: Category[] }[] };
-
-/** The D30 score's Content collaboration by `by` as the stranger reads it (counted as users, qualifying as active; null where hidden), asserting 200. */
-export async function readContentCollaboration(t: Test, proxy: ProxyUnderTest, by: string): Promise<Observed> {
-  const res = await proxy.get(`/org-score?period=D30&by=${by}`, KEYS.stranger);
-  t.equal(res.status, 200, `score by ${by} released`);
-  const body = JSON.parse(res.body.toString()) as ScoreBody;
-  const of = (categories: Category[]) => {
-    const c = categories.find((x) => x.id === 'contentCollaboration')!;
-    return c.numerator === null || c.denominator === null ? null : { users: c.denominator, active: c.numerator };
-  };
-  const cells: [string, ReturnType<typeof of>][] = [['organization/all', of(body.organization.categories)], ...(body.cohorts ?? []).map((r) => [`${by}/${r.cohort.join('|')}`, of(r.categories)] as [string, ReturnType<typeof of>])];
-  t.comment(`by ${by}: ${cells.map(([k, v]) => `${k} ${v === null ? 'hidden' : `${v.active}/${v.users}`}`).join('; ')}`);
-  return new Map(cells);
-}
+/** The D30 score's Content collaboration by `by` as the stranger reads it (nesting-tenant.ts readScoreCategory). */
+export const readContentCollaboration = (t: Test, proxy: ProxyUnderTest, by: string): Promise<Observed> => readScoreCategory(t, proxy, 'period=D30', 'contentCollaboration', by);
 
 /** A policy granting `consumer` the org score (and e-mail cohorts) by `by` over D30, with `settings` (YAML lines: k, kC, kOrg). */
 export const scorePolicy = (name: string, by: string, settings: string) => `name: ${name}
