@@ -10,7 +10,7 @@ import type { ReportCall } from '../catalogue/odata.js';
 import { ConcealedNamesError, Directory } from './directory.js';
 import { TablesMade } from './tables-made.js';
 import type { CohortRow } from './render.js';
-import { organisationVerdictOf, PeriodsRefreshing, protectCohortTable, releaseSlot, settingsDigest, snapshotRefreshDate, suppressesAlike, type OrganisationVerdict, type ProtectedRelease, type ReleaseCadence } from './release.js';
+import { organisationVerdictOf, PeriodsRefreshing, protectCohortTable, releaseSlot, settingsDigest, snapshotRefreshDate, suppressesAlike, type OrganisationVerdict, type ProtectedRelease, type RefreshPatterns, type ReleaseCadence } from './release.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BookedRelease, type BudgetState, type NoiseSettings, type ReleaseCodec } from './release-book.js';
 import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import { aggregateCsvReport, usesDirectory, withoutDirectory, type CohortPlan } from './report-users.js';
@@ -156,7 +156,7 @@ export class CohortReleases {
         let pending = byPlan.get(computedKey);
         if (pending === undefined) {
           const plans = byPlan;
-          pending = this.compute(call, snapshot, window, grant, directory, cadence, key);
+          pending = this.compute(call, snapshot, { made: this.tablesMade, refreshDate, window }, grant, directory, cadence, key);
           pending.catch(() => plans.delete(computedKey));
           plans.set(computedKey, pending);
         }
@@ -173,21 +173,21 @@ export class CohortReleases {
     }
   }
 
-  private async compute(call: ReportCall, snapshot: LeasedSnapshot, window: string, grant: CohortGrant, directory: Directory, cadence: ReleaseCadence, noiseKey: Buffer | undefined): Promise<ProtectedRelease> {
+  private async compute(call: ReportCall, snapshot: LeasedSnapshot, patterns: RefreshPatterns, grant: CohortGrant, directory: Directory, cadence: ReleaseCadence, noiseKey: Buffer | undefined): Promise<ProtectedRelease> {
     const { plan, joint } = grant;
     const aggregate = await aggregateCsvReport(snapshot.csv(), plan, directory);
     // The setting can change after reports were generated (Graph applies it at the next refresh): a report
     // whose rows match no one in a non-empty directory cannot be joined, whatever the setting says now.
     if (aggregate.rows > 0 && aggregate.matched === 0 && directory.size > 0 && usesDirectory(plan)) throw new ConcealedNamesError('noRowMatched');
-    return protectCohortTable(aggregate, plan, window, cadence, noiseKey, await this.verdictOf(call, snapshot, directory, plan, joint));
+    return protectCohortTable(aggregate, plan, patterns.window, cadence, noiseKey, await this.verdictOf(call, snapshot, directory, plan, joint, patterns), patterns);
   }
 
   /** The organisation's verdict a plan's release takes its suppression from; undefined where the plan alone suppresses alike. */
-  private verdictOf(call: ReportCall, snapshot: LeasedSnapshot, directory: Directory, plan: CohortPlan, joint: CohortPlan | undefined): Promise<OrganisationVerdict> | undefined {
+  private verdictOf(call: ReportCall, snapshot: LeasedSnapshot, directory: Directory, plan: CohortPlan, joint: CohortPlan | undefined, patterns: RefreshPatterns): Promise<OrganisationVerdict> | undefined {
     if (joint === undefined || suppressesAlike(plan, joint)) return undefined;
     // A table grouped with the report's other periods reads their snapshots too (release.ts PeriodSources).
     const periods = call.period === undefined ? undefined : { period: call.period, lease: (period: Period, fresh?: boolean) => this.snapshots.lease({ ...call, period }, 'csv', fresh === true ? { fetchedAfter: Date.now() } : {}) };
-    return organisationVerdictOf(snapshot, () => snapshot.csv(), joint, directory, periods === undefined ? {} : { periods });
+    return organisationVerdictOf(snapshot, () => snapshot.csv(), joint, directory, { patterns, ...(periods === undefined ? {} : { periods }) });
   }
 }
 

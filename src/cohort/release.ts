@@ -16,8 +16,9 @@ import { aggregateCsvReport, type CohortAggregate, type CohortPlan, type KeptRep
 import type { LeasedSnapshot } from './sources.js';
 import type { NoiseContext } from './noise.js';
 import { cohortMeasures, cohortRows, type CohortRow } from './render.js';
-import { suppressCohorts, suppressLinked, suppressNested, type LinkedSums, type SuppressionCounts } from './suppress.js';
-import type { CellState, CohortTable } from './table.js';
+import { countsOf, suppressCohorts, suppressLinked, suppressNested, type LinkedSums, type SuppressionCounts } from './suppress.js';
+import type { PatternTable, TablesMade } from './tables-made.js';
+import { cellKey, type CellState, type CohortTable } from './table.js';
 import { InternalInvariantError, ProductError } from '../errors/catalogue.js';
 
 /**
@@ -185,8 +186,6 @@ export interface OrganisationVerdict {
   readonly companions: ReadonlyMap<string, CohortTable>;
 }
 
-const stateKey = (cell: { readonly dimension: string; readonly key: readonly string[] }) => `${cell.dimension}\u0000${cell.key.join('\u0001')}`;
-
 /**
  * Aggregates `joint` from a report's data (a validated snapshot) and suppresses it at its k and k_c: the
  * organisation's verdict (with the attacker check over the whole table). Undefined where the table would
@@ -257,6 +256,25 @@ export interface VerdictSources {
    * it (report-users.ts KeptReportRows).
    */
   readonly kept?: KeptReportRows | undefined;
+  /** The refresh whose patterns the verdict is made within (the proxy's; the offline tools keep none). */
+  readonly patterns?: RefreshPatterns | undefined;
+}
+
+/**
+ * A report's refresh whose releases' patterns a suppression is made within (tables-made.ts TablesMade.withinPatterns):
+ * `window` is the period ('D30') or the date of the data in hand.
+ */
+export interface RefreshPatterns {
+  readonly made: TablesMade;
+  readonly refreshDate: string | null;
+  readonly window: string;
+}
+
+/** `suppress` run within `patterns` (TablesMade.withinPatterns) on `tables`, each a [window, table name, table]; as it is without patterns. */
+function withinPatterns<T>(patterns: RefreshPatterns | undefined, report: string, tables: readonly (readonly [string, string, CohortTable])[], k: number, kC: number, suppress: () => T): T {
+  if (patterns === undefined) return suppress();
+  const at: PatternTable[] = tables.map(([window, name, table]) => ({ at: { source: report, window, refreshDate: patterns.refreshDate, table: name }, table }));
+  return patterns.made.withinPatterns(at, k, kC, suppress);
 }
 
 /**
@@ -284,7 +302,7 @@ export function organisationVerdictOf(data: object, source: () => AsyncIterable<
 /** The organisation's verdict on `joint`, whoever asks (see organisationVerdict for when a plan needs one). */
 export async function suppressOrganisation(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, sources: VerdictSources = {}): Promise<OrganisationVerdict> {
   if ((joint.periods ?? []).length > 0) return suppressPeriods(source, joint, directory, sources);
-  return suppressTable(await aggregateOf(source, joint, directory, sources.kept), joint);
+  return suppressTable(await aggregateOf(source, joint, directory, sources.kept), joint, sources.patterns);
 }
 
 /** An organisation table with its companions' tables (what a verdict is made from). */
@@ -295,10 +313,13 @@ function aggregateOf(source: () => AsyncIterable<Buffer | string>, plan: CohortP
   return kept?.serves(plan) === true ? kept.aggregate(plan, directory) : aggregateCsvReport(source(), plan, directory);
 }
 
-/** The verdict on one organisation table alone, with its companions (suppress.ts suppressLinked). */
-function suppressTable({ table, companions }: OrganisationTable, joint: CohortPlan): OrganisationVerdict {
+/** The verdict on one organisation table alone, with its companions (suppress.ts suppressLinked), within the refresh's patterns. */
+function suppressTable({ table, companions }: OrganisationTable, joint: CohortPlan, patterns: RefreshPatterns | undefined): OrganisationVerdict {
   const options = { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT };
-  const lpVerified = companions.size === 0 ? suppressCohorts(table, options).lpVerified : suppressLinked([table, ...companions.values()], options, linkedSums(joint)).every((c) => c.lpVerified);
+  const tables = [['', table] as const, ...companions].map(([name, t]) => [patterns?.window ?? '', name, t] as const);
+  const lpVerified = withinPatterns(patterns, joint.report.name, tables, joint.k, joint.kC, () =>
+    companions.size === 0 ? suppressCohorts(table, options).lpVerified : suppressLinked([table, ...companions.values()], options, linkedSums(joint)).every((c) => c.lpVerified),
+  );
   return { plan: joint, states: statesOf(table), lpVerified, companions };
 }
 
@@ -309,7 +330,7 @@ function suppressTable({ table, companions }: OrganisationTable, joint: CohortPl
  * (a period released alone, then the group made from the next refresh, would show two patterns: red team,
  * test/redteam/period-nesting-refresh-apart.test.ts).
  */
-async function suppressPeriods(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, { periods, kept }: VerdictSources): Promise<OrganisationVerdict> {
+async function suppressPeriods(source: () => AsyncIterable<Buffer | string>, joint: CohortPlan, directory: Directory, { periods, kept, patterns }: VerdictSources): Promise<OrganisationVerdict> {
   const group = joint.periods!;
   if (periods === undefined || !group.some((p) => p.period === periods.period)) {
     throw new InternalInvariantError(`the ${joint.report.name} table is suppressed with its other periods, and was asked for without them`);
@@ -338,7 +359,10 @@ async function suppressPeriods(source: () => AsyncIterable<Buffer | string>, joi
     // One at a time: each aggregate holds only its table.
     const aggregates: OrganisationTable[] = [];
     for (const member of members) aggregates.push(await aggregateOf(member.read, member.entry.plan, directory, member.kept));
-    const counts = suppressNested(aggregates.map((a) => a.table), aggregates.flatMap((a) => [...a.companions.values()]), { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT });
+    const tables = members.flatMap(({ entry }, i) => [['', aggregates[i]!.table] as const, ...aggregates[i]!.companions].map(([name, table]) => [entry.period, name, table] as const));
+    const counts = withinPatterns(patterns, joint.report.name, tables, joint.k, joint.kC, () =>
+      suppressNested(aggregates.map((a) => a.table), aggregates.flatMap((a) => [...a.companions.values()]), { k: joint.k, kC: joint.kC, lpComponentLimit: LP_LIMIT }),
+    );
     const own = aggregates[members.findIndex((m) => m.entry.period === periods.period)]!;
     return { plan: joint, states: statesOf(own.table), lpVerified: counts.every((c) => c.lpVerified), companions: own.companions };
   } finally {
@@ -356,7 +380,7 @@ function linkedSums(joint: CohortPlan): LinkedSums {
 }
 
 /** Each cell's state by dimension and key. */
-const statesOf = (table: CohortTable): Map<string, CellState> => new Map(table.cells.map((cell) => [stateKey(cell), cell.state]));
+const statesOf = (table: CohortTable): Map<string, CellState> => new Map(table.cells.map((cell) => [cellKey(cell), cell.state]));
 
 /**
  * Gives `table`'s cells the states of the organisation's companion table `name` (what another surface releases of
@@ -366,9 +390,9 @@ const statesOf = (table: CohortTable): Map<string, CellState> => new Map(table.c
 export function suppressAsCompanion(table: CohortTable, organisation: OrganisationVerdict, name: string): SuppressionCounts {
   const companion = organisation.companions.get(name);
   if (companion === undefined) throw new InternalInvariantError(`the organisation's table of ${organisation.plan.report.name} has no companion ${name}`);
-  const truth = new Map(companion.cells.map((cell) => [stateKey(cell), cell]));
+  const truth = new Map(companion.cells.map((cell) => [cellKey(cell), cell]));
   for (const cell of table.cells) {
-    const same = truth.get(stateKey(cell));
+    const same = truth.get(cellKey(cell));
     if (same !== undefined && (same.users !== cell.users || same.active !== cell.active)) {
       throw new InternalInvariantError(`${name} counts ${cell.users}/${cell.active} in a cell where the ${organisation.plan.report.name} rows give ${same.users}/${same.active}`);
     }
@@ -386,7 +410,7 @@ function suppressWithin(table: CohortTable, organisation: OrganisationVerdict): 
   const counts: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified: organisation.lpVerified };
   for (const cell of table.cells) {
     if (cell.state === 'hidden') continue;
-    const state = organisation.states.get(stateKey(cell));
+    const state = organisation.states.get(cellKey(cell));
     if (state === undefined || state === 'hidden') throw new InternalInvariantError(`the organisation's cohort table has no released dimension '${cell.dimension}'`);
     cell.state = state;
     if (state !== 'released') counts[state]++;
@@ -412,13 +436,14 @@ export interface ProtectedRelease {
 /**
  * Protects one aggregated table (consumed: its cells get their suppression states): suppression and the attacker
  * check (components up to `LP_LIMIT`), noise keyed by the release when the plan has noise (`noiseKey` is then required), rendering.
- * `window` is the period ('D30') or the date.
+ * `window` is the period ('D30') or the date. A table suppressed alone (no `organisation`) is suppressed within
+ * `patterns`, the refresh's (tables-made.ts TablesMade.withinPatterns), where given.
  */
-export function protectCohortTable(aggregate: CohortAggregate, plan: CohortPlan, window: string, cadence: ReleaseCadence, noiseKey?: Buffer, organisation?: OrganisationVerdict): ProtectedRelease {
+export function protectCohortTable(aggregate: CohortAggregate, plan: CohortPlan, window: string, cadence: ReleaseCadence, noiseKey?: Buffer, organisation?: OrganisationVerdict, patterns?: RefreshPatterns): ProtectedRelease {
   const data = tableDigest(aggregate.table);
   const slot = releaseSlot([plan.report.name, window], settingsDigest(plan, organisation?.plan), aggregate.refreshDate, cadence);
   const id = releaseId(slot, data);
-  const counts = organisation === undefined ? suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpComponentLimit: LP_LIMIT }) : suppressWithin(aggregate.table, organisation);
+  const counts = organisation !== undefined ? suppressWithin(aggregate.table, organisation) : withinPatterns(patterns, plan.report.name, [[window, '', aggregate.table]], plan.k, plan.kC, () => countsOf(aggregate.table, suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpComponentLimit: LP_LIMIT }).lpVerified));
   if (plan.noise !== undefined && noiseKey === undefined) throw new Error('a noisy release needs the noise key');
   let noise: NoiseContext | undefined;
   if (plan.noise !== undefined) {

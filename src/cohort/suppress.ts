@@ -14,7 +14,7 @@
 import { ORGANIZATION } from './aggregate.js';
 import { AttackerDecomposition, CohortTableUnverifiable, type Reach } from './attacker-decomposition.js';
 import { MEASURES, type Interval, type Measure } from './attacker-lp.js';
-import { isUnknown, type CohortCell, type CohortTable } from './table.js';
+import { cellKey, isUnknown, type CohortCell, type CohortTable } from './table.js';
 
 export interface SuppressionOptions {
   readonly k: number;
@@ -47,6 +47,13 @@ export interface SuppressionCounts {
 }
 
 const EPSILON = 1e-6;
+
+/** A suppressed table's counts read off its cells' states (cells that arrived hidden included: TablesMade.withinPatterns). */
+export function countsOf(table: CohortTable, lpVerified: boolean): SuppressionCounts {
+  const counts: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified };
+  for (const cell of table.cells) if (cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary') counts[cell.state]++;
+  return counts;
+}
 
 /**
  * G2 as privacy.md states it: a released cohort shows at least k_c active people, and no inactive people or at
@@ -124,8 +131,6 @@ export function suppressCohorts(table: CohortTable, options: SuppressionOptions)
   }
   throw new Error('secondary suppression did not settle');
 }
-
-const cellKey = (cell: CohortCell) => `${cell.dimension}\u0000${cell.key.join('\u0001')}`;
 
 /**
  * Suppresses tables of the same people over the same cells as one (privacy.md G3 across surfaces): a cohort table
@@ -322,7 +327,7 @@ function showBeside(cohort: CohortTable, companion: CohortTable, options: Suppre
   const { k, kC } = options;
   const eligible = (id: number) => {
     const [cell, counted] = [cohort.cells[id]!, companion.cells[id]!];
-    return cell.state === 'secondary' && cell.structuralZero !== true && isUnknown(counted) && cell.users >= k && meetsComplement(cell, kC);
+    return cell.state === 'secondary' && cell.held !== true && cell.structuralZero !== true && isUnknown(counted) && cell.users >= k && meetsComplement(cell, kC);
   };
   const organisation = cohort.cells.findIndex((c) => c.dimension === ORGANIZATION);
   const tried = cohort.cells

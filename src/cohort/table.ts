@@ -38,6 +38,11 @@ export interface CohortCell {
    * relations allow (suppress.ts suppressLinked: what a companion table's figures imply); absent: no bound.
    */
   bounds?: CellBounds;
+  /**
+   * Hidden because a release of the same refresh already hid it (tables-made.ts TablesMade.withinPatterns): it stays
+   * hidden whatever this release's suppression would allow (never shown beside a companion again).
+   */
+  held?: true;
 }
 
 /** Per measure (users = active + inactive), the most a value may rise above (`up`) or fall below (`down`) its true value. */
@@ -58,6 +63,9 @@ export interface CohortTable {
   /** Declared metric names, in the order of `CohortCell.sums`. */
   readonly metrics: readonly string[];
 }
+
+/** A cell's name within its table's layout, the same in every table with the dimension: dimension and key. */
+export const cellKey = (cell: { readonly dimension: string; readonly key: readonly string[] }): string => `${cell.dimension}\u0000${cell.key.join('\u0001')}`;
 
 /** Whether the attacker does not know a cell's value: it is not released and is no structural zero. */
 export const isUnknown = (cell: CohortCell): boolean => cell.state !== 'released' && cell.structuralZero !== true;

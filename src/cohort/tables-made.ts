@@ -10,12 +10,18 @@
  * that narrows keeps the tables as made, and so the same patterns; one that widens (a period, a dimension, a larger
  * k) unites with them and makes a new pattern beside the releases already made, as a new policy does.
  *
+ * Within those tables, the patterns only grow: a cell a release of the refresh hid stays hidden in every later one
+ * (TablesMade.withinPatterns), so a change that raises k or k_c (an exposure decrease, policy/diff.ts) hides more
+ * and shows a part of what was shown, never a new pattern beside it (red team: kc-raise-reload, score-kc-raise-reload).
+ *
  * Periods nest (whoever was active over 7 days was over 30), so a report's periods are one table (CohortPlan.periods,
  * suppress.ts suppressNested): a period released after a policy change is grouped with every period made before.
  */
 import { STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { parseDimension } from './aggregate.js';
 import type { CohortPlan } from './report-users.js';
+import { meetsComplement } from './suppress.js';
+import { cellKey, type CohortCell, type CohortTable } from './table.js';
 
 /**
  * The periods that nest, shortest first: the standard ones, then ALL (Copilot's whole history, which holds the
@@ -86,8 +92,31 @@ export interface ScoreTableMade {
   readonly periods: readonly Period[];
 }
 
+/** Where one table's suppression pattern is kept within its refresh (TablesMade.withinPatterns). */
+export interface PatternAt {
+  /** The report's name; a score category's reports' names, joined by '+'. */
+  readonly source: string;
+  /** The period ('D30') or a single day's date. */
+  readonly window: string;
+  /** YYYY-MM-DD (a score category's reports' dates, joined by '+'); null: an empty report, whose pattern is not kept. */
+  readonly refreshDate: string | null;
+  /** '' for the report's own table; a companion's name (report-users.ts CompanionMeasure), which is its score category's id. */
+  readonly table: string;
+}
+
+/** A table about to be suppressed, and where its pattern is kept. */
+export interface PatternTable {
+  readonly at: PatternAt;
+  readonly table: CohortTable;
+}
+
 /** How many refreshes' tables are kept: every date Graph serves (28 days) for every report, and more. */
 const TABLES_KEPT = 4096;
+/**
+ * How many hidden cells the patterns keep in all (4 bytes each: 8 MB, a hundred tables of 6,000 departments x 30
+ * offices); past it, the pattern least recently suppressed within goes first.
+ */
+const HIDDEN_CELLS_KEPT = 2_000_000;
 
 /**
  * The tables each refresh's releases were made within (the union of every table met for it), per report and
@@ -99,6 +128,49 @@ export class TablesMade {
   private readonly cohorts = new Map<string, TableMade>();
   /** The org score's tables, per (report, refresh date) of its reports. */
   private readonly scores = new Map<string, ScoreTableMade>();
+  /** The cells each table's releases of a refresh hid (cellHash, ascending), per PatternAt. */
+  private readonly patterns = new Map<string, Uint32Array>();
+  private hiddenCellsKept = 0;
+
+  /**
+   * Runs `suppress`, which suppresses `tables` (their cells released or hidden by the policy, not yet suppressed),
+   * within the patterns the refresh's releases were made with, and returns what it returns. Before it, every cell a
+   * release of the same table and refresh hid starts hidden ('secondary', CohortCell.held), unless k or k_c hide it
+   * anyway (left to `suppress`'s primary and complement rules); after it, every cell it left suppressed is kept.
+   * So a refresh's releases only ever hide more: on the cells of a table made before, a later release shows a part
+   * of what an earlier one showed, and joined they show no more than the first alone, whatever the policies changed
+   * between them (red team: test/redteam/kc-raise-reload.test.ts). Synchronous: no other release of the refresh is
+   * made between the reading and the keeping. Tables whose refresh date is null are suppressed as they are.
+   */
+  withinPatterns<T>(tables: readonly PatternTable[], k: number, kC: number, suppress: () => T): T {
+    for (const { at, table } of tables) {
+      const hidden = at.refreshDate === null ? undefined : this.patterns.get(patternKey(at));
+      if (hidden === undefined) continue;
+      for (const cell of table.cells) {
+        if (cell.state === 'released' && holds(hidden, cellHash(cell)) && cell.users >= k && meetsComplement(cell, kC)) {
+          cell.state = 'secondary';
+          cell.held = true;
+        }
+      }
+    }
+    const result = suppress();
+    for (const { at, table } of tables) {
+      if (at.refreshDate === null) continue;
+      const key = patternKey(at);
+      const before = this.patterns.get(key) ?? new Uint32Array(0);
+      const now = table.cells.flatMap((cell) => (cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary' ? [cellHash(cell)] : []));
+      const hidden = Uint32Array.from(new Set([...before, ...now])).sort();
+      this.hiddenCellsKept += hidden.length - before.length;
+      this.patterns.delete(key);
+      this.patterns.set(key, hidden);
+      while ((this.hiddenCellsKept > HIDDEN_CELLS_KEPT || this.patterns.size > TABLES_KEPT) && this.patterns.size > 1) {
+        const [oldest, cells] = this.patterns.entries().next().value!;
+        this.patterns.delete(oldest);
+        this.hiddenCellsKept -= cells.length;
+      }
+    }
+    return result;
+  }
 
   /**
    * The table a release of `report`'s `window` (a period, or a single day's date) of the refresh `refreshDate`
@@ -146,6 +218,31 @@ function unitedScoreTable(live: ScoreTableMade, made: ScoreTableMade, period: Pe
     periods: NESTED_PERIODS.filter((p) => p === period || made.periods.includes(p) || live.periods.includes(p)),
   };
 }
+
+/**
+ * A cell's name (cellKey) as a 32-bit FNV-1a hash: patterns keep hashes, 4 bytes a cell. Two names with one hash
+ * can only make a cell held that no release hid (more suppression), never the other way.
+ */
+function cellHash(cell: CohortCell): number {
+  const name = cellKey(cell);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/** Whether the ascending `hashes` hold `hash` (binary search). */
+function holds(hashes: Uint32Array, hash: number): boolean {
+  let [low, high] = [0, hashes.length - 1];
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    if (hashes[middle] === hash) return true;
+    if (hashes[middle]! < hash) low = middle + 1;
+    else high = middle - 1;
+  }
+  return false;
+}
+
+const patternKey = (at: PatternAt) => [at.source, at.window, at.refreshDate, at.table].join('\u0000');
 
 /** Sets `key` most recently used (last): past TABLES_KEPT, the one least recently used goes. */
 function remember<T>(map: Map<string, T>, key: string, value: T): void {

@@ -15,15 +15,15 @@ import { LP_LIMIT, measureNoise, PeriodsRefreshing, planDigest, releaseId, relea
 import { digestWhileReading, usesDirectory, withoutDirectory, type CohortPlan, type KeptReportRows } from '../cohort/report-users.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BudgetState, type NoiseSettings, type ReleaseCodec } from '../cohort/release-book.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
-import { suppressNested, type SuppressionCounts } from '../cohort/suppress.js';
+import { countsOf, suppressNested, type SuppressionCounts } from '../cohort/suppress.js';
 import type { Period } from '../catalogue/catalogue.js';
 import { StoreCorruptError, type StoredRelease } from '../store/records.js';
 import type { ScoreHistoryStore } from '../store/store.js';
 import { SCORE_CATEGORIES } from './categories.js';
 import { scoreRows, type ScoreNoise, type ScoreRow } from './org-score.js';
-import { ReportFacts, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTableSteps, type CategoryTable } from './score-facts.js';
-import { TablesMade } from '../cohort/tables-made.js';
-import type { CohortTable } from '../cohort/table.js';
+import { ReportFacts, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTableSteps, type CategoryPatterns, type CategoryTable } from './score-facts.js';
+import { TablesMade, type PatternAt } from '../cohort/tables-made.js';
+import type { ScoreCategory } from './categories.js';
 
 /** Where the service reads reports and the directory (graph/ implements both), and where it records history. */
 export interface OrgScoreSources {
@@ -290,10 +290,10 @@ export class OrgScores {
    * table's (Meetings with the Teams cohorts, grouped by period there). The same people's facts in every period,
    * the same directory and dimensions: every period's request makes the same pattern.
    */
-  private async suppressAcrossPeriods(period: Period, own: readonly CategoryTable[], others: readonly PeriodFacts[], directory: Directory, table: { readonly dimensions: readonly DirectoryAttribute[]; readonly kOrg: number; readonly kC: number }, grant: ScoreGrant): Promise<CategoryTable[]> {
+  private async suppressAcrossPeriods(period: Period, facts: ScoreFacts, own: readonly CategoryTable[], others: readonly PeriodFacts[], directory: Directory, table: { readonly dimensions: readonly DirectoryAttribute[]; readonly kOrg: number; readonly kC: number }, grant: ScoreGrant): Promise<CategoryTable[]> {
     const byPeriod = new Map<Period, readonly CategoryTable[]>([[period, own]]);
     for (const other of others) {
-      const steps = scoreTableSteps(other.facts, directory, table.dimensions, table.kOrg, table.kC);
+      const steps = scoreTableSteps(other.facts, directory, table.dimensions, table.kOrg, table.kC, this.categoryPatterns(other.period, other.facts, table.kOrg, table.kC));
       let step = steps.next();
       for (; step.done !== true; step = steps.next()) await nextTurn();
       byPeriod.set(other.period, step.value);
@@ -307,11 +307,23 @@ export class OrgScores {
         continue;
       }
       const tables = order.map((p) => byPeriod.get(p)![i]!.table);
-      const counts = suppressNested(tables, [], { k: table.kOrg, kC: table.kC, lpComponentLimit: LP_LIMIT });
+      const factsOf = (p: Period) => (p === period ? facts : others.find((o) => o.period === p)!.facts);
+      const at = order.map((p, j) => ({ at: categoryPatternAt(mine.category, p, factsOf(p)), table: tables[j]! }));
+      const counts = this.options.tablesMade === undefined ? suppressNested(tables, [], { k: table.kOrg, kC: table.kC, lpComponentLimit: LP_LIMIT }) : this.options.tablesMade.withinPatterns(at, table.kOrg, table.kC, () => suppressNested(tables, [], { k: table.kOrg, kC: table.kC, lpComponentLimit: LP_LIMIT }));
       result.push({ ...mine, counts: countsOf(mine.table, counts.every((c) => c.lpVerified)) });
       await nextTurn();
     }
     return result;
+  }
+
+  /**
+   * Each category's table of `window` (a period or a date) suppressed within the patterns its refresh's releases
+   * were made with (cohort/tables-made.ts TablesMade.withinPatterns); as it is without kept tables.
+   */
+  private categoryPatterns(window: string, facts: ScoreFacts, kOrg: number, kC: number): CategoryPatterns | undefined {
+    const made = this.options.tablesMade;
+    if (made === undefined) return undefined;
+    return (category, table, suppress) => made.withinPatterns([{ at: categoryPatternAt(category, window, facts), table }], kOrg, kC, () => countsOf(table, suppress().lpVerified));
   }
 
   /** People's facts from the score's reports (leased, in SCORE_SOURCE_REPORTS order), read once per snapshot set. */
@@ -352,7 +364,7 @@ export class OrgScores {
     }
     const { dimensions } = grant;
     // Bound to the data: the true figures of every category's table, before suppression changes their states.
-    const steps = scoreTableSteps(facts, directory, table.dimensions, table.kOrg, table.kC);
+    const steps = scoreTableSteps(facts, directory, table.dimensions, table.kOrg, table.kC, this.categoryPatterns('period' in window ? window.period : window.date, facts, table.kOrg, table.kC));
     let step = steps.next();
     // Between steps the event loop runs: a big tenant's tables never hold other requests up for long.
     for (; step.done !== true; step = steps.next()) await nextTurn();
@@ -363,10 +375,12 @@ export class OrgScores {
       if (snapshot === undefined) throw new InternalInvariantError(`the score has no snapshot of ${plan.report.name}`);
       // A Teams table grouped with its other periods reads their snapshots too (cohort/release.ts PeriodSources).
       const periods = 'period' in window ? { period: window.period, lease: (period: Period, fresh?: boolean) => this.options.snapshots.lease({ version: 'v1.0', report: plan.report, period }, 'csv', fresh === true ? { fetchedAfter: Date.now() } : {}) } : undefined;
-      const organisation = await organisationVerdictOf(snapshot, () => snapshot.csv(), plan, directory, { kept: this.keptRows.get(snapshot), ...(periods !== undefined ? { periods } : {}) });
+      const made = this.options.tablesMade;
+      const patterns = made === undefined ? undefined : { made, refreshDate: facts.refreshDates.get(plan.report.name) ?? null, window: 'period' in window ? window.period : window.date };
+      const organisation = await organisationVerdictOf(snapshot, () => snapshot.csv(), plan, directory, { kept: this.keptRows.get(snapshot), patterns, ...(periods !== undefined ? { periods } : {}) });
       tables = tables.map((t) => (organisation.companions.has(t.category.id) ? { ...t, counts: suppressAsCompanion(t.table, organisation, t.category.id) } : t));
     }
-    if (others.length > 0 && 'period' in window) tables = await this.suppressAcrossPeriods(window.period, tables, others, directory, table, grant);
+    if (others.length > 0 && 'period' in window) tables = await this.suppressAcrossPeriods(window.period, facts, tables, others, directory, table, grant);
     const data = createHash('sha256').update(tables.map((t) => tableDigest(t.table)).join(' ')).digest('hex');
     const id = releaseId(slot, data);
     let noise: ScoreNoise | undefined;
@@ -428,13 +442,6 @@ function refreshedApart(own: ScoreFacts, other: ScoreFacts, period: Period): Per
   return undefined;
 }
 
-/** A table's suppression counts read off its cells' states. */
-function countsOf(table: CohortTable, lpVerified: boolean): SuppressionCounts {
-  const counts: SuppressionCounts = { primary: 0, complement: 0, secondary: 0, lpVerified };
-  for (const cell of table.cells) if (cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary') counts[cell.state]++;
-  return counts;
-}
-
 type StoredScoreRows = Extract<StoredRelease, { kind: 'score' }>['body']['rows'];
 
 /** Score releases in the Store: the score rows, counts and dimensions, exactly as served. */
@@ -454,6 +461,16 @@ const SCORE_CODEC: ReleaseCodec<ScoreRelease> = {
     };
   },
 };
+
+/**
+ * Where a category's pattern is kept: its reports, the window and their refresh dates (null where one is empty). A
+ * category of one report is that report's companion table of the same name (Meetings, with the Teams cohorts'),
+ * one pattern whether the score is linked to the cohorts or not.
+ */
+function categoryPatternAt(category: ScoreCategory, window: string, facts: ScoreFacts): PatternAt {
+  const dates = category.reports.map((report) => facts.refreshDates.get(report) ?? null);
+  return { source: category.reports.join('+'), window, refreshDate: dates.includes(null) ? null : dates.join('+'), table: category.id };
+}
 
 /** The refresh date whose directory pin the score takes: its linked report's (its cohorts and Meetings are one table), else its first report's. */
 function directoryAnchor(facts: ScoreFacts, linked: readonly CohortPlan[]): string | null {

@@ -331,6 +331,12 @@ export interface CategoryTable {
   readonly counts: SuppressionCounts;
 }
 
+/**
+ * Runs `suppress` on a category's table within the patterns its refresh's releases were made with (score/org-scores.ts,
+ * cohort/tables-made.ts TablesMade.withinPatterns), returning the table's counts; by default, as it is.
+ */
+export type CategoryPatterns = (category: ScoreCategory, table: CohortTable, suppress: () => SuppressionCounts) => SuppressionCounts;
+
 /** People grouped by the directory tuple and the facts they share: counted once per group, not once per person. */
 interface FactGroup {
   readonly attributes: Readonly<Record<string, string>>;
@@ -344,7 +350,7 @@ interface FactGroup {
  * point where an async caller lets the event loop run (after every PEOPLE_PER_STEP people and every category).
  * People are first grouped by directory tuple and facts, so a category's table costs one addition per group.
  */
-export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: readonly DirectoryAttribute[], kOrg: number, kC: number): Generator<void, CategoryTable[]> {
+export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: readonly DirectoryAttribute[], kOrg: number, kC: number, within: CategoryPatterns = (_category, _table, suppress) => suppress()): Generator<void, CategoryTable[]> {
   const tupleIds = new Map<readonly string[] | undefined, number>();
   const named = new Map<number, FactGroup>();
   let grouped = 0;
@@ -389,7 +395,7 @@ export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: re
       aggregator.add({ attributes, active: category.qualifies(person), metrics: [] }, people);
     }
     const table = aggregator.table();
-    tables.push({ category, table, counts: suppressCohorts(table, { k: kOrg, kC }) });
+    tables.push({ category, table, counts: within(category, table, () => suppressCohorts(table, { k: kOrg, kC })) });
     yield;
   }
   return tables;

@@ -9,6 +9,9 @@
  * OneDrive, qualifying when working with files; nobody outside the directory): DeptA 11 people (OfficeP 4/3 with
  * files, OfficeQ 7/6), DeptB 13 (P 9/8, Q 4/4), DeptC 9 (P 3/2, Q 6/4). The score by department and office is read
  * at k_c = 2, then again at k_c = 3; joined, a hidden cell's non-qualifying people are narrower than k_c = 2 allows.
+ *
+ * Fixed (failed before, kept as a todo test): within a refresh the patterns only grow (tables-made.ts
+ * TablesMade.withinPatterns), so the release at k_c = 3 starts from the cells the kept one hid and hides DeptA too.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,15 +26,13 @@ import { filesPerson, joined, kcTenant, readContentCollaboration, scorePolicy } 
 
 t.setTimeout(120_000);
 
-const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
-
 const TENANT = kcTenant(filesPerson);
 
 const policy = (kC: number) => scorePolicy('score-by-two', 'organization, department, officeLocation', `k: 4\nkC: ${kC}\nkOrg: 4`);
 
 const read = readContentCollaboration;
 
-t.test('the score at k_c 2 kept, read again after the policy raises k_c to 3 within the refresh: no hidden cell is narrowed', { todo: todo("raising k_c (an exposure decrease) within a refresh makes a new score pattern beside the kept one") }, async (t) => {
+t.test('the score at k_c 2 kept, read again after the policy raises k_c to 3 within the refresh: no hidden cell is narrowed', async (t) => {
   const double = await startGraphDouble({ reports: await periodReports(TENANT, 'D30'), directory: directoryOf(TENANT) });
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-score-kc-raise-'));
   const file = join(dir, 'score-by-two.yaml');
