@@ -26,6 +26,12 @@ export class CsvRowReader {
 
   /** Feeds the next chunk; complete rows are handed to the row handler before this returns. */
   push(chunk: Buffer | string): void {
+    if (!this.started && typeof chunk !== 'string' && chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+      // The BOM skipped as bytes, not sliced off the text: U+FEFF makes V8 hold the text in two bytes a character,
+      // and every later buffer (the carry joined to the next chunk) would stay so, slices and kept cells too.
+      this.started = true;
+      chunk = chunk.subarray(3);
+    }
     let text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     if (!this.started && text.length > 0) {
       this.started = true;
