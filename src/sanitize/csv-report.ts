@@ -9,7 +9,7 @@ import { UTF8_BOM, quoteCsvField } from '../catalogue/csv.js';
 import type { NameForms } from '../catalogue/identifiers.js';
 import { CsvRowReader } from './csv-rows.js';
 import { MissingColumnError, SanitizeError } from './errors.js';
-import { checkCsv, csvCellCheck, releasedFor, type CsvCellCheck, type ReleasedColumn, type RowsPlan } from './plan.js';
+import { checkCsv, csvCellFits, csvCellKind, releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
 import { smallCountsToEmpty } from './small-counts.js';
 import { QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
 
@@ -76,7 +76,7 @@ export async function* readCsvBatches(source: AsyncIterable<Buffer | string>, re
  * counted by form (concealed or clear). With `onBatch`, each batch is handed on once its cells are checked, so a
  * caller can derive something from the rows in this same pass instead of parsing the report again; `columns`
  * (headers) narrows the batches to those columns (their layout and rows hold only the ones the report has).
- * Cells are checked in place (plan.ts csvCellCheck): a row becomes strings only for the cells handed on.
+ * Cells are checked in place (plan.ts csvCellFits): a row becomes strings only for the cells handed on.
  * Throws SanitizeError: the first of a chunk's malformed rows, else its first cell (in row order) that does not
  * fit its column, as reading all rows of a chunk before checking them would.
  */
@@ -114,8 +114,8 @@ class CheckingRowReader extends CsvRowReader {
   /** Where kept rows hold the User Principal Name (-1: not kept). */
   upnSlot = -1;
   private width = -1;
-  /** Per upstream position: the check of its cells, if they are checked. */
-  private checks: (CsvCellCheck | undefined)[] = [];
+  /** Per upstream position: its column's code for csvCellFits (0: not checked). */
+  private kinds = new Uint8Array(0);
   /** Per upstream position: its place in a kept row, or -1. */
   private slots: number[] = [];
   private kept: CsvLayout = [];
@@ -144,7 +144,7 @@ class CheckingRowReader extends CsvRowReader {
     const layout = csvLayout(this.report, fields);
     this.layout = layout;
     this.width = fields.length;
-    this.checks = layout.map((column) => (column === undefined ? undefined : csvCellCheck(column)));
+    this.kinds = Uint8Array.from(layout, (column) => (column === undefined ? 0 : csvCellKind(column)));
     const wanted = (column: ColumnSpec | undefined) => column !== undefined && this.keep && (this.columns === undefined || this.columns.includes(column.header) || column.json === 'userPrincipalName');
     const kept: ColumnSpec[] = [];
     this.slots = layout.map((column) => (wanted(column) ? kept.push(column!) - 1 : -1));
@@ -158,8 +158,8 @@ class CheckingRowReader extends CsvRowReader {
     if (fields.length !== this.width) throw new SanitizeError('MalformedCsv', `row ${rowNumber} has ${fields.length} fields, the header has ${this.width}`);
     const row = new Array<string>(this.kept.length);
     for (let i = 0; i < fields.length; i++) {
-      const check = this.checks[i];
-      if (check !== undefined && this.failure === undefined) this.check(check, fields[i]!, 0, fields[i]!.length);
+      const kind = this.kinds[i]!;
+      if (kind !== 0 && fields[i]!.length > 0 && this.failure === undefined && !csvCellFits(kind, fields[i]!, 0, fields[i]!.length)) this.check(i, fields[i]!);
       if (this.slots[i] !== -1) row[this.slots[i]!] = fields[i]!;
     }
     this.add(row);
@@ -174,8 +174,8 @@ class CheckingRowReader extends CsvRowReader {
       let comma = buffer.indexOf(',', at);
       if (comma === -1 || comma > stop) comma = stop;
       if (position < this.width) {
-        const check = this.checks[position];
-        if (check !== undefined && this.failure === undefined) this.check(check, buffer, at, comma);
+        const kind = this.kinds[position]!;
+        if (kind !== 0 && at !== comma && this.failure === undefined && !csvCellFits(kind, buffer, at, comma)) this.check(position, buffer.slice(at, comma));
         const slot = this.slots[position]!;
         if (slot !== -1) row![slot] = buffer.slice(at, comma);
       }
@@ -186,9 +186,10 @@ class CheckingRowReader extends CsvRowReader {
     this.add(row);
   }
 
-  private check(check: CsvCellCheck, text: string, start: number, end: number): void {
+  /** A cell that does not plainly fit its column, judged by checkCsv; its error is remembered. */
+  private check(position: number, cell: string): void {
     try {
-      check(text, start, end);
+      checkCsv(this.layout![position]!, cell);
     } catch (error) {
       this.failure = error;
     }
