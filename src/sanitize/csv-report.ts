@@ -6,7 +6,7 @@
  */
 import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
 import { UTF8_BOM, quoteCsvField } from '../catalogue/csv.js';
-import type { NameForms } from '../catalogue/identifiers.js';
+import { userNameAt, type NameForms } from '../catalogue/identifiers.js';
 import { CsvRowReader } from './csv-rows.js';
 import { MissingColumnError, SanitizeError } from './errors.js';
 import { checkCsv, csvCellFits, csvCellKind, releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
@@ -31,8 +31,12 @@ export function csvLayout(report: ReportSpec, header: readonly string[]): CsvLay
   });
 }
 
-/** A header and the data rows read so far, one batch per input chunk. */
-export type CsvBatch = { readonly layout?: CsvLayout; readonly rows: string[][] };
+/**
+ * A header and the data rows read so far, one batch per input chunk. `userNames`, from `validateCsvReport`:
+ * per row, what catalogue/identifiers.ts `userNameAt` says of its User Principal Name cell (the column whose
+ * json name is userPrincipalName), judged once where the cell lies, so a caller need not judge it again.
+ */
+export type CsvBatch = { readonly layout?: CsvLayout; readonly rows: string[][]; readonly userNames?: readonly number[] };
 
 /**
  * Reads CSV rows from a byte stream in batches (one per input chunk). The first batch carries the layout of
@@ -81,13 +85,11 @@ export async function* readCsvBatches(source: AsyncIterable<Buffer | string>, re
  * fit its column, as reading all rows of a chunk before checking them would.
  */
 export async function validateCsvReport(source: AsyncIterable<Buffer | string>, report: ReportSpec, names?: NameForms, onBatch?: (batch: CsvBatch) => void, columns?: readonly string[]): Promise<number> {
-  const reader = new CheckingRowReader(report, names !== undefined || onBatch !== undefined, columns);
+  const reader = new CheckingRowReader(report, names, onBatch !== undefined, columns);
   const handOn = (): void => {
     if (reader.failure !== undefined) throw reader.failure;
     const batch = reader.takeBatch();
-    if (batch === undefined) return;
-    if (names !== undefined && reader.upnSlot !== -1) for (const row of batch.rows) names.add(row[reader.upnSlot]!);
-    onBatch?.(batch);
+    if (batch !== undefined) onBatch?.(batch);
   };
   for await (const chunk of source) {
     reader.push(chunk);
@@ -101,7 +103,8 @@ export async function validateCsvReport(source: AsyncIterable<Buffer | string>, 
 
 /**
  * The row reader of `validateCsvReport`: the header gives the layout; each data row's known cells are checked
- * where they lie in the decoded text, and only the cells a caller keeps become strings. A cell that does not fit
+ * where they lie in the decoded text, and only the cells a caller keeps become strings; the User Principal Name
+ * cell is judged there too (counted in `names`, and handed on with kept rows). A cell that does not fit
  * is remembered (the first one) and thrown once the chunk is read, so a malformed row later in the same chunk
  * wins, as when rows are read before they are checked.
  */
@@ -111,20 +114,23 @@ class CheckingRowReader extends CsvRowReader {
   count = 0;
   /** The first cell error met, thrown by the caller after the chunk. */
   failure: unknown;
-  /** Where kept rows hold the User Principal Name (-1: not kept). */
-  upnSlot = -1;
   private width = -1;
+  /** The upstream position of the User Principal Name (-1: none). */
+  private upnAt = -1;
   /** Per upstream position: its column's code for csvCellFits (0: not checked). */
   private kinds = new Uint8Array(0);
   /** Per upstream position: its place in a kept row, or -1. */
   private slots: number[] = [];
   private kept: CsvLayout = [];
   private pending: string[][] = [];
+  /** The kept rows' userNameAt judgements, when the report has a User Principal Name column. */
+  private pendingNames: number[] = [];
   private announced = false;
 
   constructor(
     private readonly report: ReportSpec,
-    /** Whether rows are kept at all (for names or a caller's batches). */
+    private readonly names: NameForms | undefined,
+    /** Whether rows are kept at all (for a caller's batches). */
     private readonly keep: boolean,
     private readonly columns: readonly string[] | undefined,
   ) {
@@ -134,9 +140,14 @@ class CheckingRowReader extends CsvRowReader {
   /** The rows kept since the last call, the first batch with the kept layout; undefined before the header. */
   takeBatch(): CsvBatch | undefined {
     if (this.layout === undefined || (this.announced && this.pending.length === 0)) return undefined;
-    const batch: CsvBatch = this.announced ? { rows: this.pending } : { layout: this.kept, rows: this.pending };
+    const batch: CsvBatch = {
+      ...(this.announced ? {} : { layout: this.kept }),
+      rows: this.pending,
+      ...(this.upnAt !== -1 ? { userNames: this.pendingNames } : {}),
+    };
     this.announced = true;
     this.pending = [];
+    this.pendingNames = [];
     return batch;
   }
 
@@ -149,7 +160,7 @@ class CheckingRowReader extends CsvRowReader {
     const kept: ColumnSpec[] = [];
     this.slots = layout.map((column) => (wanted(column) ? kept.push(column!) - 1 : -1));
     this.kept = kept;
-    this.upnSlot = kept.findIndex((column) => column.json === 'userPrincipalName');
+    this.upnAt = layout.findIndex((column) => column?.json === 'userPrincipalName');
   }
 
   /** A row with quotes, read into fields by the base reader (and the header line). */
@@ -161,6 +172,7 @@ class CheckingRowReader extends CsvRowReader {
       const kind = this.kinds[i]!;
       if (kind !== 0 && fields[i]!.length > 0 && this.failure === undefined && !csvCellFits(kind, fields[i]!, 0, fields[i]!.length)) this.check(i, fields[i]!);
       if (this.slots[i] !== -1) row[this.slots[i]!] = fields[i]!;
+      if (i === this.upnAt) this.judgeUserName(userNameAt(fields[i]!, 0, fields[i]!.length));
     }
     this.add(row);
   }
@@ -178,6 +190,7 @@ class CheckingRowReader extends CsvRowReader {
         if (kind !== 0 && at !== comma && this.failure === undefined && !csvCellFits(kind, buffer, at, comma)) this.check(position, buffer.slice(at, comma));
         const slot = this.slots[position]!;
         if (slot !== -1) row![slot] = buffer.slice(at, comma);
+        if (position === this.upnAt) this.judgeUserName(userNameAt(buffer, at, comma));
       }
       if (comma === stop) break;
       at = comma + 1;
@@ -193,6 +206,11 @@ class CheckingRowReader extends CsvRowReader {
     } catch (error) {
       this.failure = error;
     }
+  }
+
+  private judgeUserName(judged: number): void {
+    this.names?.count(judged);
+    if (this.keep) this.pendingNames.push(judged);
   }
 
   private add(row: string[] | undefined): void {

@@ -7,7 +7,7 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
-import { isUserName } from '../catalogue/identifiers.js';
+import { CANONICAL_NAME, NOT_A_USER_NAME, userNameAt } from '../catalogue/identifiers.js';
 import { readCsvBatches, type CsvBatch } from '../sanitize/csv-report.js';
 import { MissingColumnError } from '../sanitize/errors.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
@@ -160,6 +160,8 @@ export class ReportFacts {
   private readonly reader: FactsReader;
   private positions: number[] = [];
   private upn = -1;
+  /** Whether the batches' userNames judge the column read as the UPN. */
+  private upnJudged = false;
   private refresh = -1;
 
   constructor(
@@ -203,6 +205,7 @@ export class ReportFacts {
       const index = new Map(batch.layout.flatMap((column, i) => (column === undefined ? [] : [[column.header, i] as const])));
       this.upn = index.get('User Principal Name') ?? -1;
       if (this.upn === -1) throw new MissingColumnError(this.report.name, 'User Principal Name', 'the score');
+      this.upnJudged = batch.layout[this.upn]!.json === 'userPrincipalName';
       this.refresh = index.get('Report Refresh Date') ?? -1;
       this.positions = this.reader.headers.map((header) => index.get(header) ?? -1);
       this.kept?.layout(batch.layout);
@@ -213,11 +216,16 @@ export class ReportFacts {
     if (this.rows === 0 && this.refresh !== -1) this.refreshDate = batch.rows[0]![this.refresh] || null;
     // One scratch cells array for every row: the pass allocates nothing per row of its own.
     const cells = new Array<string>(this.positions.length);
-    for (const fields of batch.rows) {
+    // The validation pass judged each row's user name already (CsvBatch.userNames); other batches are judged here.
+    const judged = this.upnJudged && batch.userNames?.length === batch.rows.length ? batch.userNames : undefined;
+    for (let row = 0; row < batch.rows.length; row++) {
+      const fields = batch.rows[row]!;
       for (let k = 0; k < cells.length; k++) cells[k] = fields[this.positions[k]!]!;
       const code = this.reader.code(cells);
-      if (isUserName(fields[this.upn]!)) {
-        const id = this.index.idOf(canonicalIdentifier(fields[this.upn]!));
+      const upn = fields[this.upn]!;
+      const name = judged !== undefined ? judged[row]! : userNameAt(upn, 0, upn.length);
+      if (name !== NOT_A_USER_NAME) {
+        const id = this.index.idOf((name & CANONICAL_NAME) !== 0 ? upn : canonicalIdentifier(upn));
         this.namedIds.push(id);
         this.namedCodes.push(code);
         this.kept?.add(id, code, fields);
