@@ -9,7 +9,7 @@ import { UTF8_BOM, quoteCsvField } from '../catalogue/csv.js';
 import { userNameAt, type NameForms } from '../catalogue/identifiers.js';
 import { CsvRowReader } from './csv-rows.js';
 import { MissingColumnError, SanitizeError } from './errors.js';
-import { checkCsv, csvCellFits, csvCellKind, releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
+import { checkCsv, csvCellEnd, csvCellFits, csvCellKind, releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
 import { smallCountsToEmpty } from './small-counts.js';
 import { QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
 
@@ -183,11 +183,15 @@ class CheckingRowReader extends CsvRowReader {
     const row = this.keep ? new Array<string>(this.kept.length) : undefined;
     let position = 0;
     for (let at = start; ; position++) {
-      let comma = buffer.indexOf(',', at);
-      if (comma === -1 || comma > stop) comma = stop;
+      const kind = position < this.width && this.failure === undefined ? this.kinds[position]! : 0;
+      // A cell plainly of its kind is checked as its end is found; any other is found, then checked.
+      let comma = kind !== 0 ? csvCellEnd(kind, buffer, at, stop) : -1;
+      if (comma === -1) {
+        comma = buffer.indexOf(',', at);
+        if (comma === -1 || comma > stop) comma = stop;
+        if (kind !== 0 && at !== comma && !csvCellFits(kind, buffer, at, comma)) this.check(position, buffer.slice(at, comma));
+      }
       if (position < this.width) {
-        const kind = this.kinds[position]!;
-        if (kind !== 0 && at !== comma && this.failure === undefined && !csvCellFits(kind, buffer, at, comma)) this.check(position, buffer.slice(at, comma));
         const slot = this.slots[position]!;
         if (slot !== -1) row![slot] = buffer.slice(at, comma);
         if (position === this.upnAt) this.judgeUserName(userNameAt(buffer, at, comma));
