@@ -115,7 +115,7 @@ class CheckingRowReader extends CsvRowReader {
   /** The first cell error met, thrown by the caller after the chunk. */
   failure: unknown;
   private width = -1;
-  /** The upstream position of the User Principal Name (-1: none). */
+  /** The upstream position of the User Principal Name (-1: none, or nobody asks about user names). */
   private upnAt = -1;
   /** Per upstream position: its column's code for csvCellFits (0: not checked). */
   private kinds = new Uint8Array(0);
@@ -160,7 +160,8 @@ class CheckingRowReader extends CsvRowReader {
     const kept: ColumnSpec[] = [];
     this.slots = layout.map((column) => (wanted(column) ? kept.push(column!) - 1 : -1));
     this.kept = kept;
-    this.upnAt = layout.findIndex((column) => column?.json === 'userPrincipalName');
+    // User names are judged only for someone: the names counted, or the rows handed on.
+    this.upnAt = this.names !== undefined || this.keep ? layout.findIndex((column) => column?.json === 'userPrincipalName') : -1;
   }
 
   /** A row with quotes, read into fields by the base reader (and the header line). */
