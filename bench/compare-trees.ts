@@ -7,7 +7,8 @@
  * - `validation`: validateCsvReport over the score's 7 reports (64 KiB chunks);
  * - `facts`: the same with the score's facts summarised in the pass, then joined (bench/score-validate.ts's first);
  * - `fetch`: SnapshotCache fetches of the 7 reports from an in-memory client (16 KiB chunks, like TLS records):
- *   validation, facts, sealing and writing the spill file, its digest; wall time beside CPU;
+ *   validation, facts, sealing and writing the spill file, its digest; wall time beside CPU, and the longest
+ *   main-thread CPU between two turns of a 10 ms timer (as bench/score-scale.ts measures it in the proxy);
  * - `directory`: Directory.fromPages over 300 pages of 999 users (JSON parsed before the clock starts).
  * The reports come from bench/stand-in-graph.ts [users] --score (stop it once it prints its URL).
  * Run: node --import tsx bench/compare-trees.ts [--users N] [--rounds N] [--only NAME] tree...
@@ -78,11 +79,20 @@ async function directoryPages(): Promise<string[]> {
 
 /** One measurement for one tree: resolves to [CPU seconds, wall seconds] of the timed part. */
 type Measure = (tree: Tree) => Promise<[number, number]>;
-async function timed(run: () => Promise<unknown>): Promise<[number, number]> {
+/** Per tree, the longest main-thread CPU between two turns of a 10 ms timer during a measurement (ms). */
+const longestTurn = new Map<string, number>();
+async function timed(run: () => Promise<unknown>, root = ''): Promise<[number, number]> {
+  let turn = process.threadCpuUsage();
+  const turns = setInterval(() => {
+    const now = process.threadCpuUsage();
+    longestTurn.set(root, Math.max(longestTurn.get(root) ?? 0, (now.user + now.system - turn.user - turn.system) / 1000));
+    turn = now;
+  }, 10);
   const wall = process.hrtime.bigint();
   const cpu = process.cpuUsage();
   await run();
   const used = process.cpuUsage(cpu);
+  clearInterval(turns);
   return [(used.user + used.system) / 1e6, Number(process.hrtime.bigint() - wall) / 1e9];
 }
 
@@ -109,7 +119,7 @@ const measures: Record<string, () => Promise<Measure>> = {
         await facts.addReportFacts(snapshot.takeSummary() as InstanceType<typeof tree.facts.ReportFacts>);
         snapshot.release();
       }
-    });
+    }, tree.root);
     cache.clear();
     return result;
   },
@@ -139,7 +149,8 @@ for (const [name, make] of Object.entries(measures).filter(([name]) => only === 
   }
   for (const [i, tree] of loaded.entries()) {
     const list = cpu[i]!.map((c) => c.toFixed(2)).join(' ');
-    console.log(`${name} ${tree.root}: CPU min ${Math.min(...cpu[i]!).toFixed(2)} s, median ${median(cpu[i]!).toFixed(2)} s [${list}]; wall min ${Math.min(...wall[i]!).toFixed(2)} s, median ${median(wall[i]!).toFixed(2)} s`);
+    const turn = name === 'fetch' ? `; longest uninterrupted CPU ${longestTurn.get(tree.root)?.toFixed(0)} ms` : '';
+    console.log(`${name} ${tree.root}: CPU min ${Math.min(...cpu[i]!).toFixed(2)} s, median ${median(cpu[i]!).toFixed(2)} s [${list}]; wall min ${Math.min(...wall[i]!).toFixed(2)} s, median ${median(wall[i]!).toFixed(2)} s${turn}`);
   }
 }
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
