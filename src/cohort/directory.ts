@@ -20,7 +20,10 @@ export type DirectoryEntry = Partial<Record<DirectoryAttribute | 'userPrincipalN
 export class Directory {
   /** Distinct attribute tuples (few: departments x offices x ...), and each user's tuple by index. */
   private readonly tuples: (readonly string[])[] = [];
-  private readonly tupleIndex = new Map<string, number>();
+  /** Each tuple's index, found through one Map per attribute keyed by its shared values (no key string per user). */
+  private readonly tupleTree: TupleTree = new Map();
+  /** Per attribute (DIRECTORY_ATTRIBUTES order), each spelling met (untrimmed, '' for a missing value) and its shared value. */
+  private readonly spellings = DIRECTORY_ATTRIBUTES.map(() => new Map<string, string>());
   private readonly byUpn = new Map<string, number>();
   /** Per attribute, its values, each kept as one string that every tuple shares (lookups by it compare pointers). */
   private readonly domains = new Map<DirectoryAttribute, Map<string, string>>(DIRECTORY_ATTRIBUTES.map((a) => [a, new Map([[NOT_IN_DIRECTORY, NOT_IN_DIRECTORY]])]));
@@ -42,26 +45,48 @@ export class Directory {
   private addEntries(entries: Iterable<DirectoryEntry>): void {
     this.codings.clear();
     this.held.clear();
+    const last = DIRECTORY_ATTRIBUTES.length - 1;
     for (const entry of entries) {
       if (typeof entry.userPrincipalName !== 'string') continue;
-      const values = DIRECTORY_ATTRIBUTES.map((attribute) => {
-        const raw = entry[attribute];
-        const value = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : NO_VALUE;
-        const domain = this.domains.get(attribute)!;
-        const shared = domain.get(value);
-        if (shared !== undefined) return shared;
-        domain.set(value, value);
-        return value;
-      });
-      const tupleKey = values.join('\u0000');
-      let index = this.tupleIndex.get(tupleKey);
-      if (index === undefined) {
-        index = this.tuples.length;
-        this.tuples.push(values);
-        this.tupleIndex.set(tupleKey, index);
+      let level = this.tupleTree;
+      let index: number | undefined;
+      for (let a = 0; a <= last; a++) {
+        const raw = entry[DIRECTORY_ATTRIBUTES[a]!];
+        const value = this.sharedValue(a, typeof raw === 'string' ? raw : '');
+        const next = level.get(value);
+        if (a < last) {
+          if (next === undefined) level.set(value, (level = new Map()));
+          else level = next as TupleTree;
+        } else if (next === undefined) {
+          index = this.tuples.length;
+          this.tuples.push(this.tupleAt(entry));
+          level.set(value, index);
+        } else {
+          index = next as number;
+        }
       }
-      this.byUpn.set(canonicalIdentifier(entry.userPrincipalName), index);
+      this.byUpn.set(canonicalIdentifier(entry.userPrincipalName), index!);
     }
+  }
+
+  /** An attribute's value as the directory holds it (trimmed, NO_VALUE when empty), one string per value. */
+  private sharedValue(attribute: number, spelling: string): string {
+    const known = this.spellings[attribute]!.get(spelling);
+    if (known !== undefined) return known;
+    const value = spelling.trim() !== '' ? spelling.trim() : NO_VALUE;
+    const domain = this.domains.get(DIRECTORY_ATTRIBUTES[attribute]!)!;
+    let shared = domain.get(value);
+    if (shared === undefined) domain.set(value, (shared = value));
+    this.spellings[attribute]!.set(spelling, shared);
+    return shared;
+  }
+
+  /** A new tuple's values, read again from its first entry (sharedValue knows every spelling by now). */
+  private tupleAt(entry: DirectoryEntry): readonly string[] {
+    return DIRECTORY_ATTRIBUTES.map((attribute, a) => {
+      const raw = entry[attribute];
+      return this.sharedValue(a, typeof raw === 'string' ? raw : '');
+    });
   }
 
   get size(): number {
@@ -205,6 +230,9 @@ export class Directory {
 export function directoryKnowledge(directory: Directory): { readonly attributes: readonly string[]; held(attributes: readonly string[]): readonly (readonly string[])[] } {
   return { attributes: DIRECTORY_ATTRIBUTES, held: (attributes) => directory.heldCombinations(attributes as DirectoryAttribute[]) };
 }
+
+/** Tuples by their values: a Map per attribute, the last one's values giving the tuple's index. */
+type TupleTree = Map<string, TupleTree | number>;
 
 /** An attribute's values sorted (codes are positions there), each directory tuple's code, and NOT_IN_DIRECTORY's. */
 interface AttributeCoding {

@@ -61,15 +61,32 @@ function associatedData(purpose: SealPurpose, context: SealContext): Buffer {
  * The envelope under a given nonce. Only for test vectors: a nonce must never repeat under a key, which
  * `seal`'s random nonces guarantee.
  */
-export function sealWithNonce(key: SealKey, purpose: SealPurpose, context: SealContext, plaintext: Buffer, nonce: Buffer): Buffer {
+export function sealWithNonce(key: SealKey, purpose: SealPurpose, context: SealContext, plaintext: Buffer | readonly Buffer[], nonce: Buffer): Buffer {
+  return Buffer.concat(envelopeParts(key, purpose, context, plaintext, nonce));
+}
+
+/** The envelope's bytes in pieces, in order: the plaintext's pieces are encrypted one after the other. */
+function envelopeParts(key: SealKey, purpose: SealPurpose, context: SealContext, plaintext: Buffer | readonly Buffer[], nonce: Buffer): Buffer[] {
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(associatedData(purpose, context));
-  return Buffer.concat([Buffer.from([ENVELOPE_VERSION]), nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  const parts = [Buffer.concat([Buffer.from([ENVELOPE_VERSION]), nonce])];
+  for (const piece of Buffer.isBuffer(plaintext) ? [plaintext] : plaintext) parts.push(cipher.update(piece));
+  parts.push(cipher.final(), cipher.getAuthTag());
+  return parts;
 }
 
 /** Seals `plaintext` under a 32-byte `key` for `purpose` at `context`, with a random nonce. */
 export function seal(key: SealKey, purpose: SealPurpose, context: SealContext, plaintext: Buffer): Buffer {
   return sealWithNonce(key, purpose, context, plaintext, randomBytes(NONCE_BYTES));
+}
+
+/**
+ * `seal` of the plaintext's pieces joined, as the envelope's bytes in pieces (their concatenation is the
+ * envelope): for a writer that writes them as they are (a vectored write) instead of copying them into one
+ * buffer twice, plaintext and envelope (the spill file's records, 64 KiB or more each).
+ */
+export function sealPieces(key: SealKey, purpose: SealPurpose, context: SealContext, plaintext: readonly Buffer[]): Buffer[] {
+  return envelopeParts(key, purpose, context, plaintext, randomBytes(NONCE_BYTES));
 }
 
 /** The plaintext of an envelope sealed with the same key, purpose and context; throws `EnvelopeError`. */

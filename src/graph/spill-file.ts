@@ -8,7 +8,7 @@
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KEY_BYTES, open as openSealed, seal } from '../crypto/aead.js';
+import { KEY_BYTES, open as openSealed, sealPieces } from '../crypto/aead.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 
 interface RecordPosition {
@@ -16,11 +16,16 @@ interface RecordPosition {
   readonly length: number;
 }
 
+/** A record given in more pieces than this is joined before it is sealed. */
+const MAX_PIECES = 64;
+
 export class SpillFile {
   private readonly key = createSecretKey(randomBytes(KEY_BYTES));
   private readonly records: RecordPosition[] = [];
   private size = 0;
   private closed = false;
+  /** Settles when every record written so far is on file (rejects if a write failed). */
+  private written: Promise<void> = Promise.resolve();
 
   private constructor(private readonly handle: FileHandle) {}
 
@@ -40,15 +45,31 @@ export class SpillFile {
     return this.size;
   }
 
-  async writeRecord(plain: Buffer): Promise<void> {
+  /**
+   * Appends a record: the plaintext's pieces joined (sealed piece by piece and written as one vectored write,
+   * without copying them into one buffer). Its index and place are taken when called, so a caller may write
+   * the next record before this one is on file; reads wait for every write begun before them.
+   */
+  writeRecord(plain: Buffer | readonly Buffer[]): Promise<void> {
     // Bound to its index: records cannot be swapped or replayed within the file unnoticed.
-    const sealed = seal(this.key, 'spill-record', [this.records.length], plain);
-    await this.handle.write(sealed, 0, sealed.length, this.size);
-    this.records.push({ position: this.size, length: sealed.length });
-    this.size += sealed.length;
+    // Many small pieces (a download in tiny chunks) are joined first: one cipher call and one buffer each costs more.
+    const plainPieces = Buffer.isBuffer(plain) ? [plain] : plain.length > MAX_PIECES ? [Buffer.concat(plain)] : plain;
+    const pieces = sealPieces(this.key, 'spill-record', [this.records.length], plainPieces);
+    const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+    const position = this.size;
+    this.records.push({ position, length });
+    this.size += length;
+    const write = this.handle.writev(pieces, position).then(({ bytesWritten }) => {
+      if (bytesWritten !== length) throw new InternalInvariantError('a snapshot record was written short');
+    });
+    this.written = Promise.all([this.written, write]).then(() => undefined);
+    // A failed write fails this call's promise and every later read: not an unhandled rejection of `written`.
+    this.written.catch(() => undefined);
+    return write;
   }
 
   async readRecord(index: number): Promise<Buffer> {
+    await this.written;
     const record = this.records[index];
     if (record === undefined || this.closed) throw new InternalInvariantError(`snapshot record ${index} is not available`);
     const sealed = Buffer.allocUnsafe(record.length);

@@ -6,10 +6,10 @@
  */
 import { columnsFor, findColumn, type ColumnSpec, type ReportSpec } from '../catalogue/catalogue.js';
 import { UTF8_BOM, quoteCsvField } from '../catalogue/csv.js';
-import type { NameForms } from '../catalogue/identifiers.js';
+import { userNameAt, type NameForms } from '../catalogue/identifiers.js';
 import { CsvRowReader } from './csv-rows.js';
 import { MissingColumnError, SanitizeError } from './errors.js';
-import { checkCsv, csvCellCheck, releasedFor, type CsvCellCheck, type ReleasedColumn, type RowsPlan } from './plan.js';
+import { checkCsv, csvCellEnd, csvCellFits, csvCellKind, releasedFor, type ReleasedColumn, type RowsPlan } from './plan.js';
 import { smallCountsToEmpty } from './small-counts.js';
 import { QuasiClasses, quasiKey, type SanitizeStats } from './stats.js';
 
@@ -31,8 +31,12 @@ export function csvLayout(report: ReportSpec, header: readonly string[]): CsvLay
   });
 }
 
-/** A header and the data rows read so far, one batch per input chunk. */
-export type CsvBatch = { readonly layout?: CsvLayout; readonly rows: string[][] };
+/**
+ * A header and the data rows read so far, one batch per input chunk. `userNames`, from `validateCsvReport`:
+ * per row, what catalogue/identifiers.ts `userNameAt` says of its User Principal Name cell (the column whose
+ * json name is userPrincipalName), judged once where the cell lies, so a caller need not judge it again.
+ */
+export type CsvBatch = { readonly layout?: CsvLayout; readonly rows: string[][]; readonly userNames?: readonly number[] };
 
 /**
  * Reads CSV rows from a byte stream in batches (one per input chunk). The first batch carries the layout of
@@ -76,18 +80,16 @@ export async function* readCsvBatches(source: AsyncIterable<Buffer | string>, re
  * counted by form (concealed or clear). With `onBatch`, each batch is handed on once its cells are checked, so a
  * caller can derive something from the rows in this same pass instead of parsing the report again; `columns`
  * (headers) narrows the batches to those columns (their layout and rows hold only the ones the report has).
- * Cells are checked in place (plan.ts csvCellCheck): a row becomes strings only for the cells handed on.
+ * Cells are checked in place (plan.ts csvCellFits): a row becomes strings only for the cells handed on.
  * Throws SanitizeError: the first of a chunk's malformed rows, else its first cell (in row order) that does not
  * fit its column, as reading all rows of a chunk before checking them would.
  */
 export async function validateCsvReport(source: AsyncIterable<Buffer | string>, report: ReportSpec, names?: NameForms, onBatch?: (batch: CsvBatch) => void, columns?: readonly string[]): Promise<number> {
-  const reader = new CheckingRowReader(report, names !== undefined || onBatch !== undefined, columns);
+  const reader = new CheckingRowReader(report, names, onBatch !== undefined, columns);
   const handOn = (): void => {
     if (reader.failure !== undefined) throw reader.failure;
     const batch = reader.takeBatch();
-    if (batch === undefined) return;
-    if (names !== undefined && reader.upnSlot !== -1) for (const row of batch.rows) names.add(row[reader.upnSlot]!);
-    onBatch?.(batch);
+    if (batch !== undefined) onBatch?.(batch);
   };
   for await (const chunk of source) {
     reader.push(chunk);
@@ -101,7 +103,8 @@ export async function validateCsvReport(source: AsyncIterable<Buffer | string>, 
 
 /**
  * The row reader of `validateCsvReport`: the header gives the layout; each data row's known cells are checked
- * where they lie in the decoded text, and only the cells a caller keeps become strings. A cell that does not fit
+ * where they lie in the decoded text, and only the cells a caller keeps become strings; the User Principal Name
+ * cell is judged there too (counted in `names`, and handed on with kept rows). A cell that does not fit
  * is remembered (the first one) and thrown once the chunk is read, so a malformed row later in the same chunk
  * wins, as when rows are read before they are checked.
  */
@@ -111,20 +114,23 @@ class CheckingRowReader extends CsvRowReader {
   count = 0;
   /** The first cell error met, thrown by the caller after the chunk. */
   failure: unknown;
-  /** Where kept rows hold the User Principal Name (-1: not kept). */
-  upnSlot = -1;
   private width = -1;
-  /** Per upstream position: the check of its cells, if they are checked. */
-  private checks: (CsvCellCheck | undefined)[] = [];
+  /** The upstream position of the User Principal Name (-1: none, or nobody asks about user names). */
+  private upnAt = -1;
+  /** Per upstream position: its column's code for csvCellFits (0: not checked). */
+  private kinds = new Uint8Array(0);
   /** Per upstream position: its place in a kept row, or -1. */
   private slots: number[] = [];
   private kept: CsvLayout = [];
   private pending: string[][] = [];
+  /** The kept rows' userNameAt judgements, when the report has a User Principal Name column. */
+  private pendingNames: number[] = [];
   private announced = false;
 
   constructor(
     private readonly report: ReportSpec,
-    /** Whether rows are kept at all (for names or a caller's batches). */
+    private readonly names: NameForms | undefined,
+    /** Whether rows are kept at all (for a caller's batches). */
     private readonly keep: boolean,
     private readonly columns: readonly string[] | undefined,
   ) {
@@ -134,9 +140,14 @@ class CheckingRowReader extends CsvRowReader {
   /** The rows kept since the last call, the first batch with the kept layout; undefined before the header. */
   takeBatch(): CsvBatch | undefined {
     if (this.layout === undefined || (this.announced && this.pending.length === 0)) return undefined;
-    const batch: CsvBatch = this.announced ? { rows: this.pending } : { layout: this.kept, rows: this.pending };
+    const batch: CsvBatch = {
+      ...(this.announced ? {} : { layout: this.kept }),
+      rows: this.pending,
+      ...(this.upnAt !== -1 ? { userNames: this.pendingNames } : {}),
+    };
     this.announced = true;
     this.pending = [];
+    this.pendingNames = [];
     return batch;
   }
 
@@ -144,12 +155,13 @@ class CheckingRowReader extends CsvRowReader {
     const layout = csvLayout(this.report, fields);
     this.layout = layout;
     this.width = fields.length;
-    this.checks = layout.map((column) => (column === undefined ? undefined : csvCellCheck(column)));
+    this.kinds = Uint8Array.from(layout, (column) => (column === undefined ? 0 : csvCellKind(column)));
     const wanted = (column: ColumnSpec | undefined) => column !== undefined && this.keep && (this.columns === undefined || this.columns.includes(column.header) || column.json === 'userPrincipalName');
     const kept: ColumnSpec[] = [];
     this.slots = layout.map((column) => (wanted(column) ? kept.push(column!) - 1 : -1));
     this.kept = kept;
-    this.upnSlot = kept.findIndex((column) => column.json === 'userPrincipalName');
+    // User names are judged only for someone: the names counted, or the rows handed on.
+    this.upnAt = this.names !== undefined || this.keep ? layout.findIndex((column) => column?.json === 'userPrincipalName') : -1;
   }
 
   /** A row with quotes, read into fields by the base reader (and the header line). */
@@ -158,9 +170,10 @@ class CheckingRowReader extends CsvRowReader {
     if (fields.length !== this.width) throw new SanitizeError('MalformedCsv', `row ${rowNumber} has ${fields.length} fields, the header has ${this.width}`);
     const row = new Array<string>(this.kept.length);
     for (let i = 0; i < fields.length; i++) {
-      const check = this.checks[i];
-      if (check !== undefined && this.failure === undefined) this.check(check, fields[i]!, 0, fields[i]!.length);
+      const kind = this.kinds[i]!;
+      if (kind !== 0 && fields[i]!.length > 0 && this.failure === undefined && !csvCellFits(kind, fields[i]!, 0, fields[i]!.length)) this.check(i, fields[i]!);
       if (this.slots[i] !== -1) row[this.slots[i]!] = fields[i]!;
+      if (i === this.upnAt) this.judgeUserName(userNameAt(fields[i]!, 0, fields[i]!.length));
     }
     this.add(row);
   }
@@ -171,13 +184,18 @@ class CheckingRowReader extends CsvRowReader {
     const row = this.keep ? new Array<string>(this.kept.length) : undefined;
     let position = 0;
     for (let at = start; ; position++) {
-      let comma = buffer.indexOf(',', at);
-      if (comma === -1 || comma > stop) comma = stop;
+      const kind = position < this.width && this.failure === undefined ? this.kinds[position]! : 0;
+      // A cell plainly of its kind is checked as its end is found; any other is found, then checked.
+      let comma = kind !== 0 ? csvCellEnd(kind, buffer, at, stop) : -1;
+      if (comma === -1) {
+        comma = buffer.indexOf(',', at);
+        if (comma === -1 || comma > stop) comma = stop;
+        if (kind !== 0 && at !== comma && !csvCellFits(kind, buffer, at, comma)) this.check(position, buffer.slice(at, comma));
+      }
       if (position < this.width) {
-        const check = this.checks[position];
-        if (check !== undefined && this.failure === undefined) this.check(check, buffer, at, comma);
         const slot = this.slots[position]!;
         if (slot !== -1) row![slot] = buffer.slice(at, comma);
+        if (position === this.upnAt) this.judgeUserName(userNameAt(buffer, at, comma));
       }
       if (comma === stop) break;
       at = comma + 1;
@@ -186,12 +204,18 @@ class CheckingRowReader extends CsvRowReader {
     this.add(row);
   }
 
-  private check(check: CsvCellCheck, text: string, start: number, end: number): void {
+  /** A cell that does not plainly fit its column, judged by checkCsv; its error is remembered. */
+  private check(position: number, cell: string): void {
     try {
-      check(text, start, end);
+      checkCsv(this.layout![position]!, cell);
     } catch (error) {
       this.failure = error;
     }
+  }
+
+  private judgeUserName(judged: number): void {
+    this.names?.count(judged);
+    if (this.keep) this.pendingNames.push(judged);
   }
 
   private add(row: string[] | undefined): void {

@@ -79,18 +79,93 @@ export function checkCsv(column: ColumnSpec, text: string): void {
 export type CsvCellCheck = (text: string, start: number, end: number) => void;
 
 /**
- * `checkCsv` for one column's cells where they lie in the decoded text, without making strings of them when a
- * cell plainly has the column's form (ASCII digits, a date, Yes/No, a duration, a GUID): the validation pass
- * over a whole report reads every cell of every known column. Anything else is sliced and judged by
- * `checkCsv`, so what passes and every error are exactly `checkCsv`'s. Undefined for columns whose cells are
- * not checked.
+ * `checkCsv` for one column's cells where they lie in the decoded text: `csvCellKind` and `csvCellFits`, and
+ * `checkCsv` of the sliced cell when it does not plainly fit. Undefined for columns whose cells are not checked.
  */
 export function csvCellCheck(column: ColumnSpec): CsvCellCheck | undefined {
-  if (!VALIDATED_KINDS.has(column.kind)) return undefined;
-  const fits = PLAINLY_FITS[column.kind]!;
+  const kind = csvCellKind(column);
+  if (kind === UNCHECKED) return undefined;
   return (text, start, end) => {
-    if (start !== end && !fits(text, start, end)) checkCsv(column, text.slice(start, end));
+    if (start !== end && !csvCellFits(kind, text, start, end)) checkCsv(column, text.slice(start, end));
   };
+}
+
+/** The kinds whose cells are checked, by their code for `csvCellFits` (0: the column's cells are not checked). */
+const UNCHECKED = 0;
+const INT = 1;
+const DATE = 2;
+const BOOL = 3;
+const DURATION = 4;
+const GUID_KIND = 5;
+const KIND_CODES: Readonly<Record<string, number>> = { int: INT, period: INT, date: DATE, bool: BOOL, duration: DURATION, guid: GUID_KIND };
+
+/** A column's code for `csvCellFits`; 0 when its cells are not checked (`checkCsv` accepts any text). */
+export function csvCellKind(column: ColumnSpec): number {
+  return VALIDATED_KINDS.has(column.kind) ? KIND_CODES[column.kind]! : UNCHECKED;
+}
+
+/**
+ * Whether the non-empty cell `text[start, end)` plainly has the form of its kind (`csvCellKind`): ASCII digits, a
+ * date, Yes/No, a duration, a GUID (values.ts fromCsvText, GUID above). The validation pass over a whole report
+ * reads every cell of every known column, so this reads them in place, without making strings, through one
+ * function the row reader calls for every kind. False means "not sure": the caller then asks `checkCsv` with the
+ * sliced cell, so what passes and every error are exactly `checkCsv`'s (true only for cells it accepts).
+ */
+export function csvCellFits(kind: number, text: string, start: number, end: number): boolean {
+  switch (kind) {
+    case INT: {
+      const from = text.charCodeAt(start) === 45 ? start + 1 : start;
+      return from < end && digitsFrom(text, from, end) === end;
+    }
+    case DATE:
+      return end - start === 10 && digitsFrom(text, start, start + 4) === start + 4 && text.charCodeAt(start + 4) === 45 && digitsFrom(text, start + 5, start + 7) === start + 7 && text.charCodeAt(start + 7) === 45 && digitsFrom(text, start + 8, end) === end;
+    case BOOL:
+      return isWord(text, start, end, 'yes') || isWord(text, start, end, 'no') || isWord(text, start, end, 'true') || isWord(text, start, end, 'false');
+    case DURATION:
+      return plainDuration(text, start, end);
+    case GUID_KIND:
+      return plainGuid(text, start, end);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Where the cell starting at `start` ends (the position of its comma, or `stop`, the line's end) when it plainly
+ * has its kind's form, found while reading it: for the row reader, which otherwise searches for the comma first
+ * and then reads the cell again. -1 when not sure (the caller then finds the comma and checks the cell as
+ * `csvCellFits` and `checkCsv` do). Integers, dates, yes/no and GUIDs contain no comma, so the end is the
+ * cell's first comma; an empty cell ends where it starts. Only for cells `csvCellFits` accepts.
+ */
+export function csvCellEnd(kind: number, text: string, start: number, stop: number): number {
+  const first = start < stop ? text.charCodeAt(start) : 44;
+  if (first === 44) return start;
+  let end: number;
+  switch (kind) {
+    case INT: {
+      const from = first === 45 ? start + 1 : start;
+      end = digitsFrom(text, from, stop);
+      if (end === from) return -1;
+      break;
+    }
+    case DATE:
+      end = start + 10;
+      if (end > stop || !csvCellFits(DATE, text, start, end)) return -1;
+      break;
+    case BOOL: {
+      const letter = first | 0x20;
+      end = start + (letter === 121 ? 3 : letter === 110 ? 2 : letter === 116 ? 4 : letter === 102 ? 5 : 0);
+      if (end === start || end > stop || !csvCellFits(BOOL, text, start, end)) return -1;
+      break;
+    }
+    case GUID_KIND:
+      end = start + 36;
+      if (end > stop || !plainGuid(text, start, end)) return -1;
+      break;
+    default:
+      return -1;
+  }
+  return end === stop || text.charCodeAt(end) === 44 ? end : -1;
 }
 
 /** ASCII digits in `text[from, end)`: the position after the last one (== from when there is none). */
@@ -110,53 +185,40 @@ function isWord(text: string, start: number, end: number, word: string): boolean
   return true;
 }
 
-/**
- * Per checked kind: whether a non-empty cell surely fits it (values.ts fromCsvText, GUID above). False means
- * "not sure": the caller then asks `checkCsv`, so these may only say true for cells `checkCsv` accepts.
- */
-const PLAINLY_FITS: Readonly<Record<string, (text: string, start: number, end: number) => boolean>> = {
-  int: (text, start, end) => {
-    const from = text.charCodeAt(start) === 45 ? start + 1 : start;
-    return from < end && digitsFrom(text, from, end) === end;
-  },
-  period: (text, start, end) => PLAINLY_FITS.int!(text, start, end),
-  date: (text, start, end) =>
-    end - start === 10 && digitsFrom(text, start, start + 4) === start + 4 && text.charCodeAt(start + 4) === 45 && digitsFrom(text, start + 5, start + 7) === start + 7 && text.charCodeAt(start + 7) === 45 && digitsFrom(text, start + 8, end) === end,
-  bool: (text, start, end) => isWord(text, start, end, 'yes') || isWord(text, start, end, 'no') || isWord(text, start, end, 'true') || isWord(text, start, end, 'false'),
-  // PnD, PTnH, PTnM, PTnS, PnDTnHnMnS and the like, in whole units: Graph's forms.
-  duration: (text, start, end) => {
-    if (text.charCodeAt(start) !== 80) return false;
-    let at = start + 1;
-    let next = digitsFrom(text, at, end);
-    if (next > at) {
-      if (next >= end || text.charCodeAt(next) !== 68) return false;
+/** PnD, PTnH, PTnM, PTnS, PnDTnHnMnS and the like, in whole units: Graph's forms. */
+function plainDuration(text: string, start: number, end: number): boolean {
+  if (text.charCodeAt(start) !== 80) return false;
+  let at = start + 1;
+  let next = digitsFrom(text, at, end);
+  if (next > at) {
+    if (next >= end || text.charCodeAt(next) !== 68) return false;
+    at = next + 1;
+    if (at === end) return true;
+  }
+  if (at >= end || text.charCodeAt(at) !== 84) return false;
+  at++;
+  let parts = 0;
+  for (const unit of DURATION_UNITS) {
+    next = digitsFrom(text, at, end);
+    if (next > at && next < end && text.charCodeAt(next) === unit) {
       at = next + 1;
-      if (at === end) return true;
+      parts++;
     }
-    if (at >= end || text.charCodeAt(at) !== 84) return false;
-    at++;
-    let parts = 0;
-    for (const unit of DURATION_UNITS) {
-      next = digitsFrom(text, at, end);
-      if (next > at && next < end && text.charCodeAt(next) === unit) {
-        at = next + 1;
-        parts++;
-      }
-    }
-    return parts > 0 && at === end;
-  },
-  guid: (text, start, end) => {
-    if (end - start !== 36) return false;
-    for (let i = 0; i < 36; i++) {
-      const c = text.charCodeAt(start + i);
-      const fits = i === 8 || i === 13 || i === 18 || i === 23 ? c === 45 : (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
-      if (!fits) return false;
-    }
-    return true;
-  },
-};
+  }
+  return parts > 0 && at === end;
+}
 /** H, M, S: the time units of a duration, in their order. */
 const DURATION_UNITS = [72, 77, 83];
+
+function plainGuid(text: string, start: number, end: number): boolean {
+  if (end - start !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = text.charCodeAt(start + i);
+    const fits = i === 8 || i === 13 || i === 18 || i === 23 ? c === 45 : (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+    if (!fits) return false;
+  }
+  return true;
+}
 
 function checkJson(column: ColumnSpec, value: unknown): void {
   try {

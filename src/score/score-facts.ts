@@ -7,7 +7,7 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
-import { isUserName } from '../catalogue/identifiers.js';
+import { CANONICAL_NAME, NOT_A_USER_NAME, userNameAt } from '../catalogue/identifiers.js';
 import { readCsvBatches, type CsvBatch } from '../sanitize/csv-report.js';
 import { MissingColumnError } from '../sanitize/errors.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
@@ -28,7 +28,10 @@ const BIT = Object.fromEntries(FACT_FLAGS.map((flag, i) => [flag, 1 << i])) as R
 const FACT_CODES = 2 ** (FACT_FLAGS.length + 3);
 const factsCode = (p: PersonFacts) => FACT_FLAGS.reduce((code, flag, i) => (p[flag] ? code | (1 << i) : code), p.teamsPlatforms << FACT_FLAGS.length);
 
-const yes = (text: string) => /^(true|yes)$/i.test(text);
+/** Whether a validated yes/no cell says yes (`true` or `yes` in any case), read without a regular expression: it runs per cell. */
+const yes = (text: string) =>
+  text.length === 3 ? (text.charCodeAt(0) | 0x20) === 121 && (text.charCodeAt(1) | 0x20) === 101 && (text.charCodeAt(2) | 0x20) === 115
+  : text.length === 4 && (text.charCodeAt(0) | 0x20) === 116 && (text.charCodeAt(1) | 0x20) === 114 && (text.charCodeAt(2) | 0x20) === 117 && (text.charCodeAt(3) | 0x20) === 101;
 const count = (text: string) => (text === '' ? 0 : Number(text));
 const anyYes = (cells: readonly string[], from: number, to: number) => {
   for (let i = from; i < to; i++) if (yes(cells[i]!)) return true;
@@ -160,6 +163,8 @@ export class ReportFacts {
   private readonly reader: FactsReader;
   private positions: number[] = [];
   private upn = -1;
+  /** Whether the batches' userNames judge the column read as the UPN. */
+  private upnJudged = false;
   private refresh = -1;
 
   constructor(
@@ -203,6 +208,7 @@ export class ReportFacts {
       const index = new Map(batch.layout.flatMap((column, i) => (column === undefined ? [] : [[column.header, i] as const])));
       this.upn = index.get('User Principal Name') ?? -1;
       if (this.upn === -1) throw new MissingColumnError(this.report.name, 'User Principal Name', 'the score');
+      this.upnJudged = batch.layout[this.upn]!.json === 'userPrincipalName';
       this.refresh = index.get('Report Refresh Date') ?? -1;
       this.positions = this.reader.headers.map((header) => index.get(header) ?? -1);
       this.kept?.layout(batch.layout);
@@ -213,11 +219,16 @@ export class ReportFacts {
     if (this.rows === 0 && this.refresh !== -1) this.refreshDate = batch.rows[0]![this.refresh] || null;
     // One scratch cells array for every row: the pass allocates nothing per row of its own.
     const cells = new Array<string>(this.positions.length);
-    for (const fields of batch.rows) {
+    // The validation pass judged each row's user name already (CsvBatch.userNames); other batches are judged here.
+    const judged = this.upnJudged && batch.userNames?.length === batch.rows.length ? batch.userNames : undefined;
+    for (let row = 0; row < batch.rows.length; row++) {
+      const fields = batch.rows[row]!;
       for (let k = 0; k < cells.length; k++) cells[k] = fields[this.positions[k]!]!;
       const code = this.reader.code(cells);
-      if (isUserName(fields[this.upn]!)) {
-        const id = this.index.idOf(canonicalIdentifier(fields[this.upn]!));
+      const upn = fields[this.upn]!;
+      const name = judged !== undefined ? judged[row]! : userNameAt(upn, 0, upn.length);
+      if (name !== NOT_A_USER_NAME) {
+        const id = this.index.idOf((name & CANONICAL_NAME) !== 0 ? upn : canonicalIdentifier(upn));
         this.namedIds.push(id);
         this.namedCodes.push(code);
         this.kept?.add(id, code, fields);

@@ -40,3 +40,25 @@ t.test('isUserName and isConcealedName answer as their regular expressions do, o
     t.equal(isConcealedName(text), concealed(text), JSON.stringify(text));
   }
 });
+
+t.test('userNameAt judges a cell where it lies as isUserName and isConcealedName do, and says CANONICAL_NAME only of a name that is its canonical form', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const { userNameAt, isUserName, NOT_A_USER_NAME, CONCEALED_NAME, CLEAR_NAME, CANONICAL_NAME } = await import('../../src/catalogue/identifiers.js');
+  const { canonicalIdentifier } = await import('../../src/sanitize/pseudonyms.js');
+  const piece = fc.constantFrom('a', 'F', 'Z', '0', '9', 'g', '@', '<', '>', '(', ')', ' ', '\t', '\u00a0', '\ufeff', 'é', 'É', '\u0010', '\u007f', '.', ',', 'contoso.com', 'Contoso.COM', 'FE7CC8C15246EDCCA289C9A4022762F7', 'fe7cc8c15246edcca289c9a4022762f7');
+  const expected = (text: string) => (!isUserName(text) ? NOT_A_USER_NAME : isConcealedName(text) ? CONCEALED_NAME : CLEAR_NAME);
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 8 }).map((parts) => parts.join('')), fc.string({ maxLength: 3 }), fc.string({ maxLength: 3 }), (text, before, after) => {
+      const judged = userNameAt(before + text + after, before.length, before.length + text.length);
+      if ((judged & ~CANONICAL_NAME) !== expected(text)) return false;
+      return (judged & CANONICAL_NAME) === 0 || (judged !== CANONICAL_NAME && canonicalIdentifier(text) === text);
+    }),
+    { numRuns: 20_000 },
+  );
+  t.equal(userNameAt('jane.doe@contoso.com', 0, 20), CLEAR_NAME + CANONICAL_NAME);
+  t.equal(userNameAt('Jane.Doe@contoso.com', 0, 20), CLEAR_NAME, 'a capital letter: to be lower-cased');
+  t.equal(userNameAt(' jane.doe@contoso.com', 0, 21), CLEAR_NAME, 'a space: to be trimmed');
+  t.equal(userNameAt('FE7CC8C15246EDCCA289C9A4022762F7', 0, 32), CONCEALED_NAME);
+  t.equal(userNameAt('fe7cc8c15246edcca289c9a4022762f7', 0, 32), CONCEALED_NAME + CANONICAL_NAME);
+  t.equal(userNameAt('x,(Unknown),y', 2, 11), NOT_A_USER_NAME);
+});

@@ -15,6 +15,7 @@ t.test('test vectors: fixed key, nonce, purpose, context and plaintext give exac
   t.equal(sealWithNonce(KEY, 'cursor', ['report', 7], Buffer.from('{"o":40}'), NONCE).toString('hex'), VECTOR);
   t.equal(sealWithNonce(KEY, 'spill-record', [], Buffer.alloc(0), NONCE).toString('hex'), '02000102030405060708090a0b156660491b529241e3d1f1535efd42ba', 'empty plaintext: version, nonce, tag');
   t.equal(open(KEY, 'cursor', ['report', 7], Buffer.from(VECTOR, 'hex')).toString(), '{"o":40}', 'the fixed envelope opens');
+  t.equal(sealWithNonce(KEY, 'cursor', ['report', 7], [Buffer.from('{"o'), Buffer.alloc(0), Buffer.from('":40}')], NONCE).toString('hex'), VECTOR, 'the plaintext in pieces: the same envelope');
 });
 
 t.test('key derivation: HKDF-SHA-256 vectors; pseudonyms consumers already hold are unchanged', async (t) => {

@@ -9,7 +9,7 @@ import t from 'tap';
 import { columnsFor } from '../../src/catalogue/catalogue.js';
 import { NameForms } from '../../src/catalogue/identifiers.js';
 import { readCsvBatches, validateCsvReport, type CsvLayout } from '../../src/sanitize/csv-report.js';
-import { checkCsv, csvCellCheck } from '../../src/sanitize/plan.js';
+import { checkCsv, csvCellCheck, csvCellEnd, csvCellFits, csvCellKind } from '../../src/sanitize/plan.js';
 import { chunked, renderReport } from '../helpers/report-fixtures.js';
 
 /** The validation as it was: every row read into fields, then every known cell checked in row order. */
@@ -98,6 +98,24 @@ t.test('csvCellCheck agrees with checkCsv on every odd cell of every checked kin
       const padded = `,,${text},`;
       const now = await outcome(async () => check?.(padded, 2, 2 + text.length));
       t.same(now, before, `${column.header} (${column.kind}): ${JSON.stringify(text)}`);
+    }
+  }
+});
+
+t.test('csvCellEnd finds a cell\'s end only where the cell is its first comma away and plainly fits (csvCellFits)', async (t) => {
+  for (const column of columnsFor(renderReport('getTeamsUserActivityUserDetail', { users: 2 }).spec, 'csv')) {
+    const kind = csvCellKind(column);
+    if (kind === 0) continue;
+    for (const text of ODD_CELLS) {
+      for (const after of ['', ',', ',1,2', 'x,', '0,', '\r']) {
+        const line = `a,${text}${after}`;
+        const stop = line.length;
+        const comma = line.indexOf(',', 2) === -1 ? stop : line.indexOf(',', 2);
+        const end = csvCellEnd(kind, line, 2, stop);
+        if (end === -1) continue;
+        t.equal(end, comma, `${column.kind} ${JSON.stringify(line)}: the cell's first comma or the line's end`);
+        t.ok(end === 2 || csvCellFits(kind, line, 2, end), `${column.kind} ${JSON.stringify(line)}: a cell csvCellFits accepts`);
+      }
     }
   }
 });

@@ -34,6 +34,28 @@ t.test('facts made in the validation pass are the facts read from the CSV afterw
   t.equal(createHash('sha256').update(released(read)).digest('hex'), GOLDEN, 'the same released rows as before the change');
 });
 
+t.test('user names in every form join as before: the validation pass judges each once, where it lies, and the facts are those read from the CSV', async (t) => {
+  const { canonicalIdentifier } = await import('../../src/sanitize/pseudonyms.js');
+  const { isUserName } = await import('../../src/catalogue/identifiers.js');
+  const report = SCORE_SOURCE_REPORTS.find((r) => r.name === 'getEmailActivityUserDetail')!;
+  const text = reports.get(report.name)!.toString('utf8');
+  const lines = text.split('\r\n');
+  const upn = lines[0]!.split(',').indexOf('User Principal Name');
+  const names = ['jane@contoso.com', 'JANE@Contoso.com', ' jane@contoso.com', 'Zoë@contoso.com', 'zoë@contoso.com', '(Unknown)', 'FE7CC8C15246EDCCA289C9A4022762F7', 'fe7cc8c15246edcca289c9a4022762f7', 'a@@b', '"quoted@contoso.com"', '"Quoted, Comma@contoso.com"', '', 'x\u00a0@contoso.com'];
+  const rows = names.map((name, i) => lines[1 + i]!.split(',').map((cell, c) => (c === upn ? name : cell)).join(','));
+  const bytes = Buffer.from(lines[0] + '\r\n' + rows.join('\r\n') + '\r\n');
+  const validated = scoreFactsSummarizer()(report)!;
+  await validateCsvReport(chunked(bytes), report, undefined, (batch) => validated.add(batch), validated.columns);
+  const read = await ReportFacts.read(report, chunked(bytes));
+  const facts = validated.result();
+  const named = (f: ReportFacts) => f.namedIds.map((id) => f.index.upns[id]);
+  t.same(named(facts), named(read), 'the same people in the same rows');
+  t.same(facts.namedCodes, read.namedCodes);
+  t.same(facts.unnamedCodes, read.unnamedCodes);
+  const cells = names.map((name) => (name.startsWith('"') ? name.slice(1, -1) : name));
+  t.same(named(read), cells.filter(isUserName).map(canonicalIdentifier), 'each user name, canonical; placeholders apart');
+});
+
 t.test('a score report without a column the score reads is refused by name, read in the validation pass or afterwards', async (t) => {
   const report = SCORE_SOURCE_REPORTS[1]!;
   const bytes = Buffer.from(reports.get(report.name)!.toString('utf8').replace('Send Count', 'Sent Count'));
