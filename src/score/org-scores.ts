@@ -308,7 +308,7 @@ export class OrgScores {
       }
       const tables = order.map((p) => byPeriod.get(p)![i]!.table);
       const factsOf = (p: Period) => (p === period ? facts : others.find((o) => o.period === p)!.facts);
-      const at = order.map((p, j) => ({ at: categoryPatternAt(mine.category, p, factsOf(p)), table: tables[j]! }));
+      const at = order.flatMap((p, j) => categoryPatternsAt(mine.category, p, factsOf(p)).map((place) => ({ at: place, table: tables[j]! })));
       const counts = this.options.tablesMade === undefined ? suppressNested(tables, [], { k: table.kOrg, kC: table.kC, lpComponentLimit: LP_LIMIT }) : this.options.tablesMade.withinPatterns(at, table.kOrg, table.kC, () => suppressNested(tables, [], { k: table.kOrg, kC: table.kC, lpComponentLimit: LP_LIMIT }));
       result.push({ ...mine, counts: countsOf(mine.table, counts.every((c) => c.lpVerified)) });
       await nextTurn();
@@ -323,7 +323,7 @@ export class OrgScores {
   private categoryPatterns(window: string, facts: ScoreFacts, kOrg: number, kC: number): CategoryPatterns | undefined {
     const made = this.options.tablesMade;
     if (made === undefined) return undefined;
-    return (category, table, suppress) => made.withinPatterns([{ at: categoryPatternAt(category, window, facts), table }], kOrg, kC, () => countsOf(table, suppress().lpVerified));
+    return (category, table, suppress) => made.withinPatterns(categoryPatternsAt(category, window, facts).map((at) => ({ at, table })), kOrg, kC, () => countsOf(table, suppress().lpVerified));
   }
 
   /** People's facts from the score's reports (leased, in SCORE_SOURCE_REPORTS order), read once per snapshot set. */
@@ -463,13 +463,15 @@ const SCORE_CODEC: ReleaseCodec<ScoreRelease> = {
 };
 
 /**
- * Where a category's pattern is kept: its reports, the window and their refresh dates (null where one is empty). A
- * category of one report is that report's companion table of the same name (Meetings, with the Teams cohorts'),
- * one pattern whether the score is linked to the cohorts or not.
+ * Where a category's pattern is kept: under each of its reports' refresh dates (a report with no date, an empty one,
+ * keeps none), read as one (a cell any of them hid stays hidden) and kept under each. Graph refreshes the score's
+ * reports a day or two apart: a category keeps its pattern while any of its reports' data is the same (red team,
+ * test/redteam/score-reports-apart-kc-raise.test.ts; a tenant without Viva Engage has an empty Yammer report:
+ * score-empty-report-kc-raise.test.ts). A category of one report is that report's companion table of the same
+ * name (Meetings, with the Teams cohorts'), one pattern whether the score is linked to the cohorts or not.
  */
-function categoryPatternAt(category: ScoreCategory, window: string, facts: ScoreFacts): PatternAt {
-  const dates = category.reports.map((report) => facts.refreshDates.get(report) ?? null);
-  return { source: category.reports.join('+'), window, refreshDate: dates.includes(null) ? null : dates.join('+'), table: category.id };
+function categoryPatternsAt(category: ScoreCategory, window: string, facts: ScoreFacts): PatternAt[] {
+  return category.reports.map((report) => ({ source: report, window, refreshDate: facts.refreshDates.get(report) ?? null, table: category.id }));
 }
 
 /** The refresh date whose directory pin the score takes: its linked report's (its cohorts and Meetings are one table), else its first report's. */
