@@ -94,11 +94,11 @@ export interface ScoreTableMade {
 
 /** Where one table's suppression pattern is kept within its refresh (TablesMade.withinPatterns). */
 export interface PatternAt {
-  /** The report's name; a score category's reports' names, joined by '+'. */
+  /** The report's name (a score category's pattern is kept under each of its reports: score/org-scores.ts categoryPatternsAt). */
   readonly source: string;
   /** The period ('D30') or a single day's date. */
   readonly window: string;
-  /** YYYY-MM-DD (a score category's reports' dates, joined by '+'); null: an empty report, whose pattern is not kept. */
+  /** The report's refresh date, YYYY-MM-DD; null: an empty report, whose pattern is not kept. */
   readonly refreshDate: string | null;
   /** '' for the report's own table; a companion's name (report-users.ts CompanionMeasure), which is its score category's id. */
   readonly table: string;
