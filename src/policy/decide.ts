@@ -116,6 +116,10 @@ const organisationOnly = (plan: CohortPlan): CohortPlan => ({ ...plan, dimension
 
 /** The organisation's table of one report and window alone (jointCohortPlan before the periods are grouped). */
 function windowCohortPlan(set: Pick<PolicySet, 'policies'>, request: Omit<ReportRequest, 'format'>): CohortPlan | undefined {
+  // A period the report does not have (ALL beside the Teams report) is no table: Graph refuses it, and a policy
+  // listing it for another report's sake puts nothing of it into this report's group (red team,
+  // test/redteam/all-period-group-refusal.test.ts).
+  if (request.period !== undefined && !request.report.periods.includes(request.period)) return undefined;
   const plans = set.policies.flatMap((loaded) => {
     const decision = (['csv', 'json'] as const).map((format) => decideReport(loaded, { ...request, format })).find((d) => d.kind === 'cohort');
     return decision?.kind === 'cohort' ? [cohortPlanFor(decision, request.report)] : [];

@@ -20,7 +20,7 @@ export function periodWarnings(set: Pick<PolicySet, 'policies'>): PolicyProblem[
   for (const { policy, source, name, report } of cohortRules) {
     if (!policy.dates || report.parameters !== 'periodOrDate') continue;
     // Any policy's periods count: consumers may collude (privacy.md's threat model).
-    const periods = [...new Set(cohortRules.filter((r) => r.report === report).flatMap((r) => r.policy.periods))].filter((p) => p !== 'ALL');
+    const periods = [...new Set(cohortRules.filter((r) => r.report === report).flatMap((r) => r.policy.periods))].filter((p) => report.periods.includes(p));
     if (periods.length === 0) continue;
     const path = toPointer('reports', name);
     warnings.push({

@@ -120,6 +120,14 @@ t.test('a report\'s cohorts released for several periods are one table: every pe
   const all = setOf({ 'c.yaml': policy('c', 'tool-c', 'periods: [D7, D30, ALL]', 'organization, department', copilot.name) });
   t.same(jointCohortPlan(all, { report: copilot, period: 'ALL' })!.periods?.map((p) => p.period), ['D7', 'D30', 'ALL'], 'ALL (the whole history) holds the others: the longest of the group');
   t.same(jointCohortPlan(all, { report: copilot, period: 'D7' })!.periods?.map((p) => p.period), ['D7', 'D30', 'ALL'], 'the same group from D7');
+  // A period the report does not have is no member of its group (red team, test/redteam/all-period-group-refusal.test.ts).
+  const both = setOf({
+    'c.yaml': policy('c', 'tool-c', 'periods: [D7, D30, ALL]', 'organization, department', copilot.name),
+    't.yaml': policy('t', 'tool-t', 'periods: [D30, ALL]', 'organization, department'),
+  });
+  t.same(jointCohortPlan(both, { report: TEAMS, period: 'D30' })!.periods, undefined, 'the Teams report has no ALL: D30 alone, no group');
+  t.equal(jointCohortPlan(both, { report: TEAMS, period: 'ALL' }), undefined, 'and no Teams table for ALL');
+  t.same(jointCohortPlan(both, { report: copilot, period: 'D30' })!.periods?.map((p) => p.period), ['D7', 'D30', 'ALL'], 'the Copilot group keeps ALL');
   t.equal(jointCohortPlan(set, { report: TEAMS, date: '2026-11-20' }), undefined, 'single days are not granted here');
   const decision = decideReport(set.policyFor('tool-a'), { report: TEAMS, format: 'json', period: 'D7' });
   if (decision.kind !== 'cohort') throw new Error(decision.kind);
