@@ -323,7 +323,7 @@ export class OrgScores {
   private categoryPatterns(window: string, facts: ScoreFacts, kOrg: number, kC: number): CategoryPatterns | undefined {
     const made = this.options.tablesMade;
     if (made === undefined) return undefined;
-    return (category, table, suppress) => made.withinPatterns(categoryPatternsAt(category, window, facts).map((at) => ({ at, table })), kOrg, kC, () => countsOf(table, suppress().lpVerified));
+    return (category, table, suppress) => countsOf(table, made.withinPatterns(categoryPatternsAt(category, window, facts).map((at) => ({ at, table })), kOrg, kC, () => suppress().lpVerified));
   }
 
   /** People's facts from the score's reports (leased, in SCORE_SOURCE_REPORTS order), read once per snapshot set. */
