@@ -150,8 +150,12 @@ export class TablesMade {
    * earlier releases). Where it does neither, every cell it would show for the first time is hidden ('secondary'):
    * the release adds nothing to what the refresh published (red team: test/redteam/period-added-after-raise.test.ts,
    * score-add-links.test.ts). The result of `suppress` is returned as it is: counts are read off the states after.
+   *
+   * `interim`: the release suppresses these tables again with others (the score's categories before their periods
+   * are grouped, or before a linked cohort table gives them its states), so what they show now is not what it
+   * shows: it is not kept as shown, and not checked (the later suppression is).
    */
-  withinPatterns<T>(tables: readonly PatternTable[], k: number, kC: number, suppress: () => T): T {
+  withinPatterns<T>(tables: readonly PatternTable[], k: number, kC: number, suppress: () => T, interim = false): T {
     for (const { at, table } of tables) {
       const hidden = at.refreshDate === null ? undefined : this.patterns.get(patternKey(at))?.hidden;
       if (hidden === undefined) continue;
@@ -163,7 +167,7 @@ export class TablesMade {
       }
     }
     const result = suppress();
-    this.showNothingNew(tables);
+    if (!interim) this.showNothingNew(tables);
     for (const { at, table } of tables) {
       if (at.refreshDate === null) continue;
       const key = patternKey(at);
@@ -172,7 +176,7 @@ export class TablesMade {
       const shownNow: number[] = [];
       for (const cell of table.cells) {
         if (cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary') hiddenNow.push(cellHash(cell));
-        else if (cell.state === 'released') shownNow.push(shownHash(cell));
+        else if (cell.state === 'released' && !interim) shownNow.push(shownHash(cell));
       }
       const kept = { hidden: Uint32Array.from(new Set([...before.hidden, ...hiddenNow])).sort(), shown: Float64Array.from(new Set([...before.shown, ...shownNow])).sort() };
       this.cellsKept += kept.hidden.length + kept.shown.length - before.hidden.length - before.shown.length;
