@@ -7,8 +7,13 @@
  * dimension-drop-reload, kc-drop-reload, score-drop-unlinks, score-dimension-drop-reload). So every
  * release of a refresh is suppressed within the union of every table the refresh's releases were made within:
  * the live policy set's table (policy/decide.ts jointCohortPlan, the score's grant) united with those. A change
- * that narrows keeps the tables as made, and so the same patterns; one that widens (a period, a dimension, a larger
- * k) unites with them and makes a new pattern beside the releases already made, as a new policy does.
+ * that narrows keeps the tables as made, and so the same patterns; one that widens (a period, a dimension, the
+ * score's link) unites with them and makes tables or cells no release of the refresh made.
+ *
+ * The cells a release of the refresh showed are public for the rest of it, whatever table they were shown in. A
+ * release either still shows every one of them or shows no cell never shown before; where it would do neither (a
+ * widening change beside cells it now hides), it hides every cell it would show for the first time
+ * (TablesMade.withinPatterns; red team: test/redteam/period-added-after-raise.test.ts, score-add-links).
  *
  * Within those tables, the patterns only grow: a cell a release of the refresh hid stays hidden in every later one
  * (TablesMade.withinPatterns), so a change that raises k or k_c (an exposure decrease, policy/diff.ts) hides more
