@@ -100,6 +100,7 @@ function attack(structure: Parameters<typeof narrowedAcross>[0], observed: Reado
 
 t.test('within a refresh, a release after a widening change narrows no cell beyond what the releases kept before it already do', async (t) => {
   let widened = 0;
+  const fresh = { shown: 0, hidden: 0 };
   fc.assert(
     fc.property(fc.array(person, { minLength: 12, maxLength: 40 }), fc.array(settings, { minLength: 2, maxLength: 3 }), (people, sequence) => {
       const made = new TablesMade();
@@ -114,6 +115,17 @@ t.test('within a refresh, a release after a widening change narrows no cell beyo
         releases.push(r.named);
         if (!widening) return;
         widened++;
+        const shownBefore = kept(releases.slice(0, -1));
+        for (const [name, table] of r.named) {
+          for (const cell of table.cells) {
+            if (cell.state === 'hidden' || cell.dimension === 'department x officeLocation') continue;
+            const before = shownBefore.get(name)?.get(`${cell.dimension}/${cell.key.join('|')}`);
+            if (before === undefined || before === null) {
+              if (cell.state === 'released') fresh.shown++;
+              else fresh.hidden++;
+            }
+          }
+        }
         const joined = attack(structure, kept(releases), s.k, s.kC);
         if (joined.length === 0) return;
         // What the releases before it narrow, with every cell of this one hidden.
@@ -126,4 +138,5 @@ t.test('within a refresh, a release after a widening change narrows no cell beyo
     { seed: 20261202, numRuns: 60 },
   );
   t.ok(widened > 0, `${widened} releases followed a widening change`);
+  t.ok(fresh.shown > 0, `after a widening change, ${fresh.shown} cells no earlier release showed were shown and ${fresh.hidden} hidden`);
 });
