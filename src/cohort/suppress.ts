@@ -104,15 +104,12 @@ export function suppressCohorts(table: CohortTable, options: SuppressionOptions)
     table.cells[id]!.state = 'secondary';
     counts.secondary++;
   };
-  /**
-   * The released member of `ids` with the fewest users (the cheapest to give up), one not published first (hiding a
-   * cell an earlier release of the refresh showed protects nothing: CohortCell.published); parts before totals.
-   */
+  /** The released member of `ids` with the fewest users (the cheapest to give up); parts before totals. */
   const cheapest = (ids: readonly number[]): number | undefined => {
     let best: number | undefined;
     for (const id of ids) {
       const cell = table.cells[id]!;
-      if (cell.state === 'released' && (best === undefined || giveUpBefore(cell, table.cells[best]!))) best = id;
+      if (cell.state === 'released' && (best === undefined || cell.users < table.cells[best]!.users)) best = id;
     }
     return best;
   };
@@ -470,11 +467,10 @@ const CANDIDATE_TRIALS = 40;
  * relations of those relations' cells, and so on (in a cross table, rows and columns combine). The first
  * candidate whose suppression actually widens `violating`'s interval is taken. A cohort missing from the
  * directory, for one, is the same people in every dimension, so only suppressing its twin in another
- * dimension helps, however many nearer cells are given up. Cells an earlier release of the refresh showed
- * (CohortCell.published) are tried after every other.
+ * dimension helps, however many nearer cells are given up.
  */
 function nearestWidening(table: CohortTable, violating: number, need: Needs, lpComponentLimit: number): number | undefined {
-  const released = (ids: Iterable<number>) => [...new Set(ids)].filter((id) => table.cells[id]!.state === 'released').sort((a, b) => giveUpOrder(table.cells[a]!, table.cells[b]!));
+  const released = (ids: Iterable<number>) => [...new Set(ids)].filter((id) => table.cells[id]!.state === 'released').sort((a, b) => table.cells[a]!.users - table.cells[b]!.users);
   const relationsOf = relationIndex(table);
   const candidates = new Set<number>();
   const seen = new Set<number>([violating]);
@@ -489,9 +485,7 @@ function nearestWidening(table: CohortTable, violating: number, need: Needs, lpC
   const before = widths();
   const short = MEASURES.filter((m) => !isWide(m, before[m], need));
   const width = (i: Interval) => i.max - i.min;
-  // Cells not published first (CohortCell.published), each part in its order.
-  const ordered = [...candidates].sort((a, b) => Number(table.cells[a]!.published === true) - Number(table.cells[b]!.published === true));
-  for (const id of ordered.slice(0, CANDIDATE_TRIALS)) {
+  for (const id of [...candidates].slice(0, CANDIDATE_TRIALS)) {
     const cell = table.cells[id]!;
     cell.state = 'secondary';
     const after = widths();
@@ -499,12 +493,8 @@ function nearestWidening(table: CohortTable, violating: number, need: Needs, lpC
     cell.state = 'released';
     if (widened) return id;
   }
-  return ordered[0];
+  return candidates.values().next().value;
 }
-
-/** Which of two released cells secondary suppression gives up first: one not published (CohortCell.published), then the one with fewer users. */
-const giveUpOrder = (a: CohortCell, b: CohortCell): number => Number(a.published === true) - Number(b.published === true) || a.users - b.users;
-const giveUpBefore = (a: CohortCell, b: CohortCell): boolean => giveUpOrder(a, b) < 0;
 
 /** Per cell, the indexes of the relations it is in (as total or part), ascending. */
 function relationIndex(table: CohortTable): number[][] {

@@ -43,11 +43,6 @@ export interface CohortCell {
    * hidden whatever this release's suppression would allow (never shown beside a companion again).
    */
   held?: true;
-  /**
-   * Shown by a release of the same refresh (tables-made.ts TablesMade.withinPatterns): public until the refresh is
-   * over, so hiding it protects nothing, and secondary suppression gives up other cells first (suppress.ts).
-   */
-  published?: true;
 }
 
 /** Per measure (users = active + inactive), the most a value may rise above (`up`) or fall below (`down`) its true value. */

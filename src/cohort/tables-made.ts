@@ -154,9 +154,7 @@ export class TablesMade {
    * then this release, which `suppress` verified) or show no cell that was not shown before (joined, they are the
    * earlier releases). Where it does neither, every cell it would show for the first time is hidden ('secondary'):
    * the release adds nothing to what the refresh published (red team: test/redteam/period-added-after-raise.test.ts,
-   * score-add-links.test.ts). So that it rarely comes to that, `suppress` gives up the cells shown before last
-   * (CohortCell.published, marked during the call). The result of `suppress` is returned as it is: counts are read
-   * off the states after.
+   * score-add-links.test.ts). The result of `suppress` is returned as it is: counts are read off the states after.
    *
    * `interim`: the release suppresses these tables again with others (the score's categories before their periods
    * are grouped, or before a linked cohort table gives them its states), so what they show now is not what it
@@ -173,15 +171,7 @@ export class TablesMade {
         }
       }
     }
-    // Cells shown before are given up last (CohortCell.published): hiding them protects nothing.
-    const published = this.published(tables);
-    for (const cell of published) cell.published = true;
-    let result: T;
-    try {
-      result = suppress();
-    } finally {
-      for (const cell of published) delete cell.published;
-    }
+    const result = suppress();
     if (!interim) this.showNothingNew(tables);
     for (const { at, table } of tables) {
       if (at.refreshDate === null) continue;
@@ -212,7 +202,12 @@ export class TablesMade {
    * refreshes are) or show none that was not, hides each cell shown for the first time (see withinPatterns).
    */
   private showNothingNew(tables: readonly PatternTable[]): void {
-    const published = this.shownBefore(tables);
+    const published = new Map<CohortTable, Float64Array>();
+    for (const { at, table } of tables) {
+      const shown = (at.refreshDate === null ? undefined : this.patterns.get(patternKey(at))?.shown) ?? new Float64Array(0);
+      const before = published.get(table);
+      published.set(table, before === undefined ? shown : before.filter((hash) => holds(shown, hash)));
+    }
     if ([...published.values()].every((shown) => shown.length === 0)) return;
     let stillShown = true;
     const fresh: CohortCell[] = [];
@@ -228,22 +223,6 @@ export class TablesMade {
     }
     if (stillShown || fresh.length === 0) return;
     for (const cell of fresh) cell.state = 'secondary';
-  }
-
-  /** Each table's cells shown before: under every one of its PatternAts (shownHash, ascending). */
-  private shownBefore(tables: readonly PatternTable[]): Map<CohortTable, Float64Array> {
-    const out = new Map<CohortTable, Float64Array>();
-    for (const { at, table } of tables) {
-      const shown = (at.refreshDate === null ? undefined : this.patterns.get(patternKey(at))?.shown) ?? new Float64Array(0);
-      const before = out.get(table);
-      out.set(table, before === undefined ? shown : before.filter((hash) => holds(shown, hash)));
-    }
-    return out;
-  }
-
-  /** The released cells of `tables` shown before (shownBefore). */
-  private published(tables: readonly PatternTable[]): CohortCell[] {
-    return [...this.shownBefore(tables)].flatMap(([table, shown]) => (shown.length === 0 ? [] : table.cells.filter((cell) => cell.state === 'released' && holds(shown, shownHash(cell)))));
   }
 
   /**
