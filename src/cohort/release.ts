@@ -443,7 +443,7 @@ export function protectCohortTable(aggregate: CohortAggregate, plan: CohortPlan,
   const data = tableDigest(aggregate.table);
   const slot = releaseSlot([plan.report.name, window], settingsDigest(plan, organisation?.plan), aggregate.refreshDate, cadence);
   const id = releaseId(slot, data);
-  const counts = organisation !== undefined ? suppressWithin(aggregate.table, organisation) : withinPatterns(patterns, plan.report.name, [[window, '', aggregate.table]], plan.k, plan.kC, () => countsOf(aggregate.table, suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpComponentLimit: LP_LIMIT }).lpVerified));
+  const counts = organisation !== undefined ? suppressWithin(aggregate.table, organisation) : countsOf(aggregate.table, withinPatterns(patterns, plan.report.name, [[window, '', aggregate.table]], plan.k, plan.kC, () => suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC, lpComponentLimit: LP_LIMIT }).lpVerified));
   if (plan.noise !== undefined && noiseKey === undefined) throw new Error('a noisy release needs the noise key');
   let noise: NoiseContext | undefined;
   if (plan.noise !== undefined) {

@@ -7,8 +7,13 @@
  * dimension-drop-reload, kc-drop-reload, score-drop-unlinks, score-dimension-drop-reload). So every
  * release of a refresh is suppressed within the union of every table the refresh's releases were made within:
  * the live policy set's table (policy/decide.ts jointCohortPlan, the score's grant) united with those. A change
- * that narrows keeps the tables as made, and so the same patterns; one that widens (a period, a dimension, a larger
- * k) unites with them and makes a new pattern beside the releases already made, as a new policy does.
+ * that narrows keeps the tables as made, and so the same patterns; one that widens (a period, a dimension, the
+ * score's link) unites with them and makes tables or cells no release of the refresh made.
+ *
+ * The cells a release of the refresh showed are public for the rest of it, whatever table they were shown in. A
+ * release either still shows every one of them or shows no cell never shown before; where it would do neither (a
+ * widening change beside cells it now hides), it hides every cell it would show for the first time
+ * (TablesMade.withinPatterns; red team: test/redteam/period-added-after-raise.test.ts, score-add-links).
  *
  * Within those tables, the patterns only grow: a cell a release of the refresh hid stays hidden in every later one
  * (TablesMade.withinPatterns), so a change that raises k or k_c (an exposure decrease, policy/diff.ts) hides more
@@ -113,10 +118,10 @@ export interface PatternTable {
 /** How many refreshes' tables are kept: every date Graph serves (28 days) for every report, and more. */
 const TABLES_KEPT = 4096;
 /**
- * How many hidden cells the patterns keep in all (4 bytes each: 8 MB, a hundred tables of 6,000 departments x 30
- * offices); past it, the pattern least recently suppressed within goes first.
+ * How many cells the patterns keep in all, hidden (4 bytes each) and shown (8 bytes each): at most 16 MB, a hundred
+ * tables of 6,000 departments x 30 offices; past it, the pattern least recently suppressed within goes first.
  */
-const HIDDEN_CELLS_KEPT = 2_000_000;
+const CELLS_KEPT = 2_000_000;
 
 /**
  * The tables each refresh's releases were made within (the union of every table met for it), per report and
@@ -128,9 +133,9 @@ export class TablesMade {
   private readonly cohorts = new Map<string, TableMade>();
   /** The org score's tables, per (report, refresh date) of its reports. */
   private readonly scores = new Map<string, ScoreTableMade>();
-  /** The cells each table's releases of a refresh hid (cellHash, ascending), per PatternAt. */
-  private readonly patterns = new Map<string, Uint32Array>();
-  private hiddenCellsKept = 0;
+  /** The cells each table's releases of a refresh hid and those they showed (cellHash, ascending), per PatternAt. */
+  private readonly patterns = new Map<string, { readonly hidden: Uint32Array; readonly shown: Float64Array }>();
+  private cellsKept = 0;
 
   /**
    * Runs `suppress`, which suppresses `tables` (their cells released or hidden by the policy, not yet suppressed),
@@ -141,10 +146,23 @@ export class TablesMade {
    * of what an earlier one showed, and joined they show no more than the first alone, whatever the policies changed
    * between them (red team: test/redteam/kc-raise-reload.test.ts). Synchronous: no other release of the refresh is
    * made between the reading and the keeping. Tables whose refresh date is null are suppressed as they are.
+   *
+   * The cells earlier releases showed are kept too (per PatternAt, whatever table they were shown in): they are
+   * public for the rest of the refresh. A widening change (a period, a dimension or the score's link added) makes
+   * tables or cells no release of the refresh made, whose pattern `suppress` verifies beside this release only. So
+   * after it, the release must either still show every cell shown before (joined with the earlier releases it is
+   * then this release, which `suppress` verified) or show no cell that was not shown before (joined, they are the
+   * earlier releases). Where it does neither, every cell it would show for the first time is hidden ('secondary'):
+   * the release adds nothing to what the refresh published (red team: test/redteam/period-added-after-raise.test.ts,
+   * score-add-links.test.ts). The result of `suppress` is returned as it is: counts are read off the states after.
+   *
+   * `interim`: the release suppresses these tables again with others (the score's categories before their periods
+   * are grouped, or before a linked cohort table gives them its states), so what they show now is not what it
+   * shows: it is not kept as shown, and not checked (the later suppression is).
    */
-  withinPatterns<T>(tables: readonly PatternTable[], k: number, kC: number, suppress: () => T): T {
+  withinPatterns<T>(tables: readonly PatternTable[], k: number, kC: number, suppress: () => T, interim = false): T {
     for (const { at, table } of tables) {
-      const hidden = at.refreshDate === null ? undefined : this.patterns.get(patternKey(at));
+      const hidden = at.refreshDate === null ? undefined : this.patterns.get(patternKey(at))?.hidden;
       if (hidden === undefined) continue;
       for (const cell of table.cells) {
         if (cell.state === 'released' && holds(hidden, cellHash(cell)) && cell.users >= k && meetsComplement(cell, kC)) {
@@ -154,22 +172,57 @@ export class TablesMade {
       }
     }
     const result = suppress();
+    if (!interim) this.showNothingNew(tables);
     for (const { at, table } of tables) {
       if (at.refreshDate === null) continue;
       const key = patternKey(at);
-      const before = this.patterns.get(key) ?? new Uint32Array(0);
-      const now = table.cells.flatMap((cell) => (cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary' ? [cellHash(cell)] : []));
-      const hidden = Uint32Array.from(new Set([...before, ...now])).sort();
-      this.hiddenCellsKept += hidden.length - before.length;
+      const before = this.patterns.get(key) ?? { hidden: new Uint32Array(0), shown: new Float64Array(0) };
+      const hiddenNow: number[] = [];
+      const shownNow: number[] = [];
+      for (const cell of table.cells) {
+        if (cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary') hiddenNow.push(cellHash(cell));
+        else if (cell.state === 'released' && !interim) shownNow.push(shownHash(cell));
+      }
+      const kept = { hidden: Uint32Array.from(new Set([...before.hidden, ...hiddenNow])).sort(), shown: Float64Array.from(new Set([...before.shown, ...shownNow])).sort() };
+      this.cellsKept += kept.hidden.length + kept.shown.length - before.hidden.length - before.shown.length;
       this.patterns.delete(key);
-      this.patterns.set(key, hidden);
-      while ((this.hiddenCellsKept > HIDDEN_CELLS_KEPT || this.patterns.size > TABLES_KEPT) && this.patterns.size > 1) {
+      this.patterns.set(key, kept);
+      while ((this.cellsKept > CELLS_KEPT || this.patterns.size > TABLES_KEPT) && this.patterns.size > 1) {
         const [oldest, cells] = this.patterns.entries().next().value!;
         this.patterns.delete(oldest);
-        this.hiddenCellsKept -= cells.length;
+        this.cellsKept -= cells.hidden.length + cells.shown.length;
       }
     }
     return result;
+  }
+
+  /**
+   * After `tables` are suppressed: unless they still show every cell the refresh's releases showed (each table's
+   * cells shown under all of its PatternAts: a score category of two reports is the same data only where both
+   * refreshes are) or show none that was not, hides each cell shown for the first time (see withinPatterns).
+   */
+  private showNothingNew(tables: readonly PatternTable[]): void {
+    const published = new Map<CohortTable, Float64Array>();
+    for (const { at, table } of tables) {
+      const shown = (at.refreshDate === null ? undefined : this.patterns.get(patternKey(at))?.shown) ?? new Float64Array(0);
+      const before = published.get(table);
+      published.set(table, before === undefined ? shown : before.filter((hash) => holds(shown, hash)));
+    }
+    if ([...published.values()].every((shown) => shown.length === 0)) return;
+    let stillShown = true;
+    const fresh: CohortCell[] = [];
+    for (const [table, shown] of published) {
+      const released = new Set<number>();
+      for (const cell of table.cells) {
+        if (cell.state !== 'released') continue;
+        const hash = shownHash(cell);
+        released.add(hash);
+        if (!holds(shown, hash)) fresh.push(cell);
+      }
+      if (shown.some((hash) => !released.has(hash))) stillShown = false;
+    }
+    if (stillShown || fresh.length === 0) return;
+    for (const cell of fresh) cell.state = 'secondary';
   }
 
   /**
@@ -224,14 +277,28 @@ function unitedScoreTable(live: ScoreTableMade, made: ScoreTableMade, period: Pe
  * can only make a cell held that no release hid (more suppression), never the other way.
  */
 function cellHash(cell: CohortCell): number {
+  return fnv1a(cellKey(cell), 0x811c9dc5);
+}
+
+/**
+ * A shown cell's name as a 53-bit hash (two 32-bit FNV-1a hashes of different offsets, 8 bytes a cell): two names
+ * with one hash would take a cell shown for the first time as shown before (TablesMade.withinPatterns), so the
+ * hash is wide enough that a table of 180,000 cells (6,000 departments x 30 offices) holds two about once in 500,000.
+ */
+function shownHash(cell: CohortCell): number {
   const name = cellKey(cell);
-  let hash = 0x811c9dc5;
+  return fnv1a(name, 0x811c9dc5) * 2 ** 21 + (fnv1a(name, 0x050c5d1f) & 0x1fffff);
+}
+
+/** 32-bit FNV-1a of `name`'s UTF-16 code units from `offset`. */
+function fnv1a(name: string, offset: number): number {
+  let hash = offset;
   for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
   return hash >>> 0;
 }
 
 /** Whether the ascending `hashes` hold `hash` (binary search). */
-function holds(hashes: Uint32Array, hash: number): boolean {
+function holds(hashes: Uint32Array | Float64Array, hash: number): boolean {
   let [low, high] = [0, hashes.length - 1];
   while (low <= high) {
     const middle = (low + high) >>> 1;

@@ -293,7 +293,7 @@ export class OrgScores {
   private async suppressAcrossPeriods(period: Period, facts: ScoreFacts, own: readonly CategoryTable[], others: readonly PeriodFacts[], directory: Directory, table: { readonly dimensions: readonly DirectoryAttribute[]; readonly kOrg: number; readonly kC: number }, grant: ScoreGrant): Promise<CategoryTable[]> {
     const byPeriod = new Map<Period, readonly CategoryTable[]>([[period, own]]);
     for (const other of others) {
-      const steps = scoreTableSteps(other.facts, directory, table.dimensions, table.kOrg, table.kC, this.categoryPatterns(other.period, other.facts, table.kOrg, table.kC));
+      const steps = scoreTableSteps(other.facts, directory, table.dimensions, table.kOrg, table.kC, this.categoryPatterns(other.period, other.facts, table.kOrg, table.kC, () => true));
       let step = steps.next();
       for (; step.done !== true; step = steps.next()) await nextTurn();
       byPeriod.set(other.period, step.value);
@@ -318,12 +318,13 @@ export class OrgScores {
 
   /**
    * Each category's table of `window` (a period or a date) suppressed within the patterns its refresh's releases
-   * were made with (cohort/tables-made.ts TablesMade.withinPatterns); as it is without kept tables.
+   * were made with (cohort/tables-made.ts TablesMade.withinPatterns); as it is without kept tables. `interim`: whether
+   * the release suppresses a category again (TablesMade.withinPatterns' `interim`).
    */
-  private categoryPatterns(window: string, facts: ScoreFacts, kOrg: number, kC: number): CategoryPatterns | undefined {
+  private categoryPatterns(window: string, facts: ScoreFacts, kOrg: number, kC: number, interim: (category: ScoreCategory) => boolean): CategoryPatterns | undefined {
     const made = this.options.tablesMade;
     if (made === undefined) return undefined;
-    return (category, table, suppress) => made.withinPatterns(categoryPatternsAt(category, window, facts).map((at) => ({ at, table })), kOrg, kC, () => countsOf(table, suppress().lpVerified));
+    return (category, table, suppress) => countsOf(table, made.withinPatterns(categoryPatternsAt(category, window, facts).map((at) => ({ at, table })), kOrg, kC, () => suppress().lpVerified, interim(category)));
   }
 
   /** People's facts from the score's reports (leased, in SCORE_SOURCE_REPORTS order), read once per snapshot set. */
@@ -364,7 +365,10 @@ export class OrgScores {
     }
     const { dimensions } = grant;
     // Bound to the data: the true figures of every category's table, before suppression changes their states.
-    const steps = scoreTableSteps(facts, directory, table.dimensions, table.kOrg, table.kC, this.categoryPatterns('period' in window ? window.period : window.date, facts, table.kOrg, table.kC));
+    // A category is suppressed again with its other periods, or takes a linked cohort table's states: interim here.
+    const linked = new Set((grant.linked ?? []).flatMap((plan) => (plan.companions ?? []).map((c) => c.name)));
+    const interim = (category: ScoreCategory) => others.length > 0 || linked.has(category.id);
+    const steps = scoreTableSteps(facts, directory, table.dimensions, table.kOrg, table.kC, this.categoryPatterns('period' in window ? window.period : window.date, facts, table.kOrg, table.kC, interim));
     let step = steps.next();
     // Between steps the event loop runs: a big tenant's tables never hold other requests up for long.
     for (; step.done !== true; step = steps.next()) await nextTurn();
