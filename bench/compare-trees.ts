@@ -3,7 +3,7 @@
  * and, say, an export of `main`: `git archive main | tar -x -C /tmp/main && ln -s $PWD/node_modules
  * /tmp/main/node_modules`). Each round runs every tree once, one after the other, so a shared machine's load
  * falls on all alike; it prints each tree's CPU time (minimum and median over rounds, and every round).
- * Measurements (`--only NAME` runs one):
+ * CPU time is the process's (every thread) and the main thread's apart. Measurements (`--only NAME` runs one):
  * - `validation`: validateCsvReport over the score's 7 reports (64 KiB chunks);
  * - `facts`: the same with the score's facts summarised in the pass, then joined (bench/score-validate.ts's first);
  * - `fetch`: SnapshotCache fetches of the 7 reports from an in-memory client (16 KiB chunks, like TLS records):
@@ -77,11 +77,11 @@ async function directoryPages(): Promise<string[]> {
   return pages;
 }
 
-/** One measurement for one tree: resolves to [CPU seconds, wall seconds] of the timed part. */
-type Measure = (tree: Tree) => Promise<[number, number]>;
+/** One measurement for one tree: resolves to [CPU seconds (all threads), wall seconds, main-thread CPU seconds] of the timed part. */
+type Measure = (tree: Tree) => Promise<[number, number, number]>;
 /** Per tree, the longest main-thread CPU between two turns of a 10 ms timer during a measurement (ms). */
 const longestTurn = new Map<string, number>();
-async function timed(run: () => Promise<unknown>, root = ''): Promise<[number, number]> {
+async function timed(run: () => Promise<unknown>, root = ''): Promise<[number, number, number]> {
   let turn = process.threadCpuUsage();
   const turns = setInterval(() => {
     const now = process.threadCpuUsage();
@@ -90,10 +90,12 @@ async function timed(run: () => Promise<unknown>, root = ''): Promise<[number, n
   }, 10);
   const wall = process.hrtime.bigint();
   const cpu = process.cpuUsage();
+  const mainCpu = process.threadCpuUsage();
   await run();
   const used = process.cpuUsage(cpu);
+  const usedMain = process.threadCpuUsage(mainCpu);
   clearInterval(turns);
-  return [(used.user + used.system) / 1e6, Number(process.hrtime.bigint() - wall) / 1e9];
+  return [(used.user + used.system) / 1e6, Number(process.hrtime.bigint() - wall) / 1e9, (usedMain.user + usedMain.system) / 1e6];
 }
 
 const measures: Record<string, () => Promise<Measure>> = {
@@ -140,17 +142,19 @@ for (const [name, make] of Object.entries(measures).filter(([name]) => only === 
   const measure = await make();
   const cpu: number[][] = loaded.map(() => []);
   const wall: number[][] = loaded.map(() => []);
+  const main: number[][] = loaded.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [i, tree] of loaded.entries()) {
-      const [c, w] = await measure(tree);
+      const [c, w, m] = await measure(tree);
       cpu[i]!.push(c);
       wall[i]!.push(w);
+      main[i]!.push(m);
     }
   }
   for (const [i, tree] of loaded.entries()) {
     const list = cpu[i]!.map((c) => c.toFixed(2)).join(' ');
     const turn = name === 'fetch' ? `; longest uninterrupted CPU ${longestTurn.get(tree.root)?.toFixed(0)} ms` : '';
-    console.log(`${name} ${tree.root}: CPU min ${Math.min(...cpu[i]!).toFixed(2)} s, median ${median(cpu[i]!).toFixed(2)} s [${list}]; wall min ${Math.min(...wall[i]!).toFixed(2)} s, median ${median(wall[i]!).toFixed(2)} s${turn}`);
+    console.log(`${name} ${tree.root}: CPU min ${Math.min(...cpu[i]!).toFixed(2)} s, median ${median(cpu[i]!).toFixed(2)} s [${list}]; wall min ${Math.min(...wall[i]!).toFixed(2)} s, median ${median(wall[i]!).toFixed(2)} s; main thread CPU min ${Math.min(...main[i]!).toFixed(2)} s, median ${median(main[i]!).toFixed(2)} s${turn}`);
   }
 }
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
