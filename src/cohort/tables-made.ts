@@ -136,6 +136,12 @@ export class TablesMade {
   /** The cells each table's releases of a refresh hid and those they showed (cellHash, ascending), per PatternAt. */
   private readonly patterns = new Map<string, { readonly hidden: Uint32Array; readonly shown: Float64Array }>();
   private cellsKept = 0;
+  /**
+   * `heldUntilRefresh`: cells a release hid because it would have shown them for the first time beside cells of
+   * the refresh's earlier releases that it hides (a widening change within a refresh: withinPatterns), since
+   * start; they show from the next refresh. The metric gpp_cells_held_until_refresh.
+   */
+  readonly stats = { heldUntilRefresh: 0 };
 
   /**
    * Runs `suppress`, which suppresses `tables` (their cells released or hidden by the policy, not yet suppressed),
@@ -223,6 +229,7 @@ export class TablesMade {
     }
     if (stillShown || fresh.length === 0) return;
     for (const cell of fresh) cell.state = 'secondary';
+    this.stats.heldUntilRefresh += fresh.length;
   }
 
   /**

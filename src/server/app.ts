@@ -180,6 +180,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   metrics.directoryPins(directory.stats);
   // One memory of the tables each refresh was released within, for both surfaces: the score's Meetings is one table with the Teams cohorts.
   const tablesMade = new TablesMade();
+  metrics.tablesMade(tablesMade.stats);
   const cohorts = new CohortReleases(options.snapshots, directory, options.noise, tablesMade);
   const scores = new OrgScores({ snapshots: options.snapshots, directory, history: options.history, tablesMade, ...(options.noise !== undefined ? { noise: options.noise } : {}) });
   void app.register(reportRoutes, { ...options, cohorts });

@@ -68,6 +68,16 @@ export class ProxyMetrics {
     this.reloads.inc({ outcome });
   }
 
+  /** The refresh patterns' counts (cohort/tables-made.ts TablesMade.stats), once per registry. */
+  tablesMade(stats: { readonly heldUntilRefresh: number }): void {
+    const name = 'gpp_cells_held_until_refresh';
+    if (this.registry.getSingleMetric(name) !== undefined) return;
+    new Gauge({
+      name, registers: [this.registry], collect() { this.set(stats.heldUntilRefresh); },
+      help: "Cohort and score cells released suppressed until Graph's next refresh, since start: a policy change within the refresh widened a table beside cells the refresh's releases showed and the new table hides, so the cells it would show for the first time stay hidden.",
+    });
+  }
+
   /** The directory pins' counts (cohort/sources.ts DirectoryPins), once per registry. */
   directoryPins(stats: { readonly mismatched: number }): void {
     const name = 'gpp_directory_pin_mismatches';

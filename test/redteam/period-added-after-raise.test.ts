@@ -25,6 +25,7 @@ import { NESTING_STRUCTURE, nestingLinks, nestingTenant, periodReports, readCoho
 
 t.setTimeout(120_000);
 
+const METRICS_TOKEN = 'gpp-redteam-period-added-metrics';
 const D30 = nestingTenant(9, 0);
 const D7 = nestingTenant(12, 0);
 
@@ -47,7 +48,7 @@ t.test('D30 kept; a reload raises k and adds D7 within the refresh: D7 narrows n
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-period-added-'));
   const file = join(dir, 'teams-periods.yaml');
   await writeFile(file, policy(5, 'D30'));
-  const proxy = await startProxyFor(double, { proxy: { policiesDir: dir } });
+  const proxy = await startProxyFor(double, { proxy: { policiesDir: dir, metricsToken: METRICS_TOKEN } });
   t.teardown(async () => {
     await proxy.close();
     await double.close();
@@ -64,4 +65,9 @@ t.test('D30 kept; a reload raises k and adds D7 within the refresh: D7 narrows n
   t.same(attack(grouped), [], 'beside the grouped D30, D7 narrows nothing');
   const narrowed = attack(kept);
   t.same(narrowed, [], `G2/G3: D7 cells narrowed by the D30 kept from the same refresh: ${JSON.stringify(narrowed)}`);
+  // What the change costs until the next refresh is counted for the operator: D7's cells the group would show
+  // (the organisation, DeptB, DeptC), none shown before.
+  const metrics = (await proxy.get('/metrics', METRICS_TOKEN)).body.toString();
+  const held = Number(/^gpp_cells_held_until_refresh (\d+)$/m.exec(metrics)?.[1]);
+  t.equal(held, 3, 'gpp_cells_held_until_refresh counts the D7 cells held until the next refresh');
 });

@@ -34,6 +34,7 @@ t.test('/metrics counts requests, rows, suppression, snapshots, upstream latency
   t.match(text, /gpp_suppressed_total\{what="cohort cells"\} [1-9]/);
   t.match(text, /gpp_snapshot_hits [1-9]/);
   t.match(text, /gpp_directory_pin_mismatches 0/, 'no score joined a report to a second directory');
+  t.match(text, /gpp_cells_held_until_refresh 0/, 'no policy change within the refresh: no cell held until the next one');
   t.match(text, /gpp_upstream_request_seconds_count\{outcome="302"\} [1-9]/);
   t.match(text, new RegExp(`gpp_privacy_budget_spent_total\\{consumer="adoption-dashboard"\\} ${noisyVendorReleaseEpsilon('getTeamsUserActivityUserDetail')}\\n`), 'one Teams release, at the epsilon the noisy vendor example derives');
   const lower = text.toLowerCase();
