@@ -198,15 +198,17 @@ export class TablesMade {
 
   /**
    * After `tables` are suppressed: unless they still show every cell the refresh's releases showed (each table's
-   * cells shown under all of its PatternAts: a score category of two reports is the same data only where both
-   * refreshes are) or show none that was not, hides each cell shown for the first time (see withinPatterns).
+   * cells shown under any of its PatternAts, as its hidden cells are: a score category keeps its pattern while any
+   * of its reports' data is the same, score/org-scores.ts categoryPatternsAt; red team,
+   * test/redteam/score-widen-reports-apart.test.ts) or show none that was not, hides each cell shown for the first
+   * time (see withinPatterns).
    */
   private showNothingNew(tables: readonly PatternTable[]): void {
     const published = new Map<CohortTable, Float64Array>();
     for (const { at, table } of tables) {
       const shown = (at.refreshDate === null ? undefined : this.patterns.get(patternKey(at))?.shown) ?? new Float64Array(0);
       const before = published.get(table);
-      published.set(table, before === undefined ? shown : before.filter((hash) => holds(shown, hash)));
+      published.set(table, before === undefined ? shown : Float64Array.from(new Set([...before, ...shown])).sort());
     }
     if ([...published.values()].every((shown) => shown.length === 0)) return;
     let stillShown = true;

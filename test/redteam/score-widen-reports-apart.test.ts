@@ -12,7 +12,11 @@
  * The tenant is score-kc-raise-reload's (reload-helpers.ts kcTenant; k = k_org = 4; qualifying when working with
  * files; nobody outside the directory): DeptA 11 people (OfficeP 4/3 with files, OfficeQ 7/6), DeptB 13 (P 9/8,
  * Q 4/4), DeptC 9 (P 3/2, Q 6/4). Kept: the score by department at k_c 2. Then the licence report's next refresh,
- * and a reload to the score by department and office at k_c 3.
+ * and a reload to the score by department and office at k_c 3: the office is new, DeptA is withdrawn (k_c 3).
+ *
+ * Fixed (the second test failed before: OfficeQ shown beside DeptA withdrawn): a table's shown cells are those shown
+ * under any of its PatternAts, as its hidden cells are (TablesMade.showNothingNew). The independent attacker narrows
+ * no cell on this tenant either way; the rule's own promise is what broke.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
