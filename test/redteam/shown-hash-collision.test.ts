@@ -13,6 +13,8 @@
  * and OfficeQ renamed to the colliding names. Kept: the Teams cohorts by department at k_c 2 (DeptA 11/9 shown);
  * then a reload to department and office at k_c 3, which withdraws DeptA (2 inactive) and would show both offices
  * for the first time: it showed OfficeQ (17/14) beside the withdrawn DeptA, as if shown before (failed so).
+ *
+ * Fixed: the hashes' offsets are drawn once per process (tables-made.ts OFFSETS), unknown outside it.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
