@@ -9,14 +9,15 @@
  * refresh's data and nobody's licences changed, yet the cells it showed are forgotten: a release that raises k_c
  * (hiding a department shown before) and adds the office (cells never shown) is no longer made to show nothing new.
  *
- * The tenant is score-kc-raise-reload's (reload-helpers.ts kcTenant; k = k_org = 4; qualifying when working with
- * files; nobody outside the directory): DeptA 11 people (OfficeP 4/3 with files, OfficeQ 7/6), DeptB 13 (P 9/8,
- * Q 4/4), DeptC 9 (P 3/2, Q 6/4). Kept: the score by department at k_c 2. Then the licence report's next refresh,
- * and a reload to the score by department and office at k_c 3: the office is new, DeptA is withdrawn (k_c 3).
+ * The tenant (k = k_org = 4; qualifying when working with files; nobody outside the directory): DeptA 11 people in
+ * OfficeQ, 9 with files; DeptB 13 in OfficeQ, 12 with files; DeptC 9 in OfficeP, 6 with files. Kept: the score by
+ * department at k_c 2 (DeptA 9/11 shown, DeptB and DeptC hidden). Then the licence report's next refresh, and a
+ * reload to the score by department and office at k_c 3: DeptA is withdrawn (2 without files), and the offices are
+ * new. OfficeQ (21/24) is DeptA and DeptB: beside the kept DeptA, DeptB's one person without files is read exactly.
  *
- * Fixed (the second test failed before: OfficeQ shown beside DeptA withdrawn): a table's shown cells are those shown
- * under any of its PatternAts, as its hidden cells are (TablesMade.showNothingNew). The independent attacker narrows
- * no cell on this tenant either way; the rule's own promise is what broke.
+ * Fixed (the second test failed before: OfficeQ shown beside DeptA withdrawn, DeptB's non-qualifying read as 1..1):
+ * a table's shown cells are those shown under any of its PatternAts, as its hidden cells are
+ * (TablesMade.showNothingNew).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,12 +29,14 @@ import { startProxyFor } from '../helpers/proxy-stack.js';
 import { directoryDomain, directoryOf } from '../helpers/random-tenant.js';
 import { rewriteColumn } from './helpers.js';
 import { periodReports } from './nesting-tenant.js';
-import { filesPerson, joined, kcTenant, readContentCollaboration, scorePolicy } from './reload-helpers.js';
+import { filesPerson, joined, readContentCollaboration, scorePolicy } from './reload-helpers.js';
 
 t.setTimeout(120_000);
 
 const OFFICE365 = "getOffice365ActiveUserDetail(period='D30')";
-const TENANT = kcTenant(filesPerson);
+const c = (people: number, active: number) => ({ people: Array.from({ length: people }, (_, i) => filesPerson(i >= active)), ghosts: 0 });
+const none = { people: [], ghosts: 0 };
+const TENANT = { departments: 3, offices: 2, k: 4, kC: 2, kOrg: 4, crosses: [none, c(11, 9), none, c(13, 12), c(9, 6), none], outsiders: [] };
 
 const policy = (by: string, kC: number) => scorePolicy('score-widen', by, `k: 4\nkC: ${kC}\nkOrg: 4`);
 
