@@ -8,11 +8,12 @@
  * finding, seconds; the names below were found so). The office's cell then passes for the department's, shown
  * before, and is shown beside the cells the release withdraws.
  *
- * The tenant is kc-drop-reload's (reload-helpers.ts kcTenant; k = 4; nobody outside the directory; Teams activity):
- * DeptA 11 people (OfficeP 4/3 active, OfficeQ 7/6), DeptB 13 (P 9/8, Q 4/4), DeptC 9 (P 3/2, Q 6/4), with DeptA
- * and OfficeQ renamed to the colliding names. Kept: the Teams cohorts by department at k_c 2 (DeptA 11/9 shown);
- * then a reload to department and office at k_c 3, which withdraws DeptA (2 inactive) and would show both offices
- * for the first time: it showed OfficeQ (17/14) beside the withdrawn DeptA, as if shown before (failed so).
+ * The tenant (k = 4; nobody outside the directory; Teams activity): DeptA 11 people in OfficeQ, 9 active; DeptB 13
+ * in OfficeQ, 12 active; DeptC 9 in OfficeP, 6 active; DeptA and OfficeQ renamed to the colliding names. Kept: the
+ * Teams cohorts by department at k_c 2 (DeptA 11/9 shown, DeptB and DeptC hidden); then a reload to department and
+ * office at k_c 3, which withdraws DeptA (2 inactive) and would show both offices for the first time: it showed
+ * OfficeQ (24/21), DeptA and DeptB, as if shown before, and beside the kept DeptA DeptB's one inactive person is read
+ * exactly (failed so).
  *
  * Fixed: the hashes' offsets are drawn once per process (tables-made.ts OFFSETS), unknown outside it.
  */
@@ -21,15 +22,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
-import type { Observed } from '../helpers/independent-attacker.js';
+import { narrowedCells, type Observed } from '../helpers/independent-attacker.js';
 import { startProxyFor } from '../helpers/proxy-stack.js';
-import { directoryOf, TEAMS } from '../helpers/random-tenant.js';
+import { directoryDomain, directoryOf, TEAMS } from '../helpers/random-tenant.js';
 import { periodReports } from './nesting-tenant.js';
-import { idlePerson, kcTenant, readTeams } from './reload-helpers.js';
+import { idlePerson, joined, readTeams } from './reload-helpers.js';
 
 t.setTimeout(120_000);
 
-const TENANT = kcTenant(idlePerson);
+const c = (people: number, active: number) => ({ people: Array.from({ length: people }, (_, i) => idlePerson(i >= active)), ghosts: 0 });
+const none = { people: [], ghosts: 0 };
+/** DeptA 11 people in OfficeQ, 9 active; DeptB 13 in OfficeQ, 12 active; DeptC 9 in OfficeP, 6 active (k = 4). */
+const TENANT = { departments: 3, offices: 2, k: 4, kC: 2, kOrg: 4, crosses: [none, c(11, 9), none, c(13, 12), c(9, 6), none], outsiders: [] };
 /** A department and an office whose cells' names ("department\0...", "officeLocation\0...") have one shownHash with FNV-1a's fixed offsets. */
 const DEPARTMENT = '2BBOW2VAROB';
 const OFFICE = 'M7FKPQZAIRC';
@@ -77,4 +81,8 @@ t.test('a department and an office named to collide: the widened release still s
   const { fresh, withdrawn } = compare(kept, later);
   t.ok(withdrawn.length > 0, `the widened release withdraws ${JSON.stringify(withdrawn)}`);
   t.same(fresh, [], `TablesMade.showNothingNew: no cell never shown beside the withdrawn ones: new ${JSON.stringify(fresh)}`);
+  const back = (name: string) => name.replace(DEPARTMENT, 'DeptA').replace(OFFICE, 'OfficeQ');
+  const attacked = new Map([...joined(kept, later)].map(([cell, value]) => [back(cell), value]));
+  const narrowed = narrowedCells(directoryDomain(TENANT), attacked, 4, 2);
+  t.same(narrowed, [], `G2/G3: hidden cells narrowed by the two releases: ${JSON.stringify(narrowed)}`);
 });
