@@ -61,7 +61,7 @@ export async function snapshotRefreshDate(source: AsyncIterable<Buffer | string>
     if (batch.layout !== undefined) index = batch.layout.indexOf(column);
     const first = batch.rows[0];
     if (first === undefined) continue;
-    if (index === -1) throw new MissingColumnError(report.name, column.header, 'the refresh patterns');
+    if (index === -1) throw new MissingColumnError(report.name, column.header, 'the refresh bookkeeping');
     if (first[index] === '') throw blankRefreshDate(report.name);
     return first[index]!;
   }

@@ -10,14 +10,16 @@
  * inactive) and hides DeptB (1) and DeptC; at k_c = 3 it would show DeptC and hide DeptA and DeptB: joined, DeptB's
  * inactive people read 0..1 (failed so: both released, DeptB's inactive read 0..1).
  *
- * Fixed: rows without a refresh date (blank, or the column missing) are refused as a report that contradicts itself
+ * Fixed (both failed before): rows without a refresh date (blank, or the column missing) are refused as a report that contradicts itself
  * (sanitize/errors.ts blankRefreshDate; release.ts snapshotRefreshDate; the score's facts alike): 502, nothing of it
  * released.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import t from 'tap';
+import { quoteCsvField } from '../../src/catalogue/csv.js';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { narrowedCells } from '../helpers/independent-attacker.js';
 import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
@@ -29,9 +31,20 @@ t.setTimeout(120_000);
 
 const TENANT = kcTenant(idlePerson);
 
-t.test('a Teams report with a blank refresh date: the release at k_c 2 kept, then k_c raised to 3: no hidden cell is narrowed', async (t) => {
+/** The CSV (with BOM) without its Report Refresh Date column. */
+function withoutRefreshDate(text: string): Buffer {
+  const [head, ...rows] = parse(text.slice(1)) as string[][];
+  const i = head!.indexOf('Report Refresh Date');
+  const out = [head!, ...rows].map((r) => r.filter((_, j) => j !== i).map(quoteCsvField).join(','));
+  return Buffer.from(`\uFEFF${out.join('\r\n')}\r\n`, 'utf8');
+}
+
+for (const [how, rewrite] of [
+  ['blank', (csv: string) => rewriteColumn(csv, 'Report Refresh Date', () => '')],
+  ['missing', withoutRefreshDate],
+] as const) t.test(`a Teams report whose refresh date is ${how}: the release at k_c 2 kept, then k_c raised to 3: no hidden cell is narrowed`, async (t) => {
   const reports = await teamsPeriodReports(TENANT);
-  for (const name of Object.keys(reports)) reports[name] = rewriteColumn(reports[name]!.toString('utf8'), 'Report Refresh Date', () => '');
+  for (const name of Object.keys(reports)) reports[name] = rewrite(reports[name]!.toString('utf8'));
   const double = await startGraphDouble({ reports, directory: directoryOf(TENANT) });
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-blank-date-'));
   const file = join(dir, 'exact-teams.yaml');
@@ -60,6 +73,6 @@ t.test('a Teams report with a blank refresh date: the release at k_c 2 kept, the
   }
   for (const { status, body } of [kept, later]) {
     t.equal(status, 502, 'a report whose rows have no refresh date is refused');
-    t.match(body, /could not be sanitised/, 'saying the report is at fault');
+    t.match(body, /could not be sanitised|has no column 'Report Refresh Date'/, 'saying the report is at fault');
   }
 });
