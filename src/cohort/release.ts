@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { findColumn, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { readCsvBatches } from '../sanitize/csv-report.js';
+import { blankRefreshDate, MissingColumnError } from '../sanitize/errors.js';
 import { ORGANIZATION } from './aggregate.js';
 import { DIRECTORY_ATTRIBUTES, type Directory, type DirectoryAttribute } from './directory.js';
 import { aggregateCsvReport, type CohortAggregate, type CohortPlan, type KeptReportRows, type PeriodTable } from './report-users.js';
@@ -47,8 +48,10 @@ export function releaseEpoch(refreshDate: string | null, cadence: ReleaseCadence
 }
 
 /**
- * The refresh date of a report snapshot (its first row's `Report Refresh Date`; null for an empty report or one
- * without the column), read from the first rows only: which epoch the data belongs to, before anything is computed.
+ * The refresh date of a report snapshot (its first row's `Report Refresh Date`; null for an empty report or a report
+ * the catalogue gives no such column), read from the first rows only: which epoch the data belongs to, before
+ * anything is computed. Rows without it (the column missing or blank) throw SanitizeError: a release of unknown
+ * refresh would be kept within no refresh's patterns (sanitize/errors.ts blankRefreshDate).
  */
 export async function snapshotRefreshDate(source: AsyncIterable<Buffer | string>, report: ReportSpec): Promise<string | null> {
   const column = findColumn(report, 'reportRefreshDate');
@@ -56,9 +59,11 @@ export async function snapshotRefreshDate(source: AsyncIterable<Buffer | string>
   let index = -1;
   for await (const batch of readCsvBatches(source, report)) {
     if (batch.layout !== undefined) index = batch.layout.indexOf(column);
-    if (index === -1) return null;
     const first = batch.rows[0];
-    if (first !== undefined) return first[index] === '' ? null : first[index]!;
+    if (first === undefined) continue;
+    if (index === -1) throw new MissingColumnError(report.name, column.header, 'the refresh bookkeeping');
+    if (first[index] === '') throw blankRefreshDate(report.name);
+    return first[index]!;
   }
   return null;
 }

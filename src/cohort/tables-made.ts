@@ -22,6 +22,7 @@
  * Periods nest (whoever was active over 7 days was over 30), so a report's periods are one table (CohortPlan.periods,
  * suppress.ts suppressNested): a period released after a policy change is grouped with every period made before.
  */
+import { getRandomValues } from 'node:crypto';
 import { STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { parseDimension } from './aggregate.js';
 import type { CohortPlan } from './report-users.js';
@@ -204,15 +205,17 @@ export class TablesMade {
 
   /**
    * After `tables` are suppressed: unless they still show every cell the refresh's releases showed (each table's
-   * cells shown under all of its PatternAts: a score category of two reports is the same data only where both
-   * refreshes are) or show none that was not, hides each cell shown for the first time (see withinPatterns).
+   * cells shown under any of its PatternAts, as its hidden cells are: a score category keeps its pattern while any
+   * of its reports' data is the same, score/org-scores.ts categoryPatternsAt; red team,
+   * test/redteam/score-widen-reports-apart.test.ts) or show none that was not, hides each cell shown for the first
+   * time (see withinPatterns).
    */
   private showNothingNew(tables: readonly PatternTable[]): void {
     const published = new Map<CohortTable, Float64Array>();
     for (const { at, table } of tables) {
       const shown = (at.refreshDate === null ? undefined : this.patterns.get(patternKey(at))?.shown) ?? new Float64Array(0);
       const before = published.get(table);
-      published.set(table, before === undefined ? shown : before.filter((hash) => holds(shown, hash)));
+      published.set(table, before === undefined ? shown : Float64Array.from(new Set([...before, ...shown])).sort());
     }
     if ([...published.values()].every((shown) => shown.length === 0)) return;
     let stillShown = true;
@@ -280,21 +283,30 @@ function unitedScoreTable(live: ScoreTableMade, made: ScoreTableMade, period: Pe
 }
 
 /**
- * A cell's name (cellKey) as a 32-bit FNV-1a hash: patterns keep hashes, 4 bytes a cell. Two names with one hash
- * can only make a cell held that no release hid (more suppression), never the other way.
+ * The hashes' offset bases, drawn once per process (the patterns are never kept elsewhere). Cell names are directory
+ * values, which whoever names a department or an office chooses, and FNV-1a is no keyed hash: with its published
+ * offsets anyone computes it offline, and a department and an office whose cells' shownHash collide took a birthday
+ * search of seconds (red team: test/redteam/shown-hash-collision.test.ts). Drawn, the offsets are known to no one,
+ * and a name can only be tried by putting it in the directory and reading a release.
+ */
+const OFFSETS = getRandomValues(new Uint32Array(3));
+
+/**
+ * A cell's name (cellKey) as a 32-bit FNV-1a hash from a drawn offset (OFFSETS): patterns keep hashes, 4 bytes a
+ * cell. Two names with one hash can only make a cell held that no release hid (more suppression), never the other way.
  */
 function cellHash(cell: CohortCell): number {
-  return fnv1a(cellKey(cell), 0x811c9dc5);
+  return fnv1a(cellKey(cell), OFFSETS[0]!);
 }
 
 /**
- * A shown cell's name as a 53-bit hash (two 32-bit FNV-1a hashes of different offsets, 8 bytes a cell): two names
- * with one hash would take a cell shown for the first time as shown before (TablesMade.withinPatterns), so the
+ * A shown cell's name as a 53-bit hash (two 32-bit FNV-1a hashes from drawn offsets, OFFSETS; 8 bytes a cell): two
+ * names with one hash would take a cell shown for the first time as shown before (TablesMade.withinPatterns), so the
  * hash is wide enough that a table of 180,000 cells (6,000 departments x 30 offices) holds two about once in 500,000.
  */
 function shownHash(cell: CohortCell): number {
   const name = cellKey(cell);
-  return fnv1a(name, 0x811c9dc5) * 2 ** 21 + (fnv1a(name, 0x050c5d1f) & 0x1fffff);
+  return fnv1a(name, OFFSETS[1]!) * 2 ** 21 + (fnv1a(name, OFFSETS[2]!) & 0x1fffff);
 }
 
 /** 32-bit FNV-1a of `name`'s UTF-16 code units from `offset`. */

@@ -31,3 +31,12 @@ export class MissingColumnError extends SanitizeError {
     super('MissingColumn', `the upstream report ${report} has no column '${column}', which ${neededBy} uses`);
   }
 }
+
+/**
+ * A report with rows whose first row has no Report Refresh Date: the refresh its releases belong to is unknown, and
+ * a release of unknown refresh is kept within no refresh's patterns (cohort/tables-made.ts), so nothing of it is
+ * released (red team: test/redteam/blank-refresh-date-kc-raise.test.ts). Graph fills the column; an empty report
+ * (no rows) has no date and is released as it is.
+ */
+export const blankRefreshDate = (report: string): SanitizeError =>
+  new SanitizeError('InconsistentReport', `the upstream report ${report} has rows without a Report Refresh Date, so the refresh they belong to is unknown`);

@@ -9,7 +9,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
 import { CANONICAL_NAME, NOT_A_USER_NAME, userNameAt } from '../catalogue/identifiers.js';
 import { readCsvBatches, type CsvBatch } from '../sanitize/csv-report.js';
-import { MissingColumnError } from '../sanitize/errors.js';
+import { blankRefreshDate, MissingColumnError } from '../sanitize/errors.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 import { emptyFacts, SCORE_CATEGORIES, type PersonFacts, type ScoreCategory } from './categories.js';
@@ -216,7 +216,11 @@ export class ReportFacts {
     if (batch.rows.length === 0) return;
     const missing = this.positions.indexOf(-1);
     if (missing !== -1) throw new MissingColumnError(this.report.name, this.reader.headers[missing]!, 'the score');
-    if (this.rows === 0 && this.refresh !== -1) this.refreshDate = batch.rows[0]![this.refresh] || null;
+    if (this.rows === 0 && this.refresh !== -1) {
+      // A release of unknown refresh would be kept within no refresh's patterns (sanitize/errors.ts blankRefreshDate).
+      this.refreshDate = batch.rows[0]![this.refresh] || null;
+      if (this.refreshDate === null) throw blankRefreshDate(this.report.name);
+    }
     // One scratch cells array for every row: the pass allocates nothing per row of its own.
     const cells = new Array<string>(this.positions.length);
     // The validation pass judged each row's user name already (CsvBatch.userNames); other batches are judged here.

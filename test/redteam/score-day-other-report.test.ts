@@ -15,12 +15,13 @@
  * organisation (7). Yesterday's OneDrive cohorts release every department (5 inactive each). Joined: DeptA's
  * non-qualifying people over 7 days are 2..5.
  * Fixed: a day of a report the score reads, where the score may be read by a dimension, is the organisation's
- * only (policy/decide.ts dayNestsInPeriods).
+ * only (policy/decide.ts dayNestsInPeriods). Across a reload that withdraws the score's policy, not (todo, the
+ * second test; date-period-reload.test.ts's finding): the D7 score kept from the set before stands beside the day.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { narrowedAcross, type Observed } from '../helpers/independent-attacker.js';
 import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
@@ -29,6 +30,8 @@ import { rewriteColumn } from './helpers.js';
 import { nestingTenant } from './nesting-tenant.js';
 
 t.setTimeout(180_000);
+
+const todo = (finding: string) => (process.env.GPP_REDTEAM_TODO === 'run' ? false : finding);
 
 const ONEDRIVE = 'getOneDriveActivityUserDetail';
 const person = (files: boolean): Person => ({ idle: false, mail: true, files, mobile: true, video: true });
@@ -74,7 +77,11 @@ const noSync = (csv: Buffer) => rewriteColumn(csv.toString('utf8'), 'Synced File
 type Category = { id: string; numerator: number | null; denominator: number | null };
 type Score = { organization: { categories: Category[] }; cohorts: { cohort: string[]; categories: Category[] }[] };
 
-t.test('the D7 score by department and yesterday\'s OneDrive cohorts by department: a hidden Content collaboration cell\'s non-qualifying people are narrowed', async (t) => {
+/**
+ * The D7 score by department as the stranger reads it and yesterday's OneDrive cohorts as the onboarding tool reads
+ * them, with the score's policy withdrawn between the two where `withdrawn`; the joined attack's narrowed cells.
+ */
+async function scoreThenDay(t: Test, withdrawn: boolean) {
   const reports: Record<string, Buffer> = {};
   for (const [name, csv] of Object.entries(await tenantReports(D7))) {
     const text = (name === ONEDRIVE ? noSync(csv) : csv).toString('utf8');
@@ -99,6 +106,12 @@ t.test('the D7 score by department and yesterday\'s OneDrive cohorts by departme
   };
   const score: Observed = new Map([['organization/all', of(body.organization.categories)], ...body.cohorts.map((r) => [`department/${r.cohort.join('|')}`, of(r.categories)] as [string, ReturnType<typeof of>])]);
   t.comment(`D7 Content collaboration: ${[...score].map(([k, v]) => `${k} ${v === null ? 'hidden' : `${v.active}/${v.users}`}`).join('; ')}`);
+  if (withdrawn) {
+    const before = proxy.proxy.policies.current.version;
+    await rm(join(dir, 'score-weekly.yaml'));
+    await proxy.proxy.policies.reload();
+    t.not(proxy.proxy.policies.current.version, before, 'the set without the score is live');
+  }
   const cohorts = await proxy.get(`/cohorts/${ONEDRIVE}?date=${yesterday}&format=json`, KEYS.onboarding);
   t.equal(cohorts.status, 200, 'yesterday\'s OneDrive cohorts released');
   const rows = (JSON.parse(cohorts.body.toString()) as { value: { dimension: string; cohort: string[]; users: number | null; activeUsers: number | null }[] }).value;
@@ -108,10 +121,19 @@ t.test('the D7 score by department and yesterday\'s OneDrive cohorts by departme
   const structure = { departments: ['DeptA', 'DeptB', 'DeptC'], offices: ['OfficeP', 'OfficeQ', 'OfficeR'], occupied: new Set(['DeptA|OfficeP', 'DeptB|OfficeQ', 'DeptC|OfficeR']) };
   t.same(narrowedAcross(structure, [{ name: 'D7', observed: score, k: 10 }], [], 5, false), [], 'the score alone narrows nothing');
   // Yesterday's OneDrive file activity => files over 7 days; licensed for OneDrive: in the report, counted by the category.
-  const nested = narrowedAcross(structure, [{ name: 'D7', observed: score, k: 10 }, { name: 'day', observed: day, k: 5 }], [
+  return narrowedAcross(structure, [{ name: 'D7', observed: score, k: 10 }, { name: 'day', observed: day, k: 5 }], [
     { smaller: { table: 'day', measure: 'active' }, larger: { table: 'D7', measure: 'active' } },
     { smaller: { table: 'day', measure: 'users' }, larger: { table: 'D7', measure: 'users' } },
     { smaller: { table: 'D7', measure: 'users' }, larger: { table: 'day', measure: 'users' } },
   ], 5, false).filter((n) => n.measure !== 'users');
+}
+
+t.test('the D7 score by department and yesterday\'s OneDrive cohorts by department: a hidden Content collaboration cell\'s non-qualifying people are narrowed', async (t) => {
+  const nested = await scoreThenDay(t, false);
   t.same(nested, [], `G2/G3: D7 score cells narrowed by yesterday's cohorts: ${JSON.stringify(nested)}`);
+});
+
+t.test('the D7 score kept; a reload withdraws the score\'s policy: yesterday\'s OneDrive cohorts by department narrow no hidden Content collaboration cell', { todo: todo("yesterday's OneDrive cohorts by department, released once no policy reads the score by a dimension, beside the D7 score kept from the set before: DeptA's and DeptB's non-qualifying people over 7 days read 2..5 (policy/decide.ts dayNestsInPeriods reads the live set only; the nesting outlives the refresh: date-period-reload.test.ts)") }, async (t) => {
+  const nested = await scoreThenDay(t, true);
+  t.same(nested, [], `G2/G3: D7 score cells kept from the set before narrowed by yesterday's cohorts: ${JSON.stringify(nested)}`);
 });
