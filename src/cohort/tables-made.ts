@@ -21,12 +21,17 @@
  *
  * Periods nest (whoever was active over 7 days was over 30), so a report's periods are one table (CohortPlan.periods,
  * suppress.ts suppressNested): a period released after a policy change is grouped with every period made before.
+ *
+ * The patterns are kept in the Store too where one is given (store.ts RefreshPatternStore; TablesMade.shared): every
+ * replica sharing it, and a restarted process, suppresses within what any of them hid and showed.
  */
 import { STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { parseDimension } from './aggregate.js';
 import type { CohortPlan } from './report-users.js';
 import { meetsComplement } from './suppress.js';
 import { cellKey, type CohortCell, type CohortTable } from './table.js';
+import { refreshName, unitePatterns } from '../store/refresh-patterns.js';
+import type { RefreshAt, RefreshPatternStore, StoredPattern } from '../store/store.js';
 
 /**
  * The periods that nest, shortest first: the standard ones, then ALL (Copilot's whole history, which holds the
@@ -127,9 +132,80 @@ const CELLS_KEPT = 2_000_000;
  * The tables each refresh's releases were made within (the union of every table met for it), per report and
  * window (a report's periods are one window), and the org score's per refresh date. In memory: a restart keeps
  * none, as the directory pins (sources.ts DirectoryPins). Bounded: past TABLES_KEPT the table least recently
- * released within goes first.
+ * released within goes first. The patterns are also kept in `store` where one is given (TablesMade.shared); the
+ * tables made are not (a replica or a restart unites with the tables it made itself only).
  */
 export class TablesMade {
+  /** The refreshes (refreshName) a release is now within `shared` for, and how many (nested) times. */
+  private readonly open = new Map<string, number>();
+  /** What releases within `shared` added to each pattern (patternKey) since it was loaded: merged into the store when they are done. */
+  private readonly added = new Map<string, { readonly at: PatternAt; readonly hidden: number[]; readonly shown: number[] }>();
+
+  /** `store`: where the refreshes' patterns are shared (replicas, restarts); without it, in memory only. */
+  constructor(private readonly store?: RefreshPatternStore) {}
+
+  /**
+   * Runs `run`, which makes a release of the refreshes `refreshes` (each a report name and its refresh date; null:
+   * an empty report, none kept), within the patterns every replica sharing the store made of them: while no other
+   * release of them is made on any replica (RefreshPatternStore.exclusive, taken in one order, so two never wait on
+   * each other), their kept patterns are united with these first, and what `run`'s suppressions (withinPatterns)
+   * add is merged into the store after it, whether or not it fails (a pattern only grows: a merge never loses one).
+   * Without a store, `run` as it is. Errors: the store's (StoreCorruptError, a lock waited for too long).
+   */
+  async shared<T>(refreshes: readonly { readonly source: string; readonly refreshDate: string | null }[], run: () => Promise<T>): Promise<T> {
+    const store = this.store;
+    if (store === undefined) return run();
+    const ats = [...new Map(refreshes.flatMap((r) => (r.refreshDate === null ? [] : [[refreshName(r as RefreshAt), { source: r.source, refreshDate: r.refreshDate }] as const]))).entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const enter = (i: number): Promise<T> => {
+      if (i === ats.length) return run();
+      const [name, at] = ats[i]!;
+      return store.exclusive(at, async () => {
+        for (const pattern of await store.load(at)) this.keepStored(at, pattern);
+        this.open.set(name, (this.open.get(name) ?? 0) + 1);
+        try {
+          return await enter(i + 1);
+        } finally {
+          const left = this.open.get(name)! - 1;
+          if (left === 0) this.open.delete(name);
+          else this.open.set(name, left);
+          await this.mergeAdded(at);
+        }
+      });
+    };
+    return enter(0);
+  }
+
+  /** Unites a stored pattern of `at` with the one held. */
+  private keepStored(at: RefreshAt, pattern: StoredPattern): void {
+    const key = patternKey({ source: at.source, window: pattern.window, refreshDate: at.refreshDate, table: pattern.table });
+    const before = this.patterns.get(key);
+    this.keep(key, before === undefined ? { hidden: pattern.hidden, shown: pattern.shown } : unitePatterns(before, pattern), before);
+  }
+
+  /** Merges what releases added to `at`'s patterns into the store. */
+  private async mergeAdded(at: RefreshAt): Promise<void> {
+    const patterns: StoredPattern[] = [];
+    for (const [key, added] of this.added) {
+      if (added.at.source !== at.source || added.at.refreshDate !== at.refreshDate) continue;
+      this.added.delete(key);
+      patterns.push({ window: added.at.window, table: added.at.table, hidden: Uint32Array.from(added.hidden), shown: Float64Array.from(added.shown) });
+    }
+    await this.store!.merge(at, patterns);
+  }
+
+  /** Keeps `kept` as the pattern of `key` (`before`: the one it replaces), most recently used; past the bounds the least recently used go. */
+  private keep(key: string, kept: { readonly hidden: Uint32Array; readonly shown: Float64Array }, before: { readonly hidden: Uint32Array; readonly shown: Float64Array } | undefined): void {
+    this.cellsKept += kept.hidden.length + kept.shown.length - (before?.hidden.length ?? 0) - (before?.shown.length ?? 0);
+    this.patterns.delete(key);
+    this.patterns.set(key, kept);
+    while ((this.cellsKept > CELLS_KEPT || this.patterns.size > TABLES_KEPT) && this.patterns.size > 1) {
+      const [oldest, cells] = this.patterns.entries().next().value!;
+      this.patterns.delete(oldest);
+      this.cellsKept -= cells.hidden.length + cells.shown.length;
+    }
+  }
+
   private readonly cohorts = new Map<string, TableMade>();
   /** The org score's tables, per (report, refresh date) of its reports. */
   private readonly scores = new Map<string, ScoreTableMade>();
@@ -190,14 +266,13 @@ export class TablesMade {
         else if (cell.state === 'released' && !interim) shownNow.push(shownHash(cell));
       }
       const kept = { hidden: Uint32Array.from(new Set([...before.hidden, ...hiddenNow])).sort(), shown: Float64Array.from(new Set([...before.shown, ...shownNow])).sort() };
-      this.cellsKept += kept.hidden.length + kept.shown.length - before.hidden.length - before.shown.length;
-      this.patterns.delete(key);
-      this.patterns.set(key, kept);
-      while ((this.cellsKept > CELLS_KEPT || this.patterns.size > TABLES_KEPT) && this.patterns.size > 1) {
-        const [oldest, cells] = this.patterns.entries().next().value!;
-        this.patterns.delete(oldest);
-        this.cellsKept -= cells.hidden.length + cells.shown.length;
+      if (this.open.has(refreshName(at as RefreshAt))) {
+        const added = this.added.get(key) ?? { at, hidden: [], shown: [] };
+        for (const hash of hiddenNow) if (!holds(before.hidden, hash)) added.hidden.push(hash);
+        for (const hash of shownNow) if (!holds(before.shown, hash)) added.shown.push(hash);
+        this.added.set(key, added);
       }
+      this.keep(key, kept, before);
     }
     return result;
   }

@@ -179,7 +179,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const directory = new DirectoryPins(options.directory);
   metrics.directoryPins(directory.stats);
   // One memory of the tables each refresh was released within, for both surfaces: the score's Meetings is one table with the Teams cohorts.
-  const tablesMade = new TablesMade();
+  const tablesMade = new TablesMade(options.store?.refreshPatterns);
   metrics.tablesMade(tablesMade.stats);
   const cohorts = new CohortReleases(options.snapshots, directory, options.noise, tablesMade);
   const scores = new OrgScores({ snapshots: options.snapshots, directory, history: options.history, tablesMade, ...(options.noise !== undefined ? { noise: options.noise } : {}) });
