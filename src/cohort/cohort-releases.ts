@@ -112,6 +112,7 @@ export class CohortReleases {
     const hitsBefore = this.snapshots.stats.hits;
     const snapshot = await this.snapshots.lease(call, 'csv', fresh ? { fetchedAfter: Date.now() } : {});
     const fromCache = this.snapshots.stats.hits > hitsBefore;
+    let leave: (() => Promise<void>) | undefined;
     try {
       if (directoryRead !== undefined) {
         try {
@@ -129,50 +130,50 @@ export class CohortReleases {
       // as made, whatever changed since (the directory), and nothing is aggregated again.
       const refreshDate = await snapshotRefreshDate(snapshot.csv(), plan.report);
       // Within the patterns every replica's releases of this refresh made (tables-made.ts TablesMade.shared).
-      return await this.tablesMade.shared([{ source: plan.report.name, refreshDate }], async () => {
-        // Within the tables this refresh's releases were already made within, whatever the policies now say.
-        const live = grant.joint ?? organisationTableOf(plan);
-        const made = this.tablesMade.tableFor(plan.report, call, refreshDate, live);
-        if (made !== live) {
-          grant = { ...grant, joint: concealed ? withoutDirectory(made) : made };
-          // A table made by the directory where the live set's needs none: the refresh's directory (pinned when the
-          // table was made) is read now.
-          if (!concealed && directory === NO_DIRECTORY && usesDirectory(grant.joint!)) {
-            try {
-              directory = await directoryForData(this.directory, refreshDate);
-            } catch (error) {
-              if (!(error instanceof ConcealedNamesError)) throw error;
-              grant = { ...grant, joint: withoutDirectory(grant.joint!) };
-            }
+      leave = await this.tablesMade.enter([{ source: plan.report.name, refreshDate }]);
+      // Within the tables this refresh's releases were already made within, whatever the policies now say.
+      const live = grant.joint ?? organisationTableOf(plan);
+      const made = this.tablesMade.tableFor(plan.report, call, refreshDate, live);
+      if (made !== live) {
+        grant = { ...grant, joint: concealed ? withoutDirectory(made) : made };
+        // A table made by the directory where the live set's needs none: the refresh's directory (pinned when the
+        // table was made) is read now.
+        if (!concealed && directory === NO_DIRECTORY && usesDirectory(grant.joint!)) {
+          try {
+            directory = await directoryForData(this.directory, refreshDate);
+          } catch (error) {
+            if (!(error instanceof ConcealedNamesError)) throw error;
+            grant = { ...grant, joint: withoutDirectory(grant.joint!) };
           }
         }
-        const at = releaseSlot([plan.report.name, window], settingsDigest(plan, grant.joint), refreshDate, cadence);
-        // Every release of this refresh's data is joined to one directory, whichever surface or policy asks first.
-        if (directory !== NO_DIRECTORY) directory = await directoryForData(this.directory, refreshDate);
-        const make = () => {
-          let byDirectory = this.computed.get(snapshot);
-          if (byDirectory === undefined) this.computed.set(snapshot, (byDirectory = new WeakMap()));
-          let byPlan = byDirectory.get(directory);
-          if (byPlan === undefined) byDirectory.set(directory, (byPlan = new Map()));
-          const computedKey = `${policyVersion} ${grant.policyName} ${cadence}`;
-          let pending = byPlan.get(computedKey);
-          if (pending === undefined) {
-            const plans = byPlan;
-            pending = this.compute(call, snapshot, { made: this.tablesMade, refreshDate, window }, grant, directory, cadence, key);
-            pending.catch(() => plans.delete(computedKey));
-            plans.set(computedKey, pending);
-          }
-          return pending;
-        };
-        const served = await this.book.serve(at, make, consumer, grant.epsilonPerYear);
-        const { release } = served;
-        return {
-          plan, refreshDate: release.refreshDate, counts: release.counts, rows: (only) => release.rows(only),
-          snapshot: fromCache ? 'hit' : 'fetched', stale: served.stale, ...(served.budget !== undefined ? { budget: served.budget } : {}),
-        };
-      });
+      }
+      const at = releaseSlot([plan.report.name, window], settingsDigest(plan, grant.joint), refreshDate, cadence);
+      // Every release of this refresh's data is joined to one directory, whichever surface or policy asks first.
+      if (directory !== NO_DIRECTORY) directory = await directoryForData(this.directory, refreshDate);
+      const make = () => {
+        let byDirectory = this.computed.get(snapshot);
+        if (byDirectory === undefined) this.computed.set(snapshot, (byDirectory = new WeakMap()));
+        let byPlan = byDirectory.get(directory);
+        if (byPlan === undefined) byDirectory.set(directory, (byPlan = new Map()));
+        const computedKey = `${policyVersion} ${grant.policyName} ${cadence}`;
+        let pending = byPlan.get(computedKey);
+        if (pending === undefined) {
+          const plans = byPlan;
+          pending = this.compute(call, snapshot, { made: this.tablesMade, refreshDate, window }, grant, directory, cadence, key);
+          pending.catch(() => plans.delete(computedKey));
+          plans.set(computedKey, pending);
+        }
+        return pending;
+      };
+      const served = await this.book.serve(at, make, consumer, grant.epsilonPerYear);
+      const { release } = served;
+      return {
+        plan, refreshDate: release.refreshDate, counts: release.counts, rows: (only) => release.rows(only),
+        snapshot: fromCache ? 'hit' : 'fetched', stale: served.stale, ...(served.budget !== undefined ? { budget: served.budget } : {}),
+      };
     } finally {
       snapshot.release();
+      await leave?.();
     }
   }
 
