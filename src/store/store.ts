@@ -147,8 +147,8 @@ export interface RefreshPatternStore {
   merge(at: RefreshAt, patterns: readonly StoredPattern[]): Promise<void>;
   /**
    * Runs `run` while no other release of the refresh, on any replica sharing the store, is between its `load` and
-   * its `merge` (embedded: within this process; Redis: a lock of `PATTERN_LOCK_MS`, then refused with
-   * PatternLockTimeout after `PATTERN_LOCK_WAIT_MS` of waiting).
+   * its `merge` (embedded: within this process, which the file lock keeps the only one; Redis: a lock held at most
+   * redis-store.ts PATTERN_LOCK_MS, waited for at most PATTERN_LOCK_WAIT_MS, then an Error naming the refresh).
    */
   exclusive<T>(at: RefreshAt, run: () => Promise<T>): Promise<T>;
 }
