@@ -87,9 +87,16 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+// Extends a refresh's lock if this holder still has it. KEYS: the lock; ARGV: the holder's token, milliseconds.
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
 /**
- * How long a refresh's lock is held at most (a release's load, suppression and merge take well under a second; a
- * replica that dies holding it frees it after this).
+ * How long a refresh's lock lasts unless renewed: its holder renews it every third of this while the release is
+ * made (a cold release of a big tenant downloads and aggregates for 10-16 s: deploy/OPERATIONS.md), so a replica
+ * that dies holding it frees it after this.
  */
 export const PATTERN_LOCK_MS = 30_000;
 /** How long a release waits for a refresh's lock before it is refused (fail closed: no release without the patterns). */
@@ -230,9 +237,11 @@ export class RedisStore implements Store {
           if (Date.now() > until) throw new Error(`the patterns of ${at.source}'s refresh of ${at.refreshDate} stayed locked by another replica for ${PATTERN_LOCK_WAIT_MS} ms; no release is made without them`);
           await sleep(20);
         }
+        const renewal = setInterval(() => void redis.eval(RENEW, 1, lock, token, String(PATTERN_LOCK_MS)).catch(() => undefined), PATTERN_LOCK_MS / 3);
         try {
           return await run();
         } finally {
+          clearInterval(renewal);
           await redis.eval(UNLOCK, 1, lock, token);
         }
       },

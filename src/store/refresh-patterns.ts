@@ -44,7 +44,13 @@ export function unpackShown(bytes: Buffer, where: string): Float64Array {
 
 /** `a` and `b` as one pattern: the union of each's hidden and shown hashes. */
 export function unitePatterns(a: Pick<StoredPattern, 'hidden' | 'shown'>, b: Pick<StoredPattern, 'hidden' | 'shown'>): { hidden: Uint32Array; shown: Float64Array } {
-  return { hidden: distinct(Uint32Array.from([...a.hidden, ...b.hidden])), shown: distinct(Float64Array.from([...a.shown, ...b.shown])) };
+  const hidden = new Uint32Array(a.hidden.length + b.hidden.length);
+  hidden.set(a.hidden);
+  hidden.set(b.hidden, a.hidden.length);
+  const shown = new Float64Array(a.shown.length + b.shown.length);
+  shown.set(a.shown);
+  shown.set(b.shown, a.shown.length);
+  return { hidden: distinct(hidden), shown: distinct(shown) };
 }
 
 /** `hashes` sorted ascending, repeats dropped. */

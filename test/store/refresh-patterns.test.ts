@@ -106,13 +106,14 @@ t.test('embedded: refreshes past retention are dropped when opened; a bad line r
   t.same(plain(await later.load(AT)), [{ window: 'D30', table: '', hidden: [2], shown: [] }]);
   await later.close();
   t.notMatch(await readFile(path, 'utf8'), old, 'and compacted out of the file');
-  for (const [what, line] of [
+  const lines: [string, string][] = [
     ['not JSON', '{'],
     ['a hidden hash torn (5 bytes)', JSON.stringify({ source: AT.source, refreshDate: today, window: 'D30', table: '', hidden: Buffer.alloc(5).toString('base64'), shown: '' })],
     ['a shown hash that is not a 53-bit integer', JSON.stringify({ source: AT.source, refreshDate: today, window: 'D30', table: '', hidden: '', shown: Buffer.from(new Float64Array([0.5]).buffer).toString('base64') })],
     ['a missing field', JSON.stringify({ source: AT.source, refreshDate: today, window: 'D30', hidden: '', shown: '' })],
     ['no refresh date', JSON.stringify({ source: AT.source, refreshDate: 'yesterday', window: 'D30', table: '', hidden: '', shown: '' })],
-  ]) {
+  ];
+  for (const [what, line] of lines) {
     const bad = join(dir, `bad-${what.replace(/\W+/g, '-')}.jsonl`);
     await writeFile(bad, `${JSON.stringify({ source: AT.source, refreshDate: today, window: 'D30', table: '', hidden: '', shown: '' })}\n`);
     await appendFile(bad, `${line}\n`);
