@@ -112,7 +112,6 @@ export class CohortReleases {
     const hitsBefore = this.snapshots.stats.hits;
     const snapshot = await this.snapshots.lease(call, 'csv', fresh ? { fetchedAfter: Date.now() } : {});
     const fromCache = this.snapshots.stats.hits > hitsBefore;
-    let leave: (() => Promise<void>) | undefined;
     try {
       if (directoryRead !== undefined) {
         try {
@@ -129,8 +128,6 @@ export class CohortReleases {
       // Which epoch the data held belongs to, read off its first row: a release already made for it is served
       // as made, whatever changed since (the directory), and nothing is aggregated again.
       const refreshDate = await snapshotRefreshDate(snapshot.csv(), plan.report);
-      // Within the patterns every replica's releases of this refresh made (tables-made.ts TablesMade.shared).
-      leave = await this.tablesMade.enter([{ source: plan.report.name, refreshDate }]);
       // Within the tables this refresh's releases were already made within, whatever the policies now say.
       const live = grant.joint ?? organisationTableOf(plan);
       const made = this.tablesMade.tableFor(plan.report, call, refreshDate, live);
@@ -159,7 +156,8 @@ export class CohortReleases {
         let pending = byPlan.get(computedKey);
         if (pending === undefined) {
           const plans = byPlan;
-          pending = this.compute(call, snapshot, { made: this.tablesMade, refreshDate, window }, grant, directory, cadence, key);
+          // Within the patterns every replica's releases of this refresh made (tables-made.ts TablesMade.shared).
+          pending = this.tablesMade.shared([{ source: plan.report.name, refreshDate }], () => this.compute(call, snapshot, { made: this.tablesMade, refreshDate, window }, grant, directory, cadence, key));
           pending.catch(() => plans.delete(computedKey));
           plans.set(computedKey, pending);
         }
@@ -173,7 +171,6 @@ export class CohortReleases {
       };
     } finally {
       snapshot.release();
-      await leave?.();
     }
   }
 

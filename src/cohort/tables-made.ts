@@ -176,27 +176,6 @@ export class TablesMade {
     return enter(0);
   }
 
-  /**
-   * `shared` for callers that cannot wrap the release in a function: resolves once the refreshes' patterns are
-   * loaded (rejects as `shared` does), to the function that ends the scope and merges what was added (call it in a
-   * `finally`: while it is not called, no other release of the refreshes is made).
-   */
-  async enter(refreshes: readonly { readonly source: string; readonly refreshDate: string | null }[]): Promise<() => Promise<void>> {
-    let entered!: () => void;
-    let done!: () => void;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
-    const leaving = new Promise<void>((resolve) => (done = resolve));
-    const scope = this.shared(refreshes, async () => {
-      entered();
-      await leaving;
-    });
-    await Promise.race([inside, scope]);
-    return () => {
-      done();
-      return scope;
-    };
-  }
-
   /** Unites a stored pattern of `at` with the one held. */
   private keepStored(at: RefreshAt, pattern: StoredPattern): void {
     const key = patternKey({ source: at.source, window: pattern.window, refreshDate: at.refreshDate, table: pattern.table });
@@ -210,7 +189,7 @@ export class TablesMade {
     for (const [key, added] of this.added) {
       if (added.at.source !== at.source || added.at.refreshDate !== at.refreshDate) continue;
       this.added.delete(key);
-      patterns.push({ window: added.at.window, table: added.at.table, hidden: Uint32Array.from(added.hidden), shown: Float64Array.from(added.shown) });
+      patterns.push({ window: added.at.window, table: added.at.table, hidden: Uint32Array.from(added.hidden).sort(), shown: Float64Array.from(added.shown).sort() });
     }
     await this.store!.merge(at, patterns);
   }

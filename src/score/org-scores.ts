@@ -169,7 +169,6 @@ export class OrgScores {
     const snapshots: LeasedSnapshot[] = [];
     /** The other periods' snapshots, for a score grouped across periods (grant.periods). */
     const held: LeasedSnapshot[] = [];
-    let leave: (() => Promise<void>) | undefined;
     try {
       snapshots.push(...(await this.leaseReports(window, held, fresh)));
       if (directoryRead !== undefined) {
@@ -185,8 +184,6 @@ export class OrgScores {
         }
       }
       const facts = await this.factsOf(snapshots);
-      // Within the patterns every replica's releases of its reports' refreshes made (cohort/tables-made.ts TablesMade.shared).
-      leave = await this.options.tablesMade?.enter([...facts.refreshDates].map(([source, refreshDate]) => ({ source, refreshDate })));
       // Within the tables this refresh's releases were already made within, whatever the policies now say
       // (cohort/tables-made.ts): the score's own table and periods, and its linked cohort tables.
       const made = this.options.tablesMade;
@@ -255,7 +252,9 @@ export class OrgScores {
         let pending = this.results.get(cacheKey);
         cached = pending !== undefined;
         if (pending === undefined) {
-          pending = this.computeFresh(facts, window, directory, { ...grant, dimensions, ...(joint !== undefined ? { joint } : {}), linked }, at, key, snapshots, others);
+          const computeFresh = () => this.computeFresh(facts, window, directory, { ...grant, dimensions, ...(joint !== undefined ? { joint } : {}), linked }, at, key, snapshots, others);
+          // Within the patterns every replica's releases of its reports' refreshes made (cohort/tables-made.ts TablesMade.shared).
+          pending = this.options.tablesMade?.shared([...facts.refreshDates].map(([source, refreshDate]) => ({ source, refreshDate })), computeFresh) ?? computeFresh();
           pending.catch(() => this.results.delete(cacheKey));
           this.results.set(cacheKey, pending);
           if (this.results.size > MAX_CACHED_SCORES) this.results.delete(this.results.keys().next().value!);
@@ -267,7 +266,6 @@ export class OrgScores {
       return { ...release, cached, stale: served.stale, ...(served.budget !== undefined ? { budget: served.budget } : {}), ...(withheld !== undefined ? { withheld } : {}) };
     } finally {
       for (const snapshot of [...snapshots, ...held]) snapshot.release();
-      await leave?.();
     }
   }
 

@@ -132,7 +132,8 @@ export class RefreshPatternFile implements RefreshPatternStore {
     if (tables === undefined) this.refreshes.set(name, (tables = new Map()));
     const key = JSON.stringify([pattern.window, pattern.table]);
     const before = tables.get(key);
-    tables.set(key, { window: pattern.window, table: pattern.table, ...(before === undefined ? { hidden: pattern.hidden, shown: pattern.shown } : unitePatterns(before, pattern)) });
+    // United even with nothing: what is kept is ascending and without repeats, whatever order `merge` was given.
+    tables.set(key, { window: pattern.window, table: pattern.table, ...unitePatterns(before ?? { hidden: new Uint32Array(0), shown: new Float64Array(0) }, pattern) });
   }
 
   /** Every kept pattern as one line each (a compaction). */
