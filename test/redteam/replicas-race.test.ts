@@ -5,6 +5,10 @@
  * two patterns: replicas-kc-raise.test.ts's DeptB, inactive 0..1, with no order between the releases. The refresh's
  * lock (store.ts RefreshPatternStore.exclusive) makes one release wait for the other's merge.
  *
+ * This test meets the race by timing only (without the lock it failed 2 runs of 3 while the lock covered the whole
+ * request; taken around the computation alone, the window is too short to meet it reliably here); the deterministic
+ * check is test/cohort/tables-made-shared.test.ts.
+ *
  * The tenant is kc-drop-reload's (k = 4): DeptA 11 people (OfficeP 4/3 active, OfficeQ 7/6), DeptB 13 (P 9/8,
  * Q 4/4), DeptC 9 (P 3/2, Q 6/4). Replica A runs k_c 2 (DeptA shown, DeptB hidden), replica B k_c 3 (DeptC shown
  * where nothing was released before).
