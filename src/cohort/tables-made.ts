@@ -155,8 +155,8 @@ export class TablesMade {
   async shared<T>(refreshes: readonly { readonly source: string; readonly refreshDate: string | null }[], run: () => Promise<T>): Promise<T> {
     const store = this.store;
     if (store === undefined) return run();
-    const ats = [...new Map(refreshes.flatMap((r) => (r.refreshDate === null ? [] : [[refreshName(r as RefreshAt), { source: r.source, refreshDate: r.refreshDate }] as const]))).entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const kept = refreshes.flatMap(({ source, refreshDate }) => (refreshDate === null ? [] : [{ source, refreshDate }]));
+    const ats = [...new Map(kept.map((at) => [refreshName(at), at] as const)).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const enter = (i: number): Promise<T> => {
       if (i === ats.length) return run();
       const [name, at] = ats[i]!;
@@ -266,7 +266,7 @@ export class TablesMade {
         else if (cell.state === 'released' && !interim) shownNow.push(shownHash(cell));
       }
       const kept = { hidden: Uint32Array.from(new Set([...before.hidden, ...hiddenNow])).sort(), shown: Float64Array.from(new Set([...before.shown, ...shownNow])).sort() };
-      if (this.open.has(refreshName(at as RefreshAt))) {
+      if (this.open.has(refreshName({ source: at.source, refreshDate: at.refreshDate }))) {
         const added = this.added.get(key) ?? { at, hidden: [], shown: [] };
         for (const hash of hiddenNow) if (!holds(before.hidden, hash)) added.hidden.push(hash);
         for (const hash of shownNow) if (!holds(before.shown, hash)) added.shown.push(hash);
