@@ -156,7 +156,8 @@ export class CohortReleases {
         let pending = byPlan.get(computedKey);
         if (pending === undefined) {
           const plans = byPlan;
-          pending = this.compute(call, snapshot, { made: this.tablesMade, refreshDate, window }, grant, directory, cadence, key);
+          // Within the patterns every replica's releases of this refresh made (tables-made.ts TablesMade.shared).
+          pending = this.tablesMade.shared([{ source: plan.report.name, refreshDate }], () => this.compute(call, snapshot, { made: this.tablesMade, refreshDate, window }, grant, directory, cadence, key));
           pending.catch(() => plans.delete(computedKey));
           plans.set(computedKey, pending);
         }

@@ -21,13 +21,18 @@
  *
  * Periods nest (whoever was active over 7 days was over 30), so a report's periods are one table (CohortPlan.periods,
  * suppress.ts suppressNested): a period released after a policy change is grouped with every period made before.
+ *
+ * The patterns are kept in the Store too where one is given (store.ts RefreshPatternStore; TablesMade.shared): every
+ * replica sharing it, and a restarted process, suppresses within what any of them hid and showed.
  */
-import { getRandomValues } from 'node:crypto';
+import { getRandomValues, hkdfSync } from 'node:crypto';
 import { STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { parseDimension } from './aggregate.js';
 import type { CohortPlan } from './report-users.js';
 import { meetsComplement } from './suppress.js';
 import { cellKey, type CohortCell, type CohortTable } from './table.js';
+import { refreshName, unitePatterns } from '../store/refresh-patterns.js';
+import type { RefreshAt, RefreshPatternStore, StoredPattern } from '../store/store.js';
 
 /**
  * The periods that nest, shortest first: the standard ones, then ALL (Copilot's whole history, which holds the
@@ -128,9 +133,91 @@ const CELLS_KEPT = 2_000_000;
  * The tables each refresh's releases were made within (the union of every table met for it), per report and
  * window (a report's periods are one window), and the org score's per refresh date. In memory: a restart keeps
  * none, as the directory pins (sources.ts DirectoryPins). Bounded: past TABLES_KEPT the table least recently
- * released within goes first.
+ * released within goes first. The patterns are also kept in `store` where one is given (TablesMade.shared); the
+ * tables made are not (a replica or a restart unites with the tables it made itself only).
  */
 export class TablesMade {
+  /** The refreshes (refreshName) a release is now within `shared` for, and how many (nested) times. */
+  private readonly open = new Map<string, number>();
+  /** What releases within `shared` added to each pattern (patternKey) since it was loaded: merged into the store when they are done. */
+  private readonly added = new Map<string, { readonly at: PatternAt; readonly hidden: number[]; readonly shown: number[] }>();
+
+  /** The FNV-1a offset bases of cellHash and shownHash (patternOffsets). */
+  private readonly offsets: Uint32Array;
+
+  /**
+   * `store`: where the refreshes' patterns are shared (replicas, restarts); without it, in memory only.
+   * `hashSecret` (32+ bytes; required with a store): the secret the hashes' offsets are derived from, shared by
+   * every replica and kept over restarts (the proxy's seal secret, GPP_SEAL_SECRET), so that all of them hash a cell
+   * alike; without a store and secret, drawn for this instance. Throws when a store is given without a secret.
+   */
+  constructor(private readonly store?: RefreshPatternStore, hashSecret?: Uint8Array) {
+    if (store !== undefined && (hashSecret === undefined || hashSecret.length < 32)) throw new Error('TablesMade: patterns shared through a store need a hash secret of 32 bytes or more, shared by the replicas (the seal secret)');
+    this.offsets = patternOffsets(hashSecret);
+  }
+
+  /**
+   * Runs `run`, which makes a release of the refreshes `refreshes` (each a report name and its refresh date; null:
+   * an empty report, none kept), within the patterns every replica sharing the store made of them: while no other
+   * release of them is made on any replica (RefreshPatternStore.exclusive, taken in one order, so two never wait on
+   * each other), their kept patterns are united with these first, and what `run`'s suppressions (withinPatterns)
+   * add is merged into the store after it, whether or not it fails (a pattern only grows: a merge never loses one).
+   * Without a store, `run` as it is. Errors: the store's (StoreCorruptError, a lock waited for too long).
+   */
+  async shared<T>(refreshes: readonly { readonly source: string; readonly refreshDate: string | null }[], run: () => Promise<T>): Promise<T> {
+    const store = this.store;
+    if (store === undefined) return run();
+    const kept = refreshes.flatMap(({ source, refreshDate }) => (refreshDate === null ? [] : [{ source, refreshDate }]));
+    const ats = [...new Map(kept.map((at) => [refreshName(at), at] as const)).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const enter = (i: number): Promise<T> => {
+      if (i === ats.length) return run();
+      const [name, at] = ats[i]!;
+      return store.exclusive(at, async () => {
+        for (const pattern of await store.load(at)) this.keepStored(at, pattern);
+        this.open.set(name, (this.open.get(name) ?? 0) + 1);
+        try {
+          return await enter(i + 1);
+        } finally {
+          const left = this.open.get(name)! - 1;
+          if (left === 0) this.open.delete(name);
+          else this.open.set(name, left);
+          await this.mergeAdded(at);
+        }
+      });
+    };
+    return enter(0);
+  }
+
+  /** Unites a stored pattern of `at` with the one held. */
+  private keepStored(at: RefreshAt, pattern: StoredPattern): void {
+    const key = patternKey({ source: at.source, window: pattern.window, refreshDate: at.refreshDate, table: pattern.table });
+    const before = this.patterns.get(key);
+    this.keep(key, before === undefined ? { hidden: pattern.hidden, shown: pattern.shown } : unitePatterns(before, pattern), before);
+  }
+
+  /** Merges what releases added to `at`'s patterns into the store. */
+  private async mergeAdded(at: RefreshAt): Promise<void> {
+    const patterns: StoredPattern[] = [];
+    for (const [key, added] of this.added) {
+      if (added.at.source !== at.source || added.at.refreshDate !== at.refreshDate) continue;
+      this.added.delete(key);
+      patterns.push({ window: added.at.window, table: added.at.table, hidden: Uint32Array.from(added.hidden).sort(), shown: Float64Array.from(added.shown).sort() });
+    }
+    await this.store!.merge(at, patterns);
+  }
+
+  /** Keeps `kept` as the pattern of `key` (`before`: the one it replaces), most recently used; past the bounds the least recently used go. */
+  private keep(key: string, kept: { readonly hidden: Uint32Array; readonly shown: Float64Array }, before: { readonly hidden: Uint32Array; readonly shown: Float64Array } | undefined): void {
+    this.cellsKept += kept.hidden.length + kept.shown.length - (before?.hidden.length ?? 0) - (before?.shown.length ?? 0);
+    this.patterns.delete(key);
+    this.patterns.set(key, kept);
+    while ((this.cellsKept > CELLS_KEPT || this.patterns.size > TABLES_KEPT) && this.patterns.size > 1) {
+      const [oldest, cells] = this.patterns.entries().next().value!;
+      this.patterns.delete(oldest);
+      this.cellsKept -= cells.hidden.length + cells.shown.length;
+    }
+  }
+
   private readonly cohorts = new Map<string, TableMade>();
   /** The org score's tables, per (report, refresh date) of its reports. */
   private readonly scores = new Map<string, ScoreTableMade>();
@@ -172,7 +259,7 @@ export class TablesMade {
       const hidden = at.refreshDate === null ? undefined : this.patterns.get(patternKey(at))?.hidden;
       if (hidden === undefined) continue;
       for (const cell of table.cells) {
-        if (cell.state === 'released' && holds(hidden, cellHash(cell)) && cell.users >= k && meetsComplement(cell, kC)) {
+        if (cell.state === 'released' && holds(hidden, cellHash(cell, this.offsets)) && cell.users >= k && meetsComplement(cell, kC)) {
           cell.state = 'secondary';
           cell.held = true;
         }
@@ -187,18 +274,17 @@ export class TablesMade {
       const hiddenNow: number[] = [];
       const shownNow: number[] = [];
       for (const cell of table.cells) {
-        if (cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary') hiddenNow.push(cellHash(cell));
-        else if (cell.state === 'released' && !interim) shownNow.push(shownHash(cell));
+        if (cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary') hiddenNow.push(cellHash(cell, this.offsets));
+        else if (cell.state === 'released' && !interim) shownNow.push(shownHash(cell, this.offsets));
       }
       const kept = { hidden: Uint32Array.from(new Set([...before.hidden, ...hiddenNow])).sort(), shown: Float64Array.from(new Set([...before.shown, ...shownNow])).sort() };
-      this.cellsKept += kept.hidden.length + kept.shown.length - before.hidden.length - before.shown.length;
-      this.patterns.delete(key);
-      this.patterns.set(key, kept);
-      while ((this.cellsKept > CELLS_KEPT || this.patterns.size > TABLES_KEPT) && this.patterns.size > 1) {
-        const [oldest, cells] = this.patterns.entries().next().value!;
-        this.patterns.delete(oldest);
-        this.cellsKept -= cells.hidden.length + cells.shown.length;
+      if (this.open.has(refreshName({ source: at.source, refreshDate: at.refreshDate }))) {
+        const added = this.added.get(key) ?? { at, hidden: [], shown: [] };
+        for (const hash of hiddenNow) if (!holds(before.hidden, hash)) added.hidden.push(hash);
+        for (const hash of shownNow) if (!holds(before.shown, hash)) added.shown.push(hash);
+        this.added.set(key, added);
       }
+      this.keep(key, kept, before);
     }
     return result;
   }
@@ -224,7 +310,7 @@ export class TablesMade {
       const released = new Set<number>();
       for (const cell of table.cells) {
         if (cell.state !== 'released') continue;
-        const hash = shownHash(cell);
+        const hash = shownHash(cell, this.offsets);
         released.add(hash);
         if (!holds(shown, hash)) fresh.push(cell);
       }
@@ -283,30 +369,36 @@ function unitedScoreTable(live: ScoreTableMade, made: ScoreTableMade, period: Pe
 }
 
 /**
- * The hashes' offset bases, drawn once per process (the patterns are never kept elsewhere). Cell names are directory
- * values, which whoever names a department or an office chooses, and FNV-1a is no keyed hash: with its published
- * offsets anyone computes it offline, and a department and an office whose cells' shownHash collide took a birthday
- * search of seconds (red team: test/redteam/shown-hash-collision.test.ts). Drawn, the offsets are known to no one,
- * and a name can only be tried by putting it in the directory and reading a release.
+ * The hashes' offset bases: derived from `secret` (HKDF-SHA-256) where patterns are shared, so every replica and a
+ * restarted process hash a cell alike; else drawn. Cell names are directory values, which whoever names a
+ * department or an office chooses, and FNV-1a is no keyed hash: with its published offsets anyone computes it
+ * offline, and a department and an office whose cells' shownHash collide took a birthday search of seconds (red
+ * team: test/redteam/shown-hash-collision.test.ts). From a secret, the offsets are known to no one, and a name can
+ * only be tried by putting it in the directory and reading a release.
  */
-const OFFSETS = getRandomValues(new Uint32Array(3));
-
-/**
- * A cell's name (cellKey) as a 32-bit FNV-1a hash from a drawn offset (OFFSETS): patterns keep hashes, 4 bytes a
- * cell. Two names with one hash can only make a cell held that no release hid (more suppression), never the other way.
- */
-function cellHash(cell: CohortCell): number {
-  return fnv1a(cellKey(cell), OFFSETS[0]!);
+function patternOffsets(secret: Uint8Array | undefined): Uint32Array {
+  if (secret === undefined) return getRandomValues(new Uint32Array(3));
+  const bytes = new Uint8Array(hkdfSync('sha256', secret, new Uint8Array(0), 'graph-privacy-proxy refresh pattern hash offsets', 12));
+  return new Uint32Array(bytes.buffer, 0, 3);
 }
 
 /**
- * A shown cell's name as a 53-bit hash (two 32-bit FNV-1a hashes from drawn offsets, OFFSETS; 8 bytes a cell): two
- * names with one hash would take a cell shown for the first time as shown before (TablesMade.withinPatterns), so the
- * hash is wide enough that a table of 180,000 cells (6,000 departments x 30 offices) holds two about once in 500,000.
+ * A cell's name (cellKey) as a 32-bit FNV-1a hash from `offsets[0]` (patternOffsets): patterns keep hashes, 4 bytes
+ * a cell. Two names with one hash can only make a cell held that no release hid (more suppression), never the other way.
  */
-function shownHash(cell: CohortCell): number {
+function cellHash(cell: CohortCell, offsets: Uint32Array): number {
+  return fnv1a(cellKey(cell), offsets[0]!);
+}
+
+/**
+ * A shown cell's name as a 53-bit hash (two 32-bit FNV-1a hashes from `offsets[1]` and `offsets[2]`, patternOffsets;
+ * 8 bytes a cell): two names with one hash would take a cell shown for the first time as shown before
+ * (TablesMade.withinPatterns), so the hash is wide enough that a table of 180,000 cells (6,000 departments x 30
+ * offices) holds two about once in 500,000.
+ */
+function shownHash(cell: CohortCell, offsets: Uint32Array): number {
   const name = cellKey(cell);
-  return fnv1a(name, OFFSETS[1]!) * 2 ** 21 + (fnv1a(name, OFFSETS[2]!) & 0x1fffff);
+  return fnv1a(name, offsets[1]!) * 2 ** 21 + (fnv1a(name, offsets[2]!) & 0x1fffff);
 }
 
 /** 32-bit FNV-1a of `name`'s UTF-16 code units from `offset`. */

@@ -252,7 +252,9 @@ export class OrgScores {
         let pending = this.results.get(cacheKey);
         cached = pending !== undefined;
         if (pending === undefined) {
-          pending = this.computeFresh(facts, window, directory, { ...grant, dimensions, ...(joint !== undefined ? { joint } : {}), linked }, at, key, snapshots, others);
+          const computeFresh = () => this.computeFresh(facts, window, directory, { ...grant, dimensions, ...(joint !== undefined ? { joint } : {}), linked }, at, key, snapshots, others);
+          // Within the patterns every replica's releases of its reports' refreshes made (cohort/tables-made.ts TablesMade.shared).
+          pending = this.options.tablesMade?.shared([...facts.refreshDates].map(([source, refreshDate]) => ({ source, refreshDate })), computeFresh) ?? computeFresh();
           pending.catch(() => this.results.delete(cacheKey));
           this.results.set(cacheKey, pending);
           if (this.results.size > MAX_CACHED_SCORES) this.results.delete(this.results.keys().next().value!);

@@ -2,14 +2,20 @@
  * The Redis store, for several replicas: one budget ledger, charged atomically by a Lua script (check the
  * consumer's share, check its limit, record it, and add a release new to the organisation to the organisation's
  * total: no two replicas can both spend the last epsilon), and one score
- * history, and one release book (the first release of an epoch wins on every replica, by a script). Durability is Redis's: run it with `appendonly yes` and `appendfsync always` (see deploy/).
+ * history, and one release book (the first release of an epoch wins on every replica, by a script), and one set of
+ * refresh patterns (a hash per report and refresh: each table's hidden and shown hashes packed, appended by a
+ * script; a short lock per refresh held across a release's load, suppression and merge). Durability is Redis's: run it with `appendonly yes` and `appendfsync always` (see deploy/).
  */
 import { Redis } from 'ioredis';
 import { ledgerReleaseId } from './budget-ledger.js';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseScorePoint, parseStoredRelease, StoreCorruptError, type StoredRelease } from './records.js';
 import { REDIS_APPEND_ENTRY } from './policy-history.js';
+import { packHidden, packShown, unpackHidden, unpackShown } from './refresh-patterns.js';
 import {
-  historySince, RELEASE_RETENTION_DAYS, type BudgetStore, type Charge, type PolicyHistoryStore, type ReleaseStore, type ScoreHistoryStore, type ScorePoint, type Store,
+  historySince, PATTERN_RETENTION_DAYS, RELEASE_RETENTION_DAYS, type BudgetStore, type Charge, type PolicyHistoryStore, type RefreshAt, type RefreshPatternStore, type ReleaseStore,
+  type ScoreHistoryStore, type ScorePoint, type Store, type StoredPattern,
 } from './store.js';
 
 // Pays for a release's noisy measures at once (KEYS: the consumer's measures, its spent, the organisation's
@@ -65,12 +71,71 @@ return ARGV[3]
 
 const RELEASE_TTL_SECONDS = RELEASE_RETENTION_DAYS * 86_400;
 
+// Appends packed hashes to a refresh's hash fields (a union: repeats are dropped when read) and keeps the hash until
+// its expiry. KEYS: the refresh's hash; ARGV: the expiry (Unix seconds), then field, bytes pairs.
+const MERGE_PATTERNS = `
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], (redis.call('HGET', KEYS[1], ARGV[i]) or '') .. ARGV[i + 1])
+end
+redis.call('EXPIREAT', KEYS[1], ARGV[1])
+return 1
+`;
+
+// Frees a refresh's lock if this holder still has it. KEYS: the lock; ARGV: the holder's token.
+const UNLOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+// Extends a refresh's lock if this holder still has it. KEYS: the lock; ARGV: the holder's token, milliseconds.
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
+/**
+ * How long a refresh's lock lasts unless renewed: its holder renews it every third of this while the release is
+ * made (a cold release of a big tenant downloads and aggregates for 10-16 s: deploy/OPERATIONS.md), so a replica
+ * that dies holding it frees it after this.
+ */
+export const PATTERN_LOCK_MS = 30_000;
+/** How long a release waits for a refresh's lock before it is refused (fail closed: no release without the patterns). */
+export const PATTERN_LOCK_WAIT_MS = 60_000;
+
+/** A hash field of a refresh's patterns: which cells ('hidden' or 'shown') of which window and table. */
+function patternField(kind: 'hidden' | 'shown', window: string, table: string): string {
+  return JSON.stringify([kind, window, table]);
+}
+
+/** A refresh's hash read back (field -> packed hashes) as its patterns; StoreCorruptError (naming `key`) on a bad field or value. */
+function parsePatternHash(key: string, fields: Record<string, Buffer>): StoredPattern[] {
+  const tables = new Map<string, { window: string; table: string; hidden: Uint32Array; shown: Float64Array }>();
+  for (const [field, bytes] of Object.entries(fields)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(field);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed) || parsed.length !== 3 || (parsed[0] !== 'hidden' && parsed[0] !== 'shown') || typeof parsed[1] !== 'string' || typeof parsed[2] !== 'string') {
+      throw new StoreCorruptError(`${key} field ${field.slice(0, 64)}`, 'is not a pattern field (["hidden" or "shown", window, table])');
+    }
+    const [kind, window, table] = parsed as ['hidden' | 'shown', string, string];
+    const name = JSON.stringify([window, table]);
+    const kept = tables.get(name) ?? { window, table, hidden: new Uint32Array(0), shown: new Float64Array(0) };
+    const where = `${key} field ${field}`;
+    tables.set(name, kind === 'hidden' ? { ...kept, hidden: unpackHidden(bytes, where) } : { ...kept, shown: unpackShown(bytes, where) });
+  }
+  return [...tables.values()];
+}
+
 export class RedisStore implements Store {
   readonly kind = 'redis';
   readonly budget: BudgetStore;
   readonly history: ScoreHistoryStore;
   readonly policyHistory: PolicyHistoryStore;
   readonly releases: ReleaseStore;
+  readonly refreshPatterns: RefreshPatternStore;
 
   private constructor(
     /** The connection, also lent to the rate limiter so replicas share its counters. */
@@ -149,6 +214,38 @@ export class RedisStore implements Store {
         await redis.multi().set(releaseKey(release.id), JSON.stringify(release), 'EX', RELEASE_TTL_SECONDS).set(servedKey(consumer, release.slot), release.id, 'EX', RELEASE_TTL_SECONDS).exec();
       },
     };
+    const patternsKey = (at: RefreshAt) => `${prefix}:patterns:${at.refreshDate}:${at.source}`;
+    this.refreshPatterns = {
+      async load(at) {
+        const key = patternsKey(at);
+        return parsePatternHash(key, await redis.hgetallBuffer(key));
+      },
+      async merge(at, patterns) {
+        const pairs = patterns.flatMap((p) => [
+          ...(p.hidden.length > 0 ? [patternField('hidden', p.window, p.table), packHidden(p.hidden)] : []),
+          ...(p.shown.length > 0 ? [patternField('shown', p.window, p.table), packShown(p.shown)] : []),
+        ]);
+        if (pairs.length === 0) return;
+        const expiry = Math.max(Math.floor(Date.parse(`${at.refreshDate}T00:00:00Z`) / 1000) + PATTERN_RETENTION_DAYS * 86_400, Math.floor(Date.now() / 1000) + 86_400);
+        await redis.eval(MERGE_PATTERNS, 1, patternsKey(at), String(expiry), ...pairs);
+      },
+      async exclusive(at, run) {
+        const lock = `${prefix}:patterns-lock:${at.refreshDate}:${at.source}`;
+        const token = randomBytes(16).toString('hex');
+        const until = Date.now() + PATTERN_LOCK_WAIT_MS;
+        while ((await redis.set(lock, token, 'PX', PATTERN_LOCK_MS, 'NX')) !== 'OK') {
+          if (Date.now() > until) throw new Error(`the patterns of ${at.source}'s refresh of ${at.refreshDate} stayed locked by another replica for ${PATTERN_LOCK_WAIT_MS} ms; no release is made without them`);
+          await sleep(20);
+        }
+        const renewal = setInterval(() => void redis.eval(RENEW, 1, lock, token, String(PATTERN_LOCK_MS)).catch(() => undefined), PATTERN_LOCK_MS / 3);
+        try {
+          return await run();
+        } finally {
+          clearInterval(renewal);
+          await redis.eval(UNLOCK, 1, lock, token);
+        }
+      },
+    };
     const policyKey = `${prefix}:policy-history`;
     this.policyHistory = {
       lines: () => redis.lrange(policyKey, 0, -1),
@@ -211,7 +308,7 @@ function parseHistoryField(key: string, field: string, value: string): ScorePoin
 /** Every budget and history key under the prefix, checked once at connect (SCAN: never blocks Redis). */
 async function verifyRecords(redis: Redis, prefix: string): Promise<void> {
   const glob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
-  for (const pattern of [`${glob(prefix)}:budget:*`, `${glob(prefix)}:history:*`, `${glob(prefix)}:releases:*`]) {
+  for (const pattern of [`${glob(prefix)}:budget:*`, `${glob(prefix)}:history:*`, `${glob(prefix)}:releases:*`, `${glob(prefix)}:patterns:*`]) {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
@@ -252,6 +349,9 @@ async function verifyKey(redis: Redis, prefix: string, key: string): Promise<voi
   } else if (/^releases:served:.+:[0-9a-f]{64}$/.test(rest)) {
     expect('string');
     if (!/^[0-9a-f]{64}$/.test((await redis.get(key)) ?? '')) throw new StoreCorruptError(key, 'is not a release id');
+  } else if (/^patterns:\d{4}-\d{2}-\d{2}:[^ ]+$/.test(rest)) {
+    expect('hash');
+    parsePatternHash(key, await redis.hgetallBuffer(key));
   } else if (/^history:(D7|D30|D90|D180)$/.test(rest)) {
     expect('hash');
     for (const [field, value] of Object.entries(await redis.hgetall(key))) parseHistoryField(key, field, value);

@@ -1,8 +1,9 @@
 /**
  * Shared state behind one small interface, with two implementations: embedded (append-only files, one
  * replica, nothing to run) and Redis (several replicas behave as one: one budget ledger charged atomically,
- * one score history). What must survive restarts lives here: the privacy-budget ledger, the score history and
- * the release book (each slot's release of its epoch, and what each consumer was last served).
+ * one score history). What must survive restarts lives here: the privacy-budget ledger, the score history, the
+ * release book (each slot's release of its epoch, and what each consumer was last served) and each Graph
+ * refresh's suppression patterns (what the refresh's releases hid and showed: cohort/tables-made.ts).
  */
 import type { StoredRelease } from './records.js';
 
@@ -113,6 +114,56 @@ export function releaseExpired(epoch: string, now: Date): boolean {
   return epoch !== '-' && Date.parse(`${epoch}T00:00:00Z`) < now.getTime() - RELEASE_RETENTION_DAYS * 86_400_000;
 }
 
+/** One report's releases of one Graph refresh, whose patterns are kept together (cohort/tables-made.ts PatternAt). */
+export interface RefreshAt {
+  /** The report's name. */
+  readonly source: string;
+  /** The report's refresh date, YYYY-MM-DD. */
+  readonly refreshDate: string;
+}
+
+/**
+ * One table's pattern within a refresh (cohort/tables-made.ts TablesMade.withinPatterns): the 32-bit hashes of the
+ * cells its releases hid and the 53-bit hashes of those they showed, each ascending and without repeats.
+ */
+export interface StoredPattern {
+  /** The period ('D30') or a single day's date. */
+  readonly window: string;
+  /** '' for the report's own table; a companion's name. */
+  readonly table: string;
+  readonly hidden: Uint32Array;
+  readonly shown: Float64Array;
+}
+
+/**
+ * The patterns of each refresh's releases, shared by every replica and kept over a restart, so a release of the
+ * refresh is suppressed within what any replica's releases hid and showed. Patterns only grow within a refresh:
+ * `merge` is a union (commutative, idempotent). Kept until `PATTERN_RETENTION_DAYS` after the refresh date.
+ */
+export interface RefreshPatternStore {
+  /** Every table's pattern of the refresh (none kept: []); a stored entry that does not parse throws StoreCorruptError. */
+  load(at: RefreshAt): Promise<StoredPattern[]>;
+  /** Unites `patterns` (hashes to add; repeats allowed) with the refresh's kept ones. */
+  merge(at: RefreshAt, patterns: readonly StoredPattern[]): Promise<void>;
+  /**
+   * Runs `run` while no other release of the refresh, on any replica sharing the store, is between its `load` and
+   * its `merge` (embedded: within this process, which the file lock keeps the only one; Redis: a lock held at most
+   * redis-store.ts PATTERN_LOCK_MS, waited for at most PATTERN_LOCK_WAIT_MS, then an Error naming the refresh).
+   */
+  exclusive<T>(at: RefreshAt, run: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * How long a refresh's patterns are kept after its refresh date: Graph serves a report's data of the last 28 days,
+ * and a refresh is served until the next one; a week more for a refresh Graph is late to replace.
+ */
+export const PATTERN_RETENTION_DAYS = 35;
+
+/** Whether the patterns of a refresh of `refreshDate` are past retention at `now`. */
+export function patternsExpired(refreshDate: string, now: Date): boolean {
+  return Date.parse(`${refreshDate}T00:00:00Z`) < now.getTime() - PATTERN_RETENTION_DAYS * 86_400_000;
+}
+
 export interface Store {
   readonly kind: 'embedded' | 'redis';
   readonly budget: BudgetStore;
@@ -121,6 +172,8 @@ export interface Store {
   readonly policyHistory: PolicyHistoryStore;
   /** The release book's releases (what makes a release survive a restart and hold across replicas). */
   readonly releases: ReleaseStore;
+  /** Each refresh's suppression patterns (what makes them hold across replicas and a restart). */
+  readonly refreshPatterns: RefreshPatternStore;
   /** Whether the store answers (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -1,0 +1,119 @@
+/**
+ * TablesMade.shared on real stores (a real redis-server, two connections as two replicas; the embedded file store
+ * of one process): a release of a refresh made while another replica's release of it is between its load and its
+ * merge waits for that merge, so it starts from the cells the other hid (never a second pattern beside it: the race
+ * test/redteam/replicas-race.test.ts hits by timing); a later TablesMade (a restart) starts from them too.
+ *
+ * Each release's own suppression is a fixed choice here (replica A hides DeptB, replica B DeptA): what is under test
+ * is what TablesMade keeps and holds, whatever the suppression chose.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import t from 'tap';
+import { TablesMade, type PatternAt } from '../../src/cohort/tables-made.js';
+import type { CohortTable } from '../../src/cohort/table.js';
+import { openEmbeddedStore } from '../../src/store/embedded-store.js';
+import { RedisStore } from '../../src/store/redis-store.js';
+import type { RefreshPatternStore } from '../../src/store/store.js';
+import { redisAvailable, startRedis } from '../helpers/redis.js';
+
+/** The replicas' shared secret the patterns' hashes are keyed with (the seal secret in the proxy). */
+const SECRET = randomBytes(32);
+const REFRESH = { source: 'getTeamsUserActivityUserDetail', refreshDate: new Date().toISOString().slice(0, 10) };
+const AT: PatternAt = { ...REFRESH, window: 'D30', table: '' };
+
+const table = (): CohortTable => ({
+  cells: ['DeptA', 'DeptB', 'DeptC'].map((d) => ({ dimension: 'department', key: [d], users: 10, active: 5, sums: [], state: 'released' })),
+  relations: [],
+  metrics: [],
+});
+const hide = (t: CohortTable, department: string) => () => {
+  for (const cell of t.cells) if (cell.key[0] === department) cell.state = 'primary';
+};
+const states = (t: CohortTable) => Object.fromEntries(t.cells.map((c) => [c.key[0], c.state]));
+
+const KINDS = [
+  {
+    name: 'redis (two replicas)',
+    skip: redisAvailable ? false : 'redis-server is not installed (.ci/run installs it)',
+    async open(t: { teardown(fn: () => unknown): void }): Promise<[RefreshPatternStore, RefreshPatternStore, () => Promise<RefreshPatternStore>]> {
+      const redis = await startRedis();
+      t.teardown(() => redis.stop());
+      const connect = async () => {
+        const store = await RedisStore.connect(redis.url, 'tm');
+        t.teardown(() => store.close());
+        return store.refreshPatterns;
+      };
+      return [await connect(), await connect(), connect];
+    },
+  },
+  {
+    name: 'embedded (one process)',
+    skip: false,
+    async open(t: { teardown(fn: () => unknown): void }): Promise<[RefreshPatternStore, RefreshPatternStore, () => Promise<RefreshPatternStore>]> {
+      const dir = await mkdtemp(join(tmpdir(), 'gpp-tables-made-shared-'));
+      const open = () => openEmbeddedStore({ ledgerFile: join(dir, 'ledger.jsonl'), historyFile: join(dir, 'history.jsonl') });
+      let store = await open();
+      return [store.refreshPatterns, store.refreshPatterns, async () => {
+        await store.close();
+        store = await open();
+        t.teardown(() => store.close());
+        return store.refreshPatterns;
+      }];
+    },
+  },
+];
+
+for (const kind of KINDS) {
+  t.test(`${kind.name}: a release waits for the other's merge and starts from what it hid; so does a restart`, { skip: kind.skip }, async (t) => {
+    const [storeA, storeB, reopen] = await kind.open(t);
+    const [a, b] = [new TablesMade(storeA, SECRET), new TablesMade(storeB, SECRET)];
+    const [tableA, tableB] = [table(), table()];
+    const order: string[] = [];
+    const first = a.shared([REFRESH], async () => {
+      a.withinPatterns([{ at: AT, table: tableA }], 4, 0, hide(tableA, 'DeptB'));
+      order.push('A suppressed');
+      await sleep(200);
+      order.push('A done');
+    });
+    await sleep(50);
+    const second = b.shared([REFRESH], async () => {
+      order.push('B starts');
+      b.withinPatterns([{ at: AT, table: tableB }], 4, 0, hide(tableB, 'DeptA'));
+    });
+    await Promise.all([first, second]);
+    t.same(order, ['A suppressed', 'A done', 'B starts'], "B's release waits for A's to be merged");
+    t.same(states(tableA), { DeptA: 'released', DeptB: 'primary', DeptC: 'released' });
+    t.same(states(tableB), { DeptA: 'primary', DeptB: 'secondary', DeptC: 'released' }, 'B holds DeptB, which A hid, hidden');
+    t.equal(tableB.cells[1]!.held, true);
+    const restarted = new TablesMade(await reopen(), SECRET);
+    const later = table();
+    await restarted.shared([REFRESH], async () => restarted.withinPatterns([{ at: AT, table: later }], 4, 0, () => undefined));
+    t.same(states(later), { DeptA: 'secondary', DeptB: 'secondary', DeptC: 'released' }, 'a restarted process holds what both hid');
+    const other = table();
+    await restarted.shared([{ ...REFRESH, refreshDate: '2026-01-01' }], async () => restarted.withinPatterns([{ at: { ...AT, refreshDate: '2026-01-01' }, table: other }], 4, 0, () => undefined));
+    t.same(states(other), { DeptA: 'released', DeptB: 'released', DeptC: 'released' }, "another refresh starts from nothing");
+  });
+}
+
+t.test('patterns shared through a store are keyed by the replicas\' secret: none is refused, another secret hashes apart', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-tables-made-secret-'));
+  const store = await openEmbeddedStore({ ledgerFile: join(dir, 'ledger.jsonl'), historyFile: join(dir, 'history.jsonl') });
+  t.teardown(() => store.close());
+  t.throws(() => new TablesMade(store.refreshPatterns), /hash secret/, 'a store without a secret is refused');
+  t.throws(() => new TablesMade(store.refreshPatterns, randomBytes(16)), /32 bytes/, 'and a short one');
+  const first = new TablesMade(store.refreshPatterns, SECRET);
+  const kept = table();
+  await first.shared([REFRESH], async () => first.withinPatterns([{ at: AT, table: kept }], 4, 0, hide(kept, 'DeptB')));
+  const same = new TablesMade(store.refreshPatterns, Buffer.from(SECRET));
+  const later = table();
+  await same.shared([REFRESH], async () => same.withinPatterns([{ at: AT, table: later }], 4, 0, () => undefined));
+  t.same(states(later), { DeptA: 'released', DeptB: 'secondary', DeptC: 'released' }, 'the same secret: DeptB held');
+  const other = new TablesMade(store.refreshPatterns, randomBytes(32));
+  const apart = table();
+  await other.shared([REFRESH], async () => other.withinPatterns([{ at: AT, table: apart }], 4, 0, () => undefined));
+  t.equal(apart.cells[1]!.held, undefined, 'another secret hashes the cells apart (why every replica needs the same seal secret)');
+});
