@@ -142,18 +142,12 @@ export class TablesMade {
   /** What releases within `shared` added to each pattern (patternKey) since it was loaded: merged into the store when they are done. */
   private readonly added = new Map<string, { readonly at: PatternAt; readonly hidden: number[]; readonly shown: number[] }>();
 
-  /** The FNV-1a offset bases of cellHash and shownHash (patternOffsets). */
-  private readonly offsets: Uint32Array;
+  /** The FNV-1a offset bases of cellHash and shownHash (patternOffsets); with a store, read from it by `shared`. */
+  private offsets: Uint32Array | undefined;
 
-  /**
-   * `store`: where the refreshes' patterns are shared (replicas, restarts); without it, in memory only.
-   * `hashSecret` (32+ bytes; required with a store): the secret the hashes' offsets are derived from, shared by
-   * every replica and kept over restarts (the proxy's seal secret, GPP_SEAL_SECRET), so that all of them hash a cell
-   * alike; without a store and secret, drawn for this instance. Throws when a store is given without a secret.
-   */
-  constructor(private readonly store?: RefreshPatternStore, hashSecret?: Uint8Array) {
-    if (store !== undefined && (hashSecret === undefined || hashSecret.length < 32)) throw new Error('TablesMade: patterns shared through a store need a hash secret of 32 bytes or more, shared by the replicas (the seal secret)');
-    this.offsets = patternOffsets(hashSecret);
+  /** `store`: where the refreshes' patterns are shared (replicas, restarts), with the key their hashes use; without it, in memory only. */
+  constructor(private readonly store?: RefreshPatternStore) {
+    this.offsets = store === undefined ? patternOffsets(undefined) : undefined;
   }
 
   /**
@@ -167,6 +161,7 @@ export class TablesMade {
   async shared<T>(refreshes: readonly { readonly source: string; readonly refreshDate: string | null }[], run: () => Promise<T>): Promise<T> {
     const store = this.store;
     if (store === undefined) return run();
+    this.offsets ??= patternOffsets(await store.hashKey());
     const kept = refreshes.flatMap(({ source, refreshDate }) => (refreshDate === null ? [] : [{ source, refreshDate }]));
     const ats = [...new Map(kept.map((at) => [refreshName(at), at] as const)).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const enter = (i: number): Promise<T> => {
@@ -186,6 +181,12 @@ export class TablesMade {
       });
     };
     return enter(0);
+  }
+
+  /** The hashes' offsets; with a store, a release is made within `shared`, which reads them from it first. */
+  private hashOffsets(): Uint32Array {
+    if (this.offsets === undefined) throw new Error('TablesMade: a release with a store is made within shared(), which reads the hash key first');
+    return this.offsets;
   }
 
   /** Unites a stored pattern of `at` with the one held. */
@@ -255,11 +256,12 @@ export class TablesMade {
    * shows: it is not kept as shown, and not checked (the later suppression is).
    */
   withinPatterns<T>(tables: readonly PatternTable[], k: number, kC: number, suppress: () => T, interim = false): T {
+    const offsets = this.hashOffsets();
     for (const { at, table } of tables) {
       const hidden = at.refreshDate === null ? undefined : this.patterns.get(patternKey(at))?.hidden;
       if (hidden === undefined) continue;
       for (const cell of table.cells) {
-        if (cell.state === 'released' && holds(hidden, cellHash(cell, this.offsets)) && cell.users >= k && meetsComplement(cell, kC)) {
+        if (cell.state === 'released' && holds(hidden, cellHash(cell, offsets)) && cell.users >= k && meetsComplement(cell, kC)) {
           cell.state = 'secondary';
           cell.held = true;
         }
@@ -274,8 +276,8 @@ export class TablesMade {
       const hiddenNow: number[] = [];
       const shownNow: number[] = [];
       for (const cell of table.cells) {
-        if (cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary') hiddenNow.push(cellHash(cell, this.offsets));
-        else if (cell.state === 'released' && !interim) shownNow.push(shownHash(cell, this.offsets));
+        if (cell.state === 'primary' || cell.state === 'complement' || cell.state === 'secondary') hiddenNow.push(cellHash(cell, offsets));
+        else if (cell.state === 'released' && !interim) shownNow.push(shownHash(cell, offsets));
       }
       const kept = { hidden: Uint32Array.from(new Set([...before.hidden, ...hiddenNow])).sort(), shown: Float64Array.from(new Set([...before.shown, ...shownNow])).sort() };
       if (this.open.has(refreshName({ source: at.source, refreshDate: at.refreshDate }))) {
@@ -297,6 +299,7 @@ export class TablesMade {
    * time (see withinPatterns).
    */
   private showNothingNew(tables: readonly PatternTable[]): void {
+    const offsets = this.hashOffsets();
     const published = new Map<CohortTable, Float64Array>();
     for (const { at, table } of tables) {
       const shown = (at.refreshDate === null ? undefined : this.patterns.get(patternKey(at))?.shown) ?? new Float64Array(0);
@@ -310,7 +313,7 @@ export class TablesMade {
       const released = new Set<number>();
       for (const cell of table.cells) {
         if (cell.state !== 'released') continue;
-        const hash = shownHash(cell, this.offsets);
+        const hash = shownHash(cell, offsets);
         released.add(hash);
         if (!holds(shown, hash)) fresh.push(cell);
       }
@@ -369,16 +372,16 @@ function unitedScoreTable(live: ScoreTableMade, made: ScoreTableMade, period: Pe
 }
 
 /**
- * The hashes' offset bases: derived from `secret` (HKDF-SHA-256) where patterns are shared, so every replica and a
- * restarted process hash a cell alike; else drawn. Cell names are directory values, which whoever names a
- * department or an office chooses, and FNV-1a is no keyed hash: with its published offsets anyone computes it
- * offline, and a department and an office whose cells' shownHash collide took a birthday search of seconds (red
- * team: test/redteam/shown-hash-collision.test.ts). From a secret, the offsets are known to no one, and a name can
- * only be tried by putting it in the directory and reading a release.
+ * The hashes' offset bases: derived (HKDF-SHA-256) from the store's hash key where patterns are shared, so every
+ * replica and a restarted process hash a cell alike; else drawn. Cell names are directory values, which whoever
+ * names a department or an office chooses, and FNV-1a is no keyed hash: with its published offsets anyone computes
+ * it offline, and a department and an office whose cells' shownHash collide took a birthday search of seconds (red
+ * team: test/redteam/shown-hash-collision.test.ts). From a secret key, the offsets are known to no one, and a name
+ * can only be tried by putting it in the directory and reading a release.
  */
-function patternOffsets(secret: Uint8Array | undefined): Uint32Array {
-  if (secret === undefined) return getRandomValues(new Uint32Array(3));
-  const bytes = new Uint8Array(hkdfSync('sha256', secret, new Uint8Array(0), 'graph-privacy-proxy refresh pattern hash offsets', 12));
+function patternOffsets(key: Uint8Array | undefined): Uint32Array {
+  if (key === undefined) return getRandomValues(new Uint32Array(3));
+  const bytes = new Uint8Array(hkdfSync('sha256', key, new Uint8Array(0), 'graph-privacy-proxy refresh pattern hash offsets', 12));
   return new Uint32Array(bytes.buffer, 0, 3);
 }
 

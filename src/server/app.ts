@@ -40,11 +40,6 @@ export interface AppOptions extends Omit<ReportRoutesOptions, 'cohorts'> {
   readonly history?: ScoreHistoryStore;
   /** The shared state, for readiness (its parts are passed to the plugins that use them). */
   readonly store?: Store;
-  /**
-   * The secret the refresh patterns' cell hashes are keyed with where they are shared through `store` (32+ bytes,
-   * the same on every replica and over restarts: the seal secret; cohort/tables-made.ts). Required with a store.
-   */
-  readonly patternSecret?: Buffer;
   readonly dashboard?: DashboardSettings;
   /** Which set is live and since when (the disclosure page shows it). */
   readonly policyActivation?: () => PolicyActivation | undefined;
@@ -184,7 +179,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const directory = new DirectoryPins(options.directory);
   metrics.directoryPins(directory.stats);
   // One memory of the tables each refresh was released within, for both surfaces: the score's Meetings is one table with the Teams cohorts.
-  const tablesMade = new TablesMade(options.store?.refreshPatterns, options.store !== undefined ? options.patternSecret : undefined);
+  const tablesMade = new TablesMade(options.store?.refreshPatterns);
   metrics.tablesMade(tablesMade.stats);
   const cohorts = new CohortReleases(options.snapshots, directory, options.noise, tablesMade);
   const scores = new OrgScores({ snapshots: options.snapshots, directory, history: options.history, tablesMade, ...(options.noise !== undefined ? { noise: options.noise } : {}) });

@@ -226,7 +226,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     rowOrderSecret: settings.sealSecret,
     directory,
     metrics,
-    ...(store !== undefined ? { store, patternSecret: settings.sealSecret } : {}),
+    ...(store !== undefined ? { store } : {}),
     limits: {
       ...settings.overload,
       ...(settings.rateLimitPerMinute !== undefined ? { perMinute: settings.rateLimitPerMinute } : {}),

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseScorePoint, parseStoredRelease, StoreCorruptError, type StoredRelease } from './records.js';
 import { REDIS_APPEND_ENTRY } from './policy-history.js';
-import { packHidden, packShown, unpackHidden, unpackShown } from './refresh-patterns.js';
+import { checkedHashKey, newHashKey, packHidden, packShown, unpackHidden, unpackShown } from './refresh-patterns.js';
 import {
   historySince, PATTERN_RETENTION_DAYS, RELEASE_RETENTION_DAYS, type BudgetStore, type Charge, type PolicyHistoryStore, type RefreshAt, type RefreshPatternStore, type ReleaseStore,
   type ScoreHistoryStore, type ScorePoint, type Store, type StoredPattern,
@@ -228,6 +228,14 @@ export class RedisStore implements Store {
         if (pairs.length === 0) return;
         const expiry = Math.max(Math.floor(Date.parse(`${at.refreshDate}T00:00:00Z`) / 1000) + PATTERN_RETENTION_DAYS * 86_400, Math.floor(Date.now() / 1000) + 86_400);
         await redis.eval(MERGE_PATTERNS, 1, patternsKey(at), String(expiry), ...pairs);
+      },
+      async hashKey() {
+        const key = `${prefix}:patterns-hash-key`;
+        // The first replica to ask makes it; every other one reads that one.
+        await redis.set(key, newHashKey(), 'NX');
+        const stored = await redis.get(key);
+        if (stored === null) throw new StoreCorruptError(key, 'vanished right after it was set');
+        return checkedHashKey(stored, key);
       },
       async exclusive(at, run) {
         const lock = `${prefix}:patterns-lock:${at.refreshDate}:${at.source}`;

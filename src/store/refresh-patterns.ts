@@ -4,6 +4,8 @@
  * file of them. A stored entry that does not unpack is refused (StoreCorruptError), never read as an empty pattern:
  * an empty pattern would let a release show what the refresh's releases hid.
  */
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { AppendOnlyFile } from './append-only-file.js';
 import { StoreCorruptError } from './records.js';
 import { patternsExpired, type RefreshAt, type RefreshPatternStore, type StoredPattern } from './store.js';
@@ -61,6 +63,17 @@ function distinct<T extends Uint32Array | Float64Array>(hashes: T): T {
   return hashes.subarray(0, n) as T;
 }
 
+/** A new hash key (RefreshPatternStore.hashKey) as it is stored: 32 random bytes in base64. */
+export const newHashKey = (): string => randomBytes(32).toString('base64');
+
+/** A stored hash key read back; StoreCorruptError (at `where`) unless 32 bytes of base64. */
+export function checkedHashKey(stored: string, where: string): Uint8Array {
+  const text = stored.trim();
+  const key = Buffer.from(text, 'base64');
+  if (!BASE64.test(text) || key.length !== 32) throw new StoreCorruptError(where, 'is not a hash key (32 bytes of base64)');
+  return new Uint8Array(key);
+}
+
 /** A refresh's name in a map or a key: source and date (a report name holds no space). */
 export const refreshName = (at: RefreshAt) => `${at.refreshDate} ${at.source}`;
 
@@ -76,12 +89,16 @@ export class RefreshPatternFile implements RefreshPatternStore {
   private readonly refreshes = new Map<string, Map<string, StoredPattern>>();
   private readonly queues = new Map<string, Promise<unknown>>();
 
-  private constructor(private readonly file: AppendOnlyFile) {}
+  private constructor(
+    private readonly file: AppendOnlyFile,
+    private readonly key: Uint8Array,
+  ) {}
 
   /** Opens (or creates) and replays the file; an invalid line (not a torn tail) refuses it with StoreCorruptError (file:line). */
   static async open(path: string, now: () => Date = () => new Date()): Promise<RefreshPatternFile> {
+    const key = await hashKeyFile(keyFileOf(path));
     const file = await AppendOnlyFile.open(path);
-    const store = new RefreshPatternFile(file);
+    const store = new RefreshPatternFile(file, key);
     try {
       let expired = false;
       file.lines.forEach((line, i) => {
@@ -122,6 +139,10 @@ export class RefreshPatternFile implements RefreshPatternStore {
     return result;
   }
 
+  async hashKey(): Promise<Uint8Array> {
+    return this.key;
+  }
+
   close(): Promise<void> {
     return this.file.close();
   }
@@ -143,6 +164,19 @@ export class RefreshPatternFile implements RefreshPatternStore {
       return [...tables.values()].map((pattern) => patternLine({ source, refreshDate }, pattern));
     });
   }
+}
+
+/** The hash key's file beside the patterns' (`refresh-patterns.jsonl` -> `refresh-patterns.key`). */
+export const keyFileOf = (path: string): string => `${path.replace(/\.jsonl$/, '')}.key`;
+
+/** The hash key kept in `path`, made there (owner-only) if there is none; StoreCorruptError (the path) if it is not one. */
+async function hashKeyFile(path: string): Promise<Uint8Array> {
+  try {
+    await writeFile(path, `${newHashKey()}\n`, { flag: 'wx', mode: 0o600, flush: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return checkedHashKey(await readFile(path, 'utf8'), path);
 }
 
 function patternLine(at: RefreshAt, pattern: StoredPattern): string {

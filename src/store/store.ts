@@ -151,6 +151,13 @@ export interface RefreshPatternStore {
    * redis-store.ts PATTERN_LOCK_MS, waited for at most PATTERN_LOCK_WAIT_MS, then an Error naming the refresh).
    */
   exclusive<T>(at: RefreshAt, run: () => Promise<T>): Promise<T>;
+  /**
+   * The key the patterns' cell hashes are keyed with (cohort/tables-made.ts): 32 random bytes, made by the first
+   * replica to ask and kept with the patterns, so every replica and a restarted process hash a cell alike whatever
+   * secret is rotated, and nobody outside the store can choose directory names whose cells collide. A stored key
+   * that is not 32 bytes of base64 throws StoreCorruptError.
+   */
+  hashKey(): Promise<Uint8Array>;
 }
 
 /**

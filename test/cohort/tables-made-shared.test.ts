@@ -7,8 +7,7 @@
  * Each release's own suppression is a fixed choice here (replica A hides DeptB, replica B DeptA): what is under test
  * is what TablesMade keeps and holds, whatever the suppression chose.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,8 +19,6 @@ import { RedisStore } from '../../src/store/redis-store.js';
 import type { RefreshPatternStore } from '../../src/store/store.js';
 import { redisAvailable, startRedis } from '../helpers/redis.js';
 
-/** The replicas' shared secret the patterns' hashes are keyed with (the seal secret in the proxy). */
-const SECRET = randomBytes(32);
 const REFRESH = { source: 'getTeamsUserActivityUserDetail', refreshDate: new Date().toISOString().slice(0, 10) };
 const AT: PatternAt = { ...REFRESH, window: 'D30', table: '' };
 
@@ -70,7 +67,7 @@ const KINDS = [
 for (const kind of KINDS) {
   t.test(`${kind.name}: a release waits for the other's merge and starts from what it hid; so does a restart`, { skip: kind.skip }, async (t) => {
     const [storeA, storeB, reopen] = await kind.open(t);
-    const [a, b] = [new TablesMade(storeA, SECRET), new TablesMade(storeB, SECRET)];
+    const [a, b] = [new TablesMade(storeA), new TablesMade(storeB)];
     const [tableA, tableB] = [table(), table()];
     const order: string[] = [];
     const first = a.shared([REFRESH], async () => {
@@ -89,7 +86,7 @@ for (const kind of KINDS) {
     t.same(states(tableA), { DeptA: 'released', DeptB: 'primary', DeptC: 'released' });
     t.same(states(tableB), { DeptA: 'primary', DeptB: 'secondary', DeptC: 'released' }, 'B holds DeptB, which A hid, hidden');
     t.equal(tableB.cells[1]!.held, true);
-    const restarted = new TablesMade(await reopen(), SECRET);
+    const restarted = new TablesMade(await reopen());
     const later = table();
     await restarted.shared([REFRESH], async () => restarted.withinPatterns([{ at: AT, table: later }], 4, 0, () => undefined));
     t.same(states(later), { DeptA: 'secondary', DeptB: 'secondary', DeptC: 'released' }, 'a restarted process holds what both hid');
@@ -99,21 +96,32 @@ for (const kind of KINDS) {
   });
 }
 
-t.test('patterns shared through a store are keyed by the replicas\' secret: none is refused, another secret hashes apart', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'gpp-tables-made-secret-'));
-  const store = await openEmbeddedStore({ ledgerFile: join(dir, 'ledger.jsonl'), historyFile: join(dir, 'history.jsonl') });
-  t.teardown(() => store.close());
-  t.throws(() => new TablesMade(store.refreshPatterns), /hash secret/, 'a store without a secret is refused');
-  t.throws(() => new TablesMade(store.refreshPatterns, randomBytes(16)), /32 bytes/, 'and a short one');
-  const first = new TablesMade(store.refreshPatterns, SECRET);
+t.test("the patterns' hashes are keyed by the store's own key: kept over a reopen, another store's hashes apart, a bad key refused", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-tables-made-key-'));
+  const files = { ledgerFile: join(dir, 'ledger.jsonl'), historyFile: join(dir, 'history.jsonl') };
+  const store = await openEmbeddedStore(files);
+  const first = new TablesMade(store.refreshPatterns);
   const kept = table();
   await first.shared([REFRESH], async () => first.withinPatterns([{ at: AT, table: kept }], 4, 0, hide(kept, 'DeptB')));
-  const same = new TablesMade(store.refreshPatterns, Buffer.from(SECRET));
+  const key = await readFile(join(dir, 'refresh-patterns.key'), 'utf8');
+  t.equal(Buffer.from(key.trim(), 'base64').length, 32, 'a 32-byte key beside the patterns');
+  t.equal((await stat(join(dir, 'refresh-patterns.key'))).mode & 0o777, 0o600, "readable by the proxy's user only");
+  await store.close();
+  const reopened = await openEmbeddedStore(files);
+  const again = new TablesMade(reopened.refreshPatterns);
   const later = table();
-  await same.shared([REFRESH], async () => same.withinPatterns([{ at: AT, table: later }], 4, 0, () => undefined));
-  t.same(states(later), { DeptA: 'released', DeptB: 'secondary', DeptC: 'released' }, 'the same secret: DeptB held');
-  const other = new TablesMade(store.refreshPatterns, randomBytes(32));
-  const apart = table();
-  await other.shared([REFRESH], async () => other.withinPatterns([{ at: AT, table: apart }], 4, 0, () => undefined));
-  t.equal(apart.cells[1]!.held, undefined, 'another secret hashes the cells apart (why every replica needs the same seal secret)');
+  await again.shared([REFRESH], async () => again.withinPatterns([{ at: AT, table: later }], 4, 0, () => undefined));
+  t.same(states(later), { DeptA: 'released', DeptB: 'secondary', DeptC: 'released' }, 'reopened, the same key: DeptB held');
+  await reopened.close();
+  // The same patterns under another key (a copied file without its key): no cell is recognised.
+  const otherDir = await mkdtemp(join(tmpdir(), 'gpp-tables-made-key-'));
+  await writeFile(join(otherDir, 'refresh-patterns.jsonl'), await readFile(join(dir, 'refresh-patterns.jsonl')));
+  const other = await openEmbeddedStore({ ledgerFile: join(otherDir, 'ledger.jsonl'), historyFile: join(otherDir, 'history.jsonl') });
+  const apart = new TablesMade(other.refreshPatterns);
+  const fresh = table();
+  await apart.shared([REFRESH], async () => apart.withinPatterns([{ at: AT, table: fresh }], 4, 0, () => undefined));
+  t.equal(fresh.cells[1]!.held, undefined, 'another key hashes the cells apart (why the key is kept with the patterns)');
+  await other.close();
+  await writeFile(join(dir, 'refresh-patterns.key'), 'not a key\n');
+  await t.rejects(openEmbeddedStore(files), { code: 'StoreCorruptError', message: /refresh-patterns\.key: is not a hash key/ }, 'a bad key refuses the store');
 });

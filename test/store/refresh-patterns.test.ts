@@ -89,6 +89,19 @@ for (const kind of KINDS) {
       await a.close();
       if (b !== a) await b.close();
     });
+
+    t.test('hashKey: 32 bytes, the same for every connection and over a reopen', async (t) => {
+      const a = await open();
+      const b = openTwo === undefined ? a : await openTwo();
+      const [key, other] = await Promise.all([a.refreshPatterns.hashKey(), b.refreshPatterns.hashKey()]);
+      t.equal(key.length, 32);
+      t.same(Buffer.from(other), Buffer.from(key), 'every replica reads one key');
+      await a.close();
+      if (b !== a) await b.close();
+      const reopened = await open();
+      t.same(Buffer.from(await reopened.refreshPatterns.hashKey()), Buffer.from(key), 'a restart reads it again');
+      await reopened.close();
+    });
   });
 }
 
@@ -150,4 +163,6 @@ t.test('Redis: the refresh expires past retention; a bad entry refuses at connec
   await t.rejects(RedisStore.connect(server.url, 'pat'), { code: 'StoreCorruptError', message: /is a Redis string, not a hash/ }, 'a key of the wrong type');
   await store.redis.del(`pat:patterns:${today}:wrong-type`);
   t.same(plain(await store.refreshPatterns.load(AT)), [{ window: 'D30', table: '', hidden: [1], shown: [2] }], 'the good entries are untouched');
+  await store.redis.set('pat:patterns-hash-key', Buffer.alloc(16).toString('base64'));
+  await t.rejects(store.refreshPatterns.hashKey(), { code: 'StoreCorruptError', message: /pat:patterns-hash-key: is not a hash key/ }, 'a hash key of 16 bytes is refused');
 });
