@@ -27,6 +27,7 @@
  */
 import { getRandomValues, hkdfSync } from 'node:crypto';
 import { STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 import { parseDimension } from './aggregate.js';
 import type { CohortPlan } from './report-users.js';
 import { meetsComplement } from './suppress.js';
@@ -185,7 +186,7 @@ export class TablesMade {
 
   /** The hashes' offsets; with a store, a release is made within `shared`, which reads them from it first. */
   private hashOffsets(): Uint32Array {
-    if (this.offsets === undefined) throw new Error('TablesMade: a release with a store is made within shared(), which reads the hash key first');
+    if (this.offsets === undefined) throw new InternalInvariantError('TablesMade: a release with a store is made within shared(), which reads the hash key first');
     return this.offsets;
   }
 
