@@ -246,12 +246,19 @@ export class RedisStore implements Store {
           await sleep(20);
         }
         const renewal = setInterval(() => void redis.eval(RENEW, 1, lock, token, String(PATTERN_LOCK_MS)).catch(() => undefined), PATTERN_LOCK_MS / 3);
+        let held: unknown;
+        let result: Awaited<ReturnType<typeof run>>;
         try {
-          return await run();
+          result = await run();
         } finally {
           clearInterval(renewal);
-          await redis.eval(UNLOCK, 1, lock, token);
+          held = await redis.eval(UNLOCK, 1, lock, token);
         }
+        // Lost while the release was made (its holder stalled past PATTERN_LOCK_MS, Redis restarted or flushed):
+        // another replica may have made one of the refresh beside it, from patterns without this one's (red team:
+        // test/redteam/patterns-lock-lost.test.ts). Its own pattern is merged (more hiding only); it is refused.
+        if (held !== 1) throw new Error(`the lock on the patterns of ${at.source}'s refresh of ${at.refreshDate} was lost while a release was made (held past ${PATTERN_LOCK_MS} ms without renewal, or Redis restarted); no release is made without them`);
+        return result;
       },
     };
     const policyKey = `${prefix}:policy-history`;
