@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseScorePoint, parseStoredRelease, StoreCorruptError, type StoredRelease } from './records.js';
 import { REDIS_APPEND_ENTRY } from './policy-history.js';
-import { checkedHashKey, newHashKey, packHidden, packShown, unpackHidden, unpackShown } from './refresh-patterns.js';
+import { checkedHashKey, KEY_LOST, newHashKey, packHidden, packShown, unpackHidden, unpackShown } from './refresh-patterns.js';
 import {
   historySince, PATTERN_RETENTION_DAYS, RELEASE_RETENTION_DAYS, type BudgetStore, type Charge, type PolicyHistoryStore, type RefreshAt, type RefreshPatternStore, type ReleaseStore,
   type ScoreHistoryStore, type ScorePoint, type Store, type StoredPattern,
@@ -231,8 +231,12 @@ export class RedisStore implements Store {
       },
       async hashKey() {
         const key = `${prefix}:patterns-hash-key`;
-        // The first replica to ask makes it; every other one reads that one.
-        await redis.set(key, newHashKey(), 'NX');
+        // The first replica to ask makes it; every other one reads that one. None is made beside kept patterns (a
+        // replica merges only after it read the key, so none can be merged between the scan and the SET).
+        if ((await redis.exists(key)) === 0) {
+          if (await anyKey(redis, `${globbed(prefix)}:patterns:*`)) throw new StoreCorruptError(key, KEY_LOST);
+          await redis.set(key, newHashKey(), 'NX');
+        }
         const stored = await redis.get(key);
         if (stored === null) throw new StoreCorruptError(key, 'vanished right after it was set');
         return checkedHashKey(stored, key);
@@ -321,9 +325,22 @@ function parseHistoryField(key: string, field: string, value: string): ScorePoin
 }
 
 /** Every budget and history key under the prefix, checked once at connect (SCAN: never blocks Redis). */
+/** `text` as a literal in a SCAN MATCH pattern. */
+const globbed = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
+
+/** Whether any key matches `match` (SCAN: never blocks Redis). */
+async function anyKey(redis: Redis, match: string): Promise<boolean> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 500);
+    if (keys.length > 0) return true;
+    cursor = next;
+  } while (cursor !== '0');
+  return false;
+}
+
 async function verifyRecords(redis: Redis, prefix: string): Promise<void> {
-  const glob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
-  for (const pattern of [`${glob(prefix)}:budget:*`, `${glob(prefix)}:history:*`, `${glob(prefix)}:releases:*`, `${glob(prefix)}:patterns:*`]) {
+  for (const pattern of [`${globbed(prefix)}:budget:*`, `${globbed(prefix)}:history:*`, `${globbed(prefix)}:releases:*`, `${globbed(prefix)}:patterns:*`]) {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);

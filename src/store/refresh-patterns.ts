@@ -96,23 +96,21 @@ export class RefreshPatternFile implements RefreshPatternStore {
 
   /** Opens (or creates) and replays the file; an invalid line (not a torn tail) refuses it with StoreCorruptError (file:line). */
   static async open(path: string, now: () => Date = () => new Date()): Promise<RefreshPatternFile> {
-    const key = await hashKeyFile(keyFileOf(path));
     const file = await AppendOnlyFile.open(path);
-    const store = new RefreshPatternFile(file, key);
     try {
+      const kept = file.lines.flatMap((line, i) => (line.trim() === '' ? [] : [parsePatternLine(line, `${path}:${i + 1}`)]));
+      const store = new RefreshPatternFile(file, await hashKeyFile(keyFileOf(path), kept.length > 0));
       let expired = false;
-      file.lines.forEach((line, i) => {
-        if (line.trim() === '') return;
-        const { at, pattern } = parsePatternLine(line, `${path}:${i + 1}`);
+      for (const { at, pattern } of kept) {
         if (patternsExpired(at.refreshDate, now())) expired = true;
         else store.unite(at, pattern);
-      });
+      }
       if (expired) await file.serially((_append, rewrite) => rewrite(store.lines()));
+      return store;
     } catch (error) {
       await file.close();
       throw error;
     }
-    return store;
   }
 
   async load(at: RefreshAt): Promise<StoredPattern[]> {
@@ -169,15 +167,32 @@ export class RefreshPatternFile implements RefreshPatternStore {
 /** The hash key's file beside the patterns' (`refresh-patterns.jsonl` -> `refresh-patterns.key`). */
 export const keyFileOf = (path: string): string => `${path.replace(/\.jsonl$/, '')}.key`;
 
-/** The hash key kept in `path`, made there (owner-only) if there is none; StoreCorruptError (the path) if it is not one. */
-async function hashKeyFile(path: string): Promise<Uint8Array> {
-  try {
-    await writeFile(path, `${newHashKey()}\n`, { flag: 'wx', mode: 0o600, flush: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+/**
+ * The hash key kept in `path`, made there (owner-only) if there is none and no pattern is kept (`patternsKept`);
+ * StoreCorruptError (the path) if it is not one, or if patterns are kept without it: they would match no cell, and
+ * a release after a policy change would show a new pattern beside the refresh's kept ones (red team:
+ * test/redteam/patterns-key-lost.test.ts).
+ */
+async function hashKeyFile(path: string, patternsKept: boolean): Promise<Uint8Array> {
+  if (!patternsKept) {
+    try {
+      await writeFile(path, `${newHashKey()}\n`, { flag: 'wx', mode: 0o600, flush: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
-  return checkedHashKey(await readFile(path, 'utf8'), path);
+  let stored: string;
+  try {
+    stored = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new StoreCorruptError(path, KEY_LOST);
+    throw error;
+  }
+  return checkedHashKey(stored, path);
 }
+
+/** Why patterns kept without their hash key refuse the store, and what an operator does. */
+export const KEY_LOST = "is missing, but the refresh patterns kept hold hashes made with it: restore it from the patterns' backup, or delete the patterns to start them afresh (a release after a policy change may then show a new pattern beside the day's kept releases)";
 
 function patternLine(at: RefreshAt, pattern: StoredPattern): string {
   return JSON.stringify({ source: at.source, refreshDate: at.refreshDate, window: pattern.window, table: pattern.table, hidden: packHidden(pattern.hidden).toString('base64'), shown: packShown(pattern.shown).toString('base64') });

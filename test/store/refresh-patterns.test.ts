@@ -37,7 +37,12 @@ const KINDS = [
     skip: redisAvailable ? false : 'redis-server is not installed (.ci/run installs it)',
     async setup() {
       const redis = await startRedis();
-      const open = () => RedisStore.connect(redis.url, 'pat');
+      // The key read first, as TablesMade.shared does before any merge (patterns without their key refuse it).
+      const open = async () => {
+        const store = await RedisStore.connect(redis.url, 'pat');
+        await store.refreshPatterns.hashKey();
+        return store;
+      };
       return { open, openTwo: open, teardown: () => redis.stop() };
     },
   },
