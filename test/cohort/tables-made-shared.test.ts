@@ -7,6 +7,7 @@
  * Each release's own suppression is a fixed choice here (replica A hides DeptB, replica B DeptA): what is under test
  * is what TablesMade keeps and holds, whatever the suppression chose.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,10 +114,14 @@ t.test("the patterns' hashes are keyed by the store's own key: kept over a reope
   await again.shared([REFRESH], async () => again.withinPatterns([{ at: AT, table: later }], 4, 0, () => undefined));
   t.same(states(later), { DeptA: 'released', DeptB: 'secondary', DeptC: 'released' }, 'reopened, the same key: DeptB held');
   await reopened.close();
-  // The same patterns under another key (a copied file without its key): no cell is recognised.
+  // A copied file without its key refuses the store (red team: test/redteam/patterns-key-lost.test.ts); the same
+  // patterns beside another store's key: no cell is recognised.
   const otherDir = await mkdtemp(join(tmpdir(), 'gpp-tables-made-key-'));
+  const otherFiles = { ledgerFile: join(otherDir, 'ledger.jsonl'), historyFile: join(otherDir, 'history.jsonl') };
   await writeFile(join(otherDir, 'refresh-patterns.jsonl'), await readFile(join(dir, 'refresh-patterns.jsonl')));
-  const other = await openEmbeddedStore({ ledgerFile: join(otherDir, 'ledger.jsonl'), historyFile: join(otherDir, 'history.jsonl') });
+  await t.rejects(openEmbeddedStore(otherFiles), { code: 'StoreCorruptError', message: /refresh-patterns\.key: is missing/ }, 'patterns copied without their key refuse the store');
+  await writeFile(join(otherDir, 'refresh-patterns.key'), `${randomBytes(32).toString('base64')}\n`);
+  const other = await openEmbeddedStore(otherFiles);
   const apart = new TablesMade(other.refreshPatterns);
   const fresh = table();
   await apart.shared([REFRESH], async () => apart.withinPatterns([{ at: AT, table: fresh }], 4, 0, () => undefined));
