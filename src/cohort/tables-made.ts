@@ -28,6 +28,7 @@
 import { getRandomValues, hkdfSync } from 'node:crypto';
 import { STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
+import { StoreCorruptError } from '../store/records.js';
 import { parseDimension } from './aggregate.js';
 import type { CohortPlan } from './report-users.js';
 import { meetsComplement } from './suppress.js';
@@ -145,6 +146,8 @@ export class TablesMade {
 
   /** The FNV-1a offset bases of cellHash and shownHash (patternOffsets); with a store, read from it by `shared`. */
   private offsets: Uint32Array | undefined;
+  /** The store's hash key the offsets were derived from (checked again at every `shared`). */
+  private key: Uint8Array | undefined;
 
   /** `store`: where the refreshes' patterns are shared (replicas, restarts), with the key their hashes use; without it, in memory only. */
   constructor(private readonly store?: RefreshPatternStore) {
@@ -157,12 +160,17 @@ export class TablesMade {
    * release of them is made on any replica (RefreshPatternStore.exclusive, taken in one order, so two never wait on
    * each other), their kept patterns are united with these first, and what `run`'s suppressions (withinPatterns)
    * add is merged into the store after it, whether or not it fails (a pattern only grows: a merge never loses one).
-   * Without a store, `run` as it is. Errors: the store's (StoreCorruptError, a lock waited for too long).
+   * Without a store, `run` as it is. Errors: the store's (StoreCorruptError, a lock waited for too long or lost);
+   * StoreCorruptError if the store's hash key is no longer the one this process's hashes were derived from.
    */
   async shared<T>(refreshes: readonly { readonly source: string; readonly refreshDate: string | null }[], run: () => Promise<T>): Promise<T> {
     const store = this.store;
     if (store === undefined) return run();
-    this.offsets ??= patternOffsets(await store.hashKey());
+    const key = await store.hashKey();
+    if (this.key === undefined) [this.key, this.offsets] = [key, patternOffsets(key)];
+    // Another key (Redis flushed or restored while this process ran): its patterns and every other replica's would
+    // hash apart (red team: test/redteam/patterns-key-changed.test.ts).
+    else if (!Buffer.from(key).equals(this.key)) throw new StoreCorruptError("the refresh patterns' hash key", 'is not the one this process derived its hashes from (the store was flushed or restored while it ran): restart it');
     const kept = refreshes.flatMap(({ source, refreshDate }) => (refreshDate === null ? [] : [{ source, refreshDate }]));
     const ats = [...new Map(kept.map((at) => [refreshName(at), at] as const)).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const enter = (i: number): Promise<T> => {
