@@ -99,8 +99,13 @@ return 0
  * that dies holding it frees it after this.
  */
 export const PATTERN_LOCK_MS = 30_000;
-/** How long a release waits for a refresh's lock before it is refused (fail closed: no release without the patterns). */
-export const PATTERN_LOCK_WAIT_MS = 60_000;
+/**
+ * How long a release waits for a refresh's lock before it is refused (fail closed: no release without the patterns).
+ * Computed releases of one refresh run one after another across replicas, and a big tenant's cold release takes
+ * 10-40 s (README's issue-18 figures), so several tools' first requests of a refresh may queue for minutes; a holder
+ * that dies frees the lock after PATTERN_LOCK_MS, so waiting long never waits for nobody.
+ */
+export const PATTERN_LOCK_WAIT_MS = 300_000;
 
 /** A hash field of a refresh's patterns: which cells ('hidden' or 'shown') of which window and table. */
 function patternField(kind: 'hidden' | 'shown', window: string, table: string): string {

@@ -5,7 +5,7 @@
  * an empty pattern would let a release show what the refresh's releases hid.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { AppendOnlyFile } from './append-only-file.js';
 import { StoreCorruptError } from './records.js';
 import { patternsExpired, type RefreshAt, type RefreshPatternStore, type StoredPattern } from './store.js';
@@ -175,10 +175,15 @@ export const keyFileOf = (path: string): string => `${path.replace(/\.jsonl$/, '
  */
 async function hashKeyFile(path: string, patternsKept: boolean): Promise<Uint8Array> {
   if (!patternsKept) {
+    // Written whole beside it, then linked into place: a crash never leaves a torn key, and a key already there stays.
+    const draft = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    await writeFile(draft, `${newHashKey()}\n`, { flag: 'wx', mode: 0o600, flush: true });
     try {
-      await writeFile(path, `${newHashKey()}\n`, { flag: 'wx', mode: 0o600, flush: true });
+      await link(draft, path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await unlink(draft);
     }
   }
   let stored: string;
