@@ -13,25 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { TablesMade, type PatternAt } from '../../src/cohort/tables-made.js';
-import type { CohortTable } from '../../src/cohort/table.js';
+import { TablesMade } from '../../src/cohort/tables-made.js';
 import { openEmbeddedStore } from '../../src/store/embedded-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { RefreshPatternStore } from '../../src/store/store.js';
+import { AT, hide, REFRESH, states, table } from '../helpers/pattern-tables.js';
 import { redisAvailable, startRedis } from '../helpers/redis.js';
 
-const REFRESH = { source: 'getTeamsUserActivityUserDetail', refreshDate: new Date().toISOString().slice(0, 10) };
-const AT: PatternAt = { ...REFRESH, window: 'D30', table: '' };
-
-const table = (): CohortTable => ({
-  cells: ['DeptA', 'DeptB', 'DeptC'].map((d) => ({ dimension: 'department', key: [d], users: 10, active: 5, sums: [], state: 'released' })),
-  relations: [],
-  metrics: [],
-});
-const hide = (t: CohortTable, department: string) => () => {
-  for (const cell of t.cells) if (cell.key[0] === department) cell.state = 'primary';
-};
-const states = (t: CohortTable) => Object.fromEntries(t.cells.map((c) => [c.key[0], c.state]));
 
 const KINDS = [
   {

@@ -10,23 +10,11 @@
  * offsets were derived from: restart it, so every replica derives them from the key in the store.
  */
 import t from 'tap';
-import { TablesMade, type PatternAt } from '../../src/cohort/tables-made.js';
-import type { CohortTable } from '../../src/cohort/table.js';
+import { TablesMade } from '../../src/cohort/tables-made.js';
 import { RedisStore } from '../../src/store/redis-store.js';
+import { AT, hide, REFRESH, states, table } from '../helpers/pattern-tables.js';
 import { redisAvailable, startRedis } from '../helpers/redis.js';
 
-const REFRESH = { source: 'getTeamsUserActivityUserDetail', refreshDate: new Date().toISOString().slice(0, 10) };
-const AT: PatternAt = { ...REFRESH, window: 'D30', table: '' };
-
-const table = (): CohortTable => ({
-  cells: ['DeptA', 'DeptB', 'DeptC'].map((d) => ({ dimension: 'department', key: [d], users: 10, active: 5, sums: [], state: 'released' })),
-  relations: [],
-  metrics: [],
-});
-const hide = (t: CohortTable, department: string) => () => {
-  for (const cell of t.cells) if (cell.key[0] === department) cell.state = 'primary';
-};
-const states = (t: CohortTable) => Object.fromEntries(t.cells.map((c) => [c.key[0], c.state]));
 
 t.test('Redis flushed while replicas run: a replica still on the old key makes no release beside one on the new key', { skip: redisAvailable ? false : 'redis-server is not installed (.ci/run installs it)' }, async (t) => {
   const server = await startRedis();
