@@ -27,7 +27,7 @@
  */
 import { getRandomValues, hkdfSync } from 'node:crypto';
 import { STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
-import { InternalInvariantError } from '../errors/catalogue.js';
+import { InternalInvariantError, ProductError } from '../errors/catalogue.js';
 import { StoreCorruptError } from '../store/records.js';
 import { parseDimension } from './aggregate.js';
 import type { CohortPlan } from './report-users.js';
@@ -131,6 +131,27 @@ const TABLES_KEPT = 4096;
  */
 const CELLS_KEPT = 2_000_000;
 
+/** How long an evicted pattern is remembered as evicted (days after its refresh date): as long as a store keeps patterns (store/refresh-patterns.ts), and Graph serves a refresh for less. */
+const EVICTED_KEPT_DAYS = 35;
+
+/**
+ * A release of a refresh whose pattern was evicted from memory (CELLS_KEPT, TABLES_KEPT) in a TablesMade without a
+ * store: what the refresh's earlier releases hid and showed is no longer known, so the release is refused rather
+ * than made from nothing (red team: test/redteam/patterns-eviction.test.ts). The report's next refresh starts a new
+ * pattern. Never raised with a store: an evicted pattern is loaded from it again. `report`: the report's name;
+ * `refreshDate`: YYYY-MM-DD.
+ */
+export class RefreshPatternsEvicted extends ProductError<'RefreshPatternsEvicted'> {
+  readonly code = 'RefreshPatternsEvicted';
+  constructor(
+    readonly report: string,
+    readonly refreshDate: string,
+  ) {
+    super(`The suppression pattern of ${report}'s refresh of ${refreshDate} was evicted from memory (no store is configured), so no more of it is released until Graph's next refresh`);
+    this.name = 'RefreshPatternsEvicted';
+  }
+}
+
 /**
  * The tables each refresh's releases were made within (the union of every table met for it), per report and
  * window (a report's periods are one window), and the org score's per refresh date. In memory: a restart keeps
@@ -225,7 +246,22 @@ export class TablesMade {
       const [oldest, cells] = this.patterns.entries().next().value!;
       this.patterns.delete(oldest);
       this.cellsKept -= cells.hidden.length + cells.shown.length;
+      if (this.store === undefined) this.markEvicted(oldest);
     }
+  }
+
+  /**
+   * Remembers that the pattern of `key` (patternKey) is gone: without a store nothing brings it back, so its
+   * refresh's releases are refused (withinPatterns). Bounded by time: when a newer refresh date is evicted,
+   * refreshes more than EVICTED_KEPT_DAYS older are forgotten, as a store forgets their patterns.
+   */
+  private markEvicted(key: string): void {
+    const refreshDate = patternRefreshDate(key);
+    this.evicted.set(key, refreshDate);
+    if (refreshDate <= this.newestEvicted) return;
+    this.newestEvicted = refreshDate;
+    const oldest = new Date(Date.parse(`${refreshDate}T00:00:00Z`) - EVICTED_KEPT_DAYS * 86_400_000).toISOString().slice(0, 10);
+    for (const [evicted, date] of this.evicted) if (date < oldest) this.evicted.delete(evicted);
   }
 
   private readonly cohorts = new Map<string, TableMade>();
@@ -233,6 +269,10 @@ export class TablesMade {
   private readonly scores = new Map<string, ScoreTableMade>();
   /** The cells each table's releases of a refresh hid and those they showed (cellHash, ascending), per PatternAt. */
   private readonly patterns = new Map<string, { readonly hidden: Uint32Array; readonly shown: Float64Array }>();
+  /** Without a store: the patterns (patternKey) evicted from `patterns`, to their refresh dates (markEvicted). */
+  private readonly evicted = new Map<string, string>();
+  /** The newest refresh date in `evicted` (YYYY-MM-DD; '' before any). */
+  private newestEvicted = '';
   private cellsKept = 0;
   /**
    * `heldUntilRefresh`: cells a release hid because it would have shown them for the first time beside cells of
@@ -266,6 +306,7 @@ export class TablesMade {
    */
   withinPatterns<T>(tables: readonly PatternTable[], k: number, kC: number, suppress: () => T, interim = false): T {
     const offsets = this.hashOffsets();
+    for (const { at } of tables) if (at.refreshDate !== null && this.evicted.has(patternKey(at))) throw new RefreshPatternsEvicted(at.source, at.refreshDate);
     for (const { at, table } of tables) {
       const hidden = at.refreshDate === null ? undefined : this.patterns.get(patternKey(at))?.hidden;
       if (hidden === undefined) continue;
@@ -433,6 +474,8 @@ function holds(hashes: Uint32Array | Float64Array, hash: number): boolean {
 }
 
 const patternKey = (at: PatternAt) => [at.source, at.window, at.refreshDate, at.table].join('\u0000');
+/** The refresh date (YYYY-MM-DD) of a patternKey (only patterns of a dated refresh are kept). */
+const patternRefreshDate = (key: string) => key.split('\u0000')[2]!;
 
 /** Sets `key` most recently used (last): past TABLES_KEPT, the one least recently used goes. */
 function remember<T>(map: Map<string, T>, key: string, value: T): void {

@@ -44,6 +44,8 @@ export type SingleErrorCode =
   | 'ConcealedNames'
   /** A report's periods, released as one table, hold data of different refresh dates (`PeriodsRefreshing`, src/cohort/release.ts). */
   | 'PeriodsRefreshing'
+  /** Without a store, the memory of a refresh's suppression patterns passed its bound (`RefreshPatternsEvicted`, src/cohort/tables-made.ts). */
+  | 'RefreshPatternsEvicted'
   /** A value does not have its column's type (`ValueFormatError`, src/catalogue/values.ts). */
   | 'ValueFormatError'
   /** A policy or configuration file is not valid YAML/JSON (`PolicySyntaxError`, src/policy/source.ts). */

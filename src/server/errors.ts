@@ -10,6 +10,7 @@ import { NoisyReleaseRefused } from '../cohort/cohort-releases.js';
 import { CohortTableUnverifiable } from '../cohort/attacker-decomposition.js';
 import { ConcealedNamesError } from '../cohort/directory.js';
 import { PeriodsRefreshing } from '../cohort/release.js';
+import { RefreshPatternsEvicted } from '../cohort/tables-made.js';
 import { UpstreamError } from '../graph/upstream-error.js';
 import { MissingColumnError, SanitizeError } from '../sanitize/errors.js';
 import { OrganizationTooSmallError } from '../score/org-scores.js';
@@ -87,6 +88,10 @@ export function errorResponse(error: unknown): ErrorResponse {
   }
   if (error instanceof PeriodsRefreshing) {
     return { status: 503, code: 'ServiceUnavailable', message: "Microsoft Graph has not yet refreshed all the periods of this report that are released as one table, so nothing of it is released now; try again later.", retryAfterSeconds: error.retryAfterSeconds, cause: 'PeriodsRefreshing' };
+  }
+  if (error instanceof RefreshPatternsEvicted) {
+    // Not the error's own message: it names a report and a date the consumer may not be released.
+    return { status: 503, code: 'ServiceUnavailable', message: "This proxy runs without a store, and what its earlier releases of this report's data hid is no longer in memory, so nothing more of it is released until Microsoft Graph's next refresh. The operator can configure a store (the budget ledger file or Redis).", cause: 'RefreshPatternsEvicted' };
   }
   if (error instanceof OrganizationTooSmallError) {
     return { status: 422, code: 'OrganizationTooSmall', message: error.message, cause: 'OrganizationTooSmall' };
