@@ -114,6 +114,20 @@ export function buildApp(options: AppOptions): FastifyInstance {
     ...(options.https !== undefined ? { https: { key: options.https.key, cert: options.https.cert, ...TLS_SERVER_OPTIONS, ...serverTimeouts } } : { http: serverTimeouts }),
   }) as unknown as FastifyInstance;
 
+  // Graceful shutdown. fastify's close ends the connections idle when it starts and answers new requests 503, but
+  // a keep-alive connection busy then (a request in flight, a download streaming) stayed open after its response
+  // for the keep-alive timeout (72 s, past Kubernetes' 30 s grace period). From the start of the close, responses
+  // carry `Connection: close`, and connections that fall idle are ended as they do
+  // (test/server/telemetry.test.ts 'graceful shutdown').
+  let closing: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    closing = setInterval(() => app.server.closeIdleConnections(), 100);
+  });
+  app.addHook('onClose', async () => clearInterval(closing));
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing !== undefined && !reply.raw.headersSent) reply.header('connection', 'close');
+  });
+
   const metrics = options.metrics ?? new ProxyMetrics({ graph: options.graph, snapshots: options.snapshots });
   app.decorateRequest('audit', null as unknown as AuditRecord);
   app.addHook('onRequest', async (request, reply) => {

@@ -52,8 +52,34 @@ t.test('graceful shutdown: a request in flight finishes; new connections are ref
   const closing = stack.proxy.close();
   const response = await inFlight;
   t.equal(response.status, 200, 'the request that was in flight completes');
+  t.equal(response.headers.connection, 'close', 'its keep-alive connection is closed after it');
+  // Not held open for the keep-alive timeout (fastify's 72 s, past Kubernetes' 30 s grace period before SIGKILL):
+  // the bound is far above what closing takes and far below the timeout.
+  const closed = await Promise.race([closing.then(() => 'closed'), new Promise((r) => setTimeout(r, 15_000, 'still open')).then(String)]);
+  t.equal(closed, 'closed', 'the proxy closes once the request in flight is answered');
   await closing;
   await t.rejects(request(`${stack.proxy.url}/healthz`, { dispatcher: stack.dispatcher }), 'after shutdown nothing is served');
+  await stack.dispatcher.close();
+});
+
+t.test('graceful shutdown: a download streaming when it starts finishes, and its connection does not hold the close', async (t) => {
+  const stack = await startStack({ simulator: { users: 2000 } });
+  t.teardown(() => stack.sim.close());
+  const path = "/v1.0/reports/getOffice365ActiveUserDetail(period='D30')";
+  // The download's headers go out before the close starts; its body is read slowly.
+  const redirect = await stack.get(path, KEYS.licence);
+  t.equal(redirect.status, 302);
+  const download = await request(new URL(String(redirect.headers.location), stack.proxy.url), { dispatcher: stack.dispatcher });
+  t.equal(download.statusCode, 200);
+  const closing = stack.proxy.close();
+  let bytes = 0;
+  for await (const chunk of download.body) {
+    bytes += (chunk as Buffer).length;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  t.ok(bytes > 100_000, `the whole download is read (${bytes} bytes)`);
+  const closed = await Promise.race([closing.then(() => 'closed'), new Promise((r) => setTimeout(r, 15_000, 'still open')).then(String)]);
+  t.equal(closed, 'closed', 'the proxy closes once the download is done');
   await stack.dispatcher.close();
 });
 
