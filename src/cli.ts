@@ -510,9 +510,14 @@ async function policyTest(dir: string, update: boolean): Promise<number> {
     if (!r.passed && r.detail !== undefined) process.stdout.write(`${r.detail.split('\n').map((l) => `        ${l}`).join('\n')}\n`);
   }
   const failed = results.filter((r) => !r.passed).length;
-  process.stdout.write(`${results.length} case${results.length === 1 ? '' : 's'}, ${failed} failed${problems.length > 0 ? `, ${problems.length} case file problem${problems.length === 1 ? '' : 's'}` : ''}${update ? ' (expected outputs rewritten: review them before committing)' : ''}\n`);
+  process.stdout.write(`${results.length} case${results.length === 1 ? '' : 's'}, ${failed} failed${problems.length > 0 ? `, ${problems.length} case file problem${problems.length === 1 ? '' : 's'}` : ''}${update ? updatedNote(results.filter((r) => r.updated === true).length) : ''}\n`);
   if (results.length === 0 && problems.length === 0) process.stdout.write(`No test cases in ${join(dir, 'tests')}.\n`);
   return failed > 0 || problems.length > 0 ? 1 : 0;
+}
+
+/** What `policy test --update` rewrote: only the expected outputs that changed. */
+function updatedNote(updated: number): string {
+  return updated === 0 ? ' (no expected output changed)' : ` (${updated} expected output${updated === 1 ? '' : 's'} rewritten: review ${updated === 1 ? 'it' : 'them'} before committing)`;
 }
 
 async function policyDiff(oldDir: string, newDir: string): Promise<number> {

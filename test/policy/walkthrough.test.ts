@@ -61,7 +61,10 @@ t.test("README's walk-through: add a tool, check, preview, diff, test, and activ
   t.equal(fixture.status, 0, fixture.stderr);
   await writeFile(join(next, 'tests', 'fixtures', 'onedrive-usage-D30.csv'), fixture.stdout);
   await writeFile(join(next, 'tests', 'storage-tool-onedrive.yaml'), 'description: The storage tool gets pseudonymised OneDrive storage rows, sizes in bands, months of activity.\nconsumer: storage-tool\nreport: getOneDriveUsageAccountDetail\nformat: csv\nperiod: D30\ninput: fixtures/onedrive-usage-D30.csv\nexpect: { output: expected/storage-tool-onedrive-D30.csv }\n');
-  t.equal((await runCli(['policy', 'test', next, '--update'])).code, 0);
+  const updated = await runCli(['policy', 'test', next, '--update']);
+  t.equal(updated.code, 0);
+  t.same(updated.out.split('\n').filter((l) => l.startsWith('updated')).map((l) => l.replace(/:.*/, '').replace(/.*\//, '')), ['storage-tool-onedrive.yaml'], "--update reports as updated only the case whose expected output it wrote (the shipped cases' outputs are unchanged)");
+  t.match(updated.out, /, 0 failed \(1 expected output rewritten: review it before committing\)\n/);
   const tested = await runCli(['policy', 'test', next]);
   t.equal(tested.code, 0, tested.out);
   t.match(tested.out, /pass {4}.*storage-tool-onedrive\.yaml/);
