@@ -70,7 +70,9 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
               A report whose cohorts the set releases for several periods is one table with them: give the
               other periods' exports with --period-input (NeedsOtherPeriods without them).
               Writes one audit line to stderr;
-              exits 3 when the policy refuses (no file is written), 1 when the input cannot be read.
+              exits 3 when the policy or the budget refuses, 2 on a usage mistake, 1 when the input cannot
+              be read or lacks what the release needs (a directory, other periods, the noise key); no file is
+              written in any of these.
   policy check [dir] [--keys <id,...>] [--users <n>]
               Validate every policy in a directory (default: policies/) as the proxy would load it;
               lists every problem with file:line:column and exits 1 if there is any. Warns (exit 0) about

@@ -54,3 +54,10 @@ t.test('a selected property left empty (null, as Graph writes it) is a user with
   t.equal(run.code, 0, run.err);
   t.ok(run.written, 'the release is written');
 });
+
+t.test('--help says which exit codes sanitize uses, the usage mistake and the missing directory included', async (t) => {
+  const help = await runCli(['--help']);
+  t.match(help.out.replace(/\s+/g, ' '), /exits 3 when the policy or the budget refuses, 2 on a usage mistake, 1 when the input cannot be read or lacks what the release needs \(a directory, other periods, the noise key\)/);
+  const usage = await runCli(['sanitize', '--consumer', 'adoption-dashboard']);
+  t.equal(usage.code, 2, 'a usage mistake exits 2');
+});
