@@ -208,7 +208,10 @@ function toSettings(config: ProxyConfig, where: (key: string) => string, problem
   const pseudonymKeys = attempt('pseudonymKeys', () => parseKeyring(pseudonymText ?? ''));
   const sealSecret = base64('sealSecret', secret('sealSecret', 'sealSecretFile', false));
   const noiseKey = base64('noiseKey', secret('noiseKey', 'noiseKeyFile', false));
-  const tls = attempt('tlsCertFile', () => ({ cert: readFileSync(config.tlsCertFile, 'utf8'), key: readFileSync(config.tlsKeyFile, 'utf8') }));
+  // Each file under its own setting: an unreadable key file is GPP_TLS_KEY_FILE's problem, not the certificate's.
+  const cert = attempt('tlsCertFile', () => readFileSync(config.tlsCertFile, 'utf8'));
+  const key = attempt('tlsKeyFile', () => readFileSync(config.tlsKeyFile, 'utf8'));
+  const tls = cert !== undefined && key !== undefined ? { cert, key } : undefined;
   const metricsToken = secret('metricsToken', 'metricsTokenFile', false);
   if (metricsToken !== undefined && metricsToken.length < 16) problems.push(`${where('metricsTokenFile')} must hold at least 16 characters.`);
   const credential = entraCredential(config, where, problems, secret('clientSecret', 'clientSecretFile', false));
