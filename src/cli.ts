@@ -328,7 +328,7 @@ async function runDemo(sim: RunningSimulator, work: string, proxyPort: number, p
   Dashboard:       ${proxy.url}/   (the org score; open it in a browser, accept the certificate, and log in
                    with any user name and the adoption-dashboard key below as the password)
   Disclosure:      ${proxy.url}/disclosure.html   (what each tool can see)
-  Simulated Graph: ${sim.graphUrl} (${sim.tenant.size} users, names not concealed so you can see what is hidden)
+  Simulated Graph: ${sim.graphUrl} (${sim.tenant.size} users, ${sim.concealedNames ? 'names concealed as you asked (--concealed on): cohorts by department or office answer 409' : 'names not concealed so you can see what is hidden'})
 
 Demo consumer keys (valid until you stop the demo):
   licence-tool        ${keys['licence-tool']}   (pseudonymised licence rows)
