@@ -8,7 +8,7 @@ import './runtime-check.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -508,13 +508,19 @@ async function policyTest(dir: string, update: boolean): Promise<number> {
   for (const problem of problems) process.stderr.write(`${formatProblem(problem)}\n`);
   for (const r of results) {
     const mark = r.updated === true ? 'updated' : r.passed ? 'pass' : 'FAIL';
-    process.stdout.write(`${mark.padEnd(7)} ${relative(process.cwd(), r.file)}: ${r.description}\n`);
+    process.stdout.write(`${mark.padEnd(7)} ${shownPath(r.file)}: ${r.description}\n`);
     if (!r.passed && r.detail !== undefined) process.stdout.write(`${r.detail.split('\n').map((l) => `        ${l}`).join('\n')}\n`);
   }
   const failed = results.filter((r) => !r.passed).length;
   process.stdout.write(`${results.length} case${results.length === 1 ? '' : 's'}, ${failed} failed${problems.length > 0 ? `, ${problems.length} case file problem${problems.length === 1 ? '' : 's'}` : ''}${update ? updatedNote(results.filter((r) => r.updated === true).length) : ''}\n`);
   if (results.length === 0 && problems.length === 0) process.stdout.write(`No test cases in ${join(dir, 'tests')}.\n`);
   return failed > 0 || problems.length > 0 ? 1 : 0;
+}
+
+/** A file as a person finds it: relative to the working directory when inside it, else absolute (not '../../tmp/...'). */
+function shownPath(file: string): string {
+  const inside = relative(process.cwd(), file);
+  return inside.startsWith('..') || isAbsolute(inside) ? file : inside;
 }
 
 /** What `policy test --update` rewrote: only the expected outputs that changed. */

@@ -68,6 +68,7 @@ t.test("README's walk-through: add a tool, check, preview, diff, test, and activ
   const tested = await runCli(['policy', 'test', next]);
   t.equal(tested.code, 0, tested.out);
   t.match(tested.out, /pass {4}.*storage-tool-onedrive\.yaml/);
+  t.ok(tested.out.split('\n').filter((l) => /^(pass|FAIL|updated) /.test(l)).every((l) => l.slice(8).startsWith(join(next, 'tests'))), "a directory outside the working directory is shown by its own path, not as '../../tmp/...'");
 
   // Copies the officer's files into a live directory, as the last step of the walk-through.
   const copyIn = async (live: string) => {
