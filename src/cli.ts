@@ -8,7 +8,7 @@ import './runtime-check.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -70,7 +70,9 @@ ${SERVE_VARIABLES.map(([name, meaning]) => `                ${name.padEnd(34)} $
               A report whose cohorts the set releases for several periods is one table with them: give the
               other periods' exports with --period-input (NeedsOtherPeriods without them).
               Writes one audit line to stderr;
-              exits 3 when the policy refuses (no file is written), 1 when the input cannot be read.
+              exits 3 when the policy or the budget refuses, 2 on a usage mistake, 1 when the input cannot
+              be read or lacks what the release needs (a directory, other periods, the noise key); no file is
+              written in any of these.
   policy check [dir] [--keys <id,...>] [--users <n>]
               Validate every policy in a directory (default: policies/) as the proxy would load it;
               lists every problem with file:line:column and exits 1 if there is any. Warns (exit 0) about
@@ -326,7 +328,7 @@ async function runDemo(sim: RunningSimulator, work: string, proxyPort: number, p
   Dashboard:       ${proxy.url}/   (the org score; open it in a browser, accept the certificate, and log in
                    with any user name and the adoption-dashboard key below as the password)
   Disclosure:      ${proxy.url}/disclosure.html   (what each tool can see)
-  Simulated Graph: ${sim.graphUrl} (${sim.tenant.size} users, names not concealed so you can see what is hidden)
+  Simulated Graph: ${sim.graphUrl} (${sim.tenant.size} users, ${sim.concealedNames ? 'names concealed as you asked (--concealed on): cohorts by department or office answer 409' : 'names not concealed so you can see what is hidden'})
 
 Demo consumer keys (valid until you stop the demo):
   licence-tool        ${keys['licence-tool']}   (pseudonymised licence rows)
@@ -506,13 +508,24 @@ async function policyTest(dir: string, update: boolean): Promise<number> {
   for (const problem of problems) process.stderr.write(`${formatProblem(problem)}\n`);
   for (const r of results) {
     const mark = r.updated === true ? 'updated' : r.passed ? 'pass' : 'FAIL';
-    process.stdout.write(`${mark.padEnd(7)} ${relative(process.cwd(), r.file)}: ${r.description}\n`);
+    process.stdout.write(`${mark.padEnd(7)} ${shownPath(r.file)}: ${r.description}\n`);
     if (!r.passed && r.detail !== undefined) process.stdout.write(`${r.detail.split('\n').map((l) => `        ${l}`).join('\n')}\n`);
   }
   const failed = results.filter((r) => !r.passed).length;
-  process.stdout.write(`${results.length} case${results.length === 1 ? '' : 's'}, ${failed} failed${problems.length > 0 ? `, ${problems.length} case file problem${problems.length === 1 ? '' : 's'}` : ''}${update ? ' (expected outputs rewritten: review them before committing)' : ''}\n`);
+  process.stdout.write(`${results.length} case${results.length === 1 ? '' : 's'}, ${failed} failed${problems.length > 0 ? `, ${problems.length} case file problem${problems.length === 1 ? '' : 's'}` : ''}${update ? updatedNote(results.filter((r) => r.updated === true).length) : ''}\n`);
   if (results.length === 0 && problems.length === 0) process.stdout.write(`No test cases in ${join(dir, 'tests')}.\n`);
   return failed > 0 || problems.length > 0 ? 1 : 0;
+}
+
+/** A file as a person finds it: relative to the working directory when inside it, else absolute (not '../../tmp/...'). */
+function shownPath(file: string): string {
+  const inside = relative(process.cwd(), file);
+  return inside.startsWith('..') || isAbsolute(inside) ? file : inside;
+}
+
+/** What `policy test --update` rewrote: only the expected outputs that changed. */
+function updatedNote(updated: number): string {
+  return updated === 0 ? ' (no expected output changed)' : ` (${updated} expected output${updated === 1 ? '' : 's'} rewritten: review ${updated === 1 ? 'it' : 'them'} before committing)`;
 }
 
 async function policyDiff(oldDir: string, newDir: string): Promise<number> {

@@ -6,10 +6,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
-import { Directory, type DirectoryEntry } from './cohort/directory.js';
+import { DIRECTORY_ATTRIBUTES, Directory, type DirectoryEntry } from './cohort/directory.js';
 import { cohortCsv } from './cohort/render.js';
 import { organisationVerdict, periodSourcesOf, protectCohortTable, type PeriodSources } from './cohort/release.js';
-import { aggregateCsvReport, usesDirectory } from './cohort/report-users.js';
+import { aggregateCsvReport, usesDirectory, type CohortPlan } from './cohort/report-users.js';
 import type { SuppressionCounts } from './cohort/suppress.js';
 import { columnsFor, findColumn, findReport, REPORTS, type Period, type ReportSpec } from './catalogue/catalogue.js';
 import { plannedOrganisationEpsilon } from './policy/budget-plan.js';
@@ -21,6 +21,24 @@ import type { PseudonymKeyring } from './sanitize/pseudonyms.js';
 import { emptyStats, type SanitizeStats } from './sanitize/stats.js';
 import type { BudgetStore } from './store/store.js';
 import { ProductError, type ExportRefusedCode } from './errors/catalogue.js';
+
+/**
+ * Refuses a /users file that would join silently wrong: one page of several (`@odata.nextLink`: everyone on the
+ * other pages would count as not in the directory), or users without a property the table groups by (Graph's
+ * /users leaves out `department` and the others unless `$select` names them, and a missing property would put
+ * everyone in `(none)`). Graph writes a selected property that is empty as null, so a present null is fine.
+ */
+function directoryFitsJoin(file: string, parsed: { value: DirectoryEntry[] } & Record<string, unknown>, plan: CohortPlan): void {
+  const select = `$select=userPrincipalName,${DIRECTORY_ATTRIBUTES.join(',')}`;
+  if (parsed['@odata.nextLink'] !== undefined) {
+    throw new ExportRefused('NeedsDirectory', `${file} is one page of Graph's /users (it has @odata.nextLink): follow the links and give every page's users in one { "value": [...] }`);
+  }
+  const needed = DIRECTORY_ATTRIBUTES.filter((a) => plan.dimensions.some((d) => (d.parts as readonly string[]).includes(a)));
+  const missing = needed.filter((a) => parsed.value.some((entry) => typeof entry.userPrincipalName === 'string' && !(a in entry)));
+  if (missing.length > 0) {
+    throw new ExportRefused('NeedsDirectory', `${file}: users have no ${missing.map((a) => `'${a}'`).join(', ')}, which this release groups by (Graph's /users returns it only when asked): fetch /v1.0/users?${select}&$top=999`);
+  }
+}
 
 /** Why a file is not released; `code` lets the CLI and tests tell refusals from broken input. */
 export class ExportRefused extends ProductError<ExportRefusedCode> {
@@ -204,6 +222,7 @@ export async function releaseExport(request: ExportRequest): Promise<ExportRelea
     if (request.directoryFile === undefined) throw new ExportRefused('NeedsDirectory', "this policy groups people by directory attributes; give Graph's /users as JSON with --directory");
     const parsed = JSON.parse(await readFile(request.directoryFile, 'utf8')) as { value?: DirectoryEntry[] };
     if (!Array.isArray(parsed.value)) throw new ExportRefused('UnreadableInput', `${request.directoryFile} is not Graph's /users JSON ({ "value": [...] })`);
+    directoryFitsJoin(request.directoryFile, parsed as { value: DirectoryEntry[] } & Record<string, unknown>, joint ?? plan);
     directory = new Directory(parsed.value);
   }
   const aggregate = await aggregateCsvReport(source(), plan, directory);

@@ -38,8 +38,11 @@ export function entryDigest(e: Omit<PolicyHistoryEntry, 'hash'>): string {
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
-/** File-level changes, for a start where the set live before is known only by the last entry's file hashes. */
-export function fileChanges(before: readonly PolicyFileHash[], after: readonly PolicyFileHash[]): DiffSummary {
+/**
+ * File-level changes, for a start where the set live before is known only by the last entry's file hashes;
+ * `first`: the history is empty, so there is no set before (not a change made while the proxy was stopped).
+ */
+export function fileChanges(before: readonly PolicyFileHash[], after: readonly PolicyFileHash[], first = false): DiffSummary {
   const was = new Map(before.map((f) => [f.name, f.sha256]));
   const now = new Map(after.map((f) => [f.name, f.sha256]));
   const lines = [
@@ -47,7 +50,7 @@ export function fileChanges(before: readonly PolicyFileHash[], after: readonly P
     ...[...was.keys()].filter((n) => !now.has(n)).map((n) => `~ file ${n} removed`),
     ...[...now.keys()].filter((n) => was.has(n) && was.get(n) !== now.get(n)).map((n) => `~ file ${n} changed`),
   ];
-  return { more: 0, less: 0, changed: lines.length, lines: lines.length > 0 ? ['~ (changed while the proxy was stopped; run policy diff on the two versions for exposure)', ...lines] : lines };
+  return { more: 0, less: 0, changed: lines.length, lines: lines.length > 0 ? [first ? '~ (the first set in this history: nothing was recorded before it)' : '~ (changed while the proxy was stopped; run policy diff on the two versions for exposure)', ...lines] : lines };
 }
 
 export interface HistoryVerification {
@@ -102,7 +105,7 @@ export async function recordActivation(store: PolicyHistoryStore, set: PolicySet
     const previous = lines.length === 0 ? GENESIS : (lineHash(lines.at(-1)) ?? '');
     const body = {
       seq: lines.length + 1, version: set.version, setHash: set.hash, previous, at: now.toISOString(),
-      changes: changes ?? fileChanges(last?.files ?? [], set.files), files: set.files.map((f) => ({ name: f.name, sha256: f.sha256 })),
+      changes: changes ?? fileChanges(last?.files ?? [], set.files, lines.length === 0), files: set.files.map((f) => ({ name: f.name, sha256: f.sha256 })),
     };
     const entry = { ...body, hash: entryDigest(body) };
     if (await store.append(JSON.stringify(entry), previous, GENESIS)) return entry;

@@ -6,15 +6,18 @@
  * quasi-identifier).
  */
 import { Directory } from '../cohort/directory.js';
-import { aggregateCsvReport, usesDirectory, type CohortPlan } from '../cohort/report-users.js';
-import { suppressCohorts } from '../cohort/suppress.js';
+import type { CohortGrant } from '../cohort/cohort-releases.js';
+import { organisationVerdict, periodSourcesOf, protectCohortTable } from '../cohort/release.js';
+import { aggregateCsvReport, usesDirectory, type CohortAggregate, type CohortPlan } from '../cohort/report-users.js';
+import type { SuppressionCounts } from '../cohort/suppress.js';
+import { InternalInvariantError } from '../errors/catalogue.js';
 import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue.js';
-import { cohortPlanFor, rowsPlanFor } from './decide.js';
+import { cohortGrantFor, rowsPlanFor } from './decide.js';
 import type { PolicySet } from './load.js';
 import { samplePeriod } from './release-lint.js';
 import { measureRowRelease, percent, type ReleaseRisk } from './release-risk.js';
 import type { SampleReports } from './sample-reports.js';
-import { testKeyring } from './test-cases.js';
+import { TEST_NOISE_KEY, testKeyring } from './test-cases.js';
 
 export interface RowsPreview {
   readonly kind: 'rows';
@@ -121,13 +124,15 @@ export async function previewPolicySet(set: PolicySet, data: PreviewData): Promi
               cellsSuppressed: stats.cellsSuppressed, k: plan.k, ...(spec.shape !== 'counts' ? { risk } : {}),
             });
           } else {
-            const plan = cohortPlanFor({ kind: 'cohort', policy: loaded, rule }, spec);
-            const directory = usesDirectory(plan) ? data.directory() : NO_DIRECTORY;
+            // The proxy's grant: suppressed within the organisation's table (every policy releasing the report, the
+            // score's linked categories, the nested periods), so the preview shows what a fresh proxy releases.
+            const grant = cohortGrantFor({ kind: 'cohort', policy: loaded, rule }, { report: spec, period }, set);
+            const directory = usesDirectory(grant.joint ?? grant.plan) ? data.directory() : NO_DIRECTORY;
             if (directory === undefined) {
               reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'the directory (for the cohort join) is not held' });
               continue;
             }
-            reports.push(await cohortPreview(spec, period, plan, held, directory));
+            reports.push(await cohortPreview(spec, period, grant, held, directory, data));
           }
         } finally {
           held.release();
@@ -142,9 +147,34 @@ export async function previewPolicySet(set: PolicySet, data: PreviewData): Promi
 
 const NO_DIRECTORY = new Directory([]);
 
-async function cohortPreview(spec: ReportSpec, period: Period, plan: CohortPlan, held: HeldReport, directory: Directory): Promise<CohortPreview> {
-  const aggregate = await aggregateCsvReport(held.open(), plan, directory);
-  const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
+/**
+ * A cohort release as the proxy makes it (cohort/release.ts protectCohortTable within the organisation's verdict),
+ * reading the report's other periods from `data` where its periods are one table; unavailable when one is not held.
+ */
+async function cohortPreview(spec: ReportSpec, period: Period, grant: CohortGrant, held: HeldReport, directory: Directory, data: PreviewData): Promise<CohortPreview | UnavailablePreview> {
+  const { plan, joint } = grant;
+  const others = new Map<string, () => AsyncIterable<Buffer>>();
+  const leased: HeldReport[] = [];
+  try {
+    for (const { period: other } of joint?.periods ?? []) {
+      if (other === period) continue;
+      const report = data.report(spec, other);
+      if (report === undefined) return { kind: 'unavailable', report: spec.name, period, reason: `its cohorts are one table with its ${other} report, which is not held` };
+      leased.push(report);
+      others.set(other, async function* () { for await (const piece of report.open()) yield Buffer.from(piece); });
+    }
+    const periods = others.size === 0 ? undefined : periodSourcesOf(period, others, (missing) => new InternalInvariantError(`the ${missing} report of ${spec.name} was not read`));
+    const source = () => held.open();
+    const aggregate = await aggregateCsvReport(source(), plan, directory);
+    const organisation = await organisationVerdict(source, plan, joint, directory, periods === undefined ? {} : { periods });
+    const { counts } = protectCohortTable(aggregate, plan, period, grant.cadence ?? 'daily', plan.noise !== undefined ? TEST_NOISE_KEY : undefined, organisation);
+    return cohortCounts(spec, period, plan, aggregate, counts);
+  } finally {
+    for (const report of leased) report.release();
+  }
+}
+
+function cohortCounts(spec: ReportSpec, period: Period, plan: CohortPlan, aggregate: CohortAggregate, counts: SuppressionCounts): CohortPreview {
   const cells = aggregate.table.cells.filter((c) => c.state !== 'hidden');
   const margins = plan.noise?.margins95;
   return {

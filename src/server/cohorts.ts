@@ -65,7 +65,9 @@ export async function cohortRoutes(app: FastifyInstance, options: CohortRoutesOp
         if (date !== undefined && dayNestsInPeriods(set, report)) {
           throw new ProxyRefusal(403, 'Forbidden', `A single day's cohorts of ${report.name} are released for the organisation only: its periods are released too, and a day's groups beside them could be joined to narrow a group a period hides. Ask for a period to see groups.`);
         }
-        throw new ProxyRefusal(400, 'BadRequest', `Unknown cohort dimension in by: the policy declares ${declared.join('; ')}.`);
+        const known = new Set(declared.map(normalise));
+        const unknown = by.split(',').filter((name) => !known.has(normalise(name))).map((name) => `'${name.trim()}'`);
+        throw new ProxyRefusal(400, 'BadRequest', `Unknown cohort dimension in by: ${unknown.join(', ')}; the policy declares ${declared.join(', ')} (give several separated by commas).`);
       }
     }
     const rows = release.rows(only);

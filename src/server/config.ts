@@ -96,13 +96,21 @@ const validateConfig = new Ajv({ allErrors: true, strict: true, useDefaults: tru
 
 export type ConfigResult = { ok: true; settings: ProxySettings } | { ok: false; problems: string[] };
 
+/** GPP_SNAPSHOT_TTL_SECONDS -> snapshotTtlSeconds: how a variable's name reads as a file key. */
+const variableCamelCase = (env: string) => env.replace(/^GPP_/, '').toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
 function describe(error: ErrorObject): string {
   const p = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required':
       return 'is required';
-    case 'additionalProperties':
+    case 'additionalProperties': {
+      // Two keys are not their variable's camelCase (GPP_BUDGET_LEDGER_FILE is ledgerFile): say so.
+      const name = String(p.additionalProperty).toLowerCase();
+      const meant = SETTINGS.find((s) => variableCamelCase(s.env).toLowerCase() === name);
+      if (meant !== undefined) return `is not a setting: ${meant.env} is '${meant.key}' in a file`;
       return `is not a setting (known: ${SETTINGS.map((s) => s.key).join(', ')})`;
+    }
     case 'type':
       return `must be ${p.type === 'integer' ? 'a whole number' : `a ${String(p.type)}`}`;
     case 'minimum':
@@ -208,7 +216,10 @@ function toSettings(config: ProxyConfig, where: (key: string) => string, problem
   const pseudonymKeys = attempt('pseudonymKeys', () => parseKeyring(pseudonymText ?? ''));
   const sealSecret = base64('sealSecret', secret('sealSecret', 'sealSecretFile', false));
   const noiseKey = base64('noiseKey', secret('noiseKey', 'noiseKeyFile', false));
-  const tls = attempt('tlsCertFile', () => ({ cert: readFileSync(config.tlsCertFile, 'utf8'), key: readFileSync(config.tlsKeyFile, 'utf8') }));
+  // Each file under its own setting: an unreadable key file is GPP_TLS_KEY_FILE's problem, not the certificate's.
+  const cert = attempt('tlsCertFile', () => readFileSync(config.tlsCertFile, 'utf8'));
+  const key = attempt('tlsKeyFile', () => readFileSync(config.tlsKeyFile, 'utf8'));
+  const tls = cert !== undefined && key !== undefined ? { cert, key } : undefined;
   const metricsToken = secret('metricsToken', 'metricsTokenFile', false);
   if (metricsToken !== undefined && metricsToken.length < 16) problems.push(`${where('metricsTokenFile')} must hold at least 16 characters.`);
   const credential = entraCredential(config, where, problems, secret('clientSecret', 'clientSecretFile', false));

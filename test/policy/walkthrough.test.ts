@@ -46,11 +46,14 @@ t.test("README's walk-through: add a tool, check, preview, diff, test, and activ
   await cp(next, draftDir, { recursive: true });
   await writeFile(join(draftDir, 'storage-planning.yaml'), draft);
   const warned = await runCli(['policy', 'check', draftDir]);
+  t.equal(warned.err.match(/: warning: /g)?.length, 1, 'the shipped policies add no warning of their own (README: the vendor policy is exact)');
   t.match(warned.err, /storage-planning\.yaml:15:7: warning: 'Last Activity Date' \(generalised to a month\) is released but is not a declared quasi-identifier; with the quasi-identifiers \(Storage Allocated \(Byte\)\) it singles out 0\.4% of released rows \(1 of 250\)/, 'the first draft warns as README shows');
 
   const preview = await runCli(['policy', 'preview', next]);
   t.match(preview.out, /storage-tool \(policy storage-planning\)\n {2}getOneDriveUsageAccountDetail D30: rows 250 in, 244 out, 6 withheld\n {4}risk over 3 released columns \(all but the pseudonym\): 6 equivalence classes; unique 0 \(0%\), in classes below k=5 0 \(0%\); prosecutor risk highest 0\.143, average 0\.025/, 'the preview README shows');
   const diff = await runCli(['policy', 'diff', 'policies', next]);
+  const heading = /^policies \(version \w+\) -> \/tmp\/policies-next \(version \w+\): .*$/m.exec(readme)?.[0];
+  t.equal(diff.out.split('\n')[0], heading?.replace('/tmp/policies-next', next), "the diff's heading, versions included, is README's (a change to the shipped policies changes the live version: update README)");
   t.match(diff.out, /: 2 exposure increases, 0 decreases, 0 other changes\n {2}\+ storage-tool: now governed by policy 'storage-planning' \(1 report released; before: no policy, everything denied\)\n {2}\+ storage-tool getOneDriveUsageAccountDetail: newly released: rows \(Owner Principal Name as a pseudonym, Storage Used \(Byte\) in bands 0\/1000000000\/10000000000\/100000000000, Storage Allocated \(Byte\) in clear, Last Activity Date generalised to the month\)\n$/);
 
   // The test case, with a simulated fixture, its expected output written by --update and then reviewed.
@@ -58,10 +61,14 @@ t.test("README's walk-through: add a tool, check, preview, diff, test, and activ
   t.equal(fixture.status, 0, fixture.stderr);
   await writeFile(join(next, 'tests', 'fixtures', 'onedrive-usage-D30.csv'), fixture.stdout);
   await writeFile(join(next, 'tests', 'storage-tool-onedrive.yaml'), 'description: The storage tool gets pseudonymised OneDrive storage rows, sizes in bands, months of activity.\nconsumer: storage-tool\nreport: getOneDriveUsageAccountDetail\nformat: csv\nperiod: D30\ninput: fixtures/onedrive-usage-D30.csv\nexpect: { output: expected/storage-tool-onedrive-D30.csv }\n');
-  t.equal((await runCli(['policy', 'test', next, '--update'])).code, 0);
+  const updated = await runCli(['policy', 'test', next, '--update']);
+  t.equal(updated.code, 0);
+  t.same(updated.out.split('\n').filter((l) => l.startsWith('updated')).map((l) => l.replace(/:.*/, '').replace(/.*\//, '')), ['storage-tool-onedrive.yaml'], "--update reports as updated only the case whose expected output it wrote (the shipped cases' outputs are unchanged)");
+  t.match(updated.out, /, 0 failed \(1 expected output rewritten: review it before committing\)\n/);
   const tested = await runCli(['policy', 'test', next]);
   t.equal(tested.code, 0, tested.out);
   t.match(tested.out, /pass {4}.*storage-tool-onedrive\.yaml/);
+  t.ok(tested.out.split('\n').filter((l) => /^(pass|FAIL|updated) /.test(l)).every((l) => l.slice(8).startsWith(join(next, 'tests'))), "a directory outside the working directory is shown by its own path, not as '../../tmp/...'");
 
   // Copies the officer's files into a live directory, as the last step of the walk-through.
   const copyIn = async (live: string) => {

@@ -92,6 +92,10 @@ t.test('/cohorts for dashboards: JSON and CSV, strict parameters, equivalent req
   ] as const) {
     t.equal((await stack.get(`/cohorts/getTeamsUserActivityUserDetail?${query}`, KEYS.vendor)).status, status, query);
   }
+  const unknown = await stack.get('/cohorts/getTeamsUserActivityUserDetail?period=D30&by=department,department%20x%20officeLocation', KEYS.vendor);
+  t.match(JSON.parse(unknown.body.toString()), { error: { message: "Unknown cohort dimension in by: 'department x officeLocation'; the policy declares organization, department, officeLocation (give several separated by commas)." } }, 'the refusal names the dimension it does not know');
+  const score = await stack.get('/org-score?period=D30&by=jobTitle', KEYS.vendor);
+  t.match(JSON.parse(score.body.toString()), { error: { message: /^Unknown cohort dimension for the score: 'jobTitle'; this consumer's policy declares department, officeLocation\.$/ } }, "the score's refusal names it too");
   t.equal((await stack.get('/cohorts/getNoSuchReport?period=D30', KEYS.vendor)).status, 404);
   t.equal((await stack.get('/cohorts/getOffice365ActiveUserDetail?period=D30', KEYS.licence)).status, 403, 'a rows policy gets no cohorts here');
   t.equal((await stack.get('/cohorts/getTeamsUserActivityUserDetail?period=D30', KEYS.onboarding)).status, 403);

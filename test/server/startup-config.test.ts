@@ -18,10 +18,16 @@ t.test('start-up refuses each configuration error, naming it', async (t) => {
   const sim = await startSimulator({ users: 40, concealedNames: false });
   t.teardown(() => sim.close());
   const digest = hashConsumerKey('gpp_shared-by-two-consumers-000000000000000000000');
+  const configFile = join(await mkdtemp(join(tmpdir(), 'gpp-config-key-')), 'proxy.yaml');
+  await writeFile(configFile, 'budgetLedgerFile: state/ledger.jsonl\n');
   const cases: [string, Record<string, string>, RegExp[]][] = [
+    // README: "camelCase keys"; two keys are not their variable's camelCase, and the refusal listed every key.
+    ["a file key spelt as its variable's camelCase", { GPP_CONFIG_FILE: configFile }, [/proxy\.yaml:1:1: 'budgetLedgerFile' is not a setting: GPP_BUDGET_LEDGER_FILE is 'ledgerFile' in a file/]],
     ['a key digest listed for two consumers', { GPP_CONSUMER_KEYS: `licence-tool=sha256:${digest}\nadoption-dashboard=sha256:${digest}` }, [/GPP_CONSUMER_KEYS/, /entries 1 \(licence-tool\) and 2 \(adoption-dashboard\) hold the same key digest/]],
     ['a key digest listed twice for one consumer', { GPP_CONSUMER_KEYS: `licence-tool=sha256:${digest}, licence-tool=sha256:${digest} expires=2026-01-01` }, [/entries 1 \(licence-tool\) and 2 \(licence-tool\) hold the same key digest/]],
     ['a policy naming a pseudonym key the proxy does not hold', { GPP_PSEUDONYM_KEYS: `other-tool=${Buffer.alloc(32, 1).toString('base64')}` }, [/licence-management\.yaml:\d+:\d+: .*pseudonym key 'licence-tool'.*GPP_PSEUDONYM_KEYS/]],
+    // Before, a key file that cannot be read was reported under GPP_TLS_CERT_FILE.
+    ['a TLS key file that cannot be read', { GPP_TLS_KEY_FILE: '/nonexistent/key.pem' }, [/GPP_TLS_KEY_FILE: ENOENT: no such file or directory, open '\/nonexistent\/key\.pem'/]],
     // The noisy example of the vendor policy (the shipped one is exact and needs no noise key).
     ['a noise-using policy without a noise key', { GPP_NOISE_KEY: '', GPP_POLICIES_DIR: await noisyVendorPolicies() }, [/vendor-dashboard-noisy\.yaml:\d+:\d+: .*noise.*GPP_NOISE_KEY/]],
   ];

@@ -77,6 +77,7 @@ for (const kind of ['embedded', 'redis'] as const) {
     const first = await start();
     t.teardown(() => first.child.kill('SIGKILL'));
     await until(async () => (await entries()).length === 1, 'the first entry');
+    t.match((await runCli(['policy', 'history', ...where])).out, /^#1 .*\n.*\n {4}~ \(the first set in this history: nothing was recorded before it\)\n {4}~ file default-deny\.yaml added\n/, 'the first entry says it is the first, not a change made while the proxy was stopped');
     // An officer rewords the vendor's description: tests still pass, so it goes live and is recorded.
     const vendor = join(policies, 'vendor-dashboard.yaml');
     await writeFile(vendor, (await readFile(vendor, 'utf8')).replace('The adoption dashboard from', 'The dashboard from'));
