@@ -14,7 +14,7 @@ import type { PolicySet } from '../policy/load.js';
 import { auditCohorts } from './audit.js';
 import { markRelease } from './release-marks.js';
 import { allowedDecision, consumerRequest } from './auth.js';
-import { ProxyRefusal } from './errors.js';
+import { ProxyRefusal, quotedName } from './errors.js';
 import { queryParameters } from './query.js';
 import type { ConsumerKeys } from './consumer-keys.js';
 
@@ -66,7 +66,7 @@ export async function cohortRoutes(app: FastifyInstance, options: CohortRoutesOp
           throw new ProxyRefusal(403, 'Forbidden', `A single day's cohorts of ${report.name} are released for the organisation only: its periods are released too, and a day's groups beside them could be joined to narrow a group a period hides. Ask for a period to see groups.`);
         }
         const known = new Set(declared.map(normalise));
-        const unknown = by.split(',').filter((name) => !known.has(normalise(name))).map((name) => `'${name.trim()}'`);
+        const unknown = by.split(',').filter((name) => !known.has(normalise(name))).map(quotedName);
         throw new ProxyRefusal(400, 'BadRequest', `Unknown cohort dimension in by: ${unknown.join(', ')}; the policy declares ${declared.join(', ')} (give several separated by commas).`);
       }
     }

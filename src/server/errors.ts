@@ -121,6 +121,16 @@ export function errorResponse(error: unknown): ErrorResponse {
 }
 
 
+/**
+ * A name from the request (a dimension in `by=`) as an error message may quote it: quoted when it could be a
+ * dimension's name (letters, digits and spaces, at most 64, as `department x officeLocation`), else "a name that is
+ * no dimension": a refusal never echoes arbitrary request text (an address, markup, a long string) into its body.
+ */
+export function quotedName(name: string): string {
+  const trimmed = name.trim();
+  return /^[A-Za-z][A-Za-z0-9 ]{0,63}$/.test(trimmed) ? `'${trimmed}'` : 'a name that is no dimension';
+}
+
 export function sendError(reply: FastifyReply, response: Pick<ErrorResponse, 'status' | 'code' | 'message' | 'retryAfterSeconds' | 'closeConnection'>): FastifyReply {
   if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds));
   // Node would otherwise read (and discard) the rest of an unread body to reuse the connection.

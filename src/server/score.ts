@@ -14,7 +14,7 @@ import type { PolicySet } from '../policy/load.js';
 import type { OrgScores, ScoreWindow } from '../score/org-scores.js';
 import { grantingPolicy, consumerRequest } from './auth.js';
 import type { ConsumerKeys } from './consumer-keys.js';
-import { ProxyRefusal } from './errors.js';
+import { ProxyRefusal, quotedName } from './errors.js';
 import { queryParameters } from './query.js';
 
 export interface ScoreRoutesOptions {
@@ -52,7 +52,7 @@ export async function scoreRoutes(app: FastifyInstance, options: ScoreRoutesOpti
         throw new ProxyRefusal(403, 'Forbidden', "A single day's score is released for the organisation only: the score is released for periods too, and a day's groups beside them could be joined to narrow a group a period hides. Ask for a period to see groups.");
       }
       if (by === undefined) {
-        throw new ProxyRefusal(400, 'BadRequest', `Unknown cohort dimension for the score: '${byText.trim()}'; this consumer's policy declares ${grant.dimensions.length === 0 ? 'none' : grant.dimensions.join(', ')}.`);
+        throw new ProxyRefusal(400, 'BadRequest', `Unknown cohort dimension for the score: ${quotedName(byText)}; this consumer's policy declares ${grant.dimensions.length === 0 ? 'none' : grant.dimensions.join(', ')}.`);
       }
     }
     const { kOrg } = grant;

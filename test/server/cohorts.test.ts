@@ -96,6 +96,15 @@ t.test('/cohorts for dashboards: JSON and CSV, strict parameters, equivalent req
   t.match(JSON.parse(unknown.body.toString()), { error: { message: "Unknown cohort dimension in by: 'department x officeLocation'; the policy declares organization, department, officeLocation (give several separated by commas)." } }, 'the refusal names the dimension it does not know');
   const score = await stack.get('/org-score?period=D30&by=jobTitle', KEYS.vendor);
   t.match(JSON.parse(score.body.toString()), { error: { message: /^Unknown cohort dimension for the score: 'jobTitle'; this consumer's policy declares department, officeLocation\.$/ } }, "the score's refusal names it too");
+  // Only a name that could be a dimension is quoted back: anything else (an address, markup, a long text) is not echoed.
+  for (const odd of ['alice@contoso.com', '<script>x</script>', 'D'.repeat(200)]) {
+    for (const path of [`/cohorts/getTeamsUserActivityUserDetail?period=D30&by=department,${encodeURIComponent(odd)}`, `/org-score?period=D30&by=${encodeURIComponent(odd)}`]) {
+      const refused = await stack.get(path, KEYS.vendor);
+      t.equal(refused.status, 400, `${path.split('?')[0]}: ${odd.slice(0, 20)} refused`);
+      t.notOk(refused.body.toString().includes(odd.slice(0, 12)), `${path.split('?')[0]}: ${odd.slice(0, 20)} not echoed`);
+      t.match(refused.body.toString(), /a name that is no dimension/, 'said without quoting it');
+    }
+  }
   t.equal((await stack.get('/cohorts/getNoSuchReport?period=D30', KEYS.vendor)).status, 404);
   t.equal((await stack.get('/cohorts/getOffice365ActiveUserDetail?period=D30', KEYS.licence)).status, 403, 'a rows policy gets no cohorts here');
   t.equal((await stack.get('/cohorts/getTeamsUserActivityUserDetail?period=D30', KEYS.onboarding)).status, 403);
