@@ -5,16 +5,17 @@
  * re-identification risk over all released columns (prosecutor model, every column but the pseudonym a
  * quasi-identifier).
  */
+import type { CohortGrant } from '../cohort/cohort-releases.js';
 import { Directory } from '../cohort/directory.js';
-import { aggregateCsvReport, usesDirectory, type CohortPlan } from '../cohort/report-users.js';
-import { suppressCohorts } from '../cohort/suppress.js';
+import { organisationVerdict, PeriodsRefreshing, protectCohortTable, type PeriodSources } from '../cohort/release.js';
+import { aggregateCsvReport, usesDirectory } from '../cohort/report-users.js';
 import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue.js';
-import { cohortPlanFor, rowsPlanFor } from './decide.js';
+import { cohortGrantFor, rowsPlanFor } from './decide.js';
 import type { PolicySet } from './load.js';
 import { samplePeriod } from './release-lint.js';
 import { measureRowRelease, percent, type ReleaseRisk } from './release-risk.js';
 import type { SampleReports } from './sample-reports.js';
-import { testKeyring } from './test-cases.js';
+import { TEST_NOISE_KEY, testKeyring } from './test-cases.js';
 
 export interface RowsPreview {
   readonly kind: 'rows';
@@ -106,31 +107,36 @@ export async function previewPolicySet(set: PolicySet, data: PreviewData): Promi
       for (const [name, rule] of Object.entries(policy.reports)) {
         const spec = findReport(name);
         if (spec === undefined || rule === 'deny') continue;
-        const period = samplePeriod(policy, spec);
-        const held = data.report(spec, period);
-        if (held === undefined) {
-          reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'no fresh snapshot of this report is held' });
-          continue;
-        }
-        try {
-          if ('rows' in rule) {
-            const plan = rowsPlanFor({ kind: 'rows', policy: loaded, rule }, spec, consumer, keyring);
-            const { stats, risk } = await measureRowRelease(() => held.open(), plan);
-            reports.push({
-              kind: 'rows', report: spec.name, period, rowsIn: stats.rowsIn, rowsOut: stats.rowsOut, rowsSuppressed: stats.rowsSuppressed,
-              cellsSuppressed: stats.cellsSuppressed, k: plan.k, ...(spec.shape !== 'counts' ? { risk } : {}),
-            });
-          } else {
-            const plan = cohortPlanFor({ kind: 'cohort', policy: loaded, rule }, spec);
-            const directory = usesDirectory(plan) ? data.directory() : NO_DIRECTORY;
-            if (directory === undefined) {
-              reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'the directory (for the cohort join) is not held' });
-              continue;
-            }
-            reports.push(await cohortPreview(spec, period, plan, held, directory));
+        // Cohorts: every period the policy releases (each has its own pattern, made with the others'); rows: one.
+        const allowed = spec.periods.filter((p) => policy.periods.includes(p));
+        const periods = 'cohort' in rule && allowed.length > 0 ? allowed : [samplePeriod(policy, spec)];
+        for (const period of periods) {
+          const held = data.report(spec, period);
+          if (held === undefined) {
+            reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'no fresh snapshot of this report is held' });
+            continue;
           }
-        } finally {
-          held.release();
+          try {
+            if ('rows' in rule) {
+              const plan = rowsPlanFor({ kind: 'rows', policy: loaded, rule }, spec, consumer, keyring);
+              const { stats, risk } = await measureRowRelease(() => held.open(), plan);
+              reports.push({
+                kind: 'rows', report: spec.name, period, rowsIn: stats.rowsIn, rowsOut: stats.rowsOut, rowsSuppressed: stats.rowsSuppressed,
+                cellsSuppressed: stats.cellsSuppressed, k: plan.k, ...(spec.shape !== 'counts' ? { risk } : {}),
+              });
+            } else {
+              const grant = cohortGrantFor({ kind: 'cohort', policy: loaded, rule }, { report: spec, period }, set);
+              // The organisation's table holds the plan's dimensions and every other policy's.
+              const directory = usesDirectory(grant.joint ?? grant.plan) ? data.directory() : NO_DIRECTORY;
+              if (directory === undefined) {
+                reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'the directory (for the cohort join) is not held' });
+                continue;
+              }
+              reports.push(await cohortPreview(spec, period, grant, held, directory, data));
+            }
+          } finally {
+            held.release();
+          }
         }
       }
       consumers.push({ consumer, policy: policy.name, reports });
@@ -142,20 +148,44 @@ export async function previewPolicySet(set: PolicySet, data: PreviewData): Promi
 
 const NO_DIRECTORY = new Directory([]);
 
-async function cohortPreview(spec: ReportSpec, period: Period, plan: CohortPlan, held: HeldReport, directory: Directory): Promise<CohortPreview> {
-  const aggregate = await aggregateCsvReport(held.open(), plan, directory);
-  const counts = suppressCohorts(aggregate.table, { k: plan.k, kC: plan.kC });
-  const cells = aggregate.table.cells.filter((c) => c.state !== 'hidden');
-  const margins = plan.noise?.margins95;
-  return {
-    kind: 'cohort', report: spec.name, period, rowsIn: aggregate.rows, cells: cells.length,
-    released: cells.filter((c) => c.state === 'released').length,
-    suppressed: { primary: counts.primary, complement: counts.complement, secondary: counts.secondary },
-    lpVerified: counts.lpVerified,
-    ...(margins !== undefined ? {
-      noiseMargin95: { users: margins.users, activeUsers: margins.active, sums: Object.fromEntries(plan.metrics.map((m, i) => [m.column.header, margins.sums[i]!])) },
-    } : {}),
+/** A period of the report's group that the data does not hold (its cells are made with the previewed one's). */
+class PeriodNotHeld extends Error {}
+
+/**
+ * One cohort release as the proxy makes it (cohort/release.ts, as `policy test` and `sanitize` do): suppressed
+ * within the organisation's table of the report and window (policy/decide.ts jointCohortPlan: every policy's
+ * dimensions at the largest k and k_c, the report's other periods, the score's linked categories), so its counts
+ * are what the consumer is served on this data. The noise is the public test key's (noise changes no suppression).
+ * Not included: the patterns a running proxy keeps for the refresh (cells held until Graph's next refresh).
+ */
+async function cohortPreview(spec: ReportSpec, period: Period, grant: CohortGrant, held: HeldReport, directory: Directory, data: PreviewData): Promise<CohortPreview | UnavailablePreview> {
+  const { plan } = grant;
+  const periods: PeriodSources = {
+    period,
+    lease: async (other) => {
+      const report = data.report(spec, other);
+      if (report === undefined) throw new PeriodNotHeld(`its ${other} cohorts are one table with ${period} (the periods nest), and no fresh snapshot of ${other} is held`);
+      return { csv: () => report.open() as AsyncIterable<Buffer>, release: () => report.release() };
+    },
   };
+  try {
+    const aggregate = await aggregateCsvReport(held.open(), plan, directory);
+    const release = protectCohortTable(aggregate, plan, period, grant.cadence ?? 'daily', TEST_NOISE_KEY, await organisationVerdict(() => held.open(), plan, grant.joint, directory, { periods }));
+    const cells = aggregate.table.cells.filter((c) => c.state !== 'hidden');
+    const margins = plan.noise?.margins95;
+    return {
+      kind: 'cohort', report: spec.name, period, rowsIn: aggregate.rows, cells: cells.length,
+      released: cells.filter((c) => c.state === 'released').length,
+      suppressed: { primary: release.counts.primary, complement: release.counts.complement, secondary: release.counts.secondary },
+      lpVerified: release.counts.lpVerified,
+      ...(margins !== undefined ? {
+        noiseMargin95: { users: margins.users, activeUsers: margins.active, sums: Object.fromEntries(plan.metrics.map((m, i) => [m.column.header, margins.sums[i]!])) },
+      } : {}),
+    };
+  } catch (error) {
+    if (error instanceof PeriodNotHeld || error instanceof PeriodsRefreshing) return { kind: 'unavailable', report: spec.name, period, reason: error.message };
+    throw error;
+  }
 }
 
 /** The preview as text, one block per consumer (what `policy preview` prints after its heading). */
