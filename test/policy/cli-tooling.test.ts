@@ -117,6 +117,13 @@ t.test('issue 15 item 6: `policy check` and `policy explain` show the yearly pri
   t.notMatch(weekly.err, /warning/, 'weekly fresh releases: the budget lasts and the loss stays below 10');
   const explained = await runCli(['policy', 'explain', 'dash', 'getEmailActivityUserDetail', dir]);
   t.match(explained.out, /yearly privacy loss per person, across all consumers: epsilon 5\.3/);
+  // Already weekly: the advice names what is left to do, not the cadence the policy has (before, both warnings
+  // told the officer to set freshReleases: weekly on a weekly policy).
+  await writeFile(join(dir, 'dash.yaml'), policy('weekly', 3).replace('epsilon: 0.1', 'epsilon: 0.3'));
+  const spent = await runCli(['policy', 'check', dir]);
+  t.match(spent.err, /its yearly budget \(epsilon 3\) runs out after about \d+ days .*; raise privacyBudget or release fewer noisy reports and periods/);
+  t.match(spent.err, /epsilon 15\.9, above 10: .*; say so in the disclosure, or release fewer noisy reports, or exact figures protected by suppression alone/);
+  t.notMatch(spent.err, /freshReleases: weekly/, 'a weekly policy is not told to become weekly');
 });
 
 t.test("issue 15 item 6: the organisation's planned yearly total counts a figure two policies release at the same scale once, and figures at different scales each", async (t) => {
