@@ -148,3 +148,22 @@ t.test("issue 15 item 6: the organisation's planned yearly total counts a figure
   const apart = await runCli(['policy', 'check', dir]);
   t.match(apart.out, /yearly privacy loss per person, across all consumers: epsilon 109\.8 /);
 });
+
+t.test('`policy explain` says where a cohort release is suppressed within a shared table that raises its k (before, it gave the policy\'s own k alone)', async (t) => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // k 5 reads as groups of 5 hidden below; with the score granted (k_org 10), the Teams cohorts are one table with
+  // the score's Meetings at k 10, and D7 and D30 one table (they nest): the proxy hides groups of 5 to 9 too.
+  await writeFile(join(dir, 'board.yaml'), 'name: board\ndescription: Adoption board.\nconsumers: [board]\nk: 5\nkC: 5\nkOrg: 10\nperiods: [D7, D30]\npermissions: [score]\nreports:\n  getTeamsUserActivityUserDetail:\n    cohort: { by: [organization, department, officeLocation] }\n');
+  const explained = await runCli(['policy', 'explain', 'board', 'getTeamsUserActivityUserDetail', dir]);
+  t.equal(explained.code, 0, explained.err);
+  t.match(explained.out, /k = 5: a group of 1 to 4 people/, "the policy's own k");
+  t.match(explained.out, /served within a shared table for D7, D30: its groups are suppressed as one table with the org score's Meetings, the periods D7, D30 \(they nest\), .*a group of fewer than 10 people, .* is hidden \(this table raises the policy's own k from 5 to 10/);
+  // Without the score and with one period, nothing is shared: no such line.
+  await writeFile(join(dir, 'board.yaml'), 'name: board\ndescription: Adoption board.\nconsumers: [board]\nk: 5\nkC: 5\nperiods: [D30]\nreports:\n  getTeamsUserActivityUserDetail:\n    cohort: { by: [organization, department, officeLocation] }\n');
+  const alone = await runCli(['policy', 'explain', 'board', 'getTeamsUserActivityUserDetail', dir]);
+  t.notMatch(alone.out, /shared table/);
+});
