@@ -167,3 +167,29 @@ t.test('`policy explain` says where a cohort release is suppressed within a shar
   const alone = await runCli(['policy', 'explain', 'board', 'getTeamsUserActivityUserDetail', dir]);
   t.notMatch(alone.out, /shared table/);
 });
+
+t.test('`policy diff` says what a change does within the current Graph refresh to the tables it widens or narrows (before, it listed the consumers\' settings only)', async (t) => {
+  const { mkdir, mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const base = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(base, { recursive: true, force: true }));
+  const board = (extra: string, by: string) => `name: board\ndescription: Adoption board.\nconsumers: [board]\nk: 5\nkC: 5\nkOrg: 10\nperiods: [D7, D30]\n${extra}reports:\n  getTeamsUserActivityUserDetail:\n    cohort: { by: [${by}] }\n`;
+  const sets = { cohorts: board('', 'organization, department'), score: board('permissions: [score]\n', 'organization, department'), fewer: board('', 'organization') };
+  for (const [name, text] of Object.entries(sets)) {
+    await mkdir(join(base, name));
+    await writeFile(join(base, name, 'board.yaml'), text);
+  }
+  // The score granted beside released Teams cohorts links its Meetings category to their table: it widens.
+  const granted = await runCli(['policy', 'diff', join(base, 'cohorts'), join(base, 'score')]);
+  t.equal(granted.code, 0, granted.err);
+  t.match(granted.out, /\+ board: permission 'score' newly granted/);
+  t.match(granted.out, /~ board getTeamsUserActivityUserDetail: its organisation table for D7, D30 widens \(linked to the score's Meetings\)/);
+  t.match(granted.out, /served suppressed \(counted by gpp_cells_held_until_refresh\), and the cells it hides are hidden at once/);
+  // A dimension dropped: the tables made today are kept until the next refresh.
+  const dropped = await runCli(['policy', 'diff', join(base, 'cohorts'), join(base, 'fewer')]);
+  t.match(dropped.out, /~ board getTeamsUserActivityUserDetail: its organisation table for D7, D30 narrows \(no longer grouped by department\): until Graph's next refresh its releases are still suppressed within the tables today's releases were made in/);
+  // Nothing about the tables changes: no such line.
+  const same = await runCli(['policy', 'diff', join(base, 'cohorts'), join(base, 'cohorts')]);
+  t.notMatch(same.out, /organisation table/);
+});

@@ -1,0 +1,91 @@
+/**
+ * What a policy change does within Graph's current refresh to the organisation's cohort tables (policy/decide.ts
+ * jointCohortPlan), which `policy diff` per consumer does not show: releases of a refresh are suppressed within
+ * the patterns its earlier releases made (cohort/tables-made.ts TablesMade), so a change that widens a table (a
+ * dimension, a period grouped with it, the score's linked category, a lower k or k_c) holds the cells it would show
+ * for the first time beside cells already shown until Graph's next refresh (metric gpp_cells_held_until_refresh),
+ * and one that narrows it keeps the wider table until then. One 'changed' line per consumer and report whose
+ * releases it touches; `policy diff` and the reload log line print them after the consumers' own changes.
+ */
+import { findReport, STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
+import type { CohortPlan } from '../cohort/report-users.js';
+import { SCORE_CATEGORIES } from '../score/categories.js';
+import { jointCohortPlan } from './decide.js';
+import type { PolicyChange } from './diff.js';
+import type { PolicySet } from './load.js';
+
+type Tables = Pick<PolicySet, 'policies'>;
+
+/** What makes a table: its dimensions, grouped periods, linked score categories, k and k_c. */
+function shapeOf(plan: CohortPlan): { dimensions: string[]; periods: string[]; companions: string[]; k: number; kC: number } {
+  return {
+    dimensions: plan.dimensions.map((d) => d.name), periods: (plan.periods ?? []).map((p) => p.period),
+    companions: (plan.companions ?? []).map((c) => c.name), k: plan.k, kC: plan.kC,
+  };
+}
+
+/** A score category's title (Meetings), as the disclosure names it. */
+const titleOf = (id: string) => SCORE_CATEGORIES.find((category) => category.id === id)?.title ?? id;
+
+const missing = (from: readonly string[], to: readonly string[]) => to.filter((x) => !from.includes(x));
+
+/** How the table of one report and period changes: what it gains (widening) and loses (narrowing); undefined if alike or new. */
+function tableChange(before: Tables, after: Tables, report: ReportSpec, period: Period): { wider: string[]; narrower: string[] } | undefined {
+  const a = jointCohortPlan(before, { report, period });
+  const b = jointCohortPlan(after, { report, period });
+  // A table no release of the refresh made (or none left) holds nothing back.
+  if (a === undefined || b === undefined) return undefined;
+  const x = shapeOf(a);
+  const y = shapeOf(b);
+  const wider = [
+    ...missing(x.dimensions, y.dimensions).map((d) => `grouped by ${d}`),
+    ...missing(x.periods, y.periods).filter((p) => p !== period).map((p) => `one table with ${p}`),
+    ...missing(x.companions, y.companions).map((c) => `linked to the score's ${titleOf(c)}`),
+    ...(y.k < x.k ? [`k ${x.k} -> ${y.k}`] : []),
+    ...(y.kC < x.kC ? [`k_c ${x.kC} -> ${y.kC}`] : []),
+  ];
+  const narrower = [
+    ...missing(y.dimensions, x.dimensions).map((d) => `no longer grouped by ${d}`),
+    ...missing(y.periods, x.periods).filter((p) => p !== period).map((p) => `no longer one table with ${p}`),
+    ...missing(y.companions, x.companions).map((c) => `no longer linked to the score's ${titleOf(c)}`),
+  ];
+  return wider.length === 0 && narrower.length === 0 ? undefined : { wider, narrower };
+}
+
+/** The consumers whose cohort releases of `report` the set grants for some period (in either format). */
+function readersOf(set: Tables, report: ReportSpec): string[] {
+  return set.policies.flatMap(({ policy }) => {
+    const name = Object.keys(policy.reports).find((r) => findReport(r) === report);
+    const rule = name === undefined ? undefined : policy.reports[name];
+    return typeof rule === 'object' && 'cohort' in rule ? [...policy.consumers] : [];
+  });
+}
+
+/**
+ * The lines for every consumer reading cohorts of a report whose organisation table a change from `before` to
+ * `after` widens or narrows, in any standard period: what holds until Graph's next refresh.
+ */
+export function refreshHoldChanges(before: Tables, after: Tables): PolicyChange[] {
+  const changes: PolicyChange[] = [];
+  // Only reports whose cohorts some consumer reads after the change: another table's cells reach no one.
+  const reports = new Set(after.policies.flatMap(({ policy }) => Object.entries(policy.reports).flatMap(([name, rule]) => (typeof rule === 'object' && 'cohort' in rule ? [findReport(name)] : []))));
+  for (const report of reports) {
+    if (report === undefined) continue;
+    const periods = STANDARD_PERIODS.filter((p) => report.periods.includes(p));
+    const changed = periods.flatMap((period) => {
+      const change = tableChange(before, after, report, period);
+      return change === undefined ? [] : [{ period, ...change }];
+    });
+    if (changed.length === 0) continue;
+    const wider = [...new Set(changed.flatMap((c) => c.wider))];
+    const narrower = [...new Set(changed.flatMap((c) => c.narrower))];
+    const windows = changed.map((c) => c.period).join(', ');
+    const parts = [
+      ...(wider.length > 0 ? [`its organisation table for ${windows} widens (${wider.join('; ')}): until Graph's next refresh, a cell it would show for the first time beside cells today's releases showed is served suppressed (counted by gpp_cells_held_until_refresh), and the cells it hides are hidden at once, so figures served today can disappear until then`] : []),
+      ...(narrower.length > 0 ? [`its organisation table for ${windows} narrows (${narrower.join('; ')}): until Graph's next refresh its releases are still suppressed within the tables today's releases were made in, so cells the new set alone would show can stay hidden until then`] : []),
+    ];
+    const text = `${parts.join('; ')}; from the next refresh the new set's own pattern (what policy preview shows) applies`;
+    for (const consumer of [...new Set(readersOf(after, report))].sort()) changes.push({ direction: 'changed', consumer, report: report.name, text });
+  }
+  return changes;
+}
