@@ -145,3 +145,12 @@ t.test('one check lists every problem: a consumer named by two files is reported
   t.match(problems.join('\n'), /a\.yaml:6:34: unknown cohort dimension 'departement' - did you mean 'department'\?/);
   t.match(problems.join('\n'), /b\.yaml:3:13: consumer 'tool-a' is already governed by .*a\.yaml \(policy 'a'\); a consumer has exactly one policy/);
 });
+
+t.test('problems are placed at the setting that causes them, and say how to fix it (before: a missing key or budget at 1:1, an unknown dimension without the allowed ones)', async (t) => {
+  const noKey = 'name: p\ndescription: A test policy.\nconsumers: [tool]\nreports:\n  getEmailActivityUserDetail:\n    rows:\n      Report Refresh Date: keep\n      User Principal Name: pseudonymize\n';
+  t.match(lint(noKey), ["policies/p.yaml:8:28: columns are pseudonymized but no pseudonym key is named; add pseudonyms: { keyId: ..., epoch: 1 } at the top level of the policy (keyId: a key id the proxy holds in GPP_PSEUDONYM_KEYS)"]);
+  const noBudget = 'name: p\ndescription: A test policy.\nconsumers: [tool]\nk: 10\nreports:\n  getEmailActivityUserDetail:\n    cohort:\n      by: [organization, office]\n      noise: { margin95: 4 }\n';
+  const problems = lint(noBudget).join('\n');
+  t.match(problems, /policies\/p\.yaml:8:26: unknown cohort dimension 'office'; a dimension is one of organization, licenceClass, department, officeLocation, .*, or a cross of them such as 'department x officeLocation'/);
+  t.match(problems, /policies\/p\.yaml:9:7: cohorts are released with noise but no privacy budget is set; add privacyBudget: \{ epsilonPerYear: \.\.\. \} at the top level of the policy/);
+});
