@@ -79,6 +79,7 @@ export function disclosureHtml(d: Disclosure, live?: PolicyActivation): string {
 <p id="yearly-loss">${escapeHtml(d.organisationStatement)}</p>
 <h2>Never released to any tool</h2><ul>${d.neverReleased.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <h2>Good to know</h2><ul>${d.goodToKnow.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
+<h2>What the proxy itself keeps</h2><ul>${d.keptByProxy.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <h2>Tool by tool</h2>
 ${d.consumers.map(consumerSection).join('\n')}
 <p><a href="/">Back to the organisation's adoption overview</a></p>
