@@ -32,7 +32,7 @@ import { explainReport } from './policy/explain.js';
 import { disclosureOf } from './policy/disclosure.js';
 import { budgetPlan, describeBudgetPlan } from './policy/budget-plan.js';
 import { diffPolicySets, diffSummary } from './policy/diff.js';
-import { refreshHoldChanges } from './policy/table-changes.js';
+import { setWideChanges } from './policy/table-changes.js';
 import { policyReference } from './policy/reference.js';
 import { verifyHistory } from './policy/history.js';
 import { readPolicyHistoryFile } from './store/policy-history.js';
@@ -527,7 +527,7 @@ async function policyDiff(oldDir: string, newDir: string): Promise<number> {
     }
   }
   if (!before.ok || !after.ok) return 1;
-  const summary = diffSummary([...diffPolicySets(before.set, after.set), ...refreshHoldChanges(before.set, after.set)]);
+  const summary = diffSummary([...diffPolicySets(before.set, after.set), ...setWideChanges(before.set, after.set)]);
   process.stdout.write(`${oldDir} (version ${before.set.version}) -> ${newDir} (version ${after.set.version}): ${summary.more} exposure increase${summary.more === 1 ? '' : 's'}, ${summary.less} decrease${summary.less === 1 ? '' : 's'}, ${summary.changed} other change${summary.changed === 1 ? '' : 's'}\n`);
   for (const line of summary.lines) process.stdout.write(`  ${line}\n`);
   return 0;

@@ -223,11 +223,13 @@ export interface DiffSummary {
   readonly lines: string[];
 }
 
+/** `changes` may join several diffs (a consumer's own, the set's): lines are ordered by direction again, exposure increases first (a stable sort). */
 export function diffSummary(changes: readonly PolicyChange[]): DiffSummary {
+  const ordered = [...changes].sort((x, y) => ORDER[x.direction] - ORDER[y.direction]);
   return {
     more: changes.filter((c) => c.direction === 'more').length,
     less: changes.filter((c) => c.direction === 'less').length,
     changed: changes.filter((c) => c.direction === 'changed').length,
-    lines: changes.map(formatChange),
+    lines: ordered.map(formatChange),
   };
 }

@@ -9,7 +9,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, sep } from 'node:path';
 import { diffPolicySets, diffSummary, type DiffSummary } from './diff.js';
-import { refreshHoldChanges } from './table-changes.js';
+import { setWideChanges } from './table-changes.js';
 import { lintPolicy, lintPolicySet } from './lint.js';
 import type { ResolvedPolicy } from './schema.js';
 import type { PolicySource } from './source.js';
@@ -245,7 +245,7 @@ export class PolicyStore {
         const previous = this.currentSet;
         this.rejection = undefined;
         this.currentSet = result.set;
-        await this.onReload({ kind: 'loaded', version: result.set.version, previousVersion: previous.version, policies: result.set.policies.length, changes: diffSummary([...diffPolicySets(previous, result.set), ...refreshHoldChanges(previous, result.set)]), set: result.set });
+        await this.onReload({ kind: 'loaded', version: result.set.version, previousVersion: previous.version, policies: result.set.policies.length, changes: diffSummary([...diffPolicySets(previous, result.set), ...setWideChanges(previous, result.set)]), set: result.set });
       } else {
         this.rejection = { at: new Date(), keptVersion: this.currentSet.version, reasons: result.problems.map(formatProblem) };
         await this.onReload({ kind: 'rejected', problems: result.problems, keptVersion: this.currentSet.version });

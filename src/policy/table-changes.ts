@@ -10,6 +10,7 @@
 import { findReport, STANDARD_PERIODS, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import type { CohortPlan } from '../cohort/report-users.js';
 import { SCORE_CATEGORIES } from '../score/categories.js';
+import { budgetPlan } from './budget-plan.js';
 import { jointCohortPlan } from './decide.js';
 import type { PolicyChange } from './diff.js';
 import type { PolicySet } from './load.js';
@@ -88,4 +89,25 @@ export function refreshHoldChanges(before: Tables, after: Tables): PolicyChange[
     for (const consumer of [...new Set(readersOf(after, report))].sort()) changes.push({ direction: 'changed', consumer, report: report.name, text });
   }
   return changes;
+}
+
+/**
+ * The organisation's planned yearly privacy loss per person (budget-plan.ts: what `policy check` prints, and by
+ * default the proxy's organisation limit, GPP_ORGANISATION_EPSILON_PER_YEAR) when a change moves it: a period, a
+ * dimension or a noisy report added raises what a person may lose in a year, and the limit with it, though no
+ * consumer's privacyBudget changed.
+ */
+export function organisationLossChanges(before: Tables, after: Tables): PolicyChange[] {
+  const a = budgetPlan(before.policies.map((p) => p.policy)).organisation;
+  const b = budgetPlan(after.policies.map((p) => p.policy)).organisation;
+  if (a === b) return [];
+  return [{
+    direction: b > a ? 'more' : 'less', consumer: '(organisation)',
+    text: `yearly privacy loss per person across all consumers: epsilon ${a} -> ${b} (by default also the proxy's organisation limit, unless GPP_ORGANISATION_EPSILON_PER_YEAR sets one)`,
+  }];
+}
+
+/** The changes a policy diff lists beside each consumer's own: the organisation's yearly loss, then the tables held until the next refresh. */
+export function setWideChanges(before: Tables, after: Tables): PolicyChange[] {
+  return [...organisationLossChanges(before, after), ...refreshHoldChanges(before, after)];
 }

@@ -193,3 +193,21 @@ t.test('`policy diff` says what a change does within the current Graph refresh t
   const same = await runCli(['policy', 'diff', join(base, 'cohorts'), join(base, 'cohorts')]);
   t.notMatch(same.out, /organisation table/);
 });
+
+t.test('`policy diff` lists a change of the organisation\'s yearly privacy loss per person (the default organisation limit), first among exposure increases (before, adding a noisy period showed only the period)', async (t) => {
+  const { mkdir, mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const base = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(base, { recursive: true, force: true }));
+  const policy = (periods: string) => `name: dash\ndescription: Dashboard.\nconsumers: [dash]\nk: 150\nperiods: [${periods}]\nprivacyBudget: { epsilonPerYear: 100 }\nreports:\n  getEmailActivityUserDetail:\n    cohort: { by: [organization, department], noise: { epsilon: 0.1 } }\n`;
+  for (const [name, periods] of [['d30', 'D30'], ['d7', 'D7, D30']]) {
+    await mkdir(join(base, name));
+    await writeFile(join(base, name, 'dash.yaml'), policy(periods!));
+  }
+  const diff = await runCli(['policy', 'diff', join(base, 'd30'), join(base, 'd7')]);
+  t.equal(diff.code, 0, diff.err);
+  t.match(diff.out, /: 2 exposure increases, 0 decreases, 1 other change\n {2}\+ dash: period D7 newly allowed\n {2}\+ \(organisation\): yearly privacy loss per person across all consumers: epsilon 36\.6 -> 73\.2 \(by default also the proxy's organisation limit/);
+  const back = await runCli(['policy', 'diff', join(base, 'd7'), join(base, 'd30')]);
+  t.match(back.out, /- \(organisation\): yearly privacy loss per person across all consumers: epsilon 73\.2 -> 36\.6/);
+});
