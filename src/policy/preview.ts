@@ -58,6 +58,8 @@ export interface ConsumerPreview {
   readonly consumer: string;
   readonly policy: string;
   readonly reports: (RowsPreview | CohortPreview | UnavailablePreview)[];
+  /** What the consumer may also read that the preview does not measure (the org score), in plain words. */
+  readonly notPreviewed: string[];
 }
 
 export interface PolicyPreview {
@@ -139,7 +141,10 @@ export async function previewPolicySet(set: PolicySet, data: PreviewData): Promi
           }
         }
       }
-      consumers.push({ consumer, policy: policy.name, reports });
+      const notPreviewed = policy.permissions.includes('score')
+        ? [`the org score (/org-score and the dashboard, for ${policy.periods.join(', ')}): not measured here; its groups are hidden below k_org ${Math.max(policy.kOrg, policy.k)} and with the cohorts it is linked to (policy explain and /disclosure say which)`]
+        : [];
+      consumers.push({ consumer, policy: policy.name, reports, notPreviewed });
     }
   }
   consumers.sort((a, b) => a.consumer.localeCompare(b.consumer));
@@ -193,6 +198,7 @@ export function formatPreview(preview: PolicyPreview): string {
   const out: string[] = [];
   for (const c of preview.consumers) {
     out.push('', `${c.consumer} (policy ${c.policy})${c.reports.length === 0 ? ': no report released' : ''}`);
+    for (const what of c.notPreviewed) out.push(`  also reads ${what}`);
     for (const r of c.reports) {
       if (r.kind === 'unavailable') {
         out.push(`  ${r.report} ${r.period}: not measured: ${r.reason}`);

@@ -201,9 +201,9 @@ t.test('`policy diff` lists a change of the organisation\'s yearly privacy loss 
   const base = await mkdtemp(join(tmpdir(), 'policies-'));
   t.teardown(() => rm(base, { recursive: true, force: true }));
   const policy = (periods: string) => `name: dash\ndescription: Dashboard.\nconsumers: [dash]\nk: 150\nperiods: [${periods}]\nprivacyBudget: { epsilonPerYear: 100 }\nreports:\n  getEmailActivityUserDetail:\n    cohort: { by: [organization, department], noise: { epsilon: 0.1 } }\n`;
-  for (const [name, periods] of [['d30', 'D30'], ['d7', 'D7, D30']]) {
+  for (const [name, periods] of [['d30', 'D30'], ['d7', 'D7, D30']] as const) {
     await mkdir(join(base, name));
-    await writeFile(join(base, name, 'dash.yaml'), policy(periods!));
+    await writeFile(join(base, name, 'dash.yaml'), policy(periods));
   }
   const diff = await runCli(['policy', 'diff', join(base, 'd30'), join(base, 'd7')]);
   t.equal(diff.code, 0, diff.err);
