@@ -72,6 +72,11 @@ export interface ConsumerDisclosure {
    * numerator and denominator below the organisation (the score's `numeratorMargin95`, `denominatorMargin95`).
    */
   readonly scoreNoise?: { readonly epsilonPerRelease: number; readonly numeratorMargin95: number; readonly denominatorMargin95: number };
+  /**
+   * With the score: the smallest group its categories show (k_org, never below k; the largest among the policies
+   * granted the score, whose table this one is suppressed within) and k_c for one-sided counts.
+   */
+  readonly scoreMinimums?: { readonly kOrg: number; readonly kC: number };
   /** How often a fresh release is made: at each Microsoft refresh (daily) or once a week, served unchanged in between. */
   readonly freshReleases: 'daily' | 'weekly';
   /** This consumer's yearly share of the organisation's privacy budget (null: no noisy release, or none set). */
@@ -207,6 +212,7 @@ export function disclosureOf(set: PolicySet): Disclosure {
         formats: [...policy.formats], periods: [...policy.periods],
         singleDates: policy.dates, orgScore: policy.permissions.includes('score'),
         scoreEndpoints: policy.permissions.includes('score') ? ['/org-score', ...scoreDimensions(policy.reports).map((d) => `/org-score?by=${d}`), '/ (the dashboard)'] : [],
+        ...(grant !== undefined ? { scoreMinimums: { kOrg: grant.joint?.kOrg ?? grant.kOrg, kC: grant.joint?.kC ?? grant.kC } } : {}),
         ...(grant?.noise !== undefined && scoreMargin !== undefined ? { scoreNoise: { epsilonPerRelease: grant.noise.epsilon, numeratorMargin95: scoreMargin, denominatorMargin95: scoreMargin } } : {}),
         freshReleases: policy.freshReleases, epsilonPerYear: reports.some((r) => r.kind === 'cohorts' && r.noise !== undefined) ? (policy.privacyBudget?.epsilonPerYear ?? null) : null,
         policyPreview: policy.permissions.includes('preview'), reports,

@@ -138,3 +138,13 @@ t.test('the disclosure says what the proxy itself keeps (before, nothing: what i
     t.notMatch(line, /"licence-tool\.\d+\./, 'no pseudonym in an audit line');
   }
 });
+
+t.test("the disclosure states the score's own minimum group (k_org above the cohorts' k), not only the cohorts' (before: 'hidden where the groups above are hidden', with groups of 5 shown above and hidden in the score)", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-disclosure-score-'));
+  await writeFile(join(dir, 'board.yaml'), 'name: board\ndescription: Adoption board.\nconsumers: [board]\nk: 5\nkC: 5\nkOrg: 10\nperiods: [D30]\npermissions: [score]\nreports:\n  getEmailActivityUserDetail:\n    cohort: { by: [organization, department] }\n');
+  const loaded = await loadPolicySet(dir);
+  if (!loaded.ok) throw new Error('the set must load');
+  const d = disclosureOf(loaded.set);
+  t.same(d.consumers[0]!.scoreMinimums, { kOrg: 10, kC: 5 });
+  t.match(disclosureHtml(d), /Its figures are exact, hidden where the groups above are hidden, and for any group of fewer than 10 people, or with fewer than 5 people who qualify or 1 to 4 who do not\./);
+});
