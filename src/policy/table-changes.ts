@@ -107,7 +107,33 @@ export function organisationLossChanges(before: Tables, after: Tables): PolicyCh
   }];
 }
 
+/**
+ * A consumer's k or k_c changed where its cohorts of a report are suppressed within a shared table whose own k and
+ * k_c stay above both (the score's k_org, another tool's k): the diff's `k 5 -> 8` then changes nothing served of
+ * that report, which it says.
+ */
+export function sharedTableKChanges(before: Tables, after: Tables): PolicyChange[] {
+  const changes: PolicyChange[] = [];
+  for (const { policy } of after.policies) {
+    const old = before.policies.find((p) => p.policy.consumers.some((c) => policy.consumers.includes(c)))?.policy;
+    if (old === undefined || (old.k === policy.k && old.kC === policy.kC)) continue;
+    for (const [name, rule] of Object.entries(policy.reports)) {
+      const report = findReport(name);
+      if (report === undefined || typeof rule !== 'object' || !('cohort' in rule)) continue;
+      const periods = STANDARD_PERIODS.filter((p) => report.periods.includes(p) && policy.periods.includes(p));
+      const tables = periods.map((period) => [jointCohortPlan(before, { report, period }), jointCohortPlan(after, { report, period })] as const);
+      const unchanged = tables.length > 0 && tables.every(([a, b]) => a !== undefined && b !== undefined && a.k === b.k && a.kC === b.kC && b.k >= Math.max(old.k, policy.k) && b.kC >= Math.max(old.kC, policy.kC));
+      if (!unchanged) continue;
+      const [, table] = tables[0]!;
+      for (const consumer of policy.consumers) {
+        changes.push({ direction: 'changed', consumer, report: report.name, text: `the change of k or k_c changes nothing served of this report: its groups are hidden at k ${table!.k} and k_c ${table!.kC} in a shared table (policy explain says which)` });
+      }
+    }
+  }
+  return changes;
+}
+
 /** The changes a policy diff lists beside each consumer's own: the organisation's yearly loss, then the tables held until the next refresh. */
 export function setWideChanges(before: Tables, after: Tables): PolicyChange[] {
-  return [...organisationLossChanges(before, after), ...refreshHoldChanges(before, after)];
+  return [...organisationLossChanges(before, after), ...sharedTableKChanges(before, after), ...refreshHoldChanges(before, after)];
 }

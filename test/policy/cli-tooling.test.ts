@@ -211,3 +211,22 @@ t.test('`policy diff` lists a change of the organisation\'s yearly privacy loss 
   const back = await runCli(['policy', 'diff', join(base, 'd7'), join(base, 'd30')]);
   t.match(back.out, /- \(organisation\): yearly privacy loss per person across all consumers: epsilon 73\.2 -> 36\.6/);
 });
+
+t.test('`policy diff` says when a raise of k changes nothing served, the groups being hidden at a shared table\'s larger k (before: "- k 5 -> 8" read as hiding more)', async (t) => {
+  const { mkdir, mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const base = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(base, { recursive: true, force: true }));
+  const board = (k: number) => `name: board\ndescription: Adoption board.\nconsumers: [board]\nk: ${k}\nkC: 5\nkOrg: 10\nperiods: [D30]\npermissions: [score]\nreports:\n  getTeamsUserActivityUserDetail:\n    cohort: { by: [organization, department] }\n`;
+  for (const k of [5, 8, 12]) {
+    await mkdir(join(base, `k${k}`));
+    await writeFile(join(base, `k${k}`, 'board.yaml'), board(k));
+  }
+  const raised = await runCli(['policy', 'diff', join(base, 'k5'), join(base, 'k8')]);
+  t.equal(raised.code, 0, raised.err);
+  t.match(raised.out, /- board: k 5 -> 8\n {2}~ board getTeamsUserActivityUserDetail: the change of k or k_c changes nothing served of this report: its groups are hidden at k 10 and k_c 5 in a shared table/);
+  // Above the shared table's k, the raise does hide more: no such line.
+  const above = await runCli(['policy', 'diff', join(base, 'k5'), join(base, 'k12')]);
+  t.notMatch(above.out, /changes nothing served/);
+});
