@@ -12,7 +12,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { STANDARD_PERIODS, type Period } from './catalogue/catalogue.js';
+import { findReport, STANDARD_PERIODS, type Period } from './catalogue/catalogue.js';
 import { PolicyLoadError } from './policy/load.js';
 import { SanitizeError } from './sanitize/errors.js';
 import { auditLogger } from './server/audit.js';
@@ -29,14 +29,17 @@ import { SERVE_VARIABLES, loadConfig } from './server/config.js';
 import { selfSignedCertificate } from './server/tls.js';
 import { isCalendarDate } from './catalogue/odata.js';
 import { explainReport } from './policy/explain.js';
+import { disclosureOf } from './policy/disclosure.js';
 import { budgetPlan, describeBudgetPlan } from './policy/budget-plan.js';
 import { diffPolicySets, diffSummary } from './policy/diff.js';
+import { setWideChanges } from './policy/table-changes.js';
 import { policyReference } from './policy/reference.js';
 import { verifyHistory } from './policy/history.js';
 import { readPolicyHistoryFile } from './store/policy-history.js';
 import { StoreLockedError } from './store/file-lock.js';
 import { StoreCorruptError } from './store/records.js';
-import { loadPolicySet } from './policy/load.js';
+import { loadPolicySet, type PolicySet } from './policy/load.js';
+import type { ResolvedPolicy } from './policy/schema.js';
 import { formatProblem } from './policy/validate.js';
 import type { RunningSimulator, SimulatorOptions } from './simulator/server.js';
 
@@ -537,7 +540,7 @@ async function policyDiff(oldDir: string, newDir: string): Promise<number> {
     }
   }
   if (!before.ok || !after.ok) return 1;
-  const summary = diffSummary(diffPolicySets(before.set, after.set));
+  const summary = diffSummary([...diffPolicySets(before.set, after.set), ...setWideChanges(before.set, after.set)]);
   process.stdout.write(`${oldDir} (version ${before.set.version}) -> ${newDir} (version ${after.set.version}): ${summary.more} exposure increase${summary.more === 1 ? '' : 's'}, ${summary.less} decrease${summary.less === 1 ? '' : 's'}, ${summary.changed} other change${summary.changed === 1 ? '' : 's'}\n`);
   for (const line of summary.lines) process.stdout.write(`  ${line}\n`);
   return 0;
@@ -603,6 +606,26 @@ async function policyHistory(options: { file?: string; redis?: string; prefix?: 
   return 1;
 }
 
+/**
+ * Where the report's cohorts are suppressed within a larger organisation table (policy/disclosure.ts sharedTable:
+ * other tools' dimensions and k, the report's other periods, the score's linked categories at k_org): what is
+ * then served, which the policy's own k and k_c alone do not say.
+ */
+function sharedTableLines(set: PolicySet, policy: ResolvedPolicy, report: string): string[] {
+  const name = findReport(report)?.name;
+  const disclosed = disclosureOf(set).consumers.find((c) => c.policy === policy.name)?.reports.find((r) => r.report === name);
+  if (disclosed?.kind !== 'cohorts') return [];
+  return (disclosed.sharedTable ?? []).map((table) => {
+    const withWhat = [
+      ...(table.withScore.length > 0 ? [`the org score's ${table.withScore.join(', ')}`] : []),
+      ...(table.withPeriods.length > 0 ? [`the periods ${table.withPeriods.join(', ')} (they nest)`] : []),
+      'whatever other policies release of this report',
+    ];
+    const raised = [...(table.k > policy.k ? [`k from ${policy.k} to ${table.k}`] : []), ...(table.kC > policy.kC ? [`k_c from ${policy.kC} to ${table.kC}`] : [])];
+    return `  served within a shared table for ${table.periods.join(', ')}: its groups are suppressed as one table with ${withWhat.join(', ')}, grouped by ${table.groupedBy.join(', ')}: a group of fewer than ${table.k} people, or with fewer than ${table.kC} active or 1 to ${table.kC - 1} inactive people, is hidden${raised.length > 0 ? ` (this table raises the policy's own ${raised.join(' and ')}: the k lines above understate what is hidden)` : ''}`;
+  });
+}
+
 async function policyExplain(policyName: string, report: string, dir: string): Promise<number> {
   await requirePolicyDir(dir, 'name it: policy explain <policy> <report> <dir>');
   const result = await loadPolicySet(dir);
@@ -616,7 +639,7 @@ async function policyExplain(policyName: string, report: string, dir: string): P
     return 1;
   }
   try {
-    process.stdout.write(`${explainReport(loaded.policy, report).join('\n')}\n`);
+    process.stdout.write(`${[...explainReport(loaded.policy, report), ...sharedTableLines(result.set, loaded.policy, report)].join('\n')}\n`);
     const budget = describeBudgetPlan(budgetPlan(result.set.policies.map((p) => p.policy)));
     process.stdout.write(`${[...budget.lines, ...budget.warnings.map((w) => `warning: ${w}`)].map((l) => `  ${l}`).join('\n')}\n`);
     return 0;

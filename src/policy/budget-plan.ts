@@ -126,14 +126,16 @@ export function plannedOrganisationEpsilon(set: PolicySet): number {
 export function describeBudgetPlan(plan: SetBudgetPlan): { lines: string[]; warnings: string[] } {
   const lines: string[] = [];
   const warnings: string[] = [];
+  // Weekly is the least often a release can be made fresh: advise it only to a noisy policy that is not weekly yet.
+  const daily = (p: PolicyBudgetPlan) => p.slots > 0 && p.releasesPerSlot > releasesPerYear('weekly');
   for (const p of plan.policies) {
     if (p.slots === 0) continue;
     lines.push(`policy '${p.policy}': ${p.slots} noisy releases it may read, each made afresh ${p.releasesPerSlot} times a year: epsilon ${p.needed} per year polling everything${p.budget !== null ? ` (budget ${p.budget})` : ''}`);
-    if (p.lastsDays !== null) warnings.push(`policy '${p.policy}': its yearly budget (epsilon ${p.budget}) runs out after about ${p.lastsDays} days of polling everything it may read once per fresh release (that needs epsilon ${p.needed}); raise privacyBudget, set freshReleases: weekly, or release fewer noisy reports and periods`);
+    if (p.lastsDays !== null) warnings.push(`policy '${p.policy}': its yearly budget (epsilon ${p.budget}) runs out after about ${p.lastsDays} days of polling everything it may read once per fresh release (that needs epsilon ${p.needed}); raise privacyBudget${daily(p) ? ', set freshReleases: weekly,' : ''} or release fewer noisy reports and periods`);
   }
   lines.push(`yearly privacy loss per person, across all consumers: epsilon ${plan.organisation}${plan.organisation === 0 ? ' (no noisy releases: figures are exact, protected by suppression only)' : ' (a figure two policies release at the same scale counts once); by default also the organisation limit: past it the proxy makes no fresh noisy release for anyone and serves the last one, stale (GPP_ORGANISATION_EPSILON_PER_YEAR sets another limit)'}`);
   if (plan.organisation > MEANINGFUL_EPSILON_PER_YEAR) {
-    warnings.push(`the yearly privacy loss per person across all consumers is epsilon ${plan.organisation}, above ${MEANINGFUL_EPSILON_PER_YEAR}: at that level the noise is not a meaningful differential-privacy guarantee, only a blur; say so in the disclosure, or release less often (freshReleases: weekly), fewer noisy reports, or exact figures protected by suppression alone`);
+    warnings.push(`the yearly privacy loss per person across all consumers is epsilon ${plan.organisation}, above ${MEANINGFUL_EPSILON_PER_YEAR}: at that level the noise is not a meaningful differential-privacy guarantee, only a blur; say so in the disclosure, or release ${plan.policies.some(daily) ? 'less often (freshReleases: weekly), ' : ''}fewer noisy reports, or exact figures protected by suppression alone`);
   }
   return { lines, warnings };
 }

@@ -85,11 +85,14 @@ export function diffPolicySets(before: ComparedPolicySet, after: ComparedPolicyS
     const push = (direction: ExposureDirection, text: string, report?: string) => changes.push({ direction, consumer, ...(report !== undefined ? { report } : {}), text });
     const old = before.policyFor(consumer)?.policy;
     const now = after.policyFor(consumer)?.policy;
+    // A permission (the org score, the policy preview) releases figures as a report does.
+    const grants = (policy: ResolvedPolicy) => rulesOf(policy).size > 0 || policy.permissions.length > 0;
+    const permissions = (policy: ResolvedPolicy) => (policy.permissions.length > 0 ? `, permissions ${policy.permissions.map((p) => `'${p}'`).join(', ')}` : '');
     if (old === undefined && now !== undefined) {
       const count = rulesOf(now).size;
-      push(count > 0 ? 'more' : 'changed', `now governed by policy '${now.name}' (${count} report${count === 1 ? '' : 's'} released; before: no policy, everything denied)`);
+      push(grants(now) ? 'more' : 'changed', `now governed by policy '${now.name}' (${count} report${count === 1 ? '' : 's'} released${permissions(now)}; before: no policy, everything denied)`);
     } else if (old !== undefined && now === undefined) {
-      push(rulesOf(old).size > 0 ? 'less' : 'changed', `no longer governed by any policy (was '${old.name}'): everything is denied`);
+      push(grants(old) ? 'less' : 'changed', `no longer governed by any policy (was '${old.name}'${permissions(old)}): everything is denied`);
     }
     const o = old ?? NO_POLICY;
     const n = now ?? NO_POLICY;
@@ -220,11 +223,13 @@ export interface DiffSummary {
   readonly lines: string[];
 }
 
+/** `changes` may join several diffs (a consumer's own, the set's): lines are ordered by direction again, exposure increases first (a stable sort). */
 export function diffSummary(changes: readonly PolicyChange[]): DiffSummary {
+  const ordered = [...changes].sort((x, y) => ORDER[x.direction] - ORDER[y.direction]);
   return {
     more: changes.filter((c) => c.direction === 'more').length,
     less: changes.filter((c) => c.direction === 'less').length,
     changed: changes.filter((c) => c.direction === 'changed').length,
-    lines: changes.map(formatChange),
+    lines: ordered.map(formatChange),
   };
 }

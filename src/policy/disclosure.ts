@@ -72,6 +72,11 @@ export interface ConsumerDisclosure {
    * numerator and denominator below the organisation (the score's `numeratorMargin95`, `denominatorMargin95`).
    */
   readonly scoreNoise?: { readonly epsilonPerRelease: number; readonly numeratorMargin95: number; readonly denominatorMargin95: number };
+  /**
+   * With the score: the smallest group its categories show (k_org, never below k; the largest among the policies
+   * granted the score, whose table this one is suppressed within) and k_c for one-sided counts.
+   */
+  readonly scoreMinimums?: { readonly kOrg: number; readonly kC: number };
   /** How often a fresh release is made: at each Microsoft refresh (daily) or once a week, served unchanged in between. */
   readonly freshReleases: 'daily' | 'weekly';
   /** This consumer's yearly share of the organisation's privacy budget (null: no noisy release, or none set). */
@@ -92,6 +97,8 @@ export interface Disclosure {
   readonly neverReleased: string[];
   /** How Microsoft's own behaviour shapes what tools see (naming changes, rows without a name). */
   readonly goodToKnow: string[];
+  /** What the proxy itself records and holds, and for how long (what is and is not tracked). */
+  readonly keptByProxy: string[];
 }
 
 export const NEVER_RELEASED = [
@@ -105,6 +112,17 @@ export const NEVER_RELEASED = [
 export const GOOD_TO_KNOW = [
   "Pseudonyms are derived from user names as Microsoft writes them in its reports. When the organisation switches Microsoft's \"display concealed user, group, and site names\" setting, Microsoft writes every name in the other form from its next daily refresh, so every pseudonym changes: a tool's per-person history starts again from that day (switching back restores the earlier pseudonyms). The proxy logs and counts each such switch.",
   "Where Microsoft gives a row no usable name (it writes '(Unknown)' for several different people, or a temporary placeholder after a change), the row is released with an empty pseudonym, never with one shared by different people; in group figures each such row counts as one person outside the directory.",
+];
+
+/**
+ * What the proxy itself records and holds (README "Audit log", "Snapshots", "Releases", the Store; deploy/OPERATIONS.md
+ * "Backups"): the works council's question "what is tracked about me?", answered for the proxy, not only per tool.
+ */
+export const KEPT_BY_PROXY = [
+  "An audit line per request: which tool asked for which report, period and format, when, under which policy version, the outcome, and counts (rows in, out and withheld, groups hidden, budget spent). Never a name, an e-mail address, a pseudonym or any figure about a person.",
+  "Microsoft's reports as fetched (per person, with names), and what each tool was served of them, only while current: encrypted (AES-256-GCM) in temporary files or the shared store, fetched again after the snapshot lifetime the operators set (one hour by default); and the directory's department, office and other attributes the groups use, per person, in memory only, to count people in groups.",
+  "The group figures and adoption scores it released, so that a repeat request gets the same figures (kept 400 days); the organisation-wide adoption score of each day (the trend, shown for six months; no group below the organisation, no person); the privacy budget each tool spent per year; and, per Microsoft refresh, which groups its releases hid and showed (as hashes, kept 35 days).",
+  "The history of the policy sets that went live (when, and what each change exposed or hid).",
 ];
 
 function generalisedTo(action: Exclude<ColumnAction, 'keep' | 'drop' | 'pseudonymize'>): string {
@@ -194,6 +212,7 @@ export function disclosureOf(set: PolicySet): Disclosure {
         formats: [...policy.formats], periods: [...policy.periods],
         singleDates: policy.dates, orgScore: policy.permissions.includes('score'),
         scoreEndpoints: policy.permissions.includes('score') ? ['/org-score', ...scoreDimensions(policy.reports).map((d) => `/org-score?by=${d}`), '/ (the dashboard)'] : [],
+        ...(grant !== undefined ? { scoreMinimums: { kOrg: grant.joint?.kOrg ?? grant.kOrg, kC: grant.joint?.kC ?? grant.kC } } : {}),
         ...(grant?.noise !== undefined && scoreMargin !== undefined ? { scoreNoise: { epsilonPerRelease: grant.noise.epsilon, numeratorMargin95: scoreMargin, denominatorMargin95: scoreMargin } } : {}),
         freshReleases: policy.freshReleases, epsilonPerYear: reports.some((r) => r.kind === 'cohorts' && r.noise !== undefined) ? (policy.privacyBudget?.epsilonPerYear ?? null) : null,
         policyPreview: policy.permissions.includes('preview'), reports,
@@ -206,7 +225,7 @@ export function disclosureOf(set: PolicySet): Disclosure {
     organisation === 0
       ? 'No tool gets noisy figures: every group figure released is exact, protected by hiding small groups only.'
       : `Across all tools, what is released about a person in a year adds up to a privacy loss of epsilon ${organisation} (each release counted once, whichever tools read it).${organisation > 10 ? ' That is well above 10, where the noise still blurs the figures but is no longer a meaningful mathematical guarantee on its own; the group-size rules above are what protect people.' : ''}`;
-  return { policyVersion: set.version, consumers, organisationEpsilonPerYear: organisation, organisationStatement, neverReleased: NEVER_RELEASED, goodToKnow: GOOD_TO_KNOW };
+  return { policyVersion: set.version, consumers, organisationEpsilonPerYear: organisation, organisationStatement, neverReleased: NEVER_RELEASED, goodToKnow: GOOD_TO_KNOW, keptByProxy: KEPT_BY_PROXY };
 }
 
 /** The directory dimensions a policy's cohorts declare (the score's `by`). */

@@ -45,7 +45,8 @@ export function lintPolicy(policy: ResolvedPolicy, source: PolicySource): Policy
   const problems: PolicyProblem[] = [];
   const report = (path: string, message: string, target: 'key' | 'value' = 'key') =>
     problems.push({ file: source.file, position: source.locate(path, target), path, message });
-  let pseudonymised = false;
+  /** Where the first pseudonymised column is named (the setting that needs a pseudonym key). */
+  let pseudonymised: string | undefined;
 
   for (const [reportName, rule] of Object.entries(policy.reports)) {
     const spec = findReport(reportName);
@@ -80,7 +81,7 @@ export function lintPolicy(policy: ResolvedPolicy, source: PolicySource): Policy
           report(path, `'${col.header}' identifies people, groups or sites and may not be kept in clear; pseudonymize or drop it, or state a reason under allowClearIdentifiers`, 'value');
         }
         if (action === 'pseudonymize') {
-          pseudonymised = true;
+          pseudonymised ??= path;
           if (col.role !== 'identifier') report(path, `only identifier columns can be pseudonymized; '${col.header}' is a ${col.role} column`, 'value');
         }
         if (typeof action === 'object') {
@@ -114,9 +115,11 @@ export function lintPolicy(policy: ResolvedPolicy, source: PolicySource): Policy
         for (const part of dimension.split(/\s+x\s+/)) {
           const known = part === ORGANIZATION || (DIRECTORY_ATTRIBUTES as readonly string[]).includes(part) || groupingColumn(spec, part) !== undefined || (part === LICENCE_CLASS && spec.columns.some((c) => c.kind === 'products'));
           if (!known) {
-            const candidates = [ORGANIZATION, LICENCE_CLASS, ...DIRECTORY_ATTRIBUTES, ...spec.columns.filter((c) => groupingColumn(spec, c.json) !== undefined).map((c) => c.json)];
+            const candidates = [ORGANIZATION, ...(spec.columns.some((c) => c.kind === 'products') ? [LICENCE_CLASS] : []), ...DIRECTORY_ATTRIBUTES, ...spec.columns.filter((c) => groupingColumn(spec, c.json) !== undefined).map((c) => c.json)];
             const column = findColumn(spec, part);
-            const why = column !== undefined ? ` ('${column.header}' is not a yes/no column: cohorts are keyed by the directory or by yes/no columns, so the set of cohorts never depends on the data)` : suggestion(closest(part, candidates));
+            const hint = closest(part, candidates);
+            // No near miss: name what a dimension can be, so the officer can fix it from the message alone.
+            const why = column !== undefined ? ` ('${column.header}' is not a yes/no column: cohorts are keyed by the directory or by yes/no columns, so the set of cohorts never depends on the data)` : hint !== undefined ? suggestion(hint) : `; a dimension is one of ${candidates.join(', ')}, or a cross of them such as 'department x officeLocation'`;
             report(toPointer('reports', reportName, 'cohort', 'by', String(i)), `unknown cohort dimension '${part}'${why}`, 'value');
           }
         }
@@ -129,12 +132,13 @@ export function lintPolicy(policy: ResolvedPolicy, source: PolicySource): Policy
     }
   }
   problems.push(...noiseProblems(policy, source));
-  const noisy = Object.values(policy.reports).some((rule) => typeof rule === 'object' && 'cohort' in rule && rule.cohort.noise !== undefined);
-  if (noisy && policy.privacyBudget === undefined) {
-    report('', 'cohorts are released with noise but no privacy budget is set; add privacyBudget: { epsilonPerYear: ... }');
+  const noisy = Object.entries(policy.reports).find(([, rule]) => typeof rule === 'object' && 'cohort' in rule && rule.cohort.noise !== undefined);
+  if (noisy !== undefined && policy.privacyBudget === undefined) {
+    // Placed at the first noisy rule's noise, the setting that needs the budget.
+    report(toPointer('reports', noisy[0], 'cohort', 'noise'), 'cohorts are released with noise but no privacy budget is set; add privacyBudget: { epsilonPerYear: ... } at the top level of the policy (the most epsilon its consumer may spend a year; policy check prints what polling everything needs)');
   }
-  if (pseudonymised && policy.pseudonyms === undefined) {
-    report('', 'columns are pseudonymized but no pseudonym key is named; add pseudonyms: { keyId: ..., epoch: 1 }');
+  if (pseudonymised !== undefined && policy.pseudonyms === undefined) {
+    report(pseudonymised, 'columns are pseudonymized but no pseudonym key is named; add pseudonyms: { keyId: ..., epoch: 1 } at the top level of the policy (keyId: a key id the proxy holds in GPP_PSEUDONYM_KEYS)', 'value');
   }
   return problems;
 }

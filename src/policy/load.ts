@@ -9,6 +9,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, sep } from 'node:path';
 import { diffPolicySets, diffSummary, type DiffSummary } from './diff.js';
+import { setWideChanges } from './table-changes.js';
 import { lintPolicy, lintPolicySet } from './lint.js';
 import type { ResolvedPolicy } from './schema.js';
 import type { PolicySource } from './source.js';
@@ -67,6 +68,8 @@ function fileDigest(name: string, text: string): string {
 export function policySetFromFiles(files: ReadonlyMap<string, string>): PolicySetResult {
   const problems: PolicyProblem[] = [];
   const policies: LoadedPolicy[] = [];
+  /** Every policy that validates, lint problems or not: the checks across the set apply to them all, so one run lists every problem. */
+  const validated: Pick<LoadedPolicy, 'policy' | 'source'>[] = [];
   const hashes: PolicyFileHash[] = [];
   const byName = [...files.keys()].map((path) => ({ path, name: basename(path) })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const { path: file, name } of byName) {
@@ -78,11 +81,12 @@ export function policySetFromFiles(files: ReadonlyMap<string, string>): PolicySe
       problems.push(...result.problems);
       continue;
     }
+    validated.push({ policy: result.policy, source: result.source });
     const lint = lintPolicy(result.policy, result.source);
     if (lint.length > 0) problems.push(...lint);
     else policies.push({ policy: result.policy, source: result.source, hash: sha256 });
   }
-  problems.push(...lintPolicySet(policies));
+  problems.push(...lintPolicySet(validated));
   if (problems.length > 0) return { ok: false, problems };
   const byConsumer = new Map(policies.flatMap((p) => p.policy.consumers.map((c) => [c, p] as const)));
   const hash = createHash('sha256');
@@ -241,7 +245,7 @@ export class PolicyStore {
         const previous = this.currentSet;
         this.rejection = undefined;
         this.currentSet = result.set;
-        await this.onReload({ kind: 'loaded', version: result.set.version, previousVersion: previous.version, policies: result.set.policies.length, changes: diffSummary(diffPolicySets(previous, result.set)), set: result.set });
+        await this.onReload({ kind: 'loaded', version: result.set.version, previousVersion: previous.version, policies: result.set.policies.length, changes: diffSummary([...diffPolicySets(previous, result.set), ...setWideChanges(previous, result.set)]), set: result.set });
       } else {
         this.rejection = { at: new Date(), keptVersion: this.currentSet.version, reasons: result.problems.map(formatProblem) };
         await this.onReload({ kind: 'rejected', problems: result.problems, keptVersion: this.currentSet.version });

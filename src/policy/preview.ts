@@ -5,12 +5,10 @@
  * re-identification risk over all released columns (prosecutor model, every column but the pseudonym a
  * quasi-identifier).
  */
-import { Directory } from '../cohort/directory.js';
 import type { CohortGrant } from '../cohort/cohort-releases.js';
-import { organisationVerdict, periodSourcesOf, protectCohortTable } from '../cohort/release.js';
-import { aggregateCsvReport, usesDirectory, type CohortAggregate, type CohortPlan } from '../cohort/report-users.js';
-import type { SuppressionCounts } from '../cohort/suppress.js';
-import { InternalInvariantError } from '../errors/catalogue.js';
+import { Directory } from '../cohort/directory.js';
+import { organisationVerdict, PeriodsRefreshing, protectCohortTable, type PeriodSources } from '../cohort/release.js';
+import { aggregateCsvReport, usesDirectory } from '../cohort/report-users.js';
 import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { cohortGrantFor, rowsPlanFor } from './decide.js';
 import type { PolicySet } from './load.js';
@@ -60,6 +58,8 @@ export interface ConsumerPreview {
   readonly consumer: string;
   readonly policy: string;
   readonly reports: (RowsPreview | CohortPreview | UnavailablePreview)[];
+  /** What the consumer may also read that the preview does not measure (the org score), in plain words. */
+  readonly notPreviewed: string[];
 }
 
 export interface PolicyPreview {
@@ -109,36 +109,42 @@ export async function previewPolicySet(set: PolicySet, data: PreviewData): Promi
       for (const [name, rule] of Object.entries(policy.reports)) {
         const spec = findReport(name);
         if (spec === undefined || rule === 'deny') continue;
-        const period = samplePeriod(policy, spec);
-        const held = data.report(spec, period);
-        if (held === undefined) {
-          reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'no fresh snapshot of this report is held' });
-          continue;
-        }
-        try {
-          if ('rows' in rule) {
-            const plan = rowsPlanFor({ kind: 'rows', policy: loaded, rule }, spec, consumer, keyring);
-            const { stats, risk } = await measureRowRelease(() => held.open(), plan);
-            reports.push({
-              kind: 'rows', report: spec.name, period, rowsIn: stats.rowsIn, rowsOut: stats.rowsOut, rowsSuppressed: stats.rowsSuppressed,
-              cellsSuppressed: stats.cellsSuppressed, k: plan.k, ...(spec.shape !== 'counts' ? { risk } : {}),
-            });
-          } else {
-            // The proxy's grant: suppressed within the organisation's table (every policy releasing the report, the
-            // score's linked categories, the nested periods), so the preview shows what a fresh proxy releases.
-            const grant = cohortGrantFor({ kind: 'cohort', policy: loaded, rule }, { report: spec, period }, set);
-            const directory = usesDirectory(grant.joint ?? grant.plan) ? data.directory() : NO_DIRECTORY;
-            if (directory === undefined) {
-              reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'the directory (for the cohort join) is not held' });
-              continue;
-            }
-            reports.push(await cohortPreview(spec, period, grant, held, directory, data));
+        // Cohorts: every period the policy releases (each has its own pattern, made with the others'); rows: one.
+        const allowed = spec.periods.filter((p) => policy.periods.includes(p));
+        const periods = 'cohort' in rule && allowed.length > 0 ? allowed : [samplePeriod(policy, spec)];
+        for (const period of periods) {
+          const held = data.report(spec, period);
+          if (held === undefined) {
+            reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'no fresh snapshot of this report is held' });
+            continue;
           }
-        } finally {
-          held.release();
+          try {
+            if ('rows' in rule) {
+              const plan = rowsPlanFor({ kind: 'rows', policy: loaded, rule }, spec, consumer, keyring);
+              const { stats, risk } = await measureRowRelease(() => held.open(), plan);
+              reports.push({
+                kind: 'rows', report: spec.name, period, rowsIn: stats.rowsIn, rowsOut: stats.rowsOut, rowsSuppressed: stats.rowsSuppressed,
+                cellsSuppressed: stats.cellsSuppressed, k: plan.k, ...(spec.shape !== 'counts' ? { risk } : {}),
+              });
+            } else {
+              const grant = cohortGrantFor({ kind: 'cohort', policy: loaded, rule }, { report: spec, period }, set);
+              // The organisation's table holds the plan's dimensions and every other policy's.
+              const directory = usesDirectory(grant.joint ?? grant.plan) ? data.directory() : NO_DIRECTORY;
+              if (directory === undefined) {
+                reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'the directory (for the cohort join) is not held' });
+                continue;
+              }
+              reports.push(await cohortPreview(spec, period, grant, held, directory, data));
+            }
+          } finally {
+            held.release();
+          }
         }
       }
-      consumers.push({ consumer, policy: policy.name, reports });
+      const notPreviewed = policy.permissions.includes('score')
+        ? [`the org score (/org-score and the dashboard, for ${policy.periods.join(', ')}): not measured here; its groups are hidden below k_org ${Math.max(policy.kOrg, policy.k)} and with the cohorts it is linked to (policy explain and /disclosure say which)`]
+        : [];
+      consumers.push({ consumer, policy: policy.name, reports, notPreviewed });
     }
   }
   consumers.sort((a, b) => a.consumer.localeCompare(b.consumer));
@@ -147,45 +153,44 @@ export async function previewPolicySet(set: PolicySet, data: PreviewData): Promi
 
 const NO_DIRECTORY = new Directory([]);
 
+/** A period of the report's group that the data does not hold (its cells are made with the previewed one's). */
+class PeriodNotHeld extends Error {}
+
 /**
- * A cohort release as the proxy makes it (cohort/release.ts protectCohortTable within the organisation's verdict),
- * reading the report's other periods from `data` where its periods are one table; unavailable when one is not held.
+ * One cohort release as the proxy makes it (cohort/release.ts, as `policy test` and `sanitize` do): suppressed
+ * within the organisation's table of the report and window (policy/decide.ts jointCohortPlan: every policy's
+ * dimensions at the largest k and k_c, the report's other periods, the score's linked categories), so its counts
+ * are what the consumer is served on this data. The noise is the public test key's (noise changes no suppression).
+ * Not included: the patterns a running proxy keeps for the refresh (cells held until Graph's next refresh).
  */
 async function cohortPreview(spec: ReportSpec, period: Period, grant: CohortGrant, held: HeldReport, directory: Directory, data: PreviewData): Promise<CohortPreview | UnavailablePreview> {
-  const { plan, joint } = grant;
-  const others = new Map<string, () => AsyncIterable<Buffer>>();
-  const leased: HeldReport[] = [];
-  try {
-    for (const { period: other } of joint?.periods ?? []) {
-      if (other === period) continue;
+  const { plan } = grant;
+  const periods: PeriodSources = {
+    period,
+    lease: async (other) => {
       const report = data.report(spec, other);
-      if (report === undefined) return { kind: 'unavailable', report: spec.name, period, reason: `its cohorts are one table with its ${other} report, which is not held` };
-      leased.push(report);
-      others.set(other, async function* () { for await (const piece of report.open()) yield Buffer.from(piece); });
-    }
-    const periods = others.size === 0 ? undefined : periodSourcesOf(period, others, (missing) => new InternalInvariantError(`the ${missing} report of ${spec.name} was not read`));
-    const source = () => held.open();
-    const aggregate = await aggregateCsvReport(source(), plan, directory);
-    const organisation = await organisationVerdict(source, plan, joint, directory, periods === undefined ? {} : { periods });
-    const { counts } = protectCohortTable(aggregate, plan, period, grant.cadence ?? 'daily', plan.noise !== undefined ? TEST_NOISE_KEY : undefined, organisation);
-    return cohortCounts(spec, period, plan, aggregate, counts);
-  } finally {
-    for (const report of leased) report.release();
-  }
-}
-
-function cohortCounts(spec: ReportSpec, period: Period, plan: CohortPlan, aggregate: CohortAggregate, counts: SuppressionCounts): CohortPreview {
-  const cells = aggregate.table.cells.filter((c) => c.state !== 'hidden');
-  const margins = plan.noise?.margins95;
-  return {
-    kind: 'cohort', report: spec.name, period, rowsIn: aggregate.rows, cells: cells.length,
-    released: cells.filter((c) => c.state === 'released').length,
-    suppressed: { primary: counts.primary, complement: counts.complement, secondary: counts.secondary },
-    lpVerified: counts.lpVerified,
-    ...(margins !== undefined ? {
-      noiseMargin95: { users: margins.users, activeUsers: margins.active, sums: Object.fromEntries(plan.metrics.map((m, i) => [m.column.header, margins.sums[i]!])) },
-    } : {}),
+      if (report === undefined) throw new PeriodNotHeld(`its ${other} cohorts are one table with ${period} (the periods nest), and no fresh snapshot of ${other} is held`);
+      return { csv: () => report.open() as AsyncIterable<Buffer>, release: () => report.release() };
+    },
   };
+  try {
+    const aggregate = await aggregateCsvReport(held.open(), plan, directory);
+    const release = protectCohortTable(aggregate, plan, period, grant.cadence ?? 'daily', TEST_NOISE_KEY, await organisationVerdict(() => held.open(), plan, grant.joint, directory, { periods }));
+    const cells = aggregate.table.cells.filter((c) => c.state !== 'hidden');
+    const margins = plan.noise?.margins95;
+    return {
+      kind: 'cohort', report: spec.name, period, rowsIn: aggregate.rows, cells: cells.length,
+      released: cells.filter((c) => c.state === 'released').length,
+      suppressed: { primary: release.counts.primary, complement: release.counts.complement, secondary: release.counts.secondary },
+      lpVerified: release.counts.lpVerified,
+      ...(margins !== undefined ? {
+        noiseMargin95: { users: margins.users, activeUsers: margins.active, sums: Object.fromEntries(plan.metrics.map((m, i) => [m.column.header, margins.sums[i]!])) },
+      } : {}),
+    };
+  } catch (error) {
+    if (error instanceof PeriodNotHeld || error instanceof PeriodsRefreshing) return { kind: 'unavailable', report: spec.name, period, reason: error.message };
+    throw error;
+  }
 }
 
 /** The preview as text, one block per consumer (what `policy preview` prints after its heading). */
@@ -193,6 +198,7 @@ export function formatPreview(preview: PolicyPreview): string {
   const out: string[] = [];
   for (const c of preview.consumers) {
     out.push('', `${c.consumer} (policy ${c.policy})${c.reports.length === 0 ? ': no report released' : ''}`);
+    for (const what of c.notPreviewed) out.push(`  also reads ${what}`);
     for (const r of c.reports) {
       if (r.kind === 'unavailable') {
         out.push(`  ${r.report} ${r.period}: not measured: ${r.reason}`);

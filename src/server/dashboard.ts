@@ -29,8 +29,9 @@ export interface DashboardSettings {
 
 const SCORE_PERIODS: readonly Period[] = ['D7', 'D30', 'D90', 'D180'];
 
-const bar = (points: number | null) =>
-  points === null ? '<span class="muted">not shown (too few people to show safely)</span>' : `<span class="bar"><span style="width:${Math.max(0, Math.min(100, points))}%"></span></span> ${points}`;
+/** A category's points as a bar; hidden (`why`: every reason it may be, never which one, which would narrow it). */
+const bar = (points: number | null, why: string) =>
+  points === null ? `<span class="muted">not shown (hidden for one of these reasons, never said which: ${why})</span>` : `<span class="bar"><span style="width:${Math.max(0, Math.min(100, points))}%"></span></span> ${points}`;
 
 /** The trend as an SVG line chart of the total percentage per refresh date; a point per fresh release (`cadence`). */
 export function trendSvg(points: readonly ScorePoint[], cadence: ReleaseCadence = 'daily'): string {
@@ -65,7 +66,7 @@ export function dashboardHtml(input: { period: string; kOrg: number; kC: number;
   const organization = input.rows?.find((r) => r.dimension === 'organization');
   const cohorts = input.rows?.filter((r) => r.dimension !== 'organization') ?? [];
   const categories = organization === undefined ? '' : `<table id="categories"><thead><tr><th>Category</th><th>Points (0-100)</th><th>People</th><th>How it is measured</th></tr></thead><tbody>${organization.categories
-    .map((c) => `<tr><td>${escapeHtml(c.title)}</td><td>${bar(c.points)}</td><td>${c.numerator === null ? '' : `${c.numerator} of ${c.denominator}`}</td><td class="small">${escapeHtml(c.definition)}</td></tr>`)
+    .map((c) => `<tr><td>${escapeHtml(c.title)}</td><td>${bar(c.points, why)}</td><td>${c.numerator === null ? '' : `${c.numerator} of ${c.denominator}`}</td><td class="small">${escapeHtml(c.definition)}</td></tr>`)
     .join('')}</tbody></table>`;
   // Groups are compared on the same categories: those released for every group shown.
   const shown = cohorts.filter((r) => !r.suppressed);
@@ -86,7 +87,7 @@ export function dashboardHtml(input: { period: string; kOrg: number; kC: number;
     : `<p class="small" id="exact">Group figures are exact: groups are protected by hiding them, not by noise.</p>`;
   const compared = common.length === 0 ? 'No category is released for every group shown, so the groups get no common score; compare them category by category.' : `The score compares every group on the same categories, those released for all groups shown: ${common.map((c) => escapeHtml(c.title)).join(', ')}.`;
   const departments = cohorts.length === 0 ? '' : `<h2>By ${escapeHtml(input.by)}</h2><p class="small" id="compared">${compared}</p>${margins}<p class="small" id="hidden-why">A group or a figure marked hidden is hidden for one of these reasons, never said which: ${escapeHtml(why)}. An empty group looks the same.</p><table id="cohorts"><thead><tr><th>${escapeHtml(input.by)}</th><th>Score</th>${titles.map((c) => `<th>${escapeHtml(c.title)}</th>`).join('')}</tr></thead><tbody>${cohorts
-    .map((r) => `<tr><td>${escapeHtml(r.cohort.join(' / '))}</td><td>${comparable(r) === null ? hidden : `${bar(comparable(r))}%`}</td>${r.categories.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`)
+    .map((r) => `<tr><td>${escapeHtml(r.cohort.join(' / '))}</td><td>${comparable(r) === null ? hidden : `${bar(comparable(r), why)}%`}</td>${r.categories.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
   const changed = input.directoryChanged === true ? `<p id="directory-changed" class="note">Groups by ${escapeHtml(input.by)} are not shown today: the directory changed between reads of the score's reports, which Microsoft Graph refreshed on different dates, and by a group the score would join some of their data to another directory than their cohorts were. They are shown again once the reports are refreshed together (usually the next day); the organisation's score is not affected.</p>` : '';
   const concealed = input.concealed === true ? `<p id="concealed" class="note">Groups by ${escapeHtml(input.by)} are not shown: Microsoft 365 conceals user names in its usage reports ("Display concealed user, group, and site names in all reports" is on), so report rows cannot be matched to the directory. An administrator can turn it off in the Microsoft 365 admin center (Settings, Org settings, Reports); the organisation's score does not need it.</p>` : '';

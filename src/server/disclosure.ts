@@ -53,8 +53,11 @@ function cohortSection(c: CohortDisclosure): string {
 
 /** How exact the score's figures are: exact, or each group's category counts with their 95% margins. */
 function scoreAccuracy(c: ConsumerDisclosure): string {
-  if (c.scoreNoise === undefined) return 'Its figures are exact, hidden where the groups above are hidden.';
-  return `Per group below the whole organisation, each category's people who qualify (the numerator) are within &plusmn;${c.scoreNoise.numeratorMargin95} and the people counted (the denominator) within &plusmn;${c.scoreNoise.denominatorMargin95} of the true figures 95% of the time (released as <code>numeratorMargin95</code> and <code>denominatorMargin95</code>); the organisation's score is exact. One score release costs epsilon ${Math.round(c.scoreNoise.epsilonPerRelease * 1000) / 1000}.`;
+  const m = c.scoreMinimums;
+  // The score's own minimums (k_org can be above the cohorts' k): a group the cohorts show can be hidden in the score.
+  const hidden = m === undefined ? 'hidden where the groups above are hidden' : `hidden where the groups above are hidden, and for any group of fewer than ${m.kOrg} people, or with fewer than ${m.kC} people who qualify or 1 to ${m.kC - 1} who do not`;
+  if (c.scoreNoise === undefined) return `Its figures are exact, ${hidden}.`;
+  return `Its category figures are ${hidden}. Per group below the whole organisation, each category's people who qualify (the numerator) are within &plusmn;${c.scoreNoise.numeratorMargin95} and the people counted (the denominator) within &plusmn;${c.scoreNoise.denominatorMargin95} of the true figures 95% of the time (released as <code>numeratorMargin95</code> and <code>denominatorMargin95</code>); the organisation's score is exact. One score release costs epsilon ${Math.round(c.scoreNoise.epsilonPerRelease * 1000) / 1000}.`;
 }
 
 function consumerSection(c: ConsumerDisclosure): string {
@@ -79,6 +82,7 @@ export function disclosureHtml(d: Disclosure, live?: PolicyActivation): string {
 <p id="yearly-loss">${escapeHtml(d.organisationStatement)}</p>
 <h2>Never released to any tool</h2><ul>${d.neverReleased.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <h2>Good to know</h2><ul>${d.goodToKnow.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
+<h2>What the proxy itself keeps</h2><ul>${d.keptByProxy.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>
 <h2>Tool by tool</h2>
 ${d.consumers.map(consumerSection).join('\n')}
 <p><a href="/">Back to the organisation's adoption overview</a></p>

@@ -117,6 +117,13 @@ t.test('issue 15 item 6: `policy check` and `policy explain` show the yearly pri
   t.notMatch(weekly.err, /warning/, 'weekly fresh releases: the budget lasts and the loss stays below 10');
   const explained = await runCli(['policy', 'explain', 'dash', 'getEmailActivityUserDetail', dir]);
   t.match(explained.out, /yearly privacy loss per person, across all consumers: epsilon 5\.3/);
+  // Already weekly: the advice names what is left to do, not the cadence the policy has (before, both warnings
+  // told the officer to set freshReleases: weekly on a weekly policy).
+  await writeFile(join(dir, 'dash.yaml'), policy('weekly', 3).replace('epsilon: 0.1', 'epsilon: 0.3'));
+  const spent = await runCli(['policy', 'check', dir]);
+  t.match(spent.err, /its yearly budget \(epsilon 3\) runs out after about \d+ days .*; raise privacyBudget or release fewer noisy reports and periods/);
+  t.match(spent.err, /epsilon 15\.9, above 10: .*; say so in the disclosure, or release fewer noisy reports, or exact figures protected by suppression alone/);
+  t.notMatch(spent.err, /freshReleases: weekly/, 'a weekly policy is not told to become weekly');
 });
 
 t.test("issue 15 item 6: the organisation's planned yearly total counts a figure two policies release at the same scale once, and figures at different scales each", async (t) => {
@@ -140,4 +147,86 @@ t.test("issue 15 item 6: the organisation's planned yearly total counts a figure
   await writeFile(join(dir, 'dash-b.yaml'), policy('dash-b', 160, 0.2));
   const apart = await runCli(['policy', 'check', dir]);
   t.match(apart.out, /yearly privacy loss per person, across all consumers: epsilon 109\.8 /);
+});
+
+t.test('`policy explain` says where a cohort release is suppressed within a shared table that raises its k (before, it gave the policy\'s own k alone)', async (t) => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // k 5 reads as groups of 5 hidden below; with the score granted (k_org 10), the Teams cohorts are one table with
+  // the score's Meetings at k 10, and D7 and D30 one table (they nest): the proxy hides groups of 5 to 9 too.
+  await writeFile(join(dir, 'board.yaml'), 'name: board\ndescription: Adoption board.\nconsumers: [board]\nk: 5\nkC: 5\nkOrg: 10\nperiods: [D7, D30]\npermissions: [score]\nreports:\n  getTeamsUserActivityUserDetail:\n    cohort: { by: [organization, department, officeLocation] }\n');
+  const explained = await runCli(['policy', 'explain', 'board', 'getTeamsUserActivityUserDetail', dir]);
+  t.equal(explained.code, 0, explained.err);
+  t.match(explained.out, /k = 5: a group of 1 to 4 people/, "the policy's own k");
+  t.match(explained.out, /served within a shared table for D7, D30: its groups are suppressed as one table with the org score's Meetings, the periods D7, D30 \(they nest\), .*a group of fewer than 10 people, .* is hidden \(this table raises the policy's own k from 5 to 10/);
+  // Without the score and with one period, nothing is shared: no such line.
+  await writeFile(join(dir, 'board.yaml'), 'name: board\ndescription: Adoption board.\nconsumers: [board]\nk: 5\nkC: 5\nperiods: [D30]\nreports:\n  getTeamsUserActivityUserDetail:\n    cohort: { by: [organization, department, officeLocation] }\n');
+  const alone = await runCli(['policy', 'explain', 'board', 'getTeamsUserActivityUserDetail', dir]);
+  t.notMatch(alone.out, /shared table/);
+});
+
+t.test('`policy diff` says what a change does within the current Graph refresh to the tables it widens or narrows (before, it listed the consumers\' settings only)', async (t) => {
+  const { mkdir, mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const base = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(base, { recursive: true, force: true }));
+  const board = (extra: string, by: string) => `name: board\ndescription: Adoption board.\nconsumers: [board]\nk: 5\nkC: 5\nkOrg: 10\nperiods: [D7, D30]\n${extra}reports:\n  getTeamsUserActivityUserDetail:\n    cohort: { by: [${by}] }\n`;
+  const sets = { cohorts: board('', 'organization, department'), score: board('permissions: [score]\n', 'organization, department'), fewer: board('', 'organization') };
+  for (const [name, text] of Object.entries(sets)) {
+    await mkdir(join(base, name));
+    await writeFile(join(base, name, 'board.yaml'), text);
+  }
+  // The score granted beside released Teams cohorts links its Meetings category to their table: it widens.
+  const granted = await runCli(['policy', 'diff', join(base, 'cohorts'), join(base, 'score')]);
+  t.equal(granted.code, 0, granted.err);
+  t.match(granted.out, /\+ board: permission 'score' newly granted/);
+  t.match(granted.out, /~ board getTeamsUserActivityUserDetail: its organisation table for D7, D30 widens \(linked to the score's Meetings\)/);
+  t.match(granted.out, /served suppressed \(counted by gpp_cells_held_until_refresh\), and the cells it hides are hidden at once/);
+  // A dimension dropped: the tables made today are kept until the next refresh.
+  const dropped = await runCli(['policy', 'diff', join(base, 'cohorts'), join(base, 'fewer')]);
+  t.match(dropped.out, /~ board getTeamsUserActivityUserDetail: its organisation table for D7, D30 narrows \(no longer grouped by department\): until Graph's next refresh its releases are still suppressed within the tables today's releases were made in/);
+  // Nothing about the tables changes: no such line.
+  const same = await runCli(['policy', 'diff', join(base, 'cohorts'), join(base, 'cohorts')]);
+  t.notMatch(same.out, /organisation table/);
+});
+
+t.test('`policy diff` lists a change of the organisation\'s yearly privacy loss per person (the default organisation limit), first among exposure increases (before, adding a noisy period showed only the period)', async (t) => {
+  const { mkdir, mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const base = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(base, { recursive: true, force: true }));
+  const policy = (periods: string) => `name: dash\ndescription: Dashboard.\nconsumers: [dash]\nk: 150\nperiods: [${periods}]\nprivacyBudget: { epsilonPerYear: 100 }\nreports:\n  getEmailActivityUserDetail:\n    cohort: { by: [organization, department], noise: { epsilon: 0.1 } }\n`;
+  for (const [name, periods] of [['d30', 'D30'], ['d7', 'D7, D30']] as const) {
+    await mkdir(join(base, name));
+    await writeFile(join(base, name, 'dash.yaml'), policy(periods));
+  }
+  const diff = await runCli(['policy', 'diff', join(base, 'd30'), join(base, 'd7')]);
+  t.equal(diff.code, 0, diff.err);
+  t.match(diff.out, /: 2 exposure increases, 0 decreases, 1 other change\n {2}\+ dash: period D7 newly allowed\n {2}\+ \(organisation\): yearly privacy loss per person across all consumers: epsilon 36\.6 -> 73\.2 \(by default also the proxy's organisation limit/);
+  const back = await runCli(['policy', 'diff', join(base, 'd7'), join(base, 'd30')]);
+  t.match(back.out, /- \(organisation\): yearly privacy loss per person across all consumers: epsilon 73\.2 -> 36\.6/);
+});
+
+t.test('`policy diff` says when a raise of k changes nothing served, the groups being hidden at a shared table\'s larger k (before: "- k 5 -> 8" read as hiding more)', async (t) => {
+  const { mkdir, mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const base = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(base, { recursive: true, force: true }));
+  const board = (k: number) => `name: board\ndescription: Adoption board.\nconsumers: [board]\nk: ${k}\nkC: 5\nkOrg: 10\nperiods: [D30]\npermissions: [score]\nreports:\n  getTeamsUserActivityUserDetail:\n    cohort: { by: [organization, department] }\n`;
+  for (const k of [5, 8, 12]) {
+    await mkdir(join(base, `k${k}`));
+    await writeFile(join(base, `k${k}`, 'board.yaml'), board(k));
+  }
+  const raised = await runCli(['policy', 'diff', join(base, 'k5'), join(base, 'k8')]);
+  t.equal(raised.code, 0, raised.err);
+  t.match(raised.out, /- board: k 5 -> 8\n {2}~ board getTeamsUserActivityUserDetail: the change of k or k_c changes nothing served of this report: its groups are hidden at k 10 and k_c 5 in a shared table/);
+  // Above the shared table's k, the raise does hide more: no such line.
+  const above = await runCli(['policy', 'diff', join(base, 'k5'), join(base, 'k12')]);
+  t.notMatch(above.out, /changes nothing served/);
 });

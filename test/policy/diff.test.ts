@@ -56,3 +56,17 @@ t.test('diff: a new tool, a withdrawn report, a column hidden, a quasi-identifie
     "- licence-tool getOffice365ActiveUserDetail: 'Teams Last Activity Date' not released (was generalised to the month)",
   ]);
 });
+
+t.test('diff: a new consumer granted only a permission (the score-only dashboard reader OPERATIONS.md advises) is an exposure increase, and its removal a decrease (before: "other changes")', async (t) => {
+  const readers = 'name: board-readers\ndescription: People who read the adoption dashboard only.\nconsumers: [board-readers]\npermissions: [score]\nreports: {}\n';
+  const withReaders = setOf({ 'licence.yaml': LICENCE, 'vendor.yaml': VENDOR, 'readers.yaml': readers });
+  const added = diffSummary(diffPolicySets(shipped, withReaders));
+  t.equal(added.lines[0], "+ board-readers: now governed by policy 'board-readers' (0 reports released, permissions 'score'; before: no policy, everything denied)");
+  t.equal(added.more, 1);
+  const removed = diffSummary(diffPolicySets(withReaders, shipped));
+  t.equal(removed.lines[0], "- board-readers: no longer governed by any policy (was 'board-readers', permissions 'score'): everything is denied");
+  t.equal(removed.less, 1);
+  // A consumer that is granted nothing at all stays an "other" change.
+  const onboarding = diffSummary(diffPolicySets(shipped, setOf({ 'licence.yaml': LICENCE, 'vendor.yaml': VENDOR, 'deny.yaml': 'name: deny\ndescription: Onboarding.\nconsumers: [onboarding]\nreports: {}\n' })));
+  t.same([onboarding.more, onboarding.changed], [0, 1]);
+});

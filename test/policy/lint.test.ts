@@ -129,3 +129,28 @@ t.test('noise whose margin dwarfs the figures is an error; over half of k a warn
   t.same(noiseWarnings(set('{ margin95: 5 }')).map(formatProblem), []);
   t.match(noiseWarnings(set('{ margin95: 6 }')).map(formatProblem), [/^p\/p\.yaml:11:7: warning: getTeamsUserActivityUserDetail: the noise's 95% margin for counts is ±6 people, over half the smallest group shown \(k = 10\)/]);
 });
+
+t.test('one check lists every problem: a consumer named by two files is reported even where one of them has other problems (before, only after they were fixed)', async (t) => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { loadPolicySet } = await import('../../src/policy/load.js');
+  const dir = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'a.yaml'), 'name: a\ndescription: A dashboard.\nconsumers: [tool-a]\nreports:\n  getEmailActivityUserDetail:\n    cohort: { by: [organization, departement] }\n');
+  await writeFile(join(dir, 'b.yaml'), 'name: b\ndescription: A licence tool.\nconsumers: [tool-a]\nreports: {}\n');
+  const result = await loadPolicySet(dir);
+  t.notOk(result.ok);
+  const problems = result.ok ? [] : result.problems.map(formatProblem);
+  t.match(problems.join('\n'), /a\.yaml:6:34: unknown cohort dimension 'departement' - did you mean 'department'\?/);
+  t.match(problems.join('\n'), /b\.yaml:3:13: consumer 'tool-a' is already governed by .*a\.yaml \(policy 'a'\); a consumer has exactly one policy/);
+});
+
+t.test('problems are placed at the setting that causes them, and say how to fix it (before: a missing key or budget at 1:1, an unknown dimension without the allowed ones)', async (t) => {
+  const noKey = 'name: p\ndescription: A test policy.\nconsumers: [tool]\nreports:\n  getEmailActivityUserDetail:\n    rows:\n      Report Refresh Date: keep\n      User Principal Name: pseudonymize\n';
+  t.match(lint(noKey), ["policies/p.yaml:8:28: columns are pseudonymized but no pseudonym key is named; add pseudonyms: { keyId: ..., epoch: 1 } at the top level of the policy (keyId: a key id the proxy holds in GPP_PSEUDONYM_KEYS)"]);
+  const noBudget = 'name: p\ndescription: A test policy.\nconsumers: [tool]\nk: 10\nreports:\n  getEmailActivityUserDetail:\n    cohort:\n      by: [organization, office]\n      noise: { margin95: 4 }\n';
+  const problems = lint(noBudget).join('\n');
+  t.match(problems, /policies\/p\.yaml:8:26: unknown cohort dimension 'office'; a dimension is one of organization, licenceClass, department, officeLocation, .*, or a cross of them such as 'department x officeLocation'/);
+  t.match(problems, /policies\/p\.yaml:9:7: cohorts are released with noise but no privacy budget is set; add privacyBudget: \{ epsilonPerYear: \.\.\. \} at the top level of the policy/);
+});

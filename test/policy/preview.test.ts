@@ -2,7 +2,7 @@ import t from 'tap';
 import { noisyVendorPolicies } from '../helpers/vendor-policy.js';
 import { KeyedRandomBits, sampleDiscreteLaplace } from '../../src/cohort/noise.js';
 import { loadPolicySet } from '../../src/policy/load.js';
-import { discreteLaplaceMargin95, previewPolicySet, simulatedData, type CohortPreview, type RowsPreview } from '../../src/policy/preview.js';
+import { discreteLaplaceMargin95, formatPreview, previewPolicySet, simulatedData, type CohortPreview, type RowsPreview } from '../../src/policy/preview.js';
 import { SampleReports } from '../../src/policy/sample-reports.js';
 
 t.test('the 95% margin is the smallest m with P(|noise| <= m) >= 0.95 for the discrete Laplace the proxy samples', async (t) => {
@@ -47,4 +47,22 @@ t.test('preview of the shipped set: no released licence row is unique on its rel
   t.equal(noisyTeams.noiseMargin95!.users, 5, 'the margin the noisy example asks for (margin95: 5)');
   t.same([noisyTeams.released, noisyTeams.suppressed], [teams.released, teams.suppressed], 'noise changes no suppression');
   t.same(preview.consumers.find((c) => c.consumer === 'onboarding')!.reports, []);
+});
+
+t.test('preview: a consumer that reads the org score is told the score is not measured (before, a score-only reader read "no report released" and nothing more)', async (t) => {
+  const { mkdtemp, cp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'policies-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await cp('policies', dir, { recursive: true, filter: (source) => !source.includes('/tests') });
+  await writeFile(join(dir, 'board-readers.yaml'), 'name: board-readers\ndescription: People who read the adoption dashboard only.\nconsumers: [board-readers]\npermissions: [score]\nreports: {}\n');
+  const loaded = await loadPolicySet(dir);
+  if (!loaded.ok) throw new Error('the set must load');
+  const preview = await previewPolicySet(loaded.set, simulatedData(new SampleReports({ users: 250 })));
+  const readers = preview.consumers.find((c) => c.consumer === 'board-readers')!;
+  t.same(readers.reports, []);
+  t.match(readers.notPreviewed, [/^the org score \(\/org-score and the dashboard, for D7, D30, D90, D180\): not measured here; its groups are hidden below k_org 10/]);
+  t.match(formatPreview(preview), /board-readers \(policy board-readers\): no report released\n {2}also reads the org score/);
+  t.same(preview.consumers.find((c) => c.consumer === 'licence-tool')!.notPreviewed, [], 'a tool without the score: nothing more');
 });

@@ -70,4 +70,7 @@ t.test('D30 kept; a reload raises k and adds D7 within the refresh: D7 narrows n
   const metrics = (await proxy.get('/metrics', METRICS_TOKEN)).body.toString();
   const held = Number(/^gpp_cells_held_until_refresh (\d+)$/m.exec(metrics)?.[1]);
   t.equal(held, 3, 'gpp_cells_held_until_refresh counts the D7 cells held until the next refresh');
+  // And the officer is told so when the set goes live (before, the reload line listed only the k and the period).
+  const loaded = proxy.logs.map((l) => JSON.parse(l) as { msg?: string; changes?: string[] }).filter((l) => l.msg === 'policy set loaded').at(-1);
+  t.match(loaded?.changes?.find((c) => c.startsWith('~ ')), /^~ no-policy getTeamsUserActivityUserDetail: its organisation table for D30 widens \(one table with D7\): until Graph's next refresh, a cell it would show for the first time beside cells today's releases showed is served suppressed \(counted by gpp_cells_held_until_refresh\)/, 'the reload log line says which cells are held until the next refresh');
 });

@@ -119,3 +119,11 @@ t.test('issue 15 item 7: departments are compared on the same categories, hidden
   t.match(hidden, /<span id="score" class="big">[0-9.]+%<\/span>/, "the organisation's score is shown with concealed names");
   t.match(hidden, /id="concealed" class="note">Groups by department are not shown: Microsoft 365 conceals user names/, 'and the page says why groups are missing and what to change');
 });
+
+t.test("a category hidden for the whole organisation gives every reason it may be hidden, never one that may be false (before: 'too few people to show safely' for an organisation of 250 whose category hid a few people who do not qualify)", async (t) => {
+  const category = (id: string, numerator: number | null, denominator: number | null) => ({ id, title: id, numerator, denominator, points: numerator === null ? null : Math.round((1000 * numerator) / denominator!) / 10, definition: `${id} definition`, reports: [], suppressed: numerator === null });
+  const organization = { dimension: 'organization', cohort: ['all'], total: { points: 80.4, max: 100, percentage: 80.4 }, categories: [category('communication', 185, 230), category('teamwork', null, null)], suppressed: false };
+  const html = dashboardHtml({ period: 'D30', kOrg: 10, kC: 5, by: 'department', rows: [organization], history: [] });
+  t.notMatch(html, /too few people/);
+  t.match(html, /<td>teamwork<\/td><td><span class="muted">not shown \(hidden for one of these reasons, never said which: fewer than 10 people; protecting a few inactive people \(1 to 4 people in the group who do not count in a category, or fewer than 5 who do\); or needed to protect another hidden group/);
+});

@@ -113,3 +113,38 @@ t.test('/disclosure and /disclosure.html follow the live set after a reload; the
   t.match(html, new RegExp(`version <code>${json.policyVersion}</code>, in force since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC`));
   t.notOk(html.includes(KEYS.licence));
 });
+
+t.test('the disclosure says what the proxy itself keeps (before, nothing: what is tracked was not said), and the audit log keeps what it says, no person', async (t) => {
+  const stack = await startStack();
+  t.teardown(() => stack.close());
+  const served = await stack.get("/v1.0/reports/getOffice365ActiveUserDetail(period='D30')", KEYS.licence);
+  t.equal(served.status, 302);
+  t.equal((await stack.get(String(served.headers.location))).status, 200);
+  t.equal((await stack.get('/cohorts/getTeamsUserActivityUserDetail?period=D30&by=department&format=json', KEYS.vendor)).status, 200);
+  const d = JSON.parse((await stack.get('/disclosure')).body.toString()) as { keptByProxy: string[] };
+  const kept = d.keptByProxy.join('\n');
+  t.match(kept, /An audit line per request: which tool asked for which report, period and format, when, .*Never a name, an e-mail address, a pseudonym or any figure about a person/);
+  t.match(kept, /Microsoft's reports as fetched \(per person, with names\).*encrypted.*one hour by default/);
+  t.match(kept, /The group figures and adoption scores it released.*kept 400 days/);
+  const html = (await stack.get('/disclosure.html')).body.toString();
+  t.match(html, /<h2>What the proxy itself keeps<\/h2><ul><li>An audit line per request/);
+  // What the page says of the audit log holds for the lines this proxy wrote: no user name, display name or pseudonym.
+  const audit = stack.logs.filter((l) => l.includes('"audit"'));
+  t.ok(audit.length >= 3, 'the requests were audited');
+  const people = Array.from({ length: stack.sim.tenant.size }, (_, i) => stack.sim.tenant.user(i));
+  for (const line of audit) {
+    const leaked = people.find((p) => line.includes(p.userPrincipalName) || line.includes(p.displayName));
+    t.equal(leaked, undefined, 'no person named in an audit line');
+    t.notMatch(line, /"licence-tool\.\d+\./, 'no pseudonym in an audit line');
+  }
+});
+
+t.test("the disclosure states the score's own minimum group (k_org above the cohorts' k), not only the cohorts' (before: 'hidden where the groups above are hidden', with groups of 5 shown above and hidden in the score)", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-disclosure-score-'));
+  await writeFile(join(dir, 'board.yaml'), 'name: board\ndescription: Adoption board.\nconsumers: [board]\nk: 5\nkC: 5\nkOrg: 10\nperiods: [D30]\npermissions: [score]\nreports:\n  getEmailActivityUserDetail:\n    cohort: { by: [organization, department] }\n');
+  const loaded = await loadPolicySet(dir);
+  if (!loaded.ok) throw new Error('the set must load');
+  const d = disclosureOf(loaded.set);
+  t.same(d.consumers[0]!.scoreMinimums, { kOrg: 10, kC: 5 });
+  t.match(disclosureHtml(d), /Its figures are exact, hidden where the groups above are hidden, and for any group of fewer than 10 people, or with fewer than 5 people who qualify or 1 to 4 who do not\./);
+});

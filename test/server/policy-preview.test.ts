@@ -2,14 +2,14 @@
  * `GET /policy/preview` on a running proxy: only for a consumer whose policy grants 'preview'; measures the
  * snapshots the proxy holds (never asking Graph), and its figures agree with what the proxy actually serves.
  */
-import { cp, mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import t from 'tap';
-import type { PolicyPreview, RowsPreview } from '../../src/policy/preview.js';
+import type { CohortPreview, PolicyPreview, RowsPreview } from '../../src/policy/preview.js';
 import { ConsumerKeys } from '../../src/server/consumer-keys.js';
-import { KEYS, proxyCsv, startStack } from '../helpers/proxy-stack.js';
+import { KEYS, proxyCsv, shippedPoliciesWithoutCases, startStack } from '../helpers/proxy-stack.js';
 
 const OPERATOR_KEY = 'gpp_test-privacy-operator-key-0000000000000000000000';
 
@@ -44,4 +44,33 @@ t.test("GET /policy/preview: an operator with the 'preview' permission sees what
   t.equal(Object.values(stack.sim.stats.downloads).reduce((a, b) => a + b, 0), downloads, 'still no request to Graph');
   t.notOk(response.body.toString().includes('@'), 'counts only: no identifier in the answer');
   t.match(after.consumers.find((c) => c.consumer === 'adoption-dashboard')!.reports[0], { kind: 'unavailable' }, 'cohorts need their snapshot and the directory held');
+});
+
+t.test("GET /policy/preview: a cohort release's figures are the proxy's, made within the organisation's table (periods and the score's Meetings with it)", async (t) => {
+  // The vendor's Teams cohorts for D7 and D30 (one table: the periods nest) beside the score's Meetings (one table
+  // with them: the vendor policy grants the score). Before, the preview suppressed the policy's own table alone
+  // for D30 only: 9 of 22 cells released on this tenant, where the proxy serves 5 and hides 4 more for the link.
+  const dir = await shippedPoliciesWithoutCases('gpp-preview-cohorts-');
+  const file = join(dir, 'vendor-dashboard.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).replace(/^periods: \[D30\]$/m, 'periods: [D7, D30]'));
+  await writeFile(join(dir, 'operations.yaml'), "name: operations\ndescription: The privacy office's console reads the policy preview, and no report.\nconsumers: [privacy-office]\npermissions: [preview]\nreports: {}\n");
+  const stack = await startStack({ proxy: { policiesDir: dir, consumerKeys: ConsumerKeys.of({ 'adoption-dashboard': KEYS.vendor, 'privacy-office': OPERATOR_KEY }) }, simulator: { seed: 1, users: 250 } });
+  t.teardown(() => stack.close());
+
+  const served = new Map<string, { released: number; suppressed: number }>();
+  for (const period of ['D7', 'D30']) {
+    const response = await stack.get(`/cohorts/getTeamsUserActivityUserDetail?period=${period}&by=organization,department,officeLocation&format=json`, KEYS.vendor);
+    t.equal(response.status, 200, `${period} served`);
+    const cells = (JSON.parse(response.body.toString()) as { value: { suppressed: boolean }[] }).value;
+    served.set(period, { released: cells.filter((c) => !c.suppressed).length, suppressed: cells.filter((c) => c.suppressed).length });
+  }
+  const preview = JSON.parse((await stack.get('/policy/preview', OPERATOR_KEY)).body.toString()) as PolicyPreview;
+  const teams = preview.consumers.find((c) => c.consumer === 'adoption-dashboard')!.reports.filter((r) => r.report === 'getTeamsUserActivityUserDetail') as CohortPreview[];
+  t.same(teams.map((r) => r.period), ['D7', 'D30'], 'every period the policy releases is previewed');
+  for (const r of teams) {
+    const { released, suppressed } = served.get(r.period)!;
+    t.equal(r.cells, released + suppressed, `${r.period}: the cells the proxy serves`);
+    t.equal(r.released, released, `${r.period}: the preview releases exactly the cells the proxy released`);
+    t.equal(r.suppressed.primary + r.suppressed.complement + r.suppressed.secondary, suppressed, `${r.period}: and suppresses the rest`);
+  }
 });
