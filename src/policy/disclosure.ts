@@ -16,6 +16,7 @@ import { scoreNoiseScale } from '../score/org-scores.js';
 import { SCORE_CATEGORIES } from '../score/categories.js';
 import { exactStatement, noiseStatement } from './explain.js';
 import type { ColumnAction, RowsRule } from './schema.js';
+import { PATTERN_RETENTION_DAYS, RELEASE_RETENTION_DAYS } from '../store/store.js';
 
 export interface RowsDisclosure {
   readonly report: string;
@@ -121,7 +122,7 @@ export const GOOD_TO_KNOW = [
 export const KEPT_BY_PROXY = [
   "An audit line per request: which tool asked for which report, period and format, when, under which policy version, the outcome, and counts (rows in, out and withheld, groups hidden, budget spent). Never a name, an e-mail address, a pseudonym or any figure about a person.",
   "Microsoft's reports as fetched (per person, with names), and what each tool was served of them, only while current: encrypted (AES-256-GCM) in temporary files or the shared store, fetched again after the snapshot lifetime the operators set (one hour by default); and the directory's department, office and other attributes the groups use, per person, in memory only, to count people in groups.",
-  "The group figures and adoption scores it released, so that a repeat request gets the same figures (kept 400 days); the organisation-wide adoption score of each day (the trend, shown for six months; no group below the organisation, no person); the privacy budget each tool spent per year; and, per Microsoft refresh, which groups its releases hid and showed (as hashes, kept 35 days).",
+  `The group figures and adoption scores it released, so that a repeat request gets the same figures (kept ${RELEASE_RETENTION_DAYS} days); the organisation-wide adoption score of each day (the trend, shown for six months; no group below the organisation, no person); the privacy budget each tool spent per year; and, per Microsoft refresh, which groups its releases hid and showed (as hashes, kept ${PATTERN_RETENTION_DAYS} days).`,
   "The history of the policy sets that went live (when, and what each change exposed or hid).",
 ];
 
