@@ -19,10 +19,9 @@ import { scoreRows } from '../../src/score/org-score.js';
 import { OrgScores, type ScoreGrant } from '../../src/score/org-scores.js';
 import { ReportFacts, scoreFactsSummarizer, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTables } from '../../src/score/score-facts.js';
 import { startSimulator } from '../../src/simulator/server.js';
-import { SimulatedTenant } from '../../src/simulator/tenant.js';
-import { chunked, fixtureReports, SCORE_FIXTURE_GOLDEN, SCORE_FIXTURE_REFRESH_DATE } from '../helpers/score-fixtures.js';
+import { chunked, fixtureReports, SCORE_FIXTURE_GOLDEN, scoreFixtureTenant } from '../helpers/score-fixtures.js';
 
-const tenant = new SimulatedTenant({ users: 300, seed: 7, refreshDate: SCORE_FIXTURE_REFRESH_DATE });
+const tenant = scoreFixtureTenant();
 const reports = fixtureReports(tenant);
 const directory = new Directory(Array.from({ length: tenant.size }, (_, i) => tenant.user(i)));
 

@@ -9,7 +9,7 @@ import { startSimulator } from '../../src/simulator/server.js';
 import { SCORE_SOURCE_REPORTS } from '../../src/score/score-facts.js';
 import { ReportRenderer } from '../../src/simulator/render.js';
 import { LAST_DAY, reportSource } from '../../src/simulator/reports.js';
-import type { SimulatedTenant } from '../../src/simulator/tenant.js';
+import { SimulatedTenant } from '../../src/simulator/tenant.js';
 
 /**
  * The score's reports of a simulated tenant (D30), each with rows added that the join must handle: a row of
@@ -36,10 +36,11 @@ export async function* chunked(bytes: Buffer): AsyncGenerator<Buffer> {
 
 /** The refresh date of the golden's tenant: the simulator's activity follows the calendar (weekends), so a tenant refreshed relative to today gives other rows every day. */
 export const SCORE_FIXTURE_REFRESH_DATE = '2026-11-29';
+/** The golden's tenant: 300 users, seed 7, refreshed on SCORE_FIXTURE_REFRESH_DATE. */
+export const scoreFixtureTenant = () => new SimulatedTenant({ users: 300, seed: 7, refreshDate: SCORE_FIXTURE_REFRESH_DATE });
 /**
- * SHA-256 of the score rows released from fixtureReports of a 300-user tenant (seed 7, refreshed on
- * SCORE_FIXTURE_REFRESH_DATE) by department and office (k_org 10, k_c 5): what the score released before facts were
- * made in one pass (src/score/score-facts.ts at 325bcdf).
+ * SHA-256 of the score rows released from fixtureReports of scoreFixtureTenant by department and office (k_org 10,
+ * k_c 5): what the score released before facts were made in one pass (src/score/score-facts.ts at 325bcdf).
  */
 export const SCORE_FIXTURE_GOLDEN = '976229d24cce74b6e35af7acabbbeab302091867839a2ba26f65b6e6362974bc';
 

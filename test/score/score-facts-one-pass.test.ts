@@ -6,10 +6,9 @@ import { validateCsvReport } from '../../src/sanitize/csv-report.js';
 import { scoreRows } from '../../src/score/org-score.js';
 import { OrgScores, type ScoreGrant } from '../../src/score/org-scores.js';
 import { ReportFacts, scoreFactsSummarizer, ScoreFacts, SCORE_SOURCE_REPORTS, scoreTables } from '../../src/score/score-facts.js';
-import { SimulatedTenant } from '../../src/simulator/tenant.js';
-import { chunked, countingReads, fixtureReports, scoreTenantGraph, SCORE_FIXTURE_GOLDEN as GOLDEN } from '../helpers/score-fixtures.js';
+import { chunked, countingReads, fixtureReports, scoreFixtureTenant, scoreTenantGraph, SCORE_FIXTURE_GOLDEN as GOLDEN } from '../helpers/score-fixtures.js';
 
-const tenant = new SimulatedTenant({ users: 300, seed: 7 });
+const tenant = scoreFixtureTenant();
 const reports = fixtureReports(tenant);
 const directory = new Directory(Array.from({ length: tenant.size }, (_, i) => tenant.user(i)));
 const released = (facts: ScoreFacts) => JSON.stringify(scoreRows(scoreTables(facts, directory, ['department', 'officeLocation'], 10, 5)));
