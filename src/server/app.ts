@@ -116,8 +116,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   // Graceful shutdown. fastify's close ends the connections idle when it starts and answers new requests 503, but
   // a keep-alive connection busy then (a request in flight, a download streaming) stayed open after its response
-  // for the keep-alive timeout (72 s, past Kubernetes' 30 s grace period). From the start of the close, responses
-  // carry `Connection: close`, and connections that fall idle are ended as they do
+  // for the keep-alive timeout (72 s, past the 60 s grace period of deploy/kubernetes.yaml). From the start of the
+  // close, responses carry `Connection: close`, and connections that fall idle are ended as they do
   // (test/server/telemetry.test.ts 'graceful shutdown').
   let closing: NodeJS.Timeout | undefined;
   app.addHook('preClose', async () => {

@@ -53,8 +53,8 @@ t.test('graceful shutdown: a request in flight finishes; new connections are ref
   const response = await inFlight;
   t.equal(response.status, 200, 'the request that was in flight completes');
   t.equal(response.headers.connection, 'close', 'its keep-alive connection is closed after it');
-  // Not held open for the keep-alive timeout (fastify's 72 s, past Kubernetes' 30 s grace period before SIGKILL):
-  // the bound is far above what closing takes and far below the timeout.
+  // Not held open for the keep-alive timeout (fastify's 72 s, past the 60 s grace period before SIGKILL in
+  // deploy/kubernetes.yaml): the bound is far above what closing takes and far below the timeout.
   const closed = await Promise.race([closing.then(() => 'closed'), new Promise((r) => setTimeout(r, 15_000, 'still open')).then(String)]);
   t.equal(closed, 'closed', 'the proxy closes once the request in flight is answered');
   await closing;
