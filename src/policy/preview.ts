@@ -7,7 +7,7 @@
  */
 import type { CohortGrant } from '../cohort/cohort-releases.js';
 import { Directory } from '../cohort/directory.js';
-import { organisationVerdict, PeriodsRefreshing, protectCohortTable, type PeriodSources } from '../cohort/release.js';
+import { organisationVerdict, PeriodsRefreshing, protectCohortTable, snapshotRefreshDate, type PeriodSources } from '../cohort/release.js';
 import { aggregateCsvReport, usesDirectory } from '../cohort/report-users.js';
 import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { cohortGrantFor, rowsPlanFor } from './decide.js';
@@ -79,7 +79,12 @@ export interface HeldReport {
 export interface PreviewData {
   readonly description: string;
   report(report: ReportSpec, period: Period): HeldReport | undefined;
-  directory(): Directory | undefined;
+  /**
+   * The directory a release of data refreshed on `refreshDate` (YYYY-MM-DD; null: an empty report) is joined to:
+   * on a running proxy the one pinned for that refresh (cohort/sources.ts DirectoryPins), never the one held now,
+   * so a move within the refresh changes no preview (red team, test/redteam/preview-directory-move.test.ts).
+   */
+  directory(refreshDate: string | null): Promise<Directory | undefined>;
 }
 
 /** The simulated tenant as preview data: every report is available. */
@@ -91,7 +96,7 @@ export function simulatedData(sample: SampleReports): PreviewData {
       const bytes = sample.csv(report, period);
       return { open: async function* () { yield bytes; }, release() {} };
     },
-    directory: () => (directory ??= new Directory(sample.directory())),
+    directory: async () => (directory ??= new Directory(sample.directory())),
   };
 }
 
@@ -129,9 +134,9 @@ export async function previewPolicySet(set: PolicySet, data: PreviewData): Promi
             } else {
               const grant = cohortGrantFor({ kind: 'cohort', policy: loaded, rule }, { report: spec, period }, set);
               // The organisation's table holds the plan's dimensions and every other policy's.
-              const directory = usesDirectory(grant.joint ?? grant.plan) ? data.directory() : NO_DIRECTORY;
+              const directory = usesDirectory(grant.joint ?? grant.plan) ? await data.directory(await snapshotRefreshDate(held.open(), spec)) : NO_DIRECTORY;
               if (directory === undefined) {
-                reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'the directory (for the cohort join) is not held' });
+                reports.push({ kind: 'unavailable', report: spec.name, period, reason: "no release of this refresh was joined to the directory yet, and the preview joins it to the directory its releases are joined to" });
                 continue;
               }
               reports.push(await cohortPreview(spec, period, grant, held, directory, data));

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import type { PolicyPreview } from '../../src/policy/preview.js';
 import { startGraphDouble } from '../helpers/graph-double.js';
-import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
+import { KEYS, proxyCsv, startProxyFor } from '../helpers/proxy-stack.js';
 import { cellsOf, craftedTeams, exactPolicy, TEAMS } from './crafted-teams.js';
 
 t.setTimeout(60_000);
@@ -32,14 +32,30 @@ const GROUPS = [
 /** The privacy office's console: the preview, and no report (licence-tool's key, which the stack knows). */
 const OPERATIONS = "name: operations\ndescription: The privacy office's console reads the policy preview, and no report.\nconsumers: [licence-tool]\npermissions: [preview]\nreports: {}\n";
 
-/** The preview's Teams counts for the cohort consumer, and its live release, before and after `mover` moves to Legal. */
-async function moveWorld(t: Test, mover: string) {
+/** A tool that reads the Teams report's rows (no directory join): its requests fetch the snapshot and pin no directory. */
+const ROWS = `name: rows-reader
+description: Whether each row is of a deleted user (red-team fixture).
+consumers: [onboarding]
+periods: [D30]
+formats: [csv, json]
+reports:
+  ${TEAMS}:
+    rows:
+      Is Deleted: keep
+`;
+
+/**
+ * The preview's Teams counts for the cohort consumer before and after `mover` moves to Legal, with the live release
+ * read around the move by the cohort consumer (`cohorts`: the refresh's directory is pinned) or only by the rows tool.
+ */
+async function moveWorld(t: Test, mover: string, reader: 'cohorts' | 'rows' = 'cohorts') {
   const crafted = await craftedTeams(GROUPS);
   const directory = crafted.directory as { value: Record<string, string>[] };
   directory.value = directory.value.filter((u) => u.department !== 'Guests');
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-preview-move-'));
   await writeFile(join(dir, 'exact.yaml'), exactPolicy('exact-departments', 'no-policy', 'organization, department'));
   await writeFile(join(dir, 'operations.yaml'), OPERATIONS);
+  await writeFile(join(dir, 'rows.yaml'), ROWS);
   const double = await startGraphDouble({ reports: { [TEAMS]: crafted.csv }, directory });
   // The directory is read again a second after it was read; the report snapshot is held.
   const proxy = await startProxyFor(double, { proxy: { policiesDir: dir, directoryTtlSeconds: 1 } });
@@ -48,6 +64,11 @@ async function moveWorld(t: Test, mover: string) {
     await double.close();
   });
   const live = async () => {
+    if (reader === 'rows') {
+      const rows = await proxyCsv(proxy, `/v1.0/reports/${TEAMS}(period='D30')`, KEYS.onboarding);
+      t.equal(rows.status, 200, `rows released ${rows.status === 200 ? '' : rows.text}`);
+      return undefined;
+    }
     const res = await proxy.get(`/cohorts/${TEAMS}?period=D30&by=organization,department&format=json`, KEYS.stranger);
     t.equal(res.status, 200, 'live release');
     return cellsOf(res.body);
@@ -74,4 +95,10 @@ t.test("the preview within a refresh is of the directory the refresh's releases 
   t.equal(inactive.after, inactive.before, 'G2: the preview does not change when an inactive person moves (sales0)');
   const active = await moveWorld(t, 'sales10@contoso.onmicrosoft.com');
   t.equal(active.after, active.before, 'nor when an active one does (sales10)');
+});
+
+t.test('a refresh no release joined to the directory is not previewed: two previews around a move say nothing of the mover', async (t) => {
+  const inactive = await moveWorld(t, 'sales0@contoso.onmicrosoft.com', 'rows');
+  t.match(JSON.parse(inactive.before), { kind: 'unavailable' }, 'not measured: no directory is pinned for the refresh');
+  t.equal(inactive.after, inactive.before, 'G2: the preview does not change when an inactive person moves (sales0)');
 });
