@@ -6,6 +6,7 @@
  * quasi-identifier).
  */
 import type { CohortGrant } from '../cohort/cohort-releases.js';
+import type { CohortTable } from '../cohort/table.js';
 import { Directory } from '../cohort/directory.js';
 import { organisationVerdict, PeriodsRefreshing, protectCohortTable, snapshotRefreshDate, type PeriodSources } from '../cohort/release.js';
 import { aggregateCsvReport, usesDirectory } from '../cohort/report-users.js';
@@ -85,6 +86,12 @@ export interface PreviewData {
    * so a move within the refresh changes no preview (red team, test/redteam/preview-directory-move.test.ts).
    */
   directory(refreshDate: string | null): Promise<Directory | undefined>;
+  /**
+   * On a running proxy: whether its live release of `report`'s `period` of the refresh `refreshDate` would serve
+   * `table` (suppressed by the live set alone) otherwise, within the patterns the refresh's earlier releases made
+   * (cohort/tables-made.ts TablesMade.holdsBack): such a report is not measured until Graph's next refresh.
+   */
+  holdsBack?(report: string, period: Period, refreshDate: string | null, table: CohortTable): Promise<boolean>;
 }
 
 /** The simulated tenant as preview data: every report is available. */
@@ -166,7 +173,7 @@ class PeriodNotHeld extends Error {}
  * within the organisation's table of the report and window (policy/decide.ts jointCohortPlan: every policy's
  * dimensions at the largest k and k_c, the report's other periods, the score's linked categories), so its counts
  * are what the consumer is served on this data. The noise is the public test key's (noise changes no suppression).
- * Not included: the patterns a running proxy keeps for the refresh (cells held until Graph's next refresh).
+ * A running proxy's release held within the refresh's patterns (PreviewData.holdsBack) is not measured.
  */
 async function cohortPreview(spec: ReportSpec, period: Period, grant: CohortGrant, held: HeldReport, directory: Directory, data: PreviewData): Promise<CohortPreview | UnavailablePreview> {
   const { plan } = grant;
@@ -181,6 +188,9 @@ async function cohortPreview(spec: ReportSpec, period: Period, grant: CohortGran
   try {
     const aggregate = await aggregateCsvReport(held.open(), plan, directory);
     const release = protectCohortTable(aggregate, plan, period, grant.cadence ?? 'daily', TEST_NOISE_KEY, await organisationVerdict(() => held.open(), plan, grant.joint, directory, { periods }));
+    if ((await data.holdsBack?.(spec.name, period, aggregate.refreshDate, aggregate.table)) === true) {
+      return { kind: 'unavailable', report: spec.name, period, reason: "a policy changed within this refresh: until Graph's next refresh the proxy serves it within what its earlier releases hid and showed (policy diff says which)" };
+    }
     const cells = aggregate.table.cells.filter((c) => c.state !== 'hidden');
     const margins = plan.noise?.margins95;
     return {
