@@ -13,8 +13,8 @@
  * between them, 0..4 each). officeLocation is dropped within the refresh; the live release by department keeps
  * both hidden (3 cells shown), the preview counts 4 released, 1 primary (the empty '(not in directory)'), 0 small
  * complement, 1 secondary: neither has fewer than 2 active or 1 inactive, so DeptB's and DeptC's inactive people
- * are pinned to 2 each (k_c = 2 needs an interval of 2). Found on c9d516c (s9 red team); the test failed before
- * (GPP_REDTEAM_TODO=run): 4 released where the live release shows 3.
+ * are pinned to 2 each (k_c = 2 needs an interval of 2). Found on c9d516c (s9 red team); the test failed before:
+ * 4 released where the live release shows 3, in one process and across a restart.
  * Fixed: a running proxy's preview of a release its refresh's patterns would serve otherwise is not measured until
  * Graph's next refresh (cohort/tables-made.ts TablesMade.holdsBack, read-only: the store's patterns as they are).
  */
