@@ -75,7 +75,7 @@ export function parseReportPath(rawPath: string): Parsed<ReportCall> {
   const report = findReport(functionName);
   const apiVersion = version as ApiVersion;
   if (report === undefined || !report.versions.includes(apiVersion) || report.root[apiVersion] !== root) {
-    return refuse(400, 'BadRequest', `Resource not found for the segment '${printable(functionName)}'.`);
+    return refuse(400, 'BadRequest', `Resource not found for the segment ${quotedIdentifier(functionName) ?? 'in the request path'}.`);
   }
   const argument = (argumentText ?? '').trim();
   if (report.parameters === 'none') {
@@ -134,7 +134,7 @@ export function parseReportQuery(
   let skipToken: string | undefined;
   for (const [rawName, value] of params) {
     const name = rawName.toLowerCase();
-    if (seen.has(name)) return refuse(400, 'BadRequest', `Query option '${printable(rawName)}' is given twice.`);
+    if (seen.has(name)) return refuse(400, 'BadRequest', `Query option ${quotedIdentifier(rawName) ?? 'of one name'} is given twice.`);
     seen.add(name);
     switch (name) {
       case '$format': {
@@ -159,7 +159,7 @@ export function parseReportQuery(
         break;
       default:
         if (name.startsWith('$') || options.allowUnknownParameters !== true) {
-          return refuse(400, 'BadRequest', `Query option '${printable(rawName)}' is not supported for reports.`);
+          return refuse(400, 'BadRequest', `Query option ${quotedIdentifier(rawName) ?? 'whose name is not an OData name'} is not supported for reports.`);
         }
     }
   }
@@ -211,6 +211,16 @@ export function checkDateWindow(date: string, today: string): GraphRefusal | und
 /** How many days of activity a period covers; `ALL` is the whole history kept (180 days). */
 export function periodDays(period: Period): number {
   return period === 'ALL' ? 180 : Number(period.slice(1));
+}
+
+/**
+ * A name from a request (a report's function, a query option, a route's parameter) as a refusal quotes it: `'name'`
+ * when it could be one (an OData identifier, '$' allowed first, at most 64 characters), else undefined, and the
+ * refusal says it without the name: request text such as an address or markup is never echoed into an error body
+ * (as server/errors.ts quotedName for a dimension; red team, test/redteam/request-text-echo.test.ts).
+ */
+export function quotedIdentifier(text: string): string | undefined {
+  return /^\$?[A-Za-z][A-Za-z0-9_]{0,63}$/.test(text) ? `'${text}'` : undefined;
 }
 
 /** Echoing a client's input in an error message: bounded and stripped of control characters. */

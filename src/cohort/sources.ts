@@ -78,6 +78,11 @@ export class DirectoryPins implements DirectoryLookup {
     return pinned;
   }
 
+  /** The directory pinned for `refreshDate`, if a release of that refresh pinned one; pins nothing (the policy preview reads it). */
+  pinned(refreshDate: string): Promise<Directory> | undefined {
+    return this.pins.get(refreshDate);
+  }
+
   pinnedApart(refreshDates: readonly (string | null)[]): boolean {
     return new Set(refreshDates.flatMap((date) => (date === null ? [] : [this.pins.get(date)]))).size > 1;
   }

@@ -342,6 +342,37 @@ export class TablesMade {
   }
 
   /**
+   * Whether a release of `table` (suppressed as the live set alone suppresses it, not within the refresh's
+   * patterns) would be served otherwise within them: it shows a cell a release of the refresh hid, shows one for
+   * the first time beside a cell shown before that it hides, or the pattern was evicted. Read-only (the policy
+   * preview asks, red team test/redteam/preview-held-cells.test.ts): nothing is kept, loaded into memory or locked;
+   * with a store, its patterns are read as they are now.
+   */
+  async holdsBack(at: PatternAt, table: CohortTable): Promise<boolean> {
+    if (at.refreshDate === null) return false;
+    if (this.evicted.has(patternKey(at))) return true;
+    const held = this.patterns.get(patternKey(at));
+    let offsets = this.offsets;
+    let hidden: readonly number[] = [...(held?.hidden ?? [])];
+    let shown: readonly number[] = [...(held?.shown ?? [])];
+    if (this.store !== undefined) {
+      offsets = patternOffsets(await this.store.hashKey());
+      for (const pattern of await this.store.load({ source: at.source, refreshDate: at.refreshDate })) {
+        if (pattern.window !== at.window || pattern.table !== at.table) continue;
+        hidden = [...hidden, ...pattern.hidden];
+        shown = [...shown, ...pattern.shown];
+      }
+    }
+    if (offsets === undefined) return false;
+    const hiddenSet = new Set(hidden);
+    const shownSet = new Set(shown);
+    const released = table.cells.filter((cell) => cell.state === 'released');
+    if (released.some((cell) => hiddenSet.has(cellHash(cell, offsets)))) return true;
+    const releasedNow = new Set(released.map((cell) => shownHash(cell, offsets)));
+    return [...shownSet].some((hash) => !releasedNow.has(hash)) && [...releasedNow].some((hash) => !shownSet.has(hash));
+  }
+
+  /**
    * After `tables` are suppressed: unless they still show every cell the refresh's releases showed (each table's
    * cells shown under any of its PatternAts, as its hidden cells are: a score category keeps its pattern while any
    * of its reports' data is the same, score/org-scores.ts categoryPatternsAt; red team,

@@ -6,8 +6,9 @@
  * quasi-identifier).
  */
 import type { CohortGrant } from '../cohort/cohort-releases.js';
+import type { CohortTable } from '../cohort/table.js';
 import { Directory } from '../cohort/directory.js';
-import { organisationVerdict, PeriodsRefreshing, protectCohortTable, type PeriodSources } from '../cohort/release.js';
+import { organisationVerdict, PeriodsRefreshing, protectCohortTable, snapshotRefreshDate, type PeriodSources } from '../cohort/release.js';
 import { aggregateCsvReport, usesDirectory } from '../cohort/report-users.js';
 import { findReport, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { cohortGrantFor, rowsPlanFor } from './decide.js';
@@ -79,7 +80,18 @@ export interface HeldReport {
 export interface PreviewData {
   readonly description: string;
   report(report: ReportSpec, period: Period): HeldReport | undefined;
-  directory(): Directory | undefined;
+  /**
+   * The directory a release of data refreshed on `refreshDate` (YYYY-MM-DD; null: an empty report) is joined to:
+   * on a running proxy the one pinned for that refresh (cohort/sources.ts DirectoryPins), never the one held now,
+   * so a move within the refresh changes no preview (red team, test/redteam/preview-directory-move.test.ts).
+   */
+  directory(refreshDate: string | null): Promise<Directory | undefined>;
+  /**
+   * On a running proxy: whether its live release of `report`'s `period` of the refresh `refreshDate` would serve
+   * `table` (suppressed by the live set alone) otherwise, within the patterns the refresh's earlier releases made
+   * (cohort/tables-made.ts TablesMade.holdsBack): such a report is not measured until Graph's next refresh.
+   */
+  holdsBack?(report: string, period: Period, refreshDate: string | null, table: CohortTable): Promise<boolean>;
 }
 
 /** The simulated tenant as preview data: every report is available. */
@@ -91,7 +103,7 @@ export function simulatedData(sample: SampleReports): PreviewData {
       const bytes = sample.csv(report, period);
       return { open: async function* () { yield bytes; }, release() {} };
     },
-    directory: () => (directory ??= new Directory(sample.directory())),
+    directory: async () => (directory ??= new Directory(sample.directory())),
   };
 }
 
@@ -129,9 +141,9 @@ export async function previewPolicySet(set: PolicySet, data: PreviewData): Promi
             } else {
               const grant = cohortGrantFor({ kind: 'cohort', policy: loaded, rule }, { report: spec, period }, set);
               // The organisation's table holds the plan's dimensions and every other policy's.
-              const directory = usesDirectory(grant.joint ?? grant.plan) ? data.directory() : NO_DIRECTORY;
+              const directory = usesDirectory(grant.joint ?? grant.plan) ? await data.directory(await snapshotRefreshDate(held.open(), spec)) : NO_DIRECTORY;
               if (directory === undefined) {
-                reports.push({ kind: 'unavailable', report: spec.name, period, reason: 'the directory (for the cohort join) is not held' });
+                reports.push({ kind: 'unavailable', report: spec.name, period, reason: "no release of this refresh was joined to the directory yet, and the preview joins it to the directory its releases are joined to" });
                 continue;
               }
               reports.push(await cohortPreview(spec, period, grant, held, directory, data));
@@ -161,7 +173,7 @@ class PeriodNotHeld extends Error {}
  * within the organisation's table of the report and window (policy/decide.ts jointCohortPlan: every policy's
  * dimensions at the largest k and k_c, the report's other periods, the score's linked categories), so its counts
  * are what the consumer is served on this data. The noise is the public test key's (noise changes no suppression).
- * Not included: the patterns a running proxy keeps for the refresh (cells held until Graph's next refresh).
+ * A running proxy's release held within the refresh's patterns (PreviewData.holdsBack) is not measured.
  */
 async function cohortPreview(spec: ReportSpec, period: Period, grant: CohortGrant, held: HeldReport, directory: Directory, data: PreviewData): Promise<CohortPreview | UnavailablePreview> {
   const { plan } = grant;
@@ -176,6 +188,9 @@ async function cohortPreview(spec: ReportSpec, period: Period, grant: CohortGran
   try {
     const aggregate = await aggregateCsvReport(held.open(), plan, directory);
     const release = protectCohortTable(aggregate, plan, period, grant.cadence ?? 'daily', TEST_NOISE_KEY, await organisationVerdict(() => held.open(), plan, grant.joint, directory, { periods }));
+    if ((await data.holdsBack?.(spec.name, period, aggregate.refreshDate, aggregate.table)) === true) {
+      return { kind: 'unavailable', report: spec.name, period, reason: "a policy changed within this refresh: until Graph's next refresh the proxy serves it within what its earlier releases hid and showed (policy diff says which)" };
+    }
     const cells = aggregate.table.cells.filter((c) => c.state !== 'hidden');
     const margins = plan.noise?.margins95;
     return {

@@ -201,7 +201,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(cohortRoutes, { ...options, cohorts });
   void app.register(disclosureRoutes, options);
   void app.register(scoreRoutes, { ...options, scores });
-  void app.register(policyPreviewRoutes, options);
+  void app.register(policyPreviewRoutes, { ...options, pins: directory, tablesMade });
   void app.register(budgetRoutes, options);
   void app.register(dashboardRoutes, { ...options, scores });
   void app.register(telemetryRoutes, {

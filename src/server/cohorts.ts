@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findReport, type Period } from '../catalogue/catalogue.js';
-import { checkServed, isCalendarDate, printable, utcToday, type ReportCall } from '../catalogue/odata.js';
+import { checkServed, isCalendarDate, quotedIdentifier, utcToday, type ReportCall } from '../catalogue/odata.js';
 import { cohortCsv } from '../cohort/render.js';
 import type { CohortReleases } from '../cohort/cohort-releases.js';
 import { cohortGrantFor, dayNestsInPeriods } from '../policy/decide.js';
@@ -33,7 +33,7 @@ export async function cohortRoutes(app: FastifyInstance, options: CohortRoutesOp
     const { consumer, set } = consumerRequest(request, reply, options.keys, options.policies);
     const { report: name } = request.params as { report: string };
     const report = findReport(name);
-    if (report === undefined) throw new ProxyRefusal(404, 'NotFound', `No report named '${printable(name)}'.`);
+    if (report === undefined) throw new ProxyRefusal(404, 'NotFound', quotedIdentifier(name) !== undefined ? `No report named ${quotedIdentifier(name)}.` : 'No such report (its name is not echoed).');
     const params = queryParameters(request.url, PARAMETERS, 'period or date, by, format.');
     const period = params.get('period')?.toUpperCase();
     const date = params.get('date');

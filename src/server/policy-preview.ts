@@ -4,6 +4,8 @@
  * without a fresh snapshot is listed as not measured. Counts and risk figures only, never a row.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DirectoryPins } from '../cohort/sources.js';
+import type { TablesMade } from '../cohort/tables-made.js';
 import type { DirectorySource } from '../graph/directory-source.js';
 import type { SnapshotCache } from '../graph/snapshots.js';
 import type { PolicySet } from '../policy/load.js';
@@ -16,6 +18,10 @@ export interface PolicyPreviewRoutesOptions {
   readonly keys: ConsumerKeys;
   readonly snapshots: SnapshotCache;
   readonly directory: DirectorySource;
+  /** The directory pinned per refresh date, which the live cohort releases are joined to (app.ts). */
+  readonly pins: DirectoryPins;
+  /** The tables and patterns the live releases of each refresh were made within (app.ts), read only. */
+  readonly tablesMade: TablesMade;
 }
 
 /** What this proxy holds, as preview data: CSV snapshots of either API version, and the directory. */
@@ -29,7 +35,13 @@ function heldData(options: PolicyPreviewRoutesOptions): PreviewData {
       }
       return undefined;
     },
-    directory: () => options.directory.held(),
+    // The refresh's pinned directory, as its releases are joined to; a refresh no release pinned one for is not
+    // measured (the directory held now, read twice around a move, would say what the mover did).
+    holdsBack: (report, period, refreshDate, table) => options.tablesMade.holdsBack({ source: report, window: period, refreshDate, table: '' }, table),
+    directory: async (refreshDate) => {
+      const pinned = refreshDate === null ? undefined : options.pins.pinned(refreshDate);
+      return refreshDate === null ? options.directory.held() : pinned?.catch(() => undefined);
+    },
   };
 }
 

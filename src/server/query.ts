@@ -1,8 +1,8 @@
 /**
  * The query string of a proxy route with named parameters (`/org-score`, `/cohorts`): names are matched without
- * regard to case; an unknown or a repeated name is a 400 naming it (printable only), never ignored.
+ * regard to case; an unknown or a repeated name is a 400 naming it (only a name that could be one: odata.ts quotedIdentifier), never ignored.
  */
-import { printable } from '../catalogue/odata.js';
+import { quotedIdentifier } from '../catalogue/odata.js';
 import { ProxyRefusal } from './errors.js';
 
 /**
@@ -13,7 +13,7 @@ export function queryParameters(url: string, allowed: ReadonlySet<string>, use: 
   const params = new Map<string, string>();
   for (const [key, value] of new URLSearchParams(url.split(/\?(.*)/s)[1] ?? '')) {
     const name = key.toLowerCase();
-    if (!allowed.has(name)) throw new ProxyRefusal(400, 'BadRequest', `Unknown parameter '${printable(key)}': use ${use}`);
+    if (!allowed.has(name)) throw new ProxyRefusal(400, 'BadRequest', `Unknown parameter ${quotedIdentifier(key) ?? '(its name is not echoed)'}: use ${use}`);
     if (params.has(name)) throw new ProxyRefusal(400, 'BadRequest', `Parameter '${name}' is given twice.`);
     params.set(name, value);
   }
