@@ -6,6 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import { InternalInvariantError, ProductError, type ResponseCode } from '../errors/catalogue.js';
 import { graphErrorBody } from '../catalogue/errors.js';
+import { quotedIdentifier } from '../catalogue/odata.js';
 import { NoisyReleaseRefused } from '../cohort/cohort-releases.js';
 import { CohortTableUnverifiable } from '../cohort/attacker-decomposition.js';
 import { ConcealedNamesError } from '../cohort/directory.js';
@@ -123,12 +124,14 @@ export function errorResponse(error: unknown): ErrorResponse {
 
 /**
  * A name from the request (a dimension in `by=`) as an error message may quote it: quoted when it could be a
- * dimension's name (letters, digits and spaces, at most 64, as `department x officeLocation`), else "a name that is
- * no dimension": a refusal never echoes arbitrary request text (an address, markup, a long string) into its body.
+ * dimension's name (OData identifiers joined by ' x ', as `department x officeLocation`; at most 64 characters),
+ * else "a name that is no dimension": a refusal never echoes other request text (a person's name, an address,
+ * markup, a long string) into its body (red team, test/redteam/request-text-echo.test.ts).
  */
 export function quotedName(name: string): string {
   const trimmed = name.trim();
-  return /^[A-Za-z][A-Za-z0-9 ]{0,63}$/.test(trimmed) ? `'${trimmed}'` : 'a name that is no dimension';
+  const dimension = trimmed.length <= 64 && trimmed.split(' x ').every((part) => quotedIdentifier(part) !== undefined);
+  return dimension ? `'${trimmed}'` : 'a name that is no dimension';
 }
 
 export function sendError(reply: FastifyReply, response: Pick<ErrorResponse, 'status' | 'code' | 'message' | 'retryAfterSeconds' | 'closeConnection'>): FastifyReply {

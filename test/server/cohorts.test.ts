@@ -97,7 +97,7 @@ t.test('/cohorts for dashboards: JSON and CSV, strict parameters, equivalent req
   const score = await stack.get('/org-score?period=D30&by=jobTitle', KEYS.vendor);
   t.match(JSON.parse(score.body.toString()), { error: { message: /^Unknown cohort dimension for the score: 'jobTitle'; this consumer's policy declares department, officeLocation\.$/ } }, "the score's refusal names it too");
   // Only a name that could be a dimension is quoted back: anything else (an address, markup, a long text) is not echoed.
-  for (const odd of ['alice@contoso.com', '<script>x</script>', 'D'.repeat(200)]) {
+  for (const odd of ['alice@contoso.com', 'Alice Smith', '<script>x</script>', 'D'.repeat(200)]) {
     for (const path of [`/cohorts/getTeamsUserActivityUserDetail?period=D30&by=department,${encodeURIComponent(odd)}`, `/org-score?period=D30&by=${encodeURIComponent(odd)}`]) {
       const refused = await stack.get(path, KEYS.vendor);
       t.equal(refused.status, 400, `${path.split('?')[0]}: ${odd.slice(0, 20)} refused`);
