@@ -27,31 +27,12 @@ import type { PolicyPreview } from '../../src/policy/preview.js';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import type { Observed } from '../helpers/independent-attacker.js';
 import { KEYS, startProxyFor, type ProxyUnderTest } from '../helpers/proxy-stack.js';
-import { directoryOf, tenantReports, TEAMS, type Person, type RandomTenant } from '../helpers/random-tenant.js';
-import { readTeams } from './reload-helpers.js';
+import { directoryOf, tenantReports, TEAMS } from '../helpers/random-tenant.js';
+import { dropOfficePolicy, idlePerson, officeDropTenant, readTeams } from './reload-helpers.js';
 
 t.setTimeout(120_000);
 
-const person = (idle: boolean): Person => ({ idle, mail: true, files: true, mobile: false, video: true });
-/** `people` in a cross, `active` of them active. */
-const cross = (people: number, active: number) => ({ people: Array.from({ length: people }, (_, i) => person(i >= active)), ghosts: 0 });
-const TENANT: RandomTenant = {
-  departments: 4, offices: 3, k: 4, kC: 2, kOrg: 10,
-  crosses: [cross(2, 2), cross(4, 2), cross(1, 1), cross(2, 1), cross(2, 1), cross(1, 1), cross(2, 1), cross(3, 2), { people: [], ghosts: 0 }, cross(2, 1), cross(2, 0), cross(3, 3)],
-  outsiders: [],
-};
-const teamsPolicy = (by: string) => `name: drop-office
-description: Exact Teams cohorts (red-team fixture).
-consumers: [no-policy]
-k: 4
-kC: 2
-periods: [D30]
-formats: [csv, json]
-reports:
-  ${TEAMS}:
-    cohort:
-      by: [${by}]
-`;
+const TENANT = officeDropTenant(idlePerson, 10);
 /** The privacy office's console: the preview, and no report (licence-tool's key, which the stack knows). */
 const OPERATIONS = "name: operations\ndescription: The privacy office's console reads the policy preview, and no report.\nconsumers: [licence-tool]\npermissions: [preview]\nreports: {}\n";
 
@@ -73,7 +54,7 @@ t.test('the preview after officeLocation is dropped within the refresh counts as
   const double = await startGraphDouble({ reports: { [`${TEAMS}(period='D30')`]: (await tenantReports(TENANT))[TEAMS]! }, directory: directoryOf(TENANT) });
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-preview-held-'));
   const file = join(dir, 'drop-office.yaml');
-  await writeFile(file, teamsPolicy('organization, department, officeLocation'));
+  await writeFile(file, dropOfficePolicy('organization, department, officeLocation'));
   await writeFile(join(dir, 'operations.yaml'), OPERATIONS);
   const proxy = await startProxyFor(double, { proxy: { policiesDir: dir } });
   t.teardown(async () => {
@@ -81,7 +62,7 @@ t.test('the preview after officeLocation is dropped within the refresh counts as
     await double.close();
   });
   t.equal(await previewAgrees(t, proxy, await readTeams(t, proxy, 'D30')), 'cohort', 'before the change the preview measures the release');
-  await writeFile(file, teamsPolicy('organization, department'));
+  await writeFile(file, dropOfficePolicy('organization, department'));
   await proxy.proxy.policies.reload();
   const live = await readTeams(t, proxy, 'D30');
   t.equal(live.get('department/DeptB'), null, 'the live release holds DeptB');
@@ -94,13 +75,13 @@ t.test('the same across a restart, the patterns in the embedded store', async (t
   t.teardown(() => double.close());
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-preview-held-restart-'));
   const file = join(dir, 'drop-office.yaml');
-  await writeFile(file, teamsPolicy('organization, department, officeLocation'));
+  await writeFile(file, dropOfficePolicy('organization, department, officeLocation'));
   await writeFile(join(dir, 'operations.yaml'), OPERATIONS);
   const shared = { policiesDir: dir, sealSecret: randomBytes(32), noiseKey: randomBytes(32), ledgerFile: join(dir, 'state', 'ledger.jsonl'), historyFile: join(dir, 'state', 'history.jsonl') };
   const first = await startProxyFor(double, { proxy: shared });
   await readTeams(t, first, 'D30');
   await first.close();
-  await writeFile(file, teamsPolicy('organization, department'));
+  await writeFile(file, dropOfficePolicy('organization, department'));
   const restarted = await startProxyFor(double, { proxy: shared });
   t.teardown(() => restarted.close());
   const live = await readTeams(t, restarted, 'D30');

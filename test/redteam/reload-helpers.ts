@@ -47,19 +47,33 @@ export const kcTenant = (person: PersonOf): RandomTenant => ({
 });
 
 /**
- * score-dimension-drop-reload's tenant (k = k_org = 4, k_c = 2, nobody outside the directory), with files for
- * activity: DeptA 7 people (P 2/2 with files, Q 4/2, R 1/1), DeptB 5 (P 2/1, Q 2/1, R 1/1), DeptC 5 (P 2/1, Q
- * 3/2), DeptD 7 (P 2/1, Q 2/0, R 3/3).
+ * dimension-drop-reload's tenant (k = 4, k_c = 2, nobody outside the directory), `person` making a cross's active
+ * people (files by default, for the score's Content collaboration; idlePerson for the Teams cohorts): DeptA 7 people
+ * (P 2/2 active, Q 4/2, R 1/1), DeptB 5 (P 2/1, Q 2/1, R 1/1), DeptC 5 (P 2/1, Q 3/2), DeptD 7 (P 2/1, Q 2/0, R 3/3).
  */
-export function officeDropTenant(): RandomTenant {
+export function officeDropTenant(person: PersonOf = filesPerson, kOrg = 4): RandomTenant {
   const none = { people: [], ghosts: 0 };
-  const c = (people: number, active: number) => cross(people, active, filesPerson);
+  const c = (people: number, active: number) => cross(people, active, person);
   return {
-    departments: 4, offices: 3, k: 4, kC: 2, kOrg: 4,
+    departments: 4, offices: 3, k: 4, kC: 2, kOrg,
     crosses: [c(2, 2), c(4, 2), c(1, 1), c(2, 1), c(2, 1), c(1, 1), c(2, 1), c(3, 2), none, c(2, 1), c(2, 0), c(3, 3)],
     outsiders: [],
   };
 }
+
+/** Exact Teams cohorts by `by` (a YAML list's items) at officeDropTenant's k and k_c, for the stranger ('no-policy'). */
+export const dropOfficePolicy = (by: string) => `name: drop-office
+description: Exact Teams cohorts (red-team fixture).
+consumers: [no-policy]
+k: 4
+kC: 2
+periods: [D30]
+formats: [csv, json]
+reports:
+  ${TEAMS}:
+    cohort:
+      by: [${by}]
+`;
 
 /** The D30 score's Content collaboration by `by` as the stranger reads it (nesting-tenant.ts readScoreCategory). */
 export const readContentCollaboration = (t: Test, proxy: ProxyUnderTest, by: string): Promise<Observed> => readScoreCategory(t, proxy, 'period=D30', 'contentCollaboration', by);

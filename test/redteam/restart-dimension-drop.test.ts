@@ -20,45 +20,26 @@ import t from 'tap';
 import { startGraphDouble } from '../helpers/graph-double.js';
 import { narrowedCells } from '../helpers/independent-attacker.js';
 import { startProxyFor } from '../helpers/proxy-stack.js';
-import { directoryDomain, directoryOf, tenantReports, TEAMS, type RandomTenant } from '../helpers/random-tenant.js';
-import { idlePerson, joined, readTeams } from './reload-helpers.js';
+import { directoryDomain, directoryOf, tenantReports, TEAMS } from '../helpers/random-tenant.js';
+import { dropOfficePolicy, idlePerson, joined, officeDropTenant, readTeams } from './reload-helpers.js';
 
 t.setTimeout(120_000);
 
-/** `people` in a cross, `active` of them active. */
-const cross = (people: number, active: number) => ({ people: Array.from({ length: people }, (_, i) => idlePerson(i >= active)), ghosts: 0 });
-const none = { people: [], ghosts: 0 };
-const TENANT: RandomTenant = {
-  departments: 4, offices: 3, k: 4, kC: 2, kOrg: 10,
-  crosses: [cross(2, 2), cross(4, 2), cross(1, 1), cross(2, 1), cross(2, 1), cross(1, 1), cross(2, 1), cross(3, 2), none, cross(2, 1), cross(2, 0), cross(3, 3)],
-  outsiders: [],
-};
-const policy = (by: string) => `name: drop-office
-description: Exact Teams cohorts (red-team fixture).
-consumers: [no-policy]
-k: 4
-kC: 2
-periods: [D30]
-formats: [csv, json]
-reports:
-  ${TEAMS}:
-    cohort:
-      by: [${by}]
-`;
+const TENANT = officeDropTenant(idlePerson, 10);
 
 t.test('embedded store: office cells kept, department cells read from a restarted proxy after officeLocation is dropped within the refresh: no hidden cell is narrowed', async (t) => {
   const double = await startGraphDouble({ reports: { [`${TEAMS}(period='D30')`]: (await tenantReports(TENANT))[TEAMS]! }, directory: directoryOf(TENANT) });
   t.teardown(() => double.close());
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-restart-drop-'));
   const file = join(dir, 'drop-office.yaml');
-  await writeFile(file, policy('organization, department, officeLocation'));
+  await writeFile(file, dropOfficePolicy('organization, department, officeLocation'));
   const shared = { policiesDir: dir, sealSecret: randomBytes(32), noiseKey: randomBytes(32), ledgerFile: join(dir, 'state', 'ledger.jsonl'), historyFile: join(dir, 'state', 'history.jsonl') };
   const first = await startProxyFor(double, { proxy: shared });
   const structure = directoryDomain(TENANT);
   const kept = await readTeams(t, first, 'D30');
   t.same(narrowedCells(structure, kept, 4, 2), [], 'the kept release alone narrows nothing');
   await first.close();
-  await writeFile(file, policy('organization, department'));
+  await writeFile(file, dropOfficePolicy('organization, department'));
   const restarted = await startProxyFor(double, { proxy: shared });
   t.teardown(() => restarted.close());
   const later = await readTeams(t, restarted, 'D30');
