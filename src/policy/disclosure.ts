@@ -120,10 +120,10 @@ export const GOOD_TO_KNOW = [
  * "Backups"): the works council's question "what is tracked about me?", answered for the proxy, not only per tool.
  */
 export const KEPT_BY_PROXY = [
-  "An audit line per request: which tool asked for which report, period and format, when, under which policy version, the outcome, and counts (rows in, out and withheld, groups hidden, budget spent). Never a name, an e-mail address, a pseudonym or any figure about a person.",
+  "An audit line per request: which tool asked for which report, period and format, when, under which policy version, the outcome, and counts (rows in, out and withheld, groups hidden, budget spent). Never a name, an e-mail address, a pseudonym or any figure about a person. The lines go to the proxy's standard output and are kept as long as the operators keep its logs.",
   "Microsoft's reports as fetched (per person, with names), and what each tool was served of them, only while current: encrypted (AES-256-GCM) in temporary files or the shared store, fetched again after the snapshot lifetime the operators set (one hour by default); and the directory's department, office and other attributes the groups use, per person, in memory only, to count people in groups.",
-  `The group figures and adoption scores it released, so that a repeat request gets the same figures (kept ${RELEASE_RETENTION_DAYS} days); the organisation-wide adoption score of each day (the trend, shown for six months; no group below the organisation, no person); the privacy budget each tool spent per year; and, per Microsoft refresh, which groups its releases hid and showed (as hashes, kept ${PATTERN_RETENTION_DAYS} days).`,
-  "The history of the policy sets that went live (when, and what each change exposed or hid).",
+  `The group figures and adoption scores it released, so that a repeat request gets the same figures (kept ${RELEASE_RETENTION_DAYS} days); the organisation-wide adoption score of each day (the trend, shown for six months; no group below the organisation, no person) and the privacy budget each tool spent per year, kept until the operators delete them; and, per Microsoft refresh, which groups its releases hid and showed (as hashes, kept ${PATTERN_RETENTION_DAYS} days).`,
+  "The history of the policy sets that went live (when, and what each change exposed or hid), kept until the operators delete it: it names policies and tools, never a person.",
 ];
 
 function generalisedTo(action: Exclude<ColumnAction, 'keep' | 'drop' | 'pseudonymize'>): string {

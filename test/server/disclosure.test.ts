@@ -126,6 +126,9 @@ t.test('the disclosure says what the proxy itself keeps (before, nothing: what i
   t.match(kept, /An audit line per request: which tool asked for which report, period and format, when, .*Never a name, an e-mail address, a pseudonym or any figure about a person/);
   t.match(kept, /Microsoft's reports as fetched \(per person, with names\).*encrypted.*one hour by default/);
   t.match(kept, /The group figures and adoption scores it released.*kept 400 days/);
+  // Each statement says how long (red team: the score history, the budget ledger and the policy history said nothing).
+  for (const statement of d.keptByProxy) t.match(statement, /kept (for )?(\d+ days|until|as long as)|only while current/, `says how long: ${statement.slice(0, 40)}`);
+  t.match(kept, /each tool spent per year, kept until the operators delete them/);
   const html = (await stack.get('/disclosure.html')).body.toString();
   t.match(html, /<h2>What the proxy itself keeps<\/h2><ul><li>An audit line per request/);
   // What the page says of the audit log holds for the lines this proxy wrote: no user name, display name or pseudonym.
