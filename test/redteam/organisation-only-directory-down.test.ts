@@ -15,23 +15,11 @@ import t from 'tap';
 import { startGraphDouble, type GraphDoubleOptions } from '../helpers/graph-double.js';
 import { KEYS, startProxyFor } from '../helpers/proxy-stack.js';
 import { directoryOf, tenantReports, TEAMS } from '../helpers/random-tenant.js';
-import { idlePerson, kcTenant } from './reload-helpers.js';
+import { exactTeamsPolicy, idlePerson, kcTenant } from './reload-helpers.js';
 
 t.setTimeout(120_000);
 
 const TENANT = kcTenant(idlePerson);
-const policy = (by: string) => `name: by-org
-description: Exact Teams cohorts (red-team fixture).
-consumers: [no-policy]
-k: 4
-kC: 2
-periods: [D30]
-formats: [csv, json]
-reports:
-  ${TEAMS}:
-    cohort:
-      by: [${by}]
-`;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -40,7 +28,7 @@ t.test('organisation-only cohorts after a department table within the refresh, w
   const double = await startGraphDouble(options);
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-org-only-'));
   const file = join(dir, 'by-org.yaml');
-  await writeFile(file, policy('organization, department'));
+  await writeFile(file, exactTeamsPolicy('by-org', 'organization, department'));
   const proxy = await startProxyFor(double, { proxy: { policiesDir: dir, directoryTtlSeconds: 0 } });
   t.teardown(async () => {
     await proxy.close();
@@ -54,7 +42,7 @@ t.test('organisation-only cohorts after a department table within the refresh, w
   // Graph's /users now fails (an answer without `value`): the department table's directory is pinned already.
   options.directory = { error: { code: 'ServiceUnavailable', message: 'try later' } };
   const before = proxy.proxy.policies.current.version;
-  await writeFile(file, policy('organization'));
+  await writeFile(file, exactTeamsPolicy('by-org', 'organization'));
   await proxy.proxy.policies.reload();
   t.not(proxy.proxy.policies.current.version, before, 'the organisation-only policy is live');
   const later = await proxy.get(url, KEYS.stranger);
@@ -69,7 +57,7 @@ t.test('organisation-only cohorts after a department table within the refresh, w
 t.test('control: the organisation-only policy on a fresh proxy with /users failing is released', async (t) => {
   const double = await startGraphDouble({ reports: { [`${TEAMS}(period='D30')`]: (await tenantReports(TENANT))[TEAMS]! }, directory: { error: { code: 'ServiceUnavailable', message: 'try later' } } });
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-org-only-'));
-  await writeFile(join(dir, 'by-org.yaml'), policy('organization'));
+  await writeFile(join(dir, 'by-org.yaml'), exactTeamsPolicy('by-org', 'organization'));
   const proxy = await startProxyFor(double, { proxy: { policiesDir: dir, directoryTtlSeconds: 0 } });
   t.teardown(async () => {
     await proxy.close();

@@ -28,7 +28,7 @@ import { startGraphDouble } from '../helpers/graph-double.js';
 import type { Observed } from '../helpers/independent-attacker.js';
 import { KEYS, startProxyFor, type ProxyUnderTest } from '../helpers/proxy-stack.js';
 import { directoryOf, tenantReports, TEAMS } from '../helpers/random-tenant.js';
-import { dropOfficePolicy, idlePerson, officeDropTenant, readTeams } from './reload-helpers.js';
+import { exactTeamsPolicy, idlePerson, officeDropTenant, readTeams } from './reload-helpers.js';
 
 t.setTimeout(120_000);
 
@@ -54,7 +54,7 @@ t.test('the preview after officeLocation is dropped within the refresh counts as
   const double = await startGraphDouble({ reports: { [`${TEAMS}(period='D30')`]: (await tenantReports(TENANT))[TEAMS]! }, directory: directoryOf(TENANT) });
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-preview-held-'));
   const file = join(dir, 'drop-office.yaml');
-  await writeFile(file, dropOfficePolicy('organization, department, officeLocation'));
+  await writeFile(file, exactTeamsPolicy('drop-office', 'organization, department, officeLocation'));
   await writeFile(join(dir, 'operations.yaml'), OPERATIONS);
   const proxy = await startProxyFor(double, { proxy: { policiesDir: dir } });
   t.teardown(async () => {
@@ -62,7 +62,7 @@ t.test('the preview after officeLocation is dropped within the refresh counts as
     await double.close();
   });
   t.equal(await previewAgrees(t, proxy, await readTeams(t, proxy, 'D30')), 'cohort', 'before the change the preview measures the release');
-  await writeFile(file, dropOfficePolicy('organization, department'));
+  await writeFile(file, exactTeamsPolicy('drop-office', 'organization, department'));
   await proxy.proxy.policies.reload();
   const live = await readTeams(t, proxy, 'D30');
   t.equal(live.get('department/DeptB'), null, 'the live release holds DeptB');
@@ -75,13 +75,13 @@ t.test('the same across a restart, the patterns in the embedded store', async (t
   t.teardown(() => double.close());
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-preview-held-restart-'));
   const file = join(dir, 'drop-office.yaml');
-  await writeFile(file, dropOfficePolicy('organization, department, officeLocation'));
+  await writeFile(file, exactTeamsPolicy('drop-office', 'organization, department, officeLocation'));
   await writeFile(join(dir, 'operations.yaml'), OPERATIONS);
   const shared = { policiesDir: dir, sealSecret: randomBytes(32), noiseKey: randomBytes(32), ledgerFile: join(dir, 'state', 'ledger.jsonl'), historyFile: join(dir, 'state', 'history.jsonl') };
   const first = await startProxyFor(double, { proxy: shared });
   await readTeams(t, first, 'D30');
   await first.close();
-  await writeFile(file, dropOfficePolicy('organization, department'));
+  await writeFile(file, exactTeamsPolicy('drop-office', 'organization, department'));
   const restarted = await startProxyFor(double, { proxy: shared });
   t.teardown(() => restarted.close());
   const live = await readTeams(t, restarted, 'D30');

@@ -61,8 +61,8 @@ export function officeDropTenant(person: PersonOf = filesPerson, kOrg = 4): Rand
   };
 }
 
-/** Exact Teams cohorts by `by` (a YAML list's items) at officeDropTenant's k and k_c, for the stranger ('no-policy'). */
-export const dropOfficePolicy = (by: string) => `name: drop-office
+/** A policy `name` of exact Teams cohorts by `by` (a YAML list's items), k 4 and k_c 2 (officeDropTenant's, kcTenant's), for the stranger ('no-policy'). */
+export const exactTeamsPolicy = (name: string, by: string) => `name: ${name}
 description: Exact Teams cohorts (red-team fixture).
 consumers: [no-policy]
 k: 4

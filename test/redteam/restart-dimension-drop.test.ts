@@ -21,7 +21,7 @@ import { startGraphDouble } from '../helpers/graph-double.js';
 import { narrowedCells } from '../helpers/independent-attacker.js';
 import { startProxyFor } from '../helpers/proxy-stack.js';
 import { directoryDomain, directoryOf, tenantReports, TEAMS } from '../helpers/random-tenant.js';
-import { dropOfficePolicy, idlePerson, joined, officeDropTenant, readTeams } from './reload-helpers.js';
+import { exactTeamsPolicy, idlePerson, joined, officeDropTenant, readTeams } from './reload-helpers.js';
 
 t.setTimeout(120_000);
 
@@ -32,14 +32,14 @@ t.test('embedded store: office cells kept, department cells read from a restarte
   t.teardown(() => double.close());
   const dir = await mkdtemp(join(tmpdir(), 'gpp-redteam-restart-drop-'));
   const file = join(dir, 'drop-office.yaml');
-  await writeFile(file, dropOfficePolicy('organization, department, officeLocation'));
+  await writeFile(file, exactTeamsPolicy('drop-office', 'organization, department, officeLocation'));
   const shared = { policiesDir: dir, sealSecret: randomBytes(32), noiseKey: randomBytes(32), ledgerFile: join(dir, 'state', 'ledger.jsonl'), historyFile: join(dir, 'state', 'history.jsonl') };
   const first = await startProxyFor(double, { proxy: shared });
   const structure = directoryDomain(TENANT);
   const kept = await readTeams(t, first, 'D30');
   t.same(narrowedCells(structure, kept, 4, 2), [], 'the kept release alone narrows nothing');
   await first.close();
-  await writeFile(file, dropOfficePolicy('organization, department'));
+  await writeFile(file, exactTeamsPolicy('drop-office', 'organization, department'));
   const restarted = await startProxyFor(double, { proxy: shared });
   t.teardown(() => restarted.close());
   const later = await readTeams(t, restarted, 'D30');
