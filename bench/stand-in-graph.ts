@@ -12,6 +12,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import Fastify from 'fastify';
 import { findReport } from '../src/catalogue/catalogue.js';
 import { UTF8_BOM } from '../src/catalogue/csv.js';
@@ -77,10 +78,25 @@ app.get('/v1.0/users', async (request, reply) => {
   const next = page + 1 < userPages.length ? `,"@odata.nextLink":"${base}/v1.0/users?$top=999&$skiptoken=${page + 1}"` : '';
   return reply.type('application/json').send(`${userPages[page]!.slice(0, -1)}${next}}`);
 });
-app.get('/data/download', async (_request, reply) => reply.type('application/octet-stream').send(csvBytes));
+/**
+ * A download's bytes as a stream of 256 KiB views of the rendered report (no copy). One write of the whole report
+ * (60 MB at 300,000 users) costs Node's TLS socket about three times the CPU of writing it in pieces (a 60 MB
+ * buffer five times over HTTPS to undici on this machine: 3.0 s of CPU against 0.9 s for 64-256 KiB pieces), and
+ * this process shares the machine's cores with the proxy it stands in front of.
+ */
+function inPieces(bytes: Buffer): Readable {
+  const PIECE = 256 * 1024;
+  let at = 0;
+  return new Readable({
+    read() {
+      this.push(at < bytes.length ? bytes.subarray(at, (at += PIECE)) : null);
+    },
+  });
+}
+app.get('/data/download', async (_request, reply) => reply.type('application/octet-stream').header('content-length', csvBytes.length).send(inPieces(csvBytes)));
 app.get('/data/:report', async (request, reply) => {
   const bytes = scoreCsv.get((request.params as { report: string }).report);
-  return bytes === undefined ? reply.code(404).send('') : reply.type('application/octet-stream').send(bytes);
+  return bytes === undefined ? reply.code(404).send('') : reply.type('application/octet-stream').header('content-length', bytes.length).send(inPieces(bytes));
 });
 const report = async (request: { url: string }, reply: import('fastify').FastifyReply) => {
   const [path = '', query = ''] = request.url.split('?');
