@@ -15,6 +15,9 @@
  * GPP_VALIDATION_THREADS in the environment sets the measured proxy's validation workers (its default: none);
  * GPP_BENCH_GRAPH_LATENCY_MS makes the stand-in Graph wait that long before each response (Graph's round trip;
  * default 0). Each run also prints the stand-in Graph's CPU time for the request: it shares the machine's cores.
+ * GPP_BENCH_TURNS_MS=N prints to standard error every turn of the proxy's event loop with more than N ms of
+ * main-thread CPU, as `turn <ms> ms CPU, monotonic <from> <to> us`: the clock of a `--cpu-prof` profile, so
+ * `node --import tsx bench/turns-in-profile.ts <profile> <that output>` names the functions each turn ran.
  *
  * Run: node --import tsx bench/score-scale.ts [--rounds N] [users ...]
  */
@@ -52,6 +55,8 @@ function cpuSecondsOf(pid: number): number {
   // After the command name: state is field 3, utime 14 and stime 15 (proc(5)), in clock ticks of 1/100 s.
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+/** Turns of the proxy's event loop with more main-thread CPU than this (ms) are printed (GPP_BENCH_TURNS_MS). */
+const TURNS_MS = Number(process.env.GPP_BENCH_TURNS_MS ?? Infinity);
 /** The stand-in Graph's round trip (ms), GPP_BENCH_GRAPH_LATENCY_MS. */
 const GRAPH_LATENCY_MS = Number(process.env.GPP_BENCH_GRAPH_LATENCY_MS ?? 0);
 
@@ -87,9 +92,15 @@ async function measureOnce(users: number, by: string | undefined): Promise<void>
     delay.enable();
     let busy = 0;
     let cpu = process.threadCpuUsage();
+    let turnStarted = process.hrtime.bigint();
     const turns = setInterval(() => {
       const now = process.threadCpuUsage();
-      busy = Math.max(busy, (now.user + now.system - cpu.user - cpu.system) / 1000);
+      const ms = (now.user + now.system - cpu.user - cpu.system) / 1000;
+      const at = process.hrtime.bigint();
+      // process.hrtime is CLOCK_MONOTONIC, as V8's profiler timestamps (microseconds) are.
+      if (ms > TURNS_MS) process.stderr.write(`turn ${ms.toFixed(0)} ms CPU, monotonic ${turnStarted / 1000n} ${at / 1000n} us\n`);
+      turnStarted = at;
+      busy = Math.max(busy, ms);
       cpu = now;
     }, 10);
     const startedCpu = process.cpuUsage();

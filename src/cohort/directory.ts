@@ -4,6 +4,7 @@
  * cohort because the directory has it, whether 0, 3 or 300 of its people appear in a report.
  */
 import { createHash } from 'node:crypto';
+import { IdentifierMap } from '../catalogue/identifiers.js';
 import { ProductError } from '../errors/catalogue.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 
@@ -24,7 +25,8 @@ export class Directory {
   private readonly tupleTree: TupleTree = new Map();
   /** Per attribute (DIRECTORY_ATTRIBUTES order), each spelling met (untrimmed, '' for a missing value) and its shared value. */
   private readonly spellings = DIRECTORY_ATTRIBUTES.map(() => new Map<string, string>());
-  private readonly byUpn = new Map<string, number>();
+  /** Each user's tuple by canonical UPN (an IdentifierMap: grows without one long pause at tenant scale). */
+  private readonly byUpn = new IdentifierMap<number>();
   /** Per attribute, its values, each kept as one string that every tuple shares (lookups by it compare pointers). */
   private readonly domains = new Map<DirectoryAttribute, Map<string, string>>(DIRECTORY_ATTRIBUTES.map((a) => [a, new Map([[NOT_IN_DIRECTORY, NOT_IN_DIRECTORY]])]));
 
