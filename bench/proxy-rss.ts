@@ -1,7 +1,8 @@
 /**
  * Benchmark (3): the RSS of the proxy as it ships (`node dist/cli.js serve`, built here first, with the image's
- * heap cap --max-old-space-size=320 and NODE_ENV=production) while it fetches, validates, spills and streams the
- * sanitised CSV of a 300,000-user report (getOffice365ActiveUserDetail D30 through the shipped licence policy).
+ * V8 flags --max-old-space-size=320 --max-semi-space-size=16 and NODE_ENV=production) while it fetches,
+ * validates, spills and streams the sanitised CSV of a 300,000-user report (getOffice365ActiveUserDetail D30
+ * through the shipped licence policy).
  * The simulator runs in a process of its own; RSS is read from /proc (VmRSS idle, VmHWM for the peak), so the
  * figures are the proxy process's alone; idle is read once the proxy is ready (/readyz: policies loaded, a Graph
  * token obtained) and left alone for 5 s. Target: idle < 150 MB; peak within the heap cap. Loopback only; Linux.
@@ -20,7 +21,8 @@ import { selfSignedCertificate } from '../src/server/tls.js';
 
 const args = process.argv.slice(2);
 const users = Number(args.find((a) => /^\d+$/.test(a)) ?? 300_000);
-const heapCap = args.includes('--heap') && args[args.indexOf('--heap') + 1] === 'default' ? [] : ['--max-old-space-size=320'];
+/** The image's V8 flags (Dockerfile NODE_OPTIONS), or none with `--heap default`. */
+const heapCap = args.includes('--heap') && args[args.indexOf('--heap') + 1] === 'default' ? [] : ['--max-old-space-size=320', '--max-semi-space-size=16'];
 /** How long the proxy is left alone after it listens before its idle RSS is read (start-up garbage collected). */
 const SETTLE_MS = 5_000;
 

@@ -2,7 +2,8 @@
  * Benchmark: the org score at scale. For each tenant size (default 1k, 10k, 100k, 300k users) the stand-in Graph
  * (bench/stand-in-graph.ts --score: the score's seven reports and the directory, pre-rendered, served from memory)
  * and the simulator's Entra ID run in their own processes; each measurement starts a fresh proxy process (empty
- * snapshot cache: cold) with the heap cap the container sets (GPP_BENCH_HEAP_MB, default 320), which asks
+ * snapshot cache: cold) with the heap flags the container sets (GPP_BENCH_HEAP_MB, default 320, and
+ * GPP_BENCH_SEMI_SPACE_MB, default 16; 0 leaves V8's young generation at its default), which asks
  * `GET /org-score?period=D30` once, without `by` or with `by=department`, end to end over HTTPS. Printed per run:
  * wall time, the longest event-loop block in the proxy process during it (perf_hooks monitorEventLoopDelay: wall
  * time, so it includes waiting for a core on a loaded machine), the longest uninterrupted work (main-thread CPU
@@ -31,6 +32,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** The heap cap of the container (Dockerfile NODE_OPTIONS): what the proxy is measured under. */
 const HEAP_MB = Number(process.env.GPP_BENCH_HEAP_MB ?? 320);
+/** The container's cap on each of the young generation's two semi-spaces (Dockerfile NODE_OPTIONS; 0: V8's default). */
+const SEMI_SPACE_MB = Number(process.env.GPP_BENCH_SEMI_SPACE_MB ?? 16);
+/** The container's V8 flags, as the measured processes get them. */
+const HEAP_FLAGS = [`--max-old-space-size=${HEAP_MB}`, ...(SEMI_SPACE_MB > 0 ? [`--max-semi-space-size=${SEMI_SPACE_MB}`] : [])];
 /** The pod's memory limit in the Kubernetes example (deploy/kubernetes.yaml), which OPERATIONS.md sizes against. */
 const POD_LIMIT_MB = 512;
 /** Extra Node options for the measured proxy process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it). */
@@ -203,19 +208,19 @@ async function main(sizes: number[], rounds: number): Promise<void> {
         };
         // Rounds interleave the two requests and the download alone, so a burst of load elsewhere falls on all three.
         for (let round = 0; round < rounds; round++) {
-          const floor = await start([`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', 'bench/score-scale.ts', '--measure-download'], /^\{.*\}$/m, env);
+          const floor = await start([...HEAP_FLAGS, '--import', 'tsx', 'bench/score-scale.ts', '--measure-download'], /^\{.*\}$/m, env);
           const download = JSON.parse(/^(\{.*\})$/m.exec(floor.output())![1]!) as { seconds: number; cpuSeconds: number; bytes: number };
           await once(floor.child, 'exit');
           downloads.push({ users, ...download });
           console.log(`${users} users, download alone (the seven reports and the directory, no proxy): ${download.seconds.toFixed(2)} s (CPU ${download.cpuSeconds.toFixed(2)} s, ${(download.bytes / 2 ** 20).toFixed(0)} MiB)`);
           for (const by of [undefined, 'department']) {
             const graphCpuBefore = cpuSecondsOf(standIn.child.pid!);
-            const proxy = await start([`--max-old-space-size=${HEAP_MB}`, ...NODE_ARGS, '--import', 'tsx', 'bench/score-scale.ts', '--measure', String(users), by ?? '-'], /^\{.*\}$/m, env);
+            const proxy = await start([...HEAP_FLAGS, ...NODE_ARGS, '--import', 'tsx', 'bench/score-scale.ts', '--measure', String(users), by ?? '-'], /^\{.*\}$/m, env);
             const figures = JSON.parse(/^(\{.*\})$/m.exec(proxy.output())![1]!) as Figures;
             await once(proxy.child, 'exit');
             const run = { users, by: by ?? '-', ...figures, load: loadavg().map((l) => l.toFixed(2)).join(' '), graphCpuSeconds: cpuSecondsOf(standIn.child.pid!) - graphCpuBefore };
             runs.push(run);
-            console.log(`${users} users, by ${run.by}: ${run.seconds.toFixed(2)} s cold (proxy CPU ${run.cpuSeconds.toFixed(2)} s), longest event-loop block ${run.blockMs.toFixed(0)} ms (longest uninterrupted CPU ${run.busyMs.toFixed(0)} ms), proxy peak RSS ${run.peakMb.toFixed(0)} MB (heap cap ${HEAP_MB} MB; load average ${run.load}); stand-in Graph CPU ${run.graphCpuSeconds.toFixed(2)} s (round trip ${GRAPH_LATENCY_MS} ms)`);
+            console.log(`${users} users, by ${run.by}: ${run.seconds.toFixed(2)} s cold (proxy CPU ${run.cpuSeconds.toFixed(2)} s), longest event-loop block ${run.blockMs.toFixed(0)} ms (longest uninterrupted CPU ${run.busyMs.toFixed(0)} ms), proxy peak RSS ${run.peakMb.toFixed(0)} MB (heap cap ${HEAP_MB} MB, semi-space ${SEMI_SPACE_MB || 'default'}; load average ${run.load}); stand-in Graph CPU ${run.graphCpuSeconds.toFixed(2)} s (round trip ${GRAPH_LATENCY_MS} ms)`);
           }
         }
       } finally {
@@ -226,7 +231,7 @@ async function main(sizes: number[], rounds: number): Promise<void> {
     for (const child of children) child.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
   }
-  console.log(`\nGrowth (${rounds} round${rounds === 1 ? '' : 's'}; ranges are min-max over rounds; heap cap ${HEAP_MB} MB; Graph round trip ${GRAPH_LATENCY_MS} ms):`);
+  console.log(`\nGrowth (${rounds} round${rounds === 1 ? '' : 's'}; ranges are min-max over rounds; heap cap ${HEAP_MB} MB, semi-space ${SEMI_SPACE_MB || 'default'}; Graph round trip ${GRAPH_LATENCY_MS} ms):`);
   console.log('| users | cold, no by (ms) | cold, by=department (ms) | ms per 1k users | proxy CPU, no by / by (s) | download alone (s) | stand-in Graph CPU (s) | longest event-loop block (ms) | longest uninterrupted CPU (ms) | peak RSS (MB) | load average (1 min) |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const users of sizes) {
