@@ -12,7 +12,7 @@
  * catalogue with the proxy (see the simulator rules). Files directly in src/ are the entry points, on top.
  */
 const LAYERS = [
-  ['errors'], //                one catalogue of error codes; imports nothing of ours
+  ['errors', 'event-loop'], //  one catalogue of error codes; sharing the event loop at scale; import nothing of ours
   ['crypto', 'catalogue'], //   AEAD and key derivation; reports, columns, values, CSV, the OData grammar
   ['store', 'sanitize'], //     persistence behind one interface; the per-user sanitiser (pure)
   ['cohort'], //                aggregates, suppression, noise, budget (pure but for the budget store)

@@ -4,7 +4,7 @@
  * cohort because the directory has it, whether 0, 3 or 300 of its people appear in a report.
  */
 import { createHash } from 'node:crypto';
-import { IdentifierMap } from '../catalogue/identifiers.js';
+import { IdentifierMap } from '../event-loop/identifier-map.js';
 import { ProductError } from '../errors/catalogue.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 

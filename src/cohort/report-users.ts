@@ -9,7 +9,7 @@
  * row order: never merged with another row and never joined to the directory.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { nextTurn, turnIsOver } from '../event-loop/turns.js';
 import { findColumn, type ColumnSpec, type Period, type ReportSpec } from '../catalogue/catalogue.js';
 import { isUserName } from '../catalogue/identifiers.js';
 import { fromCsvText, parseDuration } from '../catalogue/values.js';
@@ -395,10 +395,10 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
 }
 
 /**
- * How many kept rows are counted between two pauses of the event loop (a few milliseconds of work: 10,000 held
- * it for 35-48 ms at 300,000 users, bench/turns-in-profile.ts).
+ * How many kept rows are counted between two looks at the event loop's clock (event-loop/turns.ts): well under a
+ * millisecond of work (10,000 rows held the loop for 35-48 ms at 300,000 users, bench/turns-in-profile.ts).
  */
-const KEPT_ROWS_PER_STEP = 2_500;
+const KEPT_ROWS_PER_STEP = 256;
 
 /**
  * A per-user report's rows as the cohort aggregation reads them, kept from the snapshot's validation pass
@@ -486,7 +486,7 @@ export class KeptReportRows {
 
   /**
    * The plan's table and its companions' from the kept rows (serves(plan) must hold: InternalInvariantError
-   * otherwise), pausing for the event loop every KEPT_ROWS_PER_STEP rows. Throws SanitizeError as
+   * otherwise), letting the event loop turn when the turn's budget is spent (event-loop/turns.ts). Throws SanitizeError as
    * aggregateCsvReport does for the same rows.
    */
   async aggregate(plan: CohortPlan, directory: Directory): Promise<{ table: CohortTable; companions: Map<string, CohortTable> }> {
@@ -500,7 +500,7 @@ export class KeptReportRows {
       const coded = this.codes[row]!;
       codes.fill((coded - (coded & 1)) / 2);
       counting.row(person === -1 ? undefined : this.upns[person]!, (coded & 1) === 1, metricValues.map((values) => values[row]!), codes);
-      if ((row + 1) % KEPT_ROWS_PER_STEP === 0) await nextTurn();
+      if ((row + 1) % KEPT_ROWS_PER_STEP === 0 && turnIsOver()) await nextTurn();
     }
     return counting.tables();
   }

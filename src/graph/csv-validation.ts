@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { ReportSpec } from '../catalogue/catalogue.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 import { SanitizeError, type SanitizeErrorCode } from '../sanitize/errors.js';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { nextTurn, turnIsOver } from '../event-loop/turns.js';
 import { MAX_PEOPLE_INDEXED, PersonIndex, ReportFacts } from '../score/score-facts.js';
 
 /** Parent to worker. */
@@ -75,8 +75,8 @@ type Done = Extract<FromValidation, { type: 'done' }>;
 /** A worker's smallest heap limit: V8 could not even start a worker with a few MB, and that ends the process. */
 const MIN_HEAP_MB = 32;
 
-/** How many named rows are numbered between two pauses of the event loop. */
-const ROWS_PER_STEP = 20_000;
+/** How many named rows are numbered between two looks at the event loop's clock (event-loop/turns.ts). */
+const ROWS_PER_STEP = 256;
 
 /** One worker and the reports it is reading. */
 class ValidationThread {
@@ -191,7 +191,7 @@ export class CsvValidationPool {
     await Promise.all(this.threads.map((thread) => thread?.terminate()));
   }
 
-  /** A worker's verdict with the score's facts numbered here, pausing for the event loop as it goes. */
+  /** A worker's verdict with the score's facts numbered here, letting the event loop turn as it goes. */
   private async adopt(pending: Pending, done: Done): Promise<CsvValidated> {
     const validated = { count: done.count, names: done.names };
     if (done.facts === undefined) return validated;
@@ -206,7 +206,7 @@ export class CsvValidationPool {
       if (end === -1) throw new InternalInvariantError('a validation worker sent fewer names than named rows');
       namedIds[row] = index.idOf(upns.slice(start, end));
       start = end + 1;
-      if ((row + 1) % ROWS_PER_STEP === 0) await nextTurn();
+      if ((row + 1) % ROWS_PER_STEP === 0 && turnIsOver()) await nextTurn();
     }
     if (start !== upns.length) throw new InternalInvariantError('a validation worker sent more names than named rows');
     const { rows, refreshDate, unnamedCodes } = done.facts;

@@ -17,6 +17,7 @@ import { NameForms, type NameForm } from '../catalogue/identifiers.js';
 import { Leased } from './leases.js';
 import { SpillFile } from './spill-file.js';
 import { UpstreamError } from './upstream-error.js';
+import { letTheLoopTurn } from '../event-loop/turns.js';
 import type { CsvValidationJob } from './csv-validation.js';
 import type { SharedSnapshotMeta, SharedSnapshots } from '../store/shared-snapshots.js';
 
@@ -67,38 +68,6 @@ type JsonObject = Record<string, unknown>;
  * of the event loop, measured), so at 64 KiB a 330 MB cold score paid 0.3 s for them; 256 KiB pays a quarter.
  */
 const RECORD_BYTES = 256 * 1024;
-/**
- * Main-thread work (ms) a CSV download does before it lets the event loop turn. Each download's chunks are
- * validated as they come, in microtasks, and the score's seven downloads validated their chunks one after the
- * other in the same turn of the event loop: 60-130 ms at 300,000 users (issue 18; bench/turns-in-profile.ts).
- * Yielding after every 64 KiB instead (5,000 turns for the score's reports) cost about a quarter more CPU in
- * bench/score-scale.ts: the time is measured, not the bytes.
- */
-const WORK_MS_PER_TURN = 20;
-/** When the download last resumed by `resumeOne` started its work (performance.now(), ms). */
-let turnStarted = 0;
-/** Downloads waiting for a turn of the event loop, first come first served. */
-const waitingForTurn: (() => void)[] = [];
-
-/**
- * Lets the event loop turn when the downloads have worked WORK_MS_PER_TURN or more since one of them was last
- * resumed. Waiting downloads are resumed one per turn of the event loop (an immediate each), so the downloads
- * waiting together do not all work in one turn.
- */
-async function letTheLoopTurn(): Promise<void> {
-  if (performance.now() - turnStarted < WORK_MS_PER_TURN) return;
-  await new Promise<void>((resolve) => {
-    waitingForTurn.push(resolve);
-    if (waitingForTurn.length === 1) setImmediate(resumeOne);
-  });
-}
-
-function resumeOne(): void {
-  turnStarted = performance.now();
-  waitingForTurn.shift()?.();
-  // An immediate set while immediates run waits for the event loop's next turn.
-  if (waitingForTurn.length > 0) setImmediate(resumeOne);
-}
 /** JSON items per stored record: releases read a snapshot whole, so records are large (fewer writes). */
 const ITEMS_PER_RECORD = 1000;
 
@@ -314,7 +283,8 @@ export class SnapshotCache {
           pendingBytes += bytes.length;
           if (pendingBytes >= RECORD_BYTES) await flush();
           yield bytes;
-          // The chunk is validated by now.
+          // The chunk is validated by now. The seven downloads of a cold score share the turn's budget: one
+          // turn once validated their chunks one after another for 60-130 ms at 300,000 users (issue 18).
           await letTheLoopTurn();
         }
       } catch (error) {

@@ -7,7 +7,6 @@
  * release book as cohorts), and the organisation's score is recorded in the history.
  */
 import { createHash } from 'node:crypto';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { directoryForData, readAlongside, type DirectoryLookup, type SnapshotSource, type LeasedSnapshot } from '../cohort/sources.js';
 import { ORGANIZATION } from '../cohort/aggregate.js';
 import { ConcealedNamesError, Directory, DIRECTORY_ATTRIBUTES, NOT_IN_DIRECTORY, type DirectoryAttribute } from '../cohort/directory.js';
@@ -15,6 +14,7 @@ import { LP_LIMIT, measureNoise, PeriodsRefreshing, planDigest, releaseId, relea
 import { digestWhileReading, usesDirectory, withoutDirectory, type CohortPlan, type KeptReportRows } from '../cohort/report-users.js';
 import { ReleaseBook, requireNoise, storedMeasures, type BudgetState, type NoiseSettings, type ReleaseCodec } from '../cohort/release-book.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
+import { letTheLoopTurn, runSteps } from '../event-loop/turns.js';
 import { countsOf, suppressNested, type SuppressionCounts } from '../cohort/suppress.js';
 import type { Period } from '../catalogue/catalogue.js';
 import { StoreCorruptError, type StoredRelease } from '../store/records.js';
@@ -296,9 +296,7 @@ export class OrgScores {
     const byPeriod = new Map<Period, readonly CategoryTable[]>([[period, own]]);
     for (const other of others) {
       const steps = scoreTableSteps(other.facts, directory, table.dimensions, table.kOrg, table.kC, this.categoryPatterns(other.period, other.facts, table.kOrg, table.kC, () => true));
-      let step = steps.next();
-      for (; step.done !== true; step = steps.next()) await nextTurn();
-      byPeriod.set(other.period, step.value);
+      byPeriod.set(other.period, await runSteps(steps));
     }
     const order = (grant.periods ?? []).filter((p) => byPeriod.has(p));
     const linked = new Set((grant.linked ?? []).flatMap((plan) => (plan.companions ?? []).map((c) => c.name)));
@@ -313,7 +311,7 @@ export class OrgScores {
       const at = order.flatMap((p, j) => categoryPatternsAt(mine.category, p, factsOf(p)).map((place) => ({ at: place, table: tables[j]! })));
       const counts = this.options.tablesMade === undefined ? suppressNested(tables, [], { k: table.kOrg, kC: table.kC, lpComponentLimit: LP_LIMIT }) : this.options.tablesMade.withinPatterns(at, table.kOrg, table.kC, () => suppressNested(tables, [], { k: table.kOrg, kC: table.kC, lpComponentLimit: LP_LIMIT }));
       result.push({ ...mine, counts: countsOf(mine.table, counts.every((c) => c.lpVerified)) });
-      await nextTurn();
+      await letTheLoopTurn();
     }
     return result;
   }
@@ -371,10 +369,8 @@ export class OrgScores {
     const linked = new Set((grant.linked ?? []).flatMap((plan) => (plan.companions ?? []).map((c) => c.name)));
     const interim = (category: ScoreCategory) => others.length > 0 || linked.has(category.id);
     const steps = scoreTableSteps(facts, directory, table.dimensions, table.kOrg, table.kC, this.categoryPatterns('period' in window ? window.period : window.date, facts, table.kOrg, table.kC, interim));
-    let step = steps.next();
-    // Between steps the event loop runs: a big tenant's tables never hold other requests up for long.
-    for (; step.done !== true; step = steps.next()) await nextTurn();
-    let tables = step.value;
+    // Between steps the event loop may turn: a big tenant's tables never hold other requests up for long.
+    let tables = await runSteps(steps);
     // Categories that are companions of a cohort table of the window take the states of that one table.
     for (const plan of grant.linked ?? []) {
       const snapshot = snapshots[SCORE_SOURCE_REPORTS.indexOf(plan.report)];

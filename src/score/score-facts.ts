@@ -5,9 +5,10 @@
  * report, joined to nothing), then every category becomes a cohort table (people counted = users, people who qualify =
  * active) that goes through the same suppression as any cohort, with k_org as its minimum size.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
-import { CANONICAL_NAME, IdentifierMap, NOT_A_USER_NAME, userNameAt } from '../catalogue/identifiers.js';
+import { CANONICAL_NAME, NOT_A_USER_NAME, userNameAt } from '../catalogue/identifiers.js';
+import { IdentifierMap } from '../event-loop/identifier-map.js';
+import { nextTurn, turnIsOver } from '../event-loop/turns.js';
 import { readCsvBatches, type CsvBatch } from '../sanitize/csv-report.js';
 import { blankRefreshDate, MissingColumnError } from '../sanitize/errors.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
@@ -275,10 +276,10 @@ export function scoreFactsSummarizer(keptMetrics: (report: ReportSpec) => readon
 }
 
 /**
- * How many people are handled between two pauses of the event loop (a few milliseconds of work: 20,000 held it
- * for 40-80 ms at 300,000 users, bench/turns-in-profile.ts).
+ * How many people are handled between two looks at the event loop's clock (event-loop/turns.ts): well under a
+ * millisecond of work, so a turn ends close to its budget.
  */
-const PEOPLE_PER_STEP = 5_000;
+const PEOPLE_PER_STEP = 256;
 
 /**
  * People's facts, by canonical UPN, joined up one report at a time. A row without a user name (Graph's
@@ -318,7 +319,7 @@ export class ScoreFacts {
 
   /**
    * Joins one report's facts in (reports in SCORE_SOURCE_REPORTS order give the same result whichever way their
-   * facts were read), pausing for the event loop every PEOPLE_PER_STEP people.
+   * facts were read), letting the event loop turn when the turn's budget is spent (event-loop/turns.ts).
    */
   async addReportFacts(facts: ReportFacts): Promise<void> {
     this.refreshDate ??= facts.refreshDate;
@@ -339,7 +340,7 @@ export class ScoreFacts {
         slots[id] = person;
       }
       person.code |= namedCodes[row]!;
-      if ((row + 1) % PEOPLE_PER_STEP === 0) await nextTurn();
+      if ((row + 1) % PEOPLE_PER_STEP === 0 && turnIsOver()) await nextTurn();
     }
     for (const code of facts.unnamedCodes) this.unnamed.push({ report: facts.report.name, facts: new CodedFacts(code) });
     this.largestReport = Math.max(this.largestReport, facts.rows);
@@ -368,7 +369,8 @@ interface FactGroup {
 
 /**
  * Builds one suppressed cohort table per category, over `organization` and `by`, as steps: each `yield` is a
- * point where an async caller lets the event loop run (after every PEOPLE_PER_STEP people and every category).
+ * point where an async caller may let the event loop turn (event-loop/turns.ts runSteps; after every
+ * PEOPLE_PER_STEP people and every category).
  * People are first grouped by directory tuple and facts, so a category's table costs one addition per group.
  */
 export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: readonly DirectoryAttribute[], kOrg: number, kC: number, within: CategoryPatterns = (_category, _table, suppress) => suppress()): Generator<void, CategoryTable[]> {

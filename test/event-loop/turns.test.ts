@@ -1,0 +1,91 @@
+/**
+ * The event loop's shared time budget (src/event-loop/turns.ts): long loops stop when the turn has had its
+ * WORK_MS_PER_TURN of their work, timers and I/O run between turns, and loops waiting together take turns one
+ * at a time. Work is counted in steps that each spin for a known time, so the bounds are on work per turn, not on
+ * how fast this machine is.
+ */
+import t from 'tap';
+import { letTheLoopTurn, nextTurn, runSteps, turnIsOver, WORK_MS_PER_TURN } from '../../src/event-loop/turns.js';
+
+/** Spins the main thread for `ms` (the step's work). */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+/** Numbers the event loop's turns: each immediate ends one (a check phase per turn). */
+function turnCounter(): { readonly current: () => number; readonly stop: () => void } {
+  let turn = 0;
+  let stopped = false;
+  const tick = () => {
+    turn++;
+    if (!stopped) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { current: () => turn, stop: () => (stopped = true) };
+}
+
+const STEP_MS = 2;
+
+t.test('a turn ends after WORK_MS_PER_TURN of work and the next turn has a budget of its own', async (t) => {
+  await nextTurn();
+  t.notOk(turnIsOver(), 'a fresh turn');
+  spin(WORK_MS_PER_TURN / 2);
+  t.notOk(turnIsOver(), 'half the budget spent');
+  spin(WORK_MS_PER_TURN / 2 + 1);
+  t.ok(turnIsOver(), 'the whole budget spent');
+  await letTheLoopTurn();
+  t.notOk(turnIsOver(), 'letTheLoopTurn waited for a new turn');
+  await new Promise((resolve) => setImmediate(resolve));
+  spin(WORK_MS_PER_TURN / 2);
+  t.notOk(turnIsOver(), 'a turn reached without nextTurn also starts its own clock at its first look');
+});
+
+t.test('loops sharing the loop: at most the budget and one step each per turn; a timer set during the work runs before it ends', async (t) => {
+  const turns = turnCounter();
+  const stepsByTurn = new Map<number, { steps: number; loops: Set<string> }>();
+  let timerFiredAfter: number | undefined;
+  let stepsDone = 0;
+  await nextTurn();
+  setTimeout(() => (timerFiredAfter = stepsDone), 0);
+  const loop = async (name: string, steps: number) => {
+    for (let i = 0; i < steps; i++) {
+      spin(STEP_MS);
+      stepsDone++;
+      const turn = turns.current();
+      const seen = stepsByTurn.get(turn) ?? { steps: 0, loops: new Set<string>() };
+      seen.steps++;
+      seen.loops.add(name);
+      stepsByTurn.set(turn, seen);
+      await letTheLoopTurn();
+    }
+  };
+  await Promise.all([loop('a', 60), loop('b', 60), loop('c', 60)]);
+  turns.stop();
+  const perTurn = [...stepsByTurn.values()];
+  const budgetSteps = Math.ceil(WORK_MS_PER_TURN / STEP_MS);
+  t.ok(perTurn.length >= Math.floor((3 * 60) / (budgetSteps + 3)), `the work took ${perTurn.length} turns`);
+  t.equal(perTurn.filter((turn) => turn.steps > budgetSteps + turn.loops.size).length, 0, `no turn did more than ${budgetSteps} steps of ${STEP_MS} ms and one more per loop`);
+  t.ok(timerFiredAfter !== undefined && timerFiredAfter < 3 * 60, `the timer ran while the loops still had work (after ${timerFiredAfter} of 180 steps)`);
+  // Resumed one per turn: after the first turn (where every loop starts), each turn works for one loop only.
+  t.equal(perTurn.slice(1).filter((turn) => turn.loops.size > 1).length, 0, 'waiting loops are resumed one per turn');
+});
+
+t.test('runSteps runs a generator to its end, turning the loop when the budget is spent, and gives its value', async (t) => {
+  const turns = turnCounter();
+  function* steps(): Generator<void, string> {
+    for (let i = 0; i < 40; i++) {
+      spin(STEP_MS);
+      yield;
+    }
+    return 'done';
+  }
+  const before = turns.current();
+  t.equal(await runSteps(steps()), 'done');
+  turns.stop();
+  t.ok(turns.current() - before >= 3, `80 ms of steps spread over ${turns.current() - before} turns`);
+  function* none(): Generator<void, number> {
+    return 7;
+  }
+  t.equal(await runSteps(none()), 7, 'a generator without steps');
+});
