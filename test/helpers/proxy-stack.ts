@@ -4,7 +4,7 @@
  * secrets, and the audit log captured line by line.
  */
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -106,26 +106,34 @@ export async function startProxyFor(tenant: TenantEndpoints, options: ProxyOptio
     },
   });
   const material = await testTls();
-  const proxy = await startProxy({
-    policiesDir: SHIPPED_POLICIES,
-    watchPolicies: false,
-    consumerKeys: ConsumerKeys.of({ 'licence-tool': KEYS.licence, 'adoption-dashboard': KEYS.vendor, onboarding: KEYS.onboarding, 'no-policy': KEYS.stranger }),
-    pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`),
-    sealSecret: randomBytes(32),
-    noiseKey: randomBytes(32),
-    ledgerFile: join(await mkdtemp(join(tmpdir(), 'gpp-ledger-')), 'ledger.jsonl'),
-    historyFile: join(await mkdtemp(join(tmpdir(), 'gpp-history-')), 'score-history.jsonl'),
-    tls: material,
-    logger: auditLogger({ level: options.logLevel ?? 'debug' }, sink),
-    // Sweeps send hundreds of requests a minute; the rate-limit test sets its own limit.
-    rateLimitPerMinute: 100_000,
-    ...options.proxy,
-    graph: {
-      graphUrl: tenant.graphUrl, authorityCa: tenant.authorityCa,
-      credential: { kind: 'secret', tokenUrl: tenant.entraTokenUrl, clientId: tenant.clientId, clientSecret: tenant.clientSecret },
-      downloadHosts: [tenant.downloadUrl], maxRetryWaitMs: 5_000, ...options.graph,
-    },
-  });
+  // The budget ledger and score history, unless the options name their own: removed when the proxy is closed.
+  const state = await mkdtemp(join(tmpdir(), 'gpp-proxy-state-'));
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  try {
+    proxy = await startProxy({
+      policiesDir: SHIPPED_POLICIES,
+      watchPolicies: false,
+      consumerKeys: ConsumerKeys.of({ 'licence-tool': KEYS.licence, 'adoption-dashboard': KEYS.vendor, onboarding: KEYS.onboarding, 'no-policy': KEYS.stranger }),
+      pseudonymKeys: parseKeyring(`licence-tool=${randomBytes(32).toString('base64')}`),
+      sealSecret: randomBytes(32),
+      noiseKey: randomBytes(32),
+      ledgerFile: join(state, 'ledger.jsonl'),
+      historyFile: join(state, 'score-history.jsonl'),
+      tls: material,
+      logger: auditLogger({ level: options.logLevel ?? 'debug' }, sink),
+      // Sweeps send hundreds of requests a minute; the rate-limit test sets its own limit.
+      rateLimitPerMinute: 100_000,
+      ...options.proxy,
+      graph: {
+        graphUrl: tenant.graphUrl, authorityCa: tenant.authorityCa,
+        credential: { kind: 'secret', tokenUrl: tenant.entraTokenUrl, clientId: tenant.clientId, clientSecret: tenant.clientSecret },
+        downloadHosts: [tenant.downloadUrl], maxRetryWaitMs: 5_000, ...options.graph,
+      },
+    });
+  } catch (error) {
+    await rm(state, { recursive: true, force: true });
+    throw error;
+  }
   const dispatcher = new Agent({ connect: { ca: material.cert } });
   return {
     proxy, logs, tls: material, dispatcher,
@@ -137,6 +145,7 @@ export async function startProxyFor(tenant: TenantEndpoints, options: ProxyOptio
     async close() {
       await proxy.close();
       await dispatcher.close();
+      await rm(state, { recursive: true, force: true });
     },
   };
 }
