@@ -9,6 +9,7 @@
  * - `fetch`: SnapshotCache fetches of the 7 reports from an in-memory client (16 KiB chunks, like TLS records):
  *   validation, facts, sealing and writing the spill file, its digest; wall time beside CPU, and the longest
  *   main-thread CPU between two turns of a 10 ms timer (as bench/score-scale.ts measures it in the proxy);
+ * - `fetch-all`: the same, the seven fetched at once as the org score leases them (their chunks interleave);
  * - `directory`: Directory.fromPages over 300 pages of 999 users (JSON parsed before the clock starts).
  * The reports come from bench/stand-in-graph.ts [users] --score (stop it once it prints its URL).
  * Run: node --import tsx bench/compare-trees.ts [--users N] [--rounds N] [--only NAME] tree...
@@ -125,6 +126,20 @@ const measures: Record<string, () => Promise<Measure>> = {
     cache.clear();
     return result;
   },
+  'fetch-all': async () => async (tree) => {
+    const client = { openCsv: async (call: { report: { name: string } }) => Readable.from(chunks(bytes.get(call.report.name)!, 16_384)) };
+    const cache = new tree.snapshots.SnapshotCache({ client: client as never, ttlMs: 60_000, summarizeCsv: tree.facts.scoreFactsSummarizer(keptMetrics) });
+    const result = await timed(async () => {
+      const facts = new tree.facts.ScoreFacts();
+      const snapshots = await Promise.all(tree.facts.SCORE_SOURCE_REPORTS.map((report) => cache.lease({ version: 'v1.0', report, period: 'D30' }, 'csv')));
+      for (const snapshot of snapshots) {
+        await facts.addReportFacts(snapshot.takeSummary() as InstanceType<typeof tree.facts.ReportFacts>);
+        snapshot.release();
+      }
+    }, tree.root);
+    cache.clear();
+    return result;
+  },
   directory: async () => {
     const pages = await directoryPages();
     return async (tree) => {
@@ -153,7 +168,7 @@ for (const [name, make] of Object.entries(measures).filter(([name]) => only === 
   }
   for (const [i, tree] of loaded.entries()) {
     const list = cpu[i]!.map((c) => c.toFixed(2)).join(' ');
-    const turn = name === 'fetch' ? `; longest uninterrupted CPU ${longestTurn.get(tree.root)?.toFixed(0)} ms` : '';
+    const turn = name.startsWith('fetch') ? `; longest uninterrupted CPU ${longestTurn.get(tree.root)?.toFixed(0)} ms` : '';
     console.log(`${name} ${tree.root}: CPU min ${Math.min(...cpu[i]!).toFixed(2)} s, median ${median(cpu[i]!).toFixed(2)} s [${list}]; wall min ${Math.min(...wall[i]!).toFixed(2)} s, median ${median(wall[i]!).toFixed(2)} s; main thread CPU min ${Math.min(...main[i]!).toFixed(2)} s, median ${median(main[i]!).toFixed(2)} s${turn}`);
   }
 }

@@ -18,11 +18,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { hashConsumerKey } from '../src/server/consumer-keys.js';
 import { selfSignedCertificate } from '../src/server/tls.js';
+import { imageNodeFlags } from './image-flags.js';
 
 const args = process.argv.slice(2);
 const users = Number(args.find((a) => /^\d+$/.test(a)) ?? 300_000);
 /** The image's V8 flags (Dockerfile NODE_OPTIONS), or none with `--heap default`. */
-const heapCap = args.includes('--heap') && args[args.indexOf('--heap') + 1] === 'default' ? [] : ['--max-old-space-size=320', '--max-semi-space-size=16'];
+const heapCap = args.includes('--heap') && args[args.indexOf('--heap') + 1] === 'default' ? [] : imageNodeFlags();
 /** How long the proxy is left alone after it listens before its idle RSS is read (start-up garbage collected). */
 const SETTLE_MS = 5_000;
 

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
+import { imageNodeFlags } from './image-flags.js';
 
 const seconds = Number(process.argv[2] ?? 10);
 const rounds = Number(process.argv[3] ?? 3);
@@ -118,7 +119,8 @@ try {
       GPP_METRICS_TOKEN: randomBytes(16).toString('hex'),
     };
     const profile = process.env.BENCH_CPU_PROF !== undefined ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', `proxy-cache-${mode}.cpuprofile`] : [];
-    const proxy = await start(`proxy (cache ${mode})`, [...profile, '--import', 'tsx', 'src/cli.ts', 'serve'], env, /(https:\/\/127\.0\.0\.1:\d+)/);
+    // Under the image's V8 flags (Dockerfile NODE_OPTIONS), as it ships.
+    const proxy = await start(`proxy (cache ${mode})`, [...imageNodeFlags(), ...profile, '--import', 'tsx', 'src/cli.ts', 'serve'], env, /(https:\/\/127\.0\.0\.1:\d+)/);
     proxies[mode] = { url: proxy.match[1]!, pid: proxy.child.pid!, downloadUrl: '' };
   }
 

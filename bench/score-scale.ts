@@ -29,13 +29,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { imageFlagMb, imageNodeFlags } from './image-flags.js';
 
+const IMAGE_FLAGS = imageNodeFlags();
 /** The heap cap of the container (Dockerfile NODE_OPTIONS): what the proxy is measured under. */
-const HEAP_MB = Number(process.env.GPP_BENCH_HEAP_MB ?? 320);
+const HEAP_MB = Number(process.env.GPP_BENCH_HEAP_MB ?? imageFlagMb(IMAGE_FLAGS, 'max-old-space-size') ?? 0);
 /** The container's cap on each of the young generation's two semi-spaces (Dockerfile NODE_OPTIONS; 0: V8's default). */
-const SEMI_SPACE_MB = Number(process.env.GPP_BENCH_SEMI_SPACE_MB ?? 16);
+const SEMI_SPACE_MB = Number(process.env.GPP_BENCH_SEMI_SPACE_MB ?? imageFlagMb(IMAGE_FLAGS, 'max-semi-space-size') ?? 0);
 /** The container's V8 flags, as the measured processes get them. */
-const HEAP_FLAGS = [`--max-old-space-size=${HEAP_MB}`, ...(SEMI_SPACE_MB > 0 ? [`--max-semi-space-size=${SEMI_SPACE_MB}`] : [])];
+const HEAP_FLAGS = [...(HEAP_MB > 0 ? [`--max-old-space-size=${HEAP_MB}`] : []), ...(SEMI_SPACE_MB > 0 ? [`--max-semi-space-size=${SEMI_SPACE_MB}`] : [])];
 /** The pod's memory limit in the Kubernetes example (deploy/kubernetes.yaml), which OPERATIONS.md sizes against. */
 const POD_LIMIT_MB = 512;
 /** Extra Node options for the measured proxy process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it). */

@@ -74,7 +74,7 @@ class NamesInRowOrder extends PersonIndex {
   private length = 0;
   private count = 0;
 
-  override idOf(upn: string): number {
+  override idOf(upn: string, _previous?: number): number {
     const needed = this.length + Buffer.byteLength(upn) + 1;
     if (needed > this.bytes.length) {
       const grown = Buffer.allocUnsafe(Math.max(needed, this.bytes.length * 2));

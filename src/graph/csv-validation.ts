@@ -204,7 +204,7 @@ export class CsvValidationPool {
     for (let row = 0; row < namedCodes.length; row++) {
       const end = upns.indexOf('\n', start);
       if (end === -1) throw new InternalInvariantError('a validation worker sent fewer names than named rows');
-      namedIds[row] = index.idOf(upns.slice(start, end));
+      namedIds[row] = index.idOf(upns.slice(start, end), row === 0 ? -1 : namedIds[row - 1]);
       start = end + 1;
       if ((row + 1) % ROWS_PER_STEP === 0 && turnIsOver()) await nextTurn();
     }

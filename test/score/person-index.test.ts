@@ -1,0 +1,47 @@
+/**
+ * People numbered in one PersonIndex by several reports read at once (the score's seven downloads interleave
+ * their batches): each reader keeps its own cursor (PersonIndex.idOf's `previous`), and whatever the order of
+ * the batches or of the people in each report, every row names the same person as when each report is read
+ * alone.
+ */
+import t from 'tap';
+import { readCsvBatches, type CsvBatch } from '../../src/sanitize/csv-report.js';
+import { PersonIndex, ReportFacts, SCORE_SOURCE_REPORTS } from '../../src/score/score-facts.js';
+import { chunked, fixtureReports, scoreFixtureTenant } from '../helpers/score-fixtures.js';
+
+const reports = fixtureReports(scoreFixtureTenant());
+
+/** A report's CSV with its data rows in reverse order (the same people, listed the other way round). */
+function reversed(bytes: Buffer): Buffer {
+  const text = bytes.toString('utf8');
+  const headerEnd = text.indexOf('\r\n') + 2;
+  const rows = text.slice(headerEnd).split('\r\n').filter((line) => line.length > 0);
+  return Buffer.from(`${text.slice(0, headerEnd)}${rows.reverse().join('\r\n')}\r\n`);
+}
+
+async function batchesOf(report: (typeof SCORE_SOURCE_REPORTS)[number], bytes: Buffer): Promise<CsvBatch[]> {
+  const batches: CsvBatch[] = [];
+  for await (const batch of readCsvBatches(chunked(bytes), report)) batches.push(batch);
+  return batches;
+}
+
+const people = (facts: ReportFacts) => facts.namedIds.map((id) => facts.index.upns[id]);
+
+t.test('three reports read at once into one index, batch by batch, one of them in reverse order: each row names the person it names when read alone', async (t) => {
+  const chosen = SCORE_SOURCE_REPORTS.slice(0, 3);
+  const inputs = chosen.map((report, i) => (i === 1 ? reversed(reports.get(report.name)!) : reports.get(report.name)!));
+  const alone = await Promise.all(chosen.map((report, i) => ReportFacts.read(report, chunked(inputs[i]!))));
+  const index = new PersonIndex();
+  const together = chosen.map((report) => new ReportFacts(report, index));
+  const batches = await Promise.all(chosen.map((report, i) => batchesOf(report, inputs[i]!)));
+  t.ok(batches.every((list) => list.length > 5), 'each report comes in several batches');
+  for (let step = 0; batches.some((list) => step < list.length); step++) {
+    for (const [i, list] of batches.entries()) if (step < list.length) together[i]!.add(list[step]!);
+  }
+  for (const [i, report] of chosen.entries()) {
+    t.same(people(together[i]!), people(alone[i]!), `${report.name}: the same person on every row`);
+    t.same(together[i]!.namedCodes, alone[i]!.namedCodes, `${report.name}: the same facts`);
+  }
+  const everyone = new Set(alone.flatMap(people));
+  t.equal(index.size, everyone.size, 'each person numbered once');
+});
