@@ -22,6 +22,7 @@ import { LICENCE_CLASSES, licenceClassOf } from './licence-class.js';
 import { DIRECTORY_ATTRIBUTES, directoryKnowledge, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
 import type { CohortTable } from './table.js';
 import { InternalInvariantError, ProductError } from '../errors/catalogue.js';
+import { NumberColumn } from '../event-loop/columns.js';
 
 const YES_NO_DOMAIN = [NO_VALUE, 'false', 'true'];
 
@@ -406,15 +407,15 @@ const KEPT_ROWS_PER_STEP = 256;
  * the organisation's table is made without parsing the report again: per row, its person (a number naming a
  * canonical UPN in `upns`; -1 for a row without a user name), whether it shows activity, the row code of the
  * report's companions (`code`, read from the cells of `codeHeaders`) and the values of the metric columns kept.
- * About 16 bytes a row, and 8 more per metric column kept.
+ * About 12 bytes a row, and 8 more per metric column kept, in columns that grow without copying (event-loop/columns.ts).
  */
 export class KeptReportRows {
   /** Each row's person in `upns` (-1: no user name). */
-  private readonly people: number[] = [];
+  private readonly people = new NumberColumn('int32');
   /** Each row's companion code times 2, plus 1 when the row shows activity. */
-  private readonly codes: number[] = [];
+  private readonly codes = new NumberColumn('float64');
   /** Per kept metric column (`metricHeaders` order): each row's value (metricValue). */
-  private readonly values: number[][];
+  private readonly values: NumberColumn[];
   /** Per kept metric column: its position in the batches' layout (-1: not in the report). */
   private metricAt: number[] = [];
   private activityAt: { index: number; column: ColumnSpec }[] = [];
@@ -423,7 +424,7 @@ export class KeptReportRows {
   constructor(
     readonly report: ReportSpec,
     /** Canonical UPNs by number (score/score-facts.ts PersonIndex.upns; it may grow, never changes a number). */
-    readonly upns: readonly string[],
+    readonly upns: { at(index: number): string | undefined },
     /** The companions' row code (CompanionMeasure.code) that `add` is given, and the headers it reads. */
     readonly code: (cells: readonly string[]) => number,
     readonly codeHeaders: readonly string[],
@@ -433,7 +434,7 @@ export class KeptReportRows {
       const column = findColumn(report, header);
       return column !== undefined && (column.kind === 'int' || column.kind === 'duration') ? [column] : [];
     });
-    this.values = this.metricColumns.map(() => []);
+    this.values = this.metricColumns.map(() => new NumberColumn('float64'));
   }
 
   /** The columns (headers) it reads beside the code's: the activity columns and the kept metrics. */
@@ -496,10 +497,10 @@ export class KeptReportRows {
     // Every companion reads the same row code (serves checked it); one array, refilled for each row.
     const codes = (plan.companions ?? []).map(() => 0);
     for (let row = 0; row < this.people.length; row++) {
-      const person = this.people[row]!;
-      const coded = this.codes[row]!;
+      const person = this.people.at(row)!;
+      const coded = this.codes.at(row)!;
       codes.fill((coded - (coded & 1)) / 2);
-      counting.row(person === -1 ? undefined : this.upns[person]!, (coded & 1) === 1, metricValues.map((values) => values[row]!), codes);
+      counting.row(person === -1 ? undefined : this.upns.at(person)!, (coded & 1) === 1, metricValues.map((values) => values.at(row)!), codes);
       if ((row + 1) % KEPT_ROWS_PER_STEP === 0 && turnIsOver()) await nextTurn();
     }
     return counting.tables();

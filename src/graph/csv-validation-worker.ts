@@ -111,7 +111,7 @@ async function validate(job: number, name: string, queue: ChunkQueue): Promise<v
     };
     const count = await validateCsvReport(queue, report, names, summarize, facts?.columns);
     const data = facts === undefined ? undefined : {
-      upns: people.list(), namedCodes: Int32Array.from(facts.namedCodes), unnamedCodes: Int32Array.from(facts.unnamedCodes), rows: facts.rows, refreshDate: facts.refreshDate,
+      upns: people.list(), namedCodes: facts.namedCodes.toInt32Array(), unnamedCodes: facts.unnamedCodes.toInt32Array(), rows: facts.rows, refreshDate: facts.refreshDate,
     };
     const reply: FromValidation = { type: 'done', job, count, names: { concealed: names.concealed, clear: names.clear }, ...(data !== undefined ? { facts: data } : {}) };
     port.postMessage(reply, data === undefined ? [] : [data.upns.buffer as ArrayBuffer, data.namedCodes.buffer, data.unnamedCodes.buffer]);

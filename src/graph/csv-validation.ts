@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { ReportSpec } from '../catalogue/catalogue.js';
 import { InternalInvariantError } from '../errors/catalogue.js';
 import { SanitizeError, type SanitizeErrorCode } from '../sanitize/errors.js';
+import { NumberColumn } from '../event-loop/columns.js';
 import { nextTurn, turnIsOver } from '../event-loop/turns.js';
 import { MAX_PEOPLE_INDEXED, PersonIndex, ReportFacts } from '../score/score-facts.js';
 
@@ -199,18 +200,18 @@ export class CsvValidationPool {
     const index = this.people;
     const upns = Buffer.from(done.facts.upns.buffer, done.facts.upns.byteOffset, done.facts.upns.byteLength).toString('utf8');
     const { namedCodes } = done.facts;
-    const namedIds = new Array<number>(namedCodes.length);
+    const namedIds = new NumberColumn('int32');
     let start = 0;
     for (let row = 0; row < namedCodes.length; row++) {
       const end = upns.indexOf('\n', start);
       if (end === -1) throw new InternalInvariantError('a validation worker sent fewer names than named rows');
-      namedIds[row] = index.idOf(upns.slice(start, end), row === 0 ? -1 : namedIds[row - 1]);
+      namedIds.push(index.idOf(upns.slice(start, end), row === 0 ? -1 : namedIds.at(row - 1)));
       start = end + 1;
       if ((row + 1) % ROWS_PER_STEP === 0 && turnIsOver()) await nextTurn();
     }
     if (start !== upns.length) throw new InternalInvariantError('a validation worker sent more names than named rows');
     const { rows, refreshDate, unnamedCodes } = done.facts;
-    const facts = new ReportFacts(pending.report, index, { namedIds, namedCodes: Array.from(namedCodes), unnamedCodes: Array.from(unnamedCodes), rows, refreshDate });
+    const facts = new ReportFacts(pending.report, index, { namedIds, namedCodes, unnamedCodes, rows, refreshDate });
     return { ...validated, facts };
   }
 }

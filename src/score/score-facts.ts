@@ -7,6 +7,7 @@
  */
 import { findReport, type ReportSpec } from '../catalogue/catalogue.js';
 import { CANONICAL_NAME, NOT_A_USER_NAME, userNameAt } from '../catalogue/identifiers.js';
+import { NumberColumn, StringColumn } from '../event-loop/columns.js';
 import { IdentifierMap } from '../event-loop/identifier-map.js';
 import { nextTurn, turnIsOver } from '../event-loop/turns.js';
 import { readCsvBatches, type CsvBatch } from '../sanitize/csv-report.js';
@@ -112,7 +113,8 @@ export const MAX_PEOPLE_INDEXED = 1_000_000;
  * Each UPN is held once, copied out of the report's text (a substring would keep the whole text alive).
  */
 export class PersonIndex {
-  readonly upns: string[] = [];
+  /** Canonical UPNs by number (a StringColumn: grows without copying at tenant scale). */
+  readonly upns = new StringColumn();
   /** Numbers by name (an IdentifierMap: grows without one long pause at tenant scale). */
   private readonly ids = new IdentifierMap<number>();
 
@@ -129,7 +131,7 @@ export class PersonIndex {
    * (its first sighting), the rest compare.
    */
   idOf(upn: string, previous = -1): number {
-    if (this.upns[previous + 1] === upn) return previous + 1;
+    if (this.upns.at(previous + 1) === upn) return previous + 1;
     let id = this.ids.get(upn);
     if (id === undefined) {
       const copy = Buffer.from(upn, 'utf8').toString('utf8');
@@ -143,9 +145,9 @@ export class PersonIndex {
 
 /** What a ReportFacts holds, as one thread hands it to another (graph/csv-validation.ts). */
 export interface ReportFactsData {
-  readonly namedIds: number[];
-  readonly namedCodes: number[];
-  readonly unnamedCodes: number[];
+  readonly namedIds: Iterable<number>;
+  readonly namedCodes: Iterable<number>;
+  readonly unnamedCodes: Iterable<number>;
   readonly rows: number;
   readonly refreshDate: string | null;
 }
@@ -157,11 +159,11 @@ export interface ReportFactsData {
  */
 export class ReportFacts {
   /** The named rows' people, as numbers in `index`, in row order. */
-  readonly namedIds: number[];
+  readonly namedIds = new NumberColumn('int32');
   /** The named rows' facts codes, in the order of `namedIds`. */
-  readonly namedCodes: number[];
+  readonly namedCodes = new NumberColumn('int32');
   /** The facts codes of rows without a user name, in row order. */
-  readonly unnamedCodes: number[];
+  readonly unnamedCodes = new NumberColumn('int32');
   rows: number;
   /** The first row's Report Refresh Date ('' read as none). */
   refreshDate: string | null;
@@ -185,9 +187,9 @@ export class ReportFacts {
     const reader = READERS[report.name];
     if (reader === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
     this.reader = reader;
-    this.namedIds = read?.namedIds ?? [];
-    this.namedCodes = read?.namedCodes ?? [];
-    this.unnamedCodes = read?.unnamedCodes ?? [];
+    for (const id of read?.namedIds ?? []) this.namedIds.push(id);
+    for (const code of read?.namedCodes ?? []) this.namedCodes.push(code);
+    for (const code of read?.unnamedCodes ?? []) this.unnamedCodes.push(code);
     this.rows = read?.rows ?? 0;
     this.refreshDate = read?.refreshDate ?? null;
   }
@@ -335,17 +337,17 @@ export class ScoreFacts {
     if (slots === undefined) this.slots.set(facts.index, (slots = new Array<CodedFacts | undefined>(facts.index.size)));
     const { namedIds, namedCodes } = facts;
     for (let row = 0; row < namedIds.length; row++) {
-      const id = namedIds[row]!;
+      const id = namedIds.at(row)!;
       let person = slots[id];
       if (person === undefined) {
-        const upn = facts.index.upns[id]!;
+        const upn = facts.index.upns.at(id)!;
         const known = this.people.get(upn);
         if (known instanceof CodedFacts) person = known;
         else if (known === undefined) this.people.addNew(upn, (person = new CodedFacts(0)));
         else this.people.set(upn, (person = new CodedFacts(factsCode(known))));
         slots[id] = person;
       }
-      person.code |= namedCodes[row]!;
+      person.code |= namedCodes.at(row)!;
       if ((row + 1) % PEOPLE_PER_STEP === 0 && turnIsOver()) await nextTurn();
     }
     for (const code of facts.unnamedCodes) this.unnamed.push({ report: facts.report.name, facts: new CodedFacts(code) });

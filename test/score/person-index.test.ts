@@ -25,7 +25,7 @@ async function batchesOf(report: (typeof SCORE_SOURCE_REPORTS)[number], bytes: B
   return batches;
 }
 
-const people = (facts: ReportFacts) => facts.namedIds.map((id) => facts.index.upns[id]);
+const people = (facts: ReportFacts) => facts.namedIds.toArray().map((id) => facts.index.upns.at(id));
 
 t.test('three reports read at once into one index, batch by batch, one of them in reverse order: each row names the person it names when read alone', async (t) => {
   const chosen = SCORE_SOURCE_REPORTS.slice(0, 3);
@@ -40,7 +40,7 @@ t.test('three reports read at once into one index, batch by batch, one of them i
   }
   for (const [i, report] of chosen.entries()) {
     t.same(people(together[i]!), people(alone[i]!), `${report.name}: the same person on every row`);
-    t.same(together[i]!.namedCodes, alone[i]!.namedCodes, `${report.name}: the same facts`);
+    t.same(together[i]!.namedCodes.toArray(), alone[i]!.namedCodes.toArray(), `${report.name}: the same facts`);
   }
   const everyone = new Set(alone.flatMap(people));
   t.equal(index.size, everyone.size, 'each person numbered once');

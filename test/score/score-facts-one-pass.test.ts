@@ -47,10 +47,10 @@ t.test('user names in every form join as before: the validation pass judges each
   await validateCsvReport(chunked(bytes), report, undefined, (batch) => validated.add(batch), validated.columns);
   const read = await ReportFacts.read(report, chunked(bytes));
   const facts = validated.result();
-  const named = (f: ReportFacts) => f.namedIds.map((id) => f.index.upns[id]);
+  const named = (f: ReportFacts) => f.namedIds.toArray().map((id) => f.index.upns.at(id));
   t.same(named(facts), named(read), 'the same people in the same rows');
-  t.same(facts.namedCodes, read.namedCodes);
-  t.same(facts.unnamedCodes, read.unnamedCodes);
+  t.same(facts.namedCodes.toArray(), read.namedCodes.toArray());
+  t.same(facts.unnamedCodes.toArray(), read.unnamedCodes.toArray());
   const cells = names.map((name) => (name.startsWith('"') ? name.slice(1, -1) : name));
   t.same(named(read), cells.filter(isUserName).map(canonicalIdentifier), 'each user name, canonical; placeholders apart');
 });

@@ -1,0 +1,41 @@
+/** NumberColumn and StringColumn (src/event-loop/columns.ts) against plain arrays, across block boundaries. */
+import t from 'tap';
+import { COLUMN_BLOCK, NumberColumn, StringColumn } from '../../src/event-loop/columns.js';
+
+t.test('a NumberColumn holds what was pushed, in order, across blocks: at, length, iteration, Int32Array and array copies', async (t) => {
+  const fc = (await import('fast-check')).default;
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 200 }), fc.integer({ min: 0, max: 3 }), (values, blocks) => {
+      // Pad past whole blocks so that the values cross block boundaries.
+      const all = [...Array.from({ length: blocks * COLUMN_BLOCK - 7 * Math.min(blocks, 1) }, (_, i) => i - 5), ...values];
+      const column = NumberColumn.from('int32', all);
+      if (column.length !== all.length) return false;
+      for (let i = 0; i < all.length; i += Math.max(1, Math.floor(all.length / 500))) if (column.at(i) !== all[i]) return false;
+      if (column.at(all.length - 1) !== all.at(-1) || column.at(all.length) !== undefined || column.at(-1) !== undefined) return false;
+      const copy = column.toInt32Array();
+      return copy.length === all.length && JSON.stringify(column.toArray()) === JSON.stringify(all) && copy.every((v, i) => v === all[i]);
+    }),
+    { numRuns: 40 },
+  );
+});
+
+t.test('a float64 NumberColumn keeps fractions and large whole numbers exactly', async (t) => {
+  const values = [0.5, -1.25, 2 ** 40 + 1, Number.MAX_SAFE_INTEGER, 1e-9];
+  const column = NumberColumn.from('float64', Array.from({ length: COLUMN_BLOCK + 3 }, (_, i) => values[i % values.length]!));
+  t.equal(column.length, COLUMN_BLOCK + 3);
+  t.equal(column.at(COLUMN_BLOCK + 2), values[(COLUMN_BLOCK + 2) % values.length]);
+  t.same(column.toArray().slice(0, 5), values);
+});
+
+t.test('a StringColumn holds what was pushed across blocks; nothing past the end', async (t) => {
+  const column = new StringColumn();
+  const names = Array.from({ length: 2 * COLUMN_BLOCK + 5 }, (_, i) => `user${i}@contoso.com`);
+  for (const name of names) column.push(name);
+  t.equal(column.length, names.length);
+  t.equal(column.at(0), names[0]);
+  t.equal(column.at(COLUMN_BLOCK), names[COLUMN_BLOCK], 'the first of the second block');
+  t.equal(column.at(names.length - 1), names.at(-1));
+  t.equal(column.at(names.length), undefined);
+  t.same([...column], names);
+  t.equal(new StringColumn().at(0), undefined, 'an empty column');
+});
