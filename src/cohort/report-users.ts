@@ -407,7 +407,8 @@ const KEPT_ROWS_PER_STEP = 256;
  * the organisation's table is made without parsing the report again: per row, its person (a number naming a
  * canonical UPN in `upns`; -1 for a row without a user name), whether it shows activity, the row code of the
  * report's companions (`code`, read from the cells of `codeHeaders`) and the values of the metric columns kept.
- * About 12 bytes a row, and 8 more per metric column kept, in columns that grow without copying (event-loop/columns.ts).
+ * About 12 bytes a row, and 8 more per metric column kept, in columns that grow without copying
+ * (event-loop/columns.ts).
  */
 export class KeptReportRows {
   /** Each row's person in `upns` (-1: no user name). */
@@ -487,8 +488,8 @@ export class KeptReportRows {
 
   /**
    * The plan's table and its companions' from the kept rows (serves(plan) must hold: InternalInvariantError
-   * otherwise), letting the event loop turn when the turn's budget is spent (event-loop/turns.ts). Throws SanitizeError as
-   * aggregateCsvReport does for the same rows.
+   * otherwise), letting the event loop turn when the turn's budget is spent (event-loop/turns.ts). Throws
+   * SanitizeError as aggregateCsvReport does for the same rows.
    */
   async aggregate(plan: CohortPlan, directory: Directory): Promise<{ table: CohortTable; companions: Map<string, CohortTable> }> {
     if (!this.serves(plan)) throw new InternalInvariantError(`the kept rows of ${this.report.name} cannot make this plan's table`);

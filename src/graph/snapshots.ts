@@ -292,7 +292,7 @@ export class SnapshotCache {
           // validated their chunks one after another for 60-130 ms at 300,000 users, issue 18), and a chunk that
           // arrives large (up to 128 KiB when the download waited) is split so that it cannot hold a turn alone.
           // The budget is asked before each step, not only after: a download woken by its socket in a turn whose
-          // budget is spent waits for the next (each of the seven doing one more step held turns for 45-70 ms).
+          // budget is spent waits for the next instead of doing one more step in it.
           for (let at = 0; at < bytes.length; at += BYTES_PER_STEP) {
             await letTheLoopTurn();
             yield bytes.length <= BYTES_PER_STEP ? bytes : bytes.subarray(at, at + BYTES_PER_STEP);
