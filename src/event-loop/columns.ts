@@ -5,8 +5,9 @@
  * the score reads one report's rows into several arrays that grow at the same row: at 300,000 rows the Teams
  * report's facts and kept rows held one 32 KiB step of its download for 40-95 ms, at rows 58k, 87k, 131k,
  * 197k and 296k (issue 18; measured in process over the report of bench/stand-in-graph.ts, step by step).
- * Numbers are held in typed arrays outside the JavaScript heap (Int32 for numbers and codes, Float64 for
- * metric values): half the memory of an array of small integers, and nothing for the collector to scan.
+ * Numbers are held in typed arrays outside the JavaScript heap (Int32 for people's numbers and facts codes,
+ * Float64 for metric values and codes that may grow): half the memory of an array of small integers for Int32,
+ * and nothing for the collector to scan.
  */
 
 /** Values per block: 64 KiB of Int32, 128 KiB of Float64. */
@@ -22,6 +23,17 @@ export class NumberColumn implements Iterable<number> {
 
   constructor(private readonly kind: 'int32' | 'float64') {
     this.last = this.newBlock();
+  }
+
+  /** An int32 column holding `values`, copied a block at a time (no step per value). */
+  static fromInt32Array(values: Int32Array): NumberColumn {
+    const column = new NumberColumn('int32');
+    for (let at = 0; at < values.length; at += COLUMN_BLOCK) {
+      if (at > 0) column.last = column.newBlock();
+      column.last.set(values.subarray(at, at + COLUMN_BLOCK));
+    }
+    column.count = values.length;
+    return column;
   }
 
   /** A column holding `values`, in order. */

@@ -22,26 +22,36 @@ export const WORK_MS_PER_TURN = 20;
 let turnStarted: number | undefined;
 /** Which turn `turnStarted` belongs to: an end-of-turn mark left over from an earlier turn does not end this one. */
 let turn = 0;
+/**
+ * Set when a turn's budget, begun by work that I/O or a timer woke (not by `resumeOne`), was spent before the
+ * event loop reached its immediates: the loops waiting then get the next turn, not a second budget in this one.
+ */
+let spentByWokenWork = false;
 /** Loops waiting for a turn of their own, first come first served. */
 const waiting: (() => void)[] = [];
 
-function beginTurn(now: number): void {
+function beginTurn(now: number, resumed: boolean): void {
   turnStarted = now;
+  spentByWokenWork = false;
   const mine = ++turn;
   // Immediates run after this turn's I/O callbacks: the next cooperating work found after it is a new turn's.
   setImmediate(() => {
-    if (turn === mine) turnStarted = undefined;
+    if (turn !== mine) return;
+    if (!resumed && performance.now() - now >= WORK_MS_PER_TURN) spentByWokenWork = true;
+    turnStarted = undefined;
   });
 }
 
 /**
  * Whether this turn of the event loop has had its WORK_MS_PER_TURN of cooperating work. The first call in a turn
- * starts the turn's clock. Cheap (one clock read): call it every few hundred rows.
+ * starts the turn's clock, unless loops are already waiting: then the caller waits behind them (the turn is
+ * theirs), so work that I/O wakes cannot keep them waiting. Cheap (one clock read): call it every few hundred rows.
  */
 export function turnIsOver(): boolean {
   const now = performance.now();
   if (turnStarted === undefined) {
-    beginTurn(now);
+    if (waiting.length > 0) return true;
+    beginTurn(now, false);
     return false;
   }
   return now - turnStarted >= WORK_MS_PER_TURN;
@@ -59,7 +69,13 @@ export function nextTurn(): Promise<void> {
 }
 
 function resumeOne(): void {
-  beginTurn(performance.now());
+  // A budget spent in this turn by work that I/O woke (this immediate was set during it): the next turn's.
+  if (spentByWokenWork) {
+    spentByWokenWork = false;
+    setImmediate(resumeOne);
+    return;
+  }
+  beginTurn(performance.now(), true);
   waiting.shift()?.();
   // An immediate set while immediates run waits for the event loop's next turn.
   if (waiting.length > 0) setImmediate(resumeOne);

@@ -145,9 +145,9 @@ export class PersonIndex {
 
 /** What a ReportFacts holds, as one thread hands it to another (graph/csv-validation.ts). */
 export interface ReportFactsData {
-  readonly namedIds: Iterable<number>;
-  readonly namedCodes: Iterable<number>;
-  readonly unnamedCodes: Iterable<number>;
+  readonly namedIds: NumberColumn;
+  readonly namedCodes: Int32Array;
+  readonly unnamedCodes: Int32Array;
   readonly rows: number;
   readonly refreshDate: string | null;
 }
@@ -159,11 +159,11 @@ export interface ReportFactsData {
  */
 export class ReportFacts {
   /** The named rows' people, as numbers in `index`, in row order. */
-  readonly namedIds = new NumberColumn('int32');
+  readonly namedIds: NumberColumn;
   /** The named rows' facts codes, in the order of `namedIds`. */
-  readonly namedCodes = new NumberColumn('int32');
+  readonly namedCodes: NumberColumn;
   /** The facts codes of rows without a user name, in row order. */
-  readonly unnamedCodes = new NumberColumn('int32');
+  readonly unnamedCodes: NumberColumn;
   rows: number;
   /** The first row's Report Refresh Date ('' read as none). */
   refreshDate: string | null;
@@ -187,9 +187,11 @@ export class ReportFacts {
     const reader = READERS[report.name];
     if (reader === undefined) throw new InternalInvariantError(`${report.name} does not feed the score`);
     this.reader = reader;
-    for (const id of read?.namedIds ?? []) this.namedIds.push(id);
-    for (const code of read?.namedCodes ?? []) this.namedCodes.push(code);
-    for (const code of read?.unnamedCodes ?? []) this.unnamedCodes.push(code);
+    // Taken as they are (a worker's codes copied a block at a time): 300,000 rows copied value by value held the
+    // event loop for 20-65 ms.
+    this.namedIds = read?.namedIds ?? new NumberColumn('int32');
+    this.namedCodes = read !== undefined ? NumberColumn.fromInt32Array(read.namedCodes) : new NumberColumn('int32');
+    this.unnamedCodes = read !== undefined ? NumberColumn.fromInt32Array(read.unnamedCodes) : new NumberColumn('int32');
     this.rows = read?.rows ?? 0;
     this.refreshDate = read?.refreshDate ?? null;
   }

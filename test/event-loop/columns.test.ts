@@ -2,7 +2,7 @@
 import t from 'tap';
 import { COLUMN_BLOCK, NumberColumn, StringColumn } from '../../src/event-loop/columns.js';
 
-t.test('a NumberColumn holds what was pushed, in order, across blocks: at, length, iteration, Int32Array and array copies', async (t) => {
+t.test('a NumberColumn holds what was pushed, in order, across blocks: at, length, iteration, Int32Array and array copies, and one made from an Int32Array', async (t) => {
   const fc = (await import('fast-check')).default;
   fc.assert(
     fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 200 }), fc.integer({ min: 0, max: 3 }), (values, blocks) => {
@@ -13,7 +13,9 @@ t.test('a NumberColumn holds what was pushed, in order, across blocks: at, lengt
       for (let i = 0; i < all.length; i += Math.max(1, Math.floor(all.length / 500))) if (column.at(i) !== all[i]) return false;
       if (column.at(all.length - 1) !== all.at(-1) || column.at(all.length) !== undefined || column.at(-1) !== undefined) return false;
       const copy = column.toInt32Array();
-      return copy.length === all.length && JSON.stringify(column.toArray()) === JSON.stringify(all) && copy.every((v, i) => v === all[i]);
+      const again = NumberColumn.fromInt32Array(copy);
+      return copy.length === all.length && JSON.stringify(column.toArray()) === JSON.stringify(all) && copy.every((v, i) => v === all[i]) &&
+        again.length === all.length && JSON.stringify(again.toArray()) === JSON.stringify(all);
     }),
     { numRuns: 40 },
   );

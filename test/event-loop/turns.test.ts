@@ -4,6 +4,7 @@
  * at a time. Work is counted in steps that each spin for a known time, so the bounds are on work per turn, not on
  * how fast this machine is.
  */
+import { readFile } from 'node:fs';
 import t from 'tap';
 import { letTheLoopTurn, nextTurn, runSteps, turnIsOver, WORK_MS_PER_TURN } from '../../src/event-loop/turns.js';
 
@@ -27,18 +28,51 @@ function turnCounter(): { readonly current: () => number; readonly stop: () => v
 
 const STEP_MS = 2;
 
-t.test('a turn ends after WORK_MS_PER_TURN of work and the next turn has a budget of its own', async (t) => {
-  await nextTurn();
-  t.notOk(turnIsOver(), 'a fresh turn');
-  spin(WORK_MS_PER_TURN / 2);
-  t.notOk(turnIsOver(), 'half the budget spent');
-  spin(WORK_MS_PER_TURN / 2 + 1);
-  t.ok(turnIsOver(), 'the whole budget spent');
+t.test('a turn ends after WORK_MS_PER_TURN of work; letTheLoopTurn then waits for another; a later turn starts its own clock', async (t) => {
+  const immediate = () => new Promise((resolve) => setImmediate(resolve));
+  // Decisions are taken first and asserted after, so that the assertions' own time is not counted as work.
+  await immediate();
+  await immediate();
+  const first = turnIsOver();
+  spin(WORK_MS_PER_TURN + 1);
+  const spent = turnIsOver();
+  let turned = false;
+  setImmediate(() => (turned = true));
   await letTheLoopTurn();
-  t.notOk(turnIsOver(), 'letTheLoopTurn waited for a new turn');
-  await new Promise((resolve) => setImmediate(resolve));
-  spin(WORK_MS_PER_TURN / 2);
-  t.notOk(turnIsOver(), 'a turn reached without nextTurn also starts its own clock at its first look');
+  const waited = turned;
+  spin(WORK_MS_PER_TURN + 1);
+  const spentAgain = turnIsOver();
+  // Two turns later, reached without nextTurn: the spent clock was cleared, the first look starts a new one.
+  await immediate();
+  await immediate();
+  const later = turnIsOver();
+  t.notOk(first, 'the first look in a turn starts its clock');
+  t.ok(spent, 'the whole budget spent');
+  t.ok(waited, 'letTheLoopTurn waited for the event loop to turn');
+  t.ok(spentAgain, 'the next budget spent too');
+  t.notOk(later, 'a later turn reached without nextTurn starts its own clock at its first look');
+});
+
+t.test('work that I/O wakes and the loops it then leaves waiting share one budget in a turn: a timer runs between them', async (t) => {
+  const budgetSteps = Math.ceil(WORK_MS_PER_TURN / STEP_MS);
+  let steps = 0;
+  let most = 0;
+  const ticker = setInterval(() => {
+    most = Math.max(most, steps);
+    steps = 0;
+  }, 1);
+  const loop = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      await letTheLoopTurn();
+      spin(STEP_MS);
+      steps++;
+    }
+  };
+  // Started from an I/O callback (the poll phase), as a download woken by its socket is.
+  await new Promise<void>((resolve, reject) => readFile(import.meta.filename, (error) => (error ? reject(error) : loop(40).then(resolve, reject))));
+  clearInterval(ticker);
+  most = Math.max(most, steps);
+  t.ok(most <= budgetSteps + 2, `at most ${most} steps of ${STEP_MS} ms between two runs of a 1 ms timer (budget ${budgetSteps})`);
 });
 
 t.test('loops sharing the loop: at most the budget and one step each per turn; a timer set during the work runs before it ends', async (t) => {

@@ -1,8 +1,9 @@
 /**
  * People numbered in one PersonIndex by several reports read at once (the score's seven downloads interleave
- * their batches): each reader keeps its own cursor (PersonIndex.idOf's `previous`), and whatever the order of
- * the batches or of the people in each report, every row names the same person as when each report is read
- * alone.
+ * their batches): whatever the order of the batches or of the people in each report, every row names the same
+ * person as when each report is read alone. The readers' cursors (PersonIndex.idOf's `previous`) are a shortcut
+ * that must never change a number; how often it saves a lookup is a matter of speed, counted with
+ * bench/score-scale.ts, not asserted here.
  */
 import t from 'tap';
 import { readCsvBatches, type CsvBatch } from '../../src/sanitize/csv-report.js';
