@@ -36,18 +36,14 @@ export class NumberColumn implements Iterable<number> {
     return column;
   }
 
-  /** A column holding `values`, in order. */
-  static from(kind: 'int32' | 'float64', values: Iterable<number>): NumberColumn {
-    const column = new NumberColumn(kind);
-    for (const value of values) column.push(value);
-    return column;
-  }
-
   get length(): number {
     return this.count;
   }
 
+  /** Appends `value`. Throws RangeError for an int32 column given anything but a whole number in its range. */
   push(value: number): void {
+    // An Int32Array would wrap such a value silently (2^31 becomes -2^31): refused, never stored wrong.
+    if (this.kind === 'int32' && (value | 0) !== value) throw new RangeError(`${value} is not a 32-bit whole number`);
     const at = this.count % COLUMN_BLOCK;
     if (at === 0 && this.count > 0) this.last = this.newBlock();
     this.last[at] = value;

@@ -8,7 +8,8 @@ t.test('a NumberColumn holds what was pushed, in order, across blocks: at, lengt
     fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 200 }), fc.integer({ min: 0, max: 3 }), (values, blocks) => {
       // Pad past whole blocks so that the values cross block boundaries.
       const all = [...Array.from({ length: blocks * COLUMN_BLOCK - 7 * Math.min(blocks, 1) }, (_, i) => i - 5), ...values];
-      const column = NumberColumn.from('int32', all);
+      const column = new NumberColumn('int32');
+      for (const value of all) column.push(value);
       if (column.length !== all.length) return false;
       for (let i = 0; i < all.length; i += Math.max(1, Math.floor(all.length / 500))) if (column.at(i) !== all[i]) return false;
       if (column.at(all.length - 1) !== all.at(-1) || column.at(all.length) !== undefined || column.at(-1) !== undefined) return false;
@@ -23,10 +24,19 @@ t.test('a NumberColumn holds what was pushed, in order, across blocks: at, lengt
 
 t.test('a float64 NumberColumn keeps fractions and large whole numbers exactly', async (t) => {
   const values = [0.5, -1.25, 2 ** 40 + 1, Number.MAX_SAFE_INTEGER, 1e-9];
-  const column = NumberColumn.from('float64', Array.from({ length: COLUMN_BLOCK + 3 }, (_, i) => values[i % values.length]!));
+  const column = new NumberColumn('float64');
+  for (let i = 0; i < COLUMN_BLOCK + 3; i++) column.push(values[i % values.length]!);
   t.equal(column.length, COLUMN_BLOCK + 3);
   t.equal(column.at(COLUMN_BLOCK + 2), values[(COLUMN_BLOCK + 2) % values.length]);
   t.same(column.toArray().slice(0, 5), values);
+});
+
+t.test('an int32 NumberColumn refuses what it cannot hold instead of wrapping it', async (t) => {
+  const column = new NumberColumn('int32');
+  column.push(2 ** 31 - 1);
+  column.push(-(2 ** 31));
+  for (const value of [2 ** 31, -(2 ** 31) - 1, 0.5, Number.NaN]) t.throws(() => column.push(value), RangeError, String(value));
+  t.same(column.toArray(), [2 ** 31 - 1, -(2 ** 31)], 'nothing refused was stored');
 });
 
 t.test('a StringColumn holds what was pushed across blocks; nothing past the end', async (t) => {
