@@ -19,10 +19,10 @@ import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 import { cohortNoise, type CohortNoise, type NoiseSetting } from './accuracy.js';
 import { CohortAggregator, ORGANIZATION, parseDimension, type CohortCounter, type CohortDimension, type CohortLayout } from './aggregate.js';
 import { LICENCE_CLASSES, licenceClassOf } from './licence-class.js';
-import { DIRECTORY_ATTRIBUTES, directoryKnowledge, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute } from './directory.js';
+import { DIRECTORY_ATTRIBUTES, directoryKnowledge, NO_VALUE, NOT_IN_DIRECTORY, type Directory, type DirectoryAttribute, type NumberedNames } from './directory.js';
 import type { CohortTable } from './table.js';
 import { InternalInvariantError, ProductError } from '../errors/catalogue.js';
-import { NumberColumn } from '../event-loop/columns.js';
+import { NumberColumn, NumberSet } from '../event-loop/columns.js';
 
 const YES_NO_DOMAIN = [NO_VALUE, 'false', 'true'];
 
@@ -244,7 +244,7 @@ const NO_METRICS: readonly number[] = [];
  * one counting both ways of reading the rows share (aggregateCsvReport from the CSV, KeptReportRows.aggregate
  * from rows kept in the snapshot's validation pass), so both give the same tables and refuse the same reports.
  */
-class PlanCounting {
+class PlanCounting<Person extends string | number> {
   readonly aggregator: CohortAggregator;
   readonly companions: { readonly measure: CompanionMeasure; readonly aggregator: CohortAggregator }[];
   /** The current person's code of each companion (one array, reused from person to person). */
@@ -252,21 +252,23 @@ class PlanCounting {
   rows = 0;
   matched = 0;
   private readonly directoryParts: DirectoryAttribute[];
-  // `upn` (canonical) is undefined for a placeholder row, which nothing may be merged into.
-  private current: { upn: string | undefined; attributes: Record<string, string>; active: boolean; metrics: number[] } | undefined;
+  // `person` is undefined for a placeholder row, which nothing may be merged into.
+  private current: { person: Person | undefined; attributes: Record<string, string>; active: boolean; metrics: number[] } | undefined;
   /** The counters of current's directory tuple (the plan's, then each companion's), when every part is from the directory. */
   private currentTuple: DirectoryTuple | undefined;
-  // Users whose rows are done: memory grows with the users of the report (their UPNs), never with the rows.
-  private readonly seen = new Set<string>();
   // With every part from the directory, the users of one directory entry share their attributes and a counter
   // (found once): counting a user is then one lookup by entry, not one per cell.
   private readonly tuples: Map<readonly string[] | undefined, DirectoryTuple> | undefined;
 
   constructor(
     plan: CohortPlan,
-    private readonly directory: Directory,
+    directory: Directory,
     /** Whether rows give attributes of their own (yes/no columns, the licence class): no tuple is shared then. */
     ownAttributes: boolean,
+    /** A person's directory entry (undefined: not in the directory). */
+    private readonly entryOf: (person: Person) => readonly string[] | undefined,
+    /** Users whose rows are done: memory grows with the users of the report, never with the rows. */
+    private readonly seen: { has(person: Person): boolean; add(person: Person): void },
   ) {
     const tableLayout = cohortLayout(plan, directory);
     this.aggregator = new CohortAggregator(tableLayout);
@@ -277,22 +279,22 @@ class PlanCounting {
   }
 
   /**
-   * The next row: its user (canonical UPN; undefined for a row without a user name), whether it shows activity,
+   * The next row: its user (a canonical UPN, or a number naming one; undefined for a row without a user name), whether it shows activity,
    * its metric values (the plan's order) and each companion's row code (companions in the plan's order);
    * `columns` sets the row's own attributes. Throws SanitizeError when a user's rows ended earlier.
    */
-  row(upn: string | undefined, active: boolean, metrics: number[], codes: readonly number[], columns?: (attributes: Record<string, string>) => void): void {
+  row(person: Person | undefined, active: boolean, metrics: number[], codes: readonly number[], columns?: (attributes: Record<string, string>) => void): void {
     this.rows++;
     const current = this.current;
-    if (upn !== undefined && current !== undefined && current.upn === upn) {
+    if (person !== undefined && current !== undefined && current.person === person) {
       current.active ||= active;
       metrics.forEach((v, i) => (current.metrics[i]! += v));
       this.companions.forEach(({ measure }, i) => (this.codes[i] = measure.combine(this.codes[i]!, codes[i]!)));
       return;
     }
     this.flush();
-    if (upn !== undefined && this.seen.has(upn)) throw new SanitizeError('InconsistentReport', `row ${this.rows} names a user whose rows ended earlier in the report`);
-    const entry = this.directoryParts.length > 0 && upn !== undefined ? this.directory.entryOf(upn) : undefined;
+    if (person !== undefined && this.seen.has(person)) throw new SanitizeError('InconsistentReport', `row ${this.rows} names a user whose rows ended earlier in the report`);
+    const entry = this.directoryParts.length > 0 && person !== undefined ? this.entryOf(person) : undefined;
     if (entry !== undefined) this.matched++;
     let tuple = this.tuples?.get(entry);
     if (this.tuples !== undefined && tuple === undefined) {
@@ -304,7 +306,7 @@ class PlanCounting {
     this.currentTuple = tuple;
     columns?.(attributes);
     this.companions.forEach(({ measure }, i) => (this.codes[i] = measure.combine(0, codes[i]!)));
-    this.current = { upn, attributes, active, metrics };
+    this.current = { person, attributes, active, metrics };
   }
 
   /** The tables, once every row is in. */
@@ -330,7 +332,7 @@ class PlanCounting {
       if (tuple !== undefined) tuple.companions[i]!.add(measure.qualifies(person), NO_METRICS);
       else aggregator.add({ attributes: current.attributes, active: measure.qualifies(person), metrics: NO_METRICS });
     });
-    if (current.upn !== undefined) this.seen.add(current.upn);
+    if (current.person !== undefined) this.seen.add(current.person);
     this.current = undefined;
   }
 }
@@ -351,7 +353,7 @@ export async function aggregateCsvReport(source: AsyncIterable<Buffer | string>,
   const columnParts = [...new Set(plan.dimensions.flatMap((d) => d.parts).filter((p) => !isDirectoryAttribute(p) && p !== LICENCE_CLASS))].map((p) => findColumn(plan.report, p)!);
   const products = plan.dimensions.some((d) => d.parts.includes(LICENCE_CLASS)) ? productsColumn(plan.report) : undefined;
   const activity = activityColumns(plan.report);
-  const counting = new PlanCounting(plan, directory, columnParts.length > 0 || products !== undefined);
+  const counting = new PlanCounting<string>(plan, directory, columnParts.length > 0 || products !== undefined, (upn) => directory.entryOf(upn), new Set());
   let positions: { upn: number; parts: number[]; products: number; activity: { index: number; column: ColumnSpec }[]; metrics: number[] } | undefined;
   let refreshDate: string | null = null;
   const refreshColumn = findColumn(plan.report, 'reportRefreshDate');
@@ -425,7 +427,7 @@ export class KeptReportRows {
   constructor(
     readonly report: ReportSpec,
     /** Canonical UPNs by number (score/score-facts.ts PersonIndex.upns; it may grow, never changes a number). */
-    readonly upns: { at(index: number): string | undefined },
+    readonly upns: NumberedNames,
     /** The companions' row code (CompanionMeasure.code) that `add` is given, and the headers it reads. */
     readonly code: (cells: readonly string[]) => number,
     readonly codeHeaders: readonly string[],
@@ -493,7 +495,9 @@ export class KeptReportRows {
    */
   async aggregate(plan: CohortPlan, directory: Directory): Promise<{ table: CohortTable; companions: Map<string, CohortTable> }> {
     if (!this.serves(plan)) throw new InternalInvariantError(`the kept rows of ${this.report.name} cannot make this plan's table`);
-    const counting = new PlanCounting(plan, directory, false);
+    // People joined to the directory by number: each name is looked up once per directory (Directory.entryAt),
+    // shared with the score's tables, which join the same numbers.
+    const counting = new PlanCounting<number>(plan, directory, false, (person) => directory.entryAt(this.upns, person), new NumberSet());
     const metricValues = plan.metrics.map((m) => this.values[this.metricColumns.indexOf(m.column)]!);
     // Every companion reads the same row code (serves checked it); one array, refilled for each row.
     const codes = (plan.companions ?? []).map(() => 0);
@@ -501,7 +505,7 @@ export class KeptReportRows {
       const person = this.people.at(row)!;
       const coded = this.codes.at(row)!;
       codes.fill((coded - (coded & 1)) / 2);
-      counting.row(person === -1 ? undefined : this.upns.at(person)!, (coded & 1) === 1, metricValues.map((values) => values.at(row)!), codes);
+      counting.row(person === -1 ? undefined : person, (coded & 1) === 1, metricValues.map((values) => values.at(row)!), codes);
       if ((row + 1) % KEPT_ROWS_PER_STEP === 0 && turnIsOver()) await nextTurn();
     }
     return counting.tables();

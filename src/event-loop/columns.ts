@@ -109,3 +109,33 @@ export class StringColumn implements Iterable<string> {
     for (let i = 0; i < this.count; i++) yield this.at(i)!;
   }
 }
+
+/**
+ * A set of people's numbers (whole numbers from 0, as a PersonIndex gives them): one bit each, grown by copying
+ * (a copy of 37 KB at 300,000 people), where a Set of 300,000 numbers costs a hash lookup per row and a rehash
+ * of all of them as it grows. Throws RangeError for anything but a whole number from 0 to 2^31 - 1.
+ */
+export class NumberSet {
+  private bits = new Uint8Array(0);
+
+  has(value: number): boolean {
+    const byte = this.bits[NumberSet.byteOf(value)];
+    return byte !== undefined && (byte & (1 << (value & 7))) !== 0;
+  }
+
+  add(value: number): this {
+    const at = NumberSet.byteOf(value);
+    if (at >= this.bits.length) {
+      const grown = new Uint8Array(Math.max(at + 1, 2 * this.bits.length));
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    this.bits[at]! |= 1 << (value & 7);
+    return this;
+  }
+
+  private static byteOf(value: number): number {
+    if ((value | 0) !== value || value < 0) throw new RangeError(`${value} is not a person's number (a whole number from 0 to 2^31 - 1)`);
+    return value >> 3;
+  }
+}

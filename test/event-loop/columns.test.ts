@@ -51,3 +51,29 @@ t.test('a StringColumn holds what was pushed across blocks; nothing past the end
   t.same([...column], names);
   t.equal(new StringColumn().at(0), undefined, 'an empty column');
 });
+
+t.test('a NumberSet answers as a Set of whole numbers does, across growth; refuses what is not a person\'s number', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const { NumberSet } = await import('../../src/event-loop/columns.js');
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.boolean(), fc.oneof(fc.nat(70), fc.nat(300_000))), { maxLength: 80 }), (operations) => {
+      const expected = new Set<number>();
+      const actual = new NumberSet();
+      for (const [add, value] of operations) {
+        if (add) {
+          expected.add(value);
+          if (actual.add(value) !== actual) return false;
+        }
+        if (actual.has(value) !== expected.has(value) || actual.has(value + 1) !== expected.has(value + 1)) return false;
+      }
+      return [...expected].every((v) => actual.has(v));
+    }),
+    { numRuns: 300 },
+  );
+  const set = new NumberSet();
+  for (const value of [-1, 0.5, 2 ** 31, Number.NaN]) {
+    t.throws(() => set.add(value), RangeError, `add ${value}`);
+    t.throws(() => set.has(value), RangeError, `has ${value}`);
+  }
+  t.notOk(set.has(0), 'nothing refused was added');
+});
