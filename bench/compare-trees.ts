@@ -10,7 +10,9 @@
  *   validation, facts, sealing and writing the spill file, its digest; wall time beside CPU, and the longest
  *   main-thread CPU between two turns of a 10 ms timer (as bench/score-scale.ts measures it in the proxy);
  * - `fetch-all`: the same, the seven fetched at once as the org score leases them (their chunks interleave);
- * - `directory`: Directory.fromPages over 300 pages of 999 users (JSON parsed before the clock starts).
+ * - `directory`: Directory.fromPages over 300 pages of 999 users (JSON parsed before the clock starts);
+ * - `tables`: the score's tables (scoreTables) without `by` and by department, from facts and a directory made
+ *   before the clock starts (a new directory each round: the join to it is part of the work measured).
  * The reports come from bench/stand-in-graph.ts [users] --score (stop it once it prints its URL).
  * Run: node --import tsx bench/compare-trees.ts [--users N] [--rounds N] [--only NAME] tree...
  */
@@ -139,6 +141,23 @@ const measures: Record<string, () => Promise<Measure>> = {
     }, tree.root);
     cache.clear();
     return result;
+  },
+  tables: async () => {
+    const pages = (await directoryPages()).map((page) => (JSON.parse(page) as { value: Record<string, unknown>[] }).value);
+    return async (tree) => {
+      const summarizer = tree.facts.scoreFactsSummarizer(keptMetrics);
+      const facts = new tree.facts.ScoreFacts();
+      for (const report of tree.facts.SCORE_SOURCE_REPORTS) {
+        const summary = summarizer(report)!;
+        await tree.csv.validateCsvReport(chunksAsync(bytes.get(report.name)!, 65_536), report, new tree.identifiers.NameForms(), (batch) => summary.add(batch), summary.columns);
+        await facts.addReportFacts(summary.result());
+      }
+      const directory = new tree.directory.Directory(pages.flat());
+      return timed(async () => {
+        tree.facts.scoreTables(facts, directory, [], 10, 5);
+        tree.facts.scoreTables(facts, directory, ['department'], 10, 5);
+      });
+    };
   },
   directory: async () => {
     const pages = await directoryPages();

@@ -1,17 +1,53 @@
 /**
- * The V8 flags the container image runs the proxy with, read from the Dockerfile's `ENV NODE_OPTIONS=...` line,
- * so that every benchmark measures the proxy as it ships and a change to the image's flags reaches them all
- * (bench/score-scale.ts, bench/proxy-rss.ts, bench/proxy-vs-forwarding.ts). Throws when the Dockerfile has no
- * such line: a benchmark must not silently measure under Node's defaults.
+ * The V8 flags the container image runs the proxy with, read from the Dockerfile: its `ENV NODE_OPTIONS="..."` line
+ * (the flags Node takes from the environment) and the flags its `ENTRYPOINT ["node", ...]` gives before the script
+ * (V8 flags Node refuses in NODE_OPTIONS, such as `--heap-growing-percent`), so that every benchmark measures the
+ * proxy as it ships and a change to the image's flags reaches them all (bench/score-scale.ts, bench/proxy-rss.ts,
+ * bench/proxy-vs-forwarding.ts). Throws when the Dockerfile has no NODE_OPTIONS line: a benchmark must not
+ * silently measure under Node's defaults.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Each flag of the image's NODE_OPTIONS, e.g. `['--max-old-space-size=320', '--max-semi-space-size=16']`. */
+/**
+ * Each flag of the image, NODE_OPTIONS' then the entrypoint's, e.g. `['--max-old-space-size=320',
+ * '--max-semi-space-size=16', '--heap-growing-percent=100']` (all of them given as arguments, as the benchmarks do).
+ */
 export function imageNodeFlags(dockerfile = join(import.meta.dirname, '..', 'Dockerfile')): string[] {
-  const line = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(dockerfile, 'utf8'));
+  const { nodeOptions, entrypoint } = imageStart(dockerfile);
+  return [...nodeOptions.split(/\s+/).filter((flag) => flag !== ''), ...entrypoint];
+}
+
+/**
+ * How the image starts Node: its NODE_OPTIONS (the environment variable's value) and the flags its entrypoint
+ * gives before the script (test/build.test.ts starts the built proxy so, which Node refuses if a flag is not
+ * allowed where it is given). Throws as imageNodeFlags does.
+ */
+export function imageStart(dockerfile = join(import.meta.dirname, '..', 'Dockerfile')): { nodeOptions: string; entrypoint: string[] } {
+  const text = readFileSync(dockerfile, 'utf8');
+  const line = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(text);
   if (line === null) throw new Error(`${dockerfile} has no ENV NODE_OPTIONS="..." line: the benchmarks would not measure the image's flags`);
-  return line[1]!.split(/\s+/).filter((flag) => flag !== '');
+  return { nodeOptions: line[1]!, entrypoint: entrypointFlags(dockerfile, text) };
+}
+
+/** The flags of an `ENTRYPOINT ["node", "--flag", ..., "script"]` line (none without one). Throws on one not in JSON form. */
+function entrypointFlags(dockerfile: string, text: string): string[] {
+  const line = /^ENTRYPOINT (.*)$/m.exec(text);
+  if (line === null) return [];
+  let words: unknown;
+  try {
+    words = JSON.parse(line[1]!);
+  } catch {
+    words = undefined;
+  }
+  if (!Array.isArray(words) || !words.every((word) => typeof word === 'string')) throw new Error(`${dockerfile}: ENTRYPOINT is not in JSON form (["node", ...]), so its flags cannot be read`);
+  if (words[0] !== 'node') return [];
+  const flags: string[] = [];
+  for (const word of words.slice(1) as string[]) {
+    if (!word.startsWith('--')) break;
+    flags.push(word);
+  }
+  return flags;
 }
 
 /** The value (MB) of one `--name=N` flag of the image, or undefined. */

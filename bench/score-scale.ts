@@ -36,8 +36,12 @@ const IMAGE_FLAGS = imageNodeFlags();
 const HEAP_MB = Number(process.env.GPP_BENCH_HEAP_MB ?? imageFlagMb(IMAGE_FLAGS, 'max-old-space-size') ?? 0);
 /** The container's cap on each of the young generation's two semi-spaces (Dockerfile NODE_OPTIONS; 0: V8's default). */
 const SEMI_SPACE_MB = Number(process.env.GPP_BENCH_SEMI_SPACE_MB ?? imageFlagMb(IMAGE_FLAGS, 'max-semi-space-size') ?? 0);
-/** The container's V8 flags, as the measured processes get them. */
-const HEAP_FLAGS = [...(HEAP_MB > 0 ? [`--max-old-space-size=${HEAP_MB}`] : []), ...(SEMI_SPACE_MB > 0 ? [`--max-semi-space-size=${SEMI_SPACE_MB}`] : [])];
+/** The container's V8 flags, as the measured processes get them (the heap cap and semi-space as set above, the rest as the image has them). */
+const HEAP_FLAGS = [
+  ...(HEAP_MB > 0 ? [`--max-old-space-size=${HEAP_MB}`] : []),
+  ...(SEMI_SPACE_MB > 0 ? [`--max-semi-space-size=${SEMI_SPACE_MB}`] : []),
+  ...IMAGE_FLAGS.filter((flag) => !flag.startsWith('--max-old-space-size=') && !flag.startsWith('--max-semi-space-size=')),
+];
 /** The pod's memory limit in the Kubernetes example (deploy/kubernetes.yaml), which OPERATIONS.md sizes against. */
 const POD_LIMIT_MB = 512;
 /** Extra Node options for the measured proxy process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it). */
@@ -233,7 +237,7 @@ async function main(sizes: number[], rounds: number): Promise<void> {
     for (const child of children) child.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
   }
-  console.log(`\nGrowth (${rounds} round${rounds === 1 ? '' : 's'}; ranges are min-max over rounds; heap cap ${HEAP_MB} MB, semi-space ${SEMI_SPACE_MB || 'default'}; Graph round trip ${GRAPH_LATENCY_MS} ms):`);
+  console.log(`\nGrowth (${rounds} round${rounds === 1 ? '' : 's'}; ranges are min-max over rounds; V8 flags ${HEAP_FLAGS.join(' ') || 'none'}; Graph round trip ${GRAPH_LATENCY_MS} ms):`);
   console.log('| users | cold, no by (ms) | cold, by=department (ms) | ms per 1k users | proxy CPU, no by / by (s) | download alone (s) | stand-in Graph CPU (s) | longest event-loop block (ms) | longest uninterrupted CPU (ms) | peak RSS (MB) | load average (1 min) |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const users of sizes) {

@@ -1,7 +1,8 @@
 /**
  * The production build, as the Dockerfile runs it: scripts/build-prod.sh in a copy of the project (it prunes
  * dev dependencies, so never in the working tree), then the built output started with `serve` against the
- * simulated tenant, serving a cleaned report and answering the HEALTHCHECK's probe.
+ * simulated tenant under the image's V8 flags (bench/image-flags.ts), serving a cleaned report and answering the
+ * HEALTHCHECK's probe.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,6 +13,7 @@ import t from 'tap';
 import { Agent, request } from 'undici';
 import { hashConsumerKey } from '../src/server/consumer-keys.js';
 import { selfSignedCertificate } from '../src/server/tls.js';
+import { imageStart } from '../bench/image-flags.js';
 import { startSimulator } from '../src/simulator/server.js';
 
 t.setTimeout(600_000);
@@ -31,10 +33,12 @@ t.test('scripts/build-prod.sh builds a production tree whose dist/ serves cleane
   await writeFile(join(dir, 'key.pem'), tls.key);
   await writeFile(join(dir, 'authority-ca.pem'), sim.authorityCa);
   const key = 'gpp_build-test-key-000000000000000000000000000000000';
-  const child = spawn(process.execPath, ['dist/cli.js', 'serve'], {
+  // Started as the image starts it: its NODE_OPTIONS and its entrypoint's flags (Node refuses one it does not allow there).
+  const image = imageStart();
+  const child = spawn(process.execPath, [...image.entrypoint, 'dist/cli.js', 'serve'], {
     cwd: dir,
     env: {
-      PATH: process.env.PATH, NODE_ENV: 'production', GPP_PORT: '0', GPP_HOST: '127.0.0.1',
+      PATH: process.env.PATH, NODE_ENV: 'production', NODE_OPTIONS: image.nodeOptions, GPP_PORT: '0', GPP_HOST: '127.0.0.1',
       GPP_CONSUMER_KEYS: `licence-tool=sha256:${hashConsumerKey(key)}`, GPP_PSEUDONYM_KEYS: `licence-tool=${Buffer.alloc(32, 4).toString('base64')}`, GPP_NOISE_KEY: Buffer.alloc(32, 8).toString('base64'),
       GPP_SEAL_SECRET: Buffer.alloc(32, 6).toString('base64'), GPP_TLS_CERT_FILE: join(dir, 'cert.pem'), GPP_TLS_KEY_FILE: join(dir, 'key.pem'),
       GPP_GRAPH_URL: sim.graphUrl, GPP_TOKEN_URL: sim.entraTokenUrl, NODE_EXTRA_CA_CERTS: join(dir, 'authority-ca.pem'), GPP_CLIENT_ID: sim.clientId, GPP_CLIENT_SECRET: sim.clientSecret,
@@ -44,8 +48,15 @@ t.test('scripts/build-prod.sh builds a production tree whose dist/ serves cleane
   });
   t.teardown(() => child.kill('SIGKILL'));
   let out = '';
+  let err = '';
   child.stdout.on('data', (d) => (out += d));
-  while (!/listening at (\S+),/.test(out)) await once(child.stdout, 'data');
+  child.stderr.on('data', (d) => (err += d));
+  // A proxy that exits before it listens (a flag its Node refuses, say) fails the test at once, with what it said.
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`the built proxy exited (${String(code)}) before listening: ${err.slice(0, 500)}`);
+  });
+  exited.catch(() => {});
+  while (!/listening at (\S+),/.test(out)) await Promise.race([once(child.stdout, 'data'), exited]);
   const url = /listening at (\S+),/.exec(out)![1]!;
   const dispatcher = new Agent({ connect: { ca: tls.cert } });
   t.teardown(() => dispatcher.close());

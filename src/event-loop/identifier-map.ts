@@ -1,7 +1,7 @@
 /**
  * A map for names at tenant scale (User Principal Names: 300,000 and more) that keeps the event loop responsive
- * while it grows (issue 18). Used for the score's people (score/score-facts.ts), the people numbered in a
- * report's facts and the directory's UPN index (cohort/directory.ts).
+ * while it grows (issue 18). Used for the people numbered in the score's reports (score/score-facts.ts
+ * PersonIndex) and the directory's UPN index (cohort/directory.ts).
  */
 
 /** Entries an IdentifierMap holds in one Map before it starts the next. */

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { imageFlagMb, imageNodeFlags } from '../../bench/image-flags.js';
+import { imageFlagMb, imageNodeFlags, imageStart } from '../../bench/image-flags.js';
 
 t.test("the image's flags, as the Dockerfile sets them and OPERATIONS.md states them", async (t) => {
   const flags = imageNodeFlags();
@@ -15,7 +15,10 @@ t.test("the image's flags, as the Dockerfile sets them and OPERATIONS.md states 
   t.ok(imageFlagMb(flags, 'max-old-space-size')! > 0, `a heap cap: ${flags.join(' ')}`);
   t.equal(imageFlagMb(flags, 'no-such-flag'), undefined);
   const operations = await readFile('deploy/OPERATIONS.md', 'utf8');
-  t.ok(operations.includes(`NODE_OPTIONS="${flags.join(' ')}"`), 'OPERATIONS.md sizes the pod with the same flags');
+  const { nodeOptions, entrypoint } = imageStart();
+  t.ok(operations.includes(`NODE_OPTIONS="${nodeOptions}"`), 'OPERATIONS.md sizes the pod with the same NODE_OPTIONS');
+  for (const flag of entrypoint) t.ok(operations.includes(flag), `OPERATIONS.md states the entrypoint's ${flag}`);
+  t.same(flags, [...nodeOptions.split(' '), ...entrypoint], 'the flags are both, NODE_OPTIONS first');
 });
 
 t.test('a Dockerfile without NODE_OPTIONS is refused, naming the file', async (t) => {
@@ -27,4 +30,18 @@ t.test('a Dockerfile without NODE_OPTIONS is refused, naming the file', async (t
   await writeFile(file, 'FROM node:24-slim\nENV NODE_OPTIONS="--max-old-space-size=256"\n');
   t.same(imageNodeFlags(file), ['--max-old-space-size=256']);
   t.equal(imageFlagMb(imageNodeFlags(file), 'max-old-space-size'), 256);
+});
+
+t.test("the entrypoint's flags are read from its JSON form, up to the script; another form is refused", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gpp-image-flags-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'Dockerfile');
+  const options = 'FROM node:24-slim\nENV NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=8"\n';
+  await writeFile(file, `${options}ENTRYPOINT ["node", "--heap-growing-percent=50", "--no-opt", "dist/cli.js", "--not-a-node-flag"]\nCMD ["serve"]\n`);
+  t.same(imageNodeFlags(file), ['--max-old-space-size=256', '--max-semi-space-size=8', '--heap-growing-percent=50', '--no-opt']);
+  t.same(imageStart(file), { nodeOptions: '--max-old-space-size=256 --max-semi-space-size=8', entrypoint: ['--heap-growing-percent=50', '--no-opt'] });
+  await writeFile(file, `${options}ENTRYPOINT ["tini", "--", "node", "dist/cli.js"]\n`);
+  t.same(imageStart(file).entrypoint, [], 'an entrypoint that is not node gives none');
+  await writeFile(file, `${options}ENTRYPOINT node --heap-growing-percent=50 dist/cli.js\n`);
+  t.throws(() => imageNodeFlags(file), { message: /ENTRYPOINT is not in JSON form/ }, 'the shell form is refused, not read as no flags');
 });
