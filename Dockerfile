@@ -33,9 +33,11 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD ["node", "-e", "require('https').get({host:'127.0.0.1',port:process.env.GPP_PORT,path:'/healthz',rejectUnauthorized:false},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 # V8 grows the heap after a full collection by at most a factor it scales with the heap cap (v8/src/heap/
 # heap-controller.cc MaxGrowingFactor: 1.3 near its smallest default heap up to 2.0, and 4 at its default maximum):
-# about 1.3 under this 320 MB cap, so the collector ran far more often and a cache-off CSV download cost 42-52 ms of
-# CPU instead of 25-32 under Node's defaults (README "Benchmarks", session 12). A factor of 2 restores most of it;
-# the cap still bounds the heap (V8 never sets a limit past halfway to it). Node refuses this flag in NODE_OPTIONS,
-# so it is given here; bench/image-flags.ts reads both.
+# about 1.3 under this 320 MB cap, so the collector ran far more often and a cache-off CSV download cost 41-51 ms of
+# CPU (27-32 under Node's defaults); with a factor of 2, 30-44 ms (README "Benchmarks", session 12). The flag sets
+# the factor everywhere, also where V8 would grow the heap more slowly (memory pressure, its memory reducer), and in
+# every thread (the validation workers too); the cap still bounds the heap (V8 never sets a limit past halfway to
+# it). Streaming a 300,000-user report peaks at 392 MB RSS with it, 336 MB without (deploy/OPERATIONS.md, Sizing).
+# Node refuses this flag in NODE_OPTIONS, so it is given here; bench/image-flags.ts reads both.
 ENTRYPOINT ["node", "--heap-growing-percent=100", "dist/cli.js"]
 CMD ["serve"]

@@ -30,20 +30,25 @@ export function imageStart(dockerfile = join(import.meta.dirname, '..', 'Dockerf
   return { nodeOptions: line[1]!, entrypoint: entrypointFlags(dockerfile, text) };
 }
 
-/** The flags of an `ENTRYPOINT ["node", "--flag", ..., "script"]` line (none without one). Throws on one not in JSON form. */
+/**
+ * The flags before the script of the last `ENTRYPOINT [..., "node", "--flag", ..., "script"]` line (Docker uses
+ * the last), in `--name=value` form; none without an ENTRYPOINT. Throws on one not in JSON form or without
+ * `node`: its flags could not be read, and the benchmarks would measure without them.
+ */
 function entrypointFlags(dockerfile: string, text: string): string[] {
-  const line = /^ENTRYPOINT (.*)$/m.exec(text);
-  if (line === null) return [];
+  const lines = [...text.matchAll(/^ENTRYPOINT (.*)$/gm)];
+  if (lines.length === 0) return [];
   let words: unknown;
   try {
-    words = JSON.parse(line[1]!);
+    words = JSON.parse(lines.at(-1)![1]!);
   } catch {
     words = undefined;
   }
   if (!Array.isArray(words) || !words.every((word) => typeof word === 'string')) throw new Error(`${dockerfile}: ENTRYPOINT is not in JSON form (["node", ...]), so its flags cannot be read`);
-  if (words[0] !== 'node') return [];
+  const node = (words as string[]).findIndex((word) => word === 'node' || word.endsWith('/node'));
+  if (node === -1) throw new Error(`${dockerfile}: ENTRYPOINT does not start node, so its flags cannot be read`);
   const flags: string[] = [];
-  for (const word of words.slice(1) as string[]) {
+  for (const word of (words as string[]).slice(node + 1)) {
     if (!word.startsWith('--')) break;
     flags.push(word);
   }

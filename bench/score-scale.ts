@@ -2,8 +2,9 @@
  * Benchmark: the org score at scale. For each tenant size (default 1k, 10k, 100k, 300k users) the stand-in Graph
  * (bench/stand-in-graph.ts --score: the score's seven reports and the directory, pre-rendered, served from memory)
  * and the simulator's Entra ID run in their own processes; each measurement starts a fresh proxy process (empty
- * snapshot cache: cold) with the heap flags the container sets (GPP_BENCH_HEAP_MB, default 320, and
- * GPP_BENCH_SEMI_SPACE_MB, default 16; 0 leaves V8's young generation at its default), which asks
+ * snapshot cache: cold) with the V8 flags the container sets (bench/image-flags.ts; GPP_BENCH_HEAP_MB and
+ * GPP_BENCH_SEMI_SPACE_MB replace its heap cap and semi-space cap, 0 leaving that one at V8's default; its other
+ * flags are passed as they are), which asks
  * `GET /org-score?period=D30` once, without `by` or with `by=department`, end to end over HTTPS. Printed per run:
  * wall time, the longest event-loop block in the proxy process during it (perf_hooks monitorEventLoopDelay: wall
  * time, so it includes waiting for a core on a loaded machine), the longest uninterrupted work (main-thread CPU
@@ -32,9 +33,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { imageFlagMb, imageNodeFlags } from './image-flags.js';
 
 const IMAGE_FLAGS = imageNodeFlags();
-/** The heap cap of the container (Dockerfile NODE_OPTIONS): what the proxy is measured under. */
+/** The heap cap of the container (Dockerfile NODE_OPTIONS; GPP_BENCH_HEAP_MB=0: V8's default cap): what the proxy is measured under. */
 const HEAP_MB = Number(process.env.GPP_BENCH_HEAP_MB ?? imageFlagMb(IMAGE_FLAGS, 'max-old-space-size') ?? 0);
-/** The container's cap on each of the young generation's two semi-spaces (Dockerfile NODE_OPTIONS; 0: V8's default). */
+/** The container's cap on each of the young generation's two semi-spaces (Dockerfile NODE_OPTIONS; GPP_BENCH_SEMI_SPACE_MB=0: V8's default). */
 const SEMI_SPACE_MB = Number(process.env.GPP_BENCH_SEMI_SPACE_MB ?? imageFlagMb(IMAGE_FLAGS, 'max-semi-space-size') ?? 0);
 /** The container's V8 flags, as the measured processes get them (the heap cap and semi-space as set above, the rest as the image has them). */
 const HEAP_FLAGS = [

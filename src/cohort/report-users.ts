@@ -495,8 +495,8 @@ export class KeptReportRows {
    */
   async aggregate(plan: CohortPlan, directory: Directory): Promise<{ table: CohortTable; companions: Map<string, CohortTable> }> {
     if (!this.serves(plan)) throw new InternalInvariantError(`the kept rows of ${this.report.name} cannot make this plan's table`);
-    // People joined to the directory by number: each name is looked up once per directory (Directory.entryAt),
-    // shared with the score's tables, which join the same numbers.
+    // People joined to the directory by number: each name is looked up once per directory and numbering
+    // (Directory.entryAt), shared with the score's tables when they join the same numbering (the snapshot cache's).
     const counting = new PlanCounting<number>(plan, directory, false, (person) => directory.entryAt(this.upns, person), new NumberSet());
     const metricValues = plan.metrics.map((m) => this.values[this.metricColumns.indexOf(m.column)]!);
     // Every companion reads the same row code (serves checked it); one array, refilled for each row.

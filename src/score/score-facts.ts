@@ -104,12 +104,18 @@ FACT_FLAGS.forEach((flag, i) => Object.defineProperty(CodedFacts.prototype, flag
 Object.defineProperty(CodedFacts.prototype, 'teamsPlatforms', { get(this: CodedFacts) { return this.code >> FACT_FLAGS.length; } });
 const codeOf = (p: PersonFacts) => (p instanceof CodedFacts ? p.code : factsCode(p));
 
-/** How many people a PersonIndex holds before a new one is started (~100 bytes each). */
+/**
+ * How many people a PersonIndex holds before a new one is started (~100 bytes each). An index may pass it by one
+ * summarizer's reports, and by a score's: a score joins its people in the index of its first report (JoinedPeople)
+ * and numbers there the people of a report read into another one. A cached score (score/org-scores.ts, a few at
+ * most) keeps its index alive after the cache has started a new one.
+ */
 export const MAX_PEOPLE_INDEXED = 1_000_000;
 
 /**
  * Canonical UPNs numbered in order of first sight, shared by the score reports one snapshot cache summarizes: a
- * report's facts hold a number per row, and the join looks each person up by name once, not once per report.
+ * report's facts hold a number per row, and the score joins people by those numbers (JoinedPeople), by name only
+ * for a report numbered in another index.
  * Each UPN is held once, copied out of the report's text (a substring would keep the whole text alive).
  */
 export class PersonIndex {
@@ -314,6 +320,8 @@ export class JoinedPeople implements Iterable<[string, PersonFacts]> {
   /** Per number of `index`: its person's facts code | JOINED; 0 for a number nobody joined (the index may number others). */
   private codes = new Int32Array(0);
   private count = 0;
+  /** The highest number joined (-1: none). */
+  private highest = -1;
   /** Per other index: each of its numbers in `index`, plus 1 (0: not yet looked up). */
   private readonly translations = new WeakMap<PersonIndex, Int32Array>();
 
@@ -326,9 +334,9 @@ export class JoinedPeople implements Iterable<[string, PersonFacts]> {
     return this.index.upns;
   }
 
-  /** One past the highest number that may be joined (numbers run from 0). */
+  /** One past the highest number joined so far (numbers run from 0; more may be joined later). */
   get numbers(): number {
-    return this.codes.length;
+    return this.highest + 1;
   }
 
   /** The facts code of the person numbered `id`, or undefined for a number nobody joined. */
@@ -367,7 +375,10 @@ export class JoinedPeople implements Iterable<[string, PersonFacts]> {
       this.codes = grown;
     }
     const known = this.codes[id]!;
-    if (known === 0) this.count++;
+    if (known === 0) {
+      this.count++;
+      if (id > this.highest) this.highest = id;
+    }
     this.codes[id] = known | JOINED | code;
   }
 
@@ -390,8 +401,9 @@ export class JoinedPeople implements Iterable<[string, PersonFacts]> {
     for (const [upn] of this) yield upn;
   }
 
+  /** People in the order of their numbers in the index they are joined in (not the order they were joined). */
   *[Symbol.iterator](): Iterator<[string, PersonFacts]> {
-    for (let id = 0; id < this.codes.length; id++) {
+    for (let id = 0; id <= this.highest; id++) {
       const code = this.codeAt(id);
       if (code !== undefined) yield [this.index.upns.at(id)!, new CodedFacts(code)];
     }
@@ -480,9 +492,10 @@ interface FactGroup {
 export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: readonly DirectoryAttribute[], kOrg: number, kC: number, within: CategoryPatterns = (_category, _table, suppress) => suppress()): Generator<void, CategoryTable[]> {
   const tupleIds = new Map<readonly string[] | undefined, number>();
   const named = new Map<number, FactGroup>();
-  let grouped = 0;
   const { people } = facts;
   for (let id = 0; id < people.numbers; id++) {
+    // Every number is a step, joined or not: the index may number many people this score does not have.
+    if ((id + 1) % PEOPLE_PER_STEP === 0) yield;
     const code = people.codeAt(id);
     if (code === undefined) continue;
     const entry = by.length > 0 ? directory.entryAt(people.names, id) : undefined;
@@ -495,7 +508,6 @@ export function* scoreTableSteps(facts: ScoreFacts, directory: Directory, by: re
       named.set(key, (group = { attributes, facts: new CodedFacts(code), people: 0 }));
     }
     group.people++;
-    if (++grouped % PEOPLE_PER_STEP === 0) yield;
   }
   // Unnamed rows, by their one report and facts.
   const outside = Object.fromEntries(by.map((a) => [a, NOT_IN_DIRECTORY]));

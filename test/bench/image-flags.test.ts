@@ -40,8 +40,12 @@ t.test("the entrypoint's flags are read from its JSON form, up to the script; an
   await writeFile(file, `${options}ENTRYPOINT ["node", "--heap-growing-percent=50", "--no-opt", "dist/cli.js", "--not-a-node-flag"]\nCMD ["serve"]\n`);
   t.same(imageNodeFlags(file), ['--max-old-space-size=256', '--max-semi-space-size=8', '--heap-growing-percent=50', '--no-opt']);
   t.same(imageStart(file), { nodeOptions: '--max-old-space-size=256 --max-semi-space-size=8', entrypoint: ['--heap-growing-percent=50', '--no-opt'] });
-  await writeFile(file, `${options}ENTRYPOINT ["tini", "--", "node", "dist/cli.js"]\n`);
-  t.same(imageStart(file).entrypoint, [], 'an entrypoint that is not node gives none');
+  await writeFile(file, `${options}ENTRYPOINT ["node", "--no-opt", "dist/cli.js"]\nENTRYPOINT ["tini", "--", "/usr/local/bin/node", "--heap-growing-percent=20", "dist/cli.js"]\n`);
+  t.same(imageStart(file).entrypoint, ['--heap-growing-percent=20'], 'the last ENTRYPOINT, node found by its name');
+  await writeFile(file, `${options}ENTRYPOINT ["/app/proxy", "--fast"]\n`);
+  t.throws(() => imageNodeFlags(file), { message: /ENTRYPOINT does not start node/ }, 'an entrypoint without node is refused');
+  await writeFile(file, options);
+  t.same(imageStart(file).entrypoint, [], 'no ENTRYPOINT: no flags of its own');
   await writeFile(file, `${options}ENTRYPOINT node --heap-growing-percent=50 dist/cli.js\n`);
   t.throws(() => imageNodeFlags(file), { message: /ENTRYPOINT is not in JSON form/ }, 'the shell form is refused, not read as no flags');
 });
