@@ -101,19 +101,23 @@ async function timed(run: () => Promise<unknown>, root = ''): Promise<[number, n
   return [(used.user + used.system) / 1e6, Number(process.hrtime.bigint() - wall) / 1e9, (usedMain.user + usedMain.system) / 1e6];
 }
 
+/** The score's facts of the seven reports, summarised in their validation pass and joined (as the score makes them). */
+async function scoreFactsOf(tree: Tree): Promise<InstanceType<Tree['facts']['ScoreFacts']>> {
+  const summarizer = tree.facts.scoreFactsSummarizer(keptMetrics);
+  const facts = new tree.facts.ScoreFacts();
+  for (const report of tree.facts.SCORE_SOURCE_REPORTS) {
+    const summary = summarizer(report)!;
+    await tree.csv.validateCsvReport(chunksAsync(bytes.get(report.name)!, 65_536), report, new tree.identifiers.NameForms(), (batch) => summary.add(batch), summary.columns);
+    await facts.addReportFacts(summary.result());
+  }
+  return facts;
+}
+
 const measures: Record<string, () => Promise<Measure>> = {
   validation: async () => (tree) => timed(async () => {
     for (const report of tree.facts.SCORE_SOURCE_REPORTS) await tree.csv.validateCsvReport(chunksAsync(bytes.get(report.name)!, 65_536), report);
   }),
-  facts: async () => (tree) => timed(async () => {
-    const summarizer = tree.facts.scoreFactsSummarizer(keptMetrics);
-    const facts = new tree.facts.ScoreFacts();
-    for (const report of tree.facts.SCORE_SOURCE_REPORTS) {
-      const summary = summarizer(report)!;
-      await tree.csv.validateCsvReport(chunksAsync(bytes.get(report.name)!, 65_536), report, new tree.identifiers.NameForms(), (batch) => summary.add(batch), summary.columns);
-      await facts.addReportFacts(summary.result());
-    }
-  }),
+  facts: async () => (tree) => timed(() => scoreFactsOf(tree)),
   fetch: async () => async (tree) => {
     const client = { openCsv: async (call: { report: { name: string } }) => Readable.from(chunks(bytes.get(call.report.name)!, 16_384)) };
     const cache = new tree.snapshots.SnapshotCache({ client: client as never, ttlMs: 60_000, summarizeCsv: tree.facts.scoreFactsSummarizer(keptMetrics) });
@@ -145,13 +149,7 @@ const measures: Record<string, () => Promise<Measure>> = {
   tables: async () => {
     const pages = (await directoryPages()).map((page) => (JSON.parse(page) as { value: Record<string, unknown>[] }).value);
     return async (tree) => {
-      const summarizer = tree.facts.scoreFactsSummarizer(keptMetrics);
-      const facts = new tree.facts.ScoreFacts();
-      for (const report of tree.facts.SCORE_SOURCE_REPORTS) {
-        const summary = summarizer(report)!;
-        await tree.csv.validateCsvReport(chunksAsync(bytes.get(report.name)!, 65_536), report, new tree.identifiers.NameForms(), (batch) => summary.add(batch), summary.columns);
-        await facts.addReportFacts(summary.result());
-      }
+      const facts = await scoreFactsOf(tree);
       const directory = new tree.directory.Directory(pages.flat());
       return timed(async () => {
         tree.facts.scoreTables(facts, directory, [], 10, 5);
