@@ -140,7 +140,10 @@ export class PersonIndex {
     if (this.upns.at(previous + 1) === upn) return previous + 1;
     let id = this.ids.get(upn);
     if (id === undefined) {
-      const copy = Buffer.from(upn, 'utf8').toString('utf8');
+      // A copy of exactly the name's code units: UTF-8 would turn a lone surrogate (a source given as strings) into
+      // U+FFFD, a key the name is never found by again (a new number per row, counted once per row).
+      let copy = Buffer.from(upn, 'utf8').toString('utf8');
+      if (copy !== upn) copy = Buffer.from(upn, 'utf16le').toString('utf16le');
       id = this.upns.length;
       this.ids.addNew(copy, id);
       this.upns.push(copy);

@@ -46,3 +46,31 @@ t.test('three reports read at once into one index, batch by batch, one of them i
   const everyone = new Set(alone.flatMap(people));
   t.equal(index.size, everyone.size, 'each person numbered once');
 });
+
+t.test('a name that is not well-formed UTF-16 (a lone surrogate, from a source given as strings) keeps its one number, and is never merged with its U+FFFD spelling', async (t) => {
+  const index = new PersonIndex();
+  const lone = 'a\ud800@contoso.com';
+  const replaced = 'a\ufffd@contoso.com';
+  const first = index.idOf(lone);
+  t.equal(index.idOf(lone), first, 'the same name, the same number');
+  t.equal(index.find(lone), first);
+  t.equal(index.upns.at(first), lone, 'held as given, not as its UTF-8 spelling');
+  t.not(index.idOf(replaced), first, 'the replacement character is another name');
+  t.equal(index.size, 2);
+  // Through the score: one row per report, the same three people in both; the join must count three.
+  const { ScoreFacts } = await import('../../src/score/score-facts.js');
+  const { findReport } = await import('../../src/catalogue/catalogue.js');
+  const email = findReport('getEmailActivityUserDetail')!;
+  const people = ['a\ud800@contoso.com', 'b\ud800@contoso.com', 'c\udc00@contoso.com'];
+  const csv = ['Report Refresh Date,User Principal Name,Display Name,Is Deleted,Deleted Date,Last Activity Date,Send Count,Receive Count,Read Count,Meeting Created Count,Meeting Interacted Count,Assigned Products,Report Period',
+    ...people.map((u) => `2026-11-29,${u},X,False,,2026-11-27,1,1,1,0,0,OFFICE 365 E3,30`)].join('\r\n') + '\r\n';
+  const facts = new ScoreFacts();
+  const shared = new PersonIndex();
+  for (let read = 0; read < 2; read++) {
+    const report = new ReportFacts(email, shared);
+    for await (const batch of readCsvBatches((async function* () { yield csv; })(), email)) report.add(batch);
+    await facts.addReportFacts(report);
+  }
+  t.equal(facts.people.size, 3, 'three people, each counted once');
+  t.equal(facts.organizationSize, 3);
+});
