@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,8 +24,6 @@ async function waitFor(check: () => boolean, what: string): Promise<void> {
  * (maxEventLoopDelay) then answered the next requests 503 (a CI failure). Resolves to the exit code and signal.
  */
 async function updateExpectedOutputs(dir: string): Promise<unknown[]> {
-  const { spawn } = await import('node:child_process');
-  const { once } = await import('node:events');
   return once(spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'policy', 'test', dir, '--update'], { stdio: 'ignore' }), 'exit');
 }
 
