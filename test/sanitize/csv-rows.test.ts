@@ -101,3 +101,31 @@ t.test('numbers rows from 1 (the header) and strips one leading BOM only', async
   reader.end();
   t.same(seen, [[['h1', 'h2'], 1], [['\uFEFFx', 'y'], 2]]);
 });
+
+t.test('a long row in small chunks is read in linear work: the carried start of a row is not searched again for each chunk', async (t) => {
+  // Characters searched by String.prototype.indexOf while the reader runs (the reader's scans are indexOf calls).
+  let scanned = 0;
+  const indexOf = String.prototype.indexOf;
+  String.prototype.indexOf = function (this: string, search: string, from?: number) {
+    scanned += this.length - Math.max(0, Math.min(from ?? 0, this.length));
+    return indexOf.call(this, search, from);
+  };
+  const rows: string[][] = [];
+  try {
+    for (const quoted of [false, true]) {
+      const long = quoted ? `"${'x,'.repeat(50_000)}"` : 'x'.repeat(100_000);
+      const text = `a,b\r\n1,${long}\r\n2,3\r\n`;
+      const reader = new CsvRowReader((fields) => rows.push(fields));
+      scanned = 0;
+      for (let at = 0; at < text.length; at += 7) reader.push(Buffer.from(text.slice(at, at + 7)));
+      reader.end();
+      // The quadratic reader searched the carried row again for every chunk: about 100,000^2 / 14 characters.
+      t.ok(scanned < 10 * text.length, `${quoted ? 'quoted' : 'unquoted'}: ${scanned} characters searched for a ${text.length}-character text`);
+    }
+  } finally {
+    String.prototype.indexOf = indexOf;
+  }
+  t.same(rows.map((r) => r.length), [2, 2, 2, 2, 2, 2]);
+  t.equal(rows[1]![1]!.length, 100_000);
+  t.equal(rows[4]![1], 'x,'.repeat(50_000), 'the quoted field whole, commas and all');
+});
