@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { IdentifierMap } from '../event-loop/identifier-map.js';
+import { grownToHold } from '../event-loop/columns.js';
 import { ProductError } from '../errors/catalogue.js';
 import { canonicalIdentifier } from '../sanitize/pseudonyms.js';
 
@@ -136,12 +137,7 @@ export class Directory {
   entryAt(names: NumberedNames, id: number): readonly string[] | undefined {
     if (!Number.isInteger(id) || id < 0 || id >= names.length) return undefined;
     let found = this.numbered.get(names);
-    if (found === undefined || id >= found.length) {
-      // Grown by copying: 4 bytes a name, a copy of 1.2 MB at 300,000 names.
-      const grown = new Int32Array(Math.max(names.length, 2 * (found?.length ?? 0)));
-      if (found !== undefined) grown.set(found);
-      this.numbered.set(names, (found = grown));
-    }
+    if (found === undefined || id >= found.length) this.numbered.set(names, (found = grownToHold(found ?? new Int32Array(0), id, names.length)));
     let tuple = found[id]!;
     if (tuple === 0) {
       const index = this.tupleOf(names.at(id)!);

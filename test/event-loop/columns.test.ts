@@ -77,3 +77,26 @@ t.test('a NumberSet answers as a Set of whole numbers does, across growth; refus
   }
   t.notOk(set.has(0), 'nothing refused was added');
 });
+
+t.test('grownToHold: the same array while it holds the index; else a larger one of its kind, its values first and zeros after', async (t) => {
+  const { grownToHold } = await import('../../src/event-loop/columns.js');
+  const small = Int32Array.of(7, -3, 9);
+  t.equal(grownToHold(small, 2), small, 'an index it holds: not copied');
+  const grown = grownToHold(small, 3);
+  t.ok(grown instanceof Int32Array, 'the same kind');
+  t.same([...grown], [7, -3, 9, 0, 0, 0], 'doubled: its values first, zeros after');
+  t.equal(grownToHold(small, 10).length, 11, 'at least the index + 1');
+  t.equal(grownToHold(small, 3, 40).length, 40, 'at least the length asked for');
+  t.same([...small], [7, -3, 9], 'the array grown is left as it was');
+  const bytes = grownToHold(new Uint8Array(0), 0);
+  t.ok(bytes instanceof Uint8Array && bytes.length === 1, 'an empty Uint8Array grown to one byte');
+  // Growing one element at a time copies about twice the final length in all (doubling), not its square.
+  let array = new Int32Array(0);
+  let copies = 0;
+  for (let i = 0; i < 100_000; i++) {
+    const next = grownToHold(array, i);
+    if (next !== array) copies += array.length;
+    array = next;
+  }
+  t.ok(copies < 2 * 100_000, `${copies} elements copied growing to 100,000 one at a time`);
+});
