@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs';
 import t from 'tap';
-import { letTheLoopTurn, nextTurn, runSteps, turnIsOver, WORK_MS_PER_TURN } from '../../src/event-loop/turns.js';
+import { CHAINED_WORK_MS_PER_TURN, duringRequestChain, letTheLoopTurn, nextTurn, runSteps, turnIsOver, WORK_MS_PER_TURN } from '../../src/event-loop/turns.js';
 
 /** Spins the main thread for `ms` (the step's work). */
 function spin(ms: number): void {
@@ -122,4 +122,36 @@ t.test('runSteps runs a generator to its end, turning the loop when the budget i
     return 7;
   }
   t.equal(await runSteps(none()), 7, 'a generator without steps');
+});
+
+t.test('while a request chain is read, a turn has the shorter budget; before and after it, the usual one; a chain that fails restores it', async (t) => {
+  /** The most steps of STEP_MS one turn did while a loop of `steps` steps ran, its chain still pending or not. */
+  const mostPerTurn = async (steps: number): Promise<number> => {
+    const turns = turnCounter();
+    const byTurn = new Map<number, number>();
+    await nextTurn();
+    for (let i = 0; i < steps; i++) {
+      await letTheLoopTurn();
+      spin(STEP_MS);
+      byTurn.set(turns.current(), (byTurn.get(turns.current()) ?? 0) + 1);
+    }
+    turns.stop();
+    return Math.max(...byTurn.values());
+  };
+  const usual = Math.ceil(WORK_MS_PER_TURN / STEP_MS);
+  const chained = Math.ceil(CHAINED_WORK_MS_PER_TURN / STEP_MS);
+  t.ok(chained < usual, `the chained budget (${chained} steps) is below the usual one (${usual})`);
+  const before = await mostPerTurn(30);
+  t.ok(before > chained + 1, `before: up to ${before} steps a turn`);
+  let release!: () => void;
+  const chain = duringRequestChain(() => new Promise<string>((resolve) => (release = () => resolve('read'))));
+  const during = await mostPerTurn(30);
+  t.ok(during <= chained + 1, `while the chain is read: at most ${during} steps a turn (budget ${chained})`);
+  release();
+  t.equal(await chain, 'read', "the chain's value");
+  const after = await mostPerTurn(30);
+  t.ok(after > chained + 1, `after: up to ${after} steps a turn again`);
+  await t.rejects(duringRequestChain(() => Promise.reject(new Error('page failed'))), { message: 'page failed' }, "a failed chain's error");
+  const afterFailure = await mostPerTurn(30);
+  t.ok(afterFailure > chained + 1, `after a failed chain: up to ${afterFailure} steps a turn`);
 });
