@@ -91,3 +91,30 @@ t.test('the directory joined by number gives each number the entry its name has,
   other.push('ada@contoso.com');
   t.same(directory.entryAt(other, 0), directory.entryOf('ada@contoso.com'));
 });
+
+t.test('the directory joined by number, names in its own order or not, gives each number what entryOf gives its name (also for UPNs listed twice)', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const pool = ['ada', 'bob', 'cy', 'dee', 'eve', 'fay', 'gus', 'hal'];
+  const spelling = fc.tuple(fc.constantFrom(...pool), fc.constantFrom('', 'upper', 'spaced')).map(([local, form]) => {
+    const upn = `${local}@contoso.com`;
+    return form === 'upper' ? upn.toUpperCase() : form === 'spaced' ? ` ${upn} ` : upn;
+  });
+  const entry = fc.record({ userPrincipalName: spelling, department: fc.constantFrom('Sales', 'R&D', ''), officeLocation: fc.constantFrom('Oslo', 'Lima') });
+  fc.assert(
+    fc.property(fc.array(entry, { maxLength: 12 }), fc.array(spelling, { maxLength: 6 }), fc.boolean(), fc.array(fc.nat(40), { maxLength: 20 }), (entries, extra, inOrder, order) => {
+      const directory = new Directory(entries);
+      // The directory's own names in its order (as Graph lists them), or not, with other names among them.
+      const listed = entries.map((e) => e.userPrincipalName.trim().toLowerCase());
+      const named = inOrder ? [...listed, ...extra] : [...extra, ...listed.reverse()];
+      const names = new StringColumn();
+      for (const upn of named) names.push(upn);
+      // Asked for in number order, then in any order (numbers past the end too).
+      for (let id = 0; id < names.length; id++) if (JSON.stringify(directory.entryAt(names, id)) !== JSON.stringify(directory.entryOf(names.at(id)!))) return false;
+      const again = new StringColumn();
+      for (const upn of named) again.push(upn);
+      return order.every((id) => JSON.stringify(directory.entryAt(again, id)) === JSON.stringify(id < again.length ? directory.entryOf(again.at(id)!) : undefined));
+    }),
+    { numRuns: 500 },
+  );
+  t.pass('500 directories and numberings');
+});
