@@ -65,9 +65,12 @@ export interface CsvSummarizer {
 type JsonObject = Record<string, unknown>;
 /**
  * CSV bytes per stored record, at least: each record costs a cipher, a nonce, a write and a promise (some 60 µs
- * of the event loop, measured), so at 64 KiB a 330 MB cold score paid 0.3 s for them; 256 KiB pays a quarter.
+ * of the event loop, measured), so at 64 KiB a 330 MB cold score paid 0.3 s for them; 256 KiB paid a quarter, and
+ * 1 MiB another 0.2-0.26 s less of main-thread CPU for the seven reports fetched at once (compare-trees --only
+ * fetch-all at 300,000 users, 3 rounds: 2.86-2.91 s against 3.12 s). Memory: up to two records per download
+ * (one filling, one being written), 14 MiB for the seven of a cold score.
  */
-const RECORD_BYTES = 256 * 1024;
+const RECORD_BYTES = 1024 * 1024;
 /**
  * CSV bytes validated between two looks at the event loop's clock (event-loop/turns.ts). Most chunks of a
  * download are 16 KiB; one that waited for its turn comes up to 128 KiB at once, and such a chunk of the Teams
