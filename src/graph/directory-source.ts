@@ -51,24 +51,25 @@ export class DirectorySource {
    * request. A request left unawaited when the reading stops is settled here (never an unhandled rejection).
    */
   private async *pages(): AsyncGenerator<DirectoryEntry[]> {
-    let next: Promise<unknown> | undefined = this.page(undefined);
+    let next: Promise<unknown> | undefined = this.page(0, undefined);
     for (let page = 0; next !== undefined; page++) {
       const body = (await next) as { value?: unknown };
       if (!Array.isArray(body?.value)) throw new UpstreamError('BadResponse', 'a /users page has no value array');
       const skipToken = nextSkipToken(body);
-      next = undefined;
-      if (skipToken !== undefined) {
-        if (page + 1 >= this.maxPages) throw new UpstreamError('BadResponse', `the directory has more than ${this.maxPages} pages`);
-        next = this.page(skipToken);
-        next.catch(() => undefined);
-      }
+      next = skipToken === undefined ? undefined : this.page(page + 1, skipToken);
       yield body.value.filter((entry): entry is DirectoryEntry => typeof entry === 'object' && entry !== null);
     }
   }
 
-  /** One page of `/users`: the first, or the one `skipToken` names. */
-  private page(skipToken: string | undefined): Promise<unknown> {
+  /**
+   * Asks for page `index` of `/users` (0: the first; then the one `skipToken` names); throws BadResponse past
+   * `maxPages`. Its failure is also settled here: a page asked for ahead may be left unawaited when the reading stops.
+   */
+  private page(index: number, skipToken: string | undefined): Promise<unknown> {
+    if (index >= this.maxPages) throw new UpstreamError('BadResponse', `the directory has more than ${this.maxPages} pages`);
     const query = `$select=${SELECT}&$top=999${skipToken !== undefined ? `&$skiptoken=${encodeURIComponent(skipToken)}` : ''}`;
-    return this.client.getJson(`/v1.0/users?${query}`);
+    const page = this.client.getJson(`/v1.0/users?${query}`);
+    page.catch(() => undefined);
+    return page;
   }
 }

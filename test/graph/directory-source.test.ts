@@ -63,9 +63,41 @@ t.test('a page that fails fails the directory, also when it was asked for ahead;
   await t.rejects(new DirectorySource(pagedGraph(6, { failAt: 3 }).client, 60_000).current(), { code: 'Unavailable', message: 'page 3 failed' }, 'the failed page');
   await t.rejects(new DirectorySource(pagedGraph(6, { badAt: 2 }).client, 60_000).current(), { code: 'BadResponse', message: 'a /users page has no value array' }, 'a page without a value array');
   await t.rejects(new DirectorySource(pagedGraph(6).client, 60_000, 4).current(), { code: 'BadResponse', message: 'the directory has more than 4 pages' }, 'more pages than allowed');
+  const none = pagedGraph(1);
+  await t.rejects(new DirectorySource(none.client, 60_000, 0).current(), { code: 'BadResponse', message: 'the directory has more than 0 pages' }, 'no page allowed');
+  t.same(none.events, [], 'and none asked for');
   const { client, events } = pagedGraph(4);
   await new DirectorySource(client, 60_000, 4).current();
   t.equal(events.filter((event) => event.startsWith('ask')).length, 4, 'as many pages as allowed are read');
   await new Promise((resolve) => setTimeout(resolve, 20));
+  t.same(unhandled, [], 'no unhandled rejection');
+});
+
+t.test('the reading fails on a page while the next, asked for ahead, is in flight and then fails: no unhandled rejection, nothing more asked', async (t) => {
+  // Found by a red-team helper: the test above never left a page asked for ahead unawaited.
+  const unhandled: unknown[] = [];
+  const note = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', note);
+  t.teardown(() => void process.off('unhandledRejection', note));
+  const asked: string[] = [];
+  const client = {
+    getJson: async (path: string): Promise<unknown> => {
+      if (path.startsWith('/v1.0/admin/reportSettings')) return { displayConcealedNames: false };
+      const token = new URL(path, 'https://graph.invalid').searchParams.get('$skiptoken');
+      asked.push(token ?? 'first');
+      if (token === null) {
+        // An entry the directory cannot take (a getter that throws): the reading stops while page 1 is asked for.
+        return {
+          value: [{ get userPrincipalName(): string { throw new Error('cannot take the entry'); } }],
+          '@odata.nextLink': 'https://graph.microsoft.com/v1.0/users?$skiptoken=1',
+        };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw new UpstreamError('Unavailable', 'page 1 failed');
+    },
+  } as unknown as GraphClient;
+  await t.rejects(new DirectorySource(client, 60_000).current(), { message: 'cannot take the entry' });
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  t.same(asked, ['first', '1'], 'page 1 was asked for ahead, nothing after');
   t.same(unhandled, [], 'no unhandled rejection');
 });
