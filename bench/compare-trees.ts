@@ -11,6 +11,7 @@
  *   main-thread CPU between two turns of a 10 ms timer (as bench/score-scale.ts measures it in the proxy);
  * - `fetch-all`: the same, the seven fetched at once as the org score leases them (their chunks interleave);
  * - `directory`: Directory.fromPages over 300 pages of 999 users (JSON parsed before the clock starts);
+ * - `directory-json`: the same 300 pages' bytes parsed as the tree's GraphClient.getJson parses a body;
  * - `tables`: the score's tables (scoreTables) without `by` and by department, from facts and a directory made
  *   before the clock starts (a new directory each round: the join to it is part of the work measured).
  * The reports come from bench/stand-in-graph.ts [users] --score (stop it once it prints its URL).
@@ -38,6 +39,8 @@ interface Tree {
   readonly facts: typeof import('../src/score/score-facts.js');
   readonly snapshots: typeof import('../src/graph/snapshots.js');
   readonly directory: typeof import('../src/cohort/directory.js');
+  /** How the tree's GraphClient.getJson parses a body's bytes (undici's json(): decoded whole, before json-body.ts). */
+  readonly parseJson: (bytes: Buffer) => unknown;
 }
 const loaded: Tree[] = await Promise.all(trees.map(async (root) => ({
   root,
@@ -46,6 +49,9 @@ const loaded: Tree[] = await Promise.all(trees.map(async (root) => ({
   facts: await import(`${root}/src/score/score-facts.ts`),
   snapshots: await import(`${root}/src/graph/snapshots.ts`),
   directory: await import(`${root}/src/cohort/directory.ts`),
+  parseJson: existsSync(`${root}/src/graph/json-body.ts`)
+    ? ((await import(`${root}/src/graph/json-body.ts`)) as typeof import('../src/graph/json-body.js')).parseJsonBody
+    : (bytes: Buffer) => JSON.parse(bytes.toString('utf8')) as unknown,
 })));
 
 const names = loaded[0]!.facts.SCORE_SOURCE_REPORTS.map((report) => report.name);
@@ -154,6 +160,16 @@ const measures: Record<string, () => Promise<Measure>> = {
       return timed(async () => {
         tree.facts.scoreTables(facts, directory, [], 10, 5);
         tree.facts.scoreTables(facts, directory, ['department'], 10, 5);
+      });
+    };
+  },
+  'directory-json': async () => {
+    const pages = (await directoryPages()).map((page) => Buffer.from(page));
+    return async (tree) => {
+      // Each page's bytes fresh, as they come from a socket.
+      const fresh = pages.map((page) => Buffer.from(page));
+      return timed(async () => {
+        for (const page of fresh) tree.parseJson(page);
       });
     };
   },

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { ReportCall } from '../catalogue/odata.js';
 import type { AccessTokenSource } from './token.js';
+import { parseJsonBody } from './json-body.js';
 import { documentedGraphCode } from '../catalogue/errors.js';
 import { UpstreamError, type UpstreamStage } from './upstream-error.js';
 
@@ -180,7 +181,9 @@ export class GraphClient {
       const response = await this.graphRequest(pathAndQuery, deadline);
       if (response.statusCode !== 200) return this.unexpected(response, stage);
       try {
-        return await response.body.json();
+        // Parsed as undici's json() would, a large collection page in pieces (json-body.ts).
+        const bytes = await response.body.bytes();
+        return parseJsonBody(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       } catch (error) {
         response.body.destroy();
         if (deadline.aborted) throw new UpstreamError('Timeout', 'Graph did not send the whole response in time');
