@@ -47,19 +47,24 @@ export function collectionInPieces(bytes: Buffer): Record<string, unknown> | und
     from = at + 1 + PIECE_BYTES;
   }
   if (cuts.length === 0) return undefined;
+  // A key the body cannot name (drawn at random here): it marks the open array in the head and the rest in the tail.
+  const mine = `gpp-${randomBytes(16).toString('hex')}`;
   try {
-    // The envelope up to the first cut, its open array closed: `value` must be its last member.
-    const head = JSON.parse(`${bytes.toString('utf8', start, cuts[0]!)}]}`) as unknown;
+    // The envelope up to the first cut, its open array closed after a marker object: the marker must end `value`
+    // (the open array is value's, whatever order Object.keys gives: integer-like keys first, a key named twice
+    // where it was first named; found by a red-team helper).
+    const head = JSON.parse(`${bytes.toString('utf8', start, cuts[0]!)},{"${mine}":0}]}`) as unknown;
     if (typeof head !== 'object' || head === null || Array.isArray(head)) return undefined;
     const members = head as Record<string, unknown>;
-    if (Object.keys(members).at(-1) !== 'value' || !Array.isArray(members.value)) return undefined;
-    const value = members.value as unknown[];
+    const value = members.value;
+    if (!Array.isArray(value)) return undefined;
+    const marker = value.pop() as unknown;
+    if (typeof marker !== 'object' || marker === null || !Object.hasOwn(marker, mine)) return undefined;
     for (let i = 1; i < cuts.length; i++) {
       const objects = JSON.parse(`[${bytes.toString('utf8', cuts[i - 1]! + 1, cuts[i]!)}]`) as unknown[];
       for (const object of objects) value.push(object);
     }
-    // The rest under a key it cannot name (drawn at random here), so that a later `value` would be seen.
-    const mine = `gpp-${randomBytes(16).toString('hex')}`;
+    // The rest under the same key, so that a later `value` would be seen.
     const tail = JSON.parse(`{"${mine}":[${bytes.toString('utf8', cuts.at(-1)! + 1, bytes.length)}`) as Record<string, unknown>;
     if (Object.hasOwn(tail, 'value') || !Array.isArray(tail[mine])) return undefined;
     for (const object of tail[mine] as unknown[]) value.push(object);
