@@ -22,7 +22,7 @@ export const WORK_MS_PER_TURN = 20;
  * The budget (ms) while a chain of requests that wait on each other is read (`duringRequestChain`): each link
  * waits for a turn of the event loop, so the chain's pace is the turns' length. At 300,000 users the directory's
  * 300 pages came one per 38 ms beside the reports' validation (turns of 20 ms of work and their I/O) and one per
- * 9-10 ms alone, so the directory finished 0.9-1.3 s after the last report with the loop half idle; with turns of
+ * 9-10 ms alone, so the directory finished 0.8-1.7 s after the last report with the loop half idle; with turns of
  * 5 ms while it is read it finished 1.4-2.5 s before it, the same work done sooner (bench/score-scale.ts, two
  * rounds each, interleaved: cold 6.90-8.36 s against 7.19-7.86 s, the longest event-loop block 34-54 ms against
  * 47-52 ms). Not the budget for all work: a lone CSV download spent 5-15% more CPU with 5 ms turns
