@@ -7,10 +7,11 @@
  *
  * The pieces: Graph's collection envelope `{"@odata...": ..., "value": [{...},{...}, ...], "@odata.nextLink": ...}`
  * is cut between two objects where the bytes read `},{"`. Those four bytes never lie inside a JSON string (a
- * quote inside one is escaped, so `{"` cannot occur there), so a cut is always between two objects of some array;
- * if it is not `value`'s top-level array, or the body is not that envelope, a piece does not parse with its
- * wrapper, and the body is parsed whole instead. When every piece parses, the body's value is the same as
- * JSON.parse of it whole; a body that names `value` twice is parsed whole too (JSON.parse keeps the last one).
+ * quote inside one is escaped, so `{"` cannot occur there), so a cut is always between two objects of some array.
+ * The head (up to the first cut) is closed with a marker object under a random key, which must then end `value`:
+ * the array cut is value's, at the envelope's top level. Any other shape (a piece that does not parse with its
+ * wrapper, the marker elsewhere, `value` named again after the array) is parsed whole instead. When every piece
+ * parses and the marker ends `value`, the body's value is the same as JSON.parse of it whole.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -33,7 +34,7 @@ function bomLength(bytes: Buffer): number {
 
 /**
  * The body as Graph's collection envelope read in pieces; undefined when it is too small to cut, is not that
- * envelope, names `value` twice, or is not JSON (parseJsonBody then parses it whole).
+ * envelope, names `value` again after its array, or is not JSON (parseJsonBody then parses it whole).
  */
 export function collectionInPieces(bytes: Buffer): Record<string, unknown> | undefined {
   const start = bomLength(bytes);
